@@ -1,0 +1,12 @@
+//! Firebreak's model and its rules.
+//!
+//! Invariants: this crate does no I/O and reads no clock. Time arrives as an
+//! argument (`now`), identifiers and random secrets are made by the caller.
+
+pub mod audit;
+pub mod clock;
+pub mod permission;
+pub mod tenancy;
+pub mod validate;
+
+pub use firebreak_types::{OrgKind, Role};

@@ -1,0 +1,90 @@
+//! The one path by which audit entries are written: inside the transaction
+//! of the change they describe.
+
+use firebreak_domain::audit::{AuditRecord, GENESIS_HASH, entry_hash};
+use firebreak_domain::clock::to_millis;
+use sqlx::{AnyConnection, Row};
+use uuid::Uuid;
+
+use crate::{Result, WriteCtx};
+
+/// Appends one entry to `org`'s chain. The `UPDATE … RETURNING` on the chain
+/// head takes the head's row lock, so concurrent writers to one chain (on
+/// PostgreSQL, across nodes) queue behind each other instead of forking it.
+pub(crate) async fn append(
+    conn: &mut AnyConnection,
+    ctx: &WriteCtx,
+    org: Uuid,
+    object_type: &str,
+    object_id: &str,
+    action: &str,
+    changes: &serde_json::Value,
+) -> Result<()> {
+    let org_text = org.to_string();
+    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
+        .bind(&org_text)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let (seq, prev_hash) = match head {
+        Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
+        None => {
+            sqlx::query("INSERT INTO audit_heads (org_id, seq, hash) VALUES ($1, 1, $2)")
+                .bind(&org_text)
+                .bind(GENESIS_HASH)
+                .execute(&mut *conn)
+                .await?;
+            (1, GENESIS_HASH.to_owned())
+        }
+    };
+    let mut record = AuditRecord {
+        org_id: org,
+        seq,
+        at_ms: to_millis(ctx.now),
+        actor_kind: ctx.actor.kind().to_owned(),
+        actor_id: ctx.actor.id(),
+        actor_name: ctx.actor.name().to_owned(),
+        object_type: object_type.to_owned(),
+        object_id: object_id.to_owned(),
+        action: action.to_owned(),
+        changes: changes.to_string(),
+        prev_hash,
+        hash: String::new(),
+    };
+    record.hash = entry_hash(&record);
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, seq, at, actor_kind, actor_id, actor_name, object_type, \
+         object_id, action, changes, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+    )
+    .bind(&org_text)
+    .bind(record.seq)
+    .bind(record.at_ms)
+    .bind(&record.actor_kind)
+    .bind(record.actor_id.map(|id| id.to_string()))
+    .bind(&record.actor_name)
+    .bind(&record.object_type)
+    .bind(&record.object_id)
+    .bind(&record.action)
+    .bind(&record.changes)
+    .bind(&record.prev_hash)
+    .bind(&record.hash)
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE org_id = $2")
+        .bind(&record.hash)
+        .bind(&org_text)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// `{"field": {"before": …, "after": …}}` for the fields that differ.
+pub(crate) fn diff(fields: &[(&str, serde_json::Value, serde_json::Value)]) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    for (name, before, after) in fields {
+        if before != after {
+            out.insert((*name).to_owned(), serde_json::json!({ "before": before, "after": after }));
+        }
+    }
+    serde_json::Value::Object(out)
+}

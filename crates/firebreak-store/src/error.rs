@@ -1,0 +1,44 @@
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A unique value is taken; names what.
+    #[error("{0} is already taken")]
+    Conflict(String),
+    /// A list parameter the store cannot honour.
+    #[error("{param}: {expected}")]
+    BadQuery { param: String, expected: String },
+    #[error(
+        "the database's schema is at version {database}, newer than this binary knows ({binary}); \
+         run a newer firebreak, or restore a backup made for this version"
+    )]
+    SchemaTooNew { database: i64, binary: i64 },
+    #[error("unsupported database URL {0:?}: expected sqlite://… or postgres://…")]
+    UnsupportedUrl(String),
+    #[error("stored data is not what it should be: {0}")]
+    Corrupt(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Whether the database itself could not be reached.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+        )
+    }
+}
+
+/// Maps a unique-constraint violation to a [`StoreError::Conflict`] naming `what`.
+pub(crate) fn conflict_as(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
+    move |e| match e.as_database_error().map(|d| d.kind()) {
+        Some(sqlx::error::ErrorKind::UniqueViolation) => StoreError::Conflict(what.to_owned()),
+        _ => StoreError::Database(e),
+    }
+}

@@ -1,0 +1,93 @@
+//! Storage behind one trait.
+//!
+//! [`Store`] is what the server calls; [`SqlStore`] implements it on SQLite
+//! (embedded, the default) and on PostgreSQL (scale-out), each with its own
+//! migrations. The conformance suite in `tests/` runs the same tests on both.
+//!
+//! Invariants kept here:
+//! - every query on tenant data takes the organisation it is scoped to;
+//! - every write runs in one transaction that also appends its audit entry
+//!   (see `audit::append`), so a change without its audit entry cannot be
+//!   committed.
+
+mod audit;
+mod error;
+mod records;
+mod sql;
+
+pub use error::StoreError;
+pub use records::*;
+pub use sql::{Backend, OpenOptions, SqlStore};
+
+use async_trait::async_trait;
+use firebreak_domain::audit::AuditRecord;
+use firebreak_types::{ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, Organisation, Page, User};
+use uuid::Uuid;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Firebreak's persistence. Methods that change data take a [`WriteCtx`]
+/// (who and when) and append the audit entry in the same transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Which database this is.
+    fn backend(&self) -> Backend;
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+    /// The newest migration applied.
+    async fn schema_version(&self) -> Result<i64>;
+    /// Connections in use and idle, for the metrics endpoint.
+    fn pool_state(&self) -> PoolState;
+
+    // Organisations
+    async fn create_org(&self, ctx: &WriteCtx, org: NewOrg) -> Result<Organisation>;
+    async fn get_org(&self, id: Uuid) -> Result<Option<Organisation>>;
+    async fn org_count(&self) -> Result<u64>;
+    /// Lists the organisations among `visible` (those the caller may act in).
+    async fn list_orgs(&self, visible: &[Uuid], params: &ListParams) -> Result<Page<Organisation>>;
+    async fn update_org(&self, ctx: &WriteCtx, id: Uuid, patch: OrgPatch) -> Result<Organisation>;
+    async fn grant_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant>;
+    async fn revoke_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<()>;
+    /// The customers a provider has been granted.
+    async fn grants_of(&self, provider: Uuid) -> Result<Vec<Uuid>>;
+
+    // People
+    async fn create_user(&self, ctx: &WriteCtx, org: Uuid, user: NewUser) -> Result<User>;
+    async fn get_user(&self, org: Uuid, id: Uuid) -> Result<Option<User>>;
+    async fn list_users(&self, org: Uuid, params: &ListParams) -> Result<Page<User>>;
+    /// Disabling a user also ends their sessions, in the same transaction.
+    async fn update_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, patch: UserPatch) -> Result<User>;
+    async fn set_password(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, password_hash: String) -> Result<()>;
+    async fn delete_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<()>;
+    /// The user and password hash for a sign-in name (any organisation).
+    async fn credentials(&self, username: &str) -> Result<Option<(User, String)>>;
+
+    // API keys
+    async fn create_api_key(&self, ctx: &WriteCtx, org: Uuid, key: NewApiKey) -> Result<ApiKey>;
+    async fn get_api_key(&self, org: Uuid, id: Uuid) -> Result<Option<ApiKey>>;
+    async fn list_api_keys(&self, org: Uuid, params: &ListParams) -> Result<Page<ApiKey>>;
+    async fn revoke_api_key(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<ApiKey>;
+    /// The key with this secret hash, if it exists, whatever its state; the
+    /// caller decides about expiry and revocation. `creator_disabled` tells
+    /// whether the admin who made it has since been disabled.
+    async fn api_key_by_secret_hash(&self, secret_hash: &str) -> Result<Option<KeyCredential>>;
+    /// Records the key's last use (bookkeeping, not audited).
+    async fn touch_api_key(&self, id: Uuid, at_ms: i64) -> Result<()>;
+
+    // Sessions
+    /// Opens a web session and records the sign-in.
+    async fn create_session(&self, ctx: &WriteCtx, session: NewSession) -> Result<()>;
+    /// The live session with this token hash, whose user is enabled.
+    async fn session(&self, token_hash: &str, now_ms: i64) -> Result<Option<SessionRecord>>;
+    async fn end_session(&self, ctx: &WriteCtx, token_hash: &str) -> Result<()>;
+
+    // Audit
+    /// Appends an entry that is not itself a change of data (a failed sign-in,
+    /// a refused request).
+    async fn record_event(&self, ctx: &WriteCtx, org: Uuid, event: AuditEvent) -> Result<()>;
+    async fn list_audit(&self, org: Uuid, query: &AuditQuery) -> Result<Page<AuditEntry>>;
+    /// Organisations that have an audit chain.
+    async fn audit_orgs(&self) -> Result<Vec<Uuid>>;
+    /// One organisation's chain in sequence order, with its head.
+    async fn audit_chain(&self, org: Uuid) -> Result<(Vec<AuditRecord>, Option<(i64, String)>)>;
+}

@@ -1,0 +1,126 @@
+use firebreak_types::{ApiKey, OrgKind, Role, User};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Who makes a change.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Actor {
+    User { id: Uuid, name: String },
+    ApiKey { id: Uuid, name: String },
+    /// Firebreak itself (bootstrap, background jobs).
+    System,
+    /// Someone not (yet) identified, such as a failed sign-in.
+    Anonymous { claimed: String },
+}
+
+impl Actor {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::User { .. } => "user",
+            Actor::ApiKey { .. } => "api_key",
+            Actor::System => "system",
+            Actor::Anonymous { .. } => "anonymous",
+        }
+    }
+    pub fn id(&self) -> Option<Uuid> {
+        match self {
+            Actor::User { id, .. } | Actor::ApiKey { id, .. } => Some(*id),
+            Actor::System | Actor::Anonymous { .. } => None,
+        }
+    }
+    pub fn name(&self) -> &str {
+        match self {
+            Actor::User { name, .. } | Actor::ApiKey { name, .. } => name,
+            Actor::System => "firebreak",
+            Actor::Anonymous { claimed } => claimed,
+        }
+    }
+}
+
+/// Who and when, for every write.
+#[derive(Debug, Clone)]
+pub struct WriteCtx {
+    pub actor: Actor,
+    pub now: OffsetDateTime,
+}
+
+/// An audit entry that is not a change of data.
+#[derive(Debug, Clone)]
+pub struct AuditEvent {
+    pub object_type: String,
+    pub object_id: String,
+    pub action: String,
+    pub details: serde_json::Value,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewOrg {
+    pub id: Uuid,
+    pub name: String,
+    pub kind: OrgKind,
+    pub description: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct OrgPatch {
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub id: Uuid,
+    pub username: String,
+    pub display_name: String,
+    pub email: String,
+    pub role: Role,
+    pub password_hash: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct UserPatch {
+    pub display_name: Option<String>,
+    pub email: Option<String>,
+    pub role: Option<Role>,
+    pub disabled: Option<bool>,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewApiKey {
+    pub id: Uuid,
+    pub name: String,
+    pub role: Role,
+    pub prefix: String,
+    pub secret_hash: String,
+    pub created_by: Option<Uuid>,
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone)]
+pub struct KeyCredential {
+    pub key: ApiKey,
+    pub creator_disabled: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    pub token_hash: String,
+    pub user_id: Uuid,
+    pub user_org: Uuid,
+    pub csrf_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: User,
+    pub csrf_token: String,
+    pub expires_at: OffsetDateTime,
+}
+
+/// Connection pool figures for the metrics endpoint.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PoolState {
+    pub size: u32,
+    pub idle: u32,
+}
