@@ -58,25 +58,111 @@ use Role::*;
 
 /// The permission table. One row per action; a role not listed is refused.
 pub const PERMISSIONS: &[(Action, &[Role])] = &[
-    (OrgRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (
+        OrgRead,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
     (OrgManage, &[Admin]),
-    (UserRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (
+        UserRead,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
     (UserManage, &[Admin]),
     (ApiKeyManage, &[Admin]),
     (AuditRead, &[Admin, IncidentManager]),
     (AuditVerify, &[Admin]),
-    (LiveSubscribe, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
-    (AlertRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (
+        LiveSubscribe,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
+    (
+        AlertRead,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
     (AlertIngest, &[Admin, AnalystL2, AnalystL3]),
-    (AlertTriage, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3]),
-    (CaseRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
-    (CaseWrite, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3]),
+    (
+        AlertTriage,
+        &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3],
+    ),
+    (
+        CaseRead,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
+    (
+        CaseWrite,
+        &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3],
+    ),
     (CaseManage, &[Admin, IncidentManager]),
-    (AssetRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (
+        AssetRead,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
     (AssetWrite, &[Admin, IncidentManager, AnalystL2, AnalystL3]),
-    (RuleRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (
+        RuleRead,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
     (RuleManage, &[Admin, AnalystL3]),
-    (MetricsRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (
+        MetricsRead,
+        &[
+            Admin,
+            IncidentManager,
+            AnalystL1,
+            AnalystL2,
+            AnalystL3,
+            Stakeholder,
+        ],
+    ),
     (ReportGenerate, &[Admin, IncidentManager]),
 ];
 
@@ -127,7 +213,16 @@ mod tests {
         let allowed: Vec<_> = Action::all().filter(|a| allows(Stakeholder, *a)).collect();
         assert_eq!(
             allowed,
-            vec![OrgRead, UserRead, LiveSubscribe, AlertRead, CaseRead, AssetRead, RuleRead, MetricsRead]
+            vec![
+                OrgRead,
+                UserRead,
+                LiveSubscribe,
+                AlertRead,
+                CaseRead,
+                AssetRead,
+                RuleRead,
+                MetricsRead
+            ]
         );
     }
 
@@ -135,23 +230,58 @@ mod tests {
     fn the_table_by_role() {
         // The expected matrix, written out so that a change to the table is a
         // visible change to this test.
-        let expect = |role: Role| -> Vec<Action> { Action::all().filter(|a| allows(role, *a)).collect() };
+        let expect =
+            |role: Role| -> Vec<Action> { Action::all().filter(|a| allows(role, *a)).collect() };
         assert_eq!(
             expect(AnalystL1),
-            vec![OrgRead, UserRead, LiveSubscribe, AlertRead, AlertTriage, CaseRead, CaseWrite, AssetRead, RuleRead, MetricsRead]
+            vec![
+                OrgRead,
+                UserRead,
+                LiveSubscribe,
+                AlertRead,
+                AlertTriage,
+                CaseRead,
+                CaseWrite,
+                AssetRead,
+                RuleRead,
+                MetricsRead
+            ]
         );
         assert_eq!(
             expect(AnalystL3),
             vec![
-                OrgRead, UserRead, LiveSubscribe, AlertRead, AlertIngest, AlertTriage, CaseRead, CaseWrite,
-                AssetRead, AssetWrite, RuleRead, RuleManage, MetricsRead
+                OrgRead,
+                UserRead,
+                LiveSubscribe,
+                AlertRead,
+                AlertIngest,
+                AlertTriage,
+                CaseRead,
+                CaseWrite,
+                AssetRead,
+                AssetWrite,
+                RuleRead,
+                RuleManage,
+                MetricsRead
             ]
         );
         assert_eq!(
             expect(IncidentManager),
             vec![
-                OrgRead, UserRead, AuditRead, LiveSubscribe, AlertRead, AlertTriage, CaseRead, CaseWrite,
-                CaseManage, AssetRead, AssetWrite, RuleRead, MetricsRead, ReportGenerate
+                OrgRead,
+                UserRead,
+                AuditRead,
+                LiveSubscribe,
+                AlertRead,
+                AlertTriage,
+                CaseRead,
+                CaseWrite,
+                CaseManage,
+                AssetRead,
+                AssetWrite,
+                RuleRead,
+                MetricsRead,
+                ReportGenerate
             ]
         );
         assert!(!allows(AnalystL2, UserManage));

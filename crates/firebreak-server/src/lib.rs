@@ -1,1 +1,107 @@
+//! Firebreak's server: the HTTP API, the web pages, live updates and
+//! background work, over a [`firebreak_store::Store`].
 
+pub mod api;
+pub mod auth;
+pub mod bootstrap;
+pub mod clock;
+mod docs;
+pub mod error;
+pub mod extract;
+pub mod live;
+pub mod ops;
+pub mod secrets;
+pub mod service;
+pub mod state;
+pub mod throttle;
+mod web;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Router, middleware};
+use firebreak_domain::clock::Clock;
+use firebreak_store::Store;
+use firebreak_types::ErrorCode;
+use tokio::net::TcpListener;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::set_header::SetResponseHeaderLayer;
+use uuid::Uuid;
+
+pub use state::{AppState, ServerSettings};
+
+use crate::error::ApiError;
+use crate::live::LiveHub;
+use crate::throttle::LoginThrottle;
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        settings: ServerSettings,
+        root_org: Uuid,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            live: LiveHub::new(),
+            throttle: Arc::new(LoginThrottle::new(settings.login_free_attempts)),
+            settings: Arc::new(settings),
+            root_org,
+        }
+    }
+}
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let limit = state.settings.max_body_bytes;
+    ops::prometheus();
+    Router::new()
+        .nest("/api/v1", api::routes().fallback(api_not_found))
+        .route("/api/docs", get(docs::page))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics_endpoint))
+        .merge(web::routes())
+        .layer(middleware::from_fn(ops::track))
+        // Both: the extractor's limit answers 413 with our error body; the
+        // tower layer also stops bodies that stream past the limit.
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(RequestBodyLimitLayer::new(limit.saturating_add(1)))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .with_state(state)
+}
+
+async fn api_not_found() -> impl IntoResponse {
+    ApiError::new(ErrorCode::NotFound, "no such endpoint; see /api/docs")
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

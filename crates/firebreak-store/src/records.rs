@@ -5,12 +5,20 @@ use uuid::Uuid;
 /// Who makes a change.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Actor {
-    User { id: Uuid, name: String },
-    ApiKey { id: Uuid, name: String },
+    User {
+        id: Uuid,
+        name: String,
+    },
+    ApiKey {
+        id: Uuid,
+        name: String,
+    },
     /// Firebreak itself (bootstrap, background jobs).
     System,
     /// Someone not (yet) identified, such as a failed sign-in.
-    Anonymous { claimed: String },
+    Anonymous {
+        claimed: String,
+    },
 }
 
 impl Actor {
@@ -56,6 +64,8 @@ pub struct AuditEvent {
 #[derive(Debug, Clone)]
 pub struct NewOrg {
     pub id: Uuid,
+    /// Marks the organisation as the root one (first start only).
+    pub root: bool,
     pub name: String,
     pub kind: OrgKind,
     pub description: String,

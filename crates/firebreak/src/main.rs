@@ -1,1 +1,247 @@
-fn main() {}
+//! The `firebreak` command: the server and its offline tasks.
+
+mod config;
+
+use std::io::Write as _;
+use std::path::Path;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use firebreak_domain::clock::Clock;
+use firebreak_server::bootstrap::{Bootstrap, ensure_root};
+use firebreak_server::clock::SystemClock;
+use firebreak_server::{AppState, ServerSettings};
+use firebreak_store::{OpenOptions, SqlStore, Store};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, ConfigFlags, DEFAULT_FILE, LogFormat};
+
+/// Firebreak: security incident response, from alert to lessons learned.
+#[derive(Parser)]
+#[command(name = "firebreak", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the server (creates the data folder and the first admin on first start)
+    Serve(ConfigFlags),
+    /// Work with the audit log
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+    /// Print the OpenAPI document of the API
+    Openapi,
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check every organisation's hash chain and report the first broken link
+    Verify(ConfigFlags),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let env: Vec<(String, String)> = std::env::vars().collect();
+    match cli.command {
+        Command::Serve(flags) => {
+            let config = Config::load(&flags, &env)?;
+            init_logging(&config)?;
+            serve(config).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Audit {
+            command: AuditCommand::Verify(flags),
+        } => {
+            let config = Config::load(&flags, &env)?;
+            audit_verify(config).await
+        }
+        Command::Openapi => {
+            let doc = serde_json::to_string_pretty(&firebreak_server::api::openapi())?;
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{doc}")?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn init_logging(config: &Config) -> anyhow::Result<()> {
+    let filter = EnvFilter::try_new(format!("{},sqlx=warn", config.log))
+        .context("the `log` setting is not a valid filter")?;
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match config.log_format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+    Ok(())
+}
+
+/// Creates the data folder with its commented configuration file.
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    std::fs::create_dir_all(dir.join("files"))
+        .with_context(|| format!("creating the data folder {}", dir.display()))?;
+    let conf = dir.join("firebreak.toml");
+    if !conf.exists() {
+        std::fs::write(&conf, DEFAULT_FILE)
+            .with_context(|| format!("writing {}", conf.display()))?;
+    }
+    dir.canonicalize()
+        .with_context(|| format!("resolving {}", dir.display()))
+}
+
+async fn open_store(config: &Config) -> anyhow::Result<(SqlStore, std::path::PathBuf)> {
+    let data_dir = prepare_data_dir(&config.data_dir)?;
+    let url = config.database_url(&data_dir);
+    let opts = OpenOptions {
+        max_connections: config.db_max_connections,
+        ..OpenOptions::default()
+    };
+    let store = SqlStore::open(&url, &opts).await.with_context(|| {
+        if config.is_postgres() {
+            "opening the PostgreSQL database".to_owned()
+        } else {
+            format!("opening the database in {}", data_dir.display())
+        }
+    })?;
+    Ok((store, data_dir))
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    tracing::info!(?config, "starting");
+    let (store, data_dir) = open_store(&config).await?;
+    let clock = Arc::new(SystemClock);
+    let admin_password = config.admin_password()?;
+    let boot = ensure_root(&store, admin_password.as_deref(), clock.now()).await?;
+    let root_org = match &boot {
+        Bootstrap::Existing { root_org } | Bootstrap::Created { root_org, .. } => *root_org,
+    };
+    let settings = ServerSettings {
+        max_body_bytes: config.max_body_bytes,
+        session_ttl: Duration::from_secs(config.session_ttl_hours.saturating_mul(3600)),
+        secure_cookies: config.secure_cookies,
+        login_free_attempts: config.login_free_attempts,
+    };
+    let store = Arc::new(store);
+    let state = AppState::new(store.clone(), clock, settings, root_org);
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("listening on {}", config.listen))?;
+    let addr = listener.local_addr()?;
+    tracing::info!(%addr, database = store.backend().name(), data_dir = %data_dir.display(), "listening");
+    {
+        // The URL and the one-time password go to the terminal, never to the log.
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "Firebreak is running at http://{addr}/")?;
+        match &boot {
+            Bootstrap::Created {
+                generated_password: Some(pw),
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "First start: sign in as `admin` with this one-time password (it is not shown again):"
+                )?;
+                writeln!(out, "    {pw}")?;
+            }
+            Bootstrap::Created {
+                generated_password: None,
+                ..
+            } => {
+                writeln!(
+                    out,
+                    "First start: sign in as `admin` with the password you configured."
+                )?;
+            }
+            Bootstrap::Existing { .. } => {}
+        }
+        out.flush()?;
+    }
+    firebreak_server::serve(listener, state, shutdown_signal()).await?;
+    tracing::info!("in-flight requests finished; closing the database");
+    store.close().await;
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
+    let (store, _) = open_store(&config).await?;
+    let orgs = store.audit_orgs().await?;
+    let result = firebreak_server::service::verify_chains(&store, &orgs).await?;
+    store.close().await;
+    let mut out = std::io::stdout().lock();
+    match result.broken {
+        None => {
+            writeln!(
+                out,
+                "audit log intact: {} entries in {} chains verified",
+                result.checked,
+                orgs.len()
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(b) => {
+            writeln!(
+                out,
+                "audit log BROKEN in organisation {} at entry {}: {}",
+                b.org_id, b.seq, b.reason
+            )?;
+            writeln!(
+                out,
+                "({} entries verified before the break)",
+                result.checked
+            )?;
+            Ok(ExitCode::from(2))
+        }
+    }
+}

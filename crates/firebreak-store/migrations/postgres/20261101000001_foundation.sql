@@ -82,3 +82,9 @@ CREATE TABLE audit_log (
 );
 CREATE INDEX audit_by_object ON audit_log (org_id, object_type, object_id);
 CREATE INDEX audit_by_time ON audit_log (org_id, at);
+
+-- Server-wide facts, such as which organisation is the root one.
+CREATE TABLE settings (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);

@@ -1,0 +1,119 @@
+//! The JSON API under `/api/v1/`. Handlers translate HTTP to the use cases
+//! in [`crate::service`]; the OpenAPI document is generated from them.
+
+mod admin;
+mod audit;
+mod live;
+
+use axum::Router;
+use axum::routing::get;
+use utoipa::openapi::security::{
+    ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+};
+use utoipa::{Modify, OpenApi};
+
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(admin::me))
+        .route("/roles", get(admin::roles))
+        .route("/orgs", get(admin::list_orgs).post(admin::create_org))
+        .route("/orgs/{id}", get(admin::get_org).patch(admin::update_org))
+        .route("/orgs/{id}/grants", get(admin::list_grants))
+        .route(
+            "/orgs/{id}/grants/{customer_id}",
+            axum::routing::put(admin::grant).delete(admin::revoke),
+        )
+        .route("/users", get(admin::list_users).post(admin::create_user))
+        .route(
+            "/users/{id}",
+            get(admin::get_user)
+                .patch(admin::update_user)
+                .delete(admin::delete_user),
+        )
+        .route(
+            "/users/{id}/password",
+            axum::routing::put(admin::set_password),
+        )
+        .route("/api-keys", get(admin::list_keys).post(admin::create_key))
+        .route(
+            "/api-keys/{id}",
+            get(admin::get_key).delete(admin::revoke_key),
+        )
+        .route("/audit", get(audit::list))
+        .route("/audit/verify", get(audit::verify))
+        .route("/live", get(live::stream))
+        .route("/openapi.json", get(openapi_json))
+}
+
+async fn openapi_json() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(openapi())
+}
+
+/// The OpenAPI document of the API, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Firebreak API",
+        description = "The REST API of Firebreak, a security incident response platform.\n\n\
+            Authenticate with `Authorization: Bearer <API key>` (integrations), `Authorization: Basic` \
+            (username and password), or the web session cookie (writes then need the `x-csrf-token` header). \
+            Members of a provider organisation choose the customer organisation a request acts in with the \
+            `x-firebreak-org` header.\n\n\
+            Lists share one convention: `limit` (1–1000, default 50), `offset`, `sort` (a field, `-` for \
+            descending), `q` (text search) and `total=true` for a count. Errors share one body: a stable \
+            `code`, a `message` naming the field and what was expected, the `field`, and a `docs` link.",
+        license(name = "MIT OR Apache-2.0")
+    ),
+    servers((url = "/")),
+    modifiers(&Security),
+    security(("bearer" = []), ("basic" = []), ("session" = [])),
+    paths(
+        admin::me, admin::roles,
+        admin::list_orgs, admin::create_org, admin::get_org, admin::update_org,
+        admin::list_grants, admin::grant, admin::revoke,
+        admin::list_users, admin::create_user, admin::get_user, admin::update_user, admin::delete_user, admin::set_password,
+        admin::list_keys, admin::create_key, admin::get_key, admin::revoke_key,
+        audit::list, audit::verify,
+        live::stream,
+    ),
+    components(schemas(firebreak_types::ErrorBody, firebreak_types::ErrorCode)),
+    tags(
+        (name = "people", description = "Organisations, users, roles and API keys"),
+        (name = "audit", description = "The tamper-evident audit log"),
+        (name = "live", description = "Live updates"),
+    )
+)]
+pub struct ApiDoc;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key"))
+                    .build(),
+            ),
+        );
+        components.add_security_scheme(
+            "basic",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Basic).build()),
+        );
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKeyScheme::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+    }
+}

@@ -1,0 +1,466 @@
+//! The use cases, called by both the JSON API and the web pages: each checks
+//! the caller's permission and organisation, validates input into domain
+//! types, writes through the store (which audits) and publishes what changed.
+//! Handlers never build SQL and never skip these checks.
+
+use firebreak_domain::audit::verify_chain;
+use firebreak_domain::permission::Action;
+use firebreak_domain::validate::{Description, DisplayName, Email, Name, Password, Username};
+use firebreak_store::{NewApiKey, NewOrg, NewUser, OrgPatch, Store, UserPatch};
+use firebreak_types::{
+    ApiKey, AuditEntry, AuditQuery, AuditVerification, BrokenLink, CreateApiKey,
+    CreateOrganisation, CreateUser, CreatedApiKey, ErrorCode, ListParams, Me, OrgGrant,
+    Organisation, Page, UpdateOrganisation, UpdateUser, User,
+};
+use uuid::Uuid;
+
+use crate::auth::{Caller, Principal};
+use crate::error::{ApiError, ApiResult};
+use crate::secrets::{hash_password, new_api_key, sha256_hex};
+use crate::state::AppState;
+
+async fn hash_in_background(password: Password) -> ApiResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(password.expose()))
+        .await
+        .map_err(|_| ApiError::internal())?
+}
+
+// -- Who am I --------------------------------------------------------------
+
+pub async fn me(state: &AppState, caller: &Caller) -> ApiResult<Me> {
+    let mut orgs = Vec::new();
+    for id in caller.tenancy.orgs() {
+        if let Some(o) = state.store.get_org(id).await? {
+            orgs.push(o);
+        }
+    }
+    let kind = match caller.principal {
+        Principal::User(_) => "user",
+        Principal::ApiKey(_) => "api_key",
+    };
+    Ok(Me {
+        kind: kind.into(),
+        id: caller.id(),
+        name: caller.name().to_owned(),
+        role: caller.role,
+        home_org: caller.home.clone(),
+        acting_org: caller.org.clone(),
+        orgs,
+    })
+}
+
+// -- Organisations ---------------------------------------------------------
+
+pub async fn list_orgs(
+    state: &AppState,
+    caller: &Caller,
+    params: &ListParams,
+) -> ApiResult<Page<Organisation>> {
+    caller.require(Action::OrgRead)?;
+    Ok(state
+        .store
+        .list_orgs(&caller.tenancy.orgs(), params)
+        .await?)
+}
+
+pub async fn get_org(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Organisation> {
+    caller.require(Action::OrgRead)?;
+    if !caller.tenancy.may_act_in(id) {
+        return Err(ApiError::not_found("organisation"));
+    }
+    state
+        .store
+        .get_org(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organisation"))
+}
+
+/// Creating organisations is for platform admins; the root organisation is
+/// granted access to each one it creates, as an MSSP would be.
+pub async fn create_org(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateOrganisation,
+) -> ApiResult<Organisation> {
+    caller.require(Action::OrgManage)?;
+    if !caller.is_platform_admin(state) {
+        return Err(ApiError::forbidden(
+            "creating organisations (platform admins only)",
+        ));
+    }
+    let new = NewOrg {
+        id: Uuid::now_v7(),
+        root: false,
+        name: Name::parse("name", &req.name)?.into_inner(),
+        kind: req.kind,
+        description: Description::parse("description", &req.description)?.into_inner(),
+    };
+    let ctx = caller.ctx(state);
+    let org = state.store.create_org(&ctx, new).await?;
+    state
+        .store
+        .grant_access(&ctx, state.root_org, org.id)
+        .await?;
+    state
+        .live
+        .publish(state.root_org, "organisation.created", org.id);
+    Ok(org)
+}
+
+pub async fn update_org(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    req: UpdateOrganisation,
+) -> ApiResult<Organisation> {
+    let org = get_org(state, caller, id).await?;
+    caller.require(Action::OrgManage)?;
+    // An organisation's own admins may rename it; platform admins any they reach.
+    if !(caller.is_platform_admin(state) || caller.home.id == org.id) {
+        return Err(ApiError::forbidden("changing another organisation"));
+    }
+    let patch = OrgPatch {
+        name: req
+            .name
+            .as_deref()
+            .map(|n| Name::parse("name", n))
+            .transpose()?
+            .map(Name::into_inner),
+        description: req
+            .description
+            .as_deref()
+            .map(|d| Description::parse("description", d))
+            .transpose()?
+            .map(Description::into_inner),
+    };
+    let org = state
+        .store
+        .update_org(&caller.ctx(state), id, patch)
+        .await?;
+    state.live.publish(id, "organisation.updated", id);
+    Ok(org)
+}
+
+pub async fn grant_access(
+    state: &AppState,
+    caller: &Caller,
+    provider: Uuid,
+    customer: Uuid,
+) -> ApiResult<OrgGrant> {
+    caller.require(Action::OrgManage)?;
+    if !caller.is_platform_admin(state) {
+        return Err(ApiError::forbidden(
+            "granting access (platform admins only)",
+        ));
+    }
+    let p = state
+        .store
+        .get_org(provider)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organisation"))?;
+    state
+        .store
+        .get_org(customer)
+        .await?
+        .ok_or_else(|| ApiError::not_found("organisation"))?;
+    if p.kind != firebreak_types::OrgKind::Provider {
+        return Err(ApiError::field(
+            ErrorCode::InvalidState,
+            "provider_id",
+            "only a provider organisation can be granted access",
+        ));
+    }
+    if provider == customer {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "customer_id",
+            "an organisation always reaches itself",
+        ));
+    }
+    Ok(state
+        .store
+        .grant_access(&caller.ctx(state), provider, customer)
+        .await?)
+}
+
+pub async fn revoke_access(
+    state: &AppState,
+    caller: &Caller,
+    provider: Uuid,
+    customer: Uuid,
+) -> ApiResult<()> {
+    caller.require(Action::OrgManage)?;
+    if !caller.is_platform_admin(state) {
+        return Err(ApiError::forbidden(
+            "revoking access (platform admins only)",
+        ));
+    }
+    Ok(state
+        .store
+        .revoke_access(&caller.ctx(state), provider, customer)
+        .await?)
+}
+
+pub async fn list_grants(
+    state: &AppState,
+    caller: &Caller,
+    provider: Uuid,
+) -> ApiResult<Vec<Uuid>> {
+    get_org(state, caller, provider).await?;
+    Ok(state.store.grants_of(provider).await?)
+}
+
+// -- People ----------------------------------------------------------------
+
+pub async fn list_users(
+    state: &AppState,
+    caller: &Caller,
+    params: &ListParams,
+) -> ApiResult<Page<User>> {
+    caller.require(Action::UserRead)?;
+    Ok(state.store.list_users(caller.org_id(), params).await?)
+}
+
+pub async fn get_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<User> {
+    caller.require(Action::UserRead)?;
+    state
+        .store
+        .get_user(caller.org_id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUser) -> ApiResult<User> {
+    caller.require(Action::UserManage)?;
+    let new = NewUser {
+        id: Uuid::now_v7(),
+        username: Username::parse("username", &req.username)?.into_inner(),
+        display_name: DisplayName::parse("display_name", &req.display_name)?.into_inner(),
+        email: Email::parse("email", &req.email)?.into_inner(),
+        role: req.role,
+        password_hash: hash_in_background(Password::parse("password", &req.password)?).await?,
+    };
+    let user = state
+        .store
+        .create_user(&caller.ctx(state), caller.org_id(), new)
+        .await?;
+    state.live.publish(caller.org_id(), "user.created", user.id);
+    Ok(user)
+}
+
+pub async fn update_user(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    req: UpdateUser,
+) -> ApiResult<User> {
+    caller.require(Action::UserManage)?;
+    get_user(state, caller, id).await?;
+    if id == caller.id()
+        && (req.disabled == Some(true) || req.role.is_some_and(|r| r != caller.role))
+    {
+        return Err(ApiError::field(
+            ErrorCode::InvalidState,
+            if req.disabled == Some(true) {
+                "disabled"
+            } else {
+                "role"
+            },
+            "you cannot disable yourself or change your own role",
+        ));
+    }
+    let patch = UserPatch {
+        display_name: req
+            .display_name
+            .as_deref()
+            .map(|v| DisplayName::parse("display_name", v))
+            .transpose()?
+            .map(DisplayName::into_inner),
+        email: req
+            .email
+            .as_deref()
+            .map(|v| Email::parse("email", v))
+            .transpose()?
+            .map(Email::into_inner),
+        role: req.role,
+        disabled: req.disabled,
+    };
+    let user = state
+        .store
+        .update_user(&caller.ctx(state), caller.org_id(), id, patch)
+        .await?;
+    state.live.publish(caller.org_id(), "user.updated", id);
+    Ok(user)
+}
+
+/// People may change their own password; admins anyone's in their organisation.
+pub async fn set_password(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    password: &str,
+) -> ApiResult<()> {
+    let own = matches!(&caller.principal, Principal::User(u) if u.id == id)
+        && caller.org_id() == caller.home.id;
+    if !own {
+        caller.require(Action::UserManage)?;
+    }
+    get_user_unchecked(state, caller.org_id(), id).await?;
+    let hash = hash_in_background(Password::parse("password", password)?).await?;
+    Ok(state
+        .store
+        .set_password(&caller.ctx(state), caller.org_id(), id, hash)
+        .await?)
+}
+
+async fn get_user_unchecked(state: &AppState, org: Uuid, id: Uuid) -> ApiResult<User> {
+    state
+        .store
+        .get_user(org, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("user"))
+}
+
+pub async fn delete_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+    caller.require(Action::UserManage)?;
+    if id == caller.id() {
+        return Err(ApiError::new(
+            ErrorCode::InvalidState,
+            "you cannot delete yourself",
+        ));
+    }
+    state
+        .store
+        .delete_user(&caller.ctx(state), caller.org_id(), id)
+        .await?;
+    state.live.publish(caller.org_id(), "user.deleted", id);
+    Ok(())
+}
+
+// -- API keys --------------------------------------------------------------
+
+pub async fn list_api_keys(
+    state: &AppState,
+    caller: &Caller,
+    params: &ListParams,
+) -> ApiResult<Page<ApiKey>> {
+    caller.require(Action::ApiKeyManage)?;
+    Ok(state.store.list_api_keys(caller.org_id(), params).await?)
+}
+
+pub async fn get_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ApiKey> {
+    caller.require(Action::ApiKeyManage)?;
+    state
+        .store
+        .get_api_key(caller.org_id(), id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("API key"))
+}
+
+pub async fn create_api_key(
+    state: &AppState,
+    caller: &Caller,
+    req: CreateApiKey,
+) -> ApiResult<CreatedApiKey> {
+    caller.require(Action::ApiKeyManage)?;
+    let now = state.clock.now();
+    if req.expires_at.is_some_and(|t| t <= now) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "expires_at",
+            "expires_at must be in the future",
+        ));
+    }
+    let (secret, prefix) = new_api_key()?;
+    let new = NewApiKey {
+        id: Uuid::now_v7(),
+        name: Name::parse("name", &req.name)?.into_inner(),
+        role: req.role,
+        prefix,
+        secret_hash: sha256_hex(&secret),
+        created_by: match &caller.principal {
+            Principal::User(u) => Some(u.id),
+            Principal::ApiKey(_) => None,
+        },
+        expires_at: req.expires_at,
+    };
+    let key = state
+        .store
+        .create_api_key(&caller.ctx(state), caller.org_id(), new)
+        .await?;
+    state
+        .live
+        .publish(caller.org_id(), "api_key.created", key.id);
+    Ok(CreatedApiKey { key, secret })
+}
+
+pub async fn revoke_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ApiKey> {
+    caller.require(Action::ApiKeyManage)?;
+    let key = state
+        .store
+        .revoke_api_key(&caller.ctx(state), caller.org_id(), id)
+        .await?;
+    state.live.publish(caller.org_id(), "api_key.revoked", id);
+    Ok(key)
+}
+
+// -- Audit -----------------------------------------------------------------
+
+pub async fn list_audit(
+    state: &AppState,
+    caller: &Caller,
+    query: &AuditQuery,
+) -> ApiResult<Page<AuditEntry>> {
+    caller.require(Action::AuditRead)?;
+    if let (Some(from), Some(to)) = (query.from, query.to)
+        && from > to
+    {
+        return Err(ApiError::field(
+            ErrorCode::InvalidQuery,
+            "from",
+            "from must not be after to",
+        ));
+    }
+    Ok(state.store.list_audit(caller.org_id(), query).await?)
+}
+
+/// Verifies the acting organisation's chain, or every chain for a platform admin.
+pub async fn verify_audit(state: &AppState, caller: &Caller) -> ApiResult<AuditVerification> {
+    caller.require(Action::AuditVerify)?;
+    let orgs = if caller.is_platform_admin(state) && caller.org_id() == state.root_org {
+        state.store.audit_orgs().await?
+    } else {
+        vec![caller.org_id()]
+    };
+    Ok(verify_chains(state.store.as_ref(), &orgs).await?)
+}
+
+/// Checks the given organisations' chains and reports the first broken link.
+pub async fn verify_chains(
+    store: &dyn Store,
+    orgs: &[Uuid],
+) -> Result<AuditVerification, firebreak_store::StoreError> {
+    let mut checked = 0;
+    for org in orgs {
+        let (entries, head) = store.audit_chain(*org).await?;
+        match verify_chain(&entries, head.as_ref().map(|(s, h)| (*s, h.as_str()))) {
+            Ok(n) => checked += n,
+            Err(b) => {
+                return Ok(AuditVerification {
+                    ok: false,
+                    checked,
+                    broken: Some(BrokenLink {
+                        org_id: *org,
+                        seq: b.seq,
+                        reason: b.reason,
+                    }),
+                });
+            }
+        }
+    }
+    Ok(AuditVerification {
+        ok: true,
+        checked,
+        broken: None,
+    })
+}

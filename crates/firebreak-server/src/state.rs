@@ -1,0 +1,46 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use firebreak_domain::clock::Clock;
+use firebreak_store::Store;
+use uuid::Uuid;
+
+use crate::live::LiveHub;
+use crate::throttle::LoginThrottle;
+
+/// Settings the server itself needs (the binary reads them from its layered
+/// configuration).
+#[derive(Debug, Clone)]
+pub struct ServerSettings {
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a web session lasts.
+    pub session_ttl: Duration,
+    /// Mark cookies `Secure` (set when served over HTTPS).
+    pub secure_cookies: bool,
+    /// Failed sign-ins allowed before an account is slowed down.
+    pub login_free_attempts: u32,
+}
+
+impl Default for ServerSettings {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 10 * 1024 * 1024,
+            session_ttl: Duration::from_secs(12 * 3600),
+            secure_cookies: false,
+            login_free_attempts: 5,
+        }
+    }
+}
+
+/// What every request handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub live: LiveHub,
+    pub throttle: Arc<LoginThrottle>,
+    pub settings: Arc<ServerSettings>,
+    /// The organisation created at first start; its admins run the platform.
+    pub root_org: Uuid,
+}

@@ -1,0 +1,353 @@
+//! Configuration in layers: built-in defaults, then a TOML file, then
+//! `FIREBREAK_*` environment variables, then command-line flags. Unknown keys
+//! in the file are an error naming the key. Secrets never reach the log.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use figment::Figment;
+use figment::providers::{Format, Serialized, Toml};
+use serde::{Deserialize, Serialize};
+
+/// A value that must not be printed: its `Debug` is redacted.
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Folder for the embedded database, files and configuration.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; unset means SQLite in the data folder.
+    pub database_url: Option<Secret>,
+    /// Database connections (per node).
+    pub db_max_connections: u32,
+    /// The first admin's password, used only on first start.
+    pub admin_password: Option<Secret>,
+    /// A file holding the first admin's password, used only on first start.
+    pub admin_password_file: Option<PathBuf>,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// How long a web session lasts, in hours.
+    pub session_ttl_hours: u64,
+    /// Mark cookies Secure (set when Firebreak is served over HTTPS).
+    pub secure_cookies: bool,
+    /// Failed sign-ins allowed before each further attempt must wait.
+    pub login_free_attempts: u32,
+    /// Log filter, such as `info` or `firebreak_server=debug,info`.
+    pub log: String,
+    /// `text` or `json`.
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("firebreak-data"),
+            database_url: None,
+            db_max_connections: 8,
+            admin_password: None,
+            admin_password_file: None,
+            max_body_bytes: 10 * 1024 * 1024,
+            session_ttl_hours: 12,
+            secure_cookies: false,
+            login_free_attempts: 5,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}
+
+/// The keys that environment variables may set (`FIREBREAK_<KEY>`).
+const ENV_KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "database_url",
+    "db_max_connections",
+    "admin_password",
+    "admin_password_file",
+    "max_body_bytes",
+    "session_ttl_hours",
+    "secure_cookies",
+    "login_free_attempts",
+    "log",
+    "log_format",
+];
+
+/// Command-line values; only those given override the lower layers.
+#[derive(Debug, Default, Clone, Serialize, clap::Args)]
+pub struct ConfigFlags {
+    /// TOML configuration file [default: <data-dir>/firebreak.toml when it exists]
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip)]
+    pub config: Option<PathBuf>,
+    /// Address and port to listen on [default: 127.0.0.1:8080]
+    #[arg(long, value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listen: Option<SocketAddr>,
+    /// Folder for the embedded database, files and configuration [default: ./firebreak-data]
+    #[arg(long, value_name = "DIR")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub data_dir: Option<PathBuf>,
+    /// PostgreSQL URL (postgres://user@host/db) instead of the embedded SQLite
+    #[arg(long, value_name = "URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_url: Option<String>,
+    /// Database connections per node [default: 8]
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub db_max_connections: Option<u32>,
+    /// File holding the first admin's password (first start only; else one is generated and printed once)
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub admin_password_file: Option<PathBuf>,
+    /// Largest request body accepted, in bytes [default: 10485760]
+    #[arg(long, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_body_bytes: Option<usize>,
+    /// Web session lifetime in hours [default: 12]
+    #[arg(long, value_name = "HOURS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_ttl_hours: Option<u64>,
+    /// Mark cookies Secure (when served over HTTPS) [default: false]
+    #[arg(long, value_name = "BOOL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub secure_cookies: Option<bool>,
+    /// Failed sign-ins allowed before each further attempt must wait [default: 5]
+    #[arg(long, value_name = "N")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login_free_attempts: Option<u32>,
+    /// Log filter, e.g. info or firebreak_server=debug,info [default: info]
+    #[arg(long, value_name = "FILTER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log: Option<String>,
+    /// Log format [default: text]
+    #[arg(long, value_name = "FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub log_format: Option<LogFormat>,
+}
+
+impl Config {
+    /// Merges the layers. `env` is the process environment (passed in so tests
+    /// can supply their own).
+    pub fn load(flags: &ConfigFlags, env: &[(String, String)]) -> anyhow::Result<Config> {
+        let env_map: std::collections::BTreeMap<String, String> = env
+            .iter()
+            .filter_map(|(k, v)| {
+                let key = k.strip_prefix("FIREBREAK_")?.to_ascii_lowercase();
+                ENV_KEYS.contains(&key.as_str()).then(|| (key, v.clone()))
+            })
+            .collect();
+        // The data folder decides where the default file is, so find it first.
+        let data_dir = flags
+            .data_dir
+            .clone()
+            .or_else(|| env_map.get("data_dir").map(PathBuf::from))
+            .unwrap_or_else(|| Config::default().data_dir);
+        let file = match &flags.config {
+            Some(f) => {
+                anyhow::ensure!(
+                    f.is_file(),
+                    "the configuration file {} does not exist",
+                    f.display()
+                );
+                Some(f.clone())
+            }
+            None => Some(data_dir.join("firebreak.toml")).filter(|f| f.is_file()),
+        };
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        if let Some(f) = &file {
+            fig = fig.merge(Toml::file_exact(f));
+        }
+        let env_values: figment::value::Dict = env_map
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.clone(),
+                    figment::value::Value::from(parse_env_value(k, v)),
+                )
+            })
+            .collect();
+        fig = fig.merge(Serialized::defaults(env_values));
+        fig = fig.merge(Serialized::defaults(flags));
+        fig.extract::<Config>().map_err(|e| {
+            let what = match &file {
+                Some(f) => format!(" (file {})", f.display()),
+                None => String::new(),
+            };
+            anyhow::anyhow!("invalid configuration{what}: {e}")
+        })
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.database_url.is_some()
+    }
+
+    /// The database URL: PostgreSQL when set, else SQLite in the data folder.
+    pub fn database_url(&self, data_dir: &Path) -> String {
+        match &self.database_url {
+            Some(url) => url.expose().to_owned(),
+            None => format!("sqlite://{}", data_dir.join("firebreak.db").display()),
+        }
+    }
+
+    /// The first admin's password, if one was given.
+    pub fn admin_password(&self) -> anyhow::Result<Option<String>> {
+        if let Some(file) = &self.admin_password_file {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading admin_password_file {}", file.display()))?;
+            return Ok(Some(text.trim_end_matches(['\r', '\n']).to_owned()));
+        }
+        Ok(self.admin_password.as_ref().map(|s| s.expose().to_owned()))
+    }
+}
+
+/// Environment values are text; numbers and booleans are parsed for the keys
+/// that need them, so `FIREBREAK_MAX_BODY_BYTES=100` means a number.
+fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
+    use figment::value::Value;
+    match key {
+        "db_max_connections" | "max_body_bytes" | "session_ttl_hours" | "login_free_attempts" => {
+            match value.trim().parse::<u64>() {
+                Ok(n) => Value::from(n),
+                Err(_) => Value::from(value.to_owned()),
+            }
+        }
+        "secure_cookies" => match value.trim().to_ascii_lowercase().as_str() {
+            "1" | "true" | "yes" | "on" => Value::from(true),
+            "0" | "false" | "no" | "off" => Value::from(false),
+            _ => Value::from(value.to_owned()),
+        },
+        _ => Value::from(value.to_owned()),
+    }
+}
+
+/// The commented configuration file written into a new data folder.
+pub const DEFAULT_FILE: &str = r#"# Firebreak configuration. Every key is optional; shown here with its default.
+# Layers, lowest first: built-in defaults, this file, FIREBREAK_<KEY> environment
+# variables, command-line flags (`firebreak serve --help`). Unknown keys are an error.
+
+# listen = "127.0.0.1:8080"
+# database_url = "postgres://firebreak@db.example.org/firebreak"   # unset: SQLite in this folder
+# db_max_connections = 8
+# admin_password_file = "/run/secrets/firebreak-admin"              # first start only
+# max_body_bytes = 10485760
+# session_ttl_hours = 12
+# secure_cookies = false
+# login_free_attempts = 5
+# log = "info"
+# log_format = "text"
+"#;
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(
+            &file,
+            "listen = \"127.0.0.1:9000\"\nmax_body_bytes = 5\nsession_ttl_hours = 3\n",
+        )
+        .unwrap();
+        let flags = ConfigFlags {
+            config: Some(file),
+            max_body_bytes: Some(7),
+            ..Default::default()
+        };
+        let c = Config::load(
+            &flags,
+            &env(&[
+                ("FIREBREAK_MAX_BODY_BYTES", "6"),
+                ("FIREBREAK_SESSION_TTL_HOURS", "4"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000); // file over default
+        assert_eq!(c.session_ttl_hours, 4); // env over file
+        assert_eq!(c.max_body_bytes, 7); // flag over env
+        assert_eq!(c.log, "info"); // default
+    }
+
+    #[test]
+    fn unknown_file_keys_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "listn = \"127.0.0.1:9000\"\n").unwrap();
+        let flags = ConfigFlags {
+            config: Some(file),
+            ..Default::default()
+        };
+        let err = Config::load(&flags, &[]).unwrap_err().to_string();
+        assert!(err.contains("listn"), "{err}");
+    }
+
+    #[test]
+    fn other_firebreak_variables_are_not_config() {
+        let c = Config::load(
+            &ConfigFlags::default(),
+            &env(&[("FIREBREAK_TEST_PG_URL", "postgres://x")]),
+        )
+        .unwrap();
+        assert!(c.database_url.is_none());
+    }
+
+    #[test]
+    fn secrets_are_redacted() {
+        let c = Config::load(
+            &ConfigFlags::default(),
+            &env(&[("FIREBREAK_ADMIN_PASSWORD", "hunter2hunter2")]),
+        )
+        .unwrap();
+        assert!(!format!("{c:?}").contains("hunter2"));
+        assert_eq!(
+            c.admin_password().unwrap().as_deref(),
+            Some("hunter2hunter2")
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = Config::load(
+            &ConfigFlags::default(),
+            &env(&[("FIREBREAK_MAX_BODY_BYTES", "lots")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("max_body_bytes"), "{err}");
+    }
+}
