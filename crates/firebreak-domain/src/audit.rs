@@ -44,12 +44,7 @@ pub fn entry_hash(r: &AuditRecord) -> String {
     field(&r.seq.to_be_bytes());
     field(&r.at_ms.to_be_bytes());
     field(r.actor_kind.as_bytes());
-    field(
-        r.actor_id
-            .map(|id| id.into_bytes())
-            .unwrap_or_default()
-            .as_slice(),
-    );
+    field(r.actor_id.map(|id| id.into_bytes()).unwrap_or_default().as_slice());
     field(r.actor_name.as_bytes());
     field(r.object_type.as_bytes());
     field(r.object_id.as_bytes());
@@ -83,16 +78,10 @@ pub fn verify_chain<'a>(
             });
         }
         if e.prev_hash != prev_hash {
-            return Err(Break {
-                seq: e.seq,
-                reason: "does not point to its predecessor's hash".into(),
-            });
+            return Err(Break { seq: e.seq, reason: "does not point to its predecessor's hash".into() });
         }
         if entry_hash(e) != e.hash {
-            return Err(Break {
-                seq: e.seq,
-                reason: "content does not match its hash".into(),
-            });
+            return Err(Break { seq: e.seq, reason: "content does not match its hash".into() });
         }
         prev_hash.clone_from(&e.hash);
         expected_seq += 1;
@@ -102,14 +91,9 @@ pub fn verify_chain<'a>(
     match head {
         Some((seq, hash)) if seq != last_seq || hash != prev_hash => Err(Break {
             seq: last_seq + 1,
-            reason: format!(
-                "the chain head records entry {seq}, but the log ends at entry {last_seq}"
-            ),
+            reason: format!("the chain head records entry {seq}, but the log ends at entry {last_seq}"),
         }),
-        None if last_seq > 0 => Err(Break {
-            seq: 1,
-            reason: "the chain has entries but no head".into(),
-        }),
+        None if last_seq > 0 => Err(Break { seq: 1, reason: "the chain has entries but no head".into() }),
         _ => Ok(checked),
     }
 }
@@ -121,9 +105,7 @@ mod tests {
     fn chain(n: i64) -> Vec<AuditRecord> {
         let mut out: Vec<AuditRecord> = Vec::new();
         for seq in 1..=n {
-            let prev_hash = out
-                .last()
-                .map_or(GENESIS_HASH.to_owned(), |e| e.hash.clone());
+            let prev_hash = out.last().map_or(GENESIS_HASH.to_owned(), |e| e.hash.clone());
             let mut r = AuditRecord {
                 org_id: Uuid::from_u128(7),
                 seq,

@@ -58,119 +58,31 @@ use Role::*;
 
 /// The permission table. One row per action; a role not listed is refused.
 pub const PERMISSIONS: &[(Action, &[Role])] = &[
-    (
-        OrgRead,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
+    (OrgRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
     (OrgManage, &[Admin]),
-    (
-        UserRead,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
+    (UserRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
     (UserManage, &[Admin]),
     (ApiKeyManage, &[Admin]),
     (AuditRead, &[Admin, IncidentManager]),
     (AuditVerify, &[Admin]),
-    (
-        LiveSubscribe,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
-    (
-        AlertRead,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
+    (LiveSubscribe, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (AlertRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
     (AlertIngest, &[Admin, AnalystL2, AnalystL3]),
-    (
-        AlertTriage,
-        &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3],
-    ),
-    (
-        CaseRead,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
-    (
-        CaseWrite,
-        &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3],
-    ),
+    (AlertTriage, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3]),
+    (CaseRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
+    (CaseWrite, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3]),
     (CaseManage, &[Admin, IncidentManager]),
-    (
-        AssetRead,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
+    (AssetRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
     (AssetWrite, &[Admin, IncidentManager, AnalystL2, AnalystL3]),
-    (
-        RuleRead,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
+    (RuleRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
     (RuleManage, &[Admin, AnalystL3]),
-    (
-        MetricsRead,
-        &[
-            Admin,
-            IncidentManager,
-            AnalystL1,
-            AnalystL2,
-            AnalystL3,
-            Stakeholder,
-        ],
-    ),
+    (MetricsRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
     (ReportGenerate, &[Admin, IncidentManager]),
 ];
 
 /// Whether `role` may take `action`.
 pub fn allows(role: Role, action: Action) -> bool {
-    PERMISSIONS
-        .iter()
-        .any(|(a, roles)| *a == action && roles.contains(&role))
+    PERMISSIONS.iter().any(|(a, roles)| *a == action && roles.contains(&role))
 }
 
 impl Action {
@@ -180,10 +92,7 @@ impl Action {
     }
 
     pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
+        serde_json::to_value(self).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
     }
 }
 
@@ -213,16 +122,7 @@ mod tests {
         let allowed: Vec<_> = Action::all().filter(|a| allows(Stakeholder, *a)).collect();
         assert_eq!(
             allowed,
-            vec![
-                OrgRead,
-                UserRead,
-                LiveSubscribe,
-                AlertRead,
-                CaseRead,
-                AssetRead,
-                RuleRead,
-                MetricsRead
-            ]
+            vec![OrgRead, UserRead, LiveSubscribe, AlertRead, CaseRead, AssetRead, RuleRead, MetricsRead]
         );
     }
 
@@ -230,8 +130,7 @@ mod tests {
     fn the_table_by_role() {
         // The expected matrix, written out so that a change to the table is a
         // visible change to this test.
-        let expect =
-            |role: Role| -> Vec<Action> { Action::all().filter(|a| allows(role, *a)).collect() };
+        let expect = |role: Role| -> Vec<Action> { Action::all().filter(|a| allows(role, *a)).collect() };
         assert_eq!(
             expect(AnalystL1),
             vec![

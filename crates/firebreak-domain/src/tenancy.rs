@@ -20,9 +20,7 @@ impl Tenancy {
     /// Whether the caller may act in `org`.
     pub fn may_act_in(&self, org: Uuid) -> bool {
         org == self.home_org
-            || (!self.bound_to_home
-                && self.home_kind == OrgKind::Provider
-                && self.granted.contains(&org))
+            || (!self.bound_to_home && self.home_kind == OrgKind::Provider && self.granted.contains(&org))
     }
 
     /// The organisations the caller may act in, its home first.
@@ -44,12 +42,7 @@ mod tests {
         let a = Uuid::from_u128(1);
         let b = Uuid::from_u128(2);
         // A customer cannot use grants even if some were recorded.
-        let t = Tenancy {
-            home_org: a,
-            home_kind: OrgKind::Customer,
-            granted: vec![b],
-            bound_to_home: false,
-        };
+        let t = Tenancy { home_org: a, home_kind: OrgKind::Customer, granted: vec![b], bound_to_home: false };
         assert!(t.may_act_in(a));
         assert!(!t.may_act_in(b));
         assert_eq!(t.orgs(), vec![a]);
@@ -60,19 +53,11 @@ mod tests {
         let p = Uuid::from_u128(1);
         let c = Uuid::from_u128(2);
         let other = Uuid::from_u128(3);
-        let user = Tenancy {
-            home_org: p,
-            home_kind: OrgKind::Provider,
-            granted: vec![c],
-            bound_to_home: false,
-        };
+        let user = Tenancy { home_org: p, home_kind: OrgKind::Provider, granted: vec![c], bound_to_home: false };
         assert!(user.may_act_in(c));
         assert!(!user.may_act_in(other));
         assert_eq!(user.orgs(), vec![p, c]);
-        let key = Tenancy {
-            bound_to_home: true,
-            ..user
-        };
+        let key = Tenancy { bound_to_home: true, ..user };
         assert!(!key.may_act_in(c));
     }
 }

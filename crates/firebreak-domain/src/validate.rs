@@ -13,10 +13,7 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(field: impl Into<String>, expected: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            expected: expected.into(),
-        }
+        Self { field: field.into(), expected: expected.into() }
     }
 }
 
@@ -78,14 +75,8 @@ pub struct Username(String);
 impl Username {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let v = bounded(field, value, 2, 64)?;
-        if !v
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-        {
-            return Err(FieldError::new(
-                field,
-                "only letters, digits, '.', '_', '-' and '@'",
-            ));
+        if !v.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '@')) {
+            return Err(FieldError::new(field, "only letters, digits, '.', '_', '-' and '@'"));
         }
         Ok(Self(v.to_ascii_lowercase()))
     }
@@ -105,14 +96,11 @@ impl Email {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let v = bounded(field, value, 0, 254)?;
         if !v.is_empty() {
-            let ok = v.split_once('@').is_some_and(|(local, domain)| {
-                !local.is_empty() && domain.contains('.') && !v.contains(' ')
-            });
+            let ok = v
+                .split_once('@')
+                .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.') && !v.contains(' '));
             if !ok {
-                return Err(FieldError::new(
-                    field,
-                    "an e-mail address such as name@example.org",
-                ));
+                return Err(FieldError::new(field, "an e-mail address such as name@example.org"));
             }
         }
         Ok(Self(v))
@@ -129,10 +117,7 @@ impl Password {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
         let len = value.chars().count();
         if !(12..=1024).contains(&len) {
-            return Err(FieldError::new(
-                field,
-                format!("12 to 1024 characters (got {len})"),
-            ));
+            return Err(FieldError::new(field, format!("12 to 1024 characters (got {len})")));
         }
         Ok(Self(value.to_owned()))
     }
@@ -153,10 +138,7 @@ mod tests {
 
     #[test]
     fn usernames() {
-        assert_eq!(
-            Username::parse("username", " Alice.B ").map(|u| u.into_inner()),
-            Ok("alice.b".into())
-        );
+        assert_eq!(Username::parse("username", " Alice.B ").map(|u| u.into_inner()), Ok("alice.b".into()));
         let e = Username::parse("username", "a b").err();
         assert_eq!(e.map(|e| e.field), Some("username".to_owned()));
         assert!(Username::parse("username", "x").is_err());
@@ -172,9 +154,6 @@ mod tests {
         assert!(Email::parse("email", "a@b.org").is_ok());
         assert!(Email::parse("email", "nope").is_err());
         assert!(Password::parse("password", "short").is_err());
-        assert!(
-            format!("{:?}", Password::parse("p", "correct horse battery").ok())
-                .contains("redacted")
-        );
+        assert!(format!("{:?}", Password::parse("p", "correct horse battery").ok()).contains("redacted"));
     }
 }

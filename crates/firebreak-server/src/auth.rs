@@ -68,11 +68,7 @@ impl Caller {
 
     /// Refuses unless the caller's role may take `action`.
     pub fn require(&self, action: Action) -> ApiResult<()> {
-        if allows(self.role, action) {
-            Ok(())
-        } else {
-            Err(ApiError::forbidden(&action.as_str().replace('_', " ")))
-        }
+        if allows(self.role, action) { Ok(()) } else { Err(ApiError::forbidden(&action.as_str().replace('_', " "))) }
     }
 
     pub fn may(&self, action: Action) -> bool {
@@ -81,29 +77,18 @@ impl Caller {
 
     /// Whether the caller administers the platform (an admin of the root organisation).
     pub fn is_platform_admin(&self, state: &AppState) -> bool {
-        self.role == Role::Admin
-            && self.home.id == state.root_org
-            && !matches!(self.principal, Principal::ApiKey(_))
+        self.role == Role::Admin && self.home.id == state.root_org && !matches!(self.principal, Principal::ApiKey(_))
     }
 
     pub fn actor(&self) -> Actor {
         match &self.principal {
-            Principal::User(u) => Actor::User {
-                id: u.id,
-                name: u.username.clone(),
-            },
-            Principal::ApiKey(k) => Actor::ApiKey {
-                id: k.id,
-                name: k.name.clone(),
-            },
+            Principal::User(u) => Actor::User { id: u.id, name: u.username.clone() },
+            Principal::ApiKey(k) => Actor::ApiKey { id: k.id, name: k.name.clone() },
         }
     }
 
     pub fn ctx(&self, state: &AppState) -> WriteCtx {
-        WriteCtx {
-            actor: self.actor(),
-            now: state.clock.now(),
-        }
+        WriteCtx { actor: self.actor(), now: state.clock.now() }
     }
 }
 
@@ -116,41 +101,26 @@ enum Credential {
 
 fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
     if let Some(value) = parts.headers.get(header::AUTHORIZATION) {
-        let value = value
-            .to_str()
-            .map_err(|_| ApiError::unauthenticated("the Authorization header is not valid text"))?;
+        let value =
+            value.to_str().map_err(|_| ApiError::unauthenticated("the Authorization header is not valid text"))?;
         let (scheme, rest) = value.split_once(' ').unwrap_or((value, ""));
         return match scheme.to_ascii_lowercase().as_str() {
             "bearer" => Ok(Some(Credential::Bearer(rest.trim().to_owned()))),
             "basic" => {
-                let decoded = STANDARD
-                    .decode(rest.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-                    .ok_or_else(|| {
-                        ApiError::unauthenticated(
-                            "Basic credentials must be base64 of username:password",
-                        )
+                let decoded =
+                    STANDARD.decode(rest.trim()).ok().and_then(|b| String::from_utf8(b).ok()).ok_or_else(|| {
+                        ApiError::unauthenticated("Basic credentials must be base64 of username:password")
                     })?;
                 let (username, password) = decoded.split_once(':').ok_or_else(|| {
-                    ApiError::unauthenticated(
-                        "Basic credentials must be base64 of username:password",
-                    )
+                    ApiError::unauthenticated("Basic credentials must be base64 of username:password")
                 })?;
-                Ok(Some(Credential::Basic {
-                    username: username.to_owned(),
-                    password: password.to_owned(),
-                }))
+                Ok(Some(Credential::Basic { username: username.to_owned(), password: password.to_owned() }))
             }
-            _ => Err(ApiError::unauthenticated(
-                "use Authorization: Bearer <API key> or Basic <credentials>",
-            )),
+            _ => Err(ApiError::unauthenticated("use Authorization: Bearer <API key> or Basic <credentials>")),
         };
     }
     let jar = CookieJar::from_headers(&parts.headers);
-    Ok(jar
-        .get(SESSION_COOKIE)
-        .map(|c| Credential::Session(c.value().to_owned())))
+    Ok(jar.get(SESSION_COOKIE).map(|c| Credential::Session(c.value().to_owned())))
 }
 
 /// Checks a username and password, slowing down guessing and auditing every
@@ -159,22 +129,16 @@ pub async fn check_password(state: &AppState, username: &str, password: &str) ->
     let username = username.trim().to_ascii_lowercase();
     let now = state.clock.now();
     if let Some(wait) = state.throttle.wait(&username, now) {
-        let mut e = ApiError::new(
-            ErrorCode::TooManyAttempts,
-            format!("too many failed sign-ins; try again in {wait} s"),
-        );
+        let mut e =
+            ApiError::new(ErrorCode::TooManyAttempts, format!("too many failed sign-ins; try again in {wait} s"));
         e.retry_after = Some(wait);
         return Err(e);
     }
     let found = state.store.credentials(&username).await?;
-    let hash = found
-        .as_ref()
-        .map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
+    let hash = found.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
     let pw = password.to_owned();
     // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash))
-        .await
-        .unwrap_or(false);
+    let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false);
     match found {
         Some((user, _)) if ok => {
             if user.disabled {
@@ -189,12 +153,7 @@ pub async fn check_password(state: &AppState, username: &str, password: &str) ->
                 Some((u, _)) => (u.org_id, u.id.to_string()),
                 None => (state.root_org, username.clone()),
             };
-            let ctx = WriteCtx {
-                actor: Actor::Anonymous {
-                    claimed: username.clone(),
-                },
-                now,
-            };
+            let ctx = WriteCtx { actor: Actor::Anonymous { claimed: username.clone() }, now };
             let event = AuditEvent {
                 object_type: "user".into(),
                 object_id,
@@ -225,14 +184,10 @@ async fn api_key_caller(state: &AppState, secret: &str) -> ApiResult<(Principal,
         return Err(ApiError::unauthenticated("this API key has expired"));
     }
     if cred.creator_disabled {
-        return Err(ApiError::unauthenticated(
-            "this API key's owner is disabled",
-        ));
+        return Err(ApiError::unauthenticated("this API key's owner is disabled"));
     }
     // Record use at most once a minute, so reads do not all become writes.
-    if key
-        .last_used_at
-        .is_none_or(|t| now - t > Duration::minutes(1))
+    if key.last_used_at.is_none_or(|t| now - t > Duration::minutes(1))
         && let Err(e) = state.store.touch_api_key(key.id, to_millis(now)).await
     {
         tracing::warn!(error = %e, "could not record API key use");
@@ -244,15 +199,9 @@ async fn api_key_caller(state: &AppState, secret: &str) -> ApiResult<(Principal,
 /// Authenticates a request. `csrf_in_header`: whether a write authenticated by
 /// a session cookie must carry the CSRF token in a header (API routes; web
 /// forms check their own form field instead).
-pub async fn authenticate(
-    state: &AppState,
-    parts: &Parts,
-    csrf_in_header: bool,
-) -> ApiResult<Caller> {
+pub async fn authenticate(state: &AppState, parts: &Parts, csrf_in_header: bool) -> ApiResult<Caller> {
     let cred = credential(parts)?.ok_or_else(|| {
-        ApiError::unauthenticated(
-            "sign in: send Authorization: Bearer <API key>, or Basic credentials",
-        )
+        ApiError::unauthenticated("sign in: send Authorization: Bearer <API key>, or Basic credentials")
     })?;
     let mut csrf_token = None;
     let (principal, role, home_id) = match cred {
@@ -271,11 +220,7 @@ pub async fn authenticate(
                 .ok_or_else(|| ApiError::unauthenticated("the session has ended; sign in again"))?;
             let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
             if csrf_in_header && !safe {
-                let sent = parts
-                    .headers
-                    .get(CSRF_HEADER)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default();
+                let sent = parts.headers.get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
                 if !constant_time_eq(sent, &session.csrf_token) {
                     return Err(ApiError::new(
                         ErrorCode::CsrfFailed,
@@ -288,16 +233,8 @@ pub async fn authenticate(
             (Principal::User(session.user), role, org)
         }
     };
-    let home = state
-        .store
-        .get_org(home_id)
-        .await?
-        .ok_or_else(ApiError::internal)?;
-    let granted = if home.kind == OrgKind::Provider {
-        state.store.grants_of(home.id).await?
-    } else {
-        Vec::new()
-    };
+    let home = state.store.get_org(home_id).await?.ok_or_else(ApiError::internal)?;
+    let granted = if home.kind == OrgKind::Provider { state.store.grants_of(home.id).await? } else { Vec::new() };
     let tenancy = Tenancy {
         home_org: home.id,
         home_kind: home.kind,
@@ -310,22 +247,11 @@ pub async fn authenticate(
             if !tenancy.may_act_in(id) {
                 return Err(ApiError::not_found("organisation"));
             }
-            state
-                .store
-                .get_org(id)
-                .await?
-                .ok_or_else(|| ApiError::not_found("organisation"))?
+            state.store.get_org(id).await?.ok_or_else(|| ApiError::not_found("organisation"))?
         }
         _ => home.clone(),
     };
-    Ok(Caller {
-        principal,
-        role,
-        home,
-        tenancy,
-        org,
-        csrf_token,
-    })
+    Ok(Caller { principal, role, home, tenancy, org, csrf_token })
 }
 
 /// The organisation the request asks to act in: the header for API clients,
@@ -333,9 +259,7 @@ pub async fn authenticate(
 fn requested_org(parts: &Parts) -> ApiResult<Option<Uuid>> {
     let raw = match parts.headers.get(ORG_HEADER) {
         Some(v) => Some(v.to_str().unwrap_or_default().to_owned()),
-        None => CookieJar::from_headers(&parts.headers)
-            .get(ORG_COOKIE)
-            .map(|c| c.value().to_owned()),
+        None => CookieJar::from_headers(&parts.headers).get(ORG_COOKIE).map(|c| c.value().to_owned()),
     };
     raw.map(|s| {
         Uuid::parse_str(s.trim()).map_err(|_| {

@@ -16,10 +16,7 @@ pub enum Bootstrap {
     Existing { root_org: Uuid },
     /// Just set up. `generated_password` is set when no password was given and
     /// one was made up: it is shown once and never stored in clear.
-    Created {
-        root_org: Uuid,
-        generated_password: Option<String>,
-    },
+    Created { root_org: Uuid, generated_password: Option<String> },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,16 +47,10 @@ pub async fn ensure_root(
                 .map_err(|e| BootstrapError::Password(e.to_string()))?;
             (p.to_owned(), false)
         }
-        None => (
-            random_token(18).map_err(|e| BootstrapError::Password(e.message))?,
-            true,
-        ),
+        None => (random_token(18).map_err(|e| BootstrapError::Password(e.message))?, true),
     };
     let hash = hash_password(&password).map_err(|e| BootstrapError::Password(e.message))?;
-    let ctx = WriteCtx {
-        actor: Actor::System,
-        now,
-    };
+    let ctx = WriteCtx { actor: Actor::System, now };
     let root = store
         .create_org(
             &ctx,
@@ -86,8 +77,5 @@ pub async fn ensure_root(
             },
         )
         .await?;
-    Ok(Bootstrap::Created {
-        root_org: root.id,
-        generated_password: generated.then_some(password),
-    })
+    Ok(Bootstrap::Created { root_org: root.id, generated_password: generated.then_some(password) })
 }

@@ -12,20 +12,12 @@ use utoipa::openapi::{RefOr, Schema};
 use crate::api::ApiDoc;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 fn schema_name(r: &RefOr<Schema>) -> String {
     match r {
-        RefOr::Ref(r) => r
-            .ref_location
-            .rsplit('/')
-            .next()
-            .unwrap_or_default()
-            .to_owned(),
+        RefOr::Ref(r) => r.ref_location.rsplit('/').next().unwrap_or_default().to_owned(),
         RefOr::T(Schema::Array(a)) => match &a.items {
             utoipa::openapi::schema::ArrayItems::RefOrSchema(inner) => {
                 format!("[{}]", schema_name(inner))
@@ -52,9 +44,7 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Operation) {
     if let Some(params) = &op.parameters
         && !params.is_empty()
     {
-        out.push_str(
-            "<table><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr>",
-        );
+        out.push_str("<table><tr><th>Parameter</th><th>In</th><th>Type</th><th>Description</th></tr>");
         for p in params {
             let ty = p.schema.as_ref().map(schema_name).unwrap_or_default();
             let loc = serde_json::to_value(&p.parameter_in)
@@ -85,21 +75,12 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Operation) {
     out.push_str("<table><tr><th>Status</th><th>Body</th></tr>");
     for (status, resp) in &op.responses.responses {
         let body = match resp {
-            RefOr::T(r) => r
-                .content
-                .values()
-                .next()
-                .and_then(|c| c.schema.as_ref())
-                .map(schema_name)
-                .unwrap_or_default(),
+            RefOr::T(r) => {
+                r.content.values().next().and_then(|c| c.schema.as_ref()).map(schema_name).unwrap_or_default()
+            }
             RefOr::Ref(r) => r.ref_location.clone(),
         };
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td></tr>",
-            esc(status),
-            esc(&body)
-        );
+        let _ = write!(out, "<tr><td>{}</td><td>{}</td></tr>", esc(status), esc(&body));
     }
     out.push_str("</table></details>");
 }
@@ -111,20 +92,13 @@ pub async fn page() -> Html<String> {
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">",
         "<title>Firebreak API</title><link rel=\"stylesheet\" href=\"/assets/app.css\"></head><body class=\"docs\"><main class=\"docs-main\">"
     ));
-    let _ = write!(
-        out,
-        "<h1>{} <span class=\"muted\">{}</span></h1>",
-        esc(&doc.info.title),
-        esc(&doc.info.version)
-    );
+    let _ = write!(out, "<h1>{} <span class=\"muted\">{}</span></h1>", esc(&doc.info.title), esc(&doc.info.version));
     if let Some(d) = &doc.info.description {
         for para in d.split("\n\n") {
             let _ = write!(out, "<p>{}</p>", esc(para));
         }
     }
-    out.push_str(
-        "<p><a href=\"/api/v1/openapi.json\">OpenAPI 3.1 document (JSON)</a></p><h2>Endpoints</h2>",
-    );
+    out.push_str("<p><a href=\"/api/v1/openapi.json\">OpenAPI 3.1 document (JSON)</a></p><h2>Endpoints</h2>");
     for (path, item) in &doc.paths.paths {
         let ops = [
             ("get", &item.get),

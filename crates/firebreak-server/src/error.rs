@@ -21,28 +21,15 @@ pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            field: None,
-            retry_after: None,
-        }
+        Self { code, message: message.into(), field: None, retry_after: None }
     }
 
     pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            field: Some(field.into()),
-            retry_after: None,
-        }
+        Self { code, message: message.into(), field: Some(field.into()), retry_after: None }
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(
-            ErrorCode::NotFound,
-            format!("no such {what} in this organisation"),
-        )
+        Self::new(ErrorCode::NotFound, format!("no such {what} in this organisation"))
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
@@ -50,17 +37,11 @@ impl ApiError {
     }
 
     pub fn forbidden(action: &str) -> Self {
-        Self::new(
-            ErrorCode::Forbidden,
-            format!("your role does not allow {action}"),
-        )
+        Self::new(ErrorCode::Forbidden, format!("your role does not allow {action}"))
     }
 
     pub fn internal() -> Self {
-        Self::new(
-            ErrorCode::Internal,
-            "an internal error occurred; the server log has the details",
-        )
+        Self::new(ErrorCode::Internal, "an internal error occurred; the server log has the details")
     }
 
     pub fn status(&self) -> StatusCode {
@@ -111,22 +92,15 @@ impl From<FieldError> for ApiError {
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound => {
-                ApiError::new(ErrorCode::NotFound, "no such object in this organisation")
-            }
-            StoreError::Conflict(what) => {
-                ApiError::new(ErrorCode::Conflict, format!("{what} is already taken"))
-            }
+            StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such object in this organisation"),
+            StoreError::Conflict(what) => ApiError::new(ErrorCode::Conflict, format!("{what} is already taken")),
             StoreError::BadQuery { param, expected } => {
                 let message = format!("{param} must be {expected}");
                 ApiError::field(ErrorCode::InvalidQuery, param, message)
             }
             e if e.is_unavailable() => {
                 tracing::error!(error = %e, "database unavailable");
-                ApiError::new(
-                    ErrorCode::Unavailable,
-                    "the database cannot be reached; retry shortly",
-                )
+                ApiError::new(ErrorCode::Unavailable, "the database cannot be reached; retry shortly")
             }
             e => {
                 tracing::error!(error = %e, "store error");

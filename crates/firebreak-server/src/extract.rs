@@ -34,24 +34,16 @@ where
                 "send the body as Content-Type: application/json",
             ));
         }
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(body_rejection)?;
+        let bytes = Bytes::from_request(req, state).await.map_err(body_rejection)?;
         parse_json(&bytes).map(ApiJson)
     }
 }
 
 pub fn body_rejection(r: BytesRejection) -> ApiError {
     if r.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            "the body is larger than the server's limit (max_body_bytes)",
-        )
+        ApiError::new(ErrorCode::PayloadTooLarge, "the body is larger than the server's limit (max_body_bytes)")
     } else {
-        ApiError::new(
-            ErrorCode::MalformedJson,
-            format!("the body could not be read: {r}"),
-        )
+        ApiError::new(ErrorCode::MalformedJson, format!("the body could not be read: {r}"))
     }
 }
 
@@ -67,10 +59,9 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let field = (path != ".").then_some(path);
         use serde_json::error::Category;
         match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiError::new(
-                ErrorCode::MalformedJson,
-                format!("the body is not valid JSON: {msg}"),
-            ),
+            Category::Syntax | Category::Eof | Category::Io => {
+                ApiError::new(ErrorCode::MalformedJson, format!("the body is not valid JSON: {msg}"))
+            }
             Category::Data => {
                 if let Some(name) = reason.strip_prefix("missing field ") {
                     let name = name.trim_matches('`');
@@ -78,11 +69,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                         Some(p) => format!("{p}.{name}"),
                         None => name.to_owned(),
                     };
-                    ApiError::field(
-                        ErrorCode::MissingField,
-                        full.clone(),
-                        format!("{full} is required"),
-                    )
+                    ApiError::field(ErrorCode::MissingField, full.clone(), format!("{full} is required"))
                 } else if let Some(rest) = reason.strip_prefix("unknown field ") {
                     let name = rest.split('`').nth(1).unwrap_or(rest).to_owned();
                     let full = match &field {
@@ -115,28 +102,18 @@ where
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
-        Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|Query(v)| ApiQuery(v))
-            .map_err(|e: QueryRejection| {
-                let text = e.body_text();
-                let reason = text
-                    .strip_prefix("Failed to deserialize query string: ")
-                    .unwrap_or(&text)
-                    .to_owned();
-                let field = reason
-                    .strip_prefix("unknown field `")
-                    .or_else(|| reason.strip_prefix("missing field `"))
-                    .and_then(|r| r.split('`').next())
-                    .or_else(|| reason.split(": ").next().filter(|f| !f.contains(' ')))
-                    .unwrap_or("query")
-                    .to_owned();
-                ApiError::field(
-                    ErrorCode::InvalidQuery,
-                    field,
-                    format!("query string: {reason}"),
-                )
-            })
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| ApiQuery(v)).map_err(|e: QueryRejection| {
+            let text = e.body_text();
+            let reason = text.strip_prefix("Failed to deserialize query string: ").unwrap_or(&text).to_owned();
+            let field = reason
+                .strip_prefix("unknown field `")
+                .or_else(|| reason.strip_prefix("missing field `"))
+                .and_then(|r| r.split('`').next())
+                .or_else(|| reason.split(": ").next().filter(|f| !f.contains(' ')))
+                .unwrap_or("query")
+                .to_owned();
+            ApiError::field(ErrorCode::InvalidQuery, field, format!("query string: {reason}"))
+        })
     }
 }
 
@@ -156,12 +133,8 @@ where
             .map(|axum::extract::Path(v)| ApiPath(v))
             .map_err(|e| {
                 let text = e.body_text();
-                let field = text
-                    .split("parameter `")
-                    .nth(1)
-                    .and_then(|r| r.split('`').next())
-                    .unwrap_or("id")
-                    .to_owned();
+                let field =
+                    text.split("parameter `").nth(1).and_then(|r| r.split('`').next()).unwrap_or("id").to_owned();
                 ApiError::field(ErrorCode::InvalidField, field, format!("path: {text}"))
             })
     }

@@ -36,11 +36,7 @@ impl LiveHub {
 
     pub fn publish(&self, org: Uuid, kind: &str, object_id: impl ToString) {
         // No subscriber is not an error: nobody is watching.
-        let _ = self.tx.send(LiveEvent {
-            org,
-            kind: kind.to_owned(),
-            object_id: object_id.to_string(),
-        });
+        let _ = self.tx.send(LiveEvent { org, kind: kind.to_owned(), object_id: object_id.to_string() });
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<LiveEvent> {

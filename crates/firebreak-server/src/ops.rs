@@ -21,10 +21,17 @@ pub async fn healthz() -> &'static str {
 /// The database answers and its schema is this binary's.
 pub async fn readyz(State(s): State<AppState>) -> Response {
     match (s.store.ping().await, s.store.schema_version().await) {
-        (Ok(()), Ok(version)) => Json(json!({ "status": "ready", "database": s.store.backend().name(), "schema_version": version })).into_response(),
+        (Ok(()), Ok(version)) => {
+            Json(json!({ "status": "ready", "database": s.store.backend().name(), "schema_version": version }))
+                .into_response()
+        }
         (Err(e), _) | (_, Err(e)) => {
             tracing::warn!(error = %e, "not ready");
-            (StatusCode::SERVICE_UNAVAILABLE, Json(json!({ "status": "unavailable", "reason": "database unreachable" }))).into_response()
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Json(json!({ "status": "unavailable", "reason": "database unreachable" })),
+            )
+                .into_response()
         }
     }
 }
@@ -36,14 +43,11 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
     HANDLE
         .get_or_init(|| {
             let handle = PrometheusBuilder::new()
-                .set_buckets(&[
-                    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-                ])
+                .set_buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0])
                 .ok()?
                 .install_recorder()
                 .ok()?;
-            metrics::gauge!("firebreak_build_info", "version" => env!("CARGO_PKG_VERSION"))
-                .set(1.0);
+            metrics::gauge!("firebreak_build_info", "version" => env!("CARGO_PKG_VERSION")).set(1.0);
             Some(handle)
         })
         .as_ref()
@@ -52,16 +56,11 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 pub async fn metrics_endpoint(State(s): State<AppState>) -> Response {
     let pool = s.store.pool_state();
     let backend = s.store.backend().name();
-    metrics::gauge!("firebreak_db_pool_connections", "backend" => backend)
-        .set(f64::from(pool.size));
+    metrics::gauge!("firebreak_db_pool_connections", "backend" => backend).set(f64::from(pool.size));
     metrics::gauge!("firebreak_db_pool_idle", "backend" => backend).set(f64::from(pool.idle));
     match prometheus() {
         Some(h) => ([("content-type", "text/plain; version=0.0.4")], h.render()).into_response(),
-        None => (
-            StatusCode::SERVICE_UNAVAILABLE,
-            "metrics recorder unavailable",
-        )
-            .into_response(),
+        None => (StatusCode::SERVICE_UNAVAILABLE, "metrics recorder unavailable").into_response(),
     }
 }
 
@@ -69,16 +68,12 @@ pub async fn metrics_endpoint(State(s): State<AppState>) -> Response {
 /// which would make one series per object id) and status.
 pub async fn track(req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().as_str().to_owned();
     let resp = next.run(req).await;
     let status = resp.status().as_u16().to_string();
     let labels = [("method", method), ("route", route), ("status", status)];
     metrics::counter!("firebreak_http_requests_total", &labels).increment(1);
-    metrics::histogram!("firebreak_http_request_duration_seconds", &labels)
-        .record(start.elapsed().as_secs_f64());
+    metrics::histogram!("firebreak_http_request_duration_seconds", &labels).record(start.elapsed().as_secs_f64());
     resp
 }

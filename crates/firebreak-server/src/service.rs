@@ -8,9 +8,8 @@ use firebreak_domain::permission::Action;
 use firebreak_domain::validate::{Description, DisplayName, Email, Name, Password, Username};
 use firebreak_store::{NewApiKey, NewOrg, NewUser, OrgPatch, Store, UserPatch};
 use firebreak_types::{
-    ApiKey, AuditEntry, AuditQuery, AuditVerification, BrokenLink, CreateApiKey,
-    CreateOrganisation, CreateUser, CreatedApiKey, ErrorCode, ListParams, Me, OrgGrant,
-    Organisation, Page, UpdateOrganisation, UpdateUser, User,
+    ApiKey, AuditEntry, AuditQuery, AuditVerification, BrokenLink, CreateApiKey, CreateOrganisation, CreateUser,
+    CreatedApiKey, ErrorCode, ListParams, Me, OrgGrant, Organisation, Page, UpdateOrganisation, UpdateUser, User,
 };
 use uuid::Uuid;
 
@@ -20,9 +19,7 @@ use crate::secrets::{hash_password, new_api_key, sha256_hex};
 use crate::state::AppState;
 
 async fn hash_in_background(password: Password) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(password.expose()))
-        .await
-        .map_err(|_| ApiError::internal())?
+    tokio::task::spawn_blocking(move || hash_password(password.expose())).await.map_err(|_| ApiError::internal())?
 }
 
 // -- Who am I --------------------------------------------------------------
@@ -51,16 +48,9 @@ pub async fn me(state: &AppState, caller: &Caller) -> ApiResult<Me> {
 
 // -- Organisations ---------------------------------------------------------
 
-pub async fn list_orgs(
-    state: &AppState,
-    caller: &Caller,
-    params: &ListParams,
-) -> ApiResult<Page<Organisation>> {
+pub async fn list_orgs(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<Organisation>> {
     caller.require(Action::OrgRead)?;
-    Ok(state
-        .store
-        .list_orgs(&caller.tenancy.orgs(), params)
-        .await?)
+    Ok(state.store.list_orgs(&caller.tenancy.orgs(), params).await?)
 }
 
 pub async fn get_org(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Organisation> {
@@ -68,25 +58,15 @@ pub async fn get_org(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<O
     if !caller.tenancy.may_act_in(id) {
         return Err(ApiError::not_found("organisation"));
     }
-    state
-        .store
-        .get_org(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))
+    state.store.get_org(id).await?.ok_or_else(|| ApiError::not_found("organisation"))
 }
 
 /// Creating organisations is for platform admins; the root organisation is
 /// granted access to each one it creates, as an MSSP would be.
-pub async fn create_org(
-    state: &AppState,
-    caller: &Caller,
-    req: CreateOrganisation,
-) -> ApiResult<Organisation> {
+pub async fn create_org(state: &AppState, caller: &Caller, req: CreateOrganisation) -> ApiResult<Organisation> {
     caller.require(Action::OrgManage)?;
     if !caller.is_platform_admin(state) {
-        return Err(ApiError::forbidden(
-            "creating organisations (platform admins only)",
-        ));
+        return Err(ApiError::forbidden("creating organisations (platform admins only)"));
     }
     let new = NewOrg {
         id: Uuid::now_v7(),
@@ -97,13 +77,8 @@ pub async fn create_org(
     };
     let ctx = caller.ctx(state);
     let org = state.store.create_org(&ctx, new).await?;
-    state
-        .store
-        .grant_access(&ctx, state.root_org, org.id)
-        .await?;
-    state
-        .live
-        .publish(state.root_org, "organisation.created", org.id);
+    state.store.grant_access(&ctx, state.root_org, org.id).await?;
+    state.live.publish(state.root_org, "organisation.created", org.id);
     Ok(org)
 }
 
@@ -120,12 +95,7 @@ pub async fn update_org(
         return Err(ApiError::forbidden("changing another organisation"));
     }
     let patch = OrgPatch {
-        name: req
-            .name
-            .as_deref()
-            .map(|n| Name::parse("name", n))
-            .transpose()?
-            .map(Name::into_inner),
+        name: req.name.as_deref().map(|n| Name::parse("name", n)).transpose()?.map(Name::into_inner),
         description: req
             .description
             .as_deref()
@@ -133,36 +103,18 @@ pub async fn update_org(
             .transpose()?
             .map(Description::into_inner),
     };
-    let org = state
-        .store
-        .update_org(&caller.ctx(state), id, patch)
-        .await?;
+    let org = state.store.update_org(&caller.ctx(state), id, patch).await?;
     state.live.publish(id, "organisation.updated", id);
     Ok(org)
 }
 
-pub async fn grant_access(
-    state: &AppState,
-    caller: &Caller,
-    provider: Uuid,
-    customer: Uuid,
-) -> ApiResult<OrgGrant> {
+pub async fn grant_access(state: &AppState, caller: &Caller, provider: Uuid, customer: Uuid) -> ApiResult<OrgGrant> {
     caller.require(Action::OrgManage)?;
     if !caller.is_platform_admin(state) {
-        return Err(ApiError::forbidden(
-            "granting access (platform admins only)",
-        ));
+        return Err(ApiError::forbidden("granting access (platform admins only)"));
     }
-    let p = state
-        .store
-        .get_org(provider)
-        .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
-    state
-        .store
-        .get_org(customer)
-        .await?
-        .ok_or_else(|| ApiError::not_found("organisation"))?;
+    let p = state.store.get_org(provider).await?.ok_or_else(|| ApiError::not_found("organisation"))?;
+    state.store.get_org(customer).await?.ok_or_else(|| ApiError::not_found("organisation"))?;
     if p.kind != firebreak_types::OrgKind::Provider {
         return Err(ApiError::field(
             ErrorCode::InvalidState,
@@ -171,63 +123,34 @@ pub async fn grant_access(
         ));
     }
     if provider == customer {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            "customer_id",
-            "an organisation always reaches itself",
-        ));
+        return Err(ApiError::field(ErrorCode::InvalidField, "customer_id", "an organisation always reaches itself"));
     }
-    Ok(state
-        .store
-        .grant_access(&caller.ctx(state), provider, customer)
-        .await?)
+    Ok(state.store.grant_access(&caller.ctx(state), provider, customer).await?)
 }
 
-pub async fn revoke_access(
-    state: &AppState,
-    caller: &Caller,
-    provider: Uuid,
-    customer: Uuid,
-) -> ApiResult<()> {
+pub async fn revoke_access(state: &AppState, caller: &Caller, provider: Uuid, customer: Uuid) -> ApiResult<()> {
     caller.require(Action::OrgManage)?;
     if !caller.is_platform_admin(state) {
-        return Err(ApiError::forbidden(
-            "revoking access (platform admins only)",
-        ));
+        return Err(ApiError::forbidden("revoking access (platform admins only)"));
     }
-    Ok(state
-        .store
-        .revoke_access(&caller.ctx(state), provider, customer)
-        .await?)
+    Ok(state.store.revoke_access(&caller.ctx(state), provider, customer).await?)
 }
 
-pub async fn list_grants(
-    state: &AppState,
-    caller: &Caller,
-    provider: Uuid,
-) -> ApiResult<Vec<Uuid>> {
+pub async fn list_grants(state: &AppState, caller: &Caller, provider: Uuid) -> ApiResult<Vec<Uuid>> {
     get_org(state, caller, provider).await?;
     Ok(state.store.grants_of(provider).await?)
 }
 
 // -- People ----------------------------------------------------------------
 
-pub async fn list_users(
-    state: &AppState,
-    caller: &Caller,
-    params: &ListParams,
-) -> ApiResult<Page<User>> {
+pub async fn list_users(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<User>> {
     caller.require(Action::UserRead)?;
     Ok(state.store.list_users(caller.org_id(), params).await?)
 }
 
 pub async fn get_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<User> {
     caller.require(Action::UserRead)?;
-    state
-        .store
-        .get_user(caller.org_id(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))
+    state.store.get_user(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("user"))
 }
 
 pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUser) -> ApiResult<User> {
@@ -240,32 +163,18 @@ pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUser) -> 
         role: req.role,
         password_hash: hash_in_background(Password::parse("password", &req.password)?).await?,
     };
-    let user = state
-        .store
-        .create_user(&caller.ctx(state), caller.org_id(), new)
-        .await?;
+    let user = state.store.create_user(&caller.ctx(state), caller.org_id(), new).await?;
     state.live.publish(caller.org_id(), "user.created", user.id);
     Ok(user)
 }
 
-pub async fn update_user(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    req: UpdateUser,
-) -> ApiResult<User> {
+pub async fn update_user(state: &AppState, caller: &Caller, id: Uuid, req: UpdateUser) -> ApiResult<User> {
     caller.require(Action::UserManage)?;
     get_user(state, caller, id).await?;
-    if id == caller.id()
-        && (req.disabled == Some(true) || req.role.is_some_and(|r| r != caller.role))
-    {
+    if id == caller.id() && (req.disabled == Some(true) || req.role.is_some_and(|r| r != caller.role)) {
         return Err(ApiError::field(
             ErrorCode::InvalidState,
-            if req.disabled == Some(true) {
-                "disabled"
-            } else {
-                "role"
-            },
+            if req.disabled == Some(true) { "disabled" } else { "role" },
             "you cannot disable yourself or change your own role",
         ));
     }
@@ -276,100 +185,57 @@ pub async fn update_user(
             .map(|v| DisplayName::parse("display_name", v))
             .transpose()?
             .map(DisplayName::into_inner),
-        email: req
-            .email
-            .as_deref()
-            .map(|v| Email::parse("email", v))
-            .transpose()?
-            .map(Email::into_inner),
+        email: req.email.as_deref().map(|v| Email::parse("email", v)).transpose()?.map(Email::into_inner),
         role: req.role,
         disabled: req.disabled,
     };
-    let user = state
-        .store
-        .update_user(&caller.ctx(state), caller.org_id(), id, patch)
-        .await?;
+    let user = state.store.update_user(&caller.ctx(state), caller.org_id(), id, patch).await?;
     state.live.publish(caller.org_id(), "user.updated", id);
     Ok(user)
 }
 
 /// People may change their own password; admins anyone's in their organisation.
-pub async fn set_password(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    password: &str,
-) -> ApiResult<()> {
-    let own = matches!(&caller.principal, Principal::User(u) if u.id == id)
-        && caller.org_id() == caller.home.id;
+pub async fn set_password(state: &AppState, caller: &Caller, id: Uuid, password: &str) -> ApiResult<()> {
+    let own = matches!(&caller.principal, Principal::User(u) if u.id == id) && caller.org_id() == caller.home.id;
     if !own {
         caller.require(Action::UserManage)?;
     }
     get_user_unchecked(state, caller.org_id(), id).await?;
     let hash = hash_in_background(Password::parse("password", password)?).await?;
-    Ok(state
-        .store
-        .set_password(&caller.ctx(state), caller.org_id(), id, hash)
-        .await?)
+    Ok(state.store.set_password(&caller.ctx(state), caller.org_id(), id, hash).await?)
 }
 
 async fn get_user_unchecked(state: &AppState, org: Uuid, id: Uuid) -> ApiResult<User> {
-    state
-        .store
-        .get_user(org, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("user"))
+    state.store.get_user(org, id).await?.ok_or_else(|| ApiError::not_found("user"))
 }
 
 pub async fn delete_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
     caller.require(Action::UserManage)?;
     if id == caller.id() {
-        return Err(ApiError::new(
-            ErrorCode::InvalidState,
-            "you cannot delete yourself",
-        ));
+        return Err(ApiError::new(ErrorCode::InvalidState, "you cannot delete yourself"));
     }
-    state
-        .store
-        .delete_user(&caller.ctx(state), caller.org_id(), id)
-        .await?;
+    state.store.delete_user(&caller.ctx(state), caller.org_id(), id).await?;
     state.live.publish(caller.org_id(), "user.deleted", id);
     Ok(())
 }
 
 // -- API keys --------------------------------------------------------------
 
-pub async fn list_api_keys(
-    state: &AppState,
-    caller: &Caller,
-    params: &ListParams,
-) -> ApiResult<Page<ApiKey>> {
+pub async fn list_api_keys(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<ApiKey>> {
     caller.require(Action::ApiKeyManage)?;
     Ok(state.store.list_api_keys(caller.org_id(), params).await?)
 }
 
 pub async fn get_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ApiKey> {
     caller.require(Action::ApiKeyManage)?;
-    state
-        .store
-        .get_api_key(caller.org_id(), id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("API key"))
+    state.store.get_api_key(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("API key"))
 }
 
-pub async fn create_api_key(
-    state: &AppState,
-    caller: &Caller,
-    req: CreateApiKey,
-) -> ApiResult<CreatedApiKey> {
+pub async fn create_api_key(state: &AppState, caller: &Caller, req: CreateApiKey) -> ApiResult<CreatedApiKey> {
     caller.require(Action::ApiKeyManage)?;
     let now = state.clock.now();
     if req.expires_at.is_some_and(|t| t <= now) {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            "expires_at",
-            "expires_at must be in the future",
-        ));
+        return Err(ApiError::field(ErrorCode::InvalidField, "expires_at", "expires_at must be in the future"));
     }
     let (secret, prefix) = new_api_key()?;
     let new = NewApiKey {
@@ -384,42 +250,26 @@ pub async fn create_api_key(
         },
         expires_at: req.expires_at,
     };
-    let key = state
-        .store
-        .create_api_key(&caller.ctx(state), caller.org_id(), new)
-        .await?;
-    state
-        .live
-        .publish(caller.org_id(), "api_key.created", key.id);
+    let key = state.store.create_api_key(&caller.ctx(state), caller.org_id(), new).await?;
+    state.live.publish(caller.org_id(), "api_key.created", key.id);
     Ok(CreatedApiKey { key, secret })
 }
 
 pub async fn revoke_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ApiKey> {
     caller.require(Action::ApiKeyManage)?;
-    let key = state
-        .store
-        .revoke_api_key(&caller.ctx(state), caller.org_id(), id)
-        .await?;
+    let key = state.store.revoke_api_key(&caller.ctx(state), caller.org_id(), id).await?;
     state.live.publish(caller.org_id(), "api_key.revoked", id);
     Ok(key)
 }
 
 // -- Audit -----------------------------------------------------------------
 
-pub async fn list_audit(
-    state: &AppState,
-    caller: &Caller,
-    query: &AuditQuery,
-) -> ApiResult<Page<AuditEntry>> {
+pub async fn list_audit(state: &AppState, caller: &Caller, query: &AuditQuery) -> ApiResult<Page<AuditEntry>> {
     caller.require(Action::AuditRead)?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
-        return Err(ApiError::field(
-            ErrorCode::InvalidQuery,
-            "from",
-            "from must not be after to",
-        ));
+        return Err(ApiError::field(ErrorCode::InvalidQuery, "from", "from must not be after to"));
     }
     Ok(state.store.list_audit(caller.org_id(), query).await?)
 }
@@ -436,10 +286,7 @@ pub async fn verify_audit(state: &AppState, caller: &Caller) -> ApiResult<AuditV
 }
 
 /// Checks the given organisations' chains and reports the first broken link.
-pub async fn verify_chains(
-    store: &dyn Store,
-    orgs: &[Uuid],
-) -> Result<AuditVerification, firebreak_store::StoreError> {
+pub async fn verify_chains(store: &dyn Store, orgs: &[Uuid]) -> Result<AuditVerification, firebreak_store::StoreError> {
     let mut checked = 0;
     for org in orgs {
         let (entries, head) = store.audit_chain(*org).await?;
@@ -449,18 +296,10 @@ pub async fn verify_chains(
                 return Ok(AuditVerification {
                     ok: false,
                     checked,
-                    broken: Some(BrokenLink {
-                        org_id: *org,
-                        seq: b.seq,
-                        reason: b.reason,
-                    }),
+                    broken: Some(BrokenLink { org_id: *org, seq: b.seq, reason: b.reason }),
                 });
             }
         }
     }
-    Ok(AuditVerification {
-        ok: true,
-        checked,
-        broken: None,
-    })
+    Ok(AuditVerification { ok: true, checked, broken: None })
 }

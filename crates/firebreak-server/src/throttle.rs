@@ -21,10 +21,7 @@ pub struct LoginThrottle {
 
 impl LoginThrottle {
     pub fn new(free_attempts: u32) -> Self {
-        Self {
-            free_attempts,
-            accounts: Mutex::new(HashMap::new()),
-        }
+        Self { free_attempts, accounts: Mutex::new(HashMap::new()) }
     }
 
     /// Seconds to wait before `username` may try again, if it must.

@@ -21,16 +21,12 @@ pub(crate) async fn append(
     changes: &serde_json::Value,
 ) -> Result<()> {
     let org_text = org.to_string();
-    let head =
-        sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
-            .bind(&org_text)
-            .fetch_optional(&mut *conn)
-            .await?;
+    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
+        .bind(&org_text)
+        .fetch_optional(&mut *conn)
+        .await?;
     let (seq, prev_hash) = match head {
-        Some(row) => (
-            row.try_get::<i64, _>("seq")?,
-            row.try_get::<String, _>("hash")?,
-        ),
+        Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
         None => {
             sqlx::query("INSERT INTO audit_heads (org_id, seq, hash) VALUES ($1, 1, $2)")
                 .bind(&org_text)
@@ -87,10 +83,7 @@ pub(crate) fn diff(fields: &[(&str, serde_json::Value, serde_json::Value)]) -> s
     let mut out = serde_json::Map::new();
     for (name, before, after) in fields {
         if before != after {
-            out.insert(
-                (*name).to_owned(),
-                serde_json::json!({ "before": before, "after": after }),
-            );
+            out.insert((*name).to_owned(), serde_json::json!({ "before": before, "after": after }));
         }
     }
     serde_json::Value::Object(out)

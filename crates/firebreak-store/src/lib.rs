@@ -21,9 +21,7 @@ pub use sql::{Backend, OpenOptions, SqlStore};
 
 use async_trait::async_trait;
 use firebreak_domain::audit::AuditRecord;
-use firebreak_types::{
-    ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, Organisation, Page, User,
-};
+use firebreak_types::{ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, Organisation, Page, User};
 use uuid::Uuid;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -50,12 +48,7 @@ pub trait Store: Send + Sync + 'static {
     /// Lists the organisations among `visible` (those the caller may act in).
     async fn list_orgs(&self, visible: &[Uuid], params: &ListParams) -> Result<Page<Organisation>>;
     async fn update_org(&self, ctx: &WriteCtx, id: Uuid, patch: OrgPatch) -> Result<Organisation>;
-    async fn grant_access(
-        &self,
-        ctx: &WriteCtx,
-        provider: Uuid,
-        customer: Uuid,
-    ) -> Result<OrgGrant>;
+    async fn grant_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant>;
     async fn revoke_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<()>;
     /// The customers a provider has been granted.
     async fn grants_of(&self, provider: Uuid) -> Result<Vec<Uuid>>;
@@ -65,20 +58,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_user(&self, org: Uuid, id: Uuid) -> Result<Option<User>>;
     async fn list_users(&self, org: Uuid, params: &ListParams) -> Result<Page<User>>;
     /// Disabling a user also ends their sessions, in the same transaction.
-    async fn update_user(
-        &self,
-        ctx: &WriteCtx,
-        org: Uuid,
-        id: Uuid,
-        patch: UserPatch,
-    ) -> Result<User>;
-    async fn set_password(
-        &self,
-        ctx: &WriteCtx,
-        org: Uuid,
-        id: Uuid,
-        password_hash: String,
-    ) -> Result<()>;
+    async fn update_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, patch: UserPatch) -> Result<User>;
+    async fn set_password(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, password_hash: String) -> Result<()>;
     async fn delete_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<()>;
     /// The user and password hash for a sign-in name (any organisation).
     async fn credentials(&self, username: &str) -> Result<Option<(User, String)>>;

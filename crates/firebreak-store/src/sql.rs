@@ -10,9 +10,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use firebreak_domain::audit::AuditRecord;
 use firebreak_domain::clock::{from_millis, to_millis};
-use firebreak_types::{
-    ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, OrgKind, Organisation, Page, Role, User,
-};
+use firebreak_types::{ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, OrgKind, Organisation, Page, Role, User};
 use serde_json::json;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::migrate::Migrator;
@@ -22,8 +20,8 @@ use uuid::Uuid;
 use crate::audit::{append, diff};
 use crate::error::conflict_as;
 use crate::{
-    AuditEvent, KeyCredential, NewApiKey, NewOrg, NewSession, NewUser, OrgPatch, PoolState, Result,
-    SessionRecord, Store, StoreError, UserPatch, WriteCtx,
+    AuditEvent, KeyCredential, NewApiKey, NewOrg, NewSession, NewUser, OrgPatch, PoolState, Result, SessionRecord,
+    Store, StoreError, UserPatch, WriteCtx,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -42,9 +40,7 @@ impl Backend {
         } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             Ok(Backend::Postgres)
         } else {
-            Err(StoreError::UnsupportedUrl(
-                url.split('@').next_back().unwrap_or_default().to_owned(),
-            ))
+            Err(StoreError::UnsupportedUrl(url.split('@').next_back().unwrap_or_default().to_owned()))
         }
     }
 
@@ -72,10 +68,7 @@ pub struct OpenOptions {
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        Self {
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(10),
-        }
+        Self { max_connections: 8, acquire_timeout: Duration::from_secs(10) }
     }
 }
 
@@ -124,17 +117,11 @@ impl SqlStore {
                     AnyPoolOptions::new()
                         .max_connections(max)
                         .acquire_timeout(opts.acquire_timeout)
-                        .after_connect(|conn, _| {
-                            Box::pin(async move { sqlite_pragmas(conn).await })
-                        })
+                        .after_connect(|conn, _| Box::pin(async move { sqlite_pragmas(conn).await }))
                 };
                 let writer = pool(1).connect(&url).await?;
                 let reader = pool(opts.max_connections.max(1)).connect(&url).await?;
-                SqlStore {
-                    backend,
-                    writer,
-                    reader,
-                }
+                SqlStore { backend, writer, reader }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -142,11 +129,7 @@ impl SqlStore {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect(url)
                     .await?;
-                SqlStore {
-                    backend,
-                    writer: pool.clone(),
-                    reader: pool,
-                }
+                SqlStore { backend, writer: pool.clone(), reader: pool }
             }
         };
         store.migrate().await?;
@@ -155,35 +138,23 @@ impl SqlStore {
 
     /// The newest migration this binary carries.
     pub fn binary_schema_version(&self) -> i64 {
-        self.backend
-            .migrator()
-            .iter()
-            .map(|m| m.version)
-            .max()
-            .unwrap_or(0)
+        self.backend.migrator().iter().map(|m| m.version).max().unwrap_or(0)
     }
 
     async fn applied_version(&self) -> Result<Option<i64>> {
         let exists_sql = match self.backend {
-            Backend::Sqlite => {
-                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'"
-            }
+            Backend::Sqlite => "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
             Backend::Postgres => {
                 "SELECT COUNT(*) FROM information_schema.tables \
                  WHERE table_name = '_sqlx_migrations' AND table_schema = current_schema()"
             }
         };
-        let exists: i64 = sqlx::query(exists_sql)
-            .fetch_one(&self.writer)
-            .await?
-            .try_get(0)?;
+        let exists: i64 = sqlx::query(exists_sql).fetch_one(&self.writer).await?.try_get(0)?;
         if exists == 0 {
             return Ok(None);
         }
-        let v: Option<i64> = sqlx::query("SELECT MAX(version) FROM _sqlx_migrations")
-            .fetch_one(&self.writer)
-            .await?
-            .try_get(0)?;
+        let v: Option<i64> =
+            sqlx::query("SELECT MAX(version) FROM _sqlx_migrations").fetch_one(&self.writer).await?.try_get(0)?;
         Ok(v)
     }
 
@@ -215,8 +186,7 @@ fn uuid_col(row: &AnyRow, col: &str) -> Result<Uuid> {
 
 fn opt_uuid_col(row: &AnyRow, col: &str) -> Result<Option<Uuid>> {
     let s: Option<String> = row.try_get(col)?;
-    s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col} {s:?}: {e}"))))
-        .transpose()
+    s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col} {s:?}: {e}")))).transpose()
 }
 
 fn time_col(row: &AnyRow, col: &str) -> Result<time::OffsetDateTime> {
@@ -237,15 +207,13 @@ fn org_from(row: &AnyRow) -> Result<Organisation> {
     Ok(Organisation {
         id: uuid_col(row, "id")?,
         name: row.try_get("name")?,
-        kind: OrgKind::parse(&kind)
-            .ok_or_else(|| StoreError::Corrupt(format!("org kind {kind:?}")))?,
+        kind: OrgKind::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("org kind {kind:?}")))?,
         description: row.try_get("description")?,
         created_at: time_col(row, "created_at")?,
     })
 }
 
-const USER_COLS: &str =
-    "id, org_id, username, display_name, email, role, disabled, created_at, last_login_at";
+const USER_COLS: &str = "id, org_id, username, display_name, email, role, disabled, created_at, last_login_at";
 
 fn user_from(row: &AnyRow) -> Result<User> {
     Ok(User {
@@ -261,8 +229,7 @@ fn user_from(row: &AnyRow) -> Result<User> {
     })
 }
 
-const KEY_COLS: &str =
-    "id, org_id, name, role, prefix, created_by, created_at, expires_at, last_used_at, revoked_at";
+const KEY_COLS: &str = "id, org_id, name, role, prefix, created_by, created_at, expires_at, last_used_at, revoked_at";
 
 fn key_from(row: &AnyRow) -> Result<ApiKey> {
     Ok(ApiKey {
@@ -279,7 +246,8 @@ fn key_from(row: &AnyRow) -> Result<ApiKey> {
     })
 }
 
-const AUDIT_COLS: &str = "org_id, seq, at, actor_kind, actor_id, actor_name, object_type, object_id, action, changes, prev_hash, hash";
+const AUDIT_COLS: &str =
+    "org_id, seq, at, actor_kind, actor_id, actor_name, object_type, object_id, action, changes, prev_hash, hash";
 
 fn audit_from(row: &AnyRow) -> Result<AuditRecord> {
     Ok(AuditRecord {
@@ -333,10 +301,7 @@ struct Filter {
 
 impl Filter {
     fn new() -> Self {
-        Self {
-            clauses: Vec::new(),
-            binds: Vec::new(),
-        }
+        Self { clauses: Vec::new(), binds: Vec::new() }
     }
 
     fn next(&mut self, b: Bind) -> String {
@@ -359,10 +324,7 @@ impl Filter {
             self.clauses.push("1 = 0".into());
             return;
         }
-        let ps: Vec<String> = values
-            .iter()
-            .map(|v| self.next(Bind::Text(v.to_string())))
-            .collect();
+        let ps: Vec<String> = values.iter().map(|v| self.next(Bind::Text(v.to_string()))).collect();
         self.clauses.push(format!("{col} IN ({})", ps.join(", ")));
     }
 
@@ -371,31 +333,17 @@ impl Filter {
         let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
             return;
         };
-        let escaped = q
-            .to_lowercase()
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         let p = self.next(Bind::Text(format!("%{escaped}%")));
-        let ors: Vec<String> = cols
-            .iter()
-            .map(|c| format!("LOWER({c}) LIKE {p} ESCAPE '\\'"))
-            .collect();
+        let ors: Vec<String> = cols.iter().map(|c| format!("LOWER({c}) LIKE {p} ESCAPE '\\'")).collect();
         self.clauses.push(format!("({})", ors.join(" OR ")));
     }
 
     fn where_sql(&self) -> String {
-        if self.clauses.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", self.clauses.join(" AND "))
-        }
+        if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
 
-    fn query<'a>(
-        &'a self,
-        sql: &'a str,
-    ) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments<'a>> {
+    fn query<'a>(&'a self, sql: &'a str) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments<'a>> {
         let mut q = sqlx::query(sql);
         for b in &self.binds {
             q = match b {
@@ -435,10 +383,7 @@ fn paging(
     }
     let offset = offset.unwrap_or(0);
     if offset > i64::MAX as u64 {
-        return Err(StoreError::BadQuery {
-            param: "offset".into(),
-            expected: "a smaller number".into(),
-        });
+        return Err(StoreError::BadQuery { param: "offset".into(), expected: "a smaller number".into() });
     }
     let (desc, field) = match sort {
         Some(s) => match s.strip_prefix('-') {
@@ -451,19 +396,11 @@ fn paging(
         let names: Vec<&str> = sortable.iter().map(|(f, _)| *f).collect();
         return Err(StoreError::BadQuery {
             param: "sort".into(),
-            expected: format!(
-                "one of {}, optionally prefixed with '-' (got {field:?})",
-                names.join(", ")
-            ),
+            expected: format!("one of {}, optionally prefixed with '-' (got {field:?})", names.join(", ")),
         });
     };
     let dir = if desc { "DESC" } else { "ASC" };
-    Ok(Paging {
-        limit,
-        offset,
-        order_by: format!("{col} {dir}, {tiebreak} {dir}"),
-        total: total.unwrap_or(false),
-    })
+    Ok(Paging { limit, offset, order_by: format!("{col} {dir}, {tiebreak} {dir}"), total: total.unwrap_or(false) })
 }
 
 impl SqlStore {
@@ -486,33 +423,17 @@ impl SqlStore {
         let items = rows.iter().map(map).collect::<Result<Vec<T>>>()?;
         let total = if paging.total {
             let sql = format!("SELECT COUNT(*) FROM {from}{}", filter.where_sql());
-            let n: i64 = filter
-                .query(&sql)
-                .fetch_one(&self.reader)
-                .await?
-                .try_get(0)?;
+            let n: i64 = filter.query(&sql).fetch_one(&self.reader).await?.try_get(0)?;
             Some(u64::try_from(n).unwrap_or(0))
         } else {
             None
         };
-        Ok(Page {
-            items,
-            limit: paging.limit,
-            offset: paging.offset,
-            total,
-        })
+        Ok(Page { items, limit: paging.limit, offset: paging.offset, total })
     }
 }
 
 fn list_paging(p: &ListParams, sortable: &[(&str, &str)], tiebreak: &str) -> Result<Paging> {
-    paging(
-        p.limit,
-        p.offset,
-        p.sort.as_deref(),
-        p.total,
-        sortable,
-        tiebreak,
-    )
+    paging(p.limit, p.offset, p.sort.as_deref(), p.total, sortable, tiebreak)
 }
 
 // ---------------------------------------------------------------------------
@@ -534,17 +455,11 @@ impl Store for SqlStore {
 
     fn pool_state(&self) -> PoolState {
         let (size, idle) = if self.backend == Backend::Sqlite {
-            (
-                self.writer.size() + self.reader.size(),
-                self.writer.num_idle() + self.reader.num_idle(),
-            )
+            (self.writer.size() + self.reader.size(), self.writer.num_idle() + self.reader.num_idle())
         } else {
             (self.reader.size(), self.reader.num_idle())
         };
-        PoolState {
-            size,
-            idle: u32::try_from(idle).unwrap_or(u32::MAX),
-        }
+        PoolState { size, idle: u32::try_from(idle).unwrap_or(u32::MAX) }
     }
 
     // -- Organisations -----------------------------------------------------
@@ -572,18 +487,8 @@ impl Store for SqlStore {
                 .await
                 .map_err(conflict_as("the root organisation"))?;
         }
-        let changes =
-            json!({ "name": org.name, "kind": org.kind.as_str(), "description": org.description });
-        append(
-            &mut tx,
-            ctx,
-            org.id,
-            "organisation",
-            &org.id.to_string(),
-            "create",
-            &changes,
-        )
-        .await?;
+        let changes = json!({ "name": org.name, "kind": org.kind.as_str(), "description": org.description });
+        append(&mut tx, ctx, org.id, "organisation", &org.id.to_string(), "create", &changes).await?;
         tx.commit().await?;
         Ok(Organisation {
             id: org.id,
@@ -595,62 +500,39 @@ impl Store for SqlStore {
     }
 
     async fn get_org(&self, id: Uuid) -> Result<Option<Organisation>> {
-        let row = sqlx::query(
-            "SELECT id, name, kind, description, created_at FROM organisations WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
+        let row = sqlx::query("SELECT id, name, kind, description, created_at FROM organisations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
         row.as_ref().map(org_from).transpose()
     }
 
     async fn root_org(&self) -> Result<Option<Uuid>> {
-        let row = sqlx::query("SELECT value FROM settings WHERE key = 'root_org'")
-            .fetch_optional(&self.reader)
-            .await?;
+        let row = sqlx::query("SELECT value FROM settings WHERE key = 'root_org'").fetch_optional(&self.reader).await?;
         row.map(|r| uuid_col(&r, "value")).transpose()
     }
 
     async fn org_count(&self) -> Result<u64> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM organisations")
-            .fetch_one(&self.reader)
-            .await?
-            .try_get(0)?;
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM organisations").fetch_one(&self.reader).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
     async fn list_orgs(&self, visible: &[Uuid], params: &ListParams) -> Result<Page<Organisation>> {
-        let paging = list_paging(
-            params,
-            &[
-                ("name", "name_key"),
-                ("created_at", "created_at"),
-                ("kind", "kind"),
-            ],
-            "id",
-        )?;
+        let paging =
+            list_paging(params, &[("name", "name_key"), ("created_at", "created_at"), ("kind", "kind")], "id")?;
         let mut f = Filter::new();
         f.any_text("id", visible);
         f.search(&["name", "description"], params.q.as_deref());
-        self.page(
-            "id, name, kind, description, created_at",
-            "organisations",
-            &f,
-            &paging,
-            org_from,
-        )
-        .await
+        self.page("id, name, kind, description, created_at", "organisations", &f, &paging, org_from).await
     }
 
     async fn update_org(&self, ctx: &WriteCtx, id: Uuid, patch: OrgPatch) -> Result<Organisation> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(
-            "SELECT id, name, kind, description, created_at FROM organisations WHERE id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query("SELECT id, name, kind, description, created_at FROM organisations WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let before = org_from(&row)?;
         let mut after = before.clone();
         if let Some(name) = patch.name {
@@ -659,131 +541,70 @@ impl Store for SqlStore {
         if let Some(d) = patch.description {
             after.description = d;
         }
-        sqlx::query("UPDATE organisations SET name = $1, name_key = $2, description = $3, updated_at = $4 WHERE id = $5")
-            .bind(&after.name)
-            .bind(after.name.to_lowercase())
-            .bind(&after.description)
-            .bind(to_millis(ctx.now))
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict_as("organisation name"))?;
+        sqlx::query(
+            "UPDATE organisations SET name = $1, name_key = $2, description = $3, updated_at = $4 WHERE id = $5",
+        )
+        .bind(&after.name)
+        .bind(after.name.to_lowercase())
+        .bind(&after.description)
+        .bind(to_millis(ctx.now))
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(conflict_as("organisation name"))?;
         let changes = diff(&[
             ("name", json!(before.name), json!(after.name)),
-            (
-                "description",
-                json!(before.description),
-                json!(after.description),
-            ),
+            ("description", json!(before.description), json!(after.description)),
         ]);
-        append(
-            &mut tx,
-            ctx,
-            id,
-            "organisation",
-            &id.to_string(),
-            "update",
-            &changes,
-        )
-        .await?;
+        append(&mut tx, ctx, id, "organisation", &id.to_string(), "update", &changes).await?;
         tx.commit().await?;
         Ok(after)
     }
 
-    async fn grant_access(
-        &self,
-        ctx: &WriteCtx,
-        provider: Uuid,
-        customer: Uuid,
-    ) -> Result<OrgGrant> {
+    async fn grant_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant> {
         let now = to_millis(ctx.now);
         let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "INSERT INTO org_grants (provider_id, customer_id, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(provider.to_string())
-        .bind(customer.to_string())
-        .bind(now)
-        .execute(&mut *tx)
-        .await
-        .map_err(conflict_as("this grant"))?;
+        sqlx::query("INSERT INTO org_grants (provider_id, customer_id, created_at) VALUES ($1, $2, $3)")
+            .bind(provider.to_string())
+            .bind(customer.to_string())
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(conflict_as("this grant"))?;
         let details = json!({ "provider_id": provider, "customer_id": customer });
         // Both tenants' chains record that the provider can now see the customer.
-        append(
-            &mut tx,
-            ctx,
-            customer,
-            "org_grant",
-            &provider.to_string(),
-            "grant",
-            &details,
-        )
-        .await?;
+        append(&mut tx, ctx, customer, "org_grant", &provider.to_string(), "grant", &details).await?;
         if provider != customer {
-            append(
-                &mut tx,
-                ctx,
-                provider,
-                "org_grant",
-                &customer.to_string(),
-                "grant",
-                &details,
-            )
-            .await?;
+            append(&mut tx, ctx, provider, "org_grant", &customer.to_string(), "grant", &details).await?;
         }
         tx.commit().await?;
-        Ok(OrgGrant {
-            provider_id: provider,
-            customer_id: customer,
-            created_at: from_millis(now),
-        })
+        Ok(OrgGrant { provider_id: provider, customer_id: customer, created_at: from_millis(now) })
     }
 
     async fn revoke_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        let done =
-            sqlx::query("DELETE FROM org_grants WHERE provider_id = $1 AND customer_id = $2")
-                .bind(provider.to_string())
-                .bind(customer.to_string())
-                .execute(&mut *tx)
-                .await?;
+        let done = sqlx::query("DELETE FROM org_grants WHERE provider_id = $1 AND customer_id = $2")
+            .bind(provider.to_string())
+            .bind(customer.to_string())
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         let details = json!({ "provider_id": provider, "customer_id": customer });
-        append(
-            &mut tx,
-            ctx,
-            customer,
-            "org_grant",
-            &provider.to_string(),
-            "revoke",
-            &details,
-        )
-        .await?;
+        append(&mut tx, ctx, customer, "org_grant", &provider.to_string(), "revoke", &details).await?;
         if provider != customer {
-            append(
-                &mut tx,
-                ctx,
-                provider,
-                "org_grant",
-                &customer.to_string(),
-                "revoke",
-                &details,
-            )
-            .await?;
+            append(&mut tx, ctx, provider, "org_grant", &customer.to_string(), "revoke", &details).await?;
         }
         tx.commit().await?;
         Ok(())
     }
 
     async fn grants_of(&self, provider: Uuid) -> Result<Vec<Uuid>> {
-        let rows = sqlx::query(
-            "SELECT customer_id FROM org_grants WHERE provider_id = $1 ORDER BY created_at",
-        )
-        .bind(provider.to_string())
-        .fetch_all(&self.reader)
-        .await?;
+        let rows = sqlx::query("SELECT customer_id FROM org_grants WHERE provider_id = $1 ORDER BY created_at")
+            .bind(provider.to_string())
+            .fetch_all(&self.reader)
+            .await?;
         rows.iter().map(|r| uuid_col(r, "customer_id")).collect()
     }
 
@@ -807,17 +628,9 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_as("username"))?;
-        let changes = json!({ "username": u.username, "display_name": u.display_name, "email": u.email, "role": u.role });
-        append(
-            &mut tx,
-            ctx,
-            org,
-            "user",
-            &u.id.to_string(),
-            "create",
-            &changes,
-        )
-        .await?;
+        let changes =
+            json!({ "username": u.username, "display_name": u.display_name, "email": u.email, "role": u.role });
+        append(&mut tx, ctx, org, "user", &u.id.to_string(), "create", &changes).await?;
         tx.commit().await?;
         Ok(User {
             id: u.id,
@@ -833,13 +646,11 @@ impl Store for SqlStore {
     }
 
     async fn get_user(&self, org: Uuid, id: Uuid) -> Result<Option<User>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
         row.as_ref().map(user_from).transpose()
     }
 
@@ -861,22 +672,14 @@ impl Store for SqlStore {
         self.page(USER_COLS, "users", &f, &paging, user_from).await
     }
 
-    async fn update_user(
-        &self,
-        ctx: &WriteCtx,
-        org: Uuid,
-        id: Uuid,
-        patch: UserPatch,
-    ) -> Result<User> {
+    async fn update_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, patch: UserPatch) -> Result<User> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let before = user_from(&row)?;
         let mut after = before.clone();
         if let Some(v) = patch.display_name {
@@ -902,17 +705,10 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
         if after.disabled && !before.disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id.to_string())
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
         }
         let changes = diff(&[
-            (
-                "display_name",
-                json!(before.display_name),
-                json!(after.display_name),
-            ),
+            ("display_name", json!(before.display_name), json!(after.display_name)),
             ("email", json!(before.email), json!(after.email)),
             ("role", json!(before.role), json!(after.role)),
             ("disabled", json!(before.disabled), json!(after.disabled)),
@@ -928,87 +724,51 @@ impl Store for SqlStore {
         Ok(after)
     }
 
-    async fn set_password(
-        &self,
-        ctx: &WriteCtx,
-        org: Uuid,
-        id: Uuid,
-        password_hash: String,
-    ) -> Result<()> {
+    async fn set_password(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, password_hash: String) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = $1, updated_at = $2 WHERE org_id = $3 AND id = $4",
-        )
-        .bind(&password_hash)
-        .bind(to_millis(ctx.now))
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await?;
+        let done = sqlx::query("UPDATE users SET password_hash = $1, updated_at = $2 WHERE org_id = $3 AND id = $4")
+            .bind(&password_hash)
+            .bind(to_millis(ctx.now))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
         // A new password ends every session opened with the old one.
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-            .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
-        append(
-            &mut tx,
-            ctx,
-            org,
-            "user",
-            &id.to_string(),
-            "set_password",
-            &json!({ "password": "changed" }),
-        )
-        .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
+        append(&mut tx, ctx, org, "user", &id.to_string(), "set_password", &json!({ "password": "changed" })).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn delete_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
-        let before = user_from(&row)?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"))
+            .bind(org.to_string())
             .bind(id.to_string())
-            .execute(&mut *tx)
-            .await?;
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let before = user_from(&row)?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
             .bind(org.to_string())
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
         let changes = json!({ "username": before.username, "role": before.role });
-        append(
-            &mut tx,
-            ctx,
-            org,
-            "user",
-            &id.to_string(),
-            "delete",
-            &changes,
-        )
-        .await?;
+        append(&mut tx, ctx, org, "user", &id.to_string(), "delete", &changes).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn credentials(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row = sqlx::query(&format!(
-            "SELECT {USER_COLS}, password_hash FROM users WHERE username = $1"
-        ))
-        .bind(username)
-        .fetch_optional(&self.reader)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {USER_COLS}, password_hash FROM users WHERE username = $1"))
+            .bind(username)
+            .fetch_optional(&self.reader)
+            .await?;
         match row {
             Some(r) => Ok(Some((user_from(&r)?, r.try_get("password_hash")?))),
             None => Ok(None),
@@ -1036,17 +796,9 @@ impl Store for SqlStore {
         .execute(&mut *tx)
         .await
         .map_err(conflict_as("API key"))?;
-        let changes = json!({ "name": k.name, "role": k.role, "prefix": k.prefix, "expires_at": k.expires_at.map(to_millis) });
-        append(
-            &mut tx,
-            ctx,
-            org,
-            "api_key",
-            &k.id.to_string(),
-            "create",
-            &changes,
-        )
-        .await?;
+        let changes =
+            json!({ "name": k.name, "role": k.role, "prefix": k.prefix, "expires_at": k.expires_at.map(to_millis) });
+        append(&mut tx, ctx, org, "api_key", &k.id.to_string(), "create", &changes).await?;
         tx.commit().await?;
         Ok(ApiKey {
             id: k.id,
@@ -1063,13 +815,11 @@ impl Store for SqlStore {
     }
 
     async fn get_api_key(&self, org: Uuid, id: Uuid) -> Result<Option<ApiKey>> {
-        let row = sqlx::query(&format!(
-            "SELECT {KEY_COLS} FROM api_keys WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&self.reader)
-        .await?;
+        let row = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys WHERE org_id = $1 AND id = $2"))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
         row.as_ref().map(key_from).transpose()
     }
 
@@ -1093,14 +843,12 @@ impl Store for SqlStore {
     async fn revoke_api_key(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<ApiKey> {
         let now = to_millis(ctx.now);
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!(
-            "SELECT {KEY_COLS} FROM api_keys WHERE org_id = $1 AND id = $2"
-        ))
-        .bind(org.to_string())
-        .bind(id.to_string())
-        .fetch_optional(&mut *tx)
-        .await?
-        .ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys WHERE org_id = $1 AND id = $2"))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let mut key = key_from(&row)?;
         if key.revoked_at.is_none() {
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3")
@@ -1110,16 +858,7 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             key.revoked_at = Some(from_millis(now));
-            append(
-                &mut tx,
-                ctx,
-                org,
-                "api_key",
-                &id.to_string(),
-                "revoke",
-                &json!({ "name": key.name }),
-            )
-            .await?;
+            append(&mut tx, ctx, org, "api_key", &id.to_string(), "revoke", &json!({ "name": key.name })).await?;
         }
         tx.commit().await?;
         Ok(key)
@@ -1159,10 +898,7 @@ impl Store for SqlStore {
         let now = to_millis(ctx.now);
         let mut tx = self.writer.begin().await?;
         // Expired sessions are swept whenever someone signs in.
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(now).execute(&mut *tx).await?;
         sqlx::query("INSERT INTO sessions (token_hash, user_id, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&s.token_hash)
             .bind(s.user_id.to_string())
@@ -1176,16 +912,8 @@ impl Store for SqlStore {
             .bind(s.user_id.to_string())
             .execute(&mut *tx)
             .await?;
-        append(
-            &mut tx,
-            ctx,
-            s.user_org,
-            "user",
-            &s.user_id.to_string(),
-            "login",
-            &json!({ "method": "password" }),
-        )
-        .await?;
+        append(&mut tx, ctx, s.user_org, "user", &s.user_id.to_string(), "login", &json!({ "method": "password" }))
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1213,26 +941,16 @@ impl Store for SqlStore {
 
     async fn end_session(&self, ctx: &WriteCtx, token_hash: &str) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query("SELECT u.id, u.org_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(token_hash)
-            .execute(&mut *tx)
-            .await?;
+        let row = sqlx::query(
+            "SELECT u.id, u.org_id FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
         if let Some(r) = row {
             let (id, org) = (uuid_col(&r, "id")?, uuid_col(&r, "org_id")?);
-            append(
-                &mut tx,
-                ctx,
-                org,
-                "user",
-                &id.to_string(),
-                "logout",
-                &json!({}),
-            )
-            .await?;
+            append(&mut tx, ctx, org, "user", &id.to_string(), "logout", &json!({})).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1242,29 +960,13 @@ impl Store for SqlStore {
 
     async fn record_event(&self, ctx: &WriteCtx, org: Uuid, e: AuditEvent) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        append(
-            &mut tx,
-            ctx,
-            org,
-            &e.object_type,
-            &e.object_id,
-            &e.action,
-            &e.details,
-        )
-        .await?;
+        append(&mut tx, ctx, org, &e.object_type, &e.object_id, &e.action, &e.details).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn list_audit(&self, org: Uuid, q: &AuditQuery) -> Result<Page<AuditEntry>> {
-        let paging = paging(
-            q.limit,
-            q.offset,
-            Some("-seq"),
-            q.total,
-            &[("seq", "seq")],
-            "org_id",
-        )?;
+        let paging = paging(q.limit, q.offset, Some("-seq"), q.total, &[("seq", "seq")], "org_id")?;
         let mut f = Filter::new();
         f.eq_text("org_id", org.to_string());
         if let Some(v) = &q.object_type {
@@ -1285,16 +987,11 @@ impl Store for SqlStore {
         if let Some(v) = q.to {
             f.cmp_int("at", "<", to_millis(v));
         }
-        self.page(AUDIT_COLS, "audit_log", &f, &paging, |r| {
-            audit_from(r).map(audit_entry)
-        })
-        .await
+        self.page(AUDIT_COLS, "audit_log", &f, &paging, |r| audit_from(r).map(audit_entry)).await
     }
 
     async fn audit_orgs(&self) -> Result<Vec<Uuid>> {
-        let rows = sqlx::query("SELECT org_id FROM audit_heads ORDER BY org_id")
-            .fetch_all(&self.reader)
-            .await?;
+        let rows = sqlx::query("SELECT org_id FROM audit_heads ORDER BY org_id").fetch_all(&self.reader).await?;
         rows.iter().map(|r| uuid_col(r, "org_id")).collect()
     }
 
@@ -1303,24 +1000,18 @@ impl Store for SqlStore {
         // in between cannot look like a break.
         let mut tx = self.reader.begin().await?;
         if self.backend == Backend::Postgres {
-            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
         }
         let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
             .bind(org.to_string())
             .fetch_optional(&mut *tx)
             .await?
-            .map(|r| {
-                Ok::<_, StoreError>((r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?))
-            })
+            .map(|r| Ok::<_, StoreError>((r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?)))
             .transpose()?;
-        let rows = sqlx::query(&format!(
-            "SELECT {AUDIT_COLS} FROM audit_log WHERE org_id = $1 ORDER BY seq"
-        ))
-        .bind(org.to_string())
-        .fetch_all(&mut *tx)
-        .await?;
+        let rows = sqlx::query(&format!("SELECT {AUDIT_COLS} FROM audit_log WHERE org_id = $1 ORDER BY seq"))
+            .bind(org.to_string())
+            .fetch_all(&mut *tx)
+            .await?;
         tx.commit().await?;
         let entries = rows.iter().map(audit_from).collect::<Result<Vec<_>>>()?;
         Ok((entries, head))

@@ -88,11 +88,9 @@ impl ErrorCode {
     /// The HTTP status that always accompanies the code.
     pub fn http_status(self) -> u16 {
         match self {
-            Self::MalformedJson
-            | Self::InvalidField
-            | Self::MissingField
-            | Self::UnknownField
-            | Self::InvalidQuery => 400,
+            Self::MalformedJson | Self::InvalidField | Self::MissingField | Self::UnknownField | Self::InvalidQuery => {
+                400
+            }
             Self::UnsupportedMediaType => 415,
             Self::PayloadTooLarge => 413,
             Self::Unauthenticated => 401,

@@ -2,9 +2,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// What a person (or an API key) may do in an organisation.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     /// Manages users, API keys, organisations and settings; can do everything.
@@ -22,14 +20,8 @@ pub enum Role {
 }
 
 impl Role {
-    pub const ALL: [Role; 6] = [
-        Role::Admin,
-        Role::IncidentManager,
-        Role::AnalystL1,
-        Role::AnalystL2,
-        Role::AnalystL3,
-        Role::Stakeholder,
-    ];
+    pub const ALL: [Role; 6] =
+        [Role::Admin, Role::IncidentManager, Role::AnalystL1, Role::AnalystL2, Role::AnalystL3, Role::Stakeholder];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -170,11 +170,7 @@ impl Config {
             .unwrap_or_else(|| Config::default().data_dir);
         let file = match &flags.config {
             Some(f) => {
-                anyhow::ensure!(
-                    f.is_file(),
-                    "the configuration file {} does not exist",
-                    f.display()
-                );
+                anyhow::ensure!(f.is_file(), "the configuration file {} does not exist", f.display());
                 Some(f.clone())
             }
             None => Some(data_dir.join("firebreak.toml")).filter(|f| f.is_file()),
@@ -183,15 +179,8 @@ impl Config {
         if let Some(f) = &file {
             fig = fig.merge(Toml::file_exact(f));
         }
-        let env_values: figment::value::Dict = env_map
-            .iter()
-            .map(|(k, v)| {
-                (
-                    k.clone(),
-                    figment::value::Value::from(parse_env_value(k, v)),
-                )
-            })
-            .collect();
+        let env_values: figment::value::Dict =
+            env_map.iter().map(|(k, v)| (k.clone(), figment::value::Value::from(parse_env_value(k, v)))).collect();
         fig = fig.merge(Serialized::defaults(env_values));
         fig = fig.merge(Serialized::defaults(flags));
         fig.extract::<Config>().map_err(|e| {
@@ -269,34 +258,17 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
     fn layers_apply_in_order() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
-        std::fs::write(
-            &file,
-            "listen = \"127.0.0.1:9000\"\nmax_body_bytes = 5\nsession_ttl_hours = 3\n",
-        )
-        .unwrap();
-        let flags = ConfigFlags {
-            config: Some(file),
-            max_body_bytes: Some(7),
-            ..Default::default()
-        };
-        let c = Config::load(
-            &flags,
-            &env(&[
-                ("FIREBREAK_MAX_BODY_BYTES", "6"),
-                ("FIREBREAK_SESSION_TTL_HOURS", "4"),
-            ]),
-        )
-        .unwrap();
+        std::fs::write(&file, "listen = \"127.0.0.1:9000\"\nmax_body_bytes = 5\nsession_ttl_hours = 3\n").unwrap();
+        let flags = ConfigFlags { config: Some(file), max_body_bytes: Some(7), ..Default::default() };
+        let c = Config::load(&flags, &env(&[("FIREBREAK_MAX_BODY_BYTES", "6"), ("FIREBREAK_SESSION_TTL_HOURS", "4")]))
+            .unwrap();
         assert_eq!(c.listen.port(), 9000); // file over default
         assert_eq!(c.session_ttl_hours, 4); // env over file
         assert_eq!(c.max_body_bytes, 7); // flag over env
@@ -308,46 +280,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("c.toml");
         std::fs::write(&file, "listn = \"127.0.0.1:9000\"\n").unwrap();
-        let flags = ConfigFlags {
-            config: Some(file),
-            ..Default::default()
-        };
+        let flags = ConfigFlags { config: Some(file), ..Default::default() };
         let err = Config::load(&flags, &[]).unwrap_err().to_string();
         assert!(err.contains("listn"), "{err}");
     }
 
     #[test]
     fn other_firebreak_variables_are_not_config() {
-        let c = Config::load(
-            &ConfigFlags::default(),
-            &env(&[("FIREBREAK_TEST_PG_URL", "postgres://x")]),
-        )
-        .unwrap();
+        let c = Config::load(&ConfigFlags::default(), &env(&[("FIREBREAK_TEST_PG_URL", "postgres://x")])).unwrap();
         assert!(c.database_url.is_none());
     }
 
     #[test]
     fn secrets_are_redacted() {
-        let c = Config::load(
-            &ConfigFlags::default(),
-            &env(&[("FIREBREAK_ADMIN_PASSWORD", "hunter2hunter2")]),
-        )
-        .unwrap();
+        let c = Config::load(&ConfigFlags::default(), &env(&[("FIREBREAK_ADMIN_PASSWORD", "hunter2hunter2")])).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
-        assert_eq!(
-            c.admin_password().unwrap().as_deref(),
-            Some("hunter2hunter2")
-        );
+        assert_eq!(c.admin_password().unwrap().as_deref(), Some("hunter2hunter2"));
     }
 
     #[test]
     fn bad_values_name_the_key() {
-        let err = Config::load(
-            &ConfigFlags::default(),
-            &env(&[("FIREBREAK_MAX_BODY_BYTES", "lots")]),
-        )
-        .unwrap_err()
-        .to_string();
+        let err = Config::load(&ConfigFlags::default(), &env(&[("FIREBREAK_MAX_BODY_BYTES", "lots")]))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("max_body_bytes"), "{err}");
     }
 }

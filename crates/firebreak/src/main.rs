@@ -48,10 +48,7 @@ enum AuditCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -76,9 +73,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(config).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Audit {
-            command: AuditCommand::Verify(flags),
-        } => {
+        Command::Audit { command: AuditCommand::Verify(flags) } => {
             let config = Config::load(&flags, &env)?;
             audit_verify(config).await
         }
@@ -92,11 +87,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn init_logging(config: &Config) -> anyhow::Result<()> {
-    let filter = EnvFilter::try_new(format!("{},sqlx=warn", config.log))
-        .context("the `log` setting is not a valid filter")?;
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let filter =
+        EnvFilter::try_new(format!("{},sqlx=warn", config.log)).context("the `log` setting is not a valid filter")?;
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     match config.log_format {
         LogFormat::Text => builder.init(),
         LogFormat::Json => builder.json().init(),
@@ -110,20 +103,15 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
         .with_context(|| format!("creating the data folder {}", dir.display()))?;
     let conf = dir.join("firebreak.toml");
     if !conf.exists() {
-        std::fs::write(&conf, DEFAULT_FILE)
-            .with_context(|| format!("writing {}", conf.display()))?;
+        std::fs::write(&conf, DEFAULT_FILE).with_context(|| format!("writing {}", conf.display()))?;
     }
-    dir.canonicalize()
-        .with_context(|| format!("resolving {}", dir.display()))
+    dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))
 }
 
 async fn open_store(config: &Config) -> anyhow::Result<(SqlStore, std::path::PathBuf)> {
     let data_dir = prepare_data_dir(&config.data_dir)?;
     let url = config.database_url(&data_dir);
-    let opts = OpenOptions {
-        max_connections: config.db_max_connections,
-        ..OpenOptions::default()
-    };
+    let opts = OpenOptions { max_connections: config.db_max_connections, ..OpenOptions::default() };
     let store = SqlStore::open(&url, &opts).await.with_context(|| {
         if config.is_postgres() {
             "opening the PostgreSQL database".to_owned()
@@ -161,24 +149,12 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         let mut out = std::io::stdout().lock();
         writeln!(out, "Firebreak is running at http://{addr}/")?;
         match &boot {
-            Bootstrap::Created {
-                generated_password: Some(pw),
-                ..
-            } => {
-                writeln!(
-                    out,
-                    "First start: sign in as `admin` with this one-time password (it is not shown again):"
-                )?;
+            Bootstrap::Created { generated_password: Some(pw), .. } => {
+                writeln!(out, "First start: sign in as `admin` with this one-time password (it is not shown again):")?;
                 writeln!(out, "    {pw}")?;
             }
-            Bootstrap::Created {
-                generated_password: None,
-                ..
-            } => {
-                writeln!(
-                    out,
-                    "First start: sign in as `admin` with the password you configured."
-                )?;
+            Bootstrap::Created { generated_password: None, .. } => {
+                writeln!(out, "First start: sign in as `admin` with the password you configured.")?;
             }
             Bootstrap::Existing { .. } => {}
         }
@@ -222,25 +198,12 @@ async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     match result.broken {
         None => {
-            writeln!(
-                out,
-                "audit log intact: {} entries in {} chains verified",
-                result.checked,
-                orgs.len()
-            )?;
+            writeln!(out, "audit log intact: {} entries in {} chains verified", result.checked, orgs.len())?;
             Ok(ExitCode::SUCCESS)
         }
         Some(b) => {
-            writeln!(
-                out,
-                "audit log BROKEN in organisation {} at entry {}: {}",
-                b.org_id, b.seq, b.reason
-            )?;
-            writeln!(
-                out,
-                "({} entries verified before the break)",
-                result.checked
-            )?;
+            writeln!(out, "audit log BROKEN in organisation {} at entry {}: {}", b.org_id, b.seq, b.reason)?;
+            writeln!(out, "({} entries verified before the break)", result.checked)?;
             Ok(ExitCode::from(2))
         }
     }

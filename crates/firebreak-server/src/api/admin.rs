@@ -3,8 +3,8 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use firebreak_domain::permission::{Action, PERMISSIONS};
 use firebreak_types::{
-    ApiKey, CreateApiKey, CreateOrganisation, CreateUser, CreatedApiKey, ErrorBody, ListParams, Me,
-    OrgGrant, Organisation, Page, Role, SetPassword, UpdateOrganisation, UpdateUser, User,
+    ApiKey, CreateApiKey, CreateOrganisation, CreateUser, CreatedApiKey, ErrorBody, ListParams, Me, OrgGrant,
+    Organisation, Page, Role, SetPassword, UpdateOrganisation, UpdateUser, User,
 };
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -35,15 +35,7 @@ pub struct Permission {
     responses((status = 200, body = [Permission]), (status = 401, body = ErrorBody)))]
 pub async fn roles(caller: Caller) -> ApiResult<Json<Vec<Permission>>> {
     caller.require(Action::OrgRead)?;
-    Ok(Json(
-        PERMISSIONS
-            .iter()
-            .map(|(a, r)| Permission {
-                action: a.as_str(),
-                roles: r.to_vec(),
-            })
-            .collect(),
-    ))
+    Ok(Json(PERMISSIONS.iter().map(|(a, r)| Permission { action: a.as_str(), roles: r.to_vec() }).collect()))
 }
 
 /// Organisations the caller may act in.
@@ -65,10 +57,7 @@ pub async fn create_org(
     caller: Caller,
     ApiJson(req): ApiJson<CreateOrganisation>,
 ) -> ApiResult<(StatusCode, Json<Organisation>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(service::create_org(&s, &caller, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(service::create_org(&s, &caller, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/orgs/{id}", tag = "people", params(("id" = Uuid, Path)),
@@ -112,9 +101,7 @@ pub async fn grant(
     caller: Caller,
     ApiPath((id, customer)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Json<OrgGrant>> {
-    Ok(Json(
-        service::grant_access(&s, &caller, id, customer).await?,
-    ))
+    Ok(Json(service::grant_access(&s, &caller, id, customer).await?))
 }
 
 #[utoipa::path(delete, path = "/api/v1/orgs/{id}/grants/{customer_id}", tag = "people",
@@ -147,19 +134,12 @@ pub async fn create_user(
     caller: Caller,
     ApiJson(req): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<User>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(service::create_user(&s, &caller, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(service::create_user(&s, &caller, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "people", params(("id" = Uuid, Path)),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
-pub async fn get_user(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<User>> {
+pub async fn get_user(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<User>> {
     Ok(Json(service::get_user(&s, &caller, id).await?))
 }
 
@@ -218,19 +198,12 @@ pub async fn create_key(
     caller: Caller,
     ApiJson(req): ApiJson<CreateApiKey>,
 ) -> ApiResult<(StatusCode, Json<CreatedApiKey>)> {
-    Ok((
-        StatusCode::CREATED,
-        Json(service::create_api_key(&s, &caller, req).await?),
-    ))
+    Ok((StatusCode::CREATED, Json(service::create_api_key(&s, &caller, req).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/api-keys/{id}", tag = "people", params(("id" = Uuid, Path)),
     responses((status = 200, body = ApiKey), (status = 404, body = ErrorBody)))]
-pub async fn get_key(
-    State(s): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<Uuid>,
-) -> ApiResult<Json<ApiKey>> {
+pub async fn get_key(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<ApiKey>> {
     Ok(Json(service::get_api_key(&s, &caller, id).await?))
 }
 

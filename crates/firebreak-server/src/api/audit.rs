@@ -22,9 +22,6 @@ pub async fn list(
 /// Check the hash chain and report the first broken link.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = AuditVerification), (status = 403, body = ErrorBody)))]
-pub async fn verify(
-    State(s): State<AppState>,
-    caller: Caller,
-) -> ApiResult<Json<AuditVerification>> {
+pub async fn verify(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<AuditVerification>> {
     Ok(Json(service::verify_audit(&s, &caller).await?))
 }

@@ -30,8 +30,5 @@ pub async fn stream(
         Some(Ok(Event::default().event(e.kind.clone()).data(data)))
     });
     let hello = tokio_stream::once(Ok(Event::default().event("ready").data("{}")));
-    Ok(
-        Sse::new(hello.chain(events))
-            .keep_alive(KeepAlive::new().interval(Duration::from_secs(15))),
-    )
+    Ok(Sse::new(hello.chain(events)).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }

@@ -7,9 +7,7 @@ mod live;
 
 use axum::Router;
 use axum::routing::get;
-use utoipa::openapi::security::{
-    ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
-};
+use utoipa::openapi::security::{ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
 use crate::state::AppState;
@@ -21,26 +19,12 @@ pub fn routes() -> Router<AppState> {
         .route("/orgs", get(admin::list_orgs).post(admin::create_org))
         .route("/orgs/{id}", get(admin::get_org).patch(admin::update_org))
         .route("/orgs/{id}/grants", get(admin::list_grants))
-        .route(
-            "/orgs/{id}/grants/{customer_id}",
-            axum::routing::put(admin::grant).delete(admin::revoke),
-        )
+        .route("/orgs/{id}/grants/{customer_id}", axum::routing::put(admin::grant).delete(admin::revoke))
         .route("/users", get(admin::list_users).post(admin::create_user))
-        .route(
-            "/users/{id}",
-            get(admin::get_user)
-                .patch(admin::update_user)
-                .delete(admin::delete_user),
-        )
-        .route(
-            "/users/{id}/password",
-            axum::routing::put(admin::set_password),
-        )
+        .route("/users/{id}", get(admin::get_user).patch(admin::update_user).delete(admin::delete_user))
+        .route("/users/{id}/password", axum::routing::put(admin::set_password))
         .route("/api-keys", get(admin::list_keys).post(admin::create_key))
-        .route(
-            "/api-keys/{id}",
-            get(admin::get_key).delete(admin::revoke_key),
-        )
+        .route("/api-keys/{id}", get(admin::get_key).delete(admin::revoke_key))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -99,10 +83,7 @@ impl Modify for Security {
         components.add_security_scheme(
             "bearer",
             SecurityScheme::Http(
-                HttpBuilder::new()
-                    .scheme(HttpAuthScheme::Bearer)
-                    .description(Some("An API key"))
-                    .build(),
+                HttpBuilder::new().scheme(HttpAuthScheme::Bearer).description(Some("An API key")).build(),
             ),
         );
         components.add_security_scheme(
@@ -111,9 +92,7 @@ impl Modify for Security {
         );
         components.add_security_scheme(
             "session",
-            SecurityScheme::ApiKey(ApiKeyScheme::Cookie(ApiKeyValue::new(
-                crate::auth::SESSION_COOKIE,
-            ))),
+            SecurityScheme::ApiKey(ApiKeyScheme::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))),
         );
     }
 }
