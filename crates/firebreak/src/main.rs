@@ -27,9 +27,14 @@ struct Cli {
     command: Command,
 }
 
+const CONFIG_HELP: &str = "Configuration layers, lowest first: built-in defaults, the TOML file, \
+FIREBREAK_<KEY> environment variables (for example FIREBREAK_LISTEN, FIREBREAK_DATABASE_URL, \
+FIREBREAK_ADMIN_PASSWORD), then these flags. Unknown keys in the file are an error.";
+
 #[derive(Subcommand)]
 enum Command {
     /// Start the server (creates the data folder and the first admin on first start)
+    #[command(after_help = CONFIG_HELP)]
     Serve(ConfigFlags),
     /// Work with the audit log
     Audit {
@@ -43,6 +48,7 @@ enum Command {
 #[derive(Subcommand)]
 enum AuditCommand {
     /// Check every organisation's hash chain and report the first broken link
+    #[command(after_help = CONFIG_HELP)]
     Verify(ConfigFlags),
 }
 

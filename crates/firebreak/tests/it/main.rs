@@ -1,0 +1,224 @@
+//! The `firebreak` binary as a new user runs it.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::{BufRead, BufReader};
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_firebreak");
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Server {
+    child: Child,
+    lines: mpsc::Receiver<String>,
+    port: u16,
+}
+
+impl Server {
+    /// Starts `firebreak serve` in `dir` and waits for its URL line.
+    fn start(dir: &Path, envs: &[(&str, &str)]) -> (Server, Vec<String>) {
+        let port = free_port();
+        let mut cmd = Command::new(BIN);
+        cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--log", "warn"])
+            .current_dir(dir)
+            .env_remove("FIREBREAK_ADMIN_PASSWORD")
+            .env_remove("FIREBREAK_DATABASE_URL")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        for (k, v) in envs {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut printed = Vec::new();
+        loop {
+            let line = rx.recv_timeout(Duration::from_secs(30)).expect("the server printed its URL");
+            let done = line.starts_with("Firebreak is running at");
+            printed.push(line);
+            if done {
+                break;
+            }
+        }
+        // The password lines follow the URL line at once, when there are any.
+        while let Ok(line) = rx.recv_timeout(Duration::from_millis(300)) {
+            printed.push(line);
+        }
+        (Server { child, lines: rx, port }, printed)
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    /// SIGTERM, then wait for a clean exit.
+    fn stop(mut self) -> std::process::ExitStatus {
+        Command::new("kill").args(["-TERM", &self.child.id().to_string()]).status().unwrap();
+        let _ = &self.lines;
+        self.child.wait().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn first_start_prints_a_one_time_password_and_later_starts_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, printed) = Server::start(dir.path(), &[]);
+    assert!(printed[0].starts_with(&format!("Firebreak is running at http://127.0.0.1:{}/", server.port)));
+    assert!(printed.iter().any(|l| l.contains("one-time password")), "{printed:?}");
+    let password = printed.last().unwrap().trim().to_owned();
+    assert!(password.len() >= 20, "{printed:?}");
+
+    let data = dir.path().join("firebreak-data");
+    assert!(data.join("firebreak.db").is_file());
+    assert!(data.join("firebreak.toml").is_file());
+    assert!(data.join("files").is_dir());
+
+    let http = reqwest::Client::new();
+    let me = http.get(server.url("/api/v1/me")).basic_auth("admin", Some(&password)).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let ready: serde_json::Value = http.get(server.url("/readyz")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["database"], "sqlite");
+    assert!(server.stop().success(), "SIGTERM ends the server cleanly");
+
+    // WAL mode is on the database file.
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", data.join("firebreak.db").display())).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&pool).await.unwrap();
+    assert_eq!(mode, "wal");
+    pool.close().await;
+
+    let (server, printed) = Server::start(dir.path(), &[]);
+    assert_eq!(printed.len(), 1, "no password on a later start: {printed:?}");
+    let me = http.get(server.url("/api/v1/me")).basic_auth("admin", Some(&password)).send().await.unwrap();
+    assert_eq!(me.status(), 200, "the first password still works");
+    assert!(server.stop().success());
+}
+
+#[tokio::test]
+async fn the_admin_password_can_be_given_and_is_never_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, printed) = Server::start(dir.path(), &[("FIREBREAK_ADMIN_PASSWORD", "a given passphrase")]);
+    assert!(!printed.join("\n").contains("a given passphrase"));
+    let me = reqwest::Client::new()
+        .get(server.url("/api/v1/me"))
+        .basic_auth("admin", Some("a given passphrase"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status(), 200);
+    server.stop();
+
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pw");
+    std::fs::write(&file, "from a file, twelve+\n").unwrap();
+    let port = free_port();
+    let mut child = Command::new(BIN)
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--admin-password-file"])
+        .arg(&file)
+        .current_dir(dir.path())
+        .env_remove("FIREBREAK_ADMIN_PASSWORD")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let mut status = None;
+    for _ in 0..100 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/api/v1/me"))
+            .basic_auth("admin", Some("from a file, twelve+"))
+            .send()
+            .await
+        {
+            status = Some(r.status());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert_eq!(status.map(|s| s.as_u16()), Some(200));
+}
+
+#[test]
+fn an_unknown_configuration_key_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let conf = dir.path().join("firebreak.toml");
+    std::fs::write(&conf, "listen = \"127.0.0.1:0\"\nmax_body_byte = 5\n").unwrap();
+    let out = Command::new(BIN).args(["serve", "--config"]).arg(&conf).current_dir(dir.path()).output().unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("max_body_byte"), "{err}");
+}
+
+fn verify(dir: &Path) -> (bool, String) {
+    let out = Command::new(BIN)
+        .args(["audit", "verify", "--data-dir"])
+        .arg(dir.join("firebreak-data"))
+        .env_remove("FIREBREAK_DATABASE_URL")
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+#[tokio::test]
+async fn audit_verify_finds_a_rewritten_entry_and_a_newer_schema_refuses_to_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = Server::start(dir.path(), &[("FIREBREAK_ADMIN_PASSWORD", "a given passphrase")]);
+    server.stop();
+    let (ok, out) = verify(dir.path());
+    assert!(ok, "{out}");
+    assert!(out.contains("intact"), "{out}");
+
+    let db = dir.path().join("firebreak-data/firebreak.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    sqlx::query("UPDATE audit_log SET actor_name = 'someone else' WHERE seq = 1").execute(&pool).await.unwrap();
+    let (ok, out) = verify(dir.path());
+    assert!(!ok);
+    assert!(out.contains("BROKEN") && out.contains("at entry 1"), "{out}");
+
+    // A database migrated by a newer binary.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+         VALUES (99991231000000, 'from the future', TRUE, X'00', 0)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let out = Command::new(BIN)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .current_dir(dir.path())
+        .stdout(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("newer than this binary"), "{err}");
+}
+
+#[test]
+fn help_lists_the_commands_and_options() {
+    let out = Command::new(BIN).arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for cmd in ["serve", "audit", "openapi"] {
+        assert!(text.contains(cmd), "{text}");
+    }
+    let out = Command::new(BIN).args(["serve", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    for opt in ["--listen", "--data-dir", "--database-url", "--admin-password-file", "--config", "--max-body-bytes"] {
+        assert!(text.contains(opt), "{opt} missing: {text}");
+    }
+}
