@@ -4,8 +4,11 @@
 //! argument (`now`), identifiers and random secrets are made by the caller.
 
 pub mod audit;
+pub mod case;
 pub mod clock;
 pub mod permission;
+pub mod priority;
+pub mod sla;
 pub mod tenancy;
 pub mod validate;
 

@@ -71,13 +71,12 @@ pub async fn create_org(state: &AppState, caller: &Caller, req: CreateOrganisati
     let new = NewOrg {
         id: Uuid::now_v7(),
         root: false,
+        grant_to: Some(state.root_org),
         name: Name::parse("name", &req.name)?.into_inner(),
         kind: req.kind,
         description: Description::parse("description", &req.description)?.into_inner(),
     };
-    let ctx = caller.ctx(state);
-    let org = state.store.create_org(&ctx, new).await?;
-    state.store.grant_access(&ctx, state.root_org, org.id).await?;
+    let org = state.store.create_org(&caller.ctx(state), new).await?;
     state.live.publish(state.root_org, "organisation.created", org.id);
     Ok(org)
 }

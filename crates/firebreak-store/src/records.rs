@@ -66,6 +66,8 @@ pub struct NewOrg {
     pub id: Uuid,
     /// Marks the organisation as the root one (first start only).
     pub root: bool,
+    /// A provider to grant access to the new organisation, in the same transaction.
+    pub grant_to: Option<Uuid>,
     pub name: String,
     pub kind: OrgKind,
     pub description: String,

@@ -436,6 +436,24 @@ fn list_paging(p: &ListParams, sortable: &[(&str, &str)], tiebreak: &str) -> Res
     paging(p.limit, p.offset, p.sort.as_deref(), p.total, sortable, tiebreak)
 }
 
+/// Records a provider's access to a customer, in both tenants' chains.
+async fn insert_grant(conn: &mut AnyConnection, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant> {
+    let now = to_millis(ctx.now);
+    sqlx::query("INSERT INTO org_grants (provider_id, customer_id, created_at) VALUES ($1, $2, $3)")
+        .bind(provider.to_string())
+        .bind(customer.to_string())
+        .bind(now)
+        .execute(&mut *conn)
+        .await
+        .map_err(conflict_as("this grant"))?;
+    let details = json!({ "provider_id": provider, "customer_id": customer });
+    append(conn, ctx, customer, "org_grant", &provider.to_string(), "grant", &details).await?;
+    if provider != customer {
+        append(conn, ctx, provider, "org_grant", &customer.to_string(), "grant", &details).await?;
+    }
+    Ok(OrgGrant { provider_id: provider, customer_id: customer, created_at: from_millis(now) })
+}
+
 // ---------------------------------------------------------------------------
 
 #[async_trait]
@@ -489,6 +507,9 @@ impl Store for SqlStore {
         }
         let changes = json!({ "name": org.name, "kind": org.kind.as_str(), "description": org.description });
         append(&mut tx, ctx, org.id, "organisation", &org.id.to_string(), "create", &changes).await?;
+        if let Some(provider) = org.grant_to {
+            insert_grant(&mut tx, ctx, provider, org.id).await?;
+        }
         tx.commit().await?;
         Ok(Organisation {
             id: org.id,
@@ -562,23 +583,10 @@ impl Store for SqlStore {
     }
 
     async fn grant_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant> {
-        let now = to_millis(ctx.now);
         let mut tx = self.writer.begin().await?;
-        sqlx::query("INSERT INTO org_grants (provider_id, customer_id, created_at) VALUES ($1, $2, $3)")
-            .bind(provider.to_string())
-            .bind(customer.to_string())
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(conflict_as("this grant"))?;
-        let details = json!({ "provider_id": provider, "customer_id": customer });
-        // Both tenants' chains record that the provider can now see the customer.
-        append(&mut tx, ctx, customer, "org_grant", &provider.to_string(), "grant", &details).await?;
-        if provider != customer {
-            append(&mut tx, ctx, provider, "org_grant", &customer.to_string(), "grant", &details).await?;
-        }
+        let grant = insert_grant(&mut tx, ctx, provider, customer).await?;
         tx.commit().await?;
-        Ok(OrgGrant { provider_id: provider, customer_id: customer, created_at: from_millis(now) })
+        Ok(grant)
     }
 
     async fn revoke_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<()> {

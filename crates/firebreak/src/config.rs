@@ -180,7 +180,7 @@ impl Config {
             fig = fig.merge(Toml::file_exact(f));
         }
         let env_values: figment::value::Dict =
-            env_map.iter().map(|(k, v)| (k.clone(), figment::value::Value::from(parse_env_value(k, v)))).collect();
+            env_map.iter().map(|(k, v)| (k.clone(), parse_env_value(k, v))).collect();
         fig = fig.merge(Serialized::defaults(env_values));
         fig = fig.merge(Serialized::defaults(flags));
         fig.extract::<Config>().map_err(|e| {
