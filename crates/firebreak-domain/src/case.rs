@@ -1,52 +1,9 @@
 //! The life of a case (an incident): its states, the one table of allowed
 //! transitions, and the guards that name what is missing.
 
-use serde::{Deserialize, Serialize};
-
-/// Where a case stands, after NIST SP 800-61's phases.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum CaseState {
-    New,
-    Analysis,
-    Containment,
-    Eradication,
-    Recovery,
-    Review,
-    Closed,
-    Cancelled,
-    Merged,
-}
+pub use firebreak_types::{CaseState, Resolution, ReviewStatus};
 
 use CaseState::*;
-
-impl CaseState {
-    pub const ALL: [CaseState; 9] =
-        [New, Analysis, Containment, Eradication, Recovery, Review, Closed, Cancelled, Merged];
-
-    /// States in which the case is being worked on.
-    pub fn is_active(self) -> bool {
-        !matches!(self, Closed | Cancelled | Merged)
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            New => "new",
-            Analysis => "analysis",
-            Containment => "containment",
-            Eradication => "eradication",
-            Recovery => "recovery",
-            Review => "review",
-            Closed => "closed",
-            Cancelled => "cancelled",
-            Merged => "merged",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<CaseState> {
-        CaseState::ALL.into_iter().find(|c| c.as_str() == s)
-    }
-}
 
 /// The allowed transitions: from a state, the states it may move to.
 ///
@@ -70,26 +27,6 @@ pub fn allowed_targets(from: CaseState) -> &'static [CaseState] {
     TRANSITIONS.iter().find(|(f, _)| *f == from).map_or(&[], |(_, to)| to)
 }
 
-/// How a closed case ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Resolution {
-    TruePositive,
-    FalsePositive,
-    Benign,
-    Duplicate,
-}
-
-/// Where the post-incident review stands.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "status")]
-pub enum ReviewStatus {
-    NotStarted,
-    InProgress,
-    Completed,
-    Waived { reason: String },
-}
-
 /// What the guards look at.
 #[derive(Debug, Clone)]
 pub struct CaseFacts {
@@ -100,6 +37,7 @@ pub struct CaseFacts {
     pub resolution: Option<Resolution>,
     pub summary: String,
     pub review: ReviewStatus,
+    pub review_waiver_reason: Option<String>,
 }
 
 /// What a transition request carries beside its target.
@@ -168,10 +106,11 @@ pub fn check_transition(facts: &CaseFacts, to: CaseState, req: &TransitionReques
             if facts.summary.trim().is_empty() {
                 missing.push("a summary".to_owned());
             }
-            match &facts.review {
+            let waiver = facts.review_waiver_reason.as_deref().unwrap_or_default().trim();
+            match facts.review {
                 ReviewStatus::Completed => {}
-                ReviewStatus::Waived { reason } if !reason.trim().is_empty() => {}
-                ReviewStatus::Waived { .. } => missing.push("a reason for waiving the review".to_owned()),
+                ReviewStatus::Waived if !waiver.is_empty() => {}
+                ReviewStatus::Waived => missing.push("a reason for waiving the review".to_owned()),
                 _ => missing.push("a post-incident review that is completed or waived with a reason".to_owned()),
             }
             if !missing.is_empty() {
@@ -201,6 +140,7 @@ mod tests {
             resolution: Some(Resolution::TruePositive),
             summary: "done".into(),
             review: ReviewStatus::Completed,
+            review_waiver_reason: None,
         }
     }
 
@@ -248,9 +188,13 @@ mod tests {
         assert!(err.contains("a resolution"), "{err}");
         assert!(err.contains("a summary"), "{err}");
         assert!(err.contains("post-incident review"), "{err}");
-        let waived = CaseFacts { review: ReviewStatus::Waived { reason: "false positive".into() }, ..ready(Analysis) };
+        let waived = CaseFacts {
+            review: ReviewStatus::Waived,
+            review_waiver_reason: Some("false positive".into()),
+            ..ready(Analysis)
+        };
         assert!(check_transition(&waived, Closed, &TransitionRequest::default()).is_ok());
-        let waived_bare = CaseFacts { review: ReviewStatus::Waived { reason: String::new() }, ..ready(Analysis) };
+        let waived_bare = CaseFacts { review: ReviewStatus::Waived, ..ready(Analysis) };
         assert!(check_transition(&waived_bare, Closed, &TransitionRequest::default()).is_err());
     }
 

@@ -7,30 +7,14 @@
 use serde::{Deserialize, Serialize};
 use time::Duration;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Level {
-    Low,
-    Medium,
-    High,
-}
+pub use firebreak_types::{Level, Priority};
 
-impl Level {
-    fn index(self) -> usize {
-        match self {
-            Level::Low => 0,
-            Level::Medium => 1,
-            Level::High => 2,
-        }
+fn index(level: Level) -> usize {
+    match level {
+        Level::Low => 0,
+        Level::Medium => 1,
+        Level::High => 2,
     }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Priority {
-    P1,
-    P2,
-    P3,
-    P4,
 }
 
 /// `matrix[impact][urgency]`, indices low, medium, high.
@@ -51,7 +35,7 @@ impl Default for PriorityMatrix {
 
 impl PriorityMatrix {
     pub fn priority(&self, impact: Level, urgency: Level) -> Priority {
-        self.0[impact.index()][urgency.index()]
+        self.0[index(impact)][index(urgency)]
     }
 }
 

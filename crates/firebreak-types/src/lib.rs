@@ -6,6 +6,7 @@
 //! alone.
 
 mod audit;
+mod case;
 mod error;
 mod list;
 mod org;
@@ -13,6 +14,7 @@ mod role;
 mod user;
 
 pub use audit::*;
+pub use case::*;
 pub use error::*;
 pub use list::*;
 pub use org::*;

@@ -1,0 +1,305 @@
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// How bad it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+/// Impact or urgency, the two inputs of the priority matrix.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    Low,
+    Medium,
+    High,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+pub enum Priority {
+    P1,
+    P2,
+    P3,
+    P4,
+}
+
+/// Traffic Light Protocol: who may see it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tlp {
+    Clear,
+    Green,
+    Amber,
+    AmberStrict,
+    Red,
+}
+
+/// Permissible Actions Protocol: what may be done with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Pap {
+    Clear,
+    Green,
+    Amber,
+    Red,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Tier {
+    L1,
+    L2,
+    L3,
+}
+
+/// Where a case stands (NIST SP 800-61 phases).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseState {
+    New,
+    Analysis,
+    Containment,
+    Eradication,
+    Recovery,
+    Review,
+    Closed,
+    Cancelled,
+    Merged,
+}
+
+impl CaseState {
+    pub const ALL: [CaseState; 9] = [
+        CaseState::New,
+        CaseState::Analysis,
+        CaseState::Containment,
+        CaseState::Eradication,
+        CaseState::Recovery,
+        CaseState::Review,
+        CaseState::Closed,
+        CaseState::Cancelled,
+        CaseState::Merged,
+    ];
+
+    /// States in which the case is being worked on.
+    pub fn is_active(self) -> bool {
+        !matches!(self, CaseState::Closed | CaseState::Cancelled | CaseState::Merged)
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CaseState::New => "new",
+            CaseState::Analysis => "analysis",
+            CaseState::Containment => "containment",
+            CaseState::Eradication => "eradication",
+            CaseState::Recovery => "recovery",
+            CaseState::Review => "review",
+            CaseState::Closed => "closed",
+            CaseState::Cancelled => "cancelled",
+            CaseState::Merged => "merged",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<CaseState> {
+        CaseState::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    TruePositive,
+    FalsePositive,
+    Benign,
+    Duplicate,
+}
+
+/// The post-incident review's standing, as far as closing is concerned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewStatus {
+    NotStarted,
+    InProgress,
+    Completed,
+    Waived,
+}
+
+/// An incident: what a team owns from declaration to lessons learned.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Case {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// Per-organisation number, shown as `#123`.
+    pub number: i64,
+    pub title: String,
+    /// Markdown.
+    pub description: String,
+    pub severity: Option<Severity>,
+    pub impact: Level,
+    pub urgency: Level,
+    /// Computed from impact and urgency by the organisation's matrix.
+    pub priority: Priority,
+    pub category: Option<String>,
+    pub tlp: Tlp,
+    pub pap: Pap,
+    pub tags: Vec<String>,
+    pub assignee_id: Option<Uuid>,
+    pub tier: Tier,
+    pub state: CaseState,
+    pub resolution: Option<Resolution>,
+    pub summary: String,
+    pub review_status: ReviewStatus,
+    pub review_waiver_reason: Option<String>,
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
+    pub merged_into: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCase {
+    /// 1 to 200 characters.
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub severity: Option<Severity>,
+    #[serde(default = "medium")]
+    pub impact: Level,
+    #[serde(default = "medium")]
+    pub urgency: Level,
+    pub category: Option<String>,
+    #[serde(default = "amber")]
+    pub tlp: Tlp,
+    #[serde(default = "pap_amber")]
+    pub pap: Pap,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub assignee_id: Option<Uuid>,
+    #[serde(default = "l1")]
+    pub tier: Tier,
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
+}
+
+fn medium() -> Level {
+    Level::Medium
+}
+fn amber() -> Tlp {
+    Tlp::Amber
+}
+fn pap_amber() -> Pap {
+    Pap::Amber
+}
+fn l1() -> Tier {
+    Tier::L1
+}
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// Fields to change; absent fields stay. `null` clears an optional field.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateCase {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<Severity>)]
+    pub severity: Option<Option<Severity>>,
+    pub impact: Option<Level>,
+    pub urgency: Option<Level>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub category: Option<Option<String>>,
+    pub tlp: Option<Tlp>,
+    pub pap: Option<Pap>,
+    pub tags: Option<Vec<String>>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub assignee_id: Option<Option<Uuid>>,
+    pub tier: Option<Tier>,
+    #[serde(default, with = "double_option")]
+    #[schema(value_type = Option<Resolution>)]
+    pub resolution: Option<Option<Resolution>>,
+    pub summary: Option<String>,
+    pub review_status: Option<ReviewStatus>,
+    /// Needed when `review_status` is `waived`.
+    pub review_waiver_reason: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Value>,
+}
+
+/// `Some(None)` for an explicit `null`, `None` for an absent field.
+mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+
+    pub fn serialize<T: Serialize, S: Serializer>(v: &Option<Option<T>>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+}
+
+/// Move a case to another state.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TransitionCase {
+    pub state: CaseState,
+    /// Why; required to cancel or reopen.
+    #[serde(default)]
+    pub reason: String,
+    /// The case to merge into, when `state` is `merged`.
+    pub merge_into: Option<Uuid>,
+}
+
+/// One recorded state change.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseTransition {
+    pub from: CaseState,
+    pub to: CaseState,
+    pub reason: String,
+    pub actor_name: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+}
+
+/// Filters of the case list, beside the shared list parameters.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CaseQuery {
+    pub state: Option<CaseState>,
+    pub severity: Option<Severity>,
+    pub priority: Option<Priority>,
+    pub assignee_id: Option<Uuid>,
+    pub tag: Option<String>,
+    pub category: Option<String>,
+    /// Text search in title and description.
+    pub q: Option<String>,
+    /// number, created_at, updated_at, priority, severity, title; `-` for descending.
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+    pub total: Option<bool>,
+}
