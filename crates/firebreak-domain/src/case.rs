@@ -216,3 +216,15 @@ mod tests {
         assert!(err.contains("nothing (it is final)"), "{err}");
     }
 }
+
+/// The default category taxonomy; organisations may define their own later.
+pub const DEFAULT_CATEGORIES: &[&str] = &[
+    "malware",
+    "phishing",
+    "unauthorised_access",
+    "denial_of_service",
+    "data_exposure",
+    "insider",
+    "policy_violation",
+    "other",
+];

@@ -157,3 +157,40 @@ mod tests {
         assert!(format!("{:?}", Password::parse("p", "correct horse battery").ok()).contains("redacted"));
     }
 }
+
+/// A case or task title: 1 to 200 characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
+        bounded(field, value, 1, 200).map(Self)
+    }
+    pub fn into_inner(self) -> String {
+        self.0
+    }
+}
+
+/// Markdown text: up to 100 000 characters, kept as written.
+pub fn markdown(field: &str, value: &str) -> Result<String, FieldError> {
+    let len = value.chars().count();
+    if len > 100_000 {
+        return Err(FieldError::new(field, format!("at most 100000 characters (got {len})")));
+    }
+    Ok(value.to_owned())
+}
+
+/// Tags: up to 50, each 1 to 64 characters, compared without case.
+pub fn tags(field: &str, values: &[String]) -> Result<Vec<String>, FieldError> {
+    if values.len() > 50 {
+        return Err(FieldError::new(field, format!("at most 50 tags (got {})", values.len())));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(values.len());
+    for (i, v) in values.iter().enumerate() {
+        let tag = bounded(&format!("{field}[{i}]"), v, 1, 64)?;
+        if !out.iter().any(|t| t.eq_ignore_ascii_case(&tag)) {
+            out.push(tag);
+        }
+    }
+    Ok(out)
+}

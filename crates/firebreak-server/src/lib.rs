@@ -4,6 +4,7 @@
 pub mod api;
 pub mod auth;
 pub mod bootstrap;
+pub mod cases;
 pub mod clock;
 mod docs;
 pub mod error;

@@ -80,9 +80,9 @@ impl Default for OpenOptions {
 /// run beside the writer.
 #[derive(Clone)]
 pub struct SqlStore {
-    backend: Backend,
-    writer: AnyPool,
-    reader: AnyPool,
+    pub(crate) backend: Backend,
+    pub(crate) writer: AnyPool,
+    pub(crate) reader: AnyPool,
 }
 
 async fn sqlite_pragmas(conn: &mut AnyConnection) -> Result<(), sqlx::Error> {
@@ -179,21 +179,21 @@ impl SqlStore {
 // ---------------------------------------------------------------------------
 // Row mapping
 
-fn uuid_col(row: &AnyRow, col: &str) -> Result<Uuid> {
+pub(crate) fn uuid_col(row: &AnyRow, col: &str) -> Result<Uuid> {
     let s: String = row.try_get(col)?;
     Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col} {s:?}: {e}")))
 }
 
-fn opt_uuid_col(row: &AnyRow, col: &str) -> Result<Option<Uuid>> {
+pub(crate) fn opt_uuid_col(row: &AnyRow, col: &str) -> Result<Option<Uuid>> {
     let s: Option<String> = row.try_get(col)?;
     s.map(|s| Uuid::parse_str(&s).map_err(|e| StoreError::Corrupt(format!("{col} {s:?}: {e}")))).transpose()
 }
 
-fn time_col(row: &AnyRow, col: &str) -> Result<time::OffsetDateTime> {
+pub(crate) fn time_col(row: &AnyRow, col: &str) -> Result<time::OffsetDateTime> {
     Ok(from_millis(row.try_get(col)?))
 }
 
-fn opt_time_col(row: &AnyRow, col: &str) -> Result<Option<time::OffsetDateTime>> {
+pub(crate) fn opt_time_col(row: &AnyRow, col: &str) -> Result<Option<time::OffsetDateTime>> {
     Ok(row.try_get::<Option<i64>, _>(col)?.map(from_millis))
 }
 
@@ -287,39 +287,45 @@ fn audit_entry(r: AuditRecord) -> AuditEntry {
 // ---------------------------------------------------------------------------
 // Lists: one filter/sort/page builder for every list.
 
-enum Bind {
+pub(crate) enum Bind {
     Text(String),
     Int(i64),
 }
 
 /// A `WHERE` clause under construction, with `$n` placeholders numbered as
 /// conditions are added.
-struct Filter {
+pub(crate) struct Filter {
     clauses: Vec<String>,
     binds: Vec<Bind>,
 }
 
 impl Filter {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self { clauses: Vec::new(), binds: Vec::new() }
     }
 
-    fn next(&mut self, b: Bind) -> String {
+    pub(crate) fn next(&mut self, b: Bind) -> String {
         self.binds.push(b);
         format!("${}", self.binds.len())
     }
 
-    fn eq_text(&mut self, col: &str, v: impl Into<String>) {
+    pub(crate) fn eq_text(&mut self, col: &str, v: impl Into<String>) {
         let p = self.next(Bind::Text(v.into()));
         self.clauses.push(format!("{col} = {p}"));
     }
 
-    fn cmp_int(&mut self, col: &str, op: &str, v: i64) {
+    /// A condition with one text parameter, written as `{}` in `template`.
+    pub(crate) fn cond_text(&mut self, template: &str, v: impl Into<String>) {
+        let p = self.next(Bind::Text(v.into()));
+        self.clauses.push(template.replace("{}", &p));
+    }
+
+    pub(crate) fn cmp_int(&mut self, col: &str, op: &str, v: i64) {
         let p = self.next(Bind::Int(v));
         self.clauses.push(format!("{col} {op} {p}"));
     }
 
-    fn any_text(&mut self, col: &str, values: &[Uuid]) {
+    pub(crate) fn any_text(&mut self, col: &str, values: &[Uuid]) {
         if values.is_empty() {
             self.clauses.push("1 = 0".into());
             return;
@@ -329,7 +335,7 @@ impl Filter {
     }
 
     /// Case-insensitive substring search over `cols`.
-    fn search(&mut self, cols: &[&str], q: Option<&str>) {
+    pub(crate) fn search(&mut self, cols: &[&str], q: Option<&str>) {
         let Some(q) = q.map(str::trim).filter(|q| !q.is_empty()) else {
             return;
         };
@@ -339,11 +345,11 @@ impl Filter {
         self.clauses.push(format!("({})", ors.join(" OR ")));
     }
 
-    fn where_sql(&self) -> String {
+    pub(crate) fn where_sql(&self) -> String {
         if self.clauses.is_empty() { String::new() } else { format!(" WHERE {}", self.clauses.join(" AND ")) }
     }
 
-    fn query<'a>(&'a self, sql: &'a str) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments<'a>> {
+    pub(crate) fn query<'a>(&'a self, sql: &'a str) -> sqlx::query::Query<'a, sqlx::Any, sqlx::any::AnyArguments<'a>> {
         let mut q = sqlx::query(sql);
         for b in &self.binds {
             q = match b {
@@ -357,7 +363,7 @@ impl Filter {
 
 /// Validated paging and sorting. `sortable` maps API field names to columns;
 /// the first is the default. A unique tiebreaker keeps pages stable.
-struct Paging {
+pub(crate) struct Paging {
     limit: u32,
     offset: u64,
     order_by: String,
@@ -366,7 +372,7 @@ struct Paging {
 
 const MAX_LIMIT: u32 = 1000;
 
-fn paging(
+pub(crate) fn paging(
     limit: Option<u32>,
     offset: Option<u64>,
     sort: Option<&str>,
@@ -404,7 +410,7 @@ fn paging(
 }
 
 impl SqlStore {
-    async fn page<T>(
+    pub(crate) async fn page<T>(
         &self,
         select: &str,
         from: &str,

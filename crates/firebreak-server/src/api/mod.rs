@@ -3,6 +3,7 @@
 
 mod admin;
 mod audit;
+mod cases;
 mod live;
 
 use axum::Router;
@@ -25,6 +26,10 @@ pub fn routes() -> Router<AppState> {
         .route("/users/{id}/password", axum::routing::put(admin::set_password))
         .route("/api-keys", get(admin::list_keys).post(admin::create_key))
         .route("/api-keys/{id}", get(admin::get_key).delete(admin::revoke_key))
+        .route("/cases", get(cases::list).post(cases::create))
+        .route("/cases/{id}", get(cases::get).patch(cases::update))
+        .route("/cases/{id}/transition", axum::routing::post(cases::transition))
+        .route("/cases/{id}/history", get(cases::history))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -63,12 +68,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         admin::list_grants, admin::grant, admin::revoke,
         admin::list_users, admin::create_user, admin::get_user, admin::update_user, admin::delete_user, admin::set_password,
         admin::list_keys, admin::create_key, admin::get_key, admin::revoke_key,
+        cases::list, cases::create, cases::get, cases::update, cases::transition, cases::history,
         audit::list, audit::verify,
         live::stream,
     ),
     components(schemas(firebreak_types::ErrorBody, firebreak_types::ErrorCode)),
     tags(
         (name = "people", description = "Organisations, users, roles and API keys"),
+        (name = "cases", description = "Cases (incidents) and their lifecycle"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "live", description = "Live updates"),
     )
