@@ -35,7 +35,7 @@ fn custom_fields(value: serde_json::Value) -> Result<serde_json::Value, FieldErr
 async fn check_assignee(state: &AppState, caller: &Caller, assignee: Option<Uuid>) -> ApiResult<()> {
     if let Some(id) = assignee {
         let user = state.store.get_user(caller.org_id(), id).await?;
-        if !user.is_some_and(|u| !u.disabled) {
+        if user.is_none_or(|u| u.disabled) {
             return Err(ApiError::field(
                 ErrorCode::InvalidField,
                 "assignee_id",
