@@ -127,6 +127,18 @@ pub fn check_transition(facts: &CaseFacts, to: CaseState, req: &TransitionReques
     Ok(())
 }
 
+/// The default category taxonomy; organisations may define their own later.
+pub const DEFAULT_CATEGORIES: &[&str] = &[
+    "malware",
+    "phishing",
+    "unauthorised_access",
+    "denial_of_service",
+    "data_exposure",
+    "insider",
+    "policy_violation",
+    "other",
+];
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,15 +228,3 @@ mod tests {
         assert!(err.contains("nothing (it is final)"), "{err}");
     }
 }
-
-/// The default category taxonomy; organisations may define their own later.
-pub const DEFAULT_CATEGORIES: &[&str] = &[
-    "malware",
-    "phishing",
-    "unauthorised_access",
-    "denial_of_service",
-    "data_exposure",
-    "insider",
-    "policy_violation",
-    "other",
-];
