@@ -6,7 +6,8 @@ use firebreak_domain::permission::Action;
 use firebreak_domain::priority::PriorityMatrix;
 use firebreak_domain::validate::{FieldError, Title, markdown, tags};
 use firebreak_types::{
-    Case, CaseQuery, CaseState, CaseTransition, CreateCase, ErrorCode, Page, ReviewStatus, TransitionCase, UpdateCase,
+    Case, CaseLink, CaseLinkKind, CaseQuery, CaseState, CaseTransition, CreateCase, ErrorCode, Page, ReviewStatus,
+    TransitionCase, UpdateCase,
 };
 use uuid::Uuid;
 
@@ -208,4 +209,39 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
 pub async fn case_history(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<CaseTransition>> {
     get_case(state, caller, id).await?;
     Ok(state.store.case_history(caller.org_id(), id).await?)
+}
+
+pub async fn link_cases(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    target: Uuid,
+    kind: CaseLinkKind,
+) -> ApiResult<Vec<CaseLink>> {
+    caller.require(Action::CaseWrite)?;
+    get_case(state, caller, id).await?;
+    if target == id {
+        return Err(ApiError::field(ErrorCode::InvalidField, "target_id", "a case cannot be linked to itself"));
+    }
+    state.store.link_cases(&caller.ctx(state), caller.org_id(), id, target, kind).await.map_err(|e| match e {
+        firebreak_store::StoreError::NotFound => {
+            ApiError::field(ErrorCode::InvalidField, "target_id", "target_id must be a case of this organisation")
+        }
+        e => e.into(),
+    })?;
+    state.live.publish(caller.org_id(), "case.updated", id);
+    case_links(state, caller, id).await
+}
+
+pub async fn unlink_cases(state: &AppState, caller: &Caller, id: Uuid, target: Uuid) -> ApiResult<()> {
+    caller.require(Action::CaseWrite)?;
+    get_case(state, caller, id).await?;
+    state.store.unlink_cases(&caller.ctx(state), caller.org_id(), id, target).await?;
+    state.live.publish(caller.org_id(), "case.updated", id);
+    Ok(())
+}
+
+pub async fn case_links(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<CaseLink>> {
+    get_case(state, caller, id).await?;
+    Ok(state.store.case_links(caller.org_id(), id).await?)
 }

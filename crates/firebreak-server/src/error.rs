@@ -93,7 +93,10 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such object in this organisation"),
-            StoreError::Conflict(what) => ApiError::new(ErrorCode::Conflict, format!("{what} is already taken")),
+            StoreError::Conflict(what) => ApiError::new(ErrorCode::Conflict, format!("{what} already exists")),
+            StoreError::Stale => {
+                ApiError::new(ErrorCode::Conflict, "someone changed this meanwhile; reload it and try again")
+            }
             StoreError::BadQuery { param, expected } => {
                 let message = format!("{param} must be {expected}");
                 ApiError::field(ErrorCode::InvalidQuery, param, message)

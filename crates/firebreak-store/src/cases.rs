@@ -2,7 +2,7 @@
 
 use async_trait::async_trait;
 use firebreak_domain::clock::{from_millis, to_millis};
-use firebreak_types::{Case, CaseQuery, CaseTransition, Page};
+use firebreak_types::{Case, CaseLink, CaseLinkKind, CaseQuery, CaseTransition, Page};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -28,6 +28,11 @@ pub trait CaseStore: Send + Sync {
     /// As `update_case`, and records the state change in the history.
     async fn transition_case(&self, ctx: &WriteCtx, before: &Case, after: &Case, reason: &str) -> Result<Case>;
     async fn case_history(&self, org: Uuid, id: Uuid) -> Result<Vec<CaseTransition>>;
+    /// Links `case` to `target` (both of `org`); `kind` is seen from `case`.
+    async fn link_cases(&self, ctx: &WriteCtx, org: Uuid, case: Uuid, target: Uuid, kind: CaseLinkKind) -> Result<()>;
+    async fn unlink_cases(&self, ctx: &WriteCtx, org: Uuid, case: Uuid, target: Uuid) -> Result<()>;
+    /// Every link of a case, from either end, seen from it.
+    async fn case_links(&self, org: Uuid, case: Uuid) -> Result<Vec<CaseLink>>;
 }
 
 const CASE_COLS: &str = "id, org_id, number, title, description, severity, impact, urgency, priority, category, \
@@ -170,7 +175,7 @@ async fn replace(conn: &mut AnyConnection, before: &Case, after: &Case) -> Resul
     .execute(&mut *conn)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::Conflict("this version of the case (it was changed meanwhile; reload it)".into()));
+        return Err(StoreError::Stale);
     }
     if before.tags != after.tags {
         write_tags(conn, after).await?;
@@ -324,6 +329,100 @@ impl CaseStore for SqlStore {
         append(&mut tx, ctx, after.org_id, "case", &after.id.to_string(), "transition", &changes).await?;
         tx.commit().await?;
         Ok(after.clone())
+    }
+
+    async fn link_cases(&self, ctx: &WriteCtx, org: Uuid, case: Uuid, target: Uuid, kind: CaseLinkKind) -> Result<()> {
+        // Stored one way: a child points at its parent; related links from the asking case.
+        let (from, to, stored) = match kind {
+            CaseLinkKind::Related => (case, target, "related"),
+            CaseLinkKind::Parent => (case, target, "parent"),
+            CaseLinkKind::Child => (target, case, "parent"),
+        };
+        let mut tx = self.writer.begin().await?;
+        let both: i64 = sqlx::query("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND id IN ($2, $3)")
+            .bind(org.to_string())
+            .bind(case.to_string())
+            .bind(target.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get(0)?;
+        if both != 2 {
+            return Err(StoreError::NotFound);
+        }
+        let exists: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM case_links WHERE (case_id = $1 AND target_id = $2) OR (case_id = $2 AND target_id = $1)",
+        )
+        .bind(case.to_string())
+        .bind(target.to_string())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get(0)?;
+        if exists > 0 {
+            return Err(StoreError::Conflict("a link between these cases".into()));
+        }
+        sqlx::query(
+            "INSERT INTO case_links (org_id, case_id, target_id, kind, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(org.to_string())
+        .bind(from.to_string())
+        .bind(to.to_string())
+        .bind(stored)
+        .bind(to_millis(ctx.now))
+        .execute(&mut *tx)
+        .await?;
+        let details = json!({ "target_id": target, "kind": kind });
+        append(&mut tx, ctx, org, "case", &case.to_string(), "link", &details).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn unlink_cases(&self, ctx: &WriteCtx, org: Uuid, case: Uuid, target: Uuid) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "DELETE FROM case_links WHERE org_id = $1 AND \
+             ((case_id = $2 AND target_id = $3) OR (case_id = $3 AND target_id = $2))",
+        )
+        .bind(org.to_string())
+        .bind(case.to_string())
+        .bind(target.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        append(&mut tx, ctx, org, "case", &case.to_string(), "unlink", &json!({ "target_id": target })).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case_links(&self, org: Uuid, case: Uuid) -> Result<Vec<CaseLink>> {
+        let rows = sqlx::query(
+            "SELECT l.kind, l.case_id, l.target_id, c.id AS other_id, c.number, c.title, c.state \
+             FROM case_links l JOIN cases c ON c.id = CASE WHEN l.case_id = $2 THEN l.target_id ELSE l.case_id END \
+             WHERE l.org_id = $1 AND (l.case_id = $2 OR l.target_id = $2) ORDER BY c.number",
+        )
+        .bind(org.to_string())
+        .bind(case.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let stored: String = r.try_get("kind")?;
+                let from_here = uuid_col(r, "case_id")? == case;
+                let kind = match (stored.as_str(), from_here) {
+                    ("parent", true) => CaseLinkKind::Parent,
+                    ("parent", false) => CaseLinkKind::Child,
+                    _ => CaseLinkKind::Related,
+                };
+                Ok(CaseLink {
+                    kind,
+                    case_id: uuid_col(r, "other_id")?,
+                    number: r.try_get("number")?,
+                    title: r.try_get("title")?,
+                    state: enum_col(r, "state")?,
+                })
+            })
+            .collect()
     }
 
     async fn case_history(&self, org: Uuid, id: Uuid) -> Result<Vec<CaseTransition>> {

@@ -5,8 +5,11 @@ pub enum StoreError {
     #[error("not found")]
     NotFound,
     /// A unique value is taken; names what.
-    #[error("{0} is already taken")]
+    #[error("{0} already exists")]
     Conflict(String),
+    /// The object changed since it was read (optimistic concurrency).
+    #[error("the object was changed meanwhile")]
+    Stale,
     /// A list parameter the store cannot honour.
     #[error("{param}: {expected}")]
     BadQuery { param: String, expected: String },

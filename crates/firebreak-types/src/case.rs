@@ -303,3 +303,32 @@ pub struct CaseQuery {
     pub offset: Option<u64>,
     pub total: Option<bool>,
 }
+
+/// How two cases are linked, seen from the case asked about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CaseLinkKind {
+    /// Linked as related (both ways).
+    Related,
+    /// The other case is this one's parent (the major incident grouping it).
+    Parent,
+    /// The other case is a child of this one.
+    Child,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkCase {
+    pub target_id: Uuid,
+    pub kind: CaseLinkKind,
+}
+
+/// A link from one case to another, with enough of the other to show it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseLink {
+    pub kind: CaseLinkKind,
+    pub case_id: Uuid,
+    pub number: i64,
+    pub title: String,
+    pub state: CaseState,
+}

@@ -1,7 +1,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use firebreak_types::{Case, CaseQuery, CaseTransition, CreateCase, ErrorBody, Page, TransitionCase, UpdateCase};
+use firebreak_types::{
+    Case, CaseLink, CaseQuery, CaseTransition, CreateCase, ErrorBody, LinkCase, Page, TransitionCase, UpdateCase,
+};
 use uuid::Uuid;
 
 use crate::auth::Caller;
@@ -72,4 +74,39 @@ pub async fn history(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<CaseTransition>>> {
     Ok(Json(cases::case_history(&s, &caller, id).await?))
+}
+
+/// Cases linked to this one: related, its parent (the major incident) and its children.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/links", tag = "cases", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [CaseLink]), (status = 404, body = ErrorBody)))]
+pub async fn links(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<CaseLink>>> {
+    Ok(Json(cases::case_links(&s, &caller, id).await?))
+}
+
+/// Link another case: `related`, `parent` (the other groups this one) or `child`.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/links", tag = "cases", params(("id" = Uuid, Path)), request_body = LinkCase,
+    responses((status = 200, body = [CaseLink]), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn link(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<LinkCase>,
+) -> ApiResult<Json<Vec<CaseLink>>> {
+    Ok(Json(cases::link_cases(&s, &caller, id, req.target_id, req.kind).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/cases/{id}/links/{target_id}", tag = "cases",
+    params(("id" = Uuid, Path), ("target_id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn unlink(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, target)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    cases::unlink_cases(&s, &caller, id, target).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -30,6 +30,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}", get(cases::get).patch(cases::update))
         .route("/cases/{id}/transition", axum::routing::post(cases::transition))
         .route("/cases/{id}/history", get(cases::history))
+        .route("/cases/{id}/links", get(cases::links).post(cases::link))
+        .route("/cases/{id}/links/{target_id}", axum::routing::delete(cases::unlink))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -69,6 +71,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         admin::list_users, admin::create_user, admin::get_user, admin::update_user, admin::delete_user, admin::set_password,
         admin::list_keys, admin::create_key, admin::get_key, admin::revoke_key,
         cases::list, cases::create, cases::get, cases::update, cases::transition, cases::history,
+        cases::links, cases::link, cases::unlink,
         audit::list, audit::verify,
         live::stream,
     ),

@@ -59,3 +59,15 @@ CREATE TABLE case_counters (
     org_id TEXT PRIMARY KEY,
     last   BIGINT NOT NULL
 );
+
+-- Links between cases: `related` both ways; `parent` from a child to the
+-- major incident that groups it.
+CREATE TABLE case_links (
+    org_id     TEXT NOT NULL,
+    case_id    TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    target_id  TEXT NOT NULL REFERENCES cases (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL CHECK (kind IN ('related', 'parent')),
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (case_id, target_id)
+);
+CREATE INDEX case_links_by_target ON case_links (target_id);
