@@ -3,6 +3,7 @@
 //! Invariants: this crate does no I/O and reads no clock. Time arrives as an
 //! argument (`now`), identifiers and random secrets are made by the caller.
 
+pub mod attack;
 pub mod audit;
 pub mod case;
 pub mod clock;
