@@ -56,7 +56,8 @@ pub async fn ensure_root(
             &ctx,
             NewOrg {
                 id: Uuid::now_v7(),
-                root: true, grant_to: None,
+                root: true,
+                grant_to: None,
                 name: ROOT_ORG_NAME.into(),
                 kind: OrgKind::Provider,
                 description: "The organisation that runs this Firebreak server.".into(),

@@ -29,7 +29,6 @@ use firebreak_domain::clock::Clock;
 use firebreak_store::Store;
 use firebreak_types::ErrorCode;
 use tokio::net::TcpListener;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use uuid::Uuid;
 
@@ -64,10 +63,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics_endpoint))
         .merge(web::routes())
         .layer(middleware::from_fn(ops::track))
-        // Both: the extractor's limit answers 413 with our error body; the
-        // tower layer also stops bodies that stream past the limit.
+        // Every body extractor (JSON, forms, bytes) reads through this limit,
+        // streamed bodies included; `extract::body_rejection` answers 413.
         .layer(DefaultBodyLimit::max(limit))
-        .layer(RequestBodyLimitLayer::new(limit.saturating_add(1)))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

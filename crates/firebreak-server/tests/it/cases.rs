@@ -1,0 +1,119 @@
+use firebreak_types::{Case, CaseState, Priority, Role, TransitionCase};
+use serde_json::json;
+use time::Duration;
+
+use crate::helpers::{code, spawn_app};
+
+fn to(state: CaseState, reason: &str) -> TransitionCase {
+    TransitionCase { state, reason: reason.into(), merge_into: None }
+}
+
+#[tokio::test]
+async fn a_case_walks_its_lifecycle_with_guards_and_history() {
+    let app = spawn_app().await;
+    let (analyst, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let case: Case = l2
+        .post(
+            "/api/v1/cases",
+            &json!({ "title": "Ransomware on FS01", "impact": "high", "urgency": "high", "tags": ["ransomware"] }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((case.number, case.state, case.priority), (1, CaseState::New, Priority::P1));
+
+    let r = l2.transition_case(case.id, &to(CaseState::Analysis, "")).await;
+    assert_eq!(code(&r), "invalid_state");
+    let msg = r.unwrap_err().body().unwrap().message.clone();
+    assert!(msg.contains("an assignee") && msg.contains("a severity") && msg.contains("a category"), "{msg}");
+
+    let _: Case = l2
+        .patch(
+            &format!("/api/v1/cases/{}", case.id),
+            &json!({ "assignee_id": analyst.id, "severity": "critical", "category": "malware" }),
+        )
+        .await
+        .unwrap();
+    for state in
+        [CaseState::Analysis, CaseState::Containment, CaseState::Eradication, CaseState::Recovery, CaseState::Review]
+    {
+        app.clock.advance(Duration::minutes(10));
+        let c = l2.transition_case(case.id, &to(state, "")).await.unwrap();
+        assert_eq!(c.state, state);
+    }
+    let r = l2.transition_case(case.id, &to(CaseState::Closed, "")).await;
+    let msg = r.unwrap_err().body().unwrap().message.clone();
+    assert!(msg.contains("resolution") && msg.contains("summary") && msg.contains("review"), "{msg}");
+    let _: Case = l2
+        .patch(
+            &format!("/api/v1/cases/{}", case.id),
+            &json!({ "resolution": "true_positive", "summary": "Contained and restored.", "review_status": "completed" }),
+        )
+        .await
+        .unwrap();
+    let closed = l2.transition_case(case.id, &to(CaseState::Closed, "")).await.unwrap();
+    assert!(closed.closed_at.is_some());
+    assert_eq!(
+        code(&l2.transition_case(case.id, &to(CaseState::Analysis, "")).await),
+        "invalid_state",
+        "reopening needs a reason"
+    );
+    let reopened = l2.transition_case(case.id, &to(CaseState::Analysis, "new evidence")).await.unwrap();
+    assert!(reopened.closed_at.is_none());
+
+    let history = l2.case_history(case.id).await.unwrap();
+    let states: Vec<_> = history.iter().map(|t| t.to).collect();
+    assert_eq!(states.len(), 7);
+    assert_eq!(history[6].reason, "new evidence");
+    assert_eq!(history[0].actor_name, "responder");
+    assert_eq!(history[1].at - history[0].at, Duration::minutes(10));
+    let audit = app.admin.audit(&format!("?object_id={}&action=transition&total=true", case.id)).await.unwrap();
+    assert_eq!(audit.total, Some(7));
+}
+
+#[tokio::test]
+async fn cases_filter_sort_link_and_reject_bad_input() {
+    let app = spawn_app().await;
+    let mk = |title: &'static str, body: serde_json::Value| {
+        let admin = app.admin.clone();
+        async move {
+            let mut b = body;
+            b["title"] = json!(title);
+            admin.post::<_, Case>("/api/v1/cases", &b).await.unwrap()
+        }
+    };
+    let a = mk("Phishing wave", json!({ "severity": "high", "tags": ["Mail"], "category": "phishing" })).await;
+    let b = mk("Odd login", json!({ "severity": "low", "impact": "low", "urgency": "low" })).await;
+    let c = mk("Mail relay abuse", json!({ "tags": ["mail"] })).await;
+    assert_eq!(app.admin.list_cases("?tag=mail&total=true").await.unwrap().total, Some(2));
+    assert_eq!(app.admin.list_cases("?severity=high").await.unwrap().items[0].id, a.id);
+    assert_eq!(app.admin.list_cases("?priority=P4").await.unwrap().items[0].id, b.id);
+    assert_eq!(app.admin.list_cases("?q=relay").await.unwrap().items[0].id, c.id);
+    let newest_first: Vec<_> = app.admin.list_cases("").await.unwrap().items.iter().map(|c| c.number).collect();
+    assert_eq!(newest_first, [3, 2, 1]);
+    let by_severity = app.admin.list_cases("?sort=-severity&limit=1").await.unwrap();
+    assert_eq!(by_severity.items[0].id, a.id);
+
+    let links: Vec<serde_json::Value> = app
+        .admin
+        .post(&format!("/api/v1/cases/{}/links", b.id), &json!({ "target_id": a.id, "kind": "parent" }))
+        .await
+        .unwrap();
+    assert_eq!(links[0]["kind"], "parent");
+    let from_parent: Vec<serde_json::Value> = app.admin.get(&format!("/api/v1/cases/{}/links", a.id)).await.unwrap();
+    assert_eq!(from_parent[0]["kind"], "child");
+
+    for (body, field) in [
+        (json!({ "title": "" }), "title"),
+        (json!({ "title": "x", "severity": "apocalyptic" }), "severity"),
+        (json!({ "title": "x", "category": "aliens" }), "category"),
+        (json!({ "title": "x", "custom_fields": [1, 2] }), "custom_fields"),
+        (json!({ "title": "x", "assignee_id": uuid::Uuid::nil() }), "assignee_id"),
+    ] {
+        let r = app.admin.post::<_, Case>("/api/v1/cases", &body).await;
+        let e = r.unwrap_err();
+        assert_eq!(e.status().map(|s| s.as_u16()), Some(400), "{body}");
+        assert_eq!(e.body().unwrap().field.as_deref(), Some(field), "{body}");
+    }
+    let r = app.admin.transition_case(a.id, &to(CaseState::Merged, "")).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("merge_into"));
+}

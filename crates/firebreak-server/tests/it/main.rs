@@ -1,0 +1,12 @@
+//! The server's integration tests: the real server on port 0, on SQLite in a
+//! fresh folder, or on a fresh PostgreSQL schema when FIREBREAK_TEST_PG_URL is set.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod audit;
+mod auth;
+mod cases;
+mod conventions;
+mod helpers;
+mod live;
+mod ops;
+mod tenancy;

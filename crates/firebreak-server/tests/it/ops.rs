@@ -1,0 +1,48 @@
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn health_readiness_and_metrics() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let r = http.get(format!("{}/healthz", app.base_url)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let ready: Value = http.get(format!("{}/readyz", app.base_url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(ready["status"], "ready");
+    assert!(ready["schema_version"].as_i64().unwrap() > 0);
+    let me = app.admin.me().await.unwrap();
+    app.admin.get_user(me.id).await.unwrap();
+    let metrics = http.get(format!("{}/metrics", app.base_url)).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("firebreak_http_requests_total"), "{metrics}");
+    assert!(metrics.contains(r#"route="/api/v1/users/{id}""#), "routes are templates, not raw ids");
+    assert!(!metrics.contains(&me.id.to_string()));
+    assert!(metrics.contains("firebreak_http_request_duration_seconds"));
+    assert!(metrics.contains("firebreak_build_info"));
+    assert!(metrics.contains("firebreak_db_pool_connections"));
+}
+
+#[tokio::test]
+async fn the_api_is_documented_and_the_committed_document_is_current() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let served: Value =
+        http.get(format!("{}/api/v1/openapi.json", app.base_url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(served["openapi"], "3.1.0");
+    assert!(served["paths"]["/api/v1/users"].is_object());
+    let docs = http.get(format!("{}/api/docs", app.base_url)).send().await.unwrap().text().await.unwrap();
+    assert!(docs.contains("/api/v1/users") && docs.contains("error-invalid_field"));
+
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../openapi.json");
+    let pretty = serde_json::to_string_pretty(&served).unwrap() + "\n";
+    if std::env::var("FIREBREAK_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(path, pretty).unwrap();
+        return;
+    }
+    let committed: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_default()).unwrap_or_default();
+    assert!(
+        committed == served,
+        "openapi.json differs from the API the code serves. Run \
+         `FIREBREAK_UPDATE_OPENAPI=1 cargo test -p firebreak-server --test it openapi` and review the diff."
+    );
+}

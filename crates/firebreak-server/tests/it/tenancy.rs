@@ -1,0 +1,247 @@
+//! Tenant isolation, proven endpoint by endpoint.
+//!
+//! EVERY OBJECT ENDPOINT IS REGISTERED IN `ENDPOINTS`. A new kind of object
+//! (alerts, observables, rules, …) adds a row: how org A makes one, and where
+//! it is read, listed, searched, updated and deleted. The test then proves
+//! that org B can do none of these to A's object, sees no trace of it in
+//! lists, searches or counts, and cannot reach it by naming A's organisation.
+
+use firebreak_client::Client;
+use firebreak_types::{CreateApiKey, CreateCase, CreateUser, Page, Role};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{PASSWORD, TestApp, spawn_app};
+
+/// A method, a path with `{id}`, and a valid body for it.
+type Change = (Method, &'static str, fn() -> Value);
+
+type BoxFut<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = (String, String)> + Send + 'a>>;
+
+/// One kind of object and its endpoints.
+struct Endpoint {
+    name: &'static str,
+    /// Makes an object as org A's admin; returns its id and a word to search for.
+    create: for<'a> fn(&'a Client) -> BoxFut<'a>,
+    /// `{id}` is replaced by the object's id.
+    read: &'static str,
+    /// The list; `{q}` is replaced by the search word.
+    list: &'static str,
+    /// A valid change, or none when the object cannot be changed.
+    update: Option<Change>,
+    delete: Option<(Method, &'static str)>,
+}
+
+const ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        name: "users",
+        create: |c| {
+            Box::pin(async move {
+                let u = c
+                    .create_user(&CreateUser {
+                        username: "secret-agent".into(),
+                        display_name: "Secret Agent".into(),
+                        email: String::new(),
+                        role: Role::AnalystL1,
+                        password: PASSWORD.into(),
+                    })
+                    .await
+                    .unwrap();
+                (u.id.to_string(), "secret-agent".into())
+            })
+        },
+        read: "/api/v1/users/{id}",
+        list: "/api/v1/users?q={q}&total=true",
+        update: Some((Method::PATCH, "/api/v1/users/{id}", || json!({ "display_name": "taken over" }))),
+        delete: Some((Method::DELETE, "/api/v1/users/{id}")),
+    },
+    Endpoint {
+        name: "api keys",
+        create: |c| {
+            Box::pin(async move {
+                let k = c
+                    .create_api_key(&CreateApiKey {
+                        name: "hidden-siem".into(),
+                        role: Role::AnalystL2,
+                        expires_at: None,
+                    })
+                    .await
+                    .unwrap();
+                (k.key.id.to_string(), "hidden-siem".into())
+            })
+        },
+        read: "/api/v1/api-keys/{id}",
+        list: "/api/v1/api-keys?q={q}&total=true",
+        update: None,
+        delete: Some((Method::DELETE, "/api/v1/api-keys/{id}")),
+    },
+    Endpoint {
+        name: "organisations",
+        create: |c| {
+            Box::pin(async move {
+                let me = c.me().await.unwrap();
+                (me.home_org.id.to_string(), me.home_org.name.to_lowercase())
+            })
+        },
+        read: "/api/v1/orgs/{id}",
+        list: "/api/v1/orgs?q={q}&total=true",
+        update: Some((Method::PATCH, "/api/v1/orgs/{id}", || json!({ "description": "taken over" }))),
+        delete: None,
+    },
+    Endpoint {
+        name: "cases",
+        create: |c| {
+            Box::pin(async move {
+                let case: firebreak_types::Case = c
+                    .post("/api/v1/cases", &json!({ "title": "Confidential breach", "tags": ["hush"] }))
+                    .await
+                    .unwrap();
+                (case.id.to_string(), "confidential".into())
+            })
+        },
+        read: "/api/v1/cases/{id}",
+        list: "/api/v1/cases?q={q}&total=true",
+        update: Some((Method::PATCH, "/api/v1/cases/{id}", || json!({ "title": "taken over" }))),
+        delete: None,
+    },
+    Endpoint {
+        name: "case history",
+        create: |c| {
+            Box::pin(async move {
+                let case = c
+                    .create_case(&serde_json::from_value::<CreateCase>(json!({ "title": "Quiet incident" })).unwrap())
+                    .await
+                    .unwrap();
+                (case.id.to_string(), "quiet".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/history",
+        list: "/api/v1/cases?q={q}&total=true",
+        update: Some((
+            Method::POST,
+            "/api/v1/cases/{id}/transition",
+            || json!({ "state": "cancelled", "reason": "x" }),
+        )),
+        delete: None,
+    },
+    Endpoint {
+        name: "case links",
+        create: |c| {
+            Box::pin(async move {
+                let case: firebreak_types::Case =
+                    c.post("/api/v1/cases", &json!({ "title": "Linked incident" })).await.unwrap();
+                (case.id.to_string(), "linked".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/links",
+        list: "/api/v1/cases?q={q}&total=true",
+        update: None,
+        delete: None,
+    },
+    Endpoint {
+        name: "audit entries",
+        create: |c| {
+            Box::pin(async move {
+                let u = c
+                    .create_user(&CreateUser {
+                        username: "audited-one".into(),
+                        display_name: String::new(),
+                        email: String::new(),
+                        role: Role::Stakeholder,
+                        password: PASSWORD.into(),
+                    })
+                    .await
+                    .unwrap();
+                (u.id.to_string(), "audited".into())
+            })
+        },
+        read: "/api/v1/users/{id}",
+        list: "/api/v1/audit?object_id={id}&total=true",
+        update: None,
+        delete: None,
+    },
+];
+
+async fn status_and_body(c: &Client, method: Method, path: &str, body: Option<Value>) -> (u16, String) {
+    let mut req = c.request(method, path);
+    if let Some(b) = body {
+        req = req.json(&b);
+    }
+    let resp = req.send().await.unwrap();
+    (resp.status().as_u16(), resp.text().await.unwrap())
+}
+
+async fn total(c: &Client, path: &str) -> (u64, String) {
+    let (status, text) = status_and_body(c, Method::GET, path, None).await;
+    assert_eq!(status, 200, "{path}: {text}");
+    let page: Page<Value> = serde_json::from_str(&text).unwrap();
+    (page.total.expect("total was asked"), text)
+}
+
+#[tokio::test]
+async fn one_organisation_cannot_reach_another_organisations_objects() {
+    let app: TestApp = spawn_app().await;
+    let a = app.tenant("Alpha").await;
+    let b = app.tenant("Bravo").await;
+    for ep in ENDPOINTS {
+        let (id, word) = (ep.create)(&a.admin).await;
+        let path = |p: &str| p.replace("{id}", &id);
+        let list = ep.list.replace("{q}", &word).replace("{id}", &id);
+
+        // A sees its own object.
+        let (status, _) = status_and_body(&a.admin, Method::GET, &path(ep.read), None).await;
+        assert_eq!(status, 200, "{}: A reads its own object", ep.name);
+        let (a_total, _) = total(&a.admin, &list).await;
+        assert!(a_total >= 1, "{}: A finds its own object in {list}", ep.name);
+
+        // B reads: 404, and the answer never carries the object.
+        let (status, text) = status_and_body(&b.admin, Method::GET, &path(ep.read), None).await;
+        assert_eq!(status, 404, "{}: B reads A's object: {text}", ep.name);
+        assert!(!text.contains(&id), "{}: the 404 leaks the id", ep.name);
+
+        // B lists, searches, counts: nothing of A's.
+        let (b_total, text) = total(&b.admin, &list).await;
+        assert!(!text.contains(&id), "{}: B's list shows A's object: {text}", ep.name);
+        assert_eq!(b_total, 0, "{}: B's search or count includes A's object", ep.name);
+
+        // B updates and deletes: 404, and the object is unchanged.
+        if let Some((method, p, body)) = &ep.update {
+            let (status, text) = status_and_body(&b.admin, method.clone(), &path(p), Some(body())).await;
+            assert_eq!(status, 404, "{}: B updates A's object: {text}", ep.name);
+        }
+        if let Some((method, p)) = &ep.delete {
+            let (status, text) = status_and_body(&b.admin, method.clone(), &path(p), None).await;
+            assert_eq!(status, 404, "{}: B deletes A's object: {text}", ep.name);
+        }
+        let (status, text) = status_and_body(&a.admin, Method::GET, &path(ep.read), None).await;
+        assert_eq!(status, 200, "{}: A's object survived", ep.name);
+        assert!(!text.contains("taken over"), "{}: B changed A's object", ep.name);
+
+        // B names A's organisation: 404 for every path.
+        let b_in_a = b.admin.clone().org(a.org.id);
+        for p in [path(ep.read), list.clone()] {
+            let (status, _) = status_and_body(&b_in_a, Method::GET, &p, None).await;
+            assert_eq!(status, 404, "{}: B acting in A via the header on {p}", ep.name);
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_provider_reaches_granted_customers_only_while_granted() {
+    let app = spawn_app().await;
+    let a = app.tenant("Alpha").await;
+    let provider_in_a = app.admin.clone().org(a.org.id);
+    let users = provider_in_a.list_users("?total=true").await.unwrap();
+    assert_eq!(users.total, Some(1), "the provider sees A's users through the grant");
+    assert_eq!(provider_in_a.me().await.unwrap().acting_org.id, a.org.id);
+
+    app.admin.revoke_grant(app.root_org, a.org.id).await.unwrap();
+    let after = provider_in_a.list_users("").await;
+    assert_eq!(after.unwrap_err().status().map(|s| s.as_u16()), Some(404));
+    // Its own organisation still works.
+    assert!(app.admin.list_users("").await.is_ok());
+
+    // A customer's admin cannot grant itself anything, nor create organisations.
+    let r = a.admin.grant(a.org.id, app.root_org).await;
+    assert_eq!(r.unwrap_err().status().map(|s| s.as_u16()), Some(403));
+}
