@@ -42,7 +42,17 @@ impl Drop for PgSchema {
             let Ok(rt) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
             rt.block_on(async {
                 if let Ok(pool) = sqlx::PgPool::connect(&url).await {
-                    let _ = sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&pool).await;
+                    // A connection still returning to its pool may hold a lock for a
+                    // moment; never wait forever on it.
+                    let mut tx = pool.begin().await.ok();
+                    if let Some(tx) = tx.as_mut() {
+                        let _ = sqlx::query("SET LOCAL lock_timeout = '5s'").execute(&mut **tx).await;
+                        let _ =
+                            sqlx::query(&format!("DROP SCHEMA IF EXISTS {schema} CASCADE")).execute(&mut **tx).await;
+                    }
+                    if let Some(tx) = tx {
+                        let _ = tx.commit().await;
+                    }
                     pool.close().await;
                 }
             });

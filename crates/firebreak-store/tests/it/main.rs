@@ -1,0 +1,49 @@
+//! The store's conformance suite: every test runs on SQLite (always) and on
+//! PostgreSQL (when FIREBREAK_TEST_PG_URL is set), each in a fresh database
+//! or schema.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod harness;
+mod suite;
+
+/// Generates `sqlite::name` and `postgres::name` for each suite test.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let h = crate::harness::Harness::sqlite().await;
+                    crate::suite::$name(&h).await;
+                    h.finish().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(h) = crate::harness::Harness::postgres().await else {
+                        eprintln!("skipped: FIREBREAK_TEST_PG_URL not set");
+                        return;
+                    };
+                    crate::suite::$name(&h).await;
+                    h.finish().await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    organisations_and_grants,
+    users_are_scoped_paged_sorted_and_searched,
+    disabling_ends_sessions_and_orphans_keys,
+    api_keys_revoke_and_touch,
+    every_write_is_audited_in_its_chain,
+    concurrent_writers_keep_one_chain,
+    tampering_is_detected,
+    cases_numbers_tags_history_and_links,
+    a_stale_case_update_is_refused,
+    reopening_is_idempotent_and_a_newer_schema_refused,
+);

@@ -1,0 +1,386 @@
+use std::sync::Arc;
+
+use firebreak_store::{
+    AuditEvent, CaseStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions, OrgPatch, SqlStore, Store, StoreError,
+    UserPatch,
+};
+use firebreak_types::{
+    AuditQuery, Case, CaseLinkKind, CaseQuery, CaseState, Level, ListParams, OrgKind, Pap, Priority, ReviewStatus,
+    Role, Tier, Tlp,
+};
+use time::Duration;
+use time::macros::datetime;
+use uuid::Uuid;
+
+use crate::harness::Harness;
+
+async fn org(h: &Harness, name: &str) -> Uuid {
+    let id = Uuid::now_v7();
+    let new = NewOrg {
+        id,
+        root: false,
+        grant_to: None,
+        name: name.into(),
+        kind: OrgKind::Customer,
+        description: String::new(),
+    };
+    h.store.create_org(&h.ctx(0), new).await.unwrap();
+    id
+}
+
+fn new_user(name: &str, role: Role) -> NewUser {
+    NewUser {
+        id: Uuid::now_v7(),
+        username: name.into(),
+        display_name: format!("{name} display"),
+        email: String::new(),
+        role,
+        password_hash: "argon2-hash-placeholder".into(),
+    }
+}
+
+fn params(q: &str) -> ListParams {
+    let mut p = ListParams::default();
+    for pair in q.split('&').filter(|s| !s.is_empty()) {
+        let (k, v) = pair.split_once('=').unwrap();
+        match k {
+            "limit" => p.limit = Some(v.parse().unwrap()),
+            "offset" => p.offset = Some(v.parse().unwrap()),
+            "sort" => p.sort = Some(v.into()),
+            "q" => p.q = Some(v.into()),
+            "total" => p.total = Some(v == "true"),
+            _ => panic!("{k}"),
+        }
+    }
+    p
+}
+
+fn audit_query(object_id: &str) -> AuditQuery {
+    AuditQuery { object_id: Some(object_id.into()), total: Some(true), ..AuditQuery::default() }
+}
+
+pub async fn organisations_and_grants(h: &Harness) {
+    let provider = Uuid::now_v7();
+    let new = NewOrg {
+        id: provider,
+        root: true,
+        grant_to: None,
+        name: "Provider".into(),
+        kind: OrgKind::Provider,
+        description: "MSSP".into(),
+    };
+    h.store.create_org(&h.ctx(0), new).await.unwrap();
+    assert_eq!(h.store.root_org().await.unwrap(), Some(provider));
+    let dup = NewOrg {
+        id: Uuid::now_v7(),
+        root: false,
+        grant_to: None,
+        name: "PROVIDER".into(),
+        kind: OrgKind::Customer,
+        description: String::new(),
+    };
+    assert!(
+        matches!(h.store.create_org(&h.ctx(0), dup).await, Err(StoreError::Conflict(_))),
+        "names are unique without case"
+    );
+
+    let customer = Uuid::now_v7();
+    let new = NewOrg {
+        id: customer,
+        root: false,
+        grant_to: Some(provider),
+        name: "Customer".into(),
+        kind: OrgKind::Customer,
+        description: String::new(),
+    };
+    h.store.create_org(&h.ctx(1), new).await.unwrap();
+    assert_eq!(h.store.grants_of(provider).await.unwrap(), vec![customer], "created with its grant");
+    assert!(matches!(h.store.grant_access(&h.ctx(2), provider, customer).await, Err(StoreError::Conflict(_))));
+    h.store.revoke_access(&h.ctx(3), provider, customer).await.unwrap();
+    assert!(h.store.grants_of(provider).await.unwrap().is_empty());
+    assert!(matches!(h.store.revoke_access(&h.ctx(3), provider, customer).await, Err(StoreError::NotFound)));
+    h.store.grant_access(&h.ctx(4), provider, customer).await.unwrap();
+
+    let updated = h
+        .store
+        .update_org(&h.ctx(5), customer, OrgPatch { name: Some("Customer Ltd".into()), description: None })
+        .await
+        .unwrap();
+    assert_eq!(updated.name, "Customer Ltd");
+    assert_eq!(h.store.get_org(customer).await.unwrap().unwrap().name, "Customer Ltd");
+    let page = h.store.list_orgs(&[customer], &params("total=true")).await.unwrap();
+    assert_eq!((page.total, page.items.len()), (Some(1), 1), "only the visible organisations");
+    assert_eq!(h.store.org_count().await.unwrap(), 2);
+}
+
+pub async fn users_are_scoped_paged_sorted_and_searched(h: &Harness) {
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    let mut ids = Vec::new();
+    for name in ["carol", "alice", "bob", "dave", "erin"] {
+        ids.push(h.store.create_user(&h.ctx(1), a, new_user(name, Role::AnalystL1)).await.unwrap().id);
+    }
+    h.store.create_user(&h.ctx(1), b, new_user("mallory_50%", Role::Admin)).await.unwrap();
+    assert!(matches!(
+        h.store.create_user(&h.ctx(2), b, new_user("alice", Role::Admin)).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(h.store.get_user(b, ids[0]).await.unwrap().is_none(), "scoped to the organisation");
+    assert_eq!(h.store.get_user(a, ids[0]).await.unwrap().unwrap().username, "carol");
+
+    let page = h.store.list_users(a, &params("sort=username&limit=2&offset=1&total=true")).await.unwrap();
+    let names: Vec<_> = page.items.iter().map(|u| u.username.as_str()).collect();
+    assert_eq!((names, page.total), (vec!["bob", "carol"], Some(5)));
+    let desc = h.store.list_users(a, &params("sort=-username&limit=1")).await.unwrap();
+    assert_eq!(desc.items[0].username, "erin");
+    for bad in ["sort=password_hash", "limit=0", "limit=1001"] {
+        let err = h.store.list_users(a, &params(bad)).await.unwrap_err();
+        assert!(matches!(err, StoreError::BadQuery { .. }), "{bad}: {err}");
+    }
+    assert_eq!(h.store.list_users(a, &params("q=ALI&total=true")).await.unwrap().total, Some(1));
+    assert_eq!(h.store.list_users(b, &params("q=50%&total=true")).await.unwrap().total, Some(1));
+    assert_eq!(h.store.list_users(b, &params("q=_%&total=true")).await.unwrap().total, Some(0), "% and _ are literal");
+    let (user, hash) = h.store.credentials("alice").await.unwrap().unwrap();
+    assert_eq!((user.org_id, hash.as_str()), (a, "argon2-hash-placeholder"));
+    h.store.delete_user(&h.ctx(3), a, ids[4]).await.unwrap();
+    assert!(matches!(h.store.delete_user(&h.ctx(3), a, ids[4]).await, Err(StoreError::NotFound)));
+}
+
+pub async fn disabling_ends_sessions_and_orphans_keys(h: &Harness) {
+    let a = org(h, "A").await;
+    let admin = h.store.create_user(&h.ctx(0), a, new_user("root", Role::Admin)).await.unwrap();
+    let ctx = h.user_ctx(admin.id, "root");
+    let now = ctx.now;
+    let session = |token: &str| NewSession {
+        token_hash: token.into(),
+        user_id: admin.id,
+        user_org: a,
+        csrf_token: "csrf".into(),
+        expires_at: now + Duration::hours(1),
+    };
+    h.store.create_session(&ctx, session("t1")).await.unwrap();
+    let ms = |t: time::OffsetDateTime| firebreak_domain::clock::to_millis(t);
+    assert_eq!(h.store.session("t1", ms(now)).await.unwrap().unwrap().user.id, admin.id);
+    assert!(h.store.session("t1", ms(now + Duration::hours(2))).await.unwrap().is_none(), "expired");
+    let key = NewApiKey {
+        id: Uuid::now_v7(),
+        name: "siem".into(),
+        role: Role::AnalystL2,
+        prefix: "fbk_abc".into(),
+        secret_hash: "hash-1".into(),
+        created_by: Some(admin.id),
+        expires_at: None,
+    };
+    h.store.create_api_key(&ctx, a, key).await.unwrap();
+    assert!(!h.store.api_key_by_secret_hash("hash-1").await.unwrap().unwrap().creator_disabled);
+
+    h.store.update_user(&ctx, a, admin.id, UserPatch { disabled: Some(true), ..UserPatch::default() }).await.unwrap();
+    assert!(h.store.session("t1", ms(now)).await.unwrap().is_none(), "the session ended with the disable");
+    assert!(h.store.api_key_by_secret_hash("hash-1").await.unwrap().unwrap().creator_disabled);
+
+    h.store.update_user(&ctx, a, admin.id, UserPatch { disabled: Some(false), ..UserPatch::default() }).await.unwrap();
+    h.store.create_session(&ctx, session("t2")).await.unwrap();
+    h.store.set_password(&ctx, a, admin.id, "new-hash".into()).await.unwrap();
+    assert!(h.store.session("t2", ms(now)).await.unwrap().is_none(), "a new password ends sessions");
+    h.store.create_session(&ctx, session("t3")).await.unwrap();
+    h.store.end_session(&ctx, "t3").await.unwrap();
+    assert!(h.store.session("t3", ms(now)).await.unwrap().is_none());
+}
+
+pub async fn api_keys_revoke_and_touch(h: &Harness) {
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    let id = Uuid::now_v7();
+    let key = NewApiKey {
+        id,
+        name: "edr".into(),
+        role: Role::AnalystL2,
+        prefix: "fbk_xyz".into(),
+        secret_hash: "hash-2".into(),
+        created_by: None,
+        expires_at: Some(datetime!(2027-01-01 00:00 UTC)),
+    };
+    h.store.create_api_key(&h.ctx(0), a, key).await.unwrap();
+    assert!(h.store.get_api_key(b, id).await.unwrap().is_none());
+    assert_eq!(h.store.list_api_keys(a, &params("q=EDR&total=true")).await.unwrap().total, Some(1));
+    h.store.touch_api_key(id, 1_800_000_000_000).await.unwrap();
+    let k = h.store.get_api_key(a, id).await.unwrap().unwrap();
+    assert_eq!(k.last_used_at.map(firebreak_domain::clock::to_millis), Some(1_800_000_000_000));
+    let revoked = h.store.revoke_api_key(&h.ctx(1), a, id).await.unwrap();
+    let again = h.store.revoke_api_key(&h.ctx(2), a, id).await.unwrap();
+    assert!(revoked.revoked_at.is_some());
+    assert_eq!(revoked.revoked_at, again.revoked_at, "revoking twice changes nothing");
+    assert!(matches!(h.store.revoke_api_key(&h.ctx(2), b, id).await, Err(StoreError::NotFound)));
+    let audited = h.store.list_audit(a, &audit_query(&id.to_string())).await.unwrap();
+    assert_eq!(audited.total, Some(2), "create and one revoke");
+}
+
+pub async fn every_write_is_audited_in_its_chain(h: &Harness) {
+    let a = org(h, "A").await;
+    let u = h.store.create_user(&h.ctx(1), a, new_user("dana", Role::AnalystL1)).await.unwrap();
+    h.store
+        .update_user(&h.ctx(2), a, u.id, UserPatch { role: Some(Role::AnalystL2), ..UserPatch::default() })
+        .await
+        .unwrap();
+    let event = AuditEvent {
+        object_type: "user".into(),
+        object_id: "ghost".into(),
+        action: "login_failed".into(),
+        details: serde_json::json!({}),
+    };
+    h.store.record_event(&h.ctx(3), a, event).await.unwrap();
+    let page = h.store.list_audit(a, &audit_query(&u.id.to_string())).await.unwrap();
+    let actions: Vec<_> = page.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions, ["change_role", "create"], "newest first");
+    assert_eq!(page.items[0].changes["role"]["after"], "analyst_l2");
+    let q = AuditQuery { action: Some("login_failed".into()), total: Some(true), ..AuditQuery::default() };
+    assert_eq!(h.store.list_audit(a, &q).await.unwrap().total, Some(1));
+    let q = AuditQuery { from: Some(h.ctx(2).now), to: Some(h.ctx(3).now), total: Some(true), ..AuditQuery::default() };
+    assert_eq!(h.store.list_audit(a, &q).await.unwrap().total, Some(1), "from is inclusive, to exclusive");
+    assert_eq!(h.verify(a).await, Ok(4), "org create, user create, role change, event");
+    assert!(h.store.audit_orgs().await.unwrap().contains(&a));
+}
+
+pub async fn concurrent_writers_keep_one_chain(h: &Harness) {
+    let a = org(h, "A").await;
+    let store: Arc<SqlStore> = Arc::new(h.store.clone());
+    let mut tasks = Vec::new();
+    for i in 0..20 {
+        let store = store.clone();
+        let ctx = h.ctx(i);
+        tasks.push(tokio::spawn(async move {
+            store.create_user(&ctx, a, new_user(&format!("u{i}"), Role::AnalystL1)).await
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap().unwrap();
+    }
+    assert_eq!(h.verify(a).await, Ok(21));
+}
+
+pub async fn tampering_is_detected(h: &Harness) {
+    let a = org(h, "A").await;
+    for i in 0..5 {
+        h.store.create_user(&h.ctx(i), a, new_user(&format!("t{i}"), Role::AnalystL1)).await.unwrap();
+    }
+    assert_eq!(h.verify(a).await, Ok(6));
+    h.raw.execute(&format!("UPDATE audit_log SET action = 'delete' WHERE org_id = '{a}' AND seq = 3")).await;
+    assert_eq!(h.verify(a).await, Err(3), "a changed entry");
+    h.raw.execute(&format!("UPDATE audit_log SET action = 'create' WHERE org_id = '{a}' AND seq = 3")).await;
+    assert_eq!(h.verify(a).await, Ok(6), "restored");
+    h.raw.execute(&format!("UPDATE audit_log SET seq = -1 WHERE org_id = '{a}' AND seq = 2")).await;
+    h.raw.execute(&format!("UPDATE audit_log SET seq = 2 WHERE org_id = '{a}' AND seq = 4")).await;
+    h.raw.execute(&format!("UPDATE audit_log SET seq = 4 WHERE org_id = '{a}' AND seq = -1")).await;
+    assert_eq!(h.verify(a).await, Err(2), "reordered entries");
+    h.raw.execute(&format!("DELETE FROM audit_log WHERE org_id = '{a}' AND seq = 6")).await;
+    h.raw.execute(&format!("DELETE FROM audit_log WHERE org_id = '{a}' AND seq IN (2, 4)")).await;
+    assert_eq!(h.verify(a).await, Err(2), "a deleted entry");
+}
+
+fn case(org: Uuid, title: &str) -> Case {
+    let now = datetime!(2026-03-02 09:00 UTC);
+    Case {
+        id: Uuid::now_v7(),
+        org_id: org,
+        number: 0,
+        title: title.into(),
+        description: "**bold**".into(),
+        severity: None,
+        impact: Level::Medium,
+        urgency: Level::High,
+        priority: Priority::P2,
+        category: Some("malware".into()),
+        tlp: Tlp::Amber,
+        pap: Pap::Green,
+        tags: vec!["Ransomware".into(), "fs01".into()],
+        assignee_id: None,
+        tier: Tier::L2,
+        state: CaseState::New,
+        resolution: None,
+        summary: String::new(),
+        review_status: ReviewStatus::NotStarted,
+        review_waiver_reason: None,
+        custom_fields: serde_json::json!({ "ticket": "INC-1" }),
+        merged_into: None,
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+    }
+}
+
+pub async fn cases_numbers_tags_history_and_links(h: &Harness) {
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    let c1 = h.store.create_case(&h.ctx(1), case(a, "First")).await.unwrap();
+    let c2 = h.store.create_case(&h.ctx(2), case(a, "Second")).await.unwrap();
+    let other = h.store.create_case(&h.ctx(3), case(b, "Elsewhere")).await.unwrap();
+    assert_eq!((c1.number, c2.number, other.number), (1, 2, 1), "numbers count per organisation");
+    assert_eq!(h.store.get_case(a, c1.id).await.unwrap().unwrap(), c1, "round trip");
+    assert!(h.store.get_case(b, c1.id).await.unwrap().is_none());
+
+    let q = CaseQuery { tag: Some("ransomware".into()), total: Some(true), ..CaseQuery::default() };
+    assert_eq!(h.store.list_cases(a, &q).await.unwrap().total, Some(2));
+    let mut after = c1.clone();
+    after.tags = vec!["phishing".into()];
+    after.state = CaseState::Analysis;
+    after.updated_at = c1.updated_at + Duration::minutes(5);
+    h.store.transition_case(&h.ctx(5), &c1, &after, "triaged").await.unwrap();
+    assert_eq!(h.store.list_cases(a, &q).await.unwrap().total, Some(1), "tags follow the case");
+    let q = CaseQuery { state: Some(CaseState::Analysis), ..CaseQuery::default() };
+    assert_eq!(h.store.list_cases(a, &q).await.unwrap().items[0].id, c1.id);
+    let history = h.store.case_history(a, c1.id).await.unwrap();
+    assert_eq!((history.len(), history[0].reason.as_str()), (1, "triaged"));
+    assert!(h.store.case_history(b, c1.id).await.unwrap().is_empty());
+
+    h.store.link_cases(&h.ctx(6), a, c2.id, c1.id, CaseLinkKind::Child).await.unwrap();
+    let links = h.store.case_links(a, c1.id).await.unwrap();
+    assert_eq!((links.len(), links[0].kind, links[0].case_id), (1, CaseLinkKind::Parent, c2.id));
+    assert!(matches!(
+        h.store.link_cases(&h.ctx(7), a, c1.id, c2.id, CaseLinkKind::Related).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        h.store.link_cases(&h.ctx(7), a, c1.id, other.id, CaseLinkKind::Related).await,
+        Err(StoreError::NotFound)
+    ));
+    h.store.unlink_cases(&h.ctx(8), a, c1.id, c2.id).await.unwrap();
+    assert!(h.store.case_links(a, c2.id).await.unwrap().is_empty());
+    assert_eq!(h.verify(a).await.map(|n| n >= 6), Ok(true));
+}
+
+pub async fn a_stale_case_update_is_refused(h: &Harness) {
+    let a = org(h, "A").await;
+    let c = h.store.create_case(&h.ctx(1), case(a, "Race")).await.unwrap();
+    let mut first = c.clone();
+    first.title = "Edited by one".into();
+    first.updated_at = c.updated_at + Duration::seconds(1);
+    let mut second = c.clone();
+    second.title = "Edited by another".into();
+    second.updated_at = c.updated_at + Duration::seconds(2);
+    h.store.update_case(&h.ctx(2), &c, &first).await.unwrap();
+    assert!(matches!(h.store.update_case(&h.ctx(3), &c, &second).await, Err(StoreError::Stale)));
+    assert_eq!(h.store.get_case(a, c.id).await.unwrap().unwrap().title, "Edited by one");
+}
+
+pub async fn reopening_is_idempotent_and_a_newer_schema_refused(h: &Harness) {
+    let version = h.store.schema_version().await.unwrap();
+    assert_eq!(version, h.store.binary_schema_version());
+    let again = SqlStore::open(&h.url, &OpenOptions::default()).await.unwrap();
+    assert_eq!(again.schema_version().await.unwrap(), version);
+    again.close().await;
+    let (success, checksum) = match h.raw {
+        crate::harness::Raw::Sqlite(_) => ("1", "X'00'"),
+        crate::harness::Raw::Pg(_) => ("TRUE", "'\\x00'::bytea"),
+    };
+    h.raw
+        .execute(&format!(
+            "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+             VALUES (99991231000000, 'future', {success}, {checksum}, 0)"
+        ))
+        .await;
+    match SqlStore::open(&h.url, &OpenOptions::default()).await {
+        Err(StoreError::SchemaTooNew { database, binary }) => assert_eq!((database, binary), (99991231000000, version)),
+        Err(e) => panic!("wrong error: {e}"),
+        Ok(_) => panic!("a newer schema was accepted"),
+    }
+}
