@@ -1,9 +1,37 @@
-//! Server-rendered web pages. (Filled in by the web-shell work.)
+//! Server-rendered web pages. Every page works without JavaScript; the small
+//! script in `assets/app.js` adds live updates, the theme toggle and copying.
+//! Pages call the same use cases as the API (`service`, `cases`), so the
+//! permission checks and the audit trail are the same.
+
+mod admin;
+mod assets;
+mod pages;
+mod session;
 
 use axum::Router;
+use axum::routing::{get, post};
 
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
+        .route("/", get(pages::home))
+        .route("/login", get(session::login_page).post(session::login))
+        .route("/logout", post(session::logout))
+        .route("/org", post(session::switch_org))
+        .route("/alerts", get(pages::alerts))
+        .route("/cases", get(pages::cases))
+        .route("/assets", get(pages::inventory))
+        .route("/detection", get(pages::detection))
+        .route("/dashboards", get(pages::dashboards))
+        .route("/audit", get(admin::audit))
+        .route("/admin/users", get(admin::users).post(admin::create_user))
+        .route("/admin/users/{id}", post(admin::change_user))
+        .route("/admin/api-keys", get(admin::keys).post(admin::create_key))
+        .route("/admin/api-keys/{id}/revoke", post(admin::revoke_key))
+        .route("/admin/orgs", get(admin::orgs).post(admin::create_org))
+        .route("/admin/orgs/{id}/access", post(admin::change_access))
+        .route("/admin/roles", get(admin::roles))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
 }

@@ -4,9 +4,11 @@
 
 mod audit;
 mod auth;
+mod browser;
 mod cases;
 mod conventions;
 mod helpers;
 mod live;
 mod ops;
 mod tenancy;
+mod web;

@@ -1,0 +1,200 @@
+//! Signing in and out, the web caller, CSRF checks and the organisation switcher.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{FromRequestParts, Query, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use firebreak_store::{Actor, NewSession, WriteCtx};
+use firebreak_types::ErrorCode;
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::auth::{Caller, ORG_COOKIE, SESSION_COOKIE, authenticate, check_password};
+use crate::error::ApiError;
+use crate::secrets::{constant_time_eq, random_token, sha256_hex};
+use crate::state::AppState;
+
+const LOGIN_CSRF_COOKIE: &str = "fb_login_csrf";
+
+/// Renders a template, or a plain error page if rendering fails.
+pub fn render<T: Template>(t: &T) -> Response {
+    match t.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "the page could not be rendered").into_response()
+        }
+    }
+}
+
+/// The signed-in caller of a page; without a session, a redirect to the sign-in page.
+pub struct WebCaller(pub Caller);
+
+impl FromRequestParts<AppState> for WebCaller {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match authenticate(state, parts, false).await {
+            Ok(c) => Ok(WebCaller(c)),
+            Err(e) if e.code == ErrorCode::NotFound => {
+                // The chosen organisation is no longer reachable: forget it.
+                let jar = CookieJar::from_headers(&parts.headers).remove(Cookie::build(ORG_COOKIE).path("/"));
+                Err((jar, Redirect::to("/")).into_response())
+            }
+            Err(_) => {
+                let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+                Err(Redirect::to(&format!("/login?next={}", urlencode(next))).into_response())
+            }
+        }
+    }
+}
+
+pub fn urlencode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b'/' => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+/// The refusal of a form whose CSRF token is not the session's, if it is not.
+pub fn csrf_refusal(caller: &Caller, sent: &str) -> Option<Response> {
+    match &caller.csrf_token {
+        Some(token) if constant_time_eq(token, sent) => None,
+        _ => Some((
+            axum::http::StatusCode::FORBIDDEN,
+            Html(
+                "<p>This form has expired or did not come from Firebreak. Go back, reload the page and try again.</p>",
+            ),
+        )
+            .into_response()),
+    }
+}
+
+/// Only local paths, never `//elsewhere` or a full URL.
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
+        _ => "/".to_owned(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+struct LoginPage {
+    csrf: String,
+    next: String,
+    error: String,
+    username: String,
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+pub async fn login_page(jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
+    let Ok(csrf) = random_token(24) else { return ApiError::internal().into_response() };
+    let cookie =
+        Cookie::build((LOGIN_CSRF_COOKIE, csrf.clone())).path("/login").http_only(true).same_site(SameSite::Strict);
+    let page = LoginPage { csrf, next: safe_next(q.next.as_deref()), error: String::new(), username: String::new() };
+    (jar.add(cookie), render(&page)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct LoginForm {
+    username: String,
+    password: String,
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn login(State(state): State<AppState>, jar: CookieJar, Form(form): Form<LoginForm>) -> Response {
+    let next = safe_next(form.next.as_deref());
+    let again = |jar: CookieJar, error: String| {
+        let csrf = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+        let page = LoginPage { csrf, next: next.clone(), error, username: form.username.clone() };
+        (axum::http::StatusCode::UNAUTHORIZED, jar, render(&page)).into_response()
+    };
+    let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
+    if expected.is_empty() || !constant_time_eq(&expected, &form.csrf) {
+        return again(jar, "The sign-in form expired. Please try again.".into());
+    }
+    let user = match check_password(&state, &form.username, &form.password).await {
+        Ok(u) => u,
+        Err(e) => return again(jar, e.message),
+    };
+    let (Ok(token), Ok(csrf)) = (random_token(32), random_token(32)) else {
+        return ApiError::internal().into_response();
+    };
+    let now = state.clock.now();
+    let ttl = time::Duration::try_from(state.settings.session_ttl).unwrap_or(time::Duration::hours(12));
+    let ctx = WriteCtx { actor: Actor::User { id: user.id, name: user.username.clone() }, now };
+    let session = NewSession {
+        token_hash: sha256_hex(&token),
+        user_id: user.id,
+        user_org: user.org_id,
+        csrf_token: csrf,
+        expires_at: now + ttl,
+    };
+    if let Err(e) = state.store.create_session(&ctx, session).await {
+        return ApiError::from(e).into_response();
+    }
+    let cookie = Cookie::build((SESSION_COOKIE, token))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.secure_cookies)
+        .max_age(ttl);
+    let jar = jar
+        .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
+        .remove(Cookie::build(ORG_COOKIE).path("/"))
+        .add(cookie);
+    (jar, Redirect::to(&next)).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf: String,
+}
+
+pub async fn logout(
+    State(state): State<AppState>,
+    WebCaller(caller): WebCaller,
+    jar: CookieJar,
+    Form(form): Form<CsrfForm>,
+) -> Response {
+    if let Some(r) = csrf_refusal(&caller, &form.csrf) {
+        return r;
+    }
+    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
+        && let Err(e) = state.store.end_session(&caller.ctx(&state), &sha256_hex(&token)).await
+    {
+        return ApiError::from(e).into_response();
+    }
+    let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/")).remove(Cookie::build(ORG_COOKIE).path("/"));
+    (jar, Redirect::to("/login")).into_response()
+}
+
+#[derive(Deserialize)]
+pub struct OrgForm {
+    csrf: String,
+    org: Uuid,
+}
+
+pub async fn switch_org(WebCaller(caller): WebCaller, jar: CookieJar, Form(form): Form<OrgForm>) -> Response {
+    if let Some(r) = csrf_refusal(&caller, &form.csrf) {
+        return r;
+    }
+    if !caller.tenancy.may_act_in(form.org) {
+        return ApiError::not_found("organisation").into_response();
+    }
+    let cookie = Cookie::build((ORG_COOKIE, form.org.to_string())).path("/").http_only(true).same_site(SameSite::Lax);
+    (jar.add(cookie), Redirect::to("/")).into_response()
+}

@@ -1,0 +1,111 @@
+//! The web session: sign-in with its CSRF cookie, forms refused without the
+//! session's token, and API writes with a session cookie needing the header.
+
+use reqwest::redirect::Policy;
+
+use crate::helpers::{ADMIN_PASSWORD, spawn_app};
+
+fn cookie(resp: &reqwest::Response, name: &str) -> Option<String> {
+    resp.headers().get_all("set-cookie").iter().filter_map(|v| v.to_str().ok()).find_map(|v| {
+        let (pair, _) = v.split_once(';').unwrap_or((v, ""));
+        let (k, val) = pair.split_once('=')?;
+        (k == name && !val.is_empty()).then(|| val.to_owned())
+    })
+}
+
+fn hidden(html: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = html.find(&marker).map(|i| i + marker.len()).expect(name);
+    html[start..].split('"').next().unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn sessions_forms_and_csrf() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let base = &app.base_url;
+
+    let page = http.get(format!("{base}/admin/users")).send().await.unwrap();
+    assert_eq!(page.status(), 303);
+    assert_eq!(page.headers()["location"], "/login?next=/admin/users");
+
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    let login_csrf = cookie(&login, "fb_login_csrf").expect("login csrf cookie");
+    let html = login.text().await.unwrap();
+    assert_eq!(hidden(&html, "csrf"), login_csrf);
+
+    // A forged sign-in (no matching cookie) is refused.
+    let forged = http
+        .post(format!("{base}/login"))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf", "guess")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+
+    let ok = http
+        .post(format!("{base}/login"))
+        .header("cookie", format!("fb_login_csrf={login_csrf}"))
+        .form(&[
+            ("username", "admin"),
+            ("password", ADMIN_PASSWORD),
+            ("csrf", login_csrf.as_str()),
+            ("next", "//evil.example"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 303);
+    assert_eq!(ok.headers()["location"], "/", "only local paths are followed");
+    let set = ok.headers().get_all("set-cookie").iter().map(|v| v.to_str().unwrap().to_owned()).collect::<Vec<_>>();
+    let session_line = set.iter().find(|c| c.starts_with("fb_session=")).unwrap();
+    assert!(session_line.contains("HttpOnly") && session_line.contains("SameSite=Lax"), "{session_line}");
+    let session = cookie(&ok, "fb_session").unwrap();
+    let jar = format!("fb_session={session}");
+
+    let users = http.get(format!("{base}/admin/users")).header("cookie", &jar).send().await.unwrap();
+    assert_eq!(users.status(), 200);
+    let html = users.text().await.unwrap();
+    let csrf = hidden(&html, "csrf");
+
+    let form = [("username", "formuser"), ("role", "analyst_l1"), ("password", "a long enough passphrase")];
+    let no_token = http.post(format!("{base}/admin/users")).header("cookie", &jar).form(&form).send().await.unwrap();
+    assert_eq!(no_token.status(), 422, "a form without its token does not even parse");
+    let mut with_bad = form.to_vec();
+    with_bad.push(("csrf", "wrong"));
+    let bad = http.post(format!("{base}/admin/users")).header("cookie", &jar).form(&with_bad).send().await.unwrap();
+    assert_eq!(bad.status(), 403);
+    let mut with_good = form.to_vec();
+    with_good.push(("csrf", csrf.as_str()));
+    let good = http.post(format!("{base}/admin/users")).header("cookie", &jar).form(&with_good).send().await.unwrap();
+    assert_eq!(good.status(), 303);
+    assert!(good.headers()["location"].to_str().unwrap().contains("notice="));
+    assert!(app.admin.list_users("?q=formuser&total=true").await.unwrap().total == Some(1));
+
+    // The JSON API accepts the session cookie, but writes need the CSRF header.
+    let body = serde_json::json!({ "name": "cookie-key", "role": "stakeholder" });
+    let r = http.post(format!("{base}/api/v1/api-keys")).header("cookie", &jar).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 403);
+    assert_eq!(r.json::<serde_json::Value>().await.unwrap()["code"], "csrf_failed");
+    let r = http
+        .post(format!("{base}/api/v1/api-keys"))
+        .header("cookie", &jar)
+        .header("x-csrf-token", &csrf)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+
+    let out = http
+        .post(format!("{base}/logout"))
+        .header("cookie", &jar)
+        .form(&[("csrf", csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(out.status(), 303);
+    let after = http.get(format!("{base}/admin/users")).header("cookie", &jar).send().await.unwrap();
+    assert_eq!(after.status(), 303, "the session ended");
+    assert_eq!(app.admin.audit("?action=logout&total=true").await.unwrap().total, Some(1));
+}
