@@ -442,6 +442,26 @@ fn list_paging(p: &ListParams, sortable: &[(&str, &str)], tiebreak: &str) -> Res
     paging(p.limit, p.offset, p.sort.as_deref(), p.total, sortable, tiebreak)
 }
 
+async fn find_user<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    exec: E,
+    org: Uuid,
+    id: Uuid,
+) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2");
+    let row = sqlx::query(&sql).bind(org.to_string()).bind(id.to_string()).fetch_optional(exec).await?;
+    row.as_ref().map(user_from).transpose()
+}
+
+async fn find_key<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
+    exec: E,
+    org: Uuid,
+    id: Uuid,
+) -> Result<Option<ApiKey>> {
+    let sql = format!("SELECT {KEY_COLS} FROM api_keys WHERE org_id = $1 AND id = $2");
+    let row = sqlx::query(&sql).bind(org.to_string()).bind(id.to_string()).fetch_optional(exec).await?;
+    row.as_ref().map(key_from).transpose()
+}
+
 /// Records a provider's access to a customer, in both tenants' chains.
 async fn insert_grant(conn: &mut AnyConnection, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant> {
     let now = to_millis(ctx.now);
@@ -660,12 +680,7 @@ impl Store for SqlStore {
     }
 
     async fn get_user(&self, org: Uuid, id: Uuid) -> Result<Option<User>> {
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(user_from).transpose()
+        find_user(&self.reader, org, id).await
     }
 
     async fn list_users(&self, org: Uuid, params: &ListParams) -> Result<Page<User>> {
@@ -688,13 +703,7 @@ impl Store for SqlStore {
 
     async fn update_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, patch: UserPatch) -> Result<User> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let before = user_from(&row)?;
+        let before = find_user(&mut *tx, org, id).await?.ok_or(StoreError::NotFound)?;
         let mut after = before.clone();
         if let Some(v) = patch.display_name {
             after.display_name = v;
@@ -759,13 +768,7 @@ impl Store for SqlStore {
 
     async fn delete_user(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!("SELECT {USER_COLS} FROM users WHERE org_id = $1 AND id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let before = user_from(&row)?;
+        let before = find_user(&mut *tx, org, id).await?.ok_or(StoreError::NotFound)?;
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
         sqlx::query("DELETE FROM users WHERE org_id = $1 AND id = $2")
             .bind(org.to_string())
@@ -829,12 +832,7 @@ impl Store for SqlStore {
     }
 
     async fn get_api_key(&self, org: Uuid, id: Uuid) -> Result<Option<ApiKey>> {
-        let row = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys WHERE org_id = $1 AND id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await?;
-        row.as_ref().map(key_from).transpose()
+        find_key(&self.reader, org, id).await
     }
 
     async fn list_api_keys(&self, org: Uuid, params: &ListParams) -> Result<Page<ApiKey>> {
@@ -857,13 +855,7 @@ impl Store for SqlStore {
     async fn revoke_api_key(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<ApiKey> {
         let now = to_millis(ctx.now);
         let mut tx = self.writer.begin().await?;
-        let row = sqlx::query(&format!("SELECT {KEY_COLS} FROM api_keys WHERE org_id = $1 AND id = $2"))
-            .bind(org.to_string())
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        let mut key = key_from(&row)?;
+        let mut key = find_key(&mut *tx, org, id).await?.ok_or(StoreError::NotFound)?;
         if key.revoked_at.is_none() {
             sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE org_id = $2 AND id = $3")
                 .bind(now)
