@@ -7,6 +7,7 @@ pub mod attack;
 pub mod audit;
 pub mod case;
 pub mod clock;
+pub mod observable;
 pub mod permission;
 pub mod priority;
 pub mod sla;

@@ -51,6 +51,10 @@ pub enum Action {
     MetricsRead,
     /// Produce management reports.
     ReportGenerate,
+    /// Change the organisation's settings: SLA policy, case templates, teams, webhooks.
+    OrgSettings,
+    /// Read and dismiss one's own notifications.
+    NotificationRead,
 }
 
 use Action::*;
@@ -78,6 +82,8 @@ pub const PERMISSIONS: &[(Action, &[Role])] = &[
     (RuleManage, &[Admin, AnalystL3]),
     (MetricsRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
     (ReportGenerate, &[Admin, IncidentManager]),
+    (OrgSettings, &[Admin, IncidentManager]),
+    (NotificationRead, &[Admin, IncidentManager, AnalystL1, AnalystL2, AnalystL3, Stakeholder]),
 ];
 
 /// Whether `role` may take `action`.
@@ -107,7 +113,7 @@ mod tests {
         for (action, _) in PERMISSIONS {
             assert!(seen.insert(*action), "{action:?} listed twice");
         }
-        assert_eq!(seen.len(), 20);
+        assert_eq!(seen.len(), 22);
     }
 
     #[test]
@@ -122,7 +128,7 @@ mod tests {
         let allowed: Vec<_> = Action::all().filter(|a| allows(Stakeholder, *a)).collect();
         assert_eq!(
             allowed,
-            vec![OrgRead, UserRead, LiveSubscribe, AlertRead, CaseRead, AssetRead, RuleRead, MetricsRead]
+            vec![OrgRead, UserRead, LiveSubscribe, AlertRead, CaseRead, AssetRead, RuleRead, MetricsRead, NotificationRead]
         );
     }
 
@@ -143,7 +149,8 @@ mod tests {
                 CaseWrite,
                 AssetRead,
                 RuleRead,
-                MetricsRead
+                MetricsRead,
+                NotificationRead
             ]
         );
         assert_eq!(
@@ -161,7 +168,8 @@ mod tests {
                 AssetWrite,
                 RuleRead,
                 RuleManage,
-                MetricsRead
+                MetricsRead,
+                NotificationRead
             ]
         );
         assert_eq!(
@@ -180,7 +188,9 @@ mod tests {
                 AssetWrite,
                 RuleRead,
                 MetricsRead,
-                ReportGenerate
+                ReportGenerate,
+                OrgSettings,
+                NotificationRead
             ]
         );
         assert!(!allows(AnalystL2, UserManage));

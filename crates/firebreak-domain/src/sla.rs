@@ -1,24 +1,13 @@
 //! SLA timers: time spent against a target, excluding the time the case
 //! waited on someone outside the team.
 
-use serde::{Deserialize, Serialize};
+use firebreak_types::{Case, CaseSla, Priority, SlaClock, SlaPolicy, SlaTargetsSecs};
 use time::{Duration, OffsetDateTime};
 
 /// A timer is at risk once this share of its target has been used.
 pub const AT_RISK_SHARE: f64 = 0.75;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SlaState {
-    /// Running, with time to spare.
-    Due,
-    /// Running, with less than a quarter of the target left.
-    AtRisk,
-    /// Running or stopped, past its target.
-    Breached,
-    /// Stopped within its target.
-    Met,
-}
+pub use firebreak_types::SlaState;
 
 /// A span during which the case waited (the clock paused). `end` is `None`
 /// while it still waits.
@@ -65,6 +54,61 @@ pub fn read(
         (false, false) => SlaState::Due,
     };
     SlaReading { state, used, left }
+}
+
+/// The default SLA policy, from [`crate::priority::default_sla`].
+pub fn default_policy() -> SlaPolicy {
+    let secs = |p: Priority| {
+        let t = crate::priority::default_sla(p);
+        SlaTargetsSecs {
+            acknowledge: t.acknowledge.whole_seconds(),
+            contain: t.contain.whole_seconds(),
+            resolve: t.resolve.whole_seconds(),
+        }
+    };
+    SlaPolicy { p1: secs(Priority::P1), p2: secs(Priority::P2), p3: secs(Priority::P3), p4: secs(Priority::P4) }
+}
+
+/// Checks a policy: every target positive, and acknowledge <= contain <= resolve.
+pub fn check_policy(policy: &SlaPolicy) -> Result<(), String> {
+    for (name, t) in [("P1", policy.p1), ("P2", policy.p2), ("P3", policy.p3), ("P4", policy.p4)] {
+        if t.acknowledge <= 0 || t.contain <= 0 || t.resolve <= 0 {
+            return Err(format!("{name}: every target must be a positive number of seconds"));
+        }
+        if !(t.acknowledge <= t.contain && t.contain <= t.resolve) {
+            return Err(format!("{name}: targets must satisfy acknowledge <= contain <= resolve"));
+        }
+    }
+    Ok(())
+}
+
+/// The three clocks of a case, read at `now`. All start when the case is
+/// declared; acknowledge stops when the team first takes it, contain when it
+/// is first contained, resolve when it is closed (or cancelled, or merged).
+pub fn case_sla(case: &Case, policy: &SlaPolicy, now: OffsetDateTime) -> CaseSla {
+    let pauses: Vec<Pause> = case.pauses.iter().map(|p| Pause { start: p.start, end: p.end }).collect();
+    let waiting = case.pauses.last().is_some_and(|p| p.end.is_none());
+    let targets = policy.for_priority(case.priority);
+    let clock = |stop: Option<OffsetDateTime>, target_s: i64| {
+        let target = Duration::seconds(target_s);
+        let r = read(case.created_at, stop, target, &pauses, now);
+        let running = stop.is_none();
+        SlaClock {
+            state: r.state,
+            target_seconds: target_s,
+            used_seconds: r.used.whole_seconds(),
+            left_seconds: r.left.whole_seconds(),
+            due_at: (running && !waiting).then(|| now + r.left),
+            paused: running && waiting,
+        }
+    };
+    // A case closed before it was acknowledged or contained stops those clocks too.
+    let ended = case.closed_at;
+    CaseSla {
+        acknowledge: clock(case.acknowledged_at.or(ended), targets.acknowledge),
+        contain: clock(case.contained_at.or(ended), targets.contain),
+        resolve: clock(ended, targets.resolve),
+    }
 }
 
 #[cfg(test)]

@@ -6,16 +6,19 @@ use firebreak_domain::permission::Action;
 use firebreak_domain::priority::PriorityMatrix;
 use firebreak_domain::validate::{FieldError, Title, markdown, tags};
 use firebreak_types::{
-    Case, CaseLink, CaseLinkKind, CaseQuery, CaseState, CaseTransition, CreateCase, ErrorCode, Page, ReviewStatus,
-    TransitionCase, UpdateCase,
+    Case, CaseLink, CaseLinkKind, CaseQuery, CaseState, CaseTransition, CreateCase, ErrorCode, Page, PauseSpan,
+    ReviewStatus, SetWaiting, SourceRef, TransitionCase, UpdateCase,
 };
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
+use crate::events::{self, CaseEvent};
+use crate::items;
+use crate::sla;
 use crate::state::AppState;
 
-fn category(value: Option<String>) -> Result<Option<String>, FieldError> {
+pub fn category(value: Option<String>) -> Result<Option<String>, FieldError> {
     match value.map(|c| c.trim().to_lowercase()) {
         Some(c) if DEFAULT_CATEGORIES.contains(&c.as_str()) => Ok(Some(c)),
         Some(_) => Err(FieldError::new("category", format!("one of {}", DEFAULT_CATEGORIES.join(", ")))),
@@ -47,10 +50,25 @@ async fn check_assignee(state: &AppState, caller: &Caller, assignee: Option<Uuid
     Ok(())
 }
 
-pub async fn create_case(state: &AppState, caller: &Caller, req: CreateCase) -> ApiResult<Case> {
+pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase) -> ApiResult<Case> {
     caller.require(Action::CaseWrite)?;
     check_assignee(state, caller, req.assignee_id).await?;
-    let now = state.clock.now();
+    let template = match req.template_id {
+        Some(id) => Some(crate::work::get_template(state, caller, id).await.map_err(|_| {
+            ApiError::field(ErrorCode::InvalidField, "template_id", "template_id must be a template of this organisation")
+        })?),
+        None => None,
+    };
+    if let Some(t) = &template {
+        req.severity = req.severity.or(t.severity);
+        req.category = req.category.or_else(|| Some(t.category.clone()));
+        for tag in &t.tags {
+            if !req.tags.iter().any(|x| x.eq_ignore_ascii_case(tag)) {
+                req.tags.push(tag.clone());
+            }
+        }
+    }
+    let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(state.clock.now()));
     let case = Case {
         id: Uuid::now_v7(),
         org_id: caller.org_id(),
@@ -77,25 +95,97 @@ pub async fn create_case(state: &AppState, caller: &Caller, req: CreateCase) -> 
         created_at: now,
         updated_at: now,
         closed_at: None,
+        acknowledged_at: req.assignee_id.map(|_| now),
+        contained_at: None,
+        waiting_reason: None,
+        pauses: Vec::new(),
+        sla: None,
     };
-    let case = state.store.create_case(&caller.ctx(state), case).await?;
-    state.live.publish(caller.org_id(), "case.created", case.id);
-    Ok(case)
+    let ctx = caller.ctx(state);
+    let case = state.store.create_case(&ctx, case).await?;
+    if let Some(t) = &template {
+        items::create_all(state, &ctx, caller.org_id(), crate::work::template_tasks(t, &case)).await?;
+    }
+    let how = template.as_ref().map(|t| format!(" from the template {}", t.name)).unwrap_or_default();
+    let text = format!("Case #{} {} declared{how}", case.number, case.title);
+    crate::work::auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "case".into(), id: Some(case.id) })
+        .await?;
+    let notify = case.assignee_id.into_iter().filter(|a| *a != caller.id()).collect();
+    let data = serde_json::json!({ "template": template.map(|t| t.name) });
+    events::emit(state, &ctx, CaseEvent { name: "case.created", case: &case, text, data, notify }).await?;
+    clocks(state, case).await
 }
 
-pub async fn get_case(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Case> {
+/// The case with its SLA clocks read now.
+pub async fn clocks(state: &AppState, case: Case) -> ApiResult<Case> {
+    let policy = sla::policy(state, case.org_id).await?;
+    Ok(sla::with_clocks(case, &policy, state.clock.now()))
+}
+
+/// Start or stop waiting on someone outside the team; SLA clocks pause meanwhile.
+pub async fn set_waiting(state: &AppState, caller: &Caller, id: Uuid, req: SetWaiting) -> ApiResult<Case> {
+    caller.require(Action::CaseWrite)?;
+    let before = load(state, caller, id).await?;
+    if !before.state.is_active() {
+        return Err(ApiError::field(ErrorCode::InvalidState, "waiting", "a closed case does not wait"));
+    }
+    let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(state.clock.now()));
+    let mut after = before.clone();
+    let open = after.pauses.last().is_some_and(|p| p.end.is_none());
+    match (req.waiting, open) {
+        (true, _) => {
+            let reason = req.reason.trim();
+            if reason.is_empty() {
+                return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required: who or what the case waits on"));
+            }
+            after.waiting_reason = Some(reason.to_owned());
+            if !open {
+                after.pauses.push(PauseSpan { start: now, end: None });
+            }
+        }
+        (false, true) => {
+            after.waiting_reason = None;
+            if let Some(p) = after.pauses.last_mut() {
+                p.end = Some(now);
+            }
+        }
+        (false, false) => return clocks(state, before).await,
+    }
+    after.updated_at = now;
+    let ctx = caller.ctx(state);
+    let case = state.store.update_case(&ctx, &before, &after).await?;
+    let text = match &case.waiting_reason {
+        Some(r) => format!("Waiting: {r} (SLA clocks paused)"),
+        None => "Stopped waiting (SLA clocks running)".to_owned(),
+    };
+    crate::work::auto_entry(state, &ctx, &case, text, SourceRef { kind: "case".into(), id: Some(case.id) }).await?;
+    state.live.publish(caller.org_id(), "case.updated", id);
+    clocks(state, case).await
+}
+
+/// The stored case, without its clocks.
+pub async fn load(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Case> {
     caller.require(Action::CaseRead)?;
     state.store.get_case(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("case"))
 }
 
+/// The case with its SLA clocks.
+pub async fn get_case(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Case> {
+    let case = load(state, caller, id).await?;
+    clocks(state, case).await
+}
+
 pub async fn list_cases(state: &AppState, caller: &Caller, query: &CaseQuery) -> ApiResult<Page<Case>> {
     caller.require(Action::CaseRead)?;
-    Ok(state.store.list_cases(caller.org_id(), query).await?)
+    let page = state.store.list_cases(caller.org_id(), query).await?;
+    let policy = sla::policy(state, caller.org_id()).await?;
+    let now = state.clock.now();
+    Ok(Page { items: page.items.into_iter().map(|c| sla::with_clocks(c, &policy, now)).collect(), ..page })
 }
 
 pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: UpdateCase) -> ApiResult<Case> {
     caller.require(Action::CaseWrite)?;
-    let before = get_case(state, caller, id).await?;
+    let before = load(state, caller, id).await?;
     let mut after = before.clone();
     if let Some(v) = req.title {
         after.title = Title::parse("title", &v)?.into_inner();
@@ -128,6 +218,9 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
     if let Some(v) = req.assignee_id {
         check_assignee(state, caller, v).await?;
         after.assignee_id = v;
+        if v.is_some() && after.acknowledged_at.is_none() {
+            after.acknowledged_at = Some(state.clock.now());
+        }
     }
     if let Some(v) = req.tier {
         after.tier = v;
@@ -158,17 +251,17 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
         after.custom_fields = custom_fields(v)?;
     }
     if after == before {
-        return Ok(before);
+        return clocks(state, before).await;
     }
     after.updated_at = state.clock.now();
     let case = state.store.update_case(&caller.ctx(state), &before, &after).await?;
     state.live.publish(caller.org_id(), "case.updated", id);
-    Ok(case)
+    clocks(state, case).await
 }
 
 pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: TransitionCase) -> ApiResult<Case> {
     caller.require(Action::CaseWrite)?;
-    let before = get_case(state, caller, id).await?;
+    let before = load(state, caller, id).await?;
     let facts = CaseFacts {
         state: before.state,
         has_assignee: before.assignee_id.is_some(),
@@ -183,7 +276,7 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
     check_transition(&facts, req.state, &request)
         .map_err(|e| ApiError::field(ErrorCode::InvalidState, e.field(), e.to_string()))?;
     if let Some(target) = req.merge_into.filter(|_| req.state == CaseState::Merged) {
-        let into = get_case(state, caller, target).await.map_err(|_| {
+        let into = load(state, caller, target).await.map_err(|_| {
             ApiError::field(ErrorCode::InvalidField, "merge_into", "merge_into must be a case of this organisation")
         })?;
         if into.id == before.id || !into.state.is_active() {
@@ -201,13 +294,35 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
     if req.state == CaseState::Merged {
         after.merged_into = req.merge_into;
     }
-    let case = state.store.transition_case(&caller.ctx(state), &before, &after, &request.reason).await?;
-    state.live.publish(caller.org_id(), "case.transitioned", id);
-    Ok(case)
+    if before.state == CaseState::New && after.acknowledged_at.is_none() {
+        after.acknowledged_at = Some(now);
+    }
+    // Moving past containment means the threat was contained.
+    let past_containment =
+        matches!(req.state, CaseState::Eradication | CaseState::Recovery | CaseState::Review | CaseState::Closed);
+    if past_containment && after.contained_at.is_none() && before.state != CaseState::New {
+        after.contained_at = Some(now);
+    }
+    // A closed case stops waiting.
+    if !req.state.is_active() {
+        after.waiting_reason = None;
+        if let Some(p) = after.pauses.last_mut().filter(|p| p.end.is_none()) {
+            p.end = Some(now);
+        }
+    }
+    let ctx = caller.ctx(state);
+    let case = state.store.transition_case(&ctx, &before, &after, &request.reason).await?;
+    let why = if request.reason.is_empty() { String::new() } else { format!(": {}", request.reason) };
+    let text = format!("Case #{} moved from {} to {}{why}", case.number, before.state.as_str(), case.state.as_str());
+    crate::work::auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "transition".into(), id: None }).await?;
+    let data = serde_json::json!({ "from": before.state, "to": case.state, "reason": request.reason });
+    let notify = case.assignee_id.into_iter().filter(|a| *a != caller.id()).collect();
+    events::emit(state, &ctx, CaseEvent { name: "case.transitioned", case: &case, text, data, notify }).await?;
+    clocks(state, case).await
 }
 
 pub async fn case_history(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<CaseTransition>> {
-    get_case(state, caller, id).await?;
+    load(state, caller, id).await?;
     Ok(state.store.case_history(caller.org_id(), id).await?)
 }
 
@@ -219,7 +334,7 @@ pub async fn link_cases(
     kind: CaseLinkKind,
 ) -> ApiResult<Vec<CaseLink>> {
     caller.require(Action::CaseWrite)?;
-    get_case(state, caller, id).await?;
+    load(state, caller, id).await?;
     if target == id {
         return Err(ApiError::field(ErrorCode::InvalidField, "target_id", "a case cannot be linked to itself"));
     }
@@ -235,13 +350,13 @@ pub async fn link_cases(
 
 pub async fn unlink_cases(state: &AppState, caller: &Caller, id: Uuid, target: Uuid) -> ApiResult<()> {
     caller.require(Action::CaseWrite)?;
-    get_case(state, caller, id).await?;
+    load(state, caller, id).await?;
     state.store.unlink_cases(&caller.ctx(state), caller.org_id(), id, target).await?;
     state.live.publish(caller.org_id(), "case.updated", id);
     Ok(())
 }
 
 pub async fn case_links(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<CaseLink>> {
-    get_case(state, caller, id).await?;
+    load(state, caller, id).await?;
     Ok(state.store.case_links(caller.org_id(), id).await?)
 }

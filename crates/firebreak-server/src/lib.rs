@@ -8,14 +8,20 @@ pub mod cases;
 pub mod clock;
 mod docs;
 pub mod error;
+pub mod events;
 pub mod extract;
+pub mod items;
+pub mod jobs;
 pub mod live;
 pub mod ops;
 pub mod secrets;
 pub mod service;
+pub mod sla;
 pub mod state;
 pub mod throttle;
 mod web;
+pub mod webhooks;
+pub mod work;
 
 use std::future::Future;
 use std::sync::Arc;
@@ -47,6 +53,8 @@ impl AppState {
             throttle: Arc::new(LoginThrottle::new(settings.login_free_attempts)),
             settings: Arc::new(settings),
             root_org,
+            http: reqwest::Client::new(),
+            jobs: Arc::new(tokio::sync::Notify::new()),
         }
     }
 }

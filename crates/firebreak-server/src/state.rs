@@ -43,4 +43,8 @@ pub struct AppState {
     pub settings: Arc<ServerSettings>,
     /// The organisation created at first start; its admins run the platform.
     pub root_org: Uuid,
+    /// Outgoing HTTP (webhooks).
+    pub http: reqwest::Client,
+    /// Wakes the background jobs early (a delivery was queued).
+    pub jobs: Arc<tokio::sync::Notify>,
 }

@@ -33,11 +33,17 @@ pub trait CaseStore: Send + Sync {
     async fn unlink_cases(&self, ctx: &WriteCtx, org: Uuid, case: Uuid, target: Uuid) -> Result<()>;
     /// Every link of a case, from either end, seen from it.
     async fn case_links(&self, org: Uuid, case: Uuid) -> Result<Vec<CaseLink>>;
+    /// Open cases of every organisation, in id order after `after`, for
+    /// background jobs (the SLA sweep).
+    async fn active_cases(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Case>>;
+    /// Cases of `org` by id (those that exist), for joining items to their cases.
+    async fn cases_by_id(&self, org: Uuid, ids: &[Uuid]) -> Result<Vec<Case>>;
 }
 
 const CASE_COLS: &str = "id, org_id, number, title, description, severity, impact, urgency, priority, category, \
     tlp, pap, tags, assignee_id, tier, state, resolution, summary, review_status, review_waiver_reason, \
-    custom_fields, merged_into, created_at, updated_at, closed_at";
+    custom_fields, merged_into, created_at, updated_at, closed_at, acknowledged_at, contained_at, waiting_reason, \
+    pauses";
 
 /// Enums are stored as their JSON string form.
 fn enum_text<T: Serialize>(v: &T) -> String {
@@ -95,6 +101,11 @@ fn case_from(row: &AnyRow) -> Result<Case> {
         created_at: time_col(row, "created_at")?,
         updated_at: time_col(row, "updated_at")?,
         closed_at: opt_time_col(row, "closed_at")?,
+        acknowledged_at: opt_time_col(row, "acknowledged_at")?,
+        contained_at: opt_time_col(row, "contained_at")?,
+        waiting_reason: row.try_get("waiting_reason")?,
+        pauses: json_col(row, "pauses")?,
+        sla: None,
     })
 }
 
@@ -112,7 +123,7 @@ fn case_diff(before: &Case, after: &Case) -> serde_json::Value {
     };
     let mut out = serde_json::Map::new();
     for (k, av) in &a {
-        if k == "updated_at" {
+        if k == "updated_at" || k == "sla" {
             continue;
         }
         let bv = b.get(k).cloned().unwrap_or(serde_json::Value::Null);
@@ -143,8 +154,9 @@ async fn replace(conn: &mut AnyConnection, before: &Case, after: &Case) -> Resul
         "UPDATE cases SET title = $1, title_key = $2, description = $3, severity = $4, severity_rank = $5, \
          impact = $6, urgency = $7, priority = $8, category = $9, tlp = $10, pap = $11, tags = $12, \
          assignee_id = $13, tier = $14, state = $15, resolution = $16, summary = $17, review_status = $18, \
-         review_waiver_reason = $19, custom_fields = $20, merged_into = $21, updated_at = $22, closed_at = $23 \
-         WHERE org_id = $24 AND id = $25 AND updated_at = $26",
+         review_waiver_reason = $19, custom_fields = $20, merged_into = $21, updated_at = $22, closed_at = $23, \
+         acknowledged_at = $24, contained_at = $25, waiting_reason = $26, pauses = $27 \
+         WHERE org_id = $28 AND id = $29 AND updated_at = $30",
     )
     .bind(&after.title)
     .bind(after.title.to_lowercase())
@@ -169,6 +181,10 @@ async fn replace(conn: &mut AnyConnection, before: &Case, after: &Case) -> Resul
     .bind(after.merged_into.map(|u| u.to_string()))
     .bind(to_millis(after.updated_at))
     .bind(after.closed_at.map(to_millis))
+    .bind(after.acknowledged_at.map(to_millis))
+    .bind(after.contained_at.map(to_millis))
+    .bind(after.waiting_reason.clone())
+    .bind(serde_json::to_string(&after.pauses).unwrap_or_else(|_| "[]".into()))
     .bind(before.org_id.to_string())
     .bind(before.id.to_string())
     .bind(to_millis(before.updated_at))
@@ -199,7 +215,7 @@ impl CaseStore for SqlStore {
         sqlx::query(&format!(
             "INSERT INTO cases ({CASE_COLS}, title_key, severity_rank) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-             $23, $24, $25, $26, $27)"
+             $23, $24, $25, $26, $27, $28, $29, $30, $31)"
         ))
         .bind(case.id.to_string())
         .bind(case.org_id.to_string())
@@ -226,6 +242,10 @@ impl CaseStore for SqlStore {
         .bind(to_millis(case.created_at))
         .bind(to_millis(case.updated_at))
         .bind(case.closed_at.map(to_millis))
+        .bind(case.acknowledged_at.map(to_millis))
+        .bind(case.contained_at.map(to_millis))
+        .bind(case.waiting_reason.clone())
+        .bind(serde_json::to_string(&case.pauses).unwrap_or_else(|_| "[]".into()))
         .bind(case.title.to_lowercase())
         .bind(severity_rank(&case))
         .execute(&mut *tx)
@@ -423,6 +443,28 @@ impl CaseStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn active_cases(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Case>> {
+        let mut f = Filter::new();
+        f.cond_text("state NOT IN ('closed', 'cancelled', 'merged') AND id > {}", after.map(|u| u.to_string()).unwrap_or_default());
+        let sql = format!("SELECT {CASE_COLS} FROM cases{} ORDER BY id LIMIT {}", f.where_sql(), limit.clamp(1, 10_000));
+        let rows = f.query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(case_from).collect()
+    }
+
+    async fn cases_by_id(&self, org: Uuid, ids: &[Uuid]) -> Result<Vec<Case>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let mut f = Filter::new();
+            f.eq_text("org_id", org.to_string());
+            f.any_text("id", chunk);
+            let sql = format!("SELECT {CASE_COLS} FROM cases{}", f.where_sql());
+            for row in f.query(&sql).fetch_all(&self.reader).await? {
+                out.push(case_from(&row)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn case_history(&self, org: Uuid, id: Uuid) -> Result<Vec<CaseTransition>> {

@@ -13,11 +13,13 @@
 mod audit;
 mod cases;
 mod error;
+mod items;
 mod records;
 mod sql;
 
 pub use cases::CaseStore;
 pub use error::StoreError;
+pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};
 pub use records::*;
 pub use sql::{Backend, OpenOptions, SqlStore};
 
@@ -31,7 +33,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Firebreak's persistence. Methods that change data take a [`WriteCtx`]
 /// (who and when) and append the audit entry in the same transaction.
 #[async_trait]
-pub trait Store: CaseStore + Send + Sync + 'static {
+pub trait Store: CaseStore + ItemStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Whether the database answers.

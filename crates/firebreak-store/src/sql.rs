@@ -325,6 +325,15 @@ impl Filter {
         self.clauses.push(format!("{col} {op} {p}"));
     }
 
+    pub(crate) fn any_of(&mut self, col: &str, values: &[String]) {
+        let ps: Vec<String> = values.iter().map(|v| self.next(Bind::Text(v.clone()))).collect();
+        if ps.is_empty() {
+            self.clauses.push("1 = 0".into());
+        } else {
+            self.clauses.push(format!("{col} IN ({})", ps.join(", ")));
+        }
+    }
+
     pub(crate) fn any_text(&mut self, col: &str, values: &[Uuid]) {
         if values.is_empty() {
             self.clauses.push("1 = 0".into());

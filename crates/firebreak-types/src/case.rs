@@ -167,6 +167,143 @@ pub struct Case {
     #[serde(with = "time::serde::rfc3339::option", default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<OffsetDateTime>,
+    /// When the team first took the case (it got an assignee or left `new`).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledged_at: Option<OffsetDateTime>,
+    /// When the threat was first contained (a containment action done, or the
+    /// case moved past containment).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub contained_at: Option<OffsetDateTime>,
+    /// Set while the case waits on someone outside the team; SLA clocks pause.
+    pub waiting_reason: Option<String>,
+    /// The spans the case waited, oldest first; the last may still be open.
+    pub pauses: Vec<PauseSpan>,
+    /// The SLA clocks as read now (computed, never stored).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sla: Option<CaseSla>,
+}
+
+/// A span during which a case waited on someone outside the team.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PauseSpan {
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub end: Option<OffsetDateTime>,
+}
+
+/// An SLA clock's standing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SlaState {
+    /// Running, with time to spare.
+    Due,
+    /// Running, with less than a quarter of the target left.
+    AtRisk,
+    /// Past its target (running or stopped).
+    Breached,
+    /// Stopped within its target.
+    Met,
+}
+
+impl SlaState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SlaState::Due => "due",
+            SlaState::AtRisk => "at_risk",
+            SlaState::Breached => "breached",
+            SlaState::Met => "met",
+        }
+    }
+}
+
+/// One SLA clock of a case.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct SlaClock {
+    pub state: SlaState,
+    /// The policy's target, in seconds of working (unpaused) time.
+    pub target_seconds: i64,
+    /// Working time used so far.
+    pub used_seconds: i64,
+    /// Working time left; negative once breached.
+    pub left_seconds: i64,
+    /// When it falls due if nothing pauses it; absent once stopped or while paused.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub due_at: Option<OffsetDateTime>,
+    pub paused: bool,
+}
+
+/// The three clocks of a case's SLA policy, chosen by its priority.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseSla {
+    pub acknowledge: SlaClock,
+    pub contain: SlaClock,
+    pub resolve: SlaClock,
+}
+
+impl CaseSla {
+    /// The worst standing of the three, for a card or a list row.
+    pub fn worst(&self) -> SlaState {
+        let rank = |s: SlaState| match s {
+            SlaState::Met => 0,
+            SlaState::Due => 1,
+            SlaState::AtRisk => 2,
+            SlaState::Breached => 3,
+        };
+        [self.acknowledge.state, self.contain.state, self.resolve.state]
+            .into_iter()
+            .max_by_key(|s| rank(*s))
+            .unwrap_or(SlaState::Due)
+    }
+}
+
+/// Start or stop waiting on someone outside the team.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetWaiting {
+    pub waiting: bool,
+    /// Who or what the case waits for; required when `waiting` is true.
+    #[serde(default)]
+    pub reason: String,
+}
+
+/// Per-priority targets, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaTargetsSecs {
+    pub acknowledge: i64,
+    pub contain: i64,
+    pub resolve: i64,
+}
+
+/// An organisation's SLA policy: targets for each priority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SlaPolicy {
+    #[serde(rename = "P1")]
+    pub p1: SlaTargetsSecs,
+    #[serde(rename = "P2")]
+    pub p2: SlaTargetsSecs,
+    #[serde(rename = "P3")]
+    pub p3: SlaTargetsSecs,
+    #[serde(rename = "P4")]
+    pub p4: SlaTargetsSecs,
+}
+
+impl SlaPolicy {
+    pub fn for_priority(&self, p: Priority) -> SlaTargetsSecs {
+        match p {
+            Priority::P1 => self.p1,
+            Priority::P2 => self.p2,
+            Priority::P3 => self.p3,
+            Priority::P4 => self.p4,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -194,6 +331,10 @@ pub struct CreateCase {
     #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
     pub custom_fields: serde_json::Value,
+    /// A case template: its category, severity and tags fill what is not
+    /// given here, and its tasks are created with the case.
+    #[serde(default)]
+    pub template_id: Option<Uuid>,
 }
 
 fn medium() -> Level {
@@ -218,22 +359,22 @@ fn empty_object() -> serde_json::Value {
 pub struct UpdateCase {
     pub title: Option<String>,
     pub description: Option<String>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::double_option")]
     #[schema(value_type = Option<Severity>)]
     pub severity: Option<Option<Severity>>,
     pub impact: Option<Level>,
     pub urgency: Option<Level>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::double_option")]
     #[schema(value_type = Option<String>)]
     pub category: Option<Option<String>>,
     pub tlp: Option<Tlp>,
     pub pap: Option<Pap>,
     pub tags: Option<Vec<String>>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub assignee_id: Option<Option<Uuid>>,
     pub tier: Option<Tier>,
-    #[serde(default, with = "double_option")]
+    #[serde(default, with = "crate::double_option")]
     #[schema(value_type = Option<Resolution>)]
     pub resolution: Option<Option<Resolution>>,
     pub summary: Option<String>,
@@ -245,7 +386,7 @@ pub struct UpdateCase {
 }
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.
-mod double_option {
+pub(crate) mod double_option {
     use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
     pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {

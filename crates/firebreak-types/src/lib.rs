@@ -12,6 +12,7 @@ mod list;
 mod org;
 mod role;
 mod user;
+mod work;
 
 pub use audit::*;
 pub use case::*;
@@ -20,6 +21,25 @@ pub use list::*;
 pub use org::*;
 pub use role::*;
 pub use user::*;
+pub use work::*;
+
+pub(crate) use case::double_option;
+
+/// As `double_option`, for times in RFC 3339.
+pub(crate) mod double_option_time {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::OffsetDateTime;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<OffsetDateTime>>, D::Error> {
+        #[derive(Deserialize)]
+        struct W(#[serde(with = "time::serde::rfc3339::option")] Option<OffsetDateTime>);
+        W::deserialize(d).map(|w| Some(w.0))
+    }
+
+    pub fn serialize<S: Serializer>(v: &Option<Option<OffsetDateTime>>, s: S) -> Result<S::Ok, S::Error> {
+        time::serde::rfc3339::option::serialize(&v.flatten(), s)
+    }
+}
 
 /// The header with which a member of a provider organisation chooses the
 /// customer organisation a request acts in.

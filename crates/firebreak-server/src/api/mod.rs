@@ -5,9 +5,10 @@ mod admin;
 mod audit;
 mod cases;
 mod live;
+mod work;
 
 use axum::Router;
-use axum::routing::get;
+use axum::routing::{delete, get, patch, post};
 use utoipa::openapi::security::{ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
@@ -32,6 +33,24 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/history", get(cases::history))
         .route("/cases/{id}/links", get(cases::links).post(cases::link))
         .route("/cases/{id}/links/{target_id}", axum::routing::delete(cases::unlink))
+        .route("/cases/{id}/waiting", post(work::waiting))
+        .route("/cases/{id}/tasks", get(work::list_tasks).post(work::create_task))
+        .route("/cases/{id}/tasks/{task_id}", patch(work::update_task))
+        .route("/cases/{id}/tasks/{task_id}/log", get(work::task_log).post(work::add_task_log))
+        .route("/cases/{id}/observables", get(work::list_observables).post(work::add_observable))
+        .route("/cases/{id}/observables/{observable_id}", delete(work::delete_observable))
+        .route("/sightings", get(work::sightings))
+        .route("/cases/{id}/timeline", get(work::timeline).post(work::add_timeline))
+        .route("/cases/{id}/escalations", get(work::escalations).post(work::escalate))
+        .route("/templates", get(work::list_templates).post(work::create_template))
+        .route("/templates/{id}", get(work::get_template).delete(work::delete_template))
+        .route("/teams", get(work::list_teams).post(work::create_team))
+        .route("/sla-policy", get(work::get_sla_policy).put(work::set_sla_policy))
+        .route("/webhooks", get(work::list_webhooks).post(work::create_webhook))
+        .route("/webhooks/{id}", patch(work::update_webhook).delete(work::delete_webhook))
+        .route("/webhooks/{id}/deliveries", get(work::deliveries))
+        .route("/notifications", get(work::notifications))
+        .route("/notifications/{id}/read", post(work::read_notification))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -72,6 +91,13 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         admin::list_keys, admin::create_key, admin::get_key, admin::revoke_key,
         cases::list, cases::create, cases::get, cases::update, cases::transition, cases::history,
         cases::links, cases::link, cases::unlink,
+        work::waiting, work::escalate, work::escalations, work::get_sla_policy, work::set_sla_policy,
+        work::list_tasks, work::create_task, work::update_task, work::task_log, work::add_task_log,
+        work::list_templates, work::create_template, work::get_template, work::delete_template,
+        work::list_observables, work::add_observable, work::delete_observable, work::sightings,
+        work::timeline, work::add_timeline,
+        work::list_teams, work::create_team, work::notifications, work::read_notification,
+        work::list_webhooks, work::create_webhook, work::update_webhook, work::delete_webhook, work::deliveries,
         audit::list, audit::verify,
         live::stream,
     ),
@@ -79,6 +105,10 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     tags(
         (name = "people", description = "Organisations, users, roles and API keys"),
         (name = "cases", description = "Cases (incidents) and their lifecycle"),
+        (name = "tasks", description = "Tasks, task logs and case templates"),
+        (name = "observables", description = "Observables on cases and their sightings"),
+        (name = "timeline", description = "Case timelines, with MITRE ATT&CK tactics and techniques"),
+        (name = "webhooks", description = "Outgoing webhooks for case events, signed with HMAC-SHA256"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "live", description = "Live updates"),
     )

@@ -46,4 +46,6 @@ conformance!(
     cases_numbers_tags_history_and_links,
     a_stale_case_update_is_refused,
     reopening_is_idempotent_and_a_newer_schema_refused,
+    sla_columns_round_trip_and_open_cases_are_listed,
+    items_are_scoped_versioned_audited_and_indexed,
 );

@@ -1,12 +1,12 @@
 use std::sync::Arc;
 
 use firebreak_store::{
-    AuditEvent, CaseStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions, OrgPatch, SqlStore, Store, StoreError,
+    AuditEvent, CaseStore, Item, ItemQuery, ItemStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions, OrgPatch, SqlStore, Store, StoreError,
     UserPatch,
 };
 use firebreak_types::{
-    AuditQuery, Case, CaseLinkKind, CaseQuery, CaseState, Level, ListParams, OrgKind, Pap, Priority, ReviewStatus,
-    Role, Tier, Tlp,
+    AuditQuery, Case, CaseLinkKind, CaseQuery, CaseState, Level, ListParams, OrgKind, Pap, PauseSpan, Priority,
+    ReviewStatus, Role, Tier, Tlp,
 };
 use time::Duration;
 use time::macros::datetime;
@@ -305,6 +305,11 @@ fn case(org: Uuid, title: &str) -> Case {
         created_at: now,
         updated_at: now,
         closed_at: None,
+        acknowledged_at: None,
+        contained_at: None,
+        waiting_reason: None,
+        pauses: Vec::new(),
+        sla: None,
     }
 }
 
@@ -383,4 +388,103 @@ pub async fn reopening_is_idempotent_and_a_newer_schema_refused(h: &Harness) {
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer schema was accepted"),
     }
+}
+
+pub async fn sla_columns_round_trip_and_open_cases_are_listed(h: &Harness) {
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    let c = h.store.create_case(&h.ctx(1), case(a, "Waiting")).await.unwrap();
+    let mut after = c.clone();
+    let t = c.created_at + Duration::minutes(5);
+    after.acknowledged_at = Some(t);
+    after.waiting_reason = Some("the hosting provider".into());
+    after.pauses = vec![PauseSpan { start: t, end: None }];
+    after.updated_at = t;
+    h.store.update_case(&h.ctx(2), &c, &after).await.unwrap();
+    let back = h.store.get_case(a, c.id).await.unwrap().unwrap();
+    assert_eq!(back, after);
+    let mut closed = case(b, "Done");
+    closed.state = CaseState::Closed;
+    let closed = h.store.create_case(&h.ctx(3), closed).await.unwrap();
+    let open = h.store.active_cases(None, 100).await.unwrap();
+    assert!(open.iter().any(|x| x.id == c.id));
+    assert!(!open.iter().any(|x| x.id == closed.id), "closed cases are not swept");
+    assert_eq!(h.store.cases_by_id(b, &[c.id, closed.id]).await.unwrap().len(), 1, "by id, within the organisation");
+}
+
+fn item(org: Uuid, kind: &str, case: Option<Uuid>, key: &str, status: &str, at_min: i64) -> Item {
+    let t = datetime!(2026-03-02 09:00 UTC) + Duration::minutes(at_min);
+    Item {
+        id: Uuid::now_v7(),
+        org_id: org,
+        kind: kind.into(),
+        case_id: case,
+        parent_id: None,
+        key: Some(key.into()),
+        status: Some(status.into()),
+        assignee_id: None,
+        due_at: Some(t),
+        at: t,
+        body: serde_json::json!({ "key": key, "secret": "hush" }),
+        created_at: t,
+        updated_at: t,
+        version: 0,
+    }
+}
+
+pub async fn items_are_scoped_versioned_audited_and_indexed(h: &Harness) {
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    let ca = h.store.create_case(&h.ctx(1), case(a, "A's")).await.unwrap();
+    let cb = h.store.create_case(&h.ctx(2), case(b, "B's")).await.unwrap();
+    let made = h
+        .store
+        .create_items(
+            &h.ctx(3),
+            vec![
+                item(a, "observable", Some(ca.id), "ip:203.0.113.5", "x", 2),
+                item(a, "observable", Some(ca.id), "domain:evil.example", "x", 1),
+            ],
+        )
+        .await
+        .unwrap();
+    h.store.create_items(&h.ctx(4), vec![item(b, "observable", Some(cb.id), "ip:203.0.113.5", "x", 0)]).await.unwrap();
+    // An item cannot be attached to another organisation's case.
+    let r = h.store.create_items(&h.ctx(5), vec![item(a, "observable", Some(cb.id), "ip:1.1.1.1", "x", 0)]).await;
+    assert!(matches!(r, Err(StoreError::NotFound)));
+
+    let q = ItemQuery { kind: "observable".into(), key: Some("ip:203.0.113.5".into()), ..Default::default() };
+    let seen = h.store.list_items(a, &q).await.unwrap();
+    assert_eq!(seen.len(), 1, "the key look-up stays within the organisation");
+    assert_eq!(seen[0], made[0], "round trip");
+    let of_case = ItemQuery { kind: "observable".into(), case_id: Some(ca.id), ..Default::default() };
+    let keys: Vec<_> = h.store.list_items(a, &of_case).await.unwrap().into_iter().map(|i| i.key).collect();
+    assert_eq!(keys, [Some("domain:evil.example".into()), Some("ip:203.0.113.5".into())], "time order");
+    assert_eq!(h.store.count_items(b, &of_case).await.unwrap(), 0);
+    assert!(h.store.get_item(b, "observable", made[0].id).await.unwrap().is_none());
+
+    // Optimistic updates.
+    let mut first = made[0].clone();
+    first.status = Some("changed".into());
+    let first = h.store.update_item(&h.ctx(6), &made[0], first).await.unwrap();
+    assert_eq!(first.version, 1);
+    let r = h.store.update_item(&h.ctx(7), &made[0], made[0].clone()).await;
+    assert!(matches!(r, Err(StoreError::Stale)));
+    assert!(matches!(h.store.delete_item(&h.ctx(8), b, "observable", made[0].id).await, Err(StoreError::NotFound)));
+    h.store.delete_item(&h.ctx(9), a, "observable", made[1].id).await.unwrap();
+
+    // Audited, with secrets redacted.
+    let q = AuditQuery { object_type: Some("observable".into()), ..Default::default() };
+    let entries = h.store.list_audit(a, &q).await.unwrap().items;
+    assert_eq!(entries.len(), 4, "two creations, an update, a deletion");
+    assert!(entries.iter().all(|e| !e.changes.to_string().contains("hush")), "secrets never reach the audit log");
+
+    // Due items, across organisations; bookkeeping kinds are not audited.
+    let due = vec![item(a, "delivery", None, "d1", "pending", 0), item(b, "delivery", None, "d2", "pending", 30)];
+    h.store.create_items(&h.ctx(10), due).await.unwrap();
+    let now = datetime!(2026-03-02 09:10 UTC);
+    let due = h.store.due_items("delivery", "pending", now, 10).await.unwrap();
+    assert_eq!(due.iter().map(|i| i.key.clone().unwrap()).collect::<Vec<_>>(), ["d1"]);
+    let q = AuditQuery { object_type: Some("delivery".into()), ..Default::default() };
+    assert!(h.store.list_audit(a, &q).await.unwrap().items.is_empty());
 }

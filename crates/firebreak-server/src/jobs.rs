@@ -1,0 +1,28 @@
+//! Background work on a timer: the SLA sweep and webhook deliveries. Each
+//! job is also a plain function that tests call with a manual clock.
+
+use std::time::Duration;
+
+use crate::state::AppState;
+
+/// Runs the jobs every `every` (and at once when woken) until `stop` fires.
+pub async fn run(state: AppState, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        tick(&state).await;
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = state.jobs.notified() => {}
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// One round of every job; failures are logged and retried next round.
+pub async fn tick(state: &AppState) {
+    if let Err(e) = crate::sla::sweep(state).await {
+        tracing::warn!(error = ?e.body().message, "SLA sweep failed");
+    }
+    if let Err(e) = crate::webhooks::deliver_due(state).await {
+        tracing::warn!(error = ?e.body().message, "webhook delivery failed");
+    }
+}

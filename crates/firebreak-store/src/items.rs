@@ -1,0 +1,311 @@
+//! Items: what a case holds and what an organisation keeps, in one table.
+//!
+//! Each kind's body is a typed struct of the types crate, stored as JSON; the
+//! columns beside it are the ones queries need (the case, a parent, a lookup
+//! key, a status, an assignee, a due time). Writes are audited like every
+//! other change, except bookkeeping kinds (deliveries, notifications, SLA
+//! marks) that are logs in their own right.
+
+use async_trait::async_trait;
+use firebreak_domain::clock::{from_millis, to_millis};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::audit::append;
+use crate::sql::{Filter, opt_uuid_col, uuid_col};
+use crate::{Result, SqlStore, StoreError, WriteCtx};
+
+/// Kinds whose writes are not audited: they are logs or bookkeeping.
+pub const UNAUDITED_KINDS: &[&str] = &["delivery", "notification", "sla_mark"];
+
+/// One stored item.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Item {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub kind: String,
+    pub case_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    pub key: Option<String>,
+    pub status: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub due_at: Option<OffsetDateTime>,
+    /// When it happened or is placed (timeline time, log time, creation).
+    pub at: OffsetDateTime,
+    pub body: serde_json::Value,
+    pub created_at: OffsetDateTime,
+    pub updated_at: OffsetDateTime,
+    /// Bumped by every update; an update of a stale copy is refused.
+    pub version: i64,
+}
+
+/// Which items to list. `org` always applies; the rest when set.
+#[derive(Debug, Clone, Default)]
+pub struct ItemQuery {
+    pub kind: String,
+    pub case_id: Option<Uuid>,
+    pub parent_id: Option<Uuid>,
+    pub key: Option<String>,
+    pub statuses: Vec<String>,
+    pub assignee_id: Option<Uuid>,
+    /// Only items due at or before this time.
+    pub due_before: Option<OffsetDateTime>,
+    /// Newest first instead of oldest first.
+    pub newest_first: bool,
+    pub limit: Option<u32>,
+}
+
+#[async_trait]
+pub trait ItemStore: Send + Sync {
+    /// Stores new items in one transaction (a template's tasks, say).
+    async fn create_items(&self, ctx: &WriteCtx, items: Vec<Item>) -> Result<Vec<Item>>;
+    async fn get_item(&self, org: Uuid, kind: &str, id: Uuid) -> Result<Option<Item>>;
+    /// Replaces `before` with `after` if nobody changed it since (`Stale` otherwise).
+    async fn update_item(&self, ctx: &WriteCtx, before: &Item, after: Item) -> Result<Item>;
+    async fn delete_item(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid) -> Result<()>;
+    async fn list_items(&self, org: Uuid, query: &ItemQuery) -> Result<Vec<Item>>;
+    async fn count_items(&self, org: Uuid, query: &ItemQuery) -> Result<u64>;
+    /// Items of `kind` in `status` due by `now`, across organisations, for
+    /// background jobs (webhook retries, reminders).
+    async fn due_items(&self, kind: &str, status: &str, now: OffsetDateTime, limit: u32) -> Result<Vec<Item>>;
+}
+
+const ITEM_COLS: &str =
+    "id, org_id, kind, case_id, parent_id, item_key, status, assignee_id, due_at, at, body, created_at, updated_at, \
+     version";
+
+fn item_from(row: &AnyRow) -> Result<Item> {
+    let body: String = row.try_get("body")?;
+    Ok(Item {
+        id: uuid_col(row, "id")?,
+        org_id: uuid_col(row, "org_id")?,
+        kind: row.try_get("kind")?,
+        case_id: opt_uuid_col(row, "case_id")?,
+        parent_id: opt_uuid_col(row, "parent_id")?,
+        key: row.try_get("item_key")?,
+        status: row.try_get("status")?,
+        assignee_id: opt_uuid_col(row, "assignee_id")?,
+        due_at: row.try_get::<Option<i64>, _>("due_at")?.map(from_millis),
+        at: from_millis(row.try_get("at")?),
+        body: serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("item body: {e}")))?,
+        created_at: from_millis(row.try_get("created_at")?),
+        updated_at: from_millis(row.try_get("updated_at")?),
+        version: row.try_get("version")?,
+    })
+}
+
+/// Storage keeps milliseconds; what is returned matches what is read back.
+fn round(mut item: Item) -> Item {
+    item.due_at = item.due_at.map(|t| from_millis(to_millis(t)));
+    item.at = from_millis(to_millis(item.at));
+    item.created_at = from_millis(to_millis(item.created_at));
+    item.updated_at = from_millis(to_millis(item.updated_at));
+    item
+}
+
+/// Secrets (a webhook's signing key) never enter the audit log.
+fn redacted(body: &serde_json::Value) -> serde_json::Value {
+    let mut body = body.clone();
+    if let Some(map) = body.as_object_mut()
+        && map.contains_key("secret")
+    {
+        map.insert("secret".into(), json!("[redacted]"));
+    }
+    body
+}
+
+fn audited(kind: &str) -> bool {
+    !UNAUDITED_KINDS.contains(&kind)
+}
+
+/// The field-by-field difference of two bodies, for the audit entry.
+fn body_diff(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return json!({ "before": before, "after": after });
+    };
+    let mut out = serde_json::Map::new();
+    for (k, av) in a {
+        if k == "updated_at" {
+            continue;
+        }
+        let bv = b.get(k).cloned().unwrap_or(serde_json::Value::Null);
+        if &bv != av {
+            out.insert(k.clone(), json!({ "before": bv, "after": av }));
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+async fn insert(conn: &mut AnyConnection, item: &Item) -> Result<()> {
+    sqlx::query(&format!(
+        "INSERT INTO items ({ITEM_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)"
+    ))
+    .bind(item.id.to_string())
+    .bind(item.org_id.to_string())
+    .bind(&item.kind)
+    .bind(item.case_id.map(|u| u.to_string()))
+    .bind(item.parent_id.map(|u| u.to_string()))
+    .bind(item.key.clone())
+    .bind(item.status.clone())
+    .bind(item.assignee_id.map(|u| u.to_string()))
+    .bind(item.due_at.map(to_millis))
+    .bind(to_millis(item.at))
+    .bind(item.body.to_string())
+    .bind(to_millis(item.created_at))
+    .bind(to_millis(item.updated_at))
+    .bind(item.version)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+fn filter_for(org: Uuid, q: &ItemQuery) -> Filter {
+    let mut f = Filter::new();
+    f.eq_text("org_id", org.to_string());
+    f.eq_text("kind", q.kind.clone());
+    if let Some(v) = q.case_id {
+        f.eq_text("case_id", v.to_string());
+    }
+    if let Some(v) = q.parent_id {
+        f.eq_text("parent_id", v.to_string());
+    }
+    if let Some(v) = &q.key {
+        f.eq_text("item_key", v.clone());
+    }
+    if !q.statuses.is_empty() {
+        f.any_of("status", &q.statuses);
+    }
+    if let Some(v) = q.assignee_id {
+        f.eq_text("assignee_id", v.to_string());
+    }
+    if let Some(v) = q.due_before {
+        f.cmp_int("due_at", "<=", to_millis(v));
+    }
+    f
+}
+
+#[async_trait]
+impl ItemStore for SqlStore {
+    async fn create_items(&self, ctx: &WriteCtx, items: Vec<Item>) -> Result<Vec<Item>> {
+        let mut tx = self.writer.begin().await?;
+        for item in &items {
+            if let Some(case) = item.case_id {
+                // The case must be the organisation's own.
+                let n: i64 = sqlx::query("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND id = $2")
+                    .bind(item.org_id.to_string())
+                    .bind(case.to_string())
+                    .fetch_one(&mut *tx)
+                    .await?
+                    .try_get(0)?;
+                if n == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            insert(&mut tx, item).await?;
+            if audited(&item.kind) {
+                let body = redacted(&item.body);
+                append(&mut tx, ctx, item.org_id, &item.kind, &item.id.to_string(), "create", &body).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(items.into_iter().map(round).collect())
+    }
+
+    async fn get_item(&self, org: Uuid, kind: &str, id: Uuid) -> Result<Option<Item>> {
+        let row = sqlx::query(&format!("SELECT {ITEM_COLS} FROM items WHERE org_id = $1 AND kind = $2 AND id = $3"))
+            .bind(org.to_string())
+            .bind(kind)
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(item_from).transpose()
+    }
+
+    async fn update_item(&self, ctx: &WriteCtx, before: &Item, mut after: Item) -> Result<Item> {
+        after.version = before.version + 1;
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE items SET parent_id = $1, item_key = $2, status = $3, assignee_id = $4, due_at = $5, at = $6, \
+             body = $7, updated_at = $8, version = $9 WHERE org_id = $10 AND kind = $11 AND id = $12 AND version = $13",
+        )
+        .bind(after.parent_id.map(|u| u.to_string()))
+        .bind(after.key.clone())
+        .bind(after.status.clone())
+        .bind(after.assignee_id.map(|u| u.to_string()))
+        .bind(after.due_at.map(to_millis))
+        .bind(to_millis(after.at))
+        .bind(after.body.to_string())
+        .bind(to_millis(after.updated_at))
+        .bind(after.version)
+        .bind(before.org_id.to_string())
+        .bind(&before.kind)
+        .bind(before.id.to_string())
+        .bind(before.version)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+        if audited(&before.kind) {
+            let changes = body_diff(&redacted(&before.body), &redacted(&after.body));
+            append(&mut tx, ctx, before.org_id, &before.kind, &before.id.to_string(), "update", &changes).await?;
+        }
+        tx.commit().await?;
+        Ok(round(after))
+    }
+
+    async fn delete_item(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let row = sqlx::query("DELETE FROM items WHERE org_id = $1 AND kind = $2 AND id = $3 RETURNING body")
+            .bind(org.to_string())
+            .bind(kind)
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound);
+        };
+        if audited(kind) {
+            let body: String = row.try_get("body")?;
+            let body = redacted(&serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
+            append(&mut tx, ctx, org, kind, &id.to_string(), "delete", &json!({ "before": body })).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_items(&self, org: Uuid, q: &ItemQuery) -> Result<Vec<Item>> {
+        let f = filter_for(org, q);
+        let dir = if q.newest_first { "DESC" } else { "ASC" };
+        let limit = q.limit.unwrap_or(10_000).min(10_000);
+        let sql = format!(
+            "SELECT {ITEM_COLS} FROM items{} ORDER BY at {dir}, created_at {dir}, id {dir} LIMIT {limit}",
+            f.where_sql()
+        );
+        let rows = f.query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(item_from).collect()
+    }
+
+    async fn count_items(&self, org: Uuid, q: &ItemQuery) -> Result<u64> {
+        let f = filter_for(org, q);
+        let sql = format!("SELECT COUNT(*) FROM items{}", f.where_sql());
+        let n: i64 = f.query(&sql).fetch_one(&self.reader).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn due_items(&self, kind: &str, status: &str, now: OffsetDateTime, limit: u32) -> Result<Vec<Item>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLS} FROM items WHERE kind = $1 AND status = $2 AND due_at <= $3 ORDER BY due_at LIMIT {}",
+            limit.clamp(1, 10_000)
+        ))
+        .bind(kind)
+        .bind(status)
+        .bind(to_millis(now))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(item_from).collect()
+    }
+}
