@@ -176,7 +176,10 @@ pub fn refang(s: &str) -> String {
     let mut rest = s;
     'outer: while !rest.is_empty() {
         for (from, to) in PAIRS {
-            if rest.len() >= from.len() && rest.is_char_boundary(from.len()) && rest[..from.len()].eq_ignore_ascii_case(from) {
+            if rest.len() >= from.len()
+                && rest.is_char_boundary(from.len())
+                && rest[..from.len()].eq_ignore_ascii_case(from)
+            {
                 out.push_str(to);
                 rest = &rest[from.len()..];
                 continue 'outer;

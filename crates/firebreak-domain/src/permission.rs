@@ -128,7 +128,17 @@ mod tests {
         let allowed: Vec<_> = Action::all().filter(|a| allows(Stakeholder, *a)).collect();
         assert_eq!(
             allowed,
-            vec![OrgRead, UserRead, LiveSubscribe, AlertRead, CaseRead, AssetRead, RuleRead, MetricsRead, NotificationRead]
+            vec![
+                OrgRead,
+                UserRead,
+                LiveSubscribe,
+                AlertRead,
+                CaseRead,
+                AssetRead,
+                RuleRead,
+                MetricsRead,
+                NotificationRead
+            ]
         );
     }
 

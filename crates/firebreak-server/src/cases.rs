@@ -55,7 +55,11 @@ pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase)
     check_assignee(state, caller, req.assignee_id).await?;
     let template = match req.template_id {
         Some(id) => Some(crate::work::get_template(state, caller, id).await.map_err(|_| {
-            ApiError::field(ErrorCode::InvalidField, "template_id", "template_id must be a template of this organisation")
+            ApiError::field(
+                ErrorCode::InvalidField,
+                "template_id",
+                "template_id must be a template of this organisation",
+            )
         })?),
         None => None,
     };
@@ -136,7 +140,11 @@ pub async fn set_waiting(state: &AppState, caller: &Caller, id: Uuid, req: SetWa
         (true, _) => {
             let reason = req.reason.trim();
             if reason.is_empty() {
-                return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required: who or what the case waits on"));
+                return Err(ApiError::field(
+                    ErrorCode::InvalidField,
+                    "reason",
+                    "reason is required: who or what the case waits on",
+                ));
             }
             after.waiting_reason = Some(reason.to_owned());
             if !open {
@@ -314,7 +322,8 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
     let case = state.store.transition_case(&ctx, &before, &after, &request.reason).await?;
     let why = if request.reason.is_empty() { String::new() } else { format!(": {}", request.reason) };
     let text = format!("Case #{} moved from {} to {}{why}", case.number, before.state.as_str(), case.state.as_str());
-    crate::work::auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "transition".into(), id: None }).await?;
+    crate::work::auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "transition".into(), id: None })
+        .await?;
     let data = serde_json::json!({ "from": before.state, "to": case.state, "reason": request.reason });
     let notify = case.assignee_id.into_iter().filter(|a| *a != caller.id()).collect();
     events::emit(state, &ctx, CaseEvent { name: "case.transitioned", case: &case, text, data, notify }).await?;

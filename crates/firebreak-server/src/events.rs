@@ -62,9 +62,12 @@ pub async fn emit(state: &AppState, ctx: &WriteCtx, event: CaseEvent<'_>) -> Api
         items::create_all(state, ctx, org, notes).await?;
         state.live.publish(org, "notification.created", event.case.id);
     }
-    let hooks: Vec<StoredWebhook> =
-        items::list(state, org, &firebreak_store::ItemQuery { statuses: vec!["enabled".into()], ..items::query::<StoredWebhook>() })
-            .await?;
+    let hooks: Vec<StoredWebhook> = items::list(
+        state,
+        org,
+        &firebreak_store::ItemQuery { statuses: vec!["enabled".into()], ..items::query::<StoredWebhook>() },
+    )
+    .await?;
     let body = payload(&event, ctx.now);
     let deliveries: Vec<Delivery> = hooks
         .iter()

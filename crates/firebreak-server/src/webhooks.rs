@@ -9,9 +9,7 @@ use std::time::Duration as StdDuration;
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::Name;
 use firebreak_store::{Actor, ItemQuery, WriteCtx};
-use firebreak_types::{
-    CASE_EVENTS, CreateWebhook, CreatedWebhook, Delivery, DeliveryStatus, ErrorCode, Webhook,
-};
+use firebreak_types::{CASE_EVENTS, CreateWebhook, CreatedWebhook, Delivery, DeliveryStatus, ErrorCode, Webhook};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::Duration;
@@ -69,7 +67,9 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateWebhook) -> Ap
     caller.require(Action::OrgSettings)?;
     let secret = match req.secret.map(|s| s.trim().to_owned()) {
         Some(s) if s.len() >= 16 => s,
-        Some(_) => return Err(ApiError::field(ErrorCode::InvalidField, "secret", "secret must be 16 characters or more")),
+        Some(_) => {
+            return Err(ApiError::field(ErrorCode::InvalidField, "secret", "secret must be 16 characters or more"));
+        }
         None => crate::secrets::random_token(32)?,
     };
     let webhook = Webhook {

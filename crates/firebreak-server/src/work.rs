@@ -73,7 +73,12 @@ pub async fn list_tasks(state: &AppState, caller: &Caller, case_id: Uuid) -> Api
     items::of_case(state, caller.org_id(), case_id).await
 }
 
-async fn load_task(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<(firebreak_store::Item, Task)> {
+async fn load_task(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+) -> ApiResult<(firebreak_store::Item, Task)> {
     let (item, task) = items::load::<Task>(state, caller.org_id(), id).await?;
     if task.case_id != case_id {
         return Err(ApiError::not_found("task"));
@@ -131,7 +136,11 @@ pub async fn add_task_log(
     for id in &req.attachments {
         let item = state.store.get_item(caller.org_id(), "evidence", *id).await?;
         if item.is_none_or(|i| i.case_id != Some(case_id)) {
-            return Err(ApiError::field(ErrorCode::InvalidField, "attachments", "attachments must be evidence of this case"));
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "attachments",
+                "attachments must be evidence of this case",
+            ));
         }
     }
     let log = TaskLog {
@@ -206,7 +215,7 @@ pub fn default_templates() -> Vec<CreateTemplate> {
         },
         CreateTemplate {
             name: "Compromised account".into(),
-            category: "unauthorised access".into(),
+            category: "unauthorised_access".into(),
             description: "An account used by someone other than its owner.".into(),
             severity: Some(Severity::High),
             tags: vec!["account".into(), "identity".into()],
@@ -221,7 +230,7 @@ pub fn default_templates() -> Vec<CreateTemplate> {
         },
         CreateTemplate {
             name: "Data exposure".into(),
-            category: "data exposure".into(),
+            category: "data_exposure".into(),
             description: "Data reached, or may have reached, people who should not have it.".into(),
             severity: Some(Severity::High),
             tags: vec!["data".into(), "privacy".into()],
@@ -382,7 +391,8 @@ pub async fn delete_observable(state: &AppState, caller: &Caller, case_id: Uuid,
 /// Every other case of the organisation with the same type and value: an
 /// index look-up on `(org, kind, key)`.
 pub async fn sightings(state: &AppState, org: Uuid, observable: &Observable) -> ApiResult<Vec<Sighting>> {
-    let q = ItemQuery { key: Some(observable_key(&observable.kind, &observable.value)), ..items::query::<Observable>() };
+    let q =
+        ItemQuery { key: Some(observable_key(&observable.kind, &observable.value)), ..items::query::<Observable>() };
     let seen = state.store.list_items(org, &q).await?;
     let mut by_case: BTreeMap<Uuid, (Uuid, time::OffsetDateTime, time::OffsetDateTime)> = BTreeMap::new();
     for item in seen.iter().filter(|i| i.case_id.is_some_and(|c| c != observable.case_id)) {
@@ -437,7 +447,11 @@ fn resolve_attack(tactic: Option<&str>, technique: Option<&str>) -> ApiResult<(O
     let a = attack();
     let technique = match technique.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => Some(a.technique(id).ok_or_else(|| {
-            ApiError::field(ErrorCode::InvalidField, "technique", format!("{id:?} is not an ATT&CK Enterprise technique id"))
+            ApiError::field(
+                ErrorCode::InvalidField,
+                "technique",
+                format!("{id:?} is not an ATT&CK Enterprise technique id"),
+            )
         })?),
         None => None,
     };
@@ -494,7 +508,13 @@ pub async fn timeline(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiRe
 }
 
 /// An entry Firebreak adds itself (a state change, an escalation).
-pub async fn auto_entry(state: &AppState, ctx: &WriteCtx, case: &Case, description: String, source: SourceRef) -> ApiResult<()> {
+pub async fn auto_entry(
+    state: &AppState,
+    ctx: &WriteCtx,
+    case: &Case,
+    description: String,
+    source: SourceRef,
+) -> ApiResult<()> {
     let entry = TimelineEntry {
         id: Uuid::now_v7(),
         case_id: case.id,
@@ -532,12 +552,21 @@ pub async fn escalate(state: &AppState, caller: &Caller, case_id: Uuid, req: Esc
         return Err(ApiError::field(ErrorCode::InvalidField, "tier", "tier or team_id is required to escalate"));
     }
     if !before.state.is_active() {
-        return Err(ApiError::field(ErrorCode::InvalidState, "state", "a closed case cannot be escalated; reopen it first"));
+        return Err(ApiError::field(
+            ErrorCode::InvalidState,
+            "state",
+            "a closed case cannot be escalated; reopen it first",
+        ));
     }
     let team = match req.team_id {
-        Some(id) => Some(items::load::<Team>(state, caller.org_id(), id).await.map_err(|_| {
-            ApiError::field(ErrorCode::InvalidField, "team_id", "team_id must be a team of this organisation")
-        })?.1),
+        Some(id) => Some(
+            items::load::<Team>(state, caller.org_id(), id)
+                .await
+                .map_err(|_| {
+                    ApiError::field(ErrorCode::InvalidField, "team_id", "team_id must be a team of this organisation")
+                })?
+                .1,
+        ),
         None => None,
     };
     let to_tier = req.tier.unwrap_or(before.tier);
@@ -573,7 +602,8 @@ pub async fn escalate(state: &AppState, caller: &Caller, case_id: Uuid, req: Esc
         None => format!("{to_tier:?}"),
     };
     let text = format!("Case #{} {} escalated to {to}: {reason}", case.number, case.title);
-    auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "escalation".into(), id: Some(escalation.id) }).await?;
+    auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "escalation".into(), id: Some(escalation.id) })
+        .await?;
     let data = serde_json::json!({ "from_tier": before.tier, "to_tier": to_tier, "team": escalation.team_name, "reason": reason });
     events::emit(state, &ctx, CaseEvent { name: "case.escalated", case: &case, text, data, notify: notified }).await?;
     Ok(escalation)
@@ -608,6 +638,11 @@ pub async fn create_team(state: &AppState, caller: &Caller, req: CreateTeam) -> 
     items::create(state, &caller.ctx(state), caller.org_id(), team).await
 }
 
+pub async fn get_team(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Team> {
+    caller.require(Action::UserRead)?;
+    Ok(items::load::<Team>(state, caller.org_id(), id).await?.1)
+}
+
 pub async fn list_teams(state: &AppState, caller: &Caller) -> ApiResult<Vec<Team>> {
     caller.require(Action::UserRead)?;
     items::list(state, caller.org_id(), &items::query::<Team>()).await
@@ -629,11 +664,8 @@ pub async fn my_notifications(state: &AppState, caller: &Caller, unread_only: bo
 }
 
 pub async fn unread_count(state: &AppState, caller: &Caller) -> ApiResult<u64> {
-    let q = ItemQuery {
-        assignee_id: Some(caller.id()),
-        statuses: vec!["unread".into()],
-        ..items::query::<Notification>()
-    };
+    let q =
+        ItemQuery { assignee_id: Some(caller.id()), statuses: vec!["unread".into()], ..items::query::<Notification>() };
     Ok(state.store.count_items(caller.org_id(), &q).await?)
 }
 

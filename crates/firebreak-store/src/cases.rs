@@ -447,8 +447,12 @@ impl CaseStore for SqlStore {
 
     async fn active_cases(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Case>> {
         let mut f = Filter::new();
-        f.cond_text("state NOT IN ('closed', 'cancelled', 'merged') AND id > {}", after.map(|u| u.to_string()).unwrap_or_default());
-        let sql = format!("SELECT {CASE_COLS} FROM cases{} ORDER BY id LIMIT {}", f.where_sql(), limit.clamp(1, 10_000));
+        f.cond_text(
+            "state NOT IN ('closed', 'cancelled', 'merged') AND id > {}",
+            after.map(|u| u.to_string()).unwrap_or_default(),
+        );
+        let sql =
+            format!("SELECT {CASE_COLS} FROM cases{} ORDER BY id LIMIT {}", f.where_sql(), limit.clamp(1, 10_000));
         let rows = f.query(&sql).fetch_all(&self.reader).await?;
         rows.iter().map(case_from).collect()
     }

@@ -73,8 +73,7 @@ pub trait ItemStore: Send + Sync {
     async fn due_items(&self, kind: &str, status: &str, now: OffsetDateTime, limit: u32) -> Result<Vec<Item>>;
 }
 
-const ITEM_COLS: &str =
-    "id, org_id, kind, case_id, parent_id, item_key, status, assignee_id, due_at, at, body, created_at, updated_at, \
+const ITEM_COLS: &str = "id, org_id, kind, case_id, parent_id, item_key, status, assignee_id, due_at, at, body, created_at, updated_at, \
      version";
 
 fn item_from(row: &AnyRow) -> Result<Item> {

@@ -50,6 +50,8 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Failed sign-ins allowed before each further attempt must wait.
     pub login_free_attempts: u32,
+    /// Seconds between rounds of the background jobs (SLA sweep, webhook retries).
+    pub jobs_interval_secs: u64,
     /// Log filter, such as `info` or `firebreak_server=debug,info`.
     pub log: String,
     /// `text` or `json`.
@@ -76,6 +78,7 @@ impl Default for Config {
             session_ttl_hours: 12,
             secure_cookies: false,
             login_free_attempts: 5,
+            jobs_interval_secs: 15,
             log: "info".into(),
             log_format: LogFormat::Text,
         }
@@ -94,6 +97,7 @@ const ENV_KEYS: &[&str] = &[
     "session_ttl_hours",
     "secure_cookies",
     "login_free_attempts",
+    "jobs_interval_secs",
     "log",
     "log_format",
 ];
@@ -141,6 +145,10 @@ pub struct ConfigFlags {
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub login_free_attempts: Option<u32>,
+    /// Seconds between rounds of the background jobs: SLA sweep, webhook retries [default: 15]
+    #[arg(long, value_name = "SECS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub jobs_interval_secs: Option<u64>,
     /// Log filter, e.g. info or firebreak_server=debug,info [default: info]
     #[arg(long, value_name = "FILTER")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -220,12 +228,14 @@ impl Config {
 fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
     use figment::value::Value;
     match key {
-        "db_max_connections" | "max_body_bytes" | "session_ttl_hours" | "login_free_attempts" => {
-            match value.trim().parse::<u64>() {
-                Ok(n) => Value::from(n),
-                Err(_) => Value::from(value.to_owned()),
-            }
-        }
+        "db_max_connections"
+        | "max_body_bytes"
+        | "session_ttl_hours"
+        | "login_free_attempts"
+        | "jobs_interval_secs" => match value.trim().parse::<u64>() {
+            Ok(n) => Value::from(n),
+            Err(_) => Value::from(value.to_owned()),
+        },
         "secure_cookies" => match value.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Value::from(true),
             "0" | "false" | "no" | "off" => Value::from(false),
@@ -248,6 +258,7 @@ pub const DEFAULT_FILE: &str = r#"# Firebreak configuration. Every key is option
 # session_ttl_hours = 12
 # secure_cookies = false
 # login_free_attempts = 5
+# jobs_interval_secs = 15
 # log = "info"
 # log_format = "text"
 "#;

@@ -166,7 +166,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         }
         out.flush()?;
     }
+    // Background jobs (SLA sweep, webhook deliveries) until shutdown.
+    let (stop_jobs, stop_rx) = tokio::sync::watch::channel(false);
+    let jobs = tokio::spawn(firebreak_server::jobs::run(
+        state.clone(),
+        Duration::from_secs(config.jobs_interval_secs.max(1)),
+        stop_rx,
+    ));
     firebreak_server::serve(listener, state, shutdown_signal()).await?;
+    let _ = stop_jobs.send(true);
+    let _ = jobs.await;
     tracing::info!("in-flight requests finished; closing the database");
     store.close().await;
     Ok(())

@@ -45,6 +45,7 @@ pub fn routes() -> Router<AppState> {
         .route("/templates", get(work::list_templates).post(work::create_template))
         .route("/templates/{id}", get(work::get_template).delete(work::delete_template))
         .route("/teams", get(work::list_teams).post(work::create_team))
+        .route("/teams/{id}", get(work::get_team))
         .route("/sla-policy", get(work::get_sla_policy).put(work::set_sla_policy))
         .route("/webhooks", get(work::list_webhooks).post(work::create_webhook))
         .route("/webhooks/{id}", patch(work::update_webhook).delete(work::delete_webhook))
@@ -96,7 +97,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         work::list_templates, work::create_template, work::get_template, work::delete_template,
         work::list_observables, work::add_observable, work::delete_observable, work::sightings,
         work::timeline, work::add_timeline,
-        work::list_teams, work::create_team, work::notifications, work::read_notification,
+        work::list_teams, work::create_team, work::get_team, work::notifications, work::read_notification,
         work::list_webhooks, work::create_webhook, work::update_webhook, work::delete_webhook, work::deliveries,
         audit::list, audit::verify,
         live::stream,

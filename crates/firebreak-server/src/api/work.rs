@@ -40,7 +40,11 @@ pub async fn waiting(
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/tasks", tag = "tasks", params(("id" = Uuid, Path)),
     responses((status = 200, body = [Task]), (status = 404, body = ErrorBody)))]
-pub async fn list_tasks(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Vec<Task>>> {
+pub async fn list_tasks(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<Task>>> {
     Ok(Json(work::list_tasks(&s, &caller, id).await?))
 }
 
@@ -227,7 +231,11 @@ pub async fn get_template(
 
 #[utoipa::path(delete, path = "/api/v1/templates/{id}", tag = "tasks", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_template(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<StatusCode> {
+pub async fn delete_template(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
     work::delete_template(&s, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -237,9 +245,19 @@ pub async fn list_teams(State(s): State<AppState>, caller: Caller) -> ApiResult<
     Ok(Json(work::list_teams(&s, &caller).await?))
 }
 
+#[utoipa::path(get, path = "/api/v1/teams/{id}", tag = "people", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Team), (status = 404, body = ErrorBody)))]
+pub async fn get_team(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Team>> {
+    Ok(Json(work::get_team(&s, &caller, id).await?))
+}
+
 #[utoipa::path(post, path = "/api/v1/teams", tag = "people", request_body = CreateTeam,
     responses((status = 201, body = Team), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
-pub async fn create_team(State(s): State<AppState>, caller: Caller, ApiJson(req): ApiJson<CreateTeam>) -> Created<Team> {
+pub async fn create_team(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CreateTeam>,
+) -> Created<Team> {
     created(work::create_team(&s, &caller, req).await?)
 }
 
@@ -298,7 +316,11 @@ pub async fn update_webhook(
 
 #[utoipa::path(delete, path = "/api/v1/webhooks/{id}", tag = "webhooks", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
-pub async fn delete_webhook(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<StatusCode> {
+pub async fn delete_webhook(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
     webhooks::delete(&s, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,3 +12,4 @@ mod live;
 mod ops;
 mod tenancy;
 mod web;
+mod work;

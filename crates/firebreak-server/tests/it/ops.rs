@@ -23,7 +23,7 @@ async fn health_readiness_and_metrics() {
 }
 
 #[tokio::test]
-async fn the_api_is_documented_and_the_committed_document_is_current() {
+async fn openapi_document_is_served_documented_and_current() {
     let app = spawn_app().await;
     let http = reqwest::Client::new();
     let served: Value =

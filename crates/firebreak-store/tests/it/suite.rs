@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use firebreak_store::{
-    AuditEvent, CaseStore, Item, ItemQuery, ItemStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions, OrgPatch, SqlStore, Store, StoreError,
-    UserPatch,
+    AuditEvent, CaseStore, Item, ItemQuery, ItemStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions, OrgPatch,
+    SqlStore, Store, StoreError, UserPatch,
 };
 use firebreak_types::{
     AuditQuery, Case, CaseLinkKind, CaseQuery, CaseState, Level, ListParams, OrgKind, Pap, PauseSpan, Priority,

@@ -1,0 +1,366 @@
+//! The work on a case: SLA clocks, escalation, notifications, webhooks,
+//! templates and tasks, observables and sightings, the timeline.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use firebreak_server::{jobs, sla, webhooks};
+use firebreak_types::{
+    AuditEntry, Case, CaseState, CaseTemplate, CreatedWebhook, Delivery, DeliveryStatus, Escalation, Notification,
+    ObservableWithSightings, Page, Role, Sighting, SlaState, Task, TaskLog, Team, Tier, TimelineEntry,
+};
+use serde_json::{Value, json};
+use time::Duration;
+
+use crate::helpers::{code, spawn_app};
+
+/// A webhook receiver: answers with the queued statuses (then 200) and keeps
+/// every request.
+#[derive(Clone, Default)]
+struct Receiver {
+    answers: Arc<Mutex<VecDeque<u16>>>,
+    got: Arc<Mutex<Vec<(HeaderMap, String)>>>,
+}
+
+async fn receive(State(r): State<Receiver>, headers: HeaderMap, body: String) -> StatusCode {
+    r.got.lock().unwrap().push((headers, body));
+    let code = r.answers.lock().unwrap().pop_front().unwrap_or(200);
+    StatusCode::from_u16(code).unwrap()
+}
+
+async fn start_receiver(answers: &[u16]) -> (String, Receiver) {
+    let r = Receiver::default();
+    r.answers.lock().unwrap().extend(answers.iter().copied());
+    let app = axum::Router::new().route("/hook", axum::routing::post(receive)).with_state(r.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, r)
+}
+
+#[tokio::test]
+async fn sla_clocks_pause_while_waiting_and_the_sweep_raises_each_event_once() {
+    let app = spawn_app().await;
+    let (manager, _) = app.user(&app.admin, "manager", Role::IncidentManager).await;
+    let (_, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let (url, receiver) = start_receiver(&[]).await;
+    let _: CreatedWebhook = app
+        .admin
+        .post(
+            "/api/v1/webhooks",
+            &json!({ "name": "ITSM", "url": url, "events": ["case.sla_at_risk", "case.sla_breached"] }),
+        )
+        .await
+        .unwrap();
+    // P1: 15 minutes to acknowledge.
+    let case: Case = l2
+        .post("/api/v1/cases", &json!({ "title": "Exfiltration", "impact": "high", "urgency": "high" }))
+        .await
+        .unwrap();
+    let sla = case.sla.unwrap();
+    assert_eq!((sla.acknowledge.state, sla.acknowledge.target_seconds), (SlaState::Due, 900));
+
+    app.clock.advance(Duration::minutes(12));
+    let c: Case = l2.get(&format!("/api/v1/cases/{}", case.id)).await.unwrap();
+    assert_eq!(c.sla.unwrap().acknowledge.state, SlaState::AtRisk);
+    let raised = sla::sweep(&app.state).await.unwrap();
+    assert_eq!(raised.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>(), ["acknowledge:at_risk"]);
+    assert!(sla::sweep(&app.state).await.unwrap().is_empty(), "raised once");
+
+    // Waiting on the customer: the clock stops to the second.
+    let c: Case = l2
+        .post(&format!("/api/v1/cases/{}/waiting", case.id), &json!({ "waiting": true, "reason": "customer's hoster" }))
+        .await
+        .unwrap();
+    assert!(c.sla.unwrap().acknowledge.paused);
+    app.clock.advance(Duration::hours(2));
+    let c: Case = l2.get(&format!("/api/v1/cases/{}", case.id)).await.unwrap();
+    let ack = c.sla.unwrap().acknowledge;
+    assert_eq!((ack.state, ack.used_seconds, ack.due_at), (SlaState::AtRisk, 720, None));
+    let r = l2.post::<_, Case>(&format!("/api/v1/cases/{}/waiting", case.id), &json!({ "waiting": true })).await;
+    assert_eq!(code(&r), "invalid_field", "waiting needs a reason");
+    let _: Case = l2.post(&format!("/api/v1/cases/{}/waiting", case.id), &json!({ "waiting": false })).await.unwrap();
+    app.clock.advance(Duration::minutes(3) + Duration::seconds(1));
+    let c: Case = l2.get(&format!("/api/v1/cases/{}", case.id)).await.unwrap();
+    let ack = c.sla.unwrap().acknowledge;
+    assert_eq!((ack.state, ack.used_seconds), (SlaState::Breached, 901));
+    assert_eq!(c.pauses.len(), 1);
+
+    let raised = sla::sweep(&app.state).await.unwrap();
+    assert_eq!(raised.iter().map(|(_, m)| m.as_str()).collect::<Vec<_>>(), ["acknowledge:breached"]);
+    // Audited, notified to the incident manager (the case has no assignee), sent to the webhook.
+    let audit: Page<AuditEntry> = app.admin.get(&format!("/api/v1/audit?object_id={}", case.id)).await.unwrap();
+    let actions: Vec<_> = audit.items.iter().map(|e| e.action.as_str()).collect();
+    assert!(actions.contains(&"sla_at_risk") && actions.contains(&"sla_breached"), "{actions:?}");
+    let mgr = app.client("manager", crate::helpers::PASSWORD);
+    let notes: Vec<Notification> = mgr.get("/api/v1/notifications?unread=true").await.unwrap();
+    assert_eq!(notes.len(), 2);
+    assert!(notes.iter().all(|n| n.user_id == manager.id && n.case_id == Some(case.id)));
+    assert_eq!(webhooks::deliver_due(&app.state).await.unwrap(), 2);
+    let got = receiver.got.lock().unwrap().clone();
+    let events: Vec<_> = got.iter().map(|(h, _)| h["x-firebreak-event"].to_str().unwrap().to_owned()).collect();
+    assert_eq!(events, ["case.sla_at_risk", "case.sla_breached"]);
+
+    // A custom policy changes the targets; a bad one is refused naming what is wrong.
+    let mut policy: Value = app.admin.get("/api/v1/sla-policy").await.unwrap();
+    policy["P1"]["acknowledge"] = json!(3600);
+    let _: Value = app.admin.put("/api/v1/sla-policy", &policy).await.unwrap();
+    let c: Case = l2.get(&format!("/api/v1/cases/{}", case.id)).await.unwrap();
+    assert_eq!(c.sla.unwrap().acknowledge.state, SlaState::Due);
+    policy["P2"]["contain"] = json!(1);
+    let r = app.admin.put::<_, Value>("/api/v1/sla-policy", &policy).await;
+    assert!(r.unwrap_err().body().unwrap().message.contains("P2"));
+    assert_eq!(code(&l2.put::<_, Value>("/api/v1/sla-policy", &policy).await), "forbidden");
+}
+
+#[tokio::test]
+async fn webhooks_are_signed_retried_with_backoff_and_logged() {
+    let app = spawn_app().await;
+    let (url, receiver) = start_receiver(&[500, 503]).await;
+    let hook: CreatedWebhook = app
+        .admin
+        .post("/api/v1/webhooks", &json!({ "name": "Chat", "url": url, "events": ["case.created"] }))
+        .await
+        .unwrap();
+    assert!(hook.secret.len() >= 32, "a generated secret");
+    let bad = app.admin.post::<_, Value>("/api/v1/webhooks", &json!({ "name": "x", "url": "ftp://x" })).await;
+    assert_eq!(bad.unwrap_err().body().unwrap().field.as_deref(), Some("url"));
+    let bad =
+        app.admin.post::<_, Value>("/api/v1/webhooks", &json!({ "name": "x", "url": url, "events": ["nope"] })).await;
+    assert_eq!(bad.unwrap_err().body().unwrap().field.as_deref(), Some("events"));
+
+    let case: Case = app.admin.post("/api/v1/cases", &json!({ "title": "Webhook me" })).await.unwrap();
+    assert_eq!(webhooks::deliver_due(&app.state).await.unwrap(), 1, "first attempt: 500");
+    assert_eq!(webhooks::deliver_due(&app.state).await.unwrap(), 0, "not due before its backoff");
+    app.clock.advance(Duration::seconds(30));
+    assert_eq!(webhooks::deliver_due(&app.state).await.unwrap(), 1, "second attempt: 503");
+    app.clock.advance(Duration::seconds(59));
+    assert_eq!(webhooks::deliver_due(&app.state).await.unwrap(), 0);
+    app.clock.advance(Duration::seconds(1));
+    jobs::tick(&app.state).await;
+    let log: Vec<Delivery> = app.admin.get(&format!("/api/v1/webhooks/{}/deliveries", hook.webhook.id)).await.unwrap();
+    assert_eq!(log.len(), 1);
+    assert_eq!((log[0].status, log[0].attempts, log[0].last_status_code), (DeliveryStatus::Delivered, 3, Some(200)));
+
+    let got = receiver.got.lock().unwrap().clone();
+    assert_eq!(got.len(), 3);
+    let (headers, body) = &got[2];
+    let ts: i64 = headers["x-firebreak-timestamp"].to_str().unwrap().parse().unwrap();
+    let sig = headers["x-firebreak-signature"].to_str().unwrap();
+    assert_eq!(sig, webhooks::signature(&hook.secret, ts, body.as_bytes()), "signed with the secret");
+    let payload: Value = serde_json::from_str(body).unwrap();
+    assert_eq!(payload["event"], "case.created");
+    assert_eq!(payload["case"]["id"], json!(case.id));
+
+    // The secret never shows again, not even in the audit log.
+    let listed: Value = app.admin.get("/api/v1/webhooks").await.unwrap();
+    assert!(!listed.to_string().contains(&hook.secret));
+    let audit: Value = app.admin.get("/api/v1/audit?object_type=webhook").await.unwrap();
+    assert!(!audit.to_string().contains(&hook.secret));
+
+    // A receiver that never answers well: failed after the last attempt.
+    let (dead_url, _) = start_receiver(&[500; 10]).await;
+    let dead: CreatedWebhook =
+        app.admin.post("/api/v1/webhooks", &json!({ "name": "Dead", "url": dead_url })).await.unwrap();
+    let _: Case = app.admin.post("/api/v1/cases", &json!({ "title": "Nobody listens" })).await.unwrap();
+    for _ in 0..webhooks::MAX_ATTEMPTS {
+        webhooks::deliver_due(&app.state).await.unwrap();
+        app.clock.advance(Duration::hours(1));
+    }
+    let log: Vec<Delivery> = app.admin.get(&format!("/api/v1/webhooks/{}/deliveries", dead.webhook.id)).await.unwrap();
+    assert_eq!((log[0].status, log[0].attempts), (DeliveryStatus::Failed, webhooks::MAX_ATTEMPTS));
+}
+
+#[tokio::test]
+async fn escalation_hands_the_case_to_a_tier_or_team_and_tells_them() {
+    let app = spawn_app().await;
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let (l2_user, l2) = app.user(&app.admin, "second-line", Role::AnalystL2).await;
+    let (l3_user, _) = app.user(&app.admin, "hunter", Role::AnalystL3).await;
+    let (url, receiver) = start_receiver(&[]).await;
+    let _: CreatedWebhook = app
+        .admin
+        .post("/api/v1/webhooks", &json!({ "name": "Chat", "url": url, "events": ["case.escalated"] }))
+        .await
+        .unwrap();
+    let case: Case = l1.post("/api/v1/cases", &json!({ "title": "Odd PowerShell" })).await.unwrap();
+
+    let r = l1
+        .post::<_, Escalation>(
+            &format!("/api/v1/cases/{}/escalations", case.id),
+            &json!({ "tier": "L2", "reason": " " }),
+        )
+        .await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("reason"));
+    let e: Escalation = l1
+        .post(
+            &format!("/api/v1/cases/{}/escalations", case.id),
+            &json!({ "tier": "L2", "reason": "beyond the runbook" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((e.from_tier, e.to_tier, e.notified.clone()), (Tier::L1, Tier::L2, vec![l2_user.id]));
+    let c: Case = l1.get(&format!("/api/v1/cases/{}", case.id)).await.unwrap();
+    assert_eq!(c.tier, Tier::L2);
+    let notes: Vec<Notification> = l2.get("/api/v1/notifications").await.unwrap();
+    assert_eq!(notes.len(), 1);
+    assert!(notes[0].text.contains("beyond the runbook"));
+    let read: Notification = l2.post(&format!("/api/v1/notifications/{}/read", notes[0].id), &json!({})).await.unwrap();
+    assert!(read.read);
+    assert_eq!(
+        code(&l1.post::<_, Notification>(&format!("/api/v1/notifications/{}/read", notes[0].id), &json!({})).await),
+        "not_found"
+    );
+
+    // To a team: its members hear of it.
+    let team: Team =
+        app.admin.post("/api/v1/teams", &json!({ "name": "Threat hunting", "members": [l3_user.id] })).await.unwrap();
+    let e: Escalation = l2
+        .post(
+            &format!("/api/v1/cases/{}/escalations", case.id),
+            &json!({ "tier": "L3", "team_id": team.id, "reason": "needs a hunt" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((e.team_name.as_deref(), e.notified.clone()), (Some("Threat hunting"), vec![l3_user.id]));
+    let history: Vec<Escalation> = l1.get(&format!("/api/v1/cases/{}/escalations", case.id)).await.unwrap();
+    assert_eq!(history.len(), 2);
+    let timeline: Vec<TimelineEntry> = l1.get(&format!("/api/v1/cases/{}/timeline", case.id)).await.unwrap();
+    assert_eq!(timeline.iter().filter(|t| t.automatic && t.description.contains("escalated")).count(), 2);
+    webhooks::deliver_due(&app.state).await.unwrap();
+    assert_eq!(receiver.got.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_case_from_a_template_gets_its_tasks_and_tasks_keep_a_log() {
+    let app = spawn_app().await;
+    let (_, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let templates: Vec<CaseTemplate> = l2.get("/api/v1/templates").await.unwrap();
+    let names: Vec<_> = templates.iter().map(|t| t.name.as_str()).collect();
+    assert_eq!(names, ["Phishing", "Malware on endpoint", "Compromised account", "Data exposure"]);
+    let phishing = &templates[0];
+    let case: Case = l2
+        .post("/api/v1/cases", &json!({ "title": "Invoice lure", "template_id": phishing.id, "tags": ["finance"] }))
+        .await
+        .unwrap();
+    assert_eq!(case.category.as_deref(), Some("phishing"));
+    assert_eq!(case.severity, Some(firebreak_types::Severity::Medium));
+    assert_eq!(case.tags, ["finance", "phishing", "email"]);
+    let tasks: Vec<Task> = l2.get(&format!("/api/v1/cases/{}/tasks", case.id)).await.unwrap();
+    assert_eq!(tasks.len(), phishing.tasks.len());
+    assert_eq!(tasks[0].phase, CaseState::Analysis);
+    assert_eq!(tasks[0].due_at, Some(case.created_at + Duration::hours(1)));
+
+    let done: Task = l2
+        .patch(&format!("/api/v1/cases/{}/tasks/{}", case.id, tasks[0].id), &json!({ "status": "done" }))
+        .await
+        .unwrap();
+    assert!(done.done_at.is_some());
+    let bad = l2
+        .patch::<_, Task>(&format!("/api/v1/cases/{}/tasks/{}", case.id, tasks[0].id), &json!({ "status": "finished" }))
+        .await;
+    assert_eq!(code(&bad), "invalid_field");
+    let log: TaskLog = l2
+        .post(
+            &format!("/api/v1/cases/{}/tasks/{}/log", case.id, tasks[0].id),
+            &json!({ "body": "Saved the **.eml**." }),
+        )
+        .await
+        .unwrap();
+    let logs: Vec<TaskLog> = l2.get(&format!("/api/v1/cases/{}/tasks/{}/log", case.id, tasks[0].id)).await.unwrap();
+    assert_eq!(logs, [log]);
+    let own: Task =
+        l2.post(&format!("/api/v1/cases/{}/tasks", case.id), &json!({ "title": "Call the CFO" })).await.unwrap();
+    assert_eq!(own.phase, CaseState::New);
+    let r = l2.post::<_, Case>("/api/v1/cases", &json!({ "title": "x", "template_id": uuid::Uuid::now_v7() })).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("template_id"));
+}
+
+#[tokio::test]
+async fn observables_are_normalised_and_show_their_sightings() {
+    let app = spawn_app().await;
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let first: Case = l1.post("/api/v1/cases", &json!({ "title": "Beaconing" })).await.unwrap();
+    let second: Case = l1.post("/api/v1/cases", &json!({ "title": "Phish" })).await.unwrap();
+    let path = |c: &Case| format!("/api/v1/cases/{}/observables", c.id);
+
+    let o: ObservableWithSightings =
+        l1.post(&path(&first), &json!({ "type": "ip", "value": "203.0.113[.]5", "ioc": true })).await.unwrap();
+    assert_eq!((o.observable.value.as_str(), o.observable.ip_class.as_deref()), ("203.0.113.5", Some("documentation")));
+    assert!(o.sightings.is_empty());
+    app.clock.advance(Duration::hours(1));
+    let again: ObservableWithSightings =
+        l1.post(&path(&second), &json!({ "type": "ip", "value": "203.0.113.5" })).await.unwrap();
+    assert_eq!(again.sightings.len(), 1);
+    assert_eq!((again.sightings[0].case_id, again.sightings[0].case_number), (first.id, first.number));
+    let listed: Vec<ObservableWithSightings> = l1.get(&path(&first)).await.unwrap();
+    assert_eq!(listed[0].sightings[0].case_id, second.id, "seen from either side");
+    let found: Vec<Sighting> = l1.get("/api/v1/sightings?type=ip&value=203.0.113.5").await.unwrap();
+    assert_eq!(found.len(), 2);
+
+    let dup = l1.post::<_, Value>(&path(&first), &json!({ "type": "ip", "value": "203.0.113.5" })).await;
+    assert_eq!(code(&dup), "conflict");
+    for (kind, value, words) in [
+        ("ip", "999.1.1.1", "IPv4 or IPv6"),
+        ("md5", "abc", "32 hexadecimal characters; this has 3"),
+        ("sha256", &"a".repeat(63), "64 hexadecimal"),
+        ("domain", "not a domain", "letters, digits"),
+        ("colour", "red", "one of ip, domain"),
+    ] {
+        let r = l1.post::<_, Value>(&path(&first), &json!({ "type": kind, "value": value })).await;
+        let body = r.unwrap_err().body().unwrap().clone();
+        assert!(body.message.contains(words), "{kind} {value}: {}", body.message);
+    }
+    let url: ObservableWithSightings = l1
+        .post(&path(&first), &json!({ "type": "url", "value": "hxxps://Login-Micros0ft[.]example/Reset" }))
+        .await
+        .unwrap();
+    assert_eq!(url.observable.value, "https://login-micros0ft.example/Reset");
+}
+
+#[tokio::test]
+async fn timeline_entries_carry_attack_tactics_and_state_changes_add_their_own() {
+    let app = spawn_app().await;
+    let (analyst, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let case: Case = l2.post("/api/v1/cases", &json!({ "title": "Spearphish to payroll" })).await.unwrap();
+    let path = format!("/api/v1/cases/{}/timeline", case.id);
+    let at = "2026-03-01T08:15:00Z";
+    let e: TimelineEntry = l2
+        .post(&path, &json!({ "at": at, "description": "Payroll clerk opened the attachment", "technique": "T1566.001", "asset": "ws-042" }))
+        .await
+        .unwrap();
+    assert_eq!((e.tactic.as_deref(), e.technique.as_deref()), (Some("TA0001"), Some("T1566.001")));
+    let named: TimelineEntry = l2
+        .post(&path, &json!({ "at": at, "description": "Beacon to C2", "tactic": "Command and Control" }))
+        .await
+        .unwrap();
+    assert_eq!(named.tactic.as_deref(), Some("TA0011"));
+    let r = l2.post::<_, Value>(&path, &json!({ "at": at, "description": "x", "technique": "T9999" })).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("technique"));
+    let r = l2
+        .post::<_, Value>(&path, &json!({ "at": at, "description": "x", "tactic": "TA0011", "technique": "T1566" }))
+        .await;
+    assert!(r.unwrap_err().body().unwrap().message.contains("not a technique of the tactic"));
+
+    let _: Case = l2
+        .patch(
+            &format!("/api/v1/cases/{}", case.id),
+            &json!({ "assignee_id": analyst.id, "severity": "high", "category": "phishing" }),
+        )
+        .await
+        .unwrap();
+    let c = l2
+        .transition_case(
+            case.id,
+            &firebreak_types::TransitionCase { state: CaseState::Analysis, reason: String::new(), merge_into: None },
+        )
+        .await
+        .unwrap();
+    assert!(c.acknowledged_at.is_some());
+    let entries: Vec<TimelineEntry> = l2.get(&path).await.unwrap();
+    assert_eq!(entries.first().map(|e| e.id), Some(e.id), "oldest first");
+    assert!(entries.iter().any(|e| e.automatic && e.description.contains("moved from new to analysis")));
+    assert!(entries.iter().any(|e| e.automatic && e.description.contains("declared")));
+}
