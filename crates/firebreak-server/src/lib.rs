@@ -9,6 +9,7 @@ pub mod clock;
 mod docs;
 pub mod error;
 pub mod events;
+pub mod evidence;
 pub mod extract;
 pub mod items;
 pub mod jobs;

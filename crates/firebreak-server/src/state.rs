@@ -20,6 +20,8 @@ pub struct ServerSettings {
     pub secure_cookies: bool,
     /// Failed sign-ins allowed before an account is slowed down.
     pub login_free_attempts: u32,
+    /// Where uploaded files (evidence) are kept.
+    pub files_dir: std::path::PathBuf,
 }
 
 impl Default for ServerSettings {
@@ -29,6 +31,7 @@ impl Default for ServerSettings {
             session_ttl: Duration::from_secs(12 * 3600),
             secure_cookies: false,
             login_free_attempts: 5,
+            files_dir: std::path::PathBuf::from("firebreak-data/files"),
         }
     }
 }

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The body is larger than the configured limit.
     PayloadTooLarge,
+    /// An upload ended before its whole body arrived; nothing was stored.
+    IncompleteUpload,
     /// No credentials, or credentials that are wrong, expired or revoked.
     Unauthenticated,
     /// The credentials are valid but the role does not allow the action.
@@ -44,7 +46,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// All codes, in the order of the documentation table.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         Self::MalformedJson,
         Self::InvalidField,
         Self::MissingField,
@@ -52,6 +54,7 @@ impl ErrorCode {
         Self::InvalidQuery,
         Self::UnsupportedMediaType,
         Self::PayloadTooLarge,
+        Self::IncompleteUpload,
         Self::Unauthenticated,
         Self::Forbidden,
         Self::CsrfFailed,
@@ -73,6 +76,7 @@ impl ErrorCode {
             Self::InvalidQuery => "invalid_query",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::IncompleteUpload => "incomplete_upload",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::CsrfFailed => "csrf_failed",
@@ -88,9 +92,12 @@ impl ErrorCode {
     /// The HTTP status that always accompanies the code.
     pub fn http_status(self) -> u16 {
         match self {
-            Self::MalformedJson | Self::InvalidField | Self::MissingField | Self::UnknownField | Self::InvalidQuery => {
-                400
-            }
+            Self::MalformedJson
+            | Self::InvalidField
+            | Self::MissingField
+            | Self::UnknownField
+            | Self::InvalidQuery
+            | Self::IncompleteUpload => 400,
             Self::UnsupportedMediaType => 415,
             Self::PayloadTooLarge => 413,
             Self::Unauthenticated => 401,
@@ -113,6 +120,7 @@ impl ErrorCode {
             Self::InvalidQuery => "A query-string parameter is invalid.",
             Self::UnsupportedMediaType => "The Content-Type is not accepted here.",
             Self::PayloadTooLarge => "The body is larger than the configured limit.",
+            Self::IncompleteUpload => "The upload ended before the whole file arrived; nothing was stored.",
             Self::Unauthenticated => "Credentials are absent, wrong, expired or revoked.",
             Self::Forbidden => "The role does not allow this action.",
             Self::CsrfFailed => "The form's CSRF token is absent or wrong.",

@@ -417,3 +417,70 @@ pub struct Delivery {
     #[schema(value_type = String, format = DateTime)]
     pub created_at: OffsetDateTime,
 }
+
+// ---------------------------------------------------------------------------
+// Evidence
+
+/// A file kept as evidence: stored whole in the data folder, with the
+/// SHA-256 and size computed while it streamed in.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Evidence {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub filename: String,
+    pub description: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    pub collected_by: String,
+    /// Where it was taken from (a host, a mailbox, a cloud account).
+    pub collected_from: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub collected_at: OffsetDateTime,
+    /// Where the file is kept now (the last custody entry that moved it).
+    pub stored_at: String,
+}
+
+/// One link in an item's chain of custody.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CustodyEntry {
+    pub id: Uuid,
+    pub evidence_id: Uuid,
+    /// collected, downloaded, transferred, stored, verified, verify_failed.
+    pub action: String,
+    pub actor: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+    /// Who it went to (transferred).
+    pub to: Option<String>,
+    /// Where it is kept (stored).
+    pub location: Option<String>,
+    pub note: String,
+}
+
+/// A custody event recorded by hand: a hand-over or a move.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCustodyEntry {
+    /// transferred or stored.
+    pub action: String,
+    pub to: Option<String>,
+    pub location: Option<String>,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// What a verification found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EvidenceVerification {
+    pub evidence_id: Uuid,
+    pub ok: bool,
+    pub expected_sha256: String,
+    pub actual_sha256: Option<String>,
+    pub expected_size: u64,
+    pub actual_size: Option<u64>,
+    /// Why it failed, when it did.
+    pub problem: Option<String>,
+}

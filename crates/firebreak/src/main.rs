@@ -142,6 +142,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         session_ttl: Duration::from_secs(config.session_ttl_hours.saturating_mul(3600)),
         secure_cookies: config.secure_cookies,
         login_free_attempts: config.login_free_attempts,
+        files_dir: data_dir.join("files"),
     };
     let store = Arc::new(store);
     let state = AppState::new(store.clone(), clock, settings, root_org);

@@ -40,6 +40,13 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/observables", get(work::list_observables).post(work::add_observable))
         .route("/cases/{id}/observables/{observable_id}", delete(work::delete_observable))
         .route("/sightings", get(work::sightings))
+        .route(
+            "/cases/{id}/evidence",
+            get(work::list_evidence).post(work::upload_evidence).layer(axum::extract::DefaultBodyLimit::disable()),
+        )
+        .route("/cases/{id}/evidence/{evidence_id}/content", get(work::download_evidence))
+        .route("/cases/{id}/evidence/{evidence_id}/custody", get(work::custody).post(work::add_custody))
+        .route("/cases/{id}/evidence/{evidence_id}/verify", post(work::verify_evidence))
         .route("/cases/{id}/timeline", get(work::timeline).post(work::add_timeline))
         .route("/cases/{id}/escalations", get(work::escalations).post(work::escalate))
         .route("/templates", get(work::list_templates).post(work::create_template))
@@ -97,6 +104,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         work::list_templates, work::create_template, work::get_template, work::delete_template,
         work::list_observables, work::add_observable, work::delete_observable, work::sightings,
         work::timeline, work::add_timeline,
+        work::upload_evidence, work::list_evidence, work::download_evidence, work::custody, work::add_custody,
+        work::verify_evidence,
         work::list_teams, work::create_team, work::get_team, work::notifications, work::read_notification,
         work::list_webhooks, work::create_webhook, work::update_webhook, work::delete_webhook, work::deliveries,
         audit::list, audit::verify,
@@ -109,6 +118,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "tasks", description = "Tasks, task logs and case templates"),
         (name = "observables", description = "Observables on cases and their sightings"),
         (name = "timeline", description = "Case timelines, with MITRE ATT&CK tactics and techniques"),
+        (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "webhooks", description = "Outgoing webhooks for case events, signed with HMAC-SHA256"),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "live", description = "Live updates"),

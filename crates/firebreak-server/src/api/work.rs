@@ -2,12 +2,15 @@
 //! escalations), of templates, teams, SLA policy, webhooks and notifications.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderName, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use firebreak_types::{
-    Case, CaseTemplate, CreateObservable, CreateTask, CreateTaskLog, CreateTeam, CreateTemplate, CreateTimelineEntry,
-    CreateWebhook, CreatedWebhook, Delivery, ErrorBody, EscalateCase, Escalation, Notification,
-    ObservableWithSightings, SetWaiting, Sighting, SlaPolicy, Task, TaskLog, Team, TimelineEntry, UpdateTask, Webhook,
+    Case, CaseTemplate, CreateCustodyEntry, CreateObservable, CreateTask, CreateTaskLog, CreateTeam, CreateTemplate,
+    CreateTimelineEntry, CreateWebhook, CreatedWebhook, CustodyEntry, Delivery, ErrorBody, EscalateCase, Escalation,
+    Evidence, EvidenceVerification, Notification, ObservableWithSightings, SetWaiting, Sighting, SlaPolicy, Task,
+    TaskLog, Team, TimelineEntry, UpdateTask, Webhook,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -17,7 +20,7 @@ use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
-use crate::{cases, sla, webhooks, work};
+use crate::{cases, evidence, sla, webhooks, work};
 
 type Created<T> = ApiResult<(StatusCode, Json<T>)>;
 
@@ -364,4 +367,104 @@ pub async fn read_notification(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Notification>> {
     Ok(Json(work::mark_read(&s, &caller, id).await?))
+}
+
+/// Upload a file as evidence: the raw body is the file (any size, streamed
+/// to disk); its SHA-256 and size are computed on the way in. An upload cut
+/// off mid-stream is refused with `incomplete_upload` and nothing is kept.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path), evidence::UploadParams),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 201, body = Evidence), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn upload_evidence(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(params): ApiQuery<evidence::UploadParams>,
+    headers: HeaderMap,
+    body: Body,
+) -> Created<Evidence> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    created(evidence::upload(&s, &caller, id, params, ct, body).await?)
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [Evidence]), (status = 404, body = ErrorBody)))]
+pub async fn list_evidence(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<Evidence>>> {
+    Ok(Json(evidence::list(&s, &caller, id).await?))
+}
+
+/// Download the file; the download is recorded in its chain of custody.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/evidence/{evidence_id}/content", tag = "evidence",
+    params(("id" = Uuid, Path), ("evidence_id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 404, body = ErrorBody)))]
+pub async fn download_evidence(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Response> {
+    let (e, file) = evidence::download(&s, &caller, id, eid).await?;
+    let stream = futures::stream::unfold(file, |mut f| async move {
+        let mut buf = vec![0u8; 1 << 16];
+        match tokio::io::AsyncReadExt::read(&mut f, &mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), f))
+            }
+            Err(err) => Some((Err(err), f)),
+        }
+    });
+    let safe: String =
+        e.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, e.size.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+            (HeaderName::from_static("x-firebreak-sha256"), e.sha256.clone()),
+        ],
+        Body::from_stream(stream),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/cases/{id}/evidence/{evidence_id}/custody", tag = "evidence",
+    params(("id" = Uuid, Path), ("evidence_id" = Uuid, Path)),
+    responses((status = 200, body = [CustodyEntry]), (status = 404, body = ErrorBody)))]
+pub async fn custody(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Json<Vec<CustodyEntry>>> {
+    Ok(Json(evidence::chain(&s, &caller, id, eid).await?))
+}
+
+/// Record a hand-over (`transferred`, with `to`) or a move (`stored`, with `location`).
+#[utoipa::path(post, path = "/api/v1/cases/{id}/evidence/{evidence_id}/custody", tag = "evidence",
+    params(("id" = Uuid, Path), ("evidence_id" = Uuid, Path)), request_body = CreateCustodyEntry,
+    responses((status = 201, body = CustodyEntry), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_custody(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(req): ApiJson<CreateCustodyEntry>,
+) -> Created<CustodyEntry> {
+    created(evidence::add_custody(&s, &caller, id, eid, req).await?)
+}
+
+/// Recompute the stored file's SHA-256 and size and compare them with those
+/// taken at collection. The result is recorded in the chain of custody.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/evidence/{evidence_id}/verify", tag = "evidence",
+    params(("id" = Uuid, Path), ("evidence_id" = Uuid, Path)),
+    responses((status = 200, body = EvidenceVerification), (status = 404, body = ErrorBody)))]
+pub async fn verify_evidence(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Json<EvidenceVerification>> {
+    Ok(Json(evidence::verify(&s, &caller, id, eid).await?))
 }

@@ -90,8 +90,9 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the real server on port 0 with a fresh database and a known admin
 /// password, on a clock that moves only when the test says.
-pub async fn spawn_app_with(settings: ServerSettings) -> TestApp {
+pub async fn spawn_app_with(mut settings: ServerSettings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
+    settings.files_dir = dir.path().join("files");
     let (pg, database_url) = match std::env::var("FIREBREAK_TEST_PG_URL") {
         Ok(base) if !base.is_empty() => {
             let (schema, url) = PgSchema::create(&base).await;

@@ -226,6 +226,22 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "evidence",
+        create: |c| {
+            Box::pin(async move {
+                let case: Case = c.post("/api/v1/cases", &json!({ "title": "Evidenced incident" })).await.unwrap();
+                let url = format!("/api/v1/cases/{}/evidence?filename=secret.eml", case.id);
+                let r = c.request(Method::POST, &url).body("From: a@b").send().await.unwrap();
+                assert_eq!(r.status(), 201);
+                (case.id.to_string(), "evidenced".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/evidence",
+        list: "/api/v1/cases?q={q}&total=true",
+        update: Some((Method::POST, "/api/v1/cases/{id}/evidence?filename=taken-over", || json!({}))),
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {

@@ -364,3 +364,87 @@ async fn timeline_entries_carry_attack_tactics_and_state_changes_add_their_own()
     assert!(entries.iter().any(|e| e.automatic && e.description.contains("moved from new to analysis")));
     assert!(entries.iter().any(|e| e.automatic && e.description.contains("declared")));
 }
+
+#[tokio::test]
+async fn evidence_streams_in_with_its_hash_keeps_custody_and_detects_tampering() {
+    use sha2::Digest;
+    use tokio::io::AsyncWriteExt;
+    // A body limit far below the file: evidence is streamed, not buffered.
+    let app = crate::helpers::spawn_app_with(firebreak_server::ServerSettings {
+        max_body_bytes: 64 * 1024,
+        ..Default::default()
+    })
+    .await;
+    let (_, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let case: Case = l2.post("/api/v1/cases", &json!({ "title": "Disk image" })).await.unwrap();
+    let data: Vec<u8> = (0..3_000_000u32).map(|i| (i % 251) as u8).collect();
+    let expected = hex::encode(sha2::Sha256::digest(&data));
+    let url = format!("/api/v1/cases/{}/evidence?filename=C%3A%5Cdumps%5Cmem.raw&collected_from=ws-042", case.id);
+    let resp = l2.request(reqwest::Method::POST, &url).body(data.clone()).send().await.unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let e: firebreak_types::Evidence = resp.json().await.unwrap();
+    assert_eq!((e.filename.as_str(), e.size, e.sha256.as_str()), ("mem.raw", 3_000_000, expected.as_str()));
+
+    let dl = l2.request(reqwest::Method::GET, &format!("/api/v1/cases/{}/evidence/{}/content", case.id, e.id));
+    let bytes = dl.send().await.unwrap().bytes().await.unwrap();
+    assert_eq!(bytes.as_ref(), data.as_slice());
+    let moved: firebreak_types::CustodyEntry = l2
+        .post(
+            &format!("/api/v1/cases/{}/evidence/{}/custody", case.id, e.id),
+            &json!({ "action": "transferred", "to": "Forensics Ltd", "note": "courier 42" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(moved.to.as_deref(), Some("Forensics Ltd"));
+    let bad = l2
+        .post::<_, Value>(
+            &format!("/api/v1/cases/{}/evidence/{}/custody", case.id, e.id),
+            &json!({ "action": "stored" }),
+        )
+        .await;
+    assert_eq!(bad.unwrap_err().body().unwrap().field.as_deref(), Some("location"));
+    let v: firebreak_types::EvidenceVerification =
+        l2.post(&format!("/api/v1/cases/{}/evidence/{}/verify", case.id, e.id), &json!({})).await.unwrap();
+    assert!(v.ok);
+
+    // Tampering on disk is found.
+    let path = app.data_dir.join("files").join(case.org_id.to_string()).join(e.id.to_string());
+    let mut f = tokio::fs::OpenOptions::new().append(true).open(&path).await.unwrap();
+    f.write_all(b"x").await.unwrap();
+    drop(f);
+    let v: firebreak_types::EvidenceVerification =
+        l2.post(&format!("/api/v1/cases/{}/evidence/{}/verify", case.id, e.id), &json!({})).await.unwrap();
+    assert!(!v.ok);
+    assert_eq!(v.actual_size, Some(3_000_001));
+    let chain: Vec<firebreak_types::CustodyEntry> =
+        l2.get(&format!("/api/v1/cases/{}/evidence/{}/custody", case.id, e.id)).await.unwrap();
+    let actions: Vec<_> = chain.iter().map(|c| c.action.as_str()).collect();
+    assert_eq!(actions, ["collected", "downloaded", "transferred", "verified", "verify_failed"]);
+
+    // An upload cut off mid-stream leaves nothing behind.
+    let addr = app.base_url.trim_start_matches("http://").to_owned();
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let auth = base64_basic("responder", crate::helpers::PASSWORD);
+    let head = format!(
+        "POST /api/v1/cases/{}/evidence?filename=cut.bin HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Type: application/octet-stream\r\nContent-Length: 1000000\r\n\r\n",
+        case.id
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    sock.write_all(&[7u8; 100_000]).await.unwrap();
+    sock.flush().await.unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    drop(sock);
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let listed: Vec<firebreak_types::Evidence> = l2.get(&format!("/api/v1/cases/{}/evidence", case.id)).await.unwrap();
+    assert_eq!(listed.len(), 1, "the cut-off upload is not recorded");
+    let dir = app.data_dir.join("files").join(case.org_id.to_string());
+    let names: Vec<String> =
+        std::fs::read_dir(dir).unwrap().map(|d| d.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(names, [e.id.to_string()], "no partial file is left");
+}
+
+fn base64_basic(user: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
+}

@@ -1,0 +1,297 @@
+//! Evidence: files of any size streamed to the data folder, hashed on the
+//! way in, with a chain of custody in which every download is an entry.
+//!
+//! A file is written to `<files>/<org>/<id>.part` and renamed to its final
+//! name only once the whole body arrived and was flushed to disk; the record
+//! is stored after that. A cut-off upload leaves no record and no file.
+
+use std::path::PathBuf;
+
+use axum::body::Body;
+use firebreak_domain::permission::Action;
+use firebreak_domain::validate::markdown;
+use firebreak_types::{CreateCustodyEntry, CustodyEntry, ErrorCode, Evidence, EvidenceVerification};
+use futures::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::cases::load as get_case;
+use crate::error::{ApiError, ApiResult};
+use crate::items::{self, Index, Kind};
+use crate::state::AppState;
+
+impl Kind for Evidence {
+    const KIND: &'static str = "evidence";
+    const NOUN: &'static str = "evidence";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index {
+            case_id: Some(self.case_id),
+            key: Some(self.sha256.clone()),
+            at: Some(self.collected_at),
+            ..Index::default()
+        }
+    }
+}
+
+impl Kind for CustodyEntry {
+    const KIND: &'static str = "custody";
+    const NOUN: &'static str = "custody entry";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index {
+            parent_id: Some(self.evidence_id),
+            status: Some(self.action.clone()),
+            at: Some(self.at),
+            ..Index::default()
+        }
+    }
+}
+
+/// What the uploader says of the file (query parameters of the upload).
+#[derive(Debug, Clone, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct UploadParams {
+    /// The file's name as collected.
+    pub filename: String,
+    #[serde(default)]
+    pub description: String,
+    /// Where it was taken from (a host, a mailbox).
+    #[serde(default)]
+    pub collected_from: String,
+    /// Who collected it; defaults to the uploader.
+    pub collected_by: Option<String>,
+}
+
+fn path_of(state: &AppState, org: Uuid, id: Uuid) -> PathBuf {
+    state.settings.files_dir.join(org.to_string()).join(id.to_string())
+}
+
+fn clean_filename(name: &str) -> ApiResult<String> {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
+    if base.is_empty() || base.len() > 255 || base.chars().any(char::is_control) {
+        return Err(ApiError::field(ErrorCode::InvalidField, "filename", "filename must be 1 to 255 characters"));
+    }
+    Ok(base.to_owned())
+}
+
+fn io_error(e: std::io::Error) -> ApiError {
+    tracing::error!(error = %e, "evidence storage");
+    ApiError::internal()
+}
+
+/// Streams `body` to disk, hashing as it goes; records the evidence and its
+/// first custody entry only after the file is complete.
+pub async fn upload(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    params: UploadParams,
+    content_type: String,
+    body: Body,
+) -> ApiResult<Evidence> {
+    caller.require(Action::CaseWrite)?;
+    get_case(state, caller, case_id).await?;
+    let filename = clean_filename(&params.filename)?;
+    let description = markdown("description", &params.description)?;
+    let id = Uuid::now_v7();
+    let final_path = path_of(state, caller.org_id(), id);
+    let part = final_path.with_extension("part");
+    if let Some(dir) = part.parent() {
+        tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
+    }
+    let mut file = tokio::fs::File::create(&part).await.map_err(io_error)?;
+    let mut hasher = Sha256::new();
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = match chunk {
+            Ok(c) => c,
+            Err(e) => {
+                drop(file);
+                let _ = tokio::fs::remove_file(&part).await;
+                return Err(ApiError::new(
+                    ErrorCode::IncompleteUpload,
+                    format!("the upload was cut off after {size} bytes ({e}); nothing was recorded"),
+                ));
+            }
+        };
+        hasher.update(&chunk);
+        size += chunk.len() as u64;
+        if let Err(e) = file.write_all(&chunk).await {
+            drop(file);
+            let _ = tokio::fs::remove_file(&part).await;
+            return Err(io_error(e));
+        }
+    }
+    file.sync_all().await.map_err(io_error)?;
+    drop(file);
+    tokio::fs::rename(&part, &final_path).await.map_err(io_error)?;
+    let now = state.clock.now();
+    let who = params.collected_by.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
+    let evidence = Evidence {
+        id,
+        case_id,
+        filename,
+        description,
+        content_type: if content_type.is_empty() { "application/octet-stream".into() } else { content_type },
+        size,
+        sha256: hex::encode(hasher.finalize()),
+        collected_by: who.unwrap_or_else(|| caller.name().to_owned()),
+        collected_from: params.collected_from.trim().to_owned(),
+        collected_at: now,
+        stored_at: "Firebreak evidence store".into(),
+    };
+    let ctx = caller.ctx(state);
+    let stored = items::create(state, &ctx, caller.org_id(), evidence.clone()).await;
+    if let Err(e) = stored {
+        let _ = tokio::fs::remove_file(&final_path).await;
+        return Err(e);
+    }
+    let note = format!("uploaded, {size} bytes, SHA-256 {}", evidence.sha256);
+    custody(state, caller, &evidence, "collected", None, Some(evidence.stored_at.clone()), note).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(evidence)
+}
+
+async fn custody(
+    state: &AppState,
+    caller: &Caller,
+    evidence: &Evidence,
+    action: &str,
+    to: Option<String>,
+    location: Option<String>,
+    note: String,
+) -> ApiResult<CustodyEntry> {
+    let entry = CustodyEntry {
+        id: Uuid::now_v7(),
+        evidence_id: evidence.id,
+        action: action.to_owned(),
+        actor: caller.name().to_owned(),
+        at: state.clock.now(),
+        to,
+        location,
+        note,
+    };
+    items::create(state, &caller.ctx(state), caller.org_id(), entry).await
+}
+
+pub async fn load(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+) -> ApiResult<(firebreak_store::Item, Evidence)> {
+    get_case(state, caller, case_id).await?;
+    let (item, e) = items::load::<Evidence>(state, caller.org_id(), id).await?;
+    if e.case_id != case_id {
+        return Err(ApiError::not_found("evidence"));
+    }
+    Ok((item, e))
+}
+
+pub async fn list(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<Evidence>> {
+    get_case(state, caller, case_id).await?;
+    items::of_case(state, caller.org_id(), case_id).await
+}
+
+pub async fn chain(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<Vec<CustodyEntry>> {
+    load(state, caller, case_id, id).await?;
+    let q = firebreak_store::ItemQuery { parent_id: Some(id), ..items::query::<CustodyEntry>() };
+    items::list(state, caller.org_id(), &q).await
+}
+
+/// The file, opened for streaming; the download is a custody entry.
+pub async fn download(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+) -> ApiResult<(Evidence, tokio::fs::File)> {
+    let (_, e) = load(state, caller, case_id, id).await?;
+    let file = tokio::fs::File::open(path_of(state, caller.org_id(), id)).await.map_err(|err| {
+        tracing::error!(error = %err, evidence = %id, "evidence file missing");
+        ApiError::new(ErrorCode::Internal, "the evidence file is missing from the store; verify it")
+    })?;
+    custody(state, caller, &e, "downloaded", Some(caller.name().to_owned()), None, String::new()).await?;
+    Ok((e, file))
+}
+
+pub async fn add_custody(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+    req: CreateCustodyEntry,
+) -> ApiResult<CustodyEntry> {
+    caller.require(Action::CaseWrite)?;
+    let (item, mut e) = load(state, caller, case_id, id).await?;
+    let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
+    let (to, location) = (text(req.to), text(req.location));
+    match req.action.as_str() {
+        "transferred" if to.is_none() => {
+            return Err(ApiError::field(ErrorCode::InvalidField, "to", "to is required: who received it"));
+        }
+        "stored" if location.is_none() => {
+            return Err(ApiError::field(ErrorCode::InvalidField, "location", "location is required: where it is kept"));
+        }
+        "transferred" | "stored" => {}
+        _ => return Err(ApiError::field(ErrorCode::InvalidField, "action", "action must be transferred or stored")),
+    }
+    if let Some(l) = &location {
+        e.stored_at = l.clone();
+        items::save(state, &caller.ctx(state), &item, e.clone()).await?;
+    }
+    custody(state, caller, &e, &req.action, to, location, req.note.trim().to_owned()).await
+}
+
+/// Recomputes the stored file's hash and size; a mismatch is recorded.
+pub async fn verify(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<EvidenceVerification> {
+    caller.require(Action::CaseRead)?;
+    let (_, e) = load(state, caller, case_id, id).await?;
+    let mut out = EvidenceVerification {
+        evidence_id: id,
+        ok: false,
+        expected_sha256: e.sha256.clone(),
+        actual_sha256: None,
+        expected_size: e.size,
+        actual_size: None,
+        problem: None,
+    };
+    match tokio::fs::File::open(path_of(state, caller.org_id(), id)).await {
+        Err(err) => out.problem = Some(format!("the stored file cannot be read: {err}")),
+        Ok(mut f) => {
+            let mut hasher = Sha256::new();
+            let mut buf = vec![0u8; 1 << 16];
+            let mut size = 0u64;
+            loop {
+                let n = f.read(&mut buf).await.map_err(io_error)?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+            let actual = hex::encode(hasher.finalize());
+            out.ok = actual == e.sha256 && size == e.size;
+            if !out.ok {
+                out.problem = Some("the stored file no longer matches the hash taken at collection".into());
+            }
+            out.actual_sha256 = Some(actual);
+            out.actual_size = Some(size);
+        }
+    }
+    let (action, note) = match &out.problem {
+        None => ("verified", format!("SHA-256 {} matches", e.sha256)),
+        Some(p) => ("verify_failed", p.clone()),
+    };
+    custody(state, caller, &e, action, None, None, note).await?;
+    Ok(out)
+}
