@@ -1,4 +1,5 @@
-//! Background work on a timer: the SLA sweep and webhook deliveries. Each
+//! Background work on a timer: the SLA sweep, update reminders and webhook
+//! deliveries. Each
 //! job is also a plain function that tests call with a manual clock.
 
 use std::time::Duration;
@@ -21,6 +22,9 @@ pub async fn run(state: AppState, every: Duration, mut stop: tokio::sync::watch:
 pub async fn tick(state: &AppState) {
     if let Err(e) = crate::sla::sweep(state).await {
         tracing::warn!(error = ?e.body().message, "SLA sweep failed");
+    }
+    if let Err(e) = crate::incident::remind_due_updates(state).await {
+        tracing::warn!(error = ?e.body().message, "update reminders failed");
     }
     if let Err(e) = crate::webhooks::deliver_due(state).await {
         tracing::warn!(error = ?e.body().message, "webhook delivery failed");

@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod evidence;
 pub mod extract;
+pub mod incident;
 pub mod items;
 pub mod jobs;
 pub mod live;

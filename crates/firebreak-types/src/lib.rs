@@ -8,6 +8,7 @@
 mod audit;
 mod case;
 mod error;
+mod incident;
 mod list;
 mod org;
 mod role;
@@ -17,6 +18,7 @@ mod work;
 pub use audit::*;
 pub use case::*;
 pub use error::*;
+pub use incident::*;
 pub use list::*;
 pub use org::*;
 pub use role::*;

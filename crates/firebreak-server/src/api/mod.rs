@@ -4,6 +4,7 @@
 mod admin;
 mod audit;
 mod cases;
+mod incident;
 mod live;
 mod work;
 
@@ -59,6 +60,19 @@ pub fn routes() -> Router<AppState> {
         .route("/webhooks/{id}/deliveries", get(work::deliveries))
         .route("/notifications", get(work::notifications))
         .route("/notifications/{id}/read", post(work::read_notification))
+        .route("/cases/{id}/roles", get(incident::roles).post(incident::assign_role))
+        .route("/cases/{id}/roles/{role_id}", delete(incident::remove_role))
+        .route("/cases/{id}/communications", get(incident::communications).post(incident::log_communication))
+        .route("/cases/{id}/update-draft", get(incident::update_draft))
+        .route("/cases/{id}/requests", get(incident::requests).post(incident::create_request))
+        .route("/cases/{id}/requests/{request_id}", patch(incident::set_request_status))
+        .route("/requests", get(incident::backlog))
+        .route("/cases/{id}/actions", get(incident::actions).post(incident::create_action))
+        .route("/cases/{id}/actions/{action_id}", patch(incident::set_action_status))
+        .route("/cases/{id}/review", get(incident::get_review).put(incident::put_review))
+        .route("/cases/{id}/action-items", get(incident::action_items).post(incident::add_action_item))
+        .route("/cases/{id}/action-items/{item_id}", patch(incident::set_action_item_status))
+        .route("/action-items", get(incident::action_item_backlog))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -108,6 +122,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         work::verify_evidence,
         work::list_teams, work::create_team, work::get_team, work::notifications, work::read_notification,
         work::list_webhooks, work::create_webhook, work::update_webhook, work::delete_webhook, work::deliveries,
+        incident::roles, incident::assign_role, incident::remove_role,
+        incident::communications, incident::log_communication, incident::update_draft,
+        incident::requests, incident::create_request, incident::set_request_status, incident::backlog,
+        incident::actions, incident::create_action, incident::set_action_status,
+        incident::get_review, incident::put_review,
+        incident::action_items, incident::add_action_item, incident::set_action_item_status, incident::action_item_backlog,
         audit::list, audit::verify,
         live::stream,
     ),
@@ -118,6 +138,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "tasks", description = "Tasks, task logs and case templates"),
         (name = "observables", description = "Observables on cases and their sightings"),
         (name = "timeline", description = "Case timelines, with MITRE ATT&CK tactics and techniques"),
+        (name = "incident", description = "Incident management: roles, communications, requests, response actions, review"),
         (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "webhooks", description = "Outgoing webhooks for case events, signed with HMAC-SHA256"),
         (name = "audit", description = "The tamper-evident audit log"),

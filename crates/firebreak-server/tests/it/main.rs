@@ -8,6 +8,7 @@ mod browser;
 mod cases;
 mod conventions;
 mod helpers;
+mod incident;
 mod live;
 mod ops;
 mod tenancy;

@@ -242,6 +242,71 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "roles and communications",
+        create: |c| {
+            Box::pin(async move {
+                let case: Case = c.post("/api/v1/cases", &json!({ "title": "Communicated incident" })).await.unwrap();
+                let _: Value = c
+                    .post(&format!("/api/v1/cases/{}/roles", case.id), &json!({ "role": "scribe", "name": "Someone" }))
+                    .await
+                    .unwrap();
+                let _: Value = c
+                    .post(
+                        &format!("/api/v1/cases/{}/communications", case.id),
+                        &json!({ "contact": "Regulator", "channel": "email", "direction": "outbound", "summary": "s" }),
+                    )
+                    .await
+                    .unwrap();
+                (case.id.to_string(), "communicated".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/communications",
+        list: "/api/v1/cases?q={q}&total=true",
+        update: Some((Method::POST, "/api/v1/cases/{id}/roles", || json!({ "role": "scribe", "name": "taken over" }))),
+        delete: None,
+    },
+    Endpoint {
+        name: "detection requests",
+        create: |c| {
+            Box::pin(async move {
+                let case: Case = c.post("/api/v1/cases", &json!({ "title": "Requested incident" })).await.unwrap();
+                let _: Value = c
+                    .post(
+                        &format!("/api/v1/cases/{}/requests", case.id),
+                        &json!({ "kind": "detection", "title": "Detect the requested thing" }),
+                    )
+                    .await
+                    .unwrap();
+                (case.id.to_string(), "requested".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/requests",
+        list: "/api/v1/requests?kind=detection",
+        update: Some((
+            Method::POST,
+            "/api/v1/cases/{id}/actions",
+            || json!({ "kind": "other", "target": "taken over" }),
+        )),
+        delete: None,
+    },
+    Endpoint {
+        name: "review and action items",
+        create: |c| {
+            Box::pin(async move {
+                let case: Case = c.post("/api/v1/cases", &json!({ "title": "Reviewed incident" })).await.unwrap();
+                let _: Value = c
+                    .post(&format!("/api/v1/cases/{}/action-items", case.id), &json!({ "title": "Reviewed follow-up" }))
+                    .await
+                    .unwrap();
+                (case.id.to_string(), "reviewed".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/action-items",
+        list: "/api/v1/action-items",
+        update: Some((Method::PUT, "/api/v1/cases/{id}/review", || json!({ "summary": "taken over" }))),
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {
