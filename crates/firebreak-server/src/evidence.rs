@@ -5,20 +5,18 @@
 //! name only once the whole body arrived and was flushed to disk; the record
 //! is stored after that. A cut-off upload leaves no record and no file.
 
-use std::path::PathBuf;
-
 use axum::body::Body;
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::markdown;
 use firebreak_types::{CreateCustodyEntry, CustodyEntry, ErrorCode, Evidence, EvidenceVerification};
-use futures::StreamExt;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::cases::load as get_case;
 use crate::error::{ApiError, ApiResult};
+use crate::files::{self, clean_filename, io_error, path_of};
 use crate::items::{self, Index, Kind};
 use crate::state::AppState;
 
@@ -70,23 +68,6 @@ pub struct UploadParams {
     pub collected_by: Option<String>,
 }
 
-fn path_of(state: &AppState, org: Uuid, id: Uuid) -> PathBuf {
-    state.settings.files_dir.join(org.to_string()).join(id.to_string())
-}
-
-fn clean_filename(name: &str) -> ApiResult<String> {
-    let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    if base.is_empty() || base.len() > 255 || base.chars().any(char::is_control) {
-        return Err(ApiError::field(ErrorCode::InvalidField, "filename", "filename must be 1 to 255 characters"));
-    }
-    Ok(base.to_owned())
-}
-
-fn io_error(e: std::io::Error) -> ApiError {
-    tracing::error!(error = %e, "evidence storage");
-    ApiError::internal()
-}
-
 /// Streams `body` to disk, hashing as it goes; records the evidence and its
 /// first custody entry only after the file is complete.
 pub async fn upload(
@@ -103,37 +84,7 @@ pub async fn upload(
     let description = markdown("description", &params.description)?;
     let id = Uuid::now_v7();
     let final_path = path_of(state, caller.org_id(), id);
-    let part = final_path.with_extension("part");
-    if let Some(dir) = part.parent() {
-        tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
-    }
-    let mut file = tokio::fs::File::create(&part).await.map_err(io_error)?;
-    let mut hasher = Sha256::new();
-    let mut size: u64 = 0;
-    let mut stream = body.into_data_stream();
-    while let Some(chunk) = stream.next().await {
-        let chunk = match chunk {
-            Ok(c) => c,
-            Err(e) => {
-                drop(file);
-                let _ = tokio::fs::remove_file(&part).await;
-                return Err(ApiError::new(
-                    ErrorCode::IncompleteUpload,
-                    format!("the upload was cut off after {size} bytes ({e}); nothing was recorded"),
-                ));
-            }
-        };
-        hasher.update(&chunk);
-        size += chunk.len() as u64;
-        if let Err(e) = file.write_all(&chunk).await {
-            drop(file);
-            let _ = tokio::fs::remove_file(&part).await;
-            return Err(io_error(e));
-        }
-    }
-    file.sync_all().await.map_err(io_error)?;
-    drop(file);
-    tokio::fs::rename(&part, &final_path).await.map_err(io_error)?;
+    let (size, sha256) = files::store_stream(&final_path, body).await?;
     let now = state.clock.now();
     let who = params.collected_by.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     let evidence = Evidence {
@@ -143,7 +94,7 @@ pub async fn upload(
         description,
         content_type: if content_type.is_empty() { "application/octet-stream".into() } else { content_type },
         size,
-        sha256: hex::encode(hasher.finalize()),
+        sha256,
         collected_by: who.unwrap_or_else(|| caller.name().to_owned()),
         collected_from: params.collected_from.trim().to_owned(),
         collected_at: now,

@@ -2,6 +2,7 @@
 //! background work, over a [`firebreak_store::Store`].
 
 pub mod api;
+pub mod assets;
 pub mod auth;
 pub mod bootstrap;
 pub mod cases;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod events;
 pub mod evidence;
 pub mod extract;
+pub mod files;
 pub mod incident;
 pub mod items;
 pub mod jobs;

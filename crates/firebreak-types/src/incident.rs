@@ -328,3 +328,141 @@ pub struct CreateActionItem {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub due_at: Option<OffsetDateTime>,
 }
+
+// ---------------------------------------------------------------------------
+// Assets, contacts and documents
+
+wire_enum!(
+    AssetKind {
+        Host => "host",
+        IpRange => "ip_range",
+        UserAccount => "user_account",
+        Application => "application",
+        Service => "service",
+    }
+);
+
+wire_enum!(Criticality { Low => "low", Medium => "medium", High => "high", Critical => "critical" });
+
+/// Something the organisation owns and cares about, and who to call about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Asset {
+    pub id: Uuid,
+    pub kind: AssetKind,
+    /// Host name, account name, application name, or a label for a range.
+    pub name: String,
+    /// For hosts: its address; for IP ranges: the CIDR (10.1.0.0/16).
+    pub address: Option<String>,
+    pub owner: String,
+    pub business_unit: String,
+    pub criticality: Criticality,
+    pub location: String,
+    pub description: String,
+    /// Contacts of the directory, by id.
+    pub contacts: Vec<Uuid>,
+    pub tags: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateAsset {
+    pub kind: AssetKind,
+    pub name: String,
+    pub address: Option<String>,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub business_unit: String,
+    #[serde(default = "medium_criticality")]
+    pub criticality: Criticality,
+    #[serde(default)]
+    pub location: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub contacts: Vec<Uuid>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
+fn medium_criticality() -> Criticality {
+    Criticality::Medium
+}
+
+/// A person to reach: inside the organisation or outside it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Contact {
+    pub id: Uuid,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    /// Their job or function ("DBA on call", "Data protection officer").
+    pub role: String,
+    pub team_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateContact {
+    pub name: String,
+    #[serde(default)]
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub role: String,
+    pub team_id: Option<Uuid>,
+}
+
+/// An asset as shown on a case: with its contacts resolved.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AssetWithContacts {
+    #[serde(flatten)]
+    pub asset: Asset,
+    pub contact_details: Vec<Contact>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkAsset {
+    pub asset_id: Uuid,
+}
+
+/// A file about an asset or a team: an architecture diagram, a runbook.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Document {
+    pub id: Uuid,
+    pub title: String,
+    pub filename: String,
+    pub size: u64,
+    pub sha256: String,
+    pub asset_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+    pub uploaded_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub uploaded_at: OffsetDateTime,
+}
+
+/// What happened to one line of an imported CSV file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportLine {
+    /// 1-based, counting the header as line 1.
+    pub line: u64,
+    /// created, updated or rejected.
+    pub outcome: String,
+    pub id: Option<Uuid>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ImportReport {
+    pub created: u64,
+    pub updated: u64,
+    pub rejected: u64,
+    /// Every rejected line, and the others when asked.
+    pub lines: Vec<ImportLine>,
+}

@@ -41,8 +41,41 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Import and export the asset inventory
+    Assets {
+        #[command(subcommand)]
+        command: AssetsCommand,
+    },
     /// Print the OpenAPI document of the API
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum AssetsCommand {
+    /// Import assets from a CSV file (header: kind,name,address,owner,business_unit,criticality,location,contacts,tags,description);
+    /// existing assets of the same kind and name are updated; bad lines are reported by number
+    #[command(after_help = CONFIG_HELP)]
+    Import {
+        /// The organisation, by name or id [default: the first organisation]
+        #[arg(long)]
+        org: Option<String>,
+        /// The CSV file
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        config: ConfigFlags,
+    },
+    /// Write the inventory as CSV (to standard output, or a file)
+    #[command(after_help = CONFIG_HELP)]
+    Export {
+        /// The organisation, by name or id [default: the first organisation]
+        #[arg(long)]
+        org: Option<String>,
+        /// Write here instead of standard output
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        config: ConfigFlags,
+    },
 }
 
 #[derive(Subcommand)]
@@ -82,6 +115,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit { command: AuditCommand::Verify(flags) } => {
             let config = Config::load(&flags, &env)?;
             audit_verify(config).await
+        }
+        Command::Assets { command: AssetsCommand::Import { org, file, config } } => {
+            let config = Config::load(&config, &env)?;
+            assets_import(config, org, &file).await
+        }
+        Command::Assets { command: AssetsCommand::Export { org, output, config } } => {
+            let config = Config::load(&config, &env)?;
+            assets_export(config, org, output.as_deref()).await
         }
         Command::Openapi => {
             let doc = serde_json::to_string_pretty(&firebreak_server::api::openapi())?;
@@ -223,4 +264,62 @@ async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(2))
         }
     }
+}
+
+/// A state for offline commands: the store, the system clock, the root organisation.
+async fn offline_state(config: &Config) -> anyhow::Result<(AppState, Arc<SqlStore>)> {
+    let (store, data_dir) = open_store(config).await?;
+    let root = store.root_org().await?.context("the database has no organisation yet; start the server once")?;
+    let settings = ServerSettings { files_dir: data_dir.join("files"), ..ServerSettings::default() };
+    let store = Arc::new(store);
+    Ok((AppState::new(store.clone(), Arc::new(SystemClock), settings, root), store))
+}
+
+/// The organisation named (by name or id), or the root one.
+async fn pick_org(state: &AppState, org: Option<String>) -> anyhow::Result<uuid::Uuid> {
+    let Some(wanted) = org else { return Ok(state.root_org) };
+    for id in state.store.audit_orgs().await? {
+        if let Some(o) = state.store.get_org(id).await?
+            && (o.name.eq_ignore_ascii_case(wanted.trim()) || o.id.to_string() == wanted.trim())
+        {
+            return Ok(o.id);
+        }
+    }
+    anyhow::bail!("no organisation named {wanted:?}")
+}
+
+async fn assets_import(config: Config, org: Option<String>, file: &Path) -> anyhow::Result<ExitCode> {
+    let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let (state, store) = offline_state(&config).await?;
+    let org = pick_org(&state, org).await?;
+    let bar = indicatif::ProgressBar::new(data.len() as u64);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+            .progress_chars("=> "),
+    );
+    let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
+    let report = firebreak_server::assets::import_csv(&state, &ctx, org, &data, |pos| bar.set_position(pos)).await;
+    bar.finish_and_clear();
+    store.close().await;
+    let report = report.map_err(|e| anyhow::anyhow!(e.body().message))?;
+    let mut out = std::io::stdout().lock();
+    for line in &report.lines {
+        writeln!(out, "line {}: {}", line.line, line.reason.as_deref().unwrap_or(&line.outcome))?;
+    }
+    writeln!(out, "{} created, {} updated, {} rejected", report.created, report.updated, report.rejected)?;
+    Ok(if report.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+async fn assets_export(config: Config, org: Option<String>, output: Option<&Path>) -> anyhow::Result<ExitCode> {
+    let (state, store) = offline_state(&config).await?;
+    let org = pick_org(&state, org).await?;
+    let csv = firebreak_server::assets::export_csv(&state, org).await;
+    store.close().await;
+    let csv = csv.map_err(|e| anyhow::anyhow!(e.body().message))?;
+    match output {
+        Some(path) => std::fs::write(path, csv).with_context(|| format!("writing {}", path.display()))?,
+        None => std::io::stdout().lock().write_all(csv.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
 }

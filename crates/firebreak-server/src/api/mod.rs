@@ -2,6 +2,7 @@
 //! in [`crate::service`]; the OpenAPI document is generated from them.
 
 mod admin;
+mod assets;
 mod audit;
 mod cases;
 mod incident;
@@ -73,6 +74,16 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/action-items", get(incident::action_items).post(incident::add_action_item))
         .route("/cases/{id}/action-items/{item_id}", patch(incident::set_action_item_status))
         .route("/action-items", get(incident::action_item_backlog))
+        .route("/assets", get(assets::list).post(assets::create))
+        .route("/assets/_import", post(assets::import))
+        .route("/assets/_export", get(assets::export))
+        .route("/assets/{id}", get(assets::get).put(assets::update).delete(assets::delete))
+        .route("/assets/{id}/documents", get(assets::documents))
+        .route("/documents", post(assets::upload_document).layer(axum::extract::DefaultBodyLimit::disable()))
+        .route("/contacts", get(assets::contacts).post(assets::create_contact))
+        .route("/contacts/{id}", get(assets::get_contact))
+        .route("/cases/{id}/assets", get(assets::case_assets).post(assets::link_case_asset))
+        .route("/cases/{id}/assets/{asset_id}", delete(assets::unlink_case_asset))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -128,6 +139,9 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         incident::actions, incident::create_action, incident::set_action_status,
         incident::get_review, incident::put_review,
         incident::action_items, incident::add_action_item, incident::set_action_item_status, incident::action_item_backlog,
+        assets::list, assets::create, assets::get, assets::update, assets::delete, assets::import, assets::export,
+        assets::documents, assets::upload_document, assets::contacts, assets::create_contact, assets::get_contact,
+        assets::case_assets, assets::link_case_asset, assets::unlink_case_asset,
         audit::list, audit::verify,
         live::stream,
     ),
@@ -139,6 +153,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "observables", description = "Observables on cases and their sightings"),
         (name = "timeline", description = "Case timelines, with MITRE ATT&CK tactics and techniques"),
         (name = "incident", description = "Incident management: roles, communications, requests, response actions, review"),
+        (name = "assets", description = "The asset inventory, contacts and documents"),
         (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "webhooks", description = "Outgoing webhooks for case events, signed with HMAC-SHA256"),
         (name = "audit", description = "The tamper-evident audit log"),

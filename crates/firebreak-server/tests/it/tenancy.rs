@@ -307,6 +307,35 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "assets",
+        create: |c| {
+            Box::pin(async move {
+                let a: Value = c
+                    .post("/api/v1/assets", &json!({ "kind": "host", "name": "classified-host", "owner": "Ops" }))
+                    .await
+                    .unwrap();
+                (a["id"].as_str().unwrap().to_owned(), "classified".into())
+            })
+        },
+        read: "/api/v1/assets/{id}",
+        list: "/api/v1/assets?q={q}",
+        update: Some((Method::PUT, "/api/v1/assets/{id}", || json!({ "kind": "host", "name": "taken over" }))),
+        delete: Some((Method::DELETE, "/api/v1/assets/{id}")),
+    },
+    Endpoint {
+        name: "contacts",
+        create: |c| {
+            Box::pin(async move {
+                let a: Value = c.post("/api/v1/contacts", &json!({ "name": "Undercover Contact" })).await.unwrap();
+                (a["id"].as_str().unwrap().to_owned(), "undercover".into())
+            })
+        },
+        read: "/api/v1/contacts/{id}",
+        list: "/api/v1/contacts",
+        update: None,
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {

@@ -222,3 +222,49 @@ fn help_lists_the_commands_and_options() {
         assert!(text.contains(opt), "{opt} missing: {text}");
     }
 }
+
+#[tokio::test]
+async fn assets_import_reports_bad_lines_and_export_round_trips() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = Server::start(dir.path(), &[("FIREBREAK_ADMIN_PASSWORD", "a given passphrase")]);
+    server.stop();
+    let csv = "kind,name,address,owner,business_unit,criticality,location,contacts,tags,description\n\
+               host,FS01,10.0.0.5,IT Ops,Finance,critical,Paris DC,,fileserver;windows,Finance shares\n\
+               ip_range,Office LAN,10.1.0.0/16,Network team,IT,medium,Paris,,,\n\
+               host,broken-line,10.0.0.9\n\
+               router,R1,,,,,,,,\n";
+    std::fs::write(dir.path().join("assets.csv"), csv).unwrap();
+    let out = Command::new(BIN)
+        .args(["assets", "import", "assets.csv"])
+        .current_dir(dir.path())
+        .env_remove("FIREBREAK_DATABASE_URL")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert_eq!(out.status.code(), Some(2), "bad lines make a non-zero exit: {text}");
+    assert!(text.contains("line 4: has 3 columns; the header has 10"), "{text}");
+    assert!(text.contains("line 5: kind must be one of host"), "{text}");
+    assert!(text.contains("2 created, 0 updated, 2 rejected"), "{text}");
+
+    let out = Command::new(BIN)
+        .args(["assets", "export"])
+        .current_dir(dir.path())
+        .env_remove("FIREBREAK_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let exported = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(exported.starts_with("kind,name,address"), "{exported}");
+    assert!(
+        exported.contains("host,FS01,10.0.0.5,IT Ops,Finance,critical,Paris DC,,fileserver;windows,Finance shares")
+    );
+    // Importing the export again only updates.
+    std::fs::write(dir.path().join("again.csv"), exported).unwrap();
+    let out = Command::new(BIN)
+        .args(["assets", "import", "again.csv"])
+        .current_dir(dir.path())
+        .env_remove("FIREBREAK_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 2 updated, 0 rejected"));
+}

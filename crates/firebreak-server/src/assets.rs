@@ -1,0 +1,546 @@
+//! The asset inventory and the directory: assets (hosts, IP ranges, user
+//! accounts, applications, services) with owners, criticality and contacts;
+//! contacts; documents attached to assets or teams; CSV import and export;
+//! the assets a case involves.
+
+use std::collections::HashMap;
+
+use axum::body::Body;
+use firebreak_domain::permission::Action;
+use firebreak_domain::validate::{Title, markdown, tags};
+use firebreak_store::{ItemQuery, WriteCtx};
+use firebreak_types::{
+    Asset, AssetKind, AssetWithContacts, Contact, CreateAsset, CreateContact, Criticality, Document, ErrorCode,
+    ImportLine, ImportReport,
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::items::{self, Index, Kind};
+use crate::state::AppState;
+
+impl Kind for Asset {
+    const KIND: &'static str = "asset";
+    const NOUN: &'static str = "asset";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index {
+            key: Some(asset_key(self.kind, &self.name)),
+            status: Some(self.criticality.as_str().into()),
+            ..Index::default()
+        }
+    }
+}
+
+impl Kind for Contact {
+    const KIND: &'static str = "contact";
+    const NOUN: &'static str = "contact";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { key: Some(self.email.to_lowercase()), parent_id: self.team_id, ..Index::default() }
+    }
+}
+
+impl Kind for Document {
+    const KIND: &'static str = "document";
+    const NOUN: &'static str = "document";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { parent_id: self.asset_id.or(self.team_id), at: Some(self.uploaded_at), ..Index::default() }
+    }
+}
+
+/// A case's link to an asset it involves.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CaseAsset {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub asset_id: Uuid,
+}
+
+impl Kind for CaseAsset {
+    const KIND: &'static str = "case_asset";
+    const NOUN: &'static str = "case asset";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { case_id: Some(self.case_id), parent_id: Some(self.asset_id), ..Index::default() }
+    }
+}
+
+/// Assets are unique by kind and name within an organisation.
+fn asset_key(kind: AssetKind, name: &str) -> String {
+    format!("{}:{}", kind.as_str(), name.trim().to_lowercase())
+}
+
+fn check_address(kind: AssetKind, address: Option<&str>) -> ApiResult<Option<String>> {
+    let Some(a) = address.map(str::trim).filter(|a| !a.is_empty()) else {
+        if kind == AssetKind::IpRange {
+            return Err(ApiError::field(
+                ErrorCode::MissingField,
+                "address",
+                "an IP range needs its CIDR, such as 10.1.0.0/16",
+            ));
+        }
+        return Ok(None);
+    };
+    let bad =
+        |what: &str| ApiError::field(ErrorCode::InvalidField, "address", format!("address must be {what} (got {a:?})"));
+    match kind {
+        AssetKind::IpRange => {
+            let (ip, len) = a.split_once('/').ok_or_else(|| bad("a CIDR range such as 10.1.0.0/16"))?;
+            let ip: std::net::IpAddr = ip.parse().map_err(|_| bad("a CIDR range such as 10.1.0.0/16"))?;
+            let len: u8 = len.parse().map_err(|_| bad("a CIDR range such as 10.1.0.0/16"))?;
+            if len > if ip.is_ipv4() { 32 } else { 128 } {
+                return Err(bad("a CIDR range with a valid prefix length"));
+            }
+            Ok(Some(format!("{ip}/{len}")))
+        }
+        _ => {
+            let ip: std::net::IpAddr = a.parse().map_err(|_| bad("an IPv4 or IPv6 address"))?;
+            Ok(Some(ip.to_string()))
+        }
+    }
+}
+
+async fn check_contacts(state: &AppState, org: Uuid, ids: &[Uuid]) -> ApiResult<()> {
+    for (i, id) in ids.iter().enumerate() {
+        if state.store.get_item(org, Contact::KIND, *id).await?.is_none() {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                format!("contacts[{i}]"),
+                "each contact must be a contact of this organisation",
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn build_asset(id: Uuid, req: CreateAsset, now: time::OffsetDateTime) -> ApiResult<Asset> {
+    Ok(Asset {
+        id,
+        kind: req.kind,
+        name: Title::parse("name", &req.name)?.into_inner(),
+        address: check_address(req.kind, req.address.as_deref())?,
+        owner: req.owner.trim().to_owned(),
+        business_unit: req.business_unit.trim().to_owned(),
+        criticality: req.criticality,
+        location: req.location.trim().to_owned(),
+        description: markdown("description", &req.description)?,
+        contacts: req.contacts,
+        tags: tags("tags", &req.tags)?,
+        updated_at: now,
+    })
+}
+
+async fn find_asset(
+    state: &AppState,
+    org: Uuid,
+    kind: AssetKind,
+    name: &str,
+) -> ApiResult<Option<(firebreak_store::Item, Asset)>> {
+    let q = ItemQuery { key: Some(asset_key(kind, name)), ..items::query::<Asset>() };
+    match state.store.list_items(org, &q).await?.into_iter().next() {
+        Some(item) => {
+            let a = items::from_item(&item)?;
+            Ok(Some((item, a)))
+        }
+        None => Ok(None),
+    }
+}
+
+/// Creates the asset, or updates the one of the same kind and name.
+async fn upsert(state: &AppState, ctx: &WriteCtx, org: Uuid, req: CreateAsset) -> ApiResult<(Asset, bool)> {
+    match find_asset(state, org, req.kind, &req.name).await? {
+        Some((item, old)) => {
+            let a = build_asset(old.id, req, ctx.now)?;
+            Ok((items::save(state, ctx, &item, a).await?, false))
+        }
+        None => {
+            let a = build_asset(Uuid::now_v7(), req, ctx.now)?;
+            Ok((items::create(state, ctx, org, a).await?, true))
+        }
+    }
+}
+
+pub async fn create_asset(state: &AppState, caller: &Caller, req: CreateAsset) -> ApiResult<Asset> {
+    caller.require(Action::AssetWrite)?;
+    check_contacts(state, caller.org_id(), &req.contacts).await?;
+    if find_asset(state, caller.org_id(), req.kind, &req.name).await?.is_some() {
+        return Err(ApiError::field(ErrorCode::Conflict, "name", "an asset of this kind and name exists"));
+    }
+    let a = build_asset(Uuid::now_v7(), req, state.clock.now())?;
+    let a = items::create(state, &caller.ctx(state), caller.org_id(), a).await?;
+    state.live.publish(caller.org_id(), "asset.created", a.id);
+    Ok(a)
+}
+
+pub async fn update_asset(state: &AppState, caller: &Caller, id: Uuid, req: CreateAsset) -> ApiResult<Asset> {
+    caller.require(Action::AssetWrite)?;
+    check_contacts(state, caller.org_id(), &req.contacts).await?;
+    let (item, old) = items::load::<Asset>(state, caller.org_id(), id).await?;
+    if asset_key(req.kind, &req.name) != asset_key(old.kind, &old.name)
+        && find_asset(state, caller.org_id(), req.kind, &req.name).await?.is_some()
+    {
+        return Err(ApiError::field(ErrorCode::Conflict, "name", "an asset of this kind and name exists"));
+    }
+    let a = build_asset(id, req, state.clock.now())?;
+    let a = items::save(state, &caller.ctx(state), &item, a).await?;
+    state.live.publish(caller.org_id(), "asset.updated", a.id);
+    Ok(a)
+}
+
+pub async fn get_asset(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<AssetWithContacts> {
+    caller.require(Action::AssetRead)?;
+    let (_, a) = items::load::<Asset>(state, caller.org_id(), id).await?;
+    with_contacts(state, caller.org_id(), vec![a]).await.map(|mut v| v.remove(0))
+}
+
+pub async fn delete_asset(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+    caller.require(Action::AssetWrite)?;
+    items::delete::<Asset>(state, &caller.ctx(state), caller.org_id(), id).await
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AssetQuery {
+    /// Text in the name, owner, business unit, location or address.
+    pub q: Option<String>,
+    pub kind: Option<AssetKind>,
+    pub criticality: Option<Criticality>,
+}
+
+pub async fn list_assets(state: &AppState, caller: &Caller, q: &AssetQuery) -> ApiResult<Vec<Asset>> {
+    caller.require(Action::AssetRead)?;
+    let mut assets: Vec<Asset> = items::list(state, caller.org_id(), &items::query::<Asset>()).await?;
+    let needle = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    assets.retain(|a| {
+        q.kind.is_none_or(|k| a.kind == k)
+            && q.criticality.is_none_or(|c| a.criticality == c)
+            && needle.as_deref().is_none_or(|n| {
+                [&a.name, &a.owner, &a.business_unit, &a.location, a.address.as_deref().unwrap_or("")]
+                    .iter()
+                    .any(|f| f.to_lowercase().contains(n))
+            })
+    });
+    assets.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    Ok(assets)
+}
+
+async fn with_contacts(state: &AppState, org: Uuid, assets: Vec<Asset>) -> ApiResult<Vec<AssetWithContacts>> {
+    let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
+    let by_id: HashMap<Uuid, &Contact> = contacts.iter().map(|c| (c.id, c)).collect();
+    Ok(assets
+        .into_iter()
+        .map(|asset| {
+            let contact_details = asset.contacts.iter().filter_map(|id| by_id.get(id).map(|c| (*c).clone())).collect();
+            AssetWithContacts { asset, contact_details }
+        })
+        .collect())
+}
+
+// ---------------------------------------------------------------------------
+// Contacts
+
+pub async fn create_contact(state: &AppState, caller: &Caller, req: CreateContact) -> ApiResult<Contact> {
+    caller.require(Action::AssetWrite)?;
+    let email = req.email.trim().to_owned();
+    if !email.is_empty() && firebreak_domain::validate::Email::parse("email", &email).is_err() {
+        return Err(ApiError::field(ErrorCode::InvalidField, "email", "email must be an e-mail address"));
+    }
+    if let Some(t) = req.team_id {
+        items::load::<firebreak_types::Team>(state, caller.org_id(), t).await.map_err(|_| {
+            ApiError::field(ErrorCode::InvalidField, "team_id", "team_id must be a team of this organisation")
+        })?;
+    }
+    let c = Contact {
+        id: Uuid::now_v7(),
+        name: Title::parse("name", &req.name)?.into_inner(),
+        email,
+        phone: req.phone.trim().to_owned(),
+        role: req.role.trim().to_owned(),
+        team_id: req.team_id,
+    };
+    items::create(state, &caller.ctx(state), caller.org_id(), c).await
+}
+
+pub async fn list_contacts(state: &AppState, caller: &Caller) -> ApiResult<Vec<Contact>> {
+    caller.require(Action::AssetRead)?;
+    let mut v: Vec<Contact> = items::list(state, caller.org_id(), &items::query::<Contact>()).await?;
+    v.sort_by(|a, b| a.name.cmp(&b.name));
+    Ok(v)
+}
+
+pub async fn get_contact(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Contact> {
+    caller.require(Action::AssetRead)?;
+    Ok(items::load::<Contact>(state, caller.org_id(), id).await?.1)
+}
+
+// ---------------------------------------------------------------------------
+// Documents
+
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DocumentParams {
+    pub title: String,
+    pub filename: String,
+    pub asset_id: Option<Uuid>,
+    pub team_id: Option<Uuid>,
+}
+
+pub async fn upload_document(state: &AppState, caller: &Caller, p: DocumentParams, body: Body) -> ApiResult<Document> {
+    caller.require(Action::AssetWrite)?;
+    if p.asset_id.is_none() == p.team_id.is_none() {
+        return Err(ApiError::field(ErrorCode::InvalidField, "asset_id", "give exactly one of asset_id and team_id"));
+    }
+    if let Some(a) = p.asset_id {
+        items::load::<Asset>(state, caller.org_id(), a).await?;
+    }
+    if let Some(t) = p.team_id {
+        items::load::<firebreak_types::Team>(state, caller.org_id(), t).await?;
+    }
+    let title = Title::parse("title", &p.title)?.into_inner();
+    let filename = crate::files::clean_filename(&p.filename)?;
+    let id = Uuid::now_v7();
+    let path = crate::files::path_of(state, caller.org_id(), id);
+    let (size, sha256) = crate::files::store_stream(&path, body).await?;
+    let d = Document {
+        id,
+        title,
+        filename,
+        size,
+        sha256,
+        asset_id: p.asset_id,
+        team_id: p.team_id,
+        uploaded_by: caller.name().to_owned(),
+        uploaded_at: state.clock.now(),
+    };
+    match items::create(state, &caller.ctx(state), caller.org_id(), d).await {
+        Ok(d) => Ok(d),
+        Err(e) => {
+            let _ = tokio::fs::remove_file(&path).await;
+            Err(e)
+        }
+    }
+}
+
+/// Documents of an asset or a team.
+pub async fn documents_of(state: &AppState, caller: &Caller, owner: Uuid) -> ApiResult<Vec<Document>> {
+    caller.require(Action::AssetRead)?;
+    items::list(state, caller.org_id(), &ItemQuery { parent_id: Some(owner), ..items::query::<Document>() }).await
+}
+
+// ---------------------------------------------------------------------------
+// CSV
+
+/// The columns of the asset CSV, in order. Contacts are e-mail addresses of
+/// the directory and tags are separated by `;`.
+pub const CSV_COLUMNS: [&str; 10] =
+    ["kind", "name", "address", "owner", "business_unit", "criticality", "location", "contacts", "tags", "description"];
+
+fn parse_enum<T: for<'de> Deserialize<'de>>(field: &str, v: &str, allowed: &[&str]) -> Result<T, String> {
+    serde_json::from_value(serde_json::Value::String(v.trim().to_lowercase()))
+        .map_err(|_| format!("{field} must be one of {} (got {v:?})", allowed.join(", ")))
+}
+
+/// Imports assets from CSV, upserting by kind and name. Each line is its own
+/// transaction: a bad line is reported by number and the others are kept.
+/// `progress` is told the byte offset reached after each line.
+pub async fn import_csv(
+    state: &AppState,
+    ctx: &WriteCtx,
+    org: Uuid,
+    data: &[u8],
+    mut progress: impl FnMut(u64),
+) -> ApiResult<ImportReport> {
+    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(data);
+    let headers = rdr
+        .headers()
+        .map_err(|e| ApiError::field(ErrorCode::InvalidField, "csv", format!("the header line cannot be read: {e}")))?
+        .clone();
+    let idx: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
+    for required in ["kind", "name"] {
+        if !idx.contains_key(required) {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "csv",
+                format!("the header must name the columns {}; {required:?} is missing", CSV_COLUMNS.join(",")),
+            ));
+        }
+    }
+    if let Some(unknown) = headers.iter().find(|h| !CSV_COLUMNS.contains(h)) {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "csv",
+            format!("unknown column {unknown:?}; known: {}", CSV_COLUMNS.join(",")),
+        ));
+    }
+    let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
+    let by_email: HashMap<String, Uuid> = contacts.iter().map(|c| (c.email.to_lowercase(), c.id)).collect();
+    let mut report = ImportReport { created: 0, updated: 0, rejected: 0, lines: Vec::new() };
+    for record in rdr.records() {
+        let (line, result) = match record {
+            Err(e) => (e.position().map_or(0, |p| p.line()), Err(format!("unreadable: {e}"))),
+            Ok(rec) => {
+                let line = rec.position().map_or(0, |p| p.line());
+                progress(rec.position().map_or(0, |p| p.byte()));
+                if rec.len() != headers.len() {
+                    (line, Err(format!("has {} columns; the header has {}", rec.len(), headers.len())))
+                } else {
+                    let get = |c: &str| idx.get(c).and_then(|i| rec.get(*i)).unwrap_or("").to_owned();
+                    (line, asset_from_row(&get, &by_email))
+                }
+            }
+        };
+        let outcome = match result {
+            Err(reason) => Err(reason),
+            Ok(req) => upsert(state, ctx, org, req).await.map_err(|e| e.body().message),
+        };
+        match outcome {
+            Ok((a, created)) => {
+                if created {
+                    report.created += 1
+                } else {
+                    report.updated += 1
+                }
+                let _ = a;
+            }
+            Err(reason) => {
+                report.rejected += 1;
+                report.lines.push(ImportLine { line, outcome: "rejected".into(), id: None, reason: Some(reason) });
+            }
+        }
+    }
+    progress(data.len() as u64);
+    Ok(report)
+}
+
+fn asset_from_row(get: &dyn Fn(&str) -> String, by_email: &HashMap<String, Uuid>) -> Result<CreateAsset, String> {
+    let kinds: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
+    let crits: Vec<&str> = Criticality::ALL.iter().map(|k| k.as_str()).collect();
+    let kind: AssetKind = parse_enum("kind", &get("kind"), &kinds)?;
+    let criticality = match get("criticality") {
+        c if c.is_empty() => Criticality::Medium,
+        c => parse_enum("criticality", &c, &crits)?,
+    };
+    let mut contacts = Vec::new();
+    for email in get("contacts").split(';').map(str::trim).filter(|e| !e.is_empty()) {
+        let id =
+            by_email.get(&email.to_lowercase()).ok_or_else(|| format!("contacts: no contact with e-mail {email:?}"))?;
+        contacts.push(*id);
+    }
+    let address = Some(get("address")).filter(|a| !a.is_empty());
+    Ok(CreateAsset {
+        kind,
+        name: get("name"),
+        address,
+        owner: get("owner"),
+        business_unit: get("business_unit"),
+        criticality,
+        location: get("location"),
+        description: get("description"),
+        contacts,
+        tags: get("tags").split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
+    })
+}
+
+/// The inventory as CSV, in the columns import reads.
+pub async fn export_csv(state: &AppState, org: Uuid) -> ApiResult<String> {
+    let assets: Vec<Asset> = items::list(state, org, &items::query::<Asset>()).await?;
+    let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
+    let email: HashMap<Uuid, &str> = contacts.iter().map(|c| (c.id, c.email.as_str())).collect();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let fail = |e: csv::Error| {
+        tracing::error!(error = %e, "csv export");
+        ApiError::internal()
+    };
+    w.write_record(CSV_COLUMNS).map_err(fail)?;
+    for a in &assets {
+        let contacts: Vec<&str> = a.contacts.iter().filter_map(|c| email.get(c).copied()).collect();
+        w.write_record([
+            a.kind.as_str(),
+            &a.name,
+            a.address.as_deref().unwrap_or(""),
+            &a.owner,
+            &a.business_unit,
+            a.criticality.as_str(),
+            &a.location,
+            &contacts.join(";"),
+            &a.tags.join(";"),
+            &a.description,
+        ])
+        .map_err(fail)?;
+    }
+    let bytes = w.into_inner().map_err(|_| ApiError::internal())?;
+    String::from_utf8(bytes).map_err(|_| ApiError::internal())
+}
+
+pub async fn import(state: &AppState, caller: &Caller, data: &[u8]) -> ApiResult<ImportReport> {
+    caller.require(Action::AssetWrite)?;
+    let report = import_csv(state, &caller.ctx(state), caller.org_id(), data, |_| {}).await?;
+    state.live.publish(caller.org_id(), "asset.imported", caller.org_id());
+    Ok(report)
+}
+
+pub async fn export(state: &AppState, caller: &Caller) -> ApiResult<String> {
+    caller.require(Action::AssetRead)?;
+    export_csv(state, caller.org_id()).await
+}
+
+// ---------------------------------------------------------------------------
+// The assets of a case
+
+pub async fn link_asset(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    asset_id: Uuid,
+) -> ApiResult<Vec<AssetWithContacts>> {
+    caller.require(Action::CaseWrite)?;
+    crate::cases::load(state, caller, case_id).await?;
+    items::load::<Asset>(state, caller.org_id(), asset_id).await.map_err(|_| {
+        ApiError::field(ErrorCode::InvalidField, "asset_id", "asset_id must be an asset of this organisation")
+    })?;
+    let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
+    if links.iter().any(|l| l.asset_id == asset_id) {
+        return Err(ApiError::field(ErrorCode::Conflict, "asset_id", "the case already involves this asset"));
+    }
+    let link = CaseAsset { id: Uuid::now_v7(), case_id, asset_id };
+    items::create(state, &caller.ctx(state), caller.org_id(), link).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    case_assets(state, caller, case_id).await
+}
+
+pub async fn unlink_asset(state: &AppState, caller: &Caller, case_id: Uuid, asset_id: Uuid) -> ApiResult<()> {
+    caller.require(Action::CaseWrite)?;
+    crate::cases::load(state, caller, case_id).await?;
+    let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
+    let link = links.iter().find(|l| l.asset_id == asset_id).ok_or_else(|| ApiError::not_found("case asset"))?;
+    items::delete::<CaseAsset>(state, &caller.ctx(state), caller.org_id(), link.id).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(())
+}
+
+/// The assets a case involves, with their owners and contacts.
+pub async fn case_assets(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<AssetWithContacts>> {
+    crate::cases::load(state, caller, case_id).await?;
+    let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
+    let mut assets = Vec::new();
+    for l in links {
+        if let Some(item) = state.store.get_item(caller.org_id(), Asset::KIND, l.asset_id).await? {
+            assets.push(items::from_item::<Asset>(&item)?);
+        }
+    }
+    with_contacts(state, caller.org_id(), assets).await
+}
