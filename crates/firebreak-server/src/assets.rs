@@ -233,7 +233,7 @@ pub async fn list_assets(state: &AppState, caller: &Caller, q: &AssetQuery) -> A
                     .any(|f| f.to_lowercase().contains(n))
             })
     });
-    assets.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase()));
+    assets.sort_by_key(|a| a.name.to_lowercase());
     Ok(assets)
 }
 
