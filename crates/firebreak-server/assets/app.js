@@ -52,16 +52,156 @@
     };
     source.onmessage = notice;
     ["user.created", "user.updated", "user.deleted", "api_key.created", "api_key.revoked",
-     "organisation.created", "organisation.updated", "case.created", "case.updated", "case.transitioned"]
+     "organisation.created", "organisation.updated", "case.created", "case.updated", "case.transitioned",
+     "case.escalated", "case.sla_at_risk", "case.sla_breached", "case.update_due", "notification.created",
+     "asset.created", "asset.updated", "asset.imported"]
       .forEach(function (kind) { source.addEventListener(kind, notice); });
   }
   function notice(event) {
+    // Regions marked data-live-refresh redraw themselves in place.
+    var region = document.querySelector("[data-live-refresh]");
+    if (region && event.type.indexOf(region.dataset.liveRefresh) === 0) {
+      var only = region.dataset.liveId;
+      var data = {};
+      try { data = JSON.parse(event.data || "{}"); } catch (e) { /* not JSON */ }
+      if (!only || !data.object_id || data.object_id === only) refresh();
+      return;
+    }
     var prefix = watched[section];
     if (prefix === undefined || (prefix && event.type.indexOf(prefix) !== 0)) return;
     var box = document.getElementById("changed");
     if (box) box.hidden = false;
   }
   connect();
+
+  // Redraws the live region from a fresh copy of the page, unless the user
+  // is typing in it (then the "changed" notice offers a reload).
+  var refreshing = false;
+  function typing(region) {
+    var active = document.activeElement;
+    if (active && region.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName) && active.value) {
+      var box = document.getElementById("changed");
+      if (box) box.hidden = false;
+      return true;
+    }
+    return false;
+  }
+  function refresh() {
+    var region = document.querySelector("[data-live-refresh]");
+    if (!region || refreshing || typing(region)) return;
+    refreshing = true;
+    fetch(window.location.href, { credentials: "same-origin" })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var current = document.querySelector("[data-live-refresh]");
+        if (!current || typing(current)) return;
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.querySelector("[data-live-refresh]");
+        if (fresh) { current.replaceWith(fresh); wire(); }
+      })
+      .finally(function () { refreshing = false; });
+  }
+
+  var csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
+  function toast(message) {
+    var t = document.getElementById("toast");
+    if (!t) { window.alert(message); return; }
+    t.textContent = message;
+    t.hidden = false;
+    clearTimeout(toast.timer);
+    toast.timer = setTimeout(function () { t.hidden = true; }, 8000);
+  }
+  function api(method, url, body, type) {
+    var headers = { "x-csrf-token": csrf };
+    if (type) headers["content-type"] = type;
+    return fetch(url, { method: method, headers: headers, body: body, credentials: "same-origin" }).then(function (r) {
+      return r.text().then(function (text) {
+        var json = null;
+        try { json = text ? JSON.parse(text) : null; } catch (e) { json = null; }
+        if (!r.ok) throw new Error((json && json.message) || ("the server answered " + r.status));
+        return json;
+      });
+    });
+  }
+
+  // Forms marked data-api="METHOD /api/v1/…" send JSON (or, with data-raw,
+  // the chosen file) to the API and show its refusal next to the form.
+  document.addEventListener("submit", function (e) {
+    var form = e.target.closest ? e.target.closest("form[data-api]") : null;
+    if (!form) return;
+    e.preventDefault();
+    var spec = form.dataset.api.split(" ");
+    var url = spec[1], body, type;
+    var err = form.querySelector(".form-error");
+    if (err) err.textContent = "";
+    if (form.dataset.raw) {
+      var file = form.querySelector('input[type="file"]').files[0];
+      if (!file) return;
+      url += (url.indexOf("?") < 0 ? "?" : "&") + "filename=" + encodeURIComponent(file.name);
+      body = file;
+      type = file.type || "application/octet-stream";
+    } else {
+      var data = {};
+      Array.prototype.forEach.call(form.elements, function (el) {
+        if (!el.name || el.disabled) return;
+        if (el.dataset.type === "bool") {
+          data[el.name] = el.type === "checkbox" ? el.checked : el.value === "true";
+        } else if (el.value === "") {
+          return;
+        } else if (el.dataset.type === "time") {
+          data[el.name] = new Date(el.value).toISOString();
+        } else {
+          data[el.name] = el.value;
+        }
+      });
+      body = JSON.stringify(data);
+      type = "application/json";
+    }
+    var button = form.querySelector('button[type="submit"]');
+    if (button) button.disabled = true;
+    api(spec[0], url, body, type).then(function (json) {
+      if (form.dataset.then) {
+        window.location = form.dataset.then.replace("{id}", json && json.id);
+      } else if (form.dataset.report !== undefined) {
+        var pre = form.querySelector(".report");
+        pre.hidden = false;
+        pre.textContent = json.created + " created, " + json.updated + " updated, " + json.rejected + " rejected\n" +
+          json.lines.map(function (l) { return "line " + l.line + ": " + l.reason; }).join("\n");
+        refresh();
+      } else {
+        refresh();
+      }
+    }).catch(function (error) {
+      if (err) err.textContent = error.message; else toast(error.message);
+    }).finally(function () { if (button) button.disabled = false; });
+  });
+
+  // The board: drag a card to a phase to request the transition.
+  function wire() {
+    document.querySelectorAll(".card[draggable]").forEach(function (card) {
+      card.addEventListener("dragstart", function (e) {
+        e.dataTransfer.setData("text/plain", card.dataset.id);
+        card.classList.add("dragging");
+      });
+      card.addEventListener("dragend", function () { card.classList.remove("dragging"); });
+    });
+    document.querySelectorAll(".board .column").forEach(function (col) {
+      col.addEventListener("dragover", function (e) { e.preventDefault(); col.classList.add("over"); });
+      col.addEventListener("dragleave", function () { col.classList.remove("over"); });
+      col.addEventListener("drop", function (e) {
+        e.preventDefault();
+        col.classList.remove("over");
+        var id = e.dataTransfer.getData("text/plain");
+        var card = document.querySelector('.card[data-id="' + id + '"]');
+        if (!card || card.parentElement === col) return;
+        var body = JSON.stringify({ state: col.dataset.state });
+        api("POST", "/api/v1/cases/" + id + "/transition", body, "application/json")
+          .then(function () { col.appendChild(card); refresh(); })
+          .catch(function (error) { toast("#" + card.dataset.number + " cannot move to " + col.dataset.state + ": " + error.message); });
+      });
+    });
+  }
+  wire();
 
   // Keyboard: g then a/c/r/d goes to Alerts, Cases, Detection, Dashboards.
   var pending = false;

@@ -5,6 +5,7 @@
 
 mod admin;
 mod assets;
+mod casepages;
 mod pages;
 mod session;
 
@@ -21,7 +22,10 @@ pub fn routes() -> Router<AppState> {
         .route("/org", post(session::switch_org))
         .route("/alerts", get(pages::alerts))
         .route("/cases", get(pages::cases))
-        .route("/assets", get(pages::inventory))
+        .route("/cases/board", get(casepages::board))
+        .route("/cases/new", get(casepages::new_case))
+        .route("/cases/{id}", get(casepages::case_page))
+        .route("/assets", get(casepages::inventory))
         .route("/detection", get(pages::detection))
         .route("/dashboards", get(pages::dashboards))
         .route("/audit", get(admin::audit))

@@ -106,10 +106,6 @@ pub async fn alerts(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respo
     .await
 }
 
-pub async fn inventory(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
-    placeholder(&s, &c, "assets", "Assets", "The asset inventory: hosts, IP ranges, accounts and applications, with their owners, contacts and criticality.").await
-}
-
 pub async fn detection(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     placeholder(
         &s,
@@ -134,6 +130,8 @@ pub async fn dashboards(State(s): State<AppState>, WebCaller(c): WebCaller) -> R
 
 /// A case row as the list shows it.
 pub struct CaseRow {
+    pub id: String,
+    pub sla: &'static str,
     pub number: i64,
     pub title: String,
     pub state: &'static str,
@@ -148,6 +146,8 @@ impl From<&Case> for CaseRow {
     fn from(c: &Case) -> Self {
         let text = |v: serde_json::Value| v.as_str().unwrap_or("—").to_owned();
         CaseRow {
+            id: c.id.to_string(),
+            sla: c.sla.map_or("due", |s| s.worst().as_str()),
             number: c.number,
             title: c.title.clone(),
             state: c.state.as_str(),

@@ -120,3 +120,146 @@ async fn sign_in_create_a_user_and_a_key_then_sign_out() {
     assert!(c.current_url().await.unwrap().path().starts_with("/login"), "signed out");
     c.close().await.unwrap();
 }
+
+/// Waits until the element's text contains `want`, polling (the page redraws
+/// itself after each change).
+async fn wait_text(c: &Client, css: &str, want: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(want) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("{css} never showed {want:?}; last: {last:?}");
+}
+
+/// Chooses an option, again if a redraw replaced the element meanwhile.
+async fn select(c: &Client, css: &str, value: &str) {
+    for _ in 0..20 {
+        if let Ok(el) = c.find(Locator::Css(css)).await
+            && el.select_by_value(value).await.is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not choose {value} in {css}");
+}
+
+/// Lets the redraws that follow a change finish.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(600)).await;
+}
+
+async fn submit(c: &Client, form: &str) {
+    c.find(Locator::Css(&format!("{form} button[type=submit]"))).await.unwrap().click().await.unwrap();
+}
+
+/// HTML5 drag and drop, as the page's script sees it.
+async fn drag(c: &Client, case_id: &str, to: &str) {
+    let script = format!(
+        "var card = document.querySelector('.card[data-id=\"{case_id}\"]');\
+         var col = document.querySelector('.column[data-state=\"{to}\"]');\
+         var dt = new DataTransfer();\
+         card.dispatchEvent(new DragEvent('dragstart', {{ dataTransfer: dt, bubbles: true }}));\
+         col.dispatchEvent(new DragEvent('drop', {{ dataTransfer: dt, bubbles: true, cancelable: true }}));"
+    );
+    c.execute(&script, vec![]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    // An earlier case saw the same address.
+    let earlier: firebreak_types::Case =
+        app.admin.post("/api/v1/cases", &json!({ "title": "Earlier phish" })).await.unwrap();
+    let _: serde_json::Value = app
+        .admin
+        .post(&format!("/api/v1/cases/{}/observables", earlier.id), &json!({ "type": "ip", "value": "198.51.100.23" }))
+        .await
+        .unwrap();
+
+    c.goto(&format!("{base}/cases/new")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#new-case")).await.unwrap();
+    let templates: Vec<firebreak_types::CaseTemplate> = app.admin.get("/api/v1/templates").await.unwrap();
+    c.find(Locator::Css("#template")).await.unwrap().select_by_value(&templates[0].id.to_string()).await.unwrap();
+    fill(&c, "#title", "Invoice lure to payroll").await;
+    submit(&c, "#new-case").await;
+    c.wait().for_element(Locator::Css("#tasks")).await.unwrap();
+    let case_id = c.current_url().await.unwrap().path().trim_start_matches("/cases/").to_owned();
+    assert_eq!(c.find_all(Locator::Css("#tasks li")).await.unwrap().len(), templates[0].tasks.len());
+
+    // An observable typed defanged shows where else it was seen.
+    fill(&c, "#add-observable input[name=value]", "198.51.100[.]23").await;
+    submit(&c, "#add-observable").await;
+    wait_text(&c, "#observables .sightings", &format!("#{}", earlier.number)).await;
+
+    // On the board, a move the rules refuse says why.
+    c.goto(&format!("{base}/cases/board")).await.unwrap();
+    c.wait().for_element(Locator::Css(&format!(".card[data-id=\"{case_id}\"]"))).await.unwrap();
+    drag(&c, &case_id, "analysis").await;
+    let refusal = wait_text(&c, "#toast", "assignee").await;
+    assert!(refusal.contains("cannot move to analysis"), "{refusal}");
+    // Assigned (by someone else, through the API): the board shows it without a reload.
+    let admin_id = app.admin.me().await.unwrap().id;
+    let _: firebreak_types::Case =
+        app.admin.patch(&format!("/api/v1/cases/{case_id}"), &json!({ "assignee_id": admin_id })).await.unwrap();
+    wait_text(&c, &format!(".card[data-id=\"{case_id}\"]"), "admin").await;
+    drag(&c, &case_id, "analysis").await;
+    wait_text(&c, ".column[data-state=analysis]", "Invoice lure").await;
+    drag(&c, &case_id, "containment").await;
+    wait_text(&c, ".column[data-state=containment]", "Invoice lure").await;
+    screenshot(&c, "case-board.png").await;
+
+    // On the case page: through the phases, a refused close, the review, closed.
+    let _: serde_json::Value = app
+        .admin
+        .post(
+            &format!("/api/v1/cases/{case_id}/timeline"),
+            &json!({ "at": "2026-03-02T08:10:00Z", "description": "Lure delivered", "technique": "T1566.002" }),
+        )
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/cases/{case_id}")).await.unwrap();
+    for target in ["eradication", "recovery", "review"] {
+        select(&c, "#target", target).await;
+        submit(&c, "#transition").await;
+        wait_text(&c, "#case-state", target).await;
+        settle().await;
+    }
+    select(&c, "#edit-case select[name=resolution]", "true_positive").await;
+    fill(&c, "#edit-case input[name=summary]", "Payroll clerk's mailbox cleaned; no credentials entered.").await;
+    submit(&c, "#edit-case").await;
+    settle().await;
+    select(&c, "#target", "closed").await;
+    submit(&c, "#transition").await;
+    let refused = wait_text(&c, "#transition-error", "review").await;
+    assert!(refused.contains("review"), "{refused}");
+    settle().await;
+    fill(&c, "#review-form textarea[name=summary]", "A lure got through the gateway.").await;
+    fill(&c, "#review-form textarea[name=root_cause]", "Gateway allowed a new lookalike domain.").await;
+    fill(&c, "#review-form textarea[name=to_improve]", "Quarantine first-seen domains.").await;
+    c.find(Locator::Css("#review-form input[name=complete]")).await.unwrap().click().await.unwrap();
+    submit(&c, "#review-form").await;
+    wait_text(&c, "#review", "completed").await;
+    settle().await;
+    select(&c, "#target", "closed").await;
+    submit(&c, "#transition").await;
+    wait_text(&c, "#case-state", "closed").await;
+    assert!(c.find(Locator::Css("svg.killchain .kc-col.hit")).await.is_ok(), "the tactic's column is marked");
+    assert!(c.find_all(Locator::Css("svg.killchain .kc-entry")).await.unwrap().len() >= 5, "the timeline is drawn");
+    c.execute("document.getElementById('timeline').scrollIntoView()", vec![]).await.unwrap();
+    screenshot(&c, "case-page.png").await;
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    screenshot(&c, "case-page-top.png").await;
+    c.close().await.unwrap();
+}

@@ -1,0 +1,476 @@
+//! The case pages: the board (one column per phase), the case page with
+//! everything a case holds, the new-case form, and the asset inventory.
+//! Changes go through the JSON API from the page's script, with the
+//! session's CSRF token, so the rules and the audit trail are the API's.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::{Path, State};
+use axum::response::{IntoResponse, Response};
+use firebreak_domain::attack::attack;
+use firebreak_domain::case::allowed_targets;
+use firebreak_types::{AuditQuery, Case, CaseQuery, CaseState, CaseTemplate, SlaClock, SlaState, TimelineEntry};
+use pulldown_cmark::{Event, Options, Parser, html};
+use uuid::Uuid;
+
+use super::admin::when;
+use super::pages::{Flash, Layout};
+use super::session::{WebCaller, render};
+use crate::auth::Caller;
+use crate::error::ApiResult;
+use crate::state::AppState;
+use crate::{assets, cases, evidence, incident, work};
+
+/// Markdown to HTML with raw HTML shown as text, never interpreted.
+pub fn markdown_html(text: &str) -> String {
+    let parser = Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| match e {
+        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+        e => e,
+    });
+    let mut out = String::new();
+    html::push_html(&mut out, parser);
+    // Links may not run script.
+    out.replace("href=\"javascript:", "href=\"#blocked:")
+}
+
+fn text<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+}
+
+fn label(s: &str) -> String {
+    s.replace('_', " ")
+}
+
+fn duration(secs: i64) -> String {
+    let neg = secs < 0;
+    let s = secs.unsigned_abs();
+    let body = if s >= 86_400 {
+        format!("{}d {}h", s / 86_400, (s % 86_400) / 3600)
+    } else if s >= 3600 {
+        format!("{}h {}m", s / 3600, (s % 3600) / 60)
+    } else {
+        format!("{}m", s / 60)
+    };
+    if neg { format!("-{body}") } else { body }
+}
+
+/// One SLA clock as the page draws it: a bar of used time against the target.
+pub struct ClockView {
+    pub name: &'static str,
+    pub state: &'static str,
+    pub percent: i64,
+    pub detail: String,
+}
+
+fn clock_view(name: &'static str, c: &SlaClock) -> ClockView {
+    let percent = if c.target_seconds > 0 { (c.used_seconds * 100 / c.target_seconds).clamp(0, 100) } else { 0 };
+    let detail = match c.state {
+        SlaState::Met => format!("met in {}", duration(c.used_seconds)),
+        SlaState::Breached if c.left_seconds < 0 => format!("breached by {}", duration(-c.left_seconds)),
+        _ if c.paused => format!("paused, {} left", duration(c.left_seconds)),
+        _ => format!("{} left of {}", duration(c.left_seconds), duration(c.target_seconds)),
+    };
+    ClockView { name, state: c.state.as_str(), percent, detail }
+}
+
+/// A card on the board.
+pub struct Card {
+    pub id: String,
+    pub number: i64,
+    pub title: String,
+    pub priority: String,
+    pub severity: String,
+    pub sla: &'static str,
+    pub assignee: String,
+    pub waiting: bool,
+}
+
+pub struct Column {
+    pub state: &'static str,
+    pub cards: Vec<Card>,
+}
+
+#[derive(Template)]
+#[template(path = "case_board.html")]
+struct BoardPage {
+    layout: Layout,
+    columns: Vec<Column>,
+}
+
+async fn user_names(state: &AppState, caller: &Caller) -> HashMap<Uuid, String> {
+    let params = firebreak_types::ListParams { limit: Some(1000), ..Default::default() };
+    match state.store.list_users(caller.org_id(), &params).await {
+        Ok(p) => p.items.into_iter().map(|u| (u.id, u.username)).collect(),
+        Err(_) => HashMap::new(),
+    }
+}
+
+pub async fn board(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
+    let names = user_names(&s, &c).await;
+    let mut columns = Vec::new();
+    for st in [
+        CaseState::New,
+        CaseState::Analysis,
+        CaseState::Containment,
+        CaseState::Eradication,
+        CaseState::Recovery,
+        CaseState::Review,
+        CaseState::Closed,
+    ] {
+        let q = CaseQuery {
+            state: Some(st),
+            sort: Some(if st == CaseState::Closed { "-updated_at".into() } else { "priority".into() }),
+            limit: Some(if st == CaseState::Closed { 20 } else { 200 }),
+            ..CaseQuery::default()
+        };
+        let page = match cases::list_cases(&s, &c, &q).await {
+            Ok(p) => p,
+            Err(e) => return e.into_response(),
+        };
+        let cards = page
+            .items
+            .iter()
+            .map(|case| Card {
+                id: case.id.to_string(),
+                number: case.number,
+                title: case.title.clone(),
+                priority: text(&case.priority),
+                severity: case.severity.map(|v| text(&v)).unwrap_or_default(),
+                sla: case.sla.map_or("due", |s| s.worst().as_str()),
+                assignee: case.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_else(|| "unassigned".into()),
+                waiting: case.waiting_reason.is_some(),
+            })
+            .collect();
+        columns.push(Column { state: st.as_str(), cards });
+    }
+    let layout = Layout::new(&s, &c, "Case board", "cases", Flash::default()).await;
+    render(&BoardPage { layout, columns })
+}
+
+// ---------------------------------------------------------------------------
+// The case page
+
+pub struct TaskView {
+    pub id: String,
+    pub phase: &'static str,
+    pub title: String,
+    pub status: &'static str,
+    pub done: bool,
+    pub due: String,
+    pub role: String,
+}
+
+pub struct ObservableView {
+    pub kind: String,
+    pub value: String,
+    pub ioc: bool,
+    pub class: String,
+    pub sightings: Vec<(String, i64, String)>,
+}
+
+/// The kill-chain picture: one column per tactic, entries under theirs.
+pub struct KillChain {
+    pub width: i64,
+    pub height: i64,
+    pub columns: Vec<(i64, String, String)>,
+    pub boxes: Vec<ChainBox>,
+    /// Tactic ids that have entries, to highlight their columns.
+    pub hit: Vec<String>,
+}
+
+pub struct ChainBox {
+    pub x: i64,
+    pub y: i64,
+    pub w: i64,
+    pub label: String,
+    pub title: String,
+    pub automatic: bool,
+}
+
+const COL_W: i64 = 96;
+
+fn kill_chain(entries: &[TimelineEntry]) -> KillChain {
+    let a = attack();
+    // Every tactic in kill-chain order, then "Response" for entries without
+    // a tactic (state changes, escalations, notes).
+    let used: Vec<&firebreak_domain::attack::Tactic> = a.tactics.iter().collect();
+    let mut columns: Vec<(i64, String, String)> =
+        used.iter().enumerate().map(|(i, t)| (i as i64 * COL_W, t.name.to_owned(), t.id.to_owned())).collect();
+    let response_x = columns.len() as i64 * COL_W;
+    columns.push((response_x, "Response".into(), String::new()));
+    let mut rows_in: HashMap<i64, i64> = HashMap::new();
+    let mut boxes = Vec::new();
+    for e in entries {
+        let x = match e.tactic.as_deref() {
+            Some(id) => used.iter().position(|t| t.id == id).map_or(response_x, |i| i as i64 * COL_W),
+            None => response_x,
+        };
+        let row = rows_in.entry(x).or_insert(0);
+        // Firebreak's own entries start "Case #N …"; the column says which case.
+        let text = match e.description.strip_prefix("Case #") {
+            Some(rest) if e.automatic => rest.split_once(' ').map_or(rest, |(_, r)| r),
+            _ => e.description.as_str(),
+        };
+        let mut label: String = text.chars().take(13).collect();
+        if text.chars().count() > 13 {
+            label.push('…');
+        }
+        let tech = e.technique.as_deref().map(|t| format!(" [{t}]")).unwrap_or_default();
+        boxes.push(ChainBox {
+            x: x + 4,
+            y: 34 + *row * 30,
+            w: COL_W - 8,
+            label,
+            title: format!("{} — {}{tech}", when(e.at), e.description),
+            automatic: e.automatic,
+        });
+        *row += 1;
+    }
+    let rows = rows_in.values().copied().max().unwrap_or(0).max(1);
+    let hit = entries.iter().filter_map(|e| e.tactic.clone()).collect();
+    KillChain { width: columns.len() as i64 * COL_W, height: 40 + rows * 30, columns, boxes, hit }
+}
+
+#[derive(Template)]
+#[template(path = "case_page.html")]
+struct CasePage {
+    layout: Layout,
+    case: Case,
+    id: String,
+    description_html: String,
+    state: &'static str,
+    priority: String,
+    severity: String,
+    category: String,
+    tier: String,
+    assignee: String,
+    clocks: Vec<ClockView>,
+    targets: Vec<&'static str>,
+    tasks: Vec<TaskView>,
+    observables: Vec<ObservableView>,
+    timeline: Vec<(String, String, String, bool)>,
+    chain: KillChain,
+    evidence: Vec<(String, String, u64, String, String)>,
+    comms: Vec<(String, String, String, String, String)>,
+    actions: Vec<(String, String, String, &'static str, String)>,
+    roles: Vec<(String, String)>,
+    escalations: Vec<(String, String, String)>,
+    assets: Vec<(String, String, String, String)>,
+    review: Option<firebreak_types::Review>,
+    action_items: Vec<(String, &'static str, String)>,
+    history: Vec<(String, String, String, String)>,
+    users: Vec<(String, String)>,
+    observable_kinds: Vec<&'static str>,
+    waiting: String,
+    severities: Vec<(&'static str, bool)>,
+    resolutions: Vec<(&'static str, bool)>,
+}
+
+async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePage> {
+    let case = cases::get_case(s, c, id).await?;
+    let names = user_names(s, c).await;
+    let name_of = |u: Option<Uuid>| u.and_then(|u| names.get(&u).cloned()).unwrap_or_default();
+    let sla = case.sla;
+    let clocks = sla.map_or_else(Vec::new, |s| {
+        vec![
+            clock_view("Acknowledge", &s.acknowledge),
+            clock_view("Contain", &s.contain),
+            clock_view("Resolve", &s.resolve),
+        ]
+    });
+    let tasks = work::list_tasks(s, c, id)
+        .await?
+        .into_iter()
+        .map(|t| TaskView {
+            id: t.id.to_string(),
+            phase: t.phase.as_str(),
+            title: t.title,
+            status: t.status.as_str(),
+            done: t.status == firebreak_types::TaskStatus::Done,
+            due: t.due_at.map(when).unwrap_or_default(),
+            role: t.assignee_role.map(|r| r.label().to_owned()).unwrap_or_default(),
+        })
+        .collect();
+    let observables = work::list_observables(s, c, id)
+        .await?
+        .into_iter()
+        .map(|o| ObservableView {
+            kind: label(&o.observable.kind),
+            value: o.observable.value,
+            ioc: o.observable.ioc,
+            class: o.observable.ip_class.unwrap_or_default(),
+            sightings: o.sightings.into_iter().map(|s| (s.case_id.to_string(), s.case_number, s.case_title)).collect(),
+        })
+        .collect();
+    let entries = work::timeline(s, c, id).await?;
+    let chain = kill_chain(&entries);
+    let a = attack();
+    let timeline = entries
+        .iter()
+        .map(|e| {
+            let tactic = e.tactic.as_deref().and_then(|t| a.tactic(t)).map(|t| t.name.to_owned()).unwrap_or_default();
+            let tech = e.technique.clone().unwrap_or_default();
+            (when(e.at), e.description.clone(), format!("{tactic} {tech}").trim().to_owned(), e.automatic)
+        })
+        .collect();
+    let evidence = evidence::list(s, c, id)
+        .await?
+        .into_iter()
+        .map(|e| (e.id.to_string(), e.filename, e.size, e.sha256, e.stored_at))
+        .collect();
+    let comms = incident::communications(s, c, id)
+        .await?
+        .into_iter()
+        .map(|m| {
+            let next = m.next_update_due.map(|d| format!("next update by {}", when(d))).unwrap_or_default();
+            (when(m.at), m.contact, format!("{} {}", m.direction.as_str(), m.channel.as_str()), m.summary, next)
+        })
+        .collect();
+    let actions = incident::actions(s, c, id)
+        .await?
+        .into_iter()
+        .map(|x| (x.id.to_string(), label(x.kind.as_str()), x.target, x.status.as_str(), name_of(x.owner_id)))
+        .collect();
+    let roles = incident::roles(s, c, id).await?.into_iter().map(|r| (label(r.role.as_str()), r.name)).collect();
+    let escalations = work::escalations(s, c, id)
+        .await?
+        .into_iter()
+        .map(|e| {
+            (
+                when(e.at),
+                format!(
+                    "{:?} → {:?}{}",
+                    e.from_tier,
+                    e.to_tier,
+                    e.team_name.map(|t| format!(" ({t})")).unwrap_or_default()
+                ),
+                e.reason,
+            )
+        })
+        .collect();
+    let assets = assets::case_assets(s, c, id)
+        .await?
+        .into_iter()
+        .map(|a| {
+            let contacts: Vec<String> = a
+                .contact_details
+                .iter()
+                .map(|k| format!("{} {} {}", k.name, k.email, k.phone).trim().to_owned())
+                .collect();
+            (a.asset.name, a.asset.owner, a.asset.criticality.as_str().to_owned(), contacts.join("; "))
+        })
+        .collect();
+    let review = incident::review(s, c, id).await?;
+    let action_items = incident::case_action_items(s, c, id)
+        .await?
+        .into_iter()
+        .map(|i| (i.title, i.status.as_str(), name_of(i.owner_id)))
+        .collect();
+    let audit = if c.may(firebreak_domain::permission::Action::AuditRead) {
+        let q = AuditQuery { object_id: Some(id.to_string()), limit: Some(100), ..AuditQuery::default() };
+        s.store.list_audit(c.org_id(), &q).await?.items
+    } else {
+        Vec::new()
+    };
+    let history = audit
+        .into_iter()
+        .map(|e| (when(e.at), e.actor_name, e.action, e.changes.to_string().chars().take(160).collect()))
+        .collect();
+    let mut users: Vec<(String, String)> = names.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
+    users.sort_by(|a, b| a.1.cmp(&b.1));
+    Ok(CasePage {
+        layout: Layout::new(s, c, &format!("#{} {}", case.number, case.title), "cases", Flash::default()).await,
+        id: case.id.to_string(),
+        description_html: markdown_html(&case.description),
+        state: case.state.as_str(),
+        priority: text(&case.priority),
+        severity: case.severity.map(|v| text(&v)).unwrap_or_else(|| "—".into()),
+        category: case.category.clone().map(|c| label(&c)).unwrap_or_else(|| "—".into()),
+        tier: text(&case.tier),
+        assignee: name_of(case.assignee_id),
+        clocks,
+        targets: allowed_targets(case.state).iter().map(|t| t.as_str()).collect(),
+        tasks,
+        observables,
+        timeline,
+        chain,
+        evidence,
+        comms,
+        actions,
+        roles,
+        escalations,
+        assets,
+        review,
+        action_items,
+        history,
+        users,
+        observable_kinds: firebreak_domain::observable::ObservableKind::ALL.iter().map(|k| k.as_str()).collect(),
+        waiting: case.waiting_reason.clone().unwrap_or_default(),
+        severities: ["low", "medium", "high", "critical"]
+            .into_iter()
+            .map(|v| (v, case.severity.is_some_and(|x| text(&x) == v)))
+            .collect(),
+        resolutions: ["true_positive", "false_positive", "benign", "duplicate"]
+            .into_iter()
+            .map(|v| (v, case.resolution.is_some_and(|x| text(&x) == v)))
+            .collect(),
+        case,
+    })
+}
+
+pub async fn case_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
+    match case_page_data(&s, &c, id).await {
+        Ok(page) => render(&page),
+        Err(e) => e.into_response(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "case_new.html")]
+struct NewCasePage {
+    layout: Layout,
+    templates: Vec<CaseTemplate>,
+    categories: Vec<&'static str>,
+}
+
+pub async fn new_case(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
+    let templates = match work::list_templates(&s, &c).await {
+        Ok(t) => t,
+        Err(e) => return e.into_response(),
+    };
+    let layout = Layout::new(&s, &c, "New case", "cases", Flash::default()).await;
+    render(&NewCasePage { layout, templates, categories: firebreak_domain::case::DEFAULT_CATEGORIES.to_vec() })
+}
+
+// ---------------------------------------------------------------------------
+// The asset inventory
+
+#[derive(Template)]
+#[template(path = "assets.html")]
+struct InventoryPage {
+    layout: Layout,
+    assets: Vec<firebreak_types::Asset>,
+    contacts: Vec<firebreak_types::Contact>,
+    q: String,
+}
+
+#[derive(serde::Deserialize, Default)]
+pub struct InventoryQuery {
+    #[serde(default)]
+    q: String,
+}
+
+pub async fn inventory(
+    State(s): State<AppState>,
+    WebCaller(c): WebCaller,
+    axum::extract::Query(f): axum::extract::Query<InventoryQuery>,
+) -> Response {
+    let q = assets::AssetQuery { q: Some(f.q.clone()), ..Default::default() };
+    let (assets, contacts) = match (assets::list_assets(&s, &c, &q).await, assets::list_contacts(&s, &c).await) {
+        (Ok(a), Ok(k)) => (a, k),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let layout = Layout::new(&s, &c, "Assets", "assets", Flash::default()).await;
+    render(&InventoryPage { layout, assets, contacts, q: f.q })
+}
