@@ -25,7 +25,7 @@ type Created<T> = ApiResult<(StatusCode, Json<T>)>;
 macro_rules! case_list {
     ($name:ident, $path:literal, $tag:literal, $t:ty, $call:path) => {
         #[utoipa::path(get, path = $path, tag = $tag, params(("id" = Uuid, Path)),
-                                    responses((status = 200, body = [$t]), (status = 404, body = ErrorBody)))]
+                                            responses((status = 200, body = [$t]), (status = 404, body = ErrorBody)))]
         pub async fn $name(
             State(s): State<AppState>,
             caller: Caller,
