@@ -3,6 +3,7 @@
 
 pub use firebreak_types::{CaseState, Resolution, ReviewStatus};
 
+use crate::validate::FieldError;
 use CaseState::*;
 
 /// The allowed transitions: from a state, the states it may move to.
@@ -226,5 +227,191 @@ mod tests {
     fn final_states_say_so() {
         let err = check_transition(&ready(Merged), Analysis, &full_request()).unwrap_err().to_string();
         assert!(err.contains("nothing (it is final)"), "{err}");
+    }
+}
+
+pub use firebreak_types::{CaseSettings, CustomFieldDef, CustomFieldKind};
+
+/// The settings an organisation starts with: the default matrix, the default
+/// categories, no custom fields.
+pub fn default_settings() -> CaseSettings {
+    CaseSettings {
+        priority_matrix: crate::priority::PriorityMatrix::default().0,
+        categories: DEFAULT_CATEGORIES.iter().map(|c| (*c).to_owned()).collect(),
+        custom_fields: Vec::new(),
+    }
+}
+
+fn is_key(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 64 && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Checks settings before they are stored; the error names the field.
+pub fn check_settings(s: &CaseSettings) -> Result<(), FieldError> {
+    if s.categories.is_empty() {
+        return Err(FieldError::new("categories", "at least one category"));
+    }
+    for (i, c) in s.categories.iter().enumerate() {
+        if !is_key(c) {
+            return Err(FieldError::new(format!("categories[{i}]"), "lower-case letters, digits and _ (1 to 64)"));
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for (i, f) in s.custom_fields.iter().enumerate() {
+        if !is_key(&f.name) {
+            return Err(FieldError::new(
+                format!("custom_fields[{i}].name"),
+                "lower-case letters, digits and _ (1 to 64)",
+            ));
+        }
+        if !names.insert(f.name.as_str()) {
+            return Err(FieldError::new(
+                format!("custom_fields[{i}].name"),
+                format!("a name used once ({:?} is repeated)", f.name),
+            ));
+        }
+        if f.kind == CustomFieldKind::Choice && f.options.is_empty() {
+            return Err(FieldError::new(format!("custom_fields[{i}].options"), "at least one option for a choice"));
+        }
+    }
+    Ok(())
+}
+
+/// The category, checked against the organisation's taxonomy.
+pub fn check_category(settings: &CaseSettings, value: Option<String>) -> Result<Option<String>, FieldError> {
+    match value.map(|c| c.trim().to_lowercase().replace(' ', "_")) {
+        Some(c) if settings.categories.contains(&c) => Ok(Some(c)),
+        Some(_) => Err(FieldError::new("category", format!("one of {}", settings.categories.join(", ")))),
+        None => Ok(None),
+    }
+}
+
+/// Custom fields, checked against the organisation's definitions: known
+/// names only, each of its type, required ones present.
+pub fn check_custom_fields(settings: &CaseSettings, value: &serde_json::Value) -> Result<(), FieldError> {
+    let Some(map) = value.as_object() else {
+        return Err(FieldError::new("custom_fields", "a JSON object"));
+    };
+    if settings.custom_fields.is_empty() {
+        return Ok(());
+    }
+    for (k, v) in map {
+        let field = format!("custom_fields.{k}");
+        let Some(def) = settings.custom_fields.iter().find(|d| &d.name == k) else {
+            let known: Vec<&str> = settings.custom_fields.iter().map(|d| d.name.as_str()).collect();
+            return Err(FieldError::new(field, format!("a defined custom field; defined: {}", known.join(", "))));
+        };
+        if v.is_null() {
+            continue;
+        }
+        let ok = match def.kind {
+            CustomFieldKind::Text => v.is_string(),
+            CustomFieldKind::Number => v.is_number(),
+            CustomFieldKind::Boolean => v.is_boolean(),
+            CustomFieldKind::Date => v.as_str().is_some_and(|s| {
+                time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
+                    || time::Date::parse(s, time::macros::format_description!("[year]-[month]-[day]")).is_ok()
+            }),
+            CustomFieldKind::Choice => v.as_str().is_some_and(|s| def.options.iter().any(|o| o == s)),
+        };
+        if !ok {
+            let expected = match def.kind {
+                CustomFieldKind::Text => "text".to_owned(),
+                CustomFieldKind::Number => "a number".to_owned(),
+                CustomFieldKind::Boolean => "true or false".to_owned(),
+                CustomFieldKind::Date => "a date (2026-03-02 or RFC 3339)".to_owned(),
+                CustomFieldKind::Choice => format!("one of {}", def.options.join(", ")),
+            };
+            return Err(FieldError::new(field, expected));
+        }
+    }
+    for def in settings.custom_fields.iter().filter(|d| d.required) {
+        if map.get(&def.name).is_none_or(serde_json::Value::is_null) {
+            return Err(FieldError::new(format!("custom_fields.{}", def.name), "a value (the field is required)"));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod settings_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn settings() -> CaseSettings {
+        let mut s = default_settings();
+        s.categories.push("fraud".into());
+        s.custom_fields = vec![
+            CustomFieldDef {
+                name: "ticket".into(),
+                label: "ITSM ticket".into(),
+                kind: CustomFieldKind::Text,
+                options: vec![],
+                required: true,
+            },
+            CustomFieldDef {
+                name: "loss".into(),
+                label: String::new(),
+                kind: CustomFieldKind::Number,
+                options: vec![],
+                required: false,
+            },
+            CustomFieldDef {
+                name: "region".into(),
+                label: String::new(),
+                kind: CustomFieldKind::Choice,
+                options: vec!["eu".into(), "us".into()],
+                required: false,
+            },
+            CustomFieldDef {
+                name: "noticed".into(),
+                label: String::new(),
+                kind: CustomFieldKind::Date,
+                options: vec![],
+                required: false,
+            },
+        ];
+        s
+    }
+
+    #[test]
+    fn categories_come_from_the_taxonomy() {
+        let s = settings();
+        assert_eq!(check_category(&s, Some("Fraud".into())), Ok(Some("fraud".into())));
+        assert_eq!(check_category(&s, Some("denial of service".into())), Ok(Some("denial_of_service".into())));
+        assert!(check_category(&s, Some("aliens".into())).unwrap_err().expected.contains("fraud"));
+    }
+
+    #[test]
+    fn custom_fields_follow_their_definitions() {
+        let s = settings();
+        assert!(
+            check_custom_fields(
+                &s,
+                &json!({ "ticket": "INC-1", "loss": 1200.5, "region": "eu", "noticed": "2026-03-02" })
+            )
+            .is_ok()
+        );
+        let e = |v| check_custom_fields(&s, &v).unwrap_err();
+        assert_eq!(e(json!({ "loss": 3 })).field, "custom_fields.ticket");
+        assert_eq!(e(json!({ "ticket": "x", "loss": "lots" })).expected, "a number");
+        assert_eq!(e(json!({ "ticket": "x", "region": "mars" })).expected, "one of eu, us");
+        assert_eq!(e(json!({ "ticket": "x", "noticed": "yesterday" })).field, "custom_fields.noticed");
+        assert!(e(json!({ "ticket": "x", "colour": "red" })).expected.contains("defined: ticket"));
+        assert!(
+            check_custom_fields(&default_settings(), &json!({ "anything": [1] })).is_ok(),
+            "free-form without definitions"
+        );
+    }
+
+    #[test]
+    fn settings_are_checked() {
+        let mut s = settings();
+        assert!(check_settings(&s).is_ok());
+        s.custom_fields.push(s.custom_fields[0].clone());
+        assert_eq!(check_settings(&s).unwrap_err().field, "custom_fields[4].name");
+        let mut s = settings();
+        s.categories.push("Bad Name".into());
+        assert!(check_settings(&s).is_err());
     }
 }

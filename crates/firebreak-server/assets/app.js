@@ -144,7 +144,10 @@
       var data = {};
       Array.prototype.forEach.call(form.elements, function (el) {
         if (!el.name || el.disabled) return;
-        if (el.dataset.type === "bool") {
+        if (el.tagName === "SELECT" && el.multiple) {
+          data[el.name] = Array.prototype.filter.call(el.options, function (o) { return o.selected; })
+            .map(function (o) { return o.value; });
+        } else if (el.dataset.type === "bool") {
           data[el.name] = el.type === "checkbox" ? el.checked : el.value === "true";
         } else if (el.value === "") {
           return;

@@ -1,13 +1,16 @@
 //! The case use cases: open, change, move through the lifecycle, list.
 //! Same shape as `service`: permission, validation, store, live update.
 
-use firebreak_domain::case::{CaseFacts, DEFAULT_CATEGORIES, TransitionRequest, check_transition};
+use firebreak_domain::case::{
+    CaseFacts, TransitionRequest, check_category, check_custom_fields, check_settings, check_transition,
+    default_settings,
+};
 use firebreak_domain::permission::Action;
-use firebreak_domain::priority::PriorityMatrix;
+use firebreak_domain::priority::{Level, Priority, PriorityMatrix};
 use firebreak_domain::validate::{FieldError, Title, markdown, tags};
 use firebreak_types::{
-    Case, CaseLink, CaseLinkKind, CaseQuery, CaseState, CaseTransition, CreateCase, ErrorCode, Page, PauseSpan,
-    ReviewStatus, SetWaiting, SourceRef, TransitionCase, UpdateCase,
+    Case, CaseLink, CaseLinkKind, CaseQuery, CaseSettings, CaseState, CaseTransition, CreateCase, ErrorCode, Page,
+    PauseSpan, ReviewStatus, SetWaiting, SourceRef, TransitionCase, UpdateCase,
 };
 use uuid::Uuid;
 
@@ -18,21 +21,49 @@ use crate::items;
 use crate::sla;
 use crate::state::AppState;
 
-pub fn category(value: Option<String>) -> Result<Option<String>, FieldError> {
-    match value.map(|c| c.trim().to_lowercase()) {
-        Some(c) if DEFAULT_CATEGORIES.contains(&c.as_str()) => Ok(Some(c)),
-        Some(_) => Err(FieldError::new("category", format!("one of {}", DEFAULT_CATEGORIES.join(", ")))),
-        None => Ok(None),
+const CASE_SETTINGS: &str = "case_settings";
+
+/// The organisation's priority matrix, categories and custom fields (the
+/// documented defaults until it sets its own).
+pub async fn settings(state: &AppState, org: Uuid) -> ApiResult<CaseSettings> {
+    match items::setting(state, org, CASE_SETTINGS).await? {
+        Some((_, s)) => serde_json::from_value(s.value).map_err(|_| ApiError::internal()),
+        None => Ok(default_settings()),
     }
 }
 
-fn custom_fields(value: serde_json::Value) -> Result<serde_json::Value, FieldError> {
-    if !value.is_object() {
-        return Err(FieldError::new("custom_fields", "a JSON object"));
+pub async fn get_settings(state: &AppState, caller: &Caller) -> ApiResult<CaseSettings> {
+    caller.require(Action::CaseRead)?;
+    settings(state, caller.org_id()).await
+}
+
+pub async fn set_settings(state: &AppState, caller: &Caller, new: CaseSettings) -> ApiResult<CaseSettings> {
+    caller.require(Action::OrgSettings)?;
+    check_settings(&new)?;
+    let value = serde_json::to_value(&new).map_err(|_| ApiError::internal())?;
+    let ctx = caller.ctx(state);
+    match items::setting(state, caller.org_id(), CASE_SETTINGS).await? {
+        Some((item, mut s)) => {
+            s.value = value;
+            items::save(state, &ctx, &item, s).await?;
+        }
+        None => {
+            let s = items::OrgSetting { id: Uuid::now_v7(), name: CASE_SETTINGS.into(), value };
+            items::create(state, &ctx, caller.org_id(), s).await?;
+        }
     }
+    Ok(new)
+}
+
+fn priority(settings: &CaseSettings, impact: Level, urgency: Level) -> Priority {
+    PriorityMatrix(settings.priority_matrix).priority(impact, urgency)
+}
+
+fn custom_fields(settings: &CaseSettings, value: serde_json::Value) -> Result<serde_json::Value, FieldError> {
     if value.to_string().len() > 64 * 1024 {
         return Err(FieldError::new("custom_fields", "at most 64 KiB of JSON"));
     }
+    check_custom_fields(settings, &value)?;
     Ok(value)
 }
 
@@ -72,6 +103,7 @@ pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase)
             }
         }
     }
+    let org_settings = settings(state, caller.org_id()).await?;
     let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(state.clock.now()));
     let case = Case {
         id: Uuid::now_v7(),
@@ -82,8 +114,8 @@ pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase)
         severity: req.severity,
         impact: req.impact,
         urgency: req.urgency,
-        priority: PriorityMatrix::default().priority(req.impact, req.urgency),
-        category: category(req.category)?,
+        priority: priority(&org_settings, req.impact, req.urgency),
+        category: check_category(&org_settings, req.category)?,
         tlp: req.tlp,
         pap: req.pap,
         tags: tags("tags", &req.tags)?,
@@ -94,7 +126,7 @@ pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase)
         summary: String::new(),
         review_status: ReviewStatus::NotStarted,
         review_waiver_reason: None,
-        custom_fields: custom_fields(req.custom_fields)?,
+        custom_fields: custom_fields(&org_settings, req.custom_fields)?,
         merged_into: None,
         created_at: now,
         updated_at: now,
@@ -210,9 +242,10 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
     if let Some(v) = req.urgency {
         after.urgency = v;
     }
-    after.priority = PriorityMatrix::default().priority(after.impact, after.urgency);
+    let org_settings = settings(state, caller.org_id()).await?;
+    after.priority = priority(&org_settings, after.impact, after.urgency);
     if let Some(v) = req.category {
-        after.category = category(v)?;
+        after.category = check_category(&org_settings, v)?;
     }
     if let Some(v) = req.tlp {
         after.tlp = v;
@@ -256,7 +289,7 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
         ));
     }
     if let Some(v) = req.custom_fields {
-        after.custom_fields = custom_fields(v)?;
+        after.custom_fields = custom_fields(&org_settings, v)?;
     }
     if after == before {
         return clocks(state, before).await;

@@ -3,7 +3,7 @@
 //! and each user's notifications. Same shape as `cases`: permission,
 //! validation, store (with its audit entry), live update.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use firebreak_domain::attack::attack;
 use firebreak_domain::observable::{ObservableKind, normalise};
@@ -246,8 +246,8 @@ pub fn default_templates() -> Vec<CreateTemplate> {
     ]
 }
 
-fn build_template(req: CreateTemplate) -> ApiResult<CaseTemplate> {
-    let category = crate::cases::category(Some(req.category))?.unwrap_or_default();
+fn build_template(settings: &firebreak_types::CaseSettings, req: CreateTemplate) -> ApiResult<CaseTemplate> {
+    let category = firebreak_domain::case::check_category(settings, Some(req.category))?.unwrap_or_default();
     let mut tasks = Vec::with_capacity(req.tasks.len());
     for (i, task) in req.tasks.into_iter().enumerate() {
         let title = Title::parse(&format!("tasks[{i}].title"), &task.title)?.into_inner();
@@ -274,7 +274,9 @@ pub async fn list_templates(state: &AppState, caller: &Caller) -> ApiResult<Vec<
     if items::setting(state, caller.org_id(), TEMPLATES_SEEDED).await?.is_some() {
         return items::list(state, caller.org_id(), &q).await;
     }
-    let defaults = default_templates().into_iter().map(build_template).collect::<ApiResult<Vec<_>>>()?;
+    let settings = firebreak_domain::case::default_settings();
+    let defaults =
+        default_templates().into_iter().map(|t| build_template(&settings, t)).collect::<ApiResult<Vec<_>>>()?;
     let ctx = WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
     let mark = OrgSetting { id: Uuid::now_v7(), name: TEMPLATES_SEEDED.into(), value: serde_json::Value::Bool(true) };
     items::create(state, &ctx, caller.org_id(), mark).await?;
@@ -285,7 +287,8 @@ pub async fn list_templates(state: &AppState, caller: &Caller) -> ApiResult<Vec<
 pub async fn create_template(state: &AppState, caller: &Caller, req: CreateTemplate) -> ApiResult<CaseTemplate> {
     caller.require(Action::OrgSettings)?;
     list_templates(state, caller).await?;
-    let template = build_template(req)?;
+    let settings = crate::cases::settings(state, caller.org_id()).await?;
+    let template = build_template(&settings, req)?;
     items::create(state, &caller.ctx(state), caller.org_id(), template).await
 }
 
@@ -369,12 +372,14 @@ pub async fn list_observables(
 ) -> ApiResult<Vec<ObservableWithSightings>> {
     get_case(state, caller, case_id).await?;
     let observables: Vec<Observable> = items::of_case(state, caller.org_id(), case_id).await?;
-    let mut out = Vec::with_capacity(observables.len());
-    for observable in observables {
-        let sightings = sightings(state, caller.org_id(), &observable).await?;
-        out.push(ObservableWithSightings { observable, sightings });
-    }
-    Ok(out)
+    let mut seen = sightings_of(state, caller.org_id(), &observables).await?;
+    Ok(observables
+        .into_iter()
+        .map(|observable| {
+            let sightings = seen.remove(&observable.id).unwrap_or_default();
+            ObservableWithSightings { observable, sightings }
+        })
+        .collect())
 }
 
 pub async fn delete_observable(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<()> {
@@ -391,32 +396,60 @@ pub async fn delete_observable(state: &AppState, caller: &Caller, case_id: Uuid,
 /// Every other case of the organisation with the same type and value: an
 /// index look-up on `(org, kind, key)`.
 pub async fn sightings(state: &AppState, org: Uuid, observable: &Observable) -> ApiResult<Vec<Sighting>> {
-    let q =
-        ItemQuery { key: Some(observable_key(&observable.kind, &observable.value)), ..items::query::<Observable>() };
-    let seen = state.store.list_items(org, &q).await?;
-    let mut by_case: BTreeMap<Uuid, (Uuid, time::OffsetDateTime, time::OffsetDateTime)> = BTreeMap::new();
-    for item in seen.iter().filter(|i| i.case_id.is_some_and(|c| c != observable.case_id)) {
-        let Some(case) = item.case_id else { continue };
-        let e = by_case.entry(case).or_insert((item.id, item.at, item.at));
+    let mut all = sightings_of(state, org, std::slice::from_ref(observable)).await?;
+    Ok(all.remove(&observable.id).unwrap_or_default())
+}
+
+/// The sightings of several observables at once: one index look-up for all
+/// their keys and one for the cases that saw them, however many there are.
+pub async fn sightings_of(
+    state: &AppState,
+    org: Uuid,
+    observables: &[Observable],
+) -> ApiResult<HashMap<Uuid, Vec<Sighting>>> {
+    let mut out: HashMap<Uuid, Vec<Sighting>> = HashMap::new();
+    if observables.is_empty() {
+        return Ok(out);
+    }
+    let keys: Vec<String> = observables.iter().map(|o| observable_key(&o.kind, &o.value)).collect();
+    let mut seen = Vec::new();
+    for chunk in keys.chunks(200) {
+        let q = ItemQuery { keys: chunk.to_vec(), ..items::query::<Observable>() };
+        seen.extend(state.store.list_items(org, &q).await?);
+    }
+    // key -> case -> (an observable id there, first seen, last seen)
+    type Seen = BTreeMap<Uuid, (Uuid, time::OffsetDateTime, time::OffsetDateTime)>;
+    let mut by_key: HashMap<&str, Seen> = HashMap::new();
+    for item in &seen {
+        let (Some(key), Some(case)) = (item.key.as_deref(), item.case_id) else { continue };
+        let e = by_key.entry(key).or_default().entry(case).or_insert((item.id, item.at, item.at));
         e.1 = e.1.min(item.at);
         e.2 = e.2.max(item.at);
     }
-    let ids: Vec<Uuid> = by_case.keys().copied().collect();
-    let cases = state.store.cases_by_id(org, &ids).await?;
-    let mut out: Vec<Sighting> = cases
-        .into_iter()
-        .filter_map(|c| {
-            by_case.get(&c.id).map(|(oid, first, last)| Sighting {
-                case_id: c.id,
-                case_number: c.number,
-                case_title: c.title,
-                observable_id: *oid,
-                first_seen: *first,
-                last_seen: *last,
+    let mut case_ids: Vec<Uuid> = by_key.values().flat_map(|m| m.keys().copied()).collect();
+    case_ids.sort_unstable();
+    case_ids.dedup();
+    let cases: HashMap<Uuid, Case> =
+        state.store.cases_by_id(org, &case_ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    for (o, key) in observables.iter().zip(&keys) {
+        let Some(per_case) = by_key.get(key.as_str()) else { continue };
+        let mut list: Vec<Sighting> = per_case
+            .iter()
+            .filter(|(case, _)| **case != o.case_id)
+            .filter_map(|(case, (oid, first, last))| {
+                cases.get(case).map(|c| Sighting {
+                    case_id: c.id,
+                    case_number: c.number,
+                    case_title: c.title.clone(),
+                    observable_id: *oid,
+                    first_seen: *first,
+                    last_seen: *last,
+                })
             })
-        })
-        .collect();
-    out.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
+            .collect();
+        list.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
+        out.insert(o.id, list);
+    }
     Ok(out)
 }
 

@@ -49,6 +49,8 @@ pub struct ItemQuery {
     pub case_id: Option<Uuid>,
     pub parent_id: Option<Uuid>,
     pub key: Option<String>,
+    /// Any of these keys (with `key`, both apply).
+    pub keys: Vec<String>,
     pub statuses: Vec<String>,
     pub assignee_id: Option<Uuid>,
     /// Only items due at or before this time.
@@ -173,6 +175,9 @@ fn filter_for(org: Uuid, q: &ItemQuery) -> Filter {
     }
     if let Some(v) = &q.key {
         f.eq_text("item_key", v.clone());
+    }
+    if !q.keys.is_empty() {
+        f.any_of("item_key", &q.keys);
     }
     if !q.statuses.is_empty() {
         f.any_of("status", &q.statuses);

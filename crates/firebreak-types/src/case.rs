@@ -473,3 +473,48 @@ pub struct CaseLink {
     pub title: String,
     pub state: CaseState,
 }
+
+/// The type of a custom field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CustomFieldKind {
+    Text,
+    Number,
+    Boolean,
+    /// An RFC 3339 date or date-time.
+    Date,
+    /// One of `options`.
+    Choice,
+}
+
+/// A custom field an organisation defines for its cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CustomFieldDef {
+    /// The key in `custom_fields`: lower-case letters, digits and `_`.
+    pub name: String,
+    #[serde(default)]
+    pub label: String,
+    pub kind: CustomFieldKind,
+    /// For `choice`.
+    #[serde(default)]
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub required: bool,
+}
+
+/// How an organisation classifies its cases: the priority matrix, the
+/// category taxonomy and its custom fields.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CaseSettings {
+    /// `priority_matrix[impact][urgency]`, impact and urgency in the order
+    /// low, medium, high.
+    pub priority_matrix: [[Priority; 3]; 3],
+    /// The categories a case may have.
+    pub categories: Vec<String>,
+    /// Fields every case of the organisation carries in `custom_fields`.
+    /// With none defined, `custom_fields` is free-form.
+    #[serde(default)]
+    pub custom_fields: Vec<CustomFieldDef>,
+}

@@ -55,6 +55,7 @@ pub fn routes() -> Router<AppState> {
         .route("/templates/{id}", get(work::get_template).delete(work::delete_template))
         .route("/teams", get(work::list_teams).post(work::create_team))
         .route("/teams/{id}", get(work::get_team))
+        .route("/case-settings", get(work::get_case_settings).put(work::set_case_settings))
         .route("/sla-policy", get(work::get_sla_policy).put(work::set_sla_policy))
         .route("/webhooks", get(work::list_webhooks).post(work::create_webhook))
         .route("/webhooks/{id}", patch(work::update_webhook).delete(work::delete_webhook))
@@ -124,7 +125,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         admin::list_keys, admin::create_key, admin::get_key, admin::revoke_key,
         cases::list, cases::create, cases::get, cases::update, cases::transition, cases::history,
         cases::links, cases::link, cases::unlink,
-        work::waiting, work::escalate, work::escalations, work::get_sla_policy, work::set_sla_policy,
+        work::waiting, work::escalate, work::escalations, work::get_sla_policy, work::set_sla_policy, work::get_case_settings, work::set_case_settings,
         work::list_tasks, work::create_task, work::update_task, work::task_log, work::add_task_log,
         work::list_templates, work::create_template, work::get_template, work::delete_template,
         work::list_observables, work::add_observable, work::delete_observable, work::sightings,

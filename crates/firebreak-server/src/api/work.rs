@@ -7,10 +7,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderName, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
-    Case, CaseTemplate, CreateCustodyEntry, CreateObservable, CreateTask, CreateTaskLog, CreateTeam, CreateTemplate,
-    CreateTimelineEntry, CreateWebhook, CreatedWebhook, CustodyEntry, Delivery, ErrorBody, EscalateCase, Escalation,
-    Evidence, EvidenceVerification, Notification, ObservableWithSightings, SetWaiting, Sighting, SlaPolicy, Task,
-    TaskLog, Team, TimelineEntry, UpdateTask, Webhook,
+    Case, CaseSettings, CaseTemplate, CreateCustodyEntry, CreateObservable, CreateTask, CreateTaskLog, CreateTeam,
+    CreateTemplate, CreateTimelineEntry, CreateWebhook, CreatedWebhook, CustodyEntry, Delivery, ErrorBody,
+    EscalateCase, Escalation, Evidence, EvidenceVerification, Notification, ObservableWithSightings, SetWaiting,
+    Sighting, SlaPolicy, Task, TaskLog, Team, TimelineEntry, UpdateTask, Webhook,
 };
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -262,6 +262,27 @@ pub async fn create_team(
     ApiJson(req): ApiJson<CreateTeam>,
 ) -> Created<Team> {
     created(work::create_team(&s, &caller, req).await?)
+}
+
+/// The organisation's priority matrix (impact × urgency → P1–P4), category
+/// taxonomy and custom fields. Defaults: the matrix in the docs, the
+/// categories malware, phishing, unauthorised access, denial of service,
+/// data exposure, insider, policy violation, other; no custom fields.
+#[utoipa::path(get, path = "/api/v1/case-settings", tag = "cases", responses((status = 200, body = CaseSettings)))]
+pub async fn get_case_settings(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<CaseSettings>> {
+    Ok(Json(cases::get_settings(&s, &caller).await?))
+}
+
+/// Replace the case settings. With custom fields defined, a case's
+/// `custom_fields` may hold only those, each of its type, the required ones present.
+#[utoipa::path(put, path = "/api/v1/case-settings", tag = "cases", request_body = CaseSettings,
+    responses((status = 200, body = CaseSettings), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody)))]
+pub async fn set_case_settings(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<CaseSettings>,
+) -> ApiResult<Json<CaseSettings>> {
+    Ok(Json(cases::set_settings(&s, &caller, req).await?))
 }
 
 /// Targets per priority, in seconds of working time (paused time excluded).

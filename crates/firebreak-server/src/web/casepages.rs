@@ -431,7 +431,7 @@ pub async fn case_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(
 struct NewCasePage {
     layout: Layout,
     templates: Vec<CaseTemplate>,
-    categories: Vec<&'static str>,
+    categories: Vec<String>,
 }
 
 pub async fn new_case(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
@@ -439,8 +439,12 @@ pub async fn new_case(State(s): State<AppState>, WebCaller(c): WebCaller) -> Res
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
+    let categories = match cases::settings(&s, c.org_id()).await {
+        Ok(settings) => settings.categories,
+        Err(e) => return e.into_response(),
+    };
     let layout = Layout::new(&s, &c, "New case", "cases", Flash::default()).await;
-    render(&NewCasePage { layout, templates, categories: firebreak_domain::case::DEFAULT_CATEGORIES.to_vec() })
+    render(&NewCasePage { layout, templates, categories })
 }
 
 // ---------------------------------------------------------------------------
@@ -473,4 +477,74 @@ pub async fn inventory(
     };
     let layout = Layout::new(&s, &c, "Assets", "assets", Flash::default()).await;
     render(&InventoryPage { layout, assets, contacts, q: f.q })
+}
+
+// ---------------------------------------------------------------------------
+// Notifications and the organisation chart
+
+#[derive(Template)]
+#[template(path = "notifications.html")]
+struct NotificationsPage {
+    layout: Layout,
+    items: Vec<firebreak_types::Notification>,
+}
+
+pub async fn notifications(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
+    let items = match work::my_notifications(&s, &c, false).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let layout = Layout::new(&s, &c, "Notifications", "notifications", Flash::default()).await;
+    render(&NotificationsPage { layout, items })
+}
+
+/// A team in the chart, indented under the team it reports to.
+pub struct TeamRow {
+    pub depth: usize,
+    pub name: String,
+    pub members: String,
+    pub contacts: String,
+    pub email: String,
+}
+
+#[derive(Template)]
+#[template(path = "teams.html")]
+struct TeamsPage {
+    layout: Layout,
+    rows: Vec<TeamRow>,
+    users: Vec<(String, String)>,
+    teams: Vec<(String, String)>,
+}
+
+pub async fn teams(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
+    let (teams, contacts) = match (work::list_teams(&s, &c).await, assets::list_contacts(&s, &c).await) {
+        (Ok(t), Ok(k)) => (t, k),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let names = user_names(&s, &c).await;
+    // Depth-first from the teams that report to nobody (or to a team that is gone).
+    let ids: Vec<Uuid> = teams.iter().map(|t| t.id).collect();
+    let mut rows = Vec::new();
+    let mut stack: Vec<(usize, &firebreak_types::Team)> =
+        teams.iter().filter(|t| t.reports_to.is_none_or(|p| !ids.contains(&p))).rev().map(|t| (0, t)).collect();
+    while let Some((depth, t)) = stack.pop() {
+        let members: Vec<String> = t.members.iter().filter_map(|m| names.get(m).cloned()).collect();
+        let people: Vec<String> =
+            contacts.iter().filter(|k| k.team_id == Some(t.id)).map(|k| format!("{} ({})", k.name, k.role)).collect();
+        rows.push(TeamRow {
+            depth,
+            name: t.name.clone(),
+            members: members.join(", "),
+            contacts: people.join(", "),
+            email: t.email.clone().unwrap_or_default(),
+        });
+        if depth < 16 {
+            stack.extend(teams.iter().filter(|x| x.reports_to == Some(t.id)).rev().map(|x| (depth + 1, x)));
+        }
+    }
+    let mut users: Vec<(String, String)> = names.into_iter().map(|(id, n)| (id.to_string(), n)).collect();
+    users.sort_by(|a, b| a.1.cmp(&b.1));
+    let team_opts = teams.iter().map(|t| (t.id.to_string(), t.name.clone())).collect();
+    let layout = Layout::new(&s, &c, "Teams", "teams", Flash::default()).await;
+    render(&TeamsPage { layout, rows, users, teams: team_opts })
 }

@@ -26,6 +26,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/new", get(casepages::new_case))
         .route("/cases/{id}", get(casepages::case_page))
         .route("/assets", get(casepages::inventory))
+        .route("/notifications", get(casepages::notifications))
+        .route("/teams", get(casepages::teams))
         .route("/detection", get(pages::detection))
         .route("/dashboards", get(pages::dashboards))
         .route("/audit", get(admin::audit))

@@ -32,6 +32,8 @@ pub struct Layout {
     pub can_audit: bool,
     pub notice: String,
     pub error: String,
+    /// The caller's unread notifications.
+    pub unread: u64,
 }
 
 /// `?notice=` and `?error=` carried over a redirect after a form.
@@ -68,6 +70,7 @@ impl Layout {
             can_audit: caller.may(Action::AuditRead),
             notice: flash.notice,
             error: flash.error,
+            unread: crate::work::unread_count(state, caller).await.unwrap_or(0),
         }
     }
 }

@@ -117,3 +117,49 @@ async fn cases_filter_sort_link_and_reject_bad_input() {
     let r = app.admin.transition_case(a.id, &to(CaseState::Merged, "")).await;
     assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("merge_into"));
 }
+
+#[tokio::test]
+async fn an_organisation_sets_its_matrix_taxonomy_and_custom_fields() {
+    let app = crate::helpers::spawn_app().await;
+    let (_, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let mut settings: serde_json::Value = l2.get("/api/v1/case-settings").await.unwrap();
+    assert_eq!(settings["categories"][0], "malware");
+    // Everything with high impact is P1 here; fraud is a category; a ticket is required.
+    settings["priority_matrix"][2] = json!(["P1", "P1", "P1"]);
+    settings["categories"].as_array_mut().unwrap().push(json!("fraud"));
+    settings["custom_fields"] = json!([
+        { "name": "ticket", "label": "ITSM ticket", "kind": "text", "required": true },
+        { "name": "region", "kind": "choice", "options": ["eu", "us"] }
+    ]);
+    assert_eq!(code(&l2.put::<_, serde_json::Value>("/api/v1/case-settings", &settings).await), "forbidden");
+    let _: serde_json::Value = app.admin.put("/api/v1/case-settings", &settings).await.unwrap();
+
+    let r = l2.post::<_, Case>("/api/v1/cases", &json!({ "title": "CEO fraud", "category": "fraud" })).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("custom_fields.ticket"));
+    let r = l2
+        .post::<_, Case>(
+            "/api/v1/cases",
+            &json!({ "title": "x", "custom_fields": { "ticket": "T", "region": "mars" } }),
+        )
+        .await;
+    assert!(r.unwrap_err().body().unwrap().message.contains("one of eu, us"));
+    let case: Case = l2
+        .post(
+            "/api/v1/cases",
+            &json!({ "title": "CEO fraud", "category": "fraud", "impact": "high", "urgency": "low",
+                     "custom_fields": { "ticket": "INC-77", "region": "eu" } }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((case.priority, case.category.as_deref()), (Priority::P1, Some("fraud")));
+    let r = l2
+        .post::<_, Case>(
+            "/api/v1/cases",
+            &json!({ "title": "x", "category": "aliens", "custom_fields": { "ticket": "T" } }),
+        )
+        .await;
+    assert!(r.unwrap_err().body().unwrap().message.contains("fraud"));
+    settings["custom_fields"][0]["name"] = json!("Bad Name");
+    let r = app.admin.put::<_, serde_json::Value>("/api/v1/case-settings", &settings).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("custom_fields[0].name"));
+}

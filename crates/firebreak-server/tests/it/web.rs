@@ -109,3 +109,50 @@ async fn sessions_forms_and_csrf() {
     assert_eq!(after.status(), 303, "the session ended");
     assert_eq!(app.admin.audit("?action=logout&total=true").await.unwrap().total, Some(1));
 }
+
+#[tokio::test]
+async fn the_case_pages_render_for_a_session() {
+    let app = crate::helpers::spawn_app().await;
+    let case: firebreak_types::Case = app
+        .admin
+        .post(
+            "/api/v1/cases",
+            &serde_json::json!({ "title": "Rendered <b>case</b>",
+                    "description": "<script>alert(1)</script>\n\n**bold** [x](javascript:alert(2))" }),
+        )
+        .await
+        .unwrap();
+    let _: serde_json::Value =
+        app.admin.post("/api/v1/teams", &serde_json::json!({ "name": "Blue team" })).await.unwrap();
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let login = http.get(format!("{}/login", app.base_url)).send().await.unwrap();
+    let login_csrf = cookie(&login, "fb_login_csrf").unwrap();
+    let ok = http
+        .post(format!("{}/login", app.base_url))
+        .header("cookie", format!("fb_login_csrf={login_csrf}"))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf", login_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let jar = format!("fb_session={}", cookie(&ok, "fb_session").unwrap());
+    for (path, want) in [
+        (format!("/cases/{}", case.id), "Rendered &#60;b&#62;case&#60;/b&#62;"),
+        (format!("/cases/{}", case.id), "&lt;script&gt;alert(1)&lt;/script&gt;"),
+        (format!("/cases/{}", case.id), "<strong>bold</strong>"),
+        ("/cases/board".to_owned(), "data-state=\"containment\""),
+        ("/cases/new".to_owned(), "Phishing"),
+        ("/assets".to_owned(), "Import CSV"),
+        ("/teams".to_owned(), "Blue team"),
+        ("/notifications".to_owned(), "Nothing for you"),
+    ] {
+        let page = http.get(format!("{}{path}", app.base_url)).header("cookie", &jar).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{path}");
+        let html = page.text().await.unwrap();
+        assert!(!html.contains("<script>alert") && !html.contains("href=\"javascript:"), "{path} runs script");
+        assert!(
+            html.contains(want),
+            "{path} lacks {want}: {}",
+            &html[html.find("<h1>").unwrap_or(0)..][..300.min(html.len() - html.find("<h1>").unwrap_or(0))]
+        );
+    }
+}
