@@ -78,7 +78,7 @@ fn bar(len: u64, what: &str) -> ProgressBar {
 
 /// A deterministic value for observable number `i`: IPs and domains.
 fn value(i: u64) -> (&'static str, String) {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         ("ip", format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255))
     } else {
         ("domain", format!("host{i}.bench.example"))
@@ -307,7 +307,7 @@ async fn seed(
                 value: v.clone(),
                 ip_class: (kind == "ip").then(|| "private".into()),
                 tlp: Tlp::Amber,
-                ioc: i % 3 == 0,
+                ioc: i.is_multiple_of(3),
                 tags: Vec::new(),
                 description: String::new(),
                 created_at: firebreak_domain::clock::from_millis(at),
