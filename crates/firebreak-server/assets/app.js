@@ -179,6 +179,22 @@
     }).finally(function () { if (button) button.disabled = false; });
   });
 
+  // "Draft from the case": fills the update's text from the case, to edit.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("button[data-draft]") : null;
+    if (!button) return;
+    var form = button.closest("form");
+    var audience = form.querySelector('[name="audience"]').value;
+    api("GET", button.dataset.draft + "?audience=" + audience).then(function (d) {
+      form.querySelector('[name="summary"]').value = d.subject + "\n\n" + d.body;
+      var due = form.querySelector('[name="next_update_due"]');
+      if (d.next_update_due && due && !due.value) {
+        var t = new Date(d.next_update_due);
+        due.value = new Date(t.getTime() - t.getTimezoneOffset() * 60000).toISOString().slice(0, 16);
+      }
+    }).catch(function (error) { toast(error.message); });
+  });
+
   // The board: drag a card to a phase to request the transition.
   function wire() {
     document.querySelectorAll(".card[draggable]").forEach(function (card) {

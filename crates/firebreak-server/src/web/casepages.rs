@@ -548,3 +548,62 @@ pub async fn teams(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respon
     let layout = Layout::new(&s, &c, "Teams", "teams", Flash::default()).await;
     render(&TeamsPage { layout, rows, users, teams: team_opts })
 }
+
+// ---------------------------------------------------------------------------
+// The backlog: every case's open action items and detection requests
+
+#[derive(Template)]
+#[template(path = "backlog.html")]
+struct BacklogPage {
+    layout: Layout,
+    /// (case id, case number, title, owner, due, status, item id)
+    items: Vec<(String, i64, String, String, String, &'static str, String)>,
+    /// (case id, case number, title, status, created)
+    detection: Vec<(String, i64, String, &'static str, String)>,
+}
+
+pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
+    let (items, requests) = match (
+        incident::action_item_backlog(&s, &c, true).await,
+        incident::backlog_requests(&s, &c, firebreak_types::RequestKind::Detection, true).await,
+    ) {
+        (Ok(i), Ok(r)) => (i, r),
+        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+    };
+    let mut ids: Vec<Uuid> = items.iter().map(|i| i.case_id).chain(requests.iter().map(|r| r.case_id)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let numbers: HashMap<Uuid, i64> = match s.store.cases_by_id(c.org_id(), &ids).await {
+        Ok(cs) => cs.into_iter().map(|x| (x.id, x.number)).collect(),
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let names = user_names(&s, &c).await;
+    let items = items
+        .into_iter()
+        .map(|i| {
+            (
+                i.case_id.to_string(),
+                numbers.get(&i.case_id).copied().unwrap_or(0),
+                i.title,
+                i.owner_id.and_then(|o| names.get(&o).cloned()).unwrap_or_default(),
+                i.due_at.map(when).unwrap_or_default(),
+                i.status.as_str(),
+                i.id.to_string(),
+            )
+        })
+        .collect();
+    let detection = requests
+        .into_iter()
+        .map(|r| {
+            (
+                r.case_id.to_string(),
+                numbers.get(&r.case_id).copied().unwrap_or(0),
+                r.title,
+                r.status.as_str(),
+                when(r.created_at),
+            )
+        })
+        .collect();
+    let layout = Layout::new(&s, &c, "Backlog", "backlog", Flash::default()).await;
+    render(&BacklogPage { layout, items, detection })
+}

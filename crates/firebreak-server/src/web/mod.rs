@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/assets", get(casepages::inventory))
         .route("/notifications", get(casepages::notifications))
         .route("/teams", get(casepages::teams))
+        .route("/backlog", get(casepages::backlog))
         .route("/detection", get(pages::detection))
         .route("/dashboards", get(pages::dashboards))
         .route("/audit", get(admin::audit))

@@ -124,6 +124,14 @@ async fn the_case_pages_render_for_a_session() {
         .unwrap();
     let _: serde_json::Value =
         app.admin.post("/api/v1/teams", &serde_json::json!({ "name": "Blue team" })).await.unwrap();
+    let _: serde_json::Value = app
+        .admin
+        .post(
+            &format!("/api/v1/cases/{}/action-items", case.id),
+            &serde_json::json!({ "title": "Review the gateway rules" }),
+        )
+        .await
+        .unwrap();
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     let login = http.get(format!("{}/login", app.base_url)).send().await.unwrap();
     let login_csrf = cookie(&login, "fb_login_csrf").unwrap();
@@ -144,6 +152,7 @@ async fn the_case_pages_render_for_a_session() {
         ("/assets".to_owned(), "Import CSV"),
         ("/teams".to_owned(), "Blue team"),
         ("/notifications".to_owned(), "Nothing for you"),
+        ("/backlog".to_owned(), "Review the gateway rules"),
     ] {
         let page = http.get(format!("{}{path}", app.base_url)).header("cookie", &jar).send().await.unwrap();
         assert_eq!(page.status(), 200, "{path}");
