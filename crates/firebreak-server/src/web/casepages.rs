@@ -152,6 +152,8 @@ pub async fn board(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respon
 // The case page
 
 pub struct TaskView {
+    /// (when, author, body as HTML)
+    pub log: Vec<(String, String, String)>,
     pub id: String,
     pub phase: &'static str,
     pub title: String,
@@ -255,6 +257,7 @@ struct CasePage {
     comms: Vec<(String, String, String, String, String)>,
     actions: Vec<(String, String, String, &'static str, String)>,
     roles: Vec<(String, String)>,
+    requests: Vec<(String, String, String, String, &'static str)>,
     escalations: Vec<(String, String, String)>,
     assets: Vec<(String, String, String, String)>,
     review: Option<firebreak_types::Review>,
@@ -279,10 +282,19 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
             clock_view("Resolve", &s.resolve),
         ]
     });
-    let tasks = work::list_tasks(s, c, id)
-        .await?
+    let all_tasks = work::list_tasks(s, c, id).await?;
+    let mut logs: Vec<firebreak_types::TaskLog> = Vec::new();
+    for t in &all_tasks {
+        logs.extend(work::task_logs(s, c, id, t.id).await?);
+    }
+    let tasks = all_tasks
         .into_iter()
         .map(|t| TaskView {
+            log: logs
+                .iter()
+                .filter(|l| l.task_id == t.id)
+                .map(|l| (when(l.at), l.author.clone(), markdown_html(&l.body)))
+                .collect(),
             id: t.id.to_string(),
             phase: t.phase.as_str(),
             title: t.title,
@@ -331,6 +343,11 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         .await?
         .into_iter()
         .map(|x| (x.id.to_string(), label(x.kind.as_str()), x.target, x.status.as_str(), name_of(x.owner_id)))
+        .collect();
+    let requests = incident::case_requests(s, c, id)
+        .await?
+        .into_iter()
+        .map(|r| (r.id.to_string(), r.kind.as_str().to_owned(), r.title, r.asked_of, r.status.as_str()))
         .collect();
     let roles = incident::roles(s, c, id).await?.into_iter().map(|r| (label(r.role.as_str()), r.name)).collect();
     let escalations = work::escalations(s, c, id)
@@ -399,6 +416,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         comms,
         actions,
         roles,
+        requests,
         escalations,
         assets,
         review,
