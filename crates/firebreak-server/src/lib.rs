@@ -14,6 +14,7 @@ pub mod evidence;
 pub mod extract;
 pub mod files;
 pub mod incident;
+pub mod intake;
 pub mod items;
 pub mod jobs;
 pub mod live;

@@ -10,6 +10,7 @@
 //!   (see `audit::append`), so a change without its audit entry cannot be
 //!   committed.
 
+mod alerts;
 mod audit;
 mod cases;
 mod error;
@@ -17,6 +18,7 @@ mod items;
 mod records;
 mod sql;
 
+pub use alerts::AlertStore;
 pub use cases::CaseStore;
 pub use error::StoreError;
 pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};
@@ -33,7 +35,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Firebreak's persistence. Methods that change data take a [`WriteCtx`]
 /// (who and when) and append the audit entry in the same transaction.
 #[async_trait]
-pub trait Store: CaseStore + ItemStore + Send + Sync + 'static {
+pub trait Store: CaseStore + ItemStore + AlertStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Whether the database answers.

@@ -5,6 +5,7 @@
 //! crate has no server code, so a client or an integration can depend on it
 //! alone.
 
+mod alert;
 mod audit;
 mod case;
 mod error;
@@ -15,6 +16,7 @@ mod role;
 mod user;
 mod work;
 
+pub use alert::*;
 pub use audit::*;
 pub use case::*;
 pub use error::*;

@@ -2,6 +2,7 @@
 //! in [`crate::service`]; the OpenAPI document is generated from them.
 
 mod admin;
+mod alerts;
 mod assets;
 mod audit;
 mod cases;
@@ -85,6 +86,10 @@ pub fn routes() -> Router<AppState> {
         .route("/contacts/{id}", get(assets::get_contact))
         .route("/cases/{id}/assets", get(assets::case_assets).post(assets::link_case_asset))
         .route("/cases/{id}/assets/{asset_id}", delete(assets::unlink_case_asset))
+        .route("/alerts", get(alerts::list).post(alerts::create))
+        .route("/alerts/_bulk", post(alerts::bulk))
+        .route("/alerts/{id}", get(alerts::get))
+        .route("/alerts/{id}/repeats", get(alerts::repeats))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -143,12 +148,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         assets::list, assets::create, assets::get, assets::update, assets::delete, assets::import, assets::export,
         assets::documents, assets::upload_document, assets::contacts, assets::create_contact, assets::get_contact,
         assets::case_assets, assets::link_case_asset, assets::unlink_case_asset,
+        alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats,
         audit::list, audit::verify,
         live::stream,
     ),
     components(schemas(firebreak_types::ErrorBody, firebreak_types::ErrorCode)),
     tags(
         (name = "people", description = "Organisations, users, roles and API keys"),
+        (name = "alerts", description = "Alert intake (single and bulk), deduplicated by source reference"),
         (name = "cases", description = "Cases (incidents) and their lifecycle"),
         (name = "tasks", description = "Tasks, task logs and case templates"),
         (name = "observables", description = "Observables on cases and their sightings"),

@@ -2,6 +2,7 @@
 //! fresh folder, or on a fresh PostgreSQL schema when FIREBREAK_TEST_PG_URL is set.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod alerts;
 mod assets;
 mod audit;
 mod auth;

@@ -336,6 +336,25 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "alerts",
+        create: |c| {
+            Box::pin(async move {
+                let r: Value = c
+                    .post(
+                        "/api/v1/alerts",
+                        &json!({ "source": "edr", "source_ref": "a-1", "title": "Clandestine beacon", "severity": "high" }),
+                    )
+                    .await
+                    .unwrap();
+                (r["id"].as_str().unwrap().to_owned(), "clandestine".into())
+            })
+        },
+        read: "/api/v1/alerts/{id}",
+        list: "/api/v1/alerts?q={q}&total=true",
+        update: None,
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {

@@ -1,0 +1,75 @@
+//! Alert intake and reading.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::StatusCode;
+use firebreak_types::{Alert, AlertQuery, BulkItem, BulkResult, ErrorBody, ErrorCode, NewAlert, Page};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::intake;
+use crate::state::AppState;
+
+/// Send one alert. 201 when new; 200 with status `duplicate` (and the id of
+/// the alert it repeats) when the same source and source reference was seen
+/// before; 400 naming the field otherwise.
+#[utoipa::path(post, path = "/api/v1/alerts", tag = "alerts", request_body = NewAlert,
+    responses((status = 201, body = BulkItem), (status = 200, body = BulkItem), (status = 400, body = ErrorBody)))]
+pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<BulkItem>)> {
+    let value: serde_json::Value = crate::extract::parse_json(&body)?;
+    let result = intake::ingest(&s, &caller, vec![Ok(value)]).await?;
+    let item = result.items.into_iter().next().ok_or_else(ApiError::internal)?;
+    match item.status.as_str() {
+        "created" => Ok((StatusCode::CREATED, Json(item))),
+        "duplicate" => Ok((StatusCode::OK, Json(item))),
+        _ => Err(ApiError::field(
+            ErrorCode::InvalidField,
+            item.field.clone().unwrap_or_default(),
+            item.reason.clone().unwrap_or_default(),
+        )),
+    }
+}
+
+/// Send many alerts: a JSON array, or NDJSON (one alert a line), up to
+/// 10,000 per request. Every item is answered by its index: created (with
+/// its id), duplicate (with the id it repeats) or rejected (with the field
+/// and the reason). A rejected item never stops the others; the good ones
+/// are committed together before the answer.
+#[utoipa::path(post, path = "/api/v1/alerts/_bulk", tag = "alerts",
+    request_body(content = Vec<NewAlert>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
+    responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
+pub async fn bulk(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<BulkResult>> {
+    let items = intake::split_bulk(&body)?;
+    Ok(Json(intake::ingest(&s, &caller, items).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
+    responses((status = 200, body = Page<Alert>), (status = 400, body = ErrorBody)))]
+pub async fn list(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AlertQuery>,
+) -> ApiResult<Json<Page<Alert>>> {
+    Ok(Json(intake::list_alerts(&s, &caller, &q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
+pub async fn get(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Alert>> {
+    Ok(Json(intake::get_alert(&s, &caller, id).await?))
+}
+
+/// When the alert was sent again, oldest first.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/repeats", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [String]), (status = 404, body = ErrorBody)))]
+pub async fn repeats(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<String>>> {
+    let times = intake::repeats(&s, &caller, id).await?;
+    Ok(Json(times.into_iter().filter_map(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).collect()))
+}

@@ -1,0 +1,117 @@
+//! Alert intake: one and many, per-item answers, deduplication under
+//! concurrency, bad input.
+
+use firebreak_types::{Alert, BulkItem, BulkResult, Page, Role};
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{code, spawn_app};
+
+fn alert(n: usize) -> Value {
+    json!({
+        "source": "wazuh", "source_ref": format!("evt-{n}"), "type": "auth_failure",
+        "title": format!("Brute force on host-{n}"), "severity": "high",
+        "observables": [ { "type": "ip", "value": "203.0.113[.]9" }, { "type": "hostname", "value": format!("HOST-{n}") },
+                         { "type": "ip", "value": "203.0.113.9" } ],
+        "raw": { "rule": { "id": 5712 }, "agent": { "name": format!("host-{n}") } }
+    })
+}
+
+#[tokio::test]
+async fn one_alert_then_its_repeat() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let first: BulkItem = siem.post("/api/v1/alerts", &alert(1)).await.unwrap();
+    assert_eq!(first.status, "created");
+    app.clock.advance(time::Duration::minutes(5));
+    let resp = siem.request(Method::POST, "/api/v1/alerts").json(&alert(1)).send().await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let again: BulkItem = resp.json().await.unwrap();
+    assert_eq!((again.status.as_str(), again.id), ("duplicate", first.id));
+    let stored: Alert = siem.get(&format!("/api/v1/alerts/{}", first.id.unwrap())).await.unwrap();
+    assert_eq!(stored.occurrences, 2);
+    assert_eq!(stored.last_seen - stored.first_seen, time::Duration::minutes(5));
+    assert_eq!(stored.observables.len(), 2, "defanged and plain forms collapse: {:?}", stored.observables);
+    assert_eq!(stored.raw["rule"]["id"], 5712, "the raw event is kept");
+    let repeats: Vec<String> = siem.get(&format!("/api/v1/alerts/{}/repeats", first.id.unwrap())).await.unwrap();
+    assert_eq!(repeats.len(), 1);
+    let r = siem
+        .post::<_, Value>(
+            "/api/v1/alerts",
+            &json!({ "source": "x", "source_ref": "y", "title": "t", "severity": "apocalyptic" }),
+        )
+        .await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("severity"));
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    assert_eq!(
+        code(&l1.post::<_, Value>("/api/v1/alerts", &alert(2)).await),
+        "forbidden",
+        "L1 triages, does not ingest"
+    );
+}
+
+#[tokio::test]
+async fn a_bulk_batch_answers_every_item_and_keeps_the_good_ones() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let mut bad_obs = alert(4);
+    bad_obs["observables"][0]["value"] = json!("999.1.1.1");
+    let mut no_title = alert(5);
+    no_title.as_object_mut().unwrap().remove("title");
+    let mut huge = alert(6);
+    huge["raw"] = json!({ "blob": "x".repeat(300 * 1024) });
+    let batch = json!([alert(1), alert(2), alert(1), bad_obs, no_title, huge, { "source": 1 }]);
+    let result: BulkResult = siem.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
+    let statuses: Vec<&str> = result.items.iter().map(|i| i.status.as_str()).collect();
+    assert_eq!(statuses, ["created", "created", "duplicate", "rejected", "rejected", "rejected", "rejected"]);
+    assert_eq!(result.items[2].id, result.items[0].id);
+    assert_eq!(result.items[3].field.as_deref(), Some("observables[0].value"));
+    assert_eq!(result.items[4].field.as_deref(), Some("title"));
+    assert_eq!(result.items[5].field.as_deref(), Some("raw"));
+    assert_eq!((result.created, result.duplicates, result.rejected), (2, 1, 4));
+
+    // NDJSON: a line that is not JSON is reported by its index; the rest go in.
+    let ndjson = format!("{}\n{{not json\n{}\n", alert(7), alert(8));
+    let resp = siem
+        .request(Method::POST, "/api/v1/alerts/_bulk")
+        .header("content-type", "application/x-ndjson")
+        .body(ndjson)
+        .send()
+        .await
+        .unwrap();
+    let result: BulkResult = resp.json().await.unwrap();
+    assert_eq!(result.items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(), ["created", "rejected", "created"]);
+    assert!(result.items[1].reason.as_deref().unwrap().starts_with("not JSON"));
+
+    let bad = siem.request(Method::POST, "/api/v1/alerts/_bulk").body(vec![0xff, 0xfe, b'{']).send().await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let page: Page<Alert> = siem.get("/api/v1/alerts?total=true&state=new").await.unwrap();
+    assert_eq!(page.total, Some(4));
+}
+
+#[tokio::test]
+async fn repeats_sent_concurrently_are_counted_not_duplicated() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let batch: Vec<Value> = (0..50).map(alert).collect();
+    let mut tasks = Vec::new();
+    for _ in 0..8 {
+        let siem = siem.clone();
+        let batch = batch.clone();
+        tasks.push(tokio::spawn(async move {
+            let r: BulkResult = siem.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
+            (r.created, r.duplicates)
+        }));
+    }
+    let mut created = 0;
+    let mut duplicates = 0;
+    for t in tasks {
+        let (c, d) = t.await.unwrap();
+        created += c;
+        duplicates += d;
+    }
+    assert_eq!((created, duplicates), (50, 350));
+    let page: Page<Alert> = siem.get("/api/v1/alerts?total=true&limit=100").await.unwrap();
+    assert_eq!(page.total, Some(50));
+    assert_eq!(page.items.iter().map(|a| a.occurrences).sum::<i64>(), 400);
+}

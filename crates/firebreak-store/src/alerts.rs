@@ -1,0 +1,298 @@
+//! Alerts: intake in batches, deduplicated by a unique constraint.
+//!
+//! A batch is one transaction of multi-row statements: the new alerts in one
+//! `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk, then one update per
+//! repeated key, then the repeats' times and the observables' index rows.
+//! Hand-built because it is the heart of intake speed: one statement per
+//! alert would cost an order of magnitude.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use firebreak_domain::clock::{from_millis, to_millis};
+use firebreak_types::{Alert, AlertQuery, Page};
+use serde_json::json;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, Row};
+use uuid::Uuid;
+
+use crate::audit::append;
+use crate::sql::{Filter, paging, uuid_col};
+use crate::{Result, SqlStore, StoreError, WriteCtx};
+
+#[async_trait]
+pub trait AlertStore: Send + Sync {
+    /// Stores a batch of alerts of `org` in one transaction. Each comes back
+    /// as the id it is stored under and whether it was new (`false`: it
+    /// repeated an alert of the same source and source reference, whose
+    /// occurrence count and last-seen time went up).
+    async fn ingest_alerts(&self, ctx: &WriteCtx, org: Uuid, alerts: &[Alert]) -> Result<Vec<(Uuid, bool)>>;
+    async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>>;
+    async fn list_alerts(&self, org: Uuid, query: &AlertQuery) -> Result<Page<Alert>>;
+    /// When an alert was sent again, oldest first.
+    async fn alert_repeats(&self, org: Uuid, id: Uuid) -> Result<Vec<time::OffsetDateTime>>;
+}
+
+const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
+    severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, first_seen, \
+    last_seen";
+const N_COLS: usize = 21;
+/// Rows per multi-row statement (21 parameters each, under every backend's limit).
+const CHUNK: usize = 400;
+
+fn text<T: serde::Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str, as_string: bool) -> Result<T> {
+    let s: String = row.try_get(col)?;
+    let v = if as_string {
+        serde_json::Value::String(s)
+    } else {
+        serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))?
+    };
+    serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
+}
+
+fn alert_from(row: &AnyRow) -> Result<Alert> {
+    Ok(Alert {
+        id: uuid_col(row, "id")?,
+        org_id: uuid_col(row, "org_id")?,
+        source: row.try_get("source")?,
+        source_ref: row.try_get("source_ref")?,
+        kind: row.try_get("kind")?,
+        title: row.try_get("title")?,
+        description: row.try_get("description")?,
+        severity: parse(row, "severity", true)?,
+        event_time: from_millis(row.try_get("event_time")?),
+        tags: parse(row, "tags", false)?,
+        tlp: parse(row, "tlp", true)?,
+        pap: parse(row, "pap", true)?,
+        observables: parse(row, "observables", false)?,
+        custom_fields: parse(row, "custom_fields", false)?,
+        raw: parse(row, "raw", false)?,
+        state: parse(row, "state", true)?,
+        occurrences: row.try_get("occurrences")?,
+        first_seen: from_millis(row.try_get("first_seen")?),
+        last_seen: from_millis(row.try_get("last_seen")?),
+    })
+}
+
+fn placeholders(rows: usize, cols: usize) -> String {
+    let mut s = String::with_capacity(rows * cols * 5);
+    for r in 0..rows {
+        if r > 0 {
+            s.push(',');
+        }
+        s.push('(');
+        for c in 0..cols {
+            if c > 0 {
+                s.push(',');
+            }
+            s.push('$');
+            s.push_str(&(r * cols + c + 1).to_string());
+        }
+        s.push(')');
+    }
+    s
+}
+
+/// Inserts the new ones of `alerts`; returns the keys that were inserted.
+async fn insert_new(conn: &mut AnyConnection, alerts: &[&Alert]) -> Result<HashMap<(String, String), Uuid>> {
+    let mut inserted = HashMap::new();
+    for chunk in alerts.chunks(CHUNK) {
+        let sql = format!(
+            "INSERT INTO alerts ({ALERT_COLS}) VALUES {} ON CONFLICT (org_id, source, source_ref) DO NOTHING \
+             RETURNING id, source, source_ref",
+            placeholders(chunk.len(), N_COLS)
+        );
+        let mut q = sqlx::query(&sql);
+        for a in chunk {
+            q = q
+                .bind(a.id.to_string())
+                .bind(a.org_id.to_string())
+                .bind(a.source.clone())
+                .bind(a.source_ref.clone())
+                .bind(a.kind.clone())
+                .bind(a.title.clone())
+                .bind(a.title.to_lowercase())
+                .bind(a.description.clone())
+                .bind(text(&a.severity))
+                .bind(a.severity as i64 + 1)
+                .bind(to_millis(a.event_time))
+                .bind(serde_json::to_string(&a.tags).unwrap_or_else(|_| "[]".into()))
+                .bind(text(&a.tlp))
+                .bind(text(&a.pap))
+                .bind(serde_json::to_string(&a.observables).unwrap_or_else(|_| "[]".into()))
+                .bind(a.custom_fields.to_string())
+                .bind(a.raw.to_string())
+                .bind(a.state.as_str())
+                .bind(a.occurrences)
+                .bind(to_millis(a.first_seen))
+                .bind(to_millis(a.last_seen));
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            inserted.insert((row.try_get("source")?, row.try_get("source_ref")?), uuid_col(&row, "id")?);
+        }
+    }
+    Ok(inserted)
+}
+
+#[async_trait]
+impl AlertStore for SqlStore {
+    async fn ingest_alerts(&self, ctx: &WriteCtx, org: Uuid, alerts: &[Alert]) -> Result<Vec<(Uuid, bool)>> {
+        // Repeats within the batch collapse onto their first occurrence.
+        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+        let mut candidates: Vec<&Alert> = Vec::new();
+        for (i, a) in alerts.iter().enumerate() {
+            first.entry((a.source.as_str(), a.source_ref.as_str())).or_insert_with(|| {
+                candidates.push(a);
+                i
+            });
+        }
+        // Rows are locked in key order, the same in every batch, so that
+        // concurrent batches over the same alerts queue instead of deadlocking.
+        candidates.sort_by(|a, b| (&a.source, &a.source_ref).cmp(&(&b.source, &b.source_ref)));
+        let mut tx = self.writer.begin().await?;
+        let inserted = insert_new(&mut tx, &candidates).await?;
+
+        // Every occurrence that did not create its alert is a repeat of it.
+        let mut repeats: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new(); // key -> (count, last seen)
+        for (i, a) in alerts.iter().enumerate() {
+            let key = (a.source.as_str(), a.source_ref.as_str());
+            let created_here =
+                first.get(&key) == Some(&i) && inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
+            if !created_here {
+                let e = repeats.entry(key).or_insert((0, 0));
+                e.0 += 1;
+                e.1 = e.1.max(to_millis(a.last_seen));
+            }
+        }
+        let mut ids: HashMap<(String, String), Uuid> = inserted.clone();
+        let mut repeat_rows: Vec<(Uuid, i64)> = Vec::new();
+        for ((source, source_ref), (count, last)) in &repeats {
+            let row = sqlx::query(
+                "UPDATE alerts SET occurrences = occurrences + $1, \
+                 last_seen = CASE WHEN last_seen > $2 THEN last_seen ELSE $2 END \
+                 WHERE org_id = $3 AND source = $4 AND source_ref = $5 RETURNING id",
+            )
+            .bind(*count)
+            .bind(*last)
+            .bind(org.to_string())
+            .bind(*source)
+            .bind(*source_ref)
+            .fetch_one(&mut *tx)
+            .await?;
+            let id = uuid_col(&row, "id")?;
+            ids.insert(((*source).to_owned(), (*source_ref).to_owned()), id);
+            for _ in 0..*count {
+                repeat_rows.push((id, *last));
+            }
+        }
+        for chunk in repeat_rows.chunks(CHUNK * 5) {
+            let sql = format!("INSERT INTO alert_repeats (alert_id, seen_at) VALUES {}", placeholders(chunk.len(), 2));
+            let mut q = sqlx::query(&sql);
+            for (id, at) in chunk {
+                q = q.bind(id.to_string()).bind(*at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // The sightings index rows of the new alerts.
+        let obs: Vec<(String, Uuid, i64)> = candidates
+            .iter()
+            .filter(|a| inserted.contains_key(&(a.source.clone(), a.source_ref.clone())))
+            .flat_map(|a| {
+                a.observables.iter().map(|o| (format!("{}:{}", o.kind, o.value), a.id, to_millis(a.last_seen)))
+            })
+            .collect();
+        let org_s = org.to_string();
+        for chunk in obs.chunks(CHUNK * 2) {
+            let sql = format!(
+                "INSERT INTO alert_observables (org_id, obs_key, alert_id, seen_at) VALUES {}",
+                placeholders(chunk.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for (key, id, at) in chunk {
+                q = q.bind(org_s.clone()).bind(key.clone()).bind(id.to_string()).bind(*at);
+            }
+            q.execute(&mut *tx).await?;
+        }
+        // One audit entry per batch: who sent how many, and the range of the new
+        // ids (UUIDv7, so time-ordered), rather than one chained entry per alert.
+        let created = inserted.len();
+        let details = json!({
+            "created": created,
+            "repeats": alerts.len() - created,
+            "first_id": inserted.values().min(),
+            "last_id": inserted.values().max(),
+        });
+        append(&mut tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &details).await?;
+        tx.commit().await?;
+
+        Ok(alerts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let key = (a.source.clone(), a.source_ref.clone());
+                let id = ids.get(&key).copied().unwrap_or(a.id);
+                let created =
+                    first.get(&(a.source.as_str(), a.source_ref.as_str())) == Some(&i) && inserted.contains_key(&key);
+                (id, created)
+            })
+            .collect())
+    }
+
+    async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>> {
+        let row = sqlx::query(&format!("SELECT {ALERT_COLS} FROM alerts WHERE org_id = $1 AND id = $2"))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(alert_from).transpose()
+    }
+
+    async fn list_alerts(&self, org: Uuid, q: &AlertQuery) -> Result<Page<Alert>> {
+        let paging = paging(
+            q.limit,
+            q.offset,
+            Some(q.sort.as_deref().unwrap_or("-last_seen")),
+            q.total,
+            &[
+                ("last_seen", "last_seen"),
+                ("first_seen", "first_seen"),
+                ("severity", "severity_rank"),
+                ("title", "title_key"),
+            ],
+            "id",
+        )?;
+        let mut f = Filter::new();
+        f.eq_text("org_id", org.to_string());
+        if let Some(v) = q.state {
+            f.eq_text("state", v.as_str());
+        }
+        if let Some(v) = q.severity {
+            f.eq_text("severity", text(&v));
+        }
+        if let Some(v) = &q.source {
+            f.eq_text("source", v.clone());
+        }
+        f.search(&["title"], q.q.as_deref());
+        self.page(ALERT_COLS, "alerts", &f, &paging, alert_from).await
+    }
+
+    async fn alert_repeats(&self, org: Uuid, id: Uuid) -> Result<Vec<time::OffsetDateTime>> {
+        let rows = sqlx::query(
+            "SELECT r.seen_at FROM alert_repeats r JOIN alerts a ON a.id = r.alert_id \
+             WHERE a.org_id = $1 AND r.alert_id = $2 ORDER BY r.seen_at",
+        )
+        .bind(org.to_string())
+        .bind(id.to_string())
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok(from_millis(r.try_get("seen_at")?))).collect()
+    }
+}

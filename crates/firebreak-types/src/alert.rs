@@ -1,0 +1,157 @@
+//! Alerts: what detection tools send in, deduplicated by source reference.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::{Pap, Severity, Tlp};
+
+/// Where an alert stands in triage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AlertState {
+    New,
+    InTriage,
+    Closed,
+    Escalated,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertState::New => "new",
+            AlertState::InTriage => "in_triage",
+            AlertState::Closed => "closed",
+            AlertState::Escalated => "escalated",
+        }
+    }
+}
+
+/// A typed value the sender saw (an IP, a hash, a user…).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AlertObservable {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+}
+
+/// An alert as a sender posts it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAlert {
+    /// The sending system (`wazuh`, `suricata`, `elastic`, a SIEM's name).
+    pub source: String,
+    /// The sender's own id for the alert; with the source, what makes a repeat.
+    pub source_ref: String,
+    /// The kind of alert, as the sender names it.
+    #[serde(rename = "type", default)]
+    pub kind: String,
+    pub title: String,
+    #[serde(default)]
+    pub description: String,
+    pub severity: Severity,
+    /// When the event happened (default: when it was received).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub event_time: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    #[serde(default = "amber")]
+    pub tlp: Tlp,
+    #[serde(default = "pap_amber")]
+    pub pap: Pap,
+    #[serde(default)]
+    pub observables: Vec<AlertObservable>,
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
+    /// The original event, kept as received.
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub raw: serde_json::Value,
+}
+
+fn amber() -> Tlp {
+    Tlp::Amber
+}
+fn pap_amber() -> Pap {
+    Pap::Amber
+}
+fn empty_object() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// A stored alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Alert {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub source: String,
+    pub source_ref: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub description: String,
+    pub severity: Severity,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub event_time: OffsetDateTime,
+    pub tags: Vec<String>,
+    pub tlp: Tlp,
+    pub pap: Pap,
+    /// Normalised, duplicates collapsed.
+    pub observables: Vec<AlertObservable>,
+    #[schema(value_type = Object)]
+    pub custom_fields: serde_json::Value,
+    #[schema(value_type = Object)]
+    pub raw: serde_json::Value,
+    pub state: AlertState,
+    /// How many times the sender sent it (1 for the first).
+    pub occurrences: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub first_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen: OffsetDateTime,
+}
+
+/// What happened to one item of a bulk request.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BulkItem {
+    /// Its position in the request, from 0 (for NDJSON, the line number minus one).
+    pub index: usize,
+    /// created, duplicate or rejected.
+    pub status: String,
+    /// The alert (for a duplicate, the one it repeats).
+    pub id: Option<Uuid>,
+    pub field: Option<String>,
+    pub reason: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BulkResult {
+    pub created: usize,
+    pub duplicates: usize,
+    pub rejected: usize,
+    pub items: Vec<BulkItem>,
+}
+
+/// Filters of the alert list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AlertQuery {
+    pub state: Option<AlertState>,
+    pub severity: Option<Severity>,
+    pub source: Option<String>,
+    /// Text search in the title.
+    pub q: Option<String>,
+    /// last_seen, first_seen, severity, title; `-` for descending (default `-last_seen`).
+    pub sort: Option<String>,
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+    pub total: Option<bool>,
+}
