@@ -51,6 +51,24 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Alert intake over HTTP: bulk batches against one alert per request
+    Ingest {
+        /// Alerts to send in bulk
+        #[arg(long, default_value_t = 1_000_000)]
+        alerts: u64,
+        /// Alerts per bulk request
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Concurrent senders
+        #[arg(long, default_value_t = 4)]
+        senders: usize,
+        /// Alerts sent one per request, for the baseline
+        #[arg(long, default_value_t = 5_000)]
+        single: u64,
+        /// A PostgreSQL URL to run on instead of a fresh SQLite file
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 const PASSWORD: &str = "bench passphrase 1234";
@@ -60,6 +78,9 @@ async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Cases { cases, observables, values, requests, database_url } => {
             bench_cases(cases, observables, values.max(1), requests, database_url).await
+        }
+        Bench::Ingest { alerts, batch, senders, single, database_url } => {
+            bench_ingest(alerts, batch.max(1), senders.max(1), single, database_url).await
         }
     }
 }
@@ -331,4 +352,203 @@ async fn seed(
     // Fresh statistics, as a database that has lived would have.
     sqlx::query("ANALYZE").execute(pool).await?;
     Ok(ids)
+}
+
+/// The server on a fresh database, as `firebreak serve` runs it, with an API
+/// key that may send alerts.
+async fn start_server(url: &str, dir: &std::path::Path) -> anyhow::Result<(String, String, &'static str)> {
+    let store = SqlStore::open(url, &OpenOptions::default()).await.context("opening the database")?;
+    let root = match ensure_root(&store, Some(PASSWORD), time::OffsetDateTime::now_utc()).await? {
+        Bootstrap::Existing { root_org } | Bootstrap::Created { root_org, .. } => root_org,
+    };
+    let backend = store.backend().name();
+    let settings = ServerSettings { files_dir: dir.join("files"), ..ServerSettings::default() };
+    let state = AppState::new(Arc::new(store), Arc::new(SystemClock), settings, root);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(firebreak_server::serve(listener, state, std::future::pending()));
+    let key: serde_json::Value = reqwest::Client::new()
+        .post(format!("{base}/api/v1/api-keys"))
+        .basic_auth("admin", Some(PASSWORD))
+        .json(&serde_json::json!({ "name": "bench", "role": "analyst_l2" }))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let secret = key["secret"].as_str().context("no key secret")?.to_owned();
+    Ok((base, secret, backend))
+}
+
+/// A realistic alert of about 1 KB with 5 observables. One in ten repeats an
+/// earlier one (same source reference); one in five shares a host with an
+/// earlier one.
+fn gen_alert(i: u64, rng: &mut Lcg) -> serde_json::Value {
+    let r = rng.next();
+    let n = if r % 10 == 0 && i > 0 { rng.next() % i } else { i };
+    let host = if r % 5 == 1 && i > 0 { rng.next() % i } else { n };
+    let severity = ["low", "medium", "high", "critical"][(n % 4) as usize];
+    serde_json::json!({
+        "source": "wazuh",
+        "source_ref": format!("1700000000.{n}"),
+        "type": "authentication_failed",
+        "title": format!("sshd: authentication failure for user admin{} from 198.51.100.{}", n % 97, n % 250),
+        "description": format!(
+            "Multiple authentication failures on ws-{host:06} from 198.51.100.{} within 60 seconds; \
+             the account admin{} was targeted by a password-guessing attack. Rule 5712 (level 10).",
+            n % 250, n % 97),
+        "severity": severity,
+        "tags": ["T1110", "authentication", "ssh"],
+        "observables": [
+            { "type": "ip", "value": format!("198.51.100.{}", n % 250) },
+            { "type": "hostname", "value": format!("ws-{host:06}") },
+            { "type": "user_account", "value": format!("admin{}", n % 97) },
+            { "type": "ip", "value": format!("10.{}.{}.{}", (host >> 16) & 255, (host >> 8) & 255, host & 255) },
+            { "type": "sha256", "value": format!("{:064x}", n * 2_654_435_761) }
+        ],
+        "raw": {
+            "timestamp": "2026-11-25T03:12:44.123+0000",
+            "rule": { "level": 10, "description": "sshd: brute force trying to get access to the system.", "id": "5712",
+                      "mitre": { "id": ["T1110"], "tactic": ["Credential Access"] }, "groups": ["syslog", "sshd"] },
+            "agent": { "id": format!("{:03}", host % 1000), "name": format!("ws-{host:06}"), "ip": "10.0.0.5" },
+            "data": { "srcip": format!("198.51.100.{}", n % 250), "srcport": "51234", "dstuser": format!("admin{}", n % 97) },
+            "full_log": format!("Nov 25 03:12:44 ws-{host:06} sshd[1234]: Failed password for admin{} from 198.51.100.{} port 51234 ssh2", n % 97, n % 250)
+        }
+    })
+}
+
+async fn bench_ingest(
+    total: u64,
+    batch: usize,
+    senders: usize,
+    single: u64,
+    database_url: Option<String>,
+) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let url = database_url.unwrap_or_else(|| format!("sqlite://{}", dir.path().join("bench.db").display()));
+    let (base, key, backend) = start_server(&url, dir.path()).await?;
+    let http = reqwest::Client::new();
+
+    // Baseline: one alert per request, from the same number of senders.
+    let mut rng = Lcg(42);
+    let singles: Vec<String> = (0..single).map(|i| gen_alert(10_000_000_000 + i, &mut rng).to_string()).collect();
+    let started = Instant::now();
+    let mut lat = Vec::with_capacity(singles.len());
+    let chunks: Vec<Vec<String>> = singles.chunks((singles.len() / senders).max(1)).map(<[String]>::to_vec).collect();
+    let mut tasks = Vec::new();
+    for chunk in chunks {
+        let (http, key, base) = (http.clone(), key.clone(), base.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut l = Vec::with_capacity(chunk.len());
+            for body in chunk {
+                let t = Instant::now();
+                http.post(format!("{base}/api/v1/alerts"))
+                    .bearer_auth(&key)
+                    .header("content-type", "application/json")
+                    .body(body)
+                    .send()
+                    .await?
+                    .error_for_status()?;
+                l.push(t.elapsed());
+            }
+            anyhow::Ok(l)
+        }));
+    }
+    for t in tasks {
+        lat.extend(t.await??);
+    }
+    let single_rate = single as f64 / started.elapsed().as_secs_f64();
+
+    // Bulk: NDJSON batches, generated ahead so the generator is not measured.
+    let b = bar(total, "alerts");
+    let mut bodies: Vec<String> = Vec::new();
+    let mut i = 0u64;
+    while i < total {
+        let end = (i + batch as u64).min(total);
+        let mut body = String::with_capacity(batch * 1200);
+        for n in i..end {
+            body.push_str(&gen_alert(n, &mut rng).to_string());
+            body.push('\n');
+        }
+        bodies.push(body);
+        i = end;
+    }
+    let bytes: usize = bodies.iter().map(String::len).sum();
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..senders {
+        let (http, key, base, queue, b) = (http.clone(), key.clone(), base.clone(), queue.clone(), b.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut l = Vec::new();
+            let mut counts = (0usize, 0usize, 0usize);
+            loop {
+                let next = queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.pop();
+                let Some(body) = next else { break };
+                let n = body.lines().count();
+                let t = Instant::now();
+                let r: firebreak_types::BulkResult = http
+                    .post(format!("{base}/api/v1/alerts/_bulk"))
+                    .bearer_auth(&key)
+                    .header("content-type", "application/x-ndjson")
+                    .body(body)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                l.push(t.elapsed());
+                counts.0 += r.created;
+                counts.1 += r.duplicates;
+                counts.2 += r.rejected;
+                b.inc(n as u64);
+            }
+            anyhow::Ok((l, counts))
+        }));
+    }
+    let mut batch_lat = Vec::new();
+    let (mut created, mut dups, mut rejected) = (0, 0, 0);
+    for t in tasks {
+        let (l, c) = t.await??;
+        batch_lat.extend(l);
+        created += c.0;
+        dups += c.1;
+        rejected += c.2;
+    }
+    let secs = started.elapsed().as_secs_f64();
+    b.finish_and_clear();
+
+    // The queue page's API over everything stored.
+    let mut queue_lat = Vec::new();
+    for i in 0..200 {
+        let t = Instant::now();
+        let url = if i % 2 == 0 {
+            format!("{base}/api/v1/alerts?state=new&limit=50")
+        } else {
+            format!("{base}/api/v1/alerts?state=new&severity=critical&limit=50&offset={}", (i % 10) * 50)
+        };
+        http.get(url).bearer_auth(&key).send().await?.error_for_status()?;
+        queue_lat.push(t.elapsed());
+    }
+    let rss = std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmRSS")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").to_owned())
+        })
+        .and_then(|kb| kb.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0);
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!("firebreak-bench ingest: {backend}, {cores} cores, {senders} senders, batches of {batch}");
+    println!(
+        "  bulk:   {total} alerts ({:.0} MB of NDJSON) in {secs:.1} s = {:.0} alerts/s ({created} created, {dups} repeats, {rejected} rejected)",
+        bytes as f64 / 1e6,
+        total as f64 / secs
+    );
+    report("bulk request latency", &mut batch_lat);
+    println!("  single: {single} alerts, one per request = {single_rate:.0} alerts/s");
+    report("single request latency", &mut lat);
+    println!("  bulk is {:.1}x the single-alert rate", (total as f64 / secs) / single_rate.max(1e-9));
+    report("queue page API (GET /api/v1/alerts, 50 a page)", &mut queue_lat);
+    println!("  memory: {rss:.0} MiB RSS (server and load generator share this process)");
+    Ok(())
 }
