@@ -385,7 +385,7 @@ async fn start_server(url: &str, dir: &std::path::Path) -> anyhow::Result<(Strin
 /// earlier one.
 fn gen_alert(i: u64, rng: &mut Lcg) -> serde_json::Value {
     let r = rng.next();
-    let n = if r % 10 == 0 && i > 0 { rng.next() % i } else { i };
+    let n = if r.is_multiple_of(10) && i > 0 { rng.next() % i } else { i };
     let host = if r % 5 == 1 && i > 0 { rng.next() % i } else { n };
     let severity = ["low", "medium", "high", "critical"][(n % 4) as usize];
     serde_json::json!({
