@@ -268,3 +268,111 @@ async fn assets_import_reports_bad_lines_and_export_round_trips() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 created, 2 updated, 0 rejected"));
 }
+
+/// Sends batches of alerts until the server dies; returns the batches it
+/// acknowledged with a 2xx.
+async fn send_until_killed(base: String, key: String, first_batch: usize) -> Vec<usize> {
+    let http = reqwest::Client::new();
+    let mut acked = Vec::new();
+    for k in first_batch.. {
+        let body: String = (0..200)
+            .map(|i| {
+                format!(
+                    "{{\"source\":\"crash\",\"source_ref\":\"{k}-{i}\",\"title\":\"Alert {k}-{i}\",\"severity\":\"low\",\
+                     \"observables\":[{{\"type\":\"ip\",\"value\":\"10.0.{}.{}\"}}]}}\n",
+                    k % 250,
+                    i
+                )
+            })
+            .collect();
+        let sent = http
+            .post(format!("{base}/api/v1/alerts/_bulk"))
+            .bearer_auth(&key)
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await;
+        match sent {
+            Ok(r) if r.status().is_success() => acked.push(k),
+            _ => break,
+        }
+    }
+    acked
+}
+
+#[tokio::test]
+async fn alerts_acknowledged_before_a_kill_survive_it_exactly_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("FIREBREAK_ADMIN_PASSWORD", "a given passphrase")];
+    let (server, _) = Server::start(dir.path(), &env);
+    let key: serde_json::Value = reqwest::Client::new()
+        .post(server.url("/api/v1/api-keys"))
+        .basic_auth("admin", Some("a given passphrase"))
+        .json(&serde_json::json!({ "name": "crash", "role": "analyst_l2" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let key = key["secret"].as_str().unwrap().to_owned();
+    let mut server = Some(server);
+    let mut acked = Vec::new();
+    let mut next = 0;
+    // Three kills at moments that differ from run to run.
+    let seed = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().subsec_nanos() as u64;
+    for round in 0..3u64 {
+        let s = server.take().unwrap();
+        let sender = tokio::spawn(send_until_killed(s.url(""), key.clone(), next));
+        let wait = 150 + (seed.wrapping_mul(round + 7) % 500);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        let mut s = s;
+        s.child.kill().unwrap(); // SIGKILL: no shutdown, no flush
+        s.child.wait().unwrap();
+        let got = sender.await.unwrap();
+        next = got.last().map_or(next, |k| k + 1) + 1_000; // later batches never reuse a number
+        acked.extend(got);
+        let (restarted, _) = Server::start(dir.path(), &env);
+        server = Some(restarted);
+    }
+    let server = server.unwrap();
+    assert!(!acked.is_empty(), "some batches were acknowledged before the kills");
+    eprintln!("acknowledged batches across the kills: {}", acked.len());
+
+    // Read everything back.
+    let http = reqwest::Client::new();
+    let mut refs = std::collections::HashMap::<String, i64>::new();
+    let mut offset = 0;
+    loop {
+        let page: serde_json::Value = http
+            .get(server.url(&format!("/api/v1/alerts?limit=1000&offset={offset}&sort=first_seen")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let items = page["items"].as_array().unwrap();
+        for a in items {
+            *refs.entry(a["source_ref"].as_str().unwrap().to_owned()).or_default() +=
+                a["occurrences"].as_i64().unwrap();
+        }
+        if items.len() < 1000 {
+            break;
+        }
+        offset += 1000;
+    }
+    for k in &acked {
+        for i in 0..200 {
+            assert_eq!(refs.get(&format!("{k}-{i}")), Some(&1), "acknowledged alert {k}-{i} is there exactly once");
+        }
+    }
+    // No batch is half visible: each batch number has all of its alerts or none.
+    let mut per_batch = std::collections::HashMap::<String, usize>::new();
+    for r in refs.keys() {
+        *per_batch.entry(r.split('-').next().unwrap().to_owned()).or_default() += 1;
+    }
+    assert!(per_batch.values().all(|n| *n == 200), "a batch is half visible: {per_batch:?}");
+    server.stop();
+}
