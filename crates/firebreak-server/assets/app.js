@@ -54,7 +54,7 @@
     ["user.created", "user.updated", "user.deleted", "api_key.created", "api_key.revoked",
      "organisation.created", "organisation.updated", "case.created", "case.updated", "case.transitioned",
      "case.escalated", "case.sla_at_risk", "case.sla_breached", "case.update_due", "notification.created",
-     "asset.created", "asset.updated", "asset.imported"]
+     "asset.created", "asset.updated", "asset.imported", "alert.created", "alert.updated"]
       .forEach(function (kind) { source.addEventListener(kind, notice); });
   }
   function notice(event) {
@@ -228,6 +228,15 @@
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || e.metaKey || e.ctrlKey || e.altKey) return;
     if (e.key === "g") { pending = true; setTimeout(function () { pending = false; }, 1200); return; }
+    // On an alert page: t takes, c closes, e escalates (the forms do the rest).
+    var triage = { t: "#take", c: "#close", e: "#escalate" }[e.key];
+    if (!pending && triage && document.querySelector(triage)) {
+      var form = document.querySelector(triage);
+      var field = form.querySelector("input[required]");
+      if (field && !field.value) field.focus(); else form.requestSubmit();
+      e.preventDefault();
+      return;
+    }
     if (!pending) return;
     pending = false;
     var link = document.querySelector('.sidebar a[data-key="' + e.key + '"]');

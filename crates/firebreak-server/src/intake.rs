@@ -9,7 +9,8 @@ use firebreak_domain::observable::{ObservableKind, normalise};
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::{Title, markdown, tags};
 use firebreak_types::{
-    Alert, AlertObservable, AlertQuery, AlertState, BulkItem, BulkResult, ErrorCode, NewAlert, Page,
+    Alert, AlertObservable, AlertQuery, AlertState, BulkItem, BulkResult, Case, CloseAlert, CreateCase, ErrorCode,
+    EscalateAlert, NewAlert, Observable, Page, SourceRef, TimelineEntry,
 };
 use uuid::Uuid;
 
@@ -98,6 +99,12 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
         occurrences: 1,
         first_seen: now,
         last_seen: now,
+        assignee_id: None,
+        acknowledged_at: None,
+        disposition: None,
+        disposition_reason: None,
+        case_id: None,
+        closed_at: None,
     })
 }
 
@@ -189,4 +196,184 @@ pub async fn list_alerts(state: &AppState, caller: &Caller, q: &AlertQuery) -> A
 pub async fn repeats(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<time::OffsetDateTime>> {
     get_alert(state, caller, id).await?;
     Ok(state.store.alert_repeats(caller.org_id(), id).await?)
+}
+
+// ---------------------------------------------------------------------------
+// Triage
+
+fn open_state(a: &Alert) -> ApiResult<()> {
+    if matches!(a.state, AlertState::New | AlertState::InTriage) {
+        Ok(())
+    } else {
+        Err(ApiError::field(
+            ErrorCode::InvalidState,
+            "state",
+            format!("the alert is already {}", a.state.as_str().replace('_', " ")),
+        ))
+    }
+}
+
+async fn triage(state: &AppState, caller: &Caller, before: &Alert, after: Alert, action: &str) -> ApiResult<Alert> {
+    let a = state.store.triage_alert(&caller.ctx(state), before, &after, action).await?;
+    state.live.publish(caller.org_id(), "alert.updated", a.id);
+    Ok(a)
+}
+
+/// Takes the alert into triage: the caller owns it, and the first take is
+/// its acknowledge time.
+pub async fn take(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Alert> {
+    caller.require(Action::AlertTriage)?;
+    let before = get_alert(state, caller, id).await?;
+    open_state(&before)?;
+    let mut after = before.clone();
+    after.state = AlertState::InTriage;
+    after.assignee_id = match &caller.principal {
+        crate::auth::Principal::User(u) => Some(u.id),
+        crate::auth::Principal::ApiKey(_) => before.assignee_id,
+    };
+    after.acknowledged_at = before.acknowledged_at.or_else(|| Some(state.clock.now()));
+    triage(state, caller, &before, after, "take").await
+}
+
+pub async fn close(state: &AppState, caller: &Caller, id: Uuid, req: CloseAlert) -> ApiResult<Alert> {
+    caller.require(Action::AlertTriage)?;
+    let reason = req.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to close an alert"));
+    }
+    let before = get_alert(state, caller, id).await?;
+    open_state(&before)?;
+    let now = state.clock.now();
+    let mut after = before.clone();
+    after.state = AlertState::Closed;
+    after.disposition = Some(req.disposition);
+    after.disposition_reason = Some(reason);
+    after.acknowledged_at = before.acknowledged_at.or(Some(now));
+    after.closed_at = Some(now);
+    triage(state, caller, &before, after, "close").await
+}
+
+/// Escalates into a new case (from a template when given) or into an open
+/// case: its observables go with it and the case's timeline says so.
+pub async fn escalate(state: &AppState, caller: &Caller, id: Uuid, req: EscalateAlert) -> ApiResult<Case> {
+    caller.require(Action::AlertTriage)?;
+    caller.require(Action::CaseWrite)?;
+    let before = get_alert(state, caller, id).await?;
+    open_state(&before)?;
+    let case = match req.case_id {
+        Some(case_id) => {
+            let c = crate::cases::load(state, caller, case_id).await.map_err(|_| {
+                ApiError::field(ErrorCode::InvalidField, "case_id", "case_id must be a case of this organisation")
+            })?;
+            if !c.state.is_active() {
+                return Err(ApiError::field(ErrorCode::InvalidField, "case_id", "case_id must be an open case"));
+            }
+            c
+        }
+        None => {
+            let create = CreateCase {
+                title: before.title.clone(),
+                description: before.description.clone(),
+                severity: Some(before.severity),
+                impact: firebreak_types::Level::Medium,
+                urgency: firebreak_types::Level::Medium,
+                category: None,
+                tlp: before.tlp,
+                pap: before.pap,
+                tags: before.tags.clone(),
+                assignee_id: None,
+                tier: firebreak_types::Tier::L1,
+                custom_fields: serde_json::Value::Object(serde_json::Map::new()),
+                template_id: req.template_id,
+            };
+            crate::cases::create_case(state, caller, create).await?
+        }
+    };
+    let ctx = caller.ctx(state);
+    // The alert's observables join the case (those it does not have yet).
+    let existing: Vec<Observable> = crate::items::of_case(state, caller.org_id(), case.id).await?;
+    let now = ctx.now;
+    let new: Vec<Observable> = before
+        .observables
+        .iter()
+        .filter(|o| !existing.iter().any(|e| e.kind == o.kind && e.value == o.value))
+        .map(|o| Observable {
+            id: Uuid::now_v7(),
+            case_id: case.id,
+            kind: o.kind.clone(),
+            value: o.value.clone(),
+            ip_class: o
+                .value
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| firebreak_domain::observable::classify(ip).as_str().to_owned()),
+            tlp: before.tlp,
+            ioc: false,
+            tags: Vec::new(),
+            description: format!("From alert {} ({})", before.source_ref, before.source),
+            created_at: now,
+        })
+        .collect();
+    if !new.is_empty() {
+        crate::items::create_all(state, &ctx, caller.org_id(), new).await?;
+    }
+    let entry = TimelineEntry {
+        id: Uuid::now_v7(),
+        case_id: case.id,
+        at: before.event_time,
+        description: format!("Alert from {}: {}", before.source, before.title),
+        tactic: None,
+        technique: None,
+        asset: None,
+        source: Some(SourceRef { kind: "alert".into(), id: Some(before.id) }),
+        automatic: true,
+        author: caller.name().to_owned(),
+    };
+    crate::items::create(state, &ctx, caller.org_id(), entry).await?;
+    let mut after = before.clone();
+    after.state = AlertState::Escalated;
+    after.case_id = Some(case.id);
+    after.acknowledged_at = before.acknowledged_at.or(Some(now));
+    triage(state, caller, &before, after, "escalate").await?;
+    state.live.publish(caller.org_id(), "case.updated", case.id);
+    crate::cases::get_case(state, caller, case.id).await
+}
+
+/// Where an alert's observables were seen: other alerts and cases.
+pub async fn alert_sightings(
+    state: &AppState,
+    caller: &Caller,
+    alert: &Alert,
+) -> ApiResult<Vec<(AlertObservable, Vec<Uuid>, Vec<firebreak_types::Sighting>)>> {
+    let probes: Vec<Observable> = alert
+        .observables
+        .iter()
+        .map(|o| Observable {
+            id: Uuid::now_v7(),
+            case_id: Uuid::nil(),
+            kind: o.kind.clone(),
+            value: o.value.clone(),
+            ip_class: None,
+            tlp: alert.tlp,
+            ioc: false,
+            tags: Vec::new(),
+            description: String::new(),
+            created_at: alert.first_seen,
+        })
+        .collect();
+    let mut cases = crate::work::sightings_of(state, caller.org_id(), &probes).await?;
+    let mut out = Vec::new();
+    for (o, probe) in alert.observables.iter().zip(&probes) {
+        let key = crate::items::observable_key(&o.kind, &o.value);
+        let others: Vec<Uuid> = state
+            .store
+            .alerts_with_observable(caller.org_id(), &key, 20)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| *id != alert.id)
+            .collect();
+        out.push((o.clone(), others, cases.remove(&probe.id).unwrap_or_default()));
+    }
+    Ok(out)
 }

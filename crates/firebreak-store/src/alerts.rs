@@ -31,11 +31,22 @@ pub trait AlertStore: Send + Sync {
     async fn list_alerts(&self, org: Uuid, query: &AlertQuery) -> Result<Page<Alert>>;
     /// When an alert was sent again, oldest first.
     async fn alert_repeats(&self, org: Uuid, id: Uuid) -> Result<Vec<time::OffsetDateTime>>;
+    /// Writes the triage fields of `after` if the alert is still in the
+    /// state `before` had (`Stale` otherwise), with its audit entry.
+    async fn triage_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert, action: &str) -> Result<Alert>;
+    /// Alerts of `org` that carry an observable key (`type:value`), newest first.
+    async fn alerts_with_observable(
+        &self,
+        org: Uuid,
+        key: &str,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, time::OffsetDateTime)>>;
 }
 
 const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
     severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, first_seen, \
     last_seen";
+const TRIAGE_COLS: &str = "assignee_id, acknowledged_at, disposition, disposition_reason, case_id, closed_at";
 const N_COLS: usize = 21;
 /// Rows per multi-row statement. Kept small on purpose: binding costs grow
 /// with the square of a statement's parameter count in the SQLite driver
@@ -82,6 +93,16 @@ fn alert_from(row: &AnyRow) -> Result<Alert> {
         occurrences: row.try_get("occurrences")?,
         first_seen: from_millis(row.try_get("first_seen")?),
         last_seen: from_millis(row.try_get("last_seen")?),
+        assignee_id: crate::sql::opt_uuid_col(row, "assignee_id")?,
+        acknowledged_at: row.try_get::<Option<i64>, _>("acknowledged_at")?.map(from_millis),
+        disposition: row
+            .try_get::<Option<String>, _>("disposition")?
+            .map(|d| serde_json::from_value(serde_json::Value::String(d)))
+            .transpose()
+            .map_err(|e| StoreError::Corrupt(format!("disposition: {e}")))?,
+        disposition_reason: row.try_get("disposition_reason")?,
+        case_id: crate::sql::opt_uuid_col(row, "case_id")?,
+        closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
     })
 }
 
@@ -250,7 +271,7 @@ impl AlertStore for SqlStore {
     }
 
     async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>> {
-        let row = sqlx::query(&format!("SELECT {ALERT_COLS} FROM alerts WHERE org_id = $1 AND id = $2"))
+        let row = sqlx::query(&format!("SELECT {ALERT_COLS}, {TRIAGE_COLS} FROM alerts WHERE org_id = $1 AND id = $2"))
             .bind(org.to_string())
             .bind(id.to_string())
             .fetch_optional(&self.reader)
@@ -284,7 +305,56 @@ impl AlertStore for SqlStore {
             f.eq_text("source", v.clone());
         }
         f.search(&["title"], q.q.as_deref());
-        self.page(ALERT_COLS, "alerts", &f, &paging, alert_from).await
+        self.page(&format!("{ALERT_COLS}, {TRIAGE_COLS}"), "alerts", &f, &paging, alert_from).await
+    }
+
+    async fn triage_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert, action: &str) -> Result<Alert> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query(
+            "UPDATE alerts SET state = $1, assignee_id = $2, acknowledged_at = $3, disposition = $4, \
+             disposition_reason = $5, case_id = $6, closed_at = $7 WHERE org_id = $8 AND id = $9 AND state = $10",
+        )
+        .bind(after.state.as_str())
+        .bind(after.assignee_id.map(|u| u.to_string()))
+        .bind(after.acknowledged_at.map(to_millis))
+        .bind(after.disposition.as_ref().map(text))
+        .bind(after.disposition_reason.clone())
+        .bind(after.case_id.map(|u| u.to_string()))
+        .bind(after.closed_at.map(to_millis))
+        .bind(before.org_id.to_string())
+        .bind(before.id.to_string())
+        .bind(before.state.as_str())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Stale);
+        }
+        let details = json!({
+            "state": { "before": before.state, "after": after.state },
+            "assignee_id": after.assignee_id, "disposition": after.disposition,
+            "reason": after.disposition_reason, "case_id": after.case_id,
+        });
+        append(&mut tx, ctx, before.org_id, "alert", &before.id.to_string(), action, &details).await?;
+        tx.commit().await?;
+        Ok(after.clone())
+    }
+
+    async fn alerts_with_observable(
+        &self,
+        org: Uuid,
+        key: &str,
+        limit: u32,
+    ) -> Result<Vec<(Uuid, time::OffsetDateTime)>> {
+        let rows = sqlx::query(&format!(
+            "SELECT alert_id, seen_at FROM alert_observables WHERE org_id = $1 AND obs_key = $2 \
+             ORDER BY seen_at DESC LIMIT {}",
+            limit.clamp(1, 1000)
+        ))
+        .bind(org.to_string())
+        .bind(key)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((uuid_col(r, "alert_id")?, from_millis(r.try_get("seen_at")?)))).collect()
     }
 
     async fn alert_repeats(&self, org: Uuid, id: Uuid) -> Result<Vec<time::OffsetDateTime>> {

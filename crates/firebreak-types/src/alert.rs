@@ -116,6 +116,50 @@ pub struct Alert {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub last_seen: OffsetDateTime,
+    /// Who took it in triage.
+    #[serde(default)]
+    pub assignee_id: Option<Uuid>,
+    /// When it was first taken (its acknowledge time).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub acknowledged_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    pub disposition: Option<Disposition>,
+    #[serde(default)]
+    pub disposition_reason: Option<String>,
+    /// The case it was escalated into.
+    #[serde(default)]
+    pub case_id: Option<Uuid>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub closed_at: Option<OffsetDateTime>,
+}
+
+/// How a closed alert was judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Disposition {
+    FalsePositive,
+    BenignTruePositive,
+    Duplicate,
+}
+
+/// Close an alert with a disposition and a reason.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CloseAlert {
+    pub disposition: Disposition,
+    pub reason: String,
+}
+
+/// Escalate an alert: into a new case (optionally from a template) or into
+/// an existing open case.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EscalateAlert {
+    pub template_id: Option<Uuid>,
+    /// Merge into this open case instead of opening one.
+    pub case_id: Option<Uuid>,
 }
 
 /// What happened to one item of a bulk request.

@@ -4,12 +4,14 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
-use firebreak_types::{Alert, AlertQuery, BulkItem, BulkResult, ErrorBody, ErrorCode, NewAlert, Page};
+use firebreak_types::{
+    Alert, AlertQuery, BulkItem, BulkResult, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, NewAlert, Page,
+};
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::intake;
 use crate::state::AppState;
 
@@ -72,4 +74,37 @@ pub async fn repeats(
 ) -> ApiResult<Json<Vec<String>>> {
     let times = intake::repeats(&s, &caller, id).await?;
     Ok(Json(times.into_iter().filter_map(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).collect()))
+}
+
+/// Take the alert into triage (the first take is its acknowledge time).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/take", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = Alert), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn take(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Alert>> {
+    Ok(Json(intake::take(&s, &caller, id).await?))
+}
+
+/// Close with a disposition (false positive, benign true positive,
+/// duplicate) and a reason; dispositions are kept per source rule.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/close", tag = "alerts", params(("id" = Uuid, Path)), request_body = CloseAlert,
+    responses((status = 200, body = Alert), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn close(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<CloseAlert>,
+) -> ApiResult<Json<Alert>> {
+    Ok(Json(intake::close(&s, &caller, id, req).await?))
+}
+
+/// Escalate into a new case (from a template when given) or into an open
+/// case; the alert's observables go with it and the case timeline records it.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/escalate", tag = "alerts", params(("id" = Uuid, Path)), request_body = EscalateAlert,
+    responses((status = 200, body = Case), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn escalate(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<EscalateAlert>,
+) -> ApiResult<Json<Case>> {
+    Ok(Json(intake::escalate(&s, &caller, id, req).await?))
 }

@@ -4,6 +4,7 @@
 //! permission checks and the audit trail are the same.
 
 mod admin;
+mod alertpages;
 mod assets;
 mod casepages;
 mod pages;
@@ -20,7 +21,8 @@ pub fn routes() -> Router<AppState> {
         .route("/login", get(session::login_page).post(session::login))
         .route("/logout", post(session::logout))
         .route("/org", post(session::switch_org))
-        .route("/alerts", get(pages::alerts))
+        .route("/alerts", get(alertpages::queue))
+        .route("/alerts/{id}", get(alertpages::alert_page))
         .route("/cases", get(pages::cases))
         .route("/cases/board", get(casepages::board))
         .route("/cases/new", get(casepages::new_case))

@@ -98,17 +98,6 @@ async fn placeholder(
     render(&Placeholder { layout, heading, what })
 }
 
-pub async fn alerts(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
-    placeholder(
-        &s,
-        &c,
-        "alerts",
-        "Alerts",
-        "The live alert queue: intake from SIEMs, EDRs and IDSs, deduplicated, grouped into stories, triaged here.",
-    )
-    .await
-}
-
 pub async fn detection(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     placeholder(
         &s,

@@ -115,3 +115,55 @@ async fn repeats_sent_concurrently_are_counted_not_duplicated() {
     assert_eq!(page.total, Some(50));
     assert_eq!(page.items.iter().map(|a| a.occurrences).sum::<i64>(), 400);
 }
+
+#[tokio::test]
+async fn an_alert_is_taken_closed_or_escalated_into_a_case() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let (analyst, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let batch: BulkResult = siem.post("/api/v1/alerts/_bulk", &json!([alert(1), alert(2), alert(3)])).await.unwrap();
+    let ids: Vec<_> = batch.items.iter().map(|i| i.id.unwrap()).collect();
+
+    app.clock.advance(time::Duration::minutes(3));
+    let taken: Alert = l1.post(&format!("/api/v1/alerts/{}/take", ids[0]), &json!({})).await.unwrap();
+    assert_eq!((taken.state, taken.assignee_id), (firebreak_types::AlertState::InTriage, Some(analyst.id)));
+    assert_eq!(taken.acknowledged_at.unwrap() - taken.first_seen, time::Duration::minutes(3));
+
+    let r = l1
+        .post::<_, Alert>(
+            &format!("/api/v1/alerts/{}/close", ids[0]),
+            &json!({ "disposition": "false_positive", "reason": " " }),
+        )
+        .await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("reason"));
+    let closed: Alert = l1
+        .post(
+            &format!("/api/v1/alerts/{}/close", ids[0]),
+            &json!({ "disposition": "false_positive", "reason": "the admin's own scanner" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(closed.disposition, Some(firebreak_types::Disposition::FalsePositive));
+    let again = l1.post::<_, Alert>(&format!("/api/v1/alerts/{}/take", ids[0]), &json!({})).await;
+    assert_eq!(code(&again), "invalid_state");
+
+    // Escalated into a new case: observables and a timeline entry go with it.
+    let case: firebreak_types::Case =
+        l1.post(&format!("/api/v1/alerts/{}/escalate", ids[1]), &json!({})).await.unwrap();
+    assert_eq!(case.title, "Brute force on host-2");
+    let obs: Vec<firebreak_types::ObservableWithSightings> =
+        l1.get(&format!("/api/v1/cases/{}/observables", case.id)).await.unwrap();
+    assert_eq!(obs.len(), 2);
+    let timeline: Vec<firebreak_types::TimelineEntry> =
+        l1.get(&format!("/api/v1/cases/{}/timeline", case.id)).await.unwrap();
+    assert!(timeline.iter().any(|t| t.source.as_ref().is_some_and(|s| s.kind == "alert" && s.id == Some(ids[1]))));
+    // Merged into that open case: no duplicate observables.
+    let same: firebreak_types::Case =
+        l1.post(&format!("/api/v1/alerts/{}/escalate", ids[2]), &json!({ "case_id": case.id })).await.unwrap();
+    assert_eq!(same.id, case.id);
+    let obs: Vec<firebreak_types::ObservableWithSightings> =
+        l1.get(&format!("/api/v1/cases/{}/observables", case.id)).await.unwrap();
+    assert_eq!(obs.len(), 3, "the shared IP once, each host once");
+    let escalated: Alert = l1.get(&format!("/api/v1/alerts/{}", ids[2])).await.unwrap();
+    assert_eq!((escalated.state, escalated.case_id), (firebreak_types::AlertState::Escalated, Some(case.id)));
+}

@@ -263,3 +263,49 @@ async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting()
     screenshot(&c, "case-page-top.png").await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    c.goto(&format!("{base}/alerts")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#alert-count")).await.unwrap();
+    // Wait for the live channel, then send an alert through the API.
+    wait_text(&c, "#live", "live").await;
+    for _ in 0..50 {
+        if c.find(Locator::Css("#live.on")).await.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let sent = std::time::Instant::now();
+    let item: firebreak_types::BulkItem = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "edr", "source_ref": "e-1", "title": "Mimikatz on ws-042", "severity": "critical",
+                     "observables": [{ "type": "hostname", "value": "ws-042" }] }),
+        )
+        .await
+        .unwrap();
+    wait_text(&c, "#queue", "Mimikatz on ws-042").await;
+    assert!(sent.elapsed() < Duration::from_secs(2), "shown within a second or so: {:?}", sent.elapsed());
+    screenshot(&c, "alert-queue.png").await;
+
+    let id = item.id.unwrap();
+    c.goto(&format!("{base}/alerts/{id}")).await.unwrap();
+    submit(&c, "#take").await;
+    wait_text(&c, "#alert-state", "in_triage").await;
+    settle().await;
+    submit(&c, "#escalate").await;
+    c.wait().for_element(Locator::Css("#tasks")).await.unwrap();
+    let case_path = c.current_url().await.unwrap().path().to_owned();
+    c.goto(&format!("{base}/cases/board")).await.unwrap();
+    wait_text(&c, ".column[data-state=new]", "Mimikatz on ws-042").await;
+    assert!(case_path.starts_with("/cases/"));
+    c.close().await.unwrap();
+}
