@@ -51,6 +51,12 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Observable extraction from alert text, in MB/s
+    Extract {
+        /// Alerts' worth of text to scan
+        #[arg(long, default_value_t = 20_000)]
+        alerts: u64,
+    },
     /// Alert intake over HTTP: bulk batches against one alert per request
     Ingest {
         /// Alerts to send in bulk
@@ -79,6 +85,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Cases { cases, observables, values, requests, database_url } => {
             bench_cases(cases, observables, values.max(1), requests, database_url).await
         }
+        Bench::Extract { alerts } => bench_extract(alerts),
         Bench::Ingest { alerts, batch, senders, single, database_url } => {
             bench_ingest(alerts, batch.max(1), senders.max(1), single, database_url).await
         }
@@ -550,5 +557,37 @@ async fn bench_ingest(
     println!("  bulk is {:.1}x the single-alert rate", (total as f64 / secs) / single_rate.max(1e-9));
     report("queue page API (GET /api/v1/alerts, 50 a page)", &mut queue_lat);
     println!("  memory: {rss:.0} MiB RSS (server and load generator share this process)");
+    Ok(())
+}
+
+/// Scans the title, description and log line of generated alerts.
+fn bench_extract(n: u64) -> anyhow::Result<()> {
+    let mut rng = Lcg(7);
+    let texts: Vec<String> = (0..n)
+        .map(|i| {
+            let a = gen_alert(i, &mut rng);
+            format!(
+                "{}\n{}\n{} url=hxxps://cdn-{i}.evil[.]example/p.php?id={i} md5 {:032x} from CORP\\user{}",
+                a["title"].as_str().unwrap_or_default(),
+                a["description"].as_str().unwrap_or_default(),
+                a["raw"]["full_log"].as_str().unwrap_or_default(),
+                i * 7919,
+                i % 50
+            )
+        })
+        .collect();
+    let bytes: usize = texts.iter().map(String::len).sum();
+    let mut found = 0usize;
+    let started = Instant::now();
+    for t in &texts {
+        found += firebreak_domain::scan::scan(t).len();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    println!(
+        "firebreak-bench extract: {n} alert texts, {:.1} MB, {found} observables in {secs:.2} s = {:.1} MB/s ({:.0} alerts/s, one core)",
+        bytes as f64 / 1e6,
+        bytes as f64 / 1e6 / secs,
+        n as f64 / secs
+    );
     Ok(())
 }

@@ -10,6 +10,7 @@ pub mod clock;
 pub mod observable;
 pub mod permission;
 pub mod priority;
+pub mod scan;
 pub mod sla;
 pub mod tenancy;
 pub mod validate;

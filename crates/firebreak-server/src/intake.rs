@@ -54,8 +54,9 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
     };
     let source = text("source", &new.source, 200)?;
     let source_ref = text("source_ref", &new.source_ref, 500)?;
-    let title =
-        Title::parse("title", &new.title).map_err(|e| reject(e.field, format!("title must be {}", e.expected)))?;
+    let title = Title::parse("title", &new.title)
+        .map_err(|e| reject(e.field, format!("title must be {}", e.expected)))?
+        .into_inner();
     let description = markdown("description", &new.description)
         .map_err(|e| reject(e.field, format!("description must be {}", e.expected)))?;
     let tags = tags("tags", &new.tags).map_err(|e| reject(e.field, format!("tags must be {}", e.expected)))?;
@@ -79,13 +80,21 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
             observables.push(AlertObservable { kind: kind.as_str().to_owned(), value: n.value });
         }
     }
+    // What the title and description name, beside what the sender listed.
+    for text in [title.as_str(), description.as_str()] {
+        for f in firebreak_domain::scan::scan(text) {
+            if seen.insert((f.kind.as_str(), f.value.clone())) {
+                observables.push(AlertObservable { kind: f.kind.as_str().to_owned(), value: f.value });
+            }
+        }
+    }
     Ok(Alert {
         id: Uuid::now_v7(),
         org_id: org,
         source,
         source_ref,
         kind: new.kind.trim().to_owned(),
-        title: title.into_inner(),
+        title,
         description,
         severity: new.severity,
         event_time: new.event_time.unwrap_or(now),
