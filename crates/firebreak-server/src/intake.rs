@@ -114,7 +114,111 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
         disposition_reason: None,
         case_id: None,
         closed_at: None,
+        assets: Vec::new(),
+        triage_rank: new.severity as i64 + 1,
     })
+}
+
+/// The organisation's inventory, indexed for matching alerts: host and
+/// account names, host addresses, and IP ranges.
+pub struct AssetMatcher {
+    by_name: std::collections::HashMap<(&'static str, String), (Uuid, i64)>,
+    by_ip: std::collections::HashMap<std::net::IpAddr, (Uuid, i64)>,
+    ranges: Vec<(std::net::IpAddr, u8, Uuid, i64)>,
+}
+
+fn criticality_bump(c: firebreak_types::Criticality) -> i64 {
+    match c {
+        firebreak_types::Criticality::Critical => 2,
+        firebreak_types::Criticality::High => 1,
+        _ => 0,
+    }
+}
+
+fn in_range(ip: std::net::IpAddr, net: std::net::IpAddr, len: u8) -> bool {
+    match (ip, net) {
+        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(n)) => {
+            let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len.min(32))) };
+            u32::from(a) & mask == u32::from(n) & mask
+        }
+        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(n)) => {
+            let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len.min(128))) };
+            u128::from(a) & mask == u128::from(n) & mask
+        }
+        _ => false,
+    }
+}
+
+impl AssetMatcher {
+    pub async fn load(state: &AppState, org: Uuid) -> ApiResult<AssetMatcher> {
+        use firebreak_types::AssetKind;
+        let assets: Vec<firebreak_types::Asset> =
+            crate::items::list(state, org, &crate::items::query::<firebreak_types::Asset>()).await?;
+        let mut m = AssetMatcher {
+            by_name: std::collections::HashMap::new(),
+            by_ip: std::collections::HashMap::new(),
+            ranges: Vec::new(),
+        };
+        for a in assets {
+            let v = (a.id, criticality_bump(a.criticality));
+            match a.kind {
+                AssetKind::Host => {
+                    m.by_name.insert(("hostname", a.name.to_lowercase()), v);
+                    if let Some(ip) = a.address.as_deref().and_then(|s| s.parse().ok()) {
+                        m.by_ip.insert(ip, v);
+                    }
+                }
+                AssetKind::UserAccount => {
+                    m.by_name.insert(("user_account", a.name.to_lowercase()), v);
+                }
+                AssetKind::IpRange => {
+                    if let Some((ip, len)) = a.address.as_deref().and_then(|s| s.split_once('/'))
+                        && let (Ok(ip), Ok(len)) = (ip.parse(), len.parse())
+                    {
+                        m.ranges.push((ip, len, a.id, v.1));
+                    }
+                }
+                AssetKind::Application | AssetKind::Service => {}
+            }
+        }
+        // Narrowest range first: the most specific asset wins.
+        m.ranges.sort_by(|a, b| b.1.cmp(&a.1));
+        Ok(m)
+    }
+
+    /// Sets the alert's assets and raises its triage rank by their criticality.
+    pub fn apply(&self, alert: &mut Alert) {
+        let mut bump = 0;
+        for o in &alert.observables {
+            let hit = match o.kind.as_str() {
+                "hostname" | "user_account" => {
+                    let name = if o.kind == "hostname" {
+                        o.value.split('.').next().unwrap_or(&o.value).to_lowercase()
+                    } else {
+                        o.value.rsplit('\\').next().unwrap_or(&o.value).to_lowercase()
+                    };
+                    let kind: &'static str = if o.kind == "hostname" { "hostname" } else { "user_account" };
+                    self.by_name
+                        .get(&(kind, name))
+                        .or_else(|| self.by_name.get(&(kind, o.value.to_lowercase())))
+                        .copied()
+                }
+                "ip" => o.value.parse::<std::net::IpAddr>().ok().and_then(|ip| {
+                    self.by_ip.get(&ip).copied().or_else(|| {
+                        self.ranges.iter().find(|(n, l, _, _)| in_range(ip, *n, *l)).map(|(_, _, id, b)| (*id, *b))
+                    })
+                }),
+                _ => None,
+            };
+            if let Some((id, b)) = hit {
+                if !alert.assets.contains(&id) {
+                    alert.assets.push(id);
+                }
+                bump = bump.max(b);
+            }
+        }
+        alert.triage_rank = (alert.severity as i64 + 1 + bump).min(6);
+    }
 }
 
 /// The items of a bulk body: a JSON array, or NDJSON (one object a line).
@@ -176,6 +280,10 @@ pub async fn ingest(
         }
     }
     if !good.is_empty() {
+        let matcher = AssetMatcher::load(state, org).await?;
+        for a in &mut good {
+            matcher.apply(a);
+        }
         let stored = state.store.ingest_alerts(&caller.ctx(state), org, &good).await?;
         for (index, (id, created)) in good_index.into_iter().zip(stored) {
             answers[index].id = Some(id);
@@ -383,6 +491,22 @@ pub async fn alert_sightings(
             .filter(|id| *id != alert.id)
             .collect();
         out.push((o.clone(), others, cases.remove(&probe.id).unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+/// The assets an alert touches, with their owners and contacts.
+pub async fn alert_assets(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+) -> ApiResult<Vec<firebreak_types::AssetWithContacts>> {
+    let alert = get_alert(state, caller, id).await?;
+    let mut out = Vec::new();
+    for a in &alert.assets {
+        if let Ok(x) = crate::assets::get_asset(state, caller, *a).await {
+            out.push(x);
+        }
     }
     Ok(out)
 }

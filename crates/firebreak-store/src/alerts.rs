@@ -45,9 +45,9 @@ pub trait AlertStore: Send + Sync {
 
 const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
     severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, first_seen, \
-    last_seen";
+    last_seen, assets, triage_rank";
 const TRIAGE_COLS: &str = "assignee_id, acknowledged_at, disposition, disposition_reason, case_id, closed_at";
-const N_COLS: usize = 21;
+const N_COLS: usize = 23;
 /// Rows per multi-row statement. Kept small on purpose: binding costs grow
 /// with the square of a statement's parameter count in the SQLite driver
 /// (each bind looks its name up among all), so a few hundred parameters per
@@ -103,6 +103,8 @@ fn alert_from(row: &AnyRow) -> Result<Alert> {
         disposition_reason: row.try_get("disposition_reason")?,
         case_id: crate::sql::opt_uuid_col(row, "case_id")?,
         closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
+        assets: parse(row, "assets", false)?,
+        triage_rank: row.try_get("triage_rank")?,
     })
 }
 
@@ -157,7 +159,9 @@ async fn insert_new(conn: &mut AnyConnection, alerts: &[&Alert]) -> Result<HashM
                 .bind(a.state.as_str())
                 .bind(a.occurrences)
                 .bind(to_millis(a.first_seen))
-                .bind(to_millis(a.last_seen));
+                .bind(to_millis(a.last_seen))
+                .bind(serde_json::to_string(&a.assets).unwrap_or_else(|_| "[]".into()))
+                .bind(a.triage_rank);
         }
         for row in q.fetch_all(&mut *conn).await? {
             inserted.insert((row.try_get("source")?, row.try_get("source_ref")?), uuid_col(&row, "id")?);
@@ -289,6 +293,7 @@ impl AlertStore for SqlStore {
                 ("last_seen", "last_seen"),
                 ("first_seen", "first_seen"),
                 ("severity", "severity_rank"),
+                ("triage_rank", "triage_rank"),
                 ("title", "title_key"),
             ],
             "id",

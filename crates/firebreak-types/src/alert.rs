@@ -133,6 +133,13 @@ pub struct Alert {
     #[serde(with = "time::serde::rfc3339::option", default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<OffsetDateTime>,
+    /// Assets of the inventory the alert's hosts, IPs and accounts match.
+    #[serde(default)]
+    pub assets: Vec<Uuid>,
+    /// The queue's order: the severity's rank (low 1 … critical 4), plus 1
+    /// when a matched asset is of high criticality, plus 2 when critical.
+    #[serde(default)]
+    pub triage_rank: i64,
 }
 
 /// How a closed alert was judged.
@@ -193,7 +200,7 @@ pub struct AlertQuery {
     pub source: Option<String>,
     /// Text search in the title.
     pub q: Option<String>,
-    /// last_seen, first_seen, severity, title; `-` for descending (default `-last_seen`).
+    /// last_seen, first_seen, severity, triage_rank, title; `-` for descending (default `-last_seen`).
     pub sort: Option<String>,
     pub limit: Option<u32>,
     pub offset: Option<u64>,

@@ -108,3 +108,14 @@ pub async fn escalate(
 ) -> ApiResult<Json<Case>> {
     Ok(Json(intake::escalate(&s, &caller, id, req).await?))
 }
+
+/// The inventory's assets the alert touches, with owners and contacts.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/assets", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [firebreak_types::AssetWithContacts]), (status = 404, body = ErrorBody)))]
+pub async fn assets(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<firebreak_types::AssetWithContacts>>> {
+    Ok(Json(intake::alert_assets(&s, &caller, id).await?))
+}

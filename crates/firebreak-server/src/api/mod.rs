@@ -91,6 +91,7 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}", get(alerts::get))
         .route("/alerts/{id}/repeats", get(alerts::repeats))
         .route("/alerts/{id}/take", post(alerts::take))
+        .route("/alerts/{id}/assets", get(alerts::assets))
         .route("/alerts/{id}/close", post(alerts::close))
         .route("/alerts/{id}/escalate", post(alerts::escalate))
         .route("/audit", get(audit::list))
@@ -151,7 +152,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         assets::list, assets::create, assets::get, assets::update, assets::delete, assets::import, assets::export,
         assets::documents, assets::upload_document, assets::contacts, assets::create_contact, assets::get_contact,
         assets::case_assets, assets::link_case_asset, assets::unlink_case_asset,
-        alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close,
+        alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets,
         alerts::escalate,
         audit::list, audit::verify,
         live::stream,

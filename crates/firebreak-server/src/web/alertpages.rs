@@ -78,7 +78,7 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
         state,
         severity,
         q: Some(f.q.clone()).filter(|q| !q.is_empty()),
-        sort: Some("-severity".into()),
+        sort: Some("-triage_rank".into()),
         limit: Some(200),
         total: Some(true),
         ..AlertQuery::default()
@@ -110,6 +110,7 @@ struct AlertPage {
     /// (type, value, other alerts, cases as (id, number))
     observables: Vec<ObservableRow>,
     templates: Vec<CaseTemplate>,
+    assets: Vec<firebreak_types::AssetWithContacts>,
 }
 
 pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
@@ -122,6 +123,7 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         Err(e) => return e.into_response(),
     };
     let templates = work::list_templates(&s, &c).await.unwrap_or_default();
+    let assets = intake::alert_assets(&s, &c, id).await.unwrap_or_default();
     let observables = sightings
         .into_iter()
         .map(|(o, alerts, cases)| {
@@ -139,6 +141,7 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         raw: serde_json::to_string_pretty(&alert.raw).unwrap_or_default(),
         observables,
         templates,
+        assets,
         alert,
     })
 }

@@ -167,3 +167,48 @@ async fn an_alert_is_taken_closed_or_escalated_into_a_case() {
     let escalated: Alert = l1.get(&format!("/api/v1/alerts/{}", ids[2])).await.unwrap();
     assert_eq!((escalated.state, escalated.case_id), (firebreak_types::AlertState::Escalated, Some(case.id)));
 }
+
+#[tokio::test]
+async fn alerts_find_their_assets_and_critical_ones_rise_in_the_queue() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let owner: Value =
+        app.admin.post("/api/v1/contacts", &json!({ "name": "Dana DBA", "phone": "+33 1 23" })).await.unwrap();
+    let ws: Value = app
+        .admin
+        .post("/api/v1/assets", &json!({ "kind": "host", "name": "WS-042", "criticality": "critical", "owner": "Payroll", "contacts": [owner["id"]] }))
+        .await
+        .unwrap();
+    let lan: Value = app
+        .admin
+        .post(
+            "/api/v1/assets",
+            &json!({ "kind": "ip_range", "name": "Finance LAN", "address": "10.20.0.0/16", "criticality": "high" }),
+        )
+        .await
+        .unwrap();
+    let mk = |r: &str, sev: &str, obs: Value| json!({ "source": "edr", "source_ref": r, "title": format!("Alert {r}"), "severity": sev, "observables": obs });
+    let batch = json!([
+        mk("plain", "low", json!([])),
+        mk("on-ws", "medium", json!([{ "type": "hostname", "value": "ws-042.corp.example" }])),
+        mk("in-lan", "medium", json!([{ "type": "ip", "value": "10.20.3.4" }])),
+    ]);
+    let r: BulkResult = siem.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
+    let on_ws: Alert = siem.get(&format!("/api/v1/alerts/{}", r.items[1].id.unwrap())).await.unwrap();
+    assert_eq!(on_ws.assets.len(), 1);
+    assert_eq!(on_ws.assets[0].to_string(), ws["id"].as_str().unwrap());
+    assert_eq!(on_ws.triage_rank, 4, "medium (2) on a critical asset (+2)");
+    let in_lan: Alert = siem.get(&format!("/api/v1/alerts/{}", r.items[2].id.unwrap())).await.unwrap();
+    assert_eq!(in_lan.assets[0].to_string(), lan["id"].as_str().unwrap());
+    assert_eq!(in_lan.triage_rank, 3);
+    let shown: Vec<firebreak_types::AssetWithContacts> =
+        siem.get(&format!("/api/v1/alerts/{}/assets", on_ws.id)).await.unwrap();
+    assert_eq!((shown[0].asset.owner.as_str(), shown[0].contact_details[0].phone.as_str()), ("Payroll", "+33 1 23"));
+    let queue: Page<Alert> = siem.get("/api/v1/alerts?sort=-triage_rank").await.unwrap();
+    let order: Vec<&str> = queue.items.iter().map(|a| a.source_ref.as_str()).collect();
+    assert_eq!(
+        order,
+        ["on-ws", "in-lan", "plain"],
+        "critical asset first, then the high-criticality range, then the rest"
+    );
+}
