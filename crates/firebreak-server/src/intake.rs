@@ -182,7 +182,7 @@ impl AssetMatcher {
             }
         }
         // Narrowest range first: the most specific asset wins.
-        m.ranges.sort_by(|a, b| b.1.cmp(&a.1));
+        m.ranges.sort_by_key(|r| std::cmp::Reverse(r.1));
         Ok(m)
     }
 
