@@ -510,3 +510,54 @@ pub async fn alert_assets(
     }
     Ok(out)
 }
+
+/// Closes many alerts in one action: those listed, or every open one that
+/// matches the filter (say, 500 false positives of one rule, one reason).
+pub async fn bulk_close(
+    state: &AppState,
+    caller: &Caller,
+    req: firebreak_types::BulkClose,
+) -> ApiResult<firebreak_types::BulkCloseResult> {
+    caller.require(Action::AlertTriage)?;
+    let reason = req.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to close alerts"));
+    }
+    let filtered = req.source.is_some() || req.q.is_some() || req.severity.is_some();
+    if req.ids.is_empty() == !filtered {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "ids",
+            "give either ids or a filter (source, q, severity)",
+        ));
+    }
+    let mut ids = req.ids.clone();
+    if filtered {
+        for st in [AlertState::New, AlertState::InTriage] {
+            let mut offset = 0;
+            loop {
+                let q = AlertQuery {
+                    state: Some(st),
+                    source: req.source.clone(),
+                    q: req.q.clone(),
+                    severity: req.severity,
+                    limit: Some(1000),
+                    offset: Some(offset),
+                    sort: Some("first_seen".into()),
+                    total: None,
+                };
+                let page = state.store.list_alerts(caller.org_id(), &q).await?;
+                let n = page.items.len();
+                ids.extend(page.items.into_iter().map(|a| a.id));
+                if n < 1000 || ids.len() >= MAX_BULK_ITEMS {
+                    break;
+                }
+                offset += 1000;
+            }
+        }
+        ids.truncate(MAX_BULK_ITEMS);
+    }
+    let closed = state.store.close_alerts(&caller.ctx(state), caller.org_id(), &ids, req.disposition, &reason).await?;
+    state.live.publish(caller.org_id(), "alert.updated", "bulk");
+    Ok(firebreak_types::BulkCloseResult { closed: closed.len(), skipped: ids.len() - closed.len() })
+}

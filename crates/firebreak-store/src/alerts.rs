@@ -17,7 +17,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::audit::append;
-use crate::sql::{Filter, paging, uuid_col};
+use crate::sql::{Bind, Filter, paging, uuid_col};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 #[async_trait]
@@ -34,6 +34,16 @@ pub trait AlertStore: Send + Sync {
     /// Writes the triage fields of `after` if the alert is still in the
     /// state `before` had (`Stale` otherwise), with its audit entry.
     async fn triage_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert, action: &str) -> Result<Alert>;
+    /// Closes those of `ids` that are still open, each with its audit entry,
+    /// in one transaction; returns the ids closed.
+    async fn close_alerts(
+        &self,
+        ctx: &WriteCtx,
+        org: Uuid,
+        ids: &[Uuid],
+        disposition: firebreak_types::Disposition,
+        reason: &str,
+    ) -> Result<Vec<Uuid>>;
     /// Alerts of `org` that carry an observable key (`type:value`), newest first.
     async fn alerts_with_observable(
         &self,
@@ -342,6 +352,44 @@ impl AlertStore for SqlStore {
         append(&mut tx, ctx, before.org_id, "alert", &before.id.to_string(), action, &details).await?;
         tx.commit().await?;
         Ok(after.clone())
+    }
+
+    async fn close_alerts(
+        &self,
+        ctx: &WriteCtx,
+        org: Uuid,
+        ids: &[Uuid],
+        disposition: firebreak_types::Disposition,
+        reason: &str,
+    ) -> Result<Vec<Uuid>> {
+        let now = to_millis(ctx.now);
+        let mut closed = Vec::new();
+        let mut tx = self.writer.begin().await?;
+        for chunk in ids.chunks(200) {
+            // The new values' parameters first, then the filter's.
+            let mut f = Filter::new();
+            let d = f.next(Bind::Text(text(&disposition)));
+            let r = f.next(Bind::Text(reason.to_owned()));
+            let t = f.next(Bind::Int(now));
+            f.eq_text("org_id", org.to_string());
+            f.any_text("id", chunk);
+            f.clause("state IN ('new', 'in_triage')");
+            let sql = format!(
+                "UPDATE alerts SET state = 'closed', disposition = {d}, disposition_reason = {r}, closed_at = {t}, \
+                 acknowledged_at = COALESCE(acknowledged_at, {t}){} RETURNING id",
+                f.where_sql()
+            );
+            for row in f.query(&sql).fetch_all(&mut *tx).await? {
+                closed.push(uuid_col(&row, "id")?);
+            }
+        }
+        for id in &closed {
+            let details =
+                json!({ "state": { "after": "closed" }, "disposition": disposition, "reason": reason, "bulk": true });
+            append(&mut tx, ctx, org, "alert", &id.to_string(), "close", &details).await?;
+        }
+        tx.commit().await?;
+        Ok(closed)
     }
 
     async fn alerts_with_observable(

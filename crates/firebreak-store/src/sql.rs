@@ -320,6 +320,11 @@ impl Filter {
         self.clauses.push(template.replace("{}", &p));
     }
 
+    /// A condition without parameters.
+    pub(crate) fn clause(&mut self, sql: &str) {
+        self.clauses.push(sql.to_owned());
+    }
+
     pub(crate) fn cmp_int(&mut self, col: &str, op: &str, v: i64) {
         let p = self.next(Bind::Int(v));
         self.clauses.push(format!("{col} {op} {p}"));

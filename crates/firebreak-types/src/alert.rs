@@ -206,3 +206,27 @@ pub struct AlertQuery {
     pub offset: Option<u64>,
     pub total: Option<bool>,
 }
+
+/// Close many alerts with one disposition and one reason: those listed, or
+/// every open one matching the filter (up to 10,000).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkClose {
+    #[serde(default)]
+    pub ids: Vec<Uuid>,
+    /// Open alerts of this source…
+    pub source: Option<String>,
+    /// …with this title text…
+    pub q: Option<String>,
+    /// …and this severity.
+    pub severity: Option<Severity>,
+    pub disposition: Disposition,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BulkCloseResult {
+    pub closed: usize,
+    /// Listed alerts that were not open (or not found).
+    pub skipped: usize,
+}

@@ -119,3 +119,15 @@ pub async fn assets(
 ) -> ApiResult<Json<Vec<firebreak_types::AssetWithContacts>>> {
     Ok(Json(intake::alert_assets(&s, &caller, id).await?))
 }
+
+/// Close many alerts with one disposition and reason: by ids, or every open
+/// alert matching a filter (source, title text, severity), up to 10,000.
+#[utoipa::path(post, path = "/api/v1/alerts/_close", tag = "alerts", request_body = firebreak_types::BulkClose,
+    responses((status = 200, body = firebreak_types::BulkCloseResult), (status = 400, body = ErrorBody)))]
+pub async fn bulk_close(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<firebreak_types::BulkClose>,
+) -> ApiResult<Json<firebreak_types::BulkCloseResult>> {
+    Ok(Json(intake::bulk_close(&s, &caller, req).await?))
+}

@@ -88,6 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/assets/{asset_id}", delete(assets::unlink_case_asset))
         .route("/alerts", get(alerts::list).post(alerts::create))
         .route("/alerts/_bulk", post(alerts::bulk))
+        .route("/alerts/_close", post(alerts::bulk_close))
         .route("/alerts/{id}", get(alerts::get))
         .route("/alerts/{id}/repeats", get(alerts::repeats))
         .route("/alerts/{id}/take", post(alerts::take))
@@ -152,7 +153,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         assets::list, assets::create, assets::get, assets::update, assets::delete, assets::import, assets::export,
         assets::documents, assets::upload_document, assets::contacts, assets::create_contact, assets::get_contact,
         assets::case_assets, assets::link_case_asset, assets::unlink_case_asset,
-        alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets,
+        alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets, alerts::bulk_close,
         alerts::escalate,
         audit::list, audit::verify,
         live::stream,

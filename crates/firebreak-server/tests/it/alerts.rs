@@ -212,3 +212,30 @@ async fn alerts_find_their_assets_and_critical_ones_rise_in_the_queue() {
         "critical asset first, then the high-criticality range, then the rest"
     );
 }
+
+#[tokio::test]
+async fn five_hundred_false_positives_close_in_one_action() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let noisy: Vec<Value> = (0..500)
+        .map(|i| json!({ "source": "noisy-rule", "source_ref": format!("n-{i}"), "title": "Scanner seen", "severity": "low" }))
+        .collect();
+    let _: BulkResult = siem.post("/api/v1/alerts/_bulk", &noisy).await.unwrap();
+    let _: BulkResult = siem.post("/api/v1/alerts/_bulk", &json!([alert(1)])).await.unwrap();
+    let r =
+        l1.post::<_, Value>("/api/v1/alerts/_close", &json!({ "disposition": "false_positive", "reason": "x" })).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("ids"), "a filter or ids is needed");
+    let done: firebreak_types::BulkCloseResult = l1
+        .post(
+            "/api/v1/alerts/_close",
+            &json!({ "source": "noisy-rule", "disposition": "false_positive", "reason": "the vulnerability scanner" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!((done.closed, done.skipped), (500, 0));
+    let open: Page<Alert> = l1.get("/api/v1/alerts?state=new&total=true").await.unwrap();
+    assert_eq!(open.total, Some(1), "the other source's alert stays open");
+    let closed: Page<Alert> = l1.get("/api/v1/alerts?state=closed&limit=1").await.unwrap();
+    assert_eq!(closed.items[0].disposition_reason.as_deref(), Some("the vulnerability scanner"));
+}
