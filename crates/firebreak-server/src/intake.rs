@@ -524,7 +524,7 @@ pub async fn bulk_close(
         return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to close alerts"));
     }
     let filtered = req.source.is_some() || req.q.is_some() || req.severity.is_some();
-    if req.ids.is_empty() == !filtered {
+    if req.ids.is_empty() != filtered {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
             "ids",
