@@ -139,23 +139,8 @@ async fn bench_cases(
     println!("seeded {n_cases} cases and {n_obs} observables on {backend} in {:.1} s", started.elapsed().as_secs_f64());
 
     // The server, as `firebreak serve` runs it.
-    let store = SqlStore::open(&url, &OpenOptions::default()).await?;
-    let settings = ServerSettings { files_dir: dir.path().join("files"), ..ServerSettings::default() };
-    let state = AppState::new(Arc::new(store), Arc::new(SystemClock), settings, root);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(firebreak_server::serve(listener, state, std::future::pending()));
+    let (base, secret, _) = start_server(&url, dir.path()).await?;
     let http = reqwest::Client::new();
-    let key: serde_json::Value = http
-        .post(format!("{base}/api/v1/api-keys"))
-        .basic_auth("admin", Some(PASSWORD))
-        .json(&serde_json::json!({ "name": "bench", "role": "analyst_l2" }))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let secret = key["secret"].as_str().context("no key secret")?.to_owned();
 
     let mut rng = Lcg(0x9e37_79b9_7f4a_7c15);
     let pick = |rng: &mut Lcg| case_ids[(rng.next() % case_ids.len() as u64) as usize];
