@@ -74,8 +74,7 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
             o.kind.trim().to_lowercase().parse().map_err(|_| {
                 reject(format!("observables[{i}].type"), format!("unknown observable type {:?}", o.kind))
             })?;
-        let n = normalise(kind, &o.value)
-            .map_err(|e| reject(format!("observables[{i}].value"), format!("value must be {}", e.expected)))?;
+        let n = normalise(kind, &o.value).map_err(|e| reject(format!("observables[{i}].value"), e.expected))?;
         if seen.insert((kind.as_str(), n.value.clone())) {
             observables.push(AlertObservable { kind: kind.as_str().to_owned(), value: n.value });
         }

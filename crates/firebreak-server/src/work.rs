@@ -333,6 +333,11 @@ fn parse_kind(kind: &str) -> Result<ObservableKind, FieldError> {
     })
 }
 
+/// The observable checks speak in whole sentences; they are passed on as they are.
+fn value_error(e: FieldError) -> ApiError {
+    ApiError::field(ErrorCode::InvalidField, e.field, e.expected)
+}
+
 pub async fn add_observable(
     state: &AppState,
     caller: &Caller,
@@ -341,7 +346,7 @@ pub async fn add_observable(
 ) -> ApiResult<ObservableWithSightings> {
     writable_case(state, caller, case_id).await?;
     let kind = parse_kind(&req.kind)?;
-    let n = normalise(kind, &req.value)?;
+    let n = normalise(kind, &req.value).map_err(value_error)?;
     let key = observable_key(kind.as_str(), &n.value);
     let same = ItemQuery { case_id: Some(case_id), key: Some(key), ..items::query::<Observable>() };
     if state.store.count_items(caller.org_id(), &same).await? > 0 {
@@ -457,7 +462,7 @@ pub async fn sightings_of(
 pub async fn search_sightings(state: &AppState, caller: &Caller, kind: &str, value: &str) -> ApiResult<Vec<Sighting>> {
     caller.require(Action::CaseRead)?;
     let kind = parse_kind(kind)?;
-    let n = normalise(kind, value)?;
+    let n = normalise(kind, value).map_err(value_error)?;
     let probe = Observable {
         id: Uuid::nil(),
         case_id: Uuid::nil(),
