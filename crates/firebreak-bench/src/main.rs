@@ -565,7 +565,7 @@ fn bench_extract(n: u64) -> anyhow::Result<()> {
     let mut found = 0usize;
     let started = Instant::now();
     for t in &texts {
-        found += firebreak_domain::scan::scan(t).len();
+        found += firebreak_domain::extract::extract(t).len();
     }
     let secs = started.elapsed().as_secs_f64();
     println!(

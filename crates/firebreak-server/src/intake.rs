@@ -81,7 +81,7 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
     }
     // What the title and description name, beside what the sender listed.
     for text in [title.as_str(), description.as_str()] {
-        for f in firebreak_domain::scan::scan(text) {
+        for f in firebreak_domain::extract::extract(text) {
             if seen.insert((f.kind.as_str(), f.value.clone())) {
                 observables.push(AlertObservable { kind: f.kind.as_str().to_owned(), value: f.value });
             }
