@@ -17,6 +17,7 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::audit::append;
+use crate::cases::enum_text;
 use crate::sql::{Bind, Filter, paging, uuid_col};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
@@ -63,14 +64,6 @@ const N_COLS: usize = 23;
 /// (each bind looks its name up among all), so a few hundred parameters per
 /// statement is the sweet spot measured by `firebreak-bench ingest`.
 const CHUNK: usize = 32;
-
-fn text<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
 
 fn parse<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str, as_string: bool) -> Result<T> {
     let s: String = row.try_get(col)?;
@@ -157,12 +150,12 @@ async fn insert_new(conn: &mut AnyConnection, alerts: &[&Alert]) -> Result<HashM
                 .bind(a.title.clone())
                 .bind(a.title.to_lowercase())
                 .bind(a.description.clone())
-                .bind(text(&a.severity))
+                .bind(enum_text(&a.severity))
                 .bind(a.severity as i64 + 1)
                 .bind(to_millis(a.event_time))
                 .bind(serde_json::to_string(&a.tags).unwrap_or_else(|_| "[]".into()))
-                .bind(text(&a.tlp))
-                .bind(text(&a.pap))
+                .bind(enum_text(&a.tlp))
+                .bind(enum_text(&a.pap))
                 .bind(serde_json::to_string(&a.observables).unwrap_or_else(|_| "[]".into()))
                 .bind(a.custom_fields.to_string())
                 .bind(a.raw.to_string())
@@ -314,7 +307,7 @@ impl AlertStore for SqlStore {
             f.eq_text("state", v.as_str());
         }
         if let Some(v) = q.severity {
-            f.eq_text("severity", text(&v));
+            f.eq_text("severity", enum_text(&v));
         }
         if let Some(v) = &q.source {
             f.eq_text("source", v.clone());
@@ -332,7 +325,7 @@ impl AlertStore for SqlStore {
         .bind(after.state.as_str())
         .bind(after.assignee_id.map(|u| u.to_string()))
         .bind(after.acknowledged_at.map(to_millis))
-        .bind(after.disposition.as_ref().map(text))
+        .bind(after.disposition.as_ref().map(enum_text))
         .bind(after.disposition_reason.clone())
         .bind(after.case_id.map(|u| u.to_string()))
         .bind(after.closed_at.map(to_millis))
@@ -368,7 +361,7 @@ impl AlertStore for SqlStore {
         for chunk in ids.chunks(200) {
             // The new values' parameters first, then the filter's.
             let mut f = Filter::new();
-            let d = f.next(Bind::Text(text(&disposition)));
+            let d = f.next(Bind::Text(enum_text(&disposition)));
             let r = f.next(Bind::Text(reason.to_owned()));
             let t = f.next(Bind::Int(now));
             f.eq_text("org_id", org.to_string());

@@ -46,7 +46,7 @@ const CASE_COLS: &str = "id, org_id, number, title, description, severity, impac
     pauses";
 
 /// Enums are stored as their JSON string form.
-fn enum_text<T: Serialize>(v: &T) -> String {
+pub(crate) fn enum_text<T: Serialize>(v: &T) -> String {
     match serde_json::to_value(v) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
