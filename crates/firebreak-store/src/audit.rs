@@ -88,3 +88,23 @@ pub(crate) fn diff(fields: &[(&str, serde_json::Value, serde_json::Value)]) -> s
     }
     serde_json::Value::Object(out)
 }
+
+/// The field-by-field difference of two JSON objects, for an audit entry:
+/// `{field: {before, after}}` for each field of `after` that changed, except
+/// those in `skip`. Values that are not objects are recorded whole.
+pub(crate) fn object_diff(before: &serde_json::Value, after: &serde_json::Value, skip: &[&str]) -> serde_json::Value {
+    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
+        return serde_json::json!({ "before": before, "after": after });
+    };
+    let mut out = serde_json::Map::new();
+    for (k, av) in a {
+        if skip.contains(&k.as_str()) {
+            continue;
+        }
+        let bv = b.get(k).cloned().unwrap_or(serde_json::Value::Null);
+        if &bv != av {
+            out.insert(k.clone(), serde_json::json!({ "before": bv, "after": av }));
+        }
+    }
+    serde_json::Value::Object(out)
+}

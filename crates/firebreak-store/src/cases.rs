@@ -10,7 +10,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use crate::audit::append;
+use crate::audit::{append, object_diff};
 use crate::sql::{Filter, opt_time_col, opt_uuid_col, paging, time_col, uuid_col};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
@@ -116,22 +116,8 @@ fn severity_rank(c: &Case) -> i64 {
 
 /// The field-by-field difference of two cases, for the audit entry.
 fn case_diff(before: &Case, after: &Case) -> serde_json::Value {
-    let (Ok(serde_json::Value::Object(b)), Ok(serde_json::Value::Object(a))) =
-        (serde_json::to_value(before), serde_json::to_value(after))
-    else {
-        return json!({});
-    };
-    let mut out = serde_json::Map::new();
-    for (k, av) in &a {
-        if k == "updated_at" || k == "sla" {
-            continue;
-        }
-        let bv = b.get(k).cloned().unwrap_or(serde_json::Value::Null);
-        if &bv != av {
-            out.insert(k.clone(), json!({ "before": bv, "after": av }));
-        }
-    }
-    serde_json::Value::Object(out)
+    let json = |c: &Case| serde_json::to_value(c).unwrap_or_default();
+    object_diff(&json(before), &json(after), &["updated_at", "sla"])
 }
 
 async fn write_tags(conn: &mut AnyConnection, case: &Case) -> Result<()> {

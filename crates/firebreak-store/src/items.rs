@@ -14,7 +14,7 @@ use sqlx::{AnyConnection, Row};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::audit::append;
+use crate::audit::{append, object_diff};
 use crate::sql::{Filter, opt_uuid_col, uuid_col};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
@@ -120,24 +120,6 @@ fn redacted(body: &serde_json::Value) -> serde_json::Value {
 
 fn audited(kind: &str) -> bool {
     !UNAUDITED_KINDS.contains(&kind)
-}
-
-/// The field-by-field difference of two bodies, for the audit entry.
-fn body_diff(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
-    let (Some(b), Some(a)) = (before.as_object(), after.as_object()) else {
-        return json!({ "before": before, "after": after });
-    };
-    let mut out = serde_json::Map::new();
-    for (k, av) in a {
-        if k == "updated_at" {
-            continue;
-        }
-        let bv = b.get(k).cloned().unwrap_or(serde_json::Value::Null);
-        if &bv != av {
-            out.insert(k.clone(), json!({ "before": bv, "after": av }));
-        }
-    }
-    serde_json::Value::Object(out)
 }
 
 async fn insert(conn: &mut AnyConnection, item: &Item) -> Result<()> {
@@ -254,7 +236,7 @@ impl ItemStore for SqlStore {
             return Err(StoreError::Stale);
         }
         if audited(&before.kind) {
-            let changes = body_diff(&redacted(&before.body), &redacted(&after.body));
+            let changes = object_diff(&redacted(&before.body), &redacted(&after.body), &["updated_at"]);
             append(&mut tx, ctx, before.org_id, &before.kind, &before.id.to_string(), "update", &changes).await?;
         }
         tx.commit().await?;
