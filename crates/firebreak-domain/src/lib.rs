@@ -8,6 +8,7 @@ pub mod audit;
 pub mod case;
 pub mod clock;
 pub mod extract;
+pub mod formats;
 pub mod observable;
 pub mod permission;
 pub mod priority;

@@ -48,6 +48,10 @@ pub struct NewAlert {
     /// The kind of alert, as the sender names it.
     #[serde(rename = "type", default)]
     pub kind: String,
+    /// The detection rule that raised it, as the sender names it (a rule id
+    /// or name); dispositions are counted per rule.
+    #[serde(default)]
+    pub rule: Option<String>,
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -92,6 +96,8 @@ pub struct Alert {
     pub source_ref: String,
     #[serde(rename = "type")]
     pub kind: String,
+    #[serde(default)]
+    pub rule: Option<String>,
     pub title: String,
     pub description: String,
     pub severity: Severity,

@@ -1,0 +1,1 @@
+//! Adapters from the alert formats security tools already emit.
