@@ -9,6 +9,7 @@ pub mod case;
 pub mod clock;
 pub mod extract;
 pub mod formats;
+pub mod grouping;
 pub mod observable;
 pub mod permission;
 pub mod priority;

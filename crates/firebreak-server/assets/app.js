@@ -228,12 +228,19 @@
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || e.metaKey || e.ctrlKey || e.altKey) return;
     if (e.key === "g") { pending = true; setTimeout(function () { pending = false; }, 1200); return; }
-    // On an alert page: t takes, c closes, e escalates (the forms do the rest).
+    // On an alert page: t takes, c closes (as a false positive unless another
+    // disposition is chosen), e escalates (the forms do the rest).
     var triage = { t: "#take", c: "#close", e: "#escalate" }[e.key];
     if (!pending && triage && document.querySelector(triage)) {
       var form = document.querySelector(triage);
       var field = form.querySelector("input[required]");
       if (field && !field.value) field.focus(); else form.requestSubmit();
+      e.preventDefault();
+      return;
+    }
+    // n opens the next alert of the queue.
+    if (!pending && e.key === "n" && document.querySelector("#next-alert")) {
+      window.location = document.querySelector("#next-alert").href;
       e.preventDefault();
       return;
     }

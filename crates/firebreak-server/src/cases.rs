@@ -69,14 +69,7 @@ fn custom_fields(settings: &CaseSettings, value: serde_json::Value) -> Result<se
 
 async fn check_assignee(state: &AppState, caller: &Caller, assignee: Option<Uuid>) -> ApiResult<()> {
     if let Some(id) = assignee {
-        let user = state.store.get_user(caller.org_id(), id).await?;
-        if user.is_none_or(|u| u.disabled) {
-            return Err(ApiError::field(
-                ErrorCode::InvalidField,
-                "assignee_id",
-                "assignee_id must be an enabled user of this organisation",
-            ));
-        }
+        crate::service::enabled_user(state, caller.org_id(), "assignee_id", id).await?;
     }
     Ok(())
 }

@@ -89,14 +89,8 @@ async fn writable(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult
 }
 
 async fn user_name(state: &AppState, org: Uuid, field: &str, id: Uuid) -> ApiResult<String> {
-    match state.store.get_user(org, id).await? {
-        Some(u) if !u.disabled => Ok(if u.display_name.is_empty() { u.username } else { u.display_name }),
-        _ => Err(ApiError::field(
-            ErrorCode::InvalidField,
-            field,
-            format!("{field} must be an enabled user of this organisation"),
-        )),
-    }
+    let u = crate::service::enabled_user(state, org, field, id).await?;
+    Ok(if u.display_name.is_empty() { u.username } else { u.display_name })
 }
 
 fn required(field: &str, v: &str) -> ApiResult<String> {

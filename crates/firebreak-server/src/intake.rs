@@ -5,12 +5,17 @@
 
 use std::collections::BTreeSet;
 
+use firebreak_domain::formats::{self, Format, Mapped};
+use firebreak_domain::grouping::Grouper;
 use firebreak_domain::observable::{ObservableKind, normalise};
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::{Title, markdown, tags};
+use firebreak_store::Grouping;
+use firebreak_store::ItemQuery;
 use firebreak_types::{
-    Alert, AlertObservable, AlertQuery, AlertState, BulkItem, BulkResult, Case, CloseAlert, CreateCase, ErrorCode,
-    EscalateAlert, NewAlert, Observable, Page, SourceRef, TimelineEntry,
+    Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertObservable, AlertQuery, AlertState,
+    AssignAlert, BulkItem, BulkResult, Case, CloseAlert, CreateCase, ErrorCode, EscalateAlert, GroupEntity,
+    GroupingSettings, NewAlert, NewAlertComment, Observable, Page, SourceRef, TimelineEntry,
 };
 use uuid::Uuid;
 
@@ -28,10 +33,34 @@ pub const MAX_BULK_ITEMS: usize = 10_000;
 pub struct Rejection {
     pub field: Option<String>,
     pub reason: String,
+    /// Not an error: the event is not an alert of its format.
+    pub skipped: bool,
 }
 
 fn reject(field: impl Into<String>, reason: impl Into<String>) -> Rejection {
-    Rejection { field: Some(field.into()), reason: reason.into() }
+    Rejection { field: Some(field.into()), reason: reason.into(), skipped: false }
+}
+
+/// Most bytes of a rule's name or id.
+const MAX_RULE_BYTES: usize = 500;
+
+/// Maps each item of an adapter's format onto the native alert; what is not
+/// an alert of the format is skipped, what cannot be mapped is rejected with
+/// the format's field at fault.
+pub fn adapt(
+    format: Format,
+    items: Vec<Result<serde_json::Value, Rejection>>,
+) -> Vec<Result<serde_json::Value, Rejection>> {
+    items
+        .into_iter()
+        .map(|item| {
+            item.and_then(|v| match formats::map(format, v) {
+                Ok(Mapped::Alert(a)) => Ok(a),
+                Ok(Mapped::Skip(reason)) => Err(Rejection { field: None, reason, skipped: true }),
+                Err(e) => Err(reject(e.field, e.reason)),
+            })
+        })
+        .collect()
 }
 
 /// Parses one item (already valid JSON) into a stored alert, or says why not.
@@ -40,7 +69,7 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
         let path = e.path().to_string();
         let msg = e.inner().to_string();
         let field = if path == "." { msg.split('`').nth(1).map(str::to_owned) } else { Some(path) };
-        Rejection { field, reason: msg }
+        Rejection { field, reason: msg, skipped: false }
     })?;
     let text = |field: &str, v: &str, max: usize| -> Result<String, Rejection> {
         let v = v.trim();
@@ -54,6 +83,12 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
     };
     let source = text("source", &new.source, 200)?;
     let source_ref = text("source_ref", &new.source_ref, 500)?;
+    let rule = match new.rule.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
+        Some(r) if r.len() > MAX_RULE_BYTES => {
+            return Err(reject("rule", format!("rule is at most {MAX_RULE_BYTES} bytes")));
+        }
+        r => r.map(str::to_owned),
+    };
     let title = Title::parse("title", &new.title)
         .map_err(|e| reject(e.field, format!("title must be {}", e.expected)))?
         .into_inner();
@@ -93,6 +128,7 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
         source,
         source_ref,
         kind: new.kind.trim().to_owned(),
+        rule,
         title,
         description,
         severity: new.severity,
@@ -115,6 +151,7 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
         closed_at: None,
         assets: Vec::new(),
         triage_rank: new.severity as i64 + 1,
+        group_id: None,
     })
 }
 
@@ -235,8 +272,11 @@ pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection
         text.lines()
             .filter(|l| !l.trim().is_empty())
             .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l)
-                    .map_err(|e| Rejection { field: None, reason: format!("not JSON: {e}") })
+                serde_json::from_str::<serde_json::Value>(l).map_err(|e| Rejection {
+                    field: None,
+                    reason: format!("not JSON: {e}"),
+                    skipped: false,
+                })
             })
             .collect()
     };
@@ -257,8 +297,17 @@ pub async fn ingest(
     items: Vec<Result<serde_json::Value, Rejection>>,
 ) -> ApiResult<BulkResult> {
     caller.require(Action::AlertIngest)?;
-    let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(state.clock.now()));
-    let org = caller.org_id();
+    ingest_as(state, &caller.ctx(state), caller.org_id(), items).await
+}
+
+/// [`ingest`] for a caller already allowed to (the command line's ingest).
+pub async fn ingest_as(
+    state: &AppState,
+    ctx: &firebreak_store::WriteCtx,
+    org: Uuid,
+    items: Vec<Result<serde_json::Value, Rejection>>,
+) -> ApiResult<BulkResult> {
+    let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(ctx.now));
     let mut answers: Vec<BulkItem> = Vec::with_capacity(items.len());
     let mut good: Vec<Alert> = Vec::new();
     let mut good_index: Vec<usize> = Vec::new();
@@ -271,7 +320,7 @@ pub async fn ingest(
             }
             Err(r) => answers.push(BulkItem {
                 index,
-                status: "rejected".into(),
+                status: if r.skipped { "skipped" } else { "rejected" }.into(),
                 id: None,
                 field: r.field,
                 reason: Some(r.reason),
@@ -283,7 +332,12 @@ pub async fn ingest(
         for a in &mut good {
             matcher.apply(a);
         }
-        let stored = state.store.ingest_alerts(&caller.ctx(state), org, &good).await?;
+        let grouping = grouping_settings(state, org).await?;
+        let grouping = Grouper::new(&grouping).map(|g| Grouping {
+            window_ms: g.window_ms,
+            entities: good.iter().map(|a| g.entities(&a.observables)).collect(),
+        });
+        let stored = state.store.ingest_alerts(ctx, org, &good, grouping.as_ref()).await?;
         for (index, (id, created)) in good_index.into_iter().zip(stored) {
             answers[index].id = Some(id);
             answers[index].status = if created { "created" } else { "duplicate" }.into();
@@ -295,6 +349,7 @@ pub async fn ingest(
         created: count("created"),
         duplicates: count("duplicate"),
         rejected: count("rejected"),
+        skipped: count("skipped"),
         items: answers,
     })
 }
@@ -522,12 +577,12 @@ pub async fn bulk_close(
     if reason.is_empty() {
         return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to close alerts"));
     }
-    let filtered = req.source.is_some() || req.q.is_some() || req.severity.is_some();
+    let filtered = req.source.is_some() || req.rule.is_some() || req.q.is_some() || req.severity.is_some();
     if req.ids.is_empty() != filtered {
         return Err(ApiError::field(
             ErrorCode::InvalidField,
             "ids",
-            "give either ids or a filter (source, q, severity)",
+            "give either ids or a filter (source, rule, q, severity)",
         ));
     }
     let mut ids = req.ids.clone();
@@ -538,12 +593,13 @@ pub async fn bulk_close(
                 let q = AlertQuery {
                     state: Some(st),
                     source: req.source.clone(),
+                    rule: req.rule.clone(),
                     q: req.q.clone(),
                     severity: req.severity,
                     limit: Some(1000),
                     offset: Some(offset),
                     sort: Some("first_seen".into()),
-                    total: None,
+                    ..AlertQuery::default()
                 };
                 let page = state.store.list_alerts(caller.org_id(), &q).await?;
                 let n = page.items.len();
@@ -559,4 +615,149 @@ pub async fn bulk_close(
     let closed = state.store.close_alerts(&caller.ctx(state), caller.org_id(), &ids, req.disposition, &reason).await?;
     state.live.publish(caller.org_id(), "alert.updated", "bulk");
     Ok(firebreak_types::BulkCloseResult { closed: closed.len(), skipped: ids.len() - closed.len() })
+}
+
+// ---------------------------------------------------------------------------
+// Assignment and comments
+
+/// Gives the alert to an analyst (or to nobody); its state does not change.
+pub async fn assign(state: &AppState, caller: &Caller, id: Uuid, req: AssignAlert) -> ApiResult<Alert> {
+    caller.require(Action::AlertTriage)?;
+    if let Some(u) = req.assignee_id {
+        crate::service::enabled_user(state, caller.org_id(), "assignee_id", u).await?;
+    }
+    let before = get_alert(state, caller, id).await?;
+    open_state(&before)?;
+    let mut after = before.clone();
+    after.assignee_id = req.assignee_id;
+    triage(state, caller, &before, after, "assign").await
+}
+
+pub async fn comments(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<AlertComment>> {
+    get_alert(state, caller, id).await?;
+    let q = ItemQuery { parent_id: Some(id), ..crate::items::query::<AlertComment>() };
+    crate::items::list(state, caller.org_id(), &q).await
+}
+
+pub async fn add_comment(state: &AppState, caller: &Caller, id: Uuid, req: NewAlertComment) -> ApiResult<AlertComment> {
+    caller.require(Action::AlertTriage)?;
+    let body = markdown("body", &req.body)?;
+    if body.trim().is_empty() {
+        return Err(ApiError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
+    }
+    get_alert(state, caller, id).await?;
+    let ctx = caller.ctx(state);
+    let comment = AlertComment {
+        id: Uuid::now_v7(),
+        alert_id: id,
+        author_id: match &caller.principal {
+            crate::auth::Principal::User(u) => Some(u.id),
+            crate::auth::Principal::ApiKey(_) => None,
+        },
+        author: caller.name().to_owned(),
+        body,
+        created_at: ctx.now,
+    };
+    let c = crate::items::create(state, &ctx, caller.org_id(), comment).await?;
+    state.live.publish(caller.org_id(), "alert.updated", id);
+    Ok(c)
+}
+
+// ---------------------------------------------------------------------------
+// Stories
+
+const GROUPING: &str = "alert_grouping";
+
+/// The organisation's grouping settings (the documented defaults until it
+/// sets its own).
+pub async fn grouping_settings(state: &AppState, org: Uuid) -> ApiResult<GroupingSettings> {
+    match crate::items::setting(state, org, GROUPING).await? {
+        Some((_, s)) => serde_json::from_value(s.value).map_err(|_| ApiError::internal()),
+        None => Ok(firebreak_domain::grouping::default_settings()),
+    }
+}
+
+pub async fn get_grouping(state: &AppState, caller: &Caller) -> ApiResult<GroupingSettings> {
+    caller.require(Action::AlertRead)?;
+    grouping_settings(state, caller.org_id()).await
+}
+
+pub async fn set_grouping(state: &AppState, caller: &Caller, new: GroupingSettings) -> ApiResult<GroupingSettings> {
+    caller.require(Action::OrgSettings)?;
+    firebreak_domain::grouping::check_settings(&new)?;
+    let value = serde_json::to_value(&new).map_err(|_| ApiError::internal())?;
+    let ctx = caller.ctx(state);
+    match crate::items::setting(state, caller.org_id(), GROUPING).await? {
+        Some((item, mut s)) => {
+            s.value = value;
+            crate::items::save(state, &ctx, &item, s).await?;
+        }
+        None => {
+            let s = crate::items::OrgSetting { id: Uuid::now_v7(), name: GROUPING.into(), value };
+            crate::items::create(state, &ctx, caller.org_id(), s).await?;
+        }
+    }
+    Ok(new)
+}
+
+pub async fn list_groups(state: &AppState, caller: &Caller, q: &AlertGroupQuery) -> ApiResult<Page<AlertGroup>> {
+    caller.require(Action::AlertRead)?;
+    Ok(state.store.list_alert_groups(caller.org_id(), q).await?)
+}
+
+/// Most alerts shown on a story's timeline.
+const STORY_ALERTS: u32 = 500;
+
+/// A story: its alerts oldest first (its timeline) and the entities they
+/// share, most common first.
+pub async fn get_group(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<AlertGroupDetail> {
+    caller.require(Action::AlertRead)?;
+    let org = caller.org_id();
+    let group = state.store.get_alert_group(org, id).await?.ok_or_else(|| ApiError::not_found("alert group"))?;
+    let q = AlertQuery {
+        group_id: Some(id),
+        sort: Some("event_time".into()),
+        limit: Some(STORY_ALERTS),
+        ..AlertQuery::default()
+    };
+    let alerts = state.store.list_alerts(org, &q).await?.items;
+    let settings = grouping_settings(state, org).await?;
+    let grouper = Grouper::new(&GroupingSettings { enabled: true, ..settings });
+    let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
+    for a in &alerts {
+        for e in grouper.as_ref().map(|g| g.entities(&a.observables)).unwrap_or_default() {
+            *counts.entry(e).or_default() += 1;
+        }
+    }
+    let mut entities: Vec<GroupEntity> = counts
+        .into_iter()
+        .filter_map(|(k, n)| {
+            k.split_once(':').map(|(kind, value)| GroupEntity { kind: kind.into(), value: value.into(), alerts: n })
+        })
+        .collect();
+    entities.sort_by(|a, b| b.alerts.cmp(&a.alerts).then_with(|| (&a.kind, &a.value).cmp(&(&b.kind, &b.value))));
+    Ok(AlertGroupDetail { group, entities, alerts })
+}
+
+/// Escalates a story into one case: a new case from its most severe open
+/// alert (or the open case given), into which every other open alert of the
+/// story is merged with its observables and a timeline entry.
+pub async fn escalate_group(state: &AppState, caller: &Caller, id: Uuid, req: EscalateAlert) -> ApiResult<Case> {
+    caller.require(Action::AlertTriage)?;
+    caller.require(Action::CaseWrite)?;
+    let detail = get_group(state, caller, id).await?;
+    let mut open: Vec<&Alert> =
+        detail.alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).collect();
+    if open.is_empty() {
+        return Err(ApiError::field(ErrorCode::InvalidState, "state", "the story has no open alerts left"));
+    }
+    // The most severe alert names the case; ties go to the earliest.
+    open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.event_time.cmp(&b.event_time)));
+    let lead = open[0];
+    let case = escalate(state, caller, lead.id, req.clone()).await?;
+    for a in &open[1..] {
+        escalate(state, caller, a.id, EscalateAlert { template_id: None, case_id: Some(case.id) }).await?;
+    }
+    state.store.set_group_case(&caller.ctx(state), caller.org_id(), id, case.id).await?;
+    crate::cases::get_case(state, caller, case.id).await
 }

@@ -304,3 +304,14 @@ impl Kind for Delivery {
         }
     }
 }
+
+impl Kind for firebreak_types::AlertComment {
+    const KIND: &'static str = "alert_comment";
+    const NOUN: &'static str = "comment";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { parent_id: Some(self.alert_id), at: Some(self.created_at), ..Index::default() }
+    }
+}

@@ -32,14 +32,7 @@ async fn writable_case(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiR
 
 async fn check_user(state: &AppState, org: Uuid, field: &str, id: Option<Uuid>) -> ApiResult<()> {
     if let Some(id) = id {
-        let user = state.store.get_user(org, id).await?;
-        if user.is_none_or(|u| u.disabled) {
-            return Err(ApiError::field(
-                ErrorCode::InvalidField,
-                field,
-                format!("{field} must be an enabled user of this organisation"),
-            ));
-        }
+        crate::service::enabled_user(state, org, field, id).await?;
     }
     Ok(())
 }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use firebreak_domain::clock::{from_millis, to_millis};
-use firebreak_types::{Alert, AlertQuery, Page};
+use firebreak_types::{Alert, AlertGroup, AlertGroupQuery, AlertQuery, Page};
 use serde_json::json;
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, Row};
@@ -18,8 +18,8 @@ use uuid::Uuid;
 
 use crate::audit::append;
 use crate::cases::enum_text;
-use crate::sql::{Bind, Filter, paging, uuid_col};
-use crate::{Result, SqlStore, StoreError, WriteCtx};
+use crate::sql::{Backend, Bind, Filter, paging, uuid_col};
+use crate::{Grouping, Result, SqlStore, StoreError, WriteCtx};
 
 #[async_trait]
 pub trait AlertStore: Send + Sync {
@@ -27,7 +27,15 @@ pub trait AlertStore: Send + Sync {
     /// as the id it is stored under and whether it was new (`false`: it
     /// repeated an alert of the same source and source reference, whose
     /// occurrence count and last-seen time went up).
-    async fn ingest_alerts(&self, ctx: &WriteCtx, org: Uuid, alerts: &[Alert]) -> Result<Vec<(Uuid, bool)>>;
+    /// With `grouping`, each new alert joins the story of the first of its
+    /// entities seen within the window, or starts one.
+    async fn ingest_alerts(
+        &self,
+        ctx: &WriteCtx,
+        org: Uuid,
+        alerts: &[Alert],
+        grouping: Option<&Grouping>,
+    ) -> Result<Vec<(Uuid, bool)>>;
     async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>>;
     async fn list_alerts(&self, org: Uuid, query: &AlertQuery) -> Result<Page<Alert>>;
     /// When an alert was sent again, oldest first.
@@ -45,6 +53,10 @@ pub trait AlertStore: Send + Sync {
         disposition: firebreak_types::Disposition,
         reason: &str,
     ) -> Result<Vec<Uuid>>;
+    async fn list_alert_groups(&self, org: Uuid, query: &AlertGroupQuery) -> Result<Page<AlertGroup>>;
+    async fn get_alert_group(&self, org: Uuid, id: Uuid) -> Result<Option<AlertGroup>>;
+    /// Records the case a story was escalated into, with its audit entry.
+    async fn set_group_case(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, case_id: Uuid) -> Result<()>;
     /// Alerts of `org` that carry an observable key (`type:value`), newest first.
     async fn alerts_with_observable(
         &self,
@@ -56,14 +68,9 @@ pub trait AlertStore: Send + Sync {
 
 const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
     severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, first_seen, \
-    last_seen, assets, triage_rank";
+    last_seen, assets, triage_rank, rule, group_id";
 const TRIAGE_COLS: &str = "assignee_id, acknowledged_at, disposition, disposition_reason, case_id, closed_at";
-const N_COLS: usize = 23;
-/// Rows per multi-row statement. Kept small on purpose: binding costs grow
-/// with the square of a statement's parameter count in the SQLite driver
-/// (each bind looks its name up among all), so a few hundred parameters per
-/// statement is the sweet spot measured by `firebreak-bench ingest`.
-const CHUNK: usize = 32;
+const N_COLS: usize = 25;
 
 fn parse<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str, as_string: bool) -> Result<T> {
     let s: String = row.try_get(col)?;
@@ -108,10 +115,15 @@ fn alert_from(row: &AnyRow) -> Result<Alert> {
         closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
         assets: parse(row, "assets", false)?,
         triage_rank: row.try_get("triage_rank")?,
+        rule: row.try_get("rule")?,
+        group_id: crate::sql::opt_uuid_col(row, "group_id")?,
     })
 }
 
-fn placeholders(rows: usize, cols: usize) -> String {
+/// `rows` tuples of `cols` placeholders. SQLite gets anonymous `?`s: its
+/// driver looks each numbered parameter's name up among all of them, a
+/// quadratic cost that dominated the writer's time on big statements.
+fn placeholders(backend: Backend, rows: usize, cols: usize) -> String {
     let mut s = String::with_capacity(rows * cols * 5);
     for r in 0..rows {
         if r > 0 {
@@ -122,25 +134,44 @@ fn placeholders(rows: usize, cols: usize) -> String {
             if c > 0 {
                 s.push(',');
             }
-            s.push('$');
-            s.push_str(&(r * cols + c + 1).to_string());
+            match backend {
+                Backend::Sqlite => s.push('?'),
+                Backend::Postgres => {
+                    s.push('$');
+                    s.push_str(&(r * cols + c + 1).to_string());
+                }
+            }
         }
         s.push(')');
     }
     s
 }
 
-/// Inserts the new ones of `alerts`; returns the keys that were inserted.
-async fn insert_new(conn: &mut AnyConnection, alerts: &[&Alert]) -> Result<HashMap<(String, String), Uuid>> {
+/// Rows per multi-row statement, under both databases' parameter limits.
+fn chunk_rows(backend: Backend, cols: usize) -> usize {
+    let params = match backend {
+        Backend::Sqlite => 8_000,
+        Backend::Postgres => 8_000,
+    };
+    (params / cols).max(1)
+}
+
+/// Inserts the new ones of `alerts` (with their groups); returns the keys
+/// that were inserted.
+async fn insert_new(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    alerts: &[(&Alert, Option<Uuid>)],
+) -> Result<HashMap<(String, String), Uuid>> {
     let mut inserted = HashMap::new();
-    for chunk in alerts.chunks(CHUNK) {
+    for chunk in alerts.chunks(chunk_rows(backend, N_COLS)) {
         let sql = format!(
             "INSERT INTO alerts ({ALERT_COLS}) VALUES {} ON CONFLICT (org_id, source, source_ref) DO NOTHING \
              RETURNING id, source, source_ref",
-            placeholders(chunk.len(), N_COLS)
+            placeholders(backend, chunk.len(), N_COLS)
         );
         let mut q = sqlx::query(&sql);
-        for a in chunk {
+        for (a, group) in chunk {
             q = q
                 .bind(a.id.to_string())
                 .bind(a.org_id.to_string())
@@ -164,7 +195,9 @@ async fn insert_new(conn: &mut AnyConnection, alerts: &[&Alert]) -> Result<HashM
                 .bind(to_millis(a.first_seen))
                 .bind(to_millis(a.last_seen))
                 .bind(serde_json::to_string(&a.assets).unwrap_or_else(|_| "[]".into()))
-                .bind(a.triage_rank);
+                .bind(a.triage_rank)
+                .bind(a.rule.clone())
+                .bind(group.map(|g| g.to_string()));
         }
         for row in q.fetch_all(&mut *conn).await? {
             inserted.insert((row.try_get("source")?, row.try_get("source_ref")?), uuid_col(&row, "id")?);
@@ -173,9 +206,157 @@ async fn insert_new(conn: &mut AnyConnection, alerts: &[&Alert]) -> Result<HashM
     Ok(inserted)
 }
 
+/// The current group of each of `entities` (those that have one).
+async fn entity_groups(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    org: Uuid,
+    entities: &[&str],
+) -> Result<HashMap<String, (Uuid, i64)>> {
+    let mut out = HashMap::new();
+    for chunk in entities.chunks(chunk_rows(backend, 1) - 1) {
+        let list = match backend {
+            Backend::Sqlite => vec!["?"; chunk.len()].join(","),
+            Backend::Postgres => (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(","),
+        };
+        let first = if backend == Backend::Sqlite { "?" } else { "$1" };
+        let sql = format!(
+            "SELECT entity, group_id, last_event FROM group_entities WHERE org_id = {first} AND entity IN ({list})"
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for e in chunk {
+            q = q.bind(*e);
+        }
+        for row in q.fetch_all(&mut *conn).await? {
+            out.insert(row.try_get("entity")?, (uuid_col(&row, "group_id")?, row.try_get("last_event")?));
+        }
+    }
+    Ok(out)
+}
+
+/// Puts each candidate in a story: the group of the first of its entities
+/// seen within the window, or a new one. Returns each candidate's group and
+/// the entities whose group or time changed.
+fn assign_groups(
+    candidates: &[&Alert],
+    grouping: &Grouping,
+    index_of: &HashMap<(&str, &str), usize>,
+    mut current: HashMap<String, (Uuid, i64)>,
+) -> (Vec<Option<Uuid>>, Vec<(String, Uuid, i64)>) {
+    let mut order: Vec<usize> = (0..candidates.len()).collect();
+    order.sort_by_key(|&i| to_millis(candidates[i].event_time));
+    let mut groups = vec![None; candidates.len()];
+    let mut touched: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    for i in order {
+        let a = candidates[i];
+        let Some(entities) = index_of.get(&(a.source.as_str(), a.source_ref.as_str())).map(|&k| &grouping.entities[k])
+        else {
+            continue;
+        };
+        if entities.is_empty() {
+            continue;
+        }
+        let at = to_millis(a.event_time);
+        let gid = entities
+            .iter()
+            .filter_map(|e| current.get(e))
+            .find(|(_, last)| *last >= at - grouping.window_ms)
+            .map(|(g, _)| *g)
+            .unwrap_or_else(Uuid::now_v7);
+        for e in entities {
+            let last = match current.get(e) {
+                Some((g, last)) if *g == gid => (*last).max(at),
+                _ => at,
+            };
+            current.insert(e.clone(), (gid, last));
+            touched.insert(e.clone());
+        }
+        groups[i] = Some(gid);
+    }
+    let changed = touched
+        .into_iter()
+        .filter_map(|e| current.get(&e).map(|(g, last)| (*g, *last)).map(|(g, last)| (e, g, last)))
+        .collect();
+    (groups, changed)
+}
+
+/// Adds the new alerts to their groups' counts, severities and times, and
+/// records each entity's current group.
+async fn write_groups(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    org: Uuid,
+    now: i64,
+    members: &[(&Alert, Uuid)],
+    entities: &[(String, Uuid, i64)],
+) -> Result<()> {
+    // Per group: (title of its earliest alert, count, highest rank, first, last).
+    let mut agg: std::collections::BTreeMap<Uuid, (&str, i64, i64, i64, i64)> = std::collections::BTreeMap::new();
+    for (a, g) in members {
+        let t = to_millis(a.event_time);
+        let rank = a.severity as i64 + 1;
+        let e = agg.entry(*g).or_insert((a.title.as_str(), 0, rank, t, t));
+        if t < e.3 {
+            e.0 = a.title.as_str();
+        }
+        e.1 += 1;
+        e.2 = e.2.max(rank);
+        e.3 = e.3.min(t);
+        e.4 = e.4.max(t);
+    }
+    let agg: Vec<_> = agg.into_iter().collect();
+    for chunk in agg.chunks(chunk_rows(backend, 8)) {
+        let sql = format!(
+            "INSERT INTO alert_groups (id, org_id, title, severity_rank, alert_count, first_event, last_event, \
+             created_at) VALUES {} ON CONFLICT (id) DO UPDATE SET \
+             alert_count = alert_groups.alert_count + excluded.alert_count, \
+             severity_rank = CASE WHEN excluded.severity_rank > alert_groups.severity_rank \
+               THEN excluded.severity_rank ELSE alert_groups.severity_rank END, \
+             first_event = CASE WHEN excluded.first_event < alert_groups.first_event \
+               THEN excluded.first_event ELSE alert_groups.first_event END, \
+             last_event = CASE WHEN excluded.last_event > alert_groups.last_event \
+               THEN excluded.last_event ELSE alert_groups.last_event END",
+            placeholders(backend, chunk.len(), 8)
+        );
+        let mut q = sqlx::query(&sql);
+        for (id, (title, count, rank, first, last)) in chunk {
+            q = q
+                .bind(id.to_string())
+                .bind(org.to_string())
+                .bind(*title)
+                .bind(*rank)
+                .bind(*count)
+                .bind(*first)
+                .bind(*last)
+                .bind(now);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    for chunk in entities.chunks(chunk_rows(backend, 4)) {
+        let sql = format!(
+            "INSERT INTO group_entities (org_id, entity, group_id, last_event) VALUES {} \
+             ON CONFLICT (org_id, entity) DO UPDATE SET group_id = excluded.group_id, last_event = excluded.last_event",
+            placeholders(backend, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (e, g, last) in chunk {
+            q = q.bind(org.to_string()).bind(e.as_str()).bind(g.to_string()).bind(*last);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 #[async_trait]
 impl AlertStore for SqlStore {
-    async fn ingest_alerts(&self, ctx: &WriteCtx, org: Uuid, alerts: &[Alert]) -> Result<Vec<(Uuid, bool)>> {
+    async fn ingest_alerts(
+        &self,
+        ctx: &WriteCtx,
+        org: Uuid,
+        alerts: &[Alert],
+        grouping: Option<&Grouping>,
+    ) -> Result<Vec<(Uuid, bool)>> {
+        let backend = self.backend;
         // Repeats within the batch collapse onto their first occurrence.
         let mut first: HashMap<(&str, &str), usize> = HashMap::new();
         let mut candidates: Vec<&Alert> = Vec::new();
@@ -189,14 +370,32 @@ impl AlertStore for SqlStore {
         // concurrent batches over the same alerts queue instead of deadlocking.
         candidates.sort_by(|a, b| (&a.source, &a.source_ref).cmp(&(&b.source, &b.source_ref)));
         let mut tx = self.writer.begin().await?;
-        let inserted = insert_new(&mut tx, &candidates).await?;
+
+        // Stories: each candidate's group, from its entities' current groups.
+        let (groups, changed) = match grouping {
+            Some(g) => {
+                let mut all: Vec<&str> = g.entities.iter().flatten().map(String::as_str).collect();
+                all.sort_unstable();
+                all.dedup();
+                let current = entity_groups(&mut tx, backend, org, &all).await?;
+                assign_groups(&candidates, g, &first, current)
+            }
+            None => (vec![None; candidates.len()], Vec::new()),
+        };
+        let rows: Vec<(&Alert, Option<Uuid>)> = candidates.iter().copied().zip(groups.iter().copied()).collect();
+        let inserted = insert_new(&mut tx, backend, &rows).await?;
+        let is_new = |a: &Alert| inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
+        if grouping.is_some() {
+            let members: Vec<(&Alert, Uuid)> =
+                rows.iter().filter(|(a, _)| is_new(a)).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
+            write_groups(&mut tx, backend, org, to_millis(ctx.now), &members, &changed).await?;
+        }
 
         // Every occurrence that did not create its alert is a repeat of it.
         let mut repeats: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new(); // key -> (count, last seen)
         for (i, a) in alerts.iter().enumerate() {
             let key = (a.source.as_str(), a.source_ref.as_str());
-            let created_here =
-                first.get(&key) == Some(&i) && inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
+            let created_here = first.get(&key) == Some(&i) && is_new(a);
             if !created_here {
                 let e = repeats.entry(key).or_insert((0, 0));
                 e.0 += 1;
@@ -224,8 +423,11 @@ impl AlertStore for SqlStore {
                 repeat_rows.push((id, *last));
             }
         }
-        for chunk in repeat_rows.chunks(CHUNK * 5) {
-            let sql = format!("INSERT INTO alert_repeats (alert_id, seen_at) VALUES {}", placeholders(chunk.len(), 2));
+        for chunk in repeat_rows.chunks(chunk_rows(backend, 2)) {
+            let sql = format!(
+                "INSERT INTO alert_repeats (alert_id, seen_at) VALUES {}",
+                placeholders(backend, chunk.len(), 2)
+            );
             let mut q = sqlx::query(&sql);
             for (id, at) in chunk {
                 q = q.bind(id.to_string()).bind(*at);
@@ -235,20 +437,20 @@ impl AlertStore for SqlStore {
         // The sightings index rows of the new alerts.
         let obs: Vec<(String, Uuid, i64)> = candidates
             .iter()
-            .filter(|a| inserted.contains_key(&(a.source.clone(), a.source_ref.clone())))
+            .filter(|a| is_new(a))
             .flat_map(|a| {
                 a.observables.iter().map(|o| (format!("{}:{}", o.kind, o.value), a.id, to_millis(a.last_seen)))
             })
             .collect();
         let org_s = org.to_string();
-        for chunk in obs.chunks(CHUNK * 2) {
+        for chunk in obs.chunks(chunk_rows(backend, 4)) {
             let sql = format!(
                 "INSERT INTO alert_observables (org_id, obs_key, alert_id, seen_at) VALUES {}",
-                placeholders(chunk.len(), 4)
+                placeholders(backend, chunk.len(), 4)
             );
             let mut q = sqlx::query(&sql);
             for (key, id, at) in chunk {
-                q = q.bind(org_s.clone()).bind(key.clone()).bind(id.to_string()).bind(*at);
+                q = q.bind(org_s.as_str()).bind(key.as_str()).bind(id.to_string()).bind(*at);
             }
             q.execute(&mut *tx).await?;
         }
@@ -298,6 +500,7 @@ impl AlertStore for SqlStore {
                 ("severity", "severity_rank"),
                 ("triage_rank", "triage_rank"),
                 ("title", "title_key"),
+                ("event_time", "event_time"),
             ],
             "id",
         )?;
@@ -311,6 +514,23 @@ impl AlertStore for SqlStore {
         }
         if let Some(v) = &q.source {
             f.eq_text("source", v.clone());
+        }
+        if let Some(v) = &q.rule {
+            f.eq_text("rule", v.clone());
+        }
+        if let Some(v) = q.assignee_id {
+            f.eq_text("assignee_id", v.to_string());
+        }
+        if let Some(v) = q.group_id {
+            f.eq_text("group_id", v.to_string());
+        }
+        // Tags and assets are JSON arrays in their columns; the other filters
+        // (organisation, state) narrow the rows these look at.
+        if let Some(v) = &q.tag {
+            f.cond_text("tags LIKE {} ESCAPE '\\'", format!("%{}%", like_escape(&json!(v).to_string())));
+        }
+        if let Some(v) = q.asset_id {
+            f.cond_text("assets LIKE {}", format!("%{v}%"));
         }
         f.search(&["title"], q.q.as_deref());
         self.page(&format!("{ALERT_COLS}, {TRIAGE_COLS}"), "alerts", &f, &paging, alert_from).await
@@ -385,6 +605,35 @@ impl AlertStore for SqlStore {
         Ok(closed)
     }
 
+    async fn list_alert_groups(&self, org: Uuid, query: &AlertGroupQuery) -> Result<Page<AlertGroup>> {
+        self.group_page(org, query).await
+    }
+
+    async fn get_alert_group(&self, org: Uuid, id: Uuid) -> Result<Option<AlertGroup>> {
+        let row = sqlx::query(&format!("SELECT {GROUP_COLS} FROM alert_groups WHERE org_id = $1 AND id = $2"))
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await?;
+        row.as_ref().map(group_from).transpose()
+    }
+
+    async fn set_group_case(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, case_id: Uuid) -> Result<()> {
+        let mut tx = self.writer.begin().await?;
+        let done = sqlx::query("UPDATE alert_groups SET case_id = $1 WHERE org_id = $2 AND id = $3")
+            .bind(case_id.to_string())
+            .bind(org.to_string())
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        append(&mut tx, ctx, org, "alert_group", &id.to_string(), "escalate", &json!({ "case_id": case_id })).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     async fn alerts_with_observable(
         &self,
         org: Uuid,
@@ -413,5 +662,41 @@ impl AlertStore for SqlStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(|r| Ok(from_millis(r.try_get("seen_at")?))).collect()
+    }
+}
+
+fn like_escape(s: &str) -> String {
+    s.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+const GROUP_COLS: &str = "id, org_id, title, severity_rank, alert_count, first_event, last_event, case_id";
+
+fn group_from(row: &AnyRow) -> Result<AlertGroup> {
+    let rank: i64 = row.try_get("severity_rank")?;
+    let severity = match rank {
+        i64::MIN..=1 => firebreak_types::Severity::Low,
+        2 => firebreak_types::Severity::Medium,
+        3 => firebreak_types::Severity::High,
+        _ => firebreak_types::Severity::Critical,
+    };
+    Ok(AlertGroup {
+        id: uuid_col(row, "id")?,
+        org_id: uuid_col(row, "org_id")?,
+        title: row.try_get("title")?,
+        severity,
+        alert_count: row.try_get("alert_count")?,
+        first_event: from_millis(row.try_get("first_event")?),
+        last_event: from_millis(row.try_get("last_event")?),
+        case_id: crate::sql::opt_uuid_col(row, "case_id")?,
+    })
+}
+
+impl SqlStore {
+    pub(crate) async fn group_page(&self, org: Uuid, q: &AlertGroupQuery) -> Result<Page<AlertGroup>> {
+        let paging = paging(q.limit, q.offset, Some("-last_event"), q.total, &[("last_event", "last_event")], "id")?;
+        let mut f = Filter::new();
+        f.eq_text("org_id", org.to_string());
+        f.cmp_int("alert_count", ">=", q.min_alerts.unwrap_or(2).max(1));
+        self.page(GROUP_COLS, "alert_groups", &f, &paging, group_from).await
     }
 }

@@ -136,3 +136,11 @@ pub struct PoolState {
     pub size: u32,
     pub idle: u32,
 }
+
+/// How a batch of alerts joins stories: each alert's entities (parallel to
+/// the batch) and how far apart in event time two alerts may be.
+#[derive(Debug, Clone)]
+pub struct Grouping {
+    pub window_ms: i64,
+    pub entities: Vec<Vec<String>>,
+}

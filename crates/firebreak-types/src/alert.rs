@@ -146,6 +146,9 @@ pub struct Alert {
     /// when a matched asset is of high criticality, plus 2 when critical.
     #[serde(default)]
     pub triage_rank: i64,
+    /// The story (alert group) it belongs to.
+    #[serde(default)]
+    pub group_id: Option<Uuid>,
 }
 
 /// How a closed alert was judged.
@@ -180,7 +183,7 @@ pub struct EscalateAlert {
 pub struct BulkItem {
     /// Its position in the request, from 0 (for NDJSON, the line number minus one).
     pub index: usize,
-    /// created, duplicate or rejected.
+    /// created, duplicate, rejected or skipped (not an alert of its format).
     pub status: String,
     /// The alert (for a duplicate, the one it repeats).
     pub id: Option<Uuid>,
@@ -193,6 +196,10 @@ pub struct BulkResult {
     pub created: usize,
     pub duplicates: usize,
     pub rejected: usize,
+    /// Events of an adapter's format that are not alerts (Suricata flow
+    /// records, say).
+    #[serde(default)]
+    pub skipped: usize,
     pub items: Vec<BulkItem>,
 }
 
@@ -204,6 +211,16 @@ pub struct AlertQuery {
     pub state: Option<AlertState>,
     pub severity: Option<Severity>,
     pub source: Option<String>,
+    /// The detection rule that raised it.
+    pub rule: Option<String>,
+    /// Alerts that touch this asset of the inventory.
+    pub asset_id: Option<Uuid>,
+    /// Alerts taken by this user.
+    pub assignee_id: Option<Uuid>,
+    /// Alerts with this tag.
+    pub tag: Option<String>,
+    /// Alerts of this story.
+    pub group_id: Option<Uuid>,
     /// Text search in the title.
     pub q: Option<String>,
     /// last_seen, first_seen, severity, triage_rank, title; `-` for descending (default `-last_seen`).
@@ -222,6 +239,8 @@ pub struct BulkClose {
     pub ids: Vec<Uuid>,
     /// Open alerts of this source…
     pub source: Option<String>,
+    /// …raised by this rule…
+    pub rule: Option<String>,
     /// …with this title text…
     pub q: Option<String>,
     /// …and this severity.
@@ -235,4 +254,98 @@ pub struct BulkCloseResult {
     pub closed: usize,
     /// Listed alerts that were not open (or not found).
     pub skipped: usize,
+}
+
+/// Assign an alert to an analyst (or to nobody, with `null`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AssignAlert {
+    pub assignee_id: Option<Uuid>,
+}
+
+/// A comment on an alert, kept with it through triage.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertComment {
+    pub id: Uuid,
+    pub alert_id: Uuid,
+    pub author_id: Option<Uuid>,
+    pub author: String,
+    /// Markdown.
+    pub body: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewAlertComment {
+    pub body: String,
+}
+
+/// How an organisation groups alerts into stories: alerts that share one of
+/// these entities within the window belong to one group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GroupingSettings {
+    pub enabled: bool,
+    /// Observable types that join alerts (default: hostname, user_account,
+    /// ip, md5, sha1, sha256).
+    pub keys: Vec<String>,
+    /// How far apart, in event time, two alerts may be and still join
+    /// (default 60 minutes).
+    pub window_minutes: u32,
+    /// Values that never join alerts, because nearly every alert has them
+    /// (`system`, `root`, a proxy's address…). Compared case-insensitively.
+    pub ignore: Vec<String>,
+}
+
+/// A story: alerts that share an entity within the organisation's window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertGroup {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    /// The first alert's title.
+    pub title: String,
+    /// The highest severity among its alerts.
+    pub severity: Severity,
+    pub alert_count: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub first_event: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_event: OffsetDateTime,
+    /// The case it was escalated into.
+    pub case_id: Option<Uuid>,
+}
+
+/// One entity of a story and how many of its alerts carry it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct GroupEntity {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub value: String,
+    pub alerts: usize,
+}
+
+/// A story with its alerts in event-time order (its timeline) and its entities.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertGroupDetail {
+    pub group: AlertGroup,
+    pub entities: Vec<GroupEntity>,
+    /// Oldest first, up to 500.
+    pub alerts: Vec<Alert>,
+}
+
+/// Filters of the story list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AlertGroupQuery {
+    /// Only stories of at least this many alerts (default 2).
+    pub min_alerts: Option<i64>,
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+    pub total: Option<bool>,
 }

@@ -1,6 +1,7 @@
 //! The `firebreak` command: the server and its offline tasks.
 
 mod config;
+mod ingest;
 
 use std::io::Write as _;
 use std::path::Path;
@@ -45,6 +46,26 @@ enum Command {
     Assets {
         #[command(subcommand)]
         command: AssetsCommand,
+    },
+    /// Ingest alert files (ECS, OCSF, Wazuh alerts.json, Suricata EVE, or
+    /// native NDJSON) into the database; a re-run creates no duplicates and
+    /// resumes where the last run stopped
+    #[command(after_help = CONFIG_HELP)]
+    Ingest {
+        /// native, ecs, ocsf, wazuh or suricata
+        #[arg(long, short)]
+        format: String,
+        /// The organisation, by name or id [default: the first organisation]
+        #[arg(long)]
+        org: Option<String>,
+        /// Read every file from its start, not from where the last run stopped
+        #[arg(long)]
+        from_start: bool,
+        /// NDJSON (one event a line) or JSON array files
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        config: ConfigFlags,
     },
     /// Print the OpenAPI document of the API
     Openapi,
@@ -123,6 +144,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Assets { command: AssetsCommand::Export { org, output, config } } => {
             let config = Config::load(&config, &env)?;
             assets_export(config, org, output.as_deref()).await
+        }
+        Command::Ingest { format, org, from_start, files, config } => {
+            let format: firebreak_domain::formats::Format = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
+            let config = Config::load(&config, &env)?;
+            let (state, store) = offline_state(&config).await?;
+            let org = pick_org(&state, org).await?;
+            let checkpoints = prepare_data_dir(&config.data_dir)?.join("ingest-checkpoints.json");
+            let totals = ingest::run(&state, org, format, &files, &checkpoints, from_start).await;
+            store.close().await;
+            Ok(ingest::exit_code(&totals?))
         }
         Command::Openapi => {
             let doc = serde_json::to_string_pretty(&firebreak_server::api::openapi())?;

@@ -5,7 +5,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use firebreak_types::{
-    Alert, AlertQuery, BulkItem, BulkResult, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, NewAlert, Page,
+    Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkItem, BulkResult,
+    Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment, Page,
 };
 use uuid::Uuid;
 
@@ -130,4 +131,122 @@ pub async fn bulk_close(
     ApiJson(req): ApiJson<firebreak_types::BulkClose>,
 ) -> ApiResult<Json<firebreak_types::BulkCloseResult>> {
     Ok(Json(intake::bulk_close(&s, &caller, req).await?))
+}
+
+/// Send events in a format security tools already emit: `ecs` (Elastic
+/// Security alert documents), `ocsf` (Detection and Incident Findings,
+/// classes 2004 and 2005), `wazuh` (lines of alerts.json) or `suricata` (EVE
+/// JSON; events other than alerts are skipped), or `native`. The body is a
+/// JSON array or NDJSON; each item is answered by its index as with `_bulk`,
+/// and re-sending the same events creates no duplicates.
+#[utoipa::path(post, path = "/api/v1/intake/{format}", tag = "alerts",
+    params(("format" = String, Path, description = "native, ecs, ocsf, wazuh or suricata")),
+    request_body(content = Vec<Object>, description = "A JSON array, or NDJSON"),
+    responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
+pub async fn intake_format(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(format): ApiPath<String>,
+    body: Bytes,
+) -> ApiResult<Json<BulkResult>> {
+    let format: firebreak_domain::formats::Format =
+        format.parse().map_err(|e: String| ApiError::field(ErrorCode::InvalidField, "format", e))?;
+    let items = intake::adapt(format, intake::split_bulk(&body)?);
+    Ok(Json(intake::ingest(&s, &caller, items).await?))
+}
+
+/// Give the alert to an analyst (or to nobody with `null`).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/assign", tag = "alerts", params(("id" = Uuid, Path)),
+    request_body = AssignAlert,
+    responses((status = 200, body = Alert), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn assign(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<AssignAlert>,
+) -> ApiResult<Json<Alert>> {
+    Ok(Json(intake::assign(&s, &caller, id, req).await?))
+}
+
+/// The alert's comments, oldest first.
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/comments", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [AlertComment]), (status = 404, body = ErrorBody)))]
+pub async fn comments(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<AlertComment>>> {
+    Ok(Json(intake::comments(&s, &caller, id).await?))
+}
+
+/// Comment on the alert (Markdown).
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/comments", tag = "alerts", params(("id" = Uuid, Path)),
+    request_body = NewAlertComment,
+    responses((status = 201, body = AlertComment), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_comment(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<NewAlertComment>,
+) -> ApiResult<(StatusCode, Json<AlertComment>)> {
+    Ok((StatusCode::CREATED, Json(intake::add_comment(&s, &caller, id, req).await?)))
+}
+
+/// Stories: alerts that share a host, user, IP or file hash within the
+/// organisation's window, newest activity first (by default those of two
+/// alerts or more).
+#[utoipa::path(get, path = "/api/v1/alert-groups", tag = "alerts", params(AlertGroupQuery),
+    responses((status = 200, body = Page<AlertGroup>), (status = 400, body = ErrorBody)))]
+pub async fn groups(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<AlertGroupQuery>,
+) -> ApiResult<Json<Page<AlertGroup>>> {
+    Ok(Json(intake::list_groups(&s, &caller, &q).await?))
+}
+
+/// A story with its timeline (its alerts, oldest first) and its entities.
+#[utoipa::path(get, path = "/api/v1/alert-groups/{id}", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = AlertGroupDetail), (status = 404, body = ErrorBody)))]
+pub async fn group(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<AlertGroupDetail>> {
+    Ok(Json(intake::get_group(&s, &caller, id).await?))
+}
+
+/// Escalate a story into one case carrying all its open alerts and their
+/// observables (a new case, from a template when given, or an open case).
+#[utoipa::path(post, path = "/api/v1/alert-groups/{id}/escalate", tag = "alerts", params(("id" = Uuid, Path)),
+    request_body = EscalateAlert,
+    responses((status = 200, body = Case), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn escalate_group(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<EscalateAlert>,
+) -> ApiResult<Json<Case>> {
+    Ok(Json(intake::escalate_group(&s, &caller, id, req).await?))
+}
+
+/// How alerts are grouped into stories. Defaults: on; hostname,
+/// user_account, ip, md5, sha1 and sha256 join alerts; 60 minutes of event
+/// time; `system`, `nt authority\system`, `root`, `local service`,
+/// `network service` and `-` never join.
+#[utoipa::path(get, path = "/api/v1/grouping-settings", tag = "alerts",
+    responses((status = 200, body = GroupingSettings)))]
+pub async fn get_grouping(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<GroupingSettings>> {
+    Ok(Json(intake::get_grouping(&s, &caller).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/grouping-settings", tag = "alerts", request_body = GroupingSettings,
+    responses((status = 200, body = GroupingSettings), (status = 400, body = ErrorBody)))]
+pub async fn set_grouping(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<GroupingSettings>,
+) -> ApiResult<Json<GroupingSettings>> {
+    Ok(Json(intake::set_grouping(&s, &caller, req).await?))
 }

@@ -95,6 +95,13 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}/assets", get(alerts::assets))
         .route("/alerts/{id}/close", post(alerts::close))
         .route("/alerts/{id}/escalate", post(alerts::escalate))
+        .route("/alerts/{id}/assign", post(alerts::assign))
+        .route("/alerts/{id}/comments", get(alerts::comments).post(alerts::add_comment))
+        .route("/intake/{format}", post(alerts::intake_format))
+        .route("/alert-groups", get(alerts::groups))
+        .route("/alert-groups/{id}", get(alerts::group))
+        .route("/alert-groups/{id}/escalate", post(alerts::escalate_group))
+        .route("/grouping-settings", get(alerts::get_grouping).put(alerts::set_grouping))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -154,14 +161,15 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         assets::documents, assets::upload_document, assets::contacts, assets::create_contact, assets::get_contact,
         assets::case_assets, assets::link_case_asset, assets::unlink_case_asset,
         alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets, alerts::bulk_close,
-        alerts::escalate,
+        alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::intake_format,
+        alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
         audit::list, audit::verify,
         live::stream,
     ),
     components(schemas(firebreak_types::ErrorBody, firebreak_types::ErrorCode)),
     tags(
         (name = "people", description = "Organisations, users, roles and API keys"),
-        (name = "alerts", description = "Alert intake (single and bulk), deduplicated by source reference"),
+        (name = "alerts", description = "Alert intake (native, bulk, and the ECS, OCSF, Wazuh and Suricata formats), deduplicated by source reference; triage; stories"),
         (name = "cases", description = "Cases (incidents) and their lifecycle"),
         (name = "tasks", description = "Tasks, task logs and case templates"),
         (name = "observables", description = "Observables on cases and their sightings"),

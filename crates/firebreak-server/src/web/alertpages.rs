@@ -1,32 +1,35 @@
-//! The alert queue and the alert page. Triage actions go through the JSON
-//! API from the page's script, like every other change.
+//! The alert queue, the alert page and the stories (alert groups). Triage
+//! actions go through the JSON API from the page's script, like every other
+//! change.
 
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
-use firebreak_types::{Alert, AlertQuery, AlertState, CaseTemplate, Severity};
+use firebreak_types::{
+    Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AlertState, CaseTemplate,
+    ListParams, Severity, User,
+};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::admin::when;
-use super::casepages::markdown_html;
+use super::casepages::{markdown_html, text};
 use super::pages::{Flash, Layout};
 use super::session::{WebCaller, render};
+use crate::auth::Caller;
 use crate::state::AppState;
-use crate::{intake, work};
+use crate::{intake, service, work};
 
 pub struct AlertRow {
     pub id: String,
     pub title: String,
     pub source: String,
+    pub rule: String,
     pub severity: String,
     pub state: &'static str,
     pub occurrences: i64,
     pub last_seen: String,
-}
-
-fn sev(s: Severity) -> String {
-    serde_json::to_value(s).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
+    pub event_time: String,
 }
 
 impl From<&Alert> for AlertRow {
@@ -35,12 +38,26 @@ impl From<&Alert> for AlertRow {
             id: a.id.to_string(),
             title: a.title.clone(),
             source: a.source.clone(),
-            severity: sev(a.severity),
+            rule: a.rule.clone().unwrap_or_default(),
+            severity: text(&a.severity),
             state: a.state.as_str(),
             occurrences: a.occurrences,
             last_seen: when(a.last_seen),
+            event_time: when(a.event_time),
         }
     }
+}
+
+/// The organisation's enabled users, for assignee pickers.
+async fn people(s: &AppState, c: &Caller) -> Vec<User> {
+    let params = ListParams { limit: Some(1000), ..ListParams::default() };
+    service::list_users(s, c, &params)
+        .await
+        .map(|p| p.items)
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|u| !u.disabled)
+        .collect()
 }
 
 #[derive(Template)]
@@ -49,9 +66,9 @@ struct QueuePage {
     layout: Layout,
     rows: Vec<AlertRow>,
     total: u64,
-    state: String,
-    severity: String,
-    q: String,
+    f: QueueQuery,
+    users: Vec<User>,
+    assets: Vec<(String, String)>,
 }
 
 #[derive(Deserialize, Default)]
@@ -61,13 +78,31 @@ pub struct QueueQuery {
     #[serde(default)]
     severity: String,
     #[serde(default)]
+    source: String,
+    #[serde(default)]
+    rule: String,
+    #[serde(default)]
+    assignee: String,
+    #[serde(default)]
+    asset: String,
+    #[serde(default)]
+    tag: String,
+    #[serde(default)]
     q: String,
 }
 
-/// The queue: open alerts, most severe first, then newest.
-pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f): Query<QueueQuery>) -> Response {
+fn some(s: &str) -> Option<String> {
+    Some(s.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// The queue: open alerts, highest triage rank first (severity raised by the
+/// criticality of the assets touched), then newest.
+pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut f): Query<QueueQuery>) -> Response {
+    if f.state.is_empty() {
+        f.state = "new".into();
+    }
     let state = match f.state.as_str() {
-        "" | "new" => Some(AlertState::New),
+        "new" => Some(AlertState::New),
         "in_triage" => Some(AlertState::InTriage),
         "closed" => Some(AlertState::Closed),
         "escalated" => Some(AlertState::Escalated),
@@ -77,7 +112,12 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
     let query = AlertQuery {
         state,
         severity,
-        q: Some(f.q.clone()).filter(|q| !q.is_empty()),
+        source: some(&f.source),
+        rule: some(&f.rule),
+        assignee_id: f.assignee.parse().ok(),
+        asset_id: f.asset.parse().ok(),
+        tag: some(&f.tag),
+        q: some(&f.q),
         sort: Some("-triage_rank".into()),
         limit: Some(200),
         total: Some(true),
@@ -87,10 +127,16 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
         Ok(p) => p,
         Err(e) => return e.into_response(),
     };
+    let users = people(&s, &c).await;
+    let assets = crate::assets::list_assets(&s, &c, &crate::assets::AssetQuery::default())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|a| (a.id.to_string(), a.name))
+        .collect();
     let layout = Layout::new(&s, &c, "Alerts", "alerts", Flash::default()).await;
     let rows = page.items.iter().map(AlertRow::from).collect();
-    let state = if f.state.is_empty() { "new".to_owned() } else { f.state };
-    render(&QueuePage { layout, rows, total: page.total.unwrap_or(0), state, severity: f.severity, q: f.q })
+    render(&QueuePage { layout, rows, total: page.total.unwrap_or(0), f, users, assets })
 }
 
 /// An observable row: type, value, how many other alerts saw it, the cases that did (id, number).
@@ -111,6 +157,24 @@ struct AlertPage {
     observables: Vec<ObservableRow>,
     templates: Vec<CaseTemplate>,
     assets: Vec<firebreak_types::AssetWithContacts>,
+    users: Vec<User>,
+    assignee: String,
+    /// (author, when, body as HTML)
+    comments: Vec<(String, String, String)>,
+    story: Option<(AlertGroup, Vec<AlertRow>)>,
+    next: Option<String>,
+}
+
+/// The next open alert of the queue after this one.
+async fn next_alert(s: &AppState, c: &Caller, id: Uuid) -> Option<String> {
+    let q = AlertQuery {
+        state: Some(AlertState::New),
+        sort: Some("-triage_rank".into()),
+        limit: Some(2),
+        ..AlertQuery::default()
+    };
+    let page = intake::list_alerts(s, c, &q).await.ok()?;
+    page.items.into_iter().map(|a| a.id).find(|a| *a != id).map(|a| a.to_string())
 }
 
 pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
@@ -130,11 +194,32 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
             (o.kind, o.value, alerts.len(), cases.into_iter().map(|x| (x.case_id.to_string(), x.case_number)).collect())
         })
         .collect();
+    let users = people(&s, &c).await;
+    let assignee = alert
+        .assignee_id
+        .and_then(|a| users.iter().find(|u| u.id == a))
+        .map(|u| u.username.clone())
+        .unwrap_or_default();
+    let comments = intake::comments(&s, &c, id)
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .map(|k: AlertComment| (k.author, when(k.created_at), markdown_html(&k.body)))
+        .collect();
+    let story = match alert.group_id {
+        Some(g) => intake::get_group(&s, &c, g)
+            .await
+            .ok()
+            .filter(|d| d.group.alert_count > 1)
+            .map(|d| (d.group, d.alerts.iter().take(20).map(AlertRow::from).collect())),
+        None => None,
+    };
+    let next = next_alert(&s, &c, id).await;
     let layout = Layout::new(&s, &c, &alert.title, "alerts", Flash::default()).await;
     render(&AlertPage {
         layout,
         id: alert.id.to_string(),
-        severity: sev(alert.severity),
+        severity: text(&alert.severity),
         state: alert.state.as_str(),
         open: matches!(alert.state, AlertState::New | AlertState::InTriage),
         description_html: markdown_html(&alert.description),
@@ -142,6 +227,54 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         observables,
         templates,
         assets,
+        users,
+        assignee,
+        comments,
+        story,
+        next,
         alert,
     })
+}
+
+#[derive(Template)]
+#[template(path = "stories.html")]
+struct StoriesPage {
+    layout: Layout,
+    groups: Vec<AlertGroup>,
+}
+
+/// Stories: alerts grouped by shared hosts, users, addresses and hashes.
+pub async fn stories(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
+    let q = AlertGroupQuery { limit: Some(200), ..AlertGroupQuery::default() };
+    let groups = match intake::list_groups(&s, &c, &q).await {
+        Ok(p) => p.items,
+        Err(e) => return e.into_response(),
+    };
+    let layout = Layout::new(&s, &c, "Stories", "alerts", Flash::default()).await;
+    render(&StoriesPage { layout, groups })
+}
+
+#[derive(Template)]
+#[template(path = "story.html")]
+struct StoryPage {
+    layout: Layout,
+    d: AlertGroupDetail,
+    id: String,
+    severity: String,
+    rows: Vec<AlertRow>,
+    open: usize,
+    templates: Vec<CaseTemplate>,
+}
+
+/// One story: its timeline, its entities, and one escalation for all of it.
+pub async fn story(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
+    let d = match intake::get_group(&s, &c, id).await {
+        Ok(d) => d,
+        Err(e) => return e.into_response(),
+    };
+    let templates = work::list_templates(&s, &c).await.unwrap_or_default();
+    let layout = Layout::new(&s, &c, &d.group.title, "alerts", Flash::default()).await;
+    let rows = d.alerts.iter().map(AlertRow::from).collect();
+    let open = d.alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).count();
+    render(&StoryPage { layout, id: id.to_string(), severity: text(&d.group.severity), rows, open, templates, d })
 }

@@ -34,7 +34,7 @@ pub fn markdown_html(text: &str) -> String {
     out.replace("href=\"javascript:", "href=\"#blocked:")
 }
 
-fn text<T: serde::Serialize>(v: &T) -> String {
+pub(super) fn text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
 

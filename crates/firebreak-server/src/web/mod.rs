@@ -23,6 +23,8 @@ pub fn routes() -> Router<AppState> {
         .route("/org", post(session::switch_org))
         .route("/alerts", get(alertpages::queue))
         .route("/alerts/{id}", get(alertpages::alert_page))
+        .route("/stories", get(alertpages::stories))
+        .route("/stories/{id}", get(alertpages::story))
         .route("/cases", get(pages::cases))
         .route("/cases/board", get(casepages::board))
         .route("/cases/new", get(casepages::new_case))

@@ -239,3 +239,205 @@ async fn five_hundred_false_positives_close_in_one_action() {
     let closed: Page<Alert> = l1.get("/api/v1/alerts?state=closed&limit=1").await.unwrap();
     assert_eq!(closed.items[0].disposition_reason.as_deref(), Some("the vulnerability scanner"));
 }
+
+fn on(r: &str, sev: &str, minutes: i64, obs: Value) -> Value {
+    let at = time::OffsetDateTime::from_unix_timestamp(1_780_000_000).unwrap() + time::Duration::minutes(minutes);
+    json!({ "source": "edr", "source_ref": r, "title": format!("Alert {r}"), "severity": sev,
+            "event_time": at.format(&time::format_description::well_known::Rfc3339).unwrap(), "observables": obs })
+}
+
+#[tokio::test]
+async fn alerts_sharing_an_entity_within_the_window_become_one_story() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let (_, l2) = app.user(&app.admin, "second-line", Role::AnalystL2).await;
+    let host = |h: &str| json!({ "type": "hostname", "value": h });
+    let user = |u: &str| json!({ "type": "user_account", "value": u });
+    let batch = json!([
+        on("phish", "medium", 0, json!([user("CORP\\alice"), { "type": "email", "value": "x@phish.example" }])),
+        on("macro", "high", 10, json!([user("alice"), host("ws-7")])),
+        on("beacon", "critical", 30, json!([host("WS-7"), { "type": "ip", "value": "203.0.113.50" }])),
+        on("lone", "low", 5, json!([host("ws-99")])),
+        on("system", "low", 6, json!([user("SYSTEM"), host("ws-98")])),
+    ]);
+    let r: BulkResult = siem.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
+    let ids: Vec<_> = r.items.iter().map(|i| i.id.unwrap()).collect();
+    let get = |i: usize| {
+        let siem = siem.clone();
+        let id = ids[i];
+        async move { siem.get::<Alert>(&format!("/api/v1/alerts/{id}")).await.unwrap() }
+    };
+    let (phish, macro_, beacon, lone) = (get(0).await, get(1).await, get(2).await, get(3).await);
+    assert!(phish.group_id.is_some());
+    assert_eq!(macro_.group_id, phish.group_id, "alice joins the phish and the macro");
+    assert_eq!(beacon.group_id, phish.group_id, "ws-7 joins the macro and the beacon");
+    assert_ne!(lone.group_id, phish.group_id);
+    // A later batch: the same host within the hour joins; two hours later it does not.
+    let r: BulkResult = siem
+        .post(
+            "/api/v1/alerts/_bulk",
+            &json!([on("late", "low", 80, json!([host("ws-7")])), on("later", "low", 300, json!([host("ws-7")]))]),
+        )
+        .await
+        .unwrap();
+    let late: Alert = siem.get(&format!("/api/v1/alerts/{}", r.items[0].id.unwrap())).await.unwrap();
+    let later: Alert = siem.get(&format!("/api/v1/alerts/{}", r.items[1].id.unwrap())).await.unwrap();
+    assert_eq!(late.group_id, phish.group_id, "50 minutes after the beacon");
+    assert_ne!(later.group_id, phish.group_id, "220 minutes after the last alert on ws-7");
+
+    let stories: Page<firebreak_types::AlertGroup> = siem.get("/api/v1/alert-groups?total=true").await.unwrap();
+    assert_eq!(stories.total, Some(1), "stories of one alert are not listed: {stories:?}");
+    let story = &stories.items[0];
+    assert_eq!((story.alert_count, story.severity), (4, firebreak_types::Severity::Critical));
+    assert_eq!(story.title, "Alert phish");
+    let detail: firebreak_types::AlertGroupDetail =
+        siem.get(&format!("/api/v1/alert-groups/{}", story.id)).await.unwrap();
+    let order: Vec<&str> = detail.alerts.iter().map(|a| a.source_ref.as_str()).collect();
+    assert_eq!(order, ["phish", "macro", "beacon", "late"], "the timeline is in event order");
+    let top = &detail.entities[0];
+    assert_eq!((top.kind.as_str(), top.value.as_str(), top.alerts), ("hostname", "ws-7", 3));
+
+    // One escalation: one case with every alert, its observables and timeline entries.
+    let case: firebreak_types::Case =
+        l2.post(&format!("/api/v1/alert-groups/{}/escalate", story.id), &json!({})).await.unwrap();
+    assert_eq!(case.title, "Alert beacon", "the most severe alert names the case");
+    let detail: firebreak_types::AlertGroupDetail =
+        siem.get(&format!("/api/v1/alert-groups/{}", story.id)).await.unwrap();
+    assert_eq!(detail.group.case_id, Some(case.id));
+    assert!(detail.alerts.iter().all(|a| a.case_id == Some(case.id)));
+    let obs: Vec<firebreak_types::ObservableWithSightings> =
+        l2.get(&format!("/api/v1/cases/{}/observables", case.id)).await.unwrap();
+    assert_eq!(obs.len(), 5, "alice as written twice, the mail, ws-7, the IP: {obs:?}");
+    let timeline: Vec<firebreak_types::TimelineEntry> =
+        l2.get(&format!("/api/v1/cases/{}/timeline", case.id)).await.unwrap();
+    assert_eq!(timeline.iter().filter(|t| t.source.as_ref().is_some_and(|s| s.kind == "alert")).count(), 4);
+    let again = l2.post::<_, Value>(&format!("/api/v1/alert-groups/{}/escalate", story.id), &json!({})).await;
+    assert_eq!(code(&again), "invalid_state");
+}
+
+#[tokio::test]
+async fn grouping_is_configured_per_organisation() {
+    let app = spawn_app().await;
+    let defaults: firebreak_types::GroupingSettings = app.admin.get("/api/v1/grouping-settings").await.unwrap();
+    assert_eq!(defaults.window_minutes, 60);
+    let mut bad = defaults.clone();
+    bad.keys.push("colour".into());
+    let r = app.admin.put::<_, Value>("/api/v1/grouping-settings", &bad).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("keys[6]"));
+    let off = firebreak_types::GroupingSettings { enabled: false, ..defaults };
+    let _: firebreak_types::GroupingSettings = app.admin.put("/api/v1/grouping-settings", &off).await.unwrap();
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let r: BulkResult = siem.post("/api/v1/alerts/_bulk", &json!([alert(1), alert(2)])).await.unwrap();
+    let a: Alert = siem.get(&format!("/api/v1/alerts/{}", r.items[0].id.unwrap())).await.unwrap();
+    assert_eq!(a.group_id, None, "grouping is off");
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    assert_eq!(code(&l1.put::<_, Value>("/api/v1/grouping-settings", &off).await), "forbidden");
+}
+
+#[tokio::test]
+async fn alerts_are_assigned_commented_and_filtered() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let (analyst, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let ws: Value = app
+        .admin
+        .post("/api/v1/assets", &json!({ "kind": "host", "name": "db-01", "criticality": "high" }))
+        .await
+        .unwrap();
+    let mk = |r: &str, rule: &str, tags: Value, obs: Value| {
+        json!({ "source": "siem", "source_ref": r, "rule": rule, "title": format!("Alert {r}"), "severity": "low",
+                "tags": tags, "observables": obs })
+    };
+    let r: BulkResult = siem
+        .post(
+            "/api/v1/alerts/_bulk",
+            &json!([
+                mk("a", "R-1", json!(["ssh", "brute_force"]), json!([{ "type": "hostname", "value": "db-01" }])),
+                mk("b", "R-1", json!(["ssh"]), json!([])),
+                mk("c", "R-2", json!(["brute"]), json!([])),
+            ]),
+        )
+        .await
+        .unwrap();
+    let a = r.items[0].id.unwrap();
+    let assigned: Alert =
+        app.admin.post(&format!("/api/v1/alerts/{a}/assign"), &json!({ "assignee_id": analyst.id })).await.unwrap();
+    assert_eq!((assigned.assignee_id, assigned.state), (Some(analyst.id), firebreak_types::AlertState::New));
+    let r2 = app.admin.post::<_, Value>(&format!("/api/v1/alerts/{a}/assign"), &json!({ "assignee_id": a })).await;
+    assert_eq!(r2.unwrap_err().body().unwrap().field.as_deref(), Some("assignee_id"));
+    let c: firebreak_types::AlertComment =
+        l1.post(&format!("/api/v1/alerts/{a}/comments"), &json!({ "body": "Seen this **before**" })).await.unwrap();
+    assert_eq!(c.author, "first-line");
+    let empty = l1.post::<_, Value>(&format!("/api/v1/alerts/{a}/comments"), &json!({ "body": "  " })).await;
+    assert_eq!(empty.unwrap_err().body().unwrap().field.as_deref(), Some("body"));
+    let listed: Vec<firebreak_types::AlertComment> = l1.get(&format!("/api/v1/alerts/{a}/comments")).await.unwrap();
+    assert_eq!(listed, vec![c]);
+
+    let count = |q: String| {
+        let l1 = l1.clone();
+        async move { l1.get::<Page<Alert>>(&format!("/api/v1/alerts?total=true&{q}")).await.unwrap().total.unwrap() }
+    };
+    assert_eq!(count("rule=R-1".into()).await, 2);
+    assert_eq!(count(format!("assignee_id={}", analyst.id)).await, 1);
+    assert_eq!(count("tag=ssh".into()).await, 2);
+    assert_eq!(count("tag=brute".into()).await, 1, "a whole tag, not a part of one");
+    assert_eq!(count(format!("asset_id={}", ws["id"].as_str().unwrap())).await, 1);
+    // Close every open alert of one rule in one action.
+    let done: firebreak_types::BulkCloseResult = l1
+        .post("/api/v1/alerts/_close", &json!({ "rule": "R-1", "disposition": "false_positive", "reason": "tuned" }))
+        .await
+        .unwrap();
+    assert_eq!(done.closed, 2);
+}
+
+fn fixture(name: &str) -> String {
+    let path = format!("{}/../firebreak-domain/tests/fixtures/intake/{name}", env!("CARGO_MANIFEST_DIR"));
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+#[tokio::test]
+async fn each_format_is_taken_in_and_a_resend_creates_nothing() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    for (format, file, source) in [
+        ("ecs", "ecs.ndjson", "elastic"),
+        ("ocsf", "ocsf.ndjson", "ocsf:"),
+        ("wazuh", "wazuh-alerts.json", "wazuh"),
+        ("suricata", "suricata-eve.json", "suricata"),
+    ] {
+        let body = fixture(file);
+        let lines = body.lines().filter(|l| !l.trim().is_empty()).count();
+        let send = || {
+            siem.request(Method::POST, &format!("/api/v1/intake/{format}"))
+                .header("content-type", "application/x-ndjson")
+                .body(body.clone())
+                .send()
+        };
+        let first: BulkResult = send().await.unwrap().json().await.unwrap();
+        assert_eq!(first.rejected, 0, "{format}: {:?}", first.items);
+        assert!(first.created > 0, "{format}");
+        assert_eq!(first.created + first.skipped, lines, "{format}: every line is an alert or skipped");
+        let again: BulkResult = send().await.unwrap().json().await.unwrap();
+        assert_eq!((again.created, again.duplicates), (0, first.created), "{format}: a resend only repeats");
+        let alert: Alert =
+            siem.get(&format!("/api/v1/alerts/{}", first.items.iter().find_map(|i| i.id).unwrap())).await.unwrap();
+        assert!(alert.source.starts_with(source), "{format}: {}", alert.source);
+        assert!(!alert.observables.is_empty(), "{format}: observables from the well-known fields");
+        assert!(alert.raw.is_object(), "{format}: the raw event is kept");
+    }
+    let r = siem.request(Method::POST, "/api/v1/intake/splunk").body("{}").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["field"], "format");
+    // A Wazuh line that cannot be mapped names the Wazuh field.
+    let r: BulkResult = siem
+        .request(Method::POST, "/api/v1/intake/wazuh")
+        .body(r#"{"id": "1.2", "timestamp": "2026-01-01T00:00:00.000+0000", "rule": {"level": 99, "description": "x", "id": "1"}}"#)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(r.items[0].field.as_deref(), Some("rule.level"));
+}

@@ -355,6 +355,47 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "alert triage (comments, assignment)",
+        create: |c| {
+            Box::pin(async move {
+                let r: Value = c
+                    .post(
+                        "/api/v1/alerts",
+                        &json!({ "source": "edr", "source_ref": "t-1", "title": "Furtive login", "severity": "low" }),
+                    )
+                    .await
+                    .unwrap();
+                let id = r["id"].as_str().unwrap().to_owned();
+                let _: Value =
+                    c.post(&format!("/api/v1/alerts/{id}/comments"), &json!({ "body": "furtive note" })).await.unwrap();
+                (id, "furtive".into())
+            })
+        },
+        read: "/api/v1/alerts/{id}/comments",
+        list: "/api/v1/alerts?q={q}&total=true",
+        update: Some((Method::POST, "/api/v1/alerts/{id}/assign", || json!({ "assignee_id": null }))),
+        delete: None,
+    },
+    Endpoint {
+        name: "alert groups",
+        create: |c| {
+            Box::pin(async move {
+                let mk = |r: &str| {
+                    json!({ "source": "edr", "source_ref": r, "title": "Stealthy story", "severity": "low",
+                    "observables": [{ "type": "hostname", "value": "stealth-host" }] })
+                };
+                let r: Value = c.post("/api/v1/alerts/_bulk", &json!([mk("g-1"), mk("g-2")])).await.unwrap();
+                let a: Value =
+                    c.get(&format!("/api/v1/alerts/{}", r["items"][0]["id"].as_str().unwrap())).await.unwrap();
+                (a["group_id"].as_str().unwrap().to_owned(), "stealthy".into())
+            })
+        },
+        read: "/api/v1/alert-groups/{id}",
+        list: "/api/v1/alert-groups?total=true",
+        update: Some((Method::POST, "/api/v1/alert-groups/{id}/escalate", || json!({}))),
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {

@@ -376,3 +376,54 @@ async fn alerts_acknowledged_before_a_kill_survive_it_exactly_once() {
     assert!(per_batch.values().all(|n| *n == 200), "a batch is half visible: {per_batch:?}");
     server.stop();
 }
+
+#[tokio::test]
+async fn ingest_maps_a_file_reports_bad_lines_and_resumes_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _) = Server::start(dir.path(), &[("FIREBREAK_ADMIN_PASSWORD", "a given passphrase")]);
+    server.stop();
+    let fixture = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../firebreak-domain/tests/fixtures/intake/wazuh-alerts.json"
+    ))
+    .unwrap();
+    let lines: Vec<&str> = fixture.lines().filter(|l| !l.trim().is_empty()).collect();
+    let (head, tail) = lines.split_at(lines.len() / 2);
+    let file = dir.path().join("alerts.json");
+    std::fs::write(&file, format!("{}\n{{\"id\": \"broken\n", head.join("\n"))).unwrap();
+    let ingest = |extra: &[&str]| {
+        let out = Command::new(BIN)
+            .args(["ingest", "--format", "wazuh"])
+            .args(extra)
+            .arg("alerts.json")
+            .current_dir(dir.path())
+            .env_remove("FIREBREAK_DATABASE_URL")
+            .output()
+            .unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr))
+    };
+    let (status, text) = ingest(&[]);
+    assert_eq!(status, Some(2), "a bad line makes a non-zero exit: {text}");
+    assert!(text.contains(&format!("alerts.json:{}: rejected", head.len() + 1)), "{text}");
+    assert!(text.contains(&format!("{} created, 0 duplicates, 1 rejected", head.len())), "{text}");
+
+    // The log grows: a re-run starts where the last one stopped.
+    let mut more = std::fs::OpenOptions::new().append(true).open(&file).unwrap();
+    std::io::Write::write_all(&mut more, format!("{}\n", tail.join("\n")).as_bytes()).unwrap();
+    let (status, text) = ingest(&[]);
+    assert_eq!(status, Some(0), "{text}");
+    assert!(text.contains("resuming at byte"), "{text}");
+    assert!(text.contains(&format!("{} created, 0 duplicates, 0 rejected", tail.len())), "{text}");
+
+    // From the start again: everything is a duplicate, nothing is created.
+    let (_, text) = ingest(&["--from-start"]);
+    assert!(text.contains(&format!("0 created, {} duplicates, 1 rejected", lines.len())), "{text}");
+    let out = Command::new(BIN)
+        .args(["ingest", "--format", "nonsense", "alerts.json"])
+        .current_dir(dir.path())
+        .env_remove("FIREBREAK_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
+}
