@@ -61,7 +61,7 @@ impl Grouper {
     pub fn entities(&self, observables: &[AlertObservable]) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for o in observables {
-            if !self.keys.iter().any(|k| *k == o.kind) {
+            if !self.keys.contains(&o.kind) {
                 continue;
             }
             let v = o.value.to_lowercase();

@@ -234,6 +234,9 @@ async fn entity_groups(
     Ok(out)
 }
 
+/// An entity, its group and the time of its last alert there.
+type EntityGroup = (String, Uuid, i64);
+
 /// Puts each candidate in a story: the group of the first of its entities
 /// seen within the window, or a new one. Returns each candidate's group and
 /// the entities whose group or time changed.
@@ -242,7 +245,7 @@ fn assign_groups(
     grouping: &Grouping,
     index_of: &HashMap<(&str, &str), usize>,
     mut current: HashMap<String, (Uuid, i64)>,
-) -> (Vec<Option<Uuid>>, Vec<(String, Uuid, i64)>) {
+) -> (Vec<Option<Uuid>>, Vec<EntityGroup>) {
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by_key(|&i| to_millis(candidates[i].event_time));
     let mut groups = vec![None; candidates.len()];
@@ -288,7 +291,7 @@ async fn write_groups(
     org: Uuid,
     now: i64,
     members: &[(&Alert, Uuid)],
-    entities: &[(String, Uuid, i64)],
+    entities: &[EntityGroup],
 ) -> Result<()> {
     // Per group: (title of its earliest alert, count, highest rank, first, last).
     let mut agg: std::collections::BTreeMap<Uuid, (&str, i64, i64, i64, i64)> = std::collections::BTreeMap::new();

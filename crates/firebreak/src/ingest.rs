@@ -33,7 +33,10 @@ struct Checkpoints {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 struct Checkpoint {
     offset: u64,
+    /// The hash of the file's first `head_len` bytes (at most 4 KiB, at most
+    /// what was read), so that a file that has only grown still matches.
     head: String,
+    head_len: usize,
 }
 
 #[derive(Debug, Default)]
@@ -44,11 +47,11 @@ pub struct Totals {
     pub skipped: usize,
 }
 
-fn head_hash(path: &Path) -> anyhow::Result<String> {
-    let mut buf = vec![0u8; HEAD];
+fn head_hash(path: &Path, len: usize) -> anyhow::Result<String> {
+    let mut buf = vec![0u8; len];
     let mut f = std::fs::File::open(path)?;
     let mut n = 0;
-    while n < HEAD {
+    while n < len {
         let k = f.read(&mut buf[n..])?;
         if k == 0 {
             break;
@@ -97,9 +100,8 @@ pub async fn run(
         let canon = file.canonicalize().with_context(|| format!("reading {}", file.display()))?;
         let key = canon.display().to_string();
         let len = std::fs::metadata(&canon)?.len();
-        let head = head_hash(&canon)?;
         let start = match checkpoints.files.get(&key) {
-            Some(c) if !from_start && c.head == head && c.offset <= len => c.offset,
+            Some(c) if !from_start && c.offset <= len && head_hash(&canon, c.head_len)? == c.head => c.offset,
             _ => 0,
         };
         if start > 0 {
@@ -157,7 +159,7 @@ pub async fn run(
                 if batch.len() == BATCH {
                     let items = std::mem::take(&mut batch);
                     send(state, org, format, items, batch_start, file, &mut totals, &mut out).await?;
-                    checkpoint(&mut checkpoints, checkpoints_path, &key, offset, &head)?;
+                    checkpoint(&mut checkpoints, checkpoints_path, &canon, &key, offset)?;
                     progress.set_position(offset);
                     progress.set_message(format!("{} created", totals.created));
                 }
@@ -166,7 +168,7 @@ pub async fn run(
                 send(state, org, format, batch, batch_start, file, &mut totals, &mut out).await?;
             }
         }
-        checkpoint(&mut checkpoints, checkpoints_path, &key, offset, &head)?;
+        checkpoint(&mut checkpoints, checkpoints_path, &canon, &key, offset)?;
         progress.finish_and_clear();
     }
     writeln!(
@@ -190,8 +192,10 @@ fn parse_line(raw: &[u8]) -> Result<serde_json::Value, Rejection> {
     })
 }
 
-fn checkpoint(c: &mut Checkpoints, path: &Path, key: &str, offset: u64, head: &str) -> anyhow::Result<()> {
-    c.files.insert(key.to_owned(), Checkpoint { offset, head: head.to_owned() });
+fn checkpoint(c: &mut Checkpoints, path: &Path, file: &Path, key: &str, offset: u64) -> anyhow::Result<()> {
+    let head_len = usize::try_from(offset).unwrap_or(HEAD).min(HEAD);
+    let head = head_hash(file, head_len)?;
+    c.files.insert(key.to_owned(), Checkpoint { offset, head, head_len });
     save_checkpoints(path, c)
 }
 

@@ -1,5 +1,17 @@
-//! Adapters from the alert formats security tools already emit.
+//! Adapters from the alert formats security tools already emit: Elastic
+//! Security (ECS) alert documents, OCSF findings, Wazuh alerts and Suricata
+//! EVE records, each mapped onto the native alert as JSON so that every
+//! format goes through the one set of intake checks.
 
+mod ecs;
+mod fields;
+mod ocsf;
+mod suricata;
+mod wazuh;
+
+use serde_json::Value;
+
+/// A format `POST /api/v1/intake/{format}` and `firebreak ingest` accept.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Native,
@@ -11,6 +23,7 @@ pub enum Format {
 
 impl Format {
     pub const ALL: &'static [Format] = &[Format::Native, Format::Ecs, Format::Ocsf, Format::Wazuh, Format::Suricata];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Format::Native => "native",
@@ -25,23 +38,49 @@ impl Format {
 impl std::str::FromStr for Format {
     type Err = String;
     fn from_str(s: &str) -> Result<Format, String> {
-        Format::ALL.iter().copied().find(|f| f.as_str() == s).ok_or_else(|| {
+        Format::ALL.iter().copied().find(|f| f.as_str() == s.trim().to_lowercase()).ok_or_else(|| {
             let known: Vec<&str> = Format::ALL.iter().map(|f| f.as_str()).collect();
             format!("unknown format {s:?} (known: {})", known.join(", "))
         })
     }
 }
 
+/// What one event of a format becomes.
+#[derive(Debug, Clone, PartialEq)]
 pub enum Mapped {
-    Alert(serde_json::Value),
+    /// A native alert as JSON, ready for intake's checks.
+    Alert(Value),
+    /// Not an alert of this format (a Suricata flow record, say), and why.
     Skip(String),
 }
 
+/// The field of the source format at fault, and why, in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MapError {
     pub field: String,
     pub reason: String,
 }
 
-pub fn map(_format: Format, event: serde_json::Value) -> Result<Mapped, MapError> {
-    Ok(Mapped::Alert(event))
+impl MapError {
+    fn new(field: &str, reason: impl Into<String>) -> MapError {
+        MapError { field: field.to_owned(), reason: reason.into() }
+    }
+}
+
+/// Maps one event of `format` onto the native alert; the event itself is
+/// kept as the alert's `raw`.
+pub fn map(format: Format, event: Value) -> Result<Mapped, MapError> {
+    if format == Format::Native {
+        return Ok(Mapped::Alert(event));
+    }
+    if !event.is_object() {
+        return Err(MapError::new("", format!("a {} event must be a JSON object", format.as_str())));
+    }
+    match format {
+        Format::Native => Ok(Mapped::Alert(event)),
+        Format::Ecs => ecs::map(event),
+        Format::Ocsf => ocsf::map(event),
+        Format::Wazuh => wazuh::map(event),
+        Format::Suricata => suricata::map(event),
+    }
 }
