@@ -296,6 +296,23 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
     assert!(sent.elapsed() < Duration::from_secs(2), "shown within a second or so: {:?}", sent.elapsed());
     screenshot(&c, "alert-queue.png").await;
 
+    // A second alert on the same host: one story; the analyst closes it as a
+    // false positive with a reason.
+    let noise: firebreak_types::BulkItem = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "edr", "source_ref": "e-2", "title": "Admin tool on ws-042", "severity": "low",
+                     "observables": [{ "type": "hostname", "value": "ws-042" }] }),
+        )
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/alerts/{}", noise.id.unwrap())).await.unwrap();
+    wait_text(&c, "#alert-story", "Mimikatz on ws-042").await;
+    fill(&c, "#close input[name=reason]", "the helpdesk's remote tool").await;
+    submit(&c, "#close").await;
+    wait_text(&c, "#alert-state", "closed").await;
+
     let id = item.id.unwrap();
     c.goto(&format!("{base}/alerts/{id}")).await.unwrap();
     submit(&c, "#take").await;
