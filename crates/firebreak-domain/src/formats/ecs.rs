@@ -1,126 +1,188 @@
 //! Elastic Security alerts: the documents of the `.alerts-security.alerts-*`
-//! indices, with `kibana.alert.*` fields beside the source event's ECS fields.
+//! indices, `kibana.alert.*` fields beside the source event's ECS fields,
+//! keys dotted or nested. A search hit (`_id` beside `_source`) is read
+//! from its `_source`.
 
+use firebreak_types::Severity;
 use serde_json::{Map, Value};
 
-use super::fields::{Native, Observables, attack_tag, first, get, keep, text, texts, timestamp};
+use super::fields::{
+    Native, Observables, attack_tag, first, first_at, items, keep, severity_word, text, texts, timestamp,
+};
 use super::{MapError, Mapped};
+use crate::observable::ObservableKind as K;
 
-/// `event.severity` (0–100, Elastic's risk-score scale) when the alert
-/// carries no severity word.
-fn severity(event: &Value) -> Result<&'static str, MapError> {
-    if let Some(s) = first(event, &["kibana.alert.severity", "kibana.alert.rule.severity", "signal.rule.severity"]) {
-        return match s.to_lowercase().as_str() {
-            "low" => Ok("low"),
-            "medium" => Ok("medium"),
-            "high" => Ok("high"),
-            "critical" => Ok("critical"),
-            _ => Err(MapError::new(
-                "kibana.alert.severity",
-                format!("kibana.alert.severity must be low, medium, high or critical (got {s:?})"),
-            )),
-        };
+/// The alert's severity word, else its rule's; without either, a number on
+/// Elastic's 0–100 risk scale (`event.severity`, then
+/// `kibana.alert.risk_score`): 0–21 low, 22–47 medium, 48–73 high, 74 and
+/// above critical. An alert with none of them is medium.
+fn severity(doc: &Value) -> Result<Severity, MapError> {
+    if let Some((field, word)) = first_at(doc, &["kibana.alert.severity", "kibana.alert.rule.severity"]) {
+        return severity_word(&word).ok_or_else(|| {
+            MapError::new(field, format!("{field} must be low, medium, high or critical (got {word:?})"))
+        });
     }
-    match get(event, "event.severity").and_then(Value::as_i64) {
-        Some(0..=21) | None => Ok("low"),
-        Some(22..=47) => Ok("medium"),
-        Some(48..=73) => Ok("high"),
-        Some(_) => Ok("critical"),
-    }
+    let Some((field, score)) = first_at(doc, &["event.severity", "kibana.alert.risk_score"]) else {
+        return Ok(Severity::Medium);
+    };
+    let score: f64 =
+        score.parse().map_err(|_| MapError::new(field, format!("{field} must be a number (got {score:?})")))?;
+    Ok(match score {
+        s if s < 22.0 => Severity::Low,
+        s if s < 48.0 => Severity::Medium,
+        s if s < 74.0 => Severity::High,
+        _ => Severity::Critical,
+    })
 }
 
-pub fn map(event: Value) -> Result<Mapped, MapError> {
-    let source_ref = first(&event, &["kibana.alert.uuid", "_id", "event.id"]).ok_or_else(|| {
-        MapError::new(
-            "kibana.alert.uuid",
-            "kibana.alert.uuid is missing: an Elastic alert needs an id (or _id, or event.id)",
-        )
-    })?;
-    let title = first(&event, &["kibana.alert.rule.name", "signal.rule.name", "message"]).ok_or_else(|| {
-        MapError::new(
-            "kibana.alert.rule.name",
-            "kibana.alert.rule.name is missing: an Elastic alert needs it as its title",
-        )
-    })?;
-    let time = match first(&event, &["kibana.alert.original_time", "@timestamp"]) {
-        Some(t) => {
-            let field = if text(&event, "kibana.alert.original_time").is_some() {
-                "kibana.alert.original_time"
-            } else {
-                "@timestamp"
-            };
-            Some(timestamp(&t, field)?)
-        }
-        None => None,
-    };
-    let mut tags = texts(&event, "kibana.alert.rule.tags");
-    if let Some(Value::Array(threats)) = get(&event, "kibana.alert.rule.threat") {
-        for t in threats {
-            if let Some(Value::Array(techniques)) = get(t, "technique") {
-                for tech in techniques {
-                    tags.extend(text(tech, "id").and_then(|id| attack_tag(&id)));
-                    if let Some(Value::Array(subs)) = get(tech, "subtechnique") {
-                        tags.extend(subs.iter().filter_map(|s| text(s, "id")).filter_map(|id| attack_tag(&id)));
-                    }
-                }
+/// `attack.tXXXX` tags from the rule's ATT&CK mapping, techniques and
+/// sub-techniques both.
+fn threat_tags(doc: &Value) -> Vec<String> {
+    let mut tags = Vec::new();
+    for threat in items(doc, "kibana.alert.rule.threat") {
+        for technique in items(threat, "technique") {
+            tags.extend(text(technique, "id").and_then(|id| attack_tag(&id)));
+            for sub in items(technique, "subtechnique") {
+                tags.extend(text(sub, "id").and_then(|id| attack_tag(&id)));
             }
         }
     }
+    tags
+}
+
+fn observables(doc: &Value) -> Observables {
     let mut obs = Observables::default();
-    obs.add_all("ip", texts(&event, "source.ip"));
-    obs.add_all("ip", texts(&event, "destination.ip"));
-    obs.add_all("ip", texts(&event, "host.ip"));
-    obs.add("hostname", first(&event, &["host.hostname", "host.name"]));
-    obs.add("hostname", text(&event, "host.name"));
-    let user = text(&event, "user.name").map(|u| match text(&event, "user.domain") {
+    for path in ["source.ip", "destination.ip", "host.ip"] {
+        obs.add_all(K::Ip, texts(doc, path));
+    }
+    obs.add(K::Hostname, text(doc, "host.name"));
+    obs.add(K::Hostname, text(doc, "host.hostname"));
+    // ECS keeps the Windows domain apart from the name; analysts search for
+    // `DOMAIN\user`.
+    let user = text(doc, "user.name").map(|u| match text(doc, "user.domain") {
         Some(d) => format!("{d}\\{u}"),
         None => u,
     });
-    obs.add("user_account", user);
-    obs.add("process", text(&event, "process.name"));
-    obs.add("file_path", text(&event, "process.executable"));
-    obs.add("file_path", text(&event, "file.path"));
-    obs.add_file(text(&event, "file.name"));
-    for h in [
-        "file.hash.md5",
-        "file.hash.sha1",
-        "file.hash.sha256",
-        "process.hash.md5",
-        "process.hash.sha1",
-        "process.hash.sha256",
-    ] {
-        obs.add_hash(text(&event, h));
+    obs.add(K::UserAccount, user);
+    obs.add(K::Process, text(doc, "process.name"));
+    obs.add(K::FilePath, text(doc, "process.executable"));
+    obs.add(K::FilePath, text(doc, "file.path"));
+    obs.add_file(text(doc, "file.name"));
+    for h in ["md5", "sha1", "sha256"] {
+        obs.add_hash(text(doc, &format!("file.hash.{h}")));
+        obs.add_hash(text(doc, &format!("process.hash.{h}")));
     }
-    obs.add("url", first(&event, &["url.full", "url.original"]));
-    obs.add("domain", text(&event, "dns.question.name"));
-    obs.add("domain", text(&event, "destination.domain"));
-    obs.add_all("email", texts(&event, "email.from.address"));
-    obs.add_all("email", texts(&event, "email.to.address"));
+    obs.add(K::Url, first(doc, &["url.full", "url.original"]));
+    obs.add(K::Domain, text(doc, "dns.question.name"));
+    obs.add(K::Domain, text(doc, "destination.domain"));
+    obs.add(K::RegistryKey, text(doc, "registry.path"));
+    for who in ["from", "to", "cc", "bcc", "reply_to", "sender"] {
+        obs.add_all(K::Email, texts(doc, &format!("email.{who}.address")));
+    }
+    obs
+}
+
+pub fn map(event: Value) -> Result<Mapped, MapError> {
+    let doc = match event.get("_source") {
+        Some(source) if source.is_object() => source,
+        _ => &event,
+    };
+    let source_ref = text(doc, "kibana.alert.uuid")
+        .or_else(|| text(&event, "_id"))
+        .or_else(|| text(doc, "event.id"))
+        .ok_or_else(|| {
+        MapError::new(
+            "kibana.alert.uuid",
+            "kibana.alert.uuid is missing: an Elastic alert needs it (or _id, or event.id) as its reference",
+        )
+    })?;
+    let title = first(doc, &["kibana.alert.rule.name", "message"]).ok_or_else(|| {
+        MapError::new(
+            "kibana.alert.rule.name",
+            "kibana.alert.rule.name is missing: an Elastic alert needs it (or message) as its title",
+        )
+    })?;
+    let event_time = match first_at(doc, &["kibana.alert.original_time", "@timestamp"]) {
+        Some((field, t)) => Some(timestamp(&t, field)?),
+        None => None,
+    };
+    let mut tags = texts(doc, "kibana.alert.rule.tags");
+    tags.extend(threat_tags(doc));
     let mut custom = Map::new();
     keep(
-        &event,
+        doc,
         &mut custom,
         &[
             "kibana.alert.risk_score",
             "kibana.alert.workflow_status",
+            "event.dataset",
+            "event.action",
             "source.port",
             "destination.port",
             "process.command_line",
-            "event.dataset",
         ],
     );
     let native = Native {
         source: "elastic".into(),
         source_ref,
-        kind: first(&event, &["kibana.alert.rule.type", "event.kind"]).unwrap_or_else(|| "signal".into()),
-        rule: first(&event, &["kibana.alert.rule.rule_id", "kibana.alert.rule.uuid", "kibana.alert.rule.name"]),
+        kind: first(doc, &["kibana.alert.rule.type", "event.kind"]).unwrap_or_else(|| "signal".into()),
+        rule: first(doc, &["kibana.alert.rule.rule_id", "kibana.alert.rule.uuid", "kibana.alert.rule.name"]),
         title,
-        description: first(&event, &["kibana.alert.reason", "kibana.alert.rule.description"]).unwrap_or_default(),
-        severity: severity(&event)?,
-        event_time: time,
+        description: first(doc, &["kibana.alert.reason", "kibana.alert.rule.description"]).unwrap_or_default(),
+        severity: severity(doc)?,
+        event_time,
         tags,
-        observables: obs,
+        observables: observables(doc),
         custom_fields: custom,
     };
     Ok(Mapped::Alert(native.into_json(event)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn alert(event: Value) -> Value {
+        match map(event) {
+            Ok(Mapped::Alert(a)) => a,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_search_hit_is_read_from_its_source() {
+        let a = alert(json!({
+            "_id": "hit-1",
+            "_source": { "kibana": { "alert": { "rule": { "name": "R" } } }, "event": { "severity": 80 } }
+        }));
+        assert_eq!((a["source_ref"].as_str(), a["title"].as_str()), (Some("hit-1"), Some("R")));
+        assert_eq!(a["severity"], "critical");
+        assert_eq!(a["rule"], "R");
+    }
+
+    #[test]
+    fn severity_from_the_word_or_the_score() {
+        let sev = |v: Value| severity(&v).map(|s| format!("{s:?}"));
+        assert_eq!(sev(json!({ "kibana.alert.severity": "High" })).unwrap(), "High");
+        assert_eq!(sev(json!({ "kibana.alert.rule.severity": "low" })).unwrap(), "Low");
+        assert_eq!(sev(json!({ "event": { "severity": 21 } })).unwrap(), "Low");
+        assert_eq!(sev(json!({ "event": { "severity": 22 } })).unwrap(), "Medium");
+        assert_eq!(sev(json!({ "event": { "severity": 73 } })).unwrap(), "High");
+        assert_eq!(sev(json!({ "kibana.alert.risk_score": 74 })).unwrap(), "Critical");
+        assert_eq!(sev(json!({})).unwrap(), "Medium");
+        assert_eq!(sev(json!({ "kibana.alert.severity": "severe" })).unwrap_err().field, "kibana.alert.severity");
+        assert_eq!(sev(json!({ "event.severity": "bad" })).unwrap_err().field, "event.severity");
+    }
+
+    #[test]
+    fn what_is_missing_is_named() {
+        let e = map(json!({ "kibana.alert.rule.name": "R" })).unwrap_err();
+        assert_eq!(e.field, "kibana.alert.uuid");
+        let e = map(json!({ "kibana.alert.uuid": "u" })).unwrap_err();
+        assert_eq!(e.field, "kibana.alert.rule.name");
+        let e = map(json!({ "kibana.alert.uuid": "u", "message": "m", "@timestamp": "noon" })).unwrap_err();
+        assert_eq!(e.field, "@timestamp");
+    }
 }

@@ -54,8 +54,10 @@ pub enum Mapped {
     Skip(String),
 }
 
-/// The field of the source format at fault, and why, in a sentence.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The field of the source format at fault (a dotted path such as
+/// `rule.level`, or `.` for the event as a whole), and why, in a sentence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
 pub struct MapError {
     pub field: String,
     pub reason: String,
@@ -74,7 +76,7 @@ pub fn map(format: Format, event: Value) -> Result<Mapped, MapError> {
         return Ok(Mapped::Alert(event));
     }
     if !event.is_object() {
-        return Err(MapError::new("", format!("a {} event must be a JSON object", format.as_str())));
+        return Err(MapError::new(".", format!("a {} event must be a JSON object", format.as_str())));
     }
     match format {
         Format::Native => Ok(Mapped::Alert(event)),

@@ -1,100 +1,151 @@
 //! OCSF findings: Detection Finding (class 2004) and Incident Finding
-//! (class 2005). Other classes are not alerts.
+//! (class 2005). Events of other classes are not alerts.
 
+use firebreak_types::Severity;
 use serde_json::{Map, Value};
 
-use super::fields::{Native, Observables, attack_tag, epoch_millis, first, get, keep, required, text, texts};
+use super::fields::{
+    Native, Observables, attack_tag, epoch_millis, first, get, items, keep, required, severity_word, text, timestamp,
+};
 use super::{MapError, Mapped};
+use crate::observable::ObservableKind as K;
 
-/// OCSF `severity_id`: 1 informational and 2 low are low, 3 medium, 4 high,
-/// 5 critical and 6 fatal are critical; 0 and 99 (unknown, other) fall back
-/// on the `severity` caption, or medium.
-fn severity(event: &Value) -> &'static str {
+/// `severity_id`: 1 informational and 2 low are low, 3 medium, 4 high,
+/// 5 critical and 6 fatal critical. 0 (unknown), 99 (other) and anything
+/// else fall back on the `severity` caption when it is a severity word, and
+/// on medium when it is not.
+fn severity(event: &Value) -> Severity {
     match get(event, "severity_id").and_then(Value::as_i64) {
-        Some(1 | 2) => "low",
-        Some(3) => "medium",
-        Some(4) => "high",
-        Some(5 | 6) => "critical",
-        _ => match text(event, "severity").map(|s| s.to_lowercase()).as_deref() {
-            Some("informational" | "low") => "low",
-            Some("high") => "high",
-            Some("critical" | "fatal") => "critical",
-            _ => "medium",
-        },
+        Some(1 | 2) => Severity::Low,
+        Some(3) => Severity::Medium,
+        Some(4) => Severity::High,
+        Some(5 | 6) => Severity::Critical,
+        _ => text(event, "severity").and_then(|s| severity_word(&s)).unwrap_or(Severity::Medium),
+    }
+}
+
+/// `time` (milliseconds since the epoch), else `time_dt` (RFC 3339).
+fn event_time(event: &Value) -> Result<Option<String>, MapError> {
+    match get(event, "time") {
+        Some(Value::Number(n)) => {
+            // Some producers write the milliseconds as a float.
+            let ms = n.as_i64().or_else(|| n.as_f64().filter(|f| f.is_finite()).map(|f| f as i64));
+            let ms = ms.ok_or_else(|| MapError::new("time", format!("time is not milliseconds (got {n})")))?;
+            epoch_millis(ms, "time").map(Some)
+        }
+        Some(Value::Null) | None => text(event, "time_dt").map(|t| timestamp(&t, "time_dt")).transpose(),
+        Some(other) => Err(MapError::new("time", format!("time must be milliseconds since the epoch (got {other})"))),
+    }
+}
+
+/// `attack.tXXXX` tags from `finding_info.attacks` (and the top-level
+/// `attacks` of schema versions before 1.1).
+fn attack_tags(event: &Value) -> Vec<String> {
+    let attacks = items(event, "finding_info.attacks").iter().chain(items(event, "attacks"));
+    let mut tags = Vec::new();
+    for a in attacks {
+        tags.extend(text(a, "technique.uid").and_then(|id| attack_tag(&id)));
+        tags.extend(text(a, "sub_technique.uid").and_then(|id| attack_tag(&id)));
+    }
+    tags
+}
+
+/// An OCSF file: its path when it has one, else its name, and its hashes.
+fn file(obs: &mut Observables, f: &Value) {
+    match text(f, "path") {
+        Some(p) => obs.add_file(Some(p)),
+        None => obs.add_file(text(f, "name")),
+    }
+    for h in items(f, "hashes") {
+        obs.add_hash(text(h, "value"));
+    }
+}
+
+/// Endpoints, users, processes, files, URLs and DNS queries of an object
+/// that may hold them (the event itself, or one of its evidences).
+fn entities(obs: &mut Observables, v: &Value) {
+    for endpoint in ["src_endpoint", "dst_endpoint", "device"] {
+        obs.add(K::Ip, text(v, &format!("{endpoint}.ip")));
+        obs.add_host(text(v, &format!("{endpoint}.hostname")));
+    }
+    obs.add(K::UserAccount, text(v, "actor.user.name"));
+    obs.add(K::UserAccount, text(v, "user.name"));
+    for process in ["process", "actor.process"] {
+        obs.add(K::Process, text(v, &format!("{process}.name")));
+        if let Some(f) = get(v, &format!("{process}.file")) {
+            file(obs, f);
+        }
+    }
+    if let Some(f) = get(v, "file") {
+        file(obs, f);
+    }
+    obs.add(K::Url, text(v, "url.url_string"));
+    obs.add(K::Domain, text(v, "query.hostname"));
+}
+
+/// The finding's own `observables` list, by its `type_id`; types without a
+/// counterpart here (MAC addresses, ports, resource ids…) are left out.
+fn listed(obs: &mut Observables, event: &Value) {
+    for o in items(event, "observables") {
+        let value = text(o, "value");
+        match get(o, "type_id").and_then(Value::as_i64) {
+            // Hostname, Endpoint.
+            Some(1 | 20) => obs.add_host(value),
+            Some(2) => obs.add(K::Ip, value),
+            // User Name, User.
+            Some(4 | 21) => obs.add(K::UserAccount, value),
+            Some(5) => obs.add(K::Email, value),
+            // URL String, URL.
+            Some(6 | 23) => obs.add(K::Url, value),
+            // File Name, File.
+            Some(7 | 24) => obs.add_file(value),
+            Some(8) => obs.add_hash(value),
+            // Process Name, Process.
+            Some(9 | 25) => obs.add(K::Process, value),
+            Some(28) => obs.add(K::RegistryKey, value),
+            _ => {}
+        }
     }
 }
 
 pub fn map(event: Value) -> Result<Mapped, MapError> {
     let class = get(&event, "class_uid").and_then(Value::as_i64);
     if !matches!(class, Some(2004 | 2005)) {
-        return Ok(Mapped::Skip(format!(
-            "class_uid {} is not a Detection Finding (2004) or an Incident Finding (2005)",
-            class.map_or("(none)".to_owned(), |c| c.to_string())
-        )));
+        let what = match (class, text(&event, "class_name")) {
+            (Some(c), Some(name)) => format!("class_uid {c} ({name})"),
+            (Some(c), None) => format!("class_uid {c}"),
+            (None, _) => "an event without class_uid".to_owned(),
+        };
+        return Ok(Mapped::Skip(format!("{what} is not a Detection Finding (2004) or an Incident Finding (2005)")));
     }
-    let source_ref = required(&event, "finding_info.uid", "an OCSF finding needs it as its id")?;
+    let source_ref = required(&event, "finding_info.uid", "an OCSF finding needs it as its reference")?;
     let title = first(&event, &["finding_info.title", "message"]).ok_or_else(|| {
         MapError::new(
             "finding_info.title",
             "finding_info.title is missing: an OCSF finding needs it (or message) as its title",
         )
     })?;
-    let time = match get(&event, "time") {
-        Some(Value::Number(n)) => Some(epoch_millis(n.as_i64().unwrap_or(i64::MIN), "time")?),
-        Some(_) => return Err(MapError::new("time", "time must be milliseconds since the epoch")),
-        None => None,
-    };
-    let product = text(&event, "metadata.product.name").map(|p| p.to_lowercase());
-    let mut tags: Vec<String> = Vec::new();
-    if let Some(Value::Array(attacks)) = get(&event, "finding_info.attacks") {
-        for a in attacks {
-            tags.extend(text(a, "technique.uid").and_then(|id| attack_tag(&id)));
-            tags.extend(text(a, "sub_technique.uid").and_then(|id| attack_tag(&id)));
-        }
-    }
     let mut obs = Observables::default();
-    if let Some(Value::Array(list)) = get(&event, "observables") {
-        for o in list {
-            let value = text(o, "value");
-            match get(o, "type_id").and_then(Value::as_i64) {
-                Some(1) => obs.add("hostname", value),
-                Some(2) => obs.add("ip", value),
-                Some(4) => obs.add("user_account", value),
-                Some(5) => obs.add("email", value),
-                Some(6) => obs.add("url", value),
-                Some(7) => obs.add_file(value),
-                Some(8) => obs.add_hash(value),
-                Some(9) => obs.add("process", value),
-                _ => {}
-            }
-        }
-    }
-    for p in ["src_endpoint", "dst_endpoint", "device"] {
-        obs.add("ip", text(&event, &format!("{p}.ip")));
-        obs.add("hostname", text(&event, &format!("{p}.hostname")));
-    }
-    obs.add("user_account", text(&event, "actor.user.name"));
-    if let Some(Value::Array(evidences)) = get(&event, "evidences") {
-        for e in evidences {
-            obs.add("process", text(e, "process.name"));
-            obs.add("file_path", text(e, "file.path"));
-            obs.add("file_path", text(e, "process.file.path"));
-            for h in texts(e, "file.hashes").into_iter() {
-                obs.add_hash(Some(h));
-            }
-            if let Some(Value::Array(hashes)) = get(e, "file.hashes") {
-                for h in hashes {
-                    obs.add_hash(text(h, "value"));
-                }
-            }
-        }
+    listed(&mut obs, &event);
+    entities(&mut obs, &event);
+    for evidence in items(&event, "evidences") {
+        entities(&mut obs, evidence);
     }
     let mut custom = Map::new();
     keep(
         &event,
         &mut custom,
-        &["class_uid", "activity_id", "status", "confidence", "metadata.product.vendor_name", "finding_info.types"],
+        &[
+            "class_name",
+            "status",
+            "confidence",
+            "metadata.product.vendor_name",
+            "finding_info.types",
+            "src_endpoint.port",
+            "dst_endpoint.port",
+        ],
     );
+    let product = text(&event, "metadata.product.name").map(|p| p.to_lowercase());
     let native = Native {
         source: product.map_or_else(|| "ocsf".to_owned(), |p| format!("ocsf:{p}")),
         source_ref,
@@ -103,10 +154,52 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
         title,
         description: first(&event, &["finding_info.desc", "message"]).unwrap_or_default(),
         severity: severity(&event),
-        event_time: time,
-        tags,
+        event_time: event_time(&event)?,
+        tags: attack_tags(&event),
         observables: obs,
         custom_fields: custom,
     };
     Ok(Mapped::Alert(native.into_json(event)))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn severity_ids_and_captions() {
+        let sev = |v: Value| format!("{:?}", severity(&v));
+        assert_eq!(sev(json!({ "severity_id": 1 })), "Low");
+        assert_eq!(sev(json!({ "severity_id": 2 })), "Low");
+        assert_eq!(sev(json!({ "severity_id": 3 })), "Medium");
+        assert_eq!(sev(json!({ "severity_id": 4 })), "High");
+        assert_eq!(sev(json!({ "severity_id": 6 })), "Critical");
+        assert_eq!(sev(json!({ "severity_id": 99, "severity": "High" })), "High");
+        assert_eq!(sev(json!({ "severity_id": 0, "severity": "Unknown" })), "Medium");
+        assert_eq!(sev(json!({})), "Medium");
+    }
+
+    #[test]
+    fn times_in_milliseconds_or_as_text() {
+        assert_eq!(event_time(&json!({ "time": 1_700_000_000_000_i64 })).unwrap().unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(event_time(&json!({ "time": 1.7e12 })).unwrap().unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(
+            event_time(&json!({ "time_dt": "2023-11-14T22:13:20.5+00:00" })).unwrap().unwrap(),
+            "2023-11-14T22:13:20.5Z"
+        );
+        assert_eq!(event_time(&json!({})).unwrap(), None);
+        assert_eq!(event_time(&json!({ "time": "yesterday" })).unwrap_err().field, "time");
+        assert_eq!(event_time(&json!({ "time_dt": "yesterday" })).unwrap_err().field, "time_dt");
+    }
+
+    #[test]
+    fn other_classes_are_skipped_and_a_finding_needs_its_uid() {
+        let skip = map(json!({ "class_uid": 3002, "class_name": "Authentication" })).unwrap();
+        assert!(matches!(skip, Mapped::Skip(ref r) if r.contains("3002 (Authentication)")), "{skip:?}");
+        assert!(matches!(map(json!({})).unwrap(), Mapped::Skip(_)));
+        let e = map(json!({ "class_uid": 2004, "finding_info": { "title": "t" } })).unwrap_err();
+        assert_eq!(e.field, "finding_info.uid");
+    }
 }
