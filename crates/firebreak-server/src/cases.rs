@@ -26,10 +26,7 @@ const CASE_SETTINGS: &str = "case_settings";
 /// The organisation's priority matrix, categories and custom fields (the
 /// documented defaults until it sets its own).
 pub async fn settings(state: &AppState, org: Uuid) -> ApiResult<CaseSettings> {
-    match items::setting(state, org, CASE_SETTINGS).await? {
-        Some((_, s)) => serde_json::from_value(s.value).map_err(|_| ApiError::internal()),
-        None => Ok(default_settings()),
-    }
+    items::setting_or(state, org, CASE_SETTINGS, default_settings).await
 }
 
 pub async fn get_settings(state: &AppState, caller: &Caller) -> ApiResult<CaseSettings> {
@@ -40,18 +37,7 @@ pub async fn get_settings(state: &AppState, caller: &Caller) -> ApiResult<CaseSe
 pub async fn set_settings(state: &AppState, caller: &Caller, new: CaseSettings) -> ApiResult<CaseSettings> {
     caller.require(Action::OrgSettings)?;
     check_settings(&new)?;
-    let value = serde_json::to_value(&new).map_err(|_| ApiError::internal())?;
-    let ctx = caller.ctx(state);
-    match items::setting(state, caller.org_id(), CASE_SETTINGS).await? {
-        Some((item, mut s)) => {
-            s.value = value;
-            items::save(state, &ctx, &item, s).await?;
-        }
-        None => {
-            let s = items::OrgSetting { id: Uuid::now_v7(), name: CASE_SETTINGS.into(), value };
-            items::create(state, &ctx, caller.org_id(), s).await?;
-        }
-    }
+    items::put_setting(state, &caller.ctx(state), caller.org_id(), CASE_SETTINGS, &new).await?;
     Ok(new)
 }
 

@@ -671,10 +671,7 @@ const GROUPING: &str = "alert_grouping";
 /// The organisation's grouping settings (the documented defaults until it
 /// sets its own).
 pub async fn grouping_settings(state: &AppState, org: Uuid) -> ApiResult<GroupingSettings> {
-    match crate::items::setting(state, org, GROUPING).await? {
-        Some((_, s)) => serde_json::from_value(s.value).map_err(|_| ApiError::internal()),
-        None => Ok(firebreak_domain::grouping::default_settings()),
-    }
+    crate::items::setting_or(state, org, GROUPING, firebreak_domain::grouping::default_settings).await
 }
 
 pub async fn get_grouping(state: &AppState, caller: &Caller) -> ApiResult<GroupingSettings> {
@@ -685,18 +682,7 @@ pub async fn get_grouping(state: &AppState, caller: &Caller) -> ApiResult<Groupi
 pub async fn set_grouping(state: &AppState, caller: &Caller, new: GroupingSettings) -> ApiResult<GroupingSettings> {
     caller.require(Action::OrgSettings)?;
     firebreak_domain::grouping::check_settings(&new)?;
-    let value = serde_json::to_value(&new).map_err(|_| ApiError::internal())?;
-    let ctx = caller.ctx(state);
-    match crate::items::setting(state, caller.org_id(), GROUPING).await? {
-        Some((item, mut s)) => {
-            s.value = value;
-            crate::items::save(state, &ctx, &item, s).await?;
-        }
-        None => {
-            let s = crate::items::OrgSetting { id: Uuid::now_v7(), name: GROUPING.into(), value };
-            crate::items::create(state, &ctx, caller.org_id(), s).await?;
-        }
-    }
+    crate::items::put_setting(state, &caller.ctx(state), caller.org_id(), GROUPING, &new).await?;
     Ok(new)
 }
 
@@ -708,9 +694,8 @@ pub async fn list_groups(state: &AppState, caller: &Caller, q: &AlertGroupQuery)
 /// Most alerts shown on a story's timeline.
 const STORY_ALERTS: u32 = 500;
 
-/// A story: its alerts oldest first (its timeline) and the entities they
-/// share, most common first.
-pub async fn get_group(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<AlertGroupDetail> {
+/// A story and its alerts, oldest first.
+async fn group_alerts(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(AlertGroup, Vec<Alert>)> {
     caller.require(Action::AlertRead)?;
     let org = caller.org_id();
     let group = state.store.get_alert_group(org, id).await?.ok_or_else(|| ApiError::not_found("alert group"))?;
@@ -720,7 +705,14 @@ pub async fn get_group(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult
         limit: Some(STORY_ALERTS),
         ..AlertQuery::default()
     };
-    let alerts = state.store.list_alerts(org, &q).await?.items;
+    Ok((group, state.store.list_alerts(org, &q).await?.items))
+}
+
+/// A story: its alerts oldest first (its timeline) and the entities they
+/// share, most common first.
+pub async fn get_group(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<AlertGroupDetail> {
+    let org = caller.org_id();
+    let (group, alerts) = group_alerts(state, caller, id).await?;
     let settings = grouping_settings(state, org).await?;
     let grouper = Grouper::new(&GroupingSettings { enabled: true, ..settings });
     let mut counts: std::collections::HashMap<String, usize> = std::collections::HashMap::new();
@@ -745,9 +737,9 @@ pub async fn get_group(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult
 pub async fn escalate_group(state: &AppState, caller: &Caller, id: Uuid, req: EscalateAlert) -> ApiResult<Case> {
     caller.require(Action::AlertTriage)?;
     caller.require(Action::CaseWrite)?;
-    let detail = get_group(state, caller, id).await?;
+    let (_, alerts) = group_alerts(state, caller, id).await?;
     let mut open: Vec<&Alert> =
-        detail.alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).collect();
+        alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).collect();
     if open.is_empty() {
         return Err(ApiError::field(ErrorCode::InvalidState, "state", "the story has no open alerts left"));
     }

@@ -131,6 +131,45 @@ pub async fn setting(state: &AppState, org: Uuid, name: &str) -> ApiResult<Optio
     Ok(Some((item, value)))
 }
 
+/// A named setting's value, or `default()` until the organisation sets its own.
+pub async fn setting_or<T: DeserializeOwned>(
+    state: &AppState,
+    org: Uuid,
+    name: &str,
+    default: impl FnOnce() -> T,
+) -> ApiResult<T> {
+    match setting(state, org, name).await? {
+        Some((_, s)) => serde_json::from_value(s.value).map_err(|e| {
+            tracing::error!(setting = name, error = %e, "stored setting does not read back");
+            ApiError::internal()
+        }),
+        None => Ok(default()),
+    }
+}
+
+/// Stores a named setting of an organisation, replacing the one before
+/// (audited as any item).
+pub async fn put_setting<T: Serialize>(
+    state: &AppState,
+    ctx: &WriteCtx,
+    org: Uuid,
+    name: &str,
+    value: &T,
+) -> ApiResult<()> {
+    let value = serde_json::to_value(value).map_err(|_| ApiError::internal())?;
+    match setting(state, org, name).await? {
+        Some((item, mut s)) => {
+            s.value = value;
+            save(state, ctx, &item, s).await?;
+        }
+        None => {
+            let s = OrgSetting { id: Uuid::now_v7(), name: name.to_owned(), value };
+            create(state, ctx, org, s).await?;
+        }
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------
 // The kinds
 

@@ -12,7 +12,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::events::{self, CaseEvent};
-use crate::items::{self, Index, Kind, OrgSetting};
+use crate::items::{self, Index, Kind};
 use crate::state::AppState;
 
 /// Records that a clock's event was raised, so it is raised once.
@@ -37,16 +37,9 @@ impl Kind for SlaMark {
 
 const POLICY: &str = "sla_policy";
 
-async fn stored_policy(state: &AppState, org: Uuid) -> ApiResult<Option<(firebreak_store::Item, OrgSetting)>> {
-    items::setting(state, org, POLICY).await
-}
-
 /// The organisation's policy, or the documented defaults.
 pub async fn policy(state: &AppState, org: Uuid) -> ApiResult<SlaPolicy> {
-    match stored_policy(state, org).await? {
-        Some((_, s)) => serde_json::from_value(s.value).map_err(|_| ApiError::internal()),
-        None => Ok(default_policy()),
-    }
+    items::setting_or(state, org, POLICY, default_policy).await
 }
 
 pub async fn get_policy(state: &AppState, caller: &Caller) -> ApiResult<SlaPolicy> {
@@ -57,18 +50,7 @@ pub async fn get_policy(state: &AppState, caller: &Caller) -> ApiResult<SlaPolic
 pub async fn set_policy(state: &AppState, caller: &Caller, new: SlaPolicy) -> ApiResult<SlaPolicy> {
     caller.require(Action::OrgSettings)?;
     check_policy(&new).map_err(|m| ApiError::field(ErrorCode::InvalidField, "policy", m))?;
-    let value = serde_json::to_value(new).map_err(|_| ApiError::internal())?;
-    let ctx = caller.ctx(state);
-    match stored_policy(state, caller.org_id()).await? {
-        Some((item, mut s)) => {
-            s.value = value;
-            items::save(state, &ctx, &item, s).await?;
-        }
-        None => {
-            let s = OrgSetting { id: Uuid::now_v7(), name: POLICY.into(), value };
-            items::create(state, &ctx, caller.org_id(), s).await?;
-        }
-    }
+    items::put_setting(state, &caller.ctx(state), caller.org_id(), POLICY, &new).await?;
     Ok(new)
 }
 
