@@ -1,0 +1,270 @@
+//! Events as rules see them: a Windows event (as the `evtx` crate renders it
+//! to JSON, or as SigmaHQ's regression samples store it) flattened to the
+//! field names Sigma rules use, and the log source each event belongs to.
+
+use serde_json::{Map, Value};
+
+/// The log source of an event, each part `None` when unknown (a rule's part
+/// then always fits). An event can belong to several categories: a Sysmon
+/// registry event is both `registry_set` and `registry_event`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EventSource {
+    pub product: Option<&'static str>,
+    pub service: Option<String>,
+    pub categories: Vec<&'static str>,
+}
+
+/// Sigma's Windows service name for an event log channel.
+fn service_of(channel: &str) -> Option<&'static str> {
+    Some(match channel {
+        "Security" => "security",
+        "System" => "system",
+        "Application" => "application",
+        "Microsoft-Windows-Sysmon/Operational" => "sysmon",
+        "Microsoft-Windows-PowerShell/Operational" | "PowerShellCore/Operational" => "powershell",
+        "Windows PowerShell" => "powershell-classic",
+        "Microsoft-Windows-TaskScheduler/Operational" => "taskscheduler",
+        "Microsoft-Windows-Windows Defender/Operational" => "windefend",
+        "Microsoft-Windows-WMI-Activity/Operational" => "wmi",
+        "Microsoft-Windows-DNS-Client/Operational" => "dns-client",
+        "DNS Server" => "dns-server",
+        "Microsoft-Windows-Bits-Client/Operational" => "bits-client",
+        "Microsoft-Windows-CodeIntegrity/Operational" => "codeintegrity-operational",
+        "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational" => "terminalservices-localsessionmanager",
+        "Microsoft-Windows-Windows Firewall With Advanced Security/Firewall" => "firewall-as",
+        "Microsoft-Windows-DriverFrameworks-UserMode/Operational" => "driver-framework",
+        "Microsoft-Windows-NTLM/Operational" => "ntlm",
+        "Microsoft-Windows-SMBClient/Security" => "smbclient-security",
+        "Microsoft-Windows-SmbClient/Connectivity" => "smbclient-connectivity",
+        "Microsoft-Windows-Shell-Core/Operational" => "shell-core",
+        "OpenSSH/Operational" => "openssh",
+        "Microsoft-Windows-AppXDeployment-Server/Operational" => "appxdeployment-server",
+        "Microsoft-Windows-AppXPackaging/Operational" => "appxpackaging-om",
+        "Microsoft-Windows-AppModel-Runtime/Admin" => "appmodel-runtime",
+        "Microsoft-Windows-Kernel-ShimEngine/Operational" => "shim-engine",
+        "Microsoft-Windows-CAPI2/Operational" => "capi2",
+        "Microsoft-Windows-Crypto-DPAPI/Operational" => "dpapi",
+        "Microsoft-Windows-Diagnosis-Scripted/Operational" => "diagnosis-scripted",
+        "Microsoft-Windows-LSA/Operational" => "lsa-server",
+        "Microsoft-Windows-PrintService/Admin" => "printservice-admin",
+        "Microsoft-Windows-PrintService/Operational" => "printservice-operational",
+        "Microsoft-Windows-Security-Mitigations/KernelMode" | "Microsoft-Windows-Security-Mitigations/UserMode" => {
+            "security-mitigations"
+        }
+        "Microsoft-Windows-Kernel-EventTracing/Admin" => "kernel-event-tracing",
+        "Microsoft-Windows-Hyper-V-Worker-Admin" => "hyper-v-worker",
+        "Microsoft-Windows-Sysmon/Debug" => "sysmon",
+        "Microsoft-Windows-AppLocker/EXE and DLL" => "applocker",
+        "Microsoft-Windows-AppLocker/MSI and Script" => "applocker",
+        "Microsoft-Windows-AppLocker/Packaged app-Deployment" => "applocker",
+        "Microsoft-Windows-AppLocker/Packaged app-Execution" => "applocker",
+        "Microsoft-Windows-Ldap-Client/Debug" => "ldap",
+        "Microsoft-Windows-VHDMP/Operational" => "vhdmp",
+        "Microsoft-Windows-WinRM/Operational" => "winrm",
+        "Microsoft-Windows-Microsoft-ServiceBus-Client" => "microsoft-servicebus-client",
+        "Microsoft-Windows-BitLocker/BitLocker Management" => "bitlocker",
+        _ => return None,
+    })
+}
+
+/// The categories of a Sysmon event id.
+fn sysmon_categories(id: i64, event_type: Option<&str>) -> Vec<&'static str> {
+    match id {
+        1 => vec!["process_creation"],
+        2 => vec!["file_change"],
+        3 => vec!["network_connection"],
+        4 => vec!["sysmon_status"],
+        5 => vec!["process_termination"],
+        6 => vec!["driver_load"],
+        7 => vec!["image_load"],
+        8 => vec!["create_remote_thread"],
+        9 => vec!["raw_access_thread"],
+        10 => vec!["process_access"],
+        11 => vec!["file_event"],
+        12 => match event_type {
+            Some("DeleteKey") | Some("DeleteValue") => vec!["registry_delete", "registry_event"],
+            _ => vec!["registry_add", "registry_event"],
+        },
+        13 => vec!["registry_set", "registry_event"],
+        14 => vec!["registry_rename", "registry_event"],
+        15 => vec!["create_stream_hash"],
+        16 => vec!["sysmon_status"],
+        17 | 18 => vec!["pipe_created"],
+        19..=21 => vec!["wmi_event"],
+        22 => vec!["dns_query"],
+        23 | 26 => vec!["file_delete"],
+        24 => vec!["clipboard_capture"],
+        25 => vec!["process_tampering"],
+        27 => vec!["file_block_executable"],
+        28 => vec!["file_block_shredding"],
+        29 => vec!["file_executable_detected"],
+        255 => vec!["sysmon_error"],
+        _ => vec![],
+    }
+}
+
+/// The number in an EVTX value that may be `5` or `{"#text": 5, "#attributes": …}`.
+fn number(v: Option<&Value>) -> Option<i64> {
+    let v = v?;
+    let v = v.get("#text").unwrap_or(v);
+    v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+}
+
+/// Copies the fields of a data section (`EventData`, `UserData`) into `out`:
+/// named children as they are, `Data` lists of `{"#attributes":{"Name":…}}`
+/// items by their names, and unnamed `Data` values as `Data`.
+fn copy_data(section: &Value, out: &mut Map<String, Value>) {
+    let Some(obj) = section.as_object() else { return };
+    for (k, v) in obj {
+        if k == "#attributes" {
+            continue;
+        }
+        if k == "Data" {
+            match v {
+                Value::Array(items) if items.iter().all(|i| i.get("#attributes").is_some()) => {
+                    for i in items {
+                        if let Some(name) = i.pointer("/#attributes/Name").and_then(Value::as_str) {
+                            out.insert(name.to_owned(), i.get("#text").cloned().unwrap_or(Value::Null));
+                        }
+                    }
+                }
+                Value::Object(o) if o.contains_key("#text") => {
+                    out.insert("Data".into(), o.get("#text").cloned().unwrap_or(Value::Null));
+                }
+                other => {
+                    out.insert("Data".into(), other.clone());
+                }
+            }
+            continue;
+        }
+        match v {
+            // `UserData` holds one element whose children are the fields.
+            Value::Object(inner) if !inner.contains_key("#text") && !inner.is_empty() => copy_data(v, out),
+            Value::Object(inner) => {
+                out.insert(k.clone(), inner.get("#text").cloned().unwrap_or(Value::Null));
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+        // Some providers name fields with spaces ("Threat Name"); rules
+        // name them without ("ThreatName").
+        if k.contains(' ')
+            && let Some(v) = out.get(k).cloned()
+        {
+            out.insert(k.replace(' ', ""), v);
+        }
+    }
+}
+
+/// A Windows event (`{"Event": {"System": …, "EventData": …}}`) as one flat
+/// object: the system fields (`EventID`, `Channel`, `Computer`,
+/// `Provider_Name`, …) beside the event data fields. Other values are
+/// returned as they are.
+pub fn flatten(event: Value) -> Value {
+    let Some(root) = event.get("Event") else { return event };
+    let Some(system) = root.get("System").and_then(Value::as_object) else { return event };
+    let mut out = Map::new();
+    for (k, v) in system {
+        match (k.as_str(), v) {
+            ("Provider", p) => {
+                if let Some(attrs) = p.get("#attributes").and_then(Value::as_object) {
+                    for (a, av) in attrs {
+                        out.insert(format!("Provider_{a}"), av.clone());
+                    }
+                }
+            }
+            ("EventID", v) => {
+                out.insert("EventID".into(), number(Some(v)).map_or(Value::Null, Value::from));
+            }
+            ("TimeCreated", t) => {
+                if let Some(st) = t.pointer("/#attributes/SystemTime") {
+                    out.insert("TimeCreated".into(), st.clone());
+                }
+            }
+            (_, Value::Object(o)) => {
+                if let Some(attrs) = o.get("#attributes").and_then(Value::as_object) {
+                    for (a, av) in attrs {
+                        out.insert(a.clone(), av.clone());
+                    }
+                }
+                if let Some(t) = o.get("#text") {
+                    out.insert(k.clone(), t.clone());
+                }
+            }
+            _ => {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    for section in ["EventData", "UserData"] {
+        if let Some(s) = root.get(section) {
+            copy_data(s, &mut out);
+        }
+    }
+    Value::Object(out)
+}
+
+/// The log source of a flattened event: Windows events by channel and event
+/// id; other events by their own `product`, `service` and `category` fields,
+/// or unknown.
+pub fn source_of(event: &Value) -> EventSource {
+    let text = |k: &str| event.get(k).and_then(Value::as_str);
+    if let Some(channel) = text("Channel") {
+        let id = number(event.get("EventID")).unwrap_or(-1);
+        let service = service_of(channel);
+        let categories = match service {
+            Some("sysmon") => sysmon_categories(id, text("EventType")),
+            Some("security") if id == 4688 => vec!["process_creation"],
+            Some("powershell") if id == 4103 => vec!["ps_module"],
+            Some("powershell") if id == 4104 => vec!["ps_script"],
+            Some("powershell-classic") if id == 400 => vec!["ps_classic_start"],
+            Some("powershell-classic") if id == 600 => vec!["ps_classic_provider_start"],
+            Some("powershell-classic") if id == 800 => vec!["ps_classic_script"],
+            _ => vec![],
+        };
+        return EventSource {
+            product: Some("windows"),
+            // An unknown channel is still a known one: rules of any named
+            // service do not apply to it.
+            service: Some(service.map_or_else(|| format!("channel:{channel}"), str::to_owned)),
+            categories,
+        };
+    }
+    EventSource { product: None, service: text("service").map(str::to_owned), categories: Vec::new() }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn flattens_a_sysmon_event() {
+        let e = json!({"Event": {"#attributes": {}, "System": {
+            "Provider": {"#attributes": {"Name": "Microsoft-Windows-Sysmon"}},
+            "EventID": 13, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "ws1",
+            "Security": {"#attributes": {"UserID": "S-1-5-18"}}},
+            "EventData": {"EventType": "SetValue", "TargetObject": "HKLM\\x", "Details": "1"}}});
+        let f = flatten(e);
+        assert_eq!(f["EventID"], 13);
+        assert_eq!(f["Provider_Name"], "Microsoft-Windows-Sysmon");
+        assert_eq!(f["UserID"], "S-1-5-18");
+        assert_eq!(f["TargetObject"], "HKLM\\x");
+        let s = source_of(&f);
+        assert_eq!(s.service.as_deref(), Some("sysmon"));
+        assert_eq!(s.categories, vec!["registry_set", "registry_event"]);
+    }
+
+    #[test]
+    fn named_data_items_become_fields() {
+        let e = json!({"Event": {"System": {"EventID": {"#text": 4688, "#attributes": {"Qualifiers": 0}},
+            "Channel": "Security"},
+            "EventData": {"Data": [{"#attributes": {"Name": "NewProcessName"}, "#text": "C:\\a.exe"}]}}});
+        let f = flatten(e);
+        assert_eq!(f["EventID"], 4688);
+        assert_eq!(f["NewProcessName"], "C:\\a.exe");
+        assert_eq!(source_of(&f).categories, vec!["process_creation"]);
+    }
+}

@@ -1,0 +1,234 @@
+//! Reading log files for hunting: Windows EVTX (through the `evtx` crate),
+//! a JSON array, or NDJSON. A damaged EVTX record or chunk, or a line that is
+//! not a JSON object, is skipped with a warning and counted; it never stops
+//! the file.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use evtx::{EvtxParser, ParserSettings};
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::engine::Detector;
+use crate::event::{flatten, source_of};
+
+/// What reading one file found besides its events.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ReadStats {
+    pub events: u64,
+    pub skipped: u64,
+    pub warnings: Vec<String>,
+}
+
+impl ReadStats {
+    fn skip(&mut self, what: String) {
+        self.skipped += 1;
+        // Enough to show what went wrong without flooding a broken file's report.
+        if self.warnings.len() < 20 {
+            self.warnings.push(what);
+        }
+    }
+}
+
+/// The kinds of file a hunt reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    Evtx,
+    Json,
+}
+
+/// Tells an EVTX file from JSON by its first bytes.
+pub fn kind_of(path: &Path) -> std::io::Result<FileKind> {
+    let mut head = [0u8; 8];
+    let n = std::fs::File::open(path)?.read(&mut head)?;
+    Ok(if n == 8 && &head == b"ElfFile\0" { FileKind::Evtx } else { FileKind::Json })
+}
+
+/// The files to hunt in under `paths` (folders walked for `.evtx`, `.json`
+/// and `.ndjson`/`.jsonl` files), sorted.
+pub fn hunt_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let mut stack = vec![p.clone()];
+            while let Some(dir) = stack.pop() {
+                for entry in std::fs::read_dir(&dir)? {
+                    let f = entry?.path();
+                    if f.is_dir() {
+                        stack.push(f);
+                    } else if f
+                        .extension()
+                        .and_then(|e| e.to_str())
+                        .is_some_and(|e| matches!(e, "evtx" | "json" | "ndjson" | "jsonl"))
+                    {
+                        out.push(f);
+                    }
+                }
+            }
+        } else {
+            out.push(p.clone());
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// Calls `each` with every event of an EVTX file as JSON, in record order,
+/// with the record id.
+pub fn read_evtx(path: &Path, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    let settings = ParserSettings::new().num_threads(0).separate_json_attributes(false);
+    let mut parser = EvtxParser::from_path(path).map_err(|e| e.to_string())?.with_configuration(settings);
+    let mut stats = ReadStats::default();
+    for record in parser.records_json_value() {
+        match record {
+            Ok(r) => {
+                stats.events += 1;
+                each(r.event_record_id, r.data);
+            }
+            Err(e) => stats.skip(format!("damaged record skipped: {e}")),
+        }
+    }
+    Ok(stats)
+}
+
+/// The largest event read from a JSON log, in bytes.
+const MAX_EVENT: usize = 16 << 20;
+
+/// Calls `each` with every object of a JSON array or NDJSON file, with its
+/// position (1-based line for NDJSON, 1-based item for an array).
+pub fn read_json(path: &Path, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut reader = BufReader::new(file);
+    let mut stats = ReadStats::default();
+    let starts_array = loop {
+        let buf = reader.fill_buf().map_err(|e| e.to_string())?;
+        match buf.iter().position(|b| !b.is_ascii_whitespace()) {
+            Some(i) => {
+                let is_array = buf[i] == b'[';
+                break is_array;
+            }
+            None if buf.is_empty() => return Ok(stats),
+            None => {
+                let n = buf.len();
+                reader.consume(n);
+            }
+        }
+    };
+    if starts_array {
+        let items: Vec<Value> = serde_json::from_reader(reader).map_err(|e| format!("not a JSON array: {e}"))?;
+        for (i, v) in items.into_iter().enumerate() {
+            if v.is_object() {
+                stats.events += 1;
+                each(i as u64 + 1, v);
+            } else {
+                stats.skip(format!("item {}: not a JSON object", i + 1));
+            }
+        }
+        return Ok(stats);
+    }
+    // NDJSON, or JSON objects one after another over several lines each:
+    // lines gather until they make a value, so a bad line is reported by
+    // its number and reading goes on after it.
+    let mut pending = String::new();
+    let mut started = 0usize;
+    for (i, line) in reader.lines().enumerate() {
+        let line = line.map_err(|e| e.to_string())?;
+        if pending.is_empty() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            started = i + 1;
+        }
+        pending.push_str(&line);
+        pending.push('\n');
+        match serde_json::from_str::<Value>(&pending) {
+            Ok(v) if v.is_object() => {
+                stats.events += 1;
+                each(started as u64, v);
+            }
+            Ok(_) => stats.skip(format!("line {started}: not a JSON object")),
+            Err(e) if e.is_eof() && pending.len() < MAX_EVENT => continue,
+            Err(e) => stats.skip(format!("line {started}: {e}")),
+        }
+        pending.clear();
+    }
+    if !pending.is_empty() {
+        stats.skip(format!("line {started}: the file ends inside a JSON value"));
+    }
+    Ok(stats)
+}
+
+/// Calls `each` with every event of a file of either kind.
+pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    match kind_of(path).map_err(|e| e.to_string())? {
+        FileKind::Evtx => read_evtx(path, each),
+        FileKind::Json => read_json(path, each),
+    }
+}
+
+/// One rule matching one event.
+#[derive(Debug, Clone, Serialize)]
+pub struct Hit {
+    pub file: String,
+    /// The EVTX record id, or the line (NDJSON) or item (array) number.
+    pub record: u64,
+    pub time: String,
+    pub computer: String,
+    pub rule_id: String,
+    pub rule_title: String,
+    pub level: String,
+    pub techniques: Vec<String>,
+    pub event: Value,
+}
+
+/// The time and host of a flattened event, where it names them.
+pub fn time_and_host(event: &Value) -> (String, String) {
+    let pick =
+        |keys: &[&str]| keys.iter().find_map(|k| event.get(*k).and_then(Value::as_str)).unwrap_or_default().to_owned();
+    (
+        pick(&["TimeCreated", "@timestamp", "timestamp", "UtcTime"]),
+        pick(&["Computer", "host.name", "hostname", "Hostname"]),
+    )
+}
+
+/// Hunts one file with `detector`, calling `hit` for each match and
+/// `progress` every thousand events.
+pub fn hunt_file(
+    detector: &Detector,
+    path: &Path,
+    naive: bool,
+    mut hit: impl FnMut(Hit),
+    mut progress: impl FnMut(u64),
+) -> Result<ReadStats, String> {
+    let name = path.display().to_string();
+    let mut n = 0u64;
+    read_events(path, |record, raw| {
+        let event = flatten(raw);
+        let src = source_of(&event);
+        let found = if naive { detector.naive_matches(&event, &src) } else { detector.matches(&event, &src) };
+        if !found.is_empty() {
+            let (time, computer) = time_and_host(&event);
+            for i in found {
+                let r = &detector.rules()[i];
+                hit(Hit {
+                    file: name.clone(),
+                    record,
+                    time: time.clone(),
+                    computer: computer.clone(),
+                    rule_id: r.id.clone(),
+                    rule_title: r.title.clone(),
+                    level: r.level.clone(),
+                    techniques: crate::rules::techniques(&r.tags),
+                    event: event.clone(),
+                });
+            }
+        }
+        n += 1;
+        if n.is_multiple_of(1000) {
+            progress(1000);
+        }
+    })
+    .inspect(|_| progress(n % 1000))
+}

@@ -1,0 +1,289 @@
+//! Reading Sigma rules: every document parsed and compiled, its metadata
+//! kept, and every rule that cannot be used reported with its file, line and
+//! reason while the others go on.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use rsigma_parser::{SigmaCollection, parse_sigma_yaml};
+use serde::Serialize;
+
+/// What a rule document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Detection,
+    Correlation,
+    Filter,
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Detection => "detection",
+            RuleKind::Correlation => "correlation",
+            RuleKind::Filter => "filter",
+        }
+    }
+}
+
+/// A rule's descriptive fields, as shown and searched.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct RuleMeta {
+    pub id: String,
+    pub title: String,
+    pub status: String,
+    pub level: String,
+    pub description: String,
+    pub author: String,
+    pub tags: Vec<String>,
+    /// ATT&CK technique ids from the `attack.tNNNN[.NNN]` tags, upper-cased.
+    pub techniques: Vec<String>,
+    pub product: String,
+    pub category: String,
+    pub service: String,
+    pub falsepositives: Vec<String>,
+    pub references: Vec<String>,
+}
+
+/// One usable rule document and the file text it came from.
+#[derive(Debug, Clone)]
+pub struct CheckedRule {
+    pub kind: RuleKind,
+    pub meta: RuleMeta,
+    /// The YAML of the whole file (a multi-document file shares it).
+    pub yaml: String,
+    pub file: String,
+}
+
+/// Why a file or one of its documents was not imported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}: {}", self.file, self.line, self.reason)
+    }
+}
+
+/// The ATT&CK technique ids among Sigma tags (`attack.t1059.001` → `T1059.001`).
+pub fn techniques(tags: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = tags
+        .iter()
+        .filter_map(|t| t.strip_prefix("attack.t"))
+        .filter(|rest| rest.len() >= 4 && rest.as_bytes()[..4].iter().all(u8::is_ascii_digit))
+        .map(|rest| format!("T{rest}").to_uppercase())
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+fn word<T: Serialize>(v: &Option<T>) -> String {
+    v.as_ref()
+        .and_then(|v| serde_json::to_value(v).ok())
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// The 1-based line of the first line of `text` that starts with `key:`
+/// (at any indentation), or 1.
+fn line_of(text: &str, key: &str) -> usize {
+    text.lines().position(|l| l.trim_start().starts_with(&format!("{key}:"))).map_or(1, |i| i + 1)
+}
+
+/// The line a parser message points to: its own `line N`, or the section it
+/// names.
+fn line_for(text: &str, reason: &str) -> usize {
+    if let Some(rest) = reason.split("line ").nth(1) {
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        if let Ok(n) = digits.parse() {
+            return n;
+        }
+    }
+    let lower = reason.to_lowercase();
+    if lower.contains("identifier") {
+        return line_of(text, "condition");
+    }
+    let words: Vec<&str> = lower.split(|c: char| !c.is_ascii_alphanumeric()).collect();
+    for key in ["condition", "timespan", "correlation", "logsource", "title", "id"] {
+        if words.contains(&key) {
+            return line_of(text, key);
+        }
+    }
+    if lower.contains("modifier") || lower.contains("detection") || lower.contains("selection") {
+        // The field with the bad modifier is on its own line.
+        if let Some(m) = reason.split('\'').nth(1)
+            && let Some(i) = text.lines().position(|l| l.contains(&format!("|{m}")))
+        {
+            return i + 1;
+        }
+        return line_of(text, "detection");
+    }
+    1
+}
+
+/// Parses and compiles the documents of one file. Returns the usable rules
+/// and the problems of the others.
+pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
+    let problem = |reason: String| Problem { file: file.to_owned(), line: line_for(text, &reason), reason };
+    let collection: SigmaCollection = match parse_sigma_yaml(text) {
+        Ok(c) => c,
+        Err(e) => return (Vec::new(), vec![problem(e.to_string())]),
+    };
+    let mut problems: Vec<Problem> = collection.errors.iter().map(|e| problem(e.clone())).collect();
+    let mut rules = Vec::new();
+    let rule = |kind, meta: RuleMeta| CheckedRule { kind, meta, yaml: text.to_owned(), file: file.to_owned() };
+    for r in &collection.rules {
+        if let Err(e) = rsigma_eval::compile_rule(r) {
+            problems.push(problem(e.to_string()));
+            continue;
+        }
+        rules.push(rule(
+            RuleKind::Detection,
+            RuleMeta {
+                id: r.id.clone().unwrap_or_default(),
+                title: r.title.clone(),
+                status: word(&r.status),
+                level: word(&r.level),
+                description: r.description.clone().unwrap_or_default(),
+                author: r.author.clone().unwrap_or_default(),
+                techniques: techniques(&r.tags),
+                tags: r.tags.clone(),
+                product: r.logsource.product.clone().unwrap_or_default(),
+                category: r.logsource.category.clone().unwrap_or_default(),
+                service: r.logsource.service.clone().unwrap_or_default(),
+                falsepositives: r.falsepositives.clone(),
+                references: r.references.clone(),
+            },
+        ));
+    }
+    for c in &collection.correlations {
+        rules.push(rule(
+            RuleKind::Correlation,
+            RuleMeta {
+                id: c.id.clone().unwrap_or_default(),
+                title: c.title.clone(),
+                status: word(&c.status),
+                level: word(&c.level),
+                description: c.description.clone().unwrap_or_default(),
+                author: c.author.clone().unwrap_or_default(),
+                techniques: techniques(&c.tags),
+                tags: c.tags.clone(),
+                falsepositives: c.falsepositives.clone(),
+                references: c.references.clone(),
+                ..RuleMeta::default()
+            },
+        ));
+    }
+    for f in &collection.filters {
+        rules.push(rule(
+            RuleKind::Filter,
+            RuleMeta {
+                id: f.id.clone().unwrap_or_default(),
+                title: f.title.clone(),
+                status: word(&f.status),
+                description: f.description.clone().unwrap_or_default(),
+                author: f.author.clone().unwrap_or_default(),
+                techniques: techniques(&f.tags),
+                tags: f.tags.clone(),
+                references: f.references.clone(),
+                ..RuleMeta::default()
+            },
+        ));
+    }
+    if rules.is_empty() && problems.is_empty() {
+        problems.push(Problem { file: file.to_owned(), line: 1, reason: "no Sigma rule in this file".into() });
+    }
+    for r in &rules {
+        if r.meta.id.is_empty() {
+            problems.push(problem("the rule has no id".into()));
+        }
+    }
+    rules.retain(|r| !r.meta.id.is_empty());
+    (rules, problems)
+}
+
+/// Rules read from many files, with the files that failed.
+#[derive(Debug, Default)]
+pub struct Library {
+    pub rules: Vec<CheckedRule>,
+    pub problems: Vec<Problem>,
+}
+
+impl Library {
+    /// Adds one file's rules; a rule whose id is already in the library is
+    /// reported instead.
+    pub fn add_file(&mut self, file: &str, text: &str) {
+        let (rules, problems) = check_file(file, text);
+        self.problems.extend(problems);
+        for r in rules {
+            if let Some(first) = self.rules.iter().find(|x| x.meta.id == r.meta.id) {
+                self.problems.push(Problem {
+                    file: file.to_owned(),
+                    line: line_of(text, "id"),
+                    reason: format!("duplicate rule id {} (first in {})", r.meta.id, first.file),
+                });
+            } else {
+                self.rules.push(r);
+            }
+        }
+    }
+
+    /// Reasons grouped: how many problems start with each first clause.
+    pub fn problem_summary(&self) -> Vec<(String, usize)> {
+        let mut counts: HashMap<String, usize> = HashMap::new();
+        for p in &self.problems {
+            let key: String = p.reason.split([':', '\'']).next().unwrap_or("").trim().to_owned();
+            *counts.entry(key).or_default() += 1;
+        }
+        let mut out: Vec<_> = counts.into_iter().collect();
+        out.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        out
+    }
+}
+
+/// The `.yml`/`.yaml` files under `path` (or `path` itself), sorted.
+pub fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    if path.is_file() {
+        out.push(path.to_owned());
+        return Ok(out);
+    }
+    let mut stack = vec![path.to_owned()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "yml" || e == "yaml") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// Reads every rule file under `path`, calling `progress` after each file.
+pub fn load(path: &Path, mut progress: impl FnMut(usize, usize)) -> std::io::Result<Library> {
+    let files = rule_files(path)?;
+    let mut lib = Library::default();
+    for (i, f) in files.iter().enumerate() {
+        let name = f.strip_prefix(path).unwrap_or(f).display().to_string();
+        let name = if name.is_empty() { f.display().to_string() } else { name };
+        match std::fs::read(f) {
+            Ok(bytes) => match String::from_utf8(bytes) {
+                Ok(text) => lib.add_file(&name, &text),
+                Err(_) => lib.problems.push(Problem { file: name, line: 1, reason: "not UTF-8 text".into() }),
+            },
+            Err(e) => lib.problems.push(Problem { file: name, line: 1, reason: e.to_string() }),
+        }
+        progress(i + 1, files.len());
+    }
+    Ok(lib)
+}

@@ -1,0 +1,110 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Rules that cannot be used are reported by file, line and reason; the
+//! others are kept.
+
+use firebreak_detect::{Detector, Library, event};
+use serde_json::json;
+
+const GOOD: &str = "title: Whoami
+id: 11111111-1111-4111-8111-111111111111
+status: test
+level: medium
+tags: [attack.discovery, attack.t1033]
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\\whoami.exe'
+    condition: selection
+";
+
+fn one(file: &str, text: &str) -> Library {
+    let mut lib = Library::default();
+    lib.add_file(file, text);
+    lib
+}
+
+#[test]
+fn a_good_rule_is_read_with_its_metadata() {
+    let lib = one("whoami.yml", GOOD);
+    assert!(lib.problems.is_empty(), "{:?}", lib.problems);
+    let m = &lib.rules[0].meta;
+    assert_eq!((m.title.as_str(), m.level.as_str(), m.status.as_str()), ("Whoami", "medium", "test"));
+    assert_eq!(m.techniques, vec!["T1033"]);
+    assert_eq!(m.category, "process_creation");
+}
+
+#[test]
+fn invalid_yaml_is_reported_with_its_line() {
+    let lib = one("bad.yml", "title: x\nid: 1\ndetection:\n  sel: [a\n  condition: sel\n");
+    assert!(lib.rules.is_empty());
+    assert_eq!(lib.problems.len(), 1, "{:?}", lib.problems);
+    assert!(lib.problems[0].line >= 4, "{:?}", lib.problems);
+}
+
+#[test]
+fn an_unknown_modifier_is_named() {
+    let text = GOOD.replace("Image|endswith", "Image|endswithh");
+    let lib = one("m.yml", &text);
+    assert!(lib.rules.is_empty());
+    let p = &lib.problems[0];
+    assert!(p.reason.contains("endswithh"), "{p:?}");
+    assert_eq!(p.line, 9, "{p:?}");
+}
+
+#[test]
+fn a_condition_naming_a_missing_selection_is_refused() {
+    let text = GOOD.replace("condition: selection", "condition: selection and not filter");
+    let lib = one("c.yml", &text);
+    assert!(lib.rules.is_empty(), "{:?}", lib.rules.len());
+    assert!(lib.problems[0].reason.contains("filter"), "{:?}", lib.problems);
+    assert_eq!(lib.problems[0].line, 10, "{:?}", lib.problems);
+}
+
+#[test]
+fn a_duplicate_id_is_refused_and_the_first_kept() {
+    let mut lib = one("a.yml", GOOD);
+    lib.add_file("b.yml", &GOOD.replace("Whoami", "Other"));
+    assert_eq!(lib.rules.len(), 1);
+    assert_eq!(lib.rules[0].meta.title, "Whoami");
+    assert!(lib.problems[0].reason.contains("duplicate rule id"), "{:?}", lib.problems);
+    assert_eq!(lib.problems[0].file, "b.yml");
+}
+
+#[test]
+fn one_bad_document_does_not_stop_the_others() {
+    let text =
+        format!("{GOOD}---\ntitle: broken\nid: x\nlogsource: {{product: windows}}\ndetection:\n  condition: nothing\n");
+    let lib = one("multi.yml", &text);
+    assert_eq!(lib.rules.len(), 1);
+    assert_eq!(lib.problems.len(), 1, "{:?}", lib.problems);
+}
+
+#[test]
+fn a_filter_document_suppresses_matches_of_its_rule() {
+    let filter = "title: Not on the admin host
+id: 22222222-2222-4222-8222-222222222222
+logsource: {product: windows, category: process_creation}
+filter:
+    rules: [11111111-1111-4111-8111-111111111111]
+    selection:
+        Computer: admin01
+    condition: not selection
+";
+    let mut lib = one("whoami.yml", GOOD);
+    let (plain, _) = Detector::new(&lib.rules, &[]);
+    lib.add_file("filter.yml", filter);
+    assert!(lib.problems.is_empty(), "{:?}", lib.problems);
+    let (tuned, problems) = Detector::new(&lib.rules, &[]);
+    assert!(problems.is_empty(), "{problems:?}");
+    let ev = |host: &str| {
+        event::flatten(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational",
+            "Computer": host}, "EventData": {"Image": "C:\\Windows\\System32\\whoami.exe"}}}))
+    };
+    for (host, before, after) in [("admin01", 1, 0), ("ws17", 1, 1)] {
+        let e = ev(host);
+        let src = event::source_of(&e);
+        assert_eq!(plain.matches(&e, &src).len(), before, "{host}");
+        assert_eq!(tuned.matches(&e, &src).len(), after, "{host}");
+        assert_eq!(tuned.naive_matches(&e, &src).len(), after, "{host}");
+    }
+}

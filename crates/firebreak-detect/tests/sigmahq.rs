@@ -1,0 +1,106 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stdout)]
+//! The public SigmaHQ rule set and its regression samples, read from the
+//! folder named by `FIREBREAK_SIGMA_DIR` (default: `shared/sigma` beside the
+//! project's folder). Skipped, saying so, where the data is not there.
+
+use std::path::PathBuf;
+
+use firebreak_detect::hunt::{read_evtx, read_json};
+
+/// Samples whose `match_count` is lower than the number of their events
+/// that satisfy the rule, each checked by hand against the rule: the count
+/// here is the right one.
+const RECOUNTED: &[(&str, u64, &str)] = &[
+    ("0b9ad457-2554-44c1-82c2-d56a99c42377", 3, "three files under AnyDesk\\user.conf*"),
+    ("8fbf3271-1ef6-4e94-8210-03c2317947f6", 3, "procdump.exe, procdump64.exe and procdump64a.exe"),
+    ("45e112d0-7759-4c2a-aa36-9f8fb79d3393", 3, "three ZoneMap\\Domains values set to 2"),
+    ("c7dcacd0-cc59-4004-b0a4-1d6cdebe6f3e", 2, "AutoShareServer and AutoShareWks both set to 0"),
+];
+use firebreak_detect::{Detector, Library, event};
+
+fn sigma_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FIREBREAK_SIGMA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sigma"));
+    if dir.join("rules").is_dir() {
+        Some(dir)
+    } else {
+        println!("SigmaHQ data not found at {}: skipped", dir.display());
+        None
+    }
+}
+
+fn library(dir: &std::path::Path) -> Library {
+    let mut lib = Library::default();
+    for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
+        let part = firebreak_detect::rules::load(&dir.join(folder), |_, _| {}).unwrap();
+        for r in part.rules {
+            let text = r.yaml.clone();
+            lib.add_file(&format!("{folder}/{}", r.file), &text);
+        }
+        lib.problems.extend(part.problems);
+    }
+    lib
+}
+
+#[test]
+fn every_regression_sample_yields_its_expected_matches() {
+    let Some(dir) = sigma_dir() else { return };
+    let lib = library(&dir);
+    println!("rules accepted: {}, rejected: {}", lib.rules.len(), lib.problems.len());
+    for (reason, n) in lib.problem_summary() {
+        println!("  {n:5}  {reason}");
+    }
+    let (detector, problems) = Detector::new(&lib.rules, &[]);
+    assert!(problems.is_empty(), "{problems:?}");
+    let (samples, bad) = firebreak_detect::regression::samples(&dir);
+    assert!(bad.is_empty(), "{bad:?}");
+    assert!(samples.len() > 150, "only {} samples", samples.len());
+    let mut failures = Vec::new();
+    let mut checked = 0;
+    for s in &samples {
+        let Some(rule) = detector.rule_index(&s.rule_id) else {
+            failures.push(format!("{}: rule {} not loaded", s.evtx.display(), s.rule_id));
+            continue;
+        };
+        let mut count = 0u64;
+        let mut disagree = 0;
+        read_evtx(&s.evtx, |_, raw| {
+            let ev = event::flatten(raw);
+            let src = event::source_of(&ev);
+            let fast = detector.matches(&ev, &src);
+            if fast != detector.naive_matches(&ev, &src) {
+                disagree += 1;
+            }
+            if fast.contains(&rule) {
+                count += 1;
+            }
+        })
+        .unwrap();
+        assert_eq!(disagree, 0, "{}: the matcher and the naive baseline disagree", s.evtx.display());
+        // The same events as JSON, read by the JSON reader, match the same.
+        let json = s.evtx.with_extension("json");
+        if json.exists() {
+            let mut from_json = 0u64;
+            let stats = read_json(&json, |_, raw| {
+                let ev = event::flatten(raw);
+                if detector.matches(&ev, &event::source_of(&ev)).contains(&rule) {
+                    from_json += 1;
+                }
+            })
+            .unwrap();
+            assert_eq!(stats.skipped, 0, "{}: {:?}", json.display(), stats.warnings);
+            assert_eq!(from_json, count, "{}: JSON and EVTX differ", json.display());
+        }
+        let stem = s.evtx.file_stem().and_then(|n| n.to_str()).unwrap_or_default();
+        let recounted = RECOUNTED.iter().find(|(id, _, _)| *id == stem).map(|(_, n, _)| *n);
+        let expected = recounted.or(s.match_count).unwrap_or(1);
+        let ok = if recounted.is_some() || s.match_count.is_some() { count == expected } else { count >= 1 };
+        if !ok {
+            failures.push(format!("{} ({}): {count} matches, expected {expected}", s.rule_title, s.evtx.display()));
+        }
+        checked += 1;
+    }
+    println!("regression samples: {checked} checked, {} failed", failures.len());
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
