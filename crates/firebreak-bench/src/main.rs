@@ -9,6 +9,8 @@
 //! It prints p50, p90, p99 and the mean of each, with the machine's core count.
 #![allow(clippy::print_stdout)]
 
+mod hunt;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -57,6 +59,18 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         alerts: u64,
     },
+    /// Sigma rules over EVTX files, against a naive matcher
+    Hunt {
+        /// A SigmaHQ checkout (rules and regression_data)
+        #[arg(long, env = "FIREBREAK_SIGMA_DIR", default_value = "../shared/sigma")]
+        sigma: std::path::PathBuf,
+        /// Events to hunt (the sample files are read again until this many)
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Events for the naive matcher
+        #[arg(long, default_value_t = 20_000)]
+        naive_events: u64,
+    },
     /// Alert intake over HTTP: bulk batches against one alert per request
     Ingest {
         /// Alerts to send in bulk
@@ -86,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
             bench_cases(cases, observables, values.max(1), requests, database_url).await
         }
         Bench::Extract { alerts } => bench_extract(alerts),
+        Bench::Hunt { sigma, events, naive_events } => hunt::bench_hunt(&sigma, events, naive_events),
         Bench::Ingest { alerts, batch, senders, single, database_url } => {
             bench_ingest(alerts, batch.max(1), senders.max(1), single, database_url).await
         }

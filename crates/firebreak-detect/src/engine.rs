@@ -1,12 +1,13 @@
-//! The matcher: `rsigma-eval` engines, one per rule log source, so that an
-//! event is only evaluated by the rules of its own log source, and each of
-//! those engines finds its candidate rules through its own field index.
-//! A naive matcher that evaluates every rule against every event is kept
-//! beside it as the reference the fast one must agree with.
+//! The matcher: rules compiled by `rsigma-eval`, asked only when the
+//! event's log source fits theirs and the [`Prefilter`] names them as
+//! candidates. A naive matcher that evaluates every rule against every
+//! event is kept beside it as the reference the fast one must agree with.
 
 use std::collections::HashMap;
 
 use rsigma_eval::{CompiledRule, Engine, JsonEvent, compile_rule, evaluate_rule};
+
+use crate::prefilter::{Prefilter, necessary};
 use rsigma_parser::{FilterRule, SigmaRule, parse_sigma_yaml};
 use serde_json::Value;
 
@@ -60,18 +61,13 @@ pub struct LoadedRule {
     pub tags: Vec<String>,
 }
 
-struct Bucket {
-    source: Source,
-    engine: Engine,
-}
-
 /// Detection rules compiled for matching.
 pub struct Detector {
-    buckets: Vec<Bucket>,
     rules: Vec<LoadedRule>,
     by_id: HashMap<String, usize>,
-    /// Every rule with its source, for the naive reference matcher.
-    naive: Vec<(Source, CompiledRule)>,
+    /// Every rule, compiled, with its log source.
+    compiled: Vec<(Source, CompiledRule)>,
+    prefilter: Prefilter,
 }
 
 impl Detector {
@@ -107,12 +103,12 @@ impl Detector {
                 sigma.push((rule.clone(), r));
             }
         }
-        let mut by_source: HashMap<Source, Vec<SigmaRule>> = HashMap::new();
         let mut loaded = Vec::new();
         let mut by_id = HashMap::new();
-        let mut naive = Vec::new();
+        let mut compiled = Vec::new();
+        let mut needles = Vec::new();
         for (rule, checked) in sigma {
-            let compiled = match compile_rule(&rule) {
+            let c = match compile_rule(&rule) {
                 Ok(c) => c,
                 Err(e) => {
                     problems.push(Problem { file: checked.file.clone(), line: 1, reason: e.to_string() });
@@ -126,43 +122,50 @@ impl Detector {
                 level: checked.meta.level.clone(),
                 tags: checked.meta.tags.clone(),
             });
-            let source = Source::of(&rule);
-            naive.push((source.clone(), compiled));
-            by_source.entry(source).or_default().push(rule);
+            needles.push(necessary(&rule));
+            compiled.push((Source::of(&rule), c));
         }
-        let mut buckets = Vec::new();
-        for (source, rules) in by_source {
-            let mut engine = Engine::new();
-            for (i, e) in engine.add_rules(rules.iter()) {
-                problems.push(Problem { file: rules[i].title.clone(), line: 1, reason: e.to_string() });
-            }
-            buckets.push(Bucket { source, engine });
-        }
-        let mut detector = Detector { buckets, rules: loaded, by_id, naive };
-        for f in &all_filters {
-            if let Err(e) = detector.apply_filter(f) {
-                problems.push(Problem { file: f.title.clone(), line: 1, reason: e });
-            }
+        let prefilter = Prefilter::new(&needles);
+        let mut detector = Detector { rules: loaded, by_id, compiled, prefilter };
+        for e in detector.apply_filters(&all_filters) {
+            problems.push(Problem { file: "filter".into(), line: 1, reason: e });
         }
         (detector, problems)
     }
 
-    /// Adds a filter (a tuning exception) to the rules it names.
-    pub fn apply_filter(&mut self, filter: &FilterRule) -> Result<(), String> {
-        for b in &mut self.buckets {
-            b.engine.apply_filter(filter).map_err(|e| e.to_string())?;
+    /// Adds filters (tuning exceptions) to the rules they name; a filter
+    /// naming no loaded rule is an error. A filter only narrows a rule, so
+    /// the prefilter stays valid.
+    pub fn apply_filters(&mut self, filters: &[FilterRule]) -> Vec<String> {
+        if filters.is_empty() {
+            return Vec::new();
         }
-        // The naive matcher gets the same rules through a one-rule engine each.
-        let mut one = Engine::new();
-        for (_, rule) in &mut self.naive {
-            one.extend_compiled_rules(std::iter::once(rule.clone()));
-            one.apply_filter(filter).map_err(|e| e.to_string())?;
-            if let Some(r) = one.rules().first() {
-                *rule = r.clone();
+        let mut engine = Engine::new();
+        engine.extend_compiled_rules(self.compiled.iter().map(|(_, r)| r.clone()));
+        let errors: Vec<String> =
+            filters.iter().filter_map(|f| engine.apply_filter(f).err().map(|e| format!("{}: {e}", f.title))).collect();
+        if engine.rules().len() == self.compiled.len() {
+            for ((_, rule), tuned) in self.compiled.iter_mut().zip(engine.rules()) {
+                *rule = tuned.clone();
             }
-            one = Engine::new();
         }
-        Ok(())
+        errors
+    }
+
+    /// How many rules an event is asked: the prefilter's candidates whose
+    /// log source fits.
+    pub fn asked(&self, event: &Value, src: &EventSource) -> usize {
+        self.prefilter.candidates(event).into_iter().filter(|&i| self.compiled[i as usize].0.fits(src)).count()
+    }
+
+    /// How many rules have a log source that fits `src`.
+    pub fn fitting(&self, src: &EventSource) -> usize {
+        self.compiled.iter().filter(|(s, _)| s.fits(src)).count()
+    }
+
+    /// How many rules every event is asked, whatever it holds.
+    pub fn unfiltered_rules(&self) -> usize {
+        self.prefilter.always_count()
     }
 
     pub fn rules(&self) -> &[LoadedRule] {
@@ -177,24 +180,22 @@ impl Detector {
     /// flattened event of log source `src`.
     pub fn matches(&self, event: &Value, src: &EventSource) -> Vec<usize> {
         let ev = JsonEvent::borrow(event);
-        let mut out = Vec::new();
-        for b in self.buckets.iter().filter(|b| b.source.fits(src)) {
-            for r in b.engine.evaluate(&ev) {
-                if let Some(i) = r.header.rule_id.as_deref().and_then(|id| self.by_id.get(id)) {
-                    out.push(*i);
-                }
-            }
-        }
-        out.sort_unstable();
-        out.dedup();
-        out
+        self.prefilter
+            .candidates(event)
+            .into_iter()
+            .map(|i| i as usize)
+            .filter(|&i| {
+                let (source, rule) = &self.compiled[i];
+                source.fits(src) && evaluate_rule(rule, &ev).is_some()
+            })
+            .collect()
     }
 
     /// The same answer as [`Detector::matches`], by evaluating every rule in
     /// turn: the reference for tests and the baseline for benchmarks.
     pub fn naive_matches(&self, event: &Value, src: &EventSource) -> Vec<usize> {
         let ev = JsonEvent::borrow(event);
-        self.naive
+        self.compiled
             .iter()
             .enumerate()
             .filter(|(_, (source, rule))| source.fits(src) && evaluate_rule(rule, &ev).is_some())

@@ -78,8 +78,11 @@ pub fn hunt_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 /// Calls `each` with every event of an EVTX file as JSON, in record order,
 /// with the record id.
 pub fn read_evtx(path: &Path, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    let settings = ParserSettings::new().num_threads(0).separate_json_attributes(false);
-    let mut parser = EvtxParser::from_path(path).map_err(|e| e.to_string())?.with_configuration(settings);
+    let settings = ParserSettings::new().num_threads(1).separate_json_attributes(false);
+    // Read whole: an EVTX file is at most a few hundred megabytes, and one
+    // read is far cheaper than the parser's many small seeks and reads.
+    let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    let mut parser = EvtxParser::from_buffer(bytes).map_err(|e| e.to_string())?.with_configuration(settings);
     let mut stats = ReadStats::default();
     for record in parser.records_json_value() {
         match record {

@@ -12,6 +12,7 @@
 pub mod engine;
 pub mod event;
 pub mod hunt;
+pub mod prefilter;
 pub mod regression;
 pub mod rules;
 

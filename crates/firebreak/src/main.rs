@@ -1,6 +1,7 @@
 //! The `firebreak` command: the server and its offline tasks.
 
 mod config;
+mod hunt;
 mod ingest;
 
 use std::io::Write as _;
@@ -67,8 +68,37 @@ enum Command {
         #[command(flatten)]
         config: ConfigFlags,
     },
+    /// Run Sigma rules over Windows EVTX files and JSON/NDJSON logs, offline.
+    /// Exit status: 0 nothing matched, 1 something matched, 2 a file could
+    /// not be read
+    Hunt {
+        /// A rule file or a folder of rules (repeatable)
+        #[arg(long, short, required = true)]
+        rules: Vec<std::path::PathBuf>,
+        /// How hits are written to standard output
+        #[arg(long, short, value_enum, default_value = "table")]
+        output: hunt::Output,
+        /// EVTX, JSON or NDJSON files, or folders of them
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+    },
+    /// Work with Sigma rules
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Print the OpenAPI document of the API
     Openapi,
+}
+
+#[derive(Subcommand)]
+enum RulesCommand {
+    /// Parse and compile every rule under the given files or folders and
+    /// report those that cannot be used, by file, line and reason (exit 2)
+    Check {
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -155,6 +185,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ingest::exit_code(&totals?))
         }
+        Command::Hunt { rules, output, files } => hunt::hunt(&rules, &files, output),
+        Command::Rules { command: RulesCommand::Check { paths } } => hunt::check(&paths),
         Command::Openapi => {
             let doc = serde_json::to_string_pretty(&firebreak_server::api::openapi())?;
             let mut out = std::io::stdout().lock();

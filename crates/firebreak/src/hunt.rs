@@ -1,0 +1,197 @@
+//! `firebreak hunt` and `firebreak rules check`: Sigma rules over EVTX and
+//! JSON logs, offline, with no server and no database.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::ValueEnum;
+use firebreak_detect::hunt::{Hit, hunt_file, hunt_files};
+use firebreak_detect::{Detector, Library};
+
+/// How hits are written.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Output {
+    Table,
+    Json,
+    Ndjson,
+    Csv,
+}
+
+fn spinner(what: &str) -> indicatif::ProgressBar {
+    let b = indicatif::ProgressBar::new(0);
+    b.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {what} [{{bar:30}}] {{pos}}/{{len}} {{per_sec}} eta {{eta}} {{msg}}"
+        ))
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    b
+}
+
+/// Reads the rules under each of `paths`, reporting the files that cannot
+/// be used on standard error.
+pub fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Library> {
+    let mut lib = Library::default();
+    let bar = spinner("rules");
+    for path in paths {
+        let files = firebreak_detect::rules::rule_files(path).with_context(|| format!("reading {}", path.display()))?;
+        bar.inc_length(files.len() as u64);
+        for f in files {
+            let name = f.display().to_string();
+            match std::fs::read_to_string(&f) {
+                Ok(text) => lib.add_file(&name, &text),
+                Err(e) => lib.problems.push(firebreak_detect::Problem { file: name, line: 1, reason: e.to_string() }),
+            }
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(lib)
+}
+
+fn report_problems(lib: &Library) {
+    for p in &lib.problems {
+        eprintln!("rejected: {p}");
+    }
+    eprintln!("{} rules loaded, {} rejected", lib.rules.len(), lib.problems.len());
+    for (reason, n) in lib.problem_summary() {
+        eprintln!("  {n:6}  {reason}");
+    }
+}
+
+/// `firebreak rules check`: exit 0 when every rule can be used, 2 otherwise.
+pub fn check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
+    let lib = load_rules(paths)?;
+    report_problems(&lib);
+    Ok(if lib.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Result<()> {
+    match format {
+        Output::Json => {
+            serde_json::to_writer_pretty(&mut *out, hits)?;
+            writeln!(out)?;
+        }
+        Output::Ndjson => {
+            for h in hits {
+                serde_json::to_writer(&mut *out, h)?;
+                writeln!(out)?;
+            }
+        }
+        Output::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(["time", "computer", "level", "rule_id", "rule_title", "techniques", "file", "record"])?;
+            for h in hits {
+                w.write_record([
+                    h.time.as_str(),
+                    h.computer.as_str(),
+                    h.level.as_str(),
+                    h.rule_id.as_str(),
+                    h.rule_title.as_str(),
+                    h.techniques.join(" ").as_str(),
+                    h.file.as_str(),
+                    h.record.to_string().as_str(),
+                ])?;
+            }
+            w.flush()?;
+        }
+        Output::Table => {
+            let rows: Vec<[String; 5]> = hits
+                .iter()
+                .map(|h| {
+                    [
+                        h.time.chars().take(19).collect(),
+                        h.computer.clone(),
+                        h.level.clone(),
+                        h.rule_title.clone(),
+                        format!("{}:{}", h.file.rsplit('/').next().unwrap_or(&h.file), h.record),
+                    ]
+                })
+                .collect();
+            let head = ["TIME", "COMPUTER", "LEVEL", "RULE", "WHERE"];
+            let mut widths = head.map(str::len);
+            for r in &rows {
+                for (w, c) in widths.iter_mut().zip(r) {
+                    *w = (*w).max(c.chars().count()).min(60);
+                }
+            }
+            let line = |cells: [&str; 5]| {
+                cells
+                    .iter()
+                    .zip(widths)
+                    .map(|(c, w)| format!("{:<w$}", c.chars().take(w).collect::<String>()))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            };
+            writeln!(out, "{}", line(head))?;
+            for r in &rows {
+                writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]).trim_end())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `firebreak hunt`: exit 0 when nothing matched, 1 when something did, 2
+/// when a file could not be read at all.
+pub fn hunt(rules: &[PathBuf], files: &[PathBuf], format: Output) -> anyhow::Result<ExitCode> {
+    let lib = load_rules(rules)?;
+    if !lib.problems.is_empty() {
+        report_problems(&lib);
+    }
+    anyhow::ensure!(!lib.rules.is_empty(), "no usable rule under {}", rules.len());
+    let (detector, problems) = Detector::new(&lib.rules, &[]);
+    for p in problems {
+        eprintln!("rejected: {p}");
+    }
+    let files = hunt_files(files)?;
+    let bar = spinner("events");
+    let mut hits = Vec::new();
+    let (mut events, mut skipped, mut unreadable) = (0u64, 0u64, 0usize);
+    for f in &files {
+        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+        let stats = hunt_file(
+            &detector,
+            f,
+            false,
+            |h| hits.push(h),
+            |n| {
+                bar.inc_length(n);
+                bar.inc(n);
+            },
+        );
+        match stats {
+            Ok(s) => {
+                events += s.events;
+                skipped += s.skipped;
+                for w in s.warnings {
+                    bar.suspend(|| eprintln!("warning: {}: {w}", f.display()));
+                }
+            }
+            Err(e) => {
+                unreadable += 1;
+                bar.suspend(|| eprintln!("error: {}: {e}", f.display()));
+            }
+        }
+    }
+    bar.finish_and_clear();
+    hits.sort_by(|a, b| (&a.time, &a.file, a.record).cmp(&(&b.time, &b.file, b.record)));
+    write_hits(&mut std::io::stdout().lock(), format, &hits)?;
+    eprintln!(
+        "{} hits from {} events in {} files ({} rules; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
+        hits.len(),
+        events,
+        files.len(),
+        detector.rules().len()
+    );
+    Ok(if unreadable > 0 {
+        ExitCode::from(2)
+    } else if hits.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
