@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cases;
 pub mod clock;
+pub mod detection;
 mod docs;
 pub mod error;
 pub mod events;
@@ -60,6 +61,7 @@ impl AppState {
             root_org,
             http: reqwest::Client::new(),
             jobs: Arc::new(tokio::sync::Notify::new()),
+            detectors: Arc::default(),
         }
     }
 }

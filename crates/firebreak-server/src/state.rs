@@ -50,4 +50,6 @@ pub struct AppState {
     pub http: reqwest::Client,
     /// Wakes the background jobs early (a delivery was queued).
     pub jobs: Arc<tokio::sync::Notify>,
+    /// Each organisation's enabled rules, compiled.
+    pub detectors: Arc<crate::detection::Detectors>,
 }

@@ -8,6 +8,7 @@
 mod alert;
 mod audit;
 mod case;
+mod detect;
 mod error;
 mod incident;
 mod list;
@@ -19,6 +20,7 @@ mod work;
 pub use alert::*;
 pub use audit::*;
 pub use case::*;
+pub use detect::*;
 pub use error::*;
 pub use incident::*;
 pub use list::*;

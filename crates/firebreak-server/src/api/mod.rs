@@ -6,6 +6,7 @@ mod alerts;
 mod assets;
 mod audit;
 mod cases;
+mod detect;
 mod incident;
 mod live;
 mod work;
@@ -102,6 +103,11 @@ pub fn routes() -> Router<AppState> {
         .route("/alert-groups/{id}", get(alerts::group))
         .route("/alert-groups/{id}/escalate", post(alerts::escalate_group))
         .route("/grouping-settings", get(alerts::get_grouping).put(alerts::set_grouping))
+        .route("/rules", get(detect::list))
+        .route("/rules/_import", post(detect::import))
+        .route("/rules/{id}", get(detect::get).patch(detect::update))
+        .route("/rules/{id}/revisions", get(detect::revisions))
+        .route("/events/_bulk", post(detect::events))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -163,6 +169,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets, alerts::bulk_close,
         alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::intake_format,
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
+        detect::import, detect::list, detect::get, detect::update, detect::revisions, detect::events,
         audit::list, audit::verify,
         live::stream,
     ),
@@ -171,6 +178,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "people", description = "Organisations, users, roles and API keys"),
         (name = "alerts", description = "Alert intake (native, bulk, and the ECS, OCSF, Wazuh and Suricata formats), deduplicated by source reference; triage; stories"),
         (name = "cases", description = "Cases (incidents) and their lifecycle"),
+        (name = "detection", description = "Sigma rules as use cases (import, revisions, enable, lifecycle) and event matching into alerts"),
         (name = "tasks", description = "Tasks, task logs and case templates"),
         (name = "observables", description = "Observables on cases and their sightings"),
         (name = "timeline", description = "Case timelines, with MITRE ATT&CK tactics and techniques"),

@@ -9,6 +9,7 @@ mod auth;
 mod browser;
 mod cases;
 mod conventions;
+mod detect;
 mod helpers;
 mod incident;
 mod live;

@@ -396,6 +396,21 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "rules",
+        create: |c| {
+            Box::pin(async move {
+                let body = json!({ "files": [{ "name": "w.yml", "content": crate::detect::WHOAMI }], "enable": true });
+                let _: Value = c.post("/api/v1/rules/_import", &body).await.unwrap();
+                let page: Page<Value> = c.get("/api/v1/rules?q=whoami").await.unwrap();
+                (page.items[0]["id"].as_str().unwrap().to_owned(), "whoami".into())
+            })
+        },
+        read: "/api/v1/rules/{id}/revisions",
+        list: "/api/v1/rules?q={q}",
+        update: Some((Method::PATCH, "/api/v1/rules/{id}", || json!({ "enabled": false }))),
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {

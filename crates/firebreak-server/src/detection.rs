@@ -1,0 +1,399 @@
+//! Detection: an organisation's Sigma rule library (imported, checked,
+//! versioned, wrapped as use cases) and the matching of events against its
+//! enabled rules, whose matches become alerts through the intake path.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use firebreak_detect::event::{flatten, source_of};
+use firebreak_detect::{Detector, Library, RuleKind};
+use firebreak_domain::permission::Action;
+use firebreak_store::{ItemQuery, WriteCtx};
+use firebreak_types::{
+    EventBulkResult, EventRejection, Page, Rule, RuleFile, RuleImport, RuleImportReport, RulePatch, RuleProblem,
+    RuleQuery, RuleRevision, UseCaseStatus,
+};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::intake::{self, Rejection};
+use crate::items::{self, Index, Kind};
+use crate::state::AppState;
+
+impl Kind for Rule {
+    const KIND: &'static str = "rule";
+    const NOUN: &'static str = "rule";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index {
+            key: Some(self.sigma_id.clone()),
+            status: Some(if self.enabled { "enabled" } else { "disabled" }.to_owned()),
+            at: Some(self.updated_at),
+            ..Index::default()
+        }
+    }
+}
+
+impl Kind for RuleRevision {
+    const KIND: &'static str = "rule_revision";
+    const NOUN: &'static str = "rule revision";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { parent_id: Some(self.rule_id), at: Some(self.at), ..Index::default() }
+    }
+}
+
+/// Compiled rules per organisation, dropped when its library changes.
+#[derive(Default)]
+pub struct Detectors(std::sync::Mutex<HashMap<Uuid, Arc<Detector>>>);
+
+impl Detectors {
+    fn get(&self, org: Uuid) -> Option<Arc<Detector>> {
+        self.0.lock().ok().and_then(|m| m.get(&org).cloned())
+    }
+    fn put(&self, org: Uuid, d: Arc<Detector>) {
+        if let Ok(mut m) = self.0.lock() {
+            m.insert(org, d);
+        }
+    }
+    fn forget(&self, org: Uuid) {
+        if let Ok(mut m) = self.0.lock() {
+            m.remove(&org);
+        }
+    }
+}
+
+async fn all_rules(state: &AppState, org: Uuid) -> ApiResult<Vec<(firebreak_store::Item, Rule)>> {
+    let items = state.store.list_items(org, &items::query::<Rule>()).await?;
+    items
+        .into_iter()
+        .map(|i| {
+            let r = items::from_item::<Rule>(&i)?;
+            Ok((i, r))
+        })
+        .collect()
+}
+
+fn rule_from(c: &firebreak_detect::CheckedRule, now: time::OffsetDateTime, enable: bool) -> Rule {
+    let m = &c.meta;
+    Rule {
+        id: Uuid::now_v7(),
+        sigma_id: m.id.clone(),
+        kind: c.kind.as_str().to_owned(),
+        title: m.title.clone(),
+        status: m.status.clone(),
+        level: m.level.clone(),
+        description: m.description.clone(),
+        author: m.author.clone(),
+        tags: m.tags.clone(),
+        techniques: m.techniques.clone(),
+        product: m.product.clone(),
+        category: m.category.clone(),
+        service: m.service.clone(),
+        falsepositives: m.falsepositives.clone(),
+        references: m.references.clone(),
+        yaml: c.yaml.clone(),
+        file: c.file.clone(),
+        purpose: String::new(),
+        owner: String::new(),
+        use_case: UseCaseStatus::Draft,
+        enabled: enable,
+        revision: 1,
+        updated_at: now,
+    }
+}
+
+/// Imports rule files into `org`'s library: new rules are created, changed
+/// ones updated (their earlier text kept as a revision), the same ones left;
+/// the files that cannot be used are reported by file, line and reason.
+pub async fn import_as(
+    state: &AppState,
+    ctx: &WriteCtx,
+    org: Uuid,
+    files: &[RuleFile],
+    enable: bool,
+) -> ApiResult<RuleImportReport> {
+    let mut lib = Library::default();
+    for f in files {
+        lib.add_file(&f.name, &f.content);
+    }
+    let mut report = RuleImportReport {
+        rejected: lib
+            .problems
+            .iter()
+            .map(|p| RuleProblem { file: p.file.clone(), line: p.line, reason: p.reason.clone() })
+            .collect(),
+        ..RuleImportReport::default()
+    };
+    let existing: HashMap<String, (firebreak_store::Item, Rule)> =
+        all_rules(state, org).await?.into_iter().map(|(i, r)| (r.sigma_id.clone(), (i, r))).collect();
+    let who = ctx.actor.name().to_owned();
+    let mut new_rules = Vec::new();
+    let mut revisions = Vec::new();
+    for c in &lib.rules {
+        match existing.get(&c.meta.id) {
+            Some((_, old)) if old.yaml == c.yaml => report.unchanged += 1,
+            Some((item, old)) => {
+                let fresh = rule_from(c, ctx.now, old.enabled);
+                let updated = Rule {
+                    id: old.id,
+                    purpose: old.purpose.clone(),
+                    owner: old.owner.clone(),
+                    use_case: old.use_case,
+                    revision: old.revision + 1,
+                    ..fresh
+                };
+                revisions.push(RuleRevision {
+                    id: Uuid::now_v7(),
+                    rule_id: old.id,
+                    revision: updated.revision,
+                    yaml: updated.yaml.clone(),
+                    changed_by: who.clone(),
+                    at: ctx.now,
+                });
+                items::save(state, ctx, item, updated).await?;
+                report.updated += 1;
+            }
+            None => {
+                let r = rule_from(c, ctx.now, enable);
+                revisions.push(RuleRevision {
+                    id: Uuid::now_v7(),
+                    rule_id: r.id,
+                    revision: 1,
+                    yaml: r.yaml.clone(),
+                    changed_by: who.clone(),
+                    at: ctx.now,
+                });
+                new_rules.push(r);
+            }
+        }
+    }
+    report.created = new_rules.len();
+    // One transaction per kind, in slices that keep each statement small.
+    for chunk in new_rules.chunks(500) {
+        items::create_all(state, ctx, org, chunk.to_vec()).await?;
+    }
+    for chunk in revisions.chunks(500) {
+        items::create_all(state, ctx, org, chunk.to_vec()).await?;
+    }
+    state.detectors.forget(org);
+    Ok(report)
+}
+
+pub async fn import(state: &AppState, caller: &Caller, body: RuleImport) -> ApiResult<RuleImportReport> {
+    caller.require(Action::RuleManage)?;
+    if body.files.is_empty() {
+        return Err(ApiError::field(firebreak_types::ErrorCode::InvalidField, "files", "no rule file was sent"));
+    }
+    import_as(state, &caller.ctx(state), caller.org_id(), &body.files, body.enable).await
+}
+
+fn contains_ci(hay: &str, needle: &str) -> bool {
+    hay.to_lowercase().contains(needle)
+}
+
+fn fits(r: &Rule, q: &RuleQuery) -> bool {
+    let eq = |v: &Option<String>, have: &str| v.as_ref().is_none_or(|v| v.eq_ignore_ascii_case(have));
+    let text = q.q.as_ref().map(|s| s.to_lowercase());
+    let attack = q.attack.as_ref().map(|s| s.to_lowercase());
+    text.as_ref().is_none_or(|t| {
+        contains_ci(&r.title, t) || contains_ci(&r.description, t) || r.sigma_id.eq_ignore_ascii_case(t)
+    }) && eq(&q.status, &r.status)
+        && eq(&q.level, &r.level)
+        && eq(&q.product, &r.product)
+        && eq(&q.category, &r.category)
+        && eq(&q.service, &r.service)
+        && q.enabled.is_none_or(|e| e == r.enabled)
+        && q.use_case.is_none_or(|u| u == r.use_case)
+        && attack.as_ref().is_none_or(|a| {
+            r.techniques.iter().any(|t| {
+                let t = t.to_lowercase();
+                t == *a || t.starts_with(&format!("{a}."))
+            }) || r
+                .tags
+                .iter()
+                .any(|t| t.strip_prefix("attack.").is_some_and(|x| x.replace('_', "-") == a.replace('_', "-")))
+        })
+}
+
+pub async fn list(state: &AppState, caller: &Caller, q: &RuleQuery) -> ApiResult<Page<Rule>> {
+    caller.require(Action::RuleRead)?;
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let offset = q.offset.unwrap_or(0);
+    let mut rules: Vec<Rule> = all_rules(state, caller.org_id()).await?.into_iter().map(|(_, r)| r).collect();
+    rules.retain(|r| fits(r, q));
+    rules.sort_by_key(|r| r.title.to_lowercase());
+    let total = rules.len() as u64;
+    let items = rules.into_iter().skip(offset as usize).take(limit as usize).collect();
+    Ok(Page { items, limit, offset, total: Some(total) })
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Rule> {
+    caller.require(Action::RuleRead)?;
+    Ok(items::load::<Rule>(state, caller.org_id(), id).await?.1)
+}
+
+pub async fn revisions(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<RuleRevision>> {
+    caller.require(Action::RuleRead)?;
+    items::load::<Rule>(state, caller.org_id(), id).await?;
+    let q = ItemQuery { parent_id: Some(id), newest_first: true, ..items::query::<RuleRevision>() };
+    items::list(state, caller.org_id(), &q).await
+}
+
+pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) -> ApiResult<Rule> {
+    caller.require(Action::RuleManage)?;
+    let ctx = caller.ctx(state);
+    let (item, mut rule) = items::load::<Rule>(state, caller.org_id(), id).await?;
+    if let Some(e) = p.enabled {
+        rule.enabled = e;
+    }
+    if let Some(u) = p.use_case {
+        rule.use_case = u;
+        if u == UseCaseStatus::Retired {
+            rule.enabled = false;
+        }
+    }
+    if let Some(v) = p.purpose {
+        rule.purpose = v;
+    }
+    if let Some(v) = p.owner {
+        rule.owner = v;
+    }
+    rule.updated_at = ctx.now;
+    let rule = items::save(state, &ctx, &item, rule).await?;
+    state.detectors.forget(caller.org_id());
+    Ok(rule)
+}
+
+/// The organisation's enabled rules, compiled (built once, kept until the
+/// library changes).
+async fn detector(state: &AppState, org: Uuid) -> ApiResult<Arc<Detector>> {
+    if let Some(d) = state.detectors.get(org) {
+        return Ok(d);
+    }
+    let rules = all_rules(state, org).await?;
+    let mut lib = Library::default();
+    for (_, r) in rules.iter().filter(|(_, r)| r.enabled || r.kind == RuleKind::Filter.as_str()) {
+        lib.add_file(&r.file, &r.yaml);
+    }
+    // A multi-document file brings all of its documents: keep only the
+    // enabled detection rules and the filters.
+    let enabled: std::collections::HashSet<&str> =
+        rules.iter().filter(|(_, r)| r.enabled).map(|(_, r)| r.sigma_id.as_str()).collect();
+    lib.rules.retain(|c| c.kind == RuleKind::Filter || enabled.contains(c.meta.id.as_str()));
+    let (d, problems) =
+        tokio::task::spawn_blocking(move || Detector::new(&lib.rules, &[])).await.map_err(|_| ApiError::internal())?;
+    for p in problems {
+        tracing::warn!(%org, problem = %p, "a stored rule does not compile");
+    }
+    let d = Arc::new(d);
+    state.detectors.put(org, d.clone());
+    Ok(d)
+}
+
+/// Severity of a Sigma level.
+fn severity(level: &str) -> &'static str {
+    match level {
+        "critical" => "critical",
+        "high" => "high",
+        "medium" => "medium",
+        _ => "low",
+    }
+}
+
+/// Observables from the usual Windows and ECS fields of a flattened event.
+fn observables(ev: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let mut add = |kind: &str, v: Option<&Value>| {
+        if let Some(s) = v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty() && *s != "-") {
+            out.push(json!({"type": kind, "value": s}));
+        }
+    };
+    add("hostname", ev.get("Computer").or_else(|| ev.get("host.name")));
+    for f in ["User", "TargetUserName", "SubjectUserName", "user.name"] {
+        add("user_account", ev.get(f));
+    }
+    for f in ["IpAddress", "SourceIp", "DestinationIp", "source.ip", "destination.ip"] {
+        add("ip", ev.get(f));
+    }
+    add("domain", ev.get("QueryName"));
+    if let Some(h) = ev.get("Hashes").and_then(Value::as_str) {
+        for part in h.split(',') {
+            match part.split_once('=') {
+                Some(("SHA256", v)) => out.push(json!({"type": "sha256", "value": v.to_lowercase()})),
+                Some(("SHA1", v)) => out.push(json!({"type": "sha1", "value": v.to_lowercase()})),
+                Some(("MD5", v)) => out.push(json!({"type": "md5", "value": v.to_lowercase()})),
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// Matches events against the organisation's enabled rules; each match is
+/// sent through alert intake (deduplicated by rule and event, so a re-sent
+/// event raises no second alert).
+pub async fn match_events(
+    state: &AppState,
+    caller: &Caller,
+    items: Vec<Result<Value, Rejection>>,
+) -> ApiResult<EventBulkResult> {
+    caller.require(Action::AlertIngest)?;
+    let org = caller.org_id();
+    let detector = detector(state, org).await?;
+    let mut result = EventBulkResult { events: items.len(), ..EventBulkResult::default() };
+    let mut alerts = Vec::new();
+    for (index, item) in items.into_iter().enumerate() {
+        let raw = match item {
+            Ok(v) if v.is_object() => v,
+            Ok(_) => {
+                result.rejected.push(EventRejection { index, reason: "not a JSON object".into() });
+                continue;
+            }
+            Err(r) => {
+                result.rejected.push(EventRejection { index, reason: r.reason });
+                continue;
+            }
+        };
+        let ev = flatten(raw);
+        let src = source_of(&ev);
+        let found = detector.matches(&ev, &src);
+        if found.is_empty() {
+            continue;
+        }
+        let digest = hex::encode(Sha256::digest(ev.to_string().as_bytes()));
+        let (time, host) = firebreak_detect::hunt::time_and_host(&ev);
+        for i in found {
+            let r = &detector.rules()[i];
+            result.matches += 1;
+            let mut alert = json!({
+                "source": "sigma",
+                "source_ref": format!("{}:{}", r.id, &digest[..32]),
+                "type": "sigma",
+                "rule": r.id,
+                "title": if host.is_empty() { r.title.clone() } else { format!("{} on {host}", r.title) },
+                "severity": severity(&r.level),
+                "tags": r.tags,
+                "observables": observables(&ev),
+                "raw": ev,
+            });
+            if let Ok(t) = time::OffsetDateTime::parse(&time, &time::format_description::well_known::Rfc3339) {
+                alert["event_time"] = json!(t.format(&time::format_description::well_known::Rfc3339).ok());
+            }
+            alerts.push(Ok(alert));
+        }
+    }
+    if !alerts.is_empty() {
+        let answer = intake::ingest_as(state, &caller.ctx(state), org, alerts).await?;
+        result.alerts_created = answer.created;
+        result.alerts_repeated = answer.duplicates;
+    }
+    Ok(result)
+}

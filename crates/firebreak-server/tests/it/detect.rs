@@ -1,0 +1,121 @@
+//! The rule library and event matching, through the API.
+
+use firebreak_types::{Alert, EventBulkResult, Page, Role, Rule, RuleImportReport, RuleRevision};
+use serde_json::{Value, json};
+
+use crate::helpers::{code, spawn_app};
+
+pub const WHOAMI: &str = "title: Whoami Execution
+id: 3c2a6a37-5b0a-4f7e-9a39-2b2f5b6a0a01
+status: test
+level: high
+description: Discovery of the current user.
+tags: [attack.discovery, attack.t1033]
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\\whoami.exe'
+    condition: selection
+falsepositives: [Admin scripts]
+";
+
+const CERTUTIL: &str = "title: Certutil Download
+id: 3c2a6a37-5b0a-4f7e-9a39-2b2f5b6a0a02
+status: stable
+level: medium
+tags: [attack.command-and-control, attack.t1105]
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\\certutil.exe'
+        CommandLine|contains: 'urlcache'
+    condition: selection
+";
+
+pub fn sysmon(image: &str, host: &str) -> Value {
+    json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": host,
+        "TimeCreated": {"#attributes": {"SystemTime": "2026-11-20T10:00:00.000000Z"}}},
+        "EventData": {"Image": image, "CommandLine": image, "User": "CORP\\alice",
+        "Hashes": "SHA256=9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08"}}})
+}
+
+#[tokio::test]
+async fn rules_are_imported_versioned_enabled_and_matched_into_alerts() {
+    let app = spawn_app().await;
+    let files = json!({"files": [
+        {"name": "whoami.yml", "content": WHOAMI},
+        {"name": "certutil.yml", "content": CERTUTIL},
+        {"name": "broken.yml", "content": WHOAMI.replace("Image|endswith", "Image|endswithh")},
+        {"name": "again.yml", "content": WHOAMI},
+    ]});
+    let r: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    assert_eq!((r.created, r.updated, r.unchanged), (2, 0, 0), "{r:?}");
+    assert_eq!(r.rejected.len(), 2, "{r:?}");
+    assert!(r.rejected.iter().any(|p| p.file == "broken.yml" && p.line == 10 && p.reason.contains("endswithh")));
+    assert!(r.rejected.iter().any(|p| p.file == "again.yml" && p.reason.contains("duplicate")));
+
+    // Search and filters.
+    let page: Page<Rule> = app.admin.get("/api/v1/rules?attack=T1033").await.unwrap();
+    assert_eq!(page.items.len(), 1);
+    let whoami = page.items[0].clone();
+    assert_eq!((whoami.level.as_str(), whoami.enabled), ("high", false));
+    let page: Page<Rule> = app.admin.get("/api/v1/rules?attack=command-and-control&level=medium").await.unwrap();
+    assert_eq!(page.total, Some(1));
+    let page: Page<Rule> = app.admin.get("/api/v1/rules?q=certutil").await.unwrap();
+    assert_eq!(page.items[0].title, "Certutil Download");
+
+    // Disabled rules match nothing; enabled ones raise alerts.
+    let (_, sensor) = app.key(&app.admin, "sensor", Role::AnalystL2).await;
+    let events =
+        json!([sysmon("C:\\Windows\\System32\\whoami.exe", "ws-17"), sysmon("C:\\x\\notepad.exe", "ws-17"), 7]);
+    let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &events).await.unwrap();
+    assert_eq!((m.events, m.matches, m.alerts_created), (3, 0, 0), "{m:?}");
+    assert_eq!(m.rejected.len(), 1);
+    assert_eq!(m.rejected[0].index, 2);
+    for p in page_of(&app.admin, "/api/v1/rules").await {
+        let _: Rule = app.admin.patch(&format!("/api/v1/rules/{}", p.id), &json!({"enabled": true})).await.unwrap();
+    }
+    let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &events).await.unwrap();
+    assert_eq!((m.matches, m.alerts_created), (1, 1), "{m:?}");
+    // The same event again is the same alert.
+    let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &events).await.unwrap();
+    assert_eq!((m.matches, m.alerts_created, m.alerts_repeated), (1, 0, 1), "{m:?}");
+    let alerts: Page<Alert> = app.admin.get(&format!("/api/v1/alerts?rule={}", whoami.sigma_id)).await.unwrap();
+    assert_eq!(alerts.items.len(), 1);
+    let a = &alerts.items[0];
+    assert_eq!(a.title, "Whoami Execution on ws-17");
+    assert_eq!(a.severity, firebreak_types::Severity::High);
+    assert_eq!(a.occurrences, 2);
+    assert!(a.tags.contains(&"attack.t1033".to_owned()));
+    let kinds: Vec<String> = a.observables.iter().map(|o| format!("{:?}", o.kind).to_lowercase()).collect();
+    assert!(kinds.iter().any(|k| k.contains("sha256")), "{kinds:?}");
+    assert!(kinds.iter().any(|k| k.contains("hostname")), "{kinds:?}");
+
+    // A changed re-import is a new revision; the use case keeps its settings.
+    let changed = WHOAMI.replace("level: high", "level: critical");
+    let files =
+        json!({"files": [{"name": "whoami.yml", "content": changed}, {"name": "certutil.yml", "content": CERTUTIL}]});
+    let r: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    assert_eq!((r.created, r.updated, r.unchanged), (0, 1, 1), "{r:?}");
+    let now: Rule = app.admin.get(&format!("/api/v1/rules/{}", whoami.id)).await.unwrap();
+    assert_eq!((now.level.as_str(), now.revision, now.enabled), ("critical", 2, true));
+    let revs: Vec<RuleRevision> = app.admin.get(&format!("/api/v1/rules/{}/revisions", whoami.id)).await.unwrap();
+    assert_eq!(revs.iter().map(|r| r.revision).collect::<Vec<_>>(), vec![2, 1]);
+    assert_eq!(revs[0].changed_by, "admin");
+
+    // Retiring a use case disables it; analysts may read but not change rules.
+    let retired: Rule =
+        app.admin.patch(&format!("/api/v1/rules/{}", whoami.id), &json!({"use_case": "retired"})).await.unwrap();
+    assert!(!retired.enabled);
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let _: Page<Rule> = l1.get("/api/v1/rules").await.unwrap();
+    let r = l1.patch::<_, Value>(&format!("/api/v1/rules/{}", whoami.id), &json!({"enabled": true})).await;
+    assert_eq!(code(&r), "forbidden");
+    let r = app.admin.post::<_, Value>("/api/v1/rules/_import", &json!({"files": []})).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("files"));
+}
+
+async fn page_of(c: &firebreak_client::Client, path: &str) -> Vec<Rule> {
+    let p: Page<Rule> = c.get(path).await.unwrap();
+    p.items
+}

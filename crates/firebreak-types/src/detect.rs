@@ -1,0 +1,174 @@
+//! Detection rules: the Sigma rule library of an organisation, its use-case
+//! wrapping (purpose, owner, lifecycle, enabled), and event matching.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+/// Where a rule stands in its use case's life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum UseCaseStatus {
+    #[default]
+    Draft,
+    Testing,
+    Production,
+    Retired,
+}
+
+impl UseCaseStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            UseCaseStatus::Draft => "draft",
+            UseCaseStatus::Testing => "testing",
+            UseCaseStatus::Production => "production",
+            UseCaseStatus::Retired => "retired",
+        }
+    }
+}
+
+/// A Sigma rule in an organisation's library, with its use case.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Rule {
+    pub id: Uuid,
+    /// The Sigma document's own `id`.
+    pub sigma_id: String,
+    /// detection, correlation or filter.
+    pub kind: String,
+    pub title: String,
+    /// The Sigma status (stable, test, experimental, deprecated, unsupported).
+    pub status: String,
+    /// informational, low, medium, high or critical.
+    pub level: String,
+    pub description: String,
+    pub author: String,
+    pub tags: Vec<String>,
+    /// ATT&CK technique ids from the tags.
+    pub techniques: Vec<String>,
+    pub product: String,
+    pub category: String,
+    pub service: String,
+    pub falsepositives: Vec<String>,
+    pub references: Vec<String>,
+    /// The YAML as imported (the whole file for multi-document files).
+    pub yaml: String,
+    /// The file it was imported from.
+    pub file: String,
+    /// What the use case is for.
+    #[serde(default)]
+    pub purpose: String,
+    #[serde(default)]
+    pub owner: String,
+    #[serde(default)]
+    pub use_case: UseCaseStatus,
+    /// Whether events are matched against it in this organisation.
+    pub enabled: bool,
+    /// 1 for the first import, up by one with every changed re-import.
+    pub revision: i64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+/// An earlier text of a rule, kept when a re-import changed it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleRevision {
+    pub id: Uuid,
+    pub rule_id: Uuid,
+    pub revision: i64,
+    pub yaml: String,
+    /// Who imported this text.
+    pub changed_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub at: OffsetDateTime,
+}
+
+/// A rule file sent for import.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleFile {
+    /// Its name, used in problem reports.
+    pub name: String,
+    /// The YAML text (one or more documents).
+    pub content: String,
+}
+
+/// Rule files to import.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RuleImport {
+    pub files: Vec<RuleFile>,
+    /// Enable the new rules at once (default: false, they start as drafts).
+    #[serde(default)]
+    pub enable: bool,
+}
+
+/// A rule that could not be imported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleProblem {
+    pub file: String,
+    pub line: usize,
+    pub reason: String,
+}
+
+/// What an import did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleImportReport {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+    pub rejected: Vec<RuleProblem>,
+}
+
+/// A change to a rule's use case.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RulePatch {
+    pub enabled: Option<bool>,
+    pub use_case: Option<UseCaseStatus>,
+    pub purpose: Option<String>,
+    pub owner: Option<String>,
+}
+
+/// Filters of the rule list.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RuleQuery {
+    /// Words in the title, description or Sigma id.
+    pub q: Option<String>,
+    /// The Sigma status.
+    pub status: Option<String>,
+    pub level: Option<String>,
+    /// An ATT&CK technique id (T1059 also finds T1059.001) or tactic tag (execution).
+    pub attack: Option<String>,
+    pub product: Option<String>,
+    pub category: Option<String>,
+    pub service: Option<String>,
+    pub enabled: Option<bool>,
+    pub use_case: Option<UseCaseStatus>,
+    pub limit: Option<u32>,
+    pub offset: Option<u64>,
+}
+
+/// What matching a batch of events did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventBulkResult {
+    /// Events read.
+    pub events: usize,
+    /// Rule matches found.
+    pub matches: usize,
+    /// Alerts created from the matches (the rest repeated earlier ones).
+    pub alerts_created: usize,
+    pub alerts_repeated: usize,
+    /// Items that were not JSON objects, by index, with the reason.
+    pub rejected: Vec<EventRejection>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventRejection {
+    pub index: usize,
+    pub reason: String,
+}
