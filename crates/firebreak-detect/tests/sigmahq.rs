@@ -104,3 +104,33 @@ fn every_regression_sample_yields_its_expected_matches() {
     println!("regression samples: {checked} checked, {} failed", failures.len());
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+#[test]
+fn a_damaged_evtx_chunk_is_skipped_with_a_warning_never_a_crash() {
+    let Some(dir) = sigma_dir() else { return };
+    let (samples, _) = firebreak_detect::regression::samples(&dir);
+    let tmp = tempfile::tempdir().unwrap();
+    let mut damaged_files = 0;
+    for s in samples.iter().take(40) {
+        let mut bytes = std::fs::read(&s.evtx).unwrap();
+        if bytes.len() < 4096 + 1024 {
+            continue;
+        }
+        // Overwrite part of the first chunk's records (after its 512-byte header).
+        for b in &mut bytes[4096 + 600..4096 + 1000] {
+            *b = 0x5A;
+        }
+        let path = tmp.path().join("damaged.evtx");
+        std::fs::write(&path, &bytes).unwrap();
+        let result = std::panic::catch_unwind(|| read_evtx(&path, |_, _| {}));
+        let stats = result.expect("no panic").expect("a damaged record is not a failed file");
+        if stats.skipped > 0 {
+            damaged_files += 1;
+            assert!(!stats.warnings.is_empty());
+        }
+        // Cut off mid-chunk: also read as far as it goes.
+        std::fs::write(&path, &bytes[..bytes.len() / 2]).unwrap();
+        let _ = std::panic::catch_unwind(|| read_evtx(&path, |_, _| {})).expect("no panic");
+    }
+    assert!(damaged_files > 0, "the damage was noticed in some files");
+}

@@ -52,6 +52,38 @@ pub fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Library> {
     Ok(lib)
 }
 
+/// The rule files under `paths`, read, with a progress bar.
+pub fn read_rule_files(paths: &[PathBuf]) -> anyhow::Result<Vec<firebreak_types::RuleFile>> {
+    let mut out = Vec::new();
+    let bar = spinner("reading rules");
+    for path in paths {
+        let files = firebreak_detect::rules::rule_files(path).with_context(|| format!("reading {}", path.display()))?;
+        bar.inc_length(files.len() as u64);
+        for f in files {
+            let content = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+            out.push(firebreak_types::RuleFile { name: f.display().to_string(), content });
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    Ok(out)
+}
+
+/// Prints an import's outcome; exit 2 when a rule was rejected.
+pub fn print_import(r: &firebreak_types::RuleImportReport) -> ExitCode {
+    for p in &r.rejected {
+        eprintln!("rejected: {}:{}: {}", p.file, p.line, p.reason);
+    }
+    eprintln!(
+        "{} rules created, {} updated, {} unchanged, {} rejected",
+        r.created,
+        r.updated,
+        r.unchanged,
+        r.rejected.len()
+    );
+    if r.rejected.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) }
+}
+
 fn report_problems(lib: &Library) {
     for p in &lib.problems {
         eprintln!("rejected: {p}");

@@ -93,6 +93,23 @@ enum Command {
 
 #[derive(Subcommand)]
 enum RulesCommand {
+    /// Import Sigma rules from files or folders into an organisation's
+    /// library: new rules are created, changed ones updated (their earlier
+    /// text kept), the same ones left; rules that cannot be used are
+    /// reported by file, line and reason (exit 2)
+    #[command(after_help = CONFIG_HELP)]
+    Import {
+        /// The organisation, by name or id [default: the first organisation]
+        #[arg(long)]
+        org: Option<String>,
+        /// Enable the new rules at once (by default they start disabled)
+        #[arg(long)]
+        enable: bool,
+        #[arg(required = true)]
+        paths: Vec<std::path::PathBuf>,
+        #[command(flatten)]
+        config: ConfigFlags,
+    },
     /// Parse and compile every rule under the given files or folders and
     /// report those that cannot be used, by file, line and reason (exit 2)
     Check {
@@ -187,6 +204,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Hunt { rules, output, files } => hunt::hunt(&rules, &files, output),
         Command::Rules { command: RulesCommand::Check { paths } } => hunt::check(&paths),
+        Command::Rules { command: RulesCommand::Import { org, enable, paths, config } } => {
+            let config = Config::load(&config, &env)?;
+            let files = hunt::read_rule_files(&paths)?;
+            let (state, store) = offline_state(&config).await?;
+            let org = pick_org(&state, org).await?;
+            let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
+            let report = firebreak_server::detection::import_as(&state, &ctx, org, &files, enable)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.body().message));
+            store.close().await;
+            Ok(hunt::print_import(&report?))
+        }
         Command::Openapi => {
             let doc = serde_json::to_string_pretty(&firebreak_server::api::openapi())?;
             let mut out = std::io::stdout().lock();

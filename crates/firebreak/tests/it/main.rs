@@ -427,3 +427,62 @@ async fn ingest_maps_a_file_reports_bad_lines_and_resumes_without_duplicates() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown format"));
 }
+
+const WHOAMI_RULE: &str = "title: Whoami Execution
+id: 3c2a6a37-5b0a-4f7e-9a39-2b2f5b6a0a01
+level: high
+tags: [attack.discovery, attack.t1033]
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\\whoami.exe'
+    condition: selection
+";
+
+#[test]
+fn hunt_finds_matches_in_json_logs_skips_bad_lines_and_says_so_in_its_exit_status() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("rules");
+    std::fs::create_dir(&rules).unwrap();
+    std::fs::write(rules.join("whoami.yml"), WHOAMI_RULE).unwrap();
+    std::fs::write(rules.join("bad.yml"), WHOAMI_RULE.replace("condition: selection", "condition: nothing")).unwrap();
+    let event = |image: &str| {
+        format!(
+            r##"{{"Event":{{"System":{{"EventID":1,"Channel":"Microsoft-Windows-Sysmon/Operational","Computer":"ws-9","TimeCreated":{{"#attributes":{{"SystemTime":"2026-11-20T10:00:00Z"}}}}}},"EventData":{{"Image":"{image}"}}}}}}"##
+        )
+    };
+    let log = dir.path().join("events.ndjson");
+    std::fs::write(&log, format!("{}\n{{broken\n{}\n", event("C:\\\\w\\\\whoami.exe"), event("C:\\\\w\\\\calc.exe")))
+        .unwrap();
+    let out = Command::new(BIN)
+        .args(["hunt", "--rules"])
+        .arg(&rules)
+        .args(["--output", "ndjson"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let hits: Vec<serde_json::Value> = stdout.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(hits.len(), 1, "{stdout}");
+    assert_eq!(hits[0]["rule_title"], "Whoami Execution");
+    assert_eq!(hits[0]["computer"], "ws-9");
+    assert_eq!(hits[0]["record"], 1);
+    assert!(stderr.contains("bad.yml"), "{stderr}");
+    assert!(stderr.contains("line 2"), "{stderr}");
+    // Nothing to find: exit 0. A file that is not there: exit 2.
+    std::fs::write(&log, format!("{}\n", event("C:\\\\w\\\\calc.exe"))).unwrap();
+    let out = Command::new(BIN).args(["hunt", "-r"]).arg(&rules).arg(&log).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let out = Command::new(BIN).args(["hunt", "-r"]).arg(&rules).arg(dir.path().join("missing.evtx")).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    // A damaged EVTX file is reported, never a crash.
+    let evtx = dir.path().join("damaged.evtx");
+    let mut bytes = b"ElfFile\0".to_vec();
+    bytes.extend(std::iter::repeat_n(0xAB, 5000));
+    std::fs::write(&evtx, bytes).unwrap();
+    let out = Command::new(BIN).args(["hunt", "-r"]).arg(&rules).arg(&evtx).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("damaged.evtx"));
+}
