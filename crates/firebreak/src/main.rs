@@ -91,6 +91,8 @@ enum Command {
     Openapi,
 }
 
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum RulesCommand {
     /// Import Sigma rules from files or folders into an organisation's
