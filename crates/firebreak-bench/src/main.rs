@@ -71,6 +71,21 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         naive_events: u64,
     },
+    /// Events matched by a running server's enabled rules, over HTTP
+    Events {
+        /// A SigmaHQ checkout (rules and regression_data)
+        #[arg(long, env = "FIREBREAK_SIGMA_DIR", default_value = "../shared/sigma")]
+        sigma: std::path::PathBuf,
+        /// Events to send
+        #[arg(long, default_value_t = 200_000)]
+        events: u64,
+        /// Events per request
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Concurrent senders
+        #[arg(long, default_value_t = 4)]
+        senders: usize,
+    },
     /// Alert intake over HTTP: bulk batches against one alert per request
     Ingest {
         /// Alerts to send in bulk
@@ -101,6 +116,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::Extract { alerts } => bench_extract(alerts),
         Bench::Hunt { sigma, events, naive_events } => hunt::bench_hunt(&sigma, events, naive_events),
+        Bench::Events { sigma, events, batch, senders } => {
+            hunt::bench_events(&sigma, events, batch.max(1), senders.max(1)).await
+        }
         Bench::Ingest { alerts, batch, senders, single, database_url } => {
             bench_ingest(alerts, batch.max(1), senders.max(1), single, database_url).await
         }
@@ -481,46 +499,15 @@ async fn bench_ingest(
         i = end;
     }
     let bytes: usize = bodies.iter().map(String::len).sum();
-    let queue = Arc::new(std::sync::Mutex::new(bodies));
     let started = Instant::now();
-    let mut tasks = Vec::new();
-    for _ in 0..senders {
-        let (http, key, base, queue, b) = (http.clone(), key.clone(), base.clone(), queue.clone(), b.clone());
-        tasks.push(tokio::spawn(async move {
-            let mut l = Vec::new();
-            let mut counts = (0usize, 0usize, 0usize);
-            loop {
-                let next = queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.pop();
-                let Some(body) = next else { break };
-                let n = body.lines().count();
-                let t = Instant::now();
-                let r: firebreak_types::BulkResult = http
-                    .post(format!("{base}/api/v1/alerts/_bulk"))
-                    .bearer_auth(&key)
-                    .header("content-type", "application/x-ndjson")
-                    .body(body)
-                    .send()
-                    .await?
-                    .error_for_status()?
-                    .json()
-                    .await?;
-                l.push(t.elapsed());
-                counts.0 += r.created;
-                counts.1 += r.duplicates;
-                counts.2 += r.rejected;
-                b.inc(n as u64);
-            }
-            anyhow::Ok((l, counts))
-        }));
-    }
-    let mut batch_lat = Vec::new();
+    let (mut batch_lat, answers) =
+        post_ndjson(&http, &format!("{base}/api/v1/alerts/_bulk"), &key, bodies, senders, &b).await?;
     let (mut created, mut dups, mut rejected) = (0, 0, 0);
-    for t in tasks {
-        let (l, c) = t.await??;
-        batch_lat.extend(l);
-        created += c.0;
-        dups += c.1;
-        rejected += c.2;
+    for a in answers {
+        let r: firebreak_types::BulkResult = serde_json::from_value(a)?;
+        created += r.created;
+        dups += r.duplicates;
+        rejected += r.rejected;
     }
     let secs = started.elapsed().as_secs_f64();
     b.finish_and_clear();
@@ -558,6 +545,53 @@ async fn bench_ingest(
     report("queue page API (GET /api/v1/alerts, 50 a page)", &mut queue_lat);
     println!("  memory: {rss:.0} MiB RSS (server and load generator share this process)");
     Ok(())
+}
+
+/// Posts NDJSON `bodies` to `url` from `senders` concurrent tasks; returns
+/// each request's latency and answer.
+pub(crate) async fn post_ndjson(
+    http: &reqwest::Client,
+    url: &str,
+    key: &str,
+    bodies: Vec<String>,
+    senders: usize,
+    bar: &ProgressBar,
+) -> anyhow::Result<(Vec<Duration>, Vec<serde_json::Value>)> {
+    let queue = Arc::new(std::sync::Mutex::new(bodies));
+    let mut tasks = Vec::new();
+    for _ in 0..senders {
+        let (http, key, url, queue, bar) = (http.clone(), key.to_owned(), url.to_owned(), queue.clone(), bar.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut out = Vec::new();
+            loop {
+                let next = queue.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.pop();
+                let Some(body) = next else { break };
+                let n = body.lines().count() as u64;
+                let t = Instant::now();
+                let answer: serde_json::Value = http
+                    .post(&url)
+                    .bearer_auth(&key)
+                    .header("content-type", "application/x-ndjson")
+                    .body(body)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await?;
+                out.push((t.elapsed(), answer));
+                bar.inc(n);
+            }
+            anyhow::Ok(out)
+        }));
+    }
+    let (mut lat, mut answers) = (Vec::new(), Vec::new());
+    for t in tasks {
+        for (l, a) in t.await?? {
+            lat.push(l);
+            answers.push(a);
+        }
+    }
+    Ok((lat, answers))
 }
 
 /// Scans the title, description and log line of generated alerts.
