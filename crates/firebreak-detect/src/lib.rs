@@ -15,6 +15,8 @@ pub mod hunt;
 pub mod prefilter;
 pub mod regression;
 pub mod rules;
+pub mod tuning;
 
 pub use engine::Detector;
+pub use rsigma_parser;
 pub use rules::{CheckedRule, Library, Problem, RuleKind, RuleMeta};

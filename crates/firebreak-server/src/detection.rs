@@ -10,8 +10,9 @@ use firebreak_detect::{Detector, Library, RuleKind};
 use firebreak_domain::permission::Action;
 use firebreak_store::{ItemQuery, WriteCtx};
 use firebreak_types::{
-    EventBulkResult, EventRejection, Page, Rule, RuleFile, RuleImport, RuleImportReport, RulePatch, RuleProblem,
-    RuleQuery, RuleRevision, UseCaseStatus,
+    ErrorCode, EventBulkResult, EventRejection, ExceptionKind, ExceptionMatch, NewRuleException, Page, QualityQuery,
+    Rule, RuleException, RuleFile, RuleImport, RuleImportReport, RulePatch, RuleProblem, RuleQuality, RuleQuery,
+    RuleRevision, UseCaseStatus,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -50,17 +51,37 @@ impl Kind for RuleRevision {
     }
 }
 
-/// Compiled rules per organisation, dropped when its library changes.
+impl Kind for RuleException {
+    const KIND: &'static str = "rule_exception";
+    const NOUN: &'static str = "exception";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { parent_id: Some(self.rule_id), at: Some(self.created_at), due_at: self.expires_at, ..Index::default() }
+    }
+}
+
+/// A compiled rule set and when the first of its exceptions expires.
+type Compiled = (Arc<Detector>, Option<time::OffsetDateTime>);
+
+/// Compiled rules per organisation, dropped when its library changes or an
+/// exception expires.
 #[derive(Default)]
-pub struct Detectors(std::sync::Mutex<HashMap<Uuid, Arc<Detector>>>);
+pub struct Detectors(std::sync::Mutex<HashMap<Uuid, Compiled>>);
 
 impl Detectors {
-    fn get(&self, org: Uuid) -> Option<Arc<Detector>> {
-        self.0.lock().ok().and_then(|m| m.get(&org).cloned())
+    fn get(&self, org: Uuid, now: time::OffsetDateTime) -> Option<Arc<Detector>> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&org).cloned())
+            .filter(|(_, until)| until.is_none_or(|u| now < u))
+            .map(|(d, _)| d)
     }
-    fn put(&self, org: Uuid, d: Arc<Detector>) {
+    fn put(&self, org: Uuid, d: Arc<Detector>, until: Option<time::OffsetDateTime>) {
         if let Ok(mut m) = self.0.lock() {
-            m.insert(org, d);
+            m.insert(org, (d, until));
         }
     }
     fn forget(&self, org: Uuid) {
@@ -275,10 +296,18 @@ pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) ->
 /// The organisation's enabled rules, compiled (built once, kept until the
 /// library changes).
 async fn detector(state: &AppState, org: Uuid) -> ApiResult<Arc<Detector>> {
-    if let Some(d) = state.detectors.get(org) {
+    let now = state.clock.now();
+    if let Some(d) = state.detectors.get(org, now) {
         return Ok(d);
     }
     let rules = all_rules(state, org).await?;
+    // The live exceptions of enabled rules, as Sigma filters.
+    let on: std::collections::HashSet<Uuid> = rules.iter().filter(|(_, r)| r.enabled).map(|(_, r)| r.id).collect();
+    let exceptions: Vec<RuleException> = items::list(state, org, &items::query::<RuleException>()).await?;
+    let live: Vec<&RuleException> =
+        exceptions.iter().filter(|e| on.contains(&e.rule_id) && e.expires_at.is_none_or(|t| now < t)).collect();
+    let until = live.iter().filter_map(|e| e.expires_at).min();
+    let filters: Vec<rsigma_filter::FilterRule> = live.iter().filter_map(|e| rsigma_filter::parse(&e.sigma)).collect();
     let mut lib = Library::default();
     for (_, r) in rules.iter().filter(|(_, r)| r.enabled || r.kind == RuleKind::Filter.as_str()) {
         lib.add_file(&r.file, &r.yaml);
@@ -288,13 +317,14 @@ async fn detector(state: &AppState, org: Uuid) -> ApiResult<Arc<Detector>> {
     let enabled: std::collections::HashSet<&str> =
         rules.iter().filter(|(_, r)| r.enabled).map(|(_, r)| r.sigma_id.as_str()).collect();
     lib.rules.retain(|c| c.kind == RuleKind::Filter || enabled.contains(c.meta.id.as_str()));
-    let (d, problems) =
-        tokio::task::spawn_blocking(move || Detector::new(&lib.rules, &[])).await.map_err(|_| ApiError::internal())?;
+    let (d, problems) = tokio::task::spawn_blocking(move || Detector::new(&lib.rules, &filters))
+        .await
+        .map_err(|_| ApiError::internal())?;
     for p in problems {
-        tracing::warn!(%org, problem = %p, "a stored rule does not compile");
+        tracing::warn!(%org, problem = %p, "a stored rule or exception does not apply");
     }
     let d = Arc::new(d);
-    state.detectors.put(org, d.clone());
+    state.detectors.put(org, d.clone(), until);
     Ok(d)
 }
 
@@ -396,4 +426,135 @@ pub async fn match_events(
         result.alerts_repeated = answer.duplicates;
     }
     Ok(result)
+}
+
+/// Reading stored exception filters back.
+mod rsigma_filter {
+    pub use firebreak_detect::rsigma_parser::FilterRule;
+
+    pub fn parse(yaml: &str) -> Option<FilterRule> {
+        firebreak_detect::rsigma_parser::parse_sigma_yaml(yaml).ok()?.filters.into_iter().next()
+    }
+}
+
+/// Adds a tuning exception to a detection rule, as a Sigma filter.
+pub async fn add_exception(
+    state: &AppState,
+    caller: &Caller,
+    rule_id: Uuid,
+    new: NewRuleException,
+) -> ApiResult<RuleException> {
+    caller.require(Action::RuleManage)?;
+    let ctx = caller.ctx(state);
+    let org = caller.org_id();
+    let (_, rule) = items::load::<Rule>(state, org, rule_id).await?;
+    let bad = |field: &str, why: &str| ApiError::field(ErrorCode::InvalidField, field, why);
+    if rule.kind != RuleKind::Detection.as_str() {
+        return Err(bad("rule", "exceptions apply to detection rules"));
+    }
+    if !firebreak_detect::tuning::valid_field(new.field.trim()) {
+        return Err(bad("field", "an event field name: letters, digits, `_`, `.`, `-`"));
+    }
+    if new.values.is_empty() || new.values.iter().any(|v| v.is_empty()) {
+        return Err(bad("values", "one or more values, none empty"));
+    }
+    if new.reason.trim().is_empty() {
+        return Err(bad("reason", "say why the rule should not fire here"));
+    }
+    if new.expires_at.is_some_and(|t| t <= ctx.now) {
+        return Err(bad("expires_at", "a time in the future"));
+    }
+    let id = Uuid::now_v7();
+    let (id_s, date) = (id.to_string(), ctx.now.date().to_string());
+    let sigma = firebreak_detect::tuning::filter_yaml(&firebreak_detect::tuning::Exception {
+        id: &id_s,
+        rule: &rule.sigma_id,
+        product: &rule.product,
+        category: &rule.category,
+        service: &rule.service,
+        field: new.field.trim(),
+        modifier: match new.matching {
+            ExceptionMatch::Equals => None,
+            ExceptionMatch::Contains => Some("contains"),
+            ExceptionMatch::Startswith => Some("startswith"),
+            ExceptionMatch::Endswith => Some("endswith"),
+        },
+        values: &new.values,
+        exclude: new.kind == ExceptionKind::Exclude,
+        reason: new.reason.trim(),
+        author: caller.name(),
+        date: &date,
+    });
+    if rsigma_filter::parse(&sigma).is_none() {
+        return Err(bad("values", "these values do not make a valid Sigma filter"));
+    }
+    let exception = RuleException {
+        id,
+        rule_id,
+        kind: new.kind,
+        field: new.field.trim().to_owned(),
+        matching: new.matching,
+        values: new.values,
+        reason: new.reason.trim().to_owned(),
+        author: caller.name().to_owned(),
+        created_at: ctx.now,
+        expires_at: new.expires_at,
+        sigma,
+    };
+    let exception = items::create(state, &ctx, org, exception).await?;
+    state.detectors.forget(org);
+    Ok(exception)
+}
+
+pub async fn exceptions(state: &AppState, caller: &Caller, rule_id: Uuid) -> ApiResult<Vec<RuleException>> {
+    caller.require(Action::RuleRead)?;
+    items::load::<Rule>(state, caller.org_id(), rule_id).await?;
+    let q = ItemQuery { parent_id: Some(rule_id), ..items::query::<RuleException>() };
+    items::list(state, caller.org_id(), &q).await
+}
+
+pub async fn delete_exception(state: &AppState, caller: &Caller, rule_id: Uuid, id: Uuid) -> ApiResult<()> {
+    caller.require(Action::RuleManage)?;
+    let (_, e) = items::load::<RuleException>(state, caller.org_id(), id).await?;
+    if e.rule_id != rule_id {
+        return Err(ApiError::not_found(RuleException::NOUN));
+    }
+    items::delete::<RuleException>(state, &caller.ctx(state), caller.org_id(), id).await?;
+    state.detectors.forget(caller.org_id());
+    Ok(())
+}
+
+/// The rules that raised alerts in the period, noisiest first: most hits,
+/// then the highest false-positive rate.
+pub async fn quality(state: &AppState, caller: &Caller, q: &QualityQuery) -> ApiResult<Vec<RuleQuality>> {
+    caller.require(Action::RuleRead)?;
+    let days = q.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::field(ErrorCode::InvalidField, "days", "from 1 to 366"));
+    }
+    let since = state.clock.now() - time::Duration::days(days.into());
+    let outcomes = state.store.rule_outcomes(caller.org_id(), since).await?;
+    let titles: HashMap<String, String> =
+        all_rules(state, caller.org_id()).await?.into_iter().map(|(_, r)| (r.sigma_id, r.title)).collect();
+    let mut out: Vec<RuleQuality> = outcomes
+        .into_iter()
+        .map(|o| {
+            let judged = o.false_positives + o.true_positives;
+            RuleQuality {
+                title: titles.get(&o.rule).cloned().unwrap_or_else(|| o.rule.clone()),
+                rule: o.rule,
+                alerts: o.alerts.max(0) as u64,
+                hits: o.hits.max(0) as u64,
+                hits_per_day: o.hits.max(0) as f64 / f64::from(days),
+                false_positives: o.false_positives.max(0) as u64,
+                true_positives: o.true_positives.max(0) as u64,
+                false_positive_rate: (judged > 0).then(|| o.false_positives as f64 / judged as f64),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| {
+        b.hits.cmp(&a.hits).then(b.false_positive_rate.unwrap_or(0.0).total_cmp(&a.false_positive_rate.unwrap_or(0.0)))
+    });
+    out.truncate(q.limit.unwrap_or(20).clamp(1, 500) as usize);
+    Ok(out)
 }

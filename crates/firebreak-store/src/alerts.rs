@@ -57,6 +57,8 @@ pub trait AlertStore: Send + Sync {
     async fn get_alert_group(&self, org: Uuid, id: Uuid) -> Result<Option<AlertGroup>>;
     /// Records the case a story was escalated into, with its audit entry.
     async fn set_group_case(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, case_id: Uuid) -> Result<()>;
+    /// Per source rule, the alerts of `org` first seen since `since`.
+    async fn rule_outcomes(&self, org: Uuid, since: time::OffsetDateTime) -> Result<Vec<RuleOutcome>>;
     /// Alerts of `org` that carry an observable key (`type:value`), newest first.
     async fn alerts_with_observable(
         &self,
@@ -64,6 +66,19 @@ pub trait AlertStore: Send + Sync {
         key: &str,
         limit: u32,
     ) -> Result<Vec<(Uuid, time::OffsetDateTime)>>;
+}
+
+/// What became of one rule's alerts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleOutcome {
+    pub rule: String,
+    /// Alerts raised (first occurrences).
+    pub alerts: i64,
+    /// Occurrences, repeats included.
+    pub hits: i64,
+    pub false_positives: i64,
+    /// Closed as benign true positives, or escalated into cases.
+    pub true_positives: i64,
 }
 
 const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
@@ -635,6 +650,31 @@ impl AlertStore for SqlStore {
         append(&mut tx, ctx, org, "alert_group", &id.to_string(), "escalate", &json!({ "case_id": case_id })).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn rule_outcomes(&self, org: Uuid, since: time::OffsetDateTime) -> Result<Vec<RuleOutcome>> {
+        let rows = sqlx::query(
+            "SELECT rule, COUNT(*) AS alerts, CAST(SUM(occurrences) AS BIGINT) AS hits, \
+             CAST(SUM(CASE WHEN disposition = 'false_positive' THEN 1 ELSE 0 END) AS BIGINT) AS fp, \
+             CAST(SUM(CASE WHEN disposition = 'benign_true_positive' OR state = 'escalated' THEN 1 ELSE 0 END) \
+               AS BIGINT) AS tp \
+             FROM alerts WHERE org_id = $1 AND rule IS NOT NULL AND first_seen >= $2 GROUP BY rule",
+        )
+        .bind(org.to_string())
+        .bind(to_millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RuleOutcome {
+                    rule: r.try_get("rule")?,
+                    alerts: r.try_get("alerts")?,
+                    hits: r.try_get("hits")?,
+                    false_positives: r.try_get("fp")?,
+                    true_positives: r.try_get("tp")?,
+                })
+            })
+            .collect()
     }
 
     async fn alerts_with_observable(

@@ -18,7 +18,7 @@ mod items;
 mod records;
 mod sql;
 
-pub use alerts::AlertStore;
+pub use alerts::{AlertStore, RuleOutcome};
 pub use cases::CaseStore;
 pub use error::StoreError;
 pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};

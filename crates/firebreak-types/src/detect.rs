@@ -172,3 +172,97 @@ pub struct EventRejection {
     pub index: usize,
     pub reason: String,
 }
+
+/// How an exception narrows its rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionKind {
+    /// The rule does not fire when the field matches one of the values
+    /// ("not on these hosts", "not for this parent process").
+    #[default]
+    Exclude,
+    /// The rule fires only when the field matches one of the values
+    /// ("only for these users").
+    Only,
+}
+
+/// How an exception's values are compared with the field.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExceptionMatch {
+    #[default]
+    Equals,
+    Contains,
+    Startswith,
+    Endswith,
+}
+
+/// A tuning exception of a rule, kept as a standard Sigma filter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleException {
+    pub id: Uuid,
+    pub rule_id: Uuid,
+    pub kind: ExceptionKind,
+    /// The event field, as the rule names fields (`Computer`, `User`, `ParentImage`).
+    pub field: String,
+    #[serde(rename = "match")]
+    pub matching: ExceptionMatch,
+    pub values: Vec<String>,
+    /// Why: required, shown with the rule and in the audit log.
+    pub reason: String,
+    pub author: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// After this the exception no longer applies.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+    /// The Sigma filter document that applies it (exports as standard Sigma).
+    pub sigma: String,
+}
+
+/// A new tuning exception.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRuleException {
+    #[serde(default)]
+    pub kind: ExceptionKind,
+    pub field: String,
+    #[serde(rename = "match", default)]
+    pub matching: ExceptionMatch,
+    pub values: Vec<String>,
+    pub reason: String,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub expires_at: Option<OffsetDateTime>,
+}
+
+/// A rule's quality over a period, from its alerts and their dispositions.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleQuality {
+    /// The Sigma id.
+    pub rule: String,
+    pub title: String,
+    /// Alerts raised (first occurrences).
+    pub alerts: u64,
+    /// Occurrences, repeats included.
+    pub hits: u64,
+    pub hits_per_day: f64,
+    pub false_positives: u64,
+    /// Closed as benign true positives or escalated into cases.
+    pub true_positives: u64,
+    /// false positives / (true + false positives); absent when none was judged.
+    pub false_positive_rate: Option<f64>,
+}
+
+/// The period of a quality report.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QualityQuery {
+    /// Days back from now (default 30, at most 366).
+    pub days: Option<u32>,
+    /// How many rules (default 20).
+    pub limit: Option<u32>,
+}

@@ -3,8 +3,10 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
+use axum::http::StatusCode;
 use firebreak_types::{
-    ErrorBody, EventBulkResult, Page, Rule, RuleImport, RuleImportReport, RulePatch, RuleQuery, RuleRevision,
+    ErrorBody, EventBulkResult, NewRuleException, Page, QualityQuery, Rule, RuleException, RuleImport,
+    RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision,
 };
 use uuid::Uuid;
 
@@ -82,4 +84,55 @@ pub async fn revisions(
 pub async fn events(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<EventBulkResult>> {
     let items = intake::split_bulk(&body)?;
     Ok(Json(detection::match_events(&s, &caller, items).await?))
+}
+
+/// The rule's tuning exceptions, each with the Sigma filter that applies it.
+#[utoipa::path(get, path = "/api/v1/rules/{id}/exceptions", tag = "detection", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [RuleException]), (status = 404, body = ErrorBody)))]
+pub async fn exceptions(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<RuleException>>> {
+    Ok(Json(detection::exceptions(&s, &caller, id).await?))
+}
+
+/// Tune the rule: "not on these hosts" (`exclude`), "only for these users"
+/// (`only`), with a reason and an optional expiry. Kept as a standard Sigma
+/// filter, audited, applied to events from the next request on.
+#[utoipa::path(post, path = "/api/v1/rules/{id}/exceptions", tag = "detection", params(("id" = Uuid, Path)),
+    request_body = NewRuleException,
+    responses((status = 201, body = RuleException), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_exception(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewRuleException>,
+) -> ApiResult<(StatusCode, Json<RuleException>)> {
+    Ok((StatusCode::CREATED, Json(detection::add_exception(&s, &caller, id, body).await?)))
+}
+
+#[utoipa::path(delete, path = "/api/v1/rules/{id}/exceptions/{exception}", tag = "detection",
+    params(("id" = Uuid, Path), ("exception" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_exception(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, exception)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<StatusCode> {
+    detection::delete_exception(&s, &caller, id, exception).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rule quality over the last `days`: alerts, hits per day, and the
+/// false-positive rate from triage (false positives / (true + false
+/// positives); escalations count as true positives). Noisiest first.
+#[utoipa::path(get, path = "/api/v1/rules/quality", tag = "detection", params(QualityQuery),
+    responses((status = 200, body = [RuleQuality]), (status = 400, body = ErrorBody)))]
+pub async fn quality(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<QualityQuery>,
+) -> ApiResult<Json<Vec<RuleQuality>>> {
+    Ok(Json(detection::quality(&s, &caller, &q).await?))
 }

@@ -105,6 +105,9 @@ pub fn routes() -> Router<AppState> {
         .route("/grouping-settings", get(alerts::get_grouping).put(alerts::set_grouping))
         .route("/rules", get(detect::list))
         .route("/rules/_import", post(detect::import))
+        .route("/rules/quality", get(detect::quality))
+        .route("/rules/{id}/exceptions", get(detect::exceptions).post(detect::add_exception))
+        .route("/rules/{id}/exceptions/{exception}", delete(detect::delete_exception))
         .route("/rules/{id}", get(detect::get).patch(detect::update))
         .route("/rules/{id}/revisions", get(detect::revisions))
         .route("/events/_bulk", post(detect::events))
@@ -170,6 +173,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::intake_format,
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
         detect::import, detect::list, detect::get, detect::update, detect::revisions, detect::events,
+        detect::exceptions, detect::add_exception, detect::delete_exception, detect::quality,
         audit::list, audit::verify,
         live::stream,
     ),

@@ -119,3 +119,65 @@ async fn page_of(c: &firebreak_client::Client, path: &str) -> Vec<Rule> {
     let p: Page<Rule> = c.get(path).await.unwrap();
     p.items
 }
+
+#[tokio::test]
+async fn exceptions_tune_a_rule_and_triage_measures_its_noise() {
+    let app = spawn_app().await;
+    let files = json!({"files": [{"name": "whoami.yml", "content": WHOAMI}], "enable": true});
+    let _: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    let rule = page_of(&app.admin, "/api/v1/rules").await.remove(0);
+    let (_, sensor) = app.key(&app.admin, "sensor", Role::AnalystL2).await;
+    let whoami = "C:\\Windows\\System32\\whoami.exe";
+
+    // Bad exceptions are refused, naming the field.
+    let path = format!("/api/v1/rules/{}/exceptions", rule.id);
+    for (body, field) in [
+        (json!({"field": "Computer|re", "values": ["x"], "reason": "r"}), "field"),
+        (json!({"field": "Computer", "values": [], "reason": "r"}), "values"),
+        (json!({"field": "Computer", "values": ["x"], "reason": " "}), "reason"),
+        (
+            json!({"field": "Computer", "values": ["x"], "reason": "r", "expires_at": "2001-01-01T00:00:00Z"}),
+            "expires_at",
+        ),
+    ] {
+        let r = app.admin.post::<_, Value>(&path, &body).await;
+        assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some(field), "{body}");
+    }
+    // "Not on the admins' jump host", kept as a Sigma filter.
+    let e: firebreak_types::RuleException = app
+        .admin
+        .post(&path, &json!({"field": "Computer", "values": ["JUMP-01"], "reason": "admins run whoami there"}))
+        .await
+        .unwrap();
+    assert!(e.sigma.contains("filter:") && e.sigma.contains("condition: not selection"), "{}", e.sigma);
+    assert_eq!(e.author, "admin");
+    let m: EventBulkResult =
+        sensor.post("/api/v1/events/_bulk", &json!([sysmon(whoami, "jump-01"), sysmon(whoami, "ws-3")])).await.unwrap();
+    assert_eq!(m.matches, 1, "the jump host is excepted: {m:?}");
+    let list: Vec<firebreak_types::RuleException> = app.admin.get(&path).await.unwrap();
+    assert_eq!(list.len(), 1);
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    assert_eq!(
+        code(&l1.post::<_, Value>(&path, &json!({"field": "Computer", "values": ["x"], "reason": "r"})).await),
+        "forbidden"
+    );
+    // Removed: the jump host matches again.
+    app.admin.delete::<()>(&format!("{path}/{}", e.id)).await.unwrap();
+    let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &json!([sysmon(whoami, "jump-01")])).await.unwrap();
+    assert_eq!(m.matches, 1);
+
+    // Two alerts: one closed as a false positive, one escalated.
+    let alerts: Page<Alert> = app.admin.get(&format!("/api/v1/alerts?rule={}", rule.sigma_id)).await.unwrap();
+    assert_eq!(alerts.items.len(), 2);
+    let close = json!({"disposition": "false_positive", "reason": "admin at work"});
+    let _: Value = app.admin.post(&format!("/api/v1/alerts/{}/close", alerts.items[0].id), &close).await.unwrap();
+    let _: Value =
+        app.admin.post(&format!("/api/v1/alerts/{}/escalate", alerts.items[1].id), &json!({})).await.unwrap();
+    let q: Vec<firebreak_types::RuleQuality> = app.admin.get("/api/v1/rules/quality?days=7").await.unwrap();
+    assert_eq!(q.len(), 1);
+    assert_eq!((q[0].alerts, q[0].false_positives, q[0].true_positives), (2, 1, 1));
+    assert_eq!(q[0].false_positive_rate, Some(0.5));
+    assert_eq!(q[0].title, "Whoami Execution");
+    let r = app.admin.get::<Value>("/api/v1/rules/quality?days=0").await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("days"));
+}

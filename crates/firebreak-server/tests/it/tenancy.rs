@@ -411,6 +411,28 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "rule exceptions",
+        create: |c| {
+            Box::pin(async move {
+                let body = json!({ "files": [{ "name": "w.yml", "content": crate::detect::WHOAMI }] });
+                let _: Value = c.post("/api/v1/rules/_import", &body).await.unwrap();
+                let page: Page<Value> = c.get("/api/v1/rules?q=whoami").await.unwrap();
+                let id = page.items[0]["id"].as_str().unwrap().to_owned();
+                let e = json!({ "field": "Computer", "values": ["hidden-host"], "reason": "whoami tuning" });
+                let _: Value = c.post(&format!("/api/v1/rules/{id}/exceptions"), &e).await.unwrap();
+                (id, "whoami".into())
+            })
+        },
+        read: "/api/v1/rules/{id}/exceptions",
+        list: "/api/v1/rules?q={q}",
+        update: Some((
+            Method::POST,
+            "/api/v1/rules/{id}/exceptions",
+            || json!({ "field": "Computer", "values": ["x"], "reason": "taken over" }),
+        )),
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {
