@@ -10,9 +10,9 @@ use firebreak_detect::{Detector, Library, RuleKind};
 use firebreak_domain::permission::Action;
 use firebreak_store::{ItemQuery, WriteCtx};
 use firebreak_types::{
-    ErrorCode, EventBulkResult, EventRejection, ExceptionKind, ExceptionMatch, NewRuleException, Page, QualityQuery,
-    Rule, RuleException, RuleFile, RuleImport, RuleImportReport, RulePatch, RuleProblem, RuleQuality, RuleQuery,
-    RuleRevision, UseCaseStatus,
+    Coverage, CoverageCell, CoverageQuery, CoverageTactic, ErrorCode, EventBulkResult, EventRejection, ExceptionKind,
+    ExceptionMatch, NewRuleException, NewThreatProfile, Page, QualityQuery, Rule, RuleException, RuleFile, RuleImport,
+    RuleImportReport, RulePatch, RuleProblem, RuleQuality, RuleQuery, RuleRevision, ThreatProfile, UseCaseStatus,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -557,4 +557,148 @@ pub async fn quality(state: &AppState, caller: &Caller, q: &QualityQuery) -> Api
     });
     out.truncate(q.limit.unwrap_or(20).clamp(1, 500) as usize);
     Ok(out)
+}
+
+impl Kind for ThreatProfile {
+    const KIND: &'static str = "threat_profile";
+    const NOUN: &'static str = "threat profile";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { key: Some(self.name.to_lowercase()), at: Some(self.created_at), ..Index::default() }
+    }
+}
+
+/// Creates a threat profile, by hand or from an ATT&CK group.
+pub async fn create_profile(state: &AppState, caller: &Caller, new: NewThreatProfile) -> ApiResult<ThreatProfile> {
+    caller.require(Action::RuleManage)?;
+    let bad = |field: &str, why: String| ApiError::field(ErrorCode::InvalidField, field, why);
+    let attack = firebreak_domain::attack::attack();
+    if new.name.trim().is_empty() {
+        return Err(bad("name", "a name".into()));
+    }
+    let mut techniques = Vec::new();
+    for (i, t) in new.techniques.iter().enumerate() {
+        let known = attack.technique(t.trim()).ok_or_else(|| {
+            bad(
+                &format!("techniques[{i}]"),
+                format!("`{t}` is not an ATT&CK Enterprise technique id (T1059, T1059.001)"),
+            )
+        })?;
+        techniques.push(known.id.to_owned());
+    }
+    let group = match new.group.as_deref().map(str::trim).filter(|g| !g.is_empty()) {
+        None => None,
+        Some(g) => {
+            let found =
+                attack
+                    .groups
+                    .iter()
+                    .find(|x| x.id.eq_ignore_ascii_case(g) || x.name.eq_ignore_ascii_case(g))
+                    .ok_or_else(|| bad("group", format!("`{g}` is not an ATT&CK group id or name (G0016, APT29)")))?;
+            techniques.extend(found.techniques.iter().map(|t| (*t).to_owned()));
+            Some(found.id.to_owned())
+        }
+    };
+    techniques.sort();
+    techniques.dedup();
+    if techniques.is_empty() {
+        return Err(bad("techniques", "at least one technique, or a group".into()));
+    }
+    let ctx = caller.ctx(state);
+    let profile = ThreatProfile {
+        id: Uuid::now_v7(),
+        name: new.name.trim().to_owned(),
+        description: new.description,
+        group,
+        techniques,
+        created_at: ctx.now,
+    };
+    items::create(state, &ctx, caller.org_id(), profile).await
+}
+
+pub async fn profiles(state: &AppState, caller: &Caller) -> ApiResult<Vec<ThreatProfile>> {
+    caller.require(Action::RuleRead)?;
+    items::list(state, caller.org_id(), &items::query::<ThreatProfile>()).await
+}
+
+pub async fn get_profile(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ThreatProfile> {
+    caller.require(Action::RuleRead)?;
+    Ok(items::load::<ThreatProfile>(state, caller.org_id(), id).await?.1)
+}
+
+pub async fn delete_profile(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+    caller.require(Action::RuleManage)?;
+    items::delete::<ThreatProfile>(state, &caller.ctx(state), caller.org_id(), id).await
+}
+
+/// The parent technique of an id (`T1059.001` → `T1059`).
+fn parent(id: &str) -> &str {
+    id.split('.').next().unwrap_or(id)
+}
+
+/// ATT&CK coverage by the organisation's enabled detection rules, against a
+/// threat profile when one is named.
+pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> ApiResult<Coverage> {
+    caller.require(Action::RuleRead)?;
+    let profile = match q.profile {
+        Some(id) => Some(items::load::<ThreatProfile>(state, caller.org_id(), id).await?.1),
+        None => None,
+    };
+    let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
+    for (_, r) in all_rules(state, caller.org_id()).await? {
+        if !r.enabled || r.kind != RuleKind::Detection.as_str() {
+            continue;
+        }
+        let mut parents: Vec<&str> = r.techniques.iter().map(|t| parent(t)).collect();
+        parents.sort_unstable();
+        parents.dedup();
+        for t in parents {
+            let c = counts.entry(t.to_owned()).or_default();
+            c.0 += 1;
+            if r.use_case == UseCaseStatus::Production {
+                c.1 += 1;
+            }
+        }
+    }
+    let wanted: std::collections::HashSet<String> =
+        profile.iter().flat_map(|p| p.techniques.iter().map(|t| parent(t).to_owned())).collect();
+    let attack = firebreak_domain::attack::attack();
+    let parents: Vec<&firebreak_domain::attack::Technique> =
+        attack.techniques.iter().filter(|t| !t.id.contains('.')).collect();
+    let tactics = attack
+        .tactics
+        .iter()
+        .map(|tac| CoverageTactic {
+            id: tac.id.to_owned(),
+            shortname: tac.shortname.to_owned(),
+            name: tac.name.to_owned(),
+            techniques: parents
+                .iter()
+                .filter(|t| t.tactics.contains(&tac.shortname))
+                .map(|t| {
+                    let (rules, production) = counts.get(t.id).copied().unwrap_or_default();
+                    CoverageCell {
+                        id: t.id.to_owned(),
+                        name: t.name.to_owned(),
+                        rules,
+                        production,
+                        in_profile: wanted.contains(t.id),
+                    }
+                })
+                .collect(),
+        })
+        .collect();
+    let covered = parents.iter().filter(|t| counts.contains_key(t.id)).count();
+    let mut uncovered: Vec<String> = wanted.iter().filter(|t| !counts.contains_key(*t)).cloned().collect();
+    uncovered.sort();
+    Ok(Coverage {
+        tactics,
+        covered,
+        total: parents.len(),
+        profile,
+        uncovered,
+        attribution: firebreak_domain::attack::ATTRIBUTION.to_owned(),
+    })
 }

@@ -266,3 +266,74 @@ pub struct QualityQuery {
     /// How many rules (default 20).
     pub limit: Option<u32>,
 }
+
+/// A named set of ATT&CK techniques that matter to the organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ThreatProfile {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    /// The ATT&CK group it was built from, if any (`G0016`).
+    pub group: Option<String>,
+    pub techniques: Vec<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+/// A new threat profile: by hand (`techniques`), from an ATT&CK group
+/// (`group`, by id or name), or both.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewThreatProfile {
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub group: Option<String>,
+    #[serde(default)]
+    pub techniques: Vec<String>,
+}
+
+/// One technique of the coverage matrix.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoverageCell {
+    pub id: String,
+    pub name: String,
+    /// Enabled detection rules tagged with it or one of its sub-techniques.
+    pub rules: u32,
+    /// Of those, rules whose use case is in production.
+    pub production: u32,
+    /// Whether the chosen threat profile names it (or one of its sub-techniques).
+    pub in_profile: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CoverageTactic {
+    pub id: String,
+    pub shortname: String,
+    pub name: String,
+    pub techniques: Vec<CoverageCell>,
+}
+
+/// ATT&CK Enterprise tactics and techniques, with how many enabled rules
+/// cover each.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Coverage {
+    pub tactics: Vec<CoverageTactic>,
+    /// Techniques with at least one enabled rule, of all techniques.
+    pub covered: usize,
+    pub total: usize,
+    pub profile: Option<ThreatProfile>,
+    /// The profile's techniques no enabled rule covers: the detection backlog.
+    pub uncovered: Vec<String>,
+    pub attribution: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct CoverageQuery {
+    /// A threat profile to show against the coverage.
+    pub profile: Option<Uuid>,
+}

@@ -5,8 +5,8 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use firebreak_types::{
-    ErrorBody, EventBulkResult, NewRuleException, Page, QualityQuery, Rule, RuleException, RuleImport,
-    RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision,
+    Coverage, CoverageQuery, ErrorBody, EventBulkResult, NewRuleException, NewThreatProfile, Page, QualityQuery, Rule,
+    RuleException, RuleImport, RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision, ThreatProfile,
 };
 use uuid::Uuid;
 
@@ -135,4 +135,55 @@ pub async fn quality(
     ApiQuery(q): ApiQuery<QualityQuery>,
 ) -> ApiResult<Json<Vec<RuleQuality>>> {
     Ok(Json(detection::quality(&s, &caller, &q).await?))
+}
+
+/// ATT&CK Enterprise as tactics and techniques, each with the number of
+/// enabled detection rules that cover it; with `profile`, the profile's
+/// techniques are marked and the uncovered ones listed.
+#[utoipa::path(get, path = "/api/v1/coverage", tag = "detection", params(CoverageQuery),
+    responses((status = 200, body = Coverage), (status = 404, body = ErrorBody)))]
+pub async fn coverage(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<CoverageQuery>,
+) -> ApiResult<Json<Coverage>> {
+    Ok(Json(detection::coverage(&s, &caller, &q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/threat-profiles", tag = "detection",
+    responses((status = 200, body = [ThreatProfile])))]
+pub async fn profiles(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<ThreatProfile>>> {
+    Ok(Json(detection::profiles(&s, &caller).await?))
+}
+
+/// A threat profile by hand (`techniques`) or from an ATT&CK group (`group`: `G0016` or `APT29`).
+#[utoipa::path(post, path = "/api/v1/threat-profiles", tag = "detection", request_body = NewThreatProfile,
+    responses((status = 201, body = ThreatProfile), (status = 400, body = ErrorBody)))]
+pub async fn create_profile(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<NewThreatProfile>,
+) -> ApiResult<(StatusCode, Json<ThreatProfile>)> {
+    Ok((StatusCode::CREATED, Json(detection::create_profile(&s, &caller, body).await?)))
+}
+
+#[utoipa::path(get, path = "/api/v1/threat-profiles/{id}", tag = "detection", params(("id" = Uuid, Path)),
+    responses((status = 200, body = ThreatProfile), (status = 404, body = ErrorBody)))]
+pub async fn get_profile(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<ThreatProfile>> {
+    Ok(Json(detection::get_profile(&s, &caller, id).await?))
+}
+
+#[utoipa::path(delete, path = "/api/v1/threat-profiles/{id}", tag = "detection", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = ErrorBody)))]
+pub async fn delete_profile(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
+    detection::delete_profile(&s, &caller, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -111,6 +111,9 @@ pub fn routes() -> Router<AppState> {
         .route("/rules/{id}", get(detect::get).patch(detect::update))
         .route("/rules/{id}/revisions", get(detect::revisions))
         .route("/events/_bulk", post(detect::events))
+        .route("/coverage", get(detect::coverage))
+        .route("/threat-profiles", get(detect::profiles).post(detect::create_profile))
+        .route("/threat-profiles/{id}", get(detect::get_profile).delete(detect::delete_profile))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -174,6 +177,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
         detect::import, detect::list, detect::get, detect::update, detect::revisions, detect::events,
         detect::exceptions, detect::add_exception, detect::delete_exception, detect::quality,
+        detect::coverage, detect::profiles, detect::create_profile, detect::get_profile, detect::delete_profile,
         audit::list, audit::verify,
         live::stream,
     ),

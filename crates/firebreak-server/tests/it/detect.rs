@@ -181,3 +181,41 @@ async fn exceptions_tune_a_rule_and_triage_measures_its_noise() {
     let r = app.admin.get::<Value>("/api/v1/rules/quality?days=0").await;
     assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("days"));
 }
+
+#[tokio::test]
+async fn coverage_counts_enabled_rules_against_a_threat_profile() {
+    let app = spawn_app().await;
+    let files = json!({"files": [{"name": "whoami.yml", "content": WHOAMI}, {"name": "certutil.yml", "content": CERTUTIL}], "enable": true});
+    let _: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    // By hand, and from an ATT&CK group by name.
+    let p: firebreak_types::ThreatProfile = app
+        .admin
+        .post("/api/v1/threat-profiles", &json!({"name": "Ours", "techniques": ["T1033", "T1105", "T1059.001"]}))
+        .await
+        .unwrap();
+    let apt: firebreak_types::ThreatProfile =
+        app.admin.post("/api/v1/threat-profiles", &json!({"name": "APT29 watch", "group": "APT29"})).await.unwrap();
+    assert_eq!(apt.group.as_deref(), Some("G0016"));
+    assert!(apt.techniques.len() > 20, "{}", apt.techniques.len());
+    let r = app.admin.post::<_, Value>("/api/v1/threat-profiles", &json!({"name": "x", "techniques": ["T9999"]})).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("techniques[0]"));
+    let r = app.admin.post::<_, Value>("/api/v1/threat-profiles", &json!({"name": "x", "group": "Nobody"})).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("group"));
+
+    let cell = |c: &firebreak_types::Coverage, id: &str| {
+        c.tactics.iter().flat_map(|t| &t.techniques).find(|x| x.id == id).cloned().unwrap()
+    };
+    let c: firebreak_types::Coverage = app.admin.get(&format!("/api/v1/coverage?profile={}", p.id)).await.unwrap();
+    assert_eq!(c.covered, 2);
+    assert!(c.total > 150);
+    assert_eq!(c.tactics[0].shortname, "reconnaissance");
+    assert_eq!((cell(&c, "T1033").rules, cell(&c, "T1033").in_profile), (1, true));
+    assert_eq!(c.uncovered, vec!["T1059"]);
+    assert!(c.attribution.contains("MITRE"));
+    // Disabling a rule takes its technique out.
+    let whoami = page_of(&app.admin, "/api/v1/rules?attack=T1033").await.remove(0);
+    let _: Rule = app.admin.patch(&format!("/api/v1/rules/{}", whoami.id), &json!({"enabled": false})).await.unwrap();
+    let c: firebreak_types::Coverage = app.admin.get(&format!("/api/v1/coverage?profile={}", p.id)).await.unwrap();
+    assert_eq!((c.covered, cell(&c, "T1033").rules), (1, 0));
+    assert_eq!(c.uncovered, vec!["T1033", "T1059"]);
+}

@@ -433,6 +433,20 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "threat profiles",
+        create: |c| {
+            Box::pin(async move {
+                let body = json!({ "name": "Clandestine profile", "techniques": ["T1033"] });
+                let p: Value = c.post("/api/v1/threat-profiles", &body).await.unwrap();
+                (p["id"].as_str().unwrap().to_owned(), "clandestine".into())
+            })
+        },
+        read: "/api/v1/threat-profiles/{id}",
+        list: "/api/v1/threat-profiles",
+        update: None,
+        delete: Some((Method::DELETE, "/api/v1/threat-profiles/{id}")),
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {
