@@ -151,6 +151,9 @@
           data[el.name] = el.type === "checkbox" ? el.checked : el.value === "true";
         } else if (el.value === "") {
           return;
+        } else if (el.dataset.type === "list") {
+          data[el.name] = el.value.split(/\r?\n/).map(function (v) { return v.trim(); })
+            .filter(function (v) { return v !== ""; });
         } else if (el.dataset.type === "time") {
           data[el.name] = new Date(el.value).toISOString();
         } else {

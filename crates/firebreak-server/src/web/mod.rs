@@ -7,6 +7,7 @@ mod admin;
 mod alertpages;
 mod assets;
 mod casepages;
+mod detectpages;
 mod pages;
 mod session;
 
@@ -33,7 +34,9 @@ pub fn routes() -> Router<AppState> {
         .route("/notifications", get(casepages::notifications))
         .route("/teams", get(casepages::teams))
         .route("/backlog", get(casepages::backlog))
-        .route("/detection", get(pages::detection))
+        .route("/detection", get(detectpages::rules))
+        .route("/detection/rules/{id}", get(detectpages::rule))
+        .route("/detection/coverage", get(detectpages::coverage))
         .route("/dashboards", get(pages::dashboards))
         .route("/audit", get(admin::audit))
         .route("/admin/users", get(admin::users).post(admin::create_user))

@@ -98,17 +98,6 @@ async fn placeholder(
     render(&Placeholder { layout, heading, what })
 }
 
-pub async fn detection(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
-    placeholder(
-        &s,
-        &c,
-        "detection",
-        "Detection",
-        "Sigma rules as use cases: tuning, rule tests, and ATT&CK coverage against the threats that matter.",
-    )
-    .await
-}
-
 pub async fn dashboards(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     placeholder(
         &s,

@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
-use serde_json::json;
+use firebreak_types::Page;
+use serde_json::{Value, json};
 
 use crate::helpers::{ADMIN_PASSWORD, spawn_app};
 
@@ -324,5 +325,64 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
     c.goto(&format!("{base}/cases/board")).await.unwrap();
     wait_text(&c, ".column[data-state=new]", "Mimikatz on ws-042").await;
     assert!(case_path.starts_with("/cases/"));
+    c.close().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_disabled_rule_leaves_the_coverage_matrix_and_an_exception_is_added() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let certutil = crate::detect::WHOAMI
+        .replace("Whoami Execution", "Certutil Download")
+        .replace("0a01", "0a02")
+        .replace("attack.t1033", "attack.t1105")
+        .replace("whoami.exe", "certutil.exe");
+    let files = json!({ "files": [
+        { "name": "whoami.yml", "content": crate::detect::WHOAMI },
+        { "name": "certutil.yml", "content": certutil },
+    ], "enable": true });
+    let _: Value = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+
+    c.goto(&format!("{base}/detection/coverage")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#matrix")).await.unwrap();
+    let rules_of = |t: &'static str| {
+        let c = c.clone();
+        async move {
+            let el = c.find(Locator::Css(&format!("#matrix a.cell[data-technique='{t}']"))).await.unwrap();
+            el.attr("data-rules").await.unwrap().unwrap_or_default()
+        }
+    };
+    assert_eq!(rules_of("T1033").await, "1");
+    assert_eq!(rules_of("T1105").await, "1");
+    wait_text(&c, "#summary", "2 of").await;
+
+    // Disable the whoami rule from the rule list.
+    c.goto(&format!("{base}/detection?q=whoami")).await.unwrap();
+    submit(&c, "#rules form.toggle").await;
+    wait_text(&c, "#rules", "Off").await;
+    c.goto(&format!("{base}/detection/coverage")).await.unwrap();
+    c.wait().for_element(Locator::Css("#matrix")).await.unwrap();
+    assert_eq!(rules_of("T1033").await, "0", "the disabled rule no longer covers its technique");
+    wait_text(&c, "#summary", "1 of").await;
+    screenshot(&c, "coverage-matrix.png").await;
+
+    // Tune the other rule on its page: not on the jump host.
+    c.goto(&format!("{base}/detection?q=certutil")).await.unwrap();
+    c.find(Locator::Css("#rules a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#exception")).await.unwrap();
+    fill(&c, "#exception input[name=field]", "Computer").await;
+    fill(&c, "#exception textarea[name=values]", "jump-01\njump-02").await;
+    fill(&c, "#exception input[name=reason]", "admins download tools there").await;
+    submit(&c, "#exception").await;
+    wait_text(&c, "#exceptions", "jump-02").await;
+    screenshot(&c, "rule-exception.png").await;
+    let rule: Page<Value> = app.admin.get("/api/v1/rules?q=certutil").await.unwrap();
+    let id = rule.items[0]["id"].as_str().unwrap().to_owned();
+    let list: Vec<Value> = app.admin.get(&format!("/api/v1/rules/{id}/exceptions")).await.unwrap();
+    assert_eq!(list[0]["values"], json!(["jump-01", "jump-02"]));
     c.close().await.unwrap();
 }

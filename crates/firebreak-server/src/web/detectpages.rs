@@ -1,0 +1,114 @@
+//! Detection pages: the rule library with its noisiest rules, a rule with
+//! its tuning, and the ATT&CK coverage matrix. Changes go through the JSON
+//! API from the page's script.
+
+use askama::Template;
+use axum::extract::{Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use firebreak_types::{
+    Coverage, CoverageQuery, QualityQuery, Rule, RuleException, RuleQuality, RuleQuery, RuleRevision, ThreatProfile,
+};
+use uuid::Uuid;
+
+use super::pages::{Flash, Layout};
+use super::session::{WebCaller, render};
+use crate::detection;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "rules.html")]
+struct RulesPage {
+    layout: Layout,
+    rules: Vec<Rule>,
+    total: u64,
+    q: RuleQuery,
+    noisy: Vec<RuleQuality>,
+}
+
+impl RulesPage {
+    fn value(v: &Option<String>) -> &str {
+        v.as_deref().unwrap_or("")
+    }
+}
+
+/// The rule library, searchable, with the noisiest rules of the month.
+pub async fn rules(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q): Query<RuleQuery>) -> Response {
+    let q = RuleQuery { limit: Some(q.limit.unwrap_or(100)), ..q };
+    let page = match detection::list(&s, &c, &q).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let noisy = detection::quality(&s, &c, &QualityQuery { days: Some(30), limit: Some(10) }).await.unwrap_or_default();
+    let layout = Layout::new(&s, &c, "Detection", "detection", Flash::default()).await;
+    render(&RulesPage { layout, total: page.total.unwrap_or(0), rules: page.items, q, noisy })
+}
+
+#[derive(Template)]
+#[template(path = "rule.html")]
+struct RulePage {
+    layout: Layout,
+    rule: Rule,
+    exceptions: Vec<RuleException>,
+    revisions: Vec<RuleRevision>,
+    quality: Option<RuleQuality>,
+}
+
+pub(super) fn match_text(m: &firebreak_types::ExceptionMatch) -> &'static str {
+    match m {
+        firebreak_types::ExceptionMatch::Equals => "is",
+        firebreak_types::ExceptionMatch::Contains => "contains",
+        firebreak_types::ExceptionMatch::Startswith => "starts with",
+        firebreak_types::ExceptionMatch::Endswith => "ends with",
+    }
+}
+
+pub(super) fn percent(v: &Option<f64>) -> String {
+    v.map_or_else(|| "not judged yet".to_owned(), |r| format!("{:.0}%", r * 100.0))
+}
+
+/// One rule: its Sigma text, tuning exceptions, revisions and noise.
+pub async fn rule(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
+    let rule = match detection::get(&s, &c, id).await {
+        Ok(r) => r,
+        Err(e) => return e.into_response(),
+    };
+    let exceptions = detection::exceptions(&s, &c, id).await.unwrap_or_default();
+    let revisions = detection::revisions(&s, &c, id).await.unwrap_or_default();
+    let quality = detection::quality(&s, &c, &QualityQuery { days: Some(30), limit: Some(500) })
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .find(|q| q.rule == rule.sigma_id);
+    let layout = Layout::new(&s, &c, &rule.title, "detection", Flash::default()).await;
+    render(&RulePage { layout, rule, exceptions, revisions, quality })
+}
+
+#[derive(Template)]
+#[template(path = "coverage.html")]
+struct CoveragePage {
+    layout: Layout,
+    coverage: Coverage,
+    profiles: Vec<ThreatProfile>,
+    chosen: Option<Uuid>,
+}
+
+/// The colour class of a cell: none, one rule, a few, many.
+pub(super) fn shade(rules: &u32) -> &'static str {
+    match *rules {
+        0 => "cov-0",
+        1 => "cov-1",
+        2..=3 => "cov-2",
+        _ => "cov-3",
+    }
+}
+
+/// ATT&CK coverage by enabled rules, against a threat profile.
+pub async fn coverage(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q): Query<CoverageQuery>) -> Response {
+    let coverage = match detection::coverage(&s, &c, &q).await {
+        Ok(v) => v,
+        Err(e) => return e.into_response(),
+    };
+    let profiles = detection::profiles(&s, &c).await.unwrap_or_default();
+    let layout = Layout::new(&s, &c, "ATT&CK coverage", "detection", Flash::default()).await;
+    render(&CoveragePage { layout, coverage, profiles, chosen: q.profile })
+}
