@@ -7,15 +7,6 @@ use std::path::PathBuf;
 
 use firebreak_detect::hunt::{read_evtx, read_json};
 
-/// Samples whose `match_count` is lower than the number of their events
-/// that satisfy the rule, each checked by hand against the rule: the count
-/// here is the right one.
-const RECOUNTED: &[(&str, u64, &str)] = &[
-    ("0b9ad457-2554-44c1-82c2-d56a99c42377", 3, "three files under AnyDesk\\user.conf*"),
-    ("8fbf3271-1ef6-4e94-8210-03c2317947f6", 3, "procdump.exe, procdump64.exe and procdump64a.exe"),
-    ("45e112d0-7759-4c2a-aa36-9f8fb79d3393", 3, "three ZoneMap\\Domains values set to 2"),
-    ("c7dcacd0-cc59-4004-b0a4-1d6cdebe6f3e", 2, "AutoShareServer and AutoShareWks both set to 0"),
-];
 use firebreak_detect::{Detector, Library, event};
 
 fn sigma_dir() -> Option<PathBuf> {
@@ -92,10 +83,9 @@ fn every_regression_sample_yields_its_expected_matches() {
             assert_eq!(stats.skipped, 0, "{}: {:?}", json.display(), stats.warnings);
             assert_eq!(from_json, count, "{}: JSON and EVTX differ", json.display());
         }
-        let stem = s.evtx.file_stem().and_then(|n| n.to_str()).unwrap_or_default();
-        let recounted = RECOUNTED.iter().find(|(id, _, _)| *id == stem).map(|(_, n, _)| *n);
-        let expected = recounted.or(s.match_count).unwrap_or(1);
-        let ok = if recounted.is_some() || s.match_count.is_some() { count == expected } else { count >= 1 };
+        let stated = firebreak_detect::regression::expected(s);
+        let expected = stated.unwrap_or(1);
+        let ok = if stated.is_some() { count == expected } else { count >= 1 };
         if !ok {
             failures.push(format!("{} ({}): {count} matches, expected {expected}", s.rule_title, s.evtx.display()));
         }

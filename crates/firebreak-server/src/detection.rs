@@ -11,8 +11,9 @@ use firebreak_domain::permission::Action;
 use firebreak_store::{ItemQuery, WriteCtx};
 use firebreak_types::{
     Coverage, CoverageCell, CoverageQuery, CoverageTactic, ErrorCode, EventBulkResult, EventRejection, ExceptionKind,
-    ExceptionMatch, NewRuleException, NewThreatProfile, Page, QualityQuery, Rule, RuleException, RuleFile, RuleImport,
-    RuleImportReport, RulePatch, RuleProblem, RuleQuality, RuleQuery, RuleRevision, ThreatProfile, UseCaseStatus,
+    ExceptionMatch, NewRuleException, NewRuleTest, NewThreatProfile, Page, QualityQuery, Rule, RuleException, RuleFile,
+    RuleImport, RuleImportReport, RulePatch, RuleProblem, RuleQuality, RuleQuery, RuleRevision, RuleTest,
+    RuleTestResult, ThreatProfile, UseCaseStatus,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -246,14 +247,28 @@ fn fits(r: &Rule, q: &RuleQuery) -> bool {
 
 pub async fn list(state: &AppState, caller: &Caller, q: &RuleQuery) -> ApiResult<Page<Rule>> {
     caller.require(Action::RuleRead)?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let q = RuleQuery { limit: Some(q.limit.unwrap_or(50).clamp(1, 500)), ..q.clone() };
+    let items = list_as(state, caller.org_id(), &q).await?;
+    Ok(Page {
+        limit: q.limit.unwrap_or(50),
+        offset: q.offset.unwrap_or(0),
+        total: Some(count_of(state, caller.org_id(), &q).await?),
+        items,
+    })
+}
+
+async fn count_of(state: &AppState, org: Uuid, q: &RuleQuery) -> ApiResult<u64> {
+    Ok(all_rules(state, org).await?.iter().filter(|(_, r)| fits(r, q)).count() as u64)
+}
+
+/// The rules matching `q`, by title, for a caller already allowed to read them.
+pub async fn list_as(state: &AppState, org: Uuid, q: &RuleQuery) -> ApiResult<Vec<Rule>> {
+    let limit = q.limit.unwrap_or(50);
     let offset = q.offset.unwrap_or(0);
-    let mut rules: Vec<Rule> = all_rules(state, caller.org_id()).await?.into_iter().map(|(_, r)| r).collect();
+    let mut rules: Vec<Rule> = all_rules(state, org).await?.into_iter().map(|(_, r)| r).collect();
     rules.retain(|r| fits(r, q));
     rules.sort_by_key(|r| r.title.to_lowercase());
-    let total = rules.len() as u64;
-    let items = rules.into_iter().skip(offset as usize).take(limit as usize).collect();
-    Ok(Page { items, limit, offset, total: Some(total) })
+    Ok(rules.into_iter().skip(offset as usize).take(limit as usize).collect())
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Rule> {
@@ -701,4 +716,138 @@ pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> A
         uncovered,
         attribution: firebreak_domain::attack::ATTRIBUTION.to_owned(),
     })
+}
+
+impl Kind for RuleTest {
+    const KIND: &'static str = "rule_test";
+    const NOUN: &'static str = "rule test";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index {
+            parent_id: Some(self.rule_id),
+            key: Some(self.name.clone()),
+            at: Some(self.created_at),
+            ..Index::default()
+        }
+    }
+}
+
+/// Adds sample events to a rule with how many it must match.
+pub async fn add_test_as(
+    state: &AppState,
+    ctx: &WriteCtx,
+    org: Uuid,
+    rule_id: Uuid,
+    new: NewRuleTest,
+) -> ApiResult<RuleTest> {
+    let bad = |field: &str, why: &str| ApiError::field(ErrorCode::InvalidField, field, why);
+    items::load::<Rule>(state, org, rule_id).await?;
+    if new.name.trim().is_empty() {
+        return Err(bad("name", "a name"));
+    }
+    if new.events.is_empty() {
+        return Err(bad("events", "one or more events"));
+    }
+    if let Some(i) = new.events.iter().position(|e| !e.is_object()) {
+        return Err(bad(&format!("events[{i}]"), "an event is a JSON object"));
+    }
+    if new.expected_matches > new.events.len() as u64 {
+        return Err(bad("expected_matches", "at most the number of events"));
+    }
+    let test = RuleTest {
+        id: Uuid::now_v7(),
+        rule_id,
+        name: new.name.trim().to_owned(),
+        events: new.events,
+        expected_matches: new.expected_matches,
+        author: ctx.actor.name().to_owned(),
+        created_at: ctx.now,
+    };
+    items::create(state, ctx, org, test).await
+}
+
+pub async fn add_test(state: &AppState, caller: &Caller, rule_id: Uuid, new: NewRuleTest) -> ApiResult<RuleTest> {
+    caller.require(Action::RuleManage)?;
+    add_test_as(state, &caller.ctx(state), caller.org_id(), rule_id, new).await
+}
+
+pub async fn tests(state: &AppState, caller: &Caller, rule_id: Uuid) -> ApiResult<Vec<RuleTest>> {
+    caller.require(Action::RuleRead)?;
+    tests_as(state, caller.org_id(), rule_id).await
+}
+
+/// A rule's tests, for a caller already allowed to read them.
+pub async fn tests_as(state: &AppState, org: Uuid, rule_id: Uuid) -> ApiResult<Vec<RuleTest>> {
+    items::load::<Rule>(state, org, rule_id).await?;
+    let q = ItemQuery { parent_id: Some(rule_id), ..items::query::<RuleTest>() };
+    items::list(state, org, &q).await
+}
+
+/// Runs the tests of one rule (or of every rule): each rule as tuned by its
+/// live exceptions, whether or not it is enabled.
+pub async fn run_tests_as(state: &AppState, org: Uuid, rule_id: Option<Uuid>) -> ApiResult<Vec<RuleTestResult>> {
+    let now = state.clock.now();
+    let mut q = items::query::<RuleTest>();
+    q.parent_id = rule_id;
+    let all_tests: Vec<RuleTest> = items::list(state, org, &q).await?;
+    let rules: HashMap<Uuid, Rule> = all_rules(state, org).await?.into_iter().map(|(_, r)| (r.id, r)).collect();
+    let exceptions: Vec<RuleException> = items::list(state, org, &items::query::<RuleException>()).await?;
+    let mut by_rule: HashMap<Uuid, Vec<RuleTest>> = HashMap::new();
+    for t in all_tests {
+        by_rule.entry(t.rule_id).or_default().push(t);
+    }
+    let mut work = Vec::new();
+    for (rid, tests) in by_rule {
+        let Some(rule) = rules.get(&rid).cloned() else { continue };
+        let filters: Vec<rsigma_filter::FilterRule> = exceptions
+            .iter()
+            .filter(|e| e.rule_id == rid && e.expires_at.is_none_or(|t| now < t))
+            .filter_map(|e| rsigma_filter::parse(&e.sigma))
+            .collect();
+        work.push((rule, tests, filters));
+    }
+    let mut results = tokio::task::spawn_blocking(move || {
+        let mut out = Vec::new();
+        for (rule, tests, filters) in work {
+            let mut lib = Library::default();
+            lib.add_file(&rule.file, &rule.yaml);
+            lib.rules.retain(|c| c.meta.id == rule.sigma_id);
+            let (detector, _) = Detector::new(&lib.rules, &filters);
+            for t in tests {
+                let matches = t
+                    .events
+                    .iter()
+                    .filter(|e| {
+                        let ev = flatten((*e).clone());
+                        !detector.matches(&ev, &source_of(&ev)).is_empty()
+                    })
+                    .count() as u64;
+                out.push(RuleTestResult {
+                    rule_id: rule.id,
+                    sigma_id: rule.sigma_id.clone(),
+                    title: rule.title.clone(),
+                    test_id: t.id,
+                    name: t.name,
+                    expected_matches: t.expected_matches,
+                    matches,
+                    passed: matches == t.expected_matches,
+                });
+            }
+        }
+        out
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    results.sort_by(|a, b| (&a.title, &a.name).cmp(&(&b.title, &b.name)));
+    Ok(results)
+}
+
+pub async fn run_tests(state: &AppState, caller: &Caller, rule_id: Option<Uuid>) -> ApiResult<Vec<RuleTestResult>> {
+    caller.require(Action::RuleRead)?;
+    if let Some(id) = rule_id {
+        items::load::<Rule>(state, caller.org_id(), id).await?;
+    }
+    run_tests_as(state, caller.org_id(), rule_id).await
 }

@@ -337,3 +337,40 @@ pub struct CoverageQuery {
     /// A threat profile to show against the coverage.
     pub profile: Option<Uuid>,
 }
+
+/// Sample events for a rule and how many of them it must match (0: none).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleTest {
+    pub id: Uuid,
+    pub rule_id: Uuid,
+    pub name: String,
+    /// The events, as sent to `/api/v1/events/_bulk`.
+    pub events: Vec<serde_json::Value>,
+    pub expected_matches: u64,
+    pub author: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewRuleTest {
+    pub name: String,
+    pub events: Vec<serde_json::Value>,
+    /// How many of the events the rule must match; 0 for events it must not.
+    pub expected_matches: u64,
+}
+
+/// One test run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleTestResult {
+    pub rule_id: Uuid,
+    pub sigma_id: String,
+    pub title: String,
+    pub test_id: Uuid,
+    pub name: String,
+    pub expected_matches: u64,
+    pub matches: u64,
+    pub passed: bool,
+}

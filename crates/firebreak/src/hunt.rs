@@ -227,3 +227,68 @@ pub fn hunt(rules: &[PathBuf], files: &[PathBuf], format: Output) -> anyhow::Res
         ExitCode::from(1)
     })
 }
+
+/// Prints test results by rule; exit 1 when one failed.
+pub fn print_tests(results: &[firebreak_types::RuleTestResult]) -> ExitCode {
+    let mut out = std::io::stdout().lock();
+    let failed = results.iter().filter(|r| !r.passed).count();
+    for r in results {
+        let mark = if r.passed { "pass" } else { "FAIL" };
+        let _ =
+            writeln!(out, "{mark}  {}  {}: {} of {} expected matches", r.title, r.name, r.matches, r.expected_matches);
+    }
+    let rules: std::collections::HashSet<_> = results.iter().map(|r| r.rule_id).collect();
+    eprintln!("{} tests of {} rules: {} passed, {failed} failed", results.len(), rules.len(), results.len() - failed);
+    if failed == 0 { ExitCode::SUCCESS } else { ExitCode::from(1) }
+}
+
+/// Adds SigmaHQ's regression samples as tests of the library's rules; a
+/// sample already imported (by name) is left.
+pub async fn import_regression(
+    state: &firebreak_server::AppState,
+    org: uuid::Uuid,
+    sigma: &std::path::Path,
+) -> anyhow::Result<ExitCode> {
+    use firebreak_server::detection;
+    let (samples, problems) = firebreak_detect::regression::samples(sigma);
+    for p in &problems {
+        eprintln!("warning: {p}");
+    }
+    anyhow::ensure!(!samples.is_empty(), "no regression sample under {}", sigma.join("regression_data").display());
+    let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
+    let page = firebreak_types::RuleQuery { limit: Some(u32::MAX), ..Default::default() };
+    let rules = detection::list_as(state, org, &page).await.map_err(|e| anyhow::anyhow!(e.body().message))?;
+    let by_sigma: std::collections::HashMap<&str, uuid::Uuid> =
+        rules.iter().map(|r| (r.sigma_id.as_str(), r.id)).collect();
+    let bar = spinner("samples");
+    bar.set_length(samples.len() as u64);
+    let (mut added, mut present, mut no_rule) = (0, 0, 0);
+    for s in &samples {
+        bar.inc(1);
+        let Some(rule) = by_sigma.get(s.rule_id.as_str()) else {
+            no_rule += 1;
+            continue;
+        };
+        let name = format!(
+            "SigmaHQ regression sample {}",
+            s.evtx.file_name().map(|n| n.to_string_lossy()).unwrap_or_default()
+        );
+        let existing = detection::tests_as(state, org, *rule).await.map_err(|e| anyhow::anyhow!(e.body().message))?;
+        if existing.iter().any(|t| t.name == name) {
+            present += 1;
+            continue;
+        }
+        let mut events = Vec::new();
+        if let Err(e) = firebreak_detect::hunt::read_evtx(&s.evtx, |_, v| events.push(v)) {
+            bar.suspend(|| eprintln!("warning: {}: {e}", s.evtx.display()));
+            continue;
+        }
+        let expected = firebreak_detect::regression::expected(s).unwrap_or(1).min(events.len() as u64);
+        let new = firebreak_types::NewRuleTest { name, events, expected_matches: expected };
+        detection::add_test_as(state, &ctx, org, *rule, new).await.map_err(|e| anyhow::anyhow!(e.body().message))?;
+        added += 1;
+    }
+    bar.finish_and_clear();
+    eprintln!("{added} tests added, {present} already there, {no_rule} samples of rules not in the library");
+    Ok(ExitCode::SUCCESS)
+}

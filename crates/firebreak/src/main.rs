@@ -95,6 +95,28 @@ enum Command {
 #[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum RulesCommand {
+    /// Run the rule tests stored in an organisation's library and report
+    /// pass or fail per rule (exit 1 when one fails)
+    #[command(after_help = CONFIG_HELP)]
+    Test {
+        /// The organisation, by name or id [default: the first organisation]
+        #[arg(long)]
+        org: Option<String>,
+        #[command(flatten)]
+        config: ConfigFlags,
+    },
+    /// Import SigmaHQ's regression samples (regression_data/…/info.yml and
+    /// their EVTX files) as tests of the library's rules
+    #[command(after_help = CONFIG_HELP)]
+    ImportTests {
+        /// The organisation, by name or id [default: the first organisation]
+        #[arg(long)]
+        org: Option<String>,
+        /// A SigmaHQ checkout (the folder that holds regression_data)
+        sigma: std::path::PathBuf,
+        #[command(flatten)]
+        config: ConfigFlags,
+    },
     /// Import Sigma rules from files or folders into an organisation's
     /// library: new rules are created, changed ones updated (their earlier
     /// text kept), the same ones left; rules that cannot be used are
@@ -206,6 +228,24 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Hunt { rules, output, files } => hunt::hunt(&rules, &files, output),
         Command::Rules { command: RulesCommand::Check { paths } } => hunt::check(&paths),
+        Command::Rules { command: RulesCommand::Test { org, config } } => {
+            let config = Config::load(&config, &env)?;
+            let (state, store) = offline_state(&config).await?;
+            let org = pick_org(&state, org).await?;
+            let results = firebreak_server::detection::run_tests_as(&state, org, None)
+                .await
+                .map_err(|e| anyhow::anyhow!(e.body().message));
+            store.close().await;
+            Ok(hunt::print_tests(&results?))
+        }
+        Command::Rules { command: RulesCommand::ImportTests { org, sigma, config } } => {
+            let config = Config::load(&config, &env)?;
+            let (state, store) = offline_state(&config).await?;
+            let org = pick_org(&state, org).await?;
+            let done = hunt::import_regression(&state, org, &sigma).await;
+            store.close().await;
+            done
+        }
         Command::Rules { command: RulesCommand::Import { org, enable, paths, config } } => {
             let config = Config::load(&config, &env)?;
             let files = hunt::read_rule_files(&paths)?;

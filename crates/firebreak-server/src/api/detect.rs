@@ -5,8 +5,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use firebreak_types::{
-    Coverage, CoverageQuery, ErrorBody, EventBulkResult, NewRuleException, NewThreatProfile, Page, QualityQuery, Rule,
-    RuleException, RuleImport, RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision, ThreatProfile,
+    Coverage, CoverageQuery, ErrorBody, EventBulkResult, NewRuleException, NewRuleTest, NewThreatProfile, Page,
+    QualityQuery, Rule, RuleException, RuleImport, RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision,
+    RuleTest, RuleTestResult, ThreatProfile,
 };
 use uuid::Uuid;
 
@@ -186,4 +187,46 @@ pub async fn delete_profile(
 ) -> ApiResult<StatusCode> {
     detection::delete_profile(&s, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[utoipa::path(get, path = "/api/v1/rules/{id}/tests", tag = "detection", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [RuleTest]), (status = 404, body = ErrorBody)))]
+pub async fn tests(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<RuleTest>>> {
+    Ok(Json(detection::tests(&s, &caller, id).await?))
+}
+
+/// Sample events the rule must match (`expected_matches` of them), or must
+/// not (`0`).
+#[utoipa::path(post, path = "/api/v1/rules/{id}/tests", tag = "detection", params(("id" = Uuid, Path)),
+    request_body = NewRuleTest,
+    responses((status = 201, body = RuleTest), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn add_test(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewRuleTest>,
+) -> ApiResult<(StatusCode, Json<RuleTest>)> {
+    Ok((StatusCode::CREATED, Json(detection::add_test(&s, &caller, id, body).await?)))
+}
+
+/// Runs one rule's tests, as tuned by its exceptions: pass or fail each.
+#[utoipa::path(post, path = "/api/v1/rules/{id}/tests/_run", tag = "detection", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [RuleTestResult]), (status = 404, body = ErrorBody)))]
+pub async fn run_rule_tests(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<RuleTestResult>>> {
+    Ok(Json(detection::run_tests(&s, &caller, Some(id)).await?))
+}
+
+/// Runs every rule's tests: pass or fail per test, by rule.
+#[utoipa::path(post, path = "/api/v1/rules/_test", tag = "detection",
+    responses((status = 200, body = [RuleTestResult])))]
+pub async fn run_all_tests(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<RuleTestResult>>> {
+    Ok(Json(detection::run_tests(&s, &caller, None).await?))
 }

@@ -106,6 +106,9 @@ pub fn routes() -> Router<AppState> {
         .route("/rules", get(detect::list))
         .route("/rules/_import", post(detect::import))
         .route("/rules/quality", get(detect::quality))
+        .route("/rules/_test", post(detect::run_all_tests))
+        .route("/rules/{id}/tests", get(detect::tests).post(detect::add_test))
+        .route("/rules/{id}/tests/_run", post(detect::run_rule_tests))
         .route("/rules/{id}/exceptions", get(detect::exceptions).post(detect::add_exception))
         .route("/rules/{id}/exceptions/{exception}", delete(detect::delete_exception))
         .route("/rules/{id}", get(detect::get).patch(detect::update))
@@ -177,6 +180,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
         detect::import, detect::list, detect::get, detect::update, detect::revisions, detect::events,
         detect::exceptions, detect::add_exception, detect::delete_exception, detect::quality,
+        detect::tests, detect::add_test, detect::run_rule_tests, detect::run_all_tests,
         detect::coverage, detect::profiles, detect::create_profile, detect::get_profile, detect::delete_profile,
         audit::list, audit::verify,
         live::stream,

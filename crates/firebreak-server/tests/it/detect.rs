@@ -219,3 +219,34 @@ async fn coverage_counts_enabled_rules_against_a_threat_profile() {
     assert_eq!((c.covered, cell(&c, "T1033").rules), (1, 0));
     assert_eq!(c.uncovered, vec!["T1033", "T1059"]);
 }
+
+#[tokio::test]
+async fn rule_tests_pass_or_fail_by_rule_and_see_the_tuning() {
+    let app = spawn_app().await;
+    let files = json!({"files": [{"name": "whoami.yml", "content": WHOAMI}]});
+    let _: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    let rule = page_of(&app.admin, "/api/v1/rules").await.remove(0);
+    let whoami = "C:\\Windows\\System32\\whoami.exe";
+    let path = format!("/api/v1/rules/{}/tests", rule.id);
+    let must = json!({"name": "whoami anywhere", "events": [sysmon(whoami, "ws-1"), sysmon(whoami, "jump-01")], "expected_matches": 2});
+    let must_not = json!({"name": "not notepad", "events": [sysmon("C:\\notepad.exe", "ws-1")], "expected_matches": 0});
+    let _: firebreak_types::RuleTest = app.admin.post(&path, &must).await.unwrap();
+    let _: firebreak_types::RuleTest = app.admin.post(&path, &must_not).await.unwrap();
+    let r = app.admin.post::<_, Value>(&path, &json!({"name": "x", "events": [1], "expected_matches": 0})).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("events[0]"));
+    let r = app.admin.post::<_, Value>(&path, &json!({"name": "x", "events": [{}], "expected_matches": 2})).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("expected_matches"));
+
+    let results: Vec<firebreak_types::RuleTestResult> =
+        app.admin.post("/api/v1/rules/_test", &json!({})).await.unwrap();
+    assert_eq!(results.len(), 2);
+    assert!(results.iter().all(|r| r.passed), "{results:?}");
+    // An exception on the jump host makes the first test fail, as it should.
+    let e = json!({"field": "Computer", "values": ["jump-01"], "reason": "jump host"});
+    let _: Value = app.admin.post(&format!("/api/v1/rules/{}/exceptions", rule.id), &e).await.unwrap();
+    let results: Vec<firebreak_types::RuleTestResult> =
+        app.admin.post(&format!("{path}/_run"), &json!({})).await.unwrap();
+    let anywhere = results.iter().find(|r| r.name == "whoami anywhere").unwrap();
+    assert_eq!((anywhere.matches, anywhere.passed), (1, false));
+    assert!(results.iter().find(|r| r.name == "not notepad").unwrap().passed);
+}
