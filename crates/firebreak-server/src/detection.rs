@@ -762,6 +762,7 @@ pub async fn add_test_as(
         name: new.name.trim().to_owned(),
         events: new.events,
         expected_matches: new.expected_matches,
+        at_least: new.at_least,
         author: ctx.actor.name().to_owned(),
         created_at: ctx.now,
     };
@@ -831,8 +832,9 @@ pub async fn run_tests_as(state: &AppState, org: Uuid, rule_id: Option<Uuid>) ->
                     test_id: t.id,
                     name: t.name,
                     expected_matches: t.expected_matches,
+                    at_least: t.at_least,
                     matches,
-                    passed: matches == t.expected_matches,
+                    passed: if t.at_least { matches >= t.expected_matches } else { matches == t.expected_matches },
                 });
             }
         }

@@ -347,6 +347,9 @@ pub struct RuleTest {
     /// The events, as sent to `/api/v1/events/_bulk`.
     pub events: Vec<serde_json::Value>,
     pub expected_matches: u64,
+    /// When true, at least `expected_matches` pass; otherwise exactly.
+    #[serde(default)]
+    pub at_least: bool,
     pub author: String,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -360,6 +363,9 @@ pub struct NewRuleTest {
     pub events: Vec<serde_json::Value>,
     /// How many of the events the rule must match; 0 for events it must not.
     pub expected_matches: u64,
+    /// At least that many, rather than exactly.
+    #[serde(default)]
+    pub at_least: bool,
 }
 
 /// One test run.
@@ -371,6 +377,7 @@ pub struct RuleTestResult {
     pub test_id: Uuid,
     pub name: String,
     pub expected_matches: u64,
+    pub at_least: bool,
     pub matches: u64,
     pub passed: bool,
 }

@@ -283,8 +283,10 @@ pub async fn import_regression(
             bar.suspend(|| eprintln!("warning: {}: {e}", s.evtx.display()));
             continue;
         }
-        let expected = firebreak_detect::regression::expected(s).unwrap_or(1).min(events.len() as u64);
-        let new = firebreak_types::NewRuleTest { name, events, expected_matches: expected };
+        // Without a stated count, a sample must match at least once.
+        let stated = firebreak_detect::regression::expected(s);
+        let expected = stated.unwrap_or(1).min(events.len() as u64);
+        let new = firebreak_types::NewRuleTest { name, events, expected_matches: expected, at_least: stated.is_none() };
         detection::add_test_as(state, &ctx, org, *rule, new).await.map_err(|e| anyhow::anyhow!(e.body().message))?;
         added += 1;
     }
