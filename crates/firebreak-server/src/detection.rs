@@ -63,26 +63,31 @@ impl Kind for RuleException {
     }
 }
 
-/// A compiled rule set and when the first of its exceptions expires.
-type Compiled = (Arc<Detector>, Option<time::OffsetDateTime>);
+/// Correlation state, shared by the requests of one organisation.
+pub type SharedCorrelator = Arc<std::sync::Mutex<firebreak_detect::correlate::Correlator>>;
+
+/// A compiled rule set, its correlations, and when the first of its
+/// exceptions expires.
+#[derive(Clone)]
+struct Compiled {
+    detector: Arc<Detector>,
+    correlator: Option<SharedCorrelator>,
+    until: Option<time::OffsetDateTime>,
+}
 
 /// Compiled rules per organisation, dropped when its library changes or an
-/// exception expires.
+/// exception expires. Correlation windows live here too, so they start
+/// afresh when the library changes, and each node keeps its own.
 #[derive(Default)]
 pub struct Detectors(std::sync::Mutex<HashMap<Uuid, Compiled>>);
 
 impl Detectors {
-    fn get(&self, org: Uuid, now: time::OffsetDateTime) -> Option<Arc<Detector>> {
-        self.0
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&org).cloned())
-            .filter(|(_, until)| until.is_none_or(|u| now < u))
-            .map(|(d, _)| d)
+    fn get(&self, org: Uuid, now: time::OffsetDateTime) -> Option<Compiled> {
+        self.0.lock().ok().and_then(|m| m.get(&org).cloned()).filter(|c| c.until.is_none_or(|u| now < u))
     }
-    fn put(&self, org: Uuid, d: Arc<Detector>, until: Option<time::OffsetDateTime>) {
+    fn put(&self, org: Uuid, c: Compiled) {
         if let Ok(mut m) = self.0.lock() {
-            m.insert(org, (d, until));
+            m.insert(org, c);
         }
     }
     fn forget(&self, org: Uuid) {
@@ -310,10 +315,10 @@ pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) ->
 
 /// The organisation's enabled rules, compiled (built once, kept until the
 /// library changes).
-async fn detector(state: &AppState, org: Uuid) -> ApiResult<Arc<Detector>> {
+async fn detector(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Option<SharedCorrelator>)> {
     let now = state.clock.now();
-    if let Some(d) = state.detectors.get(org, now) {
-        return Ok(d);
+    if let Some(c) = state.detectors.get(org, now) {
+        return Ok((c.detector, c.correlator));
     }
     let rules = all_rules(state, org).await?;
     // The live exceptions of enabled rules, as Sigma filters.
@@ -332,15 +337,28 @@ async fn detector(state: &AppState, org: Uuid) -> ApiResult<Arc<Detector>> {
     let enabled: std::collections::HashSet<&str> =
         rules.iter().filter(|(_, r)| r.enabled).map(|(_, r)| r.sigma_id.as_str()).collect();
     lib.rules.retain(|c| c.kind == RuleKind::Filter || enabled.contains(c.meta.id.as_str()));
-    let (d, problems) = tokio::task::spawn_blocking(move || Detector::new(&lib.rules, &filters))
-        .await
-        .map_err(|_| ApiError::internal())?;
+    // Correlations need the rules they name, enabled or not.
+    let mut whole = Library::default();
+    if rules.iter().any(|(_, r)| r.enabled && r.kind == RuleKind::Correlation.as_str()) {
+        for (_, r) in &rules {
+            whole.add_file(&r.file, &r.yaml);
+        }
+    }
+    let (d, correlator, problems) = tokio::task::spawn_blocking(move || {
+        let (d, mut problems) = Detector::new(&lib.rules, &filters);
+        let (c, more) = firebreak_detect::correlate::Correlator::new(&lib.rules, &whole.rules);
+        problems.extend(more);
+        (d, c, problems)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
     for p in problems {
         tracing::warn!(%org, problem = %p, "a stored rule or exception does not apply");
     }
-    let d = Arc::new(d);
-    state.detectors.put(org, d.clone(), until);
-    Ok(d)
+    let compiled =
+        Compiled { detector: Arc::new(d), correlator: correlator.map(|c| Arc::new(std::sync::Mutex::new(c))), until };
+    state.detectors.put(org, compiled.clone());
+    Ok((compiled.detector, compiled.correlator))
 }
 
 /// Severity of a Sigma level.
@@ -382,6 +400,31 @@ fn observables(ev: &Value) -> Vec<Value> {
     out
 }
 
+/// The alert of a correlation firing: the events behind it are its raw
+/// event, and the same events firing again are the same alert.
+fn correlation_alert(f: &firebreak_detect::correlate::Firing) -> Value {
+    let group: Vec<String> = f.group.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let digest = hex::encode(Sha256::digest(serde_json::to_string(&f.events).unwrap_or_default().as_bytes()));
+    let mut obs = Vec::new();
+    for e in &f.events {
+        obs.extend(observables(e));
+    }
+    obs.sort_by_key(|o| o.to_string());
+    obs.dedup();
+    json!({
+        "source": "sigma",
+        "source_ref": format!("{}:{}", f.rule_id, &digest[..32]),
+        "type": "sigma-correlation",
+        "rule": f.rule_id,
+        "title": if group.is_empty() { f.title.clone() } else { format!("{} ({})", f.title, group.join(", ")) },
+        "description": format!("{} {} within {} s ({}).", f.value, f.kind.replace('_', " "), f.window_secs, group.join(", ")),
+        "severity": severity(&f.level),
+        "tags": f.tags,
+        "observables": obs,
+        "raw": {"correlation": f.kind, "group": group, "value": f.value, "window_secs": f.window_secs, "events": f.events},
+    })
+}
+
 /// Matches events against the organisation's enabled rules; each match is
 /// sent through alert intake (deduplicated by rule and event, so a re-sent
 /// event raises no second alert).
@@ -392,7 +435,7 @@ pub async fn match_events(
 ) -> ApiResult<EventBulkResult> {
     caller.require(Action::AlertIngest)?;
     let org = caller.org_id();
-    let detector = detector(state, org).await?;
+    let (detector, correlator) = detector(state, org).await?;
     let mut result = EventBulkResult { events: items.len(), ..EventBulkResult::default() };
     let mut alerts = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
@@ -408,6 +451,13 @@ pub async fn match_events(
             }
         };
         let ev = flatten(raw);
+        if let Some(c) = &correlator {
+            let firings = c.lock().map(|mut c| c.feed(&ev)).unwrap_or_default();
+            for f in firings {
+                result.matches += 1;
+                alerts.push(Ok(correlation_alert(&f)));
+            }
+        }
         let src = source_of(&ev);
         let found = detector.matches(&ev, &src);
         if found.is_empty() {

@@ -250,3 +250,49 @@ async fn rule_tests_pass_or_fail_by_rule_and_see_the_tuning() {
     assert_eq!((anywhere.matches, anywhere.passed), (1, false));
     assert!(results.iter().find(|r| r.name == "not notepad").unwrap().passed);
 }
+
+const CORRELATION: &str = "title: Failed logon
+id: 0e95725d-7320-415d-80f7-004da920fc11
+name: failed_logon
+level: low
+logsource: {product: windows, service: security}
+detection:
+    selection:
+        EventID: 4625
+    condition: selection
+---
+title: Many failed logons for one user
+id: 0e95725d-7320-415d-80f7-004da920fc12
+level: high
+tags: [attack.credential-access, attack.t1110]
+correlation:
+    type: event_count
+    rules: [failed_logon]
+    group-by: [TargetUserName]
+    timespan: 5m
+    condition:
+        gte: 3
+";
+
+#[tokio::test]
+async fn a_correlation_over_the_event_stream_raises_one_alert_with_its_events() {
+    let app = spawn_app().await;
+    let files = json!({"files": [{"name": "brute.yml", "content": CORRELATION}], "enable": true});
+    let r: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    assert_eq!(r.created, 2, "{r:?}");
+    let logon = |user: &str, at: &str| json!({"EventID": 4625, "Channel": "Security", "Computer": "dc-1", "TargetUserName": user, "TimeCreated": at});
+    let (_, sensor) = app.key(&app.admin, "sensor", Role::AnalystL2).await;
+    let first = json!([logon("alice", "2026-11-20T10:00:00Z"), logon("bob", "2026-11-20T10:00:10Z")]);
+    let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &first).await.unwrap();
+    assert_eq!(m.matches, 2, "two single failed logons: {m:?}");
+    // Across requests, the window holds: the third for alice fires.
+    let next = json!([logon("alice", "2026-11-20T10:01:00Z"), logon("alice", "2026-11-20T10:02:00Z")]);
+    let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &next).await.unwrap();
+    assert_eq!(m.matches, 3, "two failed logons and one correlation: {m:?}");
+    let alerts: Page<Alert> = app.admin.get("/api/v1/alerts?rule=0e95725d-7320-415d-80f7-004da920fc12").await.unwrap();
+    assert_eq!(alerts.items.len(), 1);
+    let a = &alerts.items[0];
+    assert_eq!(a.title, "Many failed logons for one user (TargetUserName=alice)");
+    assert_eq!(a.severity, firebreak_types::Severity::High);
+    assert_eq!(a.raw["events"].as_array().unwrap().len(), 3);
+}
