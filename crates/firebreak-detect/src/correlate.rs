@@ -65,10 +65,11 @@ impl Correlator {
             for rule in &c.rules {
                 let id = rule.id.clone().unwrap_or_default();
                 let named = wanted.contains(&id) || rule.name.as_ref().is_some_and(|n| wanted.contains(n));
-                if named && added.insert(id) {
-                    if let Err(e) = engine.add_rule(rule) {
-                        problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() });
-                    }
+                if named
+                    && added.insert(id)
+                    && let Err(e) = engine.add_rule(rule)
+                {
+                    problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() });
                 }
             }
         }
