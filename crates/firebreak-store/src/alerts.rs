@@ -59,6 +59,9 @@ pub trait AlertStore: Send + Sync {
     async fn set_group_case(&self, ctx: &WriteCtx, org: Uuid, id: Uuid, case_id: Uuid) -> Result<()>;
     /// Per source rule, the alerts of `org` first seen since `since`.
     async fn rule_outcomes(&self, org: Uuid, since: time::OffsetDateTime) -> Result<Vec<RuleOutcome>>;
+    /// One rule's alerts first seen since `since`, by UTC day (days since
+    /// the epoch), oldest first: (day, outcome of that day's alerts).
+    async fn rule_days(&self, org: Uuid, rule: &str, since: time::OffsetDateTime) -> Result<Vec<(i64, RuleOutcome)>>;
     /// Alerts of `org` that carry an observable key (`type:value`), newest first.
     async fn alerts_with_observable(
         &self,
@@ -673,6 +676,36 @@ impl AlertStore for SqlStore {
                     false_positives: r.try_get("fp")?,
                     true_positives: r.try_get("tp")?,
                 })
+            })
+            .collect()
+    }
+
+    async fn rule_days(&self, org: Uuid, rule: &str, since: time::OffsetDateTime) -> Result<Vec<(i64, RuleOutcome)>> {
+        let rows = sqlx::query(
+            "SELECT first_seen / 86400000 AS day, COUNT(*) AS alerts, CAST(SUM(occurrences) AS BIGINT) AS hits, \
+             CAST(SUM(CASE WHEN disposition = 'false_positive' THEN 1 ELSE 0 END) AS BIGINT) AS fp, \
+             CAST(SUM(CASE WHEN disposition = 'benign_true_positive' OR state = 'escalated' THEN 1 ELSE 0 END) \
+               AS BIGINT) AS tp \
+             FROM alerts WHERE org_id = $1 AND rule = $2 AND first_seen >= $3 GROUP BY first_seen / 86400000 \
+             ORDER BY day",
+        )
+        .bind(org.to_string())
+        .bind(rule)
+        .bind(to_millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("day")?,
+                    RuleOutcome {
+                        rule: rule.to_owned(),
+                        alerts: r.try_get("alerts")?,
+                        hits: r.try_get("hits")?,
+                        false_positives: r.try_get("fp")?,
+                        true_positives: r.try_get("tp")?,
+                    },
+                ))
             })
             .collect()
     }

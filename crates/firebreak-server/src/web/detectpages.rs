@@ -6,7 +6,8 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
-    Coverage, CoverageQuery, QualityQuery, Rule, RuleException, RuleQuality, RuleQuery, RuleRevision, ThreatProfile,
+    Coverage, CoverageQuery, QualityQuery, Rule, RuleException, RuleQuality, RuleQuery, RuleRevision, RuleTestResult,
+    ThreatProfile,
 };
 use uuid::Uuid;
 
@@ -43,6 +44,52 @@ pub async fn rules(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q):
     render(&RulesPage { layout, total: page.total.unwrap_or(0), rules: page.items, q, noisy })
 }
 
+/// One day's bar of the rule's chart.
+pub struct DayBar {
+    pub x: u32,
+    /// Heights in pixels: all hits, and the false-positive share of alerts.
+    pub hits_h: u32,
+    pub fp_h: u32,
+    pub label: String,
+}
+
+/// The last 30 days of a rule: hits a day, with the alerts judged false
+/// positives in a darker part of each bar.
+pub struct Chart {
+    pub bars: Vec<DayBar>,
+    pub max: i64,
+    pub empty: bool,
+}
+
+const CHART_DAYS: i64 = 30;
+const CHART_HEIGHT: i64 = 80;
+
+fn chart(today: i64, days: &[(i64, firebreak_store::RuleOutcome)]) -> Chart {
+    let max = days.iter().map(|(_, o)| o.hits).max().unwrap_or(0).max(1);
+    let bars = (0..CHART_DAYS)
+        .map(|i| {
+            let day = today - (CHART_DAYS - 1) + i;
+            let o = days.iter().find(|(d, _)| *d == day).map(|(_, o)| o);
+            let hits = o.map_or(0, |o| o.hits);
+            let fp_share = o.map_or(0.0, |o| o.false_positives as f64 / o.alerts.max(1) as f64);
+            let hits_h = (hits * CHART_HEIGHT / max) as u32;
+            let date = time::OffsetDateTime::UNIX_EPOCH + time::Duration::days(day);
+            DayBar {
+                x: (i * 12) as u32,
+                hits_h,
+                fp_h: (f64::from(hits_h) * fp_share).round() as u32,
+                label: format!(
+                    "{}: {hits} hits, {} alerts, {} false positives",
+                    date.date(),
+                    o.map_or(0, |o| o.alerts),
+                    o.map_or(0, |o| o.false_positives)
+                ),
+            }
+        })
+        .collect();
+    Chart { bars, max, empty: days.is_empty() }
+}
+
 #[derive(Template)]
 #[template(path = "rule.html")]
 struct RulePage {
@@ -51,6 +98,8 @@ struct RulePage {
     exceptions: Vec<RuleException>,
     revisions: Vec<RuleRevision>,
     quality: Option<RuleQuality>,
+    tests: Vec<RuleTestResult>,
+    chart: Chart,
 }
 
 pub(super) fn match_text(m: &firebreak_types::ExceptionMatch) -> &'static str {
@@ -79,8 +128,14 @@ pub async fn rule(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): 
         .unwrap_or_default()
         .into_iter()
         .find(|q| q.rule == rule.sigma_id);
+    let tests = detection::run_tests(&s, &c, Some(id)).await.unwrap_or_default();
+    let now = s.clock.now();
+    let today = (now.unix_timestamp()).div_euclid(86_400);
+    let days =
+        s.store.rule_days(c.org_id(), &rule.sigma_id, now - time::Duration::days(CHART_DAYS)).await.unwrap_or_default();
+    let chart = chart(today, &days);
     let layout = Layout::new(&s, &c, &rule.title, "detection", Flash::default()).await;
-    render(&RulePage { layout, rule, exceptions, revisions, quality })
+    render(&RulePage { layout, rule, exceptions, revisions, quality, tests, chart })
 }
 
 #[derive(Template)]

@@ -370,10 +370,24 @@ async fn a_disabled_rule_leaves_the_coverage_matrix_and_an_exception_is_added() 
     wait_text(&c, "#summary", "1 of").await;
     screenshot(&c, "coverage-matrix.png").await;
 
+    // The certutil rule fires once; its page charts the hit.
+    let ev = crate::detect::sysmon("C:\\Windows\\certutil.exe", "ws-5");
+    let m: firebreak_types::EventBulkResult = app.admin.post("/api/v1/events/_bulk", &json!([ev])).await.unwrap();
+    assert_eq!(m.alerts_created, 1);
+
     // Tune the other rule on its page: not on the jump host.
     c.goto(&format!("{base}/detection?q=certutil")).await.unwrap();
     c.find(Locator::Css("#rules a")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#exception")).await.unwrap();
+    let bars = c.find_all(Locator::Css("#hits-chart rect.hbar")).await.unwrap();
+    assert_eq!(bars.len(), 30, "one bar a day");
+    let mut tall = 0;
+    for b in bars {
+        if b.attr("height").await.unwrap().is_some_and(|h| h != "0") {
+            tall += 1;
+        }
+    }
+    assert_eq!(tall, 1, "one day with hits");
     fill(&c, "#exception input[name=field]", "Computer").await;
     fill(&c, "#exception textarea[name=values]", "jump-01\njump-02").await;
     fill(&c, "#exception input[name=reason]", "admins download tools there").await;
