@@ -10,10 +10,10 @@ use firebreak_detect::{Detector, Library, RuleKind};
 use firebreak_domain::permission::Action;
 use firebreak_store::{ItemQuery, WriteCtx};
 use firebreak_types::{
-    Coverage, CoverageCell, CoverageQuery, CoverageTactic, ErrorCode, EventBulkResult, EventRejection, ExceptionKind,
-    ExceptionMatch, NewRuleException, NewRuleTest, NewThreatProfile, Page, QualityQuery, Rule, RuleException, RuleFile,
-    RuleImport, RuleImportReport, RulePatch, RuleProblem, RuleQuality, RuleQuery, RuleRevision, RuleTest,
-    RuleTestResult, ThreatProfile, UseCaseStatus,
+    Coverage, CoverageCell, CoverageQuery, CoverageTactic, ErrorCode, EventBulkResult, EventRejection, EventSettings,
+    EventSighting, EventSightingQuery, ExceptionKind, ExceptionMatch, NewRuleException, NewRuleTest, NewThreatProfile,
+    Page, QualityQuery, Rule, RuleException, RuleFile, RuleImport, RuleImportReport, RulePatch, RuleProblem,
+    RuleQuality, RuleQuery, RuleRevision, RuleTest, RuleTestResult, ThreatProfile, UseCaseStatus,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -79,7 +79,7 @@ struct Compiled {
 /// exception expires. Correlation windows live here too, so they start
 /// afresh when the library changes, and each node keeps its own.
 #[derive(Default)]
-pub struct Detectors(std::sync::Mutex<HashMap<Uuid, Compiled>>);
+pub struct Detectors(std::sync::Mutex<HashMap<Uuid, Compiled>>, std::sync::Mutex<HashMap<Uuid, time::OffsetDateTime>>);
 
 impl Detectors {
     fn get(&self, org: Uuid, now: time::OffsetDateTime) -> Option<Compiled> {
@@ -95,6 +95,75 @@ impl Detectors {
             m.remove(&org);
         }
     }
+    /// Whether the organisation's old event sightings are due to be pruned
+    /// (at most once an hour per node); marks them pruned.
+    fn prune_due(&self, org: Uuid, now: time::OffsetDateTime) -> bool {
+        let Ok(mut m) = self.1.lock() else { return false };
+        match m.get(&org) {
+            Some(last) if now - *last < time::Duration::hours(1) => false,
+            _ => {
+                m.insert(org, now);
+                true
+            }
+        }
+    }
+}
+
+const EVENT_SETTINGS: &str = "events";
+
+/// The index key of an observable, normalised as alerts and cases store it.
+fn sighting_key(kind: &str, value: &str) -> Option<String> {
+    let kind: firebreak_domain::observable::ObservableKind = kind.trim().to_lowercase().parse().ok()?;
+    let n = firebreak_domain::observable::normalise(kind, value).ok()?;
+    Some(items::observable_key(kind.as_str(), &n.value))
+}
+
+pub async fn event_settings(state: &AppState, org: Uuid) -> ApiResult<EventSettings> {
+    items::setting_or(state, org, EVENT_SETTINGS, EventSettings::default).await
+}
+
+pub async fn get_event_settings(state: &AppState, caller: &Caller) -> ApiResult<EventSettings> {
+    caller.require(Action::RuleRead)?;
+    event_settings(state, caller.org_id()).await
+}
+
+pub async fn set_event_settings(state: &AppState, caller: &Caller, new: EventSettings) -> ApiResult<EventSettings> {
+    caller.require(Action::OrgSettings)?;
+    if !(1..=3660).contains(&new.retention_days) {
+        return Err(ApiError::field(ErrorCode::InvalidField, "retention_days", "from 1 to 3660 days"));
+    }
+    items::put_setting(state, &caller.ctx(state), caller.org_id(), EVENT_SETTINGS, &new).await?;
+    Ok(new)
+}
+
+/// The hosts whose events saw an observable, most recent first: an index
+/// look-up however many events are kept.
+pub async fn event_sightings(
+    state: &AppState,
+    caller: &Caller,
+    q: &EventSightingQuery,
+) -> ApiResult<Vec<EventSighting>> {
+    caller.require(Action::AlertRead)?;
+    let settings = event_settings(state, caller.org_id()).await?;
+    let days = q.days.unwrap_or(settings.retention_days);
+    if !(1..=3660).contains(&days) {
+        return Err(ApiError::field(ErrorCode::InvalidField, "days", "from 1 to 3660"));
+    }
+    let key = sighting_key(&q.kind, &q.value)
+        .ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "value", format!("not a valid {} value", q.kind)))?;
+    let since = state.clock.now() - time::Duration::days(days.into());
+    Ok(state
+        .store
+        .event_sightings(caller.org_id(), &key, since)
+        .await?
+        .into_iter()
+        .map(|(host, n, first, last)| EventSighting {
+            host,
+            events: n.max(0) as u64,
+            first_seen: first,
+            last_seen: last,
+        })
+        .collect())
 }
 
 async fn all_rules(state: &AppState, org: Uuid) -> ApiResult<Vec<(firebreak_store::Item, Rule)>> {
@@ -436,6 +505,8 @@ pub async fn match_events(
     caller.require(Action::AlertIngest)?;
     let org = caller.org_id();
     let (detector, correlator) = detector(state, org).await?;
+    let now = state.clock.now();
+    let mut sightings: Vec<(String, String, i64)> = Vec::new();
     let mut result = EventBulkResult { events: items.len(), ..EventBulkResult::default() };
     let mut alerts = Vec::new();
     for (index, item) in items.into_iter().enumerate() {
@@ -451,6 +522,13 @@ pub async fn match_events(
             }
         };
         let ev = flatten(raw);
+        let (time_s, host) = firebreak_detect::hunt::time_and_host(&ev);
+        let at = time::OffsetDateTime::parse(&time_s, &time::format_description::well_known::Rfc3339).unwrap_or(now);
+        for o in observables(&ev) {
+            if let Some(key) = sighting_key(o["type"].as_str().unwrap_or(""), o["value"].as_str().unwrap_or("")) {
+                sightings.push((key, host.clone(), firebreak_domain::clock::to_millis(at)));
+            }
+        }
         if let Some(c) = &correlator {
             let firings = c.lock().map(|mut c| c.feed(&ev)).unwrap_or_default();
             for f in firings {
@@ -484,6 +562,11 @@ pub async fn match_events(
             }
             alerts.push(Ok(alert));
         }
+    }
+    state.store.record_event_sightings(org, &sightings).await?;
+    if state.detectors.prune_due(org, now) {
+        let keep = event_settings(state, org).await?.retention_days;
+        state.store.prune_event_sightings(org, now - time::Duration::days(keep.into())).await?;
     }
     if !alerts.is_empty() {
         let answer = intake::ingest_as(state, &caller.ctx(state), org, alerts).await?;

@@ -62,6 +62,17 @@ pub trait AlertStore: Send + Sync {
     /// One rule's alerts first seen since `since`, by UTC day (days since
     /// the epoch), oldest first: (day, outcome of that day's alerts).
     async fn rule_days(&self, org: Uuid, rule: &str, since: time::OffsetDateTime) -> Result<Vec<(i64, RuleOutcome)>>;
+    /// Records where events saw observables: (key `type:value`, host, time in ms).
+    async fn record_event_sightings(&self, org: Uuid, rows: &[(String, String, i64)]) -> Result<()>;
+    /// Per host, the events that saw `key` since `since`: (host, events, first, last).
+    async fn event_sightings(
+        &self,
+        org: Uuid,
+        key: &str,
+        since: time::OffsetDateTime,
+    ) -> Result<Vec<(String, i64, time::OffsetDateTime, time::OffsetDateTime)>>;
+    /// Forgets event sightings of `org` older than `before`; returns how many.
+    async fn prune_event_sightings(&self, org: Uuid, before: time::OffsetDateTime) -> Result<u64>;
     /// Alerts of `org` that carry an observable key (`type:value`), newest first.
     async fn alerts_with_observable(
         &self,
@@ -678,6 +689,59 @@ impl AlertStore for SqlStore {
                 })
             })
             .collect()
+    }
+
+    async fn record_event_sightings(&self, org: Uuid, rows: &[(String, String, i64)]) -> Result<()> {
+        let org_s = org.to_string();
+        let mut conn = self.writer.acquire().await?;
+        for chunk in rows.chunks(chunk_rows(self.backend, 4)) {
+            let sql = format!(
+                "INSERT INTO event_sightings (org_id, obs_key, host, seen_at) VALUES {}",
+                placeholders(self.backend, chunk.len(), 4)
+            );
+            let mut q = sqlx::query(&sql);
+            for (key, host, at) in chunk {
+                q = q.bind(org_s.as_str()).bind(key.as_str()).bind(host.as_str()).bind(*at);
+            }
+            q.execute(&mut *conn).await?;
+        }
+        Ok(())
+    }
+
+    async fn event_sightings(
+        &self,
+        org: Uuid,
+        key: &str,
+        since: time::OffsetDateTime,
+    ) -> Result<Vec<(String, i64, time::OffsetDateTime, time::OffsetDateTime)>> {
+        let rows = sqlx::query(
+            "SELECT host, COUNT(*) AS n, MIN(seen_at) AS first, MAX(seen_at) AS last FROM event_sightings \
+             WHERE org_id = $1 AND obs_key = $2 AND seen_at >= $3 GROUP BY host ORDER BY MAX(seen_at) DESC LIMIT 1000",
+        )
+        .bind(org.to_string())
+        .bind(key)
+        .bind(to_millis(since))
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("host")?,
+                    r.try_get("n")?,
+                    from_millis(r.try_get("first")?),
+                    from_millis(r.try_get("last")?),
+                ))
+            })
+            .collect()
+    }
+
+    async fn prune_event_sightings(&self, org: Uuid, before: time::OffsetDateTime) -> Result<u64> {
+        let done = sqlx::query("DELETE FROM event_sightings WHERE org_id = $1 AND seen_at < $2")
+            .bind(org.to_string())
+            .bind(to_millis(before))
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected())
     }
 
     async fn rule_days(&self, org: Uuid, rule: &str, since: time::OffsetDateTime) -> Result<Vec<(i64, RuleOutcome)>> {

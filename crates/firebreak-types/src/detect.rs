@@ -381,3 +381,44 @@ pub struct RuleTestResult {
     pub matches: u64,
     pub passed: bool,
 }
+
+/// How long the organisation keeps where events saw observables.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventSettings {
+    /// Days (1 to 3660; default 30).
+    pub retention_days: u32,
+}
+
+impl Default for EventSettings {
+    fn default() -> Self {
+        EventSettings { retention_days: 30 }
+    }
+}
+
+/// A host whose events saw an observable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct EventSighting {
+    pub host: String,
+    pub events: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub first_seen: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub last_seen: OffsetDateTime,
+}
+
+/// Which observable to look for in the events, and how far back.
+#[derive(Debug, Clone, Serialize, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct EventSightingQuery {
+    /// The observable type (`ip`, `domain`, `sha256`, `user_account`, `hostname`, …).
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub kind: String,
+    pub value: String,
+    /// Days back (default: the retention).
+    pub days: Option<u32>,
+}

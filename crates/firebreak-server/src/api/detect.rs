@@ -5,9 +5,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use firebreak_types::{
-    Coverage, CoverageQuery, ErrorBody, EventBulkResult, NewRuleException, NewRuleTest, NewThreatProfile, Page,
-    QualityQuery, Rule, RuleException, RuleImport, RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision,
-    RuleTest, RuleTestResult, ThreatProfile,
+    Coverage, CoverageQuery, ErrorBody, EventBulkResult, EventSettings, EventSighting, EventSightingQuery,
+    NewRuleException, NewRuleTest, NewThreatProfile, Page, QualityQuery, Rule, RuleException, RuleImport,
+    RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision, RuleTest, RuleTestResult, ThreatProfile,
 };
 use uuid::Uuid;
 
@@ -229,4 +229,33 @@ pub async fn run_rule_tests(
     responses((status = 200, body = [RuleTestResult])))]
 pub async fn run_all_tests(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<Vec<RuleTestResult>>> {
     Ok(Json(detection::run_tests(&s, &caller, None).await?))
+}
+
+/// The hosts whose matched events saw an observable within the last `days`
+/// (default: the retention), most recent first.
+#[utoipa::path(get, path = "/api/v1/events/sightings", tag = "detection", params(EventSightingQuery),
+    responses((status = 200, body = [EventSighting]), (status = 400, body = ErrorBody)))]
+pub async fn event_sightings(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(q): ApiQuery<EventSightingQuery>,
+) -> ApiResult<Json<Vec<EventSighting>>> {
+    Ok(Json(detection::event_sightings(&s, &caller, &q).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/event-settings", tag = "detection",
+    responses((status = 200, body = EventSettings)))]
+pub async fn get_event_settings(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<EventSettings>> {
+    Ok(Json(detection::get_event_settings(&s, &caller).await?))
+}
+
+/// How many days the organisation keeps where events saw observables.
+#[utoipa::path(put, path = "/api/v1/event-settings", tag = "detection", request_body = EventSettings,
+    responses((status = 200, body = EventSettings), (status = 400, body = ErrorBody)))]
+pub async fn set_event_settings(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<EventSettings>,
+) -> ApiResult<Json<EventSettings>> {
+    Ok(Json(detection::set_event_settings(&s, &caller, body).await?))
 }

@@ -114,6 +114,8 @@ pub fn routes() -> Router<AppState> {
         .route("/rules/{id}", get(detect::get).patch(detect::update))
         .route("/rules/{id}/revisions", get(detect::revisions))
         .route("/events/_bulk", post(detect::events))
+        .route("/events/sightings", get(detect::event_sightings))
+        .route("/event-settings", get(detect::get_event_settings).put(detect::set_event_settings))
         .route("/coverage", get(detect::coverage))
         .route("/threat-profiles", get(detect::profiles).post(detect::create_profile))
         .route("/threat-profiles/{id}", get(detect::get_profile).delete(detect::delete_profile))
@@ -181,6 +183,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         detect::import, detect::list, detect::get, detect::update, detect::revisions, detect::events,
         detect::exceptions, detect::add_exception, detect::delete_exception, detect::quality,
         detect::tests, detect::add_test, detect::run_rule_tests, detect::run_all_tests,
+        detect::event_sightings, detect::get_event_settings, detect::set_event_settings,
         detect::coverage, detect::profiles, detect::create_profile, detect::get_profile, detect::delete_profile,
         audit::list, audit::verify,
         live::stream,

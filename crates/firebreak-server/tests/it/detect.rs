@@ -296,3 +296,37 @@ async fn a_correlation_over_the_event_stream_raises_one_alert_with_its_events() 
     assert_eq!(a.severity, firebreak_types::Severity::High);
     assert_eq!(a.raw["events"].as_array().unwrap().len(), 3);
 }
+
+#[tokio::test]
+async fn hosts_that_saw_an_indicator_are_found_in_the_kept_events() {
+    let app = spawn_app().await;
+    let (_, sensor) = app.key(&app.admin, "sensor", Role::AnalystL2).await;
+    // No rule needs to match: every event's observables are indexed.
+    let events = json!([sysmon("C:\\a.exe", "ws-1"), sysmon("C:\\b.exe", "ws-2"), sysmon("C:\\c.exe", "ws-2")]);
+    let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &events).await.unwrap();
+    assert_eq!((m.events, m.matches), (3, 0));
+    let hash = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+    let seen: Vec<firebreak_types::EventSighting> =
+        app.admin.get(&format!("/api/v1/events/sightings?type=sha256&value={hash}")).await.unwrap();
+    let mut hosts: Vec<(String, u64)> = seen.iter().map(|s| (s.host.clone(), s.events)).collect();
+    hosts.sort();
+    assert_eq!(hosts, vec![("ws-1".to_owned(), 1), ("ws-2".to_owned(), 2)]);
+    let none: Vec<firebreak_types::EventSighting> =
+        app.admin.get("/api/v1/events/sightings?type=ip&value=192.0.2.1").await.unwrap();
+    assert!(none.is_empty());
+    let r = app.admin.get::<Value>("/api/v1/events/sightings?type=sha256&value=abc").await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("value"));
+    // Retention is per organisation.
+    let s: firebreak_types::EventSettings = app.admin.get("/api/v1/event-settings").await.unwrap();
+    assert_eq!(s.retention_days, 30);
+    let r = app.admin.put::<_, Value>("/api/v1/event-settings", &json!({"retention_days": 0})).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("retention_days"));
+    let s: firebreak_types::EventSettings =
+        app.admin.put("/api/v1/event-settings", &json!({"retention_days": 7})).await.unwrap();
+    assert_eq!(s.retention_days, 7);
+    // Another organisation sees none of it.
+    let other = app.tenant("Other").await;
+    let theirs: Vec<firebreak_types::EventSighting> =
+        other.admin.get(&format!("/api/v1/events/sightings?type=sha256&value={hash}")).await.unwrap();
+    assert!(theirs.is_empty());
+}
