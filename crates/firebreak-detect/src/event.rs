@@ -157,11 +157,76 @@ fn copy_data(section: &Value, out: &mut Map<String, Value>) {
     }
 }
 
-/// A Windows event (`{"Event": {"System": …, "EventData": …}}`) as one flat
-/// object: the system fields (`EventID`, `Channel`, `Computer`,
-/// `Provider_Name`, …) beside the event data fields. Other values are
-/// returned as they are.
+/// Sigma's Windows field names for the Elastic Common Schema fields that
+/// Winlogbeat and Elastic Agent write beside `winlog.event_data`.
+const ECS_FIELDS: &[(&str, &str)] = &[
+    ("process.executable", "Image"),
+    ("process.command_line", "CommandLine"),
+    ("process.pid", "ProcessId"),
+    ("process.working_directory", "CurrentDirectory"),
+    ("process.parent.executable", "ParentImage"),
+    ("process.parent.command_line", "ParentCommandLine"),
+    ("process.pe.original_file_name", "OriginalFileName"),
+    ("user.name", "User"),
+    ("host.name", "Computer"),
+    ("file.path", "TargetFilename"),
+    ("registry.path", "TargetObject"),
+    ("dns.question.name", "QueryName"),
+    ("destination.ip", "DestinationIp"),
+    ("destination.port", "DestinationPort"),
+    ("source.ip", "SourceIp"),
+    ("source.port", "SourcePort"),
+    ("@timestamp", "TimeCreated"),
+];
+
+/// The value at a dotted path, whether the object nests it or spells the
+/// dots in its keys.
+fn at_path<'a>(v: &'a Value, path: &str) -> Option<&'a Value> {
+    if let Some(x) = v.get(path) {
+        return Some(x);
+    }
+    let (head, rest) = path.split_once('.')?;
+    at_path(v.get(head)?, rest)
+}
+
+/// A Winlogbeat / Elastic Agent Windows event: `winlog.event_data` fields,
+/// `winlog.channel`, `event.code`, and the ECS fields under the names Sigma
+/// rules use; the original fields are kept too.
+fn flatten_winlog(event: Value) -> Value {
+    let mut out = match &event {
+        Value::Object(m) => m.clone(),
+        _ => return event,
+    };
+    if let Some(data) = at_path(&event, "winlog.event_data").and_then(Value::as_object) {
+        for (k, v) in data {
+            out.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+    }
+    if let Some(ch) = at_path(&event, "winlog.channel") {
+        out.entry("Channel").or_insert_with(|| ch.clone());
+    }
+    if let Some(id) = at_path(&event, "winlog.event_id").or_else(|| at_path(&event, "event.code")) {
+        out.entry("EventID").or_insert_with(|| number(Some(id)).map_or(Value::Null, Value::from));
+    }
+    if let Some(p) = at_path(&event, "winlog.provider_name") {
+        out.entry("Provider_Name").or_insert_with(|| p.clone());
+    }
+    for (ecs, sigma) in ECS_FIELDS {
+        if let Some(v) = at_path(&event, ecs) {
+            out.entry(*sigma).or_insert_with(|| v.clone());
+        }
+    }
+    Value::Object(out)
+}
+
+/// A Windows event (`{"Event": {"System": …, "EventData": …}}`, or as
+/// Winlogbeat ships it under `winlog`) as one flat object: the system fields
+/// (`EventID`, `Channel`, `Computer`, `Provider_Name`, …) beside the event
+/// data fields. Other values are returned as they are.
 pub fn flatten(event: Value) -> Value {
+    if event.get("winlog").is_some() || event.get("winlog.channel").is_some() {
+        return flatten_winlog(event);
+    }
     let Some(root) = event.get("Event") else { return event };
     let Some(system) = root.get("System").and_then(Value::as_object) else { return event };
     let mut out = Map::new();
@@ -255,6 +320,20 @@ mod tests {
         let s = source_of(&f);
         assert_eq!(s.service.as_deref(), Some("sysmon"));
         assert_eq!(s.categories, vec!["registry_set", "registry_event"]);
+    }
+
+    #[test]
+    fn a_winlogbeat_event_reads_like_the_windows_one() {
+        let e = json!({"@timestamp": "2026-11-20T10:00:00Z", "host": {"name": "ws-4"},
+            "event": {"code": "1"}, "winlog": {"channel": "Microsoft-Windows-Sysmon/Operational",
+            "event_data": {"Image": "C:\\w\\whoami.exe", "CommandLine": "whoami /all"}},
+            "process": {"parent": {"executable": "C:\\w\\cmd.exe"}}});
+        let f = flatten(e);
+        assert_eq!(f["EventID"], 1);
+        assert_eq!(f["Image"], "C:\\w\\whoami.exe");
+        assert_eq!(f["ParentImage"], "C:\\w\\cmd.exe");
+        assert_eq!(f["Computer"], "ws-4");
+        assert_eq!(source_of(&f).categories, vec!["process_creation"]);
     }
 
     #[test]
