@@ -384,6 +384,10 @@ pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) ->
 
 /// The organisation's enabled rules, compiled (built once, kept until the
 /// library changes).
+pub(crate) async fn compiled(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Option<SharedCorrelator>)> {
+    detector(state, org).await
+}
+
 async fn detector(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Option<SharedCorrelator>)> {
     let now = state.clock.now();
     if let Some(c) = state.detectors.get(org, now) {

@@ -14,6 +14,7 @@ pub mod events;
 pub mod evidence;
 pub mod extract;
 pub mod files;
+pub mod hunts;
 pub mod incident;
 pub mod intake;
 pub mod items;
@@ -62,6 +63,7 @@ impl AppState {
             http: reqwest::Client::new(),
             jobs: Arc::new(tokio::sync::Notify::new()),
             detectors: Arc::default(),
+            hunts: Arc::default(),
         }
     }
 }

@@ -52,4 +52,6 @@ pub struct AppState {
     pub jobs: Arc<tokio::sync::Notify>,
     /// Each organisation's enabled rules, compiled.
     pub detectors: Arc<crate::detection::Detectors>,
+    /// Progress of the hunts running on this node.
+    pub hunts: Arc<crate::hunts::Progress>,
 }

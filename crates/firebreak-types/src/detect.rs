@@ -422,3 +422,29 @@ pub struct EventSightingQuery {
     /// Days back (default: the retention).
     pub days: Option<u32>,
 }
+
+/// A hunt of the organisation's enabled rules over a case's evidence file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct HuntJob {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub evidence_id: Uuid,
+    pub filename: String,
+    /// running, done or failed.
+    pub status: String,
+    /// Events read so far.
+    pub events: u64,
+    /// Rule matches found (each on the case timeline, up to 1,000).
+    pub hits: u64,
+    /// Damaged records or lines skipped.
+    pub skipped: u64,
+    pub warnings: Vec<String>,
+    pub error: Option<String>,
+    pub started_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub finished_at: Option<OffsetDateTime>,
+}

@@ -5,7 +5,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use firebreak_types::{
-    Coverage, CoverageQuery, ErrorBody, EventBulkResult, EventSettings, EventSighting, EventSightingQuery,
+    Coverage, CoverageQuery, ErrorBody, EventBulkResult, EventSettings, EventSighting, EventSightingQuery, HuntJob,
     NewRuleException, NewRuleTest, NewThreatProfile, Page, QualityQuery, Rule, RuleException, RuleImport,
     RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision, RuleTest, RuleTestResult, ThreatProfile,
 };
@@ -258,4 +258,29 @@ pub async fn set_event_settings(
     ApiJson(body): ApiJson<EventSettings>,
 ) -> ApiResult<Json<EventSettings>> {
     Ok(Json(detection::set_event_settings(&s, &caller, body).await?))
+}
+
+/// Hunt an evidence file of the case (EVTX, JSON or NDJSON) with the
+/// organisation's enabled rules, in the background: answers 202 at once;
+/// hits land on the case timeline.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/evidence/{evidence_id}/hunt", tag = "detection",
+    params(("id" = Uuid, Path), ("evidence_id" = Uuid, Path)),
+    responses((status = 202, body = HuntJob), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+pub async fn hunt_evidence(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, evidence_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<(StatusCode, Json<HuntJob>)> {
+    Ok((StatusCode::ACCEPTED, Json(crate::hunts::start(&s, &caller, id, evidence_id).await?)))
+}
+
+/// The case's hunts, newest first; a running one shows the events read so far.
+#[utoipa::path(get, path = "/api/v1/cases/{id}/hunts", tag = "detection", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [HuntJob]), (status = 404, body = ErrorBody)))]
+pub async fn hunts(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<HuntJob>>> {
+    Ok(Json(crate::hunts::list(&s, &caller, id).await?))
 }

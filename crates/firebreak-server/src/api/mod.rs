@@ -51,6 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/evidence/{evidence_id}/content", get(work::download_evidence))
         .route("/cases/{id}/evidence/{evidence_id}/custody", get(work::custody).post(work::add_custody))
         .route("/cases/{id}/evidence/{evidence_id}/verify", post(work::verify_evidence))
+        .route("/cases/{id}/evidence/{evidence_id}/hunt", post(detect::hunt_evidence))
+        .route("/cases/{id}/hunts", get(detect::hunts))
         .route("/cases/{id}/timeline", get(work::timeline).post(work::add_timeline))
         .route("/cases/{id}/escalations", get(work::escalations).post(work::escalate))
         .route("/templates", get(work::list_templates).post(work::create_template))
@@ -184,6 +186,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         detect::exceptions, detect::add_exception, detect::delete_exception, detect::quality,
         detect::tests, detect::add_test, detect::run_rule_tests, detect::run_all_tests,
         detect::event_sightings, detect::get_event_settings, detect::set_event_settings,
+        detect::hunt_evidence, detect::hunts,
         detect::coverage, detect::profiles, detect::create_profile, detect::get_profile, detect::delete_profile,
         audit::list, audit::verify,
         live::stream,

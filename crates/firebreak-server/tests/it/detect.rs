@@ -330,3 +330,47 @@ async fn hosts_that_saw_an_indicator_are_found_in_the_kept_events() {
         other.admin.get(&format!("/api/v1/events/sightings?type=sha256&value={hash}")).await.unwrap();
     assert!(theirs.is_empty());
 }
+
+#[tokio::test]
+async fn an_evidence_file_is_hunted_in_the_background_onto_the_case_timeline() {
+    let app = spawn_app().await;
+    let case: firebreak_types::Case =
+        app.admin.post("/api/v1/cases", &json!({ "title": "Host triage" })).await.unwrap();
+    let ndjson = format!(
+        "{}\n{{not json\n{}\n",
+        sysmon("C:\\Windows\\System32\\whoami.exe", "ws-9"),
+        sysmon("C:\\Windows\\notepad.exe", "ws-9")
+    );
+    let url = format!("/api/v1/cases/{}/evidence?filename=events.ndjson&collected_from=ws-9", case.id);
+    let resp = app.admin.request(reqwest::Method::POST, &url).body(ndjson).send().await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let e: firebreak_types::Evidence = resp.json().await.unwrap();
+    let hunt_url = format!("/api/v1/cases/{}/evidence/{}/hunt", case.id, e.id);
+    // No enabled rule: refused, saying what to do.
+    let r = app.admin.post::<_, Value>(&hunt_url, &json!({})).await;
+    assert_eq!(code(&r), "invalid_state");
+    let files = json!({"files": [{"name": "whoami.yml", "content": WHOAMI}], "enable": true});
+    let _: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    let job: firebreak_types::HuntJob = app.admin.post(&hunt_url, &json!({})).await.unwrap();
+    assert_eq!(job.status, "running");
+    let mut done = None;
+    for _ in 0..100 {
+        let jobs: Vec<firebreak_types::HuntJob> =
+            app.admin.get(&format!("/api/v1/cases/{}/hunts", case.id)).await.unwrap();
+        if jobs[0].status != "running" {
+            done = Some(jobs[0].clone());
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let done = done.expect("the hunt finished");
+    assert_eq!((done.status.as_str(), done.events, done.hits, done.skipped), ("done", 2, 1, 1), "{done:?}");
+    assert!(done.warnings[0].contains("line 2"), "{:?}", done.warnings);
+    let timeline: Vec<firebreak_types::TimelineEntry> =
+        app.admin.get(&format!("/api/v1/cases/{}/timeline", case.id)).await.unwrap();
+    let hit = timeline.iter().find(|t| t.description.starts_with("Whoami Execution")).expect("a hit on the timeline");
+    assert_eq!(hit.technique.as_deref(), Some("T1033"));
+    assert_eq!(hit.tactic.as_deref(), Some("TA0007"));
+    assert_eq!(hit.asset.as_deref(), Some("ws-9"));
+    assert!(hit.description.contains("whoami.exe"), "{}", hit.description);
+}

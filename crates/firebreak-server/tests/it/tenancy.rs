@@ -447,6 +447,19 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: Some((Method::DELETE, "/api/v1/threat-profiles/{id}")),
     },
     Endpoint {
+        name: "case hunts",
+        create: |c| {
+            Box::pin(async move {
+                let case: Value = c.post("/api/v1/cases", &json!({ "title": "Undercover hunt" })).await.unwrap();
+                (case["id"].as_str().unwrap().to_owned(), "undercover".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/hunts",
+        list: "/api/v1/cases?q={q}&total=true",
+        update: None,
+        delete: None,
+    },
+    Endpoint {
         name: "templates",
         create: |c| {
             Box::pin(async move {
