@@ -692,19 +692,30 @@ impl AlertStore for SqlStore {
     }
 
     async fn record_event_sightings(&self, org: Uuid, rows: &[(String, String, i64)]) -> Result<()> {
+        // One row per key and host of the batch: events of one request
+        // repeat the same hosts, users and hashes.
+        let mut agg: std::collections::BTreeMap<(&str, &str), (i64, i64, i64)> = std::collections::BTreeMap::new();
+        for (key, host, at) in rows {
+            let e = agg.entry((key.as_str(), host.as_str())).or_insert((*at, *at, 0));
+            e.0 = e.0.min(*at);
+            e.1 = e.1.max(*at);
+            e.2 += 1;
+        }
+        let agg: Vec<_> = agg.into_iter().collect();
         let org_s = org.to_string();
-        let mut conn = self.writer.acquire().await?;
-        for chunk in rows.chunks(chunk_rows(self.backend, 4)) {
+        let mut tx = self.writer.begin().await?;
+        for chunk in agg.chunks(chunk_rows(self.backend, 6)) {
             let sql = format!(
-                "INSERT INTO event_sightings (org_id, obs_key, host, seen_at) VALUES {}",
-                placeholders(self.backend, chunk.len(), 4)
+                "INSERT INTO event_sightings (org_id, obs_key, host, first_at, seen_at, events) VALUES {}",
+                placeholders(self.backend, chunk.len(), 6)
             );
             let mut q = sqlx::query(&sql);
-            for (key, host, at) in chunk {
-                q = q.bind(org_s.as_str()).bind(key.as_str()).bind(host.as_str()).bind(*at);
+            for ((key, host), (first, last, n)) in chunk {
+                q = q.bind(org_s.as_str()).bind(*key).bind(*host).bind(*first).bind(*last).bind(*n);
             }
-            q.execute(&mut *conn).await?;
+            q.execute(&mut *tx).await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 
@@ -715,7 +726,8 @@ impl AlertStore for SqlStore {
         since: time::OffsetDateTime,
     ) -> Result<Vec<(String, i64, time::OffsetDateTime, time::OffsetDateTime)>> {
         let rows = sqlx::query(
-            "SELECT host, COUNT(*) AS n, MIN(seen_at) AS first, MAX(seen_at) AS last FROM event_sightings \
+            "SELECT host, CAST(SUM(events) AS BIGINT) AS n, MIN(first_at) AS first, MAX(seen_at) AS last \
+             FROM event_sightings \
              WHERE org_id = $1 AND obs_key = $2 AND seen_at >= $3 GROUP BY host ORDER BY MAX(seen_at) DESC LIMIT 1000",
         )
         .bind(org.to_string())
