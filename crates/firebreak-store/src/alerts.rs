@@ -95,6 +95,22 @@ pub struct RuleOutcome {
     pub true_positives: i64,
 }
 
+/// What became of alerts, summed: alerts, hits (occurrences), false
+/// positives, true positives (benign, or escalated).
+const OUTCOME_COLS: &str = "COUNT(*) AS alerts, CAST(SUM(occurrences) AS BIGINT) AS hits, \
+    CAST(SUM(CASE WHEN disposition = 'false_positive' THEN 1 ELSE 0 END) AS BIGINT) AS fp, \
+    CAST(SUM(CASE WHEN disposition = 'benign_true_positive' OR state = 'escalated' THEN 1 ELSE 0 END) AS BIGINT) AS tp";
+
+fn outcome_from(r: &AnyRow, rule: String) -> Result<RuleOutcome> {
+    Ok(RuleOutcome {
+        rule,
+        alerts: r.try_get("alerts")?,
+        hits: r.try_get("hits")?,
+        false_positives: r.try_get("fp")?,
+        true_positives: r.try_get("tp")?,
+    })
+}
+
 const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
     severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, first_seen, \
     last_seen, assets, triage_rank, rule, group_id";
@@ -667,28 +683,15 @@ impl AlertStore for SqlStore {
     }
 
     async fn rule_outcomes(&self, org: Uuid, since: time::OffsetDateTime) -> Result<Vec<RuleOutcome>> {
-        let rows = sqlx::query(
-            "SELECT rule, COUNT(*) AS alerts, CAST(SUM(occurrences) AS BIGINT) AS hits, \
-             CAST(SUM(CASE WHEN disposition = 'false_positive' THEN 1 ELSE 0 END) AS BIGINT) AS fp, \
-             CAST(SUM(CASE WHEN disposition = 'benign_true_positive' OR state = 'escalated' THEN 1 ELSE 0 END) \
-               AS BIGINT) AS tp \
-             FROM alerts WHERE org_id = $1 AND rule IS NOT NULL AND first_seen >= $2 GROUP BY rule",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT rule, {OUTCOME_COLS} FROM alerts WHERE org_id = $1 AND rule IS NOT NULL AND first_seen >= $2 \
+             GROUP BY rule"
+        ))
         .bind(org.to_string())
         .bind(to_millis(since))
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(RuleOutcome {
-                    rule: r.try_get("rule")?,
-                    alerts: r.try_get("alerts")?,
-                    hits: r.try_get("hits")?,
-                    false_positives: r.try_get("fp")?,
-                    true_positives: r.try_get("tp")?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| outcome_from(r, r.try_get("rule")?)).collect()
     }
 
     async fn record_event_sightings(&self, org: Uuid, rows: &[(String, String, i64)]) -> Result<()> {
@@ -757,33 +760,16 @@ impl AlertStore for SqlStore {
     }
 
     async fn rule_days(&self, org: Uuid, rule: &str, since: time::OffsetDateTime) -> Result<Vec<(i64, RuleOutcome)>> {
-        let rows = sqlx::query(
-            "SELECT first_seen / 86400000 AS day, COUNT(*) AS alerts, CAST(SUM(occurrences) AS BIGINT) AS hits, \
-             CAST(SUM(CASE WHEN disposition = 'false_positive' THEN 1 ELSE 0 END) AS BIGINT) AS fp, \
-             CAST(SUM(CASE WHEN disposition = 'benign_true_positive' OR state = 'escalated' THEN 1 ELSE 0 END) \
-               AS BIGINT) AS tp \
-             FROM alerts WHERE org_id = $1 AND rule = $2 AND first_seen >= $3 GROUP BY first_seen / 86400000 \
-             ORDER BY day",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT first_seen / 86400000 AS day, {OUTCOME_COLS} FROM alerts \
+             WHERE org_id = $1 AND rule = $2 AND first_seen >= $3 GROUP BY first_seen / 86400000 ORDER BY day"
+        ))
         .bind(org.to_string())
         .bind(rule)
         .bind(to_millis(since))
         .fetch_all(&self.reader)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok((
-                    r.try_get("day")?,
-                    RuleOutcome {
-                        rule: rule.to_owned(),
-                        alerts: r.try_get("alerts")?,
-                        hits: r.try_get("hits")?,
-                        false_positives: r.try_get("fp")?,
-                        true_positives: r.try_get("tp")?,
-                    },
-                ))
-            })
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get("day")?, outcome_from(r, rule.to_owned())?))).collect()
     }
 
     async fn alerts_with_observable(
