@@ -130,7 +130,9 @@
     var form = e.target.closest ? e.target.closest("form[data-api]") : null;
     if (!form) return;
     e.preventDefault();
-    var spec = form.dataset.api.split(" ");
+    // A button may send the form elsewhere (a preview) and show the answer.
+    var via = e.submitter && e.submitter.dataset.api ? e.submitter : null;
+    var spec = (via ? via.dataset.api : form.dataset.api).split(" ");
     var url = spec[1], body, type;
     var err = form.querySelector(".form-error");
     if (err) err.textContent = "";
@@ -163,9 +165,17 @@
       body = JSON.stringify(data);
       type = "application/json";
     }
-    var button = form.querySelector('button[type="submit"]');
+    var button = via || form.querySelector('button[type="submit"]');
     if (button) button.disabled = true;
     api(spec[0], url, body, type).then(function (json) {
+      if (via && via.dataset.show) {
+        var out = document.querySelector(via.dataset.show);
+        out.hidden = false;
+        out.textContent = json.suppressed + " of the rule's last " + json.alerts_checked +
+          " alerts would have been suppressed" +
+          (json.examples.length ? ": " + json.examples.map(function (a) { return a.title; }).join("; ") : ".");
+        return;
+      }
       if (form.dataset.then) {
         window.location = form.dataset.then.replace("{id}", json && json.id);
       } else if (form.dataset.report !== undefined) {

@@ -11,9 +11,10 @@ use firebreak_domain::permission::Action;
 use firebreak_store::{ItemQuery, WriteCtx};
 use firebreak_types::{
     Coverage, CoverageCell, CoverageQuery, CoverageTactic, ErrorCode, EventBulkResult, EventRejection, EventSettings,
-    EventSighting, EventSightingQuery, ExceptionKind, ExceptionMatch, NewRuleException, NewRuleTest, NewThreatProfile,
-    Page, QualityQuery, Rule, RuleException, RuleFile, RuleImport, RuleImportReport, RulePatch, RuleProblem,
-    RuleQuality, RuleQuery, RuleRevision, RuleTest, RuleTestResult, ThreatProfile, UseCaseStatus,
+    EventSighting, EventSightingQuery, ExceptionKind, ExceptionMatch, ExceptionPreview, NewRuleException, NewRuleTest,
+    NewThreatProfile, Page, PreviewAlert, QualityQuery, Rule, RuleException, RuleFile, RuleImport, RuleImportReport,
+    RulePatch, RuleProblem, RuleQuality, RuleQuery, RuleRevision, RuleTest, RuleTestResult, ThreatProfile,
+    UseCaseStatus,
 };
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -589,17 +590,15 @@ mod rsigma_filter {
     }
 }
 
-/// Adds a tuning exception to a detection rule, as a Sigma filter.
-pub async fn add_exception(
-    state: &AppState,
+/// Checks a new exception and writes its Sigma filter; nothing is stored.
+fn build_exception(
     caller: &Caller,
-    rule_id: Uuid,
+    now: time::OffsetDateTime,
+    rule: &Rule,
     new: NewRuleException,
 ) -> ApiResult<RuleException> {
-    caller.require(Action::RuleManage)?;
-    let ctx = caller.ctx(state);
-    let org = caller.org_id();
-    let (_, rule) = items::load::<Rule>(state, org, rule_id).await?;
+    let ctx = WriteCtx { actor: firebreak_store::Actor::System, now };
+    let rule_id = rule.id;
     let bad = |field: &str, why: &str| ApiError::field(ErrorCode::InvalidField, field, why);
     if rule.kind != RuleKind::Detection.as_str() {
         return Err(bad("rule", "exceptions apply to detection rules"));
@@ -640,7 +639,7 @@ pub async fn add_exception(
     if rsigma_filter::parse(&sigma).is_none() {
         return Err(bad("values", "these values do not make a valid Sigma filter"));
     }
-    let exception = RuleException {
+    Ok(RuleException {
         id,
         rule_id,
         kind: new.kind,
@@ -652,10 +651,68 @@ pub async fn add_exception(
         created_at: ctx.now,
         expires_at: new.expires_at,
         sigma,
-    };
+    })
+}
+
+/// Adds a tuning exception to a detection rule, as a Sigma filter.
+pub async fn add_exception(
+    state: &AppState,
+    caller: &Caller,
+    rule_id: Uuid,
+    new: NewRuleException,
+) -> ApiResult<RuleException> {
+    caller.require(Action::RuleManage)?;
+    let ctx = caller.ctx(state);
+    let org = caller.org_id();
+    let (_, rule) = items::load::<Rule>(state, org, rule_id).await?;
+    let exception = build_exception(caller, ctx.now, &rule, new)?;
     let exception = items::create(state, &ctx, org, exception).await?;
     state.detectors.forget(org);
     Ok(exception)
+}
+
+/// How many of the rule's recent alerts an exception would have
+/// suppressed, before it is added.
+pub async fn preview_exception(
+    state: &AppState,
+    caller: &Caller,
+    rule_id: Uuid,
+    new: NewRuleException,
+) -> ApiResult<ExceptionPreview> {
+    caller.require(Action::RuleRead)?;
+    let org = caller.org_id();
+    let (_, rule) = items::load::<Rule>(state, org, rule_id).await?;
+    let exception = build_exception(caller, state.clock.now(), &rule, new)?;
+    let q = firebreak_types::AlertQuery {
+        rule: Some(rule.sigma_id.clone()),
+        limit: Some(500),
+        ..firebreak_types::AlertQuery::default()
+    };
+    let alerts = state.store.list_alerts(org, &q).await?.items;
+    let filter = rsigma_filter::parse(&exception.sigma).ok_or_else(ApiError::internal)?;
+    let sigma = exception.sigma.clone();
+    let (checked, suppressed) = tokio::task::spawn_blocking(move || {
+        let mut lib = Library::default();
+        lib.add_file(&rule.file, &rule.yaml);
+        lib.rules.retain(|c| c.meta.id == rule.sigma_id);
+        let (plain, _) = Detector::new(&lib.rules, &[]);
+        let (tuned, _) = Detector::new(&lib.rules, &[filter]);
+        let fires = |d: &Detector, ev: &Value| !d.matches(ev, &source_of(ev)).is_empty();
+        let suppressed: Vec<PreviewAlert> = alerts
+            .iter()
+            .filter(|a| fires(&plain, &a.raw) && !fires(&tuned, &a.raw))
+            .map(|a| PreviewAlert { id: a.id, title: a.title.clone() })
+            .collect();
+        (alerts.len() as u64, suppressed)
+    })
+    .await
+    .map_err(|_| ApiError::internal())?;
+    Ok(ExceptionPreview {
+        alerts_checked: checked,
+        suppressed: suppressed.len() as u64,
+        examples: suppressed.into_iter().take(20).collect(),
+        sigma,
+    })
 }
 
 pub async fn exceptions(state: &AppState, caller: &Caller, rule_id: Uuid) -> ApiResult<Vec<RuleException>> {

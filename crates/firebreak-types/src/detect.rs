@@ -448,3 +448,22 @@ pub struct HuntJob {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub finished_at: Option<OffsetDateTime>,
 }
+
+/// What an exception would have done to the rule's recent alerts.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ExceptionPreview {
+    /// The rule's most recent alerts looked at (up to 500).
+    pub alerts_checked: u64,
+    /// Of those, the ones the exception would have suppressed.
+    pub suppressed: u64,
+    /// Some of them (up to 20): id and title.
+    pub examples: Vec<PreviewAlert>,
+    /// The Sigma filter the exception would be.
+    pub sigma: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct PreviewAlert {
+    pub id: Uuid,
+    pub title: String,
+}

@@ -5,9 +5,10 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::StatusCode;
 use firebreak_types::{
-    Coverage, CoverageQuery, ErrorBody, EventBulkResult, EventSettings, EventSighting, EventSightingQuery, HuntJob,
-    NewRuleException, NewRuleTest, NewThreatProfile, Page, QualityQuery, Rule, RuleException, RuleImport,
-    RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision, RuleTest, RuleTestResult, ThreatProfile,
+    Coverage, CoverageQuery, ErrorBody, EventBulkResult, EventSettings, EventSighting, EventSightingQuery,
+    ExceptionPreview, HuntJob, NewRuleException, NewRuleTest, NewThreatProfile, Page, QualityQuery, Rule,
+    RuleException, RuleImport, RuleImportReport, RulePatch, RuleQuality, RuleQuery, RuleRevision, RuleTest,
+    RuleTestResult, ThreatProfile,
 };
 use uuid::Uuid;
 
@@ -283,4 +284,18 @@ pub async fn hunts(
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<HuntJob>>> {
     Ok(Json(crate::hunts::list(&s, &caller, id).await?))
+}
+
+/// What an exception would have suppressed among the rule's last 500
+/// alerts, before it is added; the same body as adding it.
+#[utoipa::path(post, path = "/api/v1/rules/{id}/exceptions/_preview", tag = "detection", params(("id" = Uuid, Path)),
+    request_body = NewRuleException,
+    responses((status = 200, body = ExceptionPreview), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn preview_exception(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<NewRuleException>,
+) -> ApiResult<Json<ExceptionPreview>> {
+    Ok(Json(detection::preview_exception(&s, &caller, id, body).await?))
 }

@@ -112,6 +112,7 @@ pub fn routes() -> Router<AppState> {
         .route("/rules/{id}/tests", get(detect::tests).post(detect::add_test))
         .route("/rules/{id}/tests/_run", post(detect::run_rule_tests))
         .route("/rules/{id}/exceptions", get(detect::exceptions).post(detect::add_exception))
+        .route("/rules/{id}/exceptions/_preview", post(detect::preview_exception))
         .route("/rules/{id}/exceptions/{exception}", delete(detect::delete_exception))
         .route("/rules/{id}", get(detect::get).patch(detect::update))
         .route("/rules/{id}/revisions", get(detect::revisions))
@@ -183,7 +184,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::intake_format,
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
         detect::import, detect::list, detect::get, detect::update, detect::revisions, detect::events,
-        detect::exceptions, detect::add_exception, detect::delete_exception, detect::quality,
+        detect::exceptions, detect::add_exception, detect::preview_exception, detect::delete_exception, detect::quality,
         detect::tests, detect::add_test, detect::run_rule_tests, detect::run_all_tests,
         detect::event_sightings, detect::get_event_settings, detect::set_event_settings,
         detect::hunt_evidence, detect::hunts,

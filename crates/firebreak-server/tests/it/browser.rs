@@ -391,7 +391,9 @@ async fn a_disabled_rule_leaves_the_coverage_matrix_and_an_exception_is_added() 
     fill(&c, "#exception input[name=field]", "Computer").await;
     fill(&c, "#exception textarea[name=values]", "jump-01\njump-02").await;
     fill(&c, "#exception input[name=reason]", "admins download tools there").await;
-    submit(&c, "#exception").await;
+    c.find(Locator::Css("#preview-button")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#preview", "0 of the rule's last 1 alerts would have been suppressed").await;
+    c.find(Locator::Css("#exception button.primary")).await.unwrap().click().await.unwrap();
     wait_text(&c, "#exceptions", "jump-02").await;
     screenshot(&c, "rule-exception.png").await;
     let rule: Page<Value> = app.admin.get("/api/v1/rules?q=certutil").await.unwrap();

@@ -166,6 +166,16 @@ async fn exceptions_tune_a_rule_and_triage_measures_its_noise() {
     let m: EventBulkResult = sensor.post("/api/v1/events/_bulk", &json!([sysmon(whoami, "jump-01")])).await.unwrap();
     assert_eq!(m.matches, 1);
 
+    // Before adding one again, a preview says what it would have suppressed.
+    let p: firebreak_types::ExceptionPreview = app
+        .admin
+        .post(&format!("{path}/_preview"), &json!({"field": "Computer", "values": ["jump-01"], "reason": "again"}))
+        .await
+        .unwrap();
+    assert_eq!((p.alerts_checked, p.suppressed), (2, 1), "{p:?}");
+    assert_eq!(p.examples[0].title, "Whoami Execution on jump-01");
+    assert_eq!(list_len(&app.admin, &path).await, 0, "a preview stores nothing");
+
     // Two alerts: one closed as a false positive, one escalated.
     let alerts: Page<Alert> = app.admin.get(&format!("/api/v1/alerts?rule={}", rule.sigma_id)).await.unwrap();
     assert_eq!(alerts.items.len(), 2);
@@ -373,4 +383,9 @@ async fn an_evidence_file_is_hunted_in_the_background_onto_the_case_timeline() {
     assert_eq!(hit.tactic.as_deref(), Some("TA0007"));
     assert_eq!(hit.asset.as_deref(), Some("ws-9"));
     assert!(hit.description.contains("whoami.exe"), "{}", hit.description);
+}
+
+async fn list_len(c: &firebreak_client::Client, path: &str) -> usize {
+    let v: Vec<Value> = c.get(path).await.unwrap();
+    v.len()
 }
