@@ -181,33 +181,56 @@ pub fn hunt(rules: &[PathBuf], files: &[PathBuf], format: Output) -> anyhow::Res
     }
     let files = hunt_files(files)?;
     let bar = spinner("events");
+    // Files are shared out to one worker per core; each file is read by one.
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len().max(1));
+    let per_worker: Vec<(Vec<Hit>, u64, u64, usize)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (detector, files, next, bar) = (&detector, &files, &next, &bar);
+                scope.spawn(move || {
+                    let (mut hits, mut events, mut skipped, mut unreadable) = (Vec::new(), 0u64, 0u64, 0usize);
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(f) = files.get(i) else { break };
+                        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
+                        let stats = hunt_file(
+                            detector,
+                            f,
+                            false,
+                            |h| hits.push(h),
+                            |n| {
+                                bar.inc_length(n);
+                                bar.inc(n);
+                            },
+                        );
+                        match stats {
+                            Ok(s) => {
+                                events += s.events;
+                                skipped += s.skipped;
+                                for w in s.warnings {
+                                    bar.suspend(|| eprintln!("warning: {}: {w}", f.display()));
+                                }
+                            }
+                            Err(e) => {
+                                unreadable += 1;
+                                bar.suspend(|| eprintln!("error: {}: {e}", f.display()));
+                            }
+                        }
+                    }
+                    (hits, events, skipped, unreadable)
+                })
+            })
+            .collect();
+        handles.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
     let mut hits = Vec::new();
     let (mut events, mut skipped, mut unreadable) = (0u64, 0u64, 0usize);
-    for f in &files {
-        bar.set_message(f.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default());
-        let stats = hunt_file(
-            &detector,
-            f,
-            false,
-            |h| hits.push(h),
-            |n| {
-                bar.inc_length(n);
-                bar.inc(n);
-            },
-        );
-        match stats {
-            Ok(s) => {
-                events += s.events;
-                skipped += s.skipped;
-                for w in s.warnings {
-                    bar.suspend(|| eprintln!("warning: {}: {w}", f.display()));
-                }
-            }
-            Err(e) => {
-                unreadable += 1;
-                bar.suspend(|| eprintln!("error: {}: {e}", f.display()));
-            }
-        }
+    for (h, e, s, u) in per_worker {
+        hits.extend(h);
+        events += e;
+        skipped += s;
+        unreadable += u;
     }
     bar.finish_and_clear();
     hits.sort_by(|a, b| (&a.time, &a.file, a.record).cmp(&(&b.time, &b.file, b.record)));
