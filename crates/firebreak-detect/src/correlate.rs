@@ -6,11 +6,10 @@
 use std::collections::HashSet;
 
 use rsigma_eval::{CorrelationConfig, CorrelationEngine, CorrelationEventMode, JsonEvent, ResultBody};
-use rsigma_parser::parse_sigma_yaml;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::rules::{CheckedRule, Problem, RuleKind};
+use crate::rules::{CheckedRule, Document, Problem};
 
 /// One correlation firing.
 #[derive(Debug, Clone, Serialize)]
@@ -46,31 +45,26 @@ impl Correlator {
         engine.set_correlation_event_mode(CorrelationEventMode::Full);
         let mut wanted: HashSet<String> = HashSet::new();
         let mut count = 0;
-        for r in rules.iter().filter(|r| r.kind == RuleKind::Correlation) {
-            let Ok(c) = parse_sigma_yaml(&r.yaml) else { continue };
-            for corr in c.correlations.iter().filter(|c| c.id.as_deref() == Some(r.meta.id.as_str())) {
-                wanted.extend(corr.rules.iter().cloned());
-                match engine.add_correlation(corr) {
-                    Ok(()) => count += 1,
-                    Err(e) => problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() }),
-                }
+        for r in rules {
+            let Document::Correlation(corr) = &r.doc else { continue };
+            wanted.extend(corr.rules.iter().cloned());
+            match engine.add_correlation(corr) {
+                Ok(()) => count += 1,
+                Err(e) => problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() }),
             }
         }
         if count == 0 {
             return (None, problems);
         }
-        let mut added: HashSet<String> = HashSet::new();
-        for r in library.iter().filter(|r| r.kind == RuleKind::Detection) {
-            let Ok(c) = parse_sigma_yaml(&r.yaml) else { continue };
-            for rule in &c.rules {
-                let id = rule.id.clone().unwrap_or_default();
-                let named = wanted.contains(&id) || rule.name.as_ref().is_some_and(|n| wanted.contains(n));
-                if named
-                    && added.insert(id)
-                    && let Err(e) = engine.add_rule(rule)
-                {
-                    problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() });
-                }
+        let mut added: HashSet<&str> = HashSet::new();
+        for r in library {
+            let Document::Detection { rule, .. } = &r.doc else { continue };
+            let named = wanted.contains(&r.meta.id) || rule.name.as_ref().is_some_and(|n| wanted.contains(n));
+            if named
+                && added.insert(r.meta.id.as_str())
+                && let Err(e) = engine.add_rule(rule)
+            {
+                problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() });
             }
         }
         (Some(Correlator { engine, count }), problems)
@@ -148,7 +142,7 @@ correlation:
         let mut lib = Library::default();
         lib.add_file("c.yml", RULES);
         assert!(lib.problems.is_empty(), "{:?}", lib.problems);
-        assert!(lib.rules.iter().any(|r| r.kind == RuleKind::Correlation));
+        assert!(lib.rules.iter().any(|r| r.kind() == crate::RuleKind::Correlation));
         let (c, problems) = Correlator::new(&lib.rules, &lib.rules);
         assert!(problems.is_empty(), "{problems:?}");
         let mut c = c.unwrap();

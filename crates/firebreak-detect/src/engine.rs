@@ -5,14 +5,13 @@
 
 use std::collections::HashMap;
 
-use rsigma_eval::{CompiledRule, Engine, JsonEvent, compile_rule, evaluate_rule};
-
-use crate::prefilter::{Prefilter, necessary};
-use rsigma_parser::{FilterRule, SigmaRule, parse_sigma_yaml};
+use rsigma_eval::{CompiledRule, Engine, JsonEvent, evaluate_rule};
+use rsigma_parser::{FilterRule, SigmaRule};
 use serde_json::Value;
 
 use crate::event::EventSource;
-use crate::rules::{CheckedRule, Problem, RuleKind};
+use crate::prefilter::{Prefilter, necessary};
+use crate::rules::{CheckedRule, Document, Problem};
 
 /// A rule's log source as the matcher compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -71,65 +70,40 @@ pub struct Detector {
 }
 
 impl Detector {
-    /// Compiles the detection rules of `rules` and applies the filter
-    /// documents among them (and `filters`, such as tuning exceptions) to the
-    /// rules they name. Rules that do not compile are returned as problems.
+    /// Takes the detection rules of `rules` (compiled when they were
+    /// checked) and applies the filter documents among them, and `filters`
+    /// (such as tuning exceptions), to the rules they name. Filters that
+    /// name no loaded rule are returned as problems.
     pub fn new(rules: &[CheckedRule], filters: &[FilterRule]) -> (Detector, Vec<Problem>) {
-        let mut problems = Vec::new();
-        let mut sigma: Vec<(SigmaRule, &CheckedRule)> = Vec::new();
         let mut all_filters: Vec<FilterRule> = filters.to_vec();
-        // A multi-document file is parsed once for all of its rules.
-        let mut parsed: HashMap<&str, rsigma_parser::SigmaCollection> = HashMap::new();
-        for r in rules {
-            if !parsed.contains_key(r.yaml.as_str()) {
-                match parse_sigma_yaml(&r.yaml) {
-                    Ok(c) => {
-                        all_filters.extend(c.filters.iter().cloned());
-                        parsed.insert(r.yaml.as_str(), c);
-                    }
-                    Err(e) => {
-                        problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() });
-                        continue;
-                    }
-                }
-            }
-            if r.kind != RuleKind::Detection {
-                continue;
-            }
-            if let Some(rule) = parsed
-                .get(r.yaml.as_str())
-                .and_then(|c| c.rules.iter().find(|x| x.id.as_deref() == Some(r.meta.id.as_str())))
-            {
-                sigma.push((rule.clone(), r));
-            }
-        }
         let mut loaded = Vec::new();
         let mut by_id = HashMap::new();
         let mut compiled = Vec::new();
         let mut needles = Vec::new();
-        for (rule, checked) in sigma {
-            let c = match compile_rule(&rule) {
-                Ok(c) => c,
-                Err(e) => {
-                    problems.push(Problem { file: checked.file.clone(), line: 1, reason: e.to_string() });
-                    continue;
+        for r in rules {
+            match &r.doc {
+                Document::Detection { rule, compiled: c } => {
+                    by_id.insert(r.meta.id.clone(), loaded.len());
+                    loaded.push(LoadedRule {
+                        id: r.meta.id.clone(),
+                        title: r.meta.title.clone(),
+                        level: r.meta.level.clone(),
+                        tags: r.meta.tags.clone(),
+                    });
+                    needles.push(necessary(rule));
+                    compiled.push((Source::of(rule), (**c).clone()));
                 }
-            };
-            by_id.insert(checked.meta.id.clone(), loaded.len());
-            loaded.push(LoadedRule {
-                id: checked.meta.id.clone(),
-                title: checked.meta.title.clone(),
-                level: checked.meta.level.clone(),
-                tags: checked.meta.tags.clone(),
-            });
-            needles.push(necessary(&rule));
-            compiled.push((Source::of(&rule), c));
+                Document::Filter(f) => all_filters.push((**f).clone()),
+                Document::Correlation(_) => {}
+            }
         }
         let prefilter = Prefilter::new(&needles);
         let mut detector = Detector { rules: loaded, by_id, compiled, prefilter };
-        for e in detector.apply_filters(&all_filters) {
-            problems.push(Problem { file: "filter".into(), line: 1, reason: e });
-        }
+        let problems = detector
+            .apply_filters(&all_filters)
+            .into_iter()
+            .map(|reason| Problem { file: "filter".into(), line: 1, reason })
+            .collect();
         (detector, problems)
     }
 

@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use rsigma_parser::{SigmaCollection, parse_sigma_yaml};
+use rsigma_eval::CompiledRule;
+use rsigma_parser::{CorrelationRule, FilterRule, SigmaCollection, SigmaRule, parse_sigma_yaml};
 use serde::Serialize;
 
 /// What a rule document is.
@@ -46,14 +47,33 @@ pub struct RuleMeta {
     pub references: Vec<String>,
 }
 
+/// A rule document as parsed (and, for detections, compiled) when it was
+/// checked, so that the matcher does not parse or compile it again.
+#[derive(Debug, Clone)]
+pub enum Document {
+    Detection { rule: Box<SigmaRule>, compiled: Box<CompiledRule> },
+    Correlation(Box<CorrelationRule>),
+    Filter(Box<FilterRule>),
+}
+
 /// One usable rule document and the file text it came from.
 #[derive(Debug, Clone)]
 pub struct CheckedRule {
-    pub kind: RuleKind,
     pub meta: RuleMeta,
     /// The YAML of the whole file (a multi-document file shares it).
     pub yaml: String,
     pub file: String,
+    pub doc: Document,
+}
+
+impl CheckedRule {
+    pub fn kind(&self) -> RuleKind {
+        match self.doc {
+            Document::Detection { .. } => RuleKind::Detection,
+            Document::Correlation(_) => RuleKind::Correlation,
+            Document::Filter(_) => RuleKind::Filter,
+        }
+    }
 }
 
 /// Why a file or one of its documents was not imported.
@@ -137,14 +157,17 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
     };
     let mut problems: Vec<Problem> = collection.errors.iter().map(|e| problem(e.clone())).collect();
     let mut rules = Vec::new();
-    let rule = |kind, meta: RuleMeta| CheckedRule { kind, meta, yaml: text.to_owned(), file: file.to_owned() };
+    let rule = |doc, meta: RuleMeta| CheckedRule { meta, yaml: text.to_owned(), file: file.to_owned(), doc };
     for r in &collection.rules {
-        if let Err(e) = rsigma_eval::compile_rule(r) {
-            problems.push(problem(e.to_string()));
-            continue;
-        }
+        let compiled = match rsigma_eval::compile_rule(r) {
+            Ok(c) => c,
+            Err(e) => {
+                problems.push(problem(e.to_string()));
+                continue;
+            }
+        };
         rules.push(rule(
-            RuleKind::Detection,
+            Document::Detection { rule: Box::new(r.clone()), compiled: Box::new(compiled) },
             RuleMeta {
                 id: r.id.clone().unwrap_or_default(),
                 title: r.title.clone(),
@@ -164,7 +187,7 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
     }
     for c in &collection.correlations {
         rules.push(rule(
-            RuleKind::Correlation,
+            Document::Correlation(Box::new(c.clone())),
             RuleMeta {
                 id: c.id.clone().unwrap_or_default(),
                 title: c.title.clone(),
@@ -182,7 +205,7 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
     }
     for f in &collection.filters {
         rules.push(rule(
-            RuleKind::Filter,
+            Document::Filter(Box::new(f.clone())),
             RuleMeta {
                 id: f.id.clone().unwrap_or_default(),
                 title: f.title.clone(),

@@ -51,6 +51,12 @@ impl Attack {
         self.by_technique.get(id.to_ascii_uppercase().as_str()).map(|i| &self.techniques[*i])
     }
 
+    /// The tactic a technique is filed under first, the one implied when
+    /// only the technique is known.
+    pub fn tactic_of(&self, technique: &Technique) -> Option<&Tactic> {
+        technique.tactics.first().and_then(|s| self.tactic(s))
+    }
+
     pub fn tactic(&self, shortname_or_id: &str) -> Option<&Tactic> {
         let key = shortname_or_id.to_ascii_lowercase().replace('_', "-");
         self.tactics.iter().find(|t| t.shortname == key || t.id.eq_ignore_ascii_case(shortname_or_id))

@@ -80,26 +80,30 @@ struct Compiled {
 /// exception expires. Correlation windows live here too, so they start
 /// afresh when the library changes, and each node keeps its own.
 #[derive(Default)]
-pub struct Detectors(std::sync::Mutex<HashMap<Uuid, Compiled>>, std::sync::Mutex<HashMap<Uuid, time::OffsetDateTime>>);
+pub struct Detectors {
+    compiled: std::sync::Mutex<HashMap<Uuid, Compiled>>,
+    /// When each organisation's old event sightings were last pruned.
+    pruned: std::sync::Mutex<HashMap<Uuid, time::OffsetDateTime>>,
+}
 
 impl Detectors {
     fn get(&self, org: Uuid, now: time::OffsetDateTime) -> Option<Compiled> {
-        self.0.lock().ok().and_then(|m| m.get(&org).cloned()).filter(|c| c.until.is_none_or(|u| now < u))
+        self.compiled.lock().ok().and_then(|m| m.get(&org).cloned()).filter(|c| c.until.is_none_or(|u| now < u))
     }
     fn put(&self, org: Uuid, c: Compiled) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.compiled.lock() {
             m.insert(org, c);
         }
     }
     fn forget(&self, org: Uuid) {
-        if let Ok(mut m) = self.0.lock() {
+        if let Ok(mut m) = self.compiled.lock() {
             m.remove(&org);
         }
     }
     /// Whether the organisation's old event sightings are due to be pruned
     /// (at most once an hour per node); marks them pruned.
     fn prune_due(&self, org: Uuid, now: time::OffsetDateTime) -> bool {
-        let Ok(mut m) = self.1.lock() else { return false };
+        let Ok(mut m) = self.pruned.lock() else { return false };
         match m.get(&org) {
             Some(last) if now - *last < time::Duration::hours(1) => false,
             _ => {
@@ -183,7 +187,7 @@ fn rule_from(c: &firebreak_detect::CheckedRule, now: time::OffsetDateTime, enabl
     Rule {
         id: Uuid::now_v7(),
         sigma_id: m.id.clone(),
-        kind: c.kind.as_str().to_owned(),
+        kind: c.kind().as_str().to_owned(),
         title: m.title.clone(),
         status: m.status.clone(),
         level: m.level.clone(),
@@ -322,28 +326,21 @@ fn fits(r: &Rule, q: &RuleQuery) -> bool {
 
 pub async fn list(state: &AppState, caller: &Caller, q: &RuleQuery) -> ApiResult<Page<Rule>> {
     caller.require(Action::RuleRead)?;
-    let q = RuleQuery { limit: Some(q.limit.unwrap_or(50).clamp(1, 500)), ..q.clone() };
-    let items = list_as(state, caller.org_id(), &q).await?;
-    Ok(Page {
-        limit: q.limit.unwrap_or(50),
-        offset: q.offset.unwrap_or(0),
-        total: Some(count_of(state, caller.org_id(), &q).await?),
-        items,
-    })
-}
-
-async fn count_of(state: &AppState, org: Uuid, q: &RuleQuery) -> ApiResult<u64> {
-    Ok(all_rules(state, org).await?.iter().filter(|(_, r)| fits(r, q)).count() as u64)
-}
-
-/// The rules matching `q`, by title, for a caller already allowed to read them.
-pub async fn list_as(state: &AppState, org: Uuid, q: &RuleQuery) -> ApiResult<Vec<Rule>> {
-    let limit = q.limit.unwrap_or(50);
+    let limit = q.limit.unwrap_or(50).clamp(1, 500);
     let offset = q.offset.unwrap_or(0);
-    let mut rules: Vec<Rule> = all_rules(state, org).await?.into_iter().map(|(_, r)| r).collect();
-    rules.retain(|r| fits(r, q));
+    let all = matching(state, caller.org_id(), q).await?;
+    let total = all.len() as u64;
+    let items = all.into_iter().skip(offset as usize).take(limit as usize).collect();
+    Ok(Page { items, limit, offset, total: Some(total) })
+}
+
+/// Every rule matching `q` (its paging aside), by title, for a caller
+/// already allowed to read them.
+pub async fn matching(state: &AppState, org: Uuid, q: &RuleQuery) -> ApiResult<Vec<Rule>> {
+    let mut rules: Vec<Rule> =
+        all_rules(state, org).await?.into_iter().map(|(_, r)| r).filter(|r| fits(r, q)).collect();
     rules.sort_by_key(|r| r.title.to_lowercase());
-    Ok(rules.into_iter().skip(offset as usize).take(limit as usize).collect())
+    Ok(rules)
 }
 
 pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Rule> {
@@ -383,13 +380,9 @@ pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) ->
     Ok(rule)
 }
 
-/// The organisation's enabled rules, compiled (built once, kept until the
-/// library changes).
+/// The organisation's enabled rules and correlations, compiled (built once,
+/// kept until the library changes or an exception expires).
 pub(crate) async fn compiled(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Option<SharedCorrelator>)> {
-    detector(state, org).await
-}
-
-async fn detector(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Option<SharedCorrelator>)> {
     let now = state.clock.now();
     if let Some(c) = state.detectors.get(org, now) {
         return Ok((c.detector, c.correlator));
@@ -398,10 +391,9 @@ async fn detector(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Opti
     // The live exceptions of enabled rules, as Sigma filters.
     let on: std::collections::HashSet<Uuid> = rules.iter().filter(|(_, r)| r.enabled).map(|(_, r)| r.id).collect();
     let exceptions: Vec<RuleException> = items::list(state, org, &items::query::<RuleException>()).await?;
-    let live: Vec<&RuleException> =
-        exceptions.iter().filter(|e| on.contains(&e.rule_id) && e.expires_at.is_none_or(|t| now < t)).collect();
+    let live: Vec<&RuleException> = exceptions.iter().filter(|e| on.contains(&e.rule_id) && e.live(now)).collect();
     let until = live.iter().filter_map(|e| e.expires_at).min();
-    let filters: Vec<rsigma_filter::FilterRule> = live.iter().filter_map(|e| rsigma_filter::parse(&e.sigma)).collect();
+    let filters = filters_of(live);
     let mut lib = Library::default();
     for (_, r) in rules.iter().filter(|(_, r)| r.enabled || r.kind == RuleKind::Filter.as_str()) {
         lib.add_file(&r.file, &r.yaml);
@@ -410,7 +402,7 @@ async fn detector(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Opti
     // enabled detection rules and the filters.
     let enabled: std::collections::HashSet<&str> =
         rules.iter().filter(|(_, r)| r.enabled).map(|(_, r)| r.sigma_id.as_str()).collect();
-    lib.rules.retain(|c| c.kind == RuleKind::Filter || enabled.contains(c.meta.id.as_str()));
+    lib.rules.retain(|c| c.kind() == RuleKind::Filter || enabled.contains(c.meta.id.as_str()));
     // Correlations need the rules they name, enabled or not.
     let mut whole = Library::default();
     if rules.iter().any(|(_, r)| r.enabled && r.kind == RuleKind::Correlation.as_str()) {
@@ -435,14 +427,9 @@ async fn detector(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Opti
     Ok((compiled.detector, compiled.correlator))
 }
 
-/// Severity of a Sigma level.
-fn severity(level: &str) -> &'static str {
-    match level {
-        "critical" => "critical",
-        "high" => "high",
-        "medium" => "medium",
-        _ => "low",
-    }
+/// Severity of a Sigma level (`informational` and unknown levels are low).
+fn severity(level: &str) -> firebreak_types::Severity {
+    firebreak_domain::formats::severity_word(level).unwrap_or(firebreak_types::Severity::Low)
 }
 
 /// Observables from the usual Windows and ECS fields of a flattened event.
@@ -509,7 +496,7 @@ pub async fn match_events(
 ) -> ApiResult<EventBulkResult> {
     caller.require(Action::AlertIngest)?;
     let org = caller.org_id();
-    let (detector, correlator) = detector(state, org).await?;
+    let (detector, correlator) = compiled(state, org).await?;
     let now = state.clock.now();
     let mut sightings: Vec<(String, String, i64)> = Vec::new();
     let mut result = EventBulkResult { events: items.len(), ..EventBulkResult::default() };
@@ -528,10 +515,12 @@ pub async fn match_events(
         };
         let ev = flatten(raw);
         let (time_s, host) = firebreak_detect::hunt::time_and_host(&ev);
-        let at = time::OffsetDateTime::parse(&time_s, &time::format_description::well_known::Rfc3339).unwrap_or(now);
-        for o in observables(&ev) {
+        let event_time = time::OffsetDateTime::parse(&time_s, &time::format_description::well_known::Rfc3339).ok();
+        let at = firebreak_domain::clock::to_millis(event_time.unwrap_or(now));
+        let seen = observables(&ev);
+        for o in &seen {
             if let Some(key) = sighting_key(o["type"].as_str().unwrap_or(""), o["value"].as_str().unwrap_or("")) {
-                sightings.push((key, host.clone(), firebreak_domain::clock::to_millis(at)));
+                sightings.push((key, host.clone(), at));
             }
         }
         if let Some(c) = &correlator {
@@ -547,7 +536,6 @@ pub async fn match_events(
             continue;
         }
         let digest = hex::encode(Sha256::digest(ev.to_string().as_bytes()));
-        let (time, host) = firebreak_detect::hunt::time_and_host(&ev);
         for i in found {
             let r = &detector.rules()[i];
             result.matches += 1;
@@ -559,10 +547,10 @@ pub async fn match_events(
                 "title": if host.is_empty() { r.title.clone() } else { format!("{} on {host}", r.title) },
                 "severity": severity(&r.level),
                 "tags": r.tags,
-                "observables": observables(&ev),
+                "observables": seen,
                 "raw": ev,
             });
-            if let Ok(t) = time::OffsetDateTime::parse(&time, &time::format_description::well_known::Rfc3339) {
+            if let Some(t) = event_time {
                 alert["event_time"] = json!(t.format(&time::format_description::well_known::Rfc3339).ok());
             }
             alerts.push(Ok(alert));
@@ -590,6 +578,31 @@ mod rsigma_filter {
     }
 }
 
+trait Live {
+    /// Whether the exception still applies at `now`.
+    fn live(&self, now: time::OffsetDateTime) -> bool;
+}
+
+impl Live for RuleException {
+    fn live(&self, now: time::OffsetDateTime) -> bool {
+        self.expires_at.is_none_or(|t| now < t)
+    }
+}
+
+/// Exceptions as the Sigma filters the matcher applies.
+fn filters_of<'a>(exceptions: impl IntoIterator<Item = &'a RuleException>) -> Vec<rsigma_filter::FilterRule> {
+    exceptions.into_iter().filter_map(|e| rsigma_filter::parse(&e.sigma)).collect()
+}
+
+/// A stored rule as the matcher reads it on its own: its document and the
+/// filter documents written beside it in the same file.
+fn checked_alone(rule: &Rule) -> Vec<firebreak_detect::CheckedRule> {
+    let mut lib = Library::default();
+    lib.add_file(&rule.file, &rule.yaml);
+    lib.rules.retain(|c| c.meta.id == rule.sigma_id || c.kind() == RuleKind::Filter);
+    lib.rules
+}
+
 /// Checks a new exception and writes its Sigma filter; nothing is stored.
 fn build_exception(
     caller: &Caller,
@@ -597,8 +610,6 @@ fn build_exception(
     rule: &Rule,
     new: NewRuleException,
 ) -> ApiResult<RuleException> {
-    let ctx = WriteCtx { actor: firebreak_store::Actor::System, now };
-    let rule_id = rule.id;
     let bad = |field: &str, why: &str| ApiError::field(ErrorCode::InvalidField, field, why);
     if rule.kind != RuleKind::Detection.as_str() {
         return Err(bad("rule", "exceptions apply to detection rules"));
@@ -612,11 +623,11 @@ fn build_exception(
     if new.reason.trim().is_empty() {
         return Err(bad("reason", "say why the rule should not fire here"));
     }
-    if new.expires_at.is_some_and(|t| t <= ctx.now) {
+    if new.expires_at.is_some_and(|t| t <= now) {
         return Err(bad("expires_at", "a time in the future"));
     }
     let id = Uuid::now_v7();
-    let (id_s, date) = (id.to_string(), ctx.now.date().to_string());
+    let (id_s, date) = (id.to_string(), now.date().to_string());
     let sigma = firebreak_detect::tuning::filter_yaml(&firebreak_detect::tuning::Exception {
         id: &id_s,
         rule: &rule.sigma_id,
@@ -641,14 +652,14 @@ fn build_exception(
     }
     Ok(RuleException {
         id,
-        rule_id,
+        rule_id: rule.id,
         kind: new.kind,
         field: new.field.trim().to_owned(),
         matching: new.matching,
         values: new.values,
         reason: new.reason.trim().to_owned(),
         author: caller.name().to_owned(),
-        created_at: ctx.now,
+        created_at: now,
         expires_at: new.expires_at,
         sigma,
     })
@@ -692,11 +703,9 @@ pub async fn preview_exception(
     let filter = rsigma_filter::parse(&exception.sigma).ok_or_else(ApiError::internal)?;
     let sigma = exception.sigma.clone();
     let (checked, suppressed) = tokio::task::spawn_blocking(move || {
-        let mut lib = Library::default();
-        lib.add_file(&rule.file, &rule.yaml);
-        lib.rules.retain(|c| c.meta.id == rule.sigma_id);
-        let (plain, _) = Detector::new(&lib.rules, &[]);
-        let (tuned, _) = Detector::new(&lib.rules, &[filter]);
+        let alone = checked_alone(&rule);
+        let (plain, _) = Detector::new(&alone, &[]);
+        let (tuned, _) = Detector::new(&alone, &[filter]);
         let fires = |d: &Detector, ev: &Value| !d.matches(ev, &source_of(ev)).is_empty();
         let suppressed: Vec<PreviewAlert> = alerts
             .iter()
@@ -733,6 +742,22 @@ pub async fn delete_exception(state: &AppState, caller: &Caller, rule_id: Uuid, 
     Ok(())
 }
 
+/// A rule's quality from what became of its alerts over `days`: the
+/// false-positive rate is false positives / (true + false positives).
+pub fn quality_of(o: firebreak_store::RuleOutcome, title: String, days: u32) -> RuleQuality {
+    let judged = o.false_positives + o.true_positives;
+    RuleQuality {
+        title,
+        rule: o.rule,
+        alerts: o.alerts.max(0) as u64,
+        hits: o.hits.max(0) as u64,
+        hits_per_day: o.hits.max(0) as f64 / f64::from(days),
+        false_positives: o.false_positives.max(0) as u64,
+        true_positives: o.true_positives.max(0) as u64,
+        false_positive_rate: (judged > 0).then(|| o.false_positives as f64 / judged as f64),
+    }
+}
+
 /// The rules that raised alerts in the period, noisiest first: most hits,
 /// then the highest false-positive rate.
 pub async fn quality(state: &AppState, caller: &Caller, q: &QualityQuery) -> ApiResult<Vec<RuleQuality>> {
@@ -748,17 +773,8 @@ pub async fn quality(state: &AppState, caller: &Caller, q: &QualityQuery) -> Api
     let mut out: Vec<RuleQuality> = outcomes
         .into_iter()
         .map(|o| {
-            let judged = o.false_positives + o.true_positives;
-            RuleQuality {
-                title: titles.get(&o.rule).cloned().unwrap_or_else(|| o.rule.clone()),
-                rule: o.rule,
-                alerts: o.alerts.max(0) as u64,
-                hits: o.hits.max(0) as u64,
-                hits_per_day: o.hits.max(0) as f64 / f64::from(days),
-                false_positives: o.false_positives.max(0) as u64,
-                true_positives: o.true_positives.max(0) as u64,
-                false_positive_rate: (judged > 0).then(|| o.false_positives as f64 / judged as f64),
-            }
+            let title = titles.get(&o.rule).cloned().unwrap_or_else(|| o.rule.clone());
+            quality_of(o, title, days)
         })
         .collect();
     out.sort_by(|a, b| {
@@ -996,20 +1012,13 @@ pub async fn run_tests_as(state: &AppState, org: Uuid, rule_id: Option<Uuid>) ->
     let mut work = Vec::new();
     for (rid, tests) in by_rule {
         let Some(rule) = rules.get(&rid).cloned() else { continue };
-        let filters: Vec<rsigma_filter::FilterRule> = exceptions
-            .iter()
-            .filter(|e| e.rule_id == rid && e.expires_at.is_none_or(|t| now < t))
-            .filter_map(|e| rsigma_filter::parse(&e.sigma))
-            .collect();
+        let filters = filters_of(exceptions.iter().filter(|e| e.rule_id == rid && e.live(now)));
         work.push((rule, tests, filters));
     }
     let mut results = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         for (rule, tests, filters) in work {
-            let mut lib = Library::default();
-            lib.add_file(&rule.file, &rule.yaml);
-            lib.rules.retain(|c| c.meta.id == rule.sigma_id);
-            let (detector, _) = Detector::new(&lib.rules, &filters);
+            let (detector, _) = Detector::new(&checked_alone(&rule), &filters);
             for t in tests {
                 let matches = t
                     .events

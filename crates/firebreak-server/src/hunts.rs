@@ -62,8 +62,8 @@ const MAX_ENTRIES: usize = 1000;
 /// Starts hunting an evidence file of a case; answers at once with the job.
 pub async fn start(state: &AppState, caller: &Caller, case_id: Uuid, evidence_id: Uuid) -> ApiResult<HuntJob> {
     caller.require(Action::CaseWrite)?;
+    // Also checks the case is the caller's to see.
     let (_, evidence) = crate::evidence::load(state, caller, case_id, evidence_id).await?;
-    let case = crate::cases::get_case(state, caller, case_id).await?;
     let org = caller.org_id();
     let (detector, _) = crate::detection::compiled(state, org).await?;
     if detector.rules().is_empty() {
@@ -96,39 +96,43 @@ pub async fn start(state: &AppState, caller: &Caller, case_id: Uuid, evidence_id
     tokio::spawn(async move {
         let name = job2.filename.clone();
         let read = tokio::task::spawn_blocking(move || {
-            let mut hits = Vec::new();
+            // Only the hits that go on the timeline are kept; the rest are counted.
+            let (mut hits, mut found) = (Vec::new(), 0u64);
             let stats = firebreak_detect::hunt::hunt_file(
                 &detector,
                 &path,
                 false,
-                |h| hits.push(h),
+                |h| {
+                    found += 1;
+                    if hits.len() < MAX_ENTRIES {
+                        hits.push(h);
+                    }
+                },
                 |n| {
                     counter.fetch_add(n, Ordering::Relaxed);
                 },
             );
-            (stats, hits)
+            (stats.map(|s| (s, found)), hits)
         })
         .await;
         let mut done = job2.clone();
         let ctx = WriteCtx { actor: ctx.actor, now: state2.clock.now() };
         match read {
-            Ok((Ok(stats), hits)) => {
+            Ok((Ok((stats, found)), hits)) => {
                 done.status = "done".into();
                 done.events = stats.events;
                 done.skipped = stats.skipped;
                 done.warnings = stats.warnings;
-                done.hits = hits.len() as u64;
+                done.hits = found;
                 let attack = firebreak_domain::attack::attack();
                 let entries: Vec<TimelineEntry> = hits
                     .iter()
-                    .take(MAX_ENTRIES)
                     .map(|h| {
                         let technique = h.techniques.first().cloned();
                         let tactic = technique
                             .as_deref()
                             .and_then(|t| attack.technique(t))
-                            .and_then(|t| t.tactics.first())
-                            .and_then(|s| attack.tactic(s))
+                            .and_then(|t| attack.tactic_of(t))
                             .map(|t| t.id.to_owned());
                         let mut event = h.event.to_string();
                         if event.len() > 600 {
@@ -138,7 +142,7 @@ pub async fn start(state: &AppState, caller: &Caller, case_id: Uuid, evidence_id
                         }
                         TimelineEntry {
                             id: Uuid::now_v7(),
-                            case_id: case.id,
+                            case_id,
                             at: time::OffsetDateTime::parse(&h.time, &time::format_description::well_known::Rfc3339)
                                 .unwrap_or(ctx.now),
                             description: format!(

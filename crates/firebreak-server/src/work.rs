@@ -490,7 +490,7 @@ fn resolve_attack(tactic: Option<&str>, technique: Option<&str>) -> ApiResult<(O
         Some(t) => Some(a.tactic(&t.replace(' ', "-")).ok_or_else(|| {
             ApiError::field(ErrorCode::InvalidField, "tactic", format!("{t:?} is not an ATT&CK Enterprise tactic"))
         })?),
-        None => technique.and_then(|x| x.tactics.first()).and_then(|s| a.tactic(s)),
+        None => technique.and_then(|x| a.tactic_of(x)),
     };
     if let (Some(ta), Some(te)) = (tactic, technique)
         && !te.tactics.contains(&ta.shortname)

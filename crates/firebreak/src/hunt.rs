@@ -279,8 +279,9 @@ pub async fn import_regression(
     }
     anyhow::ensure!(!samples.is_empty(), "no regression sample under {}", sigma.join("regression_data").display());
     let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
-    let page = firebreak_types::RuleQuery { limit: Some(u32::MAX), ..Default::default() };
-    let rules = detection::list_as(state, org, &page).await.map_err(|e| anyhow::anyhow!(e.body().message))?;
+    let rules = detection::matching(state, org, &firebreak_types::RuleQuery::default())
+        .await
+        .map_err(|e| anyhow::anyhow!(e.body().message))?;
     let by_sigma: std::collections::HashMap<&str, uuid::Uuid> =
         rules.iter().map(|r| (r.sigma_id.as_str(), r.id)).collect();
     let bar = spinner("samples");

@@ -9,6 +9,8 @@ mod ocsf;
 mod suricata;
 mod wazuh;
 
+pub use fields::severity_word;
+
 use serde_json::Value;
 
 /// A format `POST /api/v1/intake/{format}` and `firebreak ingest` accept.

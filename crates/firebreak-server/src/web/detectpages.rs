@@ -123,17 +123,32 @@ pub async fn rule(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): 
     };
     let exceptions = detection::exceptions(&s, &c, id).await.unwrap_or_default();
     let revisions = detection::revisions(&s, &c, id).await.unwrap_or_default();
-    let quality = detection::quality(&s, &c, &QualityQuery { days: Some(30), limit: Some(500) })
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .find(|q| q.rule == rule.sigma_id);
     let tests = detection::run_tests(&s, &c, Some(id)).await.unwrap_or_default();
     let now = s.clock.now();
     let today = (now.unix_timestamp()).div_euclid(86_400);
     let days =
         s.store.rule_days(c.org_id(), &rule.sigma_id, now - time::Duration::days(CHART_DAYS)).await.unwrap_or_default();
     let chart = chart(today, &days);
+    // The period's quality is the sum of its days.
+    let quality = (!days.is_empty()).then(|| {
+        let total = days.iter().fold(
+            firebreak_store::RuleOutcome {
+                rule: rule.sigma_id.clone(),
+                alerts: 0,
+                hits: 0,
+                false_positives: 0,
+                true_positives: 0,
+            },
+            |mut t, (_, o)| {
+                t.alerts += o.alerts;
+                t.hits += o.hits;
+                t.false_positives += o.false_positives;
+                t.true_positives += o.true_positives;
+                t
+            },
+        );
+        detection::quality_of(total, rule.title.clone(), CHART_DAYS as u32)
+    });
     let layout = Layout::new(&s, &c, &rule.title, "detection", Flash::default()).await;
     render(&RulePage { layout, rule, exceptions, revisions, quality, tests, chart })
 }
