@@ -158,7 +158,7 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
                     .collect::<Vec<_>>()
                     .join("  ")
             };
-            writeln!(out, "{}", line(head))?;
+            writeln!(out, "{}", line(head).trim_end())?;
             for r in &rows {
                 writeln!(out, "{}", line([&r[0], &r[1], &r[2], &r[3], &r[4]]).trim_end())?;
             }
