@@ -10,6 +10,7 @@ pub mod clock;
 pub mod extract;
 pub mod formats;
 pub mod grouping;
+pub mod metrics;
 pub mod observable;
 pub mod permission;
 pub mod priority;

@@ -114,6 +114,11 @@ pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase)
         contained_at: None,
         waiting_reason: None,
         pauses: Vec::new(),
+        recovered_at: None,
+        detected_at: None,
+        first_activity_at: None,
+        source: None,
+        team_id: None,
         sla: None,
     };
     let ctx = caller.ctx(state);
@@ -270,6 +275,16 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
     if let Some(v) = req.custom_fields {
         after.custom_fields = custom_fields(&org_settings, v)?;
     }
+    if let Some(v) = req.first_activity_at {
+        if v.is_some_and(|t| t > after.created_at) && after.detected_at.is_none_or(|d| v.is_some_and(|t| t > d)) {
+            return Err(ApiError::field(
+                ErrorCode::InvalidField,
+                "first_activity_at",
+                "first_activity_at must be before the case was declared and before its earliest alert",
+            ));
+        }
+        after.first_activity_at = v;
+    }
     if after == before {
         return clocks(state, before).await;
     }
@@ -313,6 +328,10 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
     }
     if req.state == CaseState::Merged {
         after.merged_into = req.merge_into;
+    }
+    // Leaving recovery for review or closing is the end of recovery.
+    if before.state == CaseState::Recovery && matches!(req.state, CaseState::Review | CaseState::Closed) {
+        after.recovered_at = Some(now);
     }
     if before.state == CaseState::New && after.acknowledged_at.is_none() {
         after.acknowledged_at = Some(now);

@@ -184,6 +184,7 @@ pub async fn log_communication(
         next_update_due: req.next_update_due,
         reminded: false,
         superseded: false,
+        answered_at: None,
     };
     let ctx = caller.ctx(state);
     // A new message out to the same contact answers the update that was due.
@@ -197,6 +198,7 @@ pub async fn log_communication(
         for item in state.store.list_items(caller.org_id(), &q).await? {
             let mut earlier: Communication = items::from_item(&item)?;
             earlier.superseded = true;
+            earlier.answered_at = Some(now);
             items::save(state, &ctx, &item, earlier).await?;
         }
     }

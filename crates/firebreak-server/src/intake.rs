@@ -505,7 +505,19 @@ pub async fn escalate(state: &AppState, caller: &Caller, id: Uuid, req: Escalate
     after.state = AlertState::Escalated;
     after.case_id = Some(case.id);
     after.acknowledged_at = before.acknowledged_at.or(Some(now));
+    after.closed_at = Some(now);
     triage(state, caller, &before, after, "escalate").await?;
+    // The case was detected by its earliest alert, and raised from the first one's source.
+    let current = crate::cases::load(state, caller, case.id).await?;
+    let mut dated = current.clone();
+    dated.detected_at = Some(current.detected_at.map_or(before.event_time, |d| d.min(before.event_time)));
+    if req.case_id.is_none() {
+        dated.source = Some(before.source.clone());
+    }
+    if dated != current {
+        dated.updated_at = now;
+        state.store.update_case(&ctx, &current, &dated).await?;
+    }
     state.live.publish(caller.org_id(), "case.updated", case.id);
     crate::cases::get_case(state, caller, case.id).await
 }

@@ -607,9 +607,11 @@ pub async fn escalate(state: &AppState, caller: &Caller, case_id: Uuid, req: Esc
     };
     notified.retain(|u| *u != caller.id());
     let ctx = caller.ctx(state);
-    let case = if to_tier != before.tier {
+    let team_id = team.as_ref().map(|t| t.id).or(before.team_id);
+    let case = if to_tier != before.tier || team_id != before.team_id {
         let mut after = before.clone();
         after.tier = to_tier;
+        after.team_id = team_id;
         after.updated_at = ctx.now;
         state.store.update_case(&ctx, &before, &after).await?
     } else {

@@ -251,6 +251,36 @@ async fn insert_new(
     Ok(inserted)
 }
 
+/// Adds new alerts to the hourly counts behind the volume metrics.
+async fn add_counts(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    org: Uuid,
+    new: impl Iterator<Item = &Alert>,
+) -> Result<()> {
+    let mut counts: std::collections::BTreeMap<(i64, &str, &str, String), i64> = std::collections::BTreeMap::new();
+    for a in new {
+        let hour = to_millis(a.first_seen).div_euclid(3_600_000) * 3_600_000;
+        let key = (hour, a.source.as_str(), a.rule.as_deref().unwrap_or(""), enum_text(&a.severity));
+        *counts.entry(key).or_default() += 1;
+    }
+    let rows: Vec<_> = counts.into_iter().collect();
+    let org = org.to_string();
+    for chunk in rows.chunks(chunk_rows(backend, 6)) {
+        let sql = format!(
+            "INSERT INTO alert_counts (org_id, hour, source, rule, severity, alerts) VALUES {} \
+             ON CONFLICT (org_id, hour, source, rule, severity) DO UPDATE SET alerts = alert_counts.alerts + excluded.alerts",
+            placeholders(backend, chunk.len(), 6)
+        );
+        let mut q = sqlx::query(&sql);
+        for ((hour, source, rule, severity), n) in chunk {
+            q = q.bind(org.as_str()).bind(*hour).bind(*source).bind(*rule).bind(severity.as_str()).bind(*n);
+        }
+        q.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
+
 /// The current group of each of `entities` (those that have one).
 async fn entity_groups(
     conn: &mut AnyConnection,
@@ -438,6 +468,8 @@ impl AlertStore for SqlStore {
                 rows.iter().filter(|(a, _)| is_new(a)).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
             write_groups(&mut tx, backend, org, to_millis(ctx.now), &members, &changed).await?;
         }
+
+        add_counts(&mut tx, backend, org, candidates.iter().copied().filter(|a| is_new(a))).await?;
 
         // Every occurrence that did not create its alert is a repeat of it.
         let mut repeats: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new(); // key -> (count, last seen)

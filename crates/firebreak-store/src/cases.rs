@@ -40,10 +40,10 @@ pub trait CaseStore: Send + Sync {
     async fn cases_by_id(&self, org: Uuid, ids: &[Uuid]) -> Result<Vec<Case>>;
 }
 
-const CASE_COLS: &str = "id, org_id, number, title, description, severity, impact, urgency, priority, category, \
+pub(crate) const CASE_COLS: &str = "id, org_id, number, title, description, severity, impact, urgency, priority, category, \
     tlp, pap, tags, assignee_id, tier, state, resolution, summary, review_status, review_waiver_reason, \
     custom_fields, merged_into, created_at, updated_at, closed_at, acknowledged_at, contained_at, waiting_reason, \
-    pauses";
+    pauses, recovered_at, detected_at, first_activity_at, source, team_id";
 
 /// Enums are stored as their JSON string form.
 pub(crate) fn enum_text<T: Serialize>(v: &T) -> String {
@@ -74,7 +74,7 @@ fn json_col<T: DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
     serde_json::from_str(&s).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-fn case_from(row: &AnyRow) -> Result<Case> {
+pub(crate) fn case_from(row: &AnyRow) -> Result<Case> {
     Ok(Case {
         id: uuid_col(row, "id")?,
         org_id: uuid_col(row, "org_id")?,
@@ -105,6 +105,11 @@ fn case_from(row: &AnyRow) -> Result<Case> {
         contained_at: opt_time_col(row, "contained_at")?,
         waiting_reason: row.try_get("waiting_reason")?,
         pauses: json_col(row, "pauses")?,
+        recovered_at: opt_time_col(row, "recovered_at")?,
+        detected_at: opt_time_col(row, "detected_at")?,
+        first_activity_at: opt_time_col(row, "first_activity_at")?,
+        source: row.try_get("source")?,
+        team_id: opt_uuid_col(row, "team_id")?,
         sla: None,
     })
 }
@@ -141,8 +146,9 @@ async fn replace(conn: &mut AnyConnection, before: &Case, after: &Case) -> Resul
          impact = $6, urgency = $7, priority = $8, category = $9, tlp = $10, pap = $11, tags = $12, \
          assignee_id = $13, tier = $14, state = $15, resolution = $16, summary = $17, review_status = $18, \
          review_waiver_reason = $19, custom_fields = $20, merged_into = $21, updated_at = $22, closed_at = $23, \
-         acknowledged_at = $24, contained_at = $25, waiting_reason = $26, pauses = $27 \
-         WHERE org_id = $28 AND id = $29 AND updated_at = $30",
+         acknowledged_at = $24, contained_at = $25, waiting_reason = $26, pauses = $27, recovered_at = $28, \
+         detected_at = $29, first_activity_at = $30, source = $31, team_id = $32 \
+         WHERE org_id = $33 AND id = $34 AND updated_at = $35",
     )
     .bind(&after.title)
     .bind(after.title.to_lowercase())
@@ -171,6 +177,11 @@ async fn replace(conn: &mut AnyConnection, before: &Case, after: &Case) -> Resul
     .bind(after.contained_at.map(to_millis))
     .bind(after.waiting_reason.clone())
     .bind(serde_json::to_string(&after.pauses).unwrap_or_else(|_| "[]".into()))
+    .bind(after.recovered_at.map(to_millis))
+    .bind(after.detected_at.map(to_millis))
+    .bind(after.first_activity_at.map(to_millis))
+    .bind(after.source.clone())
+    .bind(after.team_id.map(|u| u.to_string()))
     .bind(before.org_id.to_string())
     .bind(before.id.to_string())
     .bind(to_millis(before.updated_at))
@@ -201,7 +212,7 @@ impl CaseStore for SqlStore {
         sqlx::query(&format!(
             "INSERT INTO cases ({CASE_COLS}, title_key, severity_rank) VALUES \
              ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-             $23, $24, $25, $26, $27, $28, $29, $30, $31)"
+             $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"
         ))
         .bind(case.id.to_string())
         .bind(case.org_id.to_string())
@@ -232,6 +243,11 @@ impl CaseStore for SqlStore {
         .bind(case.contained_at.map(to_millis))
         .bind(case.waiting_reason.clone())
         .bind(serde_json::to_string(&case.pauses).unwrap_or_else(|_| "[]".into()))
+        .bind(case.recovered_at.map(to_millis))
+        .bind(case.detected_at.map(to_millis))
+        .bind(case.first_activity_at.map(to_millis))
+        .bind(case.source.clone())
+        .bind(case.team_id.map(|u| u.to_string()))
         .bind(case.title.to_lowercase())
         .bind(severity_rank(&case))
         .execute(&mut *tx)

@@ -295,3 +295,19 @@ impl ItemStore for SqlStore {
         rows.iter().map(item_from).collect()
     }
 }
+
+impl SqlStore {
+    /// Items of `org` and `kind` falling due in `[from, to)` (ms), for the metrics.
+    pub(crate) async fn items_due_in(&self, org: Uuid, kind: &str, from: i64, to: i64) -> Result<Vec<Item>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ITEM_COLS} FROM items WHERE org_id = $1 AND kind = $2 AND due_at >= $3 AND due_at < $4"
+        ))
+        .bind(org.to_string())
+        .bind(kind)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(item_from).collect()
+    }
+}

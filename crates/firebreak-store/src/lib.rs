@@ -15,6 +15,7 @@ mod audit;
 mod cases;
 mod error;
 mod items;
+mod metrics;
 mod records;
 mod sql;
 
@@ -22,6 +23,7 @@ pub use alerts::{AlertStore, RuleOutcome};
 pub use cases::CaseStore;
 pub use error::StoreError;
 pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};
+pub use metrics::{Counts, DurationQuery, MetricStore, StatRow};
 pub use records::*;
 pub use sql::{Backend, OpenOptions, SqlStore};
 
@@ -35,7 +37,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Firebreak's persistence. Methods that change data take a [`WriteCtx`]
 /// (who and when) and append the audit entry in the same transaction.
 #[async_trait]
-pub trait Store: CaseStore + ItemStore + AlertStore + Send + Sync + 'static {
+pub trait Store: CaseStore + ItemStore + AlertStore + MetricStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Whether the database answers.

@@ -136,6 +136,7 @@ pub struct Alert {
     /// The case it was escalated into.
     #[serde(default)]
     pub case_id: Option<Uuid>,
+    /// When it was triaged: closed with a disposition, or escalated.
     #[serde(with = "time::serde::rfc3339::option", default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub closed_at: Option<OffsetDateTime>,

@@ -176,6 +176,24 @@ pub struct Case {
     #[serde(with = "time::serde::rfc3339::option", default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub contained_at: Option<OffsetDateTime>,
+    /// When recovery was done: the case left `recovery` for review or closing.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub recovered_at: Option<OffsetDateTime>,
+    /// The earliest event time of the alerts escalated or merged into the case.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub detected_at: Option<OffsetDateTime>,
+    /// The first malicious activity, once the investigation knows it.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_activity_at: Option<OffsetDateTime>,
+    /// The source of the alert the case was raised from; none when declared by hand.
+    #[serde(default)]
+    pub source: Option<String>,
+    /// The team that owns the case: the last team it was escalated to.
+    #[serde(default)]
+    pub team_id: Option<Uuid>,
     /// Set while the case waits on someone outside the team; SLA clocks pause.
     pub waiting_reason: Option<String>,
     /// The spans the case waited, oldest first; the last may still be open.
@@ -383,6 +401,10 @@ pub struct UpdateCase {
     pub review_waiver_reason: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub custom_fields: Option<serde_json::Value>,
+    /// The first malicious activity, when the investigation knows it (the start of the dwell time).
+    #[serde(default, with = "crate::double_option_time")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub first_activity_at: Option<Option<OffsetDateTime>>,
 }
 
 /// `Some(None)` for an explicit `null`, `None` for an absent field.

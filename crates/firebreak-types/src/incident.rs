@@ -143,6 +143,10 @@ pub struct Communication {
     /// Set when a later outbound message to the same contact made the due update moot.
     #[serde(default)]
     pub superseded: bool,
+    /// When that later message went out (on time if at or before `next_update_due`).
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub answered_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]

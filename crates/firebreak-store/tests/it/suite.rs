@@ -309,6 +309,11 @@ fn case(org: Uuid, title: &str) -> Case {
         contained_at: None,
         waiting_reason: None,
         pauses: Vec::new(),
+        recovered_at: None,
+        detected_at: None,
+        first_activity_at: None,
+        source: None,
+        team_id: None,
         sla: None,
     }
 }

@@ -1,0 +1,345 @@
+//! The queries behind the metrics (defined in `firebreak_domain::metrics`).
+//!
+//! Each answers from an index or from the hourly alert counts kept on write,
+//! never from a scan of all alerts: durations use the partial indexes on
+//! the moment an interval ended, and the database sorts each group's values
+//! itself (window functions), so only the ranks that make the median and the
+//! 90th percentile come back.
+
+use async_trait::async_trait;
+use firebreak_domain::metrics::{AGE_BUCKETS, Interval, Point, Stats, Subject, median_ranks, p90_rank};
+use sqlx::Row;
+use uuid::Uuid;
+
+use crate::sql::{Backend, Bind, Filter};
+use crate::{Result, SqlStore};
+
+/// A duration metric's request: its interval, period (ms, `[from, to)`),
+/// breakdown and filters (dimension name, value).
+#[derive(Debug, Clone)]
+pub struct DurationQuery {
+    pub interval: Interval,
+    pub from: i64,
+    pub to: i64,
+    pub group: Option<String>,
+    pub filters: Vec<(String, String)>,
+}
+
+/// One group's statistics (`group` is `None` without a breakdown).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatRow {
+    pub group: Option<String>,
+    pub stats: Stats,
+}
+
+/// Counts by a group value.
+pub type Counts = Vec<(String, i64)>;
+
+#[async_trait]
+pub trait MetricStore: Send + Sync {
+    /// Count, mean, median and p90 of an interval, per group, largest group first.
+    async fn duration_stats(&self, org: Uuid, q: &DurationQuery) -> Result<Vec<StatRow>>;
+    /// Alerts received in `[from, to)` by `group` (day: days since the epoch
+    /// as text; source, rule, severity), with filters on those dimensions.
+    async fn alert_volume(&self, org: Uuid, from: i64, to: i64, group: &str, filters: &[(String, String)])
+    -> Result<Counts>;
+    /// Alerts received in `[from, to)` by (weekday, Monday = 0; hour), UTC.
+    async fn alert_heatmap(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<(i64, i64, i64)>>;
+    /// Alerts triaged in `[from, to)`: (group value or "", outcome, count);
+    /// outcome is the disposition or `escalated`; `by` is `rule` or `source`.
+    async fn alert_outcomes(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        by: Option<&str>,
+        filters: &[(String, String)],
+    ) -> Result<Vec<(String, String, i64)>>;
+    /// Cases declared in `[from, to)` by `group` (day, severity, priority, category, source).
+    async fn case_volume(&self, org: Uuid, from: i64, to: i64, group: &str, filters: &[(String, String)])
+    -> Result<Counts>;
+    /// Open cases by phase, severity or age at `now`.
+    async fn open_cases(&self, org: Uuid, now: i64, group: &str) -> Result<Counts>;
+    /// Cases whose SLA clocks matter for `[from, to)`: a clock stopped in it
+    /// (acknowledged, contained or closed), or still running.
+    async fn sla_cases(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<firebreak_types::Case>>;
+    /// Items of `kind` whose time (`at`) is in `[from, to)`, counted by key and status.
+    async fn item_counts(&self, org: Uuid, kind: &str, from: i64, to: i64) -> Result<Vec<(String, String, i64)>>;
+    /// Items of `kind` falling due in `[from, to)`.
+    async fn items_due_between(&self, org: Uuid, kind: &str, from: i64, to: i64) -> Result<Vec<crate::Item>>;
+}
+
+/// The column of a moment.
+fn column(p: Point) -> &'static str {
+    match p {
+        Point::AlertCreated => "first_seen",
+        Point::AlertAcknowledged | Point::CaseAcknowledged => "acknowledged_at",
+        Point::AlertTriaged | Point::CaseClosed => "closed_at",
+        Point::CaseDetected => "detected_at",
+        Point::CaseFirstActivity => "first_activity_at",
+        Point::CaseDeclared => "created_at",
+        Point::CaseContained => "contained_at",
+        Point::CaseRecovered => "recovered_at",
+    }
+}
+
+/// Days since the epoch, weeks (Monday-based, numbered by their Monday's
+/// day) and months of a time column.
+fn time_group(backend: Backend, col: &str, group: &str) -> Option<String> {
+    Some(match group {
+        "day" => format!("CAST({col} / 86400000 AS TEXT)"),
+        "week" => format!("CAST((({col} / 86400000 + 3) / 7) * 7 - 3 AS TEXT)"),
+        "month" => match backend {
+            Backend::Sqlite => format!("strftime('%Y-%m', {col} / 1000, 'unixepoch')"),
+            Backend::Postgres => format!("to_char(to_timestamp({col} / 1000) AT TIME ZONE 'UTC', 'YYYY-MM')"),
+        },
+        _ => return None,
+    })
+}
+
+/// The expression of a dimension, on alerts or cases; `None` if unknown.
+fn dimension(subject: Subject, dim: &str) -> Option<&'static str> {
+    Some(match (subject, dim) {
+        (_, "severity") => "COALESCE(severity, '')",
+        (Subject::Alerts, "source") => "source",
+        (Subject::Alerts, "rule") => "COALESCE(rule, '')",
+        (Subject::Cases, "priority") => "priority",
+        (Subject::Cases, "category") => "COALESCE(category, '')",
+        (Subject::Cases, "source") => "COALESCE(source, 'manual')",
+        (Subject::Cases, "team") => "COALESCE(team_id, '')",
+        _ => return None,
+    })
+}
+
+fn add_filters(f: &mut Filter, subject: Subject, filters: &[(String, String)]) {
+    for (dim, value) in filters {
+        if let Some(expr) = dimension(subject, dim) {
+            f.cond_text(&format!("{expr} = {{}}"), value.clone());
+        }
+    }
+}
+
+#[async_trait]
+impl MetricStore for SqlStore {
+    async fn duration_stats(&self, org: Uuid, q: &DurationQuery) -> Result<Vec<StatRow>> {
+        let i = q.interval;
+        let table = match i.subject {
+            Subject::Alerts => "alerts",
+            Subject::Cases => "cases",
+        };
+        let start = column(i.start);
+        // Dwell time ends at the earliest alert, or at the declaration when there is none.
+        let end = match (i.end, i.counted) {
+            (Point::CaseDetected, Point::CaseDeclared) => "COALESCE(detected_at, created_at)",
+            (p, _) => column(p),
+        };
+        let counted = column(i.counted);
+        let group = match q.group.as_deref() {
+            // Not a literal: PostgreSQL refuses constants in PARTITION BY and GROUP BY.
+            None => "org_id".to_owned(),
+            Some(g) => match time_group(self.backend, counted, g) {
+                Some(expr) => expr,
+                None => dimension(i.subject, g).unwrap_or("org_id").to_owned(),
+            },
+        };
+        let mut f = Filter::new();
+        f.eq_text("org_id", org.to_string());
+        f.cmp_int(counted, ">=", q.from);
+        f.cmp_int(counted, "<", q.to);
+        f.clause(&format!("{start} IS NOT NULL"));
+        if i.end == Point::CaseClosed || i.counted == Point::CaseClosed {
+            f.clause("state = 'closed'");
+        }
+        add_filters(&mut f, i.subject, &q.filters);
+        let dur = format!("CASE WHEN {end} > {start} THEN {end} - {start} ELSE 0 END");
+        let sql = format!(
+            "SELECT g, n, total, v, rn FROM (SELECT {group} AS g, {dur} AS v, \
+             ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {dur}) AS rn, \
+             COUNT(*) OVER (PARTITION BY {group}) AS n, \
+             CAST(SUM({dur}) OVER (PARTITION BY {group}) AS BIGINT) AS total \
+             FROM {table}{}) t WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 OR rn = (9 * n + 9) / 10",
+            f.where_sql()
+        );
+        // Per group: n, total, median low and high values, p90 value.
+        let mut acc: std::collections::BTreeMap<String, (i64, i64, i64, i64, i64)> = Default::default();
+        for row in f.query(&sql).fetch_all(&self.reader).await? {
+            let g: String = row.try_get("g")?;
+            let n: i64 = row.try_get("n")?;
+            let total: i64 = row.try_get("total")?;
+            let v: i64 = row.try_get("v")?;
+            let rn: i64 = row.try_get("rn")?;
+            let e = acc.entry(g).or_insert((n, total, 0, 0, 0));
+            let (lo, hi) = median_ranks(n);
+            if rn == lo {
+                e.2 = v;
+            }
+            if rn == hi {
+                e.3 = v;
+            }
+            if rn == p90_rank(n) {
+                e.4 = v;
+            }
+        }
+        let mut out: Vec<StatRow> = acc
+            .into_iter()
+            .map(|(g, (n, total, lo, hi, p90))| StatRow {
+                group: q.group.as_ref().map(|_| g),
+                stats: Stats::from_parts(n, total, lo, hi, p90),
+            })
+            .collect();
+        if q.group.as_deref().is_some_and(|g| time_group(self.backend, counted, g).is_none()) {
+            out.sort_by(|a, b| b.stats.count.cmp(&a.stats.count).then_with(|| a.group.cmp(&b.group)));
+        }
+        Ok(out)
+    }
+
+    async fn alert_volume(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        group: &str,
+        filters: &[(String, String)],
+    ) -> Result<Counts> {
+        let g = match group {
+            "day" => "CAST(hour / 86400000 AS TEXT)",
+            "source" => "source",
+            "rule" => "rule",
+            "severity" => "severity",
+            _ => "org_id",
+        };
+        let mut f = Filter::new();
+        f.eq_text("org_id", org.to_string());
+        f.cmp_int("hour", ">=", from);
+        f.cmp_int("hour", "<", to);
+        for (dim, value) in filters {
+            if matches!(dim.as_str(), "source" | "rule" | "severity") {
+                f.cond_text(&format!("{dim} = {{}}"), value.clone());
+            }
+        }
+        let sql = format!(
+            "SELECT {g} AS g, CAST(SUM(alerts) AS BIGINT) AS n FROM alert_counts{} GROUP BY {g} ORDER BY n DESC, g",
+            f.where_sql()
+        );
+        let rows = f.query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(|r| Ok((r.try_get("g")?, r.try_get("n")?))).collect()
+    }
+
+    async fn alert_heatmap(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<(i64, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT (hour / 86400000 + 3) % 7 AS wd, (hour / 3600000) % 24 AS hr, CAST(SUM(alerts) AS BIGINT) AS n \
+             FROM alert_counts WHERE org_id = $1 AND hour >= $2 AND hour < $3 \
+             GROUP BY (hour / 86400000 + 3) % 7, (hour / 3600000) % 24",
+        )
+        .bind(org.to_string())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("wd")?, r.try_get("hr")?, r.try_get("n")?))).collect()
+    }
+
+    async fn alert_outcomes(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        by: Option<&str>,
+        filters: &[(String, String)],
+    ) -> Result<Vec<(String, String, i64)>> {
+        let g = by.and_then(|b| dimension(Subject::Alerts, b)).unwrap_or("org_id");
+        let outcome = "CASE WHEN state = 'escalated' THEN 'escalated' ELSE COALESCE(disposition, 'closed') END";
+        let mut f = Filter::new();
+        f.eq_text("org_id", org.to_string());
+        f.cmp_int("closed_at", ">=", from);
+        f.cmp_int("closed_at", "<", to);
+        add_filters(&mut f, Subject::Alerts, filters);
+        let sql = format!(
+            "SELECT {g} AS g, {outcome} AS o, COUNT(*) AS n FROM alerts{} GROUP BY {g}, {outcome}",
+            f.where_sql()
+        );
+        let rows = f.query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(|r| Ok((r.try_get("g")?, r.try_get("o")?, r.try_get("n")?))).collect()
+    }
+
+    async fn case_volume(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        group: &str,
+        filters: &[(String, String)],
+    ) -> Result<Counts> {
+        let g = match group {
+            "day" => "CAST(created_at / 86400000 AS TEXT)",
+            other => dimension(Subject::Cases, other).unwrap_or("org_id"),
+        };
+        let mut f = Filter::new();
+        f.eq_text("org_id", org.to_string());
+        f.cmp_int("created_at", ">=", from);
+        f.cmp_int("created_at", "<", to);
+        add_filters(&mut f, Subject::Cases, filters);
+        let sql = format!("SELECT {g} AS g, COUNT(*) AS n FROM cases{} GROUP BY {g} ORDER BY n DESC, g", f.where_sql());
+        let rows = f.query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(|r| Ok((r.try_get("g")?, r.try_get("n")?))).collect()
+    }
+
+    async fn open_cases(&self, org: Uuid, now: i64, group: &str) -> Result<Counts> {
+        let g = match group {
+            "severity" => "COALESCE(severity, '')".to_owned(),
+            "age" => {
+                // The domain's buckets, youngest first; their bounds are numbers, not input.
+                let mut expr = String::from("CASE");
+                for (name, days) in AGE_BUCKETS.iter().filter(|(_, d)| *d < i64::MAX) {
+                    expr.push_str(&format!(" WHEN created_at > {} THEN '{name}'", now - days * 86_400_000));
+                }
+                let last = AGE_BUCKETS.last().map_or("", |(n, _)| n);
+                expr.push_str(&format!(" ELSE '{last}' END"));
+                expr
+            }
+            _ => "state".to_owned(),
+        };
+        let sql = format!(
+            "SELECT {g} AS g, COUNT(*) AS n FROM cases WHERE org_id = $1 \
+             AND state NOT IN ('closed', 'cancelled', 'merged') GROUP BY {g}"
+        );
+        let rows = sqlx::query(&sql).bind(org.to_string()).fetch_all(&self.reader).await?;
+        rows.iter().map(|r| Ok((r.try_get("g")?, r.try_get("n")?))).collect()
+    }
+
+    async fn sla_cases(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<firebreak_types::Case>> {
+        let mut f = Filter::new();
+        f.eq_text("org_id", org.to_string());
+        let a = f.next(Bind::Int(from));
+        let b = f.next(Bind::Int(to));
+        let within = |c: &str| format!("({c} >= {a} AND {c} < {b})");
+        f.clause(&format!(
+            "({} OR {} OR {} OR state NOT IN ('closed', 'cancelled', 'merged'))",
+            within("acknowledged_at"),
+            within("contained_at"),
+            within("closed_at")
+        ));
+        f.clause(&format!("created_at < {b}"));
+        let sql = format!("SELECT {} FROM cases{}", crate::cases::CASE_COLS, f.where_sql());
+        let rows = f.query(&sql).fetch_all(&self.reader).await?;
+        rows.iter().map(crate::cases::case_from).collect()
+    }
+
+    async fn item_counts(&self, org: Uuid, kind: &str, from: i64, to: i64) -> Result<Vec<(String, String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT COALESCE(item_key, '') AS k, COALESCE(status, '') AS s, COUNT(*) AS n FROM items \
+             WHERE org_id = $1 AND kind = $2 AND at >= $3 AND at < $4 GROUP BY item_key, status",
+        )
+        .bind(org.to_string())
+        .bind(kind)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get("k")?, r.try_get("s")?, r.try_get("n")?))).collect()
+    }
+
+    async fn items_due_between(&self, org: Uuid, kind: &str, from: i64, to: i64) -> Result<Vec<crate::Item>> {
+        self.items_due_in(org, kind, from, to).await
+    }
+}
