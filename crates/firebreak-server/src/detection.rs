@@ -285,6 +285,7 @@ pub async fn import_as(
         items::create_all(state, ctx, org, chunk.to_vec()).await?;
     }
     state.detectors.forget(org);
+    crate::metrics::record_coverage(state, ctx, org).await?;
     Ok(report)
 }
 
@@ -377,6 +378,7 @@ pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) ->
     rule.updated_at = ctx.now;
     let rule = items::save(state, &ctx, &item, rule).await?;
     state.detectors.forget(caller.org_id());
+    crate::metrics::record_coverage(state, &ctx, caller.org_id()).await?;
     Ok(rule)
 }
 
@@ -865,14 +867,11 @@ fn parent(id: &str) -> &str {
 
 /// ATT&CK coverage by the organisation's enabled detection rules, against a
 /// threat profile when one is named.
-pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> ApiResult<Coverage> {
-    caller.require(Action::RuleRead)?;
-    let profile = match q.profile {
-        Some(id) => Some(items::load::<ThreatProfile>(state, caller.org_id(), id).await?.1),
-        None => None,
-    };
+/// Per ATT&CK technique (sub-techniques count for their parent): the enabled
+/// detection rules that cover it, and how many of those are in production.
+pub(crate) async fn technique_counts(state: &AppState, org: Uuid) -> ApiResult<HashMap<String, (u32, u32)>> {
     let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
-    for (_, r) in all_rules(state, caller.org_id()).await? {
+    for (_, r) in all_rules(state, org).await? {
         if !r.enabled || r.kind != RuleKind::Detection.as_str() {
             continue;
         }
@@ -887,6 +886,16 @@ pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> A
             }
         }
     }
+    Ok(counts)
+}
+
+pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> ApiResult<Coverage> {
+    caller.require(Action::RuleRead)?;
+    let profile = match q.profile {
+        Some(id) => Some(items::load::<ThreatProfile>(state, caller.org_id(), id).await?.1),
+        None => None,
+    };
+    let counts = technique_counts(state, caller.org_id()).await?;
     let wanted: std::collections::HashSet<String> =
         profile.iter().flat_map(|p| p.techniques.iter().map(|t| parent(t).to_owned())).collect();
     let attack = firebreak_domain::attack::attack();

@@ -113,6 +113,25 @@ pub async fn page() -> Html<String> {
             }
         }
     }
+    out.push_str(concat!(
+        "<h2 id=\"metrics\">Metrics</h2><p>Every number on the dashboards and in the report, defined once. ",
+        "Periods are <code>[from, to)</code> in UTC; a value belongs to the period in which its interval ended; ",
+        "durations are wall-clock seconds (to the millisecond), except SLA attainment, which uses working time ",
+        "without the time a case waited on others. Mean, median (the average of the two middle values when the ",
+        "count is even) and 90th percentile (nearest rank).</p>",
+        "<table><tr><th>Metric</th><th>Definition</th><th>group_by</th></tr>"
+    ));
+    for m in firebreak_domain::metrics::CATALOGUE {
+        let _ = write!(
+            out,
+            "<tr id=\"metric-{0}\"><td><code>{0}</code><br>{1}</td><td>{2}</td><td>{3}</td></tr>",
+            m.name,
+            esc(m.title),
+            esc(m.definition),
+            esc(&m.group_by.join(", "))
+        );
+    }
+    out.push_str("</table>");
     out.push_str("<h2 id=\"errors\">Error codes</h2><table><tr><th>Code</th><th>HTTP status</th><th>Meaning</th></tr>");
     for code in ErrorCode::ALL {
         let _ = write!(

@@ -20,6 +20,7 @@ pub mod intake;
 pub mod items;
 pub mod jobs;
 pub mod live;
+pub mod metrics;
 pub mod ops;
 pub mod secrets;
 pub mod service;

@@ -41,8 +41,14 @@ pub trait MetricStore: Send + Sync {
     async fn duration_stats(&self, org: Uuid, q: &DurationQuery) -> Result<Vec<StatRow>>;
     /// Alerts received in `[from, to)` by `group` (day: days since the epoch
     /// as text; source, rule, severity), with filters on those dimensions.
-    async fn alert_volume(&self, org: Uuid, from: i64, to: i64, group: &str, filters: &[(String, String)])
-    -> Result<Counts>;
+    async fn alert_volume(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        group: &str,
+        filters: &[(String, String)],
+    ) -> Result<Counts>;
     /// Alerts received in `[from, to)` by (weekday, Monday = 0; hour), UTC.
     async fn alert_heatmap(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<(i64, i64, i64)>>;
     /// Alerts triaged in `[from, to)`: (group value or "", outcome, count);
@@ -56,8 +62,14 @@ pub trait MetricStore: Send + Sync {
         filters: &[(String, String)],
     ) -> Result<Vec<(String, String, i64)>>;
     /// Cases declared in `[from, to)` by `group` (day, severity, priority, category, source).
-    async fn case_volume(&self, org: Uuid, from: i64, to: i64, group: &str, filters: &[(String, String)])
-    -> Result<Counts>;
+    async fn case_volume(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        group: &str,
+        filters: &[(String, String)],
+    ) -> Result<Counts>;
     /// Open cases by phase, severity or age at `now`.
     async fn open_cases(&self, org: Uuid, now: i64, group: &str) -> Result<Counts>;
     /// Cases whose SLA clocks matter for `[from, to)`: a clock stopped in it

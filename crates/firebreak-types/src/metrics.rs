@@ -74,7 +74,8 @@ impl MetricTable {
             if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }
         }
         let mut out = String::new();
-        let header: Vec<String> = self.columns.iter().map(|c| cell(&serde_json::Value::String(c.name.clone()))).collect();
+        let header: Vec<String> =
+            self.columns.iter().map(|c| cell(&serde_json::Value::String(c.name.clone()))).collect();
         out.push_str(&header.join(","));
         out.push_str("\r\n");
         for row in &self.rows {

@@ -9,6 +9,7 @@ mod cases;
 mod detect;
 mod incident;
 mod live;
+mod metrics;
 mod work;
 
 use axum::Router;
@@ -122,6 +123,8 @@ pub fn routes() -> Router<AppState> {
         .route("/coverage", get(detect::coverage))
         .route("/threat-profiles", get(detect::profiles).post(detect::create_profile))
         .route("/threat-profiles/{id}", get(detect::get_profile).delete(detect::delete_profile))
+        .route("/metrics", get(metrics::catalogue))
+        .route("/metrics/{name}", get(metrics::get))
         .route("/audit", get(audit::list))
         .route("/audit/verify", get(audit::verify))
         .route("/live", get(live::stream))
@@ -152,7 +155,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         license(name = "MIT OR Apache-2.0")
     ),
     servers((url = "/")),
-    modifiers(&Security),
+    modifiers(&Security, &MetricDefinitions),
     security(("bearer" = []), ("basic" = []), ("session" = [])),
     paths(
         admin::me, admin::roles,
@@ -189,6 +192,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         detect::event_sightings, detect::get_event_settings, detect::set_event_settings,
         detect::hunt_evidence, detect::hunts,
         detect::coverage, detect::profiles, detect::create_profile, detect::get_profile, detect::delete_profile,
+        metrics::catalogue, metrics::get,
         audit::list, audit::verify,
         live::stream,
     ),
@@ -205,6 +209,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         (name = "assets", description = "The asset inventory, contacts and documents"),
         (name = "evidence", description = "Evidence files and their chain of custody"),
         (name = "webhooks", description = "Outgoing webhooks for case events, signed with HMAC-SHA256"),
+        (name = "metrics", description = "Response-time, SLA, alert, rule, backlog and coverage metrics; each is the table behind a chart, in JSON or CSV. Their definitions follow."),
         (name = "audit", description = "The tamper-evident audit log"),
         (name = "live", description = "Live updates"),
     )
@@ -212,6 +217,21 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 pub struct ApiDoc;
 
 struct Security;
+
+/// Appends every metric's definition to the `metrics` tag: the same texts
+/// as the docs page, from the domain's catalogue.
+struct MetricDefinitions;
+
+impl Modify for MetricDefinitions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let Some(tag) = openapi.tags.iter_mut().flatten().find(|t| t.name == "metrics") else { return };
+        let mut text = tag.description.clone().unwrap_or_default();
+        for m in firebreak_domain::metrics::CATALOGUE {
+            text.push_str(&format!("\n\n- `{}` ({}): {}", m.name, m.title, m.definition));
+        }
+        tag.description = Some(text);
+    }
+}
 
 impl Modify for Security {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {

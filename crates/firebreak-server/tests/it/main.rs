@@ -13,6 +13,7 @@ mod detect;
 mod helpers;
 mod incident;
 mod live;
+mod metrics;
 mod ops;
 mod tenancy;
 mod web;

@@ -1,0 +1,517 @@
+//! Metrics as tables: each metric of `firebreak_domain::metrics::CATALOGUE`
+//! computed for a period, from the store's indexed queries, as the rows a
+//! chart draws and a CSV export carries.
+
+use std::collections::{BTreeMap, HashMap};
+
+use firebreak_domain::clock::{from_millis, to_millis};
+use firebreak_domain::metrics::{
+    self as def, AGE_BUCKETS, Cadence, Kind as MetricKind, Metric, Stats, WEEKDAYS, cadence, check_group, check_period,
+    false_positive_rate, ratio,
+};
+use firebreak_domain::permission::Action;
+use firebreak_domain::sla::{Pause, read};
+use firebreak_store::{DurationQuery, WriteCtx};
+use firebreak_types::{
+    ActionStatus, CaseState, Communication, ErrorCode, MetricColumn, MetricInfo, MetricQuery, MetricTable, Team,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::{Duration, OffsetDateTime};
+use uuid::Uuid;
+
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::items::{self, Index, Kind};
+use crate::state::AppState;
+
+/// The default period: the 30 days before `to`.
+pub const DEFAULT_DAYS: i64 = 30;
+
+/// The ATT&CK techniques covered on a day the rule library changed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CoverageDay {
+    pub id: Uuid,
+    /// `YYYY-MM-DD`, UTC.
+    pub day: String,
+    pub covered: u32,
+    pub techniques: Vec<String>,
+}
+
+impl Kind for CoverageDay {
+    const KIND: &'static str = "coverage_day";
+    const NOUN: &'static str = "coverage record";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> Index {
+        Index { key: Some(self.day.clone()), ..Index::default() }
+    }
+}
+
+/// Records today's coverage after the rule library of `org` changed.
+pub async fn record_coverage(state: &AppState, ctx: &WriteCtx, org: Uuid) -> ApiResult<()> {
+    let counts = crate::detection::technique_counts(state, org).await?;
+    let mut techniques: Vec<String> = counts.into_keys().collect();
+    techniques.sort();
+    let day = date(ctx.now);
+    let q = firebreak_store::ItemQuery { key: Some(day.clone()), ..items::query::<CoverageDay>() };
+    let today = state.store.list_items(org, &q).await?.into_iter().next();
+    let covered = u32::try_from(techniques.len()).unwrap_or(u32::MAX);
+    match today {
+        Some(item) => {
+            let mut c: CoverageDay = items::from_item(&item)?;
+            if c.techniques != techniques {
+                c.covered = covered;
+                c.techniques = techniques;
+                items::save(state, ctx, &item, c).await?;
+            }
+        }
+        None => {
+            items::create(state, ctx, org, CoverageDay { id: Uuid::now_v7(), day, covered, techniques }).await?;
+        }
+    }
+    Ok(())
+}
+
+fn date(t: OffsetDateTime) -> String {
+    let d = t.date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// Days since the epoch (as the store groups them) to `YYYY-MM-DD`.
+fn day_label(days: &str) -> String {
+    days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| date(from_millis(d * 86_400_000)))
+}
+
+/// The catalogue, for `GET /api/v1/metrics` and the docs page.
+pub fn catalogue() -> Vec<MetricInfo> {
+    def::CATALOGUE
+        .iter()
+        .map(|m| MetricInfo {
+            name: m.name.to_owned(),
+            title: m.title.to_owned(),
+            definition: m.definition.to_owned(),
+            group_by: m.group_by.iter().map(|g| (*g).to_owned()).collect(),
+        })
+        .collect()
+}
+
+/// A checked request: the metric, its period and breakdown.
+pub struct Request {
+    pub metric: &'static Metric,
+    pub from: OffsetDateTime,
+    pub to: OffsetDateTime,
+    pub group: Option<String>,
+    pub filters: Vec<(String, String)>,
+}
+
+/// Checks a request: a known metric, `from` before `to`, a breakdown the metric accepts.
+pub fn request(name: &str, q: &MetricQuery, now: OffsetDateTime) -> ApiResult<Request> {
+    let metric = def::metric(name).ok_or_else(|| ApiError::not_found("metric"))?;
+    let to = q.to.unwrap_or(now);
+    let from = q.from.unwrap_or(to - Duration::days(DEFAULT_DAYS));
+    let bad = |e: def::QueryError| ApiError::field(ErrorCode::InvalidField, e.field(), e.to_string());
+    check_period(from, to).map_err(bad)?;
+    let group = q.group_by.as_deref().map(str::trim).filter(|g| !g.is_empty());
+    check_group(metric, group).map_err(bad)?;
+    let mut filters = Vec::new();
+    for (dim, v) in [
+        ("severity", &q.severity),
+        ("priority", &q.priority),
+        ("category", &q.category),
+        ("source", &q.source),
+        ("team", &q.team),
+        ("rule", &q.rule),
+    ] {
+        if let Some(v) = v.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+            filters.push((dim.to_owned(), v.to_owned()));
+        }
+    }
+    Ok(Request { metric, from, to, group: group.map(str::to_owned), filters })
+}
+
+/// The metric `name` for the caller's organisation.
+pub async fn get(state: &AppState, caller: &Caller, name: &str, q: &MetricQuery) -> ApiResult<MetricTable> {
+    caller.require(Action::MetricsRead)?;
+    let r = request(name, q, state.clock.now())?;
+    compute(state, caller.org_id(), &r).await
+}
+
+fn cols(spec: &[(&str, &str)]) -> Vec<MetricColumn> {
+    spec.iter().map(|(n, u)| MetricColumn { name: (*n).to_owned(), unit: (*u).to_owned() }).collect()
+}
+
+fn none_label(v: String) -> String {
+    if v.is_empty() { "(none)".to_owned() } else { v }
+}
+
+fn stats_row(stats: &Stats) -> Vec<Value> {
+    vec![json!(stats.count), json!(stats.mean), json!(stats.median), json!(stats.p90)]
+}
+
+/// Computes one metric.
+pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<MetricTable> {
+    let (from, to) = (to_millis(r.from), to_millis(r.to));
+    let now = state.clock.now();
+    let group = r.group.as_deref();
+    let mut table = MetricTable {
+        metric: r.metric.name.to_owned(),
+        title: r.metric.title.to_owned(),
+        definition: r.metric.definition.to_owned(),
+        from: r.from,
+        to: r.to,
+        group_by: r.group.clone(),
+        columns: Vec::new(),
+        rows: Vec::new(),
+    };
+    let store = &state.store;
+    match (r.metric.kind, r.metric.name) {
+        (MetricKind::Duration(interval), _) => {
+            let q = DurationQuery { interval, from, to, group: r.group.clone(), filters: r.filters.clone() };
+            let rows = store.duration_stats(org, &q).await?;
+            let stat_cols = [("count", "count"), ("mean", "seconds"), ("median", "seconds"), ("p90", "seconds")];
+            match group {
+                None => {
+                    table.columns = cols(&stat_cols);
+                    let stats = rows.first().map_or(Stats::EMPTY, |r| r.stats);
+                    table.rows.push(stats_row(&stats));
+                }
+                Some(g) => {
+                    let mut spec = vec![(g, "text")];
+                    spec.extend(stat_cols);
+                    table.columns = cols(&spec);
+                    let teams = team_names(state, org, g).await?;
+                    for row in rows {
+                        let label = label(g, row.group.unwrap_or_default(), &teams);
+                        let mut cells = vec![json!(label)];
+                        cells.extend(stats_row(&row.stats));
+                        table.rows.push(cells);
+                    }
+                }
+            }
+        }
+        (_, "sla") | (_, "sla_breaches") => sla(state, org, r, &mut table).await?,
+        (_, "alert_volume") => {
+            let g = group.unwrap_or("day");
+            table.group_by = Some(g.to_owned());
+            table.columns = cols(&[(g, "text"), ("alerts", "count")]);
+            let counts = store.alert_volume(org, from, to, g, &r.filters).await?;
+            table.rows = if g == "day" {
+                daily(r.from, r.to, counts.into_iter().map(|(d, n)| (day_label(&d), n)).collect())
+            } else {
+                counts.into_iter().map(|(k, n)| vec![json!(none_label(k)), json!(n)]).collect()
+            };
+        }
+        (_, "alert_heatmap") => {
+            table.columns = cols(&[("weekday", "text"), ("hour", "count"), ("alerts", "count")]);
+            let cells: HashMap<(i64, i64), i64> =
+                store.alert_heatmap(org, from, to).await?.into_iter().map(|(d, h, n)| ((d, h), n)).collect();
+            for (d, name) in WEEKDAYS.iter().enumerate() {
+                for h in 0..24 {
+                    let n = cells.get(&(d as i64, h)).copied().unwrap_or(0);
+                    table.rows.push(vec![json!(name), json!(h), json!(n)]);
+                }
+            }
+        }
+        (_, "alert_to_case") => {
+            table.columns =
+                cols(&[("alerts", "count"), ("cases", "count"), ("alerts_per_case", "ratio"), ("escalated", "count")]);
+            let alerts: i64 = store.alert_volume(org, from, to, "none", &[]).await?.iter().map(|(_, n)| n).sum();
+            let cases: i64 = store.case_volume(org, from, to, "none", &[]).await?.iter().map(|(_, n)| n).sum();
+            let escalated: i64 = store
+                .alert_outcomes(org, from, to, None, &[])
+                .await?
+                .iter()
+                .filter(|(_, o, _)| o == "escalated")
+                .map(|(_, _, n)| n)
+                .sum();
+            table.rows.push(vec![json!(alerts), json!(cases), json!(ratio(alerts, cases)), json!(escalated)]);
+        }
+        (_, "dispositions") => {
+            const OUTCOMES: [&str; 4] = ["false_positive", "benign_true_positive", "duplicate", "escalated"];
+            let by = group.filter(|g| *g != "outcome");
+            let rows = store.alert_outcomes(org, from, to, by, &r.filters).await?;
+            match by {
+                None => {
+                    table.group_by = Some("outcome".into());
+                    table.columns = cols(&[("outcome", "text"), ("alerts", "count")]);
+                    for o in OUTCOMES {
+                        let n: i64 = rows.iter().filter(|(_, x, _)| x == o).map(|(_, _, n)| n).sum();
+                        table.rows.push(vec![json!(o), json!(n)]);
+                    }
+                }
+                Some(g) => {
+                    let mut spec = vec![(g, "text")];
+                    spec.extend(OUTCOMES.iter().map(|o| (*o, "count")));
+                    spec.push(("total", "count"));
+                    table.columns = cols(&spec);
+                    let mut per: BTreeMap<String, [i64; 4]> = BTreeMap::new();
+                    for (k, o, n) in rows {
+                        if let Some(i) = OUTCOMES.iter().position(|x| *x == o) {
+                            per.entry(k).or_default()[i] += n;
+                        }
+                    }
+                    let mut sorted: Vec<_> = per.into_iter().collect();
+                    sorted.sort_by(|a, b| b.1.iter().sum::<i64>().cmp(&a.1.iter().sum::<i64>()));
+                    for (k, counts) in sorted {
+                        let mut cells = vec![json!(none_label(k))];
+                        cells.extend(counts.iter().map(|n| json!(n)));
+                        cells.push(json!(counts.iter().sum::<i64>()));
+                        table.rows.push(cells);
+                    }
+                }
+            }
+        }
+        (_, "rule_noise") => {
+            table.columns = cols(&[
+                ("rule", "text"),
+                ("alerts", "count"),
+                ("false_positives", "count"),
+                ("true_positives", "count"),
+                ("false_positive_rate", "percent"),
+            ]);
+            let volume = store.alert_volume(org, from, to, "rule", &r.filters).await?;
+            let mut per: BTreeMap<String, (i64, i64, i64)> = BTreeMap::new();
+            for (rule, n) in volume.into_iter().filter(|(k, _)| !k.is_empty()) {
+                per.entry(rule).or_default().0 += n;
+            }
+            for (rule, o, n) in store.alert_outcomes(org, from, to, Some("rule"), &r.filters).await? {
+                if rule.is_empty() {
+                    continue;
+                }
+                let e = per.entry(rule).or_default();
+                match o.as_str() {
+                    "false_positive" => e.1 += n,
+                    "benign_true_positive" | "escalated" => e.2 += n,
+                    _ => {}
+                }
+            }
+            let mut sorted: Vec<_> = per.into_iter().collect();
+            sorted.sort_by(|a, b| b.1.0.cmp(&a.1.0).then(b.1.1.cmp(&a.1.1)).then(a.0.cmp(&b.0)));
+            for (rule, (alerts, fp, tp)) in sorted.into_iter().take(100) {
+                let rate = false_positive_rate(fp, tp).map(|r| (r * 1000.0).round() / 10.0);
+                table.rows.push(vec![json!(rule), json!(alerts), json!(fp), json!(tp), json!(rate)]);
+            }
+        }
+        (_, "backlog") => {
+            let g = group.unwrap_or("phase");
+            table.group_by = Some(g.to_owned());
+            table.columns = cols(&[(g, "text"), ("cases", "count")]);
+            let counts: HashMap<String, i64> = store.open_cases(org, to_millis(now), g).await?.into_iter().collect();
+            let order: Vec<String> = match g {
+                "age" => AGE_BUCKETS.iter().map(|(n, _)| (*n).to_owned()).collect(),
+                "severity" => {
+                    let mut v: Vec<String> = ["critical", "high", "medium", "low", ""].map(String::from).to_vec();
+                    v.retain(|s| !s.is_empty() || counts.contains_key(""));
+                    v
+                }
+                _ => CaseState::ALL.iter().filter(|s| s.is_active()).map(|s| s.as_str().to_owned()).collect(),
+            };
+            for k in order {
+                let n = counts.get(&k).copied().unwrap_or(0);
+                table.rows.push(vec![json!(none_label(k)), json!(n)]);
+            }
+        }
+        (_, "case_volume") => {
+            let g = group.unwrap_or("day");
+            table.group_by = Some(g.to_owned());
+            table.columns = cols(&[(g, "text"), ("cases", "count")]);
+            let counts = store.case_volume(org, from, to, g, &r.filters).await?;
+            table.rows = if g == "day" {
+                daily(r.from, r.to, counts.into_iter().map(|(d, n)| (day_label(&d), n)).collect())
+            } else {
+                counts.into_iter().map(|(k, n)| vec![json!(none_label(k)), json!(n)]).collect()
+            };
+        }
+        (_, "response_actions") => {
+            let statuses: Vec<&str> = ActionStatus::ALL.iter().map(|s| s.as_str()).collect();
+            let mut spec = vec![("type", "text")];
+            spec.extend(statuses.iter().map(|s| (*s, "count")));
+            spec.push(("total", "count"));
+            table.columns = cols(&spec);
+            let mut per: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+            for (kind, status, n) in store.item_counts(org, "response_action", from, to).await? {
+                let row = per.entry(kind).or_insert_with(|| vec![0; statuses.len()]);
+                if let Some(i) = statuses.iter().position(|s| *s == status) {
+                    row[i] += n;
+                }
+            }
+            for (kind, counts) in per {
+                let mut cells = vec![json!(kind)];
+                cells.extend(counts.iter().map(|n| json!(n)));
+                cells.push(json!(counts.iter().sum::<i64>()));
+                table.rows.push(cells);
+            }
+        }
+        (_, "update_cadence") => {
+            table.columns =
+                cols(&[("due", "count"), ("on_time", "count"), ("late", "count"), ("compliance", "percent")]);
+            let (mut on_time, mut late) = (0i64, 0i64);
+            for item in store.items_due_between(org, Communication::KIND, from, to).await? {
+                let c: Communication = items::from_item(&item)?;
+                let Some(due) = c.next_update_due else { continue };
+                // An answer from before this was recorded counts as on time.
+                let answered = c.answered_at.or(c.superseded.then_some(due));
+                match cadence(due, answered, now) {
+                    Cadence::OnTime => on_time += 1,
+                    Cadence::Late => late += 1,
+                    Cadence::Pending => {}
+                }
+            }
+            let pct = ratio(on_time, on_time + late).map(|r| (r * 1000.0).round() / 10.0);
+            table.rows.push(vec![json!(on_time + late), json!(on_time), json!(late), json!(pct)]);
+        }
+        (_, "coverage") => {
+            table.columns = cols(&[("day", "text"), ("techniques", "count")]);
+            let mut days: Vec<CoverageDay> = items::list(state, org, &items::query::<CoverageDay>()).await?;
+            days.sort_by(|a, b| a.day.cmp(&b.day));
+            let (start, end) = (date(r.from), date(r.to));
+            if let Some(before) = days.iter().rev().find(|d| d.day < start) {
+                table.rows.push(vec![json!(start), json!(before.covered)]);
+            }
+            for d in days.iter().filter(|d| d.day >= start && d.day < end) {
+                table.rows.push(vec![json!(d.day), json!(d.covered)]);
+            }
+            if days.is_empty() {
+                // A library imported before coverage was recorded: today's figure.
+                let covered = crate::detection::technique_counts(state, org).await?.len();
+                if covered > 0 {
+                    table.rows.push(vec![json!(date(now)), json!(covered)]);
+                }
+            }
+        }
+        _ => return Err(ApiError::not_found("metric")),
+    }
+    Ok(table)
+}
+
+/// A row per day of the period, zero where nothing happened (up to 400 days).
+fn daily(from: OffsetDateTime, to: OffsetDateTime, counts: HashMap<String, i64>) -> Vec<Vec<Value>> {
+    if to - from > Duration::days(400) {
+        let mut rows: Vec<_> = counts.into_iter().collect();
+        rows.sort();
+        return rows.into_iter().map(|(d, n)| vec![json!(d), json!(n)]).collect();
+    }
+    let mut rows = Vec::new();
+    let mut day = from.replace_time(time::Time::MIDNIGHT);
+    while day < to {
+        let d = date(day);
+        let n = counts.get(&d).copied().unwrap_or(0);
+        rows.push(vec![json!(d), json!(n)]);
+        day += Duration::days(1);
+    }
+    rows
+}
+
+async fn team_names(state: &AppState, org: Uuid, group: &str) -> ApiResult<HashMap<String, String>> {
+    if group != "team" {
+        return Ok(HashMap::new());
+    }
+    let teams: Vec<Team> = items::list(state, org, &items::query::<Team>()).await?;
+    Ok(teams.into_iter().map(|t| (t.id.to_string(), t.name)).collect())
+}
+
+/// A group value as people read it.
+fn label(group: &str, value: String, teams: &HashMap<String, String>) -> String {
+    match group {
+        "day" | "week" => day_label(&value),
+        "team" => teams.get(&value).cloned().unwrap_or_else(|| none_label(value)),
+        _ => none_label(value),
+    }
+}
+
+/// SLA attainment (per clock and priority) or the list of breaches.
+async fn sla(state: &AppState, org: Uuid, r: &Request, table: &mut MetricTable) -> ApiResult<()> {
+    let policy = crate::sla::policy(state, org).await?;
+    let now = state.clock.now();
+    let cases = state.store.sla_cases(org, to_millis(r.from), to_millis(r.to)).await?;
+    let within = |t: OffsetDateTime| t >= r.from && t < r.to;
+    // (clock, priority) -> (met, breached)
+    let mut tally: BTreeMap<(usize, String), (i64, i64)> = BTreeMap::new();
+    let mut breaches: Vec<(OffsetDateTime, Vec<Value>)> = Vec::new();
+    const CLOCKS: [&str; 3] = ["acknowledge", "contain", "resolve"];
+    for case in &cases {
+        let pauses: Vec<Pause> = case.pauses.iter().map(|p| Pause { start: p.start, end: p.end }).collect();
+        let targets = policy.for_priority(case.priority);
+        let stops = [case.acknowledged_at.or(case.closed_at), case.contained_at.or(case.closed_at), case.closed_at];
+        let secs = [targets.acknowledge, targets.contain, targets.resolve];
+        for (i, (stop, target_s)) in stops.into_iter().zip(secs).enumerate() {
+            let target = Duration::seconds(target_s);
+            let (at, used, breached, running) = match stop {
+                Some(stop) => {
+                    let used = read(case.created_at, Some(stop), target, &pauses, now).used;
+                    (stop, used, used > target, false)
+                }
+                None => match def::breach_time(case.created_at, target, &pauses) {
+                    Some(b) if b <= now => (b, read(case.created_at, None, target, &pauses, now).used, true, true),
+                    _ => continue,
+                },
+            };
+            if !within(at) {
+                continue;
+            }
+            let e = tally.entry((i, case.priority.as_str().to_owned())).or_default();
+            if breached {
+                e.1 += 1;
+                breaches.push((
+                    at,
+                    vec![
+                        json!(case.number),
+                        json!(case.title),
+                        json!(CLOCKS[i]),
+                        json!(case.priority.as_str()),
+                        json!(target_s),
+                        json!(used.whole_seconds()),
+                        json!((used - target).whole_seconds()),
+                        json!(at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
+                        json!(running),
+                    ],
+                ));
+            } else {
+                e.0 += 1;
+            }
+        }
+    }
+    if r.metric.name == "sla" {
+        table.columns = cols(&[
+            ("clock", "text"),
+            ("priority", "text"),
+            ("target", "seconds"),
+            ("met", "count"),
+            ("breached", "count"),
+            ("attainment", "percent"),
+        ]);
+        for ((i, priority), (met, breached)) in tally {
+            let p = firebreak_types::Priority::ALL.iter().find(|p| p.as_str() == priority).copied();
+            let target = p.map(|p| {
+                let t = policy.for_priority(p);
+                [t.acknowledge, t.contain, t.resolve][i]
+            });
+            let pct = ratio(met, met + breached).map(|r| (r * 1000.0).round() / 10.0);
+            table.rows.push(vec![
+                json!(CLOCKS[i]),
+                json!(priority),
+                json!(target),
+                json!(met),
+                json!(breached),
+                json!(pct),
+            ]);
+        }
+    } else {
+        table.columns = cols(&[
+            ("case", "count"),
+            ("title", "text"),
+            ("clock", "text"),
+            ("priority", "text"),
+            ("target", "seconds"),
+            ("used", "seconds"),
+            ("over", "seconds"),
+            ("at", "time"),
+            ("running", "text"),
+        ]);
+        breaches.sort_by(|a, b| a.0.cmp(&b.0));
+        table.rows = breaches.into_iter().map(|(_, row)| row).collect();
+    }
+    Ok(())
+}
