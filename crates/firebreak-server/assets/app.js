@@ -64,7 +64,7 @@
       var only = region.dataset.liveId;
       var data = {};
       try { data = JSON.parse(event.data || "{}"); } catch (e) { /* not JSON */ }
-      if (!only || !data.object_id || data.object_id === only) refresh();
+      if (!only || !data.object_id || data.object_id === only) later(region);
       return;
     }
     var prefix = watched[section];
@@ -73,6 +73,15 @@
     if (box) box.hidden = false;
   }
   connect();
+
+  // A region with data-live-every redraws at most that often (ms), so a
+  // stream of alerts does not redraw a dashboard for each one.
+  var pending = null;
+  function later(region) {
+    var every = parseInt(region.dataset.liveEvery || "0", 10);
+    if (!every) { refresh(); return; }
+    if (!pending) pending = setTimeout(function () { pending = null; refresh(); }, every);
+  }
 
   // Redraws the live region from a fresh copy of the page, unless the user
   // is typing in it (then the "changed" notice offers a reload).

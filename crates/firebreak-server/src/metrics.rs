@@ -54,7 +54,7 @@ pub async fn record_coverage(state: &AppState, ctx: &WriteCtx, org: Uuid) -> Api
     let counts = crate::detection::technique_counts(state, org).await?;
     let mut techniques: Vec<String> = counts.into_keys().collect();
     techniques.sort();
-    let day = date(ctx.now);
+    let day = crate::charts::day(ctx.now);
     let q = firebreak_store::ItemQuery { key: Some(day.clone()), ..items::query::<CoverageDay>() };
     let today = state.store.list_items(org, &q).await?.into_iter().next();
     let covered = u32::try_from(techniques.len()).unwrap_or(u32::MAX);
@@ -74,14 +74,10 @@ pub async fn record_coverage(state: &AppState, ctx: &WriteCtx, org: Uuid) -> Api
     Ok(())
 }
 
-fn date(t: OffsetDateTime) -> String {
-    let d = t.date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
 
 /// Days since the epoch (as the store groups them) to `YYYY-MM-DD`.
 fn day_label(days: &str) -> String {
-    days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| date(from_millis(d * 86_400_000)))
+    days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| crate::charts::day(from_millis(d * 86_400_000)))
 }
 
 /// The catalogue, for `GET /api/v1/metrics` and the docs page.
@@ -366,7 +362,7 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
             table.columns = cols(&[("day", "text"), ("techniques", "count")]);
             let mut days: Vec<CoverageDay> = items::list(state, org, &items::query::<CoverageDay>()).await?;
             days.sort_by(|a, b| a.day.cmp(&b.day));
-            let (start, end) = (date(r.from), date(r.to));
+            let (start, end) = (crate::charts::day(r.from), crate::charts::day(r.to));
             if let Some(before) = days.iter().rev().find(|d| d.day < start) {
                 table.rows.push(vec![json!(start), json!(before.covered)]);
             }
@@ -377,7 +373,7 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
                 // A library imported before coverage was recorded: today's figure.
                 let covered = crate::detection::technique_counts(state, org).await?.len();
                 if covered > 0 {
-                    table.rows.push(vec![json!(date(now)), json!(covered)]);
+                    table.rows.push(vec![json!(crate::charts::day(now)), json!(covered)]);
                 }
             }
         }
@@ -396,7 +392,7 @@ fn daily(from: OffsetDateTime, to: OffsetDateTime, counts: HashMap<String, i64>)
     let mut rows = Vec::new();
     let mut day = from.replace_time(time::Time::MIDNIGHT);
     while day < to {
-        let d = date(day);
+        let d = crate::charts::day(day);
         let n = counts.get(&d).copied().unwrap_or(0);
         rows.push(vec![json!(d), json!(n)]);
         day += Duration::days(1);

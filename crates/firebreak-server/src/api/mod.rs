@@ -10,6 +10,8 @@ mod detect;
 mod incident;
 mod live;
 mod metrics;
+
+pub use metrics::csv as csv_download;
 mod work;
 
 use axum::Router;

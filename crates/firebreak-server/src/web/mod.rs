@@ -7,6 +7,7 @@ mod admin;
 mod alertpages;
 mod assets;
 mod casepages;
+mod dashpages;
 mod detectpages;
 mod pages;
 mod session;
@@ -37,7 +38,10 @@ pub fn routes() -> Router<AppState> {
         .route("/detection", get(detectpages::rules))
         .route("/detection/rules/{id}", get(detectpages::rule))
         .route("/detection/coverage", get(detectpages::coverage))
-        .route("/dashboards", get(pages::dashboards))
+        .route("/dashboards", get(dashpages::index))
+        .route("/dashboards/{slug}", get(dashpages::dashboard))
+        .route("/reports", get(dashpages::reports))
+        .route("/reports/view", get(dashpages::report_view))
         .route("/audit", get(admin::audit))
         .route("/admin/users", get(admin::users).post(admin::create_user))
         .route("/admin/users/{id}", post(admin::change_user))

@@ -79,36 +79,6 @@ pub async fn home() -> Redirect {
     Redirect::to("/alerts")
 }
 
-#[derive(Template)]
-#[template(path = "placeholder.html")]
-struct Placeholder {
-    layout: Layout,
-    heading: &'static str,
-    what: &'static str,
-}
-
-async fn placeholder(
-    state: &AppState,
-    caller: &Caller,
-    section: &'static str,
-    heading: &'static str,
-    what: &'static str,
-) -> Response {
-    let layout = Layout::new(state, caller, heading, section, Flash::default()).await;
-    render(&Placeholder { layout, heading, what })
-}
-
-pub async fn dashboards(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
-    placeholder(
-        &s,
-        &c,
-        "dashboards",
-        "Dashboards",
-        "Time to detect, acknowledge, contain and resolve; SLA attainment; rule noise; a report to send upward.",
-    )
-    .await
-}
-
 /// A case row as the list shows it.
 pub struct CaseRow {
     pub id: String,
