@@ -10,6 +10,7 @@
 #![allow(clippy::print_stdout)]
 
 mod hunt;
+mod metrics;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -104,6 +105,24 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// Every dashboard panel's query time over a year of alerts and cases
+    Metrics {
+        /// Alerts to store, over the last 365 days
+        #[arg(long, default_value_t = 1_000_000)]
+        alerts: u64,
+        /// Cases to store, over the same year
+        #[arg(long, default_value_t = 100_000)]
+        cases: u64,
+        /// A PostgreSQL URL to run on (in a fresh schema) instead of a fresh SQLite file
+        #[arg(long)]
+        database_url: Option<String>,
+        /// Timed runs per panel, after one warm-up
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Keep the seeded database (SQLite file or PostgreSQL schema) afterwards
+        #[arg(long)]
+        keep: bool,
+    },
 }
 
 const PASSWORD: &str = "bench passphrase 1234";
@@ -121,6 +140,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::Ingest { alerts, batch, senders, single, database_url } => {
             bench_ingest(alerts, batch.max(1), senders.max(1), single, database_url).await
+        }
+        Bench::Metrics { alerts, cases, database_url, runs, keep } => {
+            metrics::bench_metrics(metrics::Args { alerts, cases, database_url, runs, keep }).await
         }
     }
 }

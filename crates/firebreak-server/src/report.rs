@@ -255,7 +255,13 @@ pub async fn build(state: &AppState, org: Uuid, from: OffsetDateTime, to: Offset
         .collect();
 
     let coverage = table(state, org, "coverage", None, from, to).await?;
-    let coverage_start = coverage.rows.first().and_then(|r| r.get(1)).and_then(Value::as_i64);
+    // The first row carries the coverage from before the period when there
+    // is one (dated the period's first day); otherwise nothing was covered yet.
+    let start_day = charts::day(from);
+    let coverage_start = match coverage.rows.first() {
+        Some(r) if r.first().and_then(Value::as_str) == Some(start_day.as_str()) => r.get(1).and_then(Value::as_i64),
+        _ => Some(0),
+    };
     let coverage_end = last_count(&coverage);
 
     let open: Vec<ActionItem> = items::list(

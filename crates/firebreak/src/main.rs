@@ -87,8 +87,36 @@ enum Command {
         #[command(subcommand)]
         command: RulesCommand,
     },
+    /// Produce the management report of a period (a month, a quarter) as
+    /// HTML for print, PDF (through headless Chromium) or CSV
+    #[command(after_help = CONFIG_HELP)]
+    Report {
+        /// The period's first day, YYYY-MM-DD (UTC)
+        #[arg(long)]
+        from: String,
+        /// The period's last day, included, YYYY-MM-DD (UTC)
+        #[arg(long)]
+        to: String,
+        /// The organisation, by name or id [default: the first organisation]
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long, short, value_enum, default_value = "html")]
+        format: ReportFormat,
+        /// The file to write [default: standard output; for PDF, firebreak-report-FROM-TO.pdf]
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        config: ConfigFlags,
+    },
     /// Print the OpenAPI document of the API
     Openapi,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum ReportFormat {
+    Html,
+    Pdf,
+    Csv,
 }
 
 // Parsed once per run: the size of a variant does not matter.
@@ -227,6 +255,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ingest::exit_code(&totals?))
         }
         Command::Hunt { rules, output, files } => hunt::hunt(&rules, &files, output),
+        Command::Report { from, to, org, format, output, config } => {
+            let config = Config::load(&config, &env)?;
+            report(config, &from, &to, org, format, output).await
+        }
         Command::Rules { command: RulesCommand::Check { paths } } => hunt::check(&paths),
         Command::Rules { command: RulesCommand::Test { org, config } } => {
             let config = Config::load(&config, &env)?;
@@ -379,6 +411,46 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutting down: finishing in-flight requests");
+}
+
+async fn report(
+    config: Config,
+    from: &str,
+    to: &str,
+    org: Option<String>,
+    format: ReportFormat,
+    output: Option<std::path::PathBuf>,
+) -> anyhow::Result<ExitCode> {
+    let day = |s: &str, what: &str| {
+        time::Date::parse(s.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+            .with_context(|| format!("--{what} must be a day written YYYY-MM-DD, not {s:?}"))
+    };
+    let (first, last) = (day(from, "from")?, day(to, "to")?);
+    anyhow::ensure!(first <= last, "--from ({first}) must not be after --to ({last})");
+    let start = first.midnight().assume_utc();
+    let end = (last + time::Duration::days(1)).midnight().assume_utc();
+    let (state, store) = offline_state(&config).await?;
+    let org = pick_org(&state, org).await?;
+    let built = firebreak_server::report::build(&state, org, start, end).await;
+    store.close().await;
+    let report = built.map_err(|e| anyhow::anyhow!(e.body().message))?;
+    let write = |bytes: &[u8], output: Option<&Path>| -> anyhow::Result<()> {
+        match output {
+            Some(path) => std::fs::write(path, bytes).with_context(|| format!("writing {}", path.display())),
+            None => Ok(std::io::stdout().lock().write_all(bytes)?),
+        }
+    };
+    match format {
+        ReportFormat::Html => write(firebreak_server::report::html(&report).as_bytes(), output.as_deref())?,
+        ReportFormat::Csv => write(firebreak_server::report::csv(&report).as_bytes(), output.as_deref())?,
+        ReportFormat::Pdf => {
+            let path = output.unwrap_or_else(|| format!("firebreak-report-{first}-{last}.pdf").into());
+            firebreak_server::report::pdf(&firebreak_server::report::html(&report), &path)
+                .map_err(|e| anyhow::anyhow!(e))?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {

@@ -298,3 +298,50 @@ async fn bad_metric_requests_name_the_field() {
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     assert_eq!(csv.text().await.unwrap(), "count,mean,median,p90\r\n0,,,\r\n");
 }
+
+#[tokio::test]
+async fn the_report_of_a_seeded_month_has_the_scenarios_figures() {
+    let app = spawn_app().await;
+    let (c1, _) = scenario(&app).await;
+    let from = datetime!(2026-03-01 00:00 UTC);
+    let to = datetime!(2026-04-01 00:00 UTC);
+    let report = firebreak_server::report::build(&app.state, app.root_org, from, to).await.unwrap();
+    let figure = |label: &str| report.headlines.iter().find(|h| h.label == label).unwrap().clone();
+    assert_eq!(figure("Alerts received").now, Some(3.0));
+    assert_eq!(figure("Alerts received").before, Some(0.0));
+    assert_eq!(figure("Cases declared").now, Some(2.0));
+    assert_eq!(figure("Median time to acknowledge an alert").now, Some(600.0));
+    assert_eq!(figure("Median time to contain").now, Some(16200.0));
+    assert_eq!(figure("Median time to resolve").now, Some(93600.0));
+    assert_eq!(figure("Median time to resolve").before, None);
+    // Two clocks met (acknowledge and contain of #1), two breached.
+    assert_eq!(figure("SLA attainment").now, Some(50.0));
+    // One false positive, one escalation.
+    assert_eq!(figure("False-positive rate").now, Some(50.0));
+    assert_eq!(report.notable.len(), 1);
+    assert_eq!((report.notable[0].number, report.notable[0].summary.as_str()), (c1.number, "Contained."));
+    assert_eq!((report.coverage_start, report.coverage_end), (Some(0), Some(1)));
+    assert_eq!(report.noisy.rows[0][0], json!("R1"));
+
+    let html = firebreak_server::report::html(&report);
+    assert!(html.contains("2026-03-01 to 2026-03-31"), "the period is named");
+    assert!(html.contains("<td class=\"num\">4h 30m</td>"), "time to contain as people read it");
+    assert!(html.contains("<td class=\"num\">50.0%</td>"));
+    assert_eq!(html.matches("<svg class=\"chart").count(), 4, "four figures drawn");
+    assert!(!html.contains("NaN") && !html.contains(">inf"));
+    let csv = firebreak_server::report::csv(&report);
+    assert!(csv.contains("Median time to resolve,93600,,seconds"), "{csv}");
+
+    // A month with nothing: dashes and messages, never NaN.
+    let empty = firebreak_server::report::build(
+        &app.state,
+        app.root_org,
+        datetime!(2025-01-01 00:00 UTC),
+        datetime!(2025-02-01 00:00 UTC),
+    )
+    .await
+    .unwrap();
+    let html = firebreak_server::report::html(&empty);
+    assert!(html.contains("No incident was closed in this period."));
+    assert!(!html.contains("NaN"));
+}
