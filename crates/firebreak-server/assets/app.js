@@ -34,9 +34,14 @@
   var section = document.body.dataset.section || "";
   var watched = { users: "user.", keys: "api_key.", orgs: "organisation.", cases: "case.", audit: "" };
   var delay = 1000;
+  var source = null;
+  // A page left for another closes its stream: a browser keeps few
+  // connections per server, and a cached page must not hold one.
+  window.addEventListener("pagehide", function () { if (source) { source.close(); source = null; } });
+  window.addEventListener("pageshow", function (e) { if (e.persisted && !source) connect(); });
   function connect() {
     if (!live || !window.EventSource) return;
-    var source = new EventSource("/api/v1/live");
+    source = new EventSource("/api/v1/live");
     source.addEventListener("ready", function () {
       delay = 1000;
       live.classList.add("on");
@@ -45,7 +50,7 @@
     source.onerror = function () {
       live.classList.remove("on");
       live.title = "Live updates: reconnecting";
-      if (source.readyState === EventSource.CLOSED) {
+      if (source && source.readyState === EventSource.CLOSED) {
         setTimeout(connect, delay);
         delay = Math.min(delay * 2, 30000);
       }

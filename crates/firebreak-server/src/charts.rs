@@ -82,7 +82,7 @@ pub fn series(t: &MetricTable) -> String {
     }
     let unit = t.columns.get(1).map_or("", |c| c.name.as_str());
     let max = points.iter().map(|(_, v)| *v).fold(0.0, f64::max);
-    let (w, h, left, bottom) = (640.0, 180.0, 44.0, 22.0);
+    let (w, h, left, bottom, top) = (640.0, 180.0, 44.0, 22.0, 12.0);
     let step = (w - left) / points.len() as f64;
     let bar = (step * 0.8).max(1.0);
     let mut svg = format!(
@@ -92,7 +92,7 @@ pub fn series(t: &MetricTable) -> String {
     );
     // Gridlines at half and full of the maximum.
     for frac in [0.5, 1.0] {
-        let y = (h - bottom) * (1.0 - frac);
+        let y = top + (h - bottom - top) * (1.0 - frac);
         let _ = write!(
             svg,
             "<line class=\"grid\" x1=\"{left}\" x2=\"{w}\" y1=\"{y:.1}\" y2=\"{y:.1}\"/>\
@@ -103,11 +103,11 @@ pub fn series(t: &MetricTable) -> String {
         );
     }
     for (i, (label, v)) in points.iter().enumerate() {
-        let bh = if max > 0.0 { (h - bottom) * v / max } else { 0.0 };
+        let bh = if max > 0.0 { (h - bottom - top) * v / max } else { 0.0 };
         let x = left + i as f64 * step + (step - bar) / 2.0;
         let _ = write!(
             svg,
-            "<rect class=\"bar\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{bh:.1}\"><title>{}: {}</title></rect>",
+            "<rect class=\"datum\" x=\"{x:.1}\" y=\"{:.1}\" width=\"{bar:.1}\" height=\"{bh:.1}\"><title>{}: {}</title></rect>",
             h - bottom - bh,
             esc(label),
             v
@@ -132,8 +132,7 @@ pub fn series(t: &MetricTable) -> String {
 /// (the total when there is one), up to 12 rows.
 pub fn bars(t: &MetricTable) -> String {
     let value_col = t.column("total").or_else(|| t.column("alerts")).or_else(|| t.column("cases")).unwrap_or(1);
-    let rows: Vec<(String, f64)> =
-        t.rows.iter().take(12).map(|r| (text(r.first()), num(r.get(value_col)))).collect();
+    let rows: Vec<(String, f64)> = t.rows.iter().take(12).map(|r| (text(r.first()), num(r.get(value_col)))).collect();
     if rows.is_empty() || rows.iter().all(|(_, v)| *v == 0.0) {
         return empty("Nothing in this period.");
     }
@@ -148,7 +147,7 @@ pub fn bars(t: &MetricTable) -> String {
         let _ = write!(
             svg,
             "<text class=\"label\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
-             <rect class=\"bar\" x=\"{label_w}\" y=\"{:.1}\" width=\"{len:.1}\" height=\"{:.1}\"><title>{}: {}</title></rect>\
+             <rect class=\"datum\" x=\"{label_w}\" y=\"{:.1}\" width=\"{len:.1}\" height=\"{:.1}\"><title>{}: {}</title></rect>\
              <text class=\"value\" x=\"{:.1}\" y=\"{:.1}\">{}</text>",
             label_w - 8.0,
             y + row_h * 0.68,
@@ -227,13 +226,8 @@ pub fn gauges(t: &MetricTable) -> String {
     for r in rows {
         let pct = num(r.get(pct_col)).clamp(0.0, 100.0);
         // The caption: the text columns (clock and priority), or the counts.
-        let caption: Vec<String> = t
-            .columns
-            .iter()
-            .zip(r.iter())
-            .filter(|(c, _)| c.unit == "text")
-            .map(|(_, v)| text(Some(v)))
-            .collect();
+        let caption: Vec<String> =
+            t.columns.iter().zip(r.iter()).filter(|(c, _)| c.unit == "text").map(|(_, v)| text(Some(v))).collect();
         let caption = if caption.is_empty() {
             t.columns
                 .iter()

@@ -74,7 +74,6 @@ pub async fn record_coverage(state: &AppState, ctx: &WriteCtx, org: Uuid) -> Api
     Ok(())
 }
 
-
 /// Days since the epoch (as the store groups them) to `YYYY-MM-DD`.
 fn day_label(days: &str) -> String {
     days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| crate::charts::day(from_millis(d * 86_400_000)))
@@ -249,7 +248,7 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
                         }
                     }
                     let mut sorted: Vec<_> = per.into_iter().collect();
-                    sorted.sort_by(|a, b| b.1.iter().sum::<i64>().cmp(&a.1.iter().sum::<i64>()));
+                    sorted.sort_by_key(|(_, counts)| std::cmp::Reverse(counts.iter().sum::<i64>()));
                     for (k, counts) in sorted {
                         let mut cells = vec![json!(none_label(k))];
                         cells.extend(counts.iter().map(|n| json!(n)));
@@ -506,7 +505,7 @@ async fn sla(state: &AppState, org: Uuid, r: &Request, table: &mut MetricTable) 
             ("at", "time"),
             ("running", "text"),
         ]);
-        breaches.sort_by(|a, b| a.0.cmp(&b.0));
+        breaches.sort_by_key(|(at, _)| *at);
         table.rows = breaches.into_iter().map(|(_, row)| row).collect();
     }
     Ok(())

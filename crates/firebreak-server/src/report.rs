@@ -10,19 +10,17 @@ use std::path::{Path, PathBuf};
 
 use askama::Template;
 use firebreak_domain::metrics::{metric, previous_period};
-use firebreak_types::{
-    ActionItem, Case, CaseState, ItemStatus, MetricQuery, MetricTable, Review, Rule, RuleException,
-};
+use firebreak_types::{ActionItem, Case, CaseState, ItemStatus, MetricQuery, MetricTable, Review, Rule, RuleException};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::charts;
 use crate::dashboards::Chart;
 use crate::error::ApiResult;
 use crate::items;
 use crate::metrics::{compute, request};
 use crate::state::AppState;
-use crate::charts;
 
 /// A headline figure for the period and the one before.
 #[derive(Debug, Clone)]
@@ -114,7 +112,8 @@ async fn table(
     from: OffsetDateTime,
     to: OffsetDateTime,
 ) -> ApiResult<MetricTable> {
-    let q = MetricQuery { from: Some(from), to: Some(to), group_by: group.map(str::to_owned), ..MetricQuery::default() };
+    let q =
+        MetricQuery { from: Some(from), to: Some(to), group_by: group.map(str::to_owned), ..MetricQuery::default() };
     compute(state, org, &request(name, &q, state.clock.now())?).await
 }
 
@@ -209,7 +208,11 @@ pub async fn build(state: &AppState, org: Uuid, from: OffsetDateTime, to: Offset
         .filter(|c| c.state == CaseState::Closed && c.closed_at.is_some_and(|t| t >= from && t < to))
         .collect();
     closed.sort_by(|a, b| {
-        (a.priority, std::cmp::Reverse(a.severity), a.number).cmp(&(b.priority, std::cmp::Reverse(b.severity), b.number))
+        (a.priority, std::cmp::Reverse(a.severity), a.number).cmp(&(
+            b.priority,
+            std::cmp::Reverse(b.severity),
+            b.number,
+        ))
     });
     let mut notable = Vec::new();
     for c in closed.into_iter().take(5) {
@@ -267,7 +270,10 @@ pub async fn build(state: &AppState, org: Uuid, from: OffsetDateTime, to: Offset
     let open: Vec<ActionItem> = items::list(
         state,
         org,
-        &firebreak_store::ItemQuery { statuses: vec![ItemStatus::Open.as_str().to_owned()], ..items::query::<ActionItem>() },
+        &firebreak_store::ItemQuery {
+            statuses: vec![ItemStatus::Open.as_str().to_owned()],
+            ..items::query::<ActionItem>()
+        },
     )
     .await?;
     let cases = state.store.cases_by_id(org, &open.iter().map(|a| a.case_id).collect::<Vec<_>>()).await?;

@@ -42,10 +42,14 @@ impl Period {
     /// The period asked for; a bad one falls back to the last 30 days with a message.
     pub fn resolve(q: &PeriodQuery, now: OffsetDateTime) -> Period {
         let (from, to, error) = match (q.from.as_deref().and_then(parse_day), q.to.as_deref().and_then(parse_day)) {
-            (Some(f), Some(t)) if f <= t => {
-                (f.with_time(Time::MIDNIGHT).assume_utc(), (t + Duration::days(1)).with_time(Time::MIDNIGHT).assume_utc(), "")
+            (Some(f), Some(t)) if f <= t => (
+                f.with_time(Time::MIDNIGHT).assume_utc(),
+                (t + Duration::days(1)).with_time(Time::MIDNIGHT).assume_utc(),
+                "",
+            ),
+            (Some(_), Some(_)) => {
+                (now - Duration::days(30), now, "The period's start is after its end; showing the last 30 days.")
             }
-            (Some(_), Some(_)) => (now - Duration::days(30), now, "The period's start is after its end; showing the last 30 days."),
             _ if q.from.is_some() || q.to.is_some() => {
                 (now - Duration::days(30), now, "Dates are written YYYY-MM-DD; showing the last 30 days.")
             }
@@ -107,7 +111,10 @@ pub async fn panels(state: &AppState, caller: &Caller, d: &Dashboard, period: &P
             };
             let html = match &t {
                 Ok(t) => charts::draw(p.chart, t),
-                Err(e) => format!("<p class=\"empty-chart\">Could not compute this panel: {}</p>", charts::esc(&e.to_string())),
+                Err(e) => format!(
+                    "<p class=\"empty-chart\">Could not compute this panel: {}</p>",
+                    charts::esc(&e.to_string())
+                ),
             };
             let api = format!("/api/v1/metrics/{}?{}{by}", p.metric, period.api_query());
             PanelView {
@@ -202,7 +209,8 @@ struct ReportsPage {
 /// The report's period presets: the last full month and the last full quarter.
 fn presets(now: OffsetDateTime) -> Vec<(String, String, String)> {
     let d = now.date();
-    let month_start = |y: i32, m: u8| Date::from_calendar_date(y, time::Month::try_from(m).unwrap_or(time::Month::January), 1);
+    let month_start =
+        |y: i32, m: u8| Date::from_calendar_date(y, time::Month::try_from(m).unwrap_or(time::Month::January), 1);
     let (y, m) = (d.year(), u8::from(d.month()));
     let mut out = Vec::new();
     let (py, pm) = if m == 1 { (y - 1, 12) } else { (y, m - 1) };

@@ -402,3 +402,113 @@ async fn a_disabled_rule_leaves_the_coverage_matrix_and_an_exception_is_added() 
     assert_eq!(list[0]["values"], json!(["jump-01", "jump-02"]));
     c.close().await.unwrap();
 }
+
+/// How many elements match `css` once the page has them (polling: live redraws replace them).
+async fn count(c: &Client, css: &str) -> usize {
+    c.find_all(Locator::Css(css)).await.map(|v| v.len()).unwrap_or(0)
+}
+
+#[tokio::test]
+async fn every_dashboard_draws_its_charts_and_the_report_prints() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    crate::metrics::scenario(&app).await;
+    // The dashboards' default period: the 30 days to now.
+    let now = firebreak_domain::clock::Clock::now(app.clock.as_ref());
+    let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
+    let period = format!("from={}&to={}", rfc(now - time::Duration::days(30)), rfc(now));
+    let rows = |metric: &'static str, group: &'static str| {
+        let (admin, period) = (app.admin.clone(), period.clone());
+        async move {
+            let t: firebreak_types::MetricTable =
+                admin.get(&format!("/api/v1/metrics/{metric}?{period}&group_by={group}")).await.unwrap();
+            t.rows.len()
+        }
+    };
+
+    c.goto(&format!("{base}/dashboards")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/dashboards/incident", "an admin starts on incidents");
+
+    for d in firebreak_server::dashboards::DASHBOARDS {
+        c.goto(&format!("{base}/dashboards/{}", d.slug)).await.unwrap();
+        c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+        assert_eq!(count(&c, ".dash-panel").await, d.panels.len(), "{}: one section a panel", d.slug);
+        let page = c.source().await.unwrap();
+        assert!(!page.contains("NaN") && !page.contains("Could not compute"), "{}", d.slug);
+        screenshot(&c, &format!("dashboard-{}.png", d.slug)).await;
+    }
+
+    // The counts each chart must draw, against the API's tables.
+    c.goto(&format!("{base}/dashboards/soc")).await.unwrap();
+    c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+    let days = rows("alert_volume", "day").await;
+    assert!(days >= 30);
+    assert_eq!(count(&c, "[data-metric=alert_volume] svg.series rect.datum").await, days);
+    assert_eq!(count(&c, "[data-metric=alert_heatmap] svg.heatmap rect.heat").await, 7 * 24);
+    assert_eq!(count(&c, "[data-metric=sla] figure.gauge").await, 4, "acknowledge P1 and P4, contain, resolve");
+    assert_eq!(count(&c, "[data-metric=dispositions] svg.bars rect.datum").await, 4);
+    assert_eq!(count(&c, "[data-metric=backlog] svg.bars rect.datum").await, 6, "one bar per open phase");
+    assert_eq!(count(&c, "[data-metric=alert_time_to_triage] .tile").await, 4);
+    wait_text(&c, "[data-metric=alert_time_to_acknowledge] [data-stat=median]", "10m 00s").await;
+
+    c.goto(&format!("{base}/dashboards/incident")).await.unwrap();
+    c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+    assert_eq!(count(&c, "[data-metric=backlog][data-group=age] svg.bars rect.datum").await, 4);
+    assert_eq!(count(&c, "[data-metric=sla_breaches] tbody tr").await, 2);
+    assert_eq!(count(&c, "[data-metric=update_cadence] figure.gauge").await, 1);
+    wait_text(&c, "[data-metric=update_cadence]", "50%").await;
+
+    c.goto(&format!("{base}/dashboards/detection")).await.unwrap();
+    c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+    assert_eq!(count(&c, "[data-metric=rule_noise] tbody tr").await, 2);
+    assert_eq!(count(&c, "[data-metric=alert_volume][data-group=rule] svg.bars rect.datum").await, 2);
+    assert_eq!(count(&c, "[data-metric=coverage] svg.series rect.datum").await, rows("coverage", "").await);
+
+    // The executive view redraws itself when a case is declared.
+    c.goto(&format!("{base}/dashboards/executive")).await.unwrap();
+    c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+    let bars = "[data-metric=case_volume][data-group=severity] svg.bars rect.datum";
+    assert_eq!(count(&c, bars).await, 2, "high and low");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let _: firebreak_types::Case = app
+        .admin
+        .post(
+            "/api/v1/cases",
+            &json!({ "title": "Wire fraud", "impact": "high", "urgency": "high", "severity": "critical" }),
+        )
+        .await
+        .unwrap();
+    // Periods end (exclusive) at now: let the fixed clock pass the new case.
+    app.clock.advance(time::Duration::minutes(1));
+    let mut seen = 0;
+    for _ in 0..100 {
+        seen = count(&c, bars).await;
+        if seen == 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(seen, 3, "the new case's severity appears without a reload");
+
+    // A period with no data: messages, not empty drawings.
+    c.goto(&format!("{base}/dashboards/soc?from=2025-01-01&to=2025-01-31")).await.unwrap();
+    c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+    wait_text(&c, "[data-metric=alert_heatmap]", "No alerts in this period.").await;
+    assert_eq!(count(&c, "svg.series").await, 0);
+    c.goto(&format!("{base}/dashboards/soc?from=2025-02-01&to=2025-01-01")).await.unwrap();
+    wait_text(&c, ".flash", "start is after its end").await;
+
+    // The report of March, for print.
+    c.goto(&format!("{base}/reports?from=2026-03-01&to=2026-03-31")).await.unwrap();
+    c.wait().for_element(Locator::Css("#report-html")).await.unwrap();
+    c.goto(&format!("{base}/reports/view?from=2026-03-01&to=2026-03-31")).await.unwrap();
+    wait_text(&c, "#headline", "SLA attainment").await;
+    assert_eq!(count(&c, "figure svg.chart").await, 4);
+    screenshot(&c, "report.png").await;
+    c.close().await.unwrap();
+}

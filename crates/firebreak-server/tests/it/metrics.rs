@@ -37,7 +37,7 @@ fn row(t: &MetricTable, key: &str) -> Vec<Value> {
 }
 
 /// Seeds the scenario; returns the two cases.
-async fn scenario(app: &TestApp) -> (Case, Case) {
+pub(crate) async fn scenario(app: &TestApp) -> (Case, Case) {
     let a = &app.admin;
     at(app, 0);
     let alert = |source: &str, sref: &str, rule: &str, sev: &str, event: OffsetDateTime| {
