@@ -266,6 +266,14 @@ async fn every_metric_matches_the_hand_computed_scenario() {
     assert!(metric(&app, "sla", FEBRUARY).await.rows.is_empty());
     let t = metric(&app, "coverage", FEBRUARY).await;
     assert!(t.rows.is_empty());
+
+    // Another organisation sees none of it.
+    let other = app.tenant("Elsewhere").await;
+    for name in ["alert_to_case", "time_to_resolve", "sla", "rule_noise", "update_cadence"] {
+        let t: MetricTable = other.admin.get(&format!("/api/v1/metrics/{name}?{MARCH}")).await.unwrap();
+        let numbers: Vec<&Value> = t.rows.iter().flatten().filter(|v| v.as_f64().is_some_and(|n| n > 0.0)).collect();
+        assert!(numbers.is_empty(), "{name} leaks: {:?}", t.rows);
+    }
 }
 
 #[tokio::test]
