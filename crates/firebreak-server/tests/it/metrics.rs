@@ -305,6 +305,13 @@ async fn bad_metric_requests_name_the_field() {
         .unwrap();
     assert!(csv.headers()["content-type"].to_str().unwrap().starts_with("text/csv"));
     assert_eq!(csv.text().await.unwrap(), "count,mean,median,p90\r\n0,,,\r\n");
+
+    // One definition, shown on the docs page and in the OpenAPI document.
+    let docs = reqwest::get(format!("{}/api/docs", app.base_url)).await.unwrap().text().await.unwrap();
+    assert!(docs.contains("id=\"metric-time_to_contain\""));
+    let doc: Value = app.admin.get("/api/v1/openapi.json").await.unwrap();
+    let tag = doc["tags"].as_array().unwrap().iter().find(|t| t["name"] == "metrics").unwrap();
+    assert!(tag["description"].as_str().unwrap().contains("`dwell_time` (Dwell time)"));
 }
 
 #[tokio::test]
