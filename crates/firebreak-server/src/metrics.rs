@@ -189,14 +189,8 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
         (_, "sla") | (_, "sla_breaches") => sla(state, org, r, &mut table).await?,
         (_, "alert_volume") => {
             let g = group.unwrap_or("day");
-            table.group_by = Some(g.to_owned());
-            table.columns = cols(&[(g, "text"), ("alerts", "count")]);
             let counts = store.alert_volume(org, from, to, g, &r.filters).await?;
-            table.rows = if g == "day" {
-                daily(r.from, r.to, counts.into_iter().map(|(d, n)| (day_label(&d), n)).collect())
-            } else {
-                counts.into_iter().map(|(k, n)| vec![json!(none_label(k)), json!(n)]).collect()
-            };
+            volume(&mut table, r, g, "alerts", counts);
         }
         (_, "alert_heatmap") => {
             table.columns = cols(&[("weekday", "text"), ("hour", "count"), ("alerts", "count")]);
@@ -310,14 +304,8 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
         }
         (_, "case_volume") => {
             let g = group.unwrap_or("day");
-            table.group_by = Some(g.to_owned());
-            table.columns = cols(&[(g, "text"), ("cases", "count")]);
             let counts = store.case_volume(org, from, to, g, &r.filters).await?;
-            table.rows = if g == "day" {
-                daily(r.from, r.to, counts.into_iter().map(|(d, n)| (day_label(&d), n)).collect())
-            } else {
-                counts.into_iter().map(|(k, n)| vec![json!(none_label(k)), json!(n)]).collect()
-            };
+            volume(&mut table, r, g, "cases", counts);
         }
         (_, "response_actions") => {
             let statuses: Vec<&str> = ActionStatus::ALL.iter().map(|s| s.as_str()).collect();
@@ -379,6 +367,17 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
         _ => return Err(ApiError::not_found("metric")),
     }
     Ok(table)
+}
+
+/// A count table: per day of the period (zero days included), or per group value.
+fn volume(table: &mut MetricTable, r: &Request, g: &str, noun: &str, counts: firebreak_store::Counts) {
+    table.group_by = Some(g.to_owned());
+    table.columns = cols(&[(g, "text"), (noun, "count")]);
+    table.rows = if g == "day" {
+        daily(r.from, r.to, counts.into_iter().map(|(d, n)| (day_label(&d), n)).collect())
+    } else {
+        counts.into_iter().map(|(k, n)| vec![json!(none_label(k)), json!(n)]).collect()
+    };
 }
 
 /// A row per day of the period, zero where nothing happened (up to 400 days).

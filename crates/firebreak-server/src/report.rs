@@ -157,24 +157,16 @@ pub async fn build(state: &AppState, org: Uuid, from: OffsetDateTime, to: Offset
         let before = table(state, org, name, None, previous.0, previous.1).await?;
         headlines.push(Headline { label, now: f(&now, col), before: f(&before, col), unit, lower_is_better: lower });
     }
+    // Ratios over whole tables: SLA attainment, and the false-positive rate.
     let sla = table(state, org, "sla", None, from, to).await?;
-    let sla_before = table(state, org, "sla", None, previous.0, previous.1).await?;
-    headlines.push(Headline {
-        label: "SLA attainment",
-        now: attainment(&sla),
-        before: attainment(&sla_before),
-        unit: "percent",
-        lower_is_better: false,
-    });
     let disp = table(state, org, "dispositions", None, from, to).await?;
-    let disp_before = table(state, org, "dispositions", None, previous.0, previous.1).await?;
-    headlines.push(Headline {
-        label: "False-positive rate",
-        now: fp_rate(&disp),
-        before: fp_rate(&disp_before),
-        unit: "percent",
-        lower_is_better: true,
-    });
+    for (label, name, now, of, lower) in [
+        ("SLA attainment", "sla", &sla, attainment as fn(&MetricTable) -> Option<f64>, false),
+        ("False-positive rate", "dispositions", &disp, fp_rate, true),
+    ] {
+        let before = table(state, org, name, None, previous.0, previous.1).await?;
+        headlines.push(Headline { label, now: of(now), before: of(&before), unit: "percent", lower_is_better: lower });
+    }
 
     let mut figures = Vec::new();
     for (name, group, chart) in [
