@@ -369,7 +369,7 @@ async fn seed(
     now: i64,
     postgres: bool,
 ) -> anyhow::Result<Seeded> {
-    let mut rng = Rng(Lcg(0x5eed_0f_f1eb_4eac));
+    let mut rng = Rng(Lcg(0x5eed_0ff1_eb4e_ac00));
     let org_s = org.to_string();
 
     // Cases, with their response actions and stakeholder updates.
