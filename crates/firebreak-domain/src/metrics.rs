@@ -181,8 +181,8 @@ pub const CATALOGUE: &[Metric] = &[
     Metric {
         name: "sla_breaches",
         title: "SLA breaches",
-        definition: "Every clock of the `sla` metric that breached in the period: the case, the clock, its \
-                     target and the working time used.",
+        definition: "Every clock of the `sla` metric that breached in the period, latest first (up to 1,000): \
+                     the case, the clock, its target and the working time used.",
         kind: Kind::Table,
         group_by: &[],
     },

@@ -13,7 +13,8 @@ use firebreak_domain::permission::Action;
 use firebreak_domain::sla::{Pause, read};
 use firebreak_store::{DurationQuery, WriteCtx};
 use firebreak_types::{
-    ActionStatus, CaseState, Communication, ErrorCode, MetricColumn, MetricInfo, MetricQuery, MetricTable, Team,
+    ActionStatus, CaseState, Communication, ErrorCode, MetricColumn, MetricInfo, MetricQuery, MetricTable, Priority,
+    Team,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -415,53 +416,85 @@ fn label(group: &str, value: String, teams: &HashMap<String, String>) -> String 
     }
 }
 
-/// SLA attainment (per clock and priority) or the list of breaches.
+/// The longest list of breaches returned.
+pub const BREACH_LIMIT: u32 = 1_000;
+
+/// SLA attainment (per clock and priority) or the list of breaches. Clocks
+/// of cases that never waited are counted by the database; the others
+/// (cases that waited, clocks still running) are read here, one by one.
 async fn sla(state: &AppState, org: Uuid, r: &Request, table: &mut MetricTable) -> ApiResult<()> {
+    const CLOCKS: [&str; 3] = ["acknowledge", "contain", "resolve"];
     let policy = crate::sla::policy(state, org).await?;
     let now = state.clock.now();
-    let cases = state.store.sla_cases(org, to_millis(r.from), to_millis(r.to)).await?;
-    let within = |t: OffsetDateTime| t >= r.from && t < r.to;
+    let (from, to) = (to_millis(r.from), to_millis(r.to));
+    let secs = |p: Priority| {
+        let t = policy.for_priority(p);
+        [t.acknowledge, t.contain, t.resolve]
+    };
+    let targets: firebreak_store::SlaTargets =
+        Priority::ALL.iter().map(|p| (p.as_str().to_owned(), secs(*p).map(|s| s * 1000))).collect();
+    let rfc = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let breach_row =
+        |number: i64, title: &str, clock: usize, priority: &str, used_ms: i64, at: OffsetDateTime, running| {
+            let target = Priority::ALL.iter().find(|p| p.as_str() == priority).map_or(0, |p| secs(*p)[clock]);
+            let used = used_ms / 1000;
+            vec![
+                json!(number),
+                json!(title),
+                json!(CLOCKS[clock]),
+                json!(priority),
+                json!(target),
+                json!(used),
+                json!(used - target),
+                json!(rfc(at)),
+                json!(running),
+            ]
+        };
     // (clock, priority) -> (met, breached)
     let mut tally: BTreeMap<(usize, String), (i64, i64)> = BTreeMap::new();
     let mut breaches: Vec<(OffsetDateTime, Vec<Value>)> = Vec::new();
-    const CLOCKS: [&str; 3] = ["acknowledge", "contain", "resolve"];
-    for case in &cases {
+    if r.metric.name == "sla" {
+        for (clock, priority, met, breached) in state.store.sla_unpaused(org, from, to, &targets).await? {
+            let e = tally.entry((usize::try_from(clock).unwrap_or(0), priority)).or_default();
+            e.0 += met;
+            e.1 += breached;
+        }
+    } else {
+        for b in state.store.sla_unpaused_breaches(org, from, to, &targets, BREACH_LIMIT).await? {
+            let at = from_millis(b.stop);
+            let clock = usize::try_from(b.clock).unwrap_or(0);
+            breaches.push((at, breach_row(b.number, &b.title, clock, &b.priority, b.used, at, false)));
+        }
+    }
+    for case in state.store.sla_cases(org, from, to).await? {
         let pauses: Vec<Pause> = case.pauses.iter().map(|p| Pause { start: p.start, end: p.end }).collect();
-        let targets = policy.for_priority(case.priority);
-        let stops = [case.acknowledged_at.or(case.closed_at), case.contained_at.or(case.closed_at), case.closed_at];
-        let secs = [targets.acknowledge, targets.contain, targets.resolve];
-        for (i, (stop, target_s)) in stops.into_iter().zip(secs).enumerate() {
+        let created = from_millis(case.created_at);
+        let closed = case.closed_at.map(from_millis);
+        let stops =
+            [case.acknowledged_at.map(from_millis).or(closed), case.contained_at.map(from_millis).or(closed), closed];
+        let Some(p) = Priority::ALL.iter().find(|p| p.as_str() == case.priority) else { continue };
+        for (i, (stop, target_s)) in stops.into_iter().zip(secs(*p)).enumerate() {
             let target = Duration::seconds(target_s);
             let (at, used, breached, running) = match stop {
+                // Counted by the database.
+                Some(_) if pauses.is_empty() => continue,
                 Some(stop) => {
-                    let used = read(case.created_at, Some(stop), target, &pauses, now).used;
+                    let used = read(created, Some(stop), target, &pauses, now).used;
                     (stop, used, used > target, false)
                 }
-                None => match def::breach_time(case.created_at, target, &pauses) {
-                    Some(b) if b <= now => (b, read(case.created_at, None, target, &pauses, now).used, true, true),
+                None => match def::breach_time(created, target, &pauses) {
+                    Some(b) if b <= now => (b, read(created, None, target, &pauses, now).used, true, true),
                     _ => continue,
                 },
             };
-            if !within(at) {
+            if at < r.from || at >= r.to {
                 continue;
             }
-            let e = tally.entry((i, case.priority.as_str().to_owned())).or_default();
+            let e = tally.entry((i, case.priority.clone())).or_default();
             if breached {
                 e.1 += 1;
-                breaches.push((
-                    at,
-                    vec![
-                        json!(case.number),
-                        json!(case.title),
-                        json!(CLOCKS[i]),
-                        json!(case.priority.as_str()),
-                        json!(target_s),
-                        json!(used.whole_seconds()),
-                        json!((used - target).whole_seconds()),
-                        json!(at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default()),
-                        json!(running),
-                    ],
-                ));
+                let used_ms = i64::try_from(used.whole_milliseconds()).unwrap_or(i64::MAX);
+                breaches.push((at, breach_row(case.number, &case.title, i, &case.priority, used_ms, at, running)));
             } else {
                 e.0 += 1;
             }
@@ -477,11 +510,7 @@ async fn sla(state: &AppState, org: Uuid, r: &Request, table: &mut MetricTable) 
             ("attainment", "percent"),
         ]);
         for ((i, priority), (met, breached)) in tally {
-            let p = firebreak_types::Priority::ALL.iter().find(|p| p.as_str() == priority).copied();
-            let target = p.map(|p| {
-                let t = policy.for_priority(p);
-                [t.acknowledge, t.contain, t.resolve][i]
-            });
+            let target = Priority::ALL.iter().find(|p| p.as_str() == priority).map(|p| secs(*p)[i]);
             let pct = ratio(met, met + breached).map(|r| (r * 1000.0).round() / 10.0);
             table.rows.push(vec![
                 json!(CLOCKS[i]),
@@ -504,7 +533,8 @@ async fn sla(state: &AppState, org: Uuid, r: &Request, table: &mut MetricTable) 
             ("at", "time"),
             ("running", "text"),
         ]);
-        breaches.sort_by_key(|(at, _)| *at);
+        breaches.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+        breaches.truncate(BREACH_LIMIT as usize);
         table.rows = breaches.into_iter().map(|(_, row)| row).collect();
     }
     Ok(())

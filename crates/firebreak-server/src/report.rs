@@ -9,8 +9,9 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use askama::Template;
+use firebreak_domain::clock::to_millis;
 use firebreak_domain::metrics::{metric, previous_period};
-use firebreak_types::{ActionItem, Case, CaseState, ItemStatus, MetricQuery, MetricTable, Review, Rule, RuleException};
+use firebreak_types::{ActionItem, ItemStatus, MetricQuery, MetricTable, Review, Rule, RuleException};
 use serde_json::Value;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -192,22 +193,9 @@ pub async fn build(state: &AppState, org: Uuid, from: OffsetDateTime, to: Offset
     noisy.rows.truncate(10);
 
     // Notable incidents: closed in the period, most urgent first.
-    let mut closed: Vec<Case> = state
-        .store
-        .sla_cases(org, firebreak_domain::clock::to_millis(from), firebreak_domain::clock::to_millis(to))
-        .await?
-        .into_iter()
-        .filter(|c| c.state == CaseState::Closed && c.closed_at.is_some_and(|t| t >= from && t < to))
-        .collect();
-    closed.sort_by(|a, b| {
-        (a.priority, std::cmp::Reverse(a.severity), a.number).cmp(&(
-            b.priority,
-            std::cmp::Reverse(b.severity),
-            b.number,
-        ))
-    });
+    let closed = state.store.closed_cases(org, to_millis(from), to_millis(to), 5).await?;
     let mut notable = Vec::new();
-    for c in closed.into_iter().take(5) {
+    for c in closed {
         let review: Option<Review> = items::of_case::<Review>(state, org, c.id).await?.into_iter().next();
         let lessons = review
             .map(|r| {

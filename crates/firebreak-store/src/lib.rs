@@ -23,7 +23,7 @@ pub use alerts::{AlertStore, RuleOutcome};
 pub use cases::CaseStore;
 pub use error::StoreError;
 pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};
-pub use metrics::{Counts, DurationQuery, MetricStore, StatRow};
+pub use metrics::{Counts, DurationQuery, MetricStore, SlaBreach, SlaCase, SlaCount, SlaTargets, StatRow};
 pub use records::*;
 pub use sql::{Backend, OpenOptions, SqlStore};
 

@@ -11,7 +11,7 @@ use firebreak_domain::metrics::{AGE_BUCKETS, Interval, Point, Stats, Subject, me
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::sql::{Backend, Bind, Filter};
+use crate::sql::{Backend, Filter};
 use crate::{Result, SqlStore};
 
 /// A duration metric's request: its interval, period (ms, `[from, to)`),
@@ -72,13 +72,100 @@ pub trait MetricStore: Send + Sync {
     ) -> Result<Counts>;
     /// Open cases by phase, severity or age at `now`.
     async fn open_cases(&self, org: Uuid, now: i64, group: &str) -> Result<Counts>;
-    /// Cases whose SLA clocks matter for `[from, to)`: a clock stopped in it
-    /// (acknowledged, contained or closed), or still running.
-    async fn sla_cases(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<firebreak_types::Case>>;
+    /// The SLA clocks of cases that never waited and stopped in `[from, to)`,
+    /// counted in the database: (clock: 0 acknowledge, 1 contain, 2 resolve;
+    /// priority; met; breached), against `targets` (ms per priority and clock).
+    async fn sla_unpaused(&self, org: Uuid, from: i64, to: i64, targets: &SlaTargets) -> Result<Vec<SlaCount>>;
+    /// Those of them that breached, latest first, up to `limit`.
+    async fn sla_unpaused_breaches(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        targets: &SlaTargets,
+        limit: u32,
+    ) -> Result<Vec<SlaBreach>>;
+    /// The cases whose clocks need reading one by one: open cases (running
+    /// clocks), and closed cases that waited with a clock stopped in `[from, to)`.
+    async fn sla_cases(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<SlaCase>>;
+    /// Cases closed in `[from, to)`, most urgent first, up to `limit`.
+    async fn closed_cases(&self, org: Uuid, from: i64, to: i64, limit: u32) -> Result<Vec<firebreak_types::Case>>;
     /// Items of `kind` whose time (`at`) is in `[from, to)`, counted by key and status.
     async fn item_counts(&self, org: Uuid, kind: &str, from: i64, to: i64) -> Result<Vec<(String, String, i64)>>;
     /// Items of `kind` falling due in `[from, to)`.
     async fn items_due_between(&self, org: Uuid, kind: &str, from: i64, to: i64) -> Result<Vec<crate::Item>>;
+}
+
+/// SLA targets in ms: per priority (`P1`…`P4`), acknowledge, contain, resolve.
+pub type SlaTargets = Vec<(String, [i64; 3])>;
+
+/// (clock, priority, met, breached).
+pub type SlaCount = (i64, String, i64, i64);
+
+/// A breached clock counted in the database.
+#[derive(Debug, Clone)]
+pub struct SlaBreach {
+    pub number: i64,
+    pub title: String,
+    pub clock: i64,
+    pub priority: String,
+    /// When the clock stopped (ms).
+    pub stop: i64,
+    pub used: i64,
+}
+
+/// What reading a case's SLA clocks needs.
+#[derive(Debug, Clone)]
+pub struct SlaCase {
+    pub id: Uuid,
+    pub number: i64,
+    pub title: String,
+    pub priority: String,
+    pub created_at: i64,
+    pub acknowledged_at: Option<i64>,
+    pub contained_at: Option<i64>,
+    pub closed_at: Option<i64>,
+    /// Empty when the case never waited.
+    pub pauses: Vec<firebreak_types::PauseSpan>,
+}
+
+/// Each clock's stop, and a condition on it that the partial indexes serve;
+/// `{a}` and `{b}` are the period's bounds.
+const CLOCK_STOPS: [(&str, &str); 3] = [
+    (
+        "COALESCE(acknowledged_at, closed_at)",
+        "((acknowledged_at >= {a} AND acknowledged_at < {b}) OR (acknowledged_at IS NULL AND closed_at >= {a} AND closed_at < {b}))",
+    ),
+    (
+        "COALESCE(contained_at, closed_at)",
+        "((contained_at >= {a} AND contained_at < {b}) OR (contained_at IS NULL AND closed_at >= {a} AND closed_at < {b}))",
+    ),
+    ("closed_at", "(closed_at >= {a} AND closed_at < {b})"),
+];
+
+/// One row per stopped clock of the unpaused cases of the period: clock,
+/// priority, case, stop, used (ms) and whether it breached. `$1` is the
+/// organisation, `$2`/`$3` the period, `$4`… the targets.
+fn unpaused_clocks(targets: &SlaTargets) -> (String, Vec<i64>) {
+    let mut binds = Vec::new();
+    let mut parts = Vec::new();
+    for (clock, (stop, cond)) in CLOCK_STOPS.iter().enumerate() {
+        let mut target = String::from("CASE priority");
+        for (priority, ms) in targets {
+            binds.push(ms[clock]);
+            // Priorities are the domain's own names (P1…P4), not input.
+            target.push_str(&format!(" WHEN '{priority}' THEN ${}", binds.len() + 3));
+        }
+        target.push_str(" ELSE 0 END");
+        let cond = cond.replace("{a}", "$2").replace("{b}", "$3");
+        parts.push(format!(
+            "SELECT CAST({clock} AS BIGINT) AS clock, priority, number, title, {stop} AS stop, \
+             CASE WHEN {stop} > created_at THEN {stop} - created_at ELSE 0 END AS used, \
+             CASE WHEN {stop} - created_at > {target} THEN 1 ELSE 0 END AS late \
+             FROM cases WHERE org_id = $1 AND pauses = '[]' AND {cond}"
+        ));
+    }
+    (parts.join(" UNION ALL "), binds)
 }
 
 /// The column of a moment.
@@ -319,21 +406,111 @@ impl MetricStore for SqlStore {
         rows.iter().map(|r| Ok((r.try_get("g")?, r.try_get("n")?))).collect()
     }
 
-    async fn sla_cases(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<firebreak_types::Case>> {
-        let mut f = Filter::new();
-        f.eq_text("org_id", org.to_string());
-        let a = f.next(Bind::Int(from));
-        let b = f.next(Bind::Int(to));
-        let within = |c: &str| format!("({c} >= {a} AND {c} < {b})");
-        f.clause(&format!(
-            "({} OR {} OR {} OR state NOT IN ('closed', 'cancelled', 'merged'))",
-            within("acknowledged_at"),
-            within("contained_at"),
-            within("closed_at")
-        ));
-        f.clause(&format!("created_at < {b}"));
-        let sql = format!("SELECT {} FROM cases{}", crate::cases::CASE_COLS, f.where_sql());
-        let rows = f.query(&sql).fetch_all(&self.reader).await?;
+    async fn sla_unpaused(&self, org: Uuid, from: i64, to: i64, targets: &SlaTargets) -> Result<Vec<SlaCount>> {
+        let (clocks, binds) = unpaused_clocks(targets);
+        let sql = format!(
+            "SELECT clock, priority, COUNT(*) AS n, CAST(SUM(late) AS BIGINT) AS late FROM ({clocks}) t \
+             GROUP BY clock, priority"
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string()).bind(from).bind(to);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|r| {
+                let (n, late): (i64, i64) = (r.try_get("n")?, r.try_get("late")?);
+                Ok((r.try_get("clock")?, r.try_get("priority")?, n - late, late))
+            })
+            .collect()
+    }
+
+    async fn sla_unpaused_breaches(
+        &self,
+        org: Uuid,
+        from: i64,
+        to: i64,
+        targets: &SlaTargets,
+        limit: u32,
+    ) -> Result<Vec<SlaBreach>> {
+        let (clocks, binds) = unpaused_clocks(targets);
+        let sql = format!(
+            "SELECT clock, priority, number, title, stop, used FROM ({clocks}) t WHERE late = 1 \
+             ORDER BY stop DESC, number LIMIT {}",
+            limit.clamp(1, 100_000)
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string()).bind(from).bind(to);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.reader).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(SlaBreach {
+                    number: r.try_get("number")?,
+                    title: r.try_get("title")?,
+                    clock: r.try_get("clock")?,
+                    priority: r.try_get("priority")?,
+                    stop: r.try_get("stop")?,
+                    used: r.try_get("used")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn sla_cases(&self, org: Uuid, from: i64, to: i64) -> Result<Vec<SlaCase>> {
+        const COLS: &str = "id, number, title, priority, created_at, acknowledged_at, contained_at, closed_at, pauses";
+        let open = sqlx::query(&format!(
+            "SELECT {COLS} FROM cases WHERE org_id = $1 AND state NOT IN ('closed', 'cancelled', 'merged') \
+             AND created_at < $2"
+        ))
+        .bind(org.to_string())
+        .bind(to)
+        .fetch_all(&self.reader)
+        .await?;
+        let stopped: Vec<String> =
+            CLOCK_STOPS.iter().map(|(_, cond)| cond.replace("{a}", "$2").replace("{b}", "$3")).collect();
+        let waited = sqlx::query(&format!(
+            "SELECT {COLS} FROM cases WHERE org_id = $1 AND pauses <> '[]' \
+             AND state IN ('closed', 'cancelled', 'merged') AND ({})",
+            stopped.join(" OR ")
+        ))
+        .bind(org.to_string())
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reader)
+        .await?;
+        open.iter()
+            .chain(waited.iter())
+            .map(|r| {
+                let pauses: String = r.try_get("pauses")?;
+                Ok(SlaCase {
+                    id: crate::sql::uuid_col(r, "id")?,
+                    number: r.try_get("number")?,
+                    title: r.try_get("title")?,
+                    priority: r.try_get("priority")?,
+                    created_at: r.try_get("created_at")?,
+                    acknowledged_at: r.try_get("acknowledged_at")?,
+                    contained_at: r.try_get("contained_at")?,
+                    closed_at: r.try_get("closed_at")?,
+                    pauses: if pauses == "[]" {
+                        Vec::new()
+                    } else {
+                        serde_json::from_str(&pauses).map_err(|e| crate::StoreError::Corrupt(format!("pauses: {e}")))?
+                    },
+                })
+            })
+            .collect()
+    }
+
+    async fn closed_cases(&self, org: Uuid, from: i64, to: i64, limit: u32) -> Result<Vec<firebreak_types::Case>> {
+        let sql = format!(
+            "SELECT {} FROM cases WHERE org_id = $1 AND closed_at >= $2 AND closed_at < $3 AND state = 'closed' \
+             ORDER BY priority, severity_rank DESC, number LIMIT {}",
+            crate::cases::CASE_COLS,
+            limit.clamp(1, 10_000)
+        );
+        let rows = sqlx::query(&sql).bind(org.to_string()).bind(from).bind(to).fetch_all(&self.reader).await?;
         rows.iter().map(crate::cases::case_from).collect()
     }
 

@@ -209,11 +209,12 @@ async fn every_metric_matches_the_hand_computed_scenario() {
     );
     let t = metric(&app, "sla_breaches", MARCH).await;
     assert_eq!(t.rows.len(), 2);
-    assert_eq!(t.rows[0][0], json!(c2.number));
-    assert_eq!((t.rows[0][5].clone(), t.rows[0][6].clone()), (json!(71 * 3600), json!(47 * 3600)));
-    assert_eq!(t.rows[0][8], json!(true));
-    assert_eq!(t.rows[1][0], json!(c1.number));
-    assert_eq!((t.rows[1][2].clone(), t.rows[1][6].clone()), (json!("resolve"), json!(3600)));
+    // Latest first: #1's resolve clock stopped at 11:20 on the 3rd, #2's acknowledge clock passed its target at 10:00.
+    assert_eq!(t.rows[1][0], json!(c2.number));
+    assert_eq!((t.rows[1][5].clone(), t.rows[1][6].clone()), (json!(71 * 3600), json!(47 * 3600)));
+    assert_eq!(t.rows[1][8], json!(true));
+    assert_eq!(t.rows[0][0], json!(c1.number));
+    assert_eq!((t.rows[0][2].clone(), t.rows[0][6].clone()), (json!("resolve"), json!(3600)));
 
     // Volume, heatmap, ratio, dispositions, rule noise.
     let t = metric(&app, "alert_volume", MARCH).await;
@@ -359,4 +360,49 @@ async fn the_report_of_a_seeded_month_has_the_scenarios_figures() {
     let html = firebreak_server::report::html(&empty);
     assert!(html.contains("No incident was closed in this period."));
     assert!(!html.contains("NaN"));
+}
+
+#[tokio::test]
+async fn sla_clocks_of_cases_that_never_waited_are_counted_the_same_way() {
+    let app = spawn_app().await;
+    let a = &app.admin;
+    let me = a.me().await.unwrap();
+    // Two P2 cases (acknowledge within 1h): one taken after 30 minutes, one after 2 hours.
+    let mut numbers = Vec::new();
+    for (i, minutes) in [30, 120].into_iter().enumerate() {
+        at(&app, i as i64);
+        let c: Case = a
+            .post("/api/v1/cases", &json!({ "title": format!("Case {i}"), "impact": "high", "urgency": "medium" }))
+            .await
+            .unwrap();
+        at(&app, i as i64 + minutes);
+        let _: Case = a.patch(&format!("/api/v1/cases/{}", c.id), &json!({ "assignee_id": me.id })).await.unwrap();
+        numbers.push(c.number);
+    }
+    app.clock.set(T0 + Duration::hours(3));
+    let day = "from=2026-03-02T00:00:00Z&to=2026-03-03T00:00:00Z";
+    let t = metric(&app, "sla", day).await;
+    assert_eq!(
+        row(&t, "acknowledge"),
+        vec![json!("acknowledge"), json!("P2"), json!(3600), json!(1), json!(1), json!(50.0)]
+    );
+    let t = metric(&app, "sla_breaches", day).await;
+    assert_eq!(t.rows.len(), 1);
+    let b = &t.rows[0];
+    assert_eq!(
+        (b[0].clone(), b[2].clone(), b[5].clone(), b[6].clone()),
+        (json!(numbers[1]), json!("acknowledge"), json!(7200), json!(3600))
+    );
+    assert_eq!(b[8], json!(false));
+    // The same clocks, waited on for a moment, are read one by one: same figures.
+    let c: Case =
+        a.post("/api/v1/cases", &json!({ "title": "Waited", "impact": "high", "urgency": "medium" })).await.unwrap();
+    let _: Case =
+        a.post(&format!("/api/v1/cases/{}/waiting", c.id), &json!({ "waiting": true, "reason": "x" })).await.unwrap();
+    let _: Case = a.post(&format!("/api/v1/cases/{}/waiting", c.id), &json!({ "waiting": false })).await.unwrap();
+    app.clock.set(T0 + Duration::hours(3) + Duration::minutes(30));
+    let _: Case = a.patch(&format!("/api/v1/cases/{}", c.id), &json!({ "assignee_id": me.id })).await.unwrap();
+    app.clock.set(T0 + Duration::hours(5));
+    let t = metric(&app, "sla", day).await;
+    assert_eq!(row(&t, "acknowledge")[3..5], [json!(2), json!(1)]);
 }

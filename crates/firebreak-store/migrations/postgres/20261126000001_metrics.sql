@@ -47,3 +47,6 @@ INSERT INTO alert_counts (org_id, hour, source, rule, severity, alerts)
 -- Response actions by request time, stakeholder updates by due time.
 CREATE INDEX items_by_time ON items (org_id, kind, at);
 CREATE INDEX items_by_due ON items (org_id, kind, due_at) WHERE due_at IS NOT NULL;
+
+-- Open cases, for the backlog and the running SLA clocks.
+CREATE INDEX cases_open ON cases (org_id, created_at) WHERE state NOT IN ('closed', 'cancelled', 'merged');
