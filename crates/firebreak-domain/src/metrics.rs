@@ -342,11 +342,13 @@ impl Stats {
         let at = |rank: i64| values[(rank - 1) as usize];
         let (lo, hi) = median_ranks(n);
         let sum: i64 = values.iter().sum();
-        Stats::from_parts(n, sum, at(lo), at(hi), at(p90_rank(n)))
+        Stats::from_parts(n, sum, at(lo) + at(hi), at(p90_rank(n)))
     }
 
-    /// From a sample's size, sum and the values at the median and p90 ranks (milliseconds).
-    pub fn from_parts(count: i64, sum_ms: i64, median_lo: i64, median_hi: i64, p90: i64) -> Stats {
+    /// From a sample's size and sum, the sum of the values at the two median
+    /// ranks (the median doubled, so that it stays an integer) and the value
+    /// at the p90 rank, all in milliseconds.
+    pub fn from_parts(count: i64, sum_ms: i64, middles_ms: i64, p90: i64) -> Stats {
         if count == 0 {
             return Stats::EMPTY;
         }
@@ -355,7 +357,7 @@ impl Stats {
         Stats {
             count,
             mean: Some(sum_ms as f64 / count as f64 / 1000.0),
-            median: Some((median_lo + median_hi) as f64 / 2000.0),
+            median: Some(middles_ms as f64 / 2000.0),
             p90: Some(p90 as f64 / 1000.0),
         }
     }

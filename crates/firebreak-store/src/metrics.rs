@@ -241,49 +241,121 @@ impl MetricStore for SqlStore {
                 None => dimension(i.subject, g).unwrap_or("org_id").to_owned(),
             },
         };
-        let mut f = Filter::new();
-        f.eq_text("org_id", org.to_string());
-        f.cmp_int(counted, ">=", q.from);
-        f.cmp_int(counted, "<", q.to);
-        f.clause(&format!("{start} IS NOT NULL"));
-        if i.end == Point::CaseClosed || i.counted == Point::CaseClosed {
-            f.clause("state = 'closed'");
-        }
-        add_filters(&mut f, i.subject, &q.filters);
+        let base = || {
+            let mut f = Filter::new();
+            f.eq_text("org_id", org.to_string());
+            f.cmp_int(counted, ">=", q.from);
+            f.cmp_int(counted, "<", q.to);
+            f.clause(&format!("{start} IS NOT NULL"));
+            if i.end == Point::CaseClosed || i.counted == Point::CaseClosed {
+                f.clause("state = 'closed'");
+            }
+            add_filters(&mut f, i.subject, &q.filters);
+            f
+        };
         let dur = format!("CASE WHEN {end} > {start} THEN {end} - {start} ELSE 0 END");
-        let sql = format!(
-            "SELECT g, n, total, v, rn FROM (SELECT {group} AS g, {dur} AS v, \
-             ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {dur}) AS rn, \
-             COUNT(*) OVER (PARTITION BY {group}) AS n, \
-             CAST(SUM({dur}) OVER (PARTITION BY {group}) AS BIGINT) AS total \
-             FROM {table}{}) t WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 OR rn = (9 * n + 9) / 10",
-            f.where_sql()
-        );
-        // Per group: n, total, median low and high values, p90 value.
-        let mut acc: std::collections::BTreeMap<String, (i64, i64, i64, i64, i64)> = Default::default();
-        for row in f.query(&sql).fetch_all(&self.reader).await? {
-            let g: String = row.try_get("g")?;
-            let n: i64 = row.try_get("n")?;
-            let total: i64 = row.try_get("total")?;
-            let v: i64 = row.try_get("v")?;
-            let rn: i64 = row.try_get("rn")?;
-            let e = acc.entry(g).or_insert((n, total, 0, 0, 0));
-            let (lo, hi) = median_ranks(n);
-            if rn == lo {
-                e.2 = v;
+        // Per group: count, total, the sum of the two middle values (the
+        // median doubled) and the p90 value, all in ms.
+        let mut acc: std::collections::BTreeMap<String, (i64, i64, i64, i64)> = Default::default();
+        match (self.backend, q.group.is_some()) {
+            (Backend::Postgres, _) => {
+                // percentile_cont(0.5) is the mean of ranks (n+1)/2 and (n+2)/2;
+                // percentile_disc(0.9) is rank ceil(0.9 n): the domain's ranks.
+                let f = base();
+                let sql = format!(
+                    "SELECT {group} AS g, COUNT(*) AS n, CAST(SUM({dur}) AS BIGINT) AS total, \
+                     CAST(ROUND(2 * percentile_cont(0.5) WITHIN GROUP (ORDER BY {dur})) AS BIGINT) AS middles, \
+                     CAST(percentile_disc(0.9) WITHIN GROUP (ORDER BY {dur}) AS BIGINT) AS p90 \
+                     FROM {table}{} GROUP BY {group}",
+                    f.where_sql()
+                );
+                for row in f.query(&sql).fetch_all(&self.reader).await? {
+                    acc.insert(
+                        row.try_get("g")?,
+                        (row.try_get("n")?, row.try_get("total")?, row.try_get("middles")?, row.try_get("p90")?),
+                    );
+                }
             }
-            if rn == hi {
-                e.3 = v;
+            (Backend::Sqlite, false) => {
+                // SQLite has no percentile aggregate. A histogram by minute
+                // gives the count, the total and the bucket of each rank; only
+                // those buckets are then sorted.
+                let f = base();
+                let sql = format!(
+                    "SELECT {dur} / 60000 AS b, COUNT(*) AS n, CAST(SUM({dur}) AS BIGINT) AS total \
+                     FROM {table}{} GROUP BY {dur} / 60000 ORDER BY b",
+                    f.where_sql()
+                );
+                let mut buckets: Vec<(i64, i64)> = Vec::new();
+                let (mut n, mut total) = (0i64, 0i64);
+                for row in f.query(&sql).fetch_all(&self.reader).await? {
+                    let (b, c, t): (i64, i64, i64) = (row.try_get("b")?, row.try_get("n")?, row.try_get("total")?);
+                    buckets.push((b, c));
+                    n += c;
+                    total += t;
+                }
+                if n > 0 {
+                    let (lo, hi) = median_ranks(n);
+                    let mut at_rank = std::collections::HashMap::new();
+                    for rank in [lo, hi, p90_rank(n)] {
+                        if at_rank.contains_key(&rank) {
+                            continue;
+                        }
+                        let mut before = 0;
+                        let Some(&(b, _)) = buckets.iter().find(|(_, c)| {
+                            before += c;
+                            before >= rank
+                        }) else {
+                            continue;
+                        };
+                        let first_of_bucket = before - buckets.iter().find(|(x, _)| *x == b).map_or(0, |(_, c)| *c);
+                        let mut f = base();
+                        f.cmp_int(&dur, ">=", b * 60_000);
+                        f.cmp_int(&dur, "<", (b + 1) * 60_000);
+                        let sql = format!(
+                            "SELECT {dur} AS v FROM {table}{} ORDER BY v LIMIT 1 OFFSET {}",
+                            f.where_sql(),
+                            rank - first_of_bucket - 1
+                        );
+                        let v: i64 = f.query(&sql).fetch_one(&self.reader).await?.try_get("v")?;
+                        at_rank.insert(rank, v);
+                    }
+                    let v = |r: i64| at_rank.get(&r).copied().unwrap_or(0);
+                    acc.insert(String::new(), (n, total, v(lo) + v(hi), v(p90_rank(n))));
+                }
             }
-            if rn == p90_rank(n) {
-                e.4 = v;
+            (Backend::Sqlite, true) => {
+                // Per group: the window functions rank each group's values.
+                let f = base();
+                let sql = format!(
+                    "SELECT g, n, total, v, rn FROM (SELECT {group} AS g, {dur} AS v, \
+                     ROW_NUMBER() OVER (PARTITION BY {group} ORDER BY {dur}) AS rn, \
+                     COUNT(*) OVER (PARTITION BY {group}) AS n, \
+                     CAST(SUM({dur}) OVER (PARTITION BY {group}) AS BIGINT) AS total \
+                     FROM {table}{}) t WHERE rn = (n + 1) / 2 OR rn = (n + 2) / 2 OR rn = (9 * n + 9) / 10",
+                    f.where_sql()
+                );
+                for row in f.query(&sql).fetch_all(&self.reader).await? {
+                    let g: String = row.try_get("g")?;
+                    let n: i64 = row.try_get("n")?;
+                    let total: i64 = row.try_get("total")?;
+                    let v: i64 = row.try_get("v")?;
+                    let rn: i64 = row.try_get("rn")?;
+                    let e = acc.entry(g).or_insert((n, total, 0, 0));
+                    let (lo, hi) = median_ranks(n);
+                    // Odd counts: the middle value counts twice.
+                    e.2 += v * (i64::from(rn == lo) + i64::from(rn == hi));
+                    if rn == p90_rank(n) {
+                        e.3 = v;
+                    }
+                }
             }
         }
         let mut out: Vec<StatRow> = acc
             .into_iter()
-            .map(|(g, (n, total, lo, hi, p90))| StatRow {
+            .map(|(g, (n, total, middles, p90))| StatRow {
                 group: q.group.as_ref().map(|_| g),
-                stats: Stats::from_parts(n, total, lo, hi, p90),
+                stats: Stats::from_parts(n, total, middles, p90),
             })
             .collect();
         if q.group.as_deref().is_some_and(|g| time_group(self.backend, counted, g).is_none()) {

@@ -406,3 +406,33 @@ async fn sla_clocks_of_cases_that_never_waited_are_counted_the_same_way() {
     let t = metric(&app, "sla", day).await;
     assert_eq!(row(&t, "acknowledge")[3..5], [json!(2), json!(1)]);
 }
+
+#[tokio::test]
+async fn the_databases_median_and_p90_are_the_domains() {
+    let app = spawn_app().await;
+    // Acknowledge delays in seconds: several in one minute, ties, an even count.
+    let delays: [i64; 20] = [5, 17, 59, 60, 61, 61, 119, 3600, 3601, 7200, 15, 45, 30, 30, 90, 95, 100, 180, 181, 182];
+    at(&app, 0);
+    let mut ids = Vec::new();
+    for i in 0..delays.len() {
+        let body = json!({ "source": "edr", "source_ref": format!("r{i}"), "title": "x", "severity": "low" });
+        let item: BulkItem = app.admin.post("/api/v1/alerts", &body).await.unwrap();
+        ids.push(item.id.unwrap());
+    }
+    let mut order: Vec<usize> = (0..delays.len()).collect();
+    order.sort_by_key(|i| delays[*i]);
+    for i in order {
+        app.clock.set(T0 + Duration::seconds(delays[i]));
+        let _: Value = app.admin.post(&format!("/api/v1/alerts/{}/take", ids[i]), &json!({})).await.unwrap();
+    }
+    let expected = firebreak_domain::metrics::Stats::of(&mut delays.map(|d| d * 1000));
+    let want = vec![json!(expected.count), json!(expected.mean), json!(expected.median), json!(expected.p90)];
+    assert_eq!(metric(&app, "alert_time_to_acknowledge", MARCH).await.rows, vec![want.clone()]);
+    let t = metric(&app, "alert_time_to_acknowledge", &format!("{MARCH}&group_by=source")).await;
+    assert_eq!(t.rows[0][1..], want[..]);
+    // An odd count, from a period that leaves out the first take (5 s).
+    let later = "from=2026-03-02T09:00:06Z&to=2026-04-01T00:00:00Z";
+    let expected = firebreak_domain::metrics::Stats::of(&mut delays[1..].iter().map(|d| d * 1000).collect::<Vec<_>>());
+    let t = metric(&app, "alert_time_to_acknowledge", later).await;
+    assert_eq!(t.rows, vec![vec![json!(19), json!(expected.mean), json!(expected.median), json!(expected.p90)]]);
+}
