@@ -867,10 +867,21 @@ fn parent(id: &str) -> &str {
 
 /// ATT&CK coverage by the organisation's enabled detection rules, against a
 /// threat profile when one is named.
+/// How a technique is covered: enabled detection rules, those of them in
+/// production, and those with at least one test.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TechniqueCover {
+    pub rules: u32,
+    pub production: u32,
+    pub tested: u32,
+}
+
 /// Per ATT&CK technique (sub-techniques count for their parent): the enabled
-/// detection rules that cover it, and how many of those are in production.
-pub(crate) async fn technique_counts(state: &AppState, org: Uuid) -> ApiResult<HashMap<String, (u32, u32)>> {
-    let mut counts: HashMap<String, (u32, u32)> = HashMap::new();
+/// detection rules that cover it, in production, and tested.
+pub(crate) async fn technique_counts(state: &AppState, org: Uuid) -> ApiResult<HashMap<String, TechniqueCover>> {
+    let tests: Vec<RuleTest> = items::list(state, org, &items::query::<RuleTest>()).await?;
+    let tested: std::collections::HashSet<Uuid> = tests.iter().map(|t| t.rule_id).collect();
+    let mut counts: HashMap<String, TechniqueCover> = HashMap::new();
     for (_, r) in all_rules(state, org).await? {
         if !r.enabled || r.kind != RuleKind::Detection.as_str() {
             continue;
@@ -880,13 +891,49 @@ pub(crate) async fn technique_counts(state: &AppState, org: Uuid) -> ApiResult<H
         parents.dedup();
         for t in parents {
             let c = counts.entry(t.to_owned()).or_default();
-            c.0 += 1;
-            if r.use_case == UseCaseStatus::Production {
-                c.1 += 1;
-            }
+            c.rules += 1;
+            c.production += u32::from(r.use_case == UseCaseStatus::Production);
+            c.tested += u32::from(tested.contains(&r.id));
         }
     }
     Ok(counts)
+}
+
+/// Every threat profile's techniques that need work: those no enabled rule
+/// covers, and those covered only by untested rules. (profile, technique,
+/// name, status) with status `uncovered` or `untested`.
+pub async fn profile_backlog(
+    state: &AppState,
+    caller: &Caller,
+) -> ApiResult<Vec<(String, String, String, &'static str)>> {
+    caller.require(Action::RuleRead)?;
+    profile_backlog_of(state, caller.org_id()).await
+}
+
+/// As [`profile_backlog`], for an organisation.
+pub async fn profile_backlog_of(state: &AppState, org: Uuid) -> ApiResult<Vec<(String, String, String, &'static str)>> {
+    let profiles: Vec<ThreatProfile> = items::list(state, org, &items::query::<ThreatProfile>()).await?;
+    if profiles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let counts = technique_counts(state, org).await?;
+    let attack = firebreak_domain::attack::attack();
+    let mut out = Vec::new();
+    for p in &profiles {
+        let mut wanted: Vec<&str> = p.techniques.iter().map(|t| parent(t)).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for t in wanted {
+            let status = match counts.get(t) {
+                None => "uncovered",
+                Some(c) if c.tested == 0 => "untested",
+                Some(_) => continue,
+            };
+            let name = attack.techniques.iter().find(|x| x.id == t).map_or("", |x| x.name);
+            out.push((p.name.clone(), t.to_owned(), name.to_owned(), status));
+        }
+    }
+    Ok(out)
 }
 
 pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> ApiResult<Coverage> {
@@ -912,12 +959,13 @@ pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> A
                 .iter()
                 .filter(|t| t.tactics.contains(&tac.shortname))
                 .map(|t| {
-                    let (rules, production) = counts.get(t.id).copied().unwrap_or_default();
+                    let c = counts.get(t.id).copied().unwrap_or_default();
                     CoverageCell {
                         id: t.id.to_owned(),
                         name: t.name.to_owned(),
-                        rules,
-                        production,
+                        rules: c.rules,
+                        production: c.production,
+                        tested: c.tested,
                         in_profile: wanted.contains(t.id),
                     }
                 })

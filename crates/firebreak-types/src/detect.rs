@@ -304,6 +304,9 @@ pub struct CoverageCell {
     pub rules: u32,
     /// Of those, rules whose use case is in production.
     pub production: u32,
+    /// Of those, rules with at least one test: the matrix's colour.
+    #[serde(default)]
+    pub tested: u32,
     /// Whether the chosen threat profile names it (or one of its sub-techniques).
     pub in_profile: bool,
 }

@@ -578,6 +578,8 @@ struct BacklogPage {
     items: Vec<(String, i64, String, String, String, &'static str, String)>,
     /// (case id, case number, title, status, created)
     detection: Vec<(String, i64, String, &'static str, String)>,
+    /// (threat profile, technique, name, status: uncovered or untested)
+    profiles: Vec<(String, String, String, &'static str)>,
 }
 
 pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
@@ -622,6 +624,8 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
             )
         })
         .collect();
+    // Techniques the threat profiles name that no tested rule covers yet.
+    let profiles = crate::detection::profile_backlog(&s, &c).await.unwrap_or_default();
     let layout = Layout::new(&s, &c, "Backlog", "backlog", Flash::default()).await;
-    render(&BacklogPage { layout, items, detection })
+    render(&BacklogPage { layout, items, detection, profiles })
 }

@@ -162,12 +162,14 @@ struct CoveragePage {
     chosen: Option<Uuid>,
 }
 
-/// The colour class of a cell: none, one rule, a few, many.
-pub(super) fn shade(rules: &u32) -> &'static str {
-    match *rules {
-        0 => "cov-0",
-        1 => "cov-1",
-        2..=3 => "cov-2",
+/// The colour class of a cell, by its enabled rules that have tests: none,
+/// one, a few, many; a technique whose rules are all untested is outlined.
+pub(super) fn shade(cell: &firebreak_types::CoverageCell) -> &'static str {
+    match (cell.tested, cell.rules) {
+        (0, 0) => "cov-0",
+        (0, _) => "cov-0 cov-untested",
+        (1, _) => "cov-1",
+        (2..=3, _) => "cov-2",
         _ => "cov-3",
     }
 }

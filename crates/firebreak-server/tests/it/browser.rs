@@ -359,6 +359,10 @@ async fn a_disabled_rule_leaves_the_coverage_matrix_and_an_exception_is_added() 
     assert_eq!(rules_of("T1033").await, "1");
     assert_eq!(rules_of("T1105").await, "1");
     wait_text(&c, "#summary", "2 of").await;
+    // Neither rule has a test yet: their cells are outlined, not filled.
+    let cell = c.find(Locator::Css("#matrix a.cell[data-technique='T1105']")).await.unwrap();
+    assert_eq!(cell.attr("data-tested").await.unwrap().as_deref(), Some("0"));
+    assert!(cell.attr("class").await.unwrap().unwrap_or_default().contains("cov-untested"));
 
     // Disable the whoami rule from the rule list.
     c.goto(&format!("{base}/detection?q=whoami")).await.unwrap();

@@ -228,6 +228,19 @@ async fn coverage_counts_enabled_rules_against_a_threat_profile() {
     let c: firebreak_types::Coverage = app.admin.get(&format!("/api/v1/coverage?profile={}", p.id)).await.unwrap();
     assert_eq!((c.covered, cell(&c, "T1033").rules), (1, 0));
     assert_eq!(c.uncovered, vec!["T1033", "T1059"]);
+
+    // The matrix colours by tested rules: certutil's has no test yet, then one.
+    assert_eq!((cell(&c, "T1105").rules, cell(&c, "T1105").tested), (1, 0));
+    let certutil = page_of(&app.admin, "/api/v1/rules?attack=T1105").await.remove(0);
+    let test =
+        json!({ "name": "download", "events": [sysmon("C:\\Windows\\certutil.exe", "ws-1")], "expected_matches": 1 });
+    let _: Value = app.admin.post(&format!("/api/v1/rules/{}/tests", certutil.id), &test).await.unwrap();
+    let c: firebreak_types::Coverage = app.admin.get(&format!("/api/v1/coverage?profile={}", p.id)).await.unwrap();
+    assert_eq!(cell(&c, "T1105").tested, 1);
+    // The backlog lists each profile's techniques without a tested rule.
+    let ours = firebreak_server::detection::profile_backlog_of(&app.state, app.root_org).await.unwrap();
+    let ours: Vec<_> = ours.into_iter().filter(|r| r.0 == "Ours").map(|r| (r.1, r.3)).collect();
+    assert_eq!(ours, vec![("T1033".to_owned(), "uncovered"), ("T1059".to_owned(), "uncovered")]);
 }
 
 #[tokio::test]
