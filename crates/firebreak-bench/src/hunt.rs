@@ -73,6 +73,55 @@ fn run(
     (events.into_inner(), hits.into_inner(), started.elapsed().as_secs_f64())
 }
 
+/// How far each event goes in [`phases`].
+#[derive(Clone, Copy)]
+enum Phase {
+    Read,
+    Flatten,
+    Prefilter,
+    Match,
+}
+
+/// The rate of each stage alone on `threads` threads, over `min_events`
+/// events: where the time of the end-to-end figure goes.
+fn phase_rate(detector: &Detector, files: &[PathBuf], min_events: u64, threads: usize, phase: Phase) -> f64 {
+    let events = AtomicU64::new(0);
+    let next = AtomicUsize::new(0);
+    let started = Instant::now();
+    std::thread::scope(|s| {
+        for _ in 0..threads {
+            let (events, next) = (&events, &next);
+            s.spawn(move || {
+                let mut sink = 0usize;
+                while events.load(Ordering::Relaxed) < min_events {
+                    let f = &files[next.fetch_add(1, Ordering::Relaxed) % files.len()];
+                    let r = firebreak_detect::hunt::read_events(f, |_, raw| {
+                        sink += match phase {
+                            Phase::Read => raw.is_object() as usize,
+                            Phase::Flatten => firebreak_detect::event::flatten(raw).is_object() as usize,
+                            Phase::Prefilter => {
+                                let ev = firebreak_detect::event::flatten(raw);
+                                let src = firebreak_detect::event::source_of(&ev);
+                                detector.asked(&ev, &src)
+                            }
+                            Phase::Match => {
+                                let ev = firebreak_detect::event::flatten(raw);
+                                let src = firebreak_detect::event::source_of(&ev);
+                                detector.matches(&ev, &src).len()
+                            }
+                        }
+                    });
+                    if let Ok(stats) = r {
+                        events.fetch_add(stats.events, Ordering::Relaxed);
+                    }
+                }
+                std::hint::black_box(sink);
+            });
+        }
+    });
+    events.into_inner() as f64 / started.elapsed().as_secs_f64()
+}
+
 /// The hits of one pass over `files`, as (file, record, rule) in order.
 fn hit_set(detector: &Detector, files: &[PathBuf], naive: bool) -> Vec<(String, u64, String)> {
     let mut out = Vec::new();
@@ -122,6 +171,16 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
     let naive_hits = hit_set(&detector, &files, true);
     let identical = fast_hits == naive_hits;
 
+    let stage_events = (min_events / 5).max(1);
+    let stages: Vec<(&str, f64)> = [
+        ("read EVTX", Phase::Read),
+        ("+ map fields", Phase::Flatten),
+        ("+ prefilter", Phase::Prefilter),
+        ("+ match", Phase::Match),
+    ]
+    .into_iter()
+    .map(|(name, p)| (name, phase_rate(&detector, &files, stage_events, threads, p)))
+    .collect();
     let (events, hits, secs) = run(&detector, &files, min_events, threads, false, &dir.path().join("fast"));
     let peak = peak_rss_mib();
     let (n_events, n_hits, n_secs) = run(&detector, &files, naive_events, threads, true, &dir.path().join("naive"));
@@ -147,6 +206,8 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
         "  naive:     {n_events} events in {n_secs:.1} s = {:.0} events/s; {n_hits} hits",
         n_events as f64 / n_secs
     );
+    let stages: Vec<String> = stages.iter().map(|(n, r)| format!("{n} {r:.0}/s")).collect();
+    println!("  stages alone, cumulative: {}; + write hits = end to end", stages.join(", "));
     println!("  speed-up: {:.1}x", (events as f64 / secs) / (n_events as f64 / n_secs).max(1e-9));
     println!(
         "  one pass over the files: {} hits by firebreak, {} by the naive matcher: {}",

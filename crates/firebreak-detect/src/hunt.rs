@@ -31,20 +31,6 @@ impl ReadStats {
     }
 }
 
-/// The kinds of file a hunt reads.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum FileKind {
-    Evtx,
-    Json,
-}
-
-/// Tells an EVTX file from JSON by its first bytes.
-pub fn kind_of(path: &Path) -> std::io::Result<FileKind> {
-    let mut head = [0u8; 8];
-    let n = std::fs::File::open(path)?.read(&mut head)?;
-    Ok(if n == 8 && &head == b"ElfFile\0" { FileKind::Evtx } else { FileKind::Json })
-}
-
 /// The files to hunt in under `paths` (folders walked for `.evtx`, `.json`
 /// and `.ndjson`/`.jsonl` files), sorted.
 pub fn hunt_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
@@ -77,11 +63,16 @@ pub fn hunt_files(paths: &[PathBuf]) -> std::io::Result<Vec<PathBuf>> {
 
 /// Calls `each` with every event of an EVTX file as JSON, in record order,
 /// with the record id.
-pub fn read_evtx(path: &Path, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    let settings = ParserSettings::new().num_threads(1).separate_json_attributes(false);
+pub fn read_evtx(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     // Read whole: an EVTX file is at most a few hundred megabytes, and one
     // read is far cheaper than the parser's many small seeks and reads.
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
+    read_evtx_bytes(bytes, each)
+}
+
+/// [`read_evtx`] over a file's bytes already in memory.
+pub fn read_evtx_bytes(bytes: Vec<u8>, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    let settings = ParserSettings::new().num_threads(1).separate_json_attributes(false).indent(false);
     let mut parser = EvtxParser::from_buffer(bytes).map_err(|e| e.to_string())?.with_configuration(settings);
     let mut stats = ReadStats::default();
     for record in parser.records_json_value() {
@@ -101,9 +92,13 @@ const MAX_EVENT: usize = 16 << 20;
 
 /// Calls `each` with every object of a JSON array or NDJSON file, with its
 /// position (1-based line for NDJSON, 1-based item for an array).
-pub fn read_json(path: &Path, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+pub fn read_json(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     let file = std::fs::File::open(path).map_err(|e| e.to_string())?;
-    let mut reader = BufReader::new(file);
+    read_json_from(file, each)
+}
+
+fn read_json_from(input: impl Read, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    let mut reader = BufReader::new(input);
     let mut stats = ReadStats::default();
     let starts_array = loop {
         let buf = reader.fill_buf().map_err(|e| e.to_string())?;
@@ -165,9 +160,19 @@ pub fn read_json(path: &Path, mut each: impl FnMut(u64, Value)) -> Result<ReadSt
 
 /// Calls `each` with every event of a file of either kind.
 pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    match kind_of(path).map_err(|e| e.to_string())? {
-        FileKind::Evtx => read_evtx(path, each),
-        FileKind::Json => read_json(path, each),
+    // Opened once: the first bytes tell the kind, and are read again as
+    // part of the whole.
+    let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
+    let mut head = Vec::with_capacity(8);
+    (&mut file).take(8).read_to_end(&mut head).map_err(|e| e.to_string())?;
+    if head == b"ElfFile\0" {
+        let mut bytes = head;
+        let size = file.metadata().map_or(0, |m| m.len() as usize);
+        bytes.reserve_exact(size.saturating_sub(bytes.len()));
+        file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
+        read_evtx_bytes(bytes, each)
+    } else {
+        read_json_from(std::io::Cursor::new(head).chain(file), each)
     }
 }
 

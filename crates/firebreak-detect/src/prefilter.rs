@@ -18,7 +18,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use rsigma_parser::{
     ConditionExpr, Detection, DetectionItem, Modifier, Quantifier, SelectorPattern, SigmaRule, SigmaValue, StringPart,
     detection_name_matches,
@@ -41,6 +41,9 @@ pub fn fold(s: &str, out: &mut String) {
 /// What must occur in a matching event: every clause, by at least one of
 /// its strings. `None`: nothing can be proven.
 type Needles = Option<Vec<Vec<String>>>;
+
+/// The shortest string worth looking for.
+const MIN_NEEDLE: usize = 3;
 
 /// The most clauses kept per rule (the most selective ones).
 const MAX_CLAUSES: usize = 16;
@@ -189,7 +192,8 @@ pub struct Prefilter {
     needle_clauses: Vec<Vec<(u32, u8)>>,
     /// Per rule, the mask of all its clauses; 0 for rules always asked.
     full: Vec<u16>,
-    always: usize,
+    /// The rules always asked, ascending.
+    always_asked: Vec<u32>,
 }
 
 impl Prefilter {
@@ -201,7 +205,11 @@ impl Prefilter {
         let mut full = vec![0u16; rules.len()];
         for (r, set) in rules.iter().enumerate() {
             let Some(clauses) = set else { continue };
-            for (c, clause) in clauses.iter().take(MAX_CLAUSES).enumerate() {
+            // A clause with a very short string ("1", "ab") is met by nearly
+            // every event and floods the automaton with matches: it is left
+            // out, which only lets more rules through, never fewer.
+            let kept = clauses.iter().filter(|c| c.iter().all(|n| n.len() >= MIN_NEEDLE));
+            for (c, clause) in kept.take(MAX_CLAUSES).enumerate() {
                 full[r] |= 1 << c;
                 for n in clause {
                     let id = *index.entry(n.as_str()).or_insert_with(|| {
@@ -213,39 +221,80 @@ impl Prefilter {
                 }
             }
         }
-        let ac = AhoCorasick::builder().match_kind(MatchKind::Standard).build(&needles).ok();
+        // A DFA: several times faster to search than the default NFA for
+        // tens of thousands of needles, for a few megabytes more.
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&needles)
+            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&needles))
+            .ok();
         if ac.is_none() {
             // Cannot happen with string needles; then every rule is asked.
             full.iter_mut().for_each(|f| *f = 0);
         }
-        let always = full.iter().filter(|f| **f == 0).count();
-        Prefilter { ac, needle_clauses, full, always }
+        let always_asked = (0..full.len() as u32).filter(|&r| full[r as usize] == 0).collect();
+        Prefilter { ac, needle_clauses, full, always_asked }
     }
 
     /// How many rules can never be skipped.
     pub fn always_count(&self) -> usize {
-        self.always
+        self.always_asked.len()
     }
 
     /// The candidate rules for an event, ascending.
     pub fn candidates(&self, event: &Value) -> Vec<u32> {
-        let mut hay = String::with_capacity(2048);
-        haystack(event, &mut hay);
-        let mut seen = vec![false; self.needle_clauses.len()];
-        let mut got = vec![0u16; self.full.len()];
-        if let Some(ac) = &self.ac {
-            for m in ac.find_overlapping_iter(&hay) {
-                let p = m.pattern().as_usize();
-                if !seen[p] {
-                    seen[p] = true;
-                    for &(r, c) in &self.needle_clauses[p] {
-                        got[r as usize] |= 1 << c;
+        SCRATCH.with_borrow_mut(|s| {
+            s.hay.clear();
+            haystack(event, &mut s.hay);
+            s.seen.clear();
+            s.seen.resize(self.needle_clauses.len(), false);
+            if s.got.len() != self.full.len() {
+                s.got.clear();
+                s.got.resize(self.full.len(), 0);
+            }
+            // Rules whose clauses were met in part, to reset afterwards
+            // without sweeping every rule.
+            s.touched.clear();
+            if let Some(ac) = &self.ac {
+                for m in ac.find_overlapping_iter(&s.hay) {
+                    let p = m.pattern().as_usize();
+                    if !s.seen[p] {
+                        s.seen[p] = true;
+                        for &(r, c) in &self.needle_clauses[p] {
+                            let got = &mut s.got[r as usize];
+                            if *got == 0 {
+                                s.touched.push(r);
+                            }
+                            *got |= 1 << c;
+                        }
                     }
                 }
             }
-        }
-        (0..self.full.len() as u32).filter(|&r| got[r as usize] == self.full[r as usize]).collect()
+            let mut out: Vec<u32> = self.always_asked.clone();
+            for &r in &s.touched {
+                if s.got[r as usize] == self.full[r as usize] {
+                    out.push(r);
+                }
+                s.got[r as usize] = 0;
+            }
+            out.sort_unstable();
+            out
+        })
     }
+}
+
+/// Buffers reused from one event to the next on each thread.
+#[derive(Default)]
+struct Scratch {
+    hay: String,
+    seen: Vec<bool>,
+    got: Vec<u16>,
+    touched: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Scratch> = std::cell::RefCell::new(Scratch::default());
 }
 
 /// Every scalar of an event, folded, one after another with a separator
@@ -257,7 +306,8 @@ fn haystack(v: &Value, out: &mut String) {
             out.push('\u{1}');
         }
         Value::Number(n) => {
-            out.push_str(&n.to_string());
+            use std::fmt::Write;
+            let _ = write!(out, "{n}");
             out.push('\u{1}');
         }
         Value::Bool(b) => {
