@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use rsigma_eval::{CompiledRule, Engine, JsonEvent, evaluate_rule};
+use rsigma_eval::{CompiledRule, Engine, JsonEvent, Pipeline, apply_pipelines, compile_rule, evaluate_rule};
 use rsigma_parser::{FilterRule, SigmaRule};
 use serde_json::Value;
 
@@ -75,7 +75,21 @@ impl Detector {
     /// (such as tuning exceptions), to the rules they name. Filters that
     /// name no loaded rule are returned as problems.
     pub fn new(rules: &[CheckedRule], filters: &[FilterRule]) -> (Detector, Vec<Problem>) {
+        Detector::with_pipelines(rules, filters, &[])
+    }
+
+    /// [`Detector::new`] with Sigma processing pipelines applied to every
+    /// detection rule first, in the order given: field name mappings,
+    /// log source changes, value transformations, so that the same rules
+    /// match logs whose fields are named otherwise. A rule a pipeline
+    /// cannot transform is left out and returned as a problem.
+    pub fn with_pipelines(
+        rules: &[CheckedRule],
+        filters: &[FilterRule],
+        pipelines: &[Pipeline],
+    ) -> (Detector, Vec<Problem>) {
         let mut all_filters: Vec<FilterRule> = filters.to_vec();
+        let mut pipeline_problems = Vec::new();
         let mut loaded = Vec::new();
         let mut by_id = HashMap::new();
         let mut compiled = Vec::new();
@@ -83,6 +97,26 @@ impl Detector {
         for r in rules {
             match &r.doc {
                 Document::Detection { rule, compiled: c } => {
+                    let transformed;
+                    let (rule, c) = if pipelines.is_empty() {
+                        (&**rule, (**c).clone())
+                    } else {
+                        let mut t = (**rule).clone();
+                        match apply_pipelines(pipelines, &mut t).and_then(|()| compile_rule(&t)) {
+                            Ok(c) => {
+                                transformed = t;
+                                (&transformed, c)
+                            }
+                            Err(e) => {
+                                pipeline_problems.push(Problem {
+                                    file: r.file.clone(),
+                                    line: 1,
+                                    reason: format!("{}: the processing pipelines do not apply: {e}", r.meta.title),
+                                });
+                                continue;
+                            }
+                        }
+                    };
                     by_id.insert(r.meta.id.clone(), loaded.len());
                     loaded.push(LoadedRule {
                         id: r.meta.id.clone(),
@@ -91,7 +125,7 @@ impl Detector {
                         tags: r.meta.tags.clone(),
                     });
                     needles.push(necessary(rule));
-                    compiled.push((Source::of(rule), (**c).clone()));
+                    compiled.push((Source::of(rule), c));
                 }
                 Document::Filter(f) => all_filters.push((**f).clone()),
                 Document::Correlation(_) => {}
@@ -99,11 +133,12 @@ impl Detector {
         }
         let prefilter = Prefilter::new(&needles);
         let mut detector = Detector { rules: loaded, by_id, compiled, prefilter };
-        let problems = detector
-            .apply_filters(&all_filters)
-            .into_iter()
-            .map(|reason| Problem { file: "filter".into(), line: 1, reason })
-            .collect();
+        let mut problems = pipeline_problems;
+        problems.extend(detector.apply_filters(&all_filters).into_iter().map(|reason| Problem {
+            file: "filter".into(),
+            line: 1,
+            reason,
+        }));
         (detector, problems)
     }
 

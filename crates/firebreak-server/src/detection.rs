@@ -412,8 +412,9 @@ pub(crate) async fn compiled(state: &AppState, org: Uuid) -> ApiResult<(Arc<Dete
             whole.add_file(&r.file, &r.yaml);
         }
     }
+    let settings = state.settings.clone();
     let (d, correlator, problems) = tokio::task::spawn_blocking(move || {
-        let (d, mut problems) = Detector::new(&lib.rules, &filters);
+        let (d, mut problems) = Detector::with_pipelines(&lib.rules, &filters, &settings.sigma_pipelines);
         let (c, more) = firebreak_detect::correlate::Correlator::new(&lib.rules, &whole.rules);
         problems.extend(more);
         (d, c, problems)
@@ -704,10 +705,11 @@ pub async fn preview_exception(
     let alerts = state.store.list_alerts(org, &q).await?.items;
     let filter = rsigma_filter::parse(&exception.sigma).ok_or_else(ApiError::internal)?;
     let sigma = exception.sigma.clone();
+    let settings = state.settings.clone();
     let (checked, suppressed) = tokio::task::spawn_blocking(move || {
         let alone = checked_alone(&rule);
-        let (plain, _) = Detector::new(&alone, &[]);
-        let (tuned, _) = Detector::new(&alone, &[filter]);
+        let (plain, _) = Detector::with_pipelines(&alone, &[], &settings.sigma_pipelines);
+        let (tuned, _) = Detector::with_pipelines(&alone, &[filter], &settings.sigma_pipelines);
         let fires = |d: &Detector, ev: &Value| !d.matches(ev, &source_of(ev)).is_empty();
         let suppressed: Vec<PreviewAlert> = alerts
             .iter()
@@ -1072,10 +1074,11 @@ pub async fn run_tests_as(state: &AppState, org: Uuid, rule_id: Option<Uuid>) ->
         let filters = filters_of(exceptions.iter().filter(|e| e.rule_id == rid && e.live(now)));
         work.push((rule, tests, filters));
     }
+    let settings = state.settings.clone();
     let mut results = tokio::task::spawn_blocking(move || {
         let mut out = Vec::new();
         for (rule, tests, filters) in work {
-            let (detector, _) = Detector::new(&checked_alone(&rule), &filters);
+            let (detector, _) = Detector::with_pipelines(&checked_alone(&rule), &filters, &settings.sigma_pipelines);
             for t in tests {
                 let matches = t
                     .events

@@ -22,6 +22,9 @@ pub struct ServerSettings {
     pub login_free_attempts: u32,
     /// Where uploaded files (evidence) are kept.
     pub files_dir: std::path::PathBuf,
+    /// Sigma processing pipelines applied to every rule before events are
+    /// matched (rule tests and exception previews included).
+    pub sigma_pipelines: Vec<firebreak_detect::pipeline::Pipeline>,
 }
 
 impl Default for ServerSettings {
@@ -32,6 +35,7 @@ impl Default for ServerSettings {
             secure_cookies: false,
             login_free_attempts: 5,
             files_dir: std::path::PathBuf::from("firebreak-data/files"),
+            sigma_pipelines: Vec::new(),
         }
     }
 }

@@ -56,6 +56,10 @@ pub struct Config {
     pub log: String,
     /// `text` or `json`.
     pub log_format: LogFormat,
+    /// Sigma processing pipeline files (pySigma YAML) applied to every rule
+    /// before events are matched: the field mapping for logs whose fields are
+    /// not named as the rules name them.
+    pub sigma_pipelines: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
@@ -81,6 +85,7 @@ impl Default for Config {
             jobs_interval_secs: 15,
             log: "info".into(),
             log_format: LogFormat::Text,
+            sigma_pipelines: Vec::new(),
         }
     }
 }
@@ -100,6 +105,7 @@ const ENV_KEYS: &[&str] = &[
     "jobs_interval_secs",
     "log",
     "log_format",
+    "sigma_pipelines",
 ];
 
 /// Command-line values; only those given override the lower layers.
@@ -157,6 +163,10 @@ pub struct ConfigFlags {
     #[arg(long, value_name = "FORMAT")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
+    /// A Sigma processing pipeline file applied to every rule before matching (repeatable)
+    #[arg(long = "sigma-pipeline", value_name = "FILE")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sigma_pipelines: Vec<PathBuf>,
 }
 
 impl Config {
@@ -236,6 +246,15 @@ fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
             Ok(n) => Value::from(n),
             Err(_) => Value::from(value.to_owned()),
         },
+        // A list: paths separated by commas.
+        "sigma_pipelines" => Value::from(
+            value
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+                .map(|p| Value::from(p.to_owned()))
+                .collect::<Vec<_>>(),
+        ),
         "secure_cookies" => match value.trim().to_ascii_lowercase().as_str() {
             "1" | "true" | "yes" | "on" => Value::from(true),
             "0" | "false" | "no" | "off" => Value::from(false),
@@ -261,6 +280,7 @@ pub const DEFAULT_FILE: &str = r#"# Firebreak configuration. Every key is option
 # jobs_interval_secs = 15
 # log = "info"
 # log_format = "text"
+# sigma_pipelines = ["pipelines/edr-fields.yml"]                    # Sigma processing pipelines for event matching
 "#;
 
 #[cfg(test)]
@@ -284,6 +304,19 @@ mod tests {
         assert_eq!(c.session_ttl_hours, 4); // env over file
         assert_eq!(c.max_body_bytes, 7); // flag over env
         assert_eq!(c.log, "info"); // default
+    }
+
+    #[test]
+    fn sigma_pipelines_come_from_the_file_the_environment_or_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "sigma_pipelines = [\"a.yml\"]\n").unwrap();
+        let flags = ConfigFlags { config: Some(file.clone()), ..Default::default() };
+        assert_eq!(Config::load(&flags, &[]).unwrap().sigma_pipelines, vec![PathBuf::from("a.yml")]);
+        let c = Config::load(&flags, &env(&[("FIREBREAK_SIGMA_PIPELINES", "b.yml, c.yml")])).unwrap();
+        assert_eq!(c.sigma_pipelines, vec![PathBuf::from("b.yml"), PathBuf::from("c.yml")]);
+        let flags = ConfigFlags { config: Some(file), sigma_pipelines: vec!["d.yml".into()], ..Default::default() };
+        assert_eq!(Config::load(&flags, &[]).unwrap().sigma_pipelines, vec![PathBuf::from("d.yml")]);
     }
 
     #[test]

@@ -169,13 +169,14 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
 
 /// `firebreak hunt`: exit 0 when nothing matched, 1 when something did, 2
 /// when a file could not be read at all.
-pub fn hunt(rules: &[PathBuf], files: &[PathBuf], format: Output) -> anyhow::Result<ExitCode> {
+pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format: Output) -> anyhow::Result<ExitCode> {
+    let pipelines = firebreak_detect::pipeline::load(pipelines).map_err(|e| anyhow::anyhow!("pipeline {e}"))?;
     let lib = load_rules(rules)?;
     if !lib.problems.is_empty() {
         report_problems(&lib);
     }
     anyhow::ensure!(!lib.rules.is_empty(), "no usable rule under {}", rules.len());
-    let (detector, problems) = Detector::new(&lib.rules, &[]);
+    let (detector, problems) = Detector::with_pipelines(&lib.rules, &[], &pipelines);
     for p in problems {
         eprintln!("rejected: {p}");
     }

@@ -69,8 +69,8 @@ enum Command {
         config: ConfigFlags,
     },
     /// Run Sigma rules over Windows EVTX files and JSON/NDJSON logs, offline.
-    /// Exit status: 0 nothing matched, 1 something matched, 2 a file could
-    /// not be read
+    /// Exit status: 0 nothing matched, 1 something matched, 2 a file, the
+    /// rules or a pipeline could not be read
     Hunt {
         /// A rule file or a folder of rules (repeatable)
         #[arg(long, short, required = true)]
@@ -78,6 +78,9 @@ enum Command {
         /// How hits are written to standard output
         #[arg(long, short, value_enum, default_value = "table")]
         output: hunt::Output,
+        /// A Sigma processing pipeline file (field mapping) applied to the rules first (repeatable)
+        #[arg(long = "pipeline", value_name = "FILE")]
+        pipelines: Vec<std::path::PathBuf>,
         /// EVTX, JSON or NDJSON files, or folders of them
         #[arg(required = true)]
         files: Vec<std::path::PathBuf>,
@@ -254,7 +257,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             store.close().await;
             Ok(ingest::exit_code(&totals?))
         }
-        Command::Hunt { rules, output, files } => hunt::hunt(&rules, &files, output),
+        // Status 1 means "found something": a hunt that cannot start is 2.
+        Command::Hunt { rules, output, pipelines, files } => Ok(hunt::hunt(&rules, &pipelines, &files, output)
+            .unwrap_or_else(|e| {
+                eprintln!("error: {e:#}");
+                ExitCode::from(2)
+            })),
         Command::Report { from, to, org, format, output, config } => {
             let config = Config::load(&config, &env)?;
             report(config, &from, &to, org, format, output).await
@@ -350,6 +358,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         secure_cookies: config.secure_cookies,
         login_free_attempts: config.login_free_attempts,
         files_dir: data_dir.join("files"),
+        sigma_pipelines: firebreak_detect::pipeline::load(&config.sigma_pipelines)
+            .map_err(|e| anyhow::anyhow!("sigma_pipelines: {e}"))?,
     };
     let store = Arc::new(store);
     let state = AppState::new(store.clone(), clock, settings, root_org);

@@ -402,3 +402,25 @@ async fn list_len(c: &firebreak_client::Client, path: &str) -> usize {
     let v: Vec<Value> = c.get(path).await.unwrap();
     v.len()
 }
+
+#[tokio::test]
+async fn the_node_s_sigma_pipelines_map_fields_before_events_are_matched() {
+    let pipeline = firebreak_detect::pipeline::parse(
+        "name: edr fields\ntransformations:\n  - type: field_name_mapping\n    mapping:\n      Image: proc_path\n",
+    )
+    .unwrap();
+    let settings = firebreak_server::ServerSettings { sigma_pipelines: vec![pipeline], ..Default::default() };
+    let app = crate::helpers::spawn_app_with(settings).await;
+    let files = json!({ "files": [{ "name": "whoami.yml", "content": WHOAMI }], "enable": true });
+    let _: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    // An EDR names the process image `proc_path`; the rule says `Image`.
+    let events = json!([{ "proc_path": "C:\\Windows\\System32\\whoami.exe", "hostname": "ws-3" }]);
+    let m: EventBulkResult = app.admin.post("/api/v1/events/_bulk", &events).await.unwrap();
+    assert_eq!((m.matches, m.alerts_created), (1, 1), "{m:?}");
+    // Rule tests see the same mapping.
+    let rule = page_of(&app.admin, "/api/v1/rules").await.remove(0);
+    let test = json!({ "name": "edr", "events": events, "expected_matches": 1 });
+    let _: Value = app.admin.post(&format!("/api/v1/rules/{}/tests", rule.id), &test).await.unwrap();
+    let run: Vec<Value> = app.admin.post(&format!("/api/v1/rules/{}/tests/_run", rule.id), &json!({})).await.unwrap();
+    assert_eq!(run[0]["passed"], true, "{run:?}");
+}

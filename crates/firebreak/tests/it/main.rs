@@ -486,3 +486,37 @@ fn hunt_finds_matches_in_json_logs_skips_bad_lines_and_says_so_in_its_exit_statu
     assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stderr).contains("damaged.evtx"));
 }
+
+#[test]
+fn hunt_applies_a_sigma_pipeline_to_logs_named_otherwise() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("whoami.yml");
+    std::fs::write(&rules, WHOAMI_RULE).unwrap();
+    // An EDR's own field names: the rule's `Image` is its `proc_path`.
+    let log = dir.path().join("edr.ndjson");
+    std::fs::write(&log, "{\"proc_path\":\"C:\\\\w\\\\whoami.exe\",\"hostname\":\"ws-3\"}\n").unwrap();
+    let pipeline = dir.path().join("edr.yml");
+    std::fs::write(
+        &pipeline,
+        "name: edr fields\npriority: 10\ntransformations:\n  - type: field_name_mapping\n    mapping:\n      Image: proc_path\n",
+    )
+    .unwrap();
+    let run = |with_pipeline: bool| {
+        let mut cmd = Command::new(BIN);
+        cmd.args(["hunt", "--rules"]).arg(&rules).args(["--output", "ndjson"]);
+        if with_pipeline {
+            cmd.arg("--pipeline").arg(&pipeline);
+        }
+        cmd.arg(&log).output().unwrap()
+    };
+    assert_eq!(run(false).status.code(), Some(0), "without the mapping the rule cannot see the field");
+    let out = run(true);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let hit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!((hit["rule_title"].as_str(), hit["computer"].as_str()), (Some("Whoami Execution"), Some("ws-3")));
+    // A pipeline that does not parse is named, and nothing is hunted.
+    std::fs::write(&pipeline, "transformations: 5\n").unwrap();
+    let out = run(true);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("edr.yml"), "{}", String::from_utf8_lossy(&out.stderr));
+}
