@@ -292,6 +292,64 @@ pub fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     Ok(out)
 }
 
+/// A file's name and its text.
+pub type NamedText = (String, String);
+
+/// The largest rule file read from a zip archive, uncompressed.
+const MAX_ZIPPED_RULE: u64 = 4 << 20;
+/// The most rule text read from one archive, uncompressed: an archive that
+/// inflates beyond it is refused rather than filling memory.
+const MAX_ZIPPED_TOTAL: u64 = 512 << 20;
+
+/// The rule files (`.yml`, `.yaml`) of a zip archive as (name inside the
+/// archive, text), in the archive's order, with the entries that could not
+/// be read (too large, not UTF-8, damaged) as problems. An archive that
+/// cannot be opened at all, or that inflates beyond the limit, is an error.
+pub fn zip_rule_files(bytes: &[u8]) -> Result<(Vec<NamedText>, Vec<Problem>), String> {
+    use std::io::Read;
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable zip archive: {e}"))?;
+    let (mut files, mut problems, mut total) = (Vec::new(), Vec::new(), 0u64);
+    for i in 0..archive.len() {
+        let mut entry = match archive.by_index(i) {
+            Ok(e) => e,
+            Err(e) => {
+                problems.push(Problem { file: format!("entry {}", i + 1), line: 1, reason: e.to_string() });
+                continue;
+            }
+        };
+        let name = entry.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("entry {}", i + 1));
+        let is_rule = name.ends_with(".yml") || name.ends_with(".yaml");
+        // macOS puts resource forks beside the files: `__MACOSX/…/._x.yml`.
+        if entry.is_dir() || !is_rule || name.starts_with("__MACOSX/") {
+            continue;
+        }
+        if entry.size() > MAX_ZIPPED_RULE {
+            problems.push(Problem { file: name, line: 1, reason: format!("larger than {MAX_ZIPPED_RULE} bytes") });
+            continue;
+        }
+        // The stated size can lie: read at most one byte past the limit.
+        let mut raw = Vec::new();
+        if let Err(e) = (&mut entry).take(MAX_ZIPPED_RULE + 1).read_to_end(&mut raw) {
+            problems.push(Problem { file: name, line: 1, reason: format!("damaged entry: {e}") });
+            continue;
+        }
+        total += raw.len() as u64;
+        if total > MAX_ZIPPED_TOTAL {
+            return Err(format!("the archive inflates to more than {MAX_ZIPPED_TOTAL} bytes of rules"));
+        }
+        if raw.len() as u64 > MAX_ZIPPED_RULE {
+            problems.push(Problem { file: name, line: 1, reason: format!("larger than {MAX_ZIPPED_RULE} bytes") });
+            continue;
+        }
+        match String::from_utf8(raw) {
+            Ok(text) => files.push((name, text)),
+            Err(_) => problems.push(Problem { file: name, line: 1, reason: "not UTF-8 text".into() }),
+        }
+    }
+    Ok((files, problems))
+}
+
 /// Reads every rule file under `path`, calling `progress` after each file.
 pub fn load(path: &Path, mut progress: impl FnMut(usize, usize)) -> std::io::Result<Library> {
     let files = rule_files(path)?;
@@ -309,4 +367,46 @@ pub fn load(path: &Path, mut progress: impl FnMut(usize, usize)) -> std::io::Res
         progress(i + 1, files.len());
     }
     Ok(lib)
+}
+
+#[cfg(test)]
+mod zip_tests {
+    #![allow(clippy::unwrap_used)]
+    use std::io::Write;
+
+    use zip::write::SimpleFileOptions;
+
+    /// A zip archive of `entries` (a name ending in `/` is a folder).
+    pub fn archive(entries: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+        let opts = SimpleFileOptions::default();
+        for (name, bytes) in entries {
+            if name.ends_with('/') {
+                w.add_directory(*name, opts).unwrap();
+            } else {
+                w.start_file(*name, opts).unwrap();
+                w.write_all(bytes).unwrap();
+            }
+        }
+        w.finish().unwrap().into_inner()
+    }
+
+    #[test]
+    fn a_zip_gives_its_rule_files_and_names_the_unreadable_ones() {
+        let zip = archive(&[
+            ("rules/", b""),
+            ("rules/a.yml", b"title: a\n"),
+            ("rules/b.yaml", b"title: b\n"),
+            ("rules/latin1.yml", b"title: caf\xe9\n"),
+            ("README.md", b"# not a rule"),
+            ("__MACOSX/rules/._a.yml", b"\x00\x05"),
+        ]);
+        let (files, problems) = super::zip_rule_files(&zip).unwrap();
+        let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+        assert_eq!(names, ["rules/a.yml", "rules/b.yaml"]);
+        assert_eq!(problems.len(), 1);
+        assert_eq!((problems[0].file.as_str(), problems[0].reason.as_str()), ("rules/latin1.yml", "not UTF-8 text"));
+        let err = super::zip_rule_files(b"PK\x03\x04 not really").unwrap_err();
+        assert!(err.contains("not a readable zip archive"), "{err}");
+    }
 }

@@ -297,6 +297,49 @@ pub async fn import(state: &AppState, caller: &Caller, body: RuleImport) -> ApiR
     import_as(state, &caller.ctx(state), caller.org_id(), &body.files, body.enable).await
 }
 
+/// What `POST /rules/_import/zip` takes besides the archive.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ZipImportParams {
+    /// Enable the new rules at once (default: false, they start as drafts).
+    #[serde(default)]
+    pub enable: bool,
+}
+
+/// Imports the rule files (`.yml`, `.yaml`) of a zip archive, such as a
+/// release of a rule repository. Entries that cannot be read are reported
+/// beside the rules that cannot be used; the rest are imported.
+pub async fn import_zip(
+    state: &AppState,
+    caller: &Caller,
+    params: ZipImportParams,
+    archive: &[u8],
+) -> ApiResult<RuleImportReport> {
+    caller.require(Action::RuleManage)?;
+    let (files, unreadable) = firebreak_detect::rules::zip_rule_files(archive)
+        .map_err(|e| ApiError::field(firebreak_types::ErrorCode::InvalidField, "body", e))?;
+    if files.is_empty() && unreadable.is_empty() {
+        return Err(ApiError::field(
+            firebreak_types::ErrorCode::InvalidField,
+            "body",
+            "the archive holds no .yml or .yaml file",
+        ));
+    }
+    let files: Vec<RuleFile> = files.into_iter().map(|(name, content)| RuleFile { name, content }).collect();
+    let mut report = if files.is_empty() {
+        RuleImportReport::default()
+    } else {
+        import_as(state, &caller.ctx(state), caller.org_id(), &files, params.enable).await?
+    };
+    report.rejected.extend(unreadable.into_iter().map(|p| RuleProblem {
+        file: p.file,
+        line: p.line,
+        reason: p.reason,
+    }));
+    Ok(report)
+}
+
 fn contains_ci(hay: &str, needle: &str) -> bool {
     hay.to_lowercase().contains(needle)
 }

@@ -8,7 +8,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::ValueEnum;
 use firebreak_detect::hunt::{Hit, hunt_file, hunt_files};
-use firebreak_detect::{Detector, Library};
+use firebreak_detect::rules::NamedText;
+use firebreak_detect::{Detector, Library, Problem};
 
 /// How hits are written.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -31,42 +32,64 @@ fn spinner(what: &str) -> indicatif::ProgressBar {
     b
 }
 
-/// Reads the rules under each of `paths`, reporting the files that cannot
-/// be used on standard error.
-pub fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Library> {
-    let mut lib = Library::default();
-    let bar = spinner("rules");
+/// The rule files under `paths` as (name, text): folders walked for `.yml`
+/// and `.yaml` files, zip archives opened (their entries named
+/// `ARCHIVE/PATH`), with a progress bar; files and entries that could not be
+/// read are returned as problems.
+fn rule_texts(paths: &[PathBuf], label: &str) -> anyhow::Result<(Vec<NamedText>, Vec<Problem>)> {
+    let (mut texts, mut problems) = (Vec::new(), Vec::new());
+    let bar = spinner(label);
     for path in paths {
+        if path.is_file() && path.extension().is_some_and(|e| e.eq_ignore_ascii_case("zip")) {
+            let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+            let (files, bad) = firebreak_detect::rules::zip_rule_files(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let named = |n: String| format!("{}/{n}", path.display());
+            bar.inc_length(files.len() as u64);
+            bar.inc(files.len() as u64);
+            texts.extend(files.into_iter().map(|(n, t)| (named(n), t)));
+            problems.extend(bad.into_iter().map(|p| Problem { file: named(p.file), ..p }));
+            continue;
+        }
         let files = firebreak_detect::rules::rule_files(path).with_context(|| format!("reading {}", path.display()))?;
         bar.inc_length(files.len() as u64);
         for f in files {
             let name = f.display().to_string();
             match std::fs::read_to_string(&f) {
-                Ok(text) => lib.add_file(&name, &text),
-                Err(e) => lib.problems.push(firebreak_detect::Problem { file: name, line: 1, reason: e.to_string() }),
+                Ok(text) => texts.push((name, text)),
+                Err(e) => problems.push(Problem { file: name, line: 1, reason: e.to_string() }),
             }
             bar.inc(1);
         }
     }
     bar.finish_and_clear();
+    Ok((texts, problems))
+}
+
+/// Every rule under `paths` (folders, files, zip archives), checked.
+pub fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Library> {
+    let (texts, problems) = rule_texts(paths, "rules")?;
+    let mut lib = Library::default();
+    for (name, text) in &texts {
+        lib.add_file(name, text);
+    }
+    lib.problems.extend(problems);
     Ok(lib)
 }
 
-/// The rule files under `paths`, read, with a progress bar.
-pub fn read_rule_files(paths: &[PathBuf]) -> anyhow::Result<Vec<firebreak_types::RuleFile>> {
-    let mut out = Vec::new();
-    let bar = spinner("reading rules");
-    for path in paths {
-        let files = firebreak_detect::rules::rule_files(path).with_context(|| format!("reading {}", path.display()))?;
-        bar.inc_length(files.len() as u64);
-        for f in files {
-            let content = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
-            out.push(firebreak_types::RuleFile { name: f.display().to_string(), content });
-            bar.inc(1);
-        }
-    }
-    bar.finish_and_clear();
-    Ok(out)
+/// The rule files under `paths` (folders, files, zip archives), read, and
+/// those that could not be.
+pub fn read_rule_files(
+    paths: &[PathBuf],
+) -> anyhow::Result<(Vec<firebreak_types::RuleFile>, Vec<firebreak_types::RuleProblem>)> {
+    let (texts, problems) = rule_texts(paths, "reading rules")?;
+    Ok((
+        texts.into_iter().map(|(name, content)| firebreak_types::RuleFile { name, content }).collect(),
+        problems
+            .into_iter()
+            .map(|p| firebreak_types::RuleProblem { file: p.file, line: p.line, reason: p.reason })
+            .collect(),
+    ))
 }
 
 /// Prints an import's outcome; exit 2 when a rule was rejected.

@@ -148,7 +148,7 @@ enum RulesCommand {
         #[command(flatten)]
         config: ConfigFlags,
     },
-    /// Import Sigma rules from files or folders into an organisation's
+    /// Import Sigma rules from files, folders or zip archives into an organisation's
     /// library: new rules are created, changed ones updated (their earlier
     /// text kept), the same ones left; rules that cannot be used are
     /// reported by file, line and reason (exit 2)
@@ -288,7 +288,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Rules { command: RulesCommand::Import { org, enable, paths, config } } => {
             let config = Config::load(&config, &env)?;
-            let files = hunt::read_rule_files(&paths)?;
+            let (files, unreadable) = hunt::read_rule_files(&paths)?;
             let (state, store) = offline_state(&config).await?;
             let org = pick_org(&state, org).await?;
             let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
@@ -296,7 +296,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .map_err(|e| anyhow::anyhow!(e.body().message));
             store.close().await;
-            Ok(hunt::print_import(&report?))
+            let mut report = report?;
+            report.rejected.extend(unreadable);
+            Ok(hunt::print_import(&report))
         }
         Command::Openapi => {
             let doc = serde_json::to_string_pretty(&firebreak_server::api::openapi())?;

@@ -34,6 +34,23 @@ pub async fn import(
     Ok(Json(detection::import(&s, &caller, body).await?))
 }
 
+/// Import the Sigma rules of a zip archive (the request body, as
+/// `application/zip`): every `.yml` and `.yaml` entry, in any folder. Entries
+/// that cannot be read (damaged, too large, not UTF-8) are listed among the
+/// rejected with the rules that cannot be used; the rest are imported. An
+/// archive that cannot be opened is a 400 naming `body`.
+#[utoipa::path(post, path = "/api/v1/rules/_import/zip", tag = "detection", params(detection::ZipImportParams),
+    request_body(content = Vec<u8>, content_type = "application/zip"),
+    responses((status = 200, body = RuleImportReport), (status = 400, body = ErrorBody)))]
+pub async fn import_zip(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<detection::ZipImportParams>,
+    body: Bytes,
+) -> ApiResult<Json<RuleImportReport>> {
+    Ok(Json(detection::import_zip(&s, &caller, params, &body).await?))
+}
+
 /// The rule library, filtered, by title.
 #[utoipa::path(get, path = "/api/v1/rules", tag = "detection", params(RuleQuery),
     responses((status = 200, body = Page<Rule>), (status = 400, body = ErrorBody)))]

@@ -110,6 +110,7 @@ pub fn routes() -> Router<AppState> {
         .route("/grouping-settings", get(alerts::get_grouping).put(alerts::set_grouping))
         .route("/rules", get(detect::list))
         .route("/rules/_import", post(detect::import))
+        .route("/rules/_import/zip", post(detect::import_zip))
         .route("/rules/quality", get(detect::quality))
         .route("/rules/_test", post(detect::run_all_tests))
         .route("/rules/{id}/tests", get(detect::tests).post(detect::add_test))
@@ -188,7 +189,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets, alerts::bulk_close,
         alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::intake_format,
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
-        detect::import, detect::list, detect::get, detect::update, detect::revisions, detect::events,
+        detect::import, detect::import_zip, detect::list, detect::get, detect::update, detect::revisions, detect::events,
         detect::exceptions, detect::add_exception, detect::preview_exception, detect::delete_exception, detect::quality,
         detect::tests, detect::add_test, detect::run_rule_tests, detect::run_all_tests,
         detect::event_sightings, detect::get_event_settings, detect::set_event_settings,

@@ -424,3 +424,47 @@ async fn the_node_s_sigma_pipelines_map_fields_before_events_are_matched() {
     let run: Vec<Value> = app.admin.post(&format!("/api/v1/rules/{}/tests/_run", rule.id), &json!({})).await.unwrap();
     assert_eq!(run[0]["passed"], true, "{run:?}");
 }
+
+/// A zip archive of `entries`, stored.
+fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    use std::io::Write;
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    for (name, bytes) in entries {
+        w.start_file(*name, zip::write::SimpleFileOptions::default()).unwrap();
+        w.write_all(bytes).unwrap();
+    }
+    w.finish().unwrap().into_inner()
+}
+
+#[tokio::test]
+async fn rules_are_imported_from_a_zip_archive() {
+    let app = spawn_app().await;
+    let broken = WHOAMI.replace("condition: selection", "condition: nothing").replace("0a01", "0a09");
+    let archive = zip_of(&[
+        ("sigma/rules/whoami.yml", WHOAMI.as_bytes()),
+        ("sigma/rules/broken.yml", broken.as_bytes()),
+        ("sigma/rules/latin1.yml", b"title: caf\xe9\n"),
+        ("sigma/README.md", b"# rules"),
+    ]);
+    let post = |body: Vec<u8>| {
+        app.admin
+            .request(reqwest::Method::POST, "/api/v1/rules/_import/zip?enable=true")
+            .header("content-type", "application/zip")
+            .body(body)
+            .send()
+    };
+    let resp = post(archive).await.unwrap();
+    assert_eq!(resp.status(), 200);
+    let r: RuleImportReport = resp.json().await.unwrap();
+    assert_eq!(r.created, 1, "{r:?}");
+    let mut rejected: Vec<&str> = r.rejected.iter().map(|p| p.file.as_str()).collect();
+    rejected.sort();
+    assert_eq!(rejected, ["sigma/rules/broken.yml", "sigma/rules/latin1.yml"], "{r:?}");
+    let rule = page_of(&app.admin, "/api/v1/rules").await.remove(0);
+    assert!(rule.enabled);
+    // Not an archive: a 400 that names the body.
+    let resp = post(b"title: not a zip".to_vec()).await.unwrap();
+    assert_eq!(resp.status(), 400);
+    let e: firebreak_types::ErrorBody = resp.json().await.unwrap();
+    assert_eq!(e.field.as_deref(), Some("body"), "{e:?}");
+}

@@ -520,3 +520,33 @@ fn hunt_applies_a_sigma_pipeline_to_logs_named_otherwise() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("edr.yml"), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+#[test]
+fn rules_come_from_a_zip_archive_too() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("sigma.zip");
+    let mut w = zip::ZipWriter::new(std::fs::File::create(&archive).unwrap());
+    let opts = zip::write::SimpleFileOptions::default();
+    w.start_file("rules/windows/whoami.yml", opts).unwrap();
+    w.write_all(WHOAMI_RULE.as_bytes()).unwrap();
+    w.start_file("rules/windows/latin1.yml", opts).unwrap();
+    w.write_all(b"title: caf\xe9\n").unwrap();
+    w.finish().unwrap();
+    let out = Command::new(BIN).args(["rules", "check"]).arg(&archive).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("sigma.zip/rules/windows/latin1.yml"), "{stderr}");
+    assert!(stderr.contains("not UTF-8"), "{stderr}");
+    let log = dir.path().join("events.ndjson");
+    std::fs::write(&log, "{\"Image\":\"C:\\\\w\\\\whoami.exe\"}\n").unwrap();
+    let out = Command::new(BIN)
+        .args(["hunt", "--rules"])
+        .arg(&archive)
+        .args(["--output", "ndjson"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let hit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hit["rule_title"], "Whoami Execution");
+}
