@@ -33,6 +33,8 @@ pub struct Firing {
 pub struct Correlator {
     engine: CorrelationEngine,
     count: usize,
+    /// The ids of the detection rules the correlations count.
+    referenced: HashSet<String>,
 }
 
 impl Correlator {
@@ -40,8 +42,21 @@ impl Correlator {
     /// they reference (found among `library`, enabled or not). `None` when
     /// there is no correlation rule.
     pub fn new(rules: &[CheckedRule], library: &[CheckedRule]) -> (Option<Correlator>, Vec<Problem>) {
+        Correlator::with_pipelines(rules, library, &[])
+    }
+
+    /// [`Correlator::new`] with Sigma processing pipelines applied to the
+    /// rules first, as [`crate::Detector::with_pipelines`] does.
+    pub fn with_pipelines(
+        rules: &[CheckedRule],
+        library: &[CheckedRule],
+        pipelines: &[rsigma_eval::Pipeline],
+    ) -> (Option<Correlator>, Vec<Problem>) {
         let mut problems = Vec::new();
         let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+        for p in pipelines {
+            engine.add_pipeline(p.clone());
+        }
         engine.set_correlation_event_mode(CorrelationEventMode::Full);
         let mut wanted: HashSet<String> = HashSet::new();
         let mut count = 0;
@@ -67,7 +82,8 @@ impl Correlator {
                 problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() });
             }
         }
-        (Some(Correlator { engine, count }), problems)
+        let referenced = added.into_iter().map(str::to_owned).collect();
+        (Some(Correlator { engine, count, referenced }), problems)
     }
 
     pub fn len(&self) -> usize {
@@ -76,6 +92,12 @@ impl Correlator {
 
     pub fn is_empty(&self) -> bool {
         self.count == 0
+    }
+
+    /// Whether a correlation counts the matches of detection rule `id`:
+    /// only the events those rules match need to be fed.
+    pub fn references(&self, id: &str) -> bool {
+        self.referenced.contains(id)
     }
 
     /// Feeds one flattened event; returns the correlations it completed.

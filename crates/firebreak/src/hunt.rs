@@ -200,7 +200,9 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
     }
     anyhow::ensure!(!lib.rules.is_empty(), "no usable rule under {}", rules.len());
     let (detector, problems) = Detector::with_pipelines(&lib.rules, &[], &pipelines);
-    for p in problems {
+    let (correlator, more) =
+        firebreak_detect::correlate::Correlator::with_pipelines(&lib.rules, &lib.rules, &pipelines);
+    for p in problems.iter().chain(&more) {
         eprintln!("rejected: {p}");
     }
     let files = hunt_files(files)?;
@@ -258,9 +260,15 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
     }
     bar.finish_and_clear();
     hits.sort_by(|a, b| (&a.time, &a.file, a.record).cmp(&(&b.time, &b.file, b.record)));
+    let correlations = correlator.as_ref().map_or(0, |c| c.len());
+    if let Some(mut c) = correlator {
+        let firings = correlate(&mut c, &hits);
+        hits.extend(firings);
+        hits.sort_by(|a, b| (&a.time, &a.file, a.record).cmp(&(&b.time, &b.file, b.record)));
+    }
     write_hits(&mut std::io::stdout().lock(), format, &hits)?;
     eprintln!(
-        "{} hits from {} events in {} files ({} rules; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
+        "{} hits from {} events in {} files ({} rules, {correlations} correlations; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
         hits.len(),
         events,
         files.len(),
@@ -273,6 +281,46 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Correlation rules over the hunt's events, across all files in time
+/// order. They count the matches of their detection rules, so only the
+/// events those rules matched (already among `hits`) are fed, each once.
+/// A firing is a hit of the correlation rule: its event holds the group,
+/// the value that crossed the threshold, the window and the events behind it.
+fn correlate(c: &mut firebreak_detect::correlate::Correlator, hits: &[Hit]) -> Vec<Hit> {
+    let mut seen = std::collections::HashSet::new();
+    // `hits` are in time order already.
+    let fed: Vec<&Hit> =
+        hits.iter().filter(|h| c.references(&h.rule_id) && seen.insert((h.file.as_str(), h.record))).collect();
+    let mut out = Vec::new();
+    for h in fed {
+        for f in c.feed(&h.event) {
+            let computer = f
+                .group
+                .iter()
+                .find(|(k, _)| matches!(k.as_str(), "Computer" | "host.name" | "hostname"))
+                .map_or_else(|| h.computer.clone(), |(_, v)| v.clone());
+            out.push(Hit {
+                file: h.file.clone(),
+                record: h.record,
+                time: h.time.clone(),
+                computer,
+                rule_id: f.rule_id.clone(),
+                rule_title: f.title.clone(),
+                level: f.level.clone(),
+                techniques: firebreak_detect::rules::techniques(&f.tags),
+                event: serde_json::json!({
+                    "correlation": f.kind,
+                    "group": f.group.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+                    "value": f.value,
+                    "window_secs": f.window_secs,
+                    "events": f.events,
+                }),
+            });
+        }
+    }
+    out
 }
 
 /// Prints test results by rule; exit 1 when one failed.

@@ -550,3 +550,69 @@ fn rules_come_from_a_zip_archive_too() {
     let hit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(hit["rule_title"], "Whoami Execution");
 }
+
+/// The Sigma specification's correlation example: failed logons counted per user.
+const LOGON_RULES: &str = "title: Failed logon
+id: 0e95725d-7320-415d-80f7-004da920fc11
+name: failed_logon
+level: low
+logsource: {product: windows, service: security}
+detection:
+  selection:
+    EventID: 4625
+  condition: selection
+---
+title: Many failed logons for one user
+id: 0e95725d-7320-415d-80f7-004da920fc12
+level: high
+tags: [attack.credential-access, attack.t1110]
+correlation:
+  type: event_count
+  rules: [failed_logon]
+  group-by: [TargetUserName]
+  timespan: 5m
+  condition:
+    gte: 3
+";
+
+#[test]
+fn hunt_runs_correlation_rules_across_files_in_time_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("logons.yml");
+    std::fs::write(&rules, LOGON_RULES).unwrap();
+    let logon = |user: &str, at: &str| {
+        format!(
+            "{{\"EventID\":4625,\"Channel\":\"Security\",\"Computer\":\"dc-1\",\"TargetUserName\":\"{user}\",\"TimeCreated\":\"{at}\"}}\n"
+        )
+    };
+    // Two hosts' logs: alice fails three times within five minutes only
+    // when both are read together.
+    std::fs::write(
+        dir.path().join("a.ndjson"),
+        logon("alice", "2026-11-20T10:00:00Z") + &logon("alice", "2026-11-20T10:03:00Z"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("b.ndjson"),
+        logon("bob", "2026-11-20T10:01:00Z") + &logon("alice", "2026-11-20T10:02:00Z"),
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["hunt", "--rules"])
+        .arg(&rules)
+        .args(["--output", "ndjson"])
+        .arg(dir.path().join("a.ndjson"))
+        .arg(dir.path().join("b.ndjson"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let hits: Vec<serde_json::Value> =
+        String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let corr: Vec<_> = hits.iter().filter(|h| h["rule_title"] == "Many failed logons for one user").collect();
+    assert_eq!(hits.len(), 5, "four failed logons and one correlation: {hits:?}");
+    assert_eq!(corr.len(), 1, "{hits:?}");
+    assert_eq!(corr[0]["time"], "2026-11-20T10:03:00Z");
+    assert_eq!(corr[0]["event"]["group"]["TargetUserName"], "alice");
+    assert_eq!(corr[0]["event"]["value"], 3.0);
+    assert_eq!(corr[0]["techniques"], serde_json::json!(["T1110"]));
+}
