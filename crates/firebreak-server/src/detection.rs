@@ -458,7 +458,11 @@ pub(crate) async fn compiled(state: &AppState, org: Uuid) -> ApiResult<(Arc<Dete
     let settings = state.settings.clone();
     let (d, correlator, problems) = tokio::task::spawn_blocking(move || {
         let (d, mut problems) = Detector::with_pipelines(&lib.rules, &filters, &settings.sigma_pipelines);
-        let (c, more) = firebreak_detect::correlate::Correlator::new(&lib.rules, &whole.rules);
+        let (c, more) = firebreak_detect::correlate::Correlator::with_pipelines(
+            &lib.rules,
+            &whole.rules,
+            &settings.sigma_pipelines,
+        );
         problems.extend(more);
         (d, c, problems)
     })
