@@ -134,26 +134,7 @@ mod tests {
     use serde_json::json;
 
     /// The Sigma specification's example: many failed logons for one user.
-    const RULES: &str = "title: Failed logon
-id: 0e95725d-7320-415d-80f7-004da920fc11
-name: failed_logon
-logsource: {product: windows, service: security}
-detection:
-    selection:
-        EventID: 4625
-    condition: selection
----
-title: Many failed logons for one user
-id: 0e95725d-7320-415d-80f7-004da920fc12
-level: high
-correlation:
-    type: event_count
-    rules: [failed_logon]
-    group-by: [TargetUserName]
-    timespan: 5m
-    condition:
-        gte: 3
-";
+    const RULES: &str = include_str!("../tests/fixtures/failed-logons.yml");
 
     fn logon(user: &str, at: &str) -> Value {
         json!({"EventID": 4625, "Channel": "Security", "TargetUserName": user, "TimeCreated": at})

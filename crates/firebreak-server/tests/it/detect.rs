@@ -274,28 +274,7 @@ async fn rule_tests_pass_or_fail_by_rule_and_see_the_tuning() {
     assert!(results.iter().find(|r| r.name == "not notepad").unwrap().passed);
 }
 
-const CORRELATION: &str = "title: Failed logon
-id: 0e95725d-7320-415d-80f7-004da920fc11
-name: failed_logon
-level: low
-logsource: {product: windows, service: security}
-detection:
-    selection:
-        EventID: 4625
-    condition: selection
----
-title: Many failed logons for one user
-id: 0e95725d-7320-415d-80f7-004da920fc12
-level: high
-tags: [attack.credential-access, attack.t1110]
-correlation:
-    type: event_count
-    rules: [failed_logon]
-    group-by: [TargetUserName]
-    timespan: 5m
-    condition:
-        gte: 3
-";
+const CORRELATION: &str = include_str!("../../../firebreak-detect/tests/fixtures/failed-logons.yml");
 
 #[tokio::test]
 async fn a_correlation_over_the_event_stream_raises_one_alert_with_its_events() {

@@ -552,28 +552,7 @@ fn rules_come_from_a_zip_archive_too() {
 }
 
 /// The Sigma specification's correlation example: failed logons counted per user.
-const LOGON_RULES: &str = "title: Failed logon
-id: 0e95725d-7320-415d-80f7-004da920fc11
-name: failed_logon
-level: low
-logsource: {product: windows, service: security}
-detection:
-  selection:
-    EventID: 4625
-  condition: selection
----
-title: Many failed logons for one user
-id: 0e95725d-7320-415d-80f7-004da920fc12
-level: high
-tags: [attack.credential-access, attack.t1110]
-correlation:
-  type: event_count
-  rules: [failed_logon]
-  group-by: [TargetUserName]
-  timespan: 5m
-  condition:
-    gte: 3
-";
+const LOGON_RULES: &str = include_str!("../../../firebreak-detect/tests/fixtures/failed-logons.yml");
 
 #[test]
 fn hunt_runs_correlation_rules_across_files_in_time_order() {
