@@ -5,7 +5,9 @@
 
 use std::collections::HashSet;
 
-use rsigma_eval::{CorrelationConfig, CorrelationEngine, CorrelationEventMode, JsonEvent, ResultBody};
+use rsigma_eval::{
+    CorrelationConfig, CorrelationEngine, CorrelationEventMode, JsonEvent, ResultBody, TimestampFallback,
+};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -52,8 +54,31 @@ impl Correlator {
         library: &[CheckedRule],
         pipelines: &[rsigma_eval::Pipeline],
     ) -> (Option<Correlator>, Vec<Problem>) {
+        Correlator::build(rules, library, pipelines, CorrelationConfig::default())
+    }
+
+    /// For logs read after the fact (a hunt): time comes only from the
+    /// events (`UtcTime` too); an event without one is never counted at
+    /// the moment it happens to be read.
+    pub fn for_files(
+        rules: &[CheckedRule],
+        library: &[CheckedRule],
+        pipelines: &[rsigma_eval::Pipeline],
+    ) -> (Option<Correlator>, Vec<Problem>) {
+        let mut config = CorrelationConfig::default();
+        config.timestamp_fields.push("UtcTime".into());
+        config.timestamp_fallback = TimestampFallback::Skip;
+        Correlator::build(rules, library, pipelines, config)
+    }
+
+    fn build(
+        rules: &[CheckedRule],
+        library: &[CheckedRule],
+        pipelines: &[rsigma_eval::Pipeline],
+        config: CorrelationConfig,
+    ) -> (Option<Correlator>, Vec<Problem>) {
         let mut problems = Vec::new();
-        let mut engine = CorrelationEngine::new(CorrelationConfig::default());
+        let mut engine = CorrelationEngine::new(config);
         for p in pipelines {
             engine.add_pipeline(p.clone());
         }

@@ -299,7 +299,7 @@ pub type NamedText = (String, String);
 const MAX_ZIPPED_RULE: u64 = 4 << 20;
 /// The most rule text read from one archive, uncompressed: an archive that
 /// inflates beyond it is refused rather than filling memory.
-const MAX_ZIPPED_TOTAL: u64 = 512 << 20;
+const MAX_ZIPPED_TOTAL: u64 = 64 << 20;
 
 /// The rule files (`.yml`, `.yaml`) of a zip archive as (name inside the
 /// archive, text), in the archive's order, with the entries that could not
@@ -311,17 +311,25 @@ pub fn zip_rule_files(bytes: &[u8]) -> Result<(Vec<NamedText>, Vec<Problem>), St
         zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| format!("not a readable zip archive: {e}"))?;
     let (mut files, mut problems, mut total) = (Vec::new(), Vec::new(), 0u64);
     for i in 0..archive.len() {
+        // The name first: entries that are not rules are skipped unopened,
+        // whatever their compression or encryption.
+        let name = match archive.name_for_index(i) {
+            Some(Ok(n)) => n.into_owned(),
+            _ => format!("entry {}", i + 1),
+        };
+        let is_rule = name.ends_with(".yml") || name.ends_with(".yaml");
+        // macOS puts resource forks beside the files: `__MACOSX/…/._x.yml`.
+        if !is_rule || name.starts_with("__MACOSX/") {
+            continue;
+        }
         let mut entry = match archive.by_index(i) {
             Ok(e) => e,
             Err(e) => {
-                problems.push(Problem { file: format!("entry {}", i + 1), line: 1, reason: e.to_string() });
+                problems.push(Problem { file: name, line: 1, reason: format!("cannot be read: {e}") });
                 continue;
             }
         };
-        let name = entry.name().map(|n| n.into_owned()).unwrap_or_else(|_| format!("entry {}", i + 1));
-        let is_rule = name.ends_with(".yml") || name.ends_with(".yaml");
-        // macOS puts resource forks beside the files: `__MACOSX/…/._x.yml`.
-        if entry.is_dir() || !is_rule || name.starts_with("__MACOSX/") {
+        if entry.is_dir() {
             continue;
         }
         if entry.size() > MAX_ZIPPED_RULE {

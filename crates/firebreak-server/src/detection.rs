@@ -317,7 +317,11 @@ pub async fn import_zip(
     archive: &[u8],
 ) -> ApiResult<RuleImportReport> {
     caller.require(Action::RuleManage)?;
-    let (files, unreadable) = firebreak_detect::rules::zip_rule_files(archive)
+    // Inflating is CPU work: off the async workers.
+    let bytes = archive.to_vec();
+    let (files, unreadable) = tokio::task::spawn_blocking(move || firebreak_detect::rules::zip_rule_files(&bytes))
+        .await
+        .map_err(|_| ApiError::internal())?
         .map_err(|e| ApiError::field(firebreak_types::ErrorCode::InvalidField, "body", e))?;
     if files.is_empty() && unreadable.is_empty() {
         return Err(ApiError::field(

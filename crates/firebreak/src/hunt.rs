@@ -200,9 +200,10 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
     }
     anyhow::ensure!(!lib.rules.is_empty(), "no usable rule under {}", rules.len());
     let (detector, problems) = Detector::with_pipelines(&lib.rules, &[], &pipelines);
-    let (correlator, more) =
-        firebreak_detect::correlate::Correlator::with_pipelines(&lib.rules, &lib.rules, &pipelines);
-    for p in problems.iter().chain(&more) {
+    let (correlator, more) = firebreak_detect::correlate::Correlator::for_files(&lib.rules, &lib.rules, &pipelines);
+    // The correlator loads the rules it counts again: say each problem once.
+    let mut said = std::collections::HashSet::new();
+    for p in problems.iter().chain(&more).filter(|p| said.insert(p.to_string())) {
         eprintln!("rejected: {p}");
     }
     let files = hunt_files(files)?;

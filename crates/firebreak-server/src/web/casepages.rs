@@ -579,7 +579,7 @@ struct BacklogPage {
     /// (case id, case number, title, status, created)
     detection: Vec<(String, i64, String, &'static str, String)>,
     /// (threat profile, technique, name, status: uncovered or untested)
-    profiles: Vec<(String, String, String, &'static str)>,
+    profiles: Option<Vec<(String, String, String, &'static str)>>,
 }
 
 pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
@@ -625,7 +625,9 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
         })
         .collect();
     // Techniques the threat profiles name that no tested rule covers yet.
-    let profiles = crate::detection::profile_backlog(&s, &c).await.unwrap_or_default();
+    // Shown only when it could be worked out: an empty list would claim
+    // every technique is covered.
+    let profiles = crate::detection::profile_backlog(&s, &c).await.ok();
     let layout = Layout::new(&s, &c, "Backlog", "backlog", Flash::default()).await;
     render(&BacklogPage { layout, items, detection, profiles })
 }
