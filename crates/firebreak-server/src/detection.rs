@@ -314,12 +314,11 @@ pub async fn import_zip(
     state: &AppState,
     caller: &Caller,
     params: ZipImportParams,
-    archive: &[u8],
+    archive: axum::body::Bytes,
 ) -> ApiResult<RuleImportReport> {
     caller.require(Action::RuleManage)?;
     // Inflating is CPU work: off the async workers.
-    let bytes = archive.to_vec();
-    let (files, unreadable) = tokio::task::spawn_blocking(move || firebreak_detect::rules::zip_rule_files(&bytes))
+    let (files, unreadable) = tokio::task::spawn_blocking(move || firebreak_detect::rules::zip_rule_files(&archive))
         .await
         .map_err(|_| ApiError::internal())?
         .map_err(|e| ApiError::field(firebreak_types::ErrorCode::InvalidField, "body", e))?;
@@ -918,8 +917,6 @@ fn parent(id: &str) -> &str {
     id.split('.').next().unwrap_or(id)
 }
 
-/// ATT&CK coverage by the organisation's enabled detection rules, against a
-/// threat profile when one is named.
 /// How a technique is covered: enabled detection rules, those of them in
 /// production, and those with at least one test.
 #[derive(Debug, Clone, Copy, Default)]

@@ -48,7 +48,7 @@ pub async fn import_zip(
     ApiQuery(params): ApiQuery<detection::ZipImportParams>,
     body: Bytes,
 ) -> ApiResult<Json<RuleImportReport>> {
-    Ok(Json(detection::import_zip(&s, &caller, params, &body).await?))
+    Ok(Json(detection::import_zip(&s, &caller, params, body).await?))
 }
 
 /// The rule library, filtered, by title.
