@@ -12,6 +12,12 @@
 mod hunt;
 mod metrics;
 
+/// mimalloc: the hunt and the intake allocate and free many small values
+/// per event from every thread, where it is markedly faster than the
+/// system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -67,13 +67,15 @@ pub fn read_evtx(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats,
     // Read whole: an EVTX file is at most a few hundred megabytes, and one
     // read is far cheaper than the parser's many small seeks and reads.
     let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
-    read_evtx_bytes(bytes, each)
+    read_evtx_bytes(&bytes, each)
 }
 
 /// [`read_evtx`] over a file's bytes already in memory.
-pub fn read_evtx_bytes(bytes: Vec<u8>, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+pub fn read_evtx_bytes(bytes: &[u8], mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     let settings = ParserSettings::new().num_threads(1).separate_json_attributes(false).indent(false);
-    let mut parser = EvtxParser::from_buffer(bytes).map_err(|e| e.to_string())?.with_configuration(settings);
+    let mut parser = EvtxParser::from_read_seek(std::io::Cursor::new(bytes))
+        .map_err(|e| e.to_string())?
+        .with_configuration(settings);
     let mut stats = ReadStats::default();
     for record in parser.records_json_value() {
         match record {
@@ -158,6 +160,10 @@ fn read_json_from(input: impl Read, mut each: impl FnMut(u64, Value)) -> Result<
     Ok(stats)
 }
 
+thread_local! {
+    static FILE_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
+}
+
 /// Calls `each` with every event of a file of either kind.
 pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     // Opened once: the first bytes tell the kind, and are read again as
@@ -166,11 +172,15 @@ pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStat
     let mut head = Vec::with_capacity(8);
     (&mut file).take(8).read_to_end(&mut head).map_err(|e| e.to_string())?;
     if head == b"ElfFile\0" {
-        let mut bytes = head;
-        let size = file.metadata().map_or(0, |m| m.len() as usize);
-        bytes.reserve_exact(size.saturating_sub(bytes.len()));
+        // The file's bytes go into a buffer kept by the thread, so that a
+        // hunt over many small files does not allocate one for each.
+        let mut bytes = FILE_BUFFER.take();
+        bytes.clear();
+        bytes.extend_from_slice(&head);
         file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        read_evtx_bytes(bytes, each)
+        let stats = read_evtx_bytes(&bytes, each);
+        FILE_BUFFER.set(bytes);
+        stats
     } else {
         read_json_from(std::io::Cursor::new(head).chain(file), each)
     }

@@ -9,16 +9,20 @@
 //! strings (clauses) of which each must have one occur (case-insensitively) somewhere
 //! in any event the rule matches: the values of a positive `contains`,
 //! `startswith`, `endswith` or plain item (the longest literal run between
-//! wildcards). Where no such set can be proven (a `not`, a regular
-//! expression, base64, a comparison, a field reference…) the rule is always
-//! a candidate. One Aho-Corasick pass over all of an event's values then
-//! names the candidate rules, and only they are evaluated, by the same
+//! wildcards, or between dashes with `windash`), the literal runs every
+//! match of a regular expression holds, the base64 forms of a `base64` or
+//! `base64offset` value, and for an integer equality (`EventID: 4688`) the
+//! field's number itself. Where no such set can be proven (a `not`, a
+//! comparison, a field reference, CIDR…) the rule is always a candidate.
+//! One Aho-Corasick pass over all of an event's values (and a look at the
+//! few numeric fields) then names the candidate rules, and only they are evaluated, by the same
 //! compiled rules as the naive matcher: the answers are identical by
 //! construction, only fewer rules are asked.
 
 use std::collections::HashMap;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use regex_syntax::hir::{Class, Hir, HirKind, Literal};
 use rsigma_parser::{
     ConditionExpr, Detection, DetectionItem, Modifier, Quantifier, SelectorPattern, SigmaRule, SigmaValue, StringPart,
     detection_name_matches,
@@ -32,10 +36,19 @@ pub fn fold(s: &str, out: &mut String) {
     for c in s.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
+        } else if c == '\u{17F}' {
+            // The long s is an `s` to a case-insensitive regular expression.
+            out.push('s');
         } else {
             out.extend(c.to_lowercase());
         }
     }
+}
+
+fn folded(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    fold(s, &mut out);
+    out
 }
 
 /// What must occur in a matching event: every clause, by at least one of
@@ -45,13 +58,32 @@ type Needles = Option<Vec<Vec<String>>>;
 /// The shortest string worth looking for.
 const MIN_NEEDLE: usize = 3;
 
+/// Whether a needle is worth looking for: long enough, or holding a
+/// character other than ASCII, or two marks such as `^^` (rare in events
+/// whatever their length).
+fn worth(n: &str) -> bool {
+    n.len() >= MIN_NEEDLE || !n.is_ascii() || (n.len() == 2 && n.bytes().all(|b| b.is_ascii_punctuation()))
+}
+
+/// A needle that is no string but a field's number: `FIELD_EQ`, the field's
+/// name, `FIELD_EQ` again, the number. It stands for an equality item with
+/// an integer (`EventID: 28`), whose digits alone are too short to look for.
+const FIELD_EQ: char = '\u{2}';
+
+fn field_eq_needle(field: &str, n: i64) -> String {
+    format!("{FIELD_EQ}{field}{FIELD_EQ}{n}")
+}
+
 /// The most clauses kept per rule (the most selective ones).
 const MAX_CLAUSES: usize = 16;
 
 /// How selective a clause is: its shortest string's length, then fewer
 /// alternatives.
 fn score(c: &[String]) -> (usize, usize) {
-    (c.iter().map(String::len).min().unwrap_or(0), usize::MAX - c.len())
+    // A field's number (an event id) is met by many events: it counts as
+    // short as a string can be.
+    let len = |n: &String| if n.starts_with(FIELD_EQ) { MIN_NEEDLE } else { n.len() };
+    (c.iter().map(len).min().unwrap_or(0), usize::MAX - c.len())
 }
 
 /// Both must hold: all clauses of each.
@@ -71,6 +103,13 @@ fn both(a: Needles, b: Needles) -> Needles {
 /// Either of several: one clause, the union of each one's best clause;
 /// unknown if any is.
 fn union(sets: impl IntoIterator<Item = Needles>) -> Needles {
+    let mut sets = sets.into_iter().peekable();
+    let first = sets.next()?;
+    if sets.peek().is_none() {
+        // Either of one: all of its clauses still hold.
+        return first;
+    }
+    let sets = std::iter::once(first).chain(sets);
     let mut out = Vec::new();
     let mut any = false;
     for s in sets {
@@ -83,57 +122,228 @@ fn union(sets: impl IntoIterator<Item = Needles>) -> Needles {
     any.then(|| vec![out])
 }
 
-fn value_needle(v: &SigmaValue) -> Option<String> {
-    let mut out = String::new();
-    match v {
+/// The longest literal run of a value: every match contains it. With
+/// `windash`, a dash also ends a run (it may be matched by another dash).
+fn value_needle(v: &SigmaValue, windash: bool) -> Option<String> {
+    let out = match v {
         SigmaValue::String(s) => {
-            // The longest literal run: every match contains it.
             let mut best = String::new();
             let mut run = String::new();
+            let mut end_run = |run: &mut String| {
+                if run.len() > best.len() {
+                    best = std::mem::take(run);
+                }
+                run.clear();
+            };
             for p in &s.parts {
                 match p {
-                    StringPart::Plain(t) => run.push_str(t),
-                    StringPart::Special(_) => {
-                        if run.len() > best.len() {
-                            best = std::mem::take(&mut run);
+                    StringPart::Plain(t) if windash => {
+                        for c in t.chars() {
+                            if c == '-' {
+                                end_run(&mut run);
+                            } else {
+                                run.push(c);
+                            }
                         }
-                        run.clear();
                     }
+                    StringPart::Plain(t) => run.push_str(t),
+                    StringPart::Special(_) => end_run(&mut run),
                 }
             }
-            if run.len() > best.len() {
-                best = run;
-            }
-            fold(&best, &mut out);
+            end_run(&mut run);
+            folded(&best)
         }
-        SigmaValue::Integer(i) => out = i.to_string(),
+        SigmaValue::Integer(i) => i.to_string(),
         _ => return None,
-    }
+    };
     (!out.is_empty()).then_some(out)
 }
 
+/// The text `rsigma` gives a string value before encoding it.
+fn plain_text(v: &SigmaValue) -> Option<String> {
+    match v {
+        SigmaValue::String(s) => Some(s.as_plain().unwrap_or_else(|| s.original.clone())),
+        _ => None,
+    }
+}
+
+/// The base64 forms a `base64` or `base64offset` value is looked for as,
+/// computed as `rsigma` computes them (offsets 0, 1 and 2, with the
+/// characters the offset's padding touches left off).
+fn base64_needles(bytes: &[u8], offsets: bool) -> Vec<String> {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    if !offsets {
+        return vec![folded(&b64.encode(bytes))];
+    }
+    (0..3usize)
+        .filter_map(|offset| {
+            let mut padded = vec![0u8; offset];
+            padded.extend_from_slice(bytes);
+            let encoded = b64.encode(&padded);
+            let trimmed = encoded.trim_end_matches('=');
+            let start = (offset * 4).div_ceil(3);
+            (start < trimmed.len()).then(|| folded(&trimmed[start..]))
+        })
+        .collect()
+}
+
+/// The one character (folded) that a piece of a regular expression
+/// stands for, if it stands for one: a literal, or a class of case
+/// variants of one letter.
+fn regex_text(h: &Hir) -> Option<String> {
+    match h.kind() {
+        HirKind::Literal(Literal(bytes)) => std::str::from_utf8(bytes).ok().map(folded),
+        HirKind::Class(Class::Unicode(class)) => {
+            let mut one: Option<String> = None;
+            let mut count = 0u32;
+            for r in class.ranges() {
+                count += r.end() as u32 - r.start() as u32 + 1;
+                if count > 4 {
+                    return None;
+                }
+                for c in r.start()..=r.end() {
+                    let f = folded(c.encode_utf8(&mut [0; 4]));
+                    match &one {
+                        Some(o) if *o != f => return None,
+                        Some(_) => {}
+                        None => one = Some(f),
+                    }
+                }
+            }
+            one
+        }
+        HirKind::Capture(c) => regex_text(&c.sub),
+        _ => None,
+    }
+}
+
+/// The strings of which every match of a regular expression holds one of
+/// each clause: its literal runs, through groups, alternations and
+/// repetitions that must occur at least once.
+fn regex_hir(h: &Hir) -> Needles {
+    match h.kind() {
+        HirKind::Concat(items) => {
+            let mut out: Needles = None;
+            let mut run = String::new();
+            for i in items {
+                if let Some(t) = regex_text(i) {
+                    run.push_str(&t);
+                    continue;
+                }
+                if !run.is_empty() {
+                    out = both(out, Some(vec![vec![std::mem::take(&mut run)]]));
+                }
+                out = both(out, regex_hir(i));
+            }
+            if !run.is_empty() {
+                out = both(out, Some(vec![vec![run]]));
+            }
+            out
+        }
+        HirKind::Alternation(branches) => union(branches.iter().map(regex_hir)),
+        HirKind::Capture(c) => regex_hir(&c.sub),
+        HirKind::Repetition(r) if r.min >= 1 => regex_hir(&r.sub),
+        _ => regex_text(h).map(|t| vec![vec![t]]),
+    }
+}
+
+/// [`regex_hir`] of a `re` value, parsed as `rsigma` compiles it.
+fn regex_needles(v: &SigmaValue, modifiers: &[Modifier]) -> Needles {
+    let pattern = plain_text(v)?;
+    let hir = regex_syntax::ParserBuilder::new()
+        .case_insensitive(modifiers.contains(&Modifier::IgnoreCase))
+        .multi_line(modifiers.contains(&Modifier::Multiline))
+        .dot_matches_new_line(modifiers.contains(&Modifier::DotAll))
+        .build()
+        .parse(&pattern)
+        .ok()?;
+    regex_hir(&hir)
+}
+
 fn item(i: &DetectionItem) -> Needles {
-    let plain = i.field.modifiers.iter().all(|m| {
-        matches!(m, Modifier::Contains | Modifier::StartsWith | Modifier::EndsWith | Modifier::All | Modifier::Cased)
-    });
-    if !plain || i.values.is_empty() {
+    let mods = &i.field.modifiers;
+    if i.values.is_empty() {
         return None;
     }
-    let needles: Option<Vec<String>> = i.values.iter().map(value_needle).collect();
-    let needles = needles?;
-    if i.field.modifiers.contains(&Modifier::All) {
-        // Every value must occur: each is a clause.
-        needles.into_iter().map(|n| Some(vec![vec![n]])).fold(None, both)
+    let all = mods.contains(&Modifier::All);
+    // Each value's clauses; the item needs all of them (`all`) or one.
+    let per_value: Vec<Needles> = if mods.contains(&Modifier::Re) {
+        if !mods.iter().all(|m| {
+            matches!(m, Modifier::Re | Modifier::IgnoreCase | Modifier::Multiline | Modifier::DotAll | Modifier::All)
+        }) {
+            return None;
+        }
+        i.values.iter().map(|v| regex_needles(v, mods)).collect()
+    } else if mods.iter().any(|m| matches!(m, Modifier::Base64 | Modifier::Base64Offset)) {
+        let allowed = |m: &Modifier| {
+            matches!(
+                m,
+                Modifier::Base64
+                    | Modifier::Base64Offset
+                    | Modifier::Wide
+                    | Modifier::Contains
+                    | Modifier::All
+                    | Modifier::Cased
+            )
+        };
+        if !mods.iter().all(allowed) {
+            return None;
+        }
+        let offsets = mods.contains(&Modifier::Base64Offset);
+        i.values
+            .iter()
+            .map(|v| {
+                let text = plain_text(v)?;
+                let bytes: Vec<u8> = if mods.contains(&Modifier::Wide) {
+                    text.encode_utf16().flat_map(u16::to_le_bytes).collect()
+                } else {
+                    text.into_bytes()
+                };
+                Some(vec![base64_needles(&bytes, offsets)])
+            })
+            .collect()
+    } else if mods.is_empty()
+        && let Some(field) = i.field.name.as_deref().filter(|f| !f.contains(['.', '[', '\\']))
+        && i.values.iter().all(|v| matches!(v, SigmaValue::Integer(_)))
+    {
+        // `EventID: 4688`: the field's number, read the way `rsigma`
+        // compares numbers.
+        i.values
+            .iter()
+            .map(|v| match v {
+                SigmaValue::Integer(n) => Some(vec![vec![field_eq_needle(field, *n)]]),
+                _ => None,
+            })
+            .collect()
     } else {
-        Some(vec![needles])
-    }
+        let plain = mods.iter().all(|m| {
+            matches!(
+                m,
+                Modifier::Contains
+                    | Modifier::StartsWith
+                    | Modifier::EndsWith
+                    | Modifier::All
+                    | Modifier::Cased
+                    | Modifier::WindAsh
+            )
+        });
+        if !plain {
+            return None;
+        }
+        let windash = mods.contains(&Modifier::WindAsh);
+        i.values.iter().map(|v| value_needle(v, windash).map(|n| vec![vec![n]])).collect()
+    };
+    if all { per_value.into_iter().fold(None, both) } else { union(per_value) }
 }
 
 fn detection(d: &Detection) -> Needles {
     match d {
         Detection::AllOf(items) => items.iter().map(item).fold(None, both),
         Detection::AnyOf(ds) => union(ds.iter().map(detection)),
-        Detection::Keywords(values) => values.iter().map(value_needle).collect::<Option<Vec<_>>>().map(|v| vec![v]),
+        Detection::Keywords(values) => {
+            values.iter().map(|v| value_needle(v, false)).collect::<Option<Vec<_>>>().map(|v| vec![v])
+        }
         Detection::And(ds) => ds.iter().map(detection).fold(None, both),
         _ => None,
     }
@@ -188,8 +398,11 @@ pub fn necessary(rule: &SigmaRule) -> Needles {
 /// All rules' necessary strings in one automaton.
 pub struct Prefilter {
     ac: Option<AhoCorasick>,
-    /// The (rule, clause) pairs each needle satisfies.
+    /// The (rule, clause) pairs each needle satisfies; the automaton's
+    /// patterns first, then the field numbers.
     needle_clauses: Vec<Vec<(u32, u8)>>,
+    /// Per field, the numbers looked for in it and their needle ids.
+    field_eq: Vec<(String, Vec<(f64, usize)>)>,
     /// Per rule, the mask of all its clauses; 0 for rules always asked.
     full: Vec<u16>,
     /// The rules always asked, ascending.
@@ -201,40 +414,59 @@ impl Prefilter {
     pub fn new(rules: &[Needles]) -> Prefilter {
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut needles: Vec<&str> = Vec::new();
-        let mut needle_clauses: Vec<Vec<(u32, u8)>> = Vec::new();
+        let mut clauses_of: Vec<Vec<(u32, u8)>> = Vec::new();
         let mut full = vec![0u16; rules.len()];
         for (r, set) in rules.iter().enumerate() {
             let Some(clauses) = set else { continue };
             // A clause with a very short string ("1", "ab") is met by nearly
             // every event and floods the automaton with matches: it is left
             // out, which only lets more rules through, never fewer.
-            let kept = clauses.iter().filter(|c| c.iter().all(|n| n.len() >= MIN_NEEDLE));
+            let kept = clauses.iter().filter(|c| c.iter().all(|n| worth(n)));
             for (c, clause) in kept.take(MAX_CLAUSES).enumerate() {
                 full[r] |= 1 << c;
                 for n in clause {
                     let id = *index.entry(n.as_str()).or_insert_with(|| {
                         needles.push(n.as_str());
-                        needle_clauses.push(Vec::new());
+                        clauses_of.push(Vec::new());
                         needles.len() - 1
                     });
-                    needle_clauses[id].push((r as u32, c as u8));
+                    clauses_of[id].push((r as u32, c as u8));
                 }
             }
         }
+        // The automaton's patterns get the first ids, the field numbers the rest.
+        let (numbers, strings): (Vec<usize>, Vec<usize>) =
+            (0..needles.len()).partition(|&i| needles[i].starts_with(FIELD_EQ));
+        let mut needle_clauses = Vec::with_capacity(needles.len());
+        let mut patterns = Vec::with_capacity(strings.len());
+        for &i in &strings {
+            patterns.push(needles[i]);
+            needle_clauses.push(std::mem::take(&mut clauses_of[i]));
+        }
+        let mut by_field: HashMap<&str, Vec<(f64, usize)>> = HashMap::new();
+        for &i in &numbers {
+            let mut parts = needles[i].split(FIELD_EQ).skip(1);
+            let (Some(field), Some(Ok(n))) = (parts.next(), parts.next().map(str::parse::<f64>)) else { continue };
+            by_field.entry(field).or_default().push((n, needle_clauses.len()));
+            needle_clauses.push(std::mem::take(&mut clauses_of[i]));
+        }
+        let mut field_eq: Vec<(String, Vec<(f64, usize)>)> =
+            by_field.into_iter().map(|(f, v)| (f.to_owned(), v)).collect();
+        field_eq.sort_by(|a, b| a.0.cmp(&b.0));
         // A contiguous NFA: for tens of thousands of needles a DFA took
         // hundreds of megabytes and searched slower for its cache misses.
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&needles)
-            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&needles))
+            .build(&patterns)
+            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns))
             .ok();
         if ac.is_none() {
             // Cannot happen with string needles; then every rule is asked.
             full.iter_mut().for_each(|f| *f = 0);
         }
         let always_asked = (0..full.len() as u32).filter(|&r| full[r as usize] == 0).collect();
-        Prefilter { ac, needle_clauses, full, always_asked }
+        Prefilter { ac, needle_clauses, field_eq, full, always_asked }
     }
 
     /// How many rules can never be skipped.
@@ -261,18 +493,29 @@ impl Prefilter {
                 }
             }
             s.touched.clear();
-            if let Some(ac) = &self.ac {
-                for m in ac.find_overlapping_iter(&s.hay) {
-                    let p = m.pattern().as_usize();
-                    if !s.seen[p] {
-                        s.seen[p] = true;
-                        for &(r, c) in &self.needle_clauses[p] {
-                            let got = &mut s.got[r as usize];
-                            if *got == 0 {
-                                s.touched.push(r);
-                            }
-                            *got |= 1 << c;
+            let Scratch { seen, got, touched, hay } = s;
+            let mut meet = |p: usize| {
+                if !seen[p] {
+                    seen[p] = true;
+                    for &(r, c) in &self.needle_clauses[p] {
+                        let g = &mut got[r as usize];
+                        if *g == 0 {
+                            touched.push(r);
                         }
+                        *g |= 1 << c;
+                    }
+                }
+            };
+            if let Some(ac) = &self.ac {
+                for m in ac.find_overlapping_iter(hay.as_str()) {
+                    meet(m.pattern().as_usize());
+                }
+            }
+            for (field, wanted) in &self.field_eq {
+                let Some(v) = event.get(field) else { continue };
+                for &(n, p) in wanted {
+                    if numeric_may_equal(v, n) {
+                        meet(p);
                     }
                 }
             }
@@ -286,6 +529,18 @@ impl Prefilter {
             out.sort_unstable();
             out
         })
+    }
+}
+
+/// Whether `rsigma` can find a field's value equal to the number `n`:
+/// numbers and strings that parse as numbers compared as numbers, arrays by
+/// any of their items. Anything else never equals a number.
+fn numeric_may_equal(v: &Value, n: f64) -> bool {
+    match v {
+        Value::Number(x) => x.as_f64().is_some_and(|x| (x - n).abs() < f64::EPSILON),
+        Value::String(s) => s.parse::<f64>().is_ok_and(|x| (x - n).abs() < f64::EPSILON),
+        Value::Array(items) => items.iter().any(|i| numeric_may_equal(i, n)),
+        _ => false,
     }
 }
 

@@ -4,6 +4,12 @@ mod config;
 mod hunt;
 mod ingest;
 
+/// mimalloc: the hunt and the intake allocate and free many small values
+/// per event from every thread, where it is markedly faster than the
+/// system allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::io::Write as _;
 use std::path::Path;
 use std::process::ExitCode;

@@ -1,0 +1,86 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The prefilter only skips rules that cannot match: for regular
+//! expressions, `windash`, base64 forms, short event ids and rare short
+//! strings it names the rules to ask, and the answers stay those of the
+//! naive matcher.
+
+use firebreak_detect::{Detector, Library, event};
+use serde_json::{Value, json};
+
+fn rule(n: u32, detection: &str) -> String {
+    format!(
+        "title: Rule {n}\nid: 00000000-0000-4000-8000-{n:012}\nlevel: high\n\
+         logsource: {{product: windows, category: process_creation}}\ndetection:\n{detection}"
+    )
+}
+
+const RULES: &[&str] = &[
+    // A case-insensitive expression whose letters include `s` and `k`
+    // (each a class of three characters to the regex engine).
+    "    selection:\n        CommandLine|re|i: 'invoke-mimikatz\\s+-dumpcreds'\n    condition: selection\n",
+    // An expression with a group and an alternation.
+    "    selection:\n        CommandLine|re: 'ipconfig\\s+/(all|displaydns)'\n    condition: selection\n",
+    // Dashes that may be written as slashes.
+    "    selection:\n        CommandLine|contains|windash: ' -accepteula'\n    condition: selection\n",
+    // A base64 form at any offset.
+    "    selection:\n        CommandLine|base64offset|contains: 'Set-MpPreference '\n    condition: selection\n",
+    // An event id too short to look for as text (the expression has no
+    // text to look for either).
+    "    selection:\n        EventID: 1\n        CommandLine|re: '^\\d+$'\n    condition: selection\n",
+    // Rare short strings.
+    "    selection:\n        CommandLine|contains:\n            - '^^'\n            - 'ˣ'\n    condition: selection\n",
+];
+
+fn library() -> Library {
+    let mut lib = Library::default();
+    for (i, d) in RULES.iter().enumerate() {
+        lib.add_file(&format!("r{i}.yml"), &rule(i as u32 + 1, d));
+    }
+    assert!(lib.problems.is_empty(), "{:?}", lib.problems);
+    lib
+}
+
+fn process(id: Value, image: &str, command_line: &str) -> Value {
+    event::flatten(json!({"Event": {"System": {"EventID": id, "Channel": "Microsoft-Windows-Sysmon/Operational",
+        "Computer": "ws1"}, "EventData": {"Image": image, "CommandLine": command_line}}}))
+}
+
+#[test]
+fn the_prefilter_asks_only_rules_that_can_match_and_agrees_with_the_naive_matcher() {
+    let lib = library();
+    let (detector, problems) = Detector::new(&lib.rules, &[]);
+    assert!(problems.is_empty(), "{problems:?}");
+    assert_eq!(detector.unfiltered_rules(), 0, "every rule has something to look for");
+
+    let cases: Vec<(Value, Vec<&str>)> = vec![
+        (process(json!(1), "C:\\p.exe", "powershell INVOKE-MIMI\u{212A}ATZ   -DUMPCRED\u{17F}"), vec!["Rule 1"]),
+        (process(json!(1), "C:\\p.exe", "powershell Invoke-Mimikatz"), vec![]),
+        (process(json!(1), "C:\\ipconfig.exe", "ipconfig   /displaydns"), vec!["Rule 2"]),
+        (process(json!(1), "C:\\ipconfig.exe", "ipconfig /release"), vec![]),
+        (process(json!(1), "C:\\psexec.exe", "psexec \u{2013}accepteula \\\\host cmd"), vec!["Rule 3"]),
+        (process(json!(1), "C:\\psexec.exe", "psexec /accepteula"), vec!["Rule 3"]),
+        // "Set-MpPreference " at offsets 0, 1 and 2, base64-encoded.
+        (process(json!(1), "C:\\p.exe", "powershell -e U2V0LU1wUHJlZmVyZW5jZSAtRGlzYWJsZQ=="), vec!["Rule 4"]),
+        (process(json!(1), "C:\\p.exe", "powershell -e eFNldC1NcFByZWZlcmVuY2UgLURpc2FibGU="), vec!["Rule 4"]),
+        // (At offset 2 `rsigma` keeps the last, partly padded character:
+        // the text after the value must begin with a byte below 0x10.)
+        (process(json!(1), "C:\\p.exe", "powershell -e eHhTZXQtTXBQcmVmZXJlbmNlIAl4"), vec!["Rule 4"]),
+        (process(json!(1), "C:\\p.exe", "powershell -e eHhTZXQtTXBQcmVmZXJlbmNlIC1EaXNhYmxl"), vec![]),
+        (process(json!(1), "C:\\calc.exe", "12345"), vec!["Rule 5"]),
+        (process(json!("1"), "C:\\calc.exe", "12345"), vec!["Rule 5"]),
+        (process(json!(1), "C:\\cmd.exe", "c^^md /c"), vec!["Rule 6"]),
+        (process(json!(1), "C:\\cmd.exe", "cmd /c whoamiˣ"), vec!["Rule 6"]),
+        (process(json!(1), "C:\\cmd.exe", "cmd /c whoami"), vec![]),
+    ];
+    for (ev, want) in cases {
+        let src = event::source_of(&ev);
+        let fast = detector.matches(&ev, &src);
+        assert_eq!(fast, detector.naive_matches(&ev, &src), "{ev}");
+        let got: Vec<&str> = fast.iter().map(|&i| detector.rules()[i].title.as_str()).collect();
+        assert_eq!(got, want, "{ev}");
+        // Only rules whose strings occur were asked: at most the matches
+        // and rule 5, asked of every event with its id.
+        let asked = detector.asked(&ev, &src);
+        assert!(asked <= want.len() + 1, "{asked} rules asked for {ev}");
+    }
+}
