@@ -45,6 +45,7 @@ fn run(
                 let sink = std::fs::File::create(out.with_extension(format!("{t}.ndjson")));
                 let Ok(sink) = sink else { return };
                 let mut sink = std::io::BufWriter::new(sink);
+                let mut ndjson = firebreak_detect::hunt::NdjsonHits::default();
                 while events.load(Ordering::Relaxed) < min_events {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let f = &files[i % files.len()];
@@ -55,8 +56,8 @@ fn run(
                         naive,
                         |h| {
                             n += 1;
-                            // Written as the CLI's NDJSON output would be.
-                            let _ = serde_json::to_writer(&mut sink, &h).map(|_| sink.write_all(b"\n"));
+                            // Written as the CLI's NDJSON output is.
+                            let _ = ndjson.write(&mut sink, &h);
                         },
                         |k| bar.inc(k),
                     );

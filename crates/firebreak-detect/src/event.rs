@@ -110,11 +110,11 @@ fn number(v: Option<&Value>) -> Option<i64> {
     v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
 }
 
-/// Copies the fields of a data section (`EventData`, `UserData`) into `out`:
+/// Moves the fields of a data section (`EventData`, `UserData`) into `out`:
 /// named children as they are, `Data` lists of `{"#attributes":{"Name":…}}`
 /// items by their names, and unnamed `Data` values as `Data`.
-fn copy_data(section: &Value, out: &mut Map<String, Value>) {
-    let Some(obj) = section.as_object() else { return };
+fn copy_data(section: Value, out: &mut Map<String, Value>) {
+    let Value::Object(obj) = section else { return };
     for (k, v) in obj {
         if k == "#attributes" {
             continue;
@@ -123,36 +123,41 @@ fn copy_data(section: &Value, out: &mut Map<String, Value>) {
             match v {
                 Value::Array(items) if items.iter().all(|i| i.get("#attributes").is_some()) => {
                     for i in items {
-                        if let Some(name) = i.pointer("/#attributes/Name").and_then(Value::as_str) {
-                            out.insert(name.to_owned(), i.get("#text").cloned().unwrap_or(Value::Null));
+                        let Value::Object(mut i) = i else { continue };
+                        let name = i.get("#attributes").and_then(|a| a.get("Name")).and_then(Value::as_str);
+                        if let Some(name) = name.map(str::to_owned) {
+                            out.insert(name, i.remove("#text").unwrap_or(Value::Null));
                         }
                     }
                 }
-                Value::Object(o) if o.contains_key("#text") => {
-                    out.insert("Data".into(), o.get("#text").cloned().unwrap_or(Value::Null));
+                Value::Object(mut o) if o.contains_key("#text") => {
+                    out.insert("Data".into(), o.remove("#text").unwrap_or(Value::Null));
                 }
                 other => {
-                    out.insert("Data".into(), other.clone());
+                    out.insert("Data".into(), other);
                 }
             }
             continue;
         }
-        match v {
-            // `UserData` holds one element whose children are the fields.
-            Value::Object(inner) if !inner.contains_key("#text") && !inner.is_empty() => copy_data(v, out),
-            Value::Object(inner) => {
-                out.insert(k.clone(), inner.get("#text").cloned().unwrap_or(Value::Null));
-            }
-            _ => {
-                out.insert(k.clone(), v.clone());
-            }
-        }
         // Some providers name fields with spaces ("Threat Name"); rules
         // name them without ("ThreatName").
-        if k.contains(' ')
-            && let Some(v) = out.get(k).cloned()
+        let unspaced = k.contains(' ').then(|| k.replace(' ', ""));
+        match v {
+            // `UserData` holds one element whose children are the fields.
+            Value::Object(inner) if !inner.contains_key("#text") && !inner.is_empty() => {
+                copy_data(Value::Object(inner), out);
+            }
+            Value::Object(mut inner) => {
+                out.insert(k.clone(), inner.remove("#text").unwrap_or(Value::Null));
+            }
+            v => {
+                out.insert(k.clone(), v);
+            }
+        }
+        if let Some(unspaced) = unspaced
+            && let Some(v) = out.get(&k).cloned()
         {
-            out.insert(k.replace(' ', ""), v);
+            out.insert(unspaced, v);
         }
     }
 }
@@ -227,43 +232,52 @@ pub fn flatten(event: Value) -> Value {
     if event.get("winlog").is_some() || event.get("winlog.channel").is_some() {
         return flatten_winlog(event);
     }
-    let Some(root) = event.get("Event") else { return event };
-    let Some(system) = root.get("System").and_then(Value::as_object) else { return event };
+    // The values are moved, not copied, into the flat object.
+    if !event.get("Event").and_then(|r| r.get("System")).is_some_and(Value::is_object) {
+        return event;
+    }
+    let Value::Object(mut top) = event else { return Value::Null };
+    let Some(Value::Object(mut root)) = top.remove("Event") else { return Value::Object(top) };
+    let Some(Value::Object(system)) = root.remove("System") else { return Value::Object(top) };
     let mut out = Map::new();
     for (k, v) in system {
-        match (k.as_str(), v) {
-            ("Provider", p) => {
-                if let Some(attrs) = p.get("#attributes").and_then(Value::as_object) {
+        match k.as_str() {
+            "Provider" => {
+                if let Value::Object(mut p) = v
+                    && let Some(Value::Object(attrs)) = p.remove("#attributes")
+                {
                     for (a, av) in attrs {
-                        out.insert(format!("Provider_{a}"), av.clone());
+                        out.insert(format!("Provider_{a}"), av);
                     }
                 }
             }
-            ("EventID", v) => {
-                out.insert("EventID".into(), number(Some(v)).map_or(Value::Null, Value::from));
+            "EventID" => {
+                out.insert(k, number(Some(&v)).map_or(Value::Null, Value::from));
             }
-            ("TimeCreated", t) => {
-                if let Some(st) = t.pointer("/#attributes/SystemTime") {
-                    out.insert("TimeCreated".into(), st.clone());
+            "TimeCreated" => {
+                if let Some(st) = v.pointer("/#attributes/SystemTime") {
+                    out.insert(k, st.clone());
                 }
             }
-            (_, Value::Object(o)) => {
-                if let Some(attrs) = o.get("#attributes").and_then(Value::as_object) {
-                    for (a, av) in attrs {
-                        out.insert(a.clone(), av.clone());
+            _ => match v {
+                Value::Object(mut o) => {
+                    if let Some(Value::Object(attrs)) = o.remove("#attributes") {
+                        for (a, av) in attrs {
+                            out.insert(a, av);
+                        }
+                    }
+                    if let Some(t) = o.remove("#text") {
+                        out.insert(k, t);
                     }
                 }
-                if let Some(t) = o.get("#text") {
-                    out.insert(k.clone(), t.clone());
+                v => {
+                    out.insert(k, v);
                 }
-            }
-            _ => {
-                out.insert(k.clone(), v.clone());
-            }
+            },
         }
     }
     for section in ["EventData", "UserData"] {
-        if let Some(s) = root.get(section) {
+        if let Some(s) = root.remove(section) {
             copy_data(s, &mut out);
         }
     }

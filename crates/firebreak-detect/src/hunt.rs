@@ -3,8 +3,9 @@
 //! not a JSON object, is skipped with a warning and counted; it never stops
 //! the file.
 
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use evtx::{EvtxParser, ParserSettings};
 use serde::Serialize;
@@ -198,7 +199,50 @@ pub struct Hit {
     pub rule_title: String,
     pub level: String,
     pub techniques: Vec<String>,
-    pub event: Value,
+    /// The event, flattened; shared by the hits on the same event.
+    pub event: Arc<Value>,
+}
+
+/// Writes hits as NDJSON, one object per line, rendering the event of
+/// several hits on the same event once.
+#[derive(Default)]
+pub struct NdjsonHits {
+    last: Option<(Arc<Value>, String)>,
+}
+
+impl NdjsonHits {
+    pub fn write(&mut self, out: &mut impl Write, hit: &Hit) -> std::io::Result<()> {
+        let event = match &self.last {
+            Some((e, text)) if Arc::ptr_eq(e, &hit.event) => text,
+            _ => &self.last.insert((hit.event.clone(), serde_json::to_string(&*hit.event)?)).1,
+        };
+        #[derive(Serialize)]
+        struct Head<'a> {
+            file: &'a str,
+            record: u64,
+            time: &'a str,
+            computer: &'a str,
+            rule_id: &'a str,
+            rule_title: &'a str,
+            level: &'a str,
+            techniques: &'a [String],
+        }
+        let head = serde_json::to_vec(&Head {
+            file: &hit.file,
+            record: hit.record,
+            time: &hit.time,
+            computer: &hit.computer,
+            rule_id: &hit.rule_id,
+            rule_title: &hit.rule_title,
+            level: &hit.level,
+            techniques: &hit.techniques,
+        })?;
+        // `{…}` without its closing brace, then the event.
+        out.write_all(&head[..head.len() - 1])?;
+        out.write_all(b",\"event\":")?;
+        out.write_all(event.as_bytes())?;
+        out.write_all(b"}\n")
+    }
 }
 
 /// The time and host of a flattened event, where it names them.
@@ -228,6 +272,7 @@ pub fn hunt_file(
         let found = if naive { detector.naive_matches(&event, &src) } else { detector.matches(&event, &src) };
         if !found.is_empty() {
             let (time, computer) = time_and_host(&event);
+            let event = Arc::new(event);
             for i in found {
                 let r = &detector.rules()[i];
                 hit(Hit {
@@ -249,4 +294,34 @@ pub fn hunt_file(
         }
     })
     .inspect(|_| progress(n % 1000))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn ndjson_hits_read_as_the_hits_themselves() {
+        let event = Arc::new(serde_json::json!({"EventID": 1, "CommandLine": "whoami \"/all\"", "n": [1, 2]}));
+        let hit = |rule: &str| Hit {
+            file: "a\\b.evtx".into(),
+            record: 7,
+            time: "2026-11-20T10:00:00Z".into(),
+            computer: "ws1".into(),
+            rule_id: rule.into(),
+            rule_title: "Whoami".into(),
+            level: "high".into(),
+            techniques: vec!["T1033".into()],
+            event: event.clone(),
+        };
+        let hits = [hit("r1"), hit("r2")];
+        let mut out = Vec::new();
+        let mut w = NdjsonHits::default();
+        for h in &hits {
+            w.write(&mut out, h).unwrap();
+        }
+        let want: String = hits.iter().map(|h| serde_json::to_string(h).unwrap() + "\n").collect();
+        assert_eq!(String::from_utf8(out).unwrap(), want);
+    }
 }

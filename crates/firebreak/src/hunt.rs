@@ -131,9 +131,9 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
             writeln!(out)?;
         }
         Output::Ndjson => {
+            let mut ndjson = firebreak_detect::hunt::NdjsonHits::default();
             for h in hits {
-                serde_json::to_writer(&mut *out, h)?;
-                writeln!(out)?;
+                ndjson.write(out, h)?;
             }
         }
         Output::Csv => {
@@ -311,13 +311,13 @@ fn correlate(c: &mut firebreak_detect::correlate::Correlator, hits: &[Hit]) -> V
                 rule_title: f.title.clone(),
                 level: f.level.clone(),
                 techniques: firebreak_detect::rules::techniques(&f.tags),
-                event: serde_json::json!({
+                event: std::sync::Arc::new(serde_json::json!({
                     "correlation": f.kind,
                     "group": f.group.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
                     "value": f.value,
                     "window_secs": f.window_secs,
                     "events": f.events,
-                }),
+                })),
             });
         }
     }
