@@ -81,7 +81,8 @@ impl Detector {
     /// [`Detector::new`] with Sigma processing pipelines applied to every
     /// detection rule first, in the order given: field name mappings,
     /// log source changes, value transformations, so that the same rules
-    /// match logs whose fields are named otherwise. A rule a pipeline
+    /// match logs whose fields are named otherwise; filters (tuning
+    /// exceptions) are mapped the same way. A rule or filter a pipeline
     /// cannot transform is left out and returned as a problem.
     pub fn with_pipelines(
         rules: &[CheckedRule],
@@ -130,6 +131,23 @@ impl Detector {
                 Document::Filter(f) => all_filters.push((**f).clone()),
                 Document::Correlation(_) => {}
             }
+        }
+        if !pipelines.is_empty() {
+            // Exceptions name fields as their rules do: mapped the same way.
+            all_filters = all_filters
+                .into_iter()
+                .filter_map(|f| match crate::pipeline::map_filter(pipelines, &f) {
+                    Ok(mapped) => Some(mapped),
+                    Err(e) => {
+                        pipeline_problems.push(Problem {
+                            file: "filter".into(),
+                            line: 1,
+                            reason: format!("{}: the processing pipelines do not apply: {e}", f.title),
+                        });
+                        None
+                    }
+                })
+                .collect();
         }
         let prefilter = Prefilter::new(&needles);
         let mut detector = Detector { rules: loaded, by_id, compiled, prefilter };

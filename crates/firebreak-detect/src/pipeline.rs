@@ -5,6 +5,7 @@
 use std::path::Path;
 
 pub use rsigma_eval::Pipeline;
+use rsigma_parser::{FilterRule, SigmaRule};
 
 /// Reads pipeline files, ordered by their `priority` (lowest first, as
 /// pySigma applies them; equal priorities keep the order given).
@@ -22,6 +23,40 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<Vec<Pipeline>, String> {
 /// One pipeline from its YAML text.
 pub fn parse(text: &str) -> Result<Pipeline, String> {
     rsigma_eval::parse_pipeline(text).map_err(|e| e.to_string())
+}
+
+/// A filter (a tuning exception) with the pipelines applied to its
+/// detection, as to the rules it narrows: an exception written with
+/// Sigma's field names then matches events named in another schema. The
+/// filter's log source stands for the rules' in the pipelines' conditions.
+pub fn map_filter(pipelines: &[Pipeline], filter: &FilterRule) -> Result<FilterRule, String> {
+    let mut as_rule = SigmaRule {
+        title: filter.title.clone(),
+        logsource: filter.logsource.clone().unwrap_or_default(),
+        detection: filter.detection.clone(),
+        sigma_version: None,
+        id: filter.id.clone(),
+        name: None,
+        related: Vec::new(),
+        taxonomy: None,
+        status: None,
+        description: None,
+        license: None,
+        author: None,
+        references: Vec::new(),
+        date: None,
+        modified: None,
+        fields: Vec::new(),
+        falsepositives: Vec::new(),
+        level: None,
+        tags: Vec::new(),
+        scope: Vec::new(),
+        custom_attributes: Default::default(),
+    };
+    rsigma_eval::apply_pipelines(pipelines, &mut as_rule).map_err(|e| e.to_string())?;
+    let mut out = filter.clone();
+    out.detection = as_rule.detection;
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -48,6 +83,38 @@ mod tests {
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(mapped.matches(&event, &src), vec![0]);
         assert_eq!(mapped.naive_matches(&event, &src), vec![0]);
+    }
+
+    #[test]
+    fn an_exception_is_mapped_by_the_pipelines_like_its_rule() {
+        let values = vec!["jump-01".to_owned()];
+        let exception = crate::tuning::Exception {
+            id: "5f3c1d2a-0000-4000-8000-000000000002",
+            rule: "5f3c1d2a-0000-4000-8000-000000000001",
+            product: "windows",
+            category: "process_creation",
+            service: "",
+            field: "Computer",
+            modifier: None,
+            values: &values,
+            exclude: true,
+            reason: "the jump host",
+            author: "alice",
+            date: "2026-12-05",
+        };
+        let mut lib = Library::default();
+        lib.add_file("whoami.yml", RULE);
+        lib.add_file("exception.yml", &crate::tuning::filter_yaml(&exception));
+        assert!(lib.problems.is_empty(), "{:?}", lib.problems);
+        let pipeline = super::parse(&format!("{PIPELINE}      Computer: host.name\n")).unwrap();
+        let (mapped, problems) = Detector::with_pipelines(&lib.rules, &[], &[pipeline]);
+        assert!(problems.is_empty(), "{problems:?}");
+        for (host, want) in [("jump-01", 0), ("ws-7", 1)] {
+            let event = json!({ "proc.path": "C:\\Windows\\System32\\whoami.exe", "host.name": host });
+            let src = source_of(&event);
+            assert_eq!(mapped.matches(&event, &src).len(), want, "{host}");
+            assert_eq!(mapped.naive_matches(&event, &src).len(), want, "{host}");
+        }
     }
 
     #[test]

@@ -33,6 +33,15 @@ use serde_json::Value;
 /// and events, so that a case-insensitive match is always a substring match
 /// of the folded strings.
 pub fn fold(s: &str, out: &mut String) {
+    if s.is_ascii() {
+        // Most event values: copied whole, then lower-cased in place.
+        let start = out.len();
+        out.push_str(s);
+        if let Some(tail) = out.get_mut(start..) {
+            tail.make_ascii_lowercase();
+        }
+        return;
+    }
     for c in s.chars() {
         if c.is_ascii() {
             out.push(c.to_ascii_lowercase());

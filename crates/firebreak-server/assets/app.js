@@ -206,6 +206,50 @@
     }).finally(function () { if (button) button.disabled = false; });
   });
 
+  // The rule upload: a zip archive goes as it is, YAML files are read and
+  // sent together; the answer lists what was created and what was refused.
+  document.addEventListener("submit", function (e) {
+    var form = e.target.closest ? e.target.closest("form[data-rule-upload]") : null;
+    if (!form) return;
+    e.preventDefault();
+    var files = Array.prototype.slice.call(form.querySelector('input[type="file"]').files);
+    if (!files.length) return;
+    var enable = form.querySelector('input[name="enable"]').checked;
+    var err = form.querySelector(".form-error");
+    var pre = form.querySelector(".report");
+    err.textContent = "";
+    var button = form.querySelector('button[type="submit"]');
+    button.disabled = true;
+    var zips = files.filter(function (f) { return /\.zip$/i.test(f.name); });
+    var yaml = files.filter(function (f) { return !/\.zip$/i.test(f.name); });
+    var sends = zips.map(function (f) {
+      return api("POST", "/api/v1/rules/_import/zip?enable=" + enable + "&filename=" + encodeURIComponent(f.name),
+        f, "application/zip");
+    });
+    if (yaml.length) {
+      sends.push(Promise.all(yaml.map(function (f) {
+        return f.text().then(function (content) { return { name: f.name, content: content }; });
+      })).then(function (read) {
+        return api("POST", "/api/v1/rules/_import", JSON.stringify({ files: read, enable: enable }), "application/json");
+      }));
+    }
+    Promise.all(sends).then(function (reports) {
+      var sum = { created: 0, updated: 0, unchanged: 0, rejected: [] };
+      reports.forEach(function (r) {
+        sum.created += r.created; sum.updated += r.updated; sum.unchanged += r.unchanged;
+        sum.rejected = sum.rejected.concat(r.rejected);
+      });
+      pre.hidden = false;
+      pre.textContent = sum.created + " created, " + sum.updated + " updated, " + sum.unchanged + " unchanged, " +
+        sum.rejected.length + " refused" + sum.rejected.map(function (p) {
+          return "\n" + p.file + ":" + p.line + ": " + p.reason;
+        }).join("");
+      refresh();
+    }).catch(function (error) {
+      err.textContent = error.message;
+    }).finally(function () { button.disabled = false; });
+  });
+
   // "Draft from the case": fills the update's text from the case, to edit.
   document.addEventListener("click", function (e) {
     var button = e.target.closest ? e.target.closest("button[data-draft]") : null;

@@ -305,6 +305,9 @@ pub struct ZipImportParams {
     /// Enable the new rules at once (default: false, they start as drafts).
     #[serde(default)]
     pub enable: bool,
+    /// The archive's file name, as an upload form sends it; rejected
+    /// entries are named inside it (`rules.zip/windows/x.yml`).
+    pub filename: Option<String>,
 }
 
 /// Imports the rule files (`.yml`, `.yaml`) of a zip archive, such as a
@@ -340,6 +343,11 @@ pub async fn import_zip(
         line: p.line,
         reason: p.reason,
     }));
+    if let Some(archive) = params.filename.as_deref().filter(|f| !f.is_empty()) {
+        for p in &mut report.rejected {
+            p.file = format!("{archive}/{}", p.file);
+        }
+    }
     Ok(report)
 }
 

@@ -329,7 +329,7 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
 }
 
 #[tokio::test]
-async fn a_disabled_rule_leaves_the_coverage_matrix_and_an_exception_is_added() {
+async fn rules_uploaded_as_a_zip_cover_the_matrix_a_disabled_one_leaves_it_and_an_exception_is_added() {
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
     let base = &app.base_url;
@@ -338,16 +338,30 @@ async fn a_disabled_rule_leaves_the_coverage_matrix_and_an_exception_is_added() 
         .replace("0a01", "0a02")
         .replace("attack.t1033", "attack.t1105")
         .replace("whoami.exe", "certutil.exe");
-    let files = json!({ "files": [
-        { "name": "whoami.yml", "content": crate::detect::WHOAMI },
-        { "name": "certutil.yml", "content": certutil },
-    ], "enable": true });
-    let _: Value = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
-
-    c.goto(&format!("{base}/detection/coverage")).await.unwrap();
+    // The rules arrive as a zip archive uploaded on the rule list, with one
+    // file that is no rule.
+    let dir = tempfile::tempdir().unwrap();
+    let archive = dir.path().join("rules.zip");
+    let zip = crate::detect::zip_of(&[
+        ("windows/whoami.yml", crate::detect::WHOAMI.as_bytes()),
+        ("windows/certutil.yml", certutil.as_bytes()),
+        ("broken.yml", b"title: [unclosed"),
+    ]);
+    std::fs::write(&archive, zip).unwrap();
+    c.goto(&format!("{base}/detection")).await.unwrap();
     fill(&c, "#username", "admin").await;
     fill(&c, "#password", ADMIN_PASSWORD).await;
     c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#rule-upload")).await.unwrap();
+    let input = c.find(Locator::Css("#rule-upload input[type=file]")).await.unwrap();
+    input.send_keys(archive.to_str().unwrap()).await.unwrap();
+    c.find(Locator::Css("#rule-upload input[name=enable]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#rule-upload button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#rule-upload .report", "2 created, 0 updated, 0 unchanged, 1 refused").await;
+    wait_text(&c, "#rule-upload .report", "rules.zip/broken.yml:").await;
+    wait_text(&c, "#rules", "Certutil Download").await;
+
+    c.goto(&format!("{base}/detection/coverage")).await.unwrap();
     c.wait().for_element(Locator::Css("#matrix")).await.unwrap();
     let rules_of = |t: &'static str| {
         let c = c.clone();

@@ -405,7 +405,7 @@ async fn the_node_s_sigma_pipelines_map_fields_before_events_are_matched() {
 }
 
 /// A zip archive of `entries`, stored.
-fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub(crate) fn zip_of(entries: &[(&str, &[u8])]) -> Vec<u8> {
     use std::io::Write;
     let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     for (name, bytes) in entries {
