@@ -89,7 +89,7 @@ async fn sqlite_pragmas(conn: &mut AnyConnection, writer: bool) -> Result<(), sq
     if writer {
         // The writer keeps a large alert table's index pages in memory
         // (64 MiB of page cache) rather than reading them again for each
-        // batch; readers go through the memory map.
+        // batch.
         conn.execute("PRAGMA cache_size = -65536").await?;
     }
     for pragma in [
@@ -98,8 +98,6 @@ async fn sqlite_pragmas(conn: &mut AnyConnection, writer: bool) -> Result<(), sq
         "PRAGMA synchronous = FULL",
         "PRAGMA foreign_keys = ON",
         "PRAGMA busy_timeout = 10000",
-        // Pages are read through a memory map, not copied by a system call each.
-        "PRAGMA mmap_size = 1073741824",
         "PRAGMA temp_store = MEMORY",
     ] {
         conn.execute(pragma).await?;
