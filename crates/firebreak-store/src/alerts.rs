@@ -290,14 +290,21 @@ async fn entity_groups(
 ) -> Result<HashMap<String, (Uuid, i64)>> {
     let mut out = HashMap::new();
     for chunk in entities.chunks(chunk_rows(backend, 1) - 1) {
-        let list = match backend {
-            Backend::Sqlite => vec!["?"; chunk.len()].join(","),
-            Backend::Postgres => (2..chunk.len() + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(","),
+        let sql = match backend {
+            Backend::Sqlite => format!(
+                "SELECT entity, group_id, last_event FROM group_entities WHERE org_id = ? AND entity IN ({})",
+                vec!["?"; chunk.len()].join(",")
+            ),
+            // A join with the list, not `IN`: when the table's statistics
+            // lag behind its growth, PostgreSQL may scan it and test each
+            // row against a long `IN` list one item at a time (minutes over
+            // a million entities); a join stays a hash or index look-up.
+            Backend::Postgres => format!(
+                "SELECT g.entity, g.group_id, g.last_event FROM (VALUES {}) AS v(entity) \
+                 JOIN group_entities g ON g.org_id = $1 AND g.entity = v.entity",
+                (2..chunk.len() + 2).map(|i| format!("(${i})")).collect::<Vec<_>>().join(",")
+            ),
         };
-        let first = if backend == Backend::Sqlite { "?" } else { "$1" };
-        let sql = format!(
-            "SELECT entity, group_id, last_event FROM group_entities WHERE org_id = {first} AND entity IN ({list})"
-        );
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for e in chunk {
             q = q.bind(*e);
