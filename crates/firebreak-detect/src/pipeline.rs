@@ -89,18 +89,8 @@ mod tests {
     fn an_exception_is_mapped_by_the_pipelines_like_its_rule() {
         let values = vec!["jump-01".to_owned()];
         let exception = crate::tuning::Exception {
-            id: "5f3c1d2a-0000-4000-8000-000000000002",
             rule: "5f3c1d2a-0000-4000-8000-000000000001",
-            product: "windows",
-            category: "process_creation",
-            service: "",
-            field: "Computer",
-            modifier: None,
-            values: &values,
-            exclude: true,
-            reason: "the jump host",
-            author: "alice",
-            date: "2026-12-05",
+            ..crate::tuning::example(&values)
         };
         let mut lib = Library::default();
         lib.add_file("whoami.yml", RULE);

@@ -88,6 +88,25 @@ pub fn filter_yaml(e: &Exception<'_>) -> String {
     y
 }
 
+/// An exception on `Computer` of a process-creation rule, for tests.
+#[cfg(test)]
+pub(crate) fn example(values: &[String]) -> Exception<'_> {
+    Exception {
+        id: "22222222-2222-4222-8222-222222222222",
+        rule: "11111111-1111-4111-8111-111111111111",
+        product: "windows",
+        category: "process_creation",
+        service: "",
+        field: "Computer",
+        modifier: None,
+        values,
+        exclude: true,
+        reason: "Admins' jump host:\nexpected",
+        author: "alice",
+        date: "2026-11-25",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -119,20 +138,7 @@ detection:
     #[test]
     fn exceptions_narrow_their_rule_and_read_back_as_sigma() {
         let values = vec!["ADMIN01".to_owned(), "it's*odd?".to_owned()];
-        let base = Exception {
-            id: "22222222-2222-4222-8222-222222222222",
-            rule: "11111111-1111-4111-8111-111111111111",
-            product: "windows",
-            category: "process_creation",
-            service: "",
-            field: "Computer",
-            modifier: None,
-            values: &values,
-            exclude: true,
-            reason: "Admins' jump host:\nexpected",
-            author: "alice",
-            date: "2026-11-25",
-        };
+        let base = example(&values);
         let mut lib = Library::default();
         lib.add_file("rule.yml", RULE);
         lib.add_file("exception.yml", &filter_yaml(&base));
