@@ -31,9 +31,10 @@ use serde_json::Value;
 
 /// Lower-cases char by char (no context rules), the same way for needles
 /// and events, so that a case-insensitive match is always a substring match
-/// of the folded strings.
+/// of the folded strings. `FIELD_EQ` becomes the separator `\u{1}`, so
+/// that no folded text can pass for a field's number.
 pub fn fold(s: &str, out: &mut String) {
-    if s.is_ascii() {
+    if s.is_ascii() && !s.contains(FIELD_EQ) {
         // Most event values: copied whole, then lower-cased in place.
         let start = out.len();
         out.push_str(s);
@@ -43,7 +44,10 @@ pub fn fold(s: &str, out: &mut String) {
         return;
     }
     for c in s.chars() {
-        if c.is_ascii() {
+        if c == FIELD_EQ {
+            // Kept for field numbers: no folded text ever holds it.
+            out.push('\u{1}');
+        } else if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
         } else if c == '\u{17F}' {
             // The long s is an `s` to a case-insensitive regular expression.
@@ -81,6 +85,13 @@ const FIELD_EQ: char = '\u{2}';
 
 fn field_eq_needle(field: &str, n: i64) -> String {
     format!("{FIELD_EQ}{field}{FIELD_EQ}{n}")
+}
+
+/// The field and number of a [`field_eq_needle`]; `None` for a string
+/// needle (folded text never holds `FIELD_EQ`, see [`fold`]).
+fn field_eq_of(needle: &str) -> Option<(&str, f64)> {
+    let (field, n) = needle.strip_prefix(FIELD_EQ)?.rsplit_once(FIELD_EQ)?;
+    Some((field, n.parse().ok()?))
 }
 
 /// The most clauses kept per rule (the most selective ones).
@@ -445,7 +456,7 @@ impl Prefilter {
         }
         // The automaton's patterns get the first ids, the field numbers the rest.
         let (numbers, strings): (Vec<usize>, Vec<usize>) =
-            (0..needles.len()).partition(|&i| needles[i].starts_with(FIELD_EQ));
+            (0..needles.len()).partition(|&i| field_eq_of(needles[i]).is_some());
         let mut needle_clauses = Vec::with_capacity(needles.len());
         let mut patterns = Vec::with_capacity(strings.len());
         for &i in &strings {
@@ -454,8 +465,7 @@ impl Prefilter {
         }
         let mut by_field: HashMap<&str, Vec<(f64, usize)>> = HashMap::new();
         for &i in &numbers {
-            let mut parts = needles[i].split(FIELD_EQ).skip(1);
-            let (Some(field), Some(Ok(n))) = (parts.next(), parts.next().map(str::parse::<f64>)) else { continue };
+            let Some((field, n)) = field_eq_of(needles[i]) else { continue };
             by_field.entry(field).or_default().push((n, needle_clauses.len()));
             needle_clauses.push(std::mem::take(&mut clauses_of[i]));
         }

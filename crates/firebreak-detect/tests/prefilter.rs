@@ -27,6 +27,9 @@ const RULES: &[&str] = &[
     // An event id too short to look for as text (the expression has no
     // text to look for either).
     "    selection:\n        EventID: 1\n        CommandLine|re: '^\\d+$'\n    condition: selection\n",
+    // A value holding the control character the prefilter marks field
+    // numbers with: still looked for as text.
+    "    selection:\n        CommandLine|contains: \"\\x02EventID\\x021\"\n    condition: selection\n",
     // Rare short strings.
     "    selection:\n        CommandLine|contains:\n            - '^^'\n            - 'ˣ'\n    condition: selection\n",
 ];
@@ -68,8 +71,9 @@ fn the_prefilter_asks_only_rules_that_can_match_and_agrees_with_the_naive_matche
         (process(json!(1), "C:\\p.exe", "powershell -e eHhTZXQtTXBQcmVmZXJlbmNlIC1EaXNhYmxl"), vec![]),
         (process(json!(1), "C:\\calc.exe", "12345"), vec!["Rule 5"]),
         (process(json!("1"), "C:\\calc.exe", "12345"), vec!["Rule 5"]),
-        (process(json!(1), "C:\\cmd.exe", "c^^md /c"), vec!["Rule 6"]),
-        (process(json!(1), "C:\\cmd.exe", "cmd /c whoamiˣ"), vec!["Rule 6"]),
+        (process(json!(1), "C:\\x.exe", "x \u{2}EventID\u{2}1 y"), vec!["Rule 6"]),
+        (process(json!(1), "C:\\cmd.exe", "c^^md /c"), vec!["Rule 7"]),
+        (process(json!(1), "C:\\cmd.exe", "cmd /c whoamiˣ"), vec!["Rule 7"]),
         (process(json!(1), "C:\\cmd.exe", "cmd /c whoami"), vec![]),
     ];
     for (ev, want) in cases {
