@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Instant;
 
 use anyhow::Context;
-use firebreak_detect::hunt::{hunt_file, hunt_files};
+use firebreak_detect::hunt::{Hit, hunt_bytes, hunt_file, hunt_files};
 use firebreak_detect::{Detector, Library};
 
 fn peak_rss_mib() -> f64 {
@@ -23,14 +23,24 @@ fn peak_rss_mib() -> f64 {
         .map_or(0.0, |kb: f64| kb / 1024.0)
 }
 
+/// A regression file, its bytes read from disk once.
+struct Input {
+    path: PathBuf,
+    name: String,
+    bytes: Vec<u8>,
+}
+
 /// Hunts `files` in turn (wrapping round) on `threads` threads until at
-/// least `min_events` events were read. Returns (events, hits, seconds).
+/// least `min_events` events were read, parsing the bytes held in memory, or
+/// reading each file from disk again when `from_disk`. Returns (events,
+/// hits, seconds).
 fn run(
     detector: &Detector,
-    files: &[PathBuf],
+    files: &[Input],
     min_events: u64,
     threads: usize,
     naive: bool,
+    from_disk: bool,
     out: &Path,
 ) -> (u64, u64, f64) {
     let events = AtomicU64::new(0);
@@ -50,17 +60,16 @@ fn run(
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let f = &files[i % files.len()];
                     let mut n = 0u64;
-                    let r = hunt_file(
-                        detector,
-                        f,
-                        naive,
-                        |h| {
-                            n += 1;
-                            // Written as the CLI's NDJSON output is.
-                            let _ = ndjson.write(&mut sink, &h);
-                        },
-                        |k| bar.inc(k),
-                    );
+                    let hit = |h: Hit| {
+                        n += 1;
+                        // Written as the CLI's NDJSON output is.
+                        let _ = ndjson.write(&mut sink, &h);
+                    };
+                    let r = if from_disk {
+                        hunt_file(detector, &f.path, naive, hit, |k| bar.inc(k))
+                    } else {
+                        hunt_bytes(detector, &f.name, &f.bytes, naive, hit, |k| bar.inc(k))
+                    };
                     if let Ok(stats) = r {
                         events.fetch_add(stats.events, Ordering::Relaxed);
                     }
@@ -85,7 +94,7 @@ enum Phase {
 
 /// The rate of each stage alone on `threads` threads, over `min_events`
 /// events: where the time of the end-to-end figure goes.
-fn phase_rate(detector: &Detector, files: &[PathBuf], min_events: u64, threads: usize, phase: Phase) -> f64 {
+fn phase_rate(detector: &Detector, files: &[Input], min_events: u64, threads: usize, phase: Phase) -> f64 {
     let events = AtomicU64::new(0);
     let next = AtomicUsize::new(0);
     let started = Instant::now();
@@ -96,7 +105,7 @@ fn phase_rate(detector: &Detector, files: &[PathBuf], min_events: u64, threads: 
                 let mut sink = 0usize;
                 while events.load(Ordering::Relaxed) < min_events {
                     let f = &files[next.fetch_add(1, Ordering::Relaxed) % files.len()];
-                    let r = firebreak_detect::hunt::read_events(f, |_, raw| {
+                    let r = firebreak_detect::hunt::read_events_bytes(&f.bytes, |_, raw| {
                         sink += match phase {
                             Phase::Read => raw.is_object() as usize,
                             Phase::Flatten => firebreak_detect::event::flatten(raw).is_object() as usize,
@@ -172,6 +181,13 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
     let naive_hits = hit_set(&detector, &files, true);
     let identical = fast_hits == naive_hits;
 
+    let inputs = files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            Ok(Input { path: f.clone(), name: f.display().to_string(), bytes })
+        })
+        .collect::<anyhow::Result<Vec<Input>>>()?;
     let stage_events = (min_events / 5).max(1);
     let stages: Vec<(&str, f64)> = [
         ("read EVTX", Phase::Read),
@@ -180,11 +196,13 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
         ("+ match", Phase::Match),
     ]
     .into_iter()
-    .map(|(name, p)| (name, phase_rate(&detector, &files, stage_events, threads, p)))
+    .map(|(name, p)| (name, phase_rate(&detector, &inputs, stage_events, threads, p)))
     .collect();
-    let (events, hits, secs) = run(&detector, &files, min_events, threads, false, &dir.path().join("fast"));
+    let (events, hits, secs) = run(&detector, &inputs, min_events, threads, false, false, &dir.path().join("fast"));
     let peak = peak_rss_mib();
-    let (n_events, n_hits, n_secs) = run(&detector, &files, naive_events, threads, true, &dir.path().join("naive"));
+    let (d_events, _, d_secs) = run(&detector, &inputs, stage_events, threads, false, true, &dir.path().join("disk"));
+    let (n_events, n_hits, n_secs) =
+        run(&detector, &inputs, naive_events, threads, true, false, &dir.path().join("naive"));
 
     println!(
         "firebreak-bench hunt: {} Windows rules loaded in {load_secs:.1} s ({} rejected, {} did not compile), {} EVTX files, {threads} threads",
@@ -202,6 +220,10 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
     println!(
         "  firebreak: {events} events in {secs:.1} s = {:.0} events/s end to end; {hits} hits written; peak RSS {peak:.0} MiB",
         events as f64 / secs
+    );
+    println!(
+        "  the same with each file read from disk again for every pass: {d_events} events in {d_secs:.1} s = {:.0} events/s",
+        d_events as f64 / d_secs
     );
     println!(
         "  naive:     {n_events} events in {n_secs:.1} s = {:.0} events/s; {n_hits} hits",

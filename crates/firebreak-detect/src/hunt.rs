@@ -161,6 +161,9 @@ fn read_json_from(input: impl Read, mut each: impl FnMut(u64, Value)) -> Result<
     Ok(stats)
 }
 
+/// The first bytes of an EVTX file.
+const EVTX_MAGIC: &[u8] = b"ElfFile\0";
+
 thread_local! {
     static FILE_BUFFER: std::cell::Cell<Vec<u8>> = const { std::cell::Cell::new(Vec::new()) };
 }
@@ -172,7 +175,7 @@ pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStat
     let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut head = Vec::with_capacity(8);
     (&mut file).take(8).read_to_end(&mut head).map_err(|e| e.to_string())?;
-    if head == b"ElfFile\0" {
+    if head == EVTX_MAGIC {
         // The file's bytes go into a buffer kept by the thread, so that a
         // hunt over many small files does not allocate one for each.
         let mut bytes = FILE_BUFFER.take();
@@ -185,6 +188,11 @@ pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStat
     } else {
         read_json_from(std::io::Cursor::new(head).chain(file), each)
     }
+}
+
+/// [`read_events`] over a file's bytes already in memory.
+pub fn read_events_bytes(bytes: &[u8], each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    if bytes.starts_with(EVTX_MAGIC) { read_evtx_bytes(bytes, each) } else { read_json_from(bytes, each) }
 }
 
 /// One rule matching one event.
@@ -261,12 +269,36 @@ pub fn hunt_file(
     detector: &Detector,
     path: &Path,
     naive: bool,
-    mut hit: impl FnMut(Hit),
-    mut progress: impl FnMut(u64),
+    hit: impl FnMut(Hit),
+    progress: impl FnMut(u64),
 ) -> Result<ReadStats, String> {
     let name = path.display().to_string();
+    hunt_with(detector, &name, naive, hit, progress, |each| read_events(path, each))
+}
+
+/// [`hunt_file`] over a file's bytes already in memory, named `name` in the hits.
+pub fn hunt_bytes(
+    detector: &Detector,
+    name: &str,
+    bytes: &[u8],
+    naive: bool,
+    hit: impl FnMut(Hit),
+    progress: impl FnMut(u64),
+) -> Result<ReadStats, String> {
+    hunt_with(detector, name, naive, hit, progress, |each| read_events_bytes(bytes, each))
+}
+
+/// Matches every event that `read` hands over.
+fn hunt_with(
+    detector: &Detector,
+    name: &str,
+    naive: bool,
+    mut hit: impl FnMut(Hit),
+    mut progress: impl FnMut(u64),
+    read: impl FnOnce(&mut dyn FnMut(u64, Value)) -> Result<ReadStats, String>,
+) -> Result<ReadStats, String> {
     let mut n = 0u64;
-    read_events(path, |record, raw| {
+    read(&mut |record, raw| {
         let event = flatten(raw);
         let src = source_of(&event);
         let found = if naive { detector.naive_matches(&event, &src) } else { detector.matches(&event, &src) };
@@ -276,7 +308,7 @@ pub fn hunt_file(
             for i in found {
                 let r = &detector.rules()[i];
                 hit(Hit {
-                    file: name.clone(),
+                    file: name.to_owned(),
                     record,
                     time: time.clone(),
                     computer: computer.clone(),
