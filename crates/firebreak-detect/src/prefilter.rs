@@ -14,9 +14,13 @@
 //! `base64offset` value, and for an integer equality (`EventID: 4688`) the
 //! field's number itself. Where no such set can be proven (a `not`, a
 //! comparison, a field reference, CIDR…) the rule is always a candidate.
-//! One Aho-Corasick pass over all of an event's values (and a look at the
-//! few numeric fields) then names the candidate rules, and only they are evaluated, by the same
-//! compiled rules as the naive matcher: the answers are identical by
+//! A string of an item on a plain field (`CommandLine|contains`) must occur
+//! in that field's value, where `rsigma` looks for it: each field has its
+//! own Aho-Corasick automaton, run over that value alone; the strings of
+//! keywords and nested paths are looked for in all of the event's values.
+//! Those passes (and a look at the few numeric fields) name the candidate
+//! rules, and only they are evaluated, by the same compiled rules as the
+//! naive matcher: the answers are identical by
 //! construction, only fewer rules are asked.
 
 use std::collections::HashMap;
@@ -31,10 +35,10 @@ use serde_json::Value;
 
 /// Lower-cases char by char (no context rules), the same way for needles
 /// and events, so that a case-insensitive match is always a substring match
-/// of the folded strings. `FIELD_EQ` becomes the separator `\u{1}`, so
-/// that no folded text can pass for a field's number.
+/// of the folded strings. `FIELD_EQ` and `FIELD_IN` become the separator
+/// `\u{1}`, so that no folded text can pass for a field's number or scope.
 pub fn fold(s: &str, out: &mut String) {
-    if s.is_ascii() && !s.contains(FIELD_EQ) {
+    if s.is_ascii() && !s.contains([FIELD_EQ, FIELD_IN]) {
         // Most event values: copied whole, then lower-cased in place.
         let start = out.len();
         out.push_str(s);
@@ -44,8 +48,8 @@ pub fn fold(s: &str, out: &mut String) {
         return;
     }
     for c in s.chars() {
-        if c == FIELD_EQ {
-            // Kept for field numbers: no folded text ever holds it.
+        if c == FIELD_EQ || c == FIELD_IN {
+            // Kept for field numbers and scopes: no folded text ever holds them.
             out.push('\u{1}');
         } else if c.is_ascii() {
             out.push(c.to_ascii_lowercase());
@@ -75,6 +79,7 @@ const MIN_NEEDLE: usize = 3;
 /// character other than ASCII, or two marks such as `^^` (rare in events
 /// whatever their length).
 fn worth(n: &str) -> bool {
+    let n = scope_of(n).1;
     n.len() >= MIN_NEEDLE || !n.is_ascii() || (n.len() == 2 && n.bytes().all(|b| b.is_ascii_punctuation()))
 }
 
@@ -94,6 +99,30 @@ fn field_eq_of(needle: &str) -> Option<(&str, f64)> {
     Some((field, n.parse().ok()?))
 }
 
+/// A string needle that must occur in one field's value: `FIELD_IN`, the
+/// field's name, `FIELD_IN` again, the folded text. Looked for in that
+/// value alone, it asks fewer rules for less scanning than a needle
+/// looked for anywhere in the event.
+const FIELD_IN: char = '\u{3}';
+
+fn scoped(field: &str, text: &str) -> String {
+    format!("{FIELD_IN}{field}{FIELD_IN}{text}")
+}
+
+/// The field a needle is scoped to, if any, and its text.
+fn scope_of(needle: &str) -> (Option<&str>, &str) {
+    needle
+        .strip_prefix(FIELD_IN)
+        .and_then(|rest| rest.split_once(FIELD_IN))
+        .map_or((None, needle), |(field, text)| (Some(field), text))
+}
+
+/// A field name `rsigma` looks up as a key of the event itself, with no
+/// path through nested values.
+fn plain_field(name: Option<&str>) -> Option<&str> {
+    name.filter(|f| !f.is_empty() && !f.contains(['.', '[', '\\', FIELD_EQ, FIELD_IN]))
+}
+
 /// The most clauses kept per rule (the most selective ones).
 const MAX_CLAUSES: usize = 16;
 
@@ -102,7 +131,7 @@ const MAX_CLAUSES: usize = 16;
 fn score(c: &[String]) -> (usize, usize) {
     // A field's number (an event id) is met by many events: it counts as
     // short as a string can be.
-    let len = |n: &String| if n.starts_with(FIELD_EQ) { MIN_NEEDLE } else { n.len() };
+    let len = |n: &String| if n.starts_with(FIELD_EQ) { MIN_NEEDLE } else { scope_of(n).1.len() };
     (c.iter().map(len).min().unwrap_or(0), usize::MAX - c.len())
 }
 
@@ -324,7 +353,7 @@ fn item(i: &DetectionItem) -> Needles {
             })
             .collect()
     } else if mods.is_empty()
-        && let Some(field) = i.field.name.as_deref().filter(|f| !f.contains(['.', '[', '\\']))
+        && let Some(field) = plain_field(i.field.name.as_deref())
         && i.values.iter().all(|v| matches!(v, SigmaValue::Integer(_)))
     {
         // `EventID: 4688`: the field's number, read the way `rsigma`
@@ -354,7 +383,17 @@ fn item(i: &DetectionItem) -> Needles {
         let windash = mods.contains(&Modifier::WindAsh);
         i.values.iter().map(|v| value_needle(v, windash).map(|n| vec![vec![n]])).collect()
     };
-    if all { per_value.into_iter().fold(None, both) } else { union(per_value) }
+    let needles = if all { per_value.into_iter().fold(None, both) } else { union(per_value) };
+    // `rsigma` looks for a plain field's value in that key alone: so can we.
+    match plain_field(i.field.name.as_deref()) {
+        Some(field) => needles.map(|clauses| {
+            clauses
+                .into_iter()
+                .map(|c| c.into_iter().map(|n| if n.starts_with(FIELD_EQ) { n } else { scoped(field, &n) }).collect())
+                .collect()
+        }),
+        None => needles,
+    }
 }
 
 fn detection(d: &Detection) -> Needles {
@@ -415,11 +454,47 @@ pub fn necessary(rule: &SigmaRule) -> Needles {
     }
 }
 
-/// All rules' necessary strings in one automaton.
+/// An automaton and, for each of its patterns, the needle it stands for.
+struct Scan {
+    ac: AhoCorasick,
+    needle: Vec<usize>,
+}
+
+impl Scan {
+    /// `None` when there is nothing to look for (or, which cannot happen
+    /// with string needles, the automaton cannot be built).
+    fn new(patterns: Vec<(&str, usize)>) -> Result<Option<Scan>, ()> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let (texts, needle): (Vec<&str>, Vec<usize>) = patterns.into_iter().unzip();
+        // A contiguous NFA: for tens of thousands of needles a DFA took
+        // hundreds of megabytes and searched slower for its cache misses.
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .build(&texts)
+            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&texts))
+            .map_err(|_| ())?;
+        Ok(Some(Scan { ac, needle }))
+    }
+
+    fn each(&self, hay: &str, mut meet: impl FnMut(usize)) {
+        for m in self.ac.find_overlapping_iter(hay) {
+            meet(self.needle[m.pattern().as_usize()]);
+        }
+    }
+}
+
+/// All rules' necessary strings in automata: one per field for the strings
+/// that must occur in that field's value, one for those that may occur in
+/// any value.
 pub struct Prefilter {
-    ac: Option<AhoCorasick>,
-    /// The (rule, clause) pairs each needle satisfies; the automaton's
-    /// patterns first, then the field numbers.
+    /// Needles that may occur anywhere, looked for in all of the event.
+    anywhere: Option<Scan>,
+    /// Per top-level field, the needles looked for in its value.
+    fields: HashMap<String, Scan>,
+    /// The (rule, clause) pairs each needle satisfies.
     needle_clauses: Vec<Vec<(u32, u8)>>,
     /// Per field, the numbers looked for in it and their needle ids.
     field_eq: Vec<(String, Vec<(f64, usize)>)>,
@@ -434,7 +509,7 @@ impl Prefilter {
     pub fn new(rules: &[Needles]) -> Prefilter {
         let mut index: HashMap<&str, usize> = HashMap::new();
         let mut needles: Vec<&str> = Vec::new();
-        let mut clauses_of: Vec<Vec<(u32, u8)>> = Vec::new();
+        let mut needle_clauses: Vec<Vec<(u32, u8)>> = Vec::new();
         let mut full = vec![0u16; rules.len()];
         for (r, set) in rules.iter().enumerate() {
             let Some(clauses) = set else { continue };
@@ -447,45 +522,45 @@ impl Prefilter {
                 for n in clause {
                     let id = *index.entry(n.as_str()).or_insert_with(|| {
                         needles.push(n.as_str());
-                        clauses_of.push(Vec::new());
+                        needle_clauses.push(Vec::new());
                         needles.len() - 1
                     });
-                    clauses_of[id].push((r as u32, c as u8));
+                    needle_clauses[id].push((r as u32, c as u8));
                 }
             }
         }
-        // The automaton's patterns get the first ids, the field numbers the rest.
-        let (numbers, strings): (Vec<usize>, Vec<usize>) =
-            (0..needles.len()).partition(|&i| field_eq_of(needles[i]).is_some());
-        let mut needle_clauses = Vec::with_capacity(needles.len());
-        let mut patterns = Vec::with_capacity(strings.len());
-        for &i in &strings {
-            patterns.push(needles[i]);
-            needle_clauses.push(std::mem::take(&mut clauses_of[i]));
-        }
-        let mut by_field: HashMap<&str, Vec<(f64, usize)>> = HashMap::new();
-        for &i in &numbers {
-            let Some((field, n)) = field_eq_of(needles[i]) else { continue };
-            by_field.entry(field).or_default().push((n, needle_clauses.len()));
-            needle_clauses.push(std::mem::take(&mut clauses_of[i]));
+        let mut anywhere = Vec::new();
+        let mut by_field: HashMap<&str, Vec<(&str, usize)>> = HashMap::new();
+        let mut numbers: HashMap<&str, Vec<(f64, usize)>> = HashMap::new();
+        for (id, n) in needles.iter().enumerate() {
+            if let Some((field, number)) = field_eq_of(n) {
+                numbers.entry(field).or_default().push((number, id));
+                continue;
+            }
+            match scope_of(n) {
+                (Some(field), text) => by_field.entry(field).or_default().push((text, id)),
+                (None, text) => anywhere.push((text, id)),
+            }
         }
         let mut field_eq: Vec<(String, Vec<(f64, usize)>)> =
-            by_field.into_iter().map(|(f, v)| (f.to_owned(), v)).collect();
+            numbers.into_iter().map(|(f, v)| (f.to_owned(), v)).collect();
         field_eq.sort_by(|a, b| a.0.cmp(&b.0));
-        // A contiguous NFA: for tens of thousands of needles a DFA took
-        // hundreds of megabytes and searched slower for its cache misses.
-        let ac = AhoCorasick::builder()
-            .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .build(&patterns)
-            .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&patterns))
-            .ok();
-        if ac.is_none() {
+        let built = Scan::new(anywhere).and_then(|anywhere| {
+            let mut fields = HashMap::new();
+            for (field, patterns) in by_field {
+                if let Some(scan) = Scan::new(patterns)? {
+                    fields.insert(field.to_owned(), scan);
+                }
+            }
+            Ok((anywhere, fields))
+        });
+        let (anywhere, fields) = built.unwrap_or_else(|()| {
             // Cannot happen with string needles; then every rule is asked.
             full.iter_mut().for_each(|f| *f = 0);
-        }
+            (None, HashMap::new())
+        });
         let always_asked = (0..full.len() as u32).filter(|&r| full[r as usize] == 0).collect();
-        Prefilter { ac, needle_clauses, field_eq, full, always_asked }
+        Prefilter { anywhere, fields, needle_clauses, field_eq, full, always_asked }
     }
 
     /// How many rules can never be skipped.
@@ -497,7 +572,6 @@ impl Prefilter {
     pub fn candidates(&self, event: &Value) -> Vec<u32> {
         SCRATCH.with_borrow_mut(|s| {
             s.hay.clear();
-            haystack(event, &mut s.hay);
             s.seen.clear();
             s.seen.resize(self.needle_clauses.len(), false);
             if s.got.len() != self.full.len() {
@@ -512,7 +586,7 @@ impl Prefilter {
                 }
             }
             s.touched.clear();
-            let Scratch { seen, got, touched, hay } = s;
+            let Scratch { seen, got, touched, hay, numbers } = s;
             let mut meet = |p: usize| {
                 if !seen[p] {
                     seen[p] = true;
@@ -525,15 +599,30 @@ impl Prefilter {
                     }
                 }
             };
-            if let Some(ac) = &self.ac {
-                for m in ac.find_overlapping_iter(hay.as_str()) {
-                    meet(m.pattern().as_usize());
+            // Each field's value folded once: scanned by its field's
+            // automaton now, and with all the others by `anywhere` after.
+            match event {
+                Value::Object(map) => {
+                    for (k, v) in map {
+                        let start = hay.len();
+                        haystack(v, hay);
+                        if let Some(scan) = self.fields.get(k.as_str()) {
+                            scan.each(&hay[start..], &mut meet);
+                        }
+                    }
                 }
+                other => haystack(other, hay),
+            }
+            if let Some(scan) = &self.anywhere {
+                scan.each(hay, &mut meet);
             }
             for (field, wanted) in &self.field_eq {
                 let Some(v) = event.get(field) else { continue };
-                for &(n, p) in wanted {
-                    if numeric_may_equal(v, n) {
+                // Read once, however many numbers are looked for.
+                numbers.clear();
+                numbers_of(v, numbers);
+                for &(want, p) in wanted {
+                    if numbers.iter().any(|x| (x - want).abs() < f64::EPSILON) {
                         meet(p);
                     }
                 }
@@ -551,15 +640,15 @@ impl Prefilter {
     }
 }
 
-/// Whether `rsigma` can find a field's value equal to the number `n`:
-/// numbers and strings that parse as numbers compared as numbers, arrays by
-/// any of their items. Anything else never equals a number.
-fn numeric_may_equal(v: &Value, n: f64) -> bool {
+/// The numbers a field's value can equal for `rsigma`, into `out`: a
+/// number, a string that parses as one, an array's items. Anything else
+/// never equals a number.
+fn numbers_of(v: &Value, out: &mut Vec<f64>) {
     match v {
-        Value::Number(x) => x.as_f64().is_some_and(|x| (x - n).abs() < f64::EPSILON),
-        Value::String(s) => s.parse::<f64>().is_ok_and(|x| (x - n).abs() < f64::EPSILON),
-        Value::Array(items) => items.iter().any(|i| numeric_may_equal(i, n)),
-        _ => false,
+        Value::Number(x) => out.extend(x.as_f64()),
+        Value::String(s) => out.extend(s.parse::<f64>().ok()),
+        Value::Array(items) => items.iter().for_each(|i| numbers_of(i, out)),
+        _ => {}
     }
 }
 
@@ -570,6 +659,7 @@ struct Scratch {
     seen: Vec<bool>,
     got: Vec<u16>,
     touched: Vec<u32>,
+    numbers: Vec<f64>,
 }
 
 thread_local! {

@@ -1,8 +1,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! The prefilter only skips rules that cannot match: for regular
 //! expressions, `windash`, base64 forms, short event ids and rare short
-//! strings it names the rules to ask, and the answers stay those of the
-//! naive matcher.
+//! strings it names the rules to ask, a field's strings are looked for in
+//! that field, and the answers stay those of the naive matcher.
 
 use firebreak_detect::{Detector, Library, event};
 use serde_json::{Value, json};
@@ -32,6 +32,13 @@ const RULES: &[&str] = &[
     "    selection:\n        CommandLine|contains: \"\\x02EventID\\x021\"\n    condition: selection\n",
     // Rare short strings.
     "    selection:\n        CommandLine|contains:\n            - '^^'\n            - 'ˣ'\n    condition: selection\n",
+    // A string looked for in its own field only.
+    "    selection:\n        Image|endswith: '\\whoami.exe'\n    condition: selection\n",
+    // A path into nested values: looked for anywhere.
+    "    selection:\n        process.command_line|contains: 'rubeus'\n    condition: selection\n",
+    // A value holding the control character the prefilter marks a field's
+    // own strings with.
+    "    selection:\n        CommandLine|contains: \"\\x03Image\\x03zz\"\n    condition: selection\n",
 ];
 
 fn library() -> Library {
@@ -75,6 +82,12 @@ fn the_prefilter_asks_only_rules_that_can_match_and_agrees_with_the_naive_matche
         (process(json!(1), "C:\\cmd.exe", "c^^md /c"), vec!["Rule 7"]),
         (process(json!(1), "C:\\cmd.exe", "cmd /c whoamiˣ"), vec!["Rule 7"]),
         (process(json!(1), "C:\\cmd.exe", "cmd /c whoami"), vec![]),
+        // Rule 8 is not asked when its string is in another field.
+        (process(json!(1), "C:\\Windows\\whoami.exe", "whoami /all"), vec!["Rule 8"]),
+        (process(json!(1), "C:\\cmd.exe", "cmd /c C:\\Windows\\whoami.exe /all"), vec![]),
+        (json!({"process": {"command_line": "x RUBEUS y"}}), vec!["Rule 9"]),
+        (json!({"process": {"command_line": ["a", "rubeus"]}}), vec!["Rule 9"]),
+        (process(json!(1), "C:\\x.exe", "a \u{3}Image\u{3}ZZ"), vec!["Rule 10"]),
     ];
     for (ev, want) in cases {
         let src = event::source_of(&ev);
