@@ -572,8 +572,18 @@ impl Prefilter {
     pub fn candidates(&self, event: &Value) -> Vec<u32> {
         SCRATCH.with_borrow_mut(|s| {
             s.hay.clear();
-            s.seen.clear();
-            s.seen.resize(self.needle_clauses.len(), false);
+            // Needles met by the last event, to reset without sweeping all
+            // (tens of thousands) of them.
+            for &p in &s.met {
+                if let Some(m) = s.seen.get_mut(p) {
+                    *m = false;
+                }
+            }
+            s.met.clear();
+            if s.seen.len() != self.needle_clauses.len() {
+                s.seen.clear();
+                s.seen.resize(self.needle_clauses.len(), false);
+            }
             if s.got.len() != self.full.len() {
                 s.got.clear();
                 s.got.resize(self.full.len(), 0);
@@ -586,10 +596,11 @@ impl Prefilter {
                 }
             }
             s.touched.clear();
-            let Scratch { seen, got, touched, hay, numbers } = s;
+            let Scratch { seen, met, got, touched, hay, numbers } = s;
             let mut meet = |p: usize| {
                 if !seen[p] {
                     seen[p] = true;
+                    met.push(p);
                     for &(r, c) in &self.needle_clauses[p] {
                         let g = &mut got[r as usize];
                         if *g == 0 {
@@ -657,6 +668,7 @@ fn numbers_of(v: &Value, out: &mut Vec<f64>) {
 struct Scratch {
     hay: String,
     seen: Vec<bool>,
+    met: Vec<usize>,
     got: Vec<u16>,
     touched: Vec<u32>,
     numbers: Vec<f64>,
