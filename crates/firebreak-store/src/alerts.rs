@@ -305,7 +305,11 @@ async fn entity_groups(
                 (2..chunk.len() + 2).map(|i| format!("(${i})")).collect::<Vec<_>>().join(",")
             ),
         };
-        let mut q = sqlx::query(&sql).bind(org.to_string());
+        // On PostgreSQL, planned for these values each time: a cached generic
+        // plan cannot see that the organisation's entities are many and the
+        // list short, and hashes the whole table instead of looking each up
+        // (a second per batch past a million entities).
+        let mut q = sqlx::query(&sql).persistent(matches!(backend, Backend::Sqlite)).bind(org.to_string());
         for e in chunk {
             q = q.bind(*e);
         }
