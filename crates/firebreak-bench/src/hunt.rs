@@ -133,10 +133,10 @@ fn phase_rate(detector: &Detector, files: &[Input], min_events: u64, threads: us
 }
 
 /// The hits of one pass over `files`, as (file, record, rule) in order.
-fn hit_set(detector: &Detector, files: &[PathBuf], naive: bool) -> Vec<(String, u64, String)> {
+fn hit_set(detector: &Detector, files: &[Input], naive: bool) -> Vec<(String, u64, String)> {
     let mut out = Vec::new();
     for f in files {
-        let _ = hunt_file(detector, f, naive, |h| out.push((h.file, h.record, h.rule_id)), |_| {});
+        let _ = hunt_bytes(detector, &f.name, &f.bytes, naive, |h| out.push((h.file, h.record, h.rule_id)), |_| {});
     }
     out.sort();
     out
@@ -163,11 +163,18 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
     anyhow::ensure!(!files.is_empty(), "no EVTX file under {}", sigma.join("regression_data").display());
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let dir = tempfile::tempdir()?;
+    let inputs = files
+        .iter()
+        .map(|f| {
+            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+            Ok(Input { path: f.clone(), name: f.display().to_string(), bytes })
+        })
+        .collect::<anyhow::Result<Vec<Input>>>()?;
 
     // How many rules an event meets, on one pass.
     let (mut asked, mut fitting, mut n) = (0usize, 0usize, 0usize);
-    for f in &files {
-        let _ = firebreak_detect::hunt::read_events(f, |_, raw| {
+    for f in &inputs {
+        let _ = firebreak_detect::hunt::read_events_bytes(&f.bytes, |_, raw| {
             let ev = firebreak_detect::event::flatten(raw);
             let src = firebreak_detect::event::source_of(&ev);
             asked += detector.asked(&ev, &src);
@@ -177,17 +184,10 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
     }
 
     // Same answers first: one pass with each matcher.
-    let fast_hits = hit_set(&detector, &files, false);
-    let naive_hits = hit_set(&detector, &files, true);
+    let fast_hits = hit_set(&detector, &inputs, false);
+    let naive_hits = hit_set(&detector, &inputs, true);
     let identical = fast_hits == naive_hits;
 
-    let inputs = files
-        .iter()
-        .map(|f| {
-            let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
-            Ok(Input { path: f.clone(), name: f.display().to_string(), bytes })
-        })
-        .collect::<anyhow::Result<Vec<Input>>>()?;
     let stage_events = (min_events / 5).max(1);
     let stages: Vec<(&str, f64)> = [
         ("read EVTX", Phase::Read),
