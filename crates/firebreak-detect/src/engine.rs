@@ -4,13 +4,14 @@
 //! event is kept beside it as the reference the fast one must agree with.
 
 use std::collections::HashMap;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use rsigma_eval::{CompiledRule, Engine, JsonEvent, Pipeline, apply_pipelines, compile_rule, evaluate_rule};
 use rsigma_parser::{FilterRule, SigmaRule};
 use serde_json::Value;
 
 use crate::event::EventSource;
-use crate::prefilter::{Prefilter, necessary};
+use crate::prefilter::{Needles, Prefilter, necessary};
 use crate::rules::{CheckedRule, Document, Problem};
 
 /// A rule's log source as the matcher compares it.
@@ -60,13 +61,27 @@ pub struct LoadedRule {
     pub tags: Vec<String>,
 }
 
+/// The prefilter over the rules whose log source fits one kind of event.
+struct SourceFilter {
+    prefilter: Prefilter,
+    /// Each of the prefilter's rules as an index into [`Detector::rules`], ascending.
+    rules: Vec<u32>,
+}
+
 /// Detection rules compiled for matching.
 pub struct Detector {
     rules: Vec<LoadedRule>,
     by_id: HashMap<String, usize>,
     /// Every rule, compiled, with its log source.
     compiled: Vec<(Source, CompiledRule)>,
-    prefilter: Prefilter,
+    /// Every rule's necessary strings, for the prefilters.
+    needles: Vec<Needles>,
+    /// A prefilter per log source of the events seen so far, built on first
+    /// sight from the rules that fit it. An event then meets only its own
+    /// rules' strings: automata a third the size, and the keyword strings
+    /// (searched in every value) are not searched at all where no keyword
+    /// rule fits, as for Sysmon events.
+    by_source: RwLock<HashMap<EventSource, Arc<SourceFilter>>>,
 }
 
 impl Detector {
@@ -149,8 +164,7 @@ impl Detector {
                 })
                 .collect();
         }
-        let prefilter = Prefilter::new(&needles);
-        let mut detector = Detector { rules: loaded, by_id, compiled, prefilter };
+        let mut detector = Detector { rules: loaded, by_id, compiled, needles, by_source: RwLock::new(HashMap::new()) };
         let mut problems = pipeline_problems;
         problems.extend(detector.apply_filters(&all_filters).into_iter().map(|reason| Problem {
             file: "filter".into(),
@@ -179,10 +193,29 @@ impl Detector {
         errors
     }
 
-    /// How many rules an event is asked: the prefilter's candidates whose
-    /// log source fits.
+    /// The prefilter for events of `src`, built the first time one is seen.
+    fn source_filter(&self, src: &EventSource) -> Arc<SourceFilter> {
+        if let Some(f) = self.by_source.read().unwrap_or_else(PoisonError::into_inner).get(src) {
+            return f.clone();
+        }
+        let rules: Vec<u32> =
+            (0..self.compiled.len() as u32).filter(|&i| self.compiled[i as usize].0.fits(src)).collect();
+        let needles: Vec<Needles> = rules.iter().map(|&i| self.needles[i as usize].clone()).collect();
+        let built = Arc::new(SourceFilter { prefilter: Prefilter::new(&needles), rules });
+        self.by_source.write().unwrap_or_else(PoisonError::into_inner).entry(src.clone()).or_insert(built).clone()
+    }
+
+    /// The rules (indexes into [`Detector::rules`], ascending) that fit
+    /// `src` and that the prefilter names for `event`.
+    fn candidates(&self, event: &Value, src: &EventSource) -> Vec<usize> {
+        let f = self.source_filter(src);
+        f.prefilter.candidates(event).into_iter().map(|i| f.rules[i as usize] as usize).collect()
+    }
+
+    /// How many rules an event is asked: the prefilter's candidates among
+    /// the rules whose log source fits.
     pub fn asked(&self, event: &Value, src: &EventSource) -> usize {
-        self.prefilter.candidates(event).into_iter().filter(|&i| self.compiled[i as usize].0.fits(src)).count()
+        self.candidates(event, src).len()
     }
 
     /// How many rules have a log source that fits `src`.
@@ -192,7 +225,7 @@ impl Detector {
 
     /// How many rules every event is asked, whatever it holds.
     pub fn unfiltered_rules(&self) -> usize {
-        self.prefilter.always_count()
+        Prefilter::always_count_of(&self.needles)
     }
 
     pub fn rules(&self) -> &[LoadedRule] {
@@ -207,15 +240,9 @@ impl Detector {
     /// flattened event of log source `src`.
     pub fn matches(&self, event: &Value, src: &EventSource) -> Vec<usize> {
         let ev = JsonEvent::borrow(event);
-        self.prefilter
-            .candidates(event)
-            .into_iter()
-            .map(|i| i as usize)
-            .filter(|&i| {
-                let (source, rule) = &self.compiled[i];
-                source.fits(src) && evaluate_rule(rule, &ev).is_some()
-            })
-            .collect()
+        let mut found = self.candidates(event, src);
+        found.retain(|&i| evaluate_rule(&self.compiled[i].1, &ev).is_some());
+        found
     }
 
     /// The same answer as [`Detector::matches`], by evaluating every rule in

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 /// The log source of an event, each part `None` when unknown (a rule's part
 /// then always fits). An event can belong to several categories: a Sysmon
 /// registry event is both `registry_set` and `registry_event`.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct EventSource {
     pub product: Option<&'static str>,
     pub service: Option<String>,

@@ -7,7 +7,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use evtx::{EvtxParser, ParserSettings};
+use evtx::{EvtxChunk, EvtxChunkHeader, EvtxFileHeader, ParserSettings};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -71,20 +71,74 @@ pub fn read_evtx(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats,
     read_evtx_bytes(&bytes, each)
 }
 
+/// The size of an EVTX file's header, and of each chunk after it.
+const EVTX_FILE_HEADER: usize = 4096;
+const EVTX_CHUNK: usize = 65536;
+
 /// [`read_evtx`] over a file's bytes already in memory.
+///
+/// The chunks are parsed where they lie, in record order (from the chunk
+/// holding the oldest records, wrapping round to the file's start, as
+/// Windows reads a log that has wrapped), instead of through
+/// `EvtxParser`, which copies every 64 KiB chunk into a buffer of its own
+/// first: for logs of small chunks, such as the SigmaHQ samples, that copy
+/// was a tenth of the time spent reading.
 pub fn read_evtx_bytes(bytes: &[u8], mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    let settings = ParserSettings::new().num_threads(1).separate_json_attributes(false).indent(false);
-    let mut parser = EvtxParser::from_read_seek(std::io::Cursor::new(bytes))
-        .map_err(|e| e.to_string())?
-        .with_configuration(settings);
+    EvtxFileHeader::from_bytes(bytes).map_err(|e| format!("not an EVTX file: {e}"))?;
+    let settings = Arc::new(ParserSettings::new().num_threads(1).separate_json_attributes(false).indent(false));
+    let chunks: Vec<&[u8]> = bytes.get(EVTX_FILE_HEADER..).unwrap_or_default().chunks_exact(EVTX_CHUNK).collect();
+    // The oldest chunk: the one whose header names the lowest record id.
+    let oldest = chunks
+        .iter()
+        .enumerate()
+        .filter_map(|(i, c)| EvtxChunkHeader::from_bytes(c).ok().map(|h| (h, i)))
+        .filter(|(h, _)| h.first_event_record_id <= h.last_event_record_id)
+        .min_by_key(|(h, _)| h.first_event_record_id)
+        .map_or(0, |(_, i)| i);
     let mut stats = ReadStats::default();
-    for record in parser.records_json_value() {
-        match record {
-            Ok(r) => {
-                stats.events += 1;
-                each(r.event_record_id, r.data);
+    for number in (oldest..chunks.len()).chain(0..oldest) {
+        let data = chunks[number];
+        // Chunks never written are all zeros: nothing to read, nothing damaged.
+        if data.iter().all(|b| *b == 0) {
+            continue;
+        }
+        let header = match EvtxChunkHeader::from_bytes(data) {
+            Ok(h) => h,
+            Err(e) => {
+                stats.skip(format!("damaged chunk {number} skipped: {e}"));
+                continue;
             }
-            Err(e) => stats.skip(format!("damaged record skipped: {e}")),
+        };
+        let mut chunk = match EvtxChunk::new(data, &header, settings.clone()) {
+            Ok(c) => c,
+            Err(e) => {
+                stats.skip(format!("damaged chunk {number} skipped: {e}"));
+                continue;
+            }
+        };
+        for record in chunk.iter() {
+            let record = match record {
+                Ok(r) => r,
+                Err(e) => {
+                    stats.skip(format!("damaged record skipped: {e}"));
+                    continue;
+                }
+            };
+            let (id, recovered) = (record.event_record_id, record.recovered);
+            let value = record
+                .into_json_bytes()
+                .map_err(|e| e.to_string())
+                .and_then(|r| serde_json::from_slice::<Value>(&r.data).map_err(|e| e.to_string()));
+            match value {
+                Ok(v) => {
+                    stats.events += 1;
+                    each(id, v);
+                }
+                // A record carved from a chunk's free space that does not
+                // render is noise, not damage (as the crate treats it).
+                Err(_) if recovered => {}
+                Err(e) => stats.skip(format!("damaged record {id} skipped: {e}")),
+            }
         }
     }
     Ok(stats)

@@ -71,7 +71,7 @@ fn folded(s: &str) -> String {
 
 /// What must occur in a matching event: every clause, by at least one of
 /// its strings. `None`: nothing can be proven.
-type Needles = Option<Vec<Vec<String>>>;
+pub type Needles = Option<Vec<Vec<String>>>;
 
 /// The shortest string worth looking for.
 const MIN_NEEDLE: usize = 3;
@@ -455,6 +455,14 @@ pub fn necessary(rule: &SigmaRule) -> Needles {
     }
 }
 
+/// The clauses of a rule the prefilter looks for. A clause with a very
+/// short string ("1", "ab") is met by nearly every event and floods the
+/// automaton with matches: it is left out, which only lets more rules
+/// through, never fewer.
+fn kept(set: &Needles) -> impl Iterator<Item = &Vec<String>> {
+    set.iter().flatten().filter(|c| c.iter().all(|n| worth(n))).take(MAX_CLAUSES)
+}
+
 /// An automaton and, for each of its patterns, the needle it stands for.
 struct Scan {
     ac: AhoCorasick,
@@ -465,15 +473,28 @@ impl Scan {
     /// `None` when there is nothing to look for; an error when the
     /// automaton cannot be built (which cannot happen with string needles).
     fn new(patterns: Vec<(&str, usize)>) -> Result<Option<Scan>, ()> {
+        Scan::with_kind(patterns, AhoCorasickKind::ContiguousNFA)
+    }
+
+    /// [`Scan::new`] for the needles looked for in all of an event's
+    /// values: a DFA while they are few (a few hundred kilobytes), which
+    /// walks the whole event's text faster than the NFA.
+    fn anywhere(patterns: Vec<(&str, usize)>) -> Result<Option<Scan>, ()> {
+        let kind = if patterns.len() <= 1000 { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
+        Scan::with_kind(patterns, kind)
+    }
+
+    fn with_kind(patterns: Vec<(&str, usize)>, kind: AhoCorasickKind) -> Result<Option<Scan>, ()> {
         if patterns.is_empty() {
             return Ok(None);
         }
         let (texts, needle): (Vec<&str>, Vec<usize>) = patterns.into_iter().unzip();
-        // A contiguous NFA: for tens of thousands of needles a DFA took
-        // hundreds of megabytes and searched slower for its cache misses.
+        // A contiguous NFA for a field's needles: for tens of thousands of
+        // them a DFA took hundreds of megabytes and searched slower for its
+        // cache misses, and the values it walks are short.
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .kind(Some(kind))
             .build(&texts)
             .or_else(|_| AhoCorasick::builder().match_kind(MatchKind::Standard).build(&texts))
             .map_err(|_| ())?;
@@ -513,12 +534,7 @@ impl Prefilter {
         let mut needle_clauses: Vec<Vec<(u32, u8)>> = Vec::new();
         let mut full = vec![0u16; rules.len()];
         for (r, set) in rules.iter().enumerate() {
-            let Some(clauses) = set else { continue };
-            // A clause with a very short string ("1", "ab") is met by nearly
-            // every event and floods the automaton with matches: it is left
-            // out, which only lets more rules through, never fewer.
-            let kept = clauses.iter().filter(|c| c.iter().all(|n| worth(n)));
-            for (c, clause) in kept.take(MAX_CLAUSES).enumerate() {
+            for (c, clause) in kept(set).enumerate() {
                 full[r] |= 1 << c;
                 for n in clause {
                     let id = *index.entry(n.as_str()).or_insert_with(|| {
@@ -546,7 +562,7 @@ impl Prefilter {
         let mut field_eq: Vec<(String, Vec<(f64, usize)>)> =
             numbers.into_iter().map(|(f, v)| (f.to_owned(), v)).collect();
         field_eq.sort_by(|a, b| a.0.cmp(&b.0));
-        let built = Scan::new(anywhere).and_then(|anywhere| {
+        let built = Scan::anywhere(anywhere).and_then(|anywhere| {
             let mut fields = HashMap::new();
             for (field, patterns) in by_field {
                 if let Some(scan) = Scan::new(patterns)? {
@@ -564,9 +580,9 @@ impl Prefilter {
         Prefilter { anywhere, fields, needle_clauses, field_eq, full, always_asked }
     }
 
-    /// How many rules can never be skipped.
-    pub fn always_count(&self) -> usize {
-        self.always_asked.len()
+    /// How many of `rules` a prefilter over them could never skip.
+    pub fn always_count_of(rules: &[Needles]) -> usize {
+        rules.iter().filter(|set| kept(set).next().is_none()).count()
     }
 
     /// The candidate rules for an event, ascending.
@@ -581,12 +597,12 @@ impl Prefilter {
                 }
             }
             s.met.clear();
-            if s.seen.len() != self.needle_clauses.len() {
-                s.seen.clear();
+            // Shared by the prefilters of every log source: grown to the
+            // largest, and all clear between events.
+            if s.seen.len() < self.needle_clauses.len() {
                 s.seen.resize(self.needle_clauses.len(), false);
             }
-            if s.got.len() != self.full.len() {
-                s.got.clear();
+            if s.got.len() < self.full.len() {
                 s.got.resize(self.full.len(), 0);
             }
             // Rules whose clauses were met in part, to reset afterwards
