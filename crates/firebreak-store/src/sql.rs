@@ -83,6 +83,33 @@ pub struct SqlStore {
     pub(crate) backend: Backend,
     pub(crate) writer: AnyPool,
     pub(crate) reader: AnyPool,
+    /// Held by every clone: the SQLite checkpointer stops once all are gone.
+    _alive: std::sync::Arc<()>,
+}
+
+/// How often the SQLite write-ahead log is copied back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+
+/// Copies the write-ahead log back into the database file every
+/// [`CHECKPOINT_EVERY`], on a reading connection, beside the writer. Left
+/// to the writer (SQLite's default), each commit past a thousand pages of
+/// log stopped intake while it copied them (7 ms of a 130 ms batch of a
+/// thousand alerts); the writer still checkpoints itself past 16,000 pages
+/// should this fall behind.
+fn spawn_checkpointer(reader: AnyPool, alive: std::sync::Weak<()>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            if alive.strong_count() == 0 || reader.is_closed() {
+                break;
+            }
+            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&reader).await {
+                tracing::debug!("checkpoint: {e}");
+            }
+        }
+    });
 }
 
 async fn sqlite_pragmas(conn: &mut AnyConnection, writer: bool) -> Result<(), sqlx::Error> {
@@ -91,6 +118,8 @@ async fn sqlite_pragmas(conn: &mut AnyConnection, writer: bool) -> Result<(), sq
         // (64 MiB of page cache) rather than reading them again for each
         // batch.
         conn.execute("PRAGMA cache_size = -65536").await?;
+        // Checkpoints are the checkpointer's (see `spawn_checkpointer`).
+        conn.execute("PRAGMA wal_autocheckpoint = 16000").await?;
     }
     for pragma in [
         "PRAGMA journal_mode = WAL",
@@ -128,7 +157,9 @@ impl SqlStore {
                 };
                 let writer = pool(1, true).connect(&url).await?;
                 let reader = pool(opts.max_connections.max(1), false).connect(&url).await?;
-                SqlStore { backend, writer, reader }
+                let alive = std::sync::Arc::new(());
+                spawn_checkpointer(reader.clone(), std::sync::Arc::downgrade(&alive));
+                SqlStore { backend, writer, reader, _alive: alive }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -136,7 +167,7 @@ impl SqlStore {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect(url)
                     .await?;
-                SqlStore { backend, writer: pool.clone(), reader: pool }
+                SqlStore { backend, writer: pool.clone(), reader: pool, _alive: std::sync::Arc::new(()) }
             }
         };
         store.migrate().await?;
