@@ -84,9 +84,19 @@ const EVTX_CHUNK: usize = 65536;
 /// first: for logs of small chunks, such as the SigmaHQ samples, that copy
 /// was a tenth of the time spent reading.
 pub fn read_evtx_bytes(bytes: &[u8], mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    EvtxFileHeader::from_bytes(bytes).map_err(|e| format!("not an EVTX file: {e}"))?;
+    let header = EvtxFileHeader::from_bytes(bytes).map_err(|e| format!("not an EVTX file: {e}"))?;
+    // As the crate does: chunks follow the first 4 KiB, and as many whole
+    // ones as fit after the header's own block size are read.
+    let count = bytes.len().checked_sub(usize::from(header.header_block_size)).ok_or_else(|| {
+        format!(
+            "damaged EVTX header: a header block of {} bytes in a file of {}",
+            header.header_block_size,
+            bytes.len()
+        )
+    })? / EVTX_CHUNK;
     let settings = Arc::new(ParserSettings::new().num_threads(1).separate_json_attributes(false).indent(false));
-    let chunks: Vec<&[u8]> = bytes.get(EVTX_FILE_HEADER..).unwrap_or_default().chunks_exact(EVTX_CHUNK).collect();
+    let chunks: Vec<&[u8]> =
+        bytes.get(EVTX_FILE_HEADER..).unwrap_or_default().chunks_exact(EVTX_CHUNK).take(count).collect();
     // The oldest chunk: the one whose header names the lowest record id.
     let oldest = chunks
         .iter()

@@ -337,7 +337,7 @@ pub async fn ingest_as(
             window_ms: g.window_ms,
             entities: good.iter().map(|a| g.entities(&a.observables)).collect(),
         });
-        let stored = state.store.ingest_alerts(ctx, org, &good, grouping.as_ref()).await?;
+        let stored = state.store.ingest_alerts(ctx, org, good, grouping).await?;
         for (index, (id, created)) in good_index.into_iter().zip(stored) {
             answers[index].id = Some(id);
             answers[index].status = if created { "created" } else { "duplicate" }.into();

@@ -33,8 +33,8 @@ pub trait AlertStore: Send + Sync {
         &self,
         ctx: &WriteCtx,
         org: Uuid,
-        alerts: &[Alert],
-        grouping: Option<&Grouping>,
+        alerts: Vec<Alert>,
+        grouping: Option<Grouping>,
     ) -> Result<Vec<(Uuid, bool)>>;
     async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>>;
     async fn list_alerts(&self, org: Uuid, query: &AlertQuery) -> Result<Page<Alert>>;
@@ -498,133 +498,226 @@ async fn write_groups(
     Ok(())
 }
 
+/// A batch of alerts waiting for the SQLite writer, and where its answer goes.
+pub(crate) struct Batch {
+    ctx: WriteCtx,
+    org: Uuid,
+    alerts: Vec<Alert>,
+    grouping: Option<Grouping>,
+    done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
+}
+
+/// The most alerts one SQLite transaction takes from waiting batches.
+const GROUP_ALERTS: usize = 8_000;
+
+/// Group commit for SQLite, whose one writer is intake's bottleneck: the
+/// batches that arrived while the last transaction ran are stored by the
+/// next one together, each in a savepoint of its own (a batch that fails
+/// rolls back alone and gets its error), and answered once that
+/// transaction is committed. A commit costs the same for one batch as for
+/// four, and pages touched by several batches are written once (100k
+/// alerts from 4 senders: 7.9k to N alerts/s).
+pub(crate) fn spawn_group_writer(writer: sqlx::AnyPool) -> tokio::sync::mpsc::UnboundedSender<Batch> {
+    let (send, mut batches) = tokio::sync::mpsc::unbounded_channel::<Batch>();
+    tokio::spawn(async move {
+        while let Some(first) = batches.recv().await {
+            let mut group = vec![first];
+            let mut alerts = group[0].alerts.len();
+            while alerts < GROUP_ALERTS {
+                let Ok(next) = batches.try_recv() else { break };
+                alerts += next.alerts.len();
+                group.push(next);
+            }
+            let answers = store_group(&writer, &group).await;
+            for (batch, answer) in group.into_iter().zip(answers) {
+                // A sender that gave up waiting is no longer listening.
+                let _ = batch.done.send(answer);
+            }
+        }
+    });
+    send
+}
+
+/// Stores `group` in one transaction; one answer per batch.
+async fn store_group(writer: &sqlx::AnyPool, group: &[Batch]) -> Vec<Result<Vec<(Uuid, bool)>>> {
+    // The database could not take the transaction (a full disk, say):
+    // every batch in it is answered so, none acknowledged.
+    let failed = |e: &sqlx::Error| -> Vec<Result<Vec<(Uuid, bool)>>> {
+        let reason = format!("the batch was not committed: {e}");
+        group.iter().map(|_| Err(sqlx::Error::Io(std::io::Error::other(reason.clone())).into())).collect()
+    };
+    let mut tx = match writer.begin().await {
+        Ok(tx) => tx,
+        Err(e) => return failed(&e),
+    };
+    let mut answers = Vec::with_capacity(group.len());
+    for b in group {
+        let answer = async {
+            let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
+            let out = ingest_in(&mut savepoint, Backend::Sqlite, &b.ctx, b.org, &b.alerts, b.grouping.as_ref()).await;
+            match out {
+                Ok(out) => {
+                    savepoint.commit().await?;
+                    Ok(out)
+                }
+                Err(e) => {
+                    savepoint.rollback().await?;
+                    Err(e)
+                }
+            }
+        }
+        .await;
+        answers.push(answer);
+    }
+    match tx.commit().await {
+        Ok(()) => answers,
+        Err(e) => failed(&e),
+    }
+}
+
+/// Stores one batch of alerts within `conn`'s transaction (see
+/// [`AlertStore::ingest_alerts`]).
+async fn ingest_in(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    ctx: &WriteCtx,
+    org: Uuid,
+    alerts: &[Alert],
+    grouping: Option<&Grouping>,
+) -> Result<Vec<(Uuid, bool)>> {
+    // Repeats within the batch collapse onto their first occurrence.
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut candidates: Vec<&Alert> = Vec::new();
+    for (i, a) in alerts.iter().enumerate() {
+        first.entry((a.source.as_str(), a.source_ref.as_str())).or_insert_with(|| {
+            candidates.push(a);
+            i
+        });
+    }
+    // Rows are locked in key order, the same in every batch, so that
+    // concurrent batches over the same alerts queue instead of deadlocking.
+    candidates.sort_by(|a, b| (&a.source, &a.source_ref).cmp(&(&b.source, &b.source_ref)));
+    let tx = conn;
+
+    // Stories: each candidate's group, from its entities' current groups.
+    let (groups, changed) = match grouping {
+        Some(g) => {
+            let mut all: Vec<&str> = g.entities.iter().flatten().map(String::as_str).collect();
+            all.sort_unstable();
+            all.dedup();
+            let current = entity_groups(tx, backend, org, &all).await?;
+            assign_groups(&candidates, g, &first, current)
+        }
+        None => (vec![None; candidates.len()], Vec::new()),
+    };
+    let rows: Vec<(&Alert, Option<Uuid>)> = candidates.iter().copied().zip(groups.iter().copied()).collect();
+    let inserted = insert_new(tx, backend, &rows).await?;
+    let is_new = |a: &Alert| inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
+    if grouping.is_some() {
+        let members: Vec<(&Alert, Uuid)> =
+            rows.iter().filter(|(a, _)| is_new(a)).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
+        write_groups(tx, backend, org, to_millis(ctx.now), &members, &changed).await?;
+    }
+
+    add_counts(tx, backend, org, candidates.iter().copied().filter(|a| is_new(a))).await?;
+
+    // Every occurrence that did not create its alert is a repeat of it.
+    let mut repeats: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new(); // key -> (count, last seen)
+    for (i, a) in alerts.iter().enumerate() {
+        let key = (a.source.as_str(), a.source_ref.as_str());
+        let created_here = first.get(&key) == Some(&i) && is_new(a);
+        if !created_here {
+            let e = repeats.entry(key).or_insert((0, 0));
+            e.0 += 1;
+            e.1 = e.1.max(to_millis(a.last_seen));
+        }
+    }
+    let mut ids: HashMap<(String, String), Uuid> = inserted.clone();
+    let repeats: Vec<_> = repeats.into_iter().collect();
+    let updated = match backend {
+        Backend::Sqlite => update_repeats_together(tx, org, &repeats).await?,
+        Backend::Postgres => update_repeats_in_turn(tx, org, &repeats).await?,
+    };
+    let mut repeat_rows: Vec<(Uuid, i64)> = Vec::new();
+    for ((source, source_ref), (count, last)) in &repeats {
+        let key = ((*source).to_owned(), (*source_ref).to_owned());
+        // Every repeat's alert exists: it was stored before, or by this batch.
+        let id = updated.get(&key).copied().ok_or(sqlx::Error::RowNotFound)?;
+        ids.insert(key, id);
+        for _ in 0..*count {
+            repeat_rows.push((id, *last));
+        }
+    }
+    for chunk in repeat_rows.chunks(chunk_rows(backend, 2)) {
+        let sql =
+            format!("INSERT INTO alert_repeats (alert_id, seen_at) VALUES {}", placeholders(backend, chunk.len(), 2));
+        let mut q = sqlx::query(&sql);
+        for (id, at) in chunk {
+            q = q.bind(id.to_string()).bind(*at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // The sightings index rows of the new alerts.
+    let obs: Vec<(String, Uuid, i64)> = candidates
+        .iter()
+        .filter(|a| is_new(a))
+        .flat_map(|a| a.observables.iter().map(|o| (format!("{}:{}", o.kind, o.value), a.id, to_millis(a.last_seen))))
+        .collect();
+    let org_s = org.to_string();
+    for chunk in obs.chunks(chunk_rows(backend, 4)) {
+        let sql = format!(
+            "INSERT INTO alert_observables (org_id, obs_key, alert_id, seen_at) VALUES {}",
+            placeholders(backend, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (key, id, at) in chunk {
+            q = q.bind(org_s.as_str()).bind(key.as_str()).bind(id.to_string()).bind(*at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // One audit entry per batch: who sent how many, and the range of the new
+    // ids (UUIDv7, so time-ordered), rather than one chained entry per alert.
+    let created = inserted.len();
+    let details = json!({
+        "created": created,
+        "repeats": alerts.len() - created,
+        "first_id": inserted.values().min(),
+        "last_id": inserted.values().max(),
+    });
+    append(tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &details).await?;
+
+    Ok(alerts
+        .iter()
+        .enumerate()
+        .map(|(i, a)| {
+            let key = (a.source.clone(), a.source_ref.clone());
+            let id = ids.get(&key).copied().unwrap_or(a.id);
+            let created =
+                first.get(&(a.source.as_str(), a.source_ref.as_str())) == Some(&i) && inserted.contains_key(&key);
+            (id, created)
+        })
+        .collect())
+}
+
 #[async_trait]
 impl AlertStore for SqlStore {
     async fn ingest_alerts(
         &self,
         ctx: &WriteCtx,
         org: Uuid,
-        alerts: &[Alert],
-        grouping: Option<&Grouping>,
+        alerts: Vec<Alert>,
+        grouping: Option<Grouping>,
     ) -> Result<Vec<(Uuid, bool)>> {
-        let backend = self.backend;
-        // Repeats within the batch collapse onto their first occurrence.
-        let mut first: HashMap<(&str, &str), usize> = HashMap::new();
-        let mut candidates: Vec<&Alert> = Vec::new();
-        for (i, a) in alerts.iter().enumerate() {
-            first.entry((a.source.as_str(), a.source_ref.as_str())).or_insert_with(|| {
-                candidates.push(a);
-                i
-            });
+        if let Some(batches) = &self.batches {
+            let (done, answer) = tokio::sync::oneshot::channel();
+            let job = Batch { ctx: ctx.clone(), org, alerts, grouping, done };
+            batches.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
+            return answer.await.map_err(|_| sqlx::Error::PoolClosed)?;
         }
-        // Rows are locked in key order, the same in every batch, so that
-        // concurrent batches over the same alerts queue instead of deadlocking.
-        candidates.sort_by(|a, b| (&a.source, &a.source_ref).cmp(&(&b.source, &b.source_ref)));
         let mut tx = self.writer.begin().await?;
-
-        // Stories: each candidate's group, from its entities' current groups.
-        let (groups, changed) = match grouping {
-            Some(g) => {
-                let mut all: Vec<&str> = g.entities.iter().flatten().map(String::as_str).collect();
-                all.sort_unstable();
-                all.dedup();
-                let current = entity_groups(&mut tx, backend, org, &all).await?;
-                assign_groups(&candidates, g, &first, current)
-            }
-            None => (vec![None; candidates.len()], Vec::new()),
-        };
-        let rows: Vec<(&Alert, Option<Uuid>)> = candidates.iter().copied().zip(groups.iter().copied()).collect();
-        let inserted = insert_new(&mut tx, backend, &rows).await?;
-        let is_new = |a: &Alert| inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
-        if grouping.is_some() {
-            let members: Vec<(&Alert, Uuid)> =
-                rows.iter().filter(|(a, _)| is_new(a)).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
-            write_groups(&mut tx, backend, org, to_millis(ctx.now), &members, &changed).await?;
-        }
-
-        add_counts(&mut tx, backend, org, candidates.iter().copied().filter(|a| is_new(a))).await?;
-
-        // Every occurrence that did not create its alert is a repeat of it.
-        let mut repeats: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new(); // key -> (count, last seen)
-        for (i, a) in alerts.iter().enumerate() {
-            let key = (a.source.as_str(), a.source_ref.as_str());
-            let created_here = first.get(&key) == Some(&i) && is_new(a);
-            if !created_here {
-                let e = repeats.entry(key).or_insert((0, 0));
-                e.0 += 1;
-                e.1 = e.1.max(to_millis(a.last_seen));
-            }
-        }
-        let mut ids: HashMap<(String, String), Uuid> = inserted.clone();
-        let repeats: Vec<((&str, &str), (i64, i64))> = repeats.into_iter().collect();
-        let updated = match backend {
-            Backend::Sqlite => update_repeats_together(&mut tx, org, &repeats).await?,
-            Backend::Postgres => update_repeats_in_turn(&mut tx, org, &repeats).await?,
-        };
-        let mut repeat_rows: Vec<(Uuid, i64)> = Vec::new();
-        for ((source, source_ref), (count, last)) in &repeats {
-            let key = ((*source).to_owned(), (*source_ref).to_owned());
-            // Every repeat's alert exists: it was stored before, or by this batch.
-            let id = updated.get(&key).copied().ok_or(sqlx::Error::RowNotFound)?;
-            ids.insert(key, id);
-            for _ in 0..*count {
-                repeat_rows.push((id, *last));
-            }
-        }
-        for chunk in repeat_rows.chunks(chunk_rows(backend, 2)) {
-            let sql = format!(
-                "INSERT INTO alert_repeats (alert_id, seen_at) VALUES {}",
-                placeholders(backend, chunk.len(), 2)
-            );
-            let mut q = sqlx::query(&sql);
-            for (id, at) in chunk {
-                q = q.bind(id.to_string()).bind(*at);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        // The sightings index rows of the new alerts.
-        let obs: Vec<(String, Uuid, i64)> = candidates
-            .iter()
-            .filter(|a| is_new(a))
-            .flat_map(|a| {
-                a.observables.iter().map(|o| (format!("{}:{}", o.kind, o.value), a.id, to_millis(a.last_seen)))
-            })
-            .collect();
-        let org_s = org.to_string();
-        for chunk in obs.chunks(chunk_rows(backend, 4)) {
-            let sql = format!(
-                "INSERT INTO alert_observables (org_id, obs_key, alert_id, seen_at) VALUES {}",
-                placeholders(backend, chunk.len(), 4)
-            );
-            let mut q = sqlx::query(&sql);
-            for (key, id, at) in chunk {
-                q = q.bind(org_s.as_str()).bind(key.as_str()).bind(id.to_string()).bind(*at);
-            }
-            q.execute(&mut *tx).await?;
-        }
-        // One audit entry per batch: who sent how many, and the range of the new
-        // ids (UUIDv7, so time-ordered), rather than one chained entry per alert.
-        let created = inserted.len();
-        let details = json!({
-            "created": created,
-            "repeats": alerts.len() - created,
-            "first_id": inserted.values().min(),
-            "last_id": inserted.values().max(),
-        });
-        append(&mut tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &details).await?;
+        let out = ingest_in(&mut tx, self.backend, ctx, org, &alerts, grouping.as_ref()).await?;
         tx.commit().await?;
-
-        Ok(alerts
-            .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let key = (a.source.clone(), a.source_ref.clone());
-                let id = ids.get(&key).copied().unwrap_or(a.id);
-                let created =
-                    first.get(&(a.source.as_str(), a.source_ref.as_str())) == Some(&i) && inserted.contains_key(&key);
-                (id, created)
-            })
-            .collect())
+        Ok(out)
     }
 
     async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>> {

@@ -85,6 +85,8 @@ pub struct SqlStore {
     pub(crate) reader: AnyPool,
     /// Held by every clone: the SQLite checkpointer stops once all are gone.
     _alive: std::sync::Arc<()>,
+    /// SQLite: where alert batches queue for the group writer.
+    pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::alerts::Batch>>,
 }
 
 /// How often the SQLite write-ahead log is copied back into the database.
@@ -159,7 +161,8 @@ impl SqlStore {
                 let reader = pool(opts.max_connections.max(1), false).connect(&url).await?;
                 let alive = std::sync::Arc::new(());
                 spawn_checkpointer(reader.clone(), std::sync::Arc::downgrade(&alive));
-                SqlStore { backend, writer, reader, _alive: alive }
+                let batches = Some(crate::alerts::spawn_group_writer(writer.clone()));
+                SqlStore { backend, writer, reader, _alive: alive, batches }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -167,7 +170,7 @@ impl SqlStore {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect(url)
                     .await?;
-                SqlStore { backend, writer: pool.clone(), reader: pool, _alive: std::sync::Arc::new(()) }
+                SqlStore { backend, writer: pool.clone(), reader: pool, _alive: std::sync::Arc::new(()), batches: None }
             }
         };
         store.migrate().await?;
