@@ -54,7 +54,7 @@ fn run(
             s.spawn(move || {
                 let sink = std::fs::File::create(out.with_extension(format!("{t}.ndjson")));
                 let Ok(sink) = sink else { return };
-                let mut sink = std::io::BufWriter::new(sink);
+                let mut sink = std::io::BufWriter::with_capacity(1 << 16, sink);
                 let mut ndjson = firebreak_detect::hunt::NdjsonHits::default();
                 while events.load(Ordering::Relaxed) < min_events {
                     let i = next.fetch_add(1, Ordering::Relaxed);

@@ -59,6 +59,8 @@ pub struct LoadedRule {
     pub title: String,
     pub level: String,
     pub tags: Vec<String>,
+    /// The ATT&CK techniques among the tags, read once for all hits.
+    pub techniques: Vec<String>,
 }
 
 /// The prefilter over the rules whose log source fits one kind of event.
@@ -139,6 +141,7 @@ impl Detector {
                         title: r.meta.title.clone(),
                         level: r.meta.level.clone(),
                         tags: r.meta.tags.clone(),
+                        techniques: crate::rules::techniques(&r.meta.tags),
                     });
                     needles.push(necessary(rule));
                     compiled.push((Source::of(rule), c));

@@ -379,7 +379,7 @@ fn hunt_with(
                     rule_id: r.id.clone(),
                     rule_title: r.title.clone(),
                     level: r.level.clone(),
-                    techniques: crate::rules::techniques(&r.tags),
+                    techniques: r.techniques.clone(),
                     event: event.clone(),
                 });
             }

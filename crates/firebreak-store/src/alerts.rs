@@ -516,7 +516,7 @@ const GROUP_ALERTS: usize = 8_000;
 /// rolls back alone and gets its error), and answered once that
 /// transaction is committed. A commit costs the same for one batch as for
 /// four, and pages touched by several batches are written once (100k
-/// alerts from 4 senders: 7.9k to N alerts/s).
+/// alerts from 4 senders: 7.9k to 9.3k alerts/s).
 pub(crate) fn spawn_group_writer(writer: sqlx::AnyPool) -> tokio::sync::mpsc::UnboundedSender<Batch> {
     let (send, mut batches) = tokio::sync::mpsc::unbounded_channel::<Batch>();
     tokio::spawn(async move {

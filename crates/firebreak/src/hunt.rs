@@ -267,7 +267,11 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
         hits.extend(firings);
         hits.sort_by(|a, b| (&a.time, &a.file, a.record).cmp(&(&b.time, &b.file, b.record)));
     }
-    write_hits(&mut std::io::stdout().lock(), format, &hits)?;
+    // Buffered: standard output alone writes each line as it ends, a
+    // system call per hit.
+    let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    write_hits(&mut out, format, &hits)?;
+    out.flush()?;
     eprintln!(
         "{} hits from {} events in {} files ({} rules, {correlations} correlations; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
         hits.len(),
