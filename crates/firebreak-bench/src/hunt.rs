@@ -105,22 +105,20 @@ fn phase_rate(detector: &Detector, files: &[Input], min_events: u64, threads: us
                 let mut sink = 0usize;
                 while events.load(Ordering::Relaxed) < min_events {
                     let f = &files[next.fetch_add(1, Ordering::Relaxed) % files.len()];
-                    let r = firebreak_detect::hunt::read_events_bytes(&f.bytes, |_, raw| {
-                        sink += match phase {
-                            Phase::Read => raw.is_object() as usize,
-                            Phase::Flatten => firebreak_detect::event::flatten(raw).is_object() as usize,
-                            Phase::Prefilter => {
-                                let ev = firebreak_detect::event::flatten(raw);
-                                let src = firebreak_detect::event::source_of(&ev);
-                                detector.asked(&ev, &src)
+                    let r = match phase {
+                        Phase::Read => firebreak_detect::hunt::read_events_bytes(&f.bytes, |_, raw| {
+                            sink += raw.is_object() as usize;
+                        }),
+                        // As the hunt reads them: each record flattened as it is parsed.
+                        _ => firebreak_detect::hunt::read_events_bytes_flat(&f.bytes, |_, ev| {
+                            let src = || firebreak_detect::event::source_of(&ev);
+                            sink += match phase {
+                                Phase::Read | Phase::Flatten => ev.is_object() as usize,
+                                Phase::Prefilter => detector.asked(&ev, &src()),
+                                Phase::Match => detector.matches(&ev, &src()).len(),
                             }
-                            Phase::Match => {
-                                let ev = firebreak_detect::event::flatten(raw);
-                                let src = firebreak_detect::event::source_of(&ev);
-                                detector.matches(&ev, &src).len()
-                            }
-                        }
-                    });
+                        }),
+                    };
                     if let Ok(stats) = r {
                         events.fetch_add(stats.events, Ordering::Relaxed);
                     }

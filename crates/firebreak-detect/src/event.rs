@@ -2,6 +2,7 @@
 //! to JSON, or as SigmaHQ's regression samples store it) flattened to the
 //! field names Sigma rules use, and the log source each event belongs to.
 
+use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 /// The log source of an event, each part `None` when unknown (a rule's part
@@ -116,49 +117,92 @@ fn number(v: Option<&Value>) -> Option<i64> {
 fn copy_data(section: Value, out: &mut Map<String, Value>) {
     let Value::Object(obj) = section else { return };
     for (k, v) in obj {
-        if k == "#attributes" {
-            continue;
-        }
-        if k == "Data" {
-            match v {
-                Value::Array(items) if items.iter().all(|i| i.get("#attributes").is_some()) => {
-                    for i in items {
-                        let Value::Object(mut i) = i else { continue };
-                        let name = i.get("#attributes").and_then(|a| a.get("Name")).and_then(Value::as_str);
-                        if let Some(name) = name.map(str::to_owned) {
-                            out.insert(name, i.remove("#text").unwrap_or(Value::Null));
-                        }
+        data_entry(k, v, out);
+    }
+}
+
+/// One child of a data section, into `out` (see [`copy_data`]).
+fn data_entry(k: String, v: Value, out: &mut Map<String, Value>) {
+    if k == "#attributes" {
+        return;
+    }
+    if k == "Data" {
+        match v {
+            Value::Array(items) if items.iter().all(|i| i.get("#attributes").is_some()) => {
+                for i in items {
+                    let Value::Object(mut i) = i else { continue };
+                    let name = i.get("#attributes").and_then(|a| a.get("Name")).and_then(Value::as_str);
+                    if let Some(name) = name.map(str::to_owned) {
+                        out.insert(name, i.remove("#text").unwrap_or(Value::Null));
                     }
                 }
-                Value::Object(mut o) if o.contains_key("#text") => {
-                    out.insert("Data".into(), o.remove("#text").unwrap_or(Value::Null));
-                }
-                other => {
-                    out.insert("Data".into(), other);
-                }
             }
-            continue;
+            Value::Object(mut o) if o.contains_key("#text") => {
+                out.insert("Data".into(), o.remove("#text").unwrap_or(Value::Null));
+            }
+            other => {
+                out.insert("Data".into(), other);
+            }
         }
-        // Some providers name fields with spaces ("Threat Name"); rules
-        // name them without ("ThreatName").
-        let unspaced = k.contains(' ').then(|| k.replace(' ', ""));
-        match v {
-            // `UserData` holds one element whose children are the fields.
-            Value::Object(inner) if !inner.contains_key("#text") && !inner.is_empty() => {
-                copy_data(Value::Object(inner), out);
+        return;
+    }
+    // Some providers name fields with spaces ("Threat Name"); rules
+    // name them without ("ThreatName").
+    let unspaced = k.contains(' ').then(|| k.replace(' ', ""));
+    match v {
+        // `UserData` holds one element whose children are the fields.
+        Value::Object(inner) if !inner.contains_key("#text") && !inner.is_empty() => {
+            copy_data(Value::Object(inner), out);
+        }
+        Value::Object(mut inner) => {
+            out.insert(k.clone(), inner.remove("#text").unwrap_or(Value::Null));
+        }
+        v => {
+            out.insert(k.clone(), v);
+        }
+    }
+    if let Some(unspaced) = unspaced
+        && let Some(v) = out.get(&k).cloned()
+    {
+        out.insert(unspaced, v);
+    }
+}
+
+/// One child of an event's `System` section, into `out` (see [`flatten`]).
+fn system_entry(k: String, v: Value, out: &mut Map<String, Value>) {
+    match k.as_str() {
+        "Provider" => {
+            if let Value::Object(mut p) = v
+                && let Some(Value::Object(attrs)) = p.remove("#attributes")
+            {
+                for (a, av) in attrs {
+                    out.insert(format!("Provider_{a}"), av);
+                }
             }
-            Value::Object(mut inner) => {
-                out.insert(k.clone(), inner.remove("#text").unwrap_or(Value::Null));
+        }
+        "EventID" => {
+            out.insert(k, number(Some(&v)).map_or(Value::Null, Value::from));
+        }
+        "TimeCreated" => {
+            if let Some(st) = v.pointer("/#attributes/SystemTime") {
+                out.insert(k, st.clone());
+            }
+        }
+        _ => match v {
+            Value::Object(mut o) => {
+                if let Some(Value::Object(attrs)) = o.remove("#attributes") {
+                    for (a, av) in attrs {
+                        out.insert(a, av);
+                    }
+                }
+                if let Some(t) = o.remove("#text") {
+                    out.insert(k, t);
+                }
             }
             v => {
-                out.insert(k.clone(), v);
+                out.insert(k, v);
             }
-        }
-        if let Some(unspaced) = unspaced
-            && let Some(v) = out.get(&k).cloned()
-        {
-            out.insert(unspaced, v);
-        }
+        },
     }
 }
 
@@ -241,40 +285,7 @@ pub fn flatten(event: Value) -> Value {
     let Some(Value::Object(system)) = root.remove("System") else { return Value::Object(top) };
     let mut out = Map::new();
     for (k, v) in system {
-        match k.as_str() {
-            "Provider" => {
-                if let Value::Object(mut p) = v
-                    && let Some(Value::Object(attrs)) = p.remove("#attributes")
-                {
-                    for (a, av) in attrs {
-                        out.insert(format!("Provider_{a}"), av);
-                    }
-                }
-            }
-            "EventID" => {
-                out.insert(k, number(Some(&v)).map_or(Value::Null, Value::from));
-            }
-            "TimeCreated" => {
-                if let Some(st) = v.pointer("/#attributes/SystemTime") {
-                    out.insert(k, st.clone());
-                }
-            }
-            _ => match v {
-                Value::Object(mut o) => {
-                    if let Some(Value::Object(attrs)) = o.remove("#attributes") {
-                        for (a, av) in attrs {
-                            out.insert(a, av);
-                        }
-                    }
-                    if let Some(t) = o.remove("#text") {
-                        out.insert(k, t);
-                    }
-                }
-                v => {
-                    out.insert(k, v);
-                }
-            },
-        }
+        system_entry(k, v, &mut out);
     }
     for section in ["EventData", "UserData"] {
         if let Some(s) = root.remove(section) {
@@ -282,6 +293,155 @@ pub fn flatten(event: Value) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// The flat event of an EVTX record's JSON, as `flatten` makes of the
+/// parsed record, read in one pass: the record's `Event`, `System` and data
+/// sections are walked as they are parsed, so that no object is built for
+/// them only to be taken apart. Anything else than a record as the `evtx`
+/// crate renders one is parsed whole and flattened.
+pub fn flatten_json(json: &[u8]) -> serde_json::Result<Value> {
+    let mut out = Map::new();
+    let mut de = serde_json::Deserializer::from_slice(json);
+    match Record(&mut out).deserialize(&mut de).and_then(|()| de.end()) {
+        Ok(()) => Ok(Value::Object(out)),
+        Err(_) => serde_json::from_slice(json).map(flatten),
+    }
+}
+
+/// The error that sends [`flatten_json`] back to parsing the record whole.
+fn other_shape<E: de::Error>() -> E {
+    E::custom("not an EVTX record as rendered")
+}
+
+/// `{"Event": {…}}`.
+struct Record<'a>(&'a mut Map<String, Value>);
+
+impl<'de> DeserializeSeed<'de> for Record<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Record<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an EVTX record")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut seen = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "Event" if !seen => {
+                    seen = true;
+                    map.next_value_seed(Root(&mut *self.0))?;
+                }
+                // Winlogbeat's shape, or a repeated key: parsed whole.
+                "Event" | "winlog" | "winlog.channel" => return Err(other_shape()),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if seen { Ok(()) } else { Err(other_shape()) }
+    }
+}
+
+/// The record's `Event`: `System` first, then `EventData`, then
+/// `UserData`, whatever their order in the text, as [`flatten`] takes them.
+struct Root<'a>(&'a mut Map<String, Value>);
+
+impl<'de> DeserializeSeed<'de> for Root<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Root<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an EVTX event")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let out = self.0;
+        let mut system = false;
+        let (mut event_data, mut user_data): (Option<Value>, Option<Value>) = (None, None);
+        let mut streamed_event_data = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "System" if !system => {
+                    system = true;
+                    map.next_value_seed(Section { out: &mut *out, system: true })?;
+                    if let Some(d) = event_data.take() {
+                        copy_data(d, out);
+                    }
+                }
+                "EventData" if !streamed_event_data && event_data.is_none() => {
+                    if system {
+                        streamed_event_data = true;
+                        map.next_value_seed(Section { out: &mut *out, system: false })?;
+                    } else {
+                        event_data = Some(map.next_value()?);
+                    }
+                }
+                "UserData" if user_data.is_none() => user_data = Some(map.next_value()?),
+                "System" | "EventData" | "UserData" => return Err(other_shape()),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if !system {
+            return Err(other_shape());
+        }
+        if let Some(d) = user_data {
+            copy_data(d, out);
+        }
+        Ok(())
+    }
+}
+
+/// The children of `System` (by [`system_entry`]) or of `EventData` (by
+/// [`data_entry`]), each parsed as a value and moved into the flat event.
+struct Section<'a> {
+    out: &'a mut Map<String, Value>,
+    system: bool,
+}
+
+impl<'de> DeserializeSeed<'de> for Section<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Section<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an EVTX event section")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<String>()? {
+            let value: Value = map.next_value()?;
+            if self.system {
+                system_entry(key, value, self.out);
+            } else {
+                data_entry(key, value, self.out);
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The log source of a flattened event: Windows events by channel and event
@@ -348,6 +508,30 @@ mod tests {
         assert_eq!(f["ParentImage"], "C:\\w\\cmd.exe");
         assert_eq!(f["Computer"], "ws-4");
         assert_eq!(source_of(&f).categories, vec!["process_creation"]);
+    }
+
+    #[test]
+    fn a_record_flattened_as_it_is_parsed_reads_as_one_parsed_then_flattened() {
+        let records = [
+            // As the evtx crate renders them.
+            json!({"Event": {"#attributes": {"xmlns": "x"}, "System": {"EventID": 1, "Channel": "Security",
+                "Provider": {"#attributes": {"Name": "P"}}, "TimeCreated": {"#attributes": {"SystemTime": "t"}}},
+                "EventData": {"Data": [{"#attributes": {"Name": "A"}, "#text": "a"}], "Threat Name": "x"}}}),
+            // Sections out of their usual order, and both data sections.
+            json!({"Event": {"UserData": {"Log": {"B": "b", "A": "u"}}, "EventData": {"A": "e", "C": {"#text": 3}},
+                "System": {"EventID": {"#text": "7"}, "Computer": "ws"}}}),
+            // Not flattened at all, or flattened otherwise.
+            json!({"Event": {"EventData": {"A": 1}}}),
+            json!({"Event": {"System": "text"}}),
+            json!({"winlog": {"channel": "Security", "event_id": 4688}, "Event": {"System": {}}}),
+            json!({"CommandLine": "whoami"}),
+            json!([1, 2]),
+        ];
+        for r in records {
+            let text = serde_json::to_vec(&r).unwrap();
+            let want = serde_json::to_string(&flatten(r)).unwrap();
+            assert_eq!(serde_json::to_string(&flatten_json(&text).unwrap()).unwrap(), want);
+        }
     }
 
     #[test]

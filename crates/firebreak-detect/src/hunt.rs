@@ -83,7 +83,17 @@ const EVTX_CHUNK: usize = 65536;
 /// `EvtxParser`, which copies every 64 KiB chunk into a buffer of its own
 /// first: for logs of small chunks, such as the SigmaHQ samples, that copy
 /// was a tenth of the time spent reading.
-pub fn read_evtx_bytes(bytes: &[u8], mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+pub fn read_evtx_bytes(bytes: &[u8], each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    evtx_records(bytes, |json| serde_json::from_slice(json), each)
+}
+
+/// Calls `each` with every record of an EVTX file in memory, as `parse`
+/// makes it of the record's JSON.
+fn evtx_records(
+    bytes: &[u8],
+    parse: impl Fn(&[u8]) -> serde_json::Result<Value>,
+    mut each: impl FnMut(u64, Value),
+) -> Result<ReadStats, String> {
     let header = EvtxFileHeader::from_bytes(bytes).map_err(|e| format!("not an EVTX file: {e}"))?;
     // As the crate does: chunks follow the first 4 KiB, and as many whole
     // ones as fit after the header's own block size are read.
@@ -138,7 +148,7 @@ pub fn read_evtx_bytes(bytes: &[u8], mut each: impl FnMut(u64, Value)) -> Result
             let value = record
                 .into_json_bytes()
                 .map_err(|e| e.to_string())
-                .and_then(|r| serde_json::from_slice::<Value>(&r.data).map_err(|e| e.to_string()));
+                .and_then(|r| parse(&r.data).map_err(|e| e.to_string()));
             match value {
                 Ok(v) => {
                     stats.events += 1;
@@ -234,6 +244,16 @@ thread_local! {
 
 /// Calls `each` with every event of a file of either kind.
 pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    read_file(path, false, each)
+}
+
+/// [`read_events`] with each event flattened (see [`flatten`]); an EVTX
+/// record is flattened as it is parsed.
+pub fn read_events_flat(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    read_file(path, true, each)
+}
+
+fn read_file(path: &Path, flat: bool, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     // Opened once: the first bytes tell the kind, and are read again as
     // part of the whole.
     let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
@@ -246,9 +266,11 @@ pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStat
         bytes.clear();
         bytes.extend_from_slice(&head);
         file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        let stats = read_evtx_bytes(&bytes, each);
+        let stats = read_bytes(&bytes, flat, each);
         FILE_BUFFER.set(bytes);
         stats
+    } else if flat {
+        read_json_from(std::io::Cursor::new(head).chain(file), |n, v| each(n, flatten(v)))
     } else {
         read_json_from(std::io::Cursor::new(head).chain(file), each)
     }
@@ -256,7 +278,21 @@ pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStat
 
 /// [`read_events`] over a file's bytes already in memory.
 pub fn read_events_bytes(bytes: &[u8], each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    if bytes.starts_with(EVTX_MAGIC) { read_evtx_bytes(bytes, each) } else { read_json_from(bytes, each) }
+    read_bytes(bytes, false, each)
+}
+
+/// [`read_events_flat`] over a file's bytes already in memory.
+pub fn read_events_bytes_flat(bytes: &[u8], each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    read_bytes(bytes, true, each)
+}
+
+fn read_bytes(bytes: &[u8], flat: bool, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    match (bytes.starts_with(EVTX_MAGIC), flat) {
+        (true, true) => evtx_records(bytes, crate::event::flatten_json, each),
+        (true, false) => read_evtx_bytes(bytes, each),
+        (false, true) => read_json_from(bytes, |n, v| each(n, flatten(v))),
+        (false, false) => read_json_from(bytes, each),
+    }
 }
 
 /// One rule matching one event.
@@ -337,7 +373,7 @@ pub fn hunt_file(
     progress: impl FnMut(u64),
 ) -> Result<ReadStats, String> {
     let name = path.display().to_string();
-    hunt_with(detector, &name, naive, hit, progress, |each| read_events(path, each))
+    hunt_with(detector, &name, naive, hit, progress, |each| read_events_flat(path, each))
 }
 
 /// [`hunt_file`] over a file's bytes already in memory, named `name` in the hits.
@@ -349,10 +385,10 @@ pub fn hunt_bytes(
     hit: impl FnMut(Hit),
     progress: impl FnMut(u64),
 ) -> Result<ReadStats, String> {
-    hunt_with(detector, name, naive, hit, progress, |each| read_events_bytes(bytes, each))
+    hunt_with(detector, name, naive, hit, progress, |each| read_events_bytes_flat(bytes, each))
 }
 
-/// Matches every event that `read` hands over.
+/// Matches every event that `read` hands over, flattened.
 fn hunt_with(
     detector: &Detector,
     name: &str,
@@ -362,8 +398,7 @@ fn hunt_with(
     read: impl FnOnce(&mut dyn FnMut(u64, Value)) -> Result<ReadStats, String>,
 ) -> Result<ReadStats, String> {
     let mut n = 0u64;
-    read(&mut |record, raw| {
-        let event = flatten(raw);
+    read(&mut |record, event| {
         let src = source_of(&event);
         let found = if naive { detector.naive_matches(&event, &src) } else { detector.matches(&event, &src) };
         if !found.is_empty() {

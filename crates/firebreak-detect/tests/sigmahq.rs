@@ -124,3 +124,21 @@ fn a_damaged_evtx_chunk_is_skipped_with_a_warning_never_a_crash() {
     }
     assert!(damaged_files > 0, "the damage was noticed in some files");
 }
+
+#[test]
+fn evtx_records_flattened_as_parsed_equal_the_parsed_records_flattened() {
+    let Some(dir) = sigma_dir() else { return };
+    let (samples, _) = firebreak_detect::regression::samples(&dir);
+    let mut records = 0;
+    for s in &samples {
+        let mut whole = Vec::new();
+        read_evtx(&s.evtx, |_, v| whole.push(serde_json::to_string(&event::flatten(v)).unwrap())).unwrap();
+        let mut streamed = Vec::new();
+        firebreak_detect::hunt::read_events_flat(&s.evtx, |_, v| streamed.push(serde_json::to_string(&v).unwrap()))
+            .unwrap();
+        // Compared as text: the same fields, in the same order.
+        assert_eq!(streamed, whole, "{}", s.evtx.display());
+        records += whole.len();
+    }
+    assert!(records > 200, "{records} records compared");
+}
