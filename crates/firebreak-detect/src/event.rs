@@ -314,16 +314,22 @@ fn other_shape<E: de::Error>() -> E {
     E::custom("not an EVTX record as rendered")
 }
 
+/// Each of the visitors below reads a JSON object, and is its own seed.
+macro_rules! object_seed {
+    ($($t:ident),*) => {$(
+        impl<'de> DeserializeSeed<'de> for $t<'_> {
+            type Value = ();
+
+            fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_map(self)
+            }
+        }
+    )*};
+}
+object_seed!(Record, Root, Section);
+
 /// `{"Event": {…}}`.
 struct Record<'a>(&'a mut Map<String, Value>);
-
-impl<'de> DeserializeSeed<'de> for Record<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
 
 impl<'de> Visitor<'de> for Record<'_> {
     type Value = ();
@@ -354,14 +360,6 @@ impl<'de> Visitor<'de> for Record<'_> {
 /// The record's `Event`: `System` first, then `EventData`, then
 /// `UserData`, whatever their order in the text, as [`flatten`] takes them.
 struct Root<'a>(&'a mut Map<String, Value>);
-
-impl<'de> DeserializeSeed<'de> for Root<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
 
 impl<'de> Visitor<'de> for Root<'_> {
     type Value = ();
@@ -414,14 +412,6 @@ impl<'de> Visitor<'de> for Root<'_> {
 struct Section<'a> {
     out: &'a mut Map<String, Value>,
     system: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Section<'_> {
-    type Value = ();
-
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
 }
 
 impl<'de> Visitor<'de> for Section<'_> {
