@@ -48,4 +48,5 @@ conformance!(
     reopening_is_idempotent_and_a_newer_schema_refused,
     sla_columns_round_trip_and_open_cases_are_listed,
     items_are_scoped_versioned_audited_and_indexed,
+    a_failing_alert_batch_leaves_the_others_stored,
 );

@@ -493,3 +493,35 @@ pub async fn items_are_scoped_versioned_audited_and_indexed(h: &Harness) {
     let q = AuditQuery { object_type: Some("delivery".into()), ..Default::default() };
     assert!(h.store.list_audit(a, &q).await.unwrap().items.is_empty());
 }
+
+/// Two batches sent at once (on SQLite, stored by one transaction): one
+/// names an organisation that does not exist and fails; the other is
+/// stored all the same, repeats counted, and answered as such.
+pub async fn a_failing_alert_batch_leaves_the_others_stored(h: &Harness) {
+    use firebreak_store::AlertStore;
+    let acme = org(h, "acme").await;
+    let alert = |org: Uuid, source_ref: &str| -> firebreak_types::Alert {
+        serde_json::from_value(serde_json::json!({
+            "id": Uuid::now_v7(), "org_id": org, "source": "edr", "source_ref": source_ref, "type": "external",
+            "title": format!("alert {source_ref}"), "description": "", "severity": "high",
+            "event_time": "2026-03-02T09:00:00Z", "tags": [], "tlp": "amber", "pap": "amber", "observables": [],
+            "custom_fields": {}, "raw": {"n": source_ref}, "state": "new", "occurrences": 1,
+            "first_seen": "2026-03-02T09:00:00Z", "last_seen": "2026-03-02T09:00:00Z",
+        }))
+        .unwrap()
+    };
+    let nowhere = Uuid::now_v7();
+    let ctx = h.ctx(1);
+    let (stored, failed) = tokio::join!(
+        h.store.ingest_alerts(&ctx, acme, vec![alert(acme, "a"), alert(acme, "b"), alert(acme, "a")], None),
+        h.store.ingest_alerts(&ctx, nowhere, vec![alert(nowhere, "c")], None),
+    );
+    assert!(failed.is_err(), "an alert of no organisation breaks a foreign key");
+    let stored = stored.unwrap();
+    assert_eq!(stored.iter().map(|(_, created)| *created).collect::<Vec<_>>(), [true, true, false]);
+    assert_eq!(stored[0].0, stored[2].0);
+    let a = h.store.get_alert(acme, stored[0].0).await.unwrap().unwrap();
+    assert_eq!(a.occurrences, 2);
+    let again = h.store.ingest_alerts(&ctx, acme, vec![alert(acme, "b"), alert(acme, "a")], None).await.unwrap();
+    assert_eq!(again, vec![(stored[1].0, false), (stored[0].0, false)]);
+}
