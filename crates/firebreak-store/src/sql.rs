@@ -83,9 +83,8 @@ pub struct SqlStore {
     pub(crate) backend: Backend,
     pub(crate) writer: AnyPool,
     pub(crate) reader: AnyPool,
-    /// Held by every clone: the SQLite checkpointer stops once all are gone.
-    _alive: std::sync::Arc<()>,
-    /// SQLite: where alert batches queue for the group writer.
+    /// SQLite: where alert batches queue for the group writer. Held by every
+    /// clone: the writer and the checkpointer stop once all are gone.
     pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::alerts::Batch>>,
 }
 
@@ -98,7 +97,7 @@ const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 /// log stopped intake while it copied them (7 ms of a 130 ms batch of a
 /// thousand alerts); the writer still checkpoints itself past 16,000 pages
 /// should this fall behind.
-fn spawn_checkpointer(reader: AnyPool, alive: std::sync::Weak<()>) {
+fn spawn_checkpointer<T: Send + 'static>(reader: AnyPool, alive: tokio::sync::mpsc::WeakUnboundedSender<T>) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -159,10 +158,9 @@ impl SqlStore {
                 };
                 let writer = pool(1, true).connect(&url).await?;
                 let reader = pool(opts.max_connections.max(1), false).connect(&url).await?;
-                let alive = std::sync::Arc::new(());
-                spawn_checkpointer(reader.clone(), std::sync::Arc::downgrade(&alive));
-                let batches = Some(crate::alerts::spawn_group_writer(writer.clone()));
-                SqlStore { backend, writer, reader, _alive: alive, batches }
+                let batches = crate::alerts::spawn_group_writer(writer.clone());
+                spawn_checkpointer(reader.clone(), batches.downgrade());
+                SqlStore { backend, writer, reader, batches: Some(batches) }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -170,7 +168,7 @@ impl SqlStore {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect(url)
                     .await?;
-                SqlStore { backend, writer: pool.clone(), reader: pool, _alive: std::sync::Arc::new(()), batches: None }
+                SqlStore { backend, writer: pool.clone(), reader: pool, batches: None }
             }
         };
         store.migrate().await?;
