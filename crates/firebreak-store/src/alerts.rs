@@ -575,10 +575,10 @@ async fn store_group(writer: &sqlx::AnyPool, group: &[Batch]) -> Vec<Result<Vec<
     }
 }
 
-/// Stores one batch of alerts within `conn`'s transaction (see
+/// Stores one batch of alerts within `tx`'s transaction (see
 /// [`AlertStore::ingest_alerts`]).
 async fn ingest_in(
-    conn: &mut AnyConnection,
+    tx: &mut AnyConnection,
     backend: Backend,
     ctx: &WriteCtx,
     org: Uuid,
@@ -597,7 +597,6 @@ async fn ingest_in(
     // Rows are locked in key order, the same in every batch, so that
     // concurrent batches over the same alerts queue instead of deadlocking.
     candidates.sort_by(|a, b| (&a.source, &a.source_ref).cmp(&(&b.source, &b.source_ref)));
-    let tx = conn;
 
     // Stories: each candidate's group, from its entities' current groups.
     let (groups, changed) = match grouping {
