@@ -223,7 +223,7 @@ impl Detector {
 
     /// How many rules have a log source that fits `src`.
     pub fn fitting(&self, src: &EventSource) -> usize {
-        self.compiled.iter().filter(|(s, _)| s.fits(src)).count()
+        self.source_filter(src).rules.len()
     }
 
     /// How many rules every event is asked, whatever it holds.
