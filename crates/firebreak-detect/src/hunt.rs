@@ -253,7 +253,7 @@ pub fn read_events_flat(path: &Path, each: impl FnMut(u64, Value)) -> Result<Rea
     read_file(path, true, each)
 }
 
-fn read_file(path: &Path, flat: bool, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+fn read_file(path: &Path, flat: bool, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     // Opened once: the first bytes tell the kind, and are read again as
     // part of the whole.
     let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
@@ -269,10 +269,8 @@ fn read_file(path: &Path, flat: bool, mut each: impl FnMut(u64, Value)) -> Resul
         let stats = read_bytes(&bytes, flat, each);
         FILE_BUFFER.set(bytes);
         stats
-    } else if flat {
-        read_json_from(std::io::Cursor::new(head).chain(file), |n, v| each(n, flatten(v)))
     } else {
-        read_json_from(std::io::Cursor::new(head).chain(file), each)
+        read_json_events(std::io::Cursor::new(head).chain(file), flat, each)
     }
 }
 
@@ -286,13 +284,17 @@ pub fn read_events_bytes_flat(bytes: &[u8], each: impl FnMut(u64, Value)) -> Res
     read_bytes(bytes, true, each)
 }
 
-fn read_bytes(bytes: &[u8], flat: bool, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+fn read_bytes(bytes: &[u8], flat: bool, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     match (bytes.starts_with(EVTX_MAGIC), flat) {
         (true, true) => evtx_records(bytes, crate::event::flatten_json, each),
         (true, false) => read_evtx_bytes(bytes, each),
-        (false, true) => read_json_from(bytes, |n, v| each(n, flatten(v))),
-        (false, false) => read_json_from(bytes, each),
+        (false, _) => read_json_events(bytes, flat, each),
     }
+}
+
+/// The events of a JSON array or NDJSON log, flattened when `flat`.
+fn read_json_events(input: impl Read, flat: bool, mut each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    if flat { read_json_from(input, |n, v| each(n, flatten(v))) } else { read_json_from(input, each) }
 }
 
 /// One rule matching one event.
