@@ -172,8 +172,7 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
     // How many rules an event meets, on one pass.
     let (mut asked, mut fitting, mut n) = (0usize, 0usize, 0usize);
     for f in &inputs {
-        let _ = firebreak_detect::hunt::read_events_bytes(&f.bytes, |_, raw| {
-            let ev = firebreak_detect::event::flatten(raw);
+        let _ = firebreak_detect::hunt::read_events_bytes_flat(&f.bytes, |_, ev| {
             let src = firebreak_detect::event::source_of(&ev);
             asked += detector.asked(&ev, &src);
             fitting += detector.fitting(&src);
