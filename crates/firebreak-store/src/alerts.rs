@@ -1,8 +1,11 @@
 //! Alerts: intake in batches, deduplicated by a unique constraint.
 //!
 //! A batch is one transaction of multi-row statements: the new alerts in one
-//! `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk, then one update per
-//! repeated key, then the repeats' times and the observables' index rows.
+//! `INSERT … ON CONFLICT DO NOTHING RETURNING` per chunk, then the updates of
+//! repeated keys, then the repeats' times and the sightings of the new
+//! alerts' observables (SQLite: a full-text index, one document per alert;
+//! PostgreSQL: one index row per observable). On SQLite the entities'
+//! stories are the writer's memory (see `stories`).
 //! Hand-built because it is the heart of intake speed: one statement per
 //! alert would cost an order of magnitude.
 
@@ -19,6 +22,7 @@ use uuid::Uuid;
 use crate::audit::append;
 use crate::cases::enum_text;
 use crate::sql::{Backend, Bind, Filter, paging, uuid_col};
+use crate::stories::StoryMemory;
 use crate::{Grouping, Result, SqlStore, StoreError, WriteCtx};
 
 #[async_trait]
@@ -115,7 +119,9 @@ const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key
     severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, first_seen, \
     last_seen, assets, triage_rank, rule, group_id";
 const TRIAGE_COLS: &str = "assignee_id, acknowledged_at, disposition, disposition_reason, case_id, closed_at";
-const N_COLS: usize = 25;
+/// The columns an insert writes: [`ALERT_COLS`] and the entities the alert
+/// was grouped by.
+const N_COLS: usize = 26;
 
 fn parse<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str, as_string: bool) -> Result<T> {
     let s: String = row.try_get(col)?;
@@ -201,22 +207,29 @@ fn chunk_rows(backend: Backend, cols: usize) -> usize {
     (params / cols).max(1)
 }
 
-/// Inserts the new ones of `alerts` (with their groups); returns the keys
-/// that were inserted.
+/// A new alert's row: the alert, its story and the entities that put it there.
+type NewRow<'a> = (&'a Alert, Option<Uuid>, Option<&'a [String]>);
+
+/// Inserts the new ones of `alerts`; returns the keys that were inserted,
+/// with their ids and, on SQLite, row ids (0 on PostgreSQL).
 async fn insert_new(
     conn: &mut AnyConnection,
     backend: Backend,
-    alerts: &[(&Alert, Option<Uuid>)],
-) -> Result<HashMap<(String, String), Uuid>> {
+    alerts: &[NewRow<'_>],
+) -> Result<HashMap<(String, String), (Uuid, i64)>> {
     let mut inserted = HashMap::new();
+    let returning = match backend {
+        Backend::Sqlite => "id, source, source_ref, rowid AS row_id",
+        Backend::Postgres => "id, source, source_ref, CAST(0 AS BIGINT) AS row_id",
+    };
     for chunk in alerts.chunks(chunk_rows(backend, N_COLS)) {
         let sql = format!(
-            "INSERT INTO alerts ({ALERT_COLS}) VALUES {} ON CONFLICT (org_id, source, source_ref) DO NOTHING \
-             RETURNING id, source, source_ref",
+            "INSERT INTO alerts ({ALERT_COLS}, group_keys) VALUES {} ON CONFLICT (org_id, source, source_ref) \
+             DO NOTHING RETURNING {returning}",
             placeholders(backend, chunk.len(), N_COLS)
         );
         let mut q = sqlx::query(&sql);
-        for (a, group) in chunk {
+        for (a, group, keys) in chunk {
             q = q
                 .bind(a.id.to_string())
                 .bind(a.org_id.to_string())
@@ -242,10 +255,14 @@ async fn insert_new(
                 .bind(serde_json::to_string(&a.assets).unwrap_or_else(|_| "[]".into()))
                 .bind(a.triage_rank)
                 .bind(a.rule.clone())
-                .bind(group.map(|g| g.to_string()));
+                .bind(group.map(|g| g.to_string()))
+                .bind(keys.map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into())));
         }
         for row in q.fetch_all(&mut *conn).await? {
-            inserted.insert((row.try_get("source")?, row.try_get("source_ref")?), uuid_col(&row, "id")?);
+            inserted.insert(
+                (row.try_get("source")?, row.try_get("source_ref")?),
+                (uuid_col(&row, "id")?, row.try_get("row_id")?),
+            );
         }
     }
     Ok(inserted)
@@ -520,6 +537,7 @@ const GROUP_ALERTS: usize = 8_000;
 pub(crate) fn spawn_group_writer(writer: sqlx::AnyPool) -> tokio::sync::mpsc::UnboundedSender<Batch> {
     let (send, mut batches) = tokio::sync::mpsc::unbounded_channel::<Batch>();
     tokio::spawn(async move {
+        let mut stories = StoryMemory::default();
         while let Some(first) = batches.recv().await {
             let mut group = vec![first];
             let mut alerts = group[0].alerts.len();
@@ -528,7 +546,7 @@ pub(crate) fn spawn_group_writer(writer: sqlx::AnyPool) -> tokio::sync::mpsc::Un
                 alerts += next.alerts.len();
                 group.push(next);
             }
-            let answers = store_group(&writer, &group).await;
+            let answers = store_group(&writer, &group, &mut stories).await;
             for (batch, answer) in group.into_iter().zip(answers) {
                 // A sender that gave up waiting is no longer listening.
                 let _ = batch.done.send(answer);
@@ -539,22 +557,39 @@ pub(crate) fn spawn_group_writer(writer: sqlx::AnyPool) -> tokio::sync::mpsc::Un
 }
 
 /// Stores `group` in one transaction; one answer per batch.
-async fn store_group(writer: &sqlx::AnyPool, group: &[Batch]) -> Vec<Result<Vec<(Uuid, bool)>>> {
+async fn store_group(
+    writer: &sqlx::AnyPool,
+    group: &[Batch],
+    stories: &mut StoryMemory,
+) -> Vec<Result<Vec<(Uuid, bool)>>> {
     // The database could not take the transaction (a full disk, say):
-    // every batch in it is answered so, none acknowledged.
-    let failed = |e: &sqlx::Error| -> Vec<Result<Vec<(Uuid, bool)>>> {
+    // every batch in it is answered so, none acknowledged, and the stories
+    // are as they were.
+    let start = stories.mark();
+    let failed = |e: &sqlx::Error, stories: &mut StoryMemory| -> Vec<Result<Vec<(Uuid, bool)>>> {
+        stories.undo_to(start);
         let reason = format!("the batch was not committed: {e}");
         group.iter().map(|_| Err(sqlx::Error::Io(std::io::Error::other(reason.clone())).into())).collect()
     };
     let mut tx = match writer.begin().await {
         Ok(tx) => tx,
-        Err(e) => return failed(&e),
+        Err(e) => return failed(&e, stories),
     };
     let mut answers = Vec::with_capacity(group.len());
     for b in group {
+        let mark = stories.mark();
         let answer = async {
             let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
-            let out = ingest_in(&mut savepoint, Backend::Sqlite, &b.ctx, b.org, &b.alerts, b.grouping.as_ref()).await;
+            let out = ingest_in(
+                &mut savepoint,
+                Backend::Sqlite,
+                &b.ctx,
+                b.org,
+                &b.alerts,
+                b.grouping.as_ref(),
+                Some(stories),
+            )
+            .await;
             match out {
                 Ok(out) => {
                     savepoint.commit().await?;
@@ -567,11 +602,17 @@ async fn store_group(writer: &sqlx::AnyPool, group: &[Batch]) -> Vec<Result<Vec<
             }
         }
         .await;
+        if answer.is_err() {
+            stories.undo_to(mark);
+        }
         answers.push(answer);
     }
     match tx.commit().await {
-        Ok(()) => answers,
-        Err(e) => failed(&e),
+        Ok(()) => {
+            stories.committed();
+            answers
+        }
+        Err(e) => failed(&e, stories),
     }
 }
 
@@ -584,6 +625,7 @@ async fn ingest_in(
     org: Uuid,
     alerts: &[Alert],
     grouping: Option<&Grouping>,
+    stories: Option<&mut StoryMemory>,
 ) -> Result<Vec<(Uuid, bool)>> {
     // Repeats within the batch collapse onto their first occurrence.
     let mut first: HashMap<(&str, &str), usize> = HashMap::new();
@@ -598,24 +640,45 @@ async fn ingest_in(
     // concurrent batches over the same alerts queue instead of deadlocking.
     candidates.sort_by(|a, b| (&a.source, &a.source_ref).cmp(&(&b.source, &b.source_ref)));
 
-    // Stories: each candidate's group, from its entities' current groups.
+    // Stories: each candidate's group, from its entities' current groups,
+    // found in the writer's memory (SQLite) or in the table (PostgreSQL).
+    let mut stories = stories;
     let (groups, changed) = match grouping {
         Some(g) => {
             let mut all: Vec<&str> = g.entities.iter().flatten().map(String::as_str).collect();
             all.sort_unstable();
             all.dedup();
-            let current = entity_groups(tx, backend, org, &all).await?;
+            let current = match stories.as_deref_mut() {
+                Some(m) => {
+                    m.load(tx, org, g.window_ms, to_millis(ctx.now)).await?;
+                    m.current(org, &all)
+                }
+                None => entity_groups(tx, backend, org, &all).await?,
+            };
             assign_groups(&candidates, g, &first, current)
         }
         None => (vec![None; candidates.len()], Vec::new()),
     };
-    let rows: Vec<(&Alert, Option<Uuid>)> = candidates.iter().copied().zip(groups.iter().copied()).collect();
+    let entities_of = |a: &Alert| {
+        let g = grouping?;
+        first.get(&(a.source.as_str(), a.source_ref.as_str())).map(|&i| g.entities[i].as_slice())
+    };
+    let rows: Vec<NewRow> = candidates.iter().zip(&groups).map(|(a, g)| (*a, *g, entities_of(a))).collect();
     let inserted = insert_new(tx, backend, &rows).await?;
     let is_new = |a: &Alert| inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
     if grouping.is_some() {
         let members: Vec<(&Alert, Uuid)> =
-            rows.iter().filter(|(a, _)| is_new(a)).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
-        write_groups(tx, backend, org, to_millis(ctx.now), &members, &changed).await?;
+            rows.iter().filter(|(a, _, _)| is_new(a)).filter_map(|(a, g, _)| g.map(|g| (*a, g))).collect();
+        let in_table = match stories {
+            Some(m) => {
+                for (e, g, last) in &changed {
+                    m.set(org, e, *g, *last);
+                }
+                &[][..]
+            }
+            None => &changed[..],
+        };
+        write_groups(tx, backend, org, to_millis(ctx.now), &members, in_table).await?;
     }
 
     add_counts(tx, backend, org, candidates.iter().copied().filter(|a| is_new(a))).await?;
@@ -631,7 +694,7 @@ async fn ingest_in(
             e.1 = e.1.max(to_millis(a.last_seen));
         }
     }
-    let mut ids: HashMap<(String, String), Uuid> = inserted.clone();
+    let mut ids: HashMap<(String, String), Uuid> = inserted.iter().map(|(k, (id, _))| (k.clone(), *id)).collect();
     let repeats: Vec<_> = repeats.into_iter().collect();
     let updated = match backend {
         Backend::Sqlite => update_repeats_together(tx, org, &repeats).await?,
@@ -657,22 +720,9 @@ async fn ingest_in(
         q.execute(&mut *tx).await?;
     }
     // The sightings index rows of the new alerts.
-    let obs: Vec<(String, Uuid, i64)> = candidates
-        .iter()
-        .filter(|a| is_new(a))
-        .flat_map(|a| a.observables.iter().map(|o| (format!("{}:{}", o.kind, o.value), a.id, to_millis(a.last_seen))))
-        .collect();
-    let org_s = org.to_string();
-    for chunk in obs.chunks(chunk_rows(backend, 4)) {
-        let sql = format!(
-            "INSERT INTO alert_observables (org_id, obs_key, alert_id, seen_at) VALUES {}",
-            placeholders(backend, chunk.len(), 4)
-        );
-        let mut q = sqlx::query(&sql);
-        for (key, id, at) in chunk {
-            q = q.bind(org_s.as_str()).bind(key.as_str()).bind(id.to_string()).bind(*at);
-        }
-        q.execute(&mut *tx).await?;
+    match backend {
+        Backend::Sqlite => add_sightings(tx, &candidates, &inserted).await?,
+        Backend::Postgres => add_observable_rows(tx, backend, org, &candidates, &inserted).await?,
     }
     // One audit entry per batch: who sent how many, and the range of the new
     // ids (UUIDv7, so time-ordered), rather than one chained entry per alert.
@@ -680,8 +730,8 @@ async fn ingest_in(
     let details = json!({
         "created": created,
         "repeats": alerts.len() - created,
-        "first_id": inserted.values().min(),
-        "last_id": inserted.values().max(),
+        "first_id": inserted.values().map(|(id, _)| id).min(),
+        "last_id": inserted.values().map(|(id, _)| id).max(),
     });
     append(tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &details).await?;
 
@@ -696,6 +746,82 @@ async fn ingest_in(
             (id, created)
         })
         .collect())
+}
+
+/// The term the SQLite sightings index keeps for an observable key: its
+/// first 2000 characters in hexadecimal, so one token whatever it holds
+/// (the migration that built the index writes the same in SQL).
+pub(crate) fn sighting_term(key: &str) -> String {
+    use std::fmt::Write;
+    let head = match key.char_indices().nth(2000) {
+        Some((at, _)) => &key[..at],
+        None => key,
+    };
+    let mut term = String::with_capacity(1 + 2 * head.len());
+    term.push('x');
+    for b in head.bytes() {
+        let _ = write!(term, "{b:02X}");
+    }
+    term
+}
+
+/// SQLite: the new alerts' observable keys into the full-text sightings
+/// index, one document per alert under its row id.
+async fn add_sightings(
+    tx: &mut AnyConnection,
+    candidates: &[&Alert],
+    inserted: &HashMap<(String, String), (Uuid, i64)>,
+) -> Result<()> {
+    let docs: Vec<(i64, String)> = candidates
+        .iter()
+        .filter(|a| !a.observables.is_empty())
+        .filter_map(|a| inserted.get(&(a.source.clone(), a.source_ref.clone())).map(|(_, row)| (*row, *a)))
+        .map(|(row, a)| {
+            let terms: Vec<String> =
+                a.observables.iter().map(|o| sighting_term(&format!("{}:{}", o.kind, o.value))).collect();
+            (row, terms.join(" "))
+        })
+        .collect();
+    for chunk in docs.chunks(chunk_rows(Backend::Sqlite, 2)) {
+        let sql = format!(
+            "INSERT INTO alert_sightings (rowid, keys) VALUES {}",
+            placeholders(Backend::Sqlite, chunk.len(), 2)
+        );
+        let mut q = sqlx::query(&sql);
+        for (row, terms) in chunk {
+            q = q.bind(*row).bind(terms.as_str());
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
+}
+
+/// PostgreSQL: the new alerts' observables as rows of the sightings index.
+async fn add_observable_rows(
+    tx: &mut AnyConnection,
+    backend: Backend,
+    org: Uuid,
+    candidates: &[&Alert],
+    inserted: &HashMap<(String, String), (Uuid, i64)>,
+) -> Result<()> {
+    let obs: Vec<(String, Uuid, i64)> = candidates
+        .iter()
+        .filter(|a| inserted.contains_key(&(a.source.clone(), a.source_ref.clone())))
+        .flat_map(|a| a.observables.iter().map(|o| (format!("{}:{}", o.kind, o.value), a.id, to_millis(a.last_seen))))
+        .collect();
+    let org_s = org.to_string();
+    for chunk in obs.chunks(chunk_rows(backend, 4)) {
+        let sql = format!(
+            "INSERT INTO alert_observables (org_id, obs_key, alert_id, seen_at) VALUES {}",
+            placeholders(backend, chunk.len(), 4)
+        );
+        let mut q = sqlx::query(&sql);
+        for (key, id, at) in chunk {
+            q = q.bind(org_s.as_str()).bind(key.as_str()).bind(id.to_string()).bind(*at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -714,7 +840,7 @@ impl AlertStore for SqlStore {
             return answer.await.map_err(|_| sqlx::Error::PoolClosed)?;
         }
         let mut tx = self.writer.begin().await?;
-        let out = ingest_in(&mut tx, self.backend, ctx, org, &alerts, grouping.as_ref()).await?;
+        let out = ingest_in(&mut tx, self.backend, ctx, org, &alerts, grouping.as_ref(), None).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -970,15 +1096,32 @@ impl AlertStore for SqlStore {
         key: &str,
         limit: u32,
     ) -> Result<Vec<(Uuid, time::OffsetDateTime)>> {
-        let rows = sqlx::query(&format!(
-            "SELECT alert_id, seen_at FROM alert_observables WHERE org_id = $1 AND obs_key = $2 \
-             ORDER BY seen_at DESC LIMIT {}",
-            limit.clamp(1, 1000)
-        ))
-        .bind(org.to_string())
-        .bind(key)
-        .fetch_all(&self.reader)
-        .await?;
+        let limit = limit.clamp(1, 1000);
+        let rows = match self.backend {
+            // Newest first is the highest row id first, which the full-text
+            // index reads in that order.
+            Backend::Sqlite => {
+                sqlx::query(&format!(
+                    "SELECT a.id AS alert_id, a.last_seen AS seen_at FROM alert_sightings s \
+                     JOIN alerts a ON a.rowid = s.rowid \
+                     WHERE alert_sightings MATCH $1 AND a.org_id = $2 ORDER BY s.rowid DESC LIMIT {limit}"
+                ))
+                .bind(format!("\"{}\"", sighting_term(key)))
+                .bind(org.to_string())
+                .fetch_all(&self.reader)
+                .await?
+            }
+            Backend::Postgres => {
+                sqlx::query(&format!(
+                    "SELECT alert_id, seen_at FROM alert_observables WHERE org_id = $1 AND obs_key = $2 \
+                     ORDER BY seen_at DESC LIMIT {limit}"
+                ))
+                .bind(org.to_string())
+                .bind(key)
+                .fetch_all(&self.reader)
+                .await?
+            }
+        };
         rows.iter().map(|r| Ok((uuid_col(r, "alert_id")?, from_millis(r.try_get("seen_at")?)))).collect()
     }
 

@@ -49,4 +49,5 @@ conformance!(
     sla_columns_round_trip_and_open_cases_are_listed,
     items_are_scoped_versioned_audited_and_indexed,
     a_failing_alert_batch_leaves_the_others_stored,
+    stories_and_sightings_outlast_reopening,
 );

@@ -525,3 +525,48 @@ pub async fn a_failing_alert_batch_leaves_the_others_stored(h: &Harness) {
     let again = h.store.ingest_alerts(&ctx, acme, vec![alert(acme, "b"), alert(acme, "a")], None).await.unwrap();
     assert_eq!(again, vec![(stored[1].0, false), (stored[0].0, false)]);
 }
+
+/// An alert sent after the store is opened again joins the story its entity
+/// had before (SQLite rebuilds the writer's memory of stories from the
+/// alerts), and sightings find the alerts of both openings, newest first.
+pub async fn stories_and_sightings_outlast_reopening(h: &Harness) {
+    use firebreak_store::{AlertStore, Grouping};
+    let acme = org(h, "acme").await;
+    let other = org(h, "other").await;
+    let alert = |org: Uuid, source_ref: &str, minute: u32, host: &str| -> firebreak_types::Alert {
+        let at = format!("2026-03-02T09:{minute:02}:00Z");
+        serde_json::from_value(serde_json::json!({
+            "id": Uuid::now_v7(), "org_id": org, "source": "edr", "source_ref": source_ref, "type": "external",
+            "title": format!("alert {source_ref}"), "description": "", "severity": "high",
+            "event_time": at, "tags": [], "tlp": "amber", "pap": "amber",
+            "observables": [{ "type": "hostname", "value": host }, { "type": "url", "value": "http://x.example/ü p" }],
+            "custom_fields": {}, "raw": {}, "state": "new", "occurrences": 1, "first_seen": at, "last_seen": at,
+        }))
+        .unwrap()
+    };
+    let grouping = |alerts: &[firebreak_types::Alert]| Grouping {
+        window_ms: 3_600_000,
+        entities: alerts.iter().map(|a| vec![format!("hostname:{}", a.observables[0].value)]).collect(),
+    };
+    let first = vec![alert(acme, "a", 1, "ws-1"), alert(acme, "b", 2, "ws-2")];
+    let g = grouping(&first);
+    let stored = h.store.ingest_alerts(&h.ctx(5), acme, first, Some(g)).await.unwrap();
+    let theirs = vec![alert(other, "a", 3, "ws-1")];
+    let g = grouping(&theirs);
+    h.store.ingest_alerts(&h.ctx(5), other, theirs, Some(g)).await.unwrap();
+    let a = h.store.get_alert(acme, stored[0].0).await.unwrap().unwrap();
+
+    let again = SqlStore::open(&h.url, &OpenOptions::default()).await.unwrap();
+    let later = vec![alert(acme, "c", 30, "ws-1")];
+    let g = grouping(&later);
+    let c = again.ingest_alerts(&h.ctx(31), acme, later, Some(g)).await.unwrap();
+    let c = again.get_alert(acme, c[0].0).await.unwrap().unwrap();
+    assert!(a.group_id.is_some());
+    assert_eq!(c.group_id, a.group_id, "ws-1 within the hour joins the story of before");
+    let seen = again.alerts_with_observable(acme, "hostname:ws-1", 10).await.unwrap();
+    assert_eq!(seen.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [c.id, a.id], "newest first, acme's only");
+    let url = again.alerts_with_observable(acme, "url:http://x.example/ü p", 10).await.unwrap();
+    assert_eq!(url.len(), 3);
+    assert!(again.alerts_with_observable(acme, "hostname:ws-", 10).await.unwrap().is_empty(), "whole keys only");
+    again.close().await;
+}

@@ -1,0 +1,196 @@
+//! SQLite's story memory: the story (alert group) each entity last joined,
+//! kept by the alert writer instead of in a table.
+//!
+//! A table of one row per entity, keyed by the entity, had each batch of a
+//! thousand alerts write thousands of rows at random places in a B-tree of
+//! millions: a page of the write-ahead log for nearly every one. SQLite has
+//! one writer, so the writer can keep the table in memory instead. What
+//! makes it durable is what the alerts keep: each new alert stores its story
+//! and the entities it was grouped by (`group_keys`), and the memory of an
+//! organisation is rebuilt from its alerts of the grouping window the first
+//! time the writer meets it. PostgreSQL, written by many nodes at once,
+//! keeps the table.
+//!
+//! Changes are applied at once, so the next batch of the same transaction
+//! sees them, and logged, so that a batch rolled back, or a transaction that
+//! fails to commit, takes them back.
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+
+use sqlx::{AnyConnection, Row};
+use uuid::Uuid;
+
+use crate::Result;
+use crate::sql::uuid_col;
+
+/// An entity's story and the event time (ms) of its last alert there.
+pub(crate) type Story = (Uuid, i64);
+
+/// Entities are kept by a 64-bit hash of their key: a tenth of the memory
+/// of the keys themselves. Two entities would share a story only if their
+/// hashes collided, about once in 10^12 for millions of entities.
+fn entity_hash(entity: &str) -> u64 {
+    let mut h = DefaultHasher::new();
+    entity.hash(&mut h);
+    h.finish()
+}
+
+#[derive(Default)]
+struct OrgStories {
+    entities: HashMap<u64, Story>,
+    /// The newest event time seen, from which stale entities are pruned.
+    newest: i64,
+    /// Entities kept after the last pruning: the next comes at twice as many.
+    kept: usize,
+    window_ms: i64,
+}
+
+/// Pruning starts past this many entities in an organisation.
+const PRUNE_FROM: usize = 100_000;
+
+#[derive(Default)]
+pub(crate) struct StoryMemory {
+    orgs: HashMap<Uuid, OrgStories>,
+    /// What each change replaced, to take it back.
+    undo: Vec<(Uuid, u64, Option<Story>)>,
+}
+
+impl StoryMemory {
+    /// Rebuilds `org`'s memory from its alerts last seen within the window
+    /// before `now_ms`, once: each entity takes the story of the last alert
+    /// stored with it, as intake gave it.
+    pub(crate) async fn load(
+        &mut self,
+        conn: &mut AnyConnection,
+        org: Uuid,
+        window_ms: i64,
+        now_ms: i64,
+    ) -> Result<()> {
+        if let Some(o) = self.orgs.get_mut(&org) {
+            o.window_ms = window_ms;
+            return Ok(());
+        }
+        let rows = sqlx::query(
+            "SELECT group_id, event_time, group_keys FROM alerts \
+             WHERE org_id = $1 AND last_seen >= $2 AND group_keys IS NOT NULL AND group_id IS NOT NULL \
+             ORDER BY rowid",
+        )
+        .bind(org.to_string())
+        .bind(now_ms.saturating_sub(window_ms))
+        .fetch_all(&mut *conn)
+        .await?;
+        let mut o = OrgStories { window_ms, ..OrgStories::default() };
+        for row in rows {
+            let group = uuid_col(&row, "group_id")?;
+            let at: i64 = row.try_get("event_time")?;
+            let keys: String = row.try_get("group_keys")?;
+            let keys: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
+            for k in keys {
+                o.set(entity_hash(&k), group, at);
+            }
+        }
+        o.kept = o.entities.len();
+        self.orgs.insert(org, o);
+        Ok(())
+    }
+
+    /// The current stories of those of `entities` that have one (the
+    /// organisation must be loaded).
+    pub(crate) fn current(&self, org: Uuid, entities: &[&str]) -> HashMap<String, Story> {
+        let Some(o) = self.orgs.get(&org) else { return HashMap::new() };
+        entities.iter().filter_map(|e| o.entities.get(&entity_hash(e)).map(|s| ((*e).to_owned(), *s))).collect()
+    }
+
+    /// Records `entity`'s story and last event time.
+    pub(crate) fn set(&mut self, org: Uuid, entity: &str, group: Uuid, last: i64) {
+        let o = self.orgs.entry(org).or_default();
+        let h = entity_hash(entity);
+        let before = o.entities.insert(h, (group, last));
+        o.newest = o.newest.max(last);
+        self.undo.push((org, h, before));
+    }
+
+    /// A point to take changes back to.
+    pub(crate) fn mark(&self) -> usize {
+        self.undo.len()
+    }
+
+    /// Takes back the changes made since `mark`, newest first.
+    pub(crate) fn undo_to(&mut self, mark: usize) {
+        while self.undo.len() > mark {
+            let Some((org, h, before)) = self.undo.pop() else { break };
+            let Some(o) = self.orgs.get_mut(&org) else { continue };
+            match before {
+                Some(s) => o.entities.insert(h, s),
+                None => o.entities.remove(&h),
+            };
+        }
+    }
+
+    /// The changes are committed: they stay. Organisations that have grown
+    /// to twice what they kept forget the entities whose last alert is older
+    /// than their window before the newest event.
+    pub(crate) fn committed(&mut self) {
+        self.undo.clear();
+        for o in self.orgs.values_mut() {
+            if o.entities.len() >= PRUNE_FROM && o.entities.len() >= 2 * o.kept {
+                let oldest = o.newest.saturating_sub(o.window_ms);
+                o.entities.retain(|_, (_, last)| *last >= oldest);
+                o.kept = o.entities.len();
+            }
+        }
+    }
+}
+
+impl OrgStories {
+    /// As intake does: an entity staying in its story keeps its latest
+    /// time; one that moves takes the new story's.
+    fn set(&mut self, h: u64, group: Uuid, at: i64) {
+        let last = match self.entities.get(&h) {
+            Some((g, last)) if *g == group => (*last).max(at),
+            _ => at,
+        };
+        self.entities.insert(h, (group, last));
+        self.newest = self.newest.max(at);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn changes_are_taken_back_to_a_mark() {
+        let org = Uuid::now_v7();
+        let (g1, g2) = (Uuid::now_v7(), Uuid::now_v7());
+        let mut m = StoryMemory::default();
+        m.set(org, "host:a", g1, 10);
+        m.committed();
+        let mark = m.mark();
+        m.set(org, "host:a", g2, 20);
+        m.set(org, "host:b", g2, 20);
+        assert_eq!(m.current(org, &["host:a", "host:b"]).len(), 2);
+        m.undo_to(mark);
+        let now = m.current(org, &["host:a", "host:b"]);
+        assert_eq!(now.get("host:a"), Some(&(g1, 10)));
+        assert!(!now.contains_key("host:b"));
+    }
+
+    #[test]
+    fn a_grown_organisation_forgets_entities_older_than_its_window() {
+        let org = Uuid::now_v7();
+        let g = Uuid::now_v7();
+        let mut m = StoryMemory::default();
+        m.orgs.insert(org, OrgStories { window_ms: 1_000, ..OrgStories::default() });
+        for i in 0..PRUNE_FROM as i64 {
+            m.set(org, &format!("host:{i}"), g, i);
+        }
+        m.committed();
+        let kept = m.orgs[&org].entities.len();
+        assert_eq!(kept, 1_001, "the entities within a second of the newest");
+        assert!(
+            m.current(org, &[&format!("host:{}", PRUNE_FROM - 1)]).contains_key(&format!("host:{}", PRUNE_FROM - 1))
+        );
+    }
+}
