@@ -22,7 +22,6 @@ use uuid::Uuid;
 use crate::audit::append;
 use crate::cases::enum_text;
 use crate::sql::{Backend, Bind, Filter, paging, uuid_col};
-use crate::stories::StoryMemory;
 use crate::{Grouping, Result, SqlStore, StoreError, WriteCtx};
 
 #[async_trait]
@@ -115,13 +114,13 @@ fn outcome_from(r: &AnyRow, rule: String) -> Result<RuleOutcome> {
     })
 }
 
-const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
+pub(crate) const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \
     severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, first_seen, \
     last_seen, assets, triage_rank, rule, group_id";
 const TRIAGE_COLS: &str = "assignee_id, acknowledged_at, disposition, disposition_reason, case_id, closed_at";
 /// The columns an insert writes: [`ALERT_COLS`] and the entities the alert
 /// was grouped by.
-const N_COLS: usize = 26;
+pub(crate) const N_COLS: usize = 26;
 
 fn parse<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str, as_string: bool) -> Result<T> {
     let s: String = row.try_get(col)?;
@@ -207,6 +206,50 @@ fn chunk_rows(backend: Backend, cols: usize) -> usize {
     (params / cols).max(1)
 }
 
+/// A value of a row, for either database's driver.
+pub(crate) enum Val {
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+/// Where [`alert_row`] puts the alert's story.
+pub(crate) const GROUP_COL: usize = 24;
+
+/// A new alert's row, in the order of [`ALERT_COLS`] then `group_keys`.
+pub(crate) fn alert_row(a: &Alert, group: Option<Uuid>, keys: Option<&[String]>) -> [Val; N_COLS] {
+    let json = |v: Result<String, serde_json::Error>| Val::Text(v.unwrap_or_else(|_| "[]".into()));
+    let opt = |v: Option<String>| v.map_or(Val::Null, Val::Text);
+    [
+        Val::Text(a.id.to_string()),
+        Val::Text(a.org_id.to_string()),
+        Val::Text(a.source.clone()),
+        Val::Text(a.source_ref.clone()),
+        Val::Text(a.kind.clone()),
+        Val::Text(a.title.clone()),
+        Val::Text(a.title.to_lowercase()),
+        Val::Text(a.description.clone()),
+        Val::Text(enum_text(&a.severity)),
+        Val::Int(a.severity as i64 + 1),
+        Val::Int(to_millis(a.event_time)),
+        json(serde_json::to_string(&a.tags)),
+        Val::Text(enum_text(&a.tlp)),
+        Val::Text(enum_text(&a.pap)),
+        json(serde_json::to_string(&a.observables)),
+        Val::Text(a.custom_fields.to_string()),
+        Val::Text(a.raw.to_string()),
+        Val::Text(a.state.as_str().to_owned()),
+        Val::Int(a.occurrences),
+        Val::Int(to_millis(a.first_seen)),
+        Val::Int(to_millis(a.last_seen)),
+        json(serde_json::to_string(&a.assets)),
+        Val::Int(a.triage_rank),
+        opt(a.rule.clone()),
+        opt(group.map(|g| g.to_string())),
+        opt(keys.map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into()))),
+    ]
+}
+
 /// A new alert's row: the alert, its story and the entities that put it there.
 type NewRow<'a> = (&'a Alert, Option<Uuid>, Option<&'a [String]>);
 
@@ -230,33 +273,13 @@ async fn insert_new(
         );
         let mut q = sqlx::query(&sql);
         for (a, group, keys) in chunk {
-            q = q
-                .bind(a.id.to_string())
-                .bind(a.org_id.to_string())
-                .bind(a.source.clone())
-                .bind(a.source_ref.clone())
-                .bind(a.kind.clone())
-                .bind(a.title.clone())
-                .bind(a.title.to_lowercase())
-                .bind(a.description.clone())
-                .bind(enum_text(&a.severity))
-                .bind(a.severity as i64 + 1)
-                .bind(to_millis(a.event_time))
-                .bind(serde_json::to_string(&a.tags).unwrap_or_else(|_| "[]".into()))
-                .bind(enum_text(&a.tlp))
-                .bind(enum_text(&a.pap))
-                .bind(serde_json::to_string(&a.observables).unwrap_or_else(|_| "[]".into()))
-                .bind(a.custom_fields.to_string())
-                .bind(a.raw.to_string())
-                .bind(a.state.as_str())
-                .bind(a.occurrences)
-                .bind(to_millis(a.first_seen))
-                .bind(to_millis(a.last_seen))
-                .bind(serde_json::to_string(&a.assets).unwrap_or_else(|_| "[]".into()))
-                .bind(a.triage_rank)
-                .bind(a.rule.clone())
-                .bind(group.map(|g| g.to_string()))
-                .bind(keys.map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into())));
+            for v in alert_row(a, *group, *keys) {
+                q = match v {
+                    Val::Text(t) => q.bind(t),
+                    Val::Int(n) => q.bind(n),
+                    Val::Null => q.bind(None::<String>),
+                };
+            }
         }
         for row in q.fetch_all(&mut *conn).await? {
             inserted.insert(
@@ -268,6 +291,25 @@ async fn insert_new(
     Ok(inserted)
 }
 
+/// An hour's count of new alerts of one source, rule and severity.
+pub(crate) type HourCount<'a> = ((i64, &'a str, &'a str, String), i64);
+
+/// New alerts counted by hour (start, ms), source, rule ('' for none) and
+/// severity.
+pub(crate) fn hourly_counts<'a>(new: impl Iterator<Item = &'a Alert>) -> Vec<HourCount<'a>> {
+    let mut counts: std::collections::BTreeMap<(i64, &str, &str, String), i64> = std::collections::BTreeMap::new();
+    for a in new {
+        let hour = to_millis(a.first_seen).div_euclid(3_600_000) * 3_600_000;
+        let key = (hour, a.source.as_str(), a.rule.as_deref().unwrap_or(""), enum_text(&a.severity));
+        *counts.entry(key).or_default() += 1;
+    }
+    counts.into_iter().collect()
+}
+
+/// How a count of `alert_counts` adds to the one stored.
+pub(crate) const COUNTS_UPSERT: &str = "ON CONFLICT (org_id, hour, source, rule, severity) \
+    DO UPDATE SET alerts = alert_counts.alerts + excluded.alerts";
+
 /// Adds new alerts to the hourly counts behind the volume metrics.
 async fn add_counts(
     conn: &mut AnyConnection,
@@ -275,18 +317,11 @@ async fn add_counts(
     org: Uuid,
     new: impl Iterator<Item = &Alert>,
 ) -> Result<()> {
-    let mut counts: std::collections::BTreeMap<(i64, &str, &str, String), i64> = std::collections::BTreeMap::new();
-    for a in new {
-        let hour = to_millis(a.first_seen).div_euclid(3_600_000) * 3_600_000;
-        let key = (hour, a.source.as_str(), a.rule.as_deref().unwrap_or(""), enum_text(&a.severity));
-        *counts.entry(key).or_default() += 1;
-    }
-    let rows: Vec<_> = counts.into_iter().collect();
+    let rows = hourly_counts(new);
     let org = org.to_string();
     for chunk in rows.chunks(chunk_rows(backend, 6)) {
         let sql = format!(
-            "INSERT INTO alert_counts (org_id, hour, source, rule, severity, alerts) VALUES {} \
-             ON CONFLICT (org_id, hour, source, rule, severity) DO UPDATE SET alerts = alert_counts.alerts + excluded.alerts",
+            "INSERT INTO alert_counts (org_id, hour, source, rule, severity, alerts) VALUES {} {COUNTS_UPSERT}",
             placeholders(backend, chunk.len(), 6)
         );
         let mut q = sqlx::query(&sql);
@@ -301,40 +336,9 @@ async fn add_counts(
 /// Repeats by alert key: (source, source reference) and (count, last seen).
 type Repeats<'a> = [((&'a str, &'a str), (i64, i64))];
 
-/// Adds repeats to their alerts' occurrence counts and last-seen times, in
-/// one statement per chunk; returns the alerts' ids by key. For SQLite,
-/// where one writer at a time makes the order rows are locked in moot, and
-/// where a statement per repeat cost a round trip to the database thread
-/// each (10 ms a batch of a thousand alerts).
-async fn update_repeats_together(
-    conn: &mut AnyConnection,
-    org: Uuid,
-    repeats: &Repeats<'_>,
-) -> Result<HashMap<(String, String), Uuid>> {
-    let mut out = HashMap::new();
-    let org = org.to_string();
-    for chunk in repeats.chunks(chunk_rows(Backend::Sqlite, 4) - 1) {
-        let sql = format!(
-            "WITH v(source, source_ref, n, last) AS (VALUES {}) \
-             UPDATE alerts SET occurrences = occurrences + v.n, \
-             last_seen = CASE WHEN alerts.last_seen > v.last THEN alerts.last_seen ELSE v.last END \
-             FROM v WHERE alerts.org_id = ? AND alerts.source = v.source AND alerts.source_ref = v.source_ref \
-             RETURNING alerts.id, alerts.source, alerts.source_ref",
-            placeholders(Backend::Sqlite, chunk.len(), 4)
-        );
-        let mut q = sqlx::query(&sql);
-        for ((source, source_ref), (count, last)) in chunk {
-            q = q.bind(*source).bind(*source_ref).bind(*count).bind(*last);
-        }
-        for row in q.bind(org.as_str()).fetch_all(&mut *conn).await? {
-            out.insert((row.try_get("source")?, row.try_get("source_ref")?), uuid_col(&row, "id")?);
-        }
-    }
-    Ok(out)
-}
-
-/// [`update_repeats_together`] one alert at a time, in key order, for
-/// PostgreSQL: concurrent batches lock the rows they share in the same
+/// Adds repeats to their alerts' occurrence counts and last-seen times,
+/// returning the alerts' ids by key: one alert at a time, in key order, so that on
+/// PostgreSQL concurrent batches lock the rows they share in the same
 /// order, so they queue instead of deadlocking.
 async fn update_repeats_in_turn(
     conn: &mut AnyConnection,
@@ -400,12 +404,12 @@ async fn entity_groups(
 }
 
 /// An entity, its group and the time of its last alert there.
-type EntityGroup = (String, Uuid, i64);
+pub(crate) type EntityGroup = (String, Uuid, i64);
 
 /// Puts each candidate in a story: the group of the first of its entities
 /// seen within the window, or a new one. Returns each candidate's group and
 /// the entities whose group or time changed.
-fn assign_groups(
+pub(crate) fn assign_groups(
     candidates: &[&Alert],
     grouping: &Grouping,
     index_of: &HashMap<(&str, &str), usize>,
@@ -448,18 +452,13 @@ fn assign_groups(
     (groups, changed)
 }
 
-/// Adds the new alerts to their groups' counts, severities and times, and
-/// records each entity's current group.
-async fn write_groups(
-    conn: &mut AnyConnection,
-    backend: Backend,
-    org: Uuid,
-    now: i64,
-    members: &[(&Alert, Uuid)],
-    entities: &[EntityGroup],
-) -> Result<()> {
-    // Per group: (title of its earliest alert, count, highest rank, first, last).
-    let mut agg: std::collections::BTreeMap<Uuid, (&str, i64, i64, i64, i64)> = std::collections::BTreeMap::new();
+/// What a batch adds to a story: the title of its earliest alert, the
+/// count, the highest severity rank, the first and last event times.
+pub(crate) type GroupTotal<'a> = (&'a str, i64, i64, i64, i64);
+
+/// The new alerts summed per story.
+pub(crate) fn group_totals<'a>(members: &[(&'a Alert, Uuid)]) -> Vec<(Uuid, GroupTotal<'a>)> {
+    let mut agg: std::collections::BTreeMap<Uuid, GroupTotal> = std::collections::BTreeMap::new();
     for (a, g) in members {
         let t = to_millis(a.event_time);
         let rank = a.severity as i64 + 1;
@@ -472,18 +471,34 @@ async fn write_groups(
         e.3 = e.3.min(t);
         e.4 = e.4.max(t);
     }
-    let agg: Vec<_> = agg.into_iter().collect();
+    agg.into_iter().collect()
+}
+
+/// How a batch's [`GroupTotal`] adds to a story already stored.
+pub(crate) const GROUP_UPSERT: &str = "ON CONFLICT (id) DO UPDATE SET \
+    alert_count = alert_groups.alert_count + excluded.alert_count, \
+    severity_rank = CASE WHEN excluded.severity_rank > alert_groups.severity_rank \
+      THEN excluded.severity_rank ELSE alert_groups.severity_rank END, \
+    first_event = CASE WHEN excluded.first_event < alert_groups.first_event \
+      THEN excluded.first_event ELSE alert_groups.first_event END, \
+    last_event = CASE WHEN excluded.last_event > alert_groups.last_event \
+      THEN excluded.last_event ELSE alert_groups.last_event END";
+
+/// Adds the new alerts to their groups' counts, severities and times, and
+/// records each entity's current group.
+async fn write_groups(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    org: Uuid,
+    now: i64,
+    members: &[(&Alert, Uuid)],
+    entities: &[EntityGroup],
+) -> Result<()> {
+    let agg = group_totals(members);
     for chunk in agg.chunks(chunk_rows(backend, 8)) {
         let sql = format!(
             "INSERT INTO alert_groups (id, org_id, title, severity_rank, alert_count, first_event, last_event, \
-             created_at) VALUES {} ON CONFLICT (id) DO UPDATE SET \
-             alert_count = alert_groups.alert_count + excluded.alert_count, \
-             severity_rank = CASE WHEN excluded.severity_rank > alert_groups.severity_rank \
-               THEN excluded.severity_rank ELSE alert_groups.severity_rank END, \
-             first_event = CASE WHEN excluded.first_event < alert_groups.first_event \
-               THEN excluded.first_event ELSE alert_groups.first_event END, \
-             last_event = CASE WHEN excluded.last_event > alert_groups.last_event \
-               THEN excluded.last_event ELSE alert_groups.last_event END",
+             created_at) VALUES {} {GROUP_UPSERT}",
             placeholders(backend, chunk.len(), 8)
         );
         let mut q = sqlx::query(&sql);
@@ -515,109 +530,8 @@ async fn write_groups(
     Ok(())
 }
 
-/// A batch of alerts waiting for the SQLite writer, and where its answer goes.
-pub(crate) struct Batch {
-    ctx: WriteCtx,
-    org: Uuid,
-    alerts: Vec<Alert>,
-    grouping: Option<Grouping>,
-    done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
-}
-
-/// The most alerts one SQLite transaction takes from waiting batches.
-const GROUP_ALERTS: usize = 8_000;
-
-/// Group commit for SQLite, whose one writer is intake's bottleneck: the
-/// batches that arrived while the last transaction ran are stored by the
-/// next one together, each in a savepoint of its own (a batch that fails
-/// rolls back alone and gets its error), and answered once that
-/// transaction is committed. A commit costs the same for one batch as for
-/// four, and pages touched by several batches are written once (100k
-/// alerts from 4 senders: 7.9k to 9.3k alerts/s).
-pub(crate) fn spawn_group_writer(writer: sqlx::AnyPool) -> tokio::sync::mpsc::UnboundedSender<Batch> {
-    let (send, mut batches) = tokio::sync::mpsc::unbounded_channel::<Batch>();
-    tokio::spawn(async move {
-        let mut stories = StoryMemory::default();
-        while let Some(first) = batches.recv().await {
-            let mut group = vec![first];
-            let mut alerts = group[0].alerts.len();
-            while alerts < GROUP_ALERTS {
-                let Ok(next) = batches.try_recv() else { break };
-                alerts += next.alerts.len();
-                group.push(next);
-            }
-            let answers = store_group(&writer, &group, &mut stories).await;
-            for (batch, answer) in group.into_iter().zip(answers) {
-                // A sender that gave up waiting is no longer listening.
-                let _ = batch.done.send(answer);
-            }
-        }
-    });
-    send
-}
-
-/// Stores `group` in one transaction; one answer per batch.
-async fn store_group(
-    writer: &sqlx::AnyPool,
-    group: &[Batch],
-    stories: &mut StoryMemory,
-) -> Vec<Result<Vec<(Uuid, bool)>>> {
-    // The database could not take the transaction (a full disk, say):
-    // every batch in it is answered so, none acknowledged, and the stories
-    // are as they were.
-    let start = stories.mark();
-    let failed = |e: &sqlx::Error, stories: &mut StoryMemory| -> Vec<Result<Vec<(Uuid, bool)>>> {
-        stories.undo_to(start);
-        let reason = format!("the batch was not committed: {e}");
-        group.iter().map(|_| Err(sqlx::Error::Io(std::io::Error::other(reason.clone())).into())).collect()
-    };
-    let mut tx = match writer.begin().await {
-        Ok(tx) => tx,
-        Err(e) => return failed(&e, stories),
-    };
-    let mut answers = Vec::with_capacity(group.len());
-    for b in group {
-        let mark = stories.mark();
-        let answer = async {
-            let mut savepoint = sqlx::Acquire::begin(&mut *tx).await?;
-            let out = ingest_in(
-                &mut savepoint,
-                Backend::Sqlite,
-                &b.ctx,
-                b.org,
-                &b.alerts,
-                b.grouping.as_ref(),
-                Some(stories),
-            )
-            .await;
-            match out {
-                Ok(out) => {
-                    savepoint.commit().await?;
-                    Ok(out)
-                }
-                Err(e) => {
-                    savepoint.rollback().await?;
-                    Err(e)
-                }
-            }
-        }
-        .await;
-        if answer.is_err() {
-            stories.undo_to(mark);
-        }
-        answers.push(answer);
-    }
-    match tx.commit().await {
-        Ok(()) => {
-            stories.committed();
-            answers
-        }
-        Err(e) => failed(&e, stories),
-    }
-}
-
-/// Stores one batch of alerts within `tx`'s transaction (see
-/// [`AlertStore::ingest_alerts`]).
+/// Stores one batch of alerts within `tx`'s transaction, on PostgreSQL
+/// (see [`AlertStore::ingest_alerts`]; SQLite's writer is `sqlite_intake`).
 async fn ingest_in(
     tx: &mut AnyConnection,
     backend: Backend,
@@ -625,81 +539,35 @@ async fn ingest_in(
     org: Uuid,
     alerts: &[Alert],
     grouping: Option<&Grouping>,
-    stories: Option<&mut StoryMemory>,
 ) -> Result<Vec<(Uuid, bool)>> {
-    // Repeats within the batch collapse onto their first occurrence.
-    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
-    let mut candidates: Vec<&Alert> = Vec::new();
-    for (i, a) in alerts.iter().enumerate() {
-        first.entry((a.source.as_str(), a.source_ref.as_str())).or_insert_with(|| {
-            candidates.push(a);
-            i
-        });
-    }
+    let (first, mut candidates) = collapse(alerts);
     // Rows are locked in key order, the same in every batch, so that
     // concurrent batches over the same alerts queue instead of deadlocking.
     candidates.sort_by(|a, b| (&a.source, &a.source_ref).cmp(&(&b.source, &b.source_ref)));
 
-    // Stories: each candidate's group, from its entities' current groups,
-    // found in the writer's memory (SQLite) or in the table (PostgreSQL).
-    let mut stories = stories;
+    // Stories: each candidate's group, from its entities' current groups.
     let (groups, changed) = match grouping {
         Some(g) => {
-            let mut all: Vec<&str> = g.entities.iter().flatten().map(String::as_str).collect();
-            all.sort_unstable();
-            all.dedup();
-            let current = match stories.as_deref_mut() {
-                Some(m) => {
-                    m.load(tx, org, g.window_ms, to_millis(ctx.now)).await?;
-                    m.current(org, &all)
-                }
-                None => entity_groups(tx, backend, org, &all).await?,
-            };
+            let current = entity_groups(tx, backend, org, &all_entities(g)).await?;
             assign_groups(&candidates, g, &first, current)
         }
         None => (vec![None; candidates.len()], Vec::new()),
     };
-    let entities_of = |a: &Alert| {
-        let g = grouping?;
-        first.get(&(a.source.as_str(), a.source_ref.as_str())).map(|&i| g.entities[i].as_slice())
-    };
-    let rows: Vec<NewRow> = candidates.iter().zip(&groups).map(|(a, g)| (*a, *g, entities_of(a))).collect();
+    let rows: Vec<NewRow> =
+        candidates.iter().zip(&groups).map(|(a, g)| (*a, *g, entities_of(grouping, &first, a))).collect();
     let inserted = insert_new(tx, backend, &rows).await?;
     let is_new = |a: &Alert| inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
     if grouping.is_some() {
         let members: Vec<(&Alert, Uuid)> =
             rows.iter().filter(|(a, _, _)| is_new(a)).filter_map(|(a, g, _)| g.map(|g| (*a, g))).collect();
-        let in_table = match stories {
-            Some(m) => {
-                for (e, g, last) in &changed {
-                    m.set(org, e, *g, *last);
-                }
-                &[][..]
-            }
-            None => &changed[..],
-        };
-        write_groups(tx, backend, org, to_millis(ctx.now), &members, in_table).await?;
+        write_groups(tx, backend, org, to_millis(ctx.now), &members, &changed).await?;
     }
 
     add_counts(tx, backend, org, candidates.iter().copied().filter(|a| is_new(a))).await?;
 
-    // Every occurrence that did not create its alert is a repeat of it.
-    let mut repeats: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new(); // key -> (count, last seen)
-    for (i, a) in alerts.iter().enumerate() {
-        let key = (a.source.as_str(), a.source_ref.as_str());
-        let created_here = first.get(&key) == Some(&i) && is_new(a);
-        if !created_here {
-            let e = repeats.entry(key).or_insert((0, 0));
-            e.0 += 1;
-            e.1 = e.1.max(to_millis(a.last_seen));
-        }
-    }
     let mut ids: HashMap<(String, String), Uuid> = inserted.iter().map(|(k, (id, _))| (k.clone(), *id)).collect();
-    let repeats: Vec<_> = repeats.into_iter().collect();
-    let updated = match backend {
-        Backend::Sqlite => update_repeats_together(tx, org, &repeats).await?,
-        Backend::Postgres => update_repeats_in_turn(tx, org, &repeats).await?,
-    };
+    let repeats = repeats_of(alerts, &first, |a| is_new(a));
+    let updated = update_repeats_in_turn(tx, org, &repeats).await?;
     let mut repeat_rows: Vec<(Uuid, i64)> = Vec::new();
     for ((source, source_ref), (count, last)) in &repeats {
         let key = ((*source).to_owned(), (*source_ref).to_owned());
@@ -719,33 +587,97 @@ async fn ingest_in(
         }
         q.execute(&mut *tx).await?;
     }
-    // The sightings index rows of the new alerts.
-    match backend {
-        Backend::Sqlite => add_sightings(tx, &candidates, &inserted).await?,
-        Backend::Postgres => add_observable_rows(tx, backend, org, &candidates, &inserted).await?,
-    }
-    // One audit entry per batch: who sent how many, and the range of the new
-    // ids (UUIDv7, so time-ordered), rather than one chained entry per alert.
-    let created = inserted.len();
-    let details = json!({
-        "created": created,
-        "repeats": alerts.len() - created,
-        "first_id": inserted.values().map(|(id, _)| id).min(),
-        "last_id": inserted.values().map(|(id, _)| id).max(),
-    });
-    append(tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &details).await?;
+    add_observable_rows(tx, backend, org, &candidates, &inserted).await?;
+    let new_ids: Vec<Uuid> = inserted.values().map(|(id, _)| *id).collect();
+    append(tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &batch_details(alerts, &new_ids))
+        .await?;
+    Ok(answers(alerts, &first, &ids, |key| inserted.contains_key(key)))
+}
 
-    Ok(alerts
+/// A batch's alerts by key, repeats within it collapsed onto their first
+/// occurrence: where each key first occurs, and those first occurrences.
+pub(crate) fn collapse(alerts: &[Alert]) -> (HashMap<(&str, &str), usize>, Vec<&Alert>) {
+    let mut first: HashMap<(&str, &str), usize> = HashMap::new();
+    let mut candidates: Vec<&Alert> = Vec::new();
+    for (i, a) in alerts.iter().enumerate() {
+        first.entry((a.source.as_str(), a.source_ref.as_str())).or_insert_with(|| {
+            candidates.push(a);
+            i
+        });
+    }
+    (first, candidates)
+}
+
+/// Every entity of a batch, once.
+pub(crate) fn all_entities(g: &Grouping) -> Vec<&str> {
+    let mut all: Vec<&str> = g.entities.iter().flatten().map(String::as_str).collect();
+    all.sort_unstable();
+    all.dedup();
+    all
+}
+
+/// The entities an alert of the batch is grouped by.
+pub(crate) fn entities_of<'a>(
+    grouping: Option<&'a Grouping>,
+    first: &HashMap<(&str, &str), usize>,
+    a: &Alert,
+) -> Option<&'a [String]> {
+    let g = grouping?;
+    first.get(&(a.source.as_str(), a.source_ref.as_str())).map(|&i| g.entities[i].as_slice())
+}
+
+/// A repeated key (source, source reference) and its (count, last seen).
+pub(crate) type Repeat<'a> = ((&'a str, &'a str), (i64, i64));
+
+/// Every occurrence that did not create its alert is a repeat of it: by
+/// key, how many and the latest time seen.
+pub(crate) fn repeats_of<'a>(
+    alerts: &'a [Alert],
+    first: &HashMap<(&str, &str), usize>,
+    is_new: impl Fn(&Alert) -> bool,
+) -> Vec<Repeat<'a>> {
+    let mut repeats: std::collections::BTreeMap<(&str, &str), (i64, i64)> = std::collections::BTreeMap::new();
+    for (i, a) in alerts.iter().enumerate() {
+        let key = (a.source.as_str(), a.source_ref.as_str());
+        let created_here = first.get(&key) == Some(&i) && is_new(a);
+        if !created_here {
+            let e = repeats.entry(key).or_insert((0, 0));
+            e.0 += 1;
+            e.1 = e.1.max(to_millis(a.last_seen));
+        }
+    }
+    repeats.into_iter().collect()
+}
+
+/// One audit entry per batch: who sent how many, and the range of the new
+/// ids (UUIDv7, so time-ordered), rather than one chained entry per alert.
+pub(crate) fn batch_details(alerts: &[Alert], new_ids: &[Uuid]) -> serde_json::Value {
+    json!({
+        "created": new_ids.len(),
+        "repeats": alerts.len() - new_ids.len(),
+        "first_id": new_ids.iter().min(),
+        "last_id": new_ids.iter().max(),
+    })
+}
+
+/// Each alert of the batch, in order: the id it is stored under and
+/// whether this occurrence created it.
+pub(crate) fn answers(
+    alerts: &[Alert],
+    first: &HashMap<(&str, &str), usize>,
+    ids: &HashMap<(String, String), Uuid>,
+    created: impl Fn(&(String, String)) -> bool,
+) -> Vec<(Uuid, bool)> {
+    alerts
         .iter()
         .enumerate()
         .map(|(i, a)| {
             let key = (a.source.clone(), a.source_ref.clone());
             let id = ids.get(&key).copied().unwrap_or(a.id);
-            let created =
-                first.get(&(a.source.as_str(), a.source_ref.as_str())) == Some(&i) && inserted.contains_key(&key);
-            (id, created)
+            let created_here = first.get(&(a.source.as_str(), a.source_ref.as_str())) == Some(&i) && created(&key);
+            (id, created_here)
         })
-        .collect())
+        .collect()
 }
 
 /// The term the SQLite sightings index keeps for an observable key: its
@@ -763,37 +695,6 @@ pub(crate) fn sighting_term(key: &str) -> String {
         let _ = write!(term, "{b:02X}");
     }
     term
-}
-
-/// SQLite: the new alerts' observable keys into the full-text sightings
-/// index, one document per alert under its row id.
-async fn add_sightings(
-    tx: &mut AnyConnection,
-    candidates: &[&Alert],
-    inserted: &HashMap<(String, String), (Uuid, i64)>,
-) -> Result<()> {
-    let docs: Vec<(i64, String)> = candidates
-        .iter()
-        .filter(|a| !a.observables.is_empty())
-        .filter_map(|a| inserted.get(&(a.source.clone(), a.source_ref.clone())).map(|(_, row)| (*row, *a)))
-        .map(|(row, a)| {
-            let terms: Vec<String> =
-                a.observables.iter().map(|o| sighting_term(&format!("{}:{}", o.kind, o.value))).collect();
-            (row, terms.join(" "))
-        })
-        .collect();
-    for chunk in docs.chunks(chunk_rows(Backend::Sqlite, 2)) {
-        let sql = format!(
-            "INSERT INTO alert_sightings (rowid, keys) VALUES {}",
-            placeholders(Backend::Sqlite, chunk.len(), 2)
-        );
-        let mut q = sqlx::query(&sql);
-        for (row, terms) in chunk {
-            q = q.bind(*row).bind(terms.as_str());
-        }
-        q.execute(&mut *tx).await?;
-    }
-    Ok(())
 }
 
 /// PostgreSQL: the new alerts' observables as rows of the sightings index.
@@ -835,12 +736,12 @@ impl AlertStore for SqlStore {
     ) -> Result<Vec<(Uuid, bool)>> {
         if let Some(batches) = &self.batches {
             let (done, answer) = tokio::sync::oneshot::channel();
-            let job = Batch { ctx: ctx.clone(), org, alerts, grouping, done };
+            let job = crate::sqlite_intake::Batch::new(ctx.clone(), org, alerts, grouping, done);
             batches.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
             return answer.await.map_err(|_| sqlx::Error::PoolClosed)?;
         }
         let mut tx = self.writer.begin().await?;
-        let out = ingest_in(&mut tx, self.backend, ctx, org, &alerts, grouping.as_ref(), None).await?;
+        let out = ingest_in(&mut tx, self.backend, ctx, org, &alerts, grouping.as_ref()).await?;
         tx.commit().await?;
         Ok(out)
     }

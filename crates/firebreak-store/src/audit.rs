@@ -8,6 +8,14 @@ use uuid::Uuid;
 
 use crate::{Result, WriteCtx};
 
+/// The statements of [`append`], which SQLite's alert writer runs too.
+pub(crate) const HEAD_NEXT: &str = "UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash";
+pub(crate) const HEAD_START: &str = "INSERT INTO audit_heads (org_id, seq, hash) VALUES ($1, 1, $2)";
+pub(crate) const ENTRY_INSERT: &str = "INSERT INTO audit_log (org_id, seq, at, actor_kind, actor_id, actor_name, \
+    object_type, object_id, action, changes, prev_hash, hash) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
+pub(crate) const HEAD_SET: &str = "UPDATE audit_heads SET hash = $1 WHERE org_id = $2";
+
 /// Appends one entry to `org`'s chain. The `UPDATE … RETURNING` on the chain
 /// head takes the head's row lock, so concurrent writers to one chain (on
 /// PostgreSQL, across nodes) queue behind each other instead of forking it.
@@ -21,21 +29,46 @@ pub(crate) async fn append(
     changes: &serde_json::Value,
 ) -> Result<()> {
     let org_text = org.to_string();
-    let head = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, hash")
-        .bind(&org_text)
-        .fetch_optional(&mut *conn)
-        .await?;
+    let head = sqlx::query(HEAD_NEXT).bind(&org_text).fetch_optional(&mut *conn).await?;
     let (seq, prev_hash) = match head {
         Some(row) => (row.try_get::<i64, _>("seq")?, row.try_get::<String, _>("hash")?),
         None => {
-            sqlx::query("INSERT INTO audit_heads (org_id, seq, hash) VALUES ($1, 1, $2)")
-                .bind(&org_text)
-                .bind(GENESIS_HASH)
-                .execute(&mut *conn)
-                .await?;
+            sqlx::query(HEAD_START).bind(&org_text).bind(GENESIS_HASH).execute(&mut *conn).await?;
             (1, GENESIS_HASH.to_owned())
         }
     };
+    let record = record(ctx, org, seq, prev_hash, object_type, object_id, action, changes);
+    sqlx::query(ENTRY_INSERT)
+        .bind(&org_text)
+        .bind(record.seq)
+        .bind(record.at_ms)
+        .bind(&record.actor_kind)
+        .bind(record.actor_id.map(|id| id.to_string()))
+        .bind(&record.actor_name)
+        .bind(&record.object_type)
+        .bind(&record.object_id)
+        .bind(&record.action)
+        .bind(&record.changes)
+        .bind(&record.prev_hash)
+        .bind(&record.hash)
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(HEAD_SET).bind(&record.hash).bind(&org_text).execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// The entry `seq` of `org`'s chain, after the one hashed `prev_hash`, with its own hash.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn record(
+    ctx: &WriteCtx,
+    org: Uuid,
+    seq: i64,
+    prev_hash: String,
+    object_type: &str,
+    object_id: &str,
+    action: &str,
+    changes: &serde_json::Value,
+) -> AuditRecord {
     let mut record = AuditRecord {
         org_id: org,
         seq,
@@ -51,31 +84,7 @@ pub(crate) async fn append(
         hash: String::new(),
     };
     record.hash = entry_hash(&record);
-    sqlx::query(
-        "INSERT INTO audit_log (org_id, seq, at, actor_kind, actor_id, actor_name, object_type, \
-         object_id, action, changes, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-    )
-    .bind(&org_text)
-    .bind(record.seq)
-    .bind(record.at_ms)
-    .bind(&record.actor_kind)
-    .bind(record.actor_id.map(|id| id.to_string()))
-    .bind(&record.actor_name)
-    .bind(&record.object_type)
-    .bind(&record.object_id)
-    .bind(&record.action)
-    .bind(&record.changes)
-    .bind(&record.prev_hash)
-    .bind(&record.hash)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE audit_heads SET hash = $1 WHERE org_id = $2")
-        .bind(&record.hash)
-        .bind(&org_text)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
+    record
 }
 
 /// `{"field": {"before": …, "after": …}}` for the fields that differ.

@@ -18,6 +18,7 @@ mod items;
 mod metrics;
 mod records;
 mod sql;
+mod sqlite_intake;
 mod stories;
 
 pub use alerts::{AlertStore, RuleOutcome};

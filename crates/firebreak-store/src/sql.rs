@@ -85,7 +85,7 @@ pub struct SqlStore {
     pub(crate) reader: AnyPool,
     /// SQLite: where alert batches queue for the group writer. Held by every
     /// clone: the writer and the checkpointer stop once all are gone.
-    pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::alerts::Batch>>,
+    pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::sqlite_intake::Batch>>,
 }
 
 /// How often the SQLite write-ahead log is copied back into the database.
@@ -158,9 +158,7 @@ impl SqlStore {
                 };
                 let writer = pool(1, true).connect(&url).await?;
                 let reader = pool(opts.max_connections.max(1), false).connect(&url).await?;
-                let batches = crate::alerts::spawn_group_writer(writer.clone());
-                spawn_checkpointer(reader.clone(), batches.downgrade());
-                SqlStore { backend, writer, reader, batches: Some(batches) }
+                SqlStore { backend, writer, reader, batches: None }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -171,7 +169,21 @@ impl SqlStore {
                 SqlStore { backend, writer: pool.clone(), reader: pool, batches: None }
             }
         };
+        let mut store = store;
         store.migrate().await?;
+        if backend == Backend::Sqlite {
+            // The alert writer opens the file itself, migrated.
+            let path: String = sqlx::query("SELECT file FROM pragma_database_list WHERE name = 'main'")
+                .fetch_one(&store.writer)
+                .await?
+                .try_get(0)?;
+            if path.is_empty() {
+                return Err(StoreError::UnsupportedUrl(format!("{url} (SQLite needs a database file)")));
+            }
+            let batches = crate::sqlite_intake::spawn(std::path::Path::new(&path), store.writer.clone())?;
+            spawn_checkpointer(store.reader.clone(), batches.downgrade());
+            store.batches = Some(batches);
+        }
         Ok(store)
     }
 

@@ -18,11 +18,7 @@
 use std::collections::HashMap;
 use std::hash::{DefaultHasher, Hash, Hasher};
 
-use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
-
-use crate::Result;
-use crate::sql::uuid_col;
 
 /// An entity's story and the event time (ms) of its last alert there.
 pub(crate) type Story = (Uuid, i64);
@@ -57,34 +53,17 @@ pub(crate) struct StoryMemory {
 }
 
 impl StoryMemory {
-    /// Rebuilds `org`'s memory from its alerts last seen within the window
-    /// before `now_ms`, once: each entity takes the story of the last alert
-    /// stored with it, as intake gave it.
-    pub(crate) async fn load(
-        &mut self,
-        conn: &mut AnyConnection,
-        org: Uuid,
-        window_ms: i64,
-        now_ms: i64,
-    ) -> Result<()> {
-        if let Some(o) = self.orgs.get_mut(&org) {
-            o.window_ms = window_ms;
-            return Ok(());
-        }
-        let rows = sqlx::query(
-            "SELECT group_id, event_time, group_keys FROM alerts \
-             WHERE org_id = $1 AND last_seen >= $2 AND group_keys IS NOT NULL AND group_id IS NOT NULL \
-             ORDER BY rowid",
-        )
-        .bind(org.to_string())
-        .bind(now_ms.saturating_sub(window_ms))
-        .fetch_all(&mut *conn)
-        .await?;
-        let mut o = OrgStories { window_ms, ..OrgStories::default() };
-        for row in rows {
-            let group = uuid_col(&row, "group_id")?;
-            let at: i64 = row.try_get("event_time")?;
-            let keys: String = row.try_get("group_keys")?;
+    /// Whether `org`'s memory is built.
+    pub(crate) fn is_loaded(&self, org: Uuid) -> bool {
+        self.orgs.contains_key(&org)
+    }
+
+    /// Builds `org`'s memory from its alerts of the grouping window, oldest
+    /// first (story, event time, entities as JSON): each entity takes the
+    /// story of the last alert stored with it, as intake gave it.
+    pub(crate) fn fill(&mut self, org: Uuid, alerts: Vec<(Uuid, i64, String)>) {
+        let mut o = OrgStories::default();
+        for (group, at, keys) in alerts {
             let keys: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
             for k in keys {
                 o.set(entity_hash(&k), group, at);
@@ -92,7 +71,11 @@ impl StoryMemory {
         }
         o.kept = o.entities.len();
         self.orgs.insert(org, o);
-        Ok(())
+    }
+
+    /// The organisation's grouping window, by which it is pruned.
+    pub(crate) fn set_window(&mut self, org: Uuid, window_ms: i64) {
+        self.orgs.entry(org).or_default().window_ms = window_ms;
     }
 
     /// The current stories of those of `entities` that have one (the

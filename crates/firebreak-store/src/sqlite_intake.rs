@@ -1,0 +1,365 @@
+//! SQLite intake: a thread of its own stores the alert batches, on a
+//! connection of its own, through `rusqlite`.
+//!
+//! SQLite takes one writer at a time, so intake is as fast as this one
+//! thread. Through sqlx, every statement was a message to the driver's
+//! worker thread and back, with its arguments converted on the way, and a
+//! thousand alerts took a few multi-row statements built and parsed afresh;
+//! here the statements are prepared once and each row is bound and stepped
+//! where it is, with nothing to wait for between them. The writer's work is
+//! otherwise intake's, alert for alert: the same rows, the same audit entry
+//! per batch, the same answers (see `alerts::ingest_in` for PostgreSQL).
+//!
+//! Group commit: the batches that arrived while a transaction ran are stored
+//! by the next one together, each in a savepoint of its own (a batch that
+//! fails rolls back alone and gets its error), and answered once that
+//! transaction is committed, never before.
+//!
+//! The writer takes its turn from the store's pool of one writing
+//! connection, which it holds, unused, while its transaction runs: the
+//! store's other writes queue behind intake in that pool, in turn, instead
+//! of racing it for SQLite's lock.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use firebreak_domain::audit::GENESIS_HASH;
+use firebreak_domain::clock::to_millis;
+use firebreak_types::Alert;
+use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OptionalExtension, params};
+use uuid::Uuid;
+
+use crate::alerts::{
+    COUNTS_UPSERT, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, all_entities, answers, assign_groups,
+    batch_details, collapse, group_totals, hourly_counts, repeats_of, sighting_term,
+};
+use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
+use crate::stories::StoryMemory;
+use crate::{Grouping, Result, StoreError, WriteCtx};
+
+/// A batch of alerts waiting for the writer, and where its answer goes.
+pub(crate) struct Batch {
+    ctx: WriteCtx,
+    org: Uuid,
+    alerts: Vec<Alert>,
+    grouping: Option<Grouping>,
+    /// Each alert's row, its story left empty, and its sightings' terms.
+    rows: Vec<([Val; N_COLS], String)>,
+    done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
+}
+
+impl Batch {
+    /// A batch with its rows and terms made ready by the sender's task, so
+    /// that the writer's thread, intake's bottleneck, only stores them.
+    pub(crate) fn new(
+        ctx: WriteCtx,
+        org: Uuid,
+        alerts: Vec<Alert>,
+        grouping: Option<Grouping>,
+        done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
+    ) -> Batch {
+        let rows = alerts
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                let keys = grouping.as_ref().and_then(|g| g.entities.get(i)).map(Vec::as_slice);
+                let terms: Vec<String> =
+                    a.observables.iter().map(|o| sighting_term(&format!("{}:{}", o.kind, o.value))).collect();
+                (alert_row(a, None, keys), terms.join(" "))
+            })
+            .collect();
+        Batch { ctx, org, alerts, grouping, rows, done }
+    }
+}
+
+/// The most alerts one transaction takes from waiting batches.
+const GROUP_ALERTS: usize = 8_000;
+
+impl ToSql for Val {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(ToSqlOutput::Borrowed(match self {
+            Val::Text(t) => ValueRef::Text(t.as_bytes()),
+            Val::Int(n) => ValueRef::Integer(*n),
+            Val::Null => ValueRef::Null,
+        }))
+    }
+}
+
+/// Opens the writer's connection to the database file at `path`, set as
+/// the pool's writer is (see `sql::sqlite_pragmas`).
+fn open(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; \
+         PRAGMA busy_timeout = 10000; PRAGMA temp_store = MEMORY; PRAGMA cache_size = -65536; \
+         PRAGMA wal_autocheckpoint = 16000;",
+    )?;
+    conn.set_prepared_statement_cache_capacity(32);
+    Ok(conn)
+}
+
+/// Starts the writer on the database file at `path`; `turn` is the store's
+/// pool of one writing connection. Batches sent go in; the writer stops
+/// when every sender is gone.
+pub(crate) fn spawn(path: &Path, turn: sqlx::AnyPool) -> Result<tokio::sync::mpsc::UnboundedSender<Batch>> {
+    let mut conn = open(path)?;
+    let runtime = tokio::runtime::Handle::current();
+    let (send, mut batches) = tokio::sync::mpsc::unbounded_channel::<Batch>();
+    std::thread::Builder::new()
+        .name("alert-writer".into())
+        .spawn(move || {
+            let mut stories = StoryMemory::default();
+            while let Some(first) = batches.blocking_recv() {
+                let mut group = vec![first];
+                let mut alerts = group[0].alerts.len();
+                while alerts < GROUP_ALERTS {
+                    let Ok(next) = batches.try_recv() else { break };
+                    alerts += next.alerts.len();
+                    group.push(next);
+                }
+                // Within the runtime: the turn goes back to its pool by a task.
+                let answers = runtime.block_on(async {
+                    match turn.acquire().await {
+                        Ok(_turn) => store_group(&mut conn, &group, &mut stories),
+                        Err(e) => {
+                            let reason = format!("the writer could not take its turn: {e}");
+                            group.iter().map(|_| Err(unavailable(&reason))).collect()
+                        }
+                    }
+                });
+                for (batch, answer) in group.into_iter().zip(answers) {
+                    // A sender that gave up waiting is no longer listening.
+                    let _ = batch.done.send(answer);
+                }
+            }
+        })
+        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+    Ok(send)
+}
+
+/// An error that tells the sender nothing was stored and to try again.
+fn unavailable(reason: &str) -> StoreError {
+    StoreError::Database(sqlx::Error::Io(std::io::Error::other(reason.to_owned())))
+}
+
+/// Stores `group` in one transaction; one answer per batch.
+fn store_group(conn: &mut Connection, group: &[Batch], stories: &mut StoryMemory) -> Vec<Result<Vec<(Uuid, bool)>>> {
+    // The database could not take the transaction (a full disk, say):
+    // every batch in it is answered so, none acknowledged, and the stories
+    // are as they were.
+    let start = stories.mark();
+    let failed = |e: &rusqlite::Error, stories: &mut StoryMemory| -> Vec<Result<Vec<(Uuid, bool)>>> {
+        stories.undo_to(start);
+        let reason = format!("the batch was not committed: {e}");
+        group.iter().map(|_| Err(unavailable(&reason))).collect()
+    };
+    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        return failed(&e, stories);
+    }
+    // One batch alone needs no savepoint: if it fails, the transaction is
+    // rolled back.
+    let alone = group.len() == 1;
+    let mut answers = Vec::with_capacity(group.len());
+    for b in group {
+        let mark = stories.mark();
+        let answer = (|| {
+            if !alone {
+                conn.execute_batch("SAVEPOINT batch")?;
+            }
+            let out = ingest(conn, b, stories);
+            if !alone {
+                match out {
+                    Ok(_) => conn.execute_batch("RELEASE batch")?,
+                    Err(_) => conn.execute_batch("ROLLBACK TO batch; RELEASE batch")?,
+                }
+            }
+            out
+        })();
+        if answer.is_err() {
+            stories.undo_to(mark);
+        }
+        answers.push(answer);
+    }
+    let end = if alone && answers[0].is_err() { "ROLLBACK" } else { "COMMIT" };
+    match conn.execute_batch(end) {
+        Ok(()) => {
+            stories.committed();
+            answers
+        }
+        Err(e) => {
+            if !conn.is_autocommit() {
+                let _ = conn.execute_batch("ROLLBACK");
+            }
+            failed(&e, stories)
+        }
+    }
+}
+
+/// Stores one batch within the open transaction (see
+/// [`crate::AlertStore::ingest_alerts`]).
+fn ingest(conn: &Connection, b: &Batch, stories: &mut StoryMemory) -> Result<Vec<(Uuid, bool)>> {
+    let (org, alerts, grouping) = (b.org, &b.alerts, b.grouping.as_ref());
+    let org_text = org.to_string();
+    let (first, candidates) = collapse(alerts);
+
+    // Which keys are stored already: the unique constraint's index answers,
+    // and no one else writes meanwhile.
+    let mut find =
+        conn.prepare_cached("SELECT rowid, id FROM alerts WHERE org_id = ?1 AND source = ?2 AND source_ref = ?3")?;
+    let mut stored: HashMap<(String, String), (i64, Uuid)> = HashMap::new();
+    for a in &candidates {
+        let row = find
+            .query_row(params![org_text, a.source, a.source_ref], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+            .optional()?;
+        if let Some((rowid, id)) = row {
+            let id = Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("alert id {id:?}: {e}")))?;
+            stored.insert((a.source.clone(), a.source_ref.clone()), (rowid, id));
+        }
+    }
+    let new: Vec<&Alert> = candidates
+        .iter()
+        .copied()
+        .filter(|a| !stored.contains_key(&(a.source.clone(), a.source_ref.clone())))
+        .collect();
+
+    // Stories, for the new alerts, from the writer's memory.
+    let (groups, changed) = match grouping {
+        Some(g) => {
+            if !stories.is_loaded(org) {
+                let rows = story_rows(conn, &org_text, to_millis(b.ctx.now).saturating_sub(g.window_ms))?;
+                stories.fill(org, rows);
+            }
+            stories.set_window(org, g.window_ms);
+            let current = stories.current(org, &all_entities(g));
+            assign_groups(&new, g, &first, current)
+        }
+        None => (vec![None; new.len()], Vec::new()),
+    };
+
+    // The new alerts and their sightings.
+    let cols: Vec<String> = (1..=N_COLS).map(|i| format!("?{i}")).collect();
+    let mut insert = conn.prepare_cached(&format!(
+        "INSERT INTO alerts ({}, group_keys) VALUES ({})",
+        crate::alerts::ALERT_COLS,
+        cols.join(", ")
+    ))?;
+    let mut sight = conn.prepare_cached("INSERT INTO alert_sightings (rowid, keys) VALUES (?1, ?2)")?;
+    let mut ids: HashMap<(String, String), Uuid> = HashMap::with_capacity(candidates.len());
+    for (a, group) in new.iter().zip(&groups) {
+        // A new alert is its key's first occurrence in the batch.
+        let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;
+        let (row, terms) = b.rows.get(at).ok_or(StoreError::NotFound)?;
+        let group = group.map_or(Val::Null, |g| Val::Text(g.to_string()));
+        let values = row.iter().enumerate().map(|(i, v)| if i == GROUP_COL { &group } else { v });
+        insert.execute(rusqlite::params_from_iter(values))?;
+        if !terms.is_empty() {
+            sight.execute(params![conn.last_insert_rowid(), terms])?;
+        }
+        ids.insert((a.source.clone(), a.source_ref.clone()), a.id);
+    }
+    let now = to_millis(b.ctx.now);
+    if grouping.is_some() {
+        let members: Vec<(&Alert, Uuid)> = new.iter().zip(&groups).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
+        let mut upsert = conn.prepare_cached(&format!(
+            "INSERT INTO alert_groups (id, org_id, title, severity_rank, alert_count, first_event, last_event, \
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {GROUP_UPSERT}"
+        ))?;
+        for (id, (title, count, rank, first_at, last_at)) in group_totals(&members) {
+            upsert.execute(params![id.to_string(), org_text, title, rank, count, first_at, last_at, now])?;
+        }
+        for (e, g, last) in &changed {
+            stories.set(org, e, *g, *last);
+        }
+    }
+    let mut count = conn.prepare_cached(&format!(
+        "INSERT INTO alert_counts (org_id, hour, source, rule, severity, alerts) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
+         {COUNTS_UPSERT}"
+    ))?;
+    for ((hour, source, rule, severity), n) in hourly_counts(new.iter().copied()) {
+        count.execute(params![org_text, hour, source, rule, severity, n])?;
+    }
+
+    // Repeats: of alerts stored before, and of new ones within the batch.
+    let is_new = |a: &Alert| !stored.contains_key(&(a.source.clone(), a.source_ref.clone()));
+    let mut bump = conn.prepare_cached(
+        "UPDATE alerts SET occurrences = occurrences + ?1, last_seen = MAX(last_seen, ?2) WHERE rowid = ?3",
+    )?;
+    let mut bump_new = conn.prepare_cached(
+        "UPDATE alerts SET occurrences = occurrences + ?1, last_seen = MAX(last_seen, ?2) WHERE id = ?3",
+    )?;
+    let mut repeat = conn.prepare_cached("INSERT INTO alert_repeats (alert_id, seen_at) VALUES (?1, ?2)")?;
+    for ((source, source_ref), (n, last)) in repeats_of(alerts, &first, is_new) {
+        let key = (source.to_owned(), source_ref.to_owned());
+        let id = match stored.get(&key) {
+            Some((rowid, id)) => {
+                bump.execute(params![n, last, rowid])?;
+                *id
+            }
+            None => {
+                let id = ids.get(&key).copied().ok_or(StoreError::NotFound)?;
+                bump_new.execute(params![n, last, id.to_string()])?;
+                id
+            }
+        };
+        for _ in 0..n {
+            repeat.execute(params![id.to_string(), last])?;
+        }
+        ids.insert(key, id);
+    }
+
+    let new_ids: Vec<Uuid> = new.iter().map(|a| a.id).collect();
+    append(conn, &b.ctx, org, &batch_details(alerts, &new_ids))?;
+    Ok(answers(alerts, &first, &ids, |key| !stored.contains_key(key)))
+}
+
+/// The alerts of `org` last seen since `since` that joined a story, oldest
+/// first: (story, event time, entities as JSON).
+fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<(Uuid, i64, String)>> {
+    let mut q = conn.prepare(
+        "SELECT group_id, event_time, group_keys FROM alerts \
+         WHERE org_id = ?1 AND last_seen >= ?2 AND group_keys IS NOT NULL AND group_id IS NOT NULL \
+         ORDER BY rowid",
+    )?;
+    let rows = q.query_map(params![org, since], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (group, at, keys) = row?;
+        let group = Uuid::parse_str(&group).map_err(|e| StoreError::Corrupt(format!("group id {group:?}: {e}")))?;
+        out.push((group, at, keys));
+    }
+    Ok(out)
+}
+
+/// The batch's audit entry, as `audit::append` writes it.
+fn append(conn: &Connection, ctx: &WriteCtx, org: Uuid, details: &serde_json::Value) -> Result<()> {
+    let org_text = org.to_string();
+    let head = conn
+        .prepare_cached(HEAD_NEXT)?
+        .query_row(params![org_text], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .optional()?;
+    let (seq, prev_hash) = match head {
+        Some(h) => h,
+        None => {
+            conn.prepare_cached(HEAD_START)?.execute(params![org_text, GENESIS_HASH])?;
+            (1, GENESIS_HASH.to_owned())
+        }
+    };
+    let r = record(ctx, org, seq, prev_hash, "alert_batch", &Uuid::now_v7().to_string(), "ingest", details);
+    conn.prepare_cached(ENTRY_INSERT)?.execute(params![
+        org_text,
+        r.seq,
+        r.at_ms,
+        r.actor_kind,
+        r.actor_id.map(|id| id.to_string()),
+        r.actor_name,
+        r.object_type,
+        r.object_id,
+        r.action,
+        r.changes,
+        r.prev_hash,
+        r.hash
+    ])?;
+    conn.prepare_cached(HEAD_SET)?.execute(params![r.hash, org_text])?;
+    Ok(())
+}
