@@ -254,21 +254,17 @@ pub(crate) fn alert_row(a: &Alert, group: Option<Uuid>, keys: Option<&[String]>)
 type NewRow<'a> = (&'a Alert, Option<Uuid>, Option<&'a [String]>);
 
 /// Inserts the new ones of `alerts`; returns the keys that were inserted,
-/// with their ids and, on SQLite, row ids (0 on PostgreSQL).
+/// with their ids.
 async fn insert_new(
     conn: &mut AnyConnection,
     backend: Backend,
     alerts: &[NewRow<'_>],
-) -> Result<HashMap<(String, String), (Uuid, i64)>> {
+) -> Result<HashMap<(String, String), Uuid>> {
     let mut inserted = HashMap::new();
-    let returning = match backend {
-        Backend::Sqlite => "id, source, source_ref, rowid AS row_id",
-        Backend::Postgres => "id, source, source_ref, CAST(0 AS BIGINT) AS row_id",
-    };
     for chunk in alerts.chunks(chunk_rows(backend, N_COLS)) {
         let sql = format!(
             "INSERT INTO alerts ({ALERT_COLS}, group_keys) VALUES {} ON CONFLICT (org_id, source, source_ref) \
-             DO NOTHING RETURNING {returning}",
+             DO NOTHING RETURNING id, source, source_ref",
             placeholders(backend, chunk.len(), N_COLS)
         );
         let mut q = sqlx::query(&sql);
@@ -282,10 +278,7 @@ async fn insert_new(
             }
         }
         for row in q.fetch_all(&mut *conn).await? {
-            inserted.insert(
-                (row.try_get("source")?, row.try_get("source_ref")?),
-                (uuid_col(&row, "id")?, row.try_get("row_id")?),
-            );
+            inserted.insert((row.try_get("source")?, row.try_get("source_ref")?), uuid_col(&row, "id")?);
         }
     }
     Ok(inserted)
@@ -553,8 +546,9 @@ async fn ingest_in(
         }
         None => (vec![None; candidates.len()], Vec::new()),
     };
-    let rows: Vec<NewRow> =
-        candidates.iter().zip(&groups).map(|(a, g)| (*a, *g, entities_of(grouping, &first, a))).collect();
+    // PostgreSQL keeps entities in `group_entities`: the alert need not
+    // (and a longer row would cross its out-of-line storage threshold).
+    let rows: Vec<NewRow> = candidates.iter().zip(&groups).map(|(a, g)| (*a, *g, None)).collect();
     let inserted = insert_new(tx, backend, &rows).await?;
     let is_new = |a: &Alert| inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
     if grouping.is_some() {
@@ -565,7 +559,7 @@ async fn ingest_in(
 
     add_counts(tx, backend, org, candidates.iter().copied().filter(|a| is_new(a))).await?;
 
-    let mut ids: HashMap<(String, String), Uuid> = inserted.iter().map(|(k, (id, _))| (k.clone(), *id)).collect();
+    let mut ids: HashMap<(String, String), Uuid> = inserted.clone();
     let repeats = repeats_of(alerts, &first, |a| is_new(a));
     let updated = update_repeats_in_turn(tx, org, &repeats).await?;
     let mut repeat_rows: Vec<(Uuid, i64)> = Vec::new();
@@ -588,7 +582,7 @@ async fn ingest_in(
         q.execute(&mut *tx).await?;
     }
     add_observable_rows(tx, backend, org, &candidates, &inserted).await?;
-    let new_ids: Vec<Uuid> = inserted.values().map(|(id, _)| *id).collect();
+    let new_ids: Vec<Uuid> = inserted.values().copied().collect();
     append(tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &batch_details(alerts, &new_ids))
         .await?;
     Ok(answers(alerts, &first, &ids, |key| inserted.contains_key(key)))
@@ -614,16 +608,6 @@ pub(crate) fn all_entities(g: &Grouping) -> Vec<&str> {
     all.sort_unstable();
     all.dedup();
     all
-}
-
-/// The entities an alert of the batch is grouped by.
-pub(crate) fn entities_of<'a>(
-    grouping: Option<&'a Grouping>,
-    first: &HashMap<(&str, &str), usize>,
-    a: &Alert,
-) -> Option<&'a [String]> {
-    let g = grouping?;
-    first.get(&(a.source.as_str(), a.source_ref.as_str())).map(|&i| g.entities[i].as_slice())
 }
 
 /// A repeated key (source, source reference) and its (count, last seen).
@@ -703,7 +687,7 @@ async fn add_observable_rows(
     backend: Backend,
     org: Uuid,
     candidates: &[&Alert],
-    inserted: &HashMap<(String, String), (Uuid, i64)>,
+    inserted: &HashMap<(String, String), Uuid>,
 ) -> Result<()> {
     let obs: Vec<(String, Uuid, i64)> = candidates
         .iter()

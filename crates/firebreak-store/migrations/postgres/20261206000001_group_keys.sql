@@ -1,3 +1,4 @@
--- The entities an alert was grouped by, as SQLite keeps them to rebuild its
--- writer's story memory; PostgreSQL looks entities up in group_entities.
+-- The entities an alert was grouped by, which SQLite keeps to rebuild its
+-- writer's memory of stories. PostgreSQL keeps them in group_entities and
+-- leaves this empty; the column keeps one insert for both.
 ALTER TABLE alerts ADD COLUMN group_keys TEXT;
