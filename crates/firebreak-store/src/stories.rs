@@ -11,6 +11,11 @@
 //! time the writer meets it. PostgreSQL, written by many nodes at once,
 //! keeps the table.
 //!
+//! Another process writing the same file (the command line's `ingest`
+//! beside a running server) keeps a memory of its own: deduplication stays
+//! exact, since the unique constraint decides, but each joins the other's
+//! new stories only once it opens the file again.
+//!
 //! Changes are applied at once, so the next batch of the same transaction
 //! sees them, and logged, so that a batch rolled back, or a transaction that
 //! fails to commit, takes them back.
