@@ -588,7 +588,7 @@ pub async fn match_events(
             let firings = c.lock().map(|mut c| c.feed(&ev)).unwrap_or_default();
             for f in firings {
                 result.matches += 1;
-                alerts.push(Ok(correlation_alert(&f)));
+                alerts.push(Ok(correlation_alert(&f).into()));
             }
         }
         let src = source_of(&ev);
@@ -614,7 +614,7 @@ pub async fn match_events(
             if let Some(t) = event_time {
                 alert["event_time"] = json!(t.format(&time::format_description::well_known::Rfc3339).ok());
             }
-            alerts.push(Ok(alert));
+            alerts.push(Ok(alert.into()));
         }
     }
     state.store.record_event_sightings(org, &sightings).await?;
@@ -771,7 +771,10 @@ pub async fn preview_exception(
         let fires = |d: &Detector, ev: &Value| !d.matches(ev, &source_of(ev)).is_empty();
         let suppressed: Vec<PreviewAlert> = alerts
             .iter()
-            .filter(|a| fires(&plain, &a.raw) && !fires(&tuned, &a.raw))
+            .filter(|a| {
+                let raw = a.raw.to_value();
+                fires(&plain, &raw) && !fires(&tuned, &raw)
+            })
             .map(|a| PreviewAlert { id: a.id, title: a.title.clone() })
             .collect();
         (alerts.len() as u64, suppressed)

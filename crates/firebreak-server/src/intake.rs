@@ -50,12 +50,12 @@ const MAX_RULE_BYTES: usize = 500;
 pub fn adapt(
     format: Format,
     items: Vec<Result<serde_json::Value, Rejection>>,
-) -> Vec<Result<serde_json::Value, Rejection>> {
+) -> Vec<Result<Item<'static>, Rejection>> {
     items
         .into_iter()
         .map(|item| {
             item.and_then(|v| match formats::map(format, v) {
-                Ok(Mapped::Alert(a)) => Ok(a),
+                Ok(Mapped::Alert(a)) => Ok(Item::Json(a)),
                 Ok(Mapped::Skip(reason)) => Err(Rejection { field: None, reason, skipped: true }),
                 Err(e) => Err(reject(e.field, e.reason)),
             })
@@ -63,14 +63,91 @@ pub fn adapt(
         .collect()
 }
 
-/// Parses one item (already valid JSON) into a stored alert, or says why not.
-pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -> Result<Alert, Rejection> {
-    let new: NewAlert = serde_path_to_error::deserialize(value).map_err(|e| {
-        let path = e.path().to_string();
-        let msg = e.inner().to_string();
-        let field = if path == "." { msg.split('`').nth(1).map(str::to_owned) } else { Some(path) };
-        Rejection { field, reason: msg, skipped: false }
-    })?;
+/// One item to take in: a native alert's JSON text as it came (a line of
+/// NDJSON, an element of a JSON array), or JSON already read (an adapter's
+/// mapping, a detection's match).
+pub enum Item<'a> {
+    Text(&'a str),
+    Json(serde_json::Value),
+}
+
+impl From<serde_json::Value> for Item<'_> {
+    fn from(value: serde_json::Value) -> Self {
+        Item::Json(value)
+    }
+}
+
+/// Reads a native alert from its text straight into its fields, the raw
+/// event kept as text: no JSON tree is built for the alert, nor for its raw
+/// event, and none is written out again to store it.
+fn read_new_alert(item: Item<'_>) -> Result<NewAlert, Rejection> {
+    match item {
+        Item::Text(text) => {
+            let mut de = serde_json::Deserializer::from_str(text);
+            let new = serde_path_to_error::deserialize(&mut de).map_err(unreadable)?;
+            de.end().map_err(|e| not_json(&e))?;
+            Ok(new)
+        }
+        Item::Json(value) => serde_path_to_error::deserialize(value).map_err(unreadable),
+    }
+}
+
+fn not_json(e: &serde_json::Error) -> Rejection {
+    Rejection { field: None, reason: format!("not JSON: {e}"), skipped: false }
+}
+
+/// The field at fault, or that the text is not JSON at all.
+fn unreadable(e: serde_path_to_error::Error<serde_json::Error>) -> Rejection {
+    let inner = e.inner();
+    if matches!(inner.classify(), serde_json::error::Category::Syntax | serde_json::error::Category::Eof) {
+        return not_json(inner);
+    }
+    let path = e.path().to_string();
+    let msg = inner.to_string();
+    let field = if path == "." { msg.split('`').nth(1).map(str::to_owned) } else { Some(path) };
+    Rejection { field, reason: msg, skipped: false }
+}
+
+/// How deep a raw event may nest: as deep as a JSON tree is read.
+pub const MAX_RAW_DEPTH: usize = 128;
+
+/// Whether `json` (valid JSON text) nests arrays and objects deeper than
+/// `limit`.
+fn nests_deeper(json: &str, limit: usize) -> bool {
+    // Most events open fewer arrays and objects than the limit in all: a
+    // count (which the compiler vectorises) settles them without a walk.
+    if json.bytes().filter(|&b| b == b'[' || b == b'{').count() <= limit {
+        return false;
+    }
+    let (mut depth, mut in_string, mut escaped) = (0usize, false, false);
+    for &b in json.as_bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > limit {
+                    return true;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    false
+}
+
+/// Parses one item into a stored alert, or says why not.
+pub fn prepare(item: Item<'_>, org: Uuid, now: time::OffsetDateTime) -> Result<Alert, Rejection> {
+    let new = read_new_alert(item)?;
     let text = |field: &str, v: &str, max: usize| -> Result<String, Rejection> {
         let v = v.trim();
         if v.is_empty() {
@@ -98,9 +175,12 @@ pub fn prepare(value: serde_json::Value, org: Uuid, now: time::OffsetDateTime) -
     if !new.custom_fields.is_object() {
         return Err(reject("custom_fields", "custom_fields must be a JSON object"));
     }
-    let raw_len = new.raw.to_string().len();
+    let raw_len = new.raw.get().len();
     if raw_len > MAX_RAW_BYTES {
         return Err(reject("raw", format!("raw is at most {MAX_RAW_BYTES} bytes of JSON (this has {raw_len})")));
+    }
+    if nests_deeper(new.raw.get(), MAX_RAW_DEPTH) {
+        return Err(reject("raw", format!("raw nests at most {MAX_RAW_DEPTH} arrays or objects deep")));
     }
     let mut seen = BTreeSet::new();
     let mut observables = Vec::with_capacity(new.observables.len());
@@ -257,28 +337,19 @@ impl AssetMatcher {
     }
 }
 
-/// The items of a bulk body: a JSON array, or NDJSON (one object a line).
-/// A line that is not JSON is its own rejection; the others go on.
-pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection>>, ApiError> {
+/// The items of a bulk body as they were written: the elements of a JSON
+/// array, or the lines of NDJSON (one object a line), blank lines left out.
+pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, ApiError> {
     let text = std::str::from_utf8(body).map_err(|e| {
         ApiError::new(ErrorCode::MalformedJson, format!("the body is not UTF-8 (at byte {})", e.valid_up_to()))
     })?;
     let trimmed = text.trim_start();
-    let items: Vec<Result<serde_json::Value, Rejection>> = if trimmed.starts_with('[') {
-        let values: Vec<serde_json::Value> = serde_json::from_str(trimmed)
+    let items: Vec<&str> = if trimmed.starts_with('[') {
+        let values: Vec<&serde_json::value::RawValue> = serde_json::from_str(trimmed)
             .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("the body is not a JSON array: {e}")))?;
-        values.into_iter().map(Ok).collect()
+        values.into_iter().map(serde_json::value::RawValue::get).collect()
     } else {
-        text.lines()
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| {
-                serde_json::from_str::<serde_json::Value>(l).map_err(|e| Rejection {
-                    field: None,
-                    reason: format!("not JSON: {e}"),
-                    skipped: false,
-                })
-            })
-            .collect()
+        text.lines().filter(|l| !l.trim().is_empty()).collect()
     };
     if items.len() > MAX_BULK_ITEMS {
         return Err(ApiError::new(
@@ -289,12 +360,23 @@ pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection
     Ok(items)
 }
 
+/// A bulk body's native alerts, each read on its own when it is prepared.
+pub fn split_alerts(body: &[u8]) -> Result<Vec<Result<Item<'_>, Rejection>>, ApiError> {
+    Ok(split_texts(body)?.into_iter().map(|t| Ok(Item::Text(t))).collect())
+}
+
+/// A bulk body's items read as JSON. An item that is not JSON is its own
+/// rejection; the others go on.
+pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection>>, ApiError> {
+    Ok(split_texts(body)?.into_iter().map(|t| serde_json::from_str(t).map_err(|e| not_json(&e))).collect())
+}
+
 /// Checks every item, stores the good ones in one transaction, and answers
 /// each by its index.
 pub async fn ingest(
     state: &AppState,
     caller: &Caller,
-    items: Vec<Result<serde_json::Value, Rejection>>,
+    items: Vec<Result<Item<'_>, Rejection>>,
 ) -> ApiResult<BulkResult> {
     caller.require(Action::AlertIngest)?;
     ingest_as(state, &caller.ctx(state), caller.org_id(), items).await
@@ -305,7 +387,7 @@ pub async fn ingest_as(
     state: &AppState,
     ctx: &firebreak_store::WriteCtx,
     org: Uuid,
-    items: Vec<Result<serde_json::Value, Rejection>>,
+    items: Vec<Result<Item<'_>, Rejection>>,
 ) -> ApiResult<BulkResult> {
     let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(ctx.now));
     let mut answers: Vec<BulkItem> = Vec::with_capacity(items.len());
@@ -764,4 +846,21 @@ pub async fn escalate_group(state: &AppState, caller: &Caller, id: Uuid, req: Es
     }
     state.store.set_group_case(&caller.ctx(state), caller.org_id(), id, case.id).await?;
     crate::cases::get_case(state, caller, case.id).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nesting_is_counted_outside_strings() {
+        assert!(!nests_deeper(r#"{"a":[1,{"b":2}]}"#, 3));
+        assert!(nests_deeper(r#"{"a":[1,{"b":[2]}]}"#, 3));
+        // Brackets inside strings, escaped quotes included, are not nesting.
+        let quoted = format!(r#"{{"s":"\"{}"}}"#, "[".repeat(300));
+        assert!(!nests_deeper(&quoted, 2));
+        let deep = format!("{}{}", "[".repeat(129), "]".repeat(129));
+        assert!(nests_deeper(&deep, MAX_RAW_DEPTH));
+        assert!(!nests_deeper(&deep, 129));
+    }
 }

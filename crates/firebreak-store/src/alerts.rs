@@ -148,7 +148,8 @@ fn alert_from(row: &AnyRow) -> Result<Alert> {
         pap: parse(row, "pap", true)?,
         observables: parse(row, "observables", false)?,
         custom_fields: parse(row, "custom_fields", false)?,
-        raw: parse(row, "raw", false)?,
+        raw: firebreak_types::RawEvent::from_text(row.try_get("raw")?)
+            .map_err(|e| StoreError::Corrupt(format!("raw: {e}")))?,
         state: parse(row, "state", true)?,
         occurrences: row.try_get("occurrences")?,
         first_seen: from_millis(row.try_get("first_seen")?),
@@ -237,7 +238,7 @@ pub(crate) fn alert_row(a: &Alert, group: Option<Uuid>, keys: Option<&[String]>)
         Val::Text(enum_text(&a.pap)),
         json(serde_json::to_string(&a.observables)),
         Val::Text(a.custom_fields.to_string()),
-        Val::Text(a.raw.to_string()),
+        Val::Text(a.raw.get().to_owned()),
         Val::Text(a.state.as_str().to_owned()),
         Val::Int(a.occurrences),
         Val::Int(to_millis(a.first_seen)),
@@ -668,7 +669,7 @@ pub(crate) fn answers(
 /// first 2000 characters in hexadecimal, so one token whatever it holds
 /// (the migration that built the index writes the same in SQL).
 pub(crate) fn sighting_term(key: &str) -> String {
-    use std::fmt::Write;
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let head = match key.char_indices().nth(2000) {
         Some((at, _)) => &key[..at],
         None => key,
@@ -676,7 +677,8 @@ pub(crate) fn sighting_term(key: &str) -> String {
     let mut term = String::with_capacity(1 + 2 * head.len());
     term.push('x');
     for b in head.bytes() {
-        let _ = write!(term, "{b:02X}");
+        term.push(char::from(HEX[usize::from(b >> 4)]));
+        term.push(char::from(HEX[usize::from(b & 15)]));
     }
     term
 }
@@ -720,9 +722,13 @@ impl AlertStore for SqlStore {
     ) -> Result<Vec<(Uuid, bool)>> {
         if let Some(batches) = &self.batches {
             let (done, answer) = tokio::sync::oneshot::channel();
-            let job = crate::sqlite_intake::Batch::new(ctx.clone(), org, alerts, grouping, done);
+            let (job, work) = crate::sqlite_intake::Batch::new(ctx.clone(), org, alerts, grouping, done);
             batches.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
-            return answer.await.map_err(|_| sqlx::Error::PoolClosed)?;
+            let answer = answer.await;
+            // The writer let go of its share before answering: the batch is
+            // freed here.
+            drop(work);
+            return answer.map_err(|_| sqlx::Error::PoolClosed)?;
         }
         let mut tx = self.writer.begin().await?;
         let out = ingest_in(&mut tx, self.backend, ctx, org, &alerts, grouping.as_ref()).await?;

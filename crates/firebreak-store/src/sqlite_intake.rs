@@ -22,6 +22,7 @@
 
 use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 
 use firebreak_domain::audit::GENESIS_HASH;
 use firebreak_domain::clock::to_millis;
@@ -38,27 +39,35 @@ use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
 use crate::stories::StoryMemory;
 use crate::{Grouping, Result, StoreError, WriteCtx};
 
-/// A batch of alerts waiting for the writer, and where its answer goes.
-pub(crate) struct Batch {
-    ctx: WriteCtx,
-    org: Uuid,
+/// What the writer stores of a batch. The sender keeps a share of it until
+/// answered, so that it is freed on the sender's task, not on the writer's
+/// thread, where every moment counts.
+pub(crate) struct Prepared {
     alerts: Vec<Alert>,
     grouping: Option<Grouping>,
     /// Each alert's row, its story left empty, and its sightings' terms.
     rows: Vec<([Val; N_COLS], String)>,
+}
+
+/// A batch of alerts waiting for the writer, and where its answer goes.
+pub(crate) struct Batch {
+    ctx: WriteCtx,
+    org: Uuid,
+    work: Arc<Prepared>,
     done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
 }
 
 impl Batch {
     /// A batch with its rows and terms made ready by the sender's task, so
-    /// that the writer's thread, intake's bottleneck, only stores them.
+    /// that the writer's thread, intake's bottleneck, only stores them; and
+    /// the sender's share of it, to hold until answered.
     pub(crate) fn new(
         ctx: WriteCtx,
         org: Uuid,
         alerts: Vec<Alert>,
         grouping: Option<Grouping>,
         done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
-    ) -> Batch {
+    ) -> (Batch, Arc<Prepared>) {
         let rows = alerts
             .iter()
             .enumerate()
@@ -69,7 +78,8 @@ impl Batch {
                 (alert_row(a, None, keys), terms.join(" "))
             })
             .collect();
-        Batch { ctx, org, alerts, grouping, rows, done }
+        let work = Arc::new(Prepared { alerts, grouping, rows });
+        (Batch { ctx, org, work: work.clone(), done }, work)
     }
 }
 
@@ -112,10 +122,10 @@ pub(crate) fn spawn(path: &Path, turn: sqlx::AnyPool) -> Result<tokio::sync::mps
             let mut stories = StoryMemory::default();
             while let Some(first) = batches.blocking_recv() {
                 let mut group = vec![first];
-                let mut alerts = group[0].alerts.len();
+                let mut alerts = group[0].work.alerts.len();
                 while alerts < GROUP_ALERTS {
                     let Ok(next) = batches.try_recv() else { break };
-                    alerts += next.alerts.len();
+                    alerts += next.work.alerts.len();
                     group.push(next);
                 }
                 // Within the runtime: the turn goes back to its pool by a task.
@@ -129,8 +139,10 @@ pub(crate) fn spawn(path: &Path, turn: sqlx::AnyPool) -> Result<tokio::sync::mps
                     }
                 });
                 for (batch, answer) in group.into_iter().zip(answers) {
+                    let Batch { work, done, .. } = batch;
+                    drop(work);
                     // A sender that gave up waiting is no longer listening.
-                    let _ = batch.done.send(answer);
+                    let _ = done.send(answer);
                 }
             }
         })
@@ -161,13 +173,18 @@ fn store_group(conn: &mut Connection, group: &[Batch], stories: &mut StoryMemory
     // rolled back.
     let alone = group.len() == 1;
     let mut answers = Vec::with_capacity(group.len());
+    // The sightings of the whole group go in last, together: the full-text
+    // index writes what it holds as a new segment whenever a savepoint
+    // opens, and one segment per transaction is less to write and merge
+    // than one per batch.
+    let mut sightings: Vec<(i64, &str)> = Vec::new();
     for b in group {
-        let mark = stories.mark();
+        let mark = (stories.mark(), sightings.len());
         let answer = (|| {
             if !alone {
                 conn.execute_batch("SAVEPOINT batch")?;
             }
-            let out = ingest(conn, b, stories);
+            let out = ingest(conn, b, stories, &mut sightings);
             if !alone {
                 match out {
                     Ok(_) => conn.execute_batch("RELEASE batch")?,
@@ -177,12 +194,20 @@ fn store_group(conn: &mut Connection, group: &[Batch], stories: &mut StoryMemory
             out
         })();
         if answer.is_err() {
-            stories.undo_to(mark);
+            stories.undo_to(mark.0);
+            sightings.truncate(mark.1);
         }
         answers.push(answer);
     }
+    let sighted = (|| {
+        let mut sight = conn.prepare_cached("INSERT INTO alert_sightings (rowid, keys) VALUES (?1, ?2)")?;
+        for (rowid, terms) in &sightings {
+            sight.execute(params![rowid, terms])?;
+        }
+        Ok::<(), rusqlite::Error>(())
+    })();
     let end = if alone && answers[0].is_err() { "ROLLBACK" } else { "COMMIT" };
-    match conn.execute_batch(end) {
+    match sighted.and_then(|()| conn.execute_batch(end)) {
         Ok(()) => {
             stories.committed();
             answers
@@ -198,8 +223,13 @@ fn store_group(conn: &mut Connection, group: &[Batch], stories: &mut StoryMemory
 
 /// Stores one batch within the open transaction (see
 /// [`crate::AlertStore::ingest_alerts`]).
-fn ingest(conn: &Connection, b: &Batch, stories: &mut StoryMemory) -> Result<Vec<(Uuid, bool)>> {
-    let (org, alerts, grouping) = (b.org, &b.alerts, b.grouping.as_ref());
+fn ingest<'b>(
+    conn: &Connection,
+    b: &'b Batch,
+    stories: &mut StoryMemory,
+    sightings: &mut Vec<(i64, &'b str)>,
+) -> Result<Vec<(Uuid, bool)>> {
+    let (org, alerts, grouping) = (b.org, &b.work.alerts, b.work.grouping.as_ref());
     let org_text = org.to_string();
     let (first, candidates) = collapse(alerts);
 
@@ -244,17 +274,16 @@ fn ingest(conn: &Connection, b: &Batch, stories: &mut StoryMemory) -> Result<Vec
         crate::alerts::ALERT_COLS,
         cols.join(", ")
     ))?;
-    let mut sight = conn.prepare_cached("INSERT INTO alert_sightings (rowid, keys) VALUES (?1, ?2)")?;
     let mut ids: HashMap<(String, String), Uuid> = HashMap::with_capacity(candidates.len());
     for (a, group) in new.iter().zip(&groups) {
         // A new alert is its key's first occurrence in the batch.
         let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;
-        let (row, terms) = b.rows.get(at).ok_or(StoreError::NotFound)?;
+        let (row, terms) = b.work.rows.get(at).ok_or(StoreError::NotFound)?;
         let group = group.map_or(Val::Null, |g| Val::Text(g.to_string()));
         let values = row.iter().enumerate().map(|(i, v)| if i == GROUP_COL { &group } else { v });
         insert.execute(rusqlite::params_from_iter(values))?;
         if !terms.is_empty() {
-            sight.execute(params![conn.last_insert_rowid(), terms])?;
+            sightings.push((conn.last_insert_rowid(), terms));
         }
         ids.insert((a.source.clone(), a.source_ref.clone()), a.id);
     }

@@ -74,7 +74,53 @@ pub struct NewAlert {
     /// The original event, kept as received.
     #[serde(default)]
     #[schema(value_type = Object)]
-    pub raw: serde_json::Value,
+    pub raw: RawEvent,
+}
+
+/// An event as its sender wrote it: the JSON text, byte for byte, never
+/// parsed into a tree on the way in, nor serialised again on the way out.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct RawEvent(Box<serde_json::value::RawValue>);
+
+impl RawEvent {
+    /// The JSON text of `value`.
+    pub fn from_value(value: &serde_json::Value) -> RawEvent {
+        RawEvent(serde_json::value::to_raw_value(value).unwrap_or_else(|_| null_raw()))
+    }
+
+    /// `text`, if it is one JSON value.
+    pub fn from_text(text: String) -> serde_json::Result<RawEvent> {
+        serde_json::value::RawValue::from_string(text).map(RawEvent)
+    }
+
+    /// The JSON text.
+    pub fn get(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The event as a JSON tree; `null` if it nests deeper than a tree is
+    /// read (128 levels; intake refuses such events).
+    pub fn to_value(&self) -> serde_json::Value {
+        serde_json::from_str(self.0.get()).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+fn null_raw() -> Box<serde_json::value::RawValue> {
+    serde_json::value::RawValue::NULL.to_owned()
+}
+
+impl Default for RawEvent {
+    fn default() -> RawEvent {
+        RawEvent(null_raw())
+    }
+}
+
+/// The same text is the same event.
+impl PartialEq for RawEvent {
+    fn eq(&self, other: &RawEvent) -> bool {
+        self.get() == other.get()
+    }
 }
 
 fn amber() -> Tlp {
@@ -112,7 +158,7 @@ pub struct Alert {
     #[schema(value_type = Object)]
     pub custom_fields: serde_json::Value,
     #[schema(value_type = Object)]
-    pub raw: serde_json::Value,
+    pub raw: RawEvent,
     pub state: AlertState,
     /// How many times the sender sent it (1 for the first).
     pub occurrences: i64,

@@ -23,7 +23,7 @@ use crate::state::AppState;
     responses((status = 201, body = BulkItem), (status = 200, body = BulkItem), (status = 400, body = ErrorBody)))]
 pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<BulkItem>)> {
     let value: serde_json::Value = crate::extract::parse_json(&body)?;
-    let result = intake::ingest(&s, &caller, vec![Ok(value)]).await?;
+    let result = intake::ingest(&s, &caller, vec![Ok(value.into())]).await?;
     let item = result.items.into_iter().next().ok_or_else(ApiError::internal)?;
     match item.status.as_str() {
         "created" => Ok((StatusCode::CREATED, Json(item))),
@@ -45,7 +45,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
     request_body(content = Vec<NewAlert>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn bulk(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<BulkResult>> {
-    let items = intake::split_bulk(&body)?;
+    let items = intake::split_alerts(&body)?;
     Ok(Json(intake::ingest(&s, &caller, items).await?))
 }
 

@@ -223,7 +223,7 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         state: alert.state.as_str(),
         open: matches!(alert.state, AlertState::New | AlertState::InTriage),
         description_html: markdown_html(&alert.description),
-        raw: serde_json::to_string_pretty(&alert.raw).unwrap_or_default(),
+        raw: pretty_raw(&alert.raw),
         observables,
         templates,
         assets,
@@ -277,4 +277,12 @@ pub async fn story(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id):
     let rows = d.alerts.iter().map(AlertRow::from).collect();
     let open = d.alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).count();
     render(&StoryPage { layout, id: id.to_string(), severity: text(&d.group.severity), rows, open, templates, d })
+}
+
+/// The raw event indented for reading, or as it came if it cannot be read
+/// as a tree.
+fn pretty_raw(raw: &firebreak_types::RawEvent) -> String {
+    serde_json::from_str::<serde_json::Value>(raw.get())
+        .and_then(|v| serde_json::to_string_pretty(&v))
+        .unwrap_or_else(|_| raw.get().to_owned())
 }

@@ -32,7 +32,7 @@ async fn one_alert_then_its_repeat() {
     assert_eq!(stored.occurrences, 2);
     assert_eq!(stored.last_seen - stored.first_seen, time::Duration::minutes(5));
     assert_eq!(stored.observables.len(), 2, "defanged and plain forms collapse: {:?}", stored.observables);
-    assert_eq!(stored.raw["rule"]["id"], 5712, "the raw event is kept");
+    assert_eq!(stored.raw.to_value()["rule"]["id"], 5712, "the raw event is kept");
     let repeats: Vec<String> = siem.get(&format!("/api/v1/alerts/{}/repeats", first.id.unwrap())).await.unwrap();
     assert_eq!(repeats.len(), 1);
     let r = siem
@@ -71,7 +71,20 @@ async fn a_bulk_batch_answers_every_item_and_keeps_the_good_ones() {
     assert_eq!((result.created, result.duplicates, result.rejected), (2, 1, 4));
 
     // NDJSON: a line that is not JSON is reported by its index; the rest go in.
-    let ndjson = format!("{}\n{{not json\n{}\n", alert(7), alert(8));
+    // A raw event nested past the limit is refused by its field; one within
+    // it is kept byte for byte, as sent.
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let with_raw = |n: usize, raw: &str| {
+        let mut a = alert(n);
+        a.as_object_mut().unwrap().remove("raw");
+        let mut text = a.to_string();
+        text.replace_range(text.len() - 1.., &format!(r#","raw":{raw}}}"#));
+        text
+    };
+    let deep_raw = with_raw(9, &deep);
+    let raw_text = r#"{ "b" : 1,  "a": [1, 2.50, "\u00e9"] }"#;
+    let kept = with_raw(10, raw_text);
+    let ndjson = format!("{}\n{{not json\n{}\n{deep_raw}\n{} trailing\n{kept}\n", alert(7), alert(8), alert(11));
     let resp = siem
         .request(Method::POST, "/api/v1/alerts/_bulk")
         .header("content-type", "application/x-ndjson")
@@ -80,13 +93,20 @@ async fn a_bulk_batch_answers_every_item_and_keeps_the_good_ones() {
         .await
         .unwrap();
     let result: BulkResult = resp.json().await.unwrap();
-    assert_eq!(result.items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(), ["created", "rejected", "created"]);
+    assert_eq!(
+        result.items.iter().map(|i| i.status.as_str()).collect::<Vec<_>>(),
+        ["created", "rejected", "created", "rejected", "rejected", "created"]
+    );
     assert!(result.items[1].reason.as_deref().unwrap().starts_with("not JSON"));
+    assert_eq!(result.items[3].field.as_deref(), Some("raw"), "{:?}", result.items[3]);
+    assert!(result.items[4].reason.as_deref().unwrap().starts_with("not JSON"), "{:?}", result.items[4]);
+    let stored: Alert = siem.get(&format!("/api/v1/alerts/{}", result.items[5].id.unwrap())).await.unwrap();
+    assert_eq!(stored.raw.get(), raw_text, "the raw event is kept as sent");
 
     let bad = siem.request(Method::POST, "/api/v1/alerts/_bulk").body(vec![0xff, 0xfe, b'{']).send().await.unwrap();
     assert_eq!(bad.status(), 400);
     let page: Page<Alert> = siem.get("/api/v1/alerts?total=true&state=new").await.unwrap();
-    assert_eq!(page.total, Some(4));
+    assert_eq!(page.total, Some(5));
 }
 
 #[tokio::test]
@@ -423,7 +443,7 @@ async fn each_format_is_taken_in_and_a_resend_creates_nothing() {
             siem.get(&format!("/api/v1/alerts/{}", first.items.iter().find_map(|i| i.id).unwrap())).await.unwrap();
         assert!(alert.source.starts_with(source), "{format}: {}", alert.source);
         assert!(!alert.observables.is_empty(), "{format}: observables from the well-known fields");
-        assert!(alert.raw.is_object(), "{format}: the raw event is kept");
+        assert!(alert.raw.to_value().is_object(), "{format}: the raw event is kept");
     }
     let r = siem.request(Method::POST, "/api/v1/intake/splunk").body("{}").send().await.unwrap();
     assert_eq!(r.status(), 400);

@@ -296,7 +296,7 @@ async fn a_correlation_over_the_event_stream_raises_one_alert_with_its_events() 
     let a = &alerts.items[0];
     assert_eq!(a.title, "Many failed logons for one user (TargetUserName=alice)");
     assert_eq!(a.severity, firebreak_types::Severity::High);
-    assert_eq!(a.raw["events"].as_array().unwrap().len(), 3);
+    assert_eq!(a.raw.to_value()["events"].as_array().unwrap().len(), 3);
 }
 
 #[tokio::test]
