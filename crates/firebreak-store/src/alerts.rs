@@ -397,25 +397,28 @@ async fn entity_groups(
     Ok(out)
 }
 
-/// An entity, its group and the time of its last alert there.
-pub(crate) type EntityGroup = (String, Uuid, i64);
+/// An entity (its key, or on SQLite its key's hash), its group and the
+/// time of its last alert there.
+pub(crate) type EntityGroup<K = String> = (K, Uuid, i64);
 
 /// Puts each candidate in a story: the group of the first of its entities
-/// seen within the window, or a new one. Returns each candidate's group and
-/// the entities whose group or time changed.
-pub(crate) fn assign_groups(
+/// seen within `window_ms`, or a new one. `entities` are each alert's, by
+/// its index in the batch; `current`, the entities' stories so far. Returns
+/// each candidate's group and the entities whose group or time changed.
+pub(crate) fn assign_groups<K: Clone + Eq + std::hash::Hash + Ord>(
     candidates: &[&Alert],
-    grouping: &Grouping,
+    entities: &[Vec<K>],
+    window_ms: i64,
     index_of: &HashMap<(&str, &str), usize>,
-    mut current: HashMap<String, (Uuid, i64)>,
-) -> (Vec<Option<Uuid>>, Vec<EntityGroup>) {
+    mut current: HashMap<K, (Uuid, i64)>,
+) -> (Vec<Option<Uuid>>, Vec<EntityGroup<K>>) {
     let mut order: Vec<usize> = (0..candidates.len()).collect();
     order.sort_by_key(|&i| to_millis(candidates[i].event_time));
     let mut groups = vec![None; candidates.len()];
-    let mut touched: std::collections::BTreeSet<String> = std::collections::BTreeSet::new();
+    let mut touched: std::collections::BTreeSet<K> = std::collections::BTreeSet::new();
     for i in order {
         let a = candidates[i];
-        let Some(entities) = index_of.get(&(a.source.as_str(), a.source_ref.as_str())).map(|&k| &grouping.entities[k])
+        let Some(entities) = index_of.get(&(a.source.as_str(), a.source_ref.as_str())).and_then(|&k| entities.get(k))
         else {
             continue;
         };
@@ -426,7 +429,7 @@ pub(crate) fn assign_groups(
         let gid = entities
             .iter()
             .filter_map(|e| current.get(e))
-            .find(|(_, last)| *last >= at - grouping.window_ms)
+            .find(|(_, last)| *last >= at - window_ms)
             .map(|(g, _)| *g)
             .unwrap_or_else(Uuid::now_v7);
         for e in entities {
@@ -543,7 +546,7 @@ async fn ingest_in(
     let (groups, changed) = match grouping {
         Some(g) => {
             let current = entity_groups(tx, backend, org, &all_entities(g)).await?;
-            assign_groups(&candidates, g, &first, current)
+            assign_groups(&candidates, &g.entities, g.window_ms, &first, current)
         }
         None => (vec![None; candidates.len()], Vec::new()),
     };

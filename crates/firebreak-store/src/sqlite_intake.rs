@@ -32,11 +32,11 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::alerts::{
-    COUNTS_UPSERT, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, all_entities, answers, assign_groups,
+    COUNTS_UPSERT, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups,
     batch_details, collapse, group_totals, hourly_counts, repeats_of, sighting_term,
 };
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
-use crate::stories::StoryMemory;
+use crate::stories::{StoryMemory, entity_hash};
 use crate::{Grouping, Result, StoreError, WriteCtx};
 
 /// What the writer stores of a batch. The sender keeps a share of it until
@@ -47,6 +47,8 @@ pub(crate) struct Prepared {
     grouping: Option<Grouping>,
     /// Each alert's row, its story left empty, and its sightings' terms.
     rows: Vec<([Val; N_COLS], String)>,
+    /// Each alert's grouping entities, hashed as the story memory keeps them.
+    entities: Vec<Vec<u64>>,
 }
 
 /// A batch of alerts waiting for the writer, and where its answer goes.
@@ -78,7 +80,11 @@ impl Batch {
                 (alert_row(a, None, keys), terms.join(" "))
             })
             .collect();
-        let work = Arc::new(Prepared { alerts, grouping, rows });
+        let entities = grouping
+            .as_ref()
+            .map(|g| g.entities.iter().map(|es| es.iter().map(|e| entity_hash(e)).collect()).collect())
+            .unwrap_or_default();
+        let work = Arc::new(Prepared { alerts, grouping, rows, entities });
         (Batch { ctx, org, work: work.clone(), done }, work)
     }
 }
@@ -261,8 +267,11 @@ fn ingest<'b>(
                 stories.fill(org, rows);
             }
             stories.set_window(org, g.window_ms);
-            let current = stories.current(org, &all_entities(g));
-            assign_groups(&new, g, &first, current)
+            let mut all: Vec<u64> = b.work.entities.iter().flatten().copied().collect();
+            all.sort_unstable();
+            all.dedup();
+            let current = stories.current(org, &all);
+            assign_groups(&new, &b.work.entities, g.window_ms, &first, current)
         }
         None => (vec![None; new.len()], Vec::new()),
     };
@@ -297,8 +306,8 @@ fn ingest<'b>(
         for (id, (title, count, rank, first_at, last_at)) in group_totals(&members) {
             upsert.execute(params![id.to_string(), org_text, title, rank, count, first_at, last_at, now])?;
         }
-        for (e, g, last) in &changed {
-            stories.set(org, e, *g, *last);
+        for (h, g, last) in &changed {
+            stories.set(org, *h, *g, *last);
         }
     }
     let mut count = conn.prepare_cached(&format!(

@@ -31,7 +31,7 @@ pub(crate) type Story = (Uuid, i64);
 /// Entities are kept by a 64-bit hash of their key: a tenth of the memory
 /// of the keys themselves. Two entities would share a story only if their
 /// hashes collided, about once in 10^12 for millions of entities.
-fn entity_hash(entity: &str) -> u64 {
+pub(crate) fn entity_hash(entity: &str) -> u64 {
     let mut h = DefaultHasher::new();
     entity.hash(&mut h);
     h.finish()
@@ -83,17 +83,16 @@ impl StoryMemory {
         self.orgs.entry(org).or_default().window_ms = window_ms;
     }
 
-    /// The current stories of those of `entities` that have one (the
-    /// organisation must be loaded).
-    pub(crate) fn current(&self, org: Uuid, entities: &[&str]) -> HashMap<String, Story> {
+    /// The current stories of those of `entities` (by [`entity_hash`])
+    /// that have one (the organisation must be loaded).
+    pub(crate) fn current(&self, org: Uuid, entities: &[u64]) -> HashMap<u64, Story> {
         let Some(o) = self.orgs.get(&org) else { return HashMap::new() };
-        entities.iter().filter_map(|e| o.entities.get(&entity_hash(e)).map(|s| ((*e).to_owned(), *s))).collect()
+        entities.iter().filter_map(|h| o.entities.get(h).map(|s| (*h, *s))).collect()
     }
 
-    /// Records `entity`'s story and last event time.
-    pub(crate) fn set(&mut self, org: Uuid, entity: &str, group: Uuid, last: i64) {
+    /// Records the story and last event time of the entity hashed `h`.
+    pub(crate) fn set(&mut self, org: Uuid, h: u64, group: Uuid, last: i64) {
         let o = self.orgs.entry(org).or_default();
-        let h = entity_hash(entity);
         let before = o.entities.insert(h, (group, last));
         o.newest = o.newest.max(last);
         self.undo.push((org, h, before));
@@ -153,16 +152,17 @@ mod tests {
         let org = Uuid::now_v7();
         let (g1, g2) = (Uuid::now_v7(), Uuid::now_v7());
         let mut m = StoryMemory::default();
-        m.set(org, "host:a", g1, 10);
+        let (a, b) = (entity_hash("host:a"), entity_hash("host:b"));
+        m.set(org, a, g1, 10);
         m.committed();
         let mark = m.mark();
-        m.set(org, "host:a", g2, 20);
-        m.set(org, "host:b", g2, 20);
-        assert_eq!(m.current(org, &["host:a", "host:b"]).len(), 2);
+        m.set(org, a, g2, 20);
+        m.set(org, b, g2, 20);
+        assert_eq!(m.current(org, &[a, b]).len(), 2);
         m.undo_to(mark);
-        let now = m.current(org, &["host:a", "host:b"]);
-        assert_eq!(now.get("host:a"), Some(&(g1, 10)));
-        assert!(!now.contains_key("host:b"));
+        let now = m.current(org, &[a, b]);
+        assert_eq!(now.get(&a), Some(&(g1, 10)));
+        assert!(!now.contains_key(&b));
     }
 
     #[test]
@@ -172,13 +172,12 @@ mod tests {
         let mut m = StoryMemory::default();
         m.orgs.insert(org, OrgStories { window_ms: 1_000, ..OrgStories::default() });
         for i in 0..PRUNE_FROM as i64 {
-            m.set(org, &format!("host:{i}"), g, i);
+            m.set(org, entity_hash(&format!("host:{i}")), g, i);
         }
         m.committed();
         let kept = m.orgs[&org].entities.len();
         assert_eq!(kept, 1_001, "the entities within a second of the newest");
-        assert!(
-            m.current(org, &[&format!("host:{}", PRUNE_FROM - 1)]).contains_key(&format!("host:{}", PRUNE_FROM - 1))
-        );
+        let newest = entity_hash(&format!("host:{}", PRUNE_FROM - 1));
+        assert!(m.current(org, &[newest]).contains_key(&newest));
     }
 }
