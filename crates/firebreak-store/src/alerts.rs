@@ -589,7 +589,7 @@ async fn ingest_in(
     let new_ids: Vec<Uuid> = inserted.values().copied().collect();
     append(tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &batch_details(alerts, &new_ids))
         .await?;
-    Ok(answers(alerts, &first, &ids, |key| inserted.contains_key(key)))
+    Ok(answers(alerts, &first, |a| ids.get(&(a.source.clone(), a.source_ref.clone())).copied(), is_new))
 }
 
 /// A batch's alerts by key, repeats within it collapsed onto their first
@@ -653,16 +653,15 @@ pub(crate) fn batch_details(alerts: &[Alert], new_ids: &[Uuid]) -> serde_json::V
 pub(crate) fn answers(
     alerts: &[Alert],
     first: &HashMap<(&str, &str), usize>,
-    ids: &HashMap<(String, String), Uuid>,
-    created: impl Fn(&(String, String)) -> bool,
+    id_of: impl Fn(&Alert) -> Option<Uuid>,
+    created: impl Fn(&Alert) -> bool,
 ) -> Vec<(Uuid, bool)> {
     alerts
         .iter()
         .enumerate()
         .map(|(i, a)| {
-            let key = (a.source.clone(), a.source_ref.clone());
-            let id = ids.get(&key).copied().unwrap_or(a.id);
-            let created_here = first.get(&(a.source.as_str(), a.source_ref.as_str())) == Some(&i) && created(&key);
+            let id = id_of(a).unwrap_or(a.id);
+            let created_here = first.get(&(a.source.as_str(), a.source_ref.as_str())) == Some(&i) && created(a);
             (id, created_here)
         })
         .collect()

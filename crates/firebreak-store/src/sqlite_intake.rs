@@ -34,8 +34,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::alerts::{
-    COUNTS_UPSERT, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups,
-    batch_details, collapse, group_totals, hourly_counts, repeats_of, sighting_term,
+    COUNTS_UPSERT, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups, batch_details, collapse,
+    group_totals, hourly_counts, repeats_of, sighting_term,
 };
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
 use crate::stories::{StoryMemory, entity_hash};
@@ -338,20 +338,20 @@ fn ingest<'b>(
     // and no one else writes meanwhile.
     let mut find =
         conn.prepare_cached("SELECT rowid, id FROM alerts WHERE org_id = ?1 AND source = ?2 AND source_ref = ?3")?;
-    let mut stored: HashMap<(String, String), (i64, Uuid)> = HashMap::new();
+    let mut stored: HashMap<(&str, &str), (i64, Uuid)> = HashMap::new();
     for a in &candidates {
         let row = find
             .query_row(params![org_text, a.source, a.source_ref], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .optional()?;
         if let Some((rowid, id)) = row {
             let id = Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("alert id {id:?}: {e}")))?;
-            stored.insert((a.source.clone(), a.source_ref.clone()), (rowid, id));
+            stored.insert((a.source.as_str(), a.source_ref.as_str()), (rowid, id));
         }
     }
     let new: Vec<&Alert> = candidates
         .iter()
         .copied()
-        .filter(|a| !stored.contains_key(&(a.source.clone(), a.source_ref.clone())))
+        .filter(|a| !stored.contains_key(&(a.source.as_str(), a.source_ref.as_str())))
         .collect();
 
     // Stories, for the new alerts, from the writer's memory.
@@ -378,7 +378,7 @@ fn ingest<'b>(
         crate::alerts::ALERT_COLS,
         cols.join(", ")
     ))?;
-    let mut ids: HashMap<(String, String), Uuid> = HashMap::with_capacity(candidates.len());
+    let mut ids: HashMap<(&str, &str), Uuid> = HashMap::with_capacity(candidates.len());
     for (a, group) in new.iter().zip(&groups) {
         // A new alert is its key's first occurrence in the batch.
         let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;
@@ -389,7 +389,7 @@ fn ingest<'b>(
         if !terms.is_empty() {
             sightings.push((conn.last_insert_rowid(), terms));
         }
-        ids.insert((a.source.clone(), a.source_ref.clone()), a.id);
+        ids.insert((a.source.as_str(), a.source_ref.as_str()), a.id);
     }
     let now = to_millis(b.ctx.now);
     if grouping.is_some() {
@@ -414,7 +414,7 @@ fn ingest<'b>(
     }
 
     // Repeats: of alerts stored before, and of new ones within the batch.
-    let is_new = |a: &Alert| !stored.contains_key(&(a.source.clone(), a.source_ref.clone()));
+    let is_new = |a: &Alert| !stored.contains_key(&(a.source.as_str(), a.source_ref.as_str()));
     let mut bump = conn.prepare_cached(
         "UPDATE alerts SET occurrences = occurrences + ?1, last_seen = MAX(last_seen, ?2) WHERE rowid = ?3",
     )?;
@@ -422,8 +422,7 @@ fn ingest<'b>(
         "UPDATE alerts SET occurrences = occurrences + ?1, last_seen = MAX(last_seen, ?2) WHERE id = ?3",
     )?;
     let mut repeat = conn.prepare_cached("INSERT INTO alert_repeats (alert_id, seen_at) VALUES (?1, ?2)")?;
-    for ((source, source_ref), (n, last)) in repeats_of(alerts, &first, is_new) {
-        let key = (source.to_owned(), source_ref.to_owned());
+    for (key, (n, last)) in repeats_of(alerts, &first, is_new) {
         let id = match stored.get(&key) {
             Some((rowid, id)) => {
                 bump.execute(params![n, last, rowid])?;
@@ -443,7 +442,7 @@ fn ingest<'b>(
 
     let new_ids: Vec<Uuid> = new.iter().map(|a| a.id).collect();
     append(conn, &b.ctx, org, &batch_details(alerts, &new_ids))?;
-    Ok(answers(alerts, &first, &ids, |key| !stored.contains_key(key)))
+    Ok(answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).copied(), is_new))
 }
 
 /// The alerts of `org` last seen since `since` that joined a story, oldest
