@@ -14,7 +14,9 @@ mod metrics;
 
 /// mimalloc: the hunt and the intake allocate and free many small values
 /// per event from every thread, where it is markedly faster than the
-/// system allocator.
+/// system allocator. It also stands in for the C library's `malloc`
+/// (the `override` feature), so that SQLite's allocations, on the alert
+/// writer's thread, take no allocator lock either.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
