@@ -88,26 +88,42 @@ pub struct SqlStore {
     pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::sqlite_intake::Batch>>,
 }
 
-/// How often the SQLite write-ahead log is copied back into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// How soon the SQLite write-ahead log is copied back into the database
+/// again while it grows, and while it does not.
+const CHECKPOINT_BUSY: Duration = Duration::from_millis(10);
+const CHECKPOINT_IDLE: Duration = Duration::from_millis(250);
 
-/// Copies the write-ahead log back into the database file every
-/// [`CHECKPOINT_EVERY`], on a reading connection, beside the writer. Left
-/// to the writer (SQLite's default), each commit past a thousand pages of
-/// log stopped intake while it copied them (7 ms of a 130 ms batch of a
-/// thousand alerts); the writer still checkpoints itself past 16,000 pages
-/// should this fall behind.
+/// Copies the write-ahead log back into the database file, on a reading
+/// connection, beside the writer: every [`CHECKPOINT_BUSY`] while frames
+/// keep coming, every [`CHECKPOINT_IDLE`] otherwise. The writer still
+/// checkpoints itself past 16,000 pages, which is also when the log starts
+/// again from its beginning; what this leaves it is the few frames of its
+/// last transaction. Left to the writer (SQLite's default), each commit past
+/// a thousand pages stopped intake while it copied them; checkpointing every
+/// 250 ms still left it half of the copying under sustained intake (300k
+/// alerts: 34.7k alerts/s, against 36.8k at 10 ms).
 fn spawn_checkpointer<T: Send + 'static>(reader: AnyPool, alive: tokio::sync::mpsc::WeakUnboundedSender<T>) {
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut wait = CHECKPOINT_IDLE;
+        let mut copied_before = -1i64;
         loop {
-            tick.tick().await;
+            tokio::time::sleep(wait).await;
             if alive.strong_count() == 0 || reader.is_closed() {
                 break;
             }
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&reader).await {
-                tracing::debug!("checkpoint: {e}");
+            // (busy, frames in the log, frames copied back)
+            match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").fetch_one(&reader).await {
+                Ok(row) => {
+                    let log: i64 = row.try_get(1).unwrap_or(0);
+                    let copied: i64 = row.try_get(2).unwrap_or(0);
+                    let growing = copied != copied_before || copied < log;
+                    wait = if growing { CHECKPOINT_BUSY } else { CHECKPOINT_IDLE };
+                    copied_before = copied;
+                }
+                Err(e) => {
+                    tracing::debug!("checkpoint: {e}");
+                    wait = CHECKPOINT_IDLE;
+                }
             }
         }
     });
