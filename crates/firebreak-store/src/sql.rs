@@ -157,7 +157,7 @@ impl SqlStore {
     pub async fn open(url: &str, opts: &OpenOptions) -> Result<SqlStore> {
         sqlx::any::install_default_drivers();
         let backend = Backend::from_url(url)?;
-        let store = match backend {
+        let mut store = match backend {
             Backend::Sqlite => {
                 let url = if url.contains("mode=") {
                     url.to_owned()
@@ -185,7 +185,6 @@ impl SqlStore {
                 SqlStore { backend, writer: pool.clone(), reader: pool, batches: None }
             }
         };
-        let mut store = store;
         store.migrate().await?;
         if backend == Backend::Sqlite {
             // The alert writer opens the file itself, migrated.

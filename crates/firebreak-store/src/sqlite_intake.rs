@@ -46,11 +46,14 @@ use crate::{Grouping, Result, StoreError, WriteCtx};
 /// thread, where every moment counts.
 pub(crate) struct Prepared {
     alerts: Vec<Alert>,
-    grouping: Option<Grouping>,
     /// Each alert's row, its story left empty, and its sightings' terms.
     rows: Vec<([Val; N_COLS], String)>,
+    /// The organisation's grouping window, when it groups alerts.
+    window_ms: Option<i64>,
     /// Each alert's grouping entities, hashed as the story memory keeps them.
     entities: Vec<Vec<u64>>,
+    /// Those hashes once each, sorted.
+    all_entities: Vec<u64>,
 }
 
 /// A batch of alerts waiting for the writer, and where its answer goes.
@@ -82,11 +85,15 @@ impl Batch {
                 (alert_row(a, None, keys), terms.join(" "))
             })
             .collect();
-        let entities = grouping
+        let entities: Vec<Vec<u64>> = grouping
             .as_ref()
             .map(|g| g.entities.iter().map(|es| es.iter().map(|e| entity_hash(e)).collect()).collect())
             .unwrap_or_default();
-        let work = Arc::new(Prepared { alerts, grouping, rows, entities });
+        let mut all_entities: Vec<u64> = entities.iter().flatten().copied().collect();
+        all_entities.sort_unstable();
+        all_entities.dedup();
+        let window_ms = grouping.map(|g| g.window_ms);
+        let work = Arc::new(Prepared { alerts, rows, window_ms, entities, all_entities });
         (Batch { ctx, org, work: work.clone(), done }, work)
     }
 }
@@ -330,7 +337,7 @@ fn ingest<'b>(
     stories: &mut StoryMemory,
     sightings: &mut Vec<(i64, &'b str)>,
 ) -> Result<Vec<(Uuid, bool)>> {
-    let (org, alerts, grouping) = (b.org, &b.work.alerts, b.work.grouping.as_ref());
+    let (org, alerts, window_ms) = (b.org, &b.work.alerts, b.work.window_ms);
     let org_text = org.to_string();
     let (first, candidates) = collapse(alerts);
 
@@ -355,18 +362,15 @@ fn ingest<'b>(
         .collect();
 
     // Stories, for the new alerts, from the writer's memory.
-    let (groups, changed) = match grouping {
-        Some(g) => {
+    let (groups, changed) = match window_ms {
+        Some(window_ms) => {
             if !stories.is_loaded(org) {
-                let rows = story_rows(conn, &org_text, to_millis(b.ctx.now).saturating_sub(g.window_ms))?;
+                let rows = story_rows(conn, &org_text, to_millis(b.ctx.now).saturating_sub(window_ms))?;
                 stories.fill(org, rows);
             }
-            stories.set_window(org, g.window_ms);
-            let mut all: Vec<u64> = b.work.entities.iter().flatten().copied().collect();
-            all.sort_unstable();
-            all.dedup();
-            let current = stories.current(org, &all);
-            assign_groups(&new, &b.work.entities, g.window_ms, &first, current)
+            stories.set_window(org, window_ms);
+            let current = stories.current(org, &b.work.all_entities);
+            assign_groups(&new, &b.work.entities, window_ms, &first, current)
         }
         None => (vec![None; new.len()], Vec::new()),
     };
@@ -378,7 +382,8 @@ fn ingest<'b>(
         crate::alerts::ALERT_COLS,
         cols.join(", ")
     ))?;
-    let mut ids: HashMap<(&str, &str), Uuid> = HashMap::with_capacity(candidates.len());
+    // Every alert of the batch's keys, by rowid and id: stored before, or now.
+    let mut ids: HashMap<(&str, &str), (i64, Uuid)> = HashMap::with_capacity(candidates.len());
     for (a, group) in new.iter().zip(&groups) {
         // A new alert is its key's first occurrence in the batch.
         let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;
@@ -386,13 +391,14 @@ fn ingest<'b>(
         let group = group.map_or(Val::Null, |g| Val::Text(g.to_string()));
         let values = row.iter().enumerate().map(|(i, v)| if i == GROUP_COL { &group } else { v });
         insert.execute(rusqlite::params_from_iter(values))?;
+        let rowid = conn.last_insert_rowid();
         if !terms.is_empty() {
-            sightings.push((conn.last_insert_rowid(), terms));
+            sightings.push((rowid, terms));
         }
-        ids.insert((a.source.as_str(), a.source_ref.as_str()), a.id);
+        ids.insert((a.source.as_str(), a.source_ref.as_str()), (rowid, a.id));
     }
     let now = to_millis(b.ctx.now);
-    if grouping.is_some() {
+    if window_ms.is_some() {
         let members: Vec<(&Alert, Uuid)> = new.iter().zip(&groups).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
         let mut upsert = conn.prepare_cached(&format!(
             "INSERT INTO alert_groups (id, org_id, title, severity_rank, alert_count, first_event, last_event, \
@@ -418,31 +424,19 @@ fn ingest<'b>(
     let mut bump = conn.prepare_cached(
         "UPDATE alerts SET occurrences = occurrences + ?1, last_seen = MAX(last_seen, ?2) WHERE rowid = ?3",
     )?;
-    let mut bump_new = conn.prepare_cached(
-        "UPDATE alerts SET occurrences = occurrences + ?1, last_seen = MAX(last_seen, ?2) WHERE id = ?3",
-    )?;
     let mut repeat = conn.prepare_cached("INSERT INTO alert_repeats (alert_id, seen_at) VALUES (?1, ?2)")?;
     for (key, (n, last)) in repeats_of(alerts, &first, is_new) {
-        let id = match stored.get(&key) {
-            Some((rowid, id)) => {
-                bump.execute(params![n, last, rowid])?;
-                *id
-            }
-            None => {
-                let id = ids.get(&key).copied().ok_or(StoreError::NotFound)?;
-                bump_new.execute(params![n, last, id.to_string()])?;
-                id
-            }
-        };
+        let (rowid, id) = stored.get(&key).or_else(|| ids.get(&key)).copied().ok_or(StoreError::NotFound)?;
+        bump.execute(params![n, last, rowid])?;
         for _ in 0..n {
             repeat.execute(params![id.to_string(), last])?;
         }
-        ids.insert(key, id);
+        ids.insert(key, (rowid, id));
     }
 
     let new_ids: Vec<Uuid> = new.iter().map(|a| a.id).collect();
     append(conn, &b.ctx, org, &batch_details(alerts, &new_ids))?;
-    Ok(answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).copied(), is_new))
+    Ok(answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).map(|(_, id)| *id), is_new))
 }
 
 /// The alerts of `org` last seen since `since` that joined a story, oldest
