@@ -211,14 +211,17 @@ fn chunk_rows(backend: Backend, cols: usize) -> usize {
 pub(crate) enum Val {
     Text(String),
     Int(i64),
+    Blob(Vec<u8>),
     Null,
 }
 
 /// Where [`alert_row`] puts the alert's story.
 pub(crate) const GROUP_COL: usize = 24;
 
-/// A new alert's row, in the order of [`ALERT_COLS`] then `group_keys`.
-pub(crate) fn alert_row(a: &Alert, group: Option<Uuid>, keys: Option<&[String]>) -> [Val; N_COLS] {
+/// A new alert's row, in the order of [`ALERT_COLS`] then `group_keys`
+/// (the entities that put the alert in its story, as
+/// [`crate::stories::keys_blob`] writes them, on SQLite only).
+pub(crate) fn alert_row(a: &Alert, group: Option<Uuid>, keys: Val) -> [Val; N_COLS] {
     let json = |v: Result<String, serde_json::Error>| Val::Text(v.unwrap_or_else(|_| "[]".into()));
     let opt = |v: Option<String>| v.map_or(Val::Null, Val::Text);
     [
@@ -247,12 +250,12 @@ pub(crate) fn alert_row(a: &Alert, group: Option<Uuid>, keys: Option<&[String]>)
         Val::Int(a.triage_rank),
         opt(a.rule.clone()),
         opt(group.map(|g| g.to_string())),
-        opt(keys.map(|k| serde_json::to_string(k).unwrap_or_else(|_| "[]".into()))),
+        keys,
     ]
 }
 
-/// A new alert's row: the alert, its story and the entities that put it there.
-type NewRow<'a> = (&'a Alert, Option<Uuid>, Option<&'a [String]>);
+/// A new alert's row: the alert and its story.
+type NewRow<'a> = (&'a Alert, Option<Uuid>);
 
 /// Inserts the new ones of `alerts`; returns the keys that were inserted,
 /// with their ids.
@@ -269,11 +272,12 @@ async fn insert_new(
             placeholders(backend, chunk.len(), N_COLS)
         );
         let mut q = sqlx::query(&sql);
-        for (a, group, keys) in chunk {
-            for v in alert_row(a, *group, *keys) {
+        for (a, group) in chunk {
+            for v in alert_row(a, *group, Val::Null) {
                 q = match v {
                     Val::Text(t) => q.bind(t),
                     Val::Int(n) => q.bind(n),
+                    Val::Blob(b) => q.bind(b),
                     Val::Null => q.bind(None::<String>),
                 };
             }
@@ -552,12 +556,12 @@ async fn ingest_in(
     };
     // PostgreSQL keeps entities in `group_entities`: the alert need not
     // (and a longer row would cross its out-of-line storage threshold).
-    let rows: Vec<NewRow> = candidates.iter().zip(&groups).map(|(a, g)| (*a, *g, None)).collect();
+    let rows: Vec<NewRow> = candidates.iter().zip(&groups).map(|(a, g)| (*a, *g)).collect();
     let inserted = insert_new(tx, backend, &rows).await?;
     let is_new = |a: &Alert| inserted.contains_key(&(a.source.clone(), a.source_ref.clone()));
     if grouping.is_some() {
         let members: Vec<(&Alert, Uuid)> =
-            rows.iter().filter(|(a, _, _)| is_new(a)).filter_map(|(a, g, _)| g.map(|g| (*a, g))).collect();
+            rows.iter().filter(|(a, _)| is_new(a)).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
         write_groups(tx, backend, org, to_millis(ctx.now), &members, &changed).await?;
     }
 
@@ -751,7 +755,7 @@ impl AlertStore for SqlStore {
         let paging = paging(
             q.limit,
             q.offset,
-            Some(q.sort.as_deref().unwrap_or("-last_seen")),
+            Some(q.sort.as_deref().unwrap_or("-first_seen")),
             q.total,
             &[
                 ("last_seen", "last_seen"),

@@ -11,10 +11,10 @@
 //! per batch, the same answers (see `alerts::ingest_in` for PostgreSQL).
 //!
 //! Group commit: the batches that arrived while a transaction ran are stored
-//! by the next one together, each in a savepoint of its own (a batch that
-//! fails rolls back alone and gets its error), and answered once that
-//! transaction is committed and the log that holds it is on disk, never
-//! before. The flush to disk is a thread's of its own (`Syncer`), so that
+//! by the next one together (should one fail, they are stored again each in
+//! a transaction of its own, so that it alone gets its error), and answered
+//! once that transaction is committed and the log that holds it is on disk,
+//! never before. The flush to disk is a thread's of its own (`Syncer`), so that
 //! the writer goes on with the next transaction meanwhile.
 //!
 //! The writer takes its turn from the store's pool of one writing
@@ -38,7 +38,7 @@ use crate::alerts::{
     group_totals, hourly_counts, repeats_of, sighting_term,
 };
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
-use crate::stories::{StoryMemory, entity_hash};
+use crate::stories::{StoryMemory, entity_hash, keys_blob, stored_keys};
 use crate::{Grouping, Result, StoreError, WriteCtx};
 
 /// What the writer stores of a batch. The sender keeps a share of it until
@@ -75,20 +75,20 @@ impl Batch {
         grouping: Option<Grouping>,
         done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
     ) -> (Batch, Arc<Prepared>) {
+        let entities: Vec<Vec<u64>> = grouping
+            .as_ref()
+            .map(|g| g.entities.iter().map(|es| es.iter().map(|e| entity_hash(e)).collect()).collect())
+            .unwrap_or_default();
         let rows = alerts
             .iter()
             .enumerate()
             .map(|(i, a)| {
-                let keys = grouping.as_ref().and_then(|g| g.entities.get(i)).map(Vec::as_slice);
+                let keys = entities.get(i).map_or(Val::Null, |hs| Val::Blob(keys_blob(hs)));
                 let terms: Vec<String> =
                     a.observables.iter().map(|o| sighting_term(&format!("{}:{}", o.kind, o.value))).collect();
                 (alert_row(a, None, keys), terms.join(" "))
             })
             .collect();
-        let entities: Vec<Vec<u64>> = grouping
-            .as_ref()
-            .map(|g| g.entities.iter().map(|es| es.iter().map(|e| entity_hash(e)).collect()).collect())
-            .unwrap_or_default();
         let mut all_entities: Vec<u64> = entities.iter().flatten().copied().collect();
         all_entities.sort_unstable();
         all_entities.dedup();
@@ -106,6 +106,7 @@ impl ToSql for Val {
         Ok(ToSqlOutput::Borrowed(match self {
             Val::Text(t) => ValueRef::Text(t.as_bytes()),
             Val::Int(n) => ValueRef::Integer(*n),
+            Val::Blob(b) => ValueRef::Blob(b),
             Val::Null => ValueRef::Null,
         }))
     }
@@ -192,7 +193,7 @@ impl Syncer {
 /// when every sender is gone.
 pub(crate) fn spawn(path: &Path, turn: sqlx::AnyPool) -> Result<tokio::sync::mpsc::UnboundedSender<Batch>> {
     let syncer = Syncer::open(path);
-    let mut conn = open(path, syncer.is_some())?;
+    let conn = open(path, syncer.is_some())?;
     let runtime = tokio::runtime::Handle::current();
     let (send, mut batches) = tokio::sync::mpsc::unbounded_channel::<Batch>();
     let to_sync = match syncer {
@@ -221,7 +222,7 @@ pub(crate) fn spawn(path: &Path, turn: sqlx::AnyPool) -> Result<tokio::sync::mps
                 // Within the runtime: the turn goes back to its pool by a task.
                 let answers = runtime.block_on(async {
                     match turn.acquire().await {
-                        Ok(_turn) => store_group(&mut conn, &group, &mut stories),
+                        Ok(_turn) => store_group(&conn, &group, &mut stories),
                         Err(e) => {
                             let reason = format!("the writer could not take its turn: {e}");
                             group.iter().map(|_| Err(unavailable(&reason))).collect()
@@ -264,67 +265,81 @@ fn unavailable(reason: &str) -> StoreError {
 }
 
 /// Stores `group` in one transaction; one answer per batch.
-fn store_group(conn: &mut Connection, group: &[Batch], stories: &mut StoryMemory) -> Vec<Result<Vec<(Uuid, bool)>>> {
-    // The database could not take the transaction (a full disk, say):
-    // every batch in it is answered so, none acknowledged, and the stories
-    // are as they were.
+///
+/// No savepoint guards each batch: SQLite copies every page a savepoint's
+/// statements first change, a tenth of the writer's work, to protect
+/// against a failure that hardly ever comes. Should a batch fail, the whole
+/// transaction is rolled back and the batches are stored again, each in a
+/// transaction of its own, so that only the one that failed gets its error.
+fn store_group(conn: &Connection, group: &[Batch], stories: &mut StoryMemory) -> Vec<Result<Vec<(Uuid, bool)>>> {
+    match in_one(conn, group, stories) {
+        Ok(answers) => answers.into_iter().map(Ok).collect(),
+        Err(Failure::Batch(e)) if group.len() == 1 => vec![Err(e)],
+        Err(Failure::Batch(_)) => group
+            .iter()
+            .map(|b| match in_one(conn, std::slice::from_ref(b), stories) {
+                Ok(mut answers) => answers.pop().ok_or(StoreError::NotFound),
+                Err(Failure::Batch(e)) => Err(e),
+                Err(Failure::Transaction(e)) => Err(not_committed(&e)),
+            })
+            .collect(),
+        // The database could not take the transaction (a full disk, say):
+        // every batch in it is answered so, none acknowledged.
+        Err(Failure::Transaction(e)) => group.iter().map(|_| Err(not_committed(&e))).collect(),
+    }
+}
+
+/// Why a transaction stored nothing.
+enum Failure {
+    /// A batch could not be stored.
+    Batch(StoreError),
+    /// The transaction could not begin or commit.
+    Transaction(rusqlite::Error),
+}
+
+fn not_committed(e: &rusqlite::Error) -> StoreError {
+    unavailable(&format!("the batch was not committed: {e}"))
+}
+
+/// Stores `batches` in one transaction, all or none; should none be
+/// stored, the stories are as they were.
+fn in_one(
+    conn: &Connection,
+    batches: &[Batch],
+    stories: &mut StoryMemory,
+) -> std::result::Result<Vec<Vec<(Uuid, bool)>>, Failure> {
     let start = stories.mark();
-    let failed = |e: &rusqlite::Error, stories: &mut StoryMemory| -> Vec<Result<Vec<(Uuid, bool)>>> {
-        stories.undo_to(start);
-        let reason = format!("the batch was not committed: {e}");
-        group.iter().map(|_| Err(unavailable(&reason))).collect()
-    };
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        return failed(&e, stories);
-    }
-    // One batch alone needs no savepoint: if it fails, the transaction is
-    // rolled back.
-    let alone = group.len() == 1;
-    let mut answers = Vec::with_capacity(group.len());
-    // The sightings of the whole group go in last, together: the full-text
-    // index writes what it holds as a new segment whenever a savepoint
-    // opens, and one segment per transaction is less to write and merge
-    // than one per batch.
-    let mut sightings: Vec<(i64, &str)> = Vec::new();
-    for b in group {
-        let mark = (stories.mark(), sightings.len());
-        let answer = (|| {
-            if !alone {
-                conn.execute_batch("SAVEPOINT batch")?;
-            }
-            let out = ingest(conn, b, stories, &mut sightings);
-            if !alone {
-                match out {
-                    Ok(_) => conn.execute_batch("RELEASE batch")?,
-                    Err(_) => conn.execute_batch("ROLLBACK TO batch; RELEASE batch")?,
-                }
-            }
-            out
-        })();
-        if answer.is_err() {
-            stories.undo_to(mark.0);
-            sightings.truncate(mark.1);
+    let stored = (|| {
+        conn.execute_batch("BEGIN IMMEDIATE").map_err(Failure::Transaction)?;
+        // The sightings of the whole transaction go in last, together, as
+        // one segment of the full-text index.
+        let mut sightings: Vec<(i64, &str)> = Vec::new();
+        let mut answers = Vec::with_capacity(batches.len());
+        for b in batches {
+            answers.push(ingest(conn, b, stories, &mut sightings).map_err(Failure::Batch)?);
         }
-        answers.push(answer);
-    }
-    let sighted = (|| {
-        let mut sight = conn.prepare_cached("INSERT INTO alert_sightings (rowid, keys) VALUES (?1, ?2)")?;
-        for (rowid, terms) in &sightings {
-            sight.execute(params![rowid, terms])?;
+        {
+            let mut sight = conn
+                .prepare_cached("INSERT INTO alert_sightings (rowid, keys) VALUES (?1, ?2)")
+                .map_err(Failure::Transaction)?;
+            for (rowid, terms) in &sightings {
+                sight.execute(params![rowid, terms]).map_err(Failure::Transaction)?;
+            }
         }
-        Ok::<(), rusqlite::Error>(())
+        conn.execute_batch("COMMIT").map_err(Failure::Transaction)?;
+        Ok(answers)
     })();
-    let end = if alone && answers[0].is_err() { "ROLLBACK" } else { "COMMIT" };
-    match sighted.and_then(|()| conn.execute_batch(end)) {
-        Ok(()) => {
+    match stored {
+        Ok(answers) => {
             stories.committed();
-            answers
+            Ok(answers)
         }
-        Err(e) => {
+        Err(failure) => {
             if !conn.is_autocommit() {
                 let _ = conn.execute_batch("ROLLBACK");
             }
-            failed(&e, stories)
+            stories.undo_to(start);
+            Err(failure)
         }
     }
 }
@@ -439,15 +454,17 @@ fn ingest<'b>(
     Ok(answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).map(|(_, id)| *id), is_new))
 }
 
-/// The alerts of `org` last seen since `since` that joined a story, oldest
-/// first: (story, event time, entities as JSON).
-fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<(Uuid, i64, String)>> {
+/// The alerts of `org` first seen since `since` that joined a story, oldest
+/// first: (story, event time, entity hashes). Repeats join no story, so an
+/// alert's first arrival is what the memory knew of it.
+fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<(Uuid, i64, Vec<u64>)>> {
     let mut q = conn.prepare(
         "SELECT group_id, event_time, group_keys FROM alerts \
-         WHERE org_id = ?1 AND last_seen >= ?2 AND group_keys IS NOT NULL AND group_id IS NOT NULL \
+         WHERE org_id = ?1 AND first_seen >= ?2 AND group_keys IS NOT NULL AND group_id IS NOT NULL \
          ORDER BY rowid",
     )?;
-    let rows = q.query_map(params![org, since], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, r.get(2)?)))?;
+    let rows =
+        q.query_map(params![org, since], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, stored_keys(r.get_ref(2)?))))?;
     let mut out = Vec::new();
     for row in rows {
         let (group, at, keys) = row?;

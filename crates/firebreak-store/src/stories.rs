@@ -6,7 +6,8 @@
 //! millions: a page of the write-ahead log for nearly every one. SQLite has
 //! one writer, so the writer can keep the table in memory instead. What
 //! makes it durable is what the alerts keep: each new alert stores its story
-//! and the entities it was grouped by (`group_keys`), and the memory of an
+//! and the entities it was grouped by (`group_keys`, as their hashes), and
+//! the memory of an
 //! organisation is rebuilt from its alerts of the grouping window the first
 //! time the writer meets it. PostgreSQL, written by many nodes at once,
 //! keeps the table.
@@ -21,7 +22,9 @@
 //! fails to commit, takes them back.
 
 use std::collections::HashMap;
-use std::hash::{DefaultHasher, Hash, Hasher};
+use std::hash::Hasher;
+
+use fnv::FnvHasher;
 
 use uuid::Uuid;
 
@@ -30,11 +33,35 @@ pub(crate) type Story = (Uuid, i64);
 
 /// Entities are kept by a 64-bit hash of their key: a tenth of the memory
 /// of the keys themselves. Two entities would share a story only if their
-/// hashes collided, about once in 10^12 for millions of entities.
+/// hashes collided, about once in 10^12 for millions of entities. The
+/// alerts store these hashes, so the function must never change: FNV-1a is
+/// defined once and for all, where the standard library's hasher is not.
 pub(crate) fn entity_hash(entity: &str) -> u64 {
-    let mut h = DefaultHasher::new();
-    entity.hash(&mut h);
+    let mut h = FnvHasher::default();
+    h.write(entity.as_bytes());
     h.finish()
+}
+
+/// An alert's grouping entities as its `group_keys` column keeps them:
+/// their hashes, eight bytes each (little-endian). A fifth of the entities'
+/// keys as JSON, which the alert row would otherwise carry.
+pub(crate) fn keys_blob(hashes: &[u64]) -> Vec<u8> {
+    hashes.iter().flat_map(|h| h.to_le_bytes()).collect()
+}
+
+/// The entity hashes of a `group_keys` value: the hashes of
+/// [`keys_blob`], or the keys themselves as a JSON array of strings, as
+/// alerts stored before kept them.
+pub(crate) fn stored_keys(value: rusqlite::types::ValueRef<'_>) -> Vec<u64> {
+    use rusqlite::types::ValueRef;
+    match value {
+        ValueRef::Blob(b) => b.chunks_exact(8).map(|c| u64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect(),
+        ValueRef::Text(t) => {
+            let keys: Vec<String> = serde_json::from_slice(t).unwrap_or_default();
+            keys.iter().map(|k| entity_hash(k)).collect()
+        }
+        _ => Vec::new(),
+    }
 }
 
 #[derive(Default)]
@@ -64,14 +91,13 @@ impl StoryMemory {
     }
 
     /// Builds `org`'s memory from its alerts of the grouping window, oldest
-    /// first (story, event time, entities as JSON): each entity takes the
+    /// first (story, event time, entity hashes): each entity takes the
     /// story of the last alert stored with it, as intake gave it.
-    pub(crate) fn fill(&mut self, org: Uuid, alerts: Vec<(Uuid, i64, String)>) {
+    pub(crate) fn fill(&mut self, org: Uuid, alerts: Vec<(Uuid, i64, Vec<u64>)>) {
         let mut o = OrgStories::default();
-        for (group, at, keys) in alerts {
-            let keys: Vec<String> = serde_json::from_str(&keys).unwrap_or_default();
-            for k in keys {
-                o.set(entity_hash(&k), group, at);
+        for (group, at, hashes) in alerts {
+            for h in hashes {
+                o.set(h, group, at);
             }
         }
         o.kept = o.entities.len();
@@ -179,5 +205,16 @@ mod tests {
         assert_eq!(kept, 1_001, "the entities within a second of the newest");
         let newest = entity_hash(&format!("host:{}", PRUNE_FROM - 1));
         assert!(m.current(org, &[newest]).contains_key(&newest));
+    }
+
+    #[test]
+    fn stored_keys_read_as_hashes_whether_new_or_old() {
+        use rusqlite::types::ValueRef;
+        let hashes = [entity_hash("host:a"), entity_hash("user:b")];
+        assert_eq!(stored_keys(ValueRef::Blob(&keys_blob(&hashes))), hashes);
+        assert_eq!(stored_keys(ValueRef::Text(br#"["host:a","user:b"]"#)), hashes);
+        assert_eq!(stored_keys(ValueRef::Null), Vec::<u64>::new());
+        // FNV-1a, fixed for good: alerts keep these hashes.
+        assert_eq!(entity_hash(""), 0xcbf2_9ce4_8422_2325);
     }
 }

@@ -270,7 +270,8 @@ pub struct AlertQuery {
     pub group_id: Option<Uuid>,
     /// Text search in the title.
     pub q: Option<String>,
-    /// last_seen, first_seen, severity, triage_rank, title; `-` for descending (default `-last_seen`).
+    /// first_seen, last_seen, severity, triage_rank, title, event_time; `-` for descending (default
+    /// `-first_seen`: newest first, an alert staying where it arrived when it repeats).
     pub sort: Option<String>,
     pub limit: Option<u32>,
     pub offset: Option<u64>,
