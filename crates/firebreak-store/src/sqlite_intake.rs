@@ -22,7 +22,6 @@
 //! store's other writes queue behind intake in that pool, in turn, instead
 //! of racing it for SQLite's lock.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -34,7 +33,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::alerts::{
-    COUNTS_UPSERT, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups, batch_details, collapse,
+    COUNTS_UPSERT, FastMap, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups, batch_details, collapse,
     group_totals, hourly_counts, repeats_of, sighting_term,
 };
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
@@ -360,7 +359,7 @@ fn ingest<'b>(
     // and no one else writes meanwhile.
     let mut find =
         conn.prepare_cached("SELECT rowid, id FROM alerts WHERE org_id = ?1 AND source = ?2 AND source_ref = ?3")?;
-    let mut stored: HashMap<(&str, &str), (i64, Uuid)> = HashMap::new();
+    let mut stored: FastMap<(&str, &str), (i64, Uuid)> = FastMap::default();
     for a in &candidates {
         let row = find
             .query_row(params![org_text, a.source, a.source_ref], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
@@ -398,7 +397,8 @@ fn ingest<'b>(
         cols.join(", ")
     ))?;
     // Every alert of the batch's keys, by rowid and id: stored before, or now.
-    let mut ids: HashMap<(&str, &str), (i64, Uuid)> = HashMap::with_capacity(candidates.len());
+    let mut ids: FastMap<(&str, &str), (i64, Uuid)> =
+        FastMap::with_capacity_and_hasher(candidates.len(), Default::default());
     for (a, group) in new.iter().zip(&groups) {
         // A new alert is its key's first occurrence in the batch.
         let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;

@@ -24,6 +24,8 @@
 use std::collections::HashMap;
 use std::hash::Hasher;
 
+use crate::alerts::FastMap;
+
 use fnv::FnvHasher;
 
 use uuid::Uuid;
@@ -66,7 +68,7 @@ pub(crate) fn stored_keys(value: rusqlite::types::ValueRef<'_>) -> Vec<u64> {
 
 #[derive(Default)]
 struct OrgStories {
-    entities: HashMap<u64, Story>,
+    entities: FastMap<u64, Story>,
     /// The newest event time seen, from which stale entities are pruned.
     newest: i64,
     /// Entities kept after the last pruning: the next comes at twice as many.
@@ -111,8 +113,8 @@ impl StoryMemory {
 
     /// The current stories of those of `entities` (by [`entity_hash`])
     /// that have one (the organisation must be loaded).
-    pub(crate) fn current(&self, org: Uuid, entities: &[u64]) -> HashMap<u64, Story> {
-        let Some(o) = self.orgs.get(&org) else { return HashMap::new() };
+    pub(crate) fn current(&self, org: Uuid, entities: &[u64]) -> FastMap<u64, Story> {
+        let Some(o) = self.orgs.get(&org) else { return FastMap::default() };
         entities.iter().filter_map(|h| o.entities.get(h).map(|s| (*h, *s))).collect()
     }
 
