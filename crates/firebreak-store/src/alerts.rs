@@ -678,9 +678,10 @@ pub(crate) fn answers(
         .collect()
 }
 
-/// The term the SQLite sightings index keeps for an observable key: its
-/// first 2000 characters in hexadecimal, so one token whatever it holds
-/// (the migration that built the index writes the same in SQL).
+/// The term the SQLite sightings index keeps for an observable key (and
+/// the stories index for a story's id): its first 2000 characters in
+/// hexadecimal, so one token whatever it holds (the migrations that built
+/// the indexes write the same in SQL).
 pub(crate) fn sighting_term(key: &str) -> String {
     const HEX: &[u8; 16] = b"0123456789ABCDEF";
     let head = match key.char_indices().nth(2000) {
@@ -791,7 +792,15 @@ impl AlertStore for SqlStore {
         if let Some(v) = q.assignee_id {
             f.eq_text("assignee_id", v.to_string());
         }
+        // SQLite finds a story's alerts by its full-text index of stories,
+        // read first (CROSS JOIN keeps SQLite from starting with another
+        // index and testing every row it meets).
+        let mut from = "alerts";
         if let Some(v) = q.group_id {
+            if self.backend == Backend::Sqlite {
+                from = "alert_stories CROSS JOIN alerts ON alerts.rowid = alert_stories.rowid";
+                f.cond_text("alert_stories MATCH {}", sighting_term(&v.to_string()));
+            }
             f.eq_text("group_id", v.to_string());
         }
         // Tags and assets are JSON arrays in their columns; the other filters
@@ -803,7 +812,7 @@ impl AlertStore for SqlStore {
             f.cond_text("assets LIKE {}", format!("%{v}%"));
         }
         f.search(&["title"], q.q.as_deref());
-        self.page(&format!("{ALERT_COLS}, {TRIAGE_COLS}"), "alerts", &f, &paging, alert_from).await
+        self.page(&format!("{ALERT_COLS}, {TRIAGE_COLS}"), from, &f, &paging, alert_from).await
     }
 
     async fn triage_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert, action: &str) -> Result<Alert> {

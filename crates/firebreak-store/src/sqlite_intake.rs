@@ -33,8 +33,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use crate::alerts::{
-    COUNTS_UPSERT, FastMap, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups, batch_details, collapse,
-    group_totals, hourly_counts, repeats_of, sighting_term,
+    COUNTS_UPSERT, FastMap, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups, batch_details,
+    collapse, group_totals, hourly_counts, repeats_of, sighting_term,
 };
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
 use crate::stories::{StoryMemory, entity_hash, keys_blob, stored_keys};
@@ -310,19 +310,25 @@ fn in_one(
     let start = stories.mark();
     let stored = (|| {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(Failure::Transaction)?;
-        // The sightings of the whole transaction go in last, together, as
-        // one segment of the full-text index.
-        let mut sightings: Vec<(i64, &str)> = Vec::new();
+        // The sightings and story members of the whole transaction go in
+        // last, together, as one segment of each full-text index.
+        let mut terms = Terms::default();
         let mut answers = Vec::with_capacity(batches.len());
         for b in batches {
-            answers.push(ingest(conn, b, stories, &mut sightings).map_err(Failure::Batch)?);
+            answers.push(ingest(conn, b, stories, &mut terms).map_err(Failure::Batch)?);
         }
         {
             let mut sight = conn
                 .prepare_cached("INSERT INTO alert_sightings (rowid, keys) VALUES (?1, ?2)")
                 .map_err(Failure::Transaction)?;
-            for (rowid, terms) in &sightings {
-                sight.execute(params![rowid, terms]).map_err(Failure::Transaction)?;
+            for (rowid, keys) in &terms.sightings {
+                sight.execute(params![rowid, keys]).map_err(Failure::Transaction)?;
+            }
+            let mut member = conn
+                .prepare_cached("INSERT INTO alert_stories (rowid, story) VALUES (?1, ?2)")
+                .map_err(Failure::Transaction)?;
+            for (rowid, story) in &terms.stories {
+                member.execute(params![rowid, story]).map_err(Failure::Transaction)?;
             }
         }
         conn.execute_batch("COMMIT").map_err(Failure::Transaction)?;
@@ -343,13 +349,21 @@ fn in_one(
     }
 }
 
+/// What a transaction's new alerts add to the full-text indexes, by row id:
+/// their sightings' terms (made by the sender) and their story's.
+#[derive(Default)]
+struct Terms<'b> {
+    sightings: Vec<(i64, &'b str)>,
+    stories: Vec<(i64, String)>,
+}
+
 /// Stores one batch within the open transaction (see
 /// [`crate::AlertStore::ingest_alerts`]).
 fn ingest<'b>(
     conn: &Connection,
     b: &'b Batch,
     stories: &mut StoryMemory,
-    sightings: &mut Vec<(i64, &'b str)>,
+    terms: &mut Terms<'b>,
 ) -> Result<Vec<(Uuid, bool)>> {
     let (org, alerts, window_ms) = (b.org, &b.work.alerts, b.work.window_ms);
     let org_text = org.to_string();
@@ -402,13 +416,17 @@ fn ingest<'b>(
     for (a, group) in new.iter().zip(&groups) {
         // A new alert is its key's first occurrence in the batch.
         let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;
-        let (row, terms) = b.work.rows.get(at).ok_or(StoreError::NotFound)?;
-        let group = group.map_or(Val::Null, |g| Val::Text(g.to_string()));
+        let (row, sighted) = b.work.rows.get(at).ok_or(StoreError::NotFound)?;
+        let group_text = group.map(|g| g.to_string());
+        let group = group_text.as_ref().map_or(Val::Null, |g| Val::Text(g.clone()));
         let values = row.iter().enumerate().map(|(i, v)| if i == GROUP_COL { &group } else { v });
         insert.execute(rusqlite::params_from_iter(values))?;
         let rowid = conn.last_insert_rowid();
-        if !terms.is_empty() {
-            sightings.push((rowid, terms));
+        if !sighted.is_empty() {
+            terms.sightings.push((rowid, sighted));
+        }
+        if let Some(g) = &group_text {
+            terms.stories.push((rowid, sighting_term(g)));
         }
         ids.insert((a.source.as_str(), a.source_ref.as_str()), (rowid, a.id));
     }

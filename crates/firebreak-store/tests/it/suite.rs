@@ -568,5 +568,18 @@ pub async fn stories_and_sightings_outlast_reopening(h: &Harness) {
     let url = again.alerts_with_observable(acme, "url:http://x.example/ü p", 10).await.unwrap();
     assert_eq!(url.len(), 3);
     assert!(again.alerts_with_observable(acme, "hostname:ws-", 10).await.unwrap().is_empty(), "whole keys only");
+    let story = firebreak_types::AlertQuery {
+        group_id: a.group_id,
+        sort: Some("event_time".into()),
+        total: Some(true),
+        ..Default::default()
+    };
+    let members = again.list_alerts(acme, &story).await.unwrap();
+    assert_eq!(members.items.iter().map(|m| m.id).collect::<Vec<_>>(), [a.id, c.id], "the story's alerts, in time");
+    assert_eq!(members.total, Some(2));
+    assert!(
+        again.list_alerts(other, &story).await.unwrap().items.is_empty(),
+        "another organisation's story is not read"
+    );
     again.close().await;
 }
