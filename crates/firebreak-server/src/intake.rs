@@ -83,6 +83,13 @@ impl From<serde_json::Value> for Item<'_> {
 fn read_new_alert(item: Item<'_>) -> Result<NewAlert, Rejection> {
     match item {
         Item::Text(text) => {
+            // Read without tracking where the reader is, which costs at every
+            // field; only an alert that cannot be read is read again with
+            // it, to name the field at fault.
+            let mut de = serde_json::Deserializer::from_str(text);
+            if let Ok(new) = serde::Deserialize::deserialize(&mut de).and_then(|new: NewAlert| de.end().map(|()| new)) {
+                return Ok(new);
+            }
             let mut de = serde_json::Deserializer::from_str(text);
             let new = serde_path_to_error::deserialize(&mut de).map_err(unreadable)?;
             de.end().map_err(|e| not_json(&e))?;
