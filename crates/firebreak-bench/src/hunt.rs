@@ -280,16 +280,14 @@ pub async fn bench_events(sigma: &Path, total: u64, batch: usize, senders: usize
         let _ = firebreak_detect::hunt::read_evtx(f, |_, v| events.push(v.to_string()));
     }
     anyhow::ensure!(!events.is_empty(), "no events under {}", sigma.join("regression_data").display());
-    let mut bodies = Vec::new();
+    let mut bodies = crate::Bodies::new()?;
     let mut i = 0u64;
     while i < total {
         let end = (i + batch as u64).min(total);
-        let mut body = String::new();
         for n in i..end {
-            body.push_str(&events[n as usize % events.len()]);
-            body.push('\n');
+            bodies.line(&events[n as usize % events.len()]);
         }
-        bodies.push(body);
+        bodies.end()?;
         i = end;
     }
     let bar = crate::bar(total, "events");
