@@ -542,12 +542,14 @@ async fn bench_ingest(
 
     // The queue page's API over everything stored.
     let mut queue_lat = Vec::new();
-    for i in 0..200 {
+    for i in 0..300 {
         let t = Instant::now();
-        let url = if i % 2 == 0 {
-            format!("{base}/api/v1/alerts?state=new&limit=50")
-        } else {
-            format!("{base}/api/v1/alerts?state=new&severity=critical&limit=50&offset={}", (i % 10) * 50)
+        // Newest first; the queue page's order (priority, then arrival);
+        // and a filtered, deeper page.
+        let url = match i % 3 {
+            0 => format!("{base}/api/v1/alerts?state=new&limit=50"),
+            1 => format!("{base}/api/v1/alerts?state=new&sort=-triage_rank&limit=50"),
+            _ => format!("{base}/api/v1/alerts?state=new&severity=critical&limit=50&offset={}", (i % 10) * 50),
         };
         http.get(url).bearer_auth(&key).send().await?.error_for_status()?;
         queue_lat.push(t.elapsed());

@@ -35,8 +35,11 @@ pub(crate) type Story = (Uuid, i64);
 
 /// Entities are kept by a 64-bit hash of their key: a tenth of the memory
 /// of the keys themselves. Two entities would share a story only if their
-/// hashes collided, about once in 10^12 for millions of entities. The
-/// alerts store these hashes, so the function must never change: FNV-1a is
+/// hashes collided, about once in 10^12 for millions of entities by
+/// chance. FNV-1a is not keyed, so a sender who chose an entity's value to
+/// collide with another's could join that entity's story: grouping within
+/// its own organisation, whose memory is its own, nothing more. The alerts
+/// store these hashes, so the function must never change: FNV-1a is
 /// defined once and for all, where the standard library's hasher is not.
 pub(crate) fn entity_hash(entity: &str) -> u64 {
     let mut h = FnvHasher::default();

@@ -6,11 +6,15 @@
 -- was a sixth of intake's work. The occurrence count and the last-seen
 -- time still tell an analyst that an alert recurs.
 --
--- The triage order (priority, then arrival) ties alerts of one batch, which
--- share their time; SQLite sorts those few by id as it reads.
+-- The triage order (priority, then arrival) ends with the id, which is
+-- time-ordered, as the queue page sorts (`triage_rank`, then `id`): the
+-- page is read in order from the index, where a last-seen time there left
+-- SQLite to sort every alert of the top priority by id first. The other
+-- orders tie only the alerts of one batch, which share their time, and
+-- SQLite sorts those few by id as it reads.
 DROP INDEX alerts_queue;
 CREATE INDEX alerts_queue ON alerts (org_id, state, first_seen);
 DROP INDEX alerts_by_last_seen;
 CREATE INDEX alerts_by_first_seen ON alerts (org_id, first_seen);
 DROP INDEX alerts_triage;
-CREATE INDEX alerts_triage ON alerts (org_id, state, triage_rank, first_seen);
+CREATE INDEX alerts_triage ON alerts (org_id, state, triage_rank, id);
