@@ -586,13 +586,13 @@ async fn bench_ingest(
 pub(crate) struct Bodies {
     file: std::fs::File,
     body: String,
-    written: u64,
+    /// Each body's offset in the file and length.
     ranges: Vec<(u64, usize)>,
 }
 
 impl Bodies {
     pub(crate) fn new() -> anyhow::Result<Self> {
-        Ok(Bodies { file: tempfile::tempfile()?, body: String::new(), written: 0, ranges: Vec::new() })
+        Ok(Bodies { file: tempfile::tempfile()?, body: String::new(), ranges: Vec::new() })
     }
 
     /// Adds a line to the body being written.
@@ -605,14 +605,14 @@ impl Bodies {
     pub(crate) fn end(&mut self) -> anyhow::Result<()> {
         use std::io::Write;
         self.file.write_all(self.body.as_bytes())?;
-        self.ranges.push((self.written, self.body.len()));
-        self.written += self.body.len() as u64;
+        self.ranges.push((self.bytes(), self.body.len()));
         self.body.clear();
         Ok(())
     }
 
+    /// Bytes written so far: where the next body starts.
     pub(crate) fn bytes(&self) -> u64 {
-        self.written
+        self.ranges.last().map_or(0, |&(at, len)| at + len as u64)
     }
 }
 

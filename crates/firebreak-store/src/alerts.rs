@@ -11,11 +11,6 @@
 
 use std::collections::HashMap;
 
-/// The maps intake fills for every alert of a batch: foldhash, seeded at
-/// random as the standard library's hasher is, but several times faster
-/// on the short keys they hold (source references, entity hashes).
-pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
-
 use async_trait::async_trait;
 use firebreak_domain::clock::{from_millis, to_millis};
 use firebreak_types::{Alert, AlertGroup, AlertGroupQuery, AlertQuery, Page};
@@ -28,6 +23,11 @@ use crate::audit::append;
 use crate::cases::enum_text;
 use crate::sql::{Backend, Bind, Filter, paging, uuid_col};
 use crate::{Grouping, Result, SqlStore, StoreError, WriteCtx};
+
+/// The maps intake fills for every alert of a batch: foldhash, seeded at
+/// random as the standard library's hasher is, but several times faster
+/// on the short keys they hold (source references, entity hashes).
+pub(crate) type FastMap<K, V> = HashMap<K, V, foldhash::fast::RandomState>;
 
 #[async_trait]
 pub trait AlertStore: Send + Sync {

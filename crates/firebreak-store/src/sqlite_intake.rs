@@ -417,15 +417,14 @@ fn ingest<'b>(
         // A new alert is its key's first occurrence in the batch.
         let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;
         let (row, sighted) = b.work.rows.get(at).ok_or(StoreError::NotFound)?;
-        let group_text = group.map(|g| g.to_string());
-        let group = group_text.as_ref().map_or(Val::Null, |g| Val::Text(g.clone()));
+        let group = group.map_or(Val::Null, |g| Val::Text(g.to_string()));
         let values = row.iter().enumerate().map(|(i, v)| if i == GROUP_COL { &group } else { v });
         insert.execute(rusqlite::params_from_iter(values))?;
         let rowid = conn.last_insert_rowid();
         if !sighted.is_empty() {
             terms.sightings.push((rowid, sighted));
         }
-        if let Some(g) = &group_text {
+        if let Val::Text(g) = &group {
             terms.stories.push((rowid, sighting_term(g)));
         }
         ids.insert((a.source.as_str(), a.source_ref.as_str()), (rowid, a.id));

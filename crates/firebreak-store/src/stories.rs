@@ -7,9 +7,8 @@
 //! one writer, so the writer can keep the table in memory instead. What
 //! makes it durable is what the alerts keep: each new alert stores its story
 //! and the entities it was grouped by (`group_keys`, as their hashes), and
-//! the memory of an
-//! organisation is rebuilt from its alerts of the grouping window the first
-//! time the writer meets it. PostgreSQL, written by many nodes at once,
+//! the memory of an organisation is rebuilt from its alerts of the grouping
+//! window the first time the writer meets it. PostgreSQL, written by many nodes at once,
 //! keeps the table.
 //!
 //! Another process writing the same file (the command line's `ingest`
@@ -24,11 +23,10 @@
 use std::collections::HashMap;
 use std::hash::Hasher;
 
-use crate::alerts::FastMap;
-
 use fnv::FnvHasher;
-
 use uuid::Uuid;
+
+use crate::alerts::FastMap;
 
 /// An entity's story and the event time (ms) of its last alert there.
 pub(crate) type Story = (Uuid, i64);
