@@ -8,8 +8,8 @@
 //! makes it durable is what the alerts keep: each new alert stores its story
 //! and the entities it was grouped by (`group_keys`, as their hashes), and
 //! the memory of an organisation is rebuilt from its alerts of the grouping
-//! window the first time the writer meets it. PostgreSQL, written by many nodes at once,
-//! keeps the table.
+//! window the first time the writer meets it. PostgreSQL, written by many
+//! nodes at once, keeps the table.
 //!
 //! Another process writing the same file (the command line's `ingest`
 //! beside a running server) keeps a memory of its own: deduplication stays
