@@ -91,6 +91,12 @@ pub fn allows(role: Role, action: Action) -> bool {
     PERMISSIONS.iter().any(|(a, roles)| *a == action && roles.contains(&role))
 }
 
+/// Whether `role` may take no action that `of` may not: a key made by a
+/// caller of role `of` may be given `role`.
+pub fn within(role: Role, of: Role) -> bool {
+    Action::all().all(|a| !allows(role, a) || allows(of, a))
+}
+
 impl Action {
     /// All actions, in table order.
     pub fn all() -> impl Iterator<Item = Action> {
@@ -206,6 +212,21 @@ mod tests {
         assert!(!allows(AnalystL2, UserManage));
         assert!(!allows(IncidentManager, ApiKeyManage));
         assert!(allows(AnalystL2, AlertIngest));
+    }
+
+    #[test]
+    fn a_role_is_within_another_when_it_may_do_nothing_more() {
+        for role in Role::ALL {
+            assert!(within(role, role));
+            assert!(within(role, Admin));
+            assert!(within(Stakeholder, role), "{role:?} reads what a stakeholder reads");
+        }
+        assert!(!within(Admin, IncidentManager));
+        assert!(!within(AnalystL3, AnalystL1));
+        assert!(within(AnalystL1, AnalystL2));
+        // Neither holds the other's permissions: an analyst ingests, a manager manages cases.
+        assert!(!within(AnalystL2, IncidentManager));
+        assert!(!within(IncidentManager, AnalystL2));
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum_extra::extract::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use firebreak_domain::clock::to_millis;
-use firebreak_domain::permission::{Action, allows};
+use firebreak_domain::permission::{Action, allows, within};
 use firebreak_domain::tenancy::Tenancy;
 use firebreak_store::{Actor, AuditEvent, WriteCtx};
 use firebreak_types::{ApiKey, ErrorCode, ORG_HEADER, OrgKind, Organisation, Role, User};
@@ -183,8 +183,15 @@ async fn api_key_caller(state: &AppState, secret: &str) -> ApiResult<(Principal,
     if key.expires_at.is_some_and(|t| t <= now) {
         return Err(ApiError::unauthenticated("this API key has expired"));
     }
+    // A key lives only as long as its owner is enabled, and may never do more than the owner now may.
+    if key.created_by.is_none() {
+        return Err(ApiError::unauthenticated("this API key has no owner; an admin must create a new one"));
+    }
     if cred.creator_disabled {
-        return Err(ApiError::unauthenticated("this API key's owner is disabled"));
+        return Err(ApiError::unauthenticated("this API key's owner is disabled or deleted"));
+    }
+    if cred.owner_role.is_some_and(|owner| !within(key.role, owner)) {
+        return Err(ApiError::unauthenticated("this API key's role is above its owner's"));
     }
     // Record use at most once a minute, so reads do not all become writes.
     if key.last_used_at.is_none_or(|t| now - t > Duration::minutes(1))

@@ -4,7 +4,7 @@
 //! Handlers never build SQL and never skip these checks.
 
 use firebreak_domain::audit::verify_chain;
-use firebreak_domain::permission::Action;
+use firebreak_domain::permission::{Action, within};
 use firebreak_domain::validate::{Description, DisplayName, Email, Name, Password, Username};
 use firebreak_store::{NewApiKey, NewOrg, NewUser, OrgPatch, Store, UserPatch};
 use firebreak_types::{
@@ -230,12 +230,40 @@ pub async fn get_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResu
     state.store.get_api_key(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("API key"))
 }
 
+/// A key is always owned by a user and never holds more than whoever made it:
+/// a key made with a key belongs to that key's owner, takes no role beyond
+/// the making key's, and expires no later than it.
 pub async fn create_api_key(state: &AppState, caller: &Caller, req: CreateApiKey) -> ApiResult<CreatedApiKey> {
     caller.require(Action::ApiKeyManage)?;
     let now = state.clock.now();
     if req.expires_at.is_some_and(|t| t <= now) {
         return Err(ApiError::field(ErrorCode::InvalidField, "expires_at", "expires_at must be in the future"));
     }
+    if !within(req.role, caller.role) {
+        return Err(ApiError::field(
+            ErrorCode::Forbidden,
+            "role",
+            format!("a key cannot be given the role {}, which may do more than yours", req.role.as_str()),
+        ));
+    }
+    let (owner, expires_at) = match &caller.principal {
+        Principal::User(u) => (u.id, req.expires_at),
+        Principal::ApiKey(k) => {
+            // Authentication refuses keys without an owner, so this one has one.
+            let owner = k.created_by.ok_or_else(|| ApiError::unauthenticated("this API key has no owner"))?;
+            let expires_at = match (req.expires_at, k.expires_at) {
+                (Some(asked), Some(limit)) if asked > limit => {
+                    return Err(ApiError::field(
+                        ErrorCode::InvalidField,
+                        "expires_at",
+                        "expires_at must not be later than the expiry of the key that creates it",
+                    ));
+                }
+                (asked, limit) => asked.or(limit),
+            };
+            (owner, expires_at)
+        }
+    };
     let (secret, prefix) = new_api_key()?;
     let new = NewApiKey {
         id: Uuid::now_v7(),
@@ -243,11 +271,8 @@ pub async fn create_api_key(state: &AppState, caller: &Caller, req: CreateApiKey
         role: req.role,
         prefix,
         secret_hash: sha256_hex(&secret),
-        created_by: match &caller.principal {
-            Principal::User(u) => Some(u.id),
-            Principal::ApiKey(_) => None,
-        },
-        expires_at: req.expires_at,
+        created_by: Some(owner),
+        expires_at,
     };
     let key = state.store.create_api_key(&caller.ctx(state), caller.org_id(), new).await?;
     state.live.publish(caller.org_id(), "api_key.created", key.id);

@@ -81,7 +81,8 @@ pub trait Store: CaseStore + ItemStore + AlertStore + MetricStore + Send + Sync 
     async fn revoke_api_key(&self, ctx: &WriteCtx, org: Uuid, id: Uuid) -> Result<ApiKey>;
     /// The key with this secret hash, if it exists, whatever its state; the
     /// caller decides about expiry and revocation. `creator_disabled` tells
-    /// whether the admin who made it has since been disabled.
+    /// whether the user who owns it is disabled, deleted or unknown, and
+    /// `owner_role` what that user may do now.
     async fn api_key_by_secret_hash(&self, secret_hash: &str) -> Result<Option<KeyCredential>>;
     /// Records the key's last use (bookkeeping, not audited).
     async fn touch_api_key(&self, id: Uuid, at_ms: i64) -> Result<()>;

@@ -111,7 +111,10 @@ pub struct NewApiKey {
 #[derive(Debug, Clone)]
 pub struct KeyCredential {
     pub key: ApiKey,
+    /// The user who owns the key is disabled, deleted, or was never recorded.
     pub creator_disabled: bool,
+    /// The owner's role now, when the owner exists.
+    pub owner_role: Option<Role>,
 }
 
 #[derive(Debug, Clone)]

@@ -953,7 +953,8 @@ impl Store for SqlStore {
     async fn api_key_by_secret_hash(&self, secret_hash: &str) -> Result<Option<KeyCredential>> {
         let cols: Vec<String> = KEY_COLS.split(", ").map(|c| format!("k.{c}")).collect();
         let row = sqlx::query(&format!(
-            "SELECT {}, COALESCE(u.disabled, 0) AS creator_disabled FROM api_keys k \
+            // No owner (none recorded, or deleted) counts as a disabled one.
+            "SELECT {}, COALESCE(u.disabled, 1) AS creator_disabled, u.role AS owner_role FROM api_keys k \
              LEFT JOIN users u ON u.id = k.created_by WHERE k.secret_hash = $1",
             cols.join(", ")
         ))
@@ -964,6 +965,10 @@ impl Store for SqlStore {
             Some(r) => Ok(Some(KeyCredential {
                 key: key_from(&r)?,
                 creator_disabled: r.try_get::<i64, _>("creator_disabled")? != 0,
+                owner_role: match r.try_get::<Option<String>, _>("owner_role")? {
+                    Some(_) => Some(role_col(&r, "owner_role")?),
+                    None => None,
+                },
             })),
             None => Ok(None),
         }

@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod alerts;
+mod api_keys;
 mod assets;
 mod audit;
 mod auth;

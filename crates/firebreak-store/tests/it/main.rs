@@ -40,6 +40,7 @@ conformance!(
     users_are_scoped_paged_sorted_and_searched,
     disabling_ends_sessions_and_orphans_keys,
     api_keys_revoke_and_touch,
+    a_key_without_its_owner_counts_as_disabled,
     every_write_is_audited_in_its_chain,
     concurrent_writers_keep_one_chain,
     tampering_is_detected,

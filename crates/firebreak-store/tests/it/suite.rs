@@ -215,6 +215,33 @@ pub async fn api_keys_revoke_and_touch(h: &Harness) {
     assert_eq!(audited.total, Some(2), "create and one revoke");
 }
 
+pub async fn a_key_without_its_owner_counts_as_disabled(h: &Harness) {
+    let a = org(h, "A").await;
+    let owner = h.store.create_user(&h.ctx(0), a, new_user("owner", Role::IncidentManager)).await.unwrap();
+    let key = |hash: &str, created_by: Option<Uuid>| NewApiKey {
+        id: Uuid::now_v7(),
+        name: hash.into(),
+        role: Role::AnalystL1,
+        prefix: "fbk_own".into(),
+        secret_hash: hash.into(),
+        created_by,
+        expires_at: None,
+    };
+    h.store.create_api_key(&h.ctx(1), a, key("owned", Some(owner.id))).await.unwrap();
+    h.store.create_api_key(&h.ctx(1), a, key("ownerless", None)).await.unwrap();
+    let owned = h.store.api_key_by_secret_hash("owned").await.unwrap().unwrap();
+    assert!(!owned.creator_disabled);
+    assert_eq!(owned.owner_role, Some(Role::IncidentManager));
+    let ownerless = h.store.api_key_by_secret_hash("ownerless").await.unwrap().unwrap();
+    assert!(ownerless.creator_disabled, "a key nobody owns counts as disabled");
+    assert_eq!(ownerless.owner_role, None);
+
+    h.store.delete_user(&h.ctx(2), a, owner.id).await.unwrap();
+    let orphan = h.store.api_key_by_secret_hash("owned").await.unwrap().unwrap();
+    assert!(orphan.creator_disabled, "a deleted owner counts as disabled");
+    assert_eq!(orphan.owner_role, None);
+}
+
 pub async fn every_write_is_audited_in_its_chain(h: &Harness) {
     let a = org(h, "A").await;
     let u = h.store.create_user(&h.ctx(1), a, new_user("dana", Role::AnalystL1)).await.unwrap();
