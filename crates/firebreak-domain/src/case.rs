@@ -3,6 +3,7 @@
 
 pub use firebreak_types::{CaseState, Resolution, ReviewStatus};
 
+use crate::permission::Action;
 use crate::validate::FieldError;
 use CaseState::*;
 
@@ -128,6 +129,13 @@ pub fn check_transition(facts: &CaseFacts, to: CaseState, req: &TransitionReques
     Ok(())
 }
 
+/// The permission a move needs: ending a case (closing, cancelling, merging
+/// it away) or bringing an ended one back is case management; moving between
+/// the working phases is ordinary case work.
+pub fn transition_action(from: CaseState, to: CaseState) -> Action {
+    if from.is_active() && to.is_active() { Action::CaseWrite } else { Action::CaseManage }
+}
+
 /// The default category taxonomy; organisations may define their own later.
 pub const DEFAULT_CATEGORIES: &[&str] = &[
     "malware",
@@ -221,6 +229,19 @@ mod tests {
             check_transition(&ready(Analysis), Merged, &TransitionRequest::default()),
             Err(TransitionError::NeedsMergeTarget)
         );
+    }
+
+    #[test]
+    fn ending_or_reopening_a_case_is_case_management() {
+        for from in CaseState::ALL {
+            for &to in allowed_targets(from) {
+                let manage = matches!(to, Closed | Cancelled | Merged) || from == Closed;
+                let want = if manage { Action::CaseManage } else { Action::CaseWrite };
+                assert_eq!(transition_action(from, to), want, "{from:?} -> {to:?}");
+            }
+        }
+        assert_eq!(transition_action(Containment, Eradication), Action::CaseWrite);
+        assert_eq!(transition_action(Review, Analysis), Action::CaseWrite);
     }
 
     #[test]

@@ -275,7 +275,7 @@
       });
       card.addEventListener("dragend", function () { card.classList.remove("dragging"); });
     });
-    document.querySelectorAll(".board .column").forEach(function (col) {
+    document.querySelectorAll(".board .column:not(.locked)").forEach(function (col) {
       col.addEventListener("dragover", function (e) { e.preventDefault(); col.classList.add("over"); });
       col.addEventListener("dragleave", function () { col.classList.remove("over"); });
       col.addEventListener("drop", function (e) {

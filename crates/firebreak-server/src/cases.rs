@@ -3,7 +3,7 @@
 
 use firebreak_domain::case::{
     CaseFacts, TransitionRequest, check_category, check_custom_fields, check_settings, check_transition,
-    default_settings,
+    default_settings, transition_action,
 };
 use firebreak_domain::permission::Action;
 use firebreak_domain::priority::{Level, Priority, PriorityMatrix};
@@ -275,6 +275,15 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
     if let Some(v) = req.custom_fields {
         after.custom_fields = custom_fields(&org_settings, v)?;
     }
+    // Priority and the review's standing are case management; a request that
+    // sends them back unchanged (a whole form) is ordinary case work.
+    if after.impact != before.impact
+        || after.urgency != before.urgency
+        || after.review_status != before.review_status
+        || after.review_waiver_reason != before.review_waiver_reason
+    {
+        caller.require(Action::CaseManage)?;
+    }
     if let Some(v) = req.first_activity_at {
         if v.is_some_and(|t| t > after.created_at) && after.detected_at.is_none_or(|d| v.is_some_and(|t| t > d)) {
             return Err(ApiError::field(
@@ -307,6 +316,7 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
         review: before.review_status,
         review_waiver_reason: before.review_waiver_reason.clone(),
     };
+    caller.require(transition_action(before.state, req.state))?;
     let request = TransitionRequest { reason: req.reason.trim().to_owned(), merge_into: req.merge_into };
     check_transition(&facts, req.state, &request)
         .map_err(|e| ApiError::field(ErrorCode::InvalidState, e.field(), e.to_string()))?;

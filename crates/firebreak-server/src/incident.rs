@@ -491,6 +491,11 @@ pub async fn write_review(state: &AppState, caller: &Caller, case_id: Uuid, req:
         .await?
         .into_iter()
         .next();
+    // Drafting is case work; completing a review, or changing one completed, is case management.
+    let was_completed = existing.as_ref().map(items::from_item::<Review>).transpose()?.is_some_and(|r| r.completed);
+    if req.complete || was_completed {
+        caller.require(Action::CaseManage)?;
+    }
     let review = Review {
         id: existing.as_ref().map_or_else(Uuid::now_v7, |i| i.id),
         case_id,

@@ -9,7 +9,8 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::response::{IntoResponse, Response};
 use firebreak_domain::attack::attack;
-use firebreak_domain::case::allowed_targets;
+use firebreak_domain::case::{allowed_targets, transition_action};
+use firebreak_domain::permission::Action;
 use firebreak_types::{AuditQuery, Case, CaseQuery, CaseState, CaseTemplate, SlaClock, SlaState, TimelineEntry};
 use pulldown_cmark::{Event, Options, Parser, html};
 use uuid::Uuid;
@@ -89,6 +90,10 @@ pub struct Card {
 pub struct Column {
     pub state: &'static str,
     pub cards: Vec<Card>,
+    /// Whether the caller may move cases into and out of this column: closing
+    /// and reopening are case management, so the board offers them only to
+    /// those who may.
+    pub movable: bool,
 }
 
 #[derive(Template)]
@@ -142,7 +147,8 @@ pub async fn board(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respon
                 waiting: case.waiting_reason.is_some(),
             })
             .collect();
-        columns.push(Column { state: st.as_str(), cards });
+        let movable = st.is_active() || c.may(Action::CaseManage);
+        columns.push(Column { state: st.as_str(), cards, movable });
     }
     let layout = Layout::new(&s, &c, "Case board", "cases", Flash::default()).await;
     render(&BoardPage { layout, columns })
@@ -248,7 +254,10 @@ struct CasePage {
     tier: String,
     assignee: String,
     clocks: Vec<ClockView>,
+    /// The moves the caller may make from here.
     targets: Vec<&'static str>,
+    /// Whether the caller may complete the review (case management).
+    may_manage: bool,
     tasks: Vec<TaskView>,
     observables: Vec<ObservableView>,
     timeline: Vec<(String, String, String, bool)>,
@@ -261,6 +270,7 @@ struct CasePage {
     escalations: Vec<(String, String, String)>,
     assets: Vec<(String, String, String, String)>,
     review: Option<firebreak_types::Review>,
+    review_completed: bool,
     action_items: Vec<(String, &'static str, String)>,
     history: Vec<(String, String, String, String)>,
     users: Vec<(String, String)>,
@@ -384,7 +394,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         .into_iter()
         .map(|i| (i.title, i.status.as_str(), name_of(i.owner_id)))
         .collect();
-    let audit = if c.may(firebreak_domain::permission::Action::AuditRead) {
+    let audit = if c.may(Action::AuditRead) {
         let q = AuditQuery { object_id: Some(id.to_string()), limit: Some(100), ..AuditQuery::default() };
         s.store.list_audit(c.org_id(), &q).await?.items
     } else {
@@ -407,7 +417,12 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         tier: text(&case.tier),
         assignee: name_of(case.assignee_id),
         clocks,
-        targets: allowed_targets(case.state).iter().map(|t| t.as_str()).collect(),
+        targets: allowed_targets(case.state)
+            .iter()
+            .filter(|t| c.may(transition_action(case.state, **t)))
+            .map(|t| t.as_str())
+            .collect(),
+        may_manage: c.may(Action::CaseManage),
         tasks,
         observables,
         timeline,
@@ -419,6 +434,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         requests,
         escalations,
         assets,
+        review_completed: review.as_ref().is_some_and(|r| r.completed),
         review,
         action_items,
         history,

@@ -16,6 +16,7 @@ mod incident;
 mod live;
 mod metrics;
 mod ops;
+mod permissions;
 mod tenancy;
 mod web;
 mod work;
