@@ -40,24 +40,27 @@ async fn a_case_walks_its_lifecycle_with_guards_and_history() {
         let c = l2.transition_case(case.id, &to(state, "")).await.unwrap();
         assert_eq!(c.state, state);
     }
-    let r = l2.transition_case(case.id, &to(CaseState::Closed, "")).await;
+    // Settling the review, closing and reopening are case management: an incident manager's.
+    let (_, manager) = app.user(&app.admin, "manager", Role::IncidentManager).await;
+    let r = manager.transition_case(case.id, &to(CaseState::Closed, "")).await;
     let msg = r.unwrap_err().body().unwrap().message.clone();
     assert!(msg.contains("resolution") && msg.contains("summary") && msg.contains("review"), "{msg}");
-    let _: Case = l2
-        .patch(
-            &format!("/api/v1/cases/{}", case.id),
-            &json!({ "resolution": "true_positive", "summary": "Contained and restored.", "review_status": "completed" }),
-        )
-        .await
-        .unwrap();
-    let closed = l2.transition_case(case.id, &to(CaseState::Closed, "")).await.unwrap();
+    let path = format!("/api/v1/cases/{}", case.id);
+    let _: Case =
+        l2.patch(&path, &json!({ "resolution": "true_positive", "summary": "Contained and restored." })).await.unwrap();
+    let r = l2.patch::<_, Case>(&path, &json!({ "review_status": "completed" })).await;
+    assert_eq!(code(&r), "forbidden");
+    let _: Case = manager.patch(&path, &json!({ "review_status": "completed" })).await.unwrap();
+    assert_eq!(code(&l2.transition_case(case.id, &to(CaseState::Closed, "")).await), "forbidden");
+    let closed = manager.transition_case(case.id, &to(CaseState::Closed, "")).await.unwrap();
     assert!(closed.closed_at.is_some());
     assert_eq!(
-        code(&l2.transition_case(case.id, &to(CaseState::Analysis, "")).await),
+        code(&manager.transition_case(case.id, &to(CaseState::Analysis, "")).await),
         "invalid_state",
         "reopening needs a reason"
     );
-    let reopened = l2.transition_case(case.id, &to(CaseState::Analysis, "new evidence")).await.unwrap();
+    assert_eq!(code(&l2.transition_case(case.id, &to(CaseState::Analysis, "new evidence")).await), "forbidden");
+    let reopened = manager.transition_case(case.id, &to(CaseState::Analysis, "new evidence")).await.unwrap();
     assert!(reopened.closed_at.is_none());
 
     let history = l2.case_history(case.id).await.unwrap();

@@ -162,11 +162,17 @@ async fn an_incident_is_managed_from_roles_to_review() {
         .patch(&base, &json!({ "resolution": "true_positive", "summary": "Contained within the hour." }))
         .await
         .unwrap();
-    let r = l2.transition_case(case.id, &to(CaseState::Closed)).await;
+    // Analysts draft the review; completing it, and closing, are an incident manager's.
+    let manager = app.client("comms", PASSWORD);
+    let r = manager.transition_case(case.id, &to(CaseState::Closed)).await;
     assert!(r.unwrap_err().body().unwrap().message.contains("review"));
+    let draft = json!({ "summary": "Phish led to ransomware", "root_cause": "Macro-enabled attachment" });
+    assert!(!l2.put::<_, Review>(&format!("{base}/review"), &draft).await.unwrap().completed);
     let r = l2.put::<_, Review>(&format!("{base}/review"), &json!({ "summary": "s", "complete": true })).await;
+    assert_eq!(code(&r), "forbidden");
+    let r = manager.put::<_, Review>(&format!("{base}/review"), &json!({ "summary": "s", "complete": true })).await;
     assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("root_cause"));
-    let review: Review = l2
+    let review: Review = manager
         .put(
             &format!("{base}/review"),
             &json!({ "summary": "Phish led to ransomware", "root_cause": "Macro-enabled attachment",
@@ -179,7 +185,8 @@ async fn an_incident_is_managed_from_roles_to_review() {
         .post(&format!("{base}/action-items"), &json!({ "title": "Block internet macros by GPO", "owner_id": lead.id }))
         .await
         .unwrap();
-    let closed = l2.transition_case(case.id, &to(CaseState::Closed)).await.unwrap();
+    assert_eq!(code(&l2.transition_case(case.id, &to(CaseState::Closed)).await), "forbidden");
+    let closed = manager.transition_case(case.id, &to(CaseState::Closed)).await.unwrap();
     assert_eq!(closed.state, CaseState::Closed);
     let backlog: Vec<ActionItem> = l2.get("/api/v1/action-items?open=true").await.unwrap();
     assert_eq!(backlog.iter().map(|i| i.id).collect::<Vec<_>>(), [item.id]);

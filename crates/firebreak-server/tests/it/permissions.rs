@@ -199,3 +199,30 @@ async fn every_action_is_enforced_as_the_table_says() {
     }
     assert!(wrong.is_empty(), "{} of {sent} probes disagree with the table:\n{}", wrong.len(), wrong.join("\n"));
 }
+
+#[tokio::test]
+async fn case_pages_offer_only_the_moves_the_caller_may_make() {
+    let app = spawn_app().await;
+    let case: Case = app.admin.post("/api/v1/cases", &json!({ "title": "Offered moves" })).await.unwrap();
+    let page = |client: Client, path: String| async move {
+        let resp = client.request(Method::GET, &path).send().await.unwrap();
+        assert_eq!(resp.status(), 200, "{path}");
+        resp.text().await.unwrap()
+    };
+    let (_, analyst) = app.key(&app.admin, "analyst", Role::AnalystL1).await;
+    let (_, manager) = app.key(&app.admin, "manager", Role::IncidentManager).await;
+    let case_path = format!("/cases/{}", case.id);
+
+    let html = page(analyst.clone(), case_path.clone()).await;
+    assert!(html.contains(r#"<option value="analysis">"#));
+    assert!(!html.contains(r#"<option value="cancelled">"#) && !html.contains(r#"<option value="merged">"#));
+    assert!(!html.contains(r#"name="complete""#), "an analyst cannot complete the review");
+    let board = page(analyst, "/cases/board".into()).await;
+    assert!(board.contains(r#"class="column locked" data-state="closed""#), "the closed column takes no card");
+
+    let html = page(manager.clone(), case_path).await;
+    assert!(html.contains(r#"<option value="cancelled">"#) && html.contains(r#"<option value="merged">"#));
+    assert!(html.contains(r#"name="complete""#));
+    let board = page(manager, "/cases/board".into()).await;
+    assert!(!board.contains("column locked"));
+}
