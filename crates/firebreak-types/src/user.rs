@@ -63,6 +63,8 @@ pub struct ApiKey {
     pub role: Role,
     /// The first characters of the key, to recognise it.
     pub prefix: String,
+    /// The user who owns the key (for a key made with a key, that key's
+    /// owner). The key stops working when that user is disabled or deleted.
     pub created_by: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -83,8 +85,10 @@ pub struct ApiKey {
 pub struct CreateApiKey {
     /// 1 to 100 characters, for people to recognise the key.
     pub name: String,
+    /// A role that may do nothing the caller's may not.
     pub role: Role,
-    /// When the key stops working; none means never.
+    /// When the key stops working; none means never, or, for a key made with
+    /// a key, when that key does. Never later than the making key's expiry.
     #[serde(with = "time::serde::rfc3339::option", default)]
     #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<OffsetDateTime>,
