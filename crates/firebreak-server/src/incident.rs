@@ -493,7 +493,7 @@ pub async fn write_review(state: &AppState, caller: &Caller, case_id: Uuid, req:
         .next();
     // Drafting is case work; completing a review, or changing one completed, is case management.
     let was_completed = existing.as_ref().map(items::from_item::<Review>).transpose()?.is_some_and(|r| r.completed);
-    if req.complete || was_completed {
+    if req.complete || was_completed || case.review_status == ReviewStatus::Completed {
         caller.require(Action::CaseManage)?;
     }
     let review = Review {

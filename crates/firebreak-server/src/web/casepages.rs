@@ -434,7 +434,8 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         requests,
         escalations,
         assets,
-        review_completed: review.as_ref().is_some_and(|r| r.completed),
+        review_completed: review.as_ref().is_some_and(|r| r.completed)
+            || case.review_status == firebreak_types::ReviewStatus::Completed,
         review,
         action_items,
         history,

@@ -66,6 +66,14 @@ impl Fixtures {
         self.admin.patch(&path, &closing).await.unwrap()
     }
 
+    /// A case whose review is completed.
+    async fn reviewed_case(&self) -> Case {
+        let case = self.case().await;
+        let review = json!({ "summary": "s", "root_cause": "r", "to_improve": "t", "complete": true });
+        let _: Value = self.admin.put(&format!("/api/v1/cases/{}/review", case.id), &review).await.unwrap();
+        case
+    }
+
     async fn closed_case(&self) -> Case {
         let case = self.closable_case().await;
         self.admin.post(&format!("/api/v1/cases/{}/transition", case.id), &json!({ "state": "closed" })).await.unwrap()
@@ -113,8 +121,13 @@ async fn probes(action: Action, fx: &Fixtures) -> Vec<Probe> {
             ]
         }
         Action::CaseManage => {
-            let (fresh, other, closable, closed) =
-                (fx.case().await, fx.case().await, fx.closable_case().await, fx.closed_case().await);
+            let (fresh, other, closable, closed, reviewed) = (
+                fx.case().await,
+                fx.case().await,
+                fx.closable_case().await,
+                fx.closed_case().await,
+                fx.reviewed_case().await,
+            );
             let case = |id: Uuid, rest: &str| format!("/api/v1/cases/{id}{rest}");
             let review = json!({ "summary": "s", "root_cause": "r", "to_improve": "t", "complete": true });
             vec![
@@ -134,6 +147,8 @@ async fn probes(action: Action, fx: &Fixtures) -> Vec<Probe> {
                     json!({ "review_status": "waived", "review_waiver_reason": "probe" }),
                 ),
                 send(Method::PUT, case(fresh.id, "/review"), review),
+                // Rewriting a completed review would reopen it.
+                send(Method::PUT, case(reviewed.id, "/review"), json!({ "summary": "Rewritten" })),
             ]
         }
         Action::AssetRead => vec![get("/api/v1/assets")],
