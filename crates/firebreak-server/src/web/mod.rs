@@ -9,6 +9,7 @@ mod assets;
 mod casepages;
 mod dashpages;
 mod detectpages;
+mod markdown;
 mod pages;
 mod session;
 
