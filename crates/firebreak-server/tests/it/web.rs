@@ -165,3 +165,61 @@ async fn the_case_pages_render_for_a_session() {
         );
     }
 }
+
+/// A session for `http`: signs in as the admin and answers the cookie header.
+async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    let login_csrf = cookie(&login, "fb_login_csrf").unwrap();
+    let ok = http
+        .post(format!("{base}/login"))
+        .header("cookie", format!("fb_login_csrf={login_csrf}"))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf", login_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    format!("fb_session={}", cookie(&ok, "fb_session").unwrap())
+}
+
+#[tokio::test]
+async fn sign_in_goes_back_only_to_a_path_of_this_server() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let base = &app.base_url;
+    for (next, expected) in [
+        ("/\t/evil.example", "/"),
+        ("/\n", "/"),
+        ("/\r\n/evil.example", "/"),
+        ("//evil", "/"),
+        ("/\\evil", "/"),
+        ("/\\/evil", "/"),
+        ("https://evil", "/"),
+        ("/%0d%0aSet-Cookie:x", "/"),
+        ("/%09/evil.example", "/"),
+        ("/%5Cevil", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/..//evil", "/"),
+        (" /cases", "/"),
+        ("", "/"),
+        ("/cases?x=1", "/cases?x=1"),
+        ("/alerts/0197?view=raw&q=a%20b", "/alerts/0197?view=raw&q=a%20b"),
+    ] {
+        // The sign-in page carries it in its form…
+        let page = http.get(format!("{base}/login")).query(&[("next", next)]).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{next:?}");
+        let login_csrf = cookie(&page, "fb_login_csrf").unwrap();
+        let html = page.text().await.unwrap();
+        assert_eq!(hidden(&html, "next"), expected.replace('&', "&#38;"), "{next:?} on the sign-in page");
+        // …and signing in follows it, or goes home.
+        let signed_in = http
+            .post(format!("{base}/login"))
+            .header("cookie", format!("fb_login_csrf={login_csrf}"))
+            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf", login_csrf.as_str()), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 303, "{next:?}");
+        assert_eq!(signed_in.headers()["location"], expected, "{next:?}");
+        let cookies = signed_in.headers().get_all("set-cookie").iter().count();
+        assert!(cookies <= 3, "{next:?} set no cookie of its own");
+    }
+}
