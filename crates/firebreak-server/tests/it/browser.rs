@@ -169,6 +169,13 @@ async fn sign_in_create_a_user_and_a_key_then_sign_out() {
     assert!(verified.contains("Chain intact"), "{verified}");
     screenshot(&c, "audit.png").await;
 
+    // The organisation switcher acts as soon as another is chosen.
+    let acme = app.tenant("Acme").await;
+    c.goto(&format!("{base}/cases")).await.unwrap();
+    select(&c, "#org", &acme.org.id.to_string()).await;
+    let chosen = format!("#org option[value='{}'][selected]", acme.org.id);
+    c.wait().for_element(Locator::Css(&chosen)).await.unwrap();
+
     c.find(Locator::Css("#logout")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#sign-in")).await.unwrap();
     c.goto(&format!("{base}/admin/users")).await.unwrap();
