@@ -28,6 +28,21 @@
     });
   });
 
+  // A form that asks before it acts (data-confirm holds the question); runs
+  // first, so that a form refused here is not sent by the handlers below.
+  document.addEventListener("submit", function (e) {
+    var form = e.target.closest ? e.target.closest("form[data-confirm]") : null;
+    if (form && !window.confirm(form.dataset.confirm)) {
+      e.preventDefault();
+      e.stopImmediatePropagation();
+    }
+  }, true);
+
+  // A choice that takes effect at once (the organisation switcher).
+  document.querySelectorAll("select[data-submit-on-change]").forEach(function (select) {
+    select.addEventListener("change", function () { select.form.submit(); });
+  });
+
   // Live updates over server-sent events. EventSource reconnects by itself;
   // if the server closes the stream for good, reopen with a growing delay.
   var live = document.getElementById("live");

@@ -87,6 +87,12 @@ pub fn router(state: AppState) -> Router {
         // Every body extractor (JSON, forms, bytes) reads through this limit,
         // streamed bodies included; `extract::body_rejection` answers 413.
         .layer(DefaultBodyLimit::max(limit))
+        // Every response, pages and API alike; a handler that needs another
+        // policy (the report, with its own style) sets its own.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(web::CONTENT_SECURITY_POLICY),
+        ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),

@@ -7,12 +7,16 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::LazyLock;
 
 use askama::Template;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
 use firebreak_domain::clock::to_millis;
 use firebreak_domain::metrics::{metric, previous_period};
 use firebreak_types::{ActionItem, ItemStatus, MetricQuery, MetricTable, Review, Rule, RuleException};
 use serde_json::Value;
+use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -285,10 +289,24 @@ pub async fn build(state: &AppState, org: Uuid, from: OffsetDateTime, to: Offset
     })
 }
 
+/// The report's style sheet, inline so that the file stands alone (saved,
+/// mailed, printed to PDF).
+const STYLE: &str = include_str!("../assets/report.css");
+
+/// What the report may load: its own style sheet, named by its hash, and
+/// nothing else. The document carries it (so the saved file and the PDF are
+/// held to it too) and the page that serves it sends it as a header.
+pub static POLICY: LazyLock<String> = LazyLock::new(|| {
+    let hash = STANDARD.encode(Sha256::digest(STYLE.as_bytes()));
+    format!("default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'")
+});
+
 #[derive(Template)]
 #[template(path = "report.html")]
 struct ReportHtml<'a> {
     r: &'a Report,
+    style: &'static str,
+    policy: &'a str,
     period: String,
     previous: String,
     generated: String,
@@ -309,6 +327,8 @@ fn span(from: OffsetDateTime, to: OffsetDateTime) -> String {
 pub fn html(r: &Report) -> String {
     let page = ReportHtml {
         r,
+        style: STYLE,
+        policy: &POLICY,
         period: span(r.from, r.to),
         previous: span(r.previous.0, r.previous.1),
         generated: r.generated.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use uuid::Uuid;
 
 use super::admin::when;
-use super::casepages::{markdown_html, text};
+use super::casepages::text;
+use super::markdown::markdown_html;
 use super::pages::{Flash, Layout};
 use super::session::{WebCaller, render};
 use crate::auth::Caller;

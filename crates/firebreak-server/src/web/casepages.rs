@@ -12,28 +12,16 @@ use firebreak_domain::attack::attack;
 use firebreak_domain::case::{allowed_targets, transition_action};
 use firebreak_domain::permission::Action;
 use firebreak_types::{AuditQuery, Case, CaseQuery, CaseState, CaseTemplate, SlaClock, SlaState, TimelineEntry};
-use pulldown_cmark::{Event, Options, Parser, html};
 use uuid::Uuid;
 
 use super::admin::when;
+use super::markdown::markdown_html;
 use super::pages::{Flash, Layout};
 use super::session::{WebCaller, render};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::state::AppState;
 use crate::{assets, cases, evidence, incident, work};
-
-/// Markdown to HTML with raw HTML shown as text, never interpreted.
-pub fn markdown_html(text: &str) -> String {
-    let parser = Parser::new_ext(text, Options::ENABLE_TABLES | Options::ENABLE_STRIKETHROUGH).map(|e| match e {
-        Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-        e => e,
-    });
-    let mut out = String::new();
-    html::push_html(&mut out, parser);
-    // Links may not run script.
-    out.replace("href=\"javascript:", "href=\"#blocked:")
-}
 
 pub(super) fn text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()

@@ -284,6 +284,11 @@ pub async fn report_view(State(s): State<AppState>, WebCaller(c): WebCaller, Que
                 Err(e) => (StatusCode::SERVICE_UNAVAILABLE, e).into_response(),
             }
         }
-        _ => axum::response::Html(crate::report::html(&report)).into_response(),
+        _ => {
+            // The report's own style sheet is inline, allowed by its hash.
+            let policy = format!("{}; frame-ancestors 'none'", *crate::report::POLICY);
+            ([(header::CONTENT_SECURITY_POLICY, policy)], axum::response::Html(crate::report::html(&report)))
+                .into_response()
+        }
     }
 }

@@ -9,6 +9,7 @@ mod assets;
 mod casepages;
 mod dashpages;
 mod detectpages;
+mod markdown;
 mod pages;
 mod session;
 
@@ -16,6 +17,15 @@ use axum::Router;
 use axum::routing::{get, post};
 
 use crate::state::AppState;
+
+/// What a page may load and run: script, style and images from Firebreak
+/// itself only, so no inline script or handler, no `eval`, no plugin; no
+/// `<base>` to redirect relative links, forms post only here, and no other
+/// site may frame a page (clickjacking). Pages carry no inline style either
+/// (the SVG charts use presentation attributes and classes), so `style-src`
+/// needs no `'unsafe-inline'`.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+     img-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 
 pub fn routes() -> Router<AppState> {
     Router::new()

@@ -77,12 +77,35 @@ pub fn csrf_refusal(caller: &Caller, sent: &str) -> Option<Response> {
     }
 }
 
-/// Only local paths, never `//elsewhere` or a full URL.
+/// Where to go after signing in: `next` if it is a path on this server,
+/// else the home page.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") => n.to_owned(),
-        _ => "/".to_owned(),
+    next.and_then(same_origin_path).unwrap_or_else(|| "/".to_owned())
+}
+
+/// `next` as a path, query included, if it can only lead to this server.
+/// Browsers drop tabs and newlines (`/\t/evil` is `//evil`, another host) and
+/// read `\` as `/`, so any whitespace, control character or backslash (and a
+/// percent-encoded control character or backslash) refuses it rather than
+/// being reasoned about.
+fn same_origin_path(next: &str) -> Option<String> {
+    let raw_ok = next.starts_with('/')
+        && !next.starts_with("//")
+        && !next.chars().any(|c| c == '\\' || c.is_whitespace() || c.is_control());
+    let lower = next.to_ascii_lowercase();
+    let encoded_ok = !lower
+        .split('%')
+        .skip(1)
+        .any(|hex| hex.starts_with('0') || hex.starts_with('1') || hex.starts_with("7f") || hex.starts_with("5c"));
+    if !(raw_ok && encoded_ok) {
+        return None;
     }
+    // Resolved against a stand-in origin, it must stay there: no scheme, no
+    // authority. The redirect is its serialised form, plain ASCII.
+    let base = url::Url::parse("http://firebreak.invalid/").ok()?;
+    let url = base.join(next).ok()?;
+    (url.origin() == base.origin() && url.path().starts_with('/') && !url.path().starts_with("//"))
+        .then(|| url[url::Position::BeforePath..url::Position::AfterQuery].to_owned())
 }
 
 #[derive(Template)]

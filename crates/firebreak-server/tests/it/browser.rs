@@ -1,12 +1,15 @@
 //! The web pages in headless Chromium, driven through chromedriver: sign in,
 //! create a user, create an API key and use it, sign out. Runs when
 //! `chromedriver` is on the PATH; says so when skipped. Screenshots land in
-//! `target/screenshots/` for CI to keep.
+//! `target/screenshots/` for CI to keep. Every walk ends by asking Chromium
+//! for the Content-Security-Policy violations it saw: there must be none.
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use axum::http::Method;
+use fantoccini::wd::WebDriverCompatibleCommand;
 use fantoccini::{Client, ClientBuilder, Locator};
 use firebreak_types::Page;
 use serde_json::{Value, json};
@@ -52,6 +55,8 @@ async fn browser() -> Option<(Driver, Client)> {
     }
     let mut caps = serde_json::Map::new();
     caps.insert("goog:chromeOptions".into(), options);
+    // The console, where Chromium reports what the page's policy refused.
+    caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
     let url = format!("http://127.0.0.1:{port}");
     for _ in 0..100 {
         let connector = hyper_util::client::legacy::connect::HttpConnector::new();
@@ -61,6 +66,38 @@ async fn browser() -> Option<(Driver, Client)> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     panic!("chromedriver did not start");
+}
+
+/// chromedriver's console log of the session, emptied as it is read.
+#[derive(Debug)]
+struct ConsoleLog;
+
+impl WebDriverCompatibleCommand for ConsoleLog {
+    fn endpoint(&self, base: &url::Url, session: Option<&str>) -> Result<url::Url, url::ParseError> {
+        base.join(&format!("session/{}/se/log", session.unwrap_or_default()))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        (Method::POST, Some(json!({ "type": "browser" }).to_string()))
+    }
+}
+
+/// The Content-Security-Policy violations the console reported since the last look.
+async fn policy_violations(c: &Client) -> Vec<String> {
+    let log = c.issue_cmd(ConsoleLog).await.unwrap();
+    log.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry["message"].as_str())
+        .filter(|m| m.contains("Content Security Policy") || m.contains("Content-Security-Policy"))
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Ends a walk: no page the browser showed broke the policy.
+async fn assert_no_policy_violation(c: &Client) {
+    let seen = policy_violations(c).await;
+    assert!(seen.is_empty(), "the pages broke their Content-Security-Policy: {seen:#?}");
 }
 
 async fn screenshot(c: &Client, name: &str) {
@@ -81,6 +118,12 @@ async fn sign_in_create_a_user_and_a_key_then_sign_out() {
 
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"), "pages need a session");
+    // The check sees a violation when there is one: an inline script, refused.
+    c.execute("var s = document.createElement('script'); s.textContent = '1'; document.head.appendChild(s)", vec![])
+        .await
+        .unwrap();
+    let seen = policy_violations(&c).await;
+    assert!(seen.iter().any(|m| m.contains("script-src")), "inline script is refused and reported: {seen:?}");
     fill(&c, "#username", "admin").await;
     fill(&c, "#password", ADMIN_PASSWORD).await;
     c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
@@ -110,15 +153,34 @@ async fn sign_in_create_a_user_and_a_key_then_sign_out() {
     let page = c.source().await.unwrap();
     assert!(!page.contains(&secret), "the secret is shown once");
 
+    // Revoking asks first; declined, nothing happens.
+    let revoke = "//tr[td/strong[text()='wazuh']]//button[contains(@class, 'danger')]";
+    c.find(Locator::XPath(revoke)).await.unwrap().click().await.unwrap();
+    assert_eq!(c.get_alert_text().await.unwrap(), "Revoke wazuh? It stops working at once.");
+    c.dismiss_alert().await.unwrap();
+    assert_eq!(app.anonymous().bearer(secret.clone()).me().await.unwrap().name, "wazuh");
+    c.find(Locator::XPath(revoke)).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    wait_text(&c, ".flash.ok", "revoked").await;
+    assert!(app.anonymous().bearer(secret.clone()).me().await.is_err(), "revoked");
+
     c.goto(&format!("{base}/audit?verify=1")).await.unwrap();
     let verified = c.find(Locator::Css(".flash.ok")).await.unwrap().text().await.unwrap();
     assert!(verified.contains("Chain intact"), "{verified}");
     screenshot(&c, "audit.png").await;
 
+    // The organisation switcher acts as soon as another is chosen.
+    let acme = app.tenant("Acme").await;
+    c.goto(&format!("{base}/cases")).await.unwrap();
+    select(&c, "#org", &acme.org.id.to_string()).await;
+    let chosen = format!("#org option[value='{}'][selected]", acme.org.id);
+    c.wait().for_element(Locator::Css(&chosen)).await.unwrap();
+
     c.find(Locator::Css("#logout")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#sign-in")).await.unwrap();
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"), "signed out");
+    assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }
 
@@ -262,6 +324,7 @@ async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting()
     screenshot(&c, "case-page.png").await;
     c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     screenshot(&c, "case-page-top.png").await;
+    assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }
 
@@ -325,6 +388,7 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
     c.goto(&format!("{base}/cases/board")).await.unwrap();
     wait_text(&c, ".column[data-state=new]", "Mimikatz on ws-042").await;
     assert!(case_path.starts_with("/cases/"));
+    assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }
 
@@ -418,6 +482,7 @@ async fn rules_uploaded_as_a_zip_cover_the_matrix_a_disabled_one_leaves_it_and_a
     let id = rule.items[0]["id"].as_str().unwrap().to_owned();
     let list: Vec<Value> = app.admin.get(&format!("/api/v1/rules/{id}/exceptions")).await.unwrap();
     assert_eq!(list[0]["values"], json!(["jump-01", "jump-02"]));
+    assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }
 
@@ -528,5 +593,139 @@ async fn every_dashboard_draws_its_charts_and_the_report_prints() {
     wait_text(&c, "#headline", "SLA attainment").await;
     assert_eq!(count(&c, "figure svg.chart").await, 4);
     screenshot(&c, "report.png").await;
+    assert_no_policy_violation(&c).await;
+    c.close().await.unwrap();
+}
+
+/// Markdown that tries to run script from a link, in every spelling the
+/// renderer must refuse, with a relative link that must keep working.
+const SCRIPT_LINKS: &str = "Runbook links: [upper](JAVASCRIPT:alert('upper')) [tab](java&#9;script:alert('tab')) \
+[entity](&#106;avascript:alert('entity')) [percent](%6Aavascript:alert('percent')) \
+[spaced](<  javascript:alert('spaced')>) [vb](vbscript:alert('vb')) [data](data:text/html,alert('data')) \
+<javascript:alert('auto')> [reference][x] ![image](javascript:alert('image')) [home](/) \
+<a href=\"javascript:alert('raw')\">raw</a> <img src=x onerror=\"alert('img')\">\n\n\
+[x]: JaVaScRiPt:alert('reference')\n";
+
+/// Opens `path`, checks that every link of the page leads to http, https or
+/// mailto, then clicks each link that `links` finds (the page opened afresh
+/// each time) and sees no dialog and no page but Firebreak's.
+async fn click_every_link(c: &Client, base: &str, path: &str, shown_in: &str, links: &str) -> usize {
+    let open = || async {
+        c.goto(&format!("{base}{path}")).await.unwrap();
+        wait_text(c, shown_in, "Runbook links").await;
+        // Task logs are folded away; a folded link cannot be clicked.
+        c.execute("document.querySelectorAll('details').forEach(function (d) { d.open = true; })", vec![])
+            .await
+            .unwrap();
+    };
+    open().await;
+    let odd = c
+        .execute(
+            "return Array.from(document.querySelectorAll('a[href]'))\
+               .filter(function (a) { return !/^(https?|mailto):$/.test(a.protocol); })\
+               .map(function (a) { return a.getAttribute('href'); });",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(odd, json!([]), "{path}: links that are not http, https or mailto");
+    let count = c.find_all(Locator::Css(links)).await.unwrap().len();
+    for i in 0..count {
+        open().await;
+        let link = c.find_all(Locator::Css(links)).await.unwrap().remove(i);
+        let href = link.attr("href").await.unwrap().unwrap_or_default();
+        link.click().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        if let Ok(text) = c.get_alert_text().await {
+            panic!("{path}: the link to {href:?} opened a dialog: {text}");
+        }
+        let now = c.current_url().await.unwrap();
+        assert_eq!(now.origin().ascii_serialization(), base, "{path}: the link to {href:?} left for {now}");
+    }
+    count
+}
+
+#[tokio::test]
+async fn links_in_what_people_and_sources_write_run_no_script_when_clicked() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let admin = &app.admin;
+    // An alert (its description as a source sends it) with a comment.
+    let alert: firebreak_types::BulkItem = admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "wazuh", "source_ref": "w-1", "title": "Links in a log line", "severity": "high",
+                     "description": SCRIPT_LINKS }),
+        )
+        .await
+        .unwrap();
+    let alert_id = alert.id.unwrap();
+    let _: Value =
+        admin.post(&format!("/api/v1/alerts/{alert_id}/comments"), &json!({ "body": SCRIPT_LINKS })).await.unwrap();
+    // A case with a task log, a stakeholder update and a review.
+    let case: firebreak_types::Case =
+        admin.post("/api/v1/cases", &json!({ "title": "Links in a case", "description": SCRIPT_LINKS })).await.unwrap();
+    let cases = format!("/api/v1/cases/{}", case.id);
+    let task: Value = admin.post(&format!("{cases}/tasks"), &json!({ "title": "Read the runbook" })).await.unwrap();
+    let task_id = task["id"].as_str().unwrap();
+    let _: Value = admin.post(&format!("{cases}/tasks/{task_id}/log"), &json!({ "body": SCRIPT_LINKS })).await.unwrap();
+    let _: Value = admin
+        .post(
+            &format!("{cases}/communications"),
+            &json!({ "contact": "CISO", "channel": "update", "direction": "outbound", "audience": "executive",
+                     "summary": SCRIPT_LINKS }),
+        )
+        .await
+        .unwrap();
+    let _: Value = admin
+        .put(
+            &format!("{cases}/review"),
+            &json!({ "summary": SCRIPT_LINKS, "root_cause": SCRIPT_LINKS, "went_well": SCRIPT_LINKS,
+                     "to_improve": SCRIPT_LINKS }),
+        )
+        .await
+        .unwrap();
+    // A rule whose description carries the links.
+    let rule = crate::detect::WHOAMI.replace(
+        "description: Discovery of the current user.",
+        "description: \"Runbook links: [upper](JAVASCRIPT:alert(1)) [vb](vbscript:alert(2)) <javascript:alert(3)> [home](/)\"",
+    );
+    let _: Value = admin
+        .post("/api/v1/rules/_import", &json!({ "files": [{ "name": "whoami.yml", "content": rule }], "enable": true }))
+        .await
+        .unwrap();
+    let rules: Page<Value> = admin.get("/api/v1/rules?q=whoami").await.unwrap();
+    let rule_id = rules.items[0]["id"].as_str().unwrap().to_owned();
+
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#logout")).await.unwrap();
+
+    // Each page: where the text shows, and the links in what was written.
+    let alert_page = format!("/alerts/{alert_id}");
+    let clicked = click_every_link(&c, base, &alert_page, ".markdown", ".markdown a").await;
+    assert_eq!(clicked, 4, "the percent-encoded path and the home link, in the description and the comment");
+    let case_page = format!("/cases/{}", case.id);
+    let written = "#summary .markdown a, #tasks .markdown a, #communications td a, #review a";
+    let clicked = click_every_link(&c, base, &case_page, "#summary .markdown", written).await;
+    assert_eq!(clicked, 4, "the description and the task log; the update and the review are plain text");
+    // The text itself shows where it was written (the last click left the page).
+    c.goto(&format!("{base}{case_page}")).await.unwrap();
+    c.execute("document.querySelectorAll('details').forEach(function (d) { d.open = true; })", vec![]).await.unwrap();
+    wait_text(&c, "#tasks .markdown", "Runbook links").await;
+    wait_text(&c, "#communications", "Runbook links").await;
+    let review = c.find(Locator::Css("#review-form textarea[name=root_cause]")).await.unwrap();
+    assert!(
+        review.prop("value").await.unwrap().unwrap_or_default().starts_with("Runbook links"),
+        "the review, to edit"
+    );
+    let rule_page = format!("/detection/rules/{rule_id}");
+    let clicked = click_every_link(&c, base, &rule_page, ".rule-split", ".rule-split > div > p a").await;
+    assert_eq!(clicked, 0, "a rule's description is plain text");
+    screenshot(&c, "script-links.png").await;
+    assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }

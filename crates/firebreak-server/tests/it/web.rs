@@ -165,3 +165,166 @@ async fn the_case_pages_render_for_a_session() {
         );
     }
 }
+
+/// A session for `http`: signs in as the admin and answers the cookie header.
+async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+    let login = http.get(format!("{base}/login")).send().await.unwrap();
+    let login_csrf = cookie(&login, "fb_login_csrf").unwrap();
+    let ok = http
+        .post(format!("{base}/login"))
+        .header("cookie", format!("fb_login_csrf={login_csrf}"))
+        .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf", login_csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    format!("fb_session={}", cookie(&ok, "fb_session").unwrap())
+}
+
+#[tokio::test]
+async fn sign_in_goes_back_only_to_a_path_of_this_server() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let base = &app.base_url;
+    for (next, expected) in [
+        ("/\t/evil.example", "/"),
+        ("/\n", "/"),
+        ("/\r\n/evil.example", "/"),
+        ("//evil", "/"),
+        ("/\\evil", "/"),
+        ("/\\/evil", "/"),
+        ("https://evil", "/"),
+        ("/%0d%0aSet-Cookie:x", "/"),
+        ("/%09/evil.example", "/"),
+        ("/%5Cevil", "/"),
+        ("javascript:alert(1)", "/"),
+        ("/..//evil", "/"),
+        (" /cases", "/"),
+        ("", "/"),
+        ("/cases?x=1", "/cases?x=1"),
+        ("/alerts/0197?view=raw&q=a%20b", "/alerts/0197?view=raw&q=a%20b"),
+    ] {
+        // The sign-in page carries it in its form…
+        let page = http.get(format!("{base}/login")).query(&[("next", next)]).send().await.unwrap();
+        assert_eq!(page.status(), 200, "{next:?}");
+        let login_csrf = cookie(&page, "fb_login_csrf").unwrap();
+        let html = page.text().await.unwrap();
+        assert_eq!(hidden(&html, "next"), expected.replace('&', "&#38;"), "{next:?} on the sign-in page");
+        // …and signing in follows it, or goes home.
+        let signed_in = http
+            .post(format!("{base}/login"))
+            .header("cookie", format!("fb_login_csrf={login_csrf}"))
+            .form(&[("username", "admin"), ("password", ADMIN_PASSWORD), ("csrf", login_csrf.as_str()), ("next", next)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(signed_in.status(), 303, "{next:?}");
+        assert_eq!(signed_in.headers()["location"], expected, "{next:?}");
+        let cookies = signed_in.headers().get_all("set-cookie").iter().count();
+        assert!(cookies <= 3, "{next:?} set no cookie of its own");
+    }
+}
+
+/// Pages run only the script Firebreak serves, load nothing from elsewhere
+/// and cannot be framed, whatever they show.
+#[tokio::test]
+async fn every_page_carries_the_content_security_policy_and_the_other_headers() {
+    let app = spawn_app().await;
+    let admin = &app.admin;
+    let alert: firebreak_types::BulkItem = admin
+        .post(
+            "/api/v1/alerts",
+            &serde_json::json!({ "source": "edr", "source_ref": "h-1", "title": "Headers", "severity": "low" }),
+        )
+        .await
+        .unwrap();
+    let case: firebreak_types::Case =
+        admin.post("/api/v1/cases", &serde_json::json!({ "title": "Headers" })).await.unwrap();
+    let _: serde_json::Value = admin.post("/api/v1/teams", &serde_json::json!({ "name": "Blue team" })).await.unwrap();
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let base = &app.base_url;
+    let jar = sign_in(&http, base).await;
+    let pages = [
+        "/login".to_owned(),
+        "/".to_owned(),
+        "/alerts".to_owned(),
+        format!("/alerts/{}", alert.id.unwrap()),
+        "/stories".to_owned(),
+        "/cases".to_owned(),
+        "/cases/board".to_owned(),
+        "/cases/new".to_owned(),
+        format!("/cases/{}", case.id),
+        "/assets".to_owned(),
+        "/notifications".to_owned(),
+        "/teams".to_owned(),
+        "/backlog".to_owned(),
+        "/detection".to_owned(),
+        "/detection/coverage".to_owned(),
+        "/dashboards".to_owned(),
+        "/dashboards/soc".to_owned(),
+        "/reports".to_owned(),
+        "/audit".to_owned(),
+        "/admin/users".to_owned(),
+        "/admin/api-keys".to_owned(),
+        "/admin/orgs".to_owned(),
+        "/admin/roles".to_owned(),
+        "/api/docs".to_owned(),
+        "/alerts/not-an-id".to_owned(),
+        "/api/v1/me".to_owned(),
+    ];
+    for path in &pages {
+        let r = http.get(format!("{base}{path}")).header("cookie", &jar).send().await.unwrap();
+        assert!(r.status().as_u16() < 500, "{path}: {}", r.status());
+        let h = r.headers().clone();
+        let policy = h.get("content-security-policy").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        for directive in [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ] {
+            assert!(policy.split("; ").any(|d| d == directive), "{path}: {directive} missing from {policy:?}");
+        }
+        assert!(!policy.contains("unsafe"), "{path}: {policy}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert_eq!(h["referrer-policy"], "same-origin", "{path}");
+        // What the policy refuses is not in the page either: no inline
+        // script, handler or style attribute.
+        let html = r.text().await.unwrap();
+        for (i, _) in html.match_indices("<script") {
+            let tag = &html[i..i + html[i..].find('>').unwrap_or(0)];
+            assert!(tag.contains(" src=\"/assets/"), "{path}: inline script {tag}");
+        }
+        let lower = html.to_lowercase();
+        assert!(!lower.contains(" style=\"") && !lower.contains("<style"), "{path} has inline style");
+        for handler in [" onclick=", " onsubmit=", " onchange=", " onload=", " onerror=", " oninput="] {
+            assert!(!lower.contains(handler), "{path} has an inline handler {handler}");
+        }
+    }
+
+    // The report is a document of its own, with its style sheet inline: its
+    // policy allows that one sheet by its hash, and nothing else.
+    let r = http.get(format!("{base}/reports/view?from=2026-03-01&to=2026-03-31")).header("cookie", &jar).send().await;
+    let r = r.unwrap();
+    assert_eq!(r.status(), 200);
+    let policy = r.headers()["content-security-policy"].to_str().unwrap().to_owned();
+    assert_eq!(r.headers()["x-frame-options"], "DENY");
+    let html = r.text().await.unwrap();
+    let style = html.split("<style>").nth(1).and_then(|s| s.split("</style>").next()).unwrap();
+    use base64::Engine;
+    use sha2::Digest;
+    let hash = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(style.as_bytes()));
+    assert_eq!(
+        policy,
+        format!(
+            "default-src 'none'; style-src 'sha256-{hash}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        )
+    );
+    // The document carries it too, so the saved file and the PDF are held to it.
+    let meta = format!("content=\"default-src &#39;none&#39;; style-src &#39;sha256-{hash}&#39;;");
+    assert!(html.contains(&meta), "{}", &html[..600.min(html.len())]);
+    assert!(!html.contains("<script"));
+}
