@@ -90,8 +90,9 @@ async fn sign_in(app: &TestApp, username: &str, password: &str) -> (String, Stri
         .await
         .unwrap();
     let jar = format!("fb_session={}", set_cookie(&resp, "fb_session").expect("signed in"));
-    let page =
-        http.get(format!("{}/", app.base_url)).header("cookie", &jar).send().await.unwrap().text().await.unwrap();
+    let pages = reqwest::Client::new();
+    let page = pages.get(format!("{}/", app.base_url)).header("cookie", &jar).send().await.unwrap();
+    let page = page.text().await.unwrap();
     let marker = "name=\"csrf\" value=\"";
     let start = page.find(marker).expect("the sign-out form") + marker.len();
     (jar, page[start..].split('"').next().unwrap().to_owned())
