@@ -117,12 +117,15 @@ async fn revoking_what_opened_a_stream_ends_it() {
     let (disabled, _) = app.user(&app.admin, "disabled", Role::AnalystL1).await;
     let (renamed, basic) = app.user(&app.admin, "renamed", Role::AnalystL1).await;
     app.user(&app.admin, "leaving", Role::AnalystL1).await;
+    let (deleted, _) = app.user(&app.admin, "deleted", Role::AnalystL1).await;
     let mut by_key = Subscription::open(key_client.request(Method::GET, "/api/v1/live")).await;
     let (jar, _) = sign_in(&app, "disabled", PASSWORD).await;
     let mut by_disabled = Subscription::open(live(&app).header("cookie", &jar)).await;
     let (jar, csrf) = sign_in(&app, "leaving", PASSWORD).await;
     let mut by_leaving = Subscription::open(live(&app).header("cookie", &jar)).await;
     let mut by_password = Subscription::open(basic.request(Method::GET, "/api/v1/live")).await;
+    let (gone, _) = sign_in(&app, "deleted", PASSWORD).await;
+    let mut by_deleted = Subscription::open(live(&app).header("cookie", &gone)).await;
     let mut by_admin = Subscription::open(app.admin.request(Method::GET, "/api/v1/live")).await;
 
     app.admin.revoke_api_key(key.key.id).await.unwrap();
@@ -137,6 +140,7 @@ async fn revoking_what_opened_a_stream_ends_it() {
         .unwrap();
     assert_eq!(r.status(), 303);
     app.admin.set_password(renamed.id, "a brand new passphrase").await.unwrap();
+    app.admin.delete_user(deleted.id).await.unwrap();
     app.user(&app.admin, "fresh", Role::AnalystL1).await;
 
     for (what, s) in [
@@ -144,6 +148,7 @@ async fn revoking_what_opened_a_stream_ends_it() {
         ("a disabled user", &mut by_disabled),
         ("a session signed out", &mut by_leaving),
         ("an old password", &mut by_password),
+        ("a deleted user", &mut by_deleted),
     ] {
         assert!(s.ends().await, "the stream opened with {what} ends");
         assert!(!s.seen.contains("event: user.created"), "{what} saw no event after its revocation: {}", s.seen);
