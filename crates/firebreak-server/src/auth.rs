@@ -3,9 +3,11 @@
 //! session cookie. The result is a [`Caller`]: a role, a home organisation
 //! and the organisation the request acts in.
 
+use std::net::IpAddr;
+
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
-use axum::http::{Method, header};
+use axum::http::{HeaderMap, HeaderName, Method, header};
 use axum_extra::extract::CookieJar;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -19,6 +21,7 @@ use time::Duration;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
+use crate::proxy::Remote;
 use crate::secrets::{constant_time_eq, dummy_hash, sha256_hex, verify_password};
 use crate::state::AppState;
 
@@ -123,32 +126,36 @@ fn credential(parts: &Parts) -> ApiResult<Option<Credential>> {
     Ok(jar.get(SESSION_COOKIE).map(|c| Credential::Session(c.value().to_owned())))
 }
 
-/// Checks a username and password, slowing down guessing and auditing every
-/// failure. Shared by the sign-in page and HTTP Basic.
-pub async fn check_password(state: &AppState, username: &str, password: &str) -> ApiResult<User> {
+/// Checks a username and password from the client at `client`, slowing down
+/// guessing and auditing every failure. Shared by the sign-in page and HTTP
+/// Basic. A disabled account is answered exactly as a wrong password is, so
+/// that the answer does not tell that the password was right.
+pub async fn check_password(state: &AppState, username: &str, password: &str, client: IpAddr) -> ApiResult<User> {
     let username = username.trim().to_ascii_lowercase();
     let now = state.clock.now();
-    if let Some(wait) = state.throttle.wait(&username, now) {
-        let mut e =
-            ApiError::new(ErrorCode::TooManyAttempts, format!("too many failed sign-ins; try again in {wait} s"));
-        e.retry_after = Some(wait);
-        return Err(e);
+    if let Some(wait) = state.throttle.address_wait(client, now) {
+        return Err(too_many_attempts(wait));
     }
     let found = state.store.credentials(&username).await?;
     let hash = found.as_ref().map_or_else(|| dummy_hash().to_owned(), |(_, h)| h.clone());
     let pw = password.to_owned();
     // Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
     let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &hash)).await.unwrap_or(false);
+    // Read before this failure counts, so the attempt that locks the account
+    // is answered as the ones before it.
+    let account_wait = state.throttle.account_wait(&username, now);
     match found {
-        Some((user, _)) if ok => {
-            if user.disabled {
-                return Err(ApiError::unauthenticated("this account is disabled"));
-            }
+        Some((user, _)) if ok && !user.disabled => {
             state.throttle.succeeded(&username);
             Ok(user)
         }
         found => {
-            let lock = state.throttle.failed(&username, now);
+            let reason = match &found {
+                None => "unknown_user",
+                Some((u, _)) if ok && u.disabled => "disabled",
+                Some(_) => "wrong_password",
+            };
+            let locks = state.throttle.failed(&username, client, now);
             let (org, object_id) = match &found {
                 Some((u, _)) => (u.org_id, u.id.to_string()),
                 None => (state.root_org, username.clone()),
@@ -158,15 +165,30 @@ pub async fn check_password(state: &AppState, username: &str, password: &str) ->
                 object_type: "user".into(),
                 object_id,
                 action: "login_failed".into(),
-                details: json!({ "username": username, "locked_for_seconds": lock }),
+                details: json!({
+                    "username": username,
+                    "reason": reason,
+                    "address": client.to_string(),
+                    "locked_for_seconds": locks.account,
+                    "address_locked_for_seconds": locks.address,
+                }),
             };
             if let Err(e) = state.store.record_event(&ctx, org, event).await {
                 tracing::error!(error = %e, "could not audit a failed sign-in");
             }
-            tracing::warn!(username = %username, "failed sign-in");
-            Err(ApiError::unauthenticated("wrong username or password"))
+            tracing::warn!(username = %username, address = %client, reason, "failed sign-in");
+            match account_wait {
+                Some(wait) => Err(too_many_attempts(wait)),
+                None => Err(ApiError::unauthenticated("wrong username or password")),
+            }
         }
     }
+}
+
+fn too_many_attempts(wait: u64) -> ApiError {
+    let mut e = ApiError::new(ErrorCode::TooManyAttempts, format!("too many failed sign-ins; try again in {wait} s"));
+    e.retry_after = Some(wait);
+    e
 }
 
 async fn api_key_caller(state: &AppState, secret: &str) -> ApiResult<(Principal, Role, Uuid)> {
@@ -214,7 +236,8 @@ pub async fn authenticate(state: &AppState, parts: &Parts, csrf_in_header: bool)
     let (principal, role, home_id) = match cred {
         Credential::Bearer(secret) => api_key_caller(state, &secret).await?,
         Credential::Basic { username, password } => {
-            let user = check_password(state, &username, &password).await?;
+            let client = Remote::of(parts, &state.settings.trusted_proxies).addr;
+            let user = check_password(state, &username, &password, client).await?;
             let (role, org) = (user.role, user.org_id);
             (Principal::User(user), role, org)
         }
@@ -259,6 +282,69 @@ pub async fn authenticate(state: &AppState, parts: &Parts, csrf_in_header: bool)
         _ => home.clone(),
     };
     Ok(Caller { principal, role, home, tenancy, org, csrf_token })
+}
+
+/// The credential a long-lived answer (a live stream) was opened with, kept to
+/// check again while the answer runs: a key revoked, a session ended or a user
+/// disabled must stop what it authorised.
+pub struct Grant {
+    /// The request's Authorization, Cookie and organisation headers.
+    headers: HeaderMap,
+    principal: Uuid,
+    org: Uuid,
+    /// For Basic credentials: the stored password hash last found to match,
+    /// so that a check costs an Argon2 verification only once per hash.
+    verified_hash: Option<String>,
+}
+
+impl Grant {
+    pub fn new(caller: &Caller, headers: &HeaderMap) -> Self {
+        let mut kept = HeaderMap::new();
+        for name in [header::AUTHORIZATION, header::COOKIE, HeaderName::from_static(ORG_HEADER)] {
+            for value in headers.get_all(&name) {
+                kept.append(name.clone(), value.clone());
+            }
+        }
+        Self { headers: kept, principal: caller.id(), org: caller.org_id(), verified_hash: None }
+    }
+
+    /// Whether the credential still lets the same caller follow the same
+    /// organisation's live updates. A failure to ask counts as no.
+    pub async fn holds(&mut self, state: &AppState) -> bool {
+        let (mut parts, ()) = axum::http::Request::new(()).into_parts();
+        parts.headers = self.headers.clone();
+        match credential(&parts) {
+            Ok(Some(Credential::Basic { username, password })) => {
+                self.password_holds(state, &username, &password).await
+            }
+            Ok(Some(_)) => match authenticate(state, &parts, false).await {
+                Ok(c) => c.id() == self.principal && c.org_id() == self.org && c.may(Action::LiveSubscribe),
+                Err(_) => false,
+            },
+            Ok(None) | Err(_) => false,
+        }
+    }
+
+    /// Basic credentials are checked without the sign-in throttle or its
+    /// audit entries: the user still exists, is enabled, and the password still
+    /// matches (a new password ends what the old one opened).
+    async fn password_holds(&mut self, state: &AppState, username: &str, password: &str) -> bool {
+        let Ok(Some((user, hash))) = state.store.credentials(&username.trim().to_ascii_lowercase()).await else {
+            return false;
+        };
+        if user.disabled || user.id != self.principal {
+            return false;
+        }
+        if self.verified_hash.as_deref() == Some(hash.as_str()) {
+            return true;
+        }
+        let (pw, stored) = (password.to_owned(), hash.clone());
+        let ok = tokio::task::spawn_blocking(move || verify_password(&pw, &stored)).await.unwrap_or(false);
+        if ok {
+            self.verified_hash = Some(hash);
+        }
+        ok
+    }
 }
 
 /// The organisation the request asks to act in: the header for API clients,

@@ -24,6 +24,7 @@ pub mod jobs;
 pub mod live;
 pub mod metrics;
 pub mod ops;
+pub mod proxy;
 pub mod report;
 pub mod secrets;
 pub mod service;

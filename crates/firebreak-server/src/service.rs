@@ -188,7 +188,11 @@ pub async fn update_user(state: &AppState, caller: &Caller, id: Uuid, req: Updat
         role: req.role,
         disabled: req.disabled,
     };
+    let revokes = patch.disabled == Some(true) || patch.role.is_some();
     let user = state.store.update_user(&caller.ctx(state), caller.org_id(), id, patch).await?;
+    if revokes {
+        state.live.revoked();
+    }
     state.live.publish(caller.org_id(), "user.updated", id);
     Ok(user)
 }
@@ -201,7 +205,10 @@ pub async fn set_password(state: &AppState, caller: &Caller, id: Uuid, password:
     }
     get_user_unchecked(state, caller.org_id(), id).await?;
     let hash = hash_in_background(Password::parse("password", password)?).await?;
-    Ok(state.store.set_password(&caller.ctx(state), caller.org_id(), id, hash).await?)
+    state.store.set_password(&caller.ctx(state), caller.org_id(), id, hash).await?;
+    // The store ended the user's sessions.
+    state.live.revoked();
+    Ok(())
 }
 
 async fn get_user_unchecked(state: &AppState, org: Uuid, id: Uuid) -> ApiResult<User> {
@@ -214,6 +221,7 @@ pub async fn delete_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResu
         return Err(ApiError::new(ErrorCode::InvalidState, "you cannot delete yourself"));
     }
     state.store.delete_user(&caller.ctx(state), caller.org_id(), id).await?;
+    state.live.revoked();
     state.live.publish(caller.org_id(), "user.deleted", id);
     Ok(())
 }
@@ -282,6 +290,7 @@ pub async fn create_api_key(state: &AppState, caller: &Caller, req: CreateApiKey
 pub async fn revoke_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ApiKey> {
     caller.require(Action::ApiKeyManage)?;
     let key = state.store.revoke_api_key(&caller.ctx(state), caller.org_id(), id).await?;
+    state.live.revoked();
     state.live.publish(caller.org_id(), "api_key.revoked", id);
     Ok(key)
 }

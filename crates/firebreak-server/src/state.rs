@@ -16,8 +16,12 @@ pub struct ServerSettings {
     pub max_body_bytes: usize,
     /// How long a web session lasts.
     pub session_ttl: Duration,
-    /// Mark cookies `Secure` (set when served over HTTPS).
-    pub secure_cookies: bool,
+    /// Mark cookies `Secure`: always, never, or (`None`) when a trusted proxy
+    /// says the request came over HTTPS.
+    pub secure_cookies: Option<bool>,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are
+    /// believed; empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<crate::proxy::TrustedProxy>,
     /// Failed sign-ins allowed before an account is slowed down.
     pub login_free_attempts: u32,
     /// Where uploaded files (evidence) are kept.
@@ -32,11 +36,19 @@ impl Default for ServerSettings {
         Self {
             max_body_bytes: 10 * 1024 * 1024,
             session_ttl: Duration::from_secs(12 * 3600),
-            secure_cookies: false,
+            secure_cookies: None,
+            trusted_proxies: Vec::new(),
             login_free_attempts: 5,
             files_dir: std::path::PathBuf::from("firebreak-data/files"),
             sigma_pipelines: Vec::new(),
         }
+    }
+}
+
+impl ServerSettings {
+    /// Whether cookies set in answer to a request from `remote` are `Secure`.
+    pub fn cookies_secure(&self, remote: &crate::proxy::Remote) -> bool {
+        self.secure_cookies.unwrap_or(remote.over_tls)
     }
 }
 

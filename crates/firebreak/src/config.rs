@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
+use firebreak_server::proxy::TrustedProxy;
 use serde::{Deserialize, Serialize};
 
 /// A value that must not be printed: its `Debug` is redacted.
@@ -46,8 +47,17 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// How long a web session lasts, in hours.
     pub session_ttl_hours: u64,
-    /// Mark cookies Secure (set when Firebreak is served over HTTPS).
-    pub secure_cookies: bool,
+    /// Mark cookies `Secure`, so that browsers send them over HTTPS only.
+    /// Unset: on when `listen` is not a loopback address (Firebreak is
+    /// reached from other machines, which should be over HTTPS), and on a
+    /// loopback address only for requests a trusted proxy says came over
+    /// HTTPS. Set it to `false` to serve plain HTTP beyond this machine.
+    pub secure_cookies: Option<bool>,
+    /// Reverse proxies (IP addresses or CIDR blocks) whose `X-Forwarded-For`
+    /// and `X-Forwarded-Proto` headers are believed: the client's address
+    /// (for sign-in throttling) is then the right-most forwarded address that
+    /// is not one of them. Empty: the TCP peer is the client.
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// Failed sign-ins allowed before each further attempt must wait.
     pub login_free_attempts: u32,
     /// Seconds between rounds of the background jobs (SLA sweep, webhook retries).
@@ -80,7 +90,8 @@ impl Default for Config {
             admin_password_file: None,
             max_body_bytes: 10 * 1024 * 1024,
             session_ttl_hours: 12,
-            secure_cookies: false,
+            secure_cookies: None,
+            trusted_proxies: Vec::new(),
             login_free_attempts: 5,
             jobs_interval_secs: 15,
             log: "info".into(),
@@ -101,6 +112,7 @@ const ENV_KEYS: &[&str] = &[
     "max_body_bytes",
     "session_ttl_hours",
     "secure_cookies",
+    "trusted_proxies",
     "login_free_attempts",
     "jobs_interval_secs",
     "log",
@@ -143,10 +155,14 @@ pub struct ConfigFlags {
     #[arg(long, value_name = "HOURS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub session_ttl_hours: Option<u64>,
-    /// Mark cookies Secure (when served over HTTPS) [default: false]
+    /// Mark cookies Secure, sent over HTTPS only [default: true unless --listen is a loopback address]
     #[arg(long, value_name = "BOOL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secure_cookies: Option<bool>,
+    /// A reverse proxy (IP address or CIDR block) whose X-Forwarded-For and X-Forwarded-Proto are believed (repeatable)
+    #[arg(long = "trusted-proxy", value_name = "ADDR")]
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub trusted_proxies: Vec<TrustedProxy>,
     /// Failed sign-ins allowed before each further attempt must wait [default: 5]
     #[arg(long, value_name = "N")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -210,6 +226,17 @@ impl Config {
         })
     }
 
+    /// Whether cookies are `Secure`: `Some` decides for every request, `None`
+    /// leaves it to each request (on when a trusted proxy says it came over
+    /// HTTPS). A setting in the configuration wins over the listen address.
+    pub fn cookies_secure(&self) -> Option<bool> {
+        match self.secure_cookies {
+            Some(explicit) => Some(explicit),
+            None if !self.listen.ip().is_loopback() => Some(true),
+            None => None,
+        }
+    }
+
     pub fn is_postgres(&self) -> bool {
         self.database_url.is_some()
     }
@@ -246,8 +273,8 @@ fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
             Ok(n) => Value::from(n),
             Err(_) => Value::from(value.to_owned()),
         },
-        // A list: paths separated by commas.
-        "sigma_pipelines" => Value::from(
+        // A list: paths or addresses separated by commas.
+        "sigma_pipelines" | "trusted_proxies" => Value::from(
             value
                 .split(',')
                 .map(str::trim)
@@ -275,7 +302,8 @@ pub const DEFAULT_FILE: &str = r#"# Firebreak configuration. Every key is option
 # admin_password_file = "/run/secrets/firebreak-admin"              # first start only
 # max_body_bytes = 10485760
 # session_ttl_hours = 12
-# secure_cookies = false
+# secure_cookies = true                                            # unset: on unless listen is a loopback address
+# trusted_proxies = ["10.0.0.0/8"]                                  # reverse proxies whose X-Forwarded-* are believed
 # login_free_attempts = 5
 # jobs_interval_secs = 15
 # log = "info"
@@ -340,6 +368,37 @@ mod tests {
         let c = Config::load(&ConfigFlags::default(), &env(&[("FIREBREAK_ADMIN_PASSWORD", "hunter2hunter2")])).unwrap();
         assert!(!format!("{c:?}").contains("hunter2"));
         assert_eq!(c.admin_password().unwrap().as_deref(), Some("hunter2hunter2"));
+    }
+
+    #[test]
+    fn secure_cookies_follow_the_listen_address_unless_set() {
+        let load = |pairs: &[(&str, &str)]| Config::load(&ConfigFlags::default(), &env(pairs)).unwrap();
+        assert_eq!(load(&[]).cookies_secure(), None, "loopback: only behind a TLS proxy");
+        assert_eq!(load(&[("FIREBREAK_LISTEN", "[::1]:8080")]).cookies_secure(), None);
+        assert_eq!(load(&[("FIREBREAK_LISTEN", "0.0.0.0:8080")]).cookies_secure(), Some(true));
+        assert_eq!(load(&[("FIREBREAK_LISTEN", "192.0.2.10:443")]).cookies_secure(), Some(true));
+        let explicit = load(&[("FIREBREAK_LISTEN", "0.0.0.0:8080"), ("FIREBREAK_SECURE_COOKIES", "false")]);
+        assert_eq!(explicit.cookies_secure(), Some(false), "an explicit setting wins");
+        assert_eq!(load(&[("FIREBREAK_SECURE_COOKIES", "true")]).cookies_secure(), Some(true));
+    }
+
+    #[test]
+    fn trusted_proxies_come_from_the_file_the_environment_or_flags() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("c.toml");
+        std::fs::write(&file, "trusted_proxies = [\"10.0.0.0/8\", \"192.0.2.7\"]\n").unwrap();
+        let flags = ConfigFlags { config: Some(file.clone()), ..Default::default() };
+        let c = Config::load(&flags, &[]).unwrap();
+        assert_eq!(
+            c.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            ["10.0.0.0/8", "192.0.2.7/32"]
+        );
+        let c = Config::load(&flags, &env(&[("FIREBREAK_TRUSTED_PROXIES", "fd00::/8, 127.0.0.1")])).unwrap();
+        assert_eq!(c.trusted_proxies.len(), 2);
+        assert!(Config::load(&ConfigFlags::default(), &[]).unwrap().trusted_proxies.is_empty());
+        std::fs::write(&file, "trusted_proxies = [\"proxy.example\"]\n").unwrap();
+        let err = Config::load(&flags, &[]).unwrap_err().to_string();
+        assert!(err.contains("trusted_proxies") && err.contains("proxy.example"), "{err}");
     }
 
     #[test]

@@ -365,7 +365,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let settings = ServerSettings {
         max_body_bytes: config.max_body_bytes,
         session_ttl: Duration::from_secs(config.session_ttl_hours.saturating_mul(3600)),
-        secure_cookies: config.secure_cookies,
+        secure_cookies: config.cookies_secure(),
+        trusted_proxies: config.trusted_proxies.clone(),
         login_free_attempts: config.login_free_attempts,
         files_dir: data_dir.join("files"),
         sigma_pipelines: firebreak_detect::pipeline::load(&config.sigma_pipelines)

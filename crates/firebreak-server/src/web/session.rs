@@ -4,6 +4,7 @@ use askama::Template;
 use axum::Form;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
@@ -14,6 +15,7 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, ORG_COOKIE, SESSION_COOKIE, authenticate, check_password};
 use crate::error::ApiError;
+use crate::proxy::Remote;
 use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use crate::state::AppState;
 
@@ -122,10 +124,18 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-pub async fn login_page(jar: CookieJar, Query(q): Query<NextQuery>) -> Response {
+pub async fn login_page(
+    State(state): State<AppState>,
+    remote: Remote,
+    jar: CookieJar,
+    Query(q): Query<NextQuery>,
+) -> Response {
     let Ok(csrf) = random_token(24) else { return ApiError::internal().into_response() };
-    let cookie =
-        Cookie::build((LOGIN_CSRF_COOKIE, csrf.clone())).path("/login").http_only(true).same_site(SameSite::Strict);
+    let cookie = Cookie::build((LOGIN_CSRF_COOKIE, csrf.clone()))
+        .path("/login")
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(state.settings.cookies_secure(&remote));
     let page = LoginPage { csrf, next: safe_next(q.next.as_deref()), error: String::new(), username: String::new() };
     (jar.add(cookie), render(&page)).into_response()
 }
@@ -138,20 +148,30 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-pub async fn login(State(state): State<AppState>, jar: CookieJar, Form(form): Form<LoginForm>) -> Response {
+pub async fn login(
+    State(state): State<AppState>,
+    remote: Remote,
+    jar: CookieJar,
+    Form(form): Form<LoginForm>,
+) -> Response {
     let next = safe_next(form.next.as_deref());
-    let again = |jar: CookieJar, error: String| {
+    let again = |jar: CookieJar, error: ApiError| {
         let csrf = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
-        let page = LoginPage { csrf, next: next.clone(), error, username: form.username.clone() };
-        (axum::http::StatusCode::UNAUTHORIZED, jar, render(&page)).into_response()
+        let status = error.status();
+        let page = LoginPage { csrf, next: next.clone(), error: error.message, username: form.username.clone() };
+        let mut resp = (status, jar, render(&page)).into_response();
+        if let Some(v) = error.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
     };
     let expected = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
     if expected.is_empty() || !constant_time_eq(&expected, &form.csrf) {
-        return again(jar, "The sign-in form expired. Please try again.".into());
+        return again(jar, ApiError::unauthenticated("The sign-in form expired. Please try again."));
     }
-    let user = match check_password(&state, &form.username, &form.password).await {
+    let user = match check_password(&state, &form.username, &form.password, remote.addr).await {
         Ok(u) => u,
-        Err(e) => return again(jar, e.message),
+        Err(e) => return again(jar, e),
     };
     let (Ok(token), Ok(csrf)) = (random_token(32), random_token(32)) else {
         return ApiError::internal().into_response();
@@ -173,7 +193,7 @@ pub async fn login(State(state): State<AppState>, jar: CookieJar, Form(form): Fo
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
-        .secure(state.settings.secure_cookies)
+        .secure(state.settings.cookies_secure(&remote))
         .max_age(ttl);
     let jar = jar
         .remove(Cookie::build(LOGIN_CSRF_COOKIE).path("/login"))
@@ -201,6 +221,7 @@ pub async fn logout(
     {
         return ApiError::from(e).into_response();
     }
+    state.live.revoked();
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/")).remove(Cookie::build(ORG_COOKIE).path("/"));
     (jar, Redirect::to("/login")).into_response()
 }
@@ -211,13 +232,23 @@ pub struct OrgForm {
     org: Uuid,
 }
 
-pub async fn switch_org(WebCaller(caller): WebCaller, jar: CookieJar, Form(form): Form<OrgForm>) -> Response {
+pub async fn switch_org(
+    State(state): State<AppState>,
+    remote: Remote,
+    WebCaller(caller): WebCaller,
+    jar: CookieJar,
+    Form(form): Form<OrgForm>,
+) -> Response {
     if let Some(r) = csrf_refusal(&caller, &form.csrf) {
         return r;
     }
     if !caller.tenancy.may_act_in(form.org) {
         return ApiError::not_found("organisation").into_response();
     }
-    let cookie = Cookie::build((ORG_COOKIE, form.org.to_string())).path("/").http_only(true).same_site(SameSite::Lax);
+    let cookie = Cookie::build((ORG_COOKIE, form.org.to_string()))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.settings.cookies_secure(&remote));
     (jar.add(cookie), Redirect::to("/")).into_response()
 }
