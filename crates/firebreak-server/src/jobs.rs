@@ -1,5 +1,5 @@
-//! Background work on a timer: the SLA sweep, update reminders and webhook
-//! deliveries. Each
+//! Background work on a timer: the SLA sweep, update reminders, webhook
+//! deliveries and audit checkpoints. Each
 //! job is also a plain function that tests call with a manual clock.
 
 use std::time::Duration;
@@ -28,5 +28,8 @@ pub async fn tick(state: &AppState) {
     }
     if let Err(e) = crate::webhooks::deliver_due(state).await {
         tracing::warn!(error = ?e.body().message, "webhook delivery failed");
+    }
+    if let Err(e) = crate::checkpoints::write_due(state).await {
+        tracing::warn!(error = ?e.body().message, "audit checkpoint failed");
     }
 }

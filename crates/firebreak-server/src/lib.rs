@@ -7,6 +7,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod cases;
 pub mod charts;
+pub mod checkpoints;
 pub mod clock;
 pub mod dashboards;
 pub mod detection;
@@ -63,6 +64,7 @@ impl AppState {
             clock,
             live: LiveHub::new(),
             throttle: Arc::new(LoginThrottle::new(settings.login_free_attempts)),
+            checkpoints: Arc::new(crate::checkpoints::CheckpointLog::new(settings.audit_checkpoints.clone())),
             settings: Arc::new(settings),
             root_org,
             http: reqwest::Client::new(),

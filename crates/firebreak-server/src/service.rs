@@ -3,13 +3,14 @@
 //! types, writes through the store (which audits) and publishes what changed.
 //! Handlers never build SQL and never skip these checks.
 
-use firebreak_domain::audit::verify_chain;
+use firebreak_domain::audit::{Anchors, check_checkpoints, verify_org};
 use firebreak_domain::permission::{Action, within};
 use firebreak_domain::validate::{Description, DisplayName, Email, Name, Password, Username};
 use firebreak_store::{NewApiKey, NewOrg, NewUser, OrgPatch, Store, UserPatch};
 use firebreak_types::{
-    ApiKey, AuditEntry, AuditQuery, AuditVerification, BrokenLink, CreateApiKey, CreateOrganisation, CreateUser,
-    CreatedApiKey, ErrorCode, ListParams, Me, OrgGrant, Organisation, Page, UpdateOrganisation, UpdateUser, User,
+    ApiKey, AuditEntry, AuditProblem, AuditProblemKind, AuditQuery, AuditVerification, BrokenLink, CreateApiKey,
+    CreateOrganisation, CreateUser, CreatedApiKey, ErrorCode, ListParams, Me, OrgGrant, Organisation, Page,
+    UpdateOrganisation, UpdateUser, User,
 };
 use uuid::Uuid;
 
@@ -310,31 +311,61 @@ pub async fn list_audit(state: &AppState, caller: &Caller, query: &AuditQuery) -
 /// Verifies the acting organisation's chain, or every chain for a platform admin.
 pub async fn verify_audit(state: &AppState, caller: &Caller) -> ApiResult<AuditVerification> {
     caller.require(Action::AuditVerify)?;
-    let orgs = if caller.is_platform_admin(state) && caller.org_id() == state.root_org {
-        state.store.audit_orgs().await?
-    } else {
-        vec![caller.org_id()]
-    };
-    Ok(verify_chains(state.store.as_ref(), &orgs).await?)
+    let only =
+        if caller.is_platform_admin(state) && caller.org_id() == state.root_org { None } else { Some(caller.org_id()) };
+    Ok(verify_chains(state.store.as_ref(), state.checkpoints.path(), only).await?)
 }
 
-/// Checks the given organisations' chains and reports the first broken link.
-pub async fn verify_chains(store: &dyn Store, orgs: &[Uuid]) -> Result<AuditVerification, firebreak_store::StoreError> {
-    let mut checked = 0;
-    for org in orgs {
-        let (entries, head) = store.audit_chain(*org).await?;
-        match verify_chain(&entries, head.as_ref().map(|(s, h)| (*s, h.as_str()))) {
-            Ok(n) => checked += n,
-            Err(b) => {
-                return Ok(AuditVerification {
-                    ok: false,
-                    checked,
-                    broken: Some(BrokenLink { org_id: *org, seq: b.seq, reason: b.reason }),
-                });
-            }
+/// Checks the chains (of `only`, or of every organisation that exists, has a
+/// chain head or is in a checkpoint): their links, their heads' MACs, and
+/// that each still holds what every valid checkpoint in `checkpoints`
+/// recorded of it; and the checkpoints themselves.
+pub async fn verify_chains(
+    store: &dyn Store,
+    checkpoints: &std::path::Path,
+    only: Option<Uuid>,
+) -> Result<AuditVerification, firebreak_store::StoreError> {
+    let key = store.audit_key();
+    let mut anchors = match crate::checkpoints::read(checkpoints).await {
+        Ok(lines) => check_checkpoints(key, &lines),
+        Err(e) => Anchors {
+            problems: vec![AuditProblem {
+                kind: AuditProblemKind::CheckpointInvalid,
+                org_id: None,
+                seq: None,
+                reason: format!("the checkpoint file cannot be read: {e}"),
+            }],
+            ..Anchors::default()
+        },
+    };
+    let orgs: Vec<Uuid> = match only {
+        Some(org) => vec![org],
+        None => {
+            let mut all: std::collections::BTreeSet<Uuid> = store.audit_orgs().await?.into_iter().collect();
+            all.extend(anchors.by_org.keys().copied());
+            all.into_iter().collect()
         }
+    };
+    let (mut checked, mut problems) = (0, Vec::new());
+    for org in orgs {
+        let (entries, head) = store.audit_chain(org).await?;
+        let (n, found) = verify_org(key, org, &entries, head.as_ref(), anchors.of(org));
+        checked += n;
+        problems.extend(found);
     }
-    Ok(AuditVerification { ok: true, checked, broken: None })
+    problems.append(&mut anchors.problems);
+    let broken = problems
+        .iter()
+        .find(|p| p.kind == AuditProblemKind::BrokenLink)
+        .and_then(|p| Some(BrokenLink { org_id: p.org_id?, seq: p.seq?, reason: p.reason.clone() }));
+    Ok(AuditVerification {
+        ok: problems.is_empty(),
+        checked,
+        broken,
+        problems,
+        checkpoints: anchors.count,
+        last_checkpoint_at: anchors.last_at,
+    })
 }
 
 /// The enabled user `id` of `org`, or a 400 naming `field`: who may be given

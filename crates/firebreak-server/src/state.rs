@@ -29,6 +29,10 @@ pub struct ServerSettings {
     /// Sigma processing pipelines applied to every rule before events are
     /// matched (rule tests and exception previews included).
     pub sigma_pipelines: Vec<firebreak_detect::pipeline::Pipeline>,
+    /// The file signed checkpoints of the audit chains are appended to.
+    pub audit_checkpoints: std::path::PathBuf,
+    /// How often a checkpoint is written (when a chain moved).
+    pub audit_checkpoint_every: time::Duration,
 }
 
 impl Default for ServerSettings {
@@ -41,6 +45,8 @@ impl Default for ServerSettings {
             login_free_attempts: 5,
             files_dir: std::path::PathBuf::from("firebreak-data/files"),
             sigma_pipelines: Vec::new(),
+            audit_checkpoints: std::path::PathBuf::from("firebreak-data").join(crate::checkpoints::FILE_NAME),
+            audit_checkpoint_every: time::Duration::minutes(10),
         }
     }
 }
@@ -70,4 +76,6 @@ pub struct AppState {
     pub detectors: Arc<crate::detection::Detectors>,
     /// Progress of the hunts running on this node.
     pub hunts: Arc<crate::hunts::Progress>,
+    /// Where this node writes its audit checkpoints.
+    pub checkpoints: Arc<crate::checkpoints::CheckpointLog>,
 }

@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use firebreak_domain::audit::AuditKey;
 use firebreak_domain::clock::{from_millis, to_millis};
 use firebreak_types::{Alert, AlertGroup, AlertGroupQuery, AlertQuery, Page};
 use serde_json::json;
@@ -543,6 +544,7 @@ async fn write_groups(
 async fn ingest_in(
     tx: &mut AnyConnection,
     backend: Backend,
+    key: &AuditKey,
     ctx: &WriteCtx,
     org: Uuid,
     alerts: &[Alert],
@@ -598,7 +600,7 @@ async fn ingest_in(
     }
     add_observable_rows(tx, backend, org, &candidates, &inserted).await?;
     let new_ids: Vec<Uuid> = inserted.values().copied().collect();
-    append(tx, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &batch_details(alerts, &new_ids))
+    append(tx, key, ctx, org, "alert_batch", &Uuid::now_v7().to_string(), "ingest", &batch_details(alerts, &new_ids))
         .await?;
     Ok(answers(alerts, &first, |a| ids.get(&(a.source.clone(), a.source_ref.clone())).copied(), is_new))
 }
@@ -745,7 +747,7 @@ impl AlertStore for SqlStore {
             return answer.map_err(|_| sqlx::Error::PoolClosed)?;
         }
         let mut tx = self.writer.begin().await?;
-        let out = ingest_in(&mut tx, self.backend, ctx, org, &alerts, grouping.as_ref()).await?;
+        let out = ingest_in(&mut tx, self.backend, &self.audit_key, ctx, org, &alerts, grouping.as_ref()).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -841,7 +843,7 @@ impl AlertStore for SqlStore {
             "assignee_id": after.assignee_id, "disposition": after.disposition,
             "reason": after.disposition_reason, "case_id": after.case_id,
         });
-        append(&mut tx, ctx, before.org_id, "alert", &before.id.to_string(), action, &details).await?;
+        append(&mut tx, &self.audit_key, ctx, before.org_id, "alert", &before.id.to_string(), action, &details).await?;
         tx.commit().await?;
         Ok(after.clone())
     }
@@ -878,7 +880,7 @@ impl AlertStore for SqlStore {
         for id in &closed {
             let details =
                 json!({ "state": { "after": "closed" }, "disposition": disposition, "reason": reason, "bulk": true });
-            append(&mut tx, ctx, org, "alert", &id.to_string(), "close", &details).await?;
+            append(&mut tx, &self.audit_key, ctx, org, "alert", &id.to_string(), "close", &details).await?;
         }
         tx.commit().await?;
         Ok(closed)
@@ -908,7 +910,17 @@ impl AlertStore for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        append(&mut tx, ctx, org, "alert_group", &id.to_string(), "escalate", &json!({ "case_id": case_id })).await?;
+        append(
+            &mut tx,
+            &self.audit_key,
+            ctx,
+            org,
+            "alert_group",
+            &id.to_string(),
+            "escalate",
+            &json!({ "case_id": case_id }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

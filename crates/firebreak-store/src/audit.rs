@@ -1,7 +1,7 @@
 //! The one path by which audit entries are written: inside the transaction
 //! of the change they describe.
 
-use firebreak_domain::audit::{AuditRecord, GENESIS_HASH, entry_hash};
+use firebreak_domain::audit::{AuditKey, AuditRecord, GENESIS_HASH, entry_hash, head_mac};
 use firebreak_domain::clock::to_millis;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
@@ -14,13 +14,16 @@ pub(crate) const HEAD_START: &str = "INSERT INTO audit_heads (org_id, seq, hash)
 pub(crate) const ENTRY_INSERT: &str = "INSERT INTO audit_log (org_id, seq, at, actor_kind, actor_id, actor_name, \
     object_type, object_id, action, changes, prev_hash, hash) \
     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)";
-pub(crate) const HEAD_SET: &str = "UPDATE audit_heads SET hash = $1 WHERE org_id = $2";
+pub(crate) const HEAD_SET: &str = "UPDATE audit_heads SET hash = $1, mac = $2 WHERE org_id = $3";
 
 /// Appends one entry to `org`'s chain. The `UPDATE … RETURNING` on the chain
 /// head takes the head's row lock, so concurrent writers to one chain (on
 /// PostgreSQL, across nodes) queue behind each other instead of forking it.
+/// The head is signed with `key` in the same transaction.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn append(
     conn: &mut AnyConnection,
+    key: &AuditKey,
     ctx: &WriteCtx,
     org: Uuid,
     object_type: &str,
@@ -53,7 +56,8 @@ pub(crate) async fn append(
         .bind(&record.hash)
         .execute(&mut *conn)
         .await?;
-    sqlx::query(HEAD_SET).bind(&record.hash).bind(&org_text).execute(&mut *conn).await?;
+    let mac = head_mac(key, org, record.seq, &record.hash);
+    sqlx::query(HEAD_SET).bind(&record.hash).bind(mac).bind(&org_text).execute(&mut *conn).await?;
     Ok(())
 }
 

@@ -254,7 +254,7 @@ impl CaseStore for SqlStore {
         .await?;
         write_tags(&mut tx, &case).await?;
         let changes = serde_json::to_value(&case).unwrap_or_default();
-        append(&mut tx, ctx, case.org_id, "case", &case.id.to_string(), "create", &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, case.org_id, "case", &case.id.to_string(), "create", &changes).await?;
         tx.commit().await?;
         // Round-trip times through storage precision (milliseconds).
         case.created_at = from_millis(to_millis(case.created_at));
@@ -318,7 +318,17 @@ impl CaseStore for SqlStore {
     async fn update_case(&self, ctx: &WriteCtx, before: &Case, after: &Case) -> Result<Case> {
         let mut tx = self.writer.begin().await?;
         replace(&mut tx, before, after).await?;
-        append(&mut tx, ctx, after.org_id, "case", &after.id.to_string(), "update", &case_diff(before, after)).await?;
+        append(
+            &mut tx,
+            &self.audit_key,
+            ctx,
+            after.org_id,
+            "case",
+            &after.id.to_string(),
+            "update",
+            &case_diff(before, after),
+        )
+        .await?;
         tx.commit().await?;
         Ok(after.clone())
     }
@@ -348,7 +358,8 @@ impl CaseStore for SqlStore {
         if let Some(map) = changes.as_object_mut() {
             map.insert("reason".into(), json!(reason));
         }
-        append(&mut tx, ctx, after.org_id, "case", &after.id.to_string(), "transition", &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, after.org_id, "case", &after.id.to_string(), "transition", &changes)
+            .await?;
         tx.commit().await?;
         Ok(after.clone())
     }
@@ -393,7 +404,7 @@ impl CaseStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         let details = json!({ "target_id": target, "kind": kind });
-        append(&mut tx, ctx, org, "case", &case.to_string(), "link", &details).await?;
+        append(&mut tx, &self.audit_key, ctx, org, "case", &case.to_string(), "link", &details).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -412,7 +423,17 @@ impl CaseStore for SqlStore {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        append(&mut tx, ctx, org, "case", &case.to_string(), "unlink", &json!({ "target_id": target })).await?;
+        append(
+            &mut tx,
+            &self.audit_key,
+            ctx,
+            org,
+            "case",
+            &case.to_string(),
+            "unlink",
+            &json!({ "target_id": target }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

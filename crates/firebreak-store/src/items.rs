@@ -193,7 +193,8 @@ impl ItemStore for SqlStore {
             insert(&mut tx, item).await?;
             if audited(&item.kind) {
                 let body = redacted(&item.body);
-                append(&mut tx, ctx, item.org_id, &item.kind, &item.id.to_string(), "create", &body).await?;
+                append(&mut tx, &self.audit_key, ctx, item.org_id, &item.kind, &item.id.to_string(), "create", &body)
+                    .await?;
             }
         }
         tx.commit().await?;
@@ -237,7 +238,17 @@ impl ItemStore for SqlStore {
         }
         if audited(&before.kind) {
             let changes = object_diff(&redacted(&before.body), &redacted(&after.body), &["updated_at"]);
-            append(&mut tx, ctx, before.org_id, &before.kind, &before.id.to_string(), "update", &changes).await?;
+            append(
+                &mut tx,
+                &self.audit_key,
+                ctx,
+                before.org_id,
+                &before.kind,
+                &before.id.to_string(),
+                "update",
+                &changes,
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(round(after))
@@ -257,7 +268,8 @@ impl ItemStore for SqlStore {
         if audited(kind) {
             let body: String = row.try_get("body")?;
             let body = redacted(&serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
-            append(&mut tx, ctx, org, kind, &id.to_string(), "delete", &json!({ "before": body })).await?;
+            append(&mut tx, &self.audit_key, ctx, org, kind, &id.to_string(), "delete", &json!({ "before": body }))
+                .await?;
         }
         tx.commit().await?;
         Ok(())

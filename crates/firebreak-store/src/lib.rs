@@ -30,7 +30,7 @@ pub use records::*;
 pub use sql::{Backend, OpenOptions, SqlStore};
 
 use async_trait::async_trait;
-use firebreak_domain::audit::AuditRecord;
+use firebreak_domain::audit::{AuditKey, AuditRecord, ChainHead};
 use firebreak_types::{ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, Organisation, Page, User};
 use uuid::Uuid;
 
@@ -99,8 +99,15 @@ pub trait Store: CaseStore + ItemStore + AlertStore + MetricStore + Send + Sync 
     /// a refused request).
     async fn record_event(&self, ctx: &WriteCtx, org: Uuid, event: AuditEvent) -> Result<()>;
     async fn list_audit(&self, org: Uuid, query: &AuditQuery) -> Result<Page<AuditEntry>>;
-    /// Organisations that have an audit chain.
+    /// Organisations that exist or have an audit chain head: every one
+    /// should have a chain.
     async fn audit_orgs(&self) -> Result<Vec<Uuid>>;
     /// One organisation's chain in sequence order, with its head.
-    async fn audit_chain(&self, org: Uuid) -> Result<(Vec<AuditRecord>, Option<(i64, String)>)>;
+    async fn audit_chain(&self, org: Uuid) -> Result<(Vec<AuditRecord>, Option<ChainHead>)>;
+    /// The key that signs the chain heads (verification needs it too).
+    fn audit_key(&self) -> &AuditKey;
+    /// Every chain head, for a checkpoint.
+    async fn audit_heads(&self) -> Result<Vec<(Uuid, ChainHead)>>;
+    /// Signs the heads written before heads were signed; returns how many.
+    async fn anchor_audit_heads(&self) -> Result<u64>;
 }

@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use firebreak_domain::audit::AuditRecord;
+use firebreak_domain::audit::{AuditKey, AuditRecord, ChainHead, head_mac};
 use firebreak_domain::clock::{from_millis, to_millis};
 use firebreak_types::{ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, OrgKind, Organisation, Page, Role, User};
 use serde_json::json;
@@ -64,12 +64,27 @@ pub struct OpenOptions {
     /// Connections for reading (PostgreSQL: in all).
     pub max_connections: u32,
     pub acquire_timeout: Duration,
+    /// Signs each audit chain head as it is written. It must be the same
+    /// every time the database is opened, by every node: the default, a
+    /// fresh random key, suits only a database that is never verified after
+    /// it is closed (tests, benchmarks).
+    pub audit_key: AuditKey,
 }
 
 impl Default for OpenOptions {
     fn default() -> Self {
-        Self { max_connections: 8, acquire_timeout: Duration::from_secs(10) }
+        Self { max_connections: 8, acquire_timeout: Duration::from_secs(10), audit_key: random_key() }
     }
+}
+
+fn random_key() -> AuditKey {
+    let mut bytes = [0u8; 32];
+    // Without the system's randomness, a key of zeros would sign heads anyone
+    // could forge; such a system cannot run the server anyway (sessions need it).
+    if getrandom::fill(&mut bytes).is_err() {
+        tracing::error!("no system randomness for the audit key");
+    }
+    AuditKey::from_bytes(bytes)
 }
 
 /// [`Store`] on SQLite or PostgreSQL.
@@ -86,6 +101,8 @@ pub struct SqlStore {
     /// SQLite: where alert batches queue for the group writer. Held by every
     /// clone: the writer and the checkpointer stop once all are gone.
     pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::sqlite_intake::Batch>>,
+    /// Signs the audit chain heads this store writes.
+    pub(crate) audit_key: AuditKey,
 }
 
 /// How soon the SQLite write-ahead log is copied back into the database
@@ -174,7 +191,7 @@ impl SqlStore {
                 };
                 let writer = pool(1, true).connect(&url).await?;
                 let reader = pool(opts.max_connections.max(1), false).connect(&url).await?;
-                SqlStore { backend, writer, reader, batches: None }
+                SqlStore { backend, writer, reader, batches: None, audit_key: opts.audit_key.clone() }
             }
             Backend::Postgres => {
                 let pool = AnyPoolOptions::new()
@@ -182,7 +199,13 @@ impl SqlStore {
                     .acquire_timeout(opts.acquire_timeout)
                     .connect(url)
                     .await?;
-                SqlStore { backend, writer: pool.clone(), reader: pool, batches: None }
+                SqlStore {
+                    backend,
+                    writer: pool.clone(),
+                    reader: pool,
+                    batches: None,
+                    audit_key: opts.audit_key.clone(),
+                }
             }
         };
         store.migrate().await?;
@@ -195,7 +218,11 @@ impl SqlStore {
             if path.is_empty() {
                 return Err(StoreError::UnsupportedUrl(format!("{url} (SQLite needs a database file)")));
             }
-            let batches = crate::sqlite_intake::spawn(std::path::Path::new(&path), store.writer.clone())?;
+            let batches = crate::sqlite_intake::spawn(
+                std::path::Path::new(&path),
+                store.writer.clone(),
+                store.audit_key.clone(),
+            )?;
             spawn_checkpointer(store.reader.clone(), batches.downgrade());
             store.batches = Some(batches);
         }
@@ -310,6 +337,10 @@ fn key_from(row: &AnyRow) -> Result<ApiKey> {
         last_used_at: opt_time_col(row, "last_used_at")?,
         revoked_at: opt_time_col(row, "revoked_at")?,
     })
+}
+
+fn head_from(row: &AnyRow) -> Result<ChainHead> {
+    Ok(ChainHead { seq: row.try_get("seq")?, hash: row.try_get("hash")?, mac: row.try_get("mac")? })
 }
 
 const AUDIT_COLS: &str =
@@ -543,7 +574,13 @@ async fn find_key<'c, E: sqlx::Executor<'c, Database = sqlx::Any>>(
 }
 
 /// Records a provider's access to a customer, in both tenants' chains.
-async fn insert_grant(conn: &mut AnyConnection, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant> {
+async fn insert_grant(
+    conn: &mut AnyConnection,
+    key: &AuditKey,
+    ctx: &WriteCtx,
+    provider: Uuid,
+    customer: Uuid,
+) -> Result<OrgGrant> {
     let now = to_millis(ctx.now);
     sqlx::query("INSERT INTO org_grants (provider_id, customer_id, created_at) VALUES ($1, $2, $3)")
         .bind(provider.to_string())
@@ -553,9 +590,9 @@ async fn insert_grant(conn: &mut AnyConnection, ctx: &WriteCtx, provider: Uuid, 
         .await
         .map_err(conflict_as("this grant"))?;
     let details = json!({ "provider_id": provider, "customer_id": customer });
-    append(conn, ctx, customer, "org_grant", &provider.to_string(), "grant", &details).await?;
+    append(conn, key, ctx, customer, "org_grant", &provider.to_string(), "grant", &details).await?;
     if provider != customer {
-        append(conn, ctx, provider, "org_grant", &customer.to_string(), "grant", &details).await?;
+        append(conn, key, ctx, provider, "org_grant", &customer.to_string(), "grant", &details).await?;
     }
     Ok(OrgGrant { provider_id: provider, customer_id: customer, created_at: from_millis(now) })
 }
@@ -612,9 +649,9 @@ impl Store for SqlStore {
                 .map_err(conflict_as("the root organisation"))?;
         }
         let changes = json!({ "name": org.name, "kind": org.kind.as_str(), "description": org.description });
-        append(&mut tx, ctx, org.id, "organisation", &org.id.to_string(), "create", &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, org.id, "organisation", &org.id.to_string(), "create", &changes).await?;
         if let Some(provider) = org.grant_to {
-            insert_grant(&mut tx, ctx, provider, org.id).await?;
+            insert_grant(&mut tx, &self.audit_key, ctx, provider, org.id).await?;
         }
         tx.commit().await?;
         Ok(Organisation {
@@ -683,14 +720,14 @@ impl Store for SqlStore {
             ("name", json!(before.name), json!(after.name)),
             ("description", json!(before.description), json!(after.description)),
         ]);
-        append(&mut tx, ctx, id, "organisation", &id.to_string(), "update", &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, id, "organisation", &id.to_string(), "update", &changes).await?;
         tx.commit().await?;
         Ok(after)
     }
 
     async fn grant_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<OrgGrant> {
         let mut tx = self.writer.begin().await?;
-        let grant = insert_grant(&mut tx, ctx, provider, customer).await?;
+        let grant = insert_grant(&mut tx, &self.audit_key, ctx, provider, customer).await?;
         tx.commit().await?;
         Ok(grant)
     }
@@ -706,9 +743,10 @@ impl Store for SqlStore {
             return Err(StoreError::NotFound);
         }
         let details = json!({ "provider_id": provider, "customer_id": customer });
-        append(&mut tx, ctx, customer, "org_grant", &provider.to_string(), "revoke", &details).await?;
+        append(&mut tx, &self.audit_key, ctx, customer, "org_grant", &provider.to_string(), "revoke", &details).await?;
         if provider != customer {
-            append(&mut tx, ctx, provider, "org_grant", &customer.to_string(), "revoke", &details).await?;
+            append(&mut tx, &self.audit_key, ctx, provider, "org_grant", &customer.to_string(), "revoke", &details)
+                .await?;
         }
         tx.commit().await?;
         Ok(())
@@ -744,7 +782,7 @@ impl Store for SqlStore {
         .map_err(conflict_as("username"))?;
         let changes =
             json!({ "username": u.username, "display_name": u.display_name, "email": u.email, "role": u.role });
-        append(&mut tx, ctx, org, "user", &u.id.to_string(), "create", &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, org, "user", &u.id.to_string(), "create", &changes).await?;
         tx.commit().await?;
         Ok(User {
             id: u.id,
@@ -822,7 +860,7 @@ impl Store for SqlStore {
             _ if before.role != after.role => "change_role",
             _ => "update",
         };
-        append(&mut tx, ctx, org, "user", &id.to_string(), action, &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, org, "user", &id.to_string(), action, &changes).await?;
         tx.commit().await?;
         Ok(after)
     }
@@ -841,7 +879,17 @@ impl Store for SqlStore {
         }
         // A new password ends every session opened with the old one.
         sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id.to_string()).execute(&mut *tx).await?;
-        append(&mut tx, ctx, org, "user", &id.to_string(), "set_password", &json!({ "password": "changed" })).await?;
+        append(
+            &mut tx,
+            &self.audit_key,
+            ctx,
+            org,
+            "user",
+            &id.to_string(),
+            "set_password",
+            &json!({ "password": "changed" }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -856,7 +904,7 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
         let changes = json!({ "username": before.username, "role": before.role });
-        append(&mut tx, ctx, org, "user", &id.to_string(), "delete", &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, org, "user", &id.to_string(), "delete", &changes).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -895,7 +943,7 @@ impl Store for SqlStore {
         .map_err(conflict_as("API key"))?;
         let changes =
             json!({ "name": k.name, "role": k.role, "prefix": k.prefix, "expires_at": k.expires_at.map(to_millis) });
-        append(&mut tx, ctx, org, "api_key", &k.id.to_string(), "create", &changes).await?;
+        append(&mut tx, &self.audit_key, ctx, org, "api_key", &k.id.to_string(), "create", &changes).await?;
         tx.commit().await?;
         Ok(ApiKey {
             id: k.id,
@@ -944,7 +992,17 @@ impl Store for SqlStore {
                 .execute(&mut *tx)
                 .await?;
             key.revoked_at = Some(from_millis(now));
-            append(&mut tx, ctx, org, "api_key", &id.to_string(), "revoke", &json!({ "name": key.name })).await?;
+            append(
+                &mut tx,
+                &self.audit_key,
+                ctx,
+                org,
+                "api_key",
+                &id.to_string(),
+                "revoke",
+                &json!({ "name": key.name }),
+            )
+            .await?;
         }
         tx.commit().await?;
         Ok(key)
@@ -1003,8 +1061,17 @@ impl Store for SqlStore {
             .bind(s.user_id.to_string())
             .execute(&mut *tx)
             .await?;
-        append(&mut tx, ctx, s.user_org, "user", &s.user_id.to_string(), "login", &json!({ "method": "password" }))
-            .await?;
+        append(
+            &mut tx,
+            &self.audit_key,
+            ctx,
+            s.user_org,
+            "user",
+            &s.user_id.to_string(),
+            "login",
+            &json!({ "method": "password" }),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1041,7 +1108,7 @@ impl Store for SqlStore {
         sqlx::query("DELETE FROM sessions WHERE token_hash = $1").bind(token_hash).execute(&mut *tx).await?;
         if let Some(r) = row {
             let (id, org) = (uuid_col(&r, "id")?, uuid_col(&r, "org_id")?);
-            append(&mut tx, ctx, org, "user", &id.to_string(), "logout", &json!({})).await?;
+            append(&mut tx, &self.audit_key, ctx, org, "user", &id.to_string(), "logout", &json!({})).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1051,7 +1118,7 @@ impl Store for SqlStore {
 
     async fn record_event(&self, ctx: &WriteCtx, org: Uuid, e: AuditEvent) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        append(&mut tx, ctx, org, &e.object_type, &e.object_id, &e.action, &e.details).await?;
+        append(&mut tx, &self.audit_key, ctx, org, &e.object_type, &e.object_id, &e.action, &e.details).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1082,22 +1149,60 @@ impl Store for SqlStore {
     }
 
     async fn audit_orgs(&self) -> Result<Vec<Uuid>> {
-        let rows = sqlx::query("SELECT org_id FROM audit_heads ORDER BY org_id").fetch_all(&self.reader).await?;
+        let rows =
+            sqlx::query("SELECT org_id FROM audit_heads UNION SELECT id AS org_id FROM organisations ORDER BY org_id")
+                .fetch_all(&self.reader)
+                .await?;
         rows.iter().map(|r| uuid_col(r, "org_id")).collect()
     }
 
-    async fn audit_chain(&self, org: Uuid) -> Result<(Vec<AuditRecord>, Option<(i64, String)>)> {
+    fn audit_key(&self) -> &AuditKey {
+        &self.audit_key
+    }
+
+    async fn audit_heads(&self) -> Result<Vec<(Uuid, ChainHead)>> {
+        let rows = sqlx::query("SELECT org_id, seq, hash, mac FROM audit_heads ORDER BY org_id")
+            .fetch_all(&self.reader)
+            .await?;
+        rows.iter().map(|r| Ok((uuid_col(r, "org_id")?, head_from(r)?))).collect()
+    }
+
+    async fn anchor_audit_heads(&self) -> Result<u64> {
+        let mut tx = self.writer.begin().await?;
+        let rows =
+            sqlx::query("SELECT org_id, seq, hash FROM audit_heads WHERE mac IS NULL").fetch_all(&mut *tx).await?;
+        let mut signed = 0;
+        for r in &rows {
+            let (org, seq, hash) =
+                (uuid_col(r, "org_id")?, r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?);
+            // Only the head as read: a node appending meanwhile signs its own.
+            signed += sqlx::query(
+                "UPDATE audit_heads SET mac = $1 WHERE org_id = $2 AND seq = $3 AND hash = $4 AND mac IS NULL",
+            )
+            .bind(head_mac(&self.audit_key, org, seq, &hash))
+            .bind(org.to_string())
+            .bind(seq)
+            .bind(&hash)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        }
+        tx.commit().await?;
+        Ok(signed)
+    }
+
+    async fn audit_chain(&self, org: Uuid) -> Result<(Vec<AuditRecord>, Option<ChainHead>)> {
         // Read the head and the entries in one snapshot, so a write landing
         // in between cannot look like a break.
         let mut tx = self.reader.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ").execute(&mut *tx).await?;
         }
-        let head = sqlx::query("SELECT seq, hash FROM audit_heads WHERE org_id = $1")
+        let head = sqlx::query("SELECT seq, hash, mac FROM audit_heads WHERE org_id = $1")
             .bind(org.to_string())
             .fetch_optional(&mut *tx)
             .await?
-            .map(|r| Ok::<_, StoreError>((r.try_get::<i64, _>("seq")?, r.try_get::<String, _>("hash")?)))
+            .map(|r| head_from(&r))
             .transpose()?;
         let rows = sqlx::query(&format!("SELECT {AUDIT_COLS} FROM audit_log WHERE org_id = $1 ORDER BY seq"))
             .bind(org.to_string())

@@ -25,7 +25,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use firebreak_domain::audit::GENESIS_HASH;
+use firebreak_domain::audit::{AuditKey, GENESIS_HASH, head_mac};
 use firebreak_domain::clock::to_millis;
 use firebreak_types::Alert;
 use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
@@ -190,7 +190,11 @@ impl Syncer {
 /// Starts the writer on the database file at `path`; `turn` is the store's
 /// pool of one writing connection. Batches sent go in; the writer stops
 /// when every sender is gone.
-pub(crate) fn spawn(path: &Path, turn: sqlx::AnyPool) -> Result<tokio::sync::mpsc::UnboundedSender<Batch>> {
+pub(crate) fn spawn(
+    path: &Path,
+    turn: sqlx::AnyPool,
+    key: AuditKey,
+) -> Result<tokio::sync::mpsc::UnboundedSender<Batch>> {
     let syncer = Syncer::open(path);
     let conn = open(path, syncer.is_some())?;
     let runtime = tokio::runtime::Handle::current();
@@ -221,7 +225,7 @@ pub(crate) fn spawn(path: &Path, turn: sqlx::AnyPool) -> Result<tokio::sync::mps
                 // Within the runtime: the turn goes back to its pool by a task.
                 let answers = runtime.block_on(async {
                     match turn.acquire().await {
-                        Ok(_turn) => store_group(&conn, &group, &mut stories),
+                        Ok(_turn) => store_group(&conn, &key, &group, &mut stories),
                         Err(e) => {
                             let reason = format!("the writer could not take its turn: {e}");
                             group.iter().map(|_| Err(unavailable(&reason))).collect()
@@ -270,13 +274,18 @@ fn unavailable(reason: &str) -> StoreError {
 /// against a failure that hardly ever comes. Should a batch fail, the whole
 /// transaction is rolled back and the batches are stored again, each in a
 /// transaction of its own, so that only the one that failed gets its error.
-fn store_group(conn: &Connection, group: &[Batch], stories: &mut StoryMemory) -> Vec<Result<Vec<(Uuid, bool)>>> {
-    match in_one(conn, group, stories) {
+fn store_group(
+    conn: &Connection,
+    key: &AuditKey,
+    group: &[Batch],
+    stories: &mut StoryMemory,
+) -> Vec<Result<Vec<(Uuid, bool)>>> {
+    match in_one(conn, key, group, stories) {
         Ok(answers) => answers.into_iter().map(Ok).collect(),
         Err(Failure::Batch(e)) if group.len() == 1 => vec![Err(e)],
         Err(Failure::Batch(_)) => group
             .iter()
-            .map(|b| match in_one(conn, std::slice::from_ref(b), stories) {
+            .map(|b| match in_one(conn, key, std::slice::from_ref(b), stories) {
                 Ok(mut answers) => answers.pop().ok_or(StoreError::NotFound),
                 Err(Failure::Batch(e)) => Err(e),
                 Err(Failure::Transaction(e)) => Err(not_committed(&e)),
@@ -304,6 +313,7 @@ fn not_committed(e: &rusqlite::Error) -> StoreError {
 /// stored, the stories are as they were.
 fn in_one(
     conn: &Connection,
+    key: &AuditKey,
     batches: &[Batch],
     stories: &mut StoryMemory,
 ) -> std::result::Result<Vec<Vec<(Uuid, bool)>>, Failure> {
@@ -315,7 +325,7 @@ fn in_one(
         let mut terms = Terms::default();
         let mut answers = Vec::with_capacity(batches.len());
         for b in batches {
-            answers.push(ingest(conn, b, stories, &mut terms).map_err(Failure::Batch)?);
+            answers.push(ingest(conn, key, b, stories, &mut terms).map_err(Failure::Batch)?);
         }
         {
             let mut sight = conn
@@ -361,6 +371,7 @@ struct Terms<'b> {
 /// [`crate::AlertStore::ingest_alerts`]).
 fn ingest<'b>(
     conn: &Connection,
+    key: &AuditKey,
     b: &'b Batch,
     stories: &mut StoryMemory,
     terms: &mut Terms<'b>,
@@ -467,7 +478,7 @@ fn ingest<'b>(
     }
 
     let new_ids: Vec<Uuid> = new.iter().map(|a| a.id).collect();
-    append(conn, &b.ctx, org, &batch_details(alerts, &new_ids))?;
+    append(conn, key, &b.ctx, org, &batch_details(alerts, &new_ids))?;
     Ok(answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).map(|(_, id)| *id), is_new))
 }
 
@@ -491,8 +502,9 @@ fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<(Uuid, i64
     Ok(out)
 }
 
-/// The batch's audit entry, as `audit::append` writes it.
-fn append(conn: &Connection, ctx: &WriteCtx, org: Uuid, details: &serde_json::Value) -> Result<()> {
+/// The batch's audit entry, as `audit::append` writes it, its head signed:
+/// one MAC per batch, none per alert.
+fn append(conn: &Connection, key: &AuditKey, ctx: &WriteCtx, org: Uuid, details: &serde_json::Value) -> Result<()> {
     let org_text = org.to_string();
     let head = conn
         .prepare_cached(HEAD_NEXT)?
@@ -520,6 +532,6 @@ fn append(conn: &Connection, ctx: &WriteCtx, org: Uuid, details: &serde_json::Va
         r.prev_hash,
         r.hash
     ])?;
-    conn.prepare_cached(HEAD_SET)?.execute(params![r.hash, org_text])?;
+    conn.prepare_cached(HEAD_SET)?.execute(params![r.hash, head_mac(key, org, r.seq, &r.hash), org_text])?;
     Ok(())
 }

@@ -51,12 +51,23 @@ pub struct AuditQuery {
 /// The result of checking the audit chains.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuditVerification {
+    /// True when nothing below was found.
     pub ok: bool,
     /// Entries checked.
     pub checked: u64,
     /// The first broken link, when there is one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub broken: Option<BrokenLink>,
+    /// Everything found wrong, chain by chain, then in the checkpoints.
+    #[serde(default)]
+    pub problems: Vec<AuditProblem>,
+    /// Signed checkpoints the chains were compared with.
+    #[serde(default)]
+    pub checkpoints: u64,
+    /// When the newest of them was written.
+    #[serde(default, with = "time::serde::rfc3339::option", skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub last_checkpoint_at: Option<OffsetDateTime>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -65,4 +76,49 @@ pub struct BrokenLink {
     /// The sequence number at which the chain stops holding.
     pub seq: i64,
     pub reason: String,
+}
+
+/// One thing verification found wrong.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditProblem {
+    pub kind: AuditProblemKind,
+    /// The organisation whose chain it concerns (none for a checkpoint line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub org_id: Option<Uuid>,
+    /// The entry, or for a checkpoint problem the line of the checkpoint file.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seq: Option<i64>,
+    pub reason: String,
+}
+
+/// What kind of tampering (or damage) a problem shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditProblemKind {
+    /// An entry was changed, removed or moved, or the head does not match the entries.
+    BrokenLink,
+    /// The chain head's MAC does not verify: the head was written without the key.
+    HeadMacInvalid,
+    /// The chain head carries no MAC.
+    HeadNotAnchored,
+    /// The chain is shorter than a checkpoint recorded, or differs from it.
+    BehindCheckpoint,
+    /// An organisation that exists or that a checkpoint lists has no chain.
+    ChainMissing,
+    /// A checkpoint line cannot be read, its MAC does not verify, or it does
+    /// not follow the line before it.
+    CheckpointInvalid,
+}
+
+impl AuditProblemKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditProblemKind::BrokenLink => "broken_link",
+            AuditProblemKind::HeadMacInvalid => "head_mac_invalid",
+            AuditProblemKind::HeadNotAnchored => "head_not_anchored",
+            AuditProblemKind::BehindCheckpoint => "behind_checkpoint",
+            AuditProblemKind::ChainMissing => "chain_missing",
+            AuditProblemKind::CheckpointInvalid => "checkpoint_invalid",
+        }
+    }
 }

@@ -9,6 +9,7 @@ use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
 use firebreak_server::proxy::TrustedProxy;
+use firebreak_domain::audit::AuditKey;
 use serde::{Deserialize, Serialize};
 
 /// A value that must not be printed: its `Debug` is redacted.
@@ -70,6 +71,16 @@ pub struct Config {
     /// before events are matched: the field mapping for logs whose fields are
     /// not named as the rules name them.
     pub sigma_pipelines: Vec<PathBuf>,
+
+    // The audit log's anchor: the key that signs chain heads and checkpoints.
+    /// The audit key, 64 hexadecimal digits; nodes sharing one PostgreSQL
+    /// database must share it. Unset: read from `audit_key_file`.
+    pub audit_key: Option<Secret>,
+    /// A file holding the audit key; unset: `audit.key` in the data folder,
+    /// created on first start.
+    pub audit_key_file: Option<PathBuf>,
+    /// Minutes between signed checkpoints of the audit chains.
+    pub audit_checkpoint_minutes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
@@ -97,6 +108,9 @@ impl Default for Config {
             log: "info".into(),
             log_format: LogFormat::Text,
             sigma_pipelines: Vec::new(),
+            audit_key: None,
+            audit_key_file: None,
+            audit_checkpoint_minutes: 10,
         }
     }
 }
@@ -118,6 +132,9 @@ const ENV_KEYS: &[&str] = &[
     "log",
     "log_format",
     "sigma_pipelines",
+    "audit_key",
+    "audit_key_file",
+    "audit_checkpoint_minutes",
 ];
 
 /// Command-line values; only those given override the lower layers.
@@ -183,6 +200,15 @@ pub struct ConfigFlags {
     #[arg(long = "sigma-pipeline", value_name = "FILE")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sigma_pipelines: Vec<PathBuf>,
+
+    /// File holding the audit key, 64 hex digits [default: <data-dir>/audit.key, created on first start]
+    #[arg(long, value_name = "FILE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_key_file: Option<PathBuf>,
+    /// Minutes between signed checkpoints of the audit chains [default: 10]
+    #[arg(long, value_name = "MINUTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_checkpoint_minutes: Option<u64>,
 }
 
 impl Config {
@@ -249,6 +275,29 @@ impl Config {
         }
     }
 
+    /// The audit key: given, read from its file, or made on first start as
+    /// `audit.key` in the data folder (readable by its owner only).
+    pub fn audit_key(&self, data_dir: &Path) -> anyhow::Result<AuditKey> {
+        if let Some(hex) = &self.audit_key {
+            return AuditKey::from_hex(hex.expose()).map_err(|e| anyhow::anyhow!("audit_key: {e}"));
+        }
+        let (file, default) = match &self.audit_key_file {
+            Some(f) => (f.clone(), false),
+            None => (data_dir.join(AUDIT_KEY_FILE), true),
+        };
+        if default && !file.exists() {
+            let mut bytes = [0u8; 32];
+            getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no system randomness for the audit key: {e}"))?;
+            let key = AuditKey::from_bytes(bytes);
+            write_private(&file, &format!("{}\n", key.to_hex()))
+                .with_context(|| format!("creating the audit key {}", file.display()))?;
+            return Ok(key);
+        }
+        let text =
+            std::fs::read_to_string(&file).with_context(|| format!("reading the audit key {}", file.display()))?;
+        AuditKey::from_hex(&text).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
+    }
+
     /// The first admin's password, if one was given.
     pub fn admin_password(&self) -> anyhow::Result<Option<String>> {
         if let Some(file) = &self.admin_password_file {
@@ -260,6 +309,22 @@ impl Config {
     }
 }
 
+/// The audit key's file in the data folder.
+pub const AUDIT_KEY_FILE: &str = "audit.key";
+
+/// Creates `path` with `text`, readable and writable by its owner only; an
+/// existing file is never overwritten (another process made the key first).
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+    let mut file = opts.open(path)?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()
+}
+
 /// Environment values are text; numbers and booleans are parsed for the keys
 /// that need them, so `FIREBREAK_MAX_BODY_BYTES=100` means a number.
 fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
@@ -269,7 +334,8 @@ fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
         | "max_body_bytes"
         | "session_ttl_hours"
         | "login_free_attempts"
-        | "jobs_interval_secs" => match value.trim().parse::<u64>() {
+        | "jobs_interval_secs"
+        | "audit_checkpoint_minutes" => match value.trim().parse::<u64>() {
             Ok(n) => Value::from(n),
             Err(_) => Value::from(value.to_owned()),
         },
@@ -309,6 +375,11 @@ pub const DEFAULT_FILE: &str = r#"# Firebreak configuration. Every key is option
 # log = "info"
 # log_format = "text"
 # sigma_pipelines = ["pipelines/edr-fields.yml"]                    # Sigma processing pipelines for event matching
+
+# The audit key signs the audit chain heads and checkpoints; keep it away from
+# the database's administrators. Nodes sharing one PostgreSQL share it.
+# audit_key_file = "/run/secrets/firebreak-audit-key"               # unset: audit.key in this folder
+# audit_checkpoint_minutes = 10
 "#;
 
 #[cfg(test)]
@@ -399,6 +470,28 @@ mod tests {
         std::fs::write(&file, "trusted_proxies = [\"proxy.example\"]\n").unwrap();
         let err = Config::load(&flags, &[]).unwrap_err().to_string();
         assert!(err.contains("trusted_proxies") && err.contains("proxy.example"), "{err}");
+    }
+
+    #[test]
+    fn the_audit_key_is_made_once_private_and_read_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let c = Config::load(&ConfigFlags::default(), &[]).unwrap();
+        let key = c.audit_key(dir.path()).unwrap();
+        let file = dir.path().join(AUDIT_KEY_FILE);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+        }
+        assert_eq!(c.audit_key(dir.path()).unwrap(), key, "read back, not made again");
+        let given = "ab".repeat(32);
+        let c = Config::load(&ConfigFlags::default(), &env(&[("FIREBREAK_AUDIT_KEY", &given)])).unwrap();
+        assert!(!format!("{c:?}").contains(&given));
+        assert_eq!(c.audit_key(dir.path()).unwrap().to_hex(), given);
+        let c = Config::load(&ConfigFlags::default(), &env(&[("FIREBREAK_AUDIT_KEY", "short")])).unwrap();
+        assert!(c.audit_key(dir.path()).unwrap_err().to_string().contains("audit_key"));
+        let flags = ConfigFlags { audit_key_file: Some(dir.path().join("missing")), ..Default::default() };
+        assert!(Config::load(&flags, &[]).unwrap().audit_key(dir.path()).is_err(), "a named file is never made");
     }
 
     #[test]

@@ -211,7 +211,8 @@ enum AssetsCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Check every organisation's hash chain and report the first broken link
+    /// Check every organisation's hash chain, its signed head and the signed
+    /// checkpoints, and report what does not verify (exit 2)
     #[command(after_help = CONFIG_HELP)]
     Verify(ConfigFlags),
 }
@@ -342,7 +343,11 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
 async fn open_store(config: &Config) -> anyhow::Result<(SqlStore, std::path::PathBuf)> {
     let data_dir = prepare_data_dir(&config.data_dir)?;
     let url = config.database_url(&data_dir);
-    let opts = OpenOptions { max_connections: config.db_max_connections, ..OpenOptions::default() };
+    let opts = OpenOptions {
+        max_connections: config.db_max_connections,
+        audit_key: config.audit_key(&data_dir)?,
+        ..OpenOptions::default()
+    };
     let store = SqlStore::open(&url, &opts).await.with_context(|| {
         if config.is_postgres() {
             "opening the PostgreSQL database".to_owned()
@@ -371,9 +376,16 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         files_dir: data_dir.join("files"),
         sigma_pipelines: firebreak_detect::pipeline::load(&config.sigma_pipelines)
             .map_err(|e| anyhow::anyhow!("sigma_pipelines: {e}"))?,
+        audit_checkpoints: data_dir.join(firebreak_server::checkpoints::FILE_NAME),
+        audit_checkpoint_every: time::Duration::minutes(
+            i64::try_from(config.audit_checkpoint_minutes.max(1)).unwrap_or(i64::MAX),
+        ),
     };
     let store = Arc::new(store);
     let state = AppState::new(store.clone(), clock, settings, root_org);
+    firebreak_server::checkpoints::anchor_unsigned_heads(&state)
+        .await
+        .map_err(|e| anyhow::anyhow!("signing the audit chain heads: {}", e.body().message))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .with_context(|| format!("listening on {}", config.listen))?;
@@ -402,9 +414,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         Duration::from_secs(config.jobs_interval_secs.max(1)),
         stop_rx,
     ));
-    firebreak_server::serve(listener, state, shutdown_signal()).await?;
+    firebreak_server::serve(listener, state.clone(), shutdown_signal()).await?;
     let _ = stop_jobs.send(true);
     let _ = jobs.await;
+    // The last checkpoint records the chains as this node leaves them.
+    if let Err(e) = firebreak_server::checkpoints::write(&state).await {
+        tracing::warn!(error = ?e.body().message, "the audit checkpoint at shutdown failed");
+    }
     tracing::info!("in-flight requests finished; closing the database");
     store.close().await;
     Ok(())
@@ -475,29 +491,46 @@ async fn report(
 }
 
 async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
-    let (store, _) = open_store(&config).await?;
-    let orgs = store.audit_orgs().await?;
-    let result = firebreak_server::service::verify_chains(&store, &orgs).await?;
+    let (store, data_dir) = open_store(&config).await?;
+    let checkpoints = data_dir.join(firebreak_server::checkpoints::FILE_NAME);
+    let result = firebreak_server::service::verify_chains(&store, &checkpoints, None).await;
     store.close().await;
+    let result = result?;
     let mut out = std::io::stdout().lock();
-    match result.broken {
-        None => {
-            writeln!(out, "audit log intact: {} entries in {} chains verified", result.checked, orgs.len())?;
-            Ok(ExitCode::SUCCESS)
-        }
-        Some(b) => {
-            writeln!(out, "audit log BROKEN in organisation {} at entry {}: {}", b.org_id, b.seq, b.reason)?;
-            writeln!(out, "({} entries verified before the break)", result.checked)?;
-            Ok(ExitCode::from(2))
-        }
+    let compared = match result.last_checkpoint_at {
+        Some(at) => format!("{} signed checkpoints, the last of {at}", result.checkpoints),
+        None => "no signed checkpoint yet".to_owned(),
+    };
+    if result.ok {
+        writeln!(out, "audit log intact: {} entries verified, heads signed; compared with {compared}", result.checked)?;
+        return Ok(ExitCode::SUCCESS);
     }
+    writeln!(out, "audit log BROKEN:")?;
+    for p in &result.problems {
+        let org = p.org_id.map(|o| format!(" in organisation {o}")).unwrap_or_default();
+        let at = match (p.kind, p.seq) {
+            (firebreak_types::AuditProblemKind::CheckpointInvalid, _) | (_, None) => String::new(),
+            (_, Some(seq)) => format!(" at entry {seq}"),
+        };
+        let kind = match p.kind {
+            firebreak_types::AuditProblemKind::HeadNotAnchored => "not anchored".to_owned(),
+            other => other.as_str().replace('_', " "),
+        };
+        writeln!(out, "  {kind}{org}{at}: {}", p.reason)?;
+    }
+    writeln!(out, "({} entries verified; compared with {compared})", result.checked)?;
+    Ok(ExitCode::from(2))
 }
 
 /// A state for offline commands: the store, the system clock, the root organisation.
 async fn offline_state(config: &Config) -> anyhow::Result<(AppState, Arc<SqlStore>)> {
     let (store, data_dir) = open_store(config).await?;
     let root = store.root_org().await?.context("the database has no organisation yet; start the server once")?;
-    let settings = ServerSettings { files_dir: data_dir.join("files"), ..ServerSettings::default() };
+    let settings = ServerSettings {
+        files_dir: data_dir.join("files"),
+        audit_checkpoints: data_dir.join(firebreak_server::checkpoints::FILE_NAME),
+        ..ServerSettings::default()
+    };
     let store = Arc::new(store);
     Ok((AppState::new(store.clone(), Arc::new(SystemClock), settings, root), store))
 }

@@ -19,7 +19,8 @@ pub async fn list(
     Ok(Json(service::list_audit(&s, &caller, &q).await?))
 }
 
-/// Check the hash chain and report the first broken link.
+/// Check the hash chains, the chain heads' MACs and the signed checkpoints,
+/// and report everything that does not verify.
 #[utoipa::path(get, path = "/api/v1/audit/verify", tag = "audit",
     responses((status = 200, body = AuditVerification), (status = 403, body = ErrorBody)))]
 pub async fn verify(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<AuditVerification>> {

@@ -71,6 +71,8 @@ pub struct TestApp {
     pub admin: Client,
     pub data_dir: PathBuf,
     pub database_url: String,
+    /// The key the store signs audit chain heads with, to open it again.
+    pub audit_key: firebreak_domain::audit::AuditKey,
     shutdown: Option<oneshot::Sender<()>>,
     _dir: TempDir,
     _pg: Option<PgSchema>,
@@ -93,6 +95,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(mut settings: ServerSettings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
     settings.files_dir = dir.path().join("files");
+    settings.audit_checkpoints = dir.path().join(firebreak_server::checkpoints::FILE_NAME);
     let (pg, database_url) = match std::env::var("FIREBREAK_TEST_PG_URL") {
         Ok(base) if !base.is_empty() => {
             let (schema, url) = PgSchema::create(&base).await;
@@ -100,7 +103,9 @@ pub async fn spawn_app_with(mut settings: ServerSettings) -> TestApp {
         }
         _ => (None, format!("sqlite://{}", dir.path().join("firebreak.db").display())),
     };
-    let store = SqlStore::open(&database_url, &OpenOptions::default()).await.expect("open store");
+    let opts = OpenOptions::default();
+    let audit_key = opts.audit_key.clone();
+    let store = SqlStore::open(&database_url, &opts).await.expect("open store");
     let clock = Arc::new(ManualClock::new(datetime!(2026-03-02 09:00 UTC)));
     let boot = ensure_root(&store, Some(ADMIN_PASSWORD), clock.now()).await.expect("bootstrap");
     let root_org = match boot {
@@ -126,6 +131,7 @@ pub async fn spawn_app_with(mut settings: ServerSettings) -> TestApp {
         root_org,
         data_dir: dir.path().to_owned(),
         database_url,
+        audit_key,
         shutdown: Some(tx),
         _dir: dir,
         _pg: pg,
@@ -195,6 +201,14 @@ impl TestApp {
             .expect("create key");
         let client = Client::new(&self.base_url).bearer(created.secret.clone());
         (created, client)
+    }
+
+    /// The state of the same server started again: the database opened anew
+    /// with the same key, the same checkpoint file.
+    pub async fn restarted(&self) -> AppState {
+        let opts = OpenOptions { audit_key: self.audit_key.clone(), ..OpenOptions::default() };
+        let store = SqlStore::open(&self.database_url, &opts).await.expect("open store again");
+        AppState::new(Arc::new(store), self.clock.clone(), (*self.state.settings).clone(), self.root_org)
     }
 
     /// A raw SQL connection to the app's database (for tamper tests).

@@ -1,4 +1,4 @@
-use firebreak_domain::audit::verify_chain;
+use firebreak_domain::audit::{AuditKey, verify_org};
 use firebreak_store::{Actor, OpenOptions, SqlStore, Store, WriteCtx};
 use tempfile::TempDir;
 use time::macros::datetime;
@@ -20,6 +20,8 @@ impl Raw {
 
 pub struct Harness {
     pub store: SqlStore,
+    /// The key the store signs chain heads with, to open it again alike.
+    pub key: AuditKey,
     pub url: String,
     pub raw: Raw,
     _dir: Option<TempDir>,
@@ -30,9 +32,9 @@ impl Harness {
     pub async fn sqlite() -> Harness {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("firebreak.db").display());
-        let store = SqlStore::open(&url, &OpenOptions::default()).await.unwrap();
+        let store = SqlStore::open(&url, &Harness::options()).await.unwrap();
         let raw = Raw::Sqlite(sqlx::SqlitePool::connect(&url).await.unwrap());
-        Harness { store, url, raw, _dir: Some(dir), pg: None }
+        Harness { store, key: Harness::options().audit_key, url, raw, _dir: Some(dir), pg: None }
     }
 
     pub async fn postgres() -> Option<Harness> {
@@ -43,9 +45,14 @@ impl Harness {
         admin.close().await;
         let sep = if base.contains('?') { '&' } else { '?' };
         let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-        let store = SqlStore::open(&url, &OpenOptions::default()).await.unwrap();
+        let store = SqlStore::open(&url, &Harness::options()).await.unwrap();
         let raw = Raw::Pg(sqlx::PgPool::connect(&url).await.unwrap());
-        Some(Harness { store, url, raw, _dir: None, pg: Some((base, schema)) })
+        Some(Harness { store, key: Harness::options().audit_key, url, raw, _dir: None, pg: Some((base, schema)) })
+    }
+
+    /// Open options with the harness's audit key.
+    pub fn options() -> OpenOptions {
+        OpenOptions { audit_key: AuditKey::from_bytes([7; 32]), ..OpenOptions::default() }
     }
 
     pub fn ctx(&self, minutes: i64) -> WriteCtx {
@@ -65,10 +72,14 @@ impl Harness {
         }
     }
 
-    /// Verifies `org`'s chain; `Err(seq)` at the first broken link.
+    /// Verifies `org`'s chain and its head's MAC; `Err(seq)` at the first
+    /// problem (0 when it names no entry).
     pub async fn verify(&self, org: Uuid) -> Result<u64, i64> {
         let (entries, head) = self.store.audit_chain(org).await.unwrap();
-        verify_chain(&entries, head.as_ref().map(|(s, h)| (*s, h.as_str()))).map_err(|b| b.seq)
+        match verify_org(&self.key, org, &entries, head.as_ref(), &[]) {
+            (n, problems) if problems.is_empty() => Ok(n),
+            (_, problems) => Err(problems[0].seq.unwrap_or(0)),
+        }
     }
 }
 

@@ -44,6 +44,7 @@ conformance!(
     every_write_is_audited_in_its_chain,
     concurrent_writers_keep_one_chain,
     tampering_is_detected,
+    every_head_is_signed_and_a_rewound_head_is_not,
     cases_numbers_tags_history_and_links,
     a_stale_case_update_is_refused,
     reopening_is_idempotent_and_a_newer_schema_refused,

@@ -304,6 +304,67 @@ pub async fn tampering_is_detected(h: &Harness) {
     assert_eq!(h.verify(a).await, Err(2), "a deleted entry");
 }
 
+/// Every path that writes a chain head signs it (the SQLite alert writer's
+/// own connection too); a chain cut back with its head rewound by SQL, which
+/// the links alone cannot tell from a shorter chain, fails the head's MAC.
+pub async fn every_head_is_signed_and_a_rewound_head_is_not(h: &Harness) {
+    use firebreak_store::AlertStore;
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    h.store.grant_access(&h.ctx(1), a, b).await.unwrap();
+    h.store.create_case(&h.ctx(2), case(b, "Signed")).await.unwrap();
+    let alert = serde_json::from_value(serde_json::json!({
+        "id": Uuid::now_v7(), "org_id": b, "source": "edr", "source_ref": "x", "type": "external",
+        "title": "alert", "description": "", "severity": "high",
+        "event_time": "2026-03-02T09:00:00Z", "tags": [], "tlp": "amber", "pap": "amber", "observables": [],
+        "custom_fields": {}, "raw": {}, "state": "new", "occurrences": 1,
+        "first_seen": "2026-03-02T09:00:00Z", "last_seen": "2026-03-02T09:00:00Z",
+    }))
+    .unwrap();
+    h.store.ingest_alerts(&h.ctx(3), b, vec![alert], None).await.unwrap();
+    for i in 0..4 {
+        h.store.create_user(&h.ctx(4 + i), a, new_user(&format!("s{i}"), Role::AnalystL1)).await.unwrap();
+    }
+    let heads = h.store.audit_heads().await.unwrap();
+    assert_eq!(heads.len(), 2);
+    for (org, head) in &heads {
+        let mac = head.mac.clone().expect("signed");
+        assert_eq!(mac, firebreak_domain::audit::head_mac(&h.key, *org, head.seq, &head.hash), "{org}");
+    }
+    assert_eq!(h.verify(a).await, Ok(6));
+    assert_eq!(h.verify(b).await, Ok(4), "create, grant, case, alert batch");
+
+    // Cut back to entry 3 and rewind the head to match.
+    h.raw.execute(&format!("DELETE FROM audit_log WHERE org_id = '{a}' AND seq > 3")).await;
+    h.raw
+        .execute(&format!(
+            "UPDATE audit_heads SET seq = 3, hash = (SELECT hash FROM audit_log WHERE org_id = '{a}' AND seq = 3) \
+             WHERE org_id = '{a}'"
+        ))
+        .await;
+    assert_eq!(h.verify(a).await, Err(3), "the rewound head's MAC");
+
+    // A head without a MAC (written before heads were signed) is reported
+    // until it is signed.
+    h.raw.execute(&format!("UPDATE audit_heads SET mac = NULL WHERE org_id = '{b}'")).await;
+    assert_eq!(h.verify(b).await, Err(4));
+    assert_eq!(h.store.anchor_audit_heads().await.unwrap(), 1, "b only: a head whose MAC fails stays so");
+    assert_eq!(h.verify(a).await, Err(3));
+    assert_eq!(h.verify(b).await, Ok(4));
+
+    // Opened again with the same key, its heads still verify; with another, none does.
+    let again = SqlStore::open(&h.url, &Harness::options()).await.unwrap();
+    again.create_user(&h.ctx(9), b, new_user("later", Role::AnalystL1)).await.unwrap();
+    again.close().await;
+    assert_eq!(h.verify(b).await, Ok(5));
+    let other =
+        OpenOptions { audit_key: firebreak_domain::audit::AuditKey::from_bytes([8; 32]), ..OpenOptions::default() };
+    let other = SqlStore::open(&h.url, &other).await.unwrap();
+    other.create_user(&h.ctx(10), b, new_user("forger", Role::AnalystL1)).await.unwrap();
+    other.close().await;
+    assert_eq!(h.verify(b).await, Err(6));
+}
+
 fn case(org: Uuid, title: &str) -> Case {
     let now = datetime!(2026-03-02 09:00 UTC);
     Case {
@@ -402,7 +463,7 @@ pub async fn a_stale_case_update_is_refused(h: &Harness) {
 pub async fn reopening_is_idempotent_and_a_newer_schema_refused(h: &Harness) {
     let version = h.store.schema_version().await.unwrap();
     assert_eq!(version, h.store.binary_schema_version());
-    let again = SqlStore::open(&h.url, &OpenOptions::default()).await.unwrap();
+    let again = SqlStore::open(&h.url, &Harness::options()).await.unwrap();
     assert_eq!(again.schema_version().await.unwrap(), version);
     again.close().await;
     let (success, checksum) = match h.raw {
@@ -415,7 +476,7 @@ pub async fn reopening_is_idempotent_and_a_newer_schema_refused(h: &Harness) {
              VALUES (99991231000000, 'future', {success}, {checksum}, 0)"
         ))
         .await;
-    match SqlStore::open(&h.url, &OpenOptions::default()).await {
+    match SqlStore::open(&h.url, &Harness::options()).await {
         Err(StoreError::SchemaTooNew { database, binary }) => assert_eq!((database, binary), (99991231000000, version)),
         Err(e) => panic!("wrong error: {e}"),
         Ok(_) => panic!("a newer schema was accepted"),
@@ -583,7 +644,7 @@ pub async fn stories_and_sightings_outlast_reopening(h: &Harness) {
     h.store.ingest_alerts(&h.ctx(5), other, theirs, Some(g)).await.unwrap();
     let a = h.store.get_alert(acme, stored[0].0).await.unwrap().unwrap();
 
-    let again = SqlStore::open(&h.url, &OpenOptions::default()).await.unwrap();
+    let again = SqlStore::open(&h.url, &Harness::options()).await.unwrap();
     let later = vec![alert(acme, "c", 30, "ws-1")];
     let g = grouping(&later);
     let c = again.ingest_alerts(&h.ctx(31), acme, later, Some(g)).await.unwrap();

@@ -595,3 +595,61 @@ fn hunt_runs_correlation_rules_across_files_in_time_order() {
     assert_eq!(corr[0]["event"]["value"], 3.0);
     assert_eq!(corr[0]["techniques"], serde_json::json!(["T1110"]));
 }
+
+#[tokio::test]
+async fn audit_verify_uses_the_key_and_checkpoints_of_the_data_folder_across_restarts() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("firebreak-data");
+    let (server, _) = Server::start(dir.path(), &[("FIREBREAK_ADMIN_PASSWORD", "a given passphrase")]);
+    assert!(server.stop().success());
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = std::fs::metadata(data.join("audit.key")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "the key is its owner's alone");
+    }
+    let checkpoints = std::fs::read_to_string(data.join("audit-checkpoints.jsonl")).unwrap();
+    assert_eq!(checkpoints.lines().count(), 1, "one at start, none more at shutdown as nothing moved: {checkpoints}");
+    let (ok, out) = verify(dir.path());
+    assert!(ok && out.contains("intact") && out.contains("1 signed checkpoints"), "{out}");
+
+    // Restarted: signed by the same key, the checkpoints go on.
+    let (server, _) = Server::start(dir.path(), &[]);
+    let me = reqwest::Client::new()
+        .get(server.url("/api/v1/audit/verify"))
+        .basic_auth("admin", Some("a given passphrase"))
+        .send()
+        .await
+        .unwrap();
+    let v: serde_json::Value = me.json().await.unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    assert!(server.stop().success());
+    let (ok, out) = verify(dir.path());
+    assert!(ok, "{out}");
+
+    // Heads from before heads were signed: the first start with checkpoints signs them.
+    let db = data.join("firebreak.db");
+    let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", db.display())).await.unwrap();
+    sqlx::query("UPDATE audit_heads SET mac = NULL").execute(&pool).await.unwrap();
+    let (ok, out) = verify(dir.path());
+    assert!(!ok && out.contains("not anchored"), "{out}");
+    std::fs::remove_file(data.join("audit-checkpoints.jsonl")).unwrap();
+    let (server, _) = Server::start(dir.path(), &[]);
+    assert!(server.stop().success());
+    let (ok, out) = verify(dir.path());
+    assert!(ok, "{out}");
+
+    // The newest entry removed and the head rewound to the one before.
+    sqlx::query("DELETE FROM audit_log WHERE seq = (SELECT MAX(seq) FROM audit_log)").execute(&pool).await.unwrap();
+    sqlx::query(
+        "UPDATE audit_heads SET seq = seq - 1, \
+         hash = (SELECT hash FROM audit_log l WHERE l.org_id = audit_heads.org_id AND l.seq = audit_heads.seq - 1)",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+    let (ok, out) = verify(dir.path());
+    assert!(!ok, "{out}");
+    assert!(out.contains("head mac invalid") && out.contains("behind checkpoint"), "{out}");
+}
