@@ -25,6 +25,11 @@ pub struct ServerSettings {
     /// Sigma processing pipelines applied to every rule before events are
     /// matched (rule tests and exception previews included).
     pub sigma_pipelines: Vec<firebreak_detect::pipeline::Pipeline>,
+    /// Largest evidence or document file, in bytes; 0: no limit.
+    pub max_file_bytes: u64,
+    /// Largest total of an organisation's evidence and documents, in bytes;
+    /// 0: no limit.
+    pub max_org_storage_bytes: u64,
 }
 
 impl Default for ServerSettings {
@@ -36,6 +41,8 @@ impl Default for ServerSettings {
             login_free_attempts: 5,
             files_dir: std::path::PathBuf::from("firebreak-data/files"),
             sigma_pipelines: Vec::new(),
+            max_file_bytes: 2 << 30,
+            max_org_storage_bytes: 50 << 30,
         }
     }
 }

@@ -60,6 +60,13 @@ pub struct Config {
     /// before events are matched: the field mapping for logs whose fields are
     /// not named as the rules name them.
     pub sigma_pipelines: Vec<PathBuf>,
+
+    // Storage limits of uploaded files (evidence, documents).
+    /// Largest evidence or document file, in bytes; 0 means no limit.
+    pub max_file_bytes: u64,
+    /// Largest total of an organisation's evidence and documents, in bytes;
+    /// 0 means no limit.
+    pub max_org_storage_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
@@ -86,6 +93,8 @@ impl Default for Config {
             log: "info".into(),
             log_format: LogFormat::Text,
             sigma_pipelines: Vec::new(),
+            max_file_bytes: 2 << 30,
+            max_org_storage_bytes: 50 << 30,
         }
     }
 }
@@ -106,6 +115,8 @@ const ENV_KEYS: &[&str] = &[
     "log",
     "log_format",
     "sigma_pipelines",
+    "max_file_bytes",
+    "max_org_storage_bytes",
 ];
 
 /// Command-line values; only those given override the lower layers.
@@ -167,6 +178,14 @@ pub struct ConfigFlags {
     #[arg(long = "sigma-pipeline", value_name = "FILE")]
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sigma_pipelines: Vec<PathBuf>,
+    /// Largest evidence or document file in bytes, 0 for no limit [default: 2147483648]
+    #[arg(long, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
+    /// Largest total of an organisation's evidence and documents in bytes, 0 for no limit [default: 53687091200]
+    #[arg(long, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_org_storage_bytes: Option<u64>,
 }
 
 impl Config {
@@ -242,7 +261,9 @@ fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
         | "max_body_bytes"
         | "session_ttl_hours"
         | "login_free_attempts"
-        | "jobs_interval_secs" => match value.trim().parse::<u64>() {
+        | "jobs_interval_secs"
+        | "max_file_bytes"
+        | "max_org_storage_bytes" => match value.trim().parse::<u64>() {
             Ok(n) => Value::from(n),
             Err(_) => Value::from(value.to_owned()),
         },
@@ -281,6 +302,8 @@ pub const DEFAULT_FILE: &str = r#"# Firebreak configuration. Every key is option
 # log = "info"
 # log_format = "text"
 # sigma_pipelines = ["pipelines/edr-fields.yml"]                    # Sigma processing pipelines for event matching
+# max_file_bytes = 2147483648                                       # one evidence or document file; 0: no limit
+# max_org_storage_bytes = 53687091200                               # an organisation's files in all; 0: no limit
 "#;
 
 #[cfg(test)]

@@ -370,6 +370,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         files_dir: data_dir.join("files"),
         sigma_pipelines: firebreak_detect::pipeline::load(&config.sigma_pipelines)
             .map_err(|e| anyhow::anyhow!("sigma_pipelines: {e}"))?,
+        max_file_bytes: config.max_file_bytes,
+        max_org_storage_bytes: config.max_org_storage_bytes,
     };
     let store = Arc::new(store);
     let state = AppState::new(store.clone(), clock, settings, root_org);
