@@ -326,7 +326,7 @@ pub fn csv(r: &Report) -> String {
     // Figures are numbers and stay so (see `export_cell`); labels are text.
     let num = |v: Option<f64>| v.map(|v| format!("{}", (v * 1000.0).round() / 1000.0)).unwrap_or_default();
     for h in &r.headlines {
-        let (label, unit) = (export_cell(&h.label), export_cell(&h.unit));
+        let (label, unit) = (export_cell(h.label), export_cell(h.unit));
         out.push_str(&format!("{label},{},{},{unit}\r\n", num(h.now), num(h.before)));
     }
     for (title, t) in [("SLA attainment", &r.sla), ("SLA breaches", &r.breaches), ("Noisiest rules", &r.noisy)] {

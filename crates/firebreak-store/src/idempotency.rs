@@ -16,6 +16,10 @@ use uuid::Uuid;
 
 use crate::{Result, SqlStore, StoreError};
 
+/// Makes the answer to keep from what became of a batch's alerts: (HTTP
+/// status, body).
+pub type MakeAnswer = dyn Fn(&[(Uuid, bool)]) -> (u16, String) + Send + Sync;
+
 /// What a bulk request sent with an idempotency key keeps.
 #[derive(Clone)]
 pub struct Idempotency {
@@ -30,9 +34,8 @@ pub struct Idempotency {
     /// Keys first used before this (ms) have expired: they are forgotten,
     /// not answered from.
     pub since_ms: i64,
-    /// The answer to keep once the batch is stored, from what became of its
-    /// alerts: (HTTP status, body).
-    pub answer: Arc<dyn Fn(&[(Uuid, bool)]) -> (u16, String) + Send + Sync>,
+    /// The answer to keep once the batch is stored.
+    pub answer: Arc<MakeAnswer>,
 }
 
 impl std::fmt::Debug for Idempotency {
