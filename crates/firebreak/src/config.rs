@@ -366,6 +366,15 @@ mod tests {
     }
 
     #[test]
+    fn storage_limits_default_and_zero_means_none() {
+        let c = Config::load(&ConfigFlags::default(), &[]).unwrap();
+        assert_eq!((c.max_file_bytes, c.max_org_storage_bytes), (2 << 30, 50 << 30));
+        let env = env(&[("FIREBREAK_MAX_FILE_BYTES", "0"), ("FIREBREAK_MAX_ORG_STORAGE_BYTES", "1000")]);
+        let c = Config::load(&ConfigFlags::default(), &env).unwrap();
+        assert_eq!((c.max_file_bytes, c.max_org_storage_bytes), (0, 1000));
+    }
+
+    #[test]
     fn bad_values_name_the_key() {
         let err = Config::load(&ConfigFlags::default(), &env(&[("FIREBREAK_MAX_BODY_BYTES", "lots")]))
             .unwrap_err()
