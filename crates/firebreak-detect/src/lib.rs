@@ -13,6 +13,7 @@ pub mod correlate;
 pub mod engine;
 pub mod event;
 pub mod hunt;
+pub mod nesting;
 pub mod pipeline;
 pub mod prefilter;
 pub mod regression;

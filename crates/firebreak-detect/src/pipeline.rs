@@ -22,6 +22,9 @@ pub fn load(paths: &[impl AsRef<Path>]) -> Result<Vec<Pipeline>, String> {
 
 /// One pipeline from its YAML text.
 pub fn parse(text: &str) -> Result<Pipeline, String> {
+    if let Some((line, depth)) = crate::nesting::too_deep(text, crate::nesting::MAX_DEPTH) {
+        return Err(format!("line {line}: nested {depth} levels deep; at most {}", crate::nesting::MAX_DEPTH));
+    }
     rsigma_eval::parse_pipeline(text).map_err(|e| e.to_string())
 }
 

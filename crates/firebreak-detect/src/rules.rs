@@ -151,6 +151,12 @@ fn line_for(text: &str, reason: &str) -> usize {
 /// and the problems of the others.
 pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
     let problem = |reason: String| Problem { file: file.to_owned(), line: line_for(text, &reason), reason };
+    // Refused before parsing: the parser takes time in proportion to depth
+    // squared, and no rule needs more than a few levels.
+    if let Some((line, depth)) = crate::nesting::too_deep(text, crate::nesting::MAX_DEPTH) {
+        let reason = format!("nested {depth} levels deep here; rules may nest at most {}", crate::nesting::MAX_DEPTH);
+        return (Vec::new(), vec![Problem { file: file.to_owned(), line, reason }]);
+    }
     let collection: SigmaCollection = match parse_sigma_yaml(text) {
         Ok(c) => c,
         Err(e) => return (Vec::new(), vec![problem(e.to_string())]),

@@ -142,3 +142,25 @@ fn evtx_records_flattened_as_parsed_equal_the_parsed_records_flattened() {
     }
     assert!(records > 200, "{records} records compared");
 }
+
+#[test]
+fn every_rule_nests_well_within_the_depth_limit() {
+    let Some(dir) = sigma_dir() else { return };
+    let limit = firebreak_detect::nesting::MAX_DEPTH;
+    let mut deepest = (0, PathBuf::new());
+    let mut files = 0;
+    for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting", "rules-placeholder", "rules-dfir"] {
+        let Ok(paths) = firebreak_detect::rules::rule_files(&dir.join(folder)) else { continue };
+        for path in paths {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let depth = firebreak_detect::nesting::depth(&text);
+            files += 1;
+            if depth > deepest.0 {
+                deepest = (depth, path);
+            }
+        }
+    }
+    println!("{files} rule files; the deepest nests {} levels: {}", deepest.0, deepest.1.display());
+    assert!(files > 3000, "only {files} rule files");
+    assert!(deepest.0 * 4 <= limit, "{} levels in {} leave too little margin", deepest.0, deepest.1.display());
+}

@@ -9,6 +9,7 @@ use axum::body::Body;
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::{Title, markdown, tags};
 use firebreak_store::{ItemQuery, WriteCtx};
+use firebreak_types::csv::{export_cell, import_cell};
 use firebreak_types::{
     Asset, AssetKind, AssetWithContacts, Contact, CreateAsset, CreateContact, Criticality, Document, ErrorCode,
     ImportLine, ImportReport,
@@ -299,7 +300,13 @@ pub struct DocumentParams {
     pub team_id: Option<Uuid>,
 }
 
-pub async fn upload_document(state: &AppState, caller: &Caller, p: DocumentParams, body: Body) -> ApiResult<Document> {
+pub async fn upload_document(
+    state: &AppState,
+    caller: &Caller,
+    p: DocumentParams,
+    declared: Option<u64>,
+    body: Body,
+) -> ApiResult<Document> {
     caller.require(Action::AssetWrite)?;
     if p.asset_id.is_none() == p.team_id.is_none() {
         return Err(ApiError::field(ErrorCode::InvalidField, "asset_id", "give exactly one of asset_id and team_id"));
@@ -314,7 +321,8 @@ pub async fn upload_document(state: &AppState, caller: &Caller, p: DocumentParam
     let filename = crate::files::clean_filename(&p.filename)?;
     let id = Uuid::now_v7();
     let path = crate::files::path_of(state, caller.org_id(), id);
-    let (size, sha256) = crate::files::store_stream(&path, body).await?;
+    let allowance = crate::files::allowance(state, caller.org_id(), declared).await?;
+    let (size, sha256) = crate::files::store_stream(&path, body, allowance).await?;
     let d = Document {
         id,
         title,
@@ -398,7 +406,8 @@ pub async fn import_csv(
                 if rec.len() != headers.len() {
                     (line, Err(format!("has {} columns; the header has {}", rec.len(), headers.len())))
                 } else {
-                    let get = |c: &str| idx.get(c).and_then(|i| rec.get(*i)).unwrap_or("").to_owned();
+                    // A cell as exported comes back as it was before export.
+                    let get = |c: &str| idx.get(c).and_then(|i| rec.get(*i)).map_or("", import_cell).to_owned();
                     (line, asset_from_row(&get, &by_email))
                 }
             }
@@ -468,7 +477,8 @@ pub async fn export_csv(state: &AppState, org: Uuid) -> ApiResult<String> {
     w.write_record(CSV_COLUMNS).map_err(fail)?;
     for a in &assets {
         let contacts: Vec<&str> = a.contacts.iter().filter_map(|c| email.get(c).copied()).collect();
-        w.write_record([
+        let (contacts, tags) = (contacts.join(";"), a.tags.join(";"));
+        let cells = [
             a.kind.as_str(),
             &a.name,
             a.address.as_deref().unwrap_or(""),
@@ -476,11 +486,11 @@ pub async fn export_csv(state: &AppState, org: Uuid) -> ApiResult<String> {
             &a.business_unit,
             a.criticality.as_str(),
             &a.location,
-            &contacts.join(";"),
-            &a.tags.join(";"),
+            &contacts,
+            &tags,
             &a.description,
-        ])
-        .map_err(fail)?;
+        ];
+        w.write_record(cells.map(export_cell).iter().map(|c| c.as_bytes())).map_err(fail)?;
     }
     let bytes = w.into_inner().map_err(|_| ApiError::internal())?;
     String::from_utf8(bytes).map_err(|_| ApiError::internal())

@@ -221,6 +221,18 @@ pub async fn import_as(
     files: &[RuleFile],
     enable: bool,
 ) -> ApiResult<RuleImportReport> {
+    // A file nested deeper than any rule is refused as a whole before a
+    // parser sees it: parsing it would hold a worker for seconds or more.
+    let max = firebreak_detect::nesting::MAX_DEPTH;
+    for (i, f) in files.iter().enumerate() {
+        if let Some((line, depth)) = firebreak_detect::nesting::too_deep(&f.content, max) {
+            return Err(ApiError::field(
+                firebreak_types::ErrorCode::InvalidField,
+                format!("files[{i}].content"),
+                format!("{} line {line}: nested {depth} levels deep; rules may nest at most {max} levels", f.name),
+            ));
+        }
+    }
     let mut lib = Library::default();
     for f in files {
         lib.add_file(&f.name, &f.content);

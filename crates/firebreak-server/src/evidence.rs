@@ -76,6 +76,7 @@ pub async fn upload(
     case_id: Uuid,
     params: UploadParams,
     content_type: String,
+    declared: Option<u64>,
     body: Body,
 ) -> ApiResult<Evidence> {
     caller.require(Action::CaseWrite)?;
@@ -84,7 +85,8 @@ pub async fn upload(
     let description = markdown("description", &params.description)?;
     let id = Uuid::now_v7();
     let final_path = path_of(state, caller.org_id(), id);
-    let (size, sha256) = files::store_stream(&final_path, body).await?;
+    let allowance = files::allowance(state, caller.org_id(), declared).await?;
+    let (size, sha256) = files::store_stream(&final_path, body, allowance).await?;
     let now = state.clock.now();
     let who = params.collected_by.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     let evidence = Evidence {

@@ -23,10 +23,67 @@ pub fn io_error(e: std::io::Error) -> ApiError {
     ApiError::internal()
 }
 
+/// The item kinds whose records stand for files in the data folder.
+const FILE_KINDS: [&str; 2] = ["evidence", "document"];
+
+/// How many bytes an upload may write, and the answer once it writes more.
+pub struct Allowance {
+    pub bytes: u64,
+    pub exceeded: ApiError,
+}
+
+fn file_too_large(limit: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::PayloadTooLarge,
+        format!("the file is larger than the per-file limit (max_file_bytes = {limit} bytes); nothing was stored"),
+    )
+}
+
+fn storage_full(limit: u64, used: u64) -> ApiError {
+    ApiError::new(
+        ErrorCode::StorageLimit,
+        format!(
+            "the file would take the organisation's stored files past its limit \
+             (max_org_storage_bytes = {limit} bytes, {used} bytes in use); nothing was stored"
+        ),
+    )
+}
+
+/// What an upload to `org` may write: the per-file limit or what is left of
+/// the organisation's, whichever is smaller. A declared length (the
+/// request's Content-Length) over it is refused before anything is read.
+/// The organisation's use is read when the upload starts, so uploads running
+/// at the same moment may pass it by at most one file each.
+pub async fn allowance(state: &AppState, org: Uuid, declared: Option<u64>) -> ApiResult<Allowance> {
+    let per_file = state.settings.max_file_bytes;
+    let mut allowance = Allowance { bytes: u64::MAX, exceeded: ApiError::internal() };
+    if per_file > 0 {
+        allowance = Allowance { bytes: per_file, exceeded: file_too_large(per_file) };
+    }
+    let total = state.settings.max_org_storage_bytes;
+    if total > 0 {
+        let used = state.store.sum_item_sizes(org, &FILE_KINDS).await?;
+        let left = total.saturating_sub(used);
+        if left < allowance.bytes {
+            allowance = Allowance { bytes: left, exceeded: storage_full(total, used) };
+        }
+    }
+    match declared {
+        Some(n) if n > allowance.bytes => Err(allowance.exceeded),
+        _ => Ok(allowance),
+    }
+}
+
+/// The request's declared body length, if it gave one.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers.get(axum::http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
 /// Streams `body` to `path` (through `path.part`), returning its size and
 /// SHA-256. A body cut off mid-stream removes the partial file and answers
-/// `incomplete_upload`.
-pub async fn store_stream(path: &Path, body: Body) -> ApiResult<(u64, String)> {
+/// `incomplete_upload`; one that grows past `allowance` stops being read,
+/// removes the partial file and answers the allowance's error.
+pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiResult<(u64, String)> {
     let part = path.with_extension("part");
     if let Some(dir) = part.parent() {
         tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
@@ -37,6 +94,7 @@ pub async fn store_stream(path: &Path, body: Body) -> ApiResult<(u64, String)> {
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let failed = match chunk {
+            Ok(chunk) if size.saturating_add(chunk.len() as u64) > allowance.bytes => allowance.exceeded,
             Ok(chunk) => {
                 hasher.update(&chunk);
                 size += chunk.len() as u64;

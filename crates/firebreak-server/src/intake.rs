@@ -396,6 +396,131 @@ pub async fn ingest_as(
     org: Uuid,
     items: Vec<Result<Item<'_>, Rejection>>,
 ) -> ApiResult<BulkResult> {
+    match ingest_keyed(state, ctx, org, items, None).await? {
+        Answer::Fresh(result) => Ok(result),
+        Answer::Kept(_) => Err(ApiError::internal()),
+    }
+}
+
+/// How long an idempotency key is kept: a retried batch is answered from it
+/// within this time of the first.
+pub const IDEMPOTENCY_WINDOW: time::Duration = time::Duration::hours(24);
+
+/// The header that names a bulk request's idempotency key.
+pub const IDEMPOTENCY_HEADER: &str = "Idempotency-Key";
+
+/// A bulk request's idempotency key and the hash of its body.
+#[derive(Debug, Clone)]
+pub struct IdempotencyKey {
+    pub key: String,
+    pub body_hash: String,
+}
+
+impl IdempotencyKey {
+    /// The key of a request, if it sent one: 1 to 255 visible ASCII
+    /// characters.
+    pub fn from_request(headers: &axum::http::HeaderMap, body: &[u8]) -> ApiResult<Option<IdempotencyKey>> {
+        let Some(value) = headers.get(IDEMPOTENCY_HEADER) else { return Ok(None) };
+        let key = value
+            .to_str()
+            .ok()
+            .map(str::trim)
+            .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
+        let Some(key) = key else {
+            let why = "Idempotency-Key must be 1 to 255 visible ASCII characters";
+            return Err(ApiError::field(ErrorCode::InvalidField, IDEMPOTENCY_HEADER, why));
+        };
+        use sha2::Digest;
+        Ok(Some(IdempotencyKey { key: key.to_owned(), body_hash: hex::encode(sha2::Sha256::digest(body)) }))
+    }
+}
+
+/// A bulk request's answer: made now, or kept from the first request sent
+/// with its idempotency key (status and body as they were).
+#[derive(Debug)]
+pub enum Answer {
+    Fresh(BulkResult),
+    Kept(firebreak_store::KeptAnswer),
+}
+
+impl axum::response::IntoResponse for Answer {
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{StatusCode, header};
+        match self {
+            Answer::Fresh(result) => axum::Json(result).into_response(),
+            Answer::Kept(kept) => {
+                let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
+                let headers = [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::HeaderName::from_static("idempotent-replayed"), "true"),
+                ];
+                (status, headers, kept.body).into_response()
+            }
+        }
+    }
+}
+
+/// [`ingest`] with an idempotency key, when the request sent one: a key
+/// already used by the caller in the organisation answers as it did then,
+/// storing nothing; with another body it is refused.
+pub async fn ingest_once(
+    state: &AppState,
+    caller: &Caller,
+    items: Vec<Result<Item<'_>, Rejection>>,
+    key: Option<IdempotencyKey>,
+) -> ApiResult<Answer> {
+    caller.require(Action::AlertIngest)?;
+    let ctx = caller.ctx(state);
+    let Some(key) = key else {
+        return Ok(Answer::Fresh(ingest_as(state, &ctx, caller.org_id(), items).await?));
+    };
+    let who = match &ctx.actor {
+        firebreak_store::Actor::User { id, .. } => format!("user:{id}"),
+        firebreak_store::Actor::ApiKey { id, .. } => format!("api_key:{id}"),
+        other => other.kind().to_owned(),
+    };
+    let since_ms = firebreak_domain::clock::to_millis(ctx.now - IDEMPOTENCY_WINDOW);
+    let kept = state.store.kept_answer(caller.org_id(), &who, &key.key, since_ms).await?;
+    let answer = match kept {
+        Some(kept) => Answer::Kept(kept),
+        None => ingest_keyed(state, &ctx, caller.org_id(), items, Some((who, since_ms, &key))).await?,
+    };
+    match answer {
+        Answer::Kept(kept) if kept.body_hash != key.body_hash => Err(ApiError::field(
+            ErrorCode::IdempotencyKeyReused,
+            IDEMPOTENCY_HEADER,
+            "this Idempotency-Key was used with another body; send a new key for a new batch",
+        )),
+        answer => Ok(answer),
+    }
+}
+
+/// The answer of every item: the rejections as they were found, the stored
+/// ones as the store answered them.
+fn finish(mut answers: Vec<BulkItem>, good_index: &[usize], stored: &[(Uuid, bool)]) -> BulkResult {
+    for (index, (id, created)) in good_index.iter().zip(stored) {
+        if let Some(a) = answers.get_mut(*index) {
+            a.id = Some(*id);
+            a.status = if *created { "created" } else { "duplicate" }.into();
+        }
+    }
+    let count = |s: &str| answers.iter().filter(|a| a.status == s).count();
+    BulkResult {
+        created: count("created"),
+        duplicates: count("duplicate"),
+        rejected: count("rejected"),
+        skipped: count("skipped"),
+        items: answers,
+    }
+}
+
+async fn ingest_keyed(
+    state: &AppState,
+    ctx: &firebreak_store::WriteCtx,
+    org: Uuid,
+    items: Vec<Result<Item<'_>, Rejection>>,
+    once: Option<(String, i64, &IdempotencyKey)>,
+) -> ApiResult<Answer> {
     let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(ctx.now));
     let mut answers: Vec<BulkItem> = Vec::with_capacity(items.len());
     let mut good: Vec<Alert> = Vec::new();
@@ -416,31 +541,43 @@ pub async fn ingest_as(
             }),
         }
     }
-    if !good.is_empty() {
-        let matcher = AssetMatcher::load(state, org).await?;
-        for a in &mut good {
-            matcher.apply(a);
-        }
-        let grouping = grouping_settings(state, org).await?;
-        let grouping = Grouper::new(&grouping).map(|g| Grouping {
-            window_ms: g.window_ms,
-            entities: good.iter().map(|a| g.entities(&a.observables)).collect(),
-        });
-        let stored = state.store.ingest_alerts(ctx, org, good, grouping).await?;
-        for (index, (id, created)) in good_index.into_iter().zip(stored) {
-            answers[index].id = Some(id);
-            answers[index].status = if created { "created" } else { "duplicate" }.into();
-        }
-        state.live.publish(org, "alert.created", "batch");
+    // A batch that stores nothing keeps no key: sent again, it is answered
+    // the same anyway.
+    if good.is_empty() {
+        return Ok(Answer::Fresh(finish(answers, &good_index, &[])));
     }
-    let count = |s: &str| answers.iter().filter(|a| a.status == s).count();
-    Ok(BulkResult {
-        created: count("created"),
-        duplicates: count("duplicate"),
-        rejected: count("rejected"),
-        skipped: count("skipped"),
-        items: answers,
-    })
+    let matcher = AssetMatcher::load(state, org).await?;
+    for a in &mut good {
+        matcher.apply(a);
+    }
+    let grouping = grouping_settings(state, org).await?;
+    let grouping = Grouper::new(&grouping).map(|g| Grouping {
+        window_ms: g.window_ms,
+        entities: good.iter().map(|a| g.entities(&a.observables)).collect(),
+    });
+    let stored = match once {
+        None => state.store.ingest_alerts(ctx, org, good, grouping).await?,
+        Some((caller, since_ms, key)) => {
+            let (template, index) = (answers.clone(), good_index.clone());
+            let once = firebreak_store::Idempotency {
+                key: key.key.clone(),
+                caller,
+                body_hash: key.body_hash.clone(),
+                now_ms: firebreak_domain::clock::to_millis(ctx.now),
+                since_ms,
+                answer: std::sync::Arc::new(move |stored: &[(Uuid, bool)]| {
+                    let body = serde_json::to_string(&finish(template.clone(), &index, stored)).unwrap_or_default();
+                    (200, body)
+                }),
+            };
+            match state.store.ingest_alerts_once(ctx, org, good, grouping, once).await? {
+                firebreak_store::Intake::Stored(stored) => stored,
+                firebreak_store::Intake::Kept(kept) => return Ok(Answer::Kept(kept)),
+            }
+        }
+    };
+    state.live.publish(org, "alert.created", "batch");
+    Ok(Answer::Fresh(finish(answers, &good_index, &stored)))
 }
 
 pub async fn get_alert(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Alert> {

@@ -1,5 +1,5 @@
 //! Background work on a timer: the SLA sweep, update reminders, webhook
-//! deliveries and audit checkpoints. Each
+//! deliveries, audit checkpoints and forgetting expired idempotency keys. Each
 //! job is also a plain function that tests call with a manual clock.
 
 use std::time::Duration;
@@ -31,5 +31,9 @@ pub async fn tick(state: &AppState) {
     }
     if let Err(e) = crate::checkpoints::write_due(state).await {
         tracing::warn!(error = ?e.body().message, "audit checkpoint failed");
+    }
+    let expired = firebreak_domain::clock::to_millis(state.clock.now() - crate::intake::IDEMPOTENCY_WINDOW);
+    if let Err(e) = state.store.prune_idempotency_keys(expired).await {
+        tracing::warn!(error = %e, "pruning idempotency keys failed");
     }
 }

@@ -14,6 +14,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use firebreak_domain::clock::to_millis;
 use firebreak_domain::metrics::{metric, previous_period};
+use firebreak_types::csv::export_cell;
 use firebreak_types::{ActionItem, ItemStatus, MetricQuery, MetricTable, Review, Rule, RuleException};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -339,11 +340,14 @@ pub fn html(r: &Report) -> String {
 
 /// The report's tables as CSV: each section under a `# title` line.
 pub fn csv(r: &Report) -> String {
-    let mut out = format!("# Firebreak report,{},{}\r\n", r.org_name.replace(',', " "), span(r.from, r.to));
+    let org = export_cell(&r.org_name).replace(',', " ");
+    let mut out = format!("# Firebreak report,{org},{}\r\n", span(r.from, r.to));
     out.push_str("# Headline\r\nfigure,this period,previous period,unit\r\n");
+    // Figures are numbers and stay so (see `export_cell`); labels are text.
     let num = |v: Option<f64>| v.map(|v| format!("{}", (v * 1000.0).round() / 1000.0)).unwrap_or_default();
     for h in &r.headlines {
-        out.push_str(&format!("{},{},{},{}\r\n", h.label, num(h.now), num(h.before), h.unit));
+        let (label, unit) = (export_cell(h.label), export_cell(h.unit));
+        out.push_str(&format!("{label},{},{},{unit}\r\n", num(h.now), num(h.before)));
     }
     for (title, t) in [("SLA attainment", &r.sla), ("SLA breaches", &r.breaches), ("Noisiest rules", &r.noisy)] {
         out.push_str(&format!("# {title}\r\n"));

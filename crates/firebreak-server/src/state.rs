@@ -33,6 +33,11 @@ pub struct ServerSettings {
     pub audit_checkpoints: std::path::PathBuf,
     /// How often a checkpoint is written (when a chain moved).
     pub audit_checkpoint_every: time::Duration,
+    /// Largest evidence or document file, in bytes; 0: no limit.
+    pub max_file_bytes: u64,
+    /// Largest total of an organisation's evidence and documents, in bytes;
+    /// 0: no limit.
+    pub max_org_storage_bytes: u64,
 }
 
 impl Default for ServerSettings {
@@ -47,6 +52,8 @@ impl Default for ServerSettings {
             sigma_pipelines: Vec::new(),
             audit_checkpoints: std::path::PathBuf::from("firebreak-data").join(crate::checkpoints::FILE_NAME),
             audit_checkpoint_every: time::Duration::minutes(10),
+            max_file_bytes: 2 << 30,
+            max_org_storage_bytes: 50 << 30,
         }
     }
 }

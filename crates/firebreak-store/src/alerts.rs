@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use crate::audit::append;
 use crate::cases::enum_text;
+use crate::idempotency::{Idempotency, Intake, KeptAnswer};
 use crate::sql::{Backend, Bind, Filter, paging, uuid_col};
 use crate::{Grouping, Result, SqlStore, StoreError, WriteCtx};
 
@@ -45,6 +46,24 @@ pub trait AlertStore: Send + Sync {
         alerts: Vec<Alert>,
         grouping: Option<Grouping>,
     ) -> Result<Vec<(Uuid, bool)>>;
+    /// As [`AlertStore::ingest_alerts`], with the answer `once` makes of
+    /// the outcome kept under its key in the same transaction. Should the key
+    /// be kept already (and not expired), nothing is stored and the kept
+    /// answer comes back, whatever the body it was kept for (the caller
+    /// compares the hashes).
+    async fn ingest_alerts_once(
+        &self,
+        ctx: &WriteCtx,
+        org: Uuid,
+        alerts: Vec<Alert>,
+        grouping: Option<Grouping>,
+        once: Idempotency,
+    ) -> Result<Intake>;
+    /// The answer kept under `key` of `caller` in `org`, if it was first
+    /// used at or after `since_ms`.
+    async fn kept_answer(&self, org: Uuid, caller: &str, key: &str, since_ms: i64) -> Result<Option<KeptAnswer>>;
+    /// Forgets idempotency keys first used before `before_ms`; returns how many.
+    async fn prune_idempotency_keys(&self, before_ms: i64) -> Result<u64>;
     async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>>;
     async fn list_alerts(&self, org: Uuid, query: &AlertQuery) -> Result<Page<Alert>>;
     /// When an alert was sent again, oldest first.
@@ -541,7 +560,7 @@ async fn write_groups(
 
 /// Stores one batch of alerts within `tx`'s transaction, on PostgreSQL
 /// (see [`AlertStore::ingest_alerts`]; SQLite's writer is `sqlite_intake`).
-async fn ingest_in(
+pub(crate) async fn ingest_in(
     tx: &mut AnyConnection,
     backend: Backend,
     key: &AuditKey,
@@ -727,6 +746,25 @@ async fn add_observable_rows(
     Ok(())
 }
 
+/// Hands a batch to the SQLite writer and waits for its answer.
+async fn send_batch(
+    batches: &tokio::sync::mpsc::UnboundedSender<crate::sqlite_intake::Batch>,
+    ctx: &WriteCtx,
+    org: Uuid,
+    alerts: Vec<Alert>,
+    grouping: Option<Grouping>,
+    once: Option<Idempotency>,
+) -> Result<Intake> {
+    let (done, answer) = tokio::sync::oneshot::channel();
+    let (job, work) = crate::sqlite_intake::Batch::new(ctx.clone(), org, alerts, grouping, once, done);
+    batches.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
+    let answer = answer.await;
+    // The writer let go of its share before answering: the batch is freed
+    // here.
+    drop(work);
+    answer.map_err(|_| sqlx::Error::PoolClosed)?
+}
+
 #[async_trait]
 impl AlertStore for SqlStore {
     async fn ingest_alerts(
@@ -737,19 +775,38 @@ impl AlertStore for SqlStore {
         grouping: Option<Grouping>,
     ) -> Result<Vec<(Uuid, bool)>> {
         if let Some(batches) = &self.batches {
-            let (done, answer) = tokio::sync::oneshot::channel();
-            let (job, work) = crate::sqlite_intake::Batch::new(ctx.clone(), org, alerts, grouping, done);
-            batches.send(job).map_err(|_| sqlx::Error::PoolClosed)?;
-            let answer = answer.await;
-            // The writer let go of its share before answering: the batch is
-            // freed here.
-            drop(work);
-            return answer.map_err(|_| sqlx::Error::PoolClosed)?;
+            return match send_batch(batches, ctx, org, alerts, grouping, None).await? {
+                Intake::Stored(out) => Ok(out),
+                // A batch without a key is never answered from one.
+                Intake::Kept(_) => Err(StoreError::Corrupt("a batch without a key was answered from one".into())),
+            };
         }
         let mut tx = self.writer.begin().await?;
         let out = ingest_in(&mut tx, self.backend, &self.audit_key, ctx, org, &alerts, grouping.as_ref()).await?;
         tx.commit().await?;
         Ok(out)
+    }
+
+    async fn ingest_alerts_once(
+        &self,
+        ctx: &WriteCtx,
+        org: Uuid,
+        alerts: Vec<Alert>,
+        grouping: Option<Grouping>,
+        once: Idempotency,
+    ) -> Result<Intake> {
+        if let Some(batches) = &self.batches {
+            return send_batch(batches, ctx, org, alerts, grouping, Some(once)).await;
+        }
+        self.ingest_once_in_tx(ctx, org, &alerts, grouping.as_ref(), &once).await
+    }
+
+    async fn kept_answer(&self, org: Uuid, caller: &str, key: &str, since_ms: i64) -> Result<Option<KeptAnswer>> {
+        self.kept(org, caller, key, since_ms).await
+    }
+
+    async fn prune_idempotency_keys(&self, before_ms: i64) -> Result<u64> {
+        self.prune_keys(before_ms).await
     }
 
     async fn get_alert(&self, org: Uuid, id: Uuid) -> Result<Option<Alert>> {

@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit::{append, object_diff};
-use crate::sql::{Filter, opt_uuid_col, uuid_col};
+use crate::sql::{Backend, Filter, opt_uuid_col, uuid_col};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 /// Kinds whose writes are not audited: they are logs or bookkeeping.
@@ -73,6 +73,9 @@ pub trait ItemStore: Send + Sync {
     /// Items of `kind` in `status` due by `now`, across organisations, for
     /// background jobs (webhook retries, reminders).
     async fn due_items(&self, kind: &str, status: &str, now: OffsetDateTime, limit: u32) -> Result<Vec<Item>>;
+    /// The sum of the `size` field of `org`'s items of `kinds` (the bytes
+    /// its stored files take).
+    async fn sum_item_sizes(&self, org: Uuid, kinds: &[&str]) -> Result<u64>;
 }
 
 const ITEM_COLS: &str = "id, org_id, kind, case_id, parent_id, item_key, status, assignee_id, due_at, at, body, created_at, updated_at, \
@@ -305,6 +308,27 @@ impl ItemStore for SqlStore {
         .fetch_all(&self.reader)
         .await?;
         rows.iter().map(item_from).collect()
+    }
+
+    async fn sum_item_sizes(&self, org: Uuid, kinds: &[&str]) -> Result<u64> {
+        if kinds.is_empty() {
+            return Ok(0);
+        }
+        let size = match self.backend {
+            Backend::Sqlite => "CAST(json_extract(body, '$.size') AS BIGINT)",
+            Backend::Postgres => "CAST(CAST(body AS jsonb) ->> 'size' AS BIGINT)",
+        };
+        let places: Vec<String> = (2..kinds.len() + 2).map(|i| format!("${i}")).collect();
+        let sql = format!(
+            "SELECT CAST(COALESCE(SUM({size}), 0) AS BIGINT) FROM items WHERE org_id = $1 AND kind IN ({})",
+            places.join(", ")
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let n: i64 = q.fetch_one(&self.reader).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
     }
 }
 

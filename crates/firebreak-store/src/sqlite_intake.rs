@@ -37,6 +37,7 @@ use crate::alerts::{
     collapse, group_totals, hourly_counts, repeats_of, sighting_term,
 };
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
+use crate::idempotency::{Idempotency, Intake};
 use crate::stories::{StoryMemory, entity_hash, keys_blob, stored_keys};
 use crate::{Grouping, Result, StoreError, WriteCtx};
 
@@ -60,7 +61,9 @@ pub(crate) struct Batch {
     ctx: WriteCtx,
     org: Uuid,
     work: Arc<Prepared>,
-    done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
+    /// The request's idempotency key, when it gave one.
+    once: Option<Idempotency>,
+    done: tokio::sync::oneshot::Sender<Result<Intake>>,
 }
 
 impl Batch {
@@ -72,7 +75,8 @@ impl Batch {
         org: Uuid,
         alerts: Vec<Alert>,
         grouping: Option<Grouping>,
-        done: tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>,
+        once: Option<Idempotency>,
+        done: tokio::sync::oneshot::Sender<Result<Intake>>,
     ) -> (Batch, Arc<Prepared>) {
         let entities: Vec<Vec<u64>> = grouping
             .as_ref()
@@ -93,7 +97,7 @@ impl Batch {
         all_entities.dedup();
         let window_ms = grouping.map(|g| g.window_ms);
         let work = Arc::new(Prepared { alerts, rows, window_ms, entities, all_entities });
-        (Batch { ctx, org, work: work.clone(), done }, work)
+        (Batch { ctx, org, work: work.clone(), once, done }, work)
     }
 }
 
@@ -130,7 +134,7 @@ fn open(path: &Path, synced: bool) -> rusqlite::Result<Connection> {
 }
 
 /// Answers waiting for the write-ahead log to reach the disk.
-type Answers = Vec<(tokio::sync::oneshot::Sender<Result<Vec<(Uuid, bool)>>>, Result<Vec<(Uuid, bool)>>)>;
+type Answers = Vec<(tokio::sync::oneshot::Sender<Result<Intake>>, Result<Intake>)>;
 
 /// Flushes the write-ahead log to disk and only then answers the batches
 /// committed to it, on a thread of its own: while it waits for the disk
@@ -279,7 +283,7 @@ fn store_group(
     key: &AuditKey,
     group: &[Batch],
     stories: &mut StoryMemory,
-) -> Vec<Result<Vec<(Uuid, bool)>>> {
+) -> Vec<Result<Intake>> {
     match in_one(conn, key, group, stories) {
         Ok(answers) => answers.into_iter().map(Ok).collect(),
         Err(Failure::Batch(e)) if group.len() == 1 => vec![Err(e)],
@@ -316,7 +320,7 @@ fn in_one(
     key: &AuditKey,
     batches: &[Batch],
     stories: &mut StoryMemory,
-) -> std::result::Result<Vec<Vec<(Uuid, bool)>>, Failure> {
+) -> std::result::Result<Vec<Intake>, Failure> {
     let start = stories.mark();
     let stored = (|| {
         conn.execute_batch("BEGIN IMMEDIATE").map_err(Failure::Transaction)?;
@@ -375,9 +379,16 @@ fn ingest<'b>(
     b: &'b Batch,
     stories: &mut StoryMemory,
     terms: &mut Terms<'b>,
-) -> Result<Vec<(Uuid, bool)>> {
+) -> Result<Intake> {
     let (org, alerts, window_ms) = (b.org, &b.work.alerts, b.work.window_ms);
     let org_text = org.to_string();
+    // A key kept already, by an earlier transaction or this one: nothing
+    // is stored again.
+    if let Some(once) = &b.once
+        && let Some(kept) = crate::idempotency::sqlite::kept(conn, &org_text, once)?
+    {
+        return Ok(Intake::Kept(kept));
+    }
     let (first, candidates) = collapse(alerts);
 
     // Which keys are stored already: the unique constraint's index answers,
@@ -479,7 +490,12 @@ fn ingest<'b>(
 
     let new_ids: Vec<Uuid> = new.iter().map(|a| a.id).collect();
     append(conn, key, &b.ctx, org, &batch_details(alerts, &new_ids))?;
-    Ok(answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).map(|(_, id)| *id), is_new))
+    let out =
+        answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).map(|(_, id)| *id), is_new);
+    if let Some(once) = &b.once {
+        crate::idempotency::sqlite::keep(conn, &org_text, once, &out)?;
+    }
+    Ok(Intake::Stored(out))
 }
 
 /// The alerts of `org` first seen since `since` that joined a story, oldest

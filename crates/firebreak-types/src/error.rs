@@ -24,6 +24,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// An upload ended before its whole body arrived; nothing was stored.
     IncompleteUpload,
+    /// The organisation's stored files would exceed its storage limit.
+    StorageLimit,
     /// No credentials, or credentials that are wrong, expired or revoked.
     Unauthenticated,
     /// The credentials are valid but the role does not allow the action.
@@ -36,6 +38,8 @@ pub enum ErrorCode {
     Conflict,
     /// The change is not allowed in the object's current state.
     InvalidState,
+    /// An `Idempotency-Key` was used before with a different request body.
+    IdempotencyKeyReused,
     /// Too many failed attempts; retry after the time given.
     TooManyAttempts,
     /// The server could not reach its database.
@@ -46,7 +50,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// All codes, in the order of the documentation table.
-    pub const ALL: [ErrorCode; 17] = [
+    pub const ALL: [ErrorCode; 19] = [
         Self::MalformedJson,
         Self::InvalidField,
         Self::MissingField,
@@ -55,12 +59,14 @@ impl ErrorCode {
         Self::UnsupportedMediaType,
         Self::PayloadTooLarge,
         Self::IncompleteUpload,
+        Self::StorageLimit,
         Self::Unauthenticated,
         Self::Forbidden,
         Self::CsrfFailed,
         Self::NotFound,
         Self::Conflict,
         Self::InvalidState,
+        Self::IdempotencyKeyReused,
         Self::TooManyAttempts,
         Self::Unavailable,
         Self::Internal,
@@ -77,12 +83,14 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::IncompleteUpload => "incomplete_upload",
+            Self::StorageLimit => "storage_limit",
             Self::Unauthenticated => "unauthenticated",
             Self::Forbidden => "forbidden",
             Self::CsrfFailed => "csrf_failed",
             Self::NotFound => "not_found",
             Self::Conflict => "conflict",
             Self::InvalidState => "invalid_state",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::TooManyAttempts => "too_many_attempts",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
@@ -99,11 +107,12 @@ impl ErrorCode {
             | Self::InvalidQuery
             | Self::IncompleteUpload => 400,
             Self::UnsupportedMediaType => 415,
-            Self::PayloadTooLarge => 413,
+            Self::PayloadTooLarge | Self::StorageLimit => 413,
             Self::Unauthenticated => 401,
             Self::Forbidden | Self::CsrfFailed => 403,
             Self::NotFound => 404,
             Self::Conflict | Self::InvalidState => 409,
+            Self::IdempotencyKeyReused => 422,
             Self::TooManyAttempts => 429,
             Self::Unavailable => 503,
             Self::Internal => 500,
@@ -121,12 +130,14 @@ impl ErrorCode {
             Self::UnsupportedMediaType => "The Content-Type is not accepted here.",
             Self::PayloadTooLarge => "The body is larger than the configured limit.",
             Self::IncompleteUpload => "The upload ended before the whole file arrived; nothing was stored.",
+            Self::StorageLimit => "The organisation's stored files would exceed its storage limit.",
             Self::Unauthenticated => "Credentials are absent, wrong, expired or revoked.",
             Self::Forbidden => "The role does not allow this action.",
             Self::CsrfFailed => "The form's CSRF token is absent or wrong.",
             Self::NotFound => "No such object in the organisation the request acts in.",
             Self::Conflict => "The object conflicts with an existing one.",
             Self::InvalidState => "The change is not allowed in the object's current state.",
+            Self::IdempotencyKeyReused => "The Idempotency-Key was used before with a different body.",
             Self::TooManyAttempts => "Too many failed attempts; retry later.",
             Self::Unavailable => "The database cannot be reached.",
             Self::Internal => "An error on the server's side.",

@@ -8,6 +8,7 @@
 mod alert;
 mod audit;
 mod case;
+pub mod csv;
 mod detect;
 mod error;
 mod incident;

@@ -66,9 +66,10 @@ impl MetricTable {
     /// The table as CSV (RFC 4180): a header of column names, then the rows.
     pub fn to_csv(&self) -> String {
         fn cell(v: &serde_json::Value) -> String {
+            // Text is neutralised; numbers stay numbers (see `export_cell`).
             let s = match v {
                 serde_json::Value::Null => String::new(),
-                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::String(s) => crate::csv::export_cell(s).into_owned(),
                 other => other.to_string(),
             };
             if s.contains([',', '"', '\n', '\r']) { format!("\"{}\"", s.replace('"', "\"\"")) } else { s }

@@ -81,6 +81,13 @@ pub struct Config {
     pub audit_key_file: Option<PathBuf>,
     /// Minutes between signed checkpoints of the audit chains.
     pub audit_checkpoint_minutes: u64,
+
+    // Storage limits of uploaded files (evidence, documents).
+    /// Largest evidence or document file, in bytes; 0 means no limit.
+    pub max_file_bytes: u64,
+    /// Largest total of an organisation's evidence and documents, in bytes;
+    /// 0 means no limit.
+    pub max_org_storage_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, clap::ValueEnum)]
@@ -111,6 +118,8 @@ impl Default for Config {
             audit_key: None,
             audit_key_file: None,
             audit_checkpoint_minutes: 10,
+            max_file_bytes: 2 << 30,
+            max_org_storage_bytes: 50 << 30,
         }
     }
 }
@@ -135,6 +144,8 @@ const ENV_KEYS: &[&str] = &[
     "audit_key",
     "audit_key_file",
     "audit_checkpoint_minutes",
+    "max_file_bytes",
+    "max_org_storage_bytes",
 ];
 
 /// Command-line values; only those given override the lower layers.
@@ -209,6 +220,15 @@ pub struct ConfigFlags {
     #[arg(long, value_name = "MINUTES")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub audit_checkpoint_minutes: Option<u64>,
+
+    /// Largest evidence or document file in bytes, 0 for no limit [default: 2147483648]
+    #[arg(long, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_file_bytes: Option<u64>,
+    /// Largest total of an organisation's evidence and documents in bytes, 0 for no limit [default: 53687091200]
+    #[arg(long, value_name = "BYTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_org_storage_bytes: Option<u64>,
 }
 
 impl Config {
@@ -335,7 +355,9 @@ fn parse_env_value(key: &str, value: &str) -> figment::value::Value {
         | "session_ttl_hours"
         | "login_free_attempts"
         | "jobs_interval_secs"
-        | "audit_checkpoint_minutes" => match value.trim().parse::<u64>() {
+        | "audit_checkpoint_minutes"
+        | "max_file_bytes"
+        | "max_org_storage_bytes" => match value.trim().parse::<u64>() {
             Ok(n) => Value::from(n),
             Err(_) => Value::from(value.to_owned()),
         },
@@ -380,6 +402,8 @@ pub const DEFAULT_FILE: &str = r#"# Firebreak configuration. Every key is option
 # the database's administrators. Nodes sharing one PostgreSQL share it.
 # audit_key_file = "/run/secrets/firebreak-audit-key"               # unset: audit.key in this folder
 # audit_checkpoint_minutes = 10
+# max_file_bytes = 2147483648                                       # one evidence or document file; 0: no limit
+# max_org_storage_bytes = 53687091200                               # an organisation's files in all; 0: no limit
 "#;
 
 #[cfg(test)]
@@ -492,6 +516,15 @@ mod tests {
         assert!(c.audit_key(dir.path()).unwrap_err().to_string().contains("audit_key"));
         let flags = ConfigFlags { audit_key_file: Some(dir.path().join("missing")), ..Default::default() };
         assert!(Config::load(&flags, &[]).unwrap().audit_key(dir.path()).is_err(), "a named file is never made");
+    }
+
+    #[test]
+    fn storage_limits_default_and_zero_means_none() {
+        let c = Config::load(&ConfigFlags::default(), &[]).unwrap();
+        assert_eq!((c.max_file_bytes, c.max_org_storage_bytes), (2 << 30, 50 << 30));
+        let env = env(&[("FIREBREAK_MAX_FILE_BYTES", "0"), ("FIREBREAK_MAX_ORG_STORAGE_BYTES", "1000")]);
+        let c = Config::load(&ConfigFlags::default(), &env).unwrap();
+        assert_eq!((c.max_file_bytes, c.max_org_storage_bytes), (0, 1000));
     }
 
     #[test]

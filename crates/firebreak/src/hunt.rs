@@ -10,6 +10,7 @@ use clap::ValueEnum;
 use firebreak_detect::hunt::{Hit, hunt_file, hunt_files};
 use firebreak_detect::rules::NamedText;
 use firebreak_detect::{Detector, Library, Problem};
+use firebreak_types::csv::export_cell;
 
 /// How hits are written.
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -140,16 +141,13 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
             let mut w = csv::Writer::from_writer(out);
             w.write_record(["time", "computer", "level", "rule_id", "rule_title", "techniques", "file", "record"])?;
             for h in hits {
-                w.write_record([
-                    h.time.as_str(),
-                    h.computer.as_str(),
-                    h.level.as_str(),
-                    h.rule_id.as_str(),
-                    h.rule_title.as_str(),
-                    h.techniques.join(" ").as_str(),
-                    h.file.as_str(),
-                    h.record.to_string().as_str(),
-                ])?;
+                let techniques = h.techniques.join(" ");
+                // Text from the events and rules is neutralised; the record
+                // number stays a number.
+                let text = [&h.time, &h.computer, &h.level, &h.rule_id, &h.rule_title, &techniques, &h.file]
+                    .map(|c| export_cell(c));
+                let record = h.record.to_string();
+                w.write_record(text.iter().map(|c| c.as_bytes()).chain([record.as_bytes()]))?;
             }
             w.flush()?;
         }

@@ -380,6 +380,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         audit_checkpoint_every: time::Duration::minutes(
             i64::try_from(config.audit_checkpoint_minutes.max(1)).unwrap_or(i64::MAX),
         ),
+        max_file_bytes: config.max_file_bytes,
+        max_org_storage_bytes: config.max_org_storage_bytes,
     };
     let store = Arc::new(store);
     let state = AppState::new(store.clone(), clock, settings, root_org);

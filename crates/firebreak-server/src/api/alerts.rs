@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use firebreak_types::{
     Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkItem, BulkResult,
     Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment, Page,
@@ -13,7 +13,7 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::intake;
+use crate::intake::{self, Answer, IdempotencyKey};
 use crate::state::AppState;
 
 /// Send one alert. 201 when new; 200 with status `duplicate` (and the id of
@@ -41,12 +41,23 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
 /// its id), duplicate (with the id it repeats) or rejected (with the field
 /// and the reason). A rejected item never stops the others; the good ones
 /// are committed together before the answer.
+///
+/// With an `Idempotency-Key` header, the batch's answer is kept with it (in
+/// the transaction that stores the alerts) for 24 hours: the same batch
+/// sent again with the key, by the same caller, is answered as the first
+/// was (header `Idempotent-Replayed: true`) and stores nothing, even if the
+/// first answer never arrived. The key with another body is refused (422,
+/// `idempotency_key_reused`); a second request with a key whose first is
+/// still being stored waits for it and gets its answer.
 #[utoipa::path(post, path = "/api/v1/alerts/_bulk", tag = "alerts",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters, new for each batch (a UUID, say); a retry sends the batch's key again")),
     request_body(content = Vec<NewAlert>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
-    responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
-pub async fn bulk(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<BulkResult>> {
+    responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn bulk(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult<Answer> {
+    let key = IdempotencyKey::from_request(&headers, &body)?;
     let items = intake::split_alerts(&body)?;
-    Ok(Json(intake::ingest(&s, &caller, items).await?))
+    intake::ingest_once(&s, &caller, items, key).await
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
@@ -138,22 +149,26 @@ pub async fn bulk_close(
 /// classes 2004 and 2005), `wazuh` (lines of alerts.json) or `suricata` (EVE
 /// JSON; events other than alerts are skipped), or `native`. The body is a
 /// JSON array or NDJSON; each item is answered by its index as with `_bulk`,
-/// and re-sending the same events creates no duplicates.
+/// and re-sending the same events creates no duplicates. An
+/// `Idempotency-Key` header works as on `POST /api/v1/alerts/_bulk`.
 #[utoipa::path(post, path = "/api/v1/intake/{format}", tag = "alerts",
-    params(("format" = String, Path, description = "native, ecs, ocsf, wazuh or suricata")),
+    params(("format" = String, Path, description = "native, ecs, ocsf, wazuh or suricata"),
+        ("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters, new for each batch (a UUID, say); a retry sends the batch's key again")),
     request_body(content = Vec<Object>, description = "A JSON array, or NDJSON"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 413, body = ErrorBody)))]
+        (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn intake_format(
     State(s): State<AppState>,
     caller: Caller,
     ApiPath(format): ApiPath<String>,
+    headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Json<BulkResult>> {
+) -> ApiResult<Answer> {
     let format: firebreak_domain::formats::Format =
         format.parse().map_err(|e: String| ApiError::field(ErrorCode::InvalidField, "format", e))?;
+    let key = IdempotencyKey::from_request(&headers, &body)?;
     let items = intake::adapt(format, intake::split_bulk(&body)?);
-    Ok(Json(intake::ingest(&s, &caller, items).await?))
+    intake::ingest_once(&s, &caller, items, key).await
 }
 
 /// Give the alert to an analyst (or to nobody with `null`).

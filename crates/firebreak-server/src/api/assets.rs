@@ -100,17 +100,23 @@ pub async fn documents(
     Ok(Json(assets::documents_of(&s, &caller, id).await?))
 }
 
-/// Attach a document (the raw body, streamed) to an asset or a team.
+/// Attach a document (the raw body, streamed) to an asset or a team. A
+/// file over the per-file limit (`max_file_bytes`) is refused with
+/// `payload_too_large`, one that would take the organisation past its total
+/// (`max_org_storage_bytes`) with `storage_limit`; both 413, nothing kept.
 #[utoipa::path(post, path = "/api/v1/documents", tag = "assets", params(DocumentParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Document), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = Document), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
 pub async fn upload_document(
     State(s): State<AppState>,
     caller: Caller,
     ApiQuery(p): ApiQuery<DocumentParams>,
+    headers: axum::http::HeaderMap,
     body: Body,
 ) -> Created<Document> {
-    Ok((StatusCode::CREATED, Json(assets::upload_document(&s, &caller, p, body).await?)))
+    let declared = crate::files::declared_length(&headers);
+    Ok((StatusCode::CREATED, Json(assets::upload_document(&s, &caller, p, declared, body).await?)))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "assets", responses((status = 200, body = [Contact])))]

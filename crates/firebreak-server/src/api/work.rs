@@ -393,9 +393,13 @@ pub async fn read_notification(
 /// Upload a file as evidence: the raw body is the file (any size, streamed
 /// to disk); its SHA-256 and size are computed on the way in. An upload cut
 /// off mid-stream is refused with `incomplete_upload` and nothing is kept.
+/// A file over the per-file limit (`max_file_bytes`) is refused with
+/// `payload_too_large`, one that would take the organisation past its total
+/// (`max_org_storage_bytes`) with `storage_limit`; both 413, nothing kept.
 #[utoipa::path(post, path = "/api/v1/cases/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path), evidence::UploadParams),
     request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 201, body = Evidence), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 201, body = Evidence), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody)))]
 pub async fn upload_evidence(
     State(s): State<AppState>,
     caller: Caller,
@@ -405,7 +409,8 @@ pub async fn upload_evidence(
     body: Body,
 ) -> Created<Evidence> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    created(evidence::upload(&s, &caller, id, params, ct, body).await?)
+    let declared = crate::files::declared_length(&headers);
+    created(evidence::upload(&s, &caller, id, params, ct, declared, body).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path)),

@@ -461,3 +461,63 @@ async fn each_format_is_taken_in_and_a_resend_creates_nothing() {
         .unwrap();
     assert_eq!(r.items[0].field.as_deref(), Some("rule.level"));
 }
+
+#[tokio::test]
+async fn a_bulk_batch_sent_again_with_its_idempotency_key_is_answered_as_before() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let batch = serde_json::to_vec(&json!([alert(1), alert(2), { "source": "wazuh" }])).unwrap();
+    let send = |key: &str, body: Vec<u8>, path: &str| {
+        siem.request(Method::POST, path)
+            .header("content-type", "application/json")
+            .header("Idempotency-Key", key)
+            .body(body)
+            .send()
+    };
+    let first = send("batch-0001", batch.clone(), "/api/v1/alerts/_bulk").await.unwrap();
+    assert_eq!(first.status(), 200);
+    assert!(first.headers().get("idempotent-replayed").is_none());
+    let first = first.text().await.unwrap();
+    let result: BulkResult = serde_json::from_str(&first).unwrap();
+    assert_eq!((result.created, result.rejected), (2, 1), "{first}");
+
+    // The same batch and key: the first answer, nothing stored again.
+    let again = send("batch-0001", batch.clone(), "/api/v1/alerts/_bulk").await.unwrap();
+    assert_eq!(again.status(), 200);
+    assert_eq!(again.headers().get("idempotent-replayed").and_then(|v| v.to_str().ok()), Some("true"));
+    assert_eq!(again.text().await.unwrap(), first);
+    for item in &result.items[..2] {
+        let a: Alert = siem.get(&format!("/api/v1/alerts/{}", item.id.unwrap())).await.unwrap();
+        assert_eq!(a.occurrences, 1);
+    }
+
+    // The key with another body is refused, naming the header.
+    let other = serde_json::to_vec(&json!([alert(3)])).unwrap();
+    let refused = send("batch-0001", other.clone(), "/api/v1/alerts/_bulk").await.unwrap();
+    assert_eq!(refused.status(), 422);
+    let e: firebreak_types::ErrorBody = refused.json().await.unwrap();
+    assert_eq!((e.code.as_str(), e.field.as_deref()), ("idempotency_key_reused", Some("Idempotency-Key")));
+    let page: Page<Alert> = siem.get("/api/v1/alerts?source=wazuh&total=true").await.unwrap();
+    assert_eq!(page.total, Some(2), "nothing of the refused batch was stored");
+
+    // A key that is not one is refused; without a key, a batch is stored again.
+    let bad = send("", batch.clone(), "/api/v1/alerts/_bulk").await.unwrap();
+    assert_eq!(bad.status(), 400);
+    let r: BulkResult = siem.post("/api/v1/alerts/_bulk", &json!([alert(1)])).await.unwrap();
+    assert_eq!(r.duplicates, 1);
+
+    // The intake formats take keys too.
+    let native = serde_json::to_vec(&json!([alert(4)])).unwrap();
+    let a = send("native-1", native.clone(), "/api/v1/intake/native").await.unwrap().text().await.unwrap();
+    let b = send("native-1", native, "/api/v1/intake/native").await.unwrap().text().await.unwrap();
+    assert_eq!(a, b);
+    let r: BulkResult = serde_json::from_str(&b).unwrap();
+    let stored: Alert = siem.get(&format!("/api/v1/alerts/{}", r.items[0].id.unwrap())).await.unwrap();
+    assert_eq!(stored.occurrences, 1);
+
+    // Expired keys are forgotten by the background jobs.
+    app.clock.advance(time::Duration::hours(25));
+    firebreak_server::jobs::tick(&app.state).await;
+    let late = send("batch-0001", other, "/api/v1/alerts/_bulk").await.unwrap();
+    assert_eq!(late.status(), 200);
+}

@@ -77,3 +77,27 @@ async fn assets_carry_owners_and_contacts_onto_cases() {
     let docs: Vec<Document> = l1.get(&format!("/api/v1/assets/{}/documents", db.id)).await.unwrap();
     assert_eq!((docs[0].title.as_str(), docs[0].size), ("Network diagram", 6));
 }
+
+#[tokio::test]
+async fn exported_cells_that_a_spreadsheet_would_run_are_shown_as_text() {
+    let app = spawn_app().await;
+    let (_, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let name = "=HYPERLINK(\"http://evil\",\"x\")";
+    let a: Asset = l2
+        .post("/api/v1/assets", &json!({ "kind": "host", "name": name, "owner": "-ops", "location": "@hq" }))
+        .await
+        .unwrap();
+    let exported =
+        l2.request(reqwest::Method::GET, "/api/v1/assets/_export").send().await.unwrap().text().await.unwrap();
+    assert!(
+        exported.contains("host,\"'=HYPERLINK(\"\"http://evil\"\",\"\"x\"\")\",,'-ops,,medium,'@hq,"),
+        "{exported}"
+    );
+
+    // The file imported back names the same asset, unchanged.
+    let resp = l2.request(reqwest::Method::POST, "/api/v1/assets/_import").body(exported).send().await.unwrap();
+    let report: ImportReport = resp.json().await.unwrap();
+    assert_eq!((report.created, report.updated, report.rejected), (0, 1, 0), "{:?}", report.lines);
+    let again: Asset = l2.get(&format!("/api/v1/assets/{}", a.id)).await.unwrap();
+    assert_eq!((again.name.as_str(), again.owner.as_str(), again.location.as_str()), (name, "-ops", "@hq"));
+}

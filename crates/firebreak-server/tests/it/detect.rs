@@ -447,3 +447,36 @@ async fn rules_are_imported_from_a_zip_archive() {
     let e: firebreak_types::ErrorBody = resp.json().await.unwrap();
     assert_eq!(e.field.as_deref(), Some("body"), "{e:?}");
 }
+
+#[tokio::test]
+async fn deeply_nested_rule_files_are_refused_before_parsing() {
+    let app = spawn_app().await;
+    let head = "title: Deep\nlogsource:\n  product: windows\ndetection:\n  selection:\n    Image: ";
+    let block: String = (0..1_000).map(|i| format!("{}k{i}:\n", " ".repeat(i + 4))).collect();
+    let cases = [
+        ("flow sequences", format!("{head}{}\n", "[".repeat(100_000))),
+        ("flow mappings", format!("{head}{}\n", "{a: ".repeat(100_000))),
+        ("compact sequences", format!("{head}\n      {}x\n", "- ".repeat(100_000))),
+        ("block mappings", format!("title: Deep\ndetection:\n{block}")),
+    ];
+    for (what, content) in cases {
+        let started = std::time::Instant::now();
+        let body = json!({ "files": [{ "name": "deep.yml", "content": content }] });
+        let err = app.admin.post::<_, Value>("/api/v1/rules/_import", &body).await.unwrap_err();
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{what}: {:?}", started.elapsed());
+        let e = err.body().unwrap();
+        assert_eq!(e.field.as_deref(), Some("files[0].content"), "{what}: {e:?}");
+        assert!(e.message.starts_with("deep.yml line ") && e.message.contains("at most 64"), "{what}: {e:?}");
+    }
+    // The zip import is held to the same bound.
+    let archive = zip_of(&[("deep.yml", format!("{head}{}\n", "[".repeat(100_000)).as_bytes())]);
+    let resp = app
+        .admin
+        .request(reqwest::Method::POST, "/api/v1/rules/_import/zip")
+        .header("content-type", "application/zip")
+        .body(archive)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 400);
+}

@@ -448,3 +448,94 @@ fn base64_basic(user: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"))
 }
+
+/// Reads the status line's code of the answer to a raw request.
+async fn raw_status(sock: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = sock.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            answer.extend_from_slice(&buf[..n]);
+            if answer.windows(4).any(|w| w == b"\r\n\r\n") {
+                break;
+            }
+        }
+    });
+    let _ = read.await;
+    String::from_utf8_lossy(&answer).split(' ').nth(1).unwrap_or_default().to_owned()
+}
+
+#[tokio::test]
+async fn uploads_are_held_to_the_file_and_organisation_limits() {
+    use tokio::io::AsyncWriteExt;
+    let app = crate::helpers::spawn_app_with(firebreak_server::ServerSettings {
+        max_file_bytes: 100_000,
+        max_org_storage_bytes: 250_000,
+        ..Default::default()
+    })
+    .await;
+    let (_, l1) = app.user(&app.admin, "triage", Role::AnalystL1).await;
+    let case: Case = l1.post("/api/v1/cases", &json!({ "title": "Large files" })).await.unwrap();
+    let dir = app.data_dir.join("files").join(case.org_id.to_string());
+    let files_left = || -> Vec<String> {
+        match std::fs::read_dir(&dir) {
+            Ok(d) => d.map(|d| d.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+            Err(_) => Vec::new(),
+        }
+    };
+
+    // Declared too large: refused before reading, naming the limit.
+    let url = format!("/api/v1/cases/{}/evidence?filename=big.bin", case.id);
+    let resp = l1.request(reqwest::Method::POST, &url).body(vec![1u8; 150_000]).send().await.unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "payload_too_large");
+    assert!(body["message"].as_str().unwrap().contains("max_file_bytes = 100000"), "{body}");
+    assert!(files_left().is_empty(), "{:?}", files_left());
+
+    // Streamed without a length: reading stops at the limit and the partial
+    // file is removed.
+    let addr = app.base_url.trim_start_matches("http://").to_owned();
+    let mut sock = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let auth = base64_basic("triage", crate::helpers::PASSWORD);
+    let head = format!(
+        "POST /api/v1/cases/{}/evidence?filename=streamed.bin HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Basic {auth}\r\n\
+         Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n",
+        case.id
+    );
+    sock.write_all(head.as_bytes()).await.unwrap();
+    for _ in 0..15 {
+        let chunk = format!("{:x}\r\n{}\r\n", 10_000, "x".repeat(10_000));
+        if sock.write_all(chunk.as_bytes()).await.is_err() {
+            break;
+        }
+    }
+    let _ = sock.write_all(b"0\r\n\r\n").await;
+    assert_eq!(raw_status(&mut sock).await, "413");
+    drop(sock);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert!(files_left().is_empty(), "no partial file is left: {:?}", files_left());
+    let listed: Vec<firebreak_types::Evidence> = l1.get(&format!("/api/v1/cases/{}/evidence", case.id)).await.unwrap();
+    assert!(listed.is_empty());
+
+    // Under both limits: stored; evidence and documents count together
+    // towards the organisation's total.
+    let resp = l1.request(reqwest::Method::POST, &url).body(vec![2u8; 90_000]).send().await.unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let asset: Value = app.admin.post("/api/v1/assets", &json!({ "kind": "host", "name": "FS-01" })).await.unwrap();
+    let doc_url = format!("/api/v1/documents?title=Image&filename=fs.img&asset_id={}", asset["id"].as_str().unwrap());
+    let resp = app.admin.request(reqwest::Method::POST, &doc_url).body(vec![3u8; 90_000]).send().await.unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let resp = l1.request(reqwest::Method::POST, &url).body(vec![4u8; 90_000]).send().await.unwrap();
+    assert_eq!(resp.status(), 413);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["code"], "storage_limit");
+    assert!(body["message"].as_str().unwrap().contains("max_org_storage_bytes = 250000"), "{body}");
+    assert_eq!(files_left().len(), 2, "{:?}", files_left());
+    let resp = l1.request(reqwest::Method::POST, &url).body(vec![5u8; 60_000]).send().await.unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+}

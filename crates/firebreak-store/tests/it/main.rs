@@ -52,4 +52,5 @@ conformance!(
     items_are_scoped_versioned_audited_and_indexed,
     a_failing_alert_batch_leaves_the_others_stored,
     stories_and_sightings_outlast_reopening,
+    an_idempotency_key_answers_a_batch_sent_again,
 );

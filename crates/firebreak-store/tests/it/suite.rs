@@ -671,3 +671,60 @@ pub async fn stories_and_sightings_outlast_reopening(h: &Harness) {
     );
     again.close().await;
 }
+
+/// A batch sent with an idempotency key keeps its answer with its alerts:
+/// sent again (or twice at once) with the key, it is answered from the key
+/// and stores nothing; the key is the caller's own, and forgotten once it
+/// expires.
+pub async fn an_idempotency_key_answers_a_batch_sent_again(h: &Harness) {
+    use firebreak_store::{AlertStore, Idempotency, Intake};
+    let acme = org(h, "acme").await;
+    let alert = |source_ref: &str| -> firebreak_types::Alert {
+        serde_json::from_value(serde_json::json!({
+            "id": Uuid::now_v7(), "org_id": acme, "source": "edr", "source_ref": source_ref, "type": "external",
+            "title": format!("alert {source_ref}"), "description": "", "severity": "high",
+            "event_time": "2026-03-02T09:00:00Z", "tags": [], "tlp": "amber", "pap": "amber", "observables": [],
+            "custom_fields": {}, "raw": {"n": source_ref}, "state": "new", "occurrences": 1,
+            "first_seen": "2026-03-02T09:00:00Z", "last_seen": "2026-03-02T09:00:00Z",
+        }))
+        .unwrap()
+    };
+    let ctx = h.ctx(1);
+    let now_ms = firebreak_domain::clock::to_millis(ctx.now);
+    let once = |caller: &str, key: &str, hash: &str| Idempotency {
+        key: key.into(),
+        caller: caller.into(),
+        body_hash: hash.into(),
+        now_ms,
+        since_ms: now_ms - 1_000,
+        answer: std::sync::Arc::new(|stored: &[(Uuid, bool)]| (200, format!("{} stored", stored.len()))),
+    };
+    // Two at once with one key: one stores, the other gets its answer.
+    let (a, b) = tokio::join!(
+        h.store.ingest_alerts_once(&ctx, acme, vec![alert("a"), alert("b")], None, once("u1", "k1", "h1")),
+        h.store.ingest_alerts_once(&ctx, acme, vec![alert("a"), alert("b")], None, once("u1", "k1", "h1")),
+    );
+    let (stored, kept) = match (a.unwrap(), b.unwrap()) {
+        (Intake::Stored(s), Intake::Kept(k)) | (Intake::Kept(k), Intake::Stored(s)) => (s, k),
+        other => panic!("one batch is stored, the other answered from it: {other:?}"),
+    };
+    assert_eq!((kept.status, kept.body.as_str(), kept.body_hash.as_str()), (200, "2 stored", "h1"));
+    for (id, created) in &stored {
+        assert!(created);
+        assert_eq!(h.store.get_alert(acme, *id).await.unwrap().unwrap().occurrences, 1);
+    }
+    // Sent again: answered from the key, whatever the body; nothing stored.
+    let again =
+        h.store.ingest_alerts_once(&ctx, acme, vec![alert("a"), alert("c")], None, once("u1", "k1", "h2")).await;
+    assert_eq!(again.unwrap(), Intake::Kept(kept.clone()));
+    assert_eq!(h.store.get_alert(acme, stored[0].0).await.unwrap().unwrap().occurrences, 1);
+    assert_eq!(h.store.kept_answer(acme, "u1", "k1", now_ms - 1_000).await.unwrap(), Some(kept));
+    // Another caller's key of the same name is another key.
+    let theirs = h.store.ingest_alerts_once(&ctx, acme, vec![alert("a")], None, once("u2", "k1", "h1")).await;
+    assert!(matches!(theirs.unwrap(), Intake::Stored(s) if s == vec![(stored[0].0, false)]));
+    assert_eq!(h.store.get_alert(acme, stored[0].0).await.unwrap().unwrap().occurrences, 2);
+    // Expired keys are not answered from, and are pruned.
+    assert_eq!(h.store.kept_answer(acme, "u1", "k1", now_ms + 1).await.unwrap(), None);
+    assert_eq!(h.store.prune_idempotency_keys(now_ms + 1).await.unwrap(), 2);
+    assert_eq!(h.store.kept_answer(acme, "u1", "k1", 0).await.unwrap(), None);
+}
