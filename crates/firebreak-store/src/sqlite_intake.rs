@@ -278,12 +278,7 @@ fn unavailable(reason: &str) -> StoreError {
 /// against a failure that hardly ever comes. Should a batch fail, the whole
 /// transaction is rolled back and the batches are stored again, each in a
 /// transaction of its own, so that only the one that failed gets its error.
-fn store_group(
-    conn: &Connection,
-    key: &AuditKey,
-    group: &[Batch],
-    stories: &mut StoryMemory,
-) -> Vec<Result<Intake>> {
+fn store_group(conn: &Connection, key: &AuditKey, group: &[Batch], stories: &mut StoryMemory) -> Vec<Result<Intake>> {
     match in_one(conn, key, group, stories) {
         Ok(answers) => answers.into_iter().map(Ok).collect(),
         Err(Failure::Batch(e)) if group.len() == 1 => vec![Err(e)],

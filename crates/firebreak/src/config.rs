@@ -8,8 +8,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use figment::Figment;
 use figment::providers::{Format, Serialized, Toml};
-use firebreak_server::proxy::TrustedProxy;
 use firebreak_domain::audit::AuditKey;
+use firebreak_server::proxy::TrustedProxy;
 use serde::{Deserialize, Serialize};
 
 /// A value that must not be printed: its `Debug` is redacted.
