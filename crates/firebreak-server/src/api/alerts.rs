@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use firebreak_types::{
     Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkItem, BulkResult,
     Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment, Page,
@@ -44,7 +44,13 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
 #[utoipa::path(post, path = "/api/v1/alerts/_bulk", tag = "alerts",
     request_body(content = Vec<NewAlert>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
-pub async fn bulk(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<BulkResult>> {
+pub async fn bulk(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<BulkResult>> {
+    intake::check_bulk_type(&headers, &body)?;
     let items = intake::split_alerts(&body)?;
     Ok(Json(intake::ingest(&s, &caller, items).await?))
 }
@@ -133,6 +139,18 @@ pub async fn bulk_close(
     Ok(Json(intake::bulk_close(&s, &caller, req).await?))
 }
 
+/// The formats `/api/v1/intake/{format}` reads.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // documents the path parameter; the handler parses the text
+pub enum IntakeFormat {
+    Native,
+    Ecs,
+    Ocsf,
+    Wazuh,
+    Suricata,
+}
+
 /// Send events in a format security tools already emit: `ecs` (Elastic
 /// Security alert documents), `ocsf` (Detection and Incident Findings,
 /// classes 2004 and 2005), `wazuh` (lines of alerts.json) or `suricata` (EVE
@@ -140,7 +158,7 @@ pub async fn bulk_close(
 /// JSON array or NDJSON; each item is answered by its index as with `_bulk`,
 /// and re-sending the same events creates no duplicates.
 #[utoipa::path(post, path = "/api/v1/intake/{format}", tag = "alerts",
-    params(("format" = String, Path, description = "native, ecs, ocsf, wazuh or suricata")),
+    params(("format" = inline(IntakeFormat), Path)),
     request_body(content = Vec<Object>, description = "A JSON array, or NDJSON"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 413, body = ErrorBody)))]
@@ -148,8 +166,10 @@ pub async fn intake_format(
     State(s): State<AppState>,
     caller: Caller,
     ApiPath(format): ApiPath<String>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<BulkResult>> {
+    intake::check_bulk_type(&headers, &body)?;
     let format: firebreak_domain::formats::Format =
         format.parse().map_err(|e: String| ApiError::field(ErrorCode::InvalidField, "format", e))?;
     let items = intake::adapt(format, intake::split_bulk(&body)?);
