@@ -182,6 +182,10 @@ pub fn prepare(item: Item<'_>, org: Uuid, now: time::OffsetDateTime) -> Result<A
     if !new.custom_fields.is_object() {
         return Err(reject("custom_fields", "custom_fields must be a JSON object"));
     }
+    // The event as received is an object (or absent), as the document says.
+    if !(new.raw.get().starts_with('{') || new.raw.get() == "null") {
+        return Err(reject("raw", "raw must be a JSON object: the event as received"));
+    }
     let raw_len = new.raw.get().len();
     if raw_len > MAX_RAW_BYTES {
         return Err(reject("raw", format!("raw is at most {MAX_RAW_BYTES} bytes of JSON (this has {raw_len})")));

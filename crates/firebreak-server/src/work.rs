@@ -130,7 +130,7 @@ pub async fn add_task_log(
         let item = state.store.get_item(caller.org_id(), "evidence", *id).await?;
         if item.is_none_or(|i| i.case_id != Some(case_id)) {
             return Err(ApiError::field(
-                ErrorCode::InvalidField,
+                ErrorCode::NotFound,
                 "attachments",
                 "attachments must be evidence of this case",
             ));

@@ -77,7 +77,7 @@ pub struct NewAlert {
     pub custom_fields: serde_json::Value,
     /// The original event, kept as received.
     #[serde(default)]
-    #[schema(value_type = serde_json::Value)]
+    #[schema(value_type = Option<Object>)]
     pub raw: RawEvent,
 }
 
@@ -161,7 +161,7 @@ pub struct Alert {
     pub observables: Vec<AlertObservable>,
     #[schema(value_type = Object)]
     pub custom_fields: serde_json::Value,
-    #[schema(value_type = serde_json::Value)]
+    #[schema(value_type = Option<Object>)]
     pub raw: RawEvent,
     pub state: AlertState,
     /// How many times the sender sent it (1 for the first).

@@ -422,6 +422,7 @@ pub struct CreateContact {
     #[schema(schema_with = crate::text::title)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::text::email)]
     pub email: String,
     #[serde(default)]
     pub phone: String,

@@ -278,6 +278,7 @@ pub struct EscalateCase {
     pub tier: Option<Tier>,
     /// A team of the organisation's directory, by id.
     pub team_id: Option<Uuid>,
+    #[schema(schema_with = crate::text::required)]
     pub reason: String,
 }
 

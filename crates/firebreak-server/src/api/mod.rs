@@ -11,6 +11,7 @@ mod incident;
 mod live;
 mod metrics;
 mod refusals;
+mod required;
 mod sorts;
 
 pub use metrics::csv as csv_download;
@@ -22,6 +23,7 @@ use utoipa::openapi::security::{ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthSch
 use utoipa::{Modify, OpenApi};
 
 use self::refusals::Refusals;
+use self::required::RequiredParams;
 use self::sorts::SortFields;
 
 use crate::state::AppState;
@@ -163,7 +165,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         license(name = "MIT OR Apache-2.0")
     ),
     servers((url = "/")),
-    modifiers(&Security, &MetricDefinitions, &Refusals, &SortFields),
+    modifiers(&Security, &MetricDefinitions, &Refusals, &SortFields, &RequiredParams),
     security(("bearer" = []), ("basic" = []), ("session" = [])),
     paths(
         admin::me, admin::roles,

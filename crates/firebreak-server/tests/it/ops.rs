@@ -86,4 +86,7 @@ async fn every_operation_documents_the_refusals_it_can_answer() {
         .find(|p| p["name"] == "sort")
         .unwrap();
     assert!(sort["schema"]["enum"].as_array().unwrap().contains(&serde_json::json!("-username")));
+    // An upload's file name is required, as its handler requires it.
+    let upload = doc["paths"]["/api/v1/cases/{id}/evidence"]["post"]["parameters"].as_array().unwrap();
+    assert_eq!(upload.iter().find(|p| p["name"] == "filename").unwrap()["required"], true);
 }
