@@ -117,7 +117,7 @@ async fn check_contacts(state: &AppState, org: Uuid, ids: &[Uuid]) -> ApiResult<
     for (i, id) in ids.iter().enumerate() {
         if state.store.get_item(org, Contact::KIND, *id).await?.is_none() {
             return Err(ApiError::field(
-                ErrorCode::InvalidField,
+                ErrorCode::NotFound,
                 format!("contacts[{i}]"),
                 "each contact must be a contact of this organisation",
             ));
@@ -261,7 +261,7 @@ pub async fn create_contact(state: &AppState, caller: &Caller, req: CreateContac
     }
     if let Some(t) = req.team_id {
         items::load::<firebreak_types::Team>(state, caller.org_id(), t).await.map_err(|_| {
-            ApiError::field(ErrorCode::InvalidField, "team_id", "team_id must be a team of this organisation")
+            ApiError::field(ErrorCode::NotFound, "team_id", "team_id must be a team of this organisation")
         })?;
     }
     let c = Contact {
@@ -294,7 +294,9 @@ pub async fn get_contact(state: &AppState, caller: &Caller, id: Uuid) -> ApiResu
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct DocumentParams {
+    #[param(schema_with = firebreak_types::text::title)]
     pub title: String,
+    #[param(schema_with = firebreak_types::text::filename)]
     pub filename: String,
     pub asset_id: Option<Uuid>,
     pub team_id: Option<Uuid>,
@@ -520,7 +522,7 @@ pub async fn link_asset(
     caller.require(Action::CaseWrite)?;
     crate::cases::load(state, caller, case_id).await?;
     items::load::<Asset>(state, caller.org_id(), asset_id).await.map_err(|_| {
-        ApiError::field(ErrorCode::InvalidField, "asset_id", "asset_id must be an asset of this organisation")
+        ApiError::field(ErrorCode::NotFound, "asset_id", "asset_id must be an asset of this organisation")
     })?;
     let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
     if links.iter().any(|l| l.asset_id == asset_id) {

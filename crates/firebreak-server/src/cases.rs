@@ -65,11 +65,7 @@ pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase)
     check_assignee(state, caller, req.assignee_id).await?;
     let template = match req.template_id {
         Some(id) => Some(crate::work::get_template(state, caller, id).await.map_err(|_| {
-            ApiError::field(
-                ErrorCode::InvalidField,
-                "template_id",
-                "template_id must be a template of this organisation",
-            )
+            ApiError::field(ErrorCode::NotFound, "template_id", "template_id must be a template of this organisation")
         })?),
         None => None,
     };
@@ -322,7 +318,7 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
         .map_err(|e| ApiError::field(ErrorCode::InvalidState, e.field(), e.to_string()))?;
     if let Some(target) = req.merge_into.filter(|_| req.state == CaseState::Merged) {
         let into = load(state, caller, target).await.map_err(|_| {
-            ApiError::field(ErrorCode::InvalidField, "merge_into", "merge_into must be a case of this organisation")
+            ApiError::field(ErrorCode::NotFound, "merge_into", "merge_into must be a case of this organisation")
         })?;
         if into.id == before.id || !into.state.is_active() {
             return Err(ApiError::field(ErrorCode::InvalidField, "merge_into", "merge_into must be another open case"));
@@ -390,7 +386,7 @@ pub async fn link_cases(
     }
     state.store.link_cases(&caller.ctx(state), caller.org_id(), id, target, kind).await.map_err(|e| match e {
         firebreak_store::StoreError::NotFound => {
-            ApiError::field(ErrorCode::InvalidField, "target_id", "target_id must be a case of this organisation")
+            ApiError::field(ErrorCode::NotFound, "target_id", "target_id must be a case of this organisation")
         }
         e => e.into(),
     })?;

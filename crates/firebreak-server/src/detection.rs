@@ -391,10 +391,21 @@ fn fits(r: &Rule, q: &RuleQuery) -> bool {
         })
 }
 
+/// A page size of 1 to 500, as the document says, rather than one silently changed.
+fn page_size(limit: Option<u32>, default: u32) -> ApiResult<u32> {
+    match limit.unwrap_or(default) {
+        n @ 1..=500 => Ok(n),
+        n => Err(ApiError::field(ErrorCode::InvalidQuery, "limit", format!("limit must be 1 to 500 (got {n})"))),
+    }
+}
+
 pub async fn list(state: &AppState, caller: &Caller, q: &RuleQuery) -> ApiResult<Page<Rule>> {
     caller.require(Action::RuleRead)?;
-    let limit = q.limit.unwrap_or(50).clamp(1, 500);
+    let limit = page_size(q.limit, 50)?;
     let offset = q.offset.unwrap_or(0);
+    if offset > i64::MAX as u64 {
+        return Err(ApiError::field(ErrorCode::InvalidQuery, "offset", "offset must be a smaller number"));
+    }
     let all = matching(state, caller.org_id(), q).await?;
     let total = all.len() as u64;
     let items = all.into_iter().skip(offset as usize).take(limit as usize).collect();
@@ -857,7 +868,7 @@ pub async fn quality(state: &AppState, caller: &Caller, q: &QualityQuery) -> Api
     out.sort_by(|a, b| {
         b.hits.cmp(&a.hits).then(b.false_positive_rate.unwrap_or(0.0).total_cmp(&a.false_positive_rate.unwrap_or(0.0)))
     });
-    out.truncate(q.limit.unwrap_or(20).clamp(1, 500) as usize);
+    out.truncate(page_size(q.limit, 20)? as usize);
     Ok(out)
 }
 
@@ -878,7 +889,7 @@ pub async fn create_profile(state: &AppState, caller: &Caller, new: NewThreatPro
     let bad = |field: &str, why: String| ApiError::field(ErrorCode::InvalidField, field, why);
     let attack = firebreak_domain::attack::attack();
     if new.name.trim().is_empty() {
-        return Err(bad("name", "a name".into()));
+        return Err(bad("name", "name must not be empty".into()));
     }
     let mut techniques = Vec::new();
     for (i, t) in new.techniques.iter().enumerate() {

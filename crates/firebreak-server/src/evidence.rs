@@ -58,6 +58,7 @@ impl Kind for CustodyEntry {
 #[into_params(parameter_in = Query)]
 pub struct UploadParams {
     /// The file's name as collected.
+    #[param(schema_with = firebreak_types::text::filename)]
     pub filename: String,
     #[serde(default)]
     pub description: String,

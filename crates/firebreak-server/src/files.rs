@@ -121,7 +121,7 @@ pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiR
 /// A file name without its folders, checked.
 pub fn clean_filename(name: &str) -> ApiResult<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
-    if base.is_empty() || base.len() > 255 || base.chars().any(char::is_control) {
+    if base.is_empty() || base.chars().count() > 255 || base.chars().any(char::is_control) {
         return Err(ApiError::field(ErrorCode::InvalidField, "filename", "filename must be 1 to 255 characters"));
     }
     Ok(base.to_owned())

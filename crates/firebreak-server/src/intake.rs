@@ -160,8 +160,8 @@ pub fn prepare(item: Item<'_>, org: Uuid, now: time::OffsetDateTime) -> Result<A
         if v.is_empty() {
             return Err(reject(field, format!("{field} must not be empty")));
         }
-        if v.len() > max {
-            return Err(reject(field, format!("{field} is at most {max} bytes")));
+        if v.chars().count() > max {
+            return Err(reject(field, format!("{field} is at most {max} characters")));
         }
         Ok(v.to_owned())
     };
@@ -181,6 +181,10 @@ pub fn prepare(item: Item<'_>, org: Uuid, now: time::OffsetDateTime) -> Result<A
     let tags = tags("tags", &new.tags).map_err(|e| reject(e.field, format!("tags must be {}", e.expected)))?;
     if !new.custom_fields.is_object() {
         return Err(reject("custom_fields", "custom_fields must be a JSON object"));
+    }
+    // The event as received is an object (or absent), as the document says.
+    if !(new.raw.get().starts_with('{') || new.raw.get() == "null") {
+        return Err(reject("raw", "raw must be a JSON object: the event as received"));
     }
     let raw_len = new.raw.get().len();
     if raw_len > MAX_RAW_BYTES {
@@ -351,6 +355,14 @@ pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, ApiError> {
         ApiError::new(ErrorCode::MalformedJson, format!("the body is not UTF-8 (at byte {})", e.valid_up_to()))
     })?;
     let trimmed = text.trim_start();
+    // An empty body is a request sent without its batch, not a batch of nothing.
+    if trimmed.is_empty() {
+        return Err(ApiError::field(
+            ErrorCode::MissingField,
+            "body",
+            "body is required: a JSON array, or NDJSON (one item a line)",
+        ));
+    }
     let items: Vec<&str> = if trimmed.starts_with('[') {
         let values: Vec<&serde_json::value::RawValue> = serde_json::from_str(trimmed)
             .map_err(|e| ApiError::new(ErrorCode::MalformedJson, format!("the body is not a JSON array: {e}")))?;
@@ -365,6 +377,25 @@ pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, ApiError> {
         ));
     }
     Ok(items)
+}
+
+/// Refuses a body sent as JSON that is not a JSON array: NDJSON comes as
+/// `application/x-ndjson` (or without a JSON type), so that a lone object or
+/// stray bytes are not taken for a batch.
+pub fn check_bulk_type(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<(), ApiError> {
+    let json = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if json && first.is_some_and(|b| *b != b'[') {
+        return Err(ApiError::field(
+            ErrorCode::InvalidField,
+            "body",
+            "body must be a JSON array with Content-Type application/json; send NDJSON as application/x-ndjson",
+        ));
+    }
+    Ok(())
 }
 
 /// A bulk body's native alerts, each read on its own when it is prepared.
@@ -660,7 +691,7 @@ pub async fn escalate(state: &AppState, caller: &Caller, id: Uuid, req: Escalate
     let case = match req.case_id {
         Some(case_id) => {
             let c = crate::cases::load(state, caller, case_id).await.map_err(|_| {
-                ApiError::field(ErrorCode::InvalidField, "case_id", "case_id must be a case of this organisation")
+                ApiError::field(ErrorCode::NotFound, "case_id", "case_id must be a case of this organisation")
             })?;
             if !c.state.is_active() {
                 return Err(ApiError::field(ErrorCode::InvalidField, "case_id", "case_id must be an open case"));

@@ -368,13 +368,13 @@ pub async fn verify_chains(
     })
 }
 
-/// The enabled user `id` of `org`, or a 400 naming `field`: who may be given
+/// The enabled user `id` of `org`, or a 404 naming `field`: who may be given
 /// work (an assignee, an owner, a commander).
 pub async fn enabled_user(state: &AppState, org: Uuid, field: &str, id: Uuid) -> ApiResult<User> {
     match state.store.get_user(org, id).await? {
         Some(u) if !u.disabled => Ok(u),
         _ => Err(ApiError::field(
-            ErrorCode::InvalidField,
+            ErrorCode::NotFound,
             field,
             format!("{field} must be an enabled user of this organisation"),
         )),

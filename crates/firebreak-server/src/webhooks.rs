@@ -45,7 +45,7 @@ fn check_url(url: &str) -> ApiResult<String> {
     let url = url.trim();
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
-        Some(r) if !r.is_empty() && !r.starts_with('/') && url.len() <= 2048 => Ok(url.to_owned()),
+        Some(r) if !r.is_empty() && !r.starts_with('/') && url.chars().count() <= 2048 => Ok(url.to_owned()),
         _ => Err(ApiError::field(ErrorCode::InvalidField, "url", "url must be an http:// or https:// address")),
     }
 }
@@ -66,7 +66,7 @@ fn check_events(events: &[String]) -> ApiResult<Vec<String>> {
 pub async fn create(state: &AppState, caller: &Caller, req: CreateWebhook) -> ApiResult<CreatedWebhook> {
     caller.require(Action::OrgSettings)?;
     let secret = match req.secret.map(|s| s.trim().to_owned()) {
-        Some(s) if s.len() >= 16 => s,
+        Some(s) if s.chars().count() >= 16 => s,
         Some(_) => {
             return Err(ApiError::field(ErrorCode::InvalidField, "secret", "secret must be 16 characters or more"));
         }

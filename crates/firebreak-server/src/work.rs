@@ -130,7 +130,7 @@ pub async fn add_task_log(
         let item = state.store.get_item(caller.org_id(), "evidence", *id).await?;
         if item.is_none_or(|i| i.case_id != Some(case_id)) {
             return Err(ApiError::field(
-                ErrorCode::InvalidField,
+                ErrorCode::NotFound,
                 "attachments",
                 "attachments must be evidence of this case",
             ));
@@ -594,7 +594,7 @@ pub async fn escalate(state: &AppState, caller: &Caller, case_id: Uuid, req: Esc
             items::load::<Team>(state, caller.org_id(), id)
                 .await
                 .map_err(|_| {
-                    ApiError::field(ErrorCode::InvalidField, "team_id", "team_id must be a team of this organisation")
+                    ApiError::field(ErrorCode::NotFound, "team_id", "team_id must be a team of this organisation")
                 })?
                 .1,
         ),
@@ -657,7 +657,7 @@ pub async fn create_team(state: &AppState, caller: &Caller, req: CreateTeam) -> 
     }
     if let Some(parent) = req.reports_to {
         items::load::<Team>(state, caller.org_id(), parent).await.map_err(|_| {
-            ApiError::field(ErrorCode::InvalidField, "reports_to", "reports_to must be a team of this organisation")
+            ApiError::field(ErrorCode::NotFound, "reports_to", "reports_to must be a team of this organisation")
         })?;
     }
     let team = Team {

@@ -42,8 +42,10 @@ pub struct AlertObservable {
 #[serde(deny_unknown_fields)]
 pub struct NewAlert {
     /// The sending system (`wazuh`, `suricata`, `elastic`, a SIEM's name).
+    #[schema(schema_with = crate::text::source)]
     pub source: String,
     /// The sender's own id for the alert; with the source, what makes a repeat.
+    #[schema(schema_with = crate::text::source_ref)]
     pub source_ref: String,
     /// The kind of alert, as the sender names it.
     #[serde(rename = "type", default)]
@@ -52,6 +54,7 @@ pub struct NewAlert {
     /// or name); dispositions are counted per rule.
     #[serde(default)]
     pub rule: Option<String>,
+    #[schema(schema_with = crate::text::title)]
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -61,6 +64,7 @@ pub struct NewAlert {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub event_time: Option<OffsetDateTime>,
     #[serde(default)]
+    #[schema(schema_with = crate::text::tags)]
     pub tags: Vec<String>,
     #[serde(default = "amber")]
     pub tlp: Tlp,
@@ -73,7 +77,7 @@ pub struct NewAlert {
     pub custom_fields: serde_json::Value,
     /// The original event, kept as received.
     #[serde(default)]
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub raw: RawEvent,
 }
 
@@ -157,7 +161,7 @@ pub struct Alert {
     pub observables: Vec<AlertObservable>,
     #[schema(value_type = Object)]
     pub custom_fields: serde_json::Value,
-    #[schema(value_type = Object)]
+    #[schema(value_type = Option<Object>)]
     pub raw: RawEvent,
     pub state: AlertState,
     /// How many times the sender sent it (1 for the first).
@@ -212,6 +216,7 @@ pub enum Disposition {
 #[serde(deny_unknown_fields)]
 pub struct CloseAlert {
     pub disposition: Disposition,
+    #[schema(schema_with = crate::text::required)]
     pub reason: String,
 }
 
@@ -273,6 +278,7 @@ pub struct AlertQuery {
     /// first_seen, last_seen, severity, triage_rank, title, event_time; `-` for descending (default
     /// `-first_seen`: newest first, an alert staying where it arrived when it repeats).
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub offset: Option<u64>,
     pub total: Option<bool>,
@@ -294,6 +300,7 @@ pub struct BulkClose {
     /// …and this severity.
     pub severity: Option<Severity>,
     pub disposition: Disposition,
+    #[schema(schema_with = crate::text::required)]
     pub reason: String,
 }
 
@@ -328,6 +335,7 @@ pub struct AlertComment {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewAlertComment {
+    #[schema(schema_with = crate::text::required)]
     pub body: String,
 }
 
@@ -339,12 +347,15 @@ pub struct GroupingSettings {
     pub enabled: bool,
     /// Observable types that join alerts (default: hostname, user_account,
     /// ip, md5, sha1, sha256).
+    #[schema(schema_with = crate::text::observable_types)]
     pub keys: Vec<String>,
     /// How far apart, in event time, two alerts may be and still join
     /// (default 60 minutes).
+    #[schema(minimum = 1, maximum = 10080)]
     pub window_minutes: u32,
     /// Values that never join alerts, because nearly every alert has them
     /// (`system`, `root`, a proxy's address…). Compared case-insensitively.
+    #[schema(max_items = 1000)]
     pub ignore: Vec<String>,
 }
 
@@ -393,6 +404,7 @@ pub struct AlertGroupDetail {
 pub struct AlertGroupQuery {
     /// Only stories of at least this many alerts (default 2).
     pub min_alerts: Option<i64>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub offset: Option<u64>,
     pub total: Option<bool>,

@@ -43,6 +43,7 @@ pub struct AuditQuery {
     #[serde(with = "time::serde::rfc3339::option", default)]
     #[param(value_type = Option<String>, format = DateTime)]
     pub to: Option<OffsetDateTime>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub offset: Option<u64>,
     pub total: Option<bool>,

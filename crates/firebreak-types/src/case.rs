@@ -341,6 +341,7 @@ impl SlaPolicy {
 #[serde(deny_unknown_fields)]
 pub struct CreateCase {
     /// 1 to 200 characters.
+    #[schema(schema_with = crate::text::title)]
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -355,6 +356,7 @@ pub struct CreateCase {
     #[serde(default = "pap_amber")]
     pub pap: Pap,
     #[serde(default)]
+    #[schema(schema_with = crate::text::tags)]
     pub tags: Vec<String>,
     pub assignee_id: Option<Uuid>,
     #[serde(default = "l1")]
@@ -388,6 +390,7 @@ fn empty_object() -> serde_json::Value {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCase {
+    #[schema(schema_with = crate::text::title_or_null)]
     pub title: Option<String>,
     pub description: Option<String>,
     #[serde(default, with = "crate::double_option")]
@@ -400,6 +403,7 @@ pub struct UpdateCase {
     pub category: Option<Option<String>>,
     pub tlp: Option<Tlp>,
     pub pap: Option<Pap>,
+    #[schema(schema_with = crate::text::tags_or_null)]
     pub tags: Option<Vec<String>>,
     #[serde(default, with = "crate::double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -475,6 +479,7 @@ pub struct CaseQuery {
     pub q: Option<String>,
     /// number, created_at, updated_at, priority, severity, title; `-` for descending.
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     pub offset: Option<u64>,
     pub total: Option<bool>,

@@ -149,6 +149,7 @@ pub struct RuleQuery {
     pub service: Option<String>,
     pub enabled: Option<bool>,
     pub use_case: Option<UseCaseStatus>,
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
     pub offset: Option<u64>,
 }
@@ -262,8 +263,10 @@ pub struct RuleQuality {
 #[into_params(parameter_in = Query)]
 pub struct QualityQuery {
     /// Days back from now (default 30, at most 366).
+    #[param(minimum = 1, maximum = 366)]
     pub days: Option<u32>,
     /// How many rules (default 20).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<u32>,
 }
 
@@ -286,6 +289,7 @@ pub struct ThreatProfile {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewThreatProfile {
+    #[schema(schema_with = crate::text::required)]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -390,6 +394,7 @@ pub struct RuleTestResult {
 #[serde(deny_unknown_fields)]
 pub struct EventSettings {
     /// Days (1 to 3660; default 30).
+    #[schema(minimum = 1, maximum = 3660)]
     pub retention_days: u32,
 }
 

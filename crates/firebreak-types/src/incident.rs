@@ -113,6 +113,7 @@ pub struct AssignCaseRole {
     /// A user of the organisation…
     pub user_id: Option<Uuid>,
     /// …or a name, for someone outside it.
+    #[schema(schema_with = crate::text::title_or_null)]
     pub name: Option<String>,
 }
 
@@ -152,9 +153,11 @@ pub struct Communication {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateCommunication {
+    #[schema(schema_with = crate::text::title)]
     pub contact: String,
     pub channel: Channel,
     pub direction: Direction,
+    #[schema(schema_with = crate::text::required)]
     pub summary: String,
     #[serde(default)]
     pub asked: String,
@@ -203,6 +206,7 @@ pub struct CaseRequest {
 #[serde(deny_unknown_fields)]
 pub struct CreateRequest {
     pub kind: RequestKind,
+    #[schema(schema_with = crate::text::title)]
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -263,6 +267,7 @@ pub struct ResponseAction {
 #[serde(deny_unknown_fields)]
 pub struct CreateResponseAction {
     pub kind: ActionKind,
+    #[schema(schema_with = crate::text::title)]
     pub target: String,
     pub observable_id: Option<Uuid>,
     pub owner_id: Option<Uuid>,
@@ -326,6 +331,7 @@ pub struct ActionItem {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateActionItem {
+    #[schema(schema_with = crate::text::title)]
     pub title: String,
     pub owner_id: Option<Uuid>,
     #[serde(with = "time::serde::rfc3339::option", default)]
@@ -374,6 +380,7 @@ pub struct Asset {
 #[serde(deny_unknown_fields)]
 pub struct CreateAsset {
     pub kind: AssetKind,
+    #[schema(schema_with = crate::text::title)]
     pub name: String,
     pub address: Option<String>,
     #[serde(default)]
@@ -389,6 +396,7 @@ pub struct CreateAsset {
     #[serde(default)]
     pub contacts: Vec<Uuid>,
     #[serde(default)]
+    #[schema(schema_with = crate::text::tags)]
     pub tags: Vec<String>,
 }
 
@@ -411,8 +419,10 @@ pub struct Contact {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateContact {
+    #[schema(schema_with = crate::text::title)]
     pub name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::text::email)]
     pub email: String,
     #[serde(default)]
     pub phone: String,

@@ -16,6 +16,7 @@ mod list;
 mod metrics;
 mod org;
 mod role;
+pub mod text;
 mod user;
 mod work;
 

@@ -12,6 +12,7 @@ use utoipa::{IntoParams, ToSchema};
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Rows to return, 1 to 1000 (default 50).
+    #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
     /// Rows to skip (default 0).
     pub offset: Option<u64>,

@@ -43,8 +43,21 @@ pub struct MetricTable {
     pub to: OffsetDateTime,
     pub group_by: Option<String>,
     pub columns: Vec<MetricColumn>,
-    #[schema(value_type = Vec<Vec<Object>>)]
+    /// A row per period or breakdown value; a cell per column.
+    #[schema(schema_with = metric_rows)]
     pub rows: Vec<Vec<serde_json::Value>>,
+}
+
+/// The rows' schema: cells are numbers, text, flags or null, never objects.
+fn metric_rows() -> utoipa::openapi::Array {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
+    let cell = ObjectBuilder::new().schema_type(SchemaType::from_iter([
+        Type::Number,
+        Type::String,
+        Type::Boolean,
+        Type::Null,
+    ]));
+    ArrayBuilder::new().items(ArrayBuilder::new().items(cell)).build()
 }
 
 impl MetricTable {
@@ -114,5 +127,6 @@ pub struct MetricQuery {
     /// A detection rule (the alert's `rule`).
     pub rule: Option<String>,
     /// `json` (default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
 }

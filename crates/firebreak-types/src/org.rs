@@ -46,10 +46,12 @@ pub struct Organisation {
 #[serde(deny_unknown_fields)]
 pub struct CreateOrganisation {
     /// 1 to 100 characters, unique.
+    #[schema(schema_with = crate::text::name)]
     pub name: String,
     #[serde(default = "default_kind")]
     pub kind: OrgKind,
     #[serde(default)]
+    #[schema(schema_with = crate::text::description)]
     pub description: String,
 }
 
@@ -60,7 +62,9 @@ fn default_kind() -> OrgKind {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateOrganisation {
+    #[schema(schema_with = crate::text::name_or_null)]
     pub name: Option<String>,
+    #[schema(schema_with = crate::text::description_or_null)]
     pub description: Option<String>,
 }
 

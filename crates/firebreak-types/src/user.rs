@@ -27,20 +27,26 @@ pub struct User {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// 2 to 64 characters: letters, digits, `.`, `_`, `-`, `@`. Unique on the server.
+    #[schema(schema_with = crate::text::username)]
     pub username: String,
     #[serde(default)]
+    #[schema(schema_with = crate::text::display_name)]
     pub display_name: String,
     #[serde(default)]
+    #[schema(schema_with = crate::text::email)]
     pub email: String,
     pub role: Role,
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
+    #[schema(schema_with = crate::text::display_name_or_null)]
     pub display_name: Option<String>,
+    #[schema(schema_with = crate::text::email_or_null)]
     pub email: Option<String>,
     pub role: Option<Role>,
     /// A disabled user's sessions and API keys stop working at once.
@@ -51,6 +57,7 @@ pub struct UpdateUser {
 #[serde(deny_unknown_fields)]
 pub struct SetPassword {
     /// At least 12 characters.
+    #[schema(min_length = 12, max_length = 1024)]
     pub password: String,
 }
 
@@ -84,6 +91,7 @@ pub struct ApiKey {
 #[serde(deny_unknown_fields)]
 pub struct CreateApiKey {
     /// 1 to 100 characters, for people to recognise the key.
+    #[schema(schema_with = crate::text::name)]
     pub name: String,
     /// A role that may do nothing the caller's may not.
     pub role: Role,

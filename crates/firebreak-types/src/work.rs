@@ -59,6 +59,7 @@ pub struct Task {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTask {
+    #[schema(schema_with = crate::text::title)]
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -74,6 +75,7 @@ pub struct CreateTask {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateTask {
+    #[schema(schema_with = crate::text::title_or_null)]
     pub title: Option<String>,
     pub description: Option<String>,
     pub status: Option<TaskStatus>,
@@ -103,6 +105,7 @@ pub struct TaskLog {
 #[serde(deny_unknown_fields)]
 pub struct CreateTaskLog {
     /// Markdown.
+    #[schema(schema_with = crate::text::required)]
     pub body: String,
     /// Evidence of the same case to attach.
     #[serde(default)]
@@ -114,6 +117,7 @@ pub struct CreateTaskLog {
 #[serde(deny_unknown_fields)]
 pub struct TemplateTask {
     pub phase: CaseState,
+    #[schema(schema_with = crate::text::title)]
     pub title: String,
     #[serde(default)]
     pub description: String,
@@ -136,12 +140,14 @@ pub struct CaseTemplate {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTemplate {
+    #[schema(schema_with = crate::text::name)]
     pub name: String,
     pub category: String,
     #[serde(default)]
     pub description: String,
     pub severity: Option<Severity>,
     #[serde(default)]
+    #[schema(schema_with = crate::text::tags)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub tasks: Vec<TemplateTask>,
@@ -184,6 +190,7 @@ pub struct CreateObservable {
     #[serde(default)]
     pub ioc: bool,
     #[serde(default)]
+    #[schema(schema_with = crate::text::tags)]
     pub tags: Vec<String>,
     #[serde(default)]
     pub description: String,
@@ -252,6 +259,7 @@ pub struct CreateTimelineEntry {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
+    #[schema(schema_with = crate::text::required)]
     pub description: String,
     /// A tactic id (TA0001) or name ("Initial Access"); implied by the technique when absent.
     pub tactic: Option<String>,
@@ -270,6 +278,7 @@ pub struct EscalateCase {
     pub tier: Option<Tier>,
     /// A team of the organisation's directory, by id.
     pub team_id: Option<Uuid>,
+    #[schema(schema_with = crate::text::required)]
     pub reason: String,
 }
 
@@ -320,6 +329,7 @@ pub struct Team {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateTeam {
+    #[schema(schema_with = crate::text::name)]
     pub name: String,
     #[serde(default)]
     pub description: String,
@@ -358,12 +368,16 @@ pub struct Webhook {
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateWebhook {
+    #[schema(schema_with = crate::text::name)]
     pub name: String,
     /// http or https.
+    #[schema(schema_with = crate::text::web_address)]
     pub url: String,
     #[serde(default)]
+    #[schema(schema_with = crate::text::case_events)]
     pub events: Vec<String>,
     /// The HMAC-SHA256 key; generated (and shown once) when absent.
+    #[schema(schema_with = crate::text::secret_or_null)]
     pub secret: Option<String>,
 }
 

@@ -55,6 +55,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn bulk(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult<Answer> {
+    intake::check_bulk_type(&headers, &body)?;
     let key = IdempotencyKey::from_request(&headers, &body)?;
     let items = intake::split_alerts(&body)?;
     intake::ingest_once(&s, &caller, items, key).await
@@ -144,6 +145,18 @@ pub async fn bulk_close(
     Ok(Json(intake::bulk_close(&s, &caller, req).await?))
 }
 
+/// The formats `/api/v1/intake/{format}` reads.
+#[derive(utoipa::ToSchema)]
+#[schema(rename_all = "lowercase")]
+#[allow(dead_code)] // documents the path parameter; the handler parses the text
+pub enum IntakeFormat {
+    Native,
+    Ecs,
+    Ocsf,
+    Wazuh,
+    Suricata,
+}
+
 /// Send events in a format security tools already emit: `ecs` (Elastic
 /// Security alert documents), `ocsf` (Detection and Incident Findings,
 /// classes 2004 and 2005), `wazuh` (lines of alerts.json) or `suricata` (EVE
@@ -152,7 +165,7 @@ pub async fn bulk_close(
 /// and re-sending the same events creates no duplicates. An
 /// `Idempotency-Key` header works as on `POST /api/v1/alerts/_bulk`.
 #[utoipa::path(post, path = "/api/v1/intake/{format}", tag = "alerts",
-    params(("format" = String, Path, description = "native, ecs, ocsf, wazuh or suricata"),
+    params(("format" = inline(IntakeFormat), Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters, new for each batch (a UUID, say); a retry sends the batch's key again")),
     request_body(content = Vec<Object>, description = "A JSON array, or NDJSON"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
@@ -164,6 +177,7 @@ pub async fn intake_format(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<Answer> {
+    intake::check_bulk_type(&headers, &body)?;
     let format: firebreak_domain::formats::Format =
         format.parse().map_err(|e: String| ApiError::field(ErrorCode::InvalidField, "format", e))?;
     let key = IdempotencyKey::from_request(&headers, &body)?;

@@ -100,7 +100,13 @@ pub async fn revisions(
 #[utoipa::path(post, path = "/api/v1/events/_bulk", tag = "detection",
     request_body(content = Vec<serde_json::Value>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
     responses((status = 200, body = EventBulkResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
-pub async fn events(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Json<EventBulkResult>> {
+pub async fn events(
+    State(s): State<AppState>,
+    caller: Caller,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<EventBulkResult>> {
+    intake::check_bulk_type(&headers, &body)?;
     let items = intake::split_bulk(&body)?;
     Ok(Json(detection::match_events(&s, &caller, items).await?))
 }

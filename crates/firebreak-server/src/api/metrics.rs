@@ -25,7 +25,8 @@ pub async fn catalogue(caller: Caller) -> ApiResult<Json<Vec<MetricInfo>>> {
 /// table behind its chart. `format=csv` returns the same table as CSV.
 #[utoipa::path(get, path = "/api/v1/metrics/{name}", tag = "metrics",
     params(("name" = String, Path, description = "A metric of `GET /api/v1/metrics`"), MetricQuery),
-    responses((status = 200, body = MetricTable), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, content((MetricTable = "application/json"), (String = "text/csv"))),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(s): State<AppState>,
     caller: Caller,

@@ -10,6 +10,9 @@ mod detect;
 mod incident;
 mod live;
 mod metrics;
+mod refusals;
+mod required;
+mod sorts;
 
 pub use metrics::csv as csv_download;
 mod work;
@@ -18,6 +21,10 @@ use axum::Router;
 use axum::routing::{delete, get, patch, post};
 use utoipa::openapi::security::{ApiKey as ApiKeyScheme, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
+
+use self::refusals::Refusals;
+use self::required::RequiredParams;
+use self::sorts::SortFields;
 
 use crate::state::AppState;
 
@@ -158,7 +165,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         license(name = "MIT OR Apache-2.0")
     ),
     servers((url = "/")),
-    modifiers(&Security, &MetricDefinitions),
+    modifiers(&Security, &MetricDefinitions, &Refusals, &SortFields, &RequiredParams),
     security(("bearer" = []), ("basic" = []), ("session" = [])),
     paths(
         admin::me, admin::roles,

@@ -105,16 +105,17 @@ async fn cases_filter_sort_link_and_reject_bad_input() {
     let from_parent: Vec<serde_json::Value> = app.admin.get(&format!("/api/v1/cases/{}/links", a.id)).await.unwrap();
     assert_eq!(from_parent[0]["kind"], "child");
 
-    for (body, field) in [
-        (json!({ "title": "" }), "title"),
-        (json!({ "title": "x", "severity": "apocalyptic" }), "severity"),
-        (json!({ "title": "x", "category": "aliens" }), "category"),
-        (json!({ "title": "x", "custom_fields": [1, 2] }), "custom_fields"),
-        (json!({ "title": "x", "assignee_id": uuid::Uuid::nil() }), "assignee_id"),
+    for (body, field, status) in [
+        (json!({ "title": "" }), "title", 400),
+        (json!({ "title": "x", "severity": "apocalyptic" }), "severity", 400),
+        (json!({ "title": "x", "category": "aliens" }), "category", 400),
+        (json!({ "title": "x", "custom_fields": [1, 2] }), "custom_fields", 400),
+        // Well formed, but no such user here: as for an id in the path.
+        (json!({ "title": "x", "assignee_id": uuid::Uuid::nil() }), "assignee_id", 404),
     ] {
         let r = app.admin.post::<_, Case>("/api/v1/cases", &body).await;
         let e = r.unwrap_err();
-        assert_eq!(e.status().map(|s| s.as_u16()), Some(400), "{body}");
+        assert_eq!(e.status().map(|s| s.as_u16()), Some(status), "{body}");
         assert_eq!(e.body().unwrap().field.as_deref(), Some(field), "{body}");
     }
     let r = app.admin.transition_case(a.id, &to(CaseState::Merged, "")).await;

@@ -160,3 +160,41 @@ async fn lists_page_sort_and_count_the_same_way() {
     assert_eq!(app.admin.list_users("?q=%25&total=true").await.unwrap().total, Some(0));
     let _ = json!({});
 }
+
+#[tokio::test]
+async fn bodies_are_what_the_document_says_they_are() {
+    let app = spawn_app().await;
+    let c = &app.admin;
+    let json_ct = "application/json";
+    for path in ["/api/v1/alerts/_bulk", "/api/v1/events/_bulk", "/api/v1/intake/wazuh"] {
+        // A batch sent without its body is refused, naming the body.
+        let (s, v) = call(c, Method::POST, path, Some(""), json_ct).await;
+        assert_eq!((s, v["code"].as_str(), v["field"].as_str()), (400, Some("missing_field"), Some("body")), "{path}");
+        let (s, v) = call(c, Method::POST, path, Some("  \n"), "application/x-ndjson").await;
+        assert_eq!((s, v["field"].as_str()), (400, Some("body")), "{path}: {v}");
+        // Sent as JSON, a batch is an array: a lone object or stray bytes are not one.
+        for body in ["{}", "\u{0}"] {
+            let (s, v) = call(c, Method::POST, path, Some(body), json_ct).await;
+            assert_eq!((s, v["field"].as_str()), (400, Some("body")), "{path} {body:?}: {v}");
+        }
+    }
+    // serde would read a struct from the array of its fields.
+    let me = c.me().await.unwrap();
+    let org = me.home_org.id;
+    let (s, v) = call(c, Method::PATCH, &format!("/api/v1/orgs/{org}"), Some("[null, null]"), json_ct).await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("body")), "{v}");
+    // JSON Schema counts 30.0 as an integer; so does the server.
+    let (s, v) = call(c, Method::PUT, "/api/v1/event-settings", Some(r#"{"retention_days": 30.0}"#), json_ct).await;
+    assert_eq!((s, &v["retention_days"]), (200, &json!(30)), "{v}");
+    let (s, v) = call(c, Method::PUT, "/api/v1/event-settings", Some(r#"{"retention_days": 30.5}"#), json_ct).await;
+    assert_eq!((s, v["field"].as_str()), (400, Some("retention_days")), "{v}");
+    // A page size outside the documented bounds is refused, not quietly changed.
+    for q in ["limit=0", "limit=501", "offset=9223372036854775808"] {
+        let (s, v) = call(c, Method::GET, &format!("/api/v1/rules?{q}"), None, json_ct).await;
+        assert_eq!((s, v["code"].as_str()), (400, Some("invalid_query")), "{q}: {v}");
+    }
+    // An alert's source counts characters, as its schema does.
+    let alert = json!({"source": "ü".repeat(200), "source_ref": "r-1", "title": "t", "severity": "low"});
+    let (s, v) = call(c, Method::POST, "/api/v1/alerts", Some(&alert.to_string()), json_ct).await;
+    assert_eq!(s, 201, "{v}");
+}

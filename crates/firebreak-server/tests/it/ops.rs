@@ -46,3 +46,47 @@ async fn openapi_document_is_served_documented_and_current() {
          `FIREBREAK_UPDATE_OPENAPI=1 cargo test -p firebreak-server --test it openapi` and review the diff."
     );
 }
+
+#[tokio::test]
+async fn every_operation_documents_the_refusals_it_can_answer() {
+    let doc = firebreak_server::api::openapi();
+    let doc = serde_json::to_value(&doc).unwrap();
+    let mut operations = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            operations += 1;
+            let responses = op["responses"].as_object().unwrap();
+            let mut expected = vec!["400", "401", "403", "404", "429"];
+            if let Some(body) = op.get("requestBody") {
+                assert_eq!(body["required"], true, "{method} {path}: a body it reads is required");
+                expected.push("413");
+                if body["content"].get("application/json").is_some() {
+                    expected.push("415");
+                }
+            }
+            for status in expected {
+                let r = responses.get(status).unwrap_or_else(|| panic!("{method} {path} does not document {status}"));
+                assert!(r["description"].as_str().is_some_and(|d| !d.is_empty()), "{method} {path} {status}");
+                assert_eq!(
+                    r["content"]["application/json"]["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                    "{method} {path} {status}"
+                );
+            }
+        }
+    }
+    assert!(operations > 140, "{operations}");
+    // A metric's cells are numbers, text, flags or null; never objects.
+    let cell = &doc["components"]["schemas"]["MetricTable"]["properties"]["rows"]["items"]["items"];
+    assert_eq!(cell["type"], serde_json::json!(["number", "string", "boolean", "null"]));
+    // Each list offers the sort fields its store sorts by.
+    let sort = doc["paths"]["/api/v1/users"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "sort")
+        .unwrap();
+    assert!(sort["schema"]["enum"].as_array().unwrap().contains(&serde_json::json!("-username")));
+    // An upload's file name is required, as its handler requires it.
+    let upload = doc["paths"]["/api/v1/cases/{id}/evidence"]["post"]["parameters"].as_array().unwrap();
+    assert_eq!(upload.iter().find(|p| p["name"] == "filename").unwrap()["required"], true);
+}

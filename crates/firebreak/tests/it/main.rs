@@ -8,6 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
+mod fuzz;
+
 const BIN: &str = env!("CARGO_BIN_EXE_firebreak");
 
 fn free_port() -> u16 {
