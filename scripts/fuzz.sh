@@ -116,15 +116,15 @@ for t in "${targets[@]}"; do
   corpus="$root/fuzz/corpus/$t"
   artifacts="$root/fuzz/artifacts/$t"
   mkdir -p "$corpus" "$artifacts"
+  # What fails goes to fuzz/artifacts/<target>/ (cargo-fuzz's default), the run's log beside it.
   before=$(find "$artifacts" -type f | wc -l)
-  log="$seeds/$t.log"
+  log="$root/fuzz/artifacts/$t.log"
   echo "fuzzing $t for ${seconds}s..." >&2
   start=$(date +%s)
   # One process a target (no -fork/-jobs): the machine's other work keeps
   # its cores. -timeout finds inputs slow to refuse, -rss_limit_mb greedy ones.
   (cd "$root" && "${fuzz[@]}" run "${opts[@]}" "$t" "$corpus" "$seeds/$t" -- \
-    -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 \
-    -artifact_prefix="$artifacts/" -print_final_stats=1) >"$log" 2>&1 || true
+    -max_total_time="$seconds" -max_len="$(max_len "$t")" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1) >"$log" 2>&1 || true
   took=$(($(date +%s) - start))
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
   if [ -z "$execs" ]; then
@@ -136,12 +136,11 @@ for t in "${targets[@]}"; do
   [ "$crashes" -eq 0 ] || {
     failed=1
     grep -E 'panicked at|ERROR: libFuzzer|SUMMARY' "$log" | head -n 3 >&2 || true
-    cp "$log" "$root/fuzz/artifacts/$t.log"
   }
   results+=("$(printf '%-22s %12s %8s %8s %8s' "$t" "${execs:-?}" "$took" "$(find "$corpus" -type f | wc -l)" "$crashes")")
 done
 
 printf '%-22s %12s %8s %8s %8s\n' target executions seconds corpus crashes
 printf '%s\n' "${results[@]}"
-[ "$failed" -eq 0 ] || echo "inputs that failed are in fuzz/artifacts/<target>/, the run's log in fuzz/artifacts/<target>.log" >&2
+[ "$failed" -eq 0 ] || echo "inputs that failed are in fuzz/artifacts/<target>/, each run's log in fuzz/artifacts/<target>.log" >&2
 exit "$failed"
