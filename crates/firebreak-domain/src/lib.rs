@@ -10,6 +10,8 @@ pub mod clock;
 pub mod extract;
 pub mod formats;
 pub mod grouping;
+pub mod intake;
+pub mod inventory;
 pub mod metrics;
 pub mod observable;
 pub mod permission;

@@ -6,10 +6,11 @@
 use std::collections::HashMap;
 
 use axum::body::Body;
+use firebreak_domain::inventory::{AssetCsv, CsvLine};
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::{Title, markdown, tags};
 use firebreak_store::{ItemQuery, WriteCtx};
-use firebreak_types::csv::{export_cell, import_cell};
+use firebreak_types::csv::export_cell;
 use firebreak_types::{
     Asset, AssetKind, AssetWithContacts, Contact, CreateAsset, CreateContact, Criticality, Document, ErrorCode,
     ImportLine, ImportReport,
@@ -354,15 +355,7 @@ pub async fn documents_of(state: &AppState, caller: &Caller, owner: Uuid) -> Api
 // ---------------------------------------------------------------------------
 // CSV
 
-/// The columns of the asset CSV, in order. Contacts are e-mail addresses of
-/// the directory and tags are separated by `;`.
-pub const CSV_COLUMNS: [&str; 10] =
-    ["kind", "name", "address", "owner", "business_unit", "criticality", "location", "contacts", "tags", "description"];
-
-fn parse_enum<T: for<'de> Deserialize<'de>>(field: &str, v: &str, allowed: &[&str]) -> Result<T, String> {
-    serde_json::from_value(serde_json::Value::String(v.trim().to_lowercase()))
-        .map_err(|_| format!("{field} must be one of {} (got {v:?})", allowed.join(", ")))
-}
+pub use firebreak_domain::inventory::CSV_COLUMNS;
 
 /// Imports assets from CSV, upserting by kind and name. Each line is its own
 /// transaction: a bad line is reported by number and the others are kept.
@@ -374,46 +367,14 @@ pub async fn import_csv(
     data: &[u8],
     mut progress: impl FnMut(u64),
 ) -> ApiResult<ImportReport> {
-    let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(data);
-    let headers = rdr
-        .headers()
-        .map_err(|e| ApiError::field(ErrorCode::InvalidField, "csv", format!("the header line cannot be read: {e}")))?
-        .clone();
-    let idx: HashMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
-    for required in ["kind", "name"] {
-        if !idx.contains_key(required) {
-            return Err(ApiError::field(
-                ErrorCode::InvalidField,
-                "csv",
-                format!("the header must name the columns {}; {required:?} is missing", CSV_COLUMNS.join(",")),
-            ));
-        }
-    }
-    if let Some(unknown) = headers.iter().find(|h| !CSV_COLUMNS.contains(h)) {
-        return Err(ApiError::field(
-            ErrorCode::InvalidField,
-            "csv",
-            format!("unknown column {unknown:?}; known: {}", CSV_COLUMNS.join(",")),
-        ));
-    }
+    let mut lines = AssetCsv::open(data).map_err(|reason| ApiError::field(ErrorCode::InvalidField, "csv", reason))?;
     let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
     let by_email: HashMap<String, Uuid> = contacts.iter().map(|c| (c.email.to_lowercase(), c.id)).collect();
     let mut report = ImportReport { created: 0, updated: 0, rejected: 0, lines: Vec::new() };
-    for record in rdr.records() {
-        let (line, result) = match record {
-            Err(e) => (e.position().map_or(0, |p| p.line()), Err(format!("unreadable: {e}"))),
-            Ok(rec) => {
-                let line = rec.position().map_or(0, |p| p.line());
-                progress(rec.position().map_or(0, |p| p.byte()));
-                if rec.len() != headers.len() {
-                    (line, Err(format!("has {} columns; the header has {}", rec.len(), headers.len())))
-                } else {
-                    // A cell as exported comes back as it was before export.
-                    let get = |c: &str| idx.get(c).and_then(|i| rec.get(*i)).map_or("", import_cell).to_owned();
-                    (line, asset_from_row(&get, &by_email))
-                }
-            }
-        };
+    while let Some(CsvLine { line, byte, asset: result }) = lines.next_line(&by_email) {
+        if let Some(byte) = byte {
+            progress(byte);
+        }
         let outcome = match result {
             Err(reason) => Err(reason),
             Ok(req) => upsert(state, ctx, org, req).await.map_err(|e| e.body().message),
@@ -435,35 +396,6 @@ pub async fn import_csv(
     }
     progress(data.len() as u64);
     Ok(report)
-}
-
-fn asset_from_row(get: &dyn Fn(&str) -> String, by_email: &HashMap<String, Uuid>) -> Result<CreateAsset, String> {
-    let kinds: Vec<&str> = AssetKind::ALL.iter().map(|k| k.as_str()).collect();
-    let crits: Vec<&str> = Criticality::ALL.iter().map(|k| k.as_str()).collect();
-    let kind: AssetKind = parse_enum("kind", &get("kind"), &kinds)?;
-    let criticality = match get("criticality") {
-        c if c.is_empty() => Criticality::Medium,
-        c => parse_enum("criticality", &c, &crits)?,
-    };
-    let mut contacts = Vec::new();
-    for email in get("contacts").split(';').map(str::trim).filter(|e| !e.is_empty()) {
-        let id =
-            by_email.get(&email.to_lowercase()).ok_or_else(|| format!("contacts: no contact with e-mail {email:?}"))?;
-        contacts.push(*id);
-    }
-    let address = Some(get("address")).filter(|a| !a.is_empty());
-    Ok(CreateAsset {
-        kind,
-        name: get("name"),
-        address,
-        owner: get("owner"),
-        business_unit: get("business_unit"),
-        criticality,
-        location: get("location"),
-        description: get("description"),
-        contacts,
-        tags: get("tags").split(';').map(str::trim).filter(|t| !t.is_empty()).map(str::to_owned).collect(),
-    })
 }
 
 /// The inventory as CSV, in the columns import reads.
