@@ -112,6 +112,17 @@ pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiR
         let _ = tokio::fs::remove_file(&part).await;
         return Err(failed);
     }
+    if size == 0 {
+        // A request without the file's bytes (an upload form sent empty, a
+        // script that lost its file) is refused rather than kept as evidence.
+        drop(file);
+        let _ = tokio::fs::remove_file(&part).await;
+        return Err(ApiError::field(
+            ErrorCode::MissingField,
+            "body",
+            "body is required: the file's bytes (it was empty)",
+        ));
+    }
     file.sync_all().await.map_err(io_error)?;
     drop(file);
     tokio::fs::rename(&part, path).await.map_err(io_error)?;

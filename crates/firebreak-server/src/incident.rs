@@ -401,11 +401,7 @@ pub async fn create_action(
     writable(state, caller, case_id).await?;
     if let Some(o) = req.observable_id {
         case_item::<firebreak_types::Observable>(state, caller, case_id, o, |o| o.case_id).await.map_err(|_| {
-            ApiError::field(
-                ErrorCode::InvalidField,
-                "observable_id",
-                "observable_id must be an observable of this case",
-            )
+            ApiError::field(ErrorCode::NotFound, "observable_id", "observable_id must be an observable of this case")
         })?;
     }
     if let Some(u) = req.owner_id {

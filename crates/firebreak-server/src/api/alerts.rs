@@ -50,7 +50,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
 /// `idempotency_key_reused`); a second request with a key whose first is
 /// still being stored waits for it and gets its answer.
 #[utoipa::path(post, path = "/api/v1/alerts/_bulk", tag = "alerts",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters, new for each batch (a UUID, say); a retry sends the batch's key again")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters (spaces only between them), new for each batch (a UUID, say); a retry sends the batch's key again", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
     request_body(content = Vec<NewAlert>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
@@ -166,7 +166,7 @@ pub enum IntakeFormat {
 /// `Idempotency-Key` header works as on `POST /api/v1/alerts/_bulk`.
 #[utoipa::path(post, path = "/api/v1/intake/{format}", tag = "alerts",
     params(("format" = inline(IntakeFormat), Path),
-        ("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters, new for each batch (a UUID, say); a retry sends the batch's key again")),
+        ("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters (spaces only between them), new for each batch (a UUID, say); a retry sends the batch's key again", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
     request_body(content = Vec<Object>, description = "A JSON array, or NDJSON"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]

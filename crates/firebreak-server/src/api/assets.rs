@@ -47,7 +47,8 @@ pub async fn get(
 }
 
 #[utoipa::path(put, path = "/api/v1/assets/{id}", tag = "assets", params(("id" = Uuid, Path)), request_body = CreateAsset,
-    responses((status = 200, body = Asset), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Asset), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
 pub async fn update(
     State(s): State<AppState>,
     caller: Caller,

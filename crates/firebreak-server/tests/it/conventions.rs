@@ -197,4 +197,13 @@ async fn bodies_are_what_the_document_says_they_are() {
     let alert = json!({"source": "ü".repeat(200), "source_ref": "r-1", "title": "t", "severity": "low"});
     let (s, v) = call(c, Method::POST, "/api/v1/alerts", Some(&alert.to_string()), json_ct).await;
     assert_eq!(s, 201, "{v}");
+    // An upload without the file's bytes is refused, naming the body, and keeps nothing.
+    let case = json!({"title": "empty upload", "severity": "low"});
+    let (s, v) = call(c, Method::POST, "/api/v1/cases", Some(&case.to_string()), json_ct).await;
+    assert_eq!(s, 201, "{v}");
+    let evidence = format!("/api/v1/cases/{}/evidence?filename=e.bin", v["id"].as_str().unwrap());
+    let (s, v) = call(c, Method::POST, &evidence, Some(""), "application/octet-stream").await;
+    assert_eq!((s, v["code"].as_str(), v["field"].as_str()), (400, Some("missing_field"), Some("body")), "{v}");
+    let (s, v) = call(c, Method::GET, &evidence, None, json_ct).await;
+    assert_eq!((s, v.as_array().map(Vec::len)), (200, Some(0)), "{v}");
 }
