@@ -136,8 +136,8 @@ pub fn prepare(item: Item<'_>, id: Uuid, org: Uuid, now: time::OffsetDateTime) -
         }
         Ok(v.to_owned())
     };
-    let source = text("source", &new.source, 200)?;
-    let source_ref = text("source_ref", &new.source_ref, 500)?;
+    let source = text("source", &new.source, firebreak_types::text::SOURCE.max)?;
+    let source_ref = text("source_ref", &new.source_ref, firebreak_types::text::SOURCE_REF.max)?;
     let rule = match new.rule.as_deref().map(str::trim).filter(|r| !r.is_empty()) {
         Some(r) if r.len() > MAX_RULE_BYTES => {
             return Err(reject("rule", format!("rule is at most {MAX_RULE_BYTES} bytes")));

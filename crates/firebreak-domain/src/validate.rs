@@ -1,6 +1,7 @@
 //! Parse, don't validate: each newtype's constructor is its only check, and
 //! its error names the field and what was expected.
 
+use firebreak_types::text;
 use thiserror::Error;
 
 /// A field that does not hold what was expected.
@@ -35,14 +36,14 @@ fn bounded(field: &str, value: &str, min: usize, max: usize) -> Result<String, F
 }
 
 macro_rules! text_newtype {
-    ($(#[$doc:meta])* $name:ident, $min:expr, $max:expr) => {
+    ($(#[$doc:meta])* $name:ident, $bounds:expr) => {
         $(#[$doc])*
         #[derive(Debug, Clone, PartialEq, Eq)]
         pub struct $name(String);
 
         impl $name {
             pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-                bounded(field, value, $min, $max).map(Self)
+                bounded(field, value, $bounds.min, $bounds.max).map(Self)
             }
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -56,15 +57,15 @@ macro_rules! text_newtype {
 
 text_newtype!(
     /// The name of an organisation or an API key.
-    Name, 1, 100
+    Name, text::NAME
 );
 text_newtype!(
     /// A person's display name; may be empty.
-    DisplayName, 0, 100
+    DisplayName, text::DISPLAY_NAME
 );
 text_newtype!(
     /// A free-text description.
-    Description, 0, 2000
+    Description, text::DESCRIPTION
 );
 
 /// A sign-in name: 2 to 64 letters, digits, `.`, `_`, `-` or `@`, kept as typed
@@ -164,7 +165,7 @@ pub struct Title(String);
 
 impl Title {
     pub fn parse(field: &str, value: &str) -> Result<Self, FieldError> {
-        bounded(field, value, 1, 200).map(Self)
+        bounded(field, value, text::TITLE.min, text::TITLE.max).map(Self)
     }
     pub fn into_inner(self) -> String {
         self.0

@@ -25,7 +25,29 @@ fn trimmed(min: usize, max: usize, controls: bool) -> String {
     format!("^[{SPACE}]*{body}[{SPACE}]*$")
 }
 
-fn text(min: usize, max: usize, controls: bool, nullable: bool) -> Object {
+/// How many characters a kind of text holds once trimmed. The domain's
+/// validators and these schemas read the same bounds, so that the document
+/// cannot drift from what the server accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounds {
+    pub min: usize,
+    pub max: usize,
+}
+
+/// A name (an organisation, a key, a team).
+pub const NAME: Bounds = Bounds { min: 1, max: 100 };
+/// A person's display name; may be empty.
+pub const DISPLAY_NAME: Bounds = Bounds { min: 0, max: 100 };
+/// A one-line description.
+pub const DESCRIPTION: Bounds = Bounds { min: 0, max: 2000 };
+/// A title (a case, a task, an alert).
+pub const TITLE: Bounds = Bounds { min: 1, max: 200 };
+/// An alert's source.
+pub const SOURCE: Bounds = Bounds { min: 1, max: 200 };
+/// An alert's source reference.
+pub const SOURCE_REF: Bounds = Bounds { min: 1, max: 500 };
+
+fn text(Bounds { min, max }: Bounds, controls: bool, nullable: bool) -> Object {
     let kind = if nullable { SchemaType::from_iter([Type::String, Type::Null]) } else { SchemaType::new(Type::String) };
     ObjectBuilder::new()
         .schema_type(kind)
@@ -42,12 +64,12 @@ fn describe(min: usize, max: usize, controls: bool) -> String {
 
 /// A name (an organisation, a key, a team): 1 to 100 characters.
 pub fn name() -> Object {
-    text(1, 100, false, false)
+    text(NAME, false, false)
 }
 
 /// A name that may be left out.
 pub fn name_or_null() -> Object {
-    text(1, 100, false, true)
+    text(NAME, false, true)
 }
 
 /// A sign-in name: 2 to 64 letters, digits, `.`, `_`, `-` or `@`.
@@ -82,47 +104,47 @@ pub fn email_or_null() -> Object {
 
 /// A title (a case, a task, an alert): 1 to 200 characters.
 pub fn title() -> Object {
-    text(1, 200, false, false)
+    text(TITLE, false, false)
 }
 
 /// A title that may be left out.
 pub fn title_or_null() -> Object {
-    text(1, 200, false, true)
+    text(TITLE, false, true)
 }
 
 /// A person's display name: at most 100 characters.
 pub fn display_name() -> Object {
-    text(0, 100, false, false)
+    text(DISPLAY_NAME, false, false)
 }
 
 /// A display name that may be left out.
 pub fn display_name_or_null() -> Object {
-    text(0, 100, false, true)
+    text(DISPLAY_NAME, false, true)
 }
 
 /// A one-line description: at most 2000 characters.
 pub fn description() -> Object {
-    text(0, 2000, false, false)
+    text(DESCRIPTION, false, false)
 }
 
 /// A description that may be left out.
 pub fn description_or_null() -> Object {
-    text(0, 2000, false, true)
+    text(DESCRIPTION, false, true)
 }
 
 /// An alert's source: 1 to 200 characters.
 pub fn source() -> Object {
-    text(1, 200, true, false)
+    text(SOURCE, true, false)
 }
 
 /// An alert's source reference: 1 to 500 characters.
 pub fn source_ref() -> Object {
-    text(1, 500, true, false)
+    text(SOURCE_REF, true, false)
 }
 
 /// Tags: up to 50, each 1 to 64 characters.
 pub fn tags() -> Array {
-    ArrayBuilder::new().items(text(1, 64, false, false)).max_items(Some(50)).build()
+    ArrayBuilder::new().items(text(Bounds { min: 1, max: 64 }, false, false)).max_items(Some(50)).build()
 }
 
 /// The observable types (`firebreak_domain::observable::ObservableKind`).
@@ -182,14 +204,14 @@ pub fn filename() -> Object {
 pub fn tags_or_null() -> Array {
     ArrayBuilder::new()
         .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
-        .items(text(1, 64, false, false))
+        .items(text(Bounds { min: 1, max: 64 }, false, false))
         .max_items(Some(50))
         .build()
 }
 
 /// Required text of any characters: at least one that is not whitespace.
 pub fn required() -> Object {
-    text(1, 100_000, true, false)
+    text(Bounds { min: 1, max: 100_000 }, true, false)
 }
 
 #[cfg(test)]
