@@ -25,9 +25,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use firebreak_app::bootstrap::{Bootstrap, ensure_root};
+use firebreak_app::clock::SystemClock;
 use firebreak_domain::clock::to_millis;
-use firebreak_server::bootstrap::{Bootstrap, ensure_root};
-use firebreak_server::clock::SystemClock;
 use firebreak_server::{AppState, ServerSettings};
 use firebreak_store::{OpenOptions, SqlStore, Store};
 use firebreak_types::{Observable, Tlp};
@@ -417,8 +417,11 @@ async fn start_server(url: &str, dir: &std::path::Path) -> anyhow::Result<(Strin
         Bootstrap::Existing { root_org } | Bootstrap::Created { root_org, .. } => root_org,
     };
     let backend = store.backend().name();
-    let settings = ServerSettings { files_dir: dir.join("files"), ..ServerSettings::default() };
-    let state = AppState::new(Arc::new(store), Arc::new(SystemClock), settings, root);
+    let settings = firebreak_app::AppSettings { files_dir: dir.join("files"), ..Default::default() };
+    let state = AppState::new(
+        firebreak_app::App::new(Arc::new(store), Arc::new(SystemClock), settings, root),
+        ServerSettings::default(),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let base = format!("http://{}", listener.local_addr()?);
     tokio::spawn(firebreak_server::serve(listener, state, std::future::pending()));

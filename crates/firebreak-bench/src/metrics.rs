@@ -15,11 +15,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
+use firebreak_app::bootstrap::{Bootstrap, ensure_root};
+use firebreak_app::clock::SystemClock;
+use firebreak_app::dashboards::{DASHBOARDS, panel_table};
 use firebreak_domain::case::DEFAULT_CATEGORIES;
 use firebreak_domain::clock::{Clock, from_millis, to_millis};
-use firebreak_server::bootstrap::{Bootstrap, ensure_root};
-use firebreak_server::clock::SystemClock;
-use firebreak_server::dashboards::{DASHBOARDS, panel_table};
 use firebreak_server::{AppState, ServerSettings};
 use firebreak_store::{OpenOptions, SqlStore, Store};
 use firebreak_types::{
@@ -234,8 +234,11 @@ async fn run(a: &Args, url: &str, dir: &Path) -> anyhow::Result<()> {
 
     // The server's state on the seeded database (opened afresh, so it reads the new statistics).
     let store = SqlStore::open(url, &OpenOptions::default()).await.context("opening the database")?;
-    let settings = ServerSettings { files_dir: dir.join("files"), ..ServerSettings::default() };
-    let state = AppState::new(Arc::new(store.clone()), Arc::new(SystemClock), settings, org);
+    let settings = firebreak_app::AppSettings { files_dir: dir.join("files"), ..Default::default() };
+    let state = AppState::new(
+        firebreak_app::App::new(Arc::new(store.clone()), Arc::new(SystemClock), settings, org),
+        ServerSettings::default(),
+    );
     for (days, what) in [(30, "the default period, the last 30 days"), (90, "a quarter, the last 90 days")] {
         let to = clock.now();
         let from = to - time::Duration::days(days);

@@ -10,29 +10,14 @@ use std::fmt::Write;
 use firebreak_types::MetricTable;
 use serde_json::Value;
 
-use crate::dashboards::Chart;
+use firebreak_app::dashboards::Chart;
 
 /// HTML escaping for text placed in SVG and HTML.
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
-/// A day as `YYYY-MM-DD` (UTC).
-pub fn day(t: time::OffsetDateTime) -> String {
-    let d = t.date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
-}
-
-/// A duration in seconds as people say it: `42s`, `7m 05s`, `3h 20m`, `2d 4h`.
-pub fn duration(secs: f64) -> String {
-    let s = secs.round() as i64;
-    match s {
-        s if s < 60 => format!("{s}s"),
-        s if s < 3_600 => format!("{}m {:02}s", s / 60, s % 60),
-        s if s < 86_400 => format!("{}h {:02}m", s / 3_600, (s % 3_600) / 60),
-        s => format!("{}d {}h", s / 86_400, (s % 86_400) / 3_600),
-    }
-}
+pub use firebreak_app::metrics::{day, duration};
 
 /// A cell as text, by its column's unit.
 pub fn cell(v: &Value, unit: &str) -> String {

@@ -1,114 +1,97 @@
-//! The one API error type: a stable code (with its fixed HTTP status), a
-//! message for people that names the field and what was expected.
+//! The HTTP face of the application's one error: its code's fixed status,
+//! the JSON error body, and the headers some codes carry.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use firebreak_app::AppError;
 use firebreak_domain::validate::FieldError;
-use firebreak_store::StoreError;
-use firebreak_types::{ErrorBody, ErrorCode};
+use firebreak_types::ErrorCode;
 
+/// An error as an HTTP answer. Handlers build it from the application's
+/// [`AppError`] (with `?`) or, for what only HTTP knows (a header, a body that
+/// cannot be read), with the same constructors.
 #[derive(Debug, Clone)]
-pub struct ApiError {
-    pub code: ErrorCode,
-    pub message: String,
-    pub field: Option<String>,
-    /// Seconds to wait, for `too_many_attempts`.
-    pub retry_after: Option<u64>,
-}
+pub struct ApiError(pub AppError);
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
 impl ApiError {
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: None, retry_after: None }
+        Self(AppError::new(code, message))
     }
 
     pub fn field(code: ErrorCode, field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { code, message: message.into(), field: Some(field.into()), retry_after: None }
+        Self(AppError::field(code, field, message))
     }
 
     pub fn not_found(what: &str) -> Self {
-        Self::new(ErrorCode::NotFound, format!("no such {what} in this organisation"))
+        Self(AppError::not_found(what))
     }
 
     pub fn unauthenticated(message: impl Into<String>) -> Self {
-        Self::new(ErrorCode::Unauthenticated, message)
+        Self(AppError::unauthenticated(message))
     }
 
     pub fn forbidden(action: &str) -> Self {
-        Self::new(ErrorCode::Forbidden, format!("your role does not allow {action}"))
+        Self(AppError::forbidden(action))
     }
 
     pub fn internal() -> Self {
-        Self::new(ErrorCode::Internal, "an internal error occurred; the server log has the details")
+        Self(AppError::internal())
     }
 
     pub fn status(&self) -> StatusCode {
-        StatusCode::from_u16(self.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+        StatusCode::from_u16(self.0.code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
     }
+}
 
-    pub fn body(&self) -> ErrorBody {
-        ErrorBody {
-            code: self.code,
-            message: self.message.clone(),
-            field: self.field.clone(),
-            docs: format!("/api/docs#error-{}", self.code.as_str()),
-        }
+impl std::ops::Deref for ApiError {
+    type Target = AppError;
+
+    fn deref(&self) -> &AppError {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ApiError {
+    fn deref_mut(&mut self) -> &mut AppError {
+        &mut self.0
     }
 }
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.code, self.message)
+        self.0.fmt(f)
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let mut resp = (self.status(), Json(self.body())).into_response();
-        if self.code == ErrorCode::Unauthenticated {
-            resp.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                HeaderValue::from_static("Basic realm=\"firebreak\", charset=\"UTF-8\""),
-            );
-        }
-        if let Some(secs) = self.retry_after
-            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
-        {
-            resp.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        resp
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        Self(e)
     }
 }
 
 impl From<FieldError> for ApiError {
     fn from(e: FieldError) -> Self {
-        let message = format!("{} must be {}", e.field, e.expected);
-        ApiError::field(ErrorCode::InvalidField, e.field, message)
+        Self(e.into())
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::NotFound => ApiError::new(ErrorCode::NotFound, "no such object in this organisation"),
-            StoreError::Conflict(what) => ApiError::new(ErrorCode::Conflict, format!("{what} already exists")),
-            StoreError::Stale => {
-                ApiError::new(ErrorCode::Conflict, "someone changed this meanwhile; reload it and try again")
-            }
-            StoreError::BadQuery { param, expected } => {
-                let message = format!("{param} must be {expected}");
-                ApiError::field(ErrorCode::InvalidQuery, param, message)
-            }
-            e if e.is_unavailable() => {
-                tracing::error!(error = %e, "database unavailable");
-                ApiError::new(ErrorCode::Unavailable, "the database cannot be reached; retry shortly")
-            }
-            e => {
-                tracing::error!(error = %e, "store error");
-                ApiError::internal()
-            }
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut resp = (self.status(), Json(self.0.body())).into_response();
+        if self.0.code == ErrorCode::Unauthenticated {
+            resp.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static("Basic realm=\"firebreak\", charset=\"UTF-8\""),
+            );
         }
+        if let Some(secs) = self.0.retry_after
+            && let Ok(v) = HeaderValue::from_str(&secs.to_string())
+        {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+        resp
     }
 }

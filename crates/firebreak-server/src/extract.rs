@@ -175,3 +175,19 @@ where
             })
     }
 }
+
+/// The request's declared body length, if it gave one.
+pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
+    headers.get(header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
+}
+
+/// The request's Content-Type, if it is text.
+pub fn content_type(headers: &axum::http::HeaderMap) -> Option<&str> {
+    headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok())
+}
+
+/// A streamed request body as the application reads uploads.
+pub fn upload(body: axum::body::Body) -> firebreak_app::files::Upload {
+    use futures::TryStreamExt;
+    Box::pin(body.into_data_stream().map_err(std::io::Error::other))
+}

@@ -1,79 +1,33 @@
-//! Firebreak's server: the HTTP API, the web pages, live updates and
-//! background work, over a [`firebreak_store::Store`].
+//! Firebreak's HTTP layer: the JSON API, the web pages and live updates, over
+//! the use cases of [`firebreak_app`]. Handlers read requests into calls of
+//! the application and its results into answers; they reach no store.
 
 pub mod api;
-pub mod assets;
 pub mod auth;
-pub mod bootstrap;
-pub mod cases;
 pub mod charts;
-pub mod checkpoints;
-pub mod clock;
-pub mod dashboards;
-pub mod detection;
 mod docs;
 pub mod error;
-pub mod events;
-pub mod evidence;
 pub mod extract;
-pub mod files;
-pub mod hunts;
-pub mod incident;
-pub mod intake;
-pub mod items;
-pub mod jobs;
-pub mod live;
-pub mod metrics;
 pub mod ops;
 pub mod proxy;
 pub mod report;
-pub mod secrets;
-pub mod service;
-pub mod sla;
 pub mod state;
-pub mod throttle;
 mod web;
-pub mod webhooks;
-pub mod work;
 
 use std::future::Future;
-use std::sync::Arc;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderValue, header};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Router, middleware};
-use firebreak_domain::clock::Clock;
-use firebreak_store::Store;
 use firebreak_types::ErrorCode;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
-use uuid::Uuid;
 
 pub use state::{AppState, ServerSettings};
 
 use crate::error::ApiError;
-use crate::live::LiveHub;
-use crate::throttle::LoginThrottle;
-
-impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, settings: ServerSettings, root_org: Uuid) -> Self {
-        Self {
-            store,
-            clock,
-            live: LiveHub::new(),
-            throttle: Arc::new(LoginThrottle::new(settings.login_free_attempts)),
-            checkpoints: Arc::new(crate::checkpoints::CheckpointLog::new(settings.audit_checkpoints.clone())),
-            settings: Arc::new(settings),
-            root_org,
-            http: reqwest::Client::new(),
-            jobs: Arc::new(tokio::sync::Notify::new()),
-            detectors: Arc::default(),
-            hunts: Arc::default(),
-        }
-    }
-}
 
 /// The whole HTTP application.
 pub fn router(state: AppState) -> Router {

@@ -11,6 +11,8 @@ use axum::response::{IntoResponse, Response};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use serde_json::json;
 
+use firebreak_app::health;
+
 use crate::state::AppState;
 
 /// The process is up.
@@ -20,12 +22,10 @@ pub async fn healthz() -> &'static str {
 
 /// The database answers and its schema is this binary's.
 pub async fn readyz(State(s): State<AppState>) -> Response {
-    match (s.store.ping().await, s.store.schema_version().await) {
-        (Ok(()), Ok(version)) => {
-            Json(json!({ "status": "ready", "database": s.store.backend().name(), "schema_version": version }))
-                .into_response()
-        }
-        (Err(e), _) | (_, Err(e)) => {
+    match health::ready(&s).await {
+        Ok(version) => Json(json!({ "status": "ready", "database": health::database(&s), "schema_version": version }))
+            .into_response(),
+        Err(e) => {
             tracing::warn!(error = %e, "not ready");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
@@ -54,8 +54,8 @@ pub fn prometheus() -> Option<&'static PrometheusHandle> {
 }
 
 pub async fn metrics_endpoint(State(s): State<AppState>) -> Response {
-    let pool = s.store.pool_state();
-    let backend = s.store.backend().name();
+    let pool = health::pool(&s);
+    let backend = health::database(&s);
     metrics::gauge!("firebreak_db_pool_connections", "backend" => backend).set(f64::from(pool.size));
     metrics::gauge!("firebreak_db_pool_idle", "backend" => backend).set(f64::from(pool.idle));
     match prometheus() {

@@ -343,17 +343,17 @@ pub fn print_tests(results: &[firebreak_types::RuleTestResult]) -> ExitCode {
 /// Adds SigmaHQ's regression samples as tests of the library's rules; a
 /// sample already imported (by name) is left.
 pub async fn import_regression(
-    state: &firebreak_server::AppState,
+    state: &firebreak_app::App,
     org: uuid::Uuid,
     sigma: &std::path::Path,
 ) -> anyhow::Result<ExitCode> {
-    use firebreak_server::detection;
+    use firebreak_app::detection;
     let (samples, problems) = firebreak_detect::regression::samples(sigma);
     for p in &problems {
         eprintln!("warning: {p}");
     }
     anyhow::ensure!(!samples.is_empty(), "no regression sample under {}", sigma.join("regression_data").display());
-    let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
+    let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.now() };
     let rules = detection::matching(state, org, &firebreak_types::RuleQuery::default())
         .await
         .map_err(|e| anyhow::anyhow!(e.body().message))?;

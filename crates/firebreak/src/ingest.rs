@@ -11,9 +11,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::Context;
+use firebreak_app::App;
+use firebreak_app::intake::{self, Rejection};
 use firebreak_domain::formats::Format;
-use firebreak_server::AppState;
-use firebreak_server::intake::{self, Rejection};
 use firebreak_store::{Actor, WriteCtx};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -86,7 +86,7 @@ fn bar(len: u64, name: &str) -> indicatif::ProgressBar {
 
 /// Ingests `files` into `org`, printing rejected lines and a summary.
 pub async fn run(
-    state: &AppState,
+    state: &App,
     org: Uuid,
     format: Format,
     files: &[PathBuf],
@@ -201,7 +201,7 @@ fn checkpoint(c: &mut Checkpoints, path: &Path, file: &Path, key: &str, offset: 
 
 #[allow(clippy::too_many_arguments)]
 async fn send(
-    state: &AppState,
+    state: &App,
     org: Uuid,
     format: Format,
     items: Vec<Result<serde_json::Value, Rejection>>,
@@ -210,7 +210,7 @@ async fn send(
     totals: &mut Totals,
     out: &mut impl std::io::Write,
 ) -> anyhow::Result<()> {
-    let ctx = WriteCtx { actor: Actor::System, now: state.clock.now() };
+    let ctx = WriteCtx { actor: Actor::System, now: state.now() };
     let items = intake::adapt(format, items);
     let result = intake::ingest_as(state, &ctx, org, items).await.map_err(|e| anyhow::anyhow!(e.body().message))?;
     for item in result.items.iter().filter(|i| i.status == "rejected") {

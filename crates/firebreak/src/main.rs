@@ -20,9 +20,10 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use firebreak_app::bootstrap::{Bootstrap, ensure_root};
+use firebreak_app::clock::SystemClock;
+use firebreak_app::{App, AppSettings};
 use firebreak_domain::clock::Clock;
-use firebreak_server::bootstrap::{Bootstrap, ensure_root};
-use firebreak_server::clock::SystemClock;
 use firebreak_server::{AppState, ServerSettings};
 use firebreak_store::{OpenOptions, SqlStore, Store};
 use tracing_subscriber::EnvFilter;
@@ -260,7 +261,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let format: firebreak_domain::formats::Format = format.parse().map_err(|e: String| anyhow::anyhow!(e))?;
             let config = Config::load(&config, &env)?;
             let (state, store) = offline_state(&config).await?;
-            let org = pick_org(&state, org).await?;
+            let org = pick_org(&state, &store, org).await?;
             let checkpoints = prepare_data_dir(&config.data_dir)?.join("ingest-checkpoints.json");
             let totals = ingest::run(&state, org, format, &files, &checkpoints, from_start).await;
             store.close().await;
@@ -280,8 +281,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules { command: RulesCommand::Test { org, config } } => {
             let config = Config::load(&config, &env)?;
             let (state, store) = offline_state(&config).await?;
-            let org = pick_org(&state, org).await?;
-            let results = firebreak_server::detection::run_tests_as(&state, org, None)
+            let org = pick_org(&state, &store, org).await?;
+            let results = firebreak_app::detection::run_tests_as(&state, org, None)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.body().message));
             store.close().await;
@@ -290,7 +291,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules { command: RulesCommand::ImportTests { org, sigma, config } } => {
             let config = Config::load(&config, &env)?;
             let (state, store) = offline_state(&config).await?;
-            let org = pick_org(&state, org).await?;
+            let org = pick_org(&state, &store, org).await?;
             let done = hunt::import_regression(&state, org, &sigma).await;
             store.close().await;
             done
@@ -299,9 +300,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&config, &env)?;
             let (files, unreadable) = hunt::read_rule_files(&paths)?;
             let (state, store) = offline_state(&config).await?;
-            let org = pick_org(&state, org).await?;
-            let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
-            let report = firebreak_server::detection::import_as(&state, &ctx, org, &files, enable)
+            let org = pick_org(&state, &store, org).await?;
+            let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.now() };
+            let report = firebreak_app::detection::import_as(&state, &ctx, org, &files, enable)
                 .await
                 .map_err(|e| anyhow::anyhow!(e.body().message));
             store.close().await;
@@ -372,11 +373,13 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         session_ttl: Duration::from_secs(config.session_ttl_hours.saturating_mul(3600)),
         secure_cookies: config.cookies_secure(),
         trusted_proxies: config.trusted_proxies.clone(),
+    };
+    let app_settings = AppSettings {
         login_free_attempts: config.login_free_attempts,
         files_dir: data_dir.join("files"),
         sigma_pipelines: firebreak_detect::pipeline::load(&config.sigma_pipelines)
             .map_err(|e| anyhow::anyhow!("sigma_pipelines: {e}"))?,
-        audit_checkpoints: data_dir.join(firebreak_server::checkpoints::FILE_NAME),
+        audit_checkpoints: data_dir.join(firebreak_app::checkpoints::FILE_NAME),
         audit_checkpoint_every: time::Duration::minutes(
             i64::try_from(config.audit_checkpoint_minutes.max(1)).unwrap_or(i64::MAX),
         ),
@@ -384,8 +387,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         max_org_storage_bytes: config.max_org_storage_bytes,
     };
     let store = Arc::new(store);
-    let state = AppState::new(store.clone(), clock, settings, root_org);
-    firebreak_server::checkpoints::anchor_unsigned_heads(&state)
+    let state = AppState::new(App::new(store.clone(), clock, app_settings, root_org), settings);
+    firebreak_app::checkpoints::anchor_unsigned_heads(&state)
         .await
         .map_err(|e| anyhow::anyhow!("signing the audit chain heads: {}", e.body().message))?;
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -411,8 +414,8 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     }
     // Background jobs (SLA sweep, webhook deliveries) until shutdown.
     let (stop_jobs, stop_rx) = tokio::sync::watch::channel(false);
-    let jobs = tokio::spawn(firebreak_server::jobs::run(
-        state.clone(),
+    let jobs = tokio::spawn(firebreak_app::jobs::run(
+        state.app.clone(),
         Duration::from_secs(config.jobs_interval_secs.max(1)),
         stop_rx,
     ));
@@ -420,7 +423,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     let _ = stop_jobs.send(true);
     let _ = jobs.await;
     // The last checkpoint records the chains as this node leaves them.
-    if let Err(e) = firebreak_server::checkpoints::write(&state).await {
+    if let Err(e) = firebreak_app::checkpoints::write(&state).await {
         tracing::warn!(error = ?e.body().message, "the audit checkpoint at shutdown failed");
     }
     tracing::info!("in-flight requests finished; closing the database");
@@ -469,7 +472,7 @@ async fn report(
     let start = first.midnight().assume_utc();
     let end = (last + time::Duration::days(1)).midnight().assume_utc();
     let (state, store) = offline_state(&config).await?;
-    let org = pick_org(&state, org).await?;
+    let org = pick_org(&state, &store, org).await?;
     let built = firebreak_server::report::build(&state, org, start, end).await;
     store.close().await;
     let report = built.map_err(|e| anyhow::anyhow!(e.body().message))?;
@@ -494,8 +497,8 @@ async fn report(
 
 async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
     let (store, data_dir) = open_store(&config).await?;
-    let checkpoints = data_dir.join(firebreak_server::checkpoints::FILE_NAME);
-    let result = firebreak_server::service::verify_chains(&store, &checkpoints, None).await;
+    let checkpoints = data_dir.join(firebreak_app::checkpoints::FILE_NAME);
+    let result = firebreak_app::service::verify_chains(&store, &checkpoints, None).await;
     store.close().await;
     let result = result?;
     let mut out = std::io::stdout().lock();
@@ -524,24 +527,24 @@ async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::from(2))
 }
 
-/// A state for offline commands: the store, the system clock, the root organisation.
-async fn offline_state(config: &Config) -> anyhow::Result<(AppState, Arc<SqlStore>)> {
+/// The application for offline commands: the store, the system clock, the root organisation.
+async fn offline_state(config: &Config) -> anyhow::Result<(App, Arc<SqlStore>)> {
     let (store, data_dir) = open_store(config).await?;
     let root = store.root_org().await?.context("the database has no organisation yet; start the server once")?;
-    let settings = ServerSettings {
+    let settings = AppSettings {
         files_dir: data_dir.join("files"),
-        audit_checkpoints: data_dir.join(firebreak_server::checkpoints::FILE_NAME),
-        ..ServerSettings::default()
+        audit_checkpoints: data_dir.join(firebreak_app::checkpoints::FILE_NAME),
+        ..AppSettings::default()
     };
     let store = Arc::new(store);
-    Ok((AppState::new(store.clone(), Arc::new(SystemClock), settings, root), store))
+    Ok((App::new(store.clone(), Arc::new(SystemClock), settings, root), store))
 }
 
 /// The organisation named (by name or id), or the root one.
-async fn pick_org(state: &AppState, org: Option<String>) -> anyhow::Result<uuid::Uuid> {
-    let Some(wanted) = org else { return Ok(state.root_org) };
-    for id in state.store.audit_orgs().await? {
-        if let Some(o) = state.store.get_org(id).await?
+async fn pick_org(app: &App, store: &SqlStore, org: Option<String>) -> anyhow::Result<uuid::Uuid> {
+    let Some(wanted) = org else { return Ok(app.root_org()) };
+    for id in store.audit_orgs().await? {
+        if let Some(o) = store.get_org(id).await?
             && (o.name.eq_ignore_ascii_case(wanted.trim()) || o.id.to_string() == wanted.trim())
         {
             return Ok(o.id);
@@ -553,15 +556,15 @@ async fn pick_org(state: &AppState, org: Option<String>) -> anyhow::Result<uuid:
 async fn assets_import(config: Config, org: Option<String>, file: &Path) -> anyhow::Result<ExitCode> {
     let data = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
     let (state, store) = offline_state(&config).await?;
-    let org = pick_org(&state, org).await?;
+    let org = pick_org(&state, &store, org).await?;
     let bar = indicatif::ProgressBar::new(data.len() as u64);
     bar.set_style(
         indicatif::ProgressStyle::with_template("{spinner} importing [{bar:40}] {bytes}/{total_bytes} {msg}")
             .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
-    let report = firebreak_server::assets::import_csv(&state, &ctx, org, &data, |pos| bar.set_position(pos)).await;
+    let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: state.now() };
+    let report = firebreak_app::assets::import_csv(&state, &ctx, org, &data, |pos| bar.set_position(pos)).await;
     bar.finish_and_clear();
     store.close().await;
     let report = report.map_err(|e| anyhow::anyhow!(e.body().message))?;
@@ -575,8 +578,8 @@ async fn assets_import(config: Config, org: Option<String>, file: &Path) -> anyh
 
 async fn assets_export(config: Config, org: Option<String>, output: Option<&Path>) -> anyhow::Result<ExitCode> {
     let (state, store) = offline_state(&config).await?;
-    let org = pick_org(&state, org).await?;
-    let csv = firebreak_server::assets::export_csv(&state, org).await;
+    let org = pick_org(&state, &store, org).await?;
+    let csv = firebreak_app::assets::export_csv(&state, org).await;
     store.close().await;
     let csv = csv.map_err(|e| anyhow::anyhow!(e.body().message))?;
     match output {

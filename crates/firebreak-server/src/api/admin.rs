@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::service;
 use crate::state::AppState;
+use firebreak_app::service;
 
 /// Who is calling and where.
 #[utoipa::path(get, path = "/api/v1/me", tag = "people",

@@ -3,7 +3,8 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use firebreak_types::{
     Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkItem, BulkResult,
     Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment, Page,
@@ -13,7 +14,28 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::intake::{self, Answer, IdempotencyKey};
+use firebreak_app::intake::{self, Answer, IdempotencyKey};
+
+/// A bulk intake's answer: made now, or kept from the first request sent
+/// with its idempotency key (status and body as they were).
+pub struct BulkAnswer(pub Answer);
+
+impl IntoResponse for BulkAnswer {
+    fn into_response(self) -> Response {
+        match self.0 {
+            Answer::Fresh(result) => Json(result).into_response(),
+            Answer::Kept(kept) => {
+                let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
+                let headers = [
+                    (header::CONTENT_TYPE, "application/json"),
+                    (header::HeaderName::from_static("idempotent-replayed"), "true"),
+                ];
+                (status, headers, kept.body).into_response()
+            }
+        }
+    }
+}
+
 use crate::state::AppState;
 
 /// Send one alert. 201 when new; 200 with status `duplicate` (and the id of
@@ -54,11 +76,11 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
     request_body(content = Vec<NewAlert>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
-pub async fn bulk(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult<Answer> {
-    intake::check_bulk_type(&headers, &body)?;
-    let key = IdempotencyKey::from_request(&headers, &body)?;
+pub async fn bulk(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult<BulkAnswer> {
+    intake::check_bulk_type(crate::extract::content_type(&headers), &body)?;
+    let key = IdempotencyKey::from_header(headers.get(intake::IDEMPOTENCY_HEADER).map(|v| v.as_bytes()), &body)?;
     let items = intake::split_alerts(&body)?;
-    intake::ingest_once(&s, &caller, items, key).await
+    Ok(BulkAnswer(intake::ingest_once(&s, &caller, items, key).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts", tag = "alerts", params(AlertQuery),
@@ -176,13 +198,13 @@ pub async fn intake_format(
     ApiPath(format): ApiPath<String>,
     headers: HeaderMap,
     body: Bytes,
-) -> ApiResult<Answer> {
-    intake::check_bulk_type(&headers, &body)?;
+) -> ApiResult<BulkAnswer> {
+    intake::check_bulk_type(crate::extract::content_type(&headers), &body)?;
     let format: firebreak_domain::formats::Format =
         format.parse().map_err(|e: String| ApiError::field(ErrorCode::InvalidField, "format", e))?;
-    let key = IdempotencyKey::from_request(&headers, &body)?;
+    let key = IdempotencyKey::from_header(headers.get(intake::IDEMPOTENCY_HEADER).map(|v| v.as_bytes()), &body)?;
     let items = intake::adapt(format, intake::split_bulk(&body)?);
-    intake::ingest_once(&s, &caller, items, key).await
+    Ok(BulkAnswer(intake::ingest_once(&s, &caller, items, key).await?))
 }
 
 /// Give the alert to an analyst (or to nobody with `null`).

@@ -11,11 +11,11 @@ use firebreak_types::{
 };
 use uuid::Uuid;
 
-use crate::assets::{self, AssetQuery, DocumentParams};
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
+use firebreak_app::assets::{self, AssetQuery, DocumentParams};
 
 type Created<T> = ApiResult<(StatusCode, Json<T>)>;
 
@@ -116,8 +116,11 @@ pub async fn upload_document(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Created<Document> {
-    let declared = crate::files::declared_length(&headers);
-    Ok((StatusCode::CREATED, Json(assets::upload_document(&s, &caller, p, declared, body).await?)))
+    let declared = crate::extract::declared_length(&headers);
+    Ok((
+        StatusCode::CREATED,
+        Json(assets::upload_document(&s, &caller, p, declared, crate::extract::upload(body)).await?),
+    ))
 }
 
 #[utoipa::path(get, path = "/api/v1/contacts", tag = "assets", responses((status = 200, body = [Contact])))]

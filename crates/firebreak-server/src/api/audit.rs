@@ -5,8 +5,8 @@ use firebreak_types::{AuditEntry, AuditQuery, AuditVerification, ErrorBody, Page
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::ApiQuery;
-use crate::service;
 use crate::state::AppState;
+use firebreak_app::service;
 
 /// The acting organisation's audit log, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/audit", tag = "audit", params(AuditQuery),

@@ -7,10 +7,10 @@ use firebreak_types::{
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::cases;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
+use firebreak_app::cases;
 
 /// Cases of the acting organisation, newest first, with filters.
 #[utoipa::path(get, path = "/api/v1/cases", tag = "cases", params(CaseQuery),

@@ -13,11 +13,11 @@ use firebreak_types::{
 use uuid::Uuid;
 
 use crate::auth::Caller;
-use crate::detection;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::intake;
 use crate::state::AppState;
+use firebreak_app::detection;
+use firebreak_app::intake;
 
 /// Import Sigma rule files (YAML, one or more documents each, detection,
 /// correlation and filter rules). New rules are created, changed ones
@@ -106,7 +106,7 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<EventBulkResult>> {
-    intake::check_bulk_type(&headers, &body)?;
+    intake::check_bulk_type(crate::extract::content_type(&headers), &body)?;
     let items = intake::split_bulk(&body)?;
     Ok(Json(detection::match_events(&s, &caller, items).await?))
 }
@@ -295,7 +295,7 @@ pub async fn hunt_evidence(
     caller: Caller,
     ApiPath((id, evidence_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<(StatusCode, Json<HuntJob>)> {
-    Ok((StatusCode::ACCEPTED, Json(crate::hunts::start(&s, &caller, id, evidence_id).await?)))
+    Ok((StatusCode::ACCEPTED, Json(firebreak_app::hunts::start(&s, &caller, id, evidence_id).await?)))
 }
 
 /// The case's hunts, newest first; a running one shows the events read so far.
@@ -306,7 +306,7 @@ pub async fn hunts(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<HuntJob>>> {
-    Ok(Json(crate::hunts::list(&s, &caller, id).await?))
+    Ok(Json(firebreak_app::hunts::list(&s, &caller, id).await?))
 }
 
 /// What an exception would have suppressed among the rule's last 500

@@ -16,8 +16,8 @@ use uuid::Uuid;
 use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
-use crate::incident;
 use crate::state::AppState;
+use firebreak_app::incident;
 
 type Created<T> = ApiResult<(StatusCode, Json<T>)>;
 

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use crate::auth::{Caller, Grant};
 use crate::error::ApiResult;
-use crate::live::LiveEvent;
 use crate::state::AppState;
+use firebreak_app::live::LiveEvent;
 
 /// How long a stream trusts its last credential check before it sends an
 /// event. Revocations on this node wake streams at once; this bounds how long
@@ -36,8 +36,8 @@ pub async fn stream(
 ) -> ApiResult<Sse<impl Stream<Item = Result<Event, Infallible>>>> {
     caller.require(Action::LiveSubscribe)?;
     let watch = Watch {
-        events: s.live.subscribe(),
-        revocations: s.live.revocations(),
+        events: s.live().subscribe(),
+        revocations: s.live().revocations(),
         grant: Grant::new(&caller, &headers),
         // Checked before the first event: a revocation between the request's
         // authentication and the subscription above would go unseen.
@@ -72,7 +72,7 @@ impl Watch {
                         Ok(_) | Err(RecvError::Lagged(_)) => continue,
                         Err(RecvError::Closed) => return None,
                     };
-                    let now = self.state.clock.now();
+                    let now = self.state.now();
                     let stale = self.checked_at.is_none_or(|t| now - t >= RECHECK_AFTER);
                     if (stale || self.revocations.has_changed().unwrap_or(true)) && !self.check().await {
                         return None;
@@ -91,7 +91,7 @@ impl Watch {
 
     async fn check(&mut self) -> bool {
         self.revocations.borrow_and_update();
-        self.checked_at = Some(self.state.clock.now());
+        self.checked_at = Some(self.state.now());
         self.grant.holds(&self.state).await
     }
 }

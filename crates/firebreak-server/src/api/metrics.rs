@@ -9,8 +9,8 @@ use firebreak_types::{ErrorBody, MetricInfo, MetricQuery, MetricTable};
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiPath, ApiQuery};
-use crate::metrics;
 use crate::state::AppState;
+use firebreak_app::metrics;
 
 /// Every metric with its definition and the breakdowns it accepts.
 #[utoipa::path(get, path = "/api/v1/metrics", tag = "metrics",

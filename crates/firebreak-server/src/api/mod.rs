@@ -1,5 +1,5 @@
 //! The JSON API under `/api/v1/`. Handlers translate HTTP to the use cases
-//! in [`crate::service`]; the OpenAPI document is generated from them.
+//! in [`firebreak_app::service`]; the OpenAPI document is generated from them.
 
 mod admin;
 mod alerts;

@@ -20,7 +20,7 @@ use crate::auth::Caller;
 use crate::error::ApiResult;
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
-use crate::{cases, evidence, sla, webhooks, work};
+use firebreak_app::{cases, evidence, sla, webhooks, work};
 
 type Created<T> = ApiResult<(StatusCode, Json<T>)>;
 
@@ -409,8 +409,8 @@ pub async fn upload_evidence(
     body: Body,
 ) -> Created<Evidence> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let declared = crate::files::declared_length(&headers);
-    created(evidence::upload(&s, &caller, id, params, ct, declared, body).await?)
+    let declared = crate::extract::declared_length(&headers);
+    created(evidence::upload(&s, &caller, id, params, ct, declared, crate::extract::upload(body)).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path)),

@@ -16,9 +16,10 @@ use uuid::Uuid;
 use super::pages::{Flash, Layout};
 use super::session::{WebCaller, csrf_refusal, render, urlencode};
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::service;
+use crate::error::ApiError;
 use crate::state::AppState;
+use firebreak_app::service;
+use firebreak_app::{AppError, AppResult};
 
 /// A time as the tables show it.
 pub fn when(t: OffsetDateTime) -> String {
@@ -26,7 +27,7 @@ pub fn when(t: OffsetDateTime) -> String {
 }
 
 /// After a form: back to `to` with a notice, or with the error's message.
-fn back(to: &str, result: ApiResult<String>) -> Response {
+fn back(to: &str, result: AppResult<String>) -> Response {
     match result {
         Ok(notice) => Redirect::to(&format!("{to}?notice={}", urlencode(&notice))).into_response(),
         Err(e) => Redirect::to(&format!("{to}?error={}", urlencode(&e.message))).into_response(),
@@ -37,9 +38,9 @@ fn role_choices() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.as_str(), r.label())).collect()
 }
 
-fn parse_role(s: &str) -> ApiResult<Role> {
+fn parse_role(s: &str) -> AppResult<Role> {
     Role::parse(s).ok_or_else(|| {
-        ApiError::field(firebreak_types::ErrorCode::InvalidField, "role", "role must be one of the listed roles")
+        AppError::field(firebreak_types::ErrorCode::InvalidField, "role", "role must be one of the listed roles")
     })
 }
 
@@ -82,7 +83,7 @@ pub async fn users(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
         ListParams { limit: Some(500), q: Some(f.q.clone()).filter(|q| !q.is_empty()), ..ListParams::default() };
     let page = match service::list_users(&s, &c, &params).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let rows = page
         .items
@@ -184,7 +185,7 @@ pub async fn change_user(
                 service::delete_user(&s, &c, id).await?;
                 Ok("User deleted.".to_owned())
             }
-            _ => Err(ApiError::field(firebreak_types::ErrorCode::InvalidField, "op", "unknown action")),
+            _ => Err(AppError::field(firebreak_types::ErrorCode::InvalidField, "op", "unknown action")),
         }
     }
     .await;
@@ -232,9 +233,9 @@ async fn keys_page(
     .await
     {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    let now = s.clock.now();
+    let now = s.now();
     let rows = page
         .items
         .iter()
@@ -298,7 +299,7 @@ pub async fn create_key(
         } else {
             let fmt = time::macros::format_description!("[year]-[month]-[day]");
             let date = time::Date::parse(f.expires.trim(), &fmt).map_err(|_| {
-                ApiError::field(
+                AppError::field(
                     firebreak_types::ErrorCode::InvalidField,
                     "expires",
                     "the expiry must be a date (YYYY-MM-DD)",
@@ -367,7 +368,7 @@ struct OrgsPage {
 pub async fn orgs(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f): Query<Flash>) -> Response {
     let result = async {
         let page = service::list_orgs(&s, &c, &ListParams { limit: Some(1000), ..ListParams::default() }).await?;
-        let granted = s.store.grants_of(s.root_org).await?;
+        let granted = service::root_grants(&s, &c).await?;
         Ok::<_, ApiError>((page, granted))
     }
     .await;
@@ -385,7 +386,7 @@ pub async fn orgs(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f): 
             description: o.description.clone(),
             created: when(o.created_at),
             granted: granted.contains(&o.id),
-            is_root: o.id == s.root_org,
+            is_root: o.id == s.root_org(),
         })
         .collect();
     let layout = Layout::new(&s, &c, "Organisations", "orgs", f).await;
@@ -429,9 +430,9 @@ pub async fn change_access(
         return r;
     }
     let result = if f.op == "grant" {
-        service::grant_access(&s, &c, s.root_org, id).await.map(|_| "Access granted.".to_owned())
+        service::grant_access(&s, &c, s.root_org(), id).await.map(|_| "Access granted.".to_owned())
     } else {
-        service::revoke_access(&s, &c, s.root_org, id).await.map(|()| "Access revoked.".to_owned())
+        service::revoke_access(&s, &c, s.root_org(), id).await.map(|()| "Access revoked.".to_owned())
     };
     back("/admin/orgs", result)
 }
@@ -518,7 +519,7 @@ pub async fn audit(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
     };
     let page = match service::list_audit(&s, &c, &query).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let verification = if f.verify == "1" { service::verify_audit(&s, &c).await.ok() } else { None };
     let rows = page

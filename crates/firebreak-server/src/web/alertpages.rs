@@ -18,8 +18,9 @@ use super::markdown::markdown_html;
 use super::pages::{Flash, Layout};
 use super::session::{WebCaller, render};
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::state::AppState;
-use crate::{intake, service, work};
+use firebreak_app::{intake, service, work};
 
 pub struct AlertRow {
     pub id: String,
@@ -126,10 +127,10 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut
     };
     let page = match intake::list_alerts(&s, &c, &query).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let users = people(&s, &c).await;
-    let assets = crate::assets::list_assets(&s, &c, &crate::assets::AssetQuery::default())
+    let assets = firebreak_app::assets::list_assets(&s, &c, &firebreak_app::assets::AssetQuery::default())
         .await
         .unwrap_or_default()
         .into_iter()
@@ -181,11 +182,11 @@ async fn next_alert(s: &AppState, c: &Caller, id: Uuid) -> Option<String> {
 pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
     let alert = match intake::get_alert(&s, &c, id).await {
         Ok(a) => a,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let sightings = match intake::alert_sightings(&s, &c, &alert).await {
         Ok(v) => v,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let templates = work::list_templates(&s, &c).await.unwrap_or_default();
     let assets = intake::alert_assets(&s, &c, id).await.unwrap_or_default();
@@ -249,7 +250,7 @@ pub async fn stories(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
     let q = AlertGroupQuery { limit: Some(200), ..AlertGroupQuery::default() };
     let groups = match intake::list_groups(&s, &c, &q).await {
         Ok(p) => p.items,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let layout = Layout::new(&s, &c, "Stories", "alerts", Flash::default()).await;
     render(&StoriesPage { layout, groups })
@@ -271,7 +272,7 @@ struct StoryPage {
 pub async fn story(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
     let d = match intake::get_group(&s, &c, id).await {
         Ok(d) => d,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let templates = work::list_templates(&s, &c).await.unwrap_or_default();
     let layout = Layout::new(&s, &c, &d.group.title, "alerts", Flash::default()).await;

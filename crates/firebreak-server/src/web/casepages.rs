@@ -19,9 +19,10 @@ use super::markdown::markdown_html;
 use super::pages::{Flash, Layout};
 use super::session::{WebCaller, render};
 use crate::auth::Caller;
+use crate::error::ApiError;
 use crate::error::ApiResult;
 use crate::state::AppState;
-use crate::{assets, cases, evidence, incident, work};
+use firebreak_app::{assets, cases, evidence, incident, work};
 
 pub(super) fn text<T: serde::Serialize>(v: &T) -> String {
     serde_json::to_value(v).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
@@ -91,12 +92,12 @@ struct BoardPage {
     columns: Vec<Column>,
 }
 
+/// Names of the organisation's users; without them a page shows ids.
 async fn user_names(state: &AppState, caller: &Caller) -> HashMap<Uuid, String> {
-    let params = firebreak_types::ListParams { limit: Some(1000), ..Default::default() };
-    match state.store.list_users(caller.org_id(), &params).await {
-        Ok(p) => p.items.into_iter().map(|u| (u.id, u.username)).collect(),
-        Err(_) => HashMap::new(),
-    }
+    firebreak_app::service::user_names(state, caller).await.unwrap_or_else(|e| {
+        tracing::error!(error = %e, "could not read user names for a page");
+        HashMap::new()
+    })
 }
 
 pub async fn board(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
@@ -119,7 +120,7 @@ pub async fn board(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respon
         };
         let page = match cases::list_cases(&s, &c, &q).await {
             Ok(p) => p,
-            Err(e) => return e.into_response(),
+            Err(e) => return ApiError::from(e).into_response(),
         };
         let cards = page
             .items
@@ -384,7 +385,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         .collect();
     let audit = if c.may(Action::AuditRead) {
         let q = AuditQuery { object_id: Some(id.to_string()), limit: Some(100), ..AuditQuery::default() };
-        s.store.list_audit(c.org_id(), &q).await?.items
+        firebreak_app::service::list_audit(s, c, &q).await?.items
     } else {
         Vec::new()
     };
@@ -460,11 +461,11 @@ struct NewCasePage {
 pub async fn new_case(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     let templates = match work::list_templates(&s, &c).await {
         Ok(t) => t,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let categories = match cases::settings(&s, c.org_id()).await {
         Ok(settings) => settings.categories,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let layout = Layout::new(&s, &c, "New case", "cases", Flash::default()).await;
     render(&NewCasePage { layout, templates, categories })
@@ -496,7 +497,7 @@ pub async fn inventory(
     let q = assets::AssetQuery { q: Some(f.q.clone()), ..Default::default() };
     let (assets, contacts) = match (assets::list_assets(&s, &c, &q).await, assets::list_contacts(&s, &c).await) {
         (Ok(a), Ok(k)) => (a, k),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+        (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
     };
     let layout = Layout::new(&s, &c, "Assets", "assets", Flash::default()).await;
     render(&InventoryPage { layout, assets, contacts, q: f.q })
@@ -515,7 +516,7 @@ struct NotificationsPage {
 pub async fn notifications(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     let items = match work::my_notifications(&s, &c, false).await {
         Ok(v) => v,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let layout = Layout::new(&s, &c, "Notifications", "notifications", Flash::default()).await;
     render(&NotificationsPage { layout, items })
@@ -542,7 +543,7 @@ struct TeamsPage {
 pub async fn teams(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     let (teams, contacts) = match (work::list_teams(&s, &c).await, assets::list_contacts(&s, &c).await) {
         (Ok(t), Ok(k)) => (t, k),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+        (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
     };
     let names = user_names(&s, &c).await;
     // Depth-first from the teams that report to nobody (or to a team that is gone).
@@ -593,13 +594,13 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
         incident::backlog_requests(&s, &c, firebreak_types::RequestKind::Detection, true).await,
     ) {
         (Ok(i), Ok(r)) => (i, r),
-        (Err(e), _) | (_, Err(e)) => return e.into_response(),
+        (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
     };
     let mut ids: Vec<Uuid> = items.iter().map(|i| i.case_id).chain(requests.iter().map(|r| r.case_id)).collect();
     ids.sort_unstable();
     ids.dedup();
-    let numbers: HashMap<Uuid, i64> = match s.store.cases_by_id(c.org_id(), &ids).await {
-        Ok(cs) => cs.into_iter().map(|x| (x.id, x.number)).collect(),
+    let numbers = match cases::numbers(&s, &c, &ids).await {
+        Ok(n) => n,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
     let names = user_names(&s, &c).await;
@@ -632,7 +633,7 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
     // Techniques the threat profiles name that no tested rule covers yet.
     // Shown only when it could be worked out: an empty list would claim
     // every technique is covered.
-    let profiles = crate::detection::profile_backlog(&s, &c).await.ok();
+    let profiles = firebreak_app::detection::profile_backlog(&s, &c).await.ok();
     let layout = Layout::new(&s, &c, "Backlog", "backlog", Flash::default()).await;
     render(&BacklogPage { layout, items, detection, profiles })
 }

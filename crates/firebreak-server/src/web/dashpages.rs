@@ -11,8 +11,9 @@ use super::pages::{Flash, Layout};
 use super::session::{WebCaller, render};
 use crate::auth::Caller;
 use crate::charts::{self, day};
-use crate::dashboards::{self, DASHBOARDS, Dashboard};
+use crate::error::ApiError;
 use crate::state::AppState;
+use firebreak_app::dashboards::{self, DASHBOARDS, Dashboard};
 
 /// The period picker: a preset (`days`) or dates (`from`, `to`, both
 /// inclusive days, UTC).
@@ -185,12 +186,12 @@ pub async fn dashboard(
     Query(q): Query<PeriodQuery>,
 ) -> Response {
     if let Err(e) = c.require(Action::MetricsRead) {
-        return e.into_response();
+        return ApiError::from(e).into_response();
     }
     let Some(d) = dashboards::dashboard(&slug) else {
         return crate::error::ApiError::not_found("dashboard").into_response();
     };
-    let period = Period::resolve(&q, s.clock.now());
+    let period = Period::resolve(&q, s.now());
     let panels = panels(&s, &c, d, &period).await;
     let flash = Flash { error: period.error.clone(), ..Flash::default() };
     let layout = Layout::new(&s, &c, &format!("{} dashboard", d.title), "dashboards", flash).await;
@@ -228,9 +229,9 @@ fn presets(now: OffsetDateTime) -> Vec<(String, String, String)> {
 /// The report page: a period, and the report as HTML, PDF or CSV.
 pub async fn reports(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q): Query<PeriodQuery>) -> Response {
     if let Err(e) = c.require(Action::ReportGenerate) {
-        return e.into_response();
+        return ApiError::from(e).into_response();
     }
-    let now = s.clock.now();
+    let now = s.now();
     let period = Period::resolve(&q, now);
     let flash = Flash { error: period.error.clone(), ..Flash::default() };
     let layout = Layout::new(&s, &c, "Management report", "dashboards", flash).await;
@@ -249,13 +250,13 @@ pub struct ReportQuery {
 pub async fn report_view(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q): Query<ReportQuery>) -> Response {
     use axum::http::{StatusCode, header};
     if let Err(e) = c.require(Action::ReportGenerate) {
-        return e.into_response();
+        return ApiError::from(e).into_response();
     }
     let asked = PeriodQuery { days: q.days, from: q.from.clone(), to: q.to.clone() };
-    let period = Period::resolve(&asked, s.clock.now());
+    let period = Period::resolve(&asked, s.now());
     let report = match crate::report::build(&s, c.org_id(), period.from, period.to).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let name = format!("firebreak-report-{}-{}", period.from_day, period.to_day);
     match q.format.as_deref().unwrap_or("html") {

@@ -13,8 +13,9 @@ use uuid::Uuid;
 
 use super::pages::{Flash, Layout};
 use super::session::{WebCaller, render};
-use crate::detection;
+use crate::error::ApiError;
 use crate::state::AppState;
+use firebreak_app::detection;
 
 #[derive(Template)]
 #[template(path = "rules.html")]
@@ -37,7 +38,7 @@ pub async fn rules(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q):
     let q = RuleQuery { limit: Some(q.limit.unwrap_or(100)), ..q };
     let page = match detection::list(&s, &c, &q).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let noisy = detection::quality(&s, &c, &QualityQuery { days: Some(30), limit: Some(10) }).await.unwrap_or_default();
     let layout = Layout::new(&s, &c, "Detection", "detection", Flash::default()).await;
@@ -64,7 +65,7 @@ pub struct Chart {
 const CHART_DAYS: i64 = 30;
 const CHART_HEIGHT: i64 = 80;
 
-fn chart(today: i64, days: &[(i64, firebreak_store::RuleOutcome)]) -> Chart {
+fn chart(today: i64, days: &[(i64, firebreak_app::detection::RuleOutcome)]) -> Chart {
     let max = days.iter().map(|(_, o)| o.hits).max().unwrap_or(0).max(1);
     let bars = (0..CHART_DAYS)
         .map(|i| {
@@ -119,20 +120,20 @@ pub(super) fn percent(v: &Option<f64>) -> String {
 pub async fn rule(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
     let rule = match detection::get(&s, &c, id).await {
         Ok(r) => r,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let exceptions = detection::exceptions(&s, &c, id).await.unwrap_or_default();
     let revisions = detection::revisions(&s, &c, id).await.unwrap_or_default();
     let tests = detection::run_tests(&s, &c, Some(id)).await.unwrap_or_default();
-    let now = s.clock.now();
+    let now = s.now();
     let today = (now.unix_timestamp()).div_euclid(86_400);
     let days =
-        s.store.rule_days(c.org_id(), &rule.sigma_id, now - time::Duration::days(CHART_DAYS)).await.unwrap_or_default();
+        detection::rule_days(&s, &c, &rule.sigma_id, now - time::Duration::days(CHART_DAYS)).await.unwrap_or_default();
     let chart = chart(today, &days);
     // The period's quality is the sum of its days.
     let quality = (!days.is_empty()).then(|| {
         let total = days.iter().fold(
-            firebreak_store::RuleOutcome {
+            firebreak_app::detection::RuleOutcome {
                 rule: rule.sigma_id.clone(),
                 alerts: 0,
                 hits: 0,
@@ -178,7 +179,7 @@ pub(super) fn shade(cell: &firebreak_types::CoverageCell) -> &'static str {
 pub async fn coverage(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q): Query<CoverageQuery>) -> Response {
     let coverage = match detection::coverage(&s, &c, &q).await {
         Ok(v) => v,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let profiles = detection::profiles(&s, &c).await.unwrap_or_default();
     let layout = Layout::new(&s, &c, "ATT&CK coverage", "detection", Flash::default()).await;

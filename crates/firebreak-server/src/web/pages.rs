@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::session::{WebCaller, render};
 use crate::auth::{Caller, Principal};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 /// An organisation in the switcher.
@@ -47,12 +48,14 @@ pub struct Flash {
 
 impl Layout {
     pub async fn new(state: &AppState, caller: &Caller, title: &str, section: &'static str, flash: Flash) -> Layout {
-        let mut orgs = Vec::new();
-        for id in caller.tenancy.orgs() {
-            if let Ok(Some(o)) = state.store.get_org(id).await {
-                orgs.push(OrgChoice { id: o.id.to_string(), name: o.name, selected: o.id == caller.org.id });
-            }
-        }
+        let known = firebreak_app::service::acting_orgs(state, caller).await.unwrap_or_else(|e| {
+            tracing::error!(error = %e, "could not read the organisations for the picker");
+            Vec::new()
+        });
+        let orgs = known
+            .into_iter()
+            .map(|o| OrgChoice { id: o.id.to_string(), name: o.name, selected: o.id == caller.org.id })
+            .collect();
         let user_name = match &caller.principal {
             Principal::User(u) if !u.display_name.is_empty() => u.display_name.clone(),
             _ => caller.name().to_owned(),
@@ -70,7 +73,7 @@ impl Layout {
             can_audit: caller.may(Action::AuditRead),
             notice: flash.notice,
             error: flash.error,
-            unread: crate::work::unread_count(state, caller).await.unwrap_or(0),
+            unread: firebreak_app::work::unread_count(state, caller).await.unwrap_or(0),
         }
     }
 }
@@ -137,9 +140,9 @@ pub async fn cases(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
         total: Some(true),
         ..CaseQuery::default()
     };
-    let page = match crate::cases::list_cases(&s, &c, &query).await {
+    let page = match firebreak_app::cases::list_cases(&s, &c, &query).await {
         Ok(p) => p,
-        Err(e) => return e.into_response(),
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let layout = Layout::new(&s, &c, "Cases", "cases", Flash::default()).await;
     let states = CaseState::ALL.iter().map(|st| (st.as_str(), st.as_str() == f.state)).collect();

@@ -8,7 +8,6 @@ use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use firebreak_store::{Actor, NewSession, WriteCtx};
 use firebreak_types::ErrorCode;
 use serde::Deserialize;
 use uuid::Uuid;
@@ -16,8 +15,8 @@ use uuid::Uuid;
 use crate::auth::{Caller, ORG_COOKIE, SESSION_COOKIE, authenticate, check_password};
 use crate::error::ApiError;
 use crate::proxy::Remote;
-use crate::secrets::{constant_time_eq, random_token, sha256_hex};
 use crate::state::AppState;
+use firebreak_app::secrets::{constant_time_eq, random_token};
 
 const LOGIN_CSRF_COOKIE: &str = "fb_login_csrf";
 
@@ -158,9 +157,9 @@ pub async fn login(
     let again = |jar: CookieJar, error: ApiError| {
         let csrf = jar.get(LOGIN_CSRF_COOKIE).map(|c| c.value().to_owned()).unwrap_or_default();
         let status = error.status();
-        let page = LoginPage { csrf, next: next.clone(), error: error.message, username: form.username.clone() };
+        let page = LoginPage { csrf, next: next.clone(), error: error.0.message, username: form.username.clone() };
         let mut resp = (status, jar, render(&page)).into_response();
-        if let Some(v) = error.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        if let Some(v) = error.0.retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
         resp
@@ -171,25 +170,14 @@ pub async fn login(
     }
     let user = match check_password(&state, &form.username, &form.password, remote.addr).await {
         Ok(u) => u,
-        Err(e) => return again(jar, e),
+        Err(e) => return again(jar, e.into()),
     };
-    let (Ok(token), Ok(csrf)) = (random_token(32), random_token(32)) else {
-        return ApiError::internal().into_response();
-    };
-    let now = state.clock.now();
     let ttl = time::Duration::try_from(state.settings.session_ttl).unwrap_or(time::Duration::hours(12));
-    let ctx = WriteCtx { actor: Actor::User { id: user.id, name: user.username.clone() }, now };
-    let session = NewSession {
-        token_hash: sha256_hex(&token),
-        user_id: user.id,
-        user_org: user.org_id,
-        csrf_token: csrf,
-        expires_at: now + ttl,
+    let opened = match firebreak_app::service::open_session(&state, &user, ttl).await {
+        Ok(o) => o,
+        Err(e) => return ApiError::from(e).into_response(),
     };
-    if let Err(e) = state.store.create_session(&ctx, session).await {
-        return ApiError::from(e).into_response();
-    }
-    let cookie = Cookie::build((SESSION_COOKIE, token))
+    let cookie = Cookie::build((SESSION_COOKIE, opened.token))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -216,12 +204,13 @@ pub async fn logout(
     if let Some(r) = csrf_refusal(&caller, &form.csrf) {
         return r;
     }
-    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned())
-        && let Err(e) = state.store.end_session(&caller.ctx(&state), &sha256_hex(&token)).await
-    {
-        return ApiError::from(e).into_response();
+    if let Some(token) = jar.get(SESSION_COOKIE).map(|c| c.value().to_owned()) {
+        if let Err(e) = firebreak_app::service::end_session(&state, &caller, &token).await {
+            return ApiError::from(e).into_response();
+        }
+    } else {
+        state.live().revoked();
     }
-    state.live.revoked();
     let jar = jar.remove(Cookie::build(SESSION_COOKIE).path("/")).remove(Cookie::build(ORG_COOKIE).path("/"));
     (jar, Redirect::to("/login")).into_response()
 }

@@ -517,7 +517,7 @@ async fn a_bulk_batch_sent_again_with_its_idempotency_key_is_answered_as_before(
 
     // Expired keys are forgotten by the background jobs.
     app.clock.advance(time::Duration::hours(25));
-    firebreak_server::jobs::tick(&app.state).await;
+    firebreak_app::jobs::tick(&app.state).await;
     let late = send("batch-0001", other, "/api/v1/alerts/_bulk").await.unwrap();
     assert_eq!(late.status(), 200);
 }

@@ -1,5 +1,5 @@
+use firebreak_app::{checkpoints, service};
 use firebreak_domain::clock::Clock;
-use firebreak_server::{checkpoints, service};
 use firebreak_types::{AuditProblemKind, Role, UpdateUser};
 
 use crate::helpers::{RawSql, TestApp, spawn_app};
@@ -182,7 +182,7 @@ async fn an_older_head_replayed_after_a_checkpoint_is_behind_it() {
 #[tokio::test]
 async fn a_changed_or_removed_checkpoint_is_found() {
     let app = app_with_history().await;
-    let path = app.state.settings.audit_checkpoints.clone();
+    let path = app.state.app.settings().audit_checkpoints.clone();
     checkpoints::write_due(&app.state).await.unwrap().expect("first");
     app.user(&app.admin, "five", Role::AnalystL1).await;
     app.clock.advance(time::Duration::minutes(10));
@@ -212,7 +212,7 @@ async fn an_untampered_log_verifies_with_its_checkpoints_before_and_after_a_rest
     let app = app_with_history().await;
     let acme = app.tenant("Acme").await;
     app.user(&acme.admin, "ana", Role::AnalystL1).await;
-    firebreak_server::jobs::tick(&app.state).await;
+    firebreak_app::jobs::tick(&app.state).await;
     assert!(checkpoints::write_due(&app.state).await.unwrap().is_none(), "not due yet");
     app.clock.advance(time::Duration::minutes(10));
     assert!(checkpoints::write_due(&app.state).await.unwrap().is_none(), "due, but no chain moved");
@@ -224,8 +224,8 @@ async fn an_untampered_log_verifies_with_its_checkpoints_before_and_after_a_rest
     assert_eq!(v.last_checkpoint_at, Some(app.clock.now()));
     assert!(acme.admin.verify_audit().await.unwrap().ok);
 
-    let again = app.restarted().await;
-    let v = service::verify_chains(again.store.as_ref(), again.checkpoints.path(), None).await.unwrap();
+    let (again, store) = app.restarted().await;
+    let v = service::verify_chains(store.as_ref(), again.checkpoints().path(), None).await.unwrap();
     assert!(v.ok, "{v:?}");
     app.clock.advance(time::Duration::minutes(1));
     let ctx = firebreak_store::WriteCtx { actor: firebreak_store::Actor::System, now: app.clock.now() };
@@ -235,9 +235,9 @@ async fn an_untampered_log_verifies_with_its_checkpoints_before_and_after_a_rest
         action: "restart".into(),
         details: serde_json::json!({}),
     };
-    again.store.record_event(&ctx, app.root_org, event).await.unwrap();
+    firebreak_store::Store::record_event(store.as_ref(), &ctx, app.root_org, event).await.unwrap();
     assert!(checkpoints::write_due(&again).await.unwrap().is_some(), "the first of this process");
-    let v = service::verify_chains(again.store.as_ref(), again.checkpoints.path(), None).await.unwrap();
+    let v = service::verify_chains(store.as_ref(), again.checkpoints().path(), None).await.unwrap();
     assert!(v.ok, "{v:?}");
     assert_eq!(v.checkpoints, 3, "the restarted server's checkpoint follows the earlier ones");
 }

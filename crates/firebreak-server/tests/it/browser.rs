@@ -517,7 +517,7 @@ async fn every_dashboard_draws_its_charts_and_the_report_prints() {
     c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/dashboards/incident", "an admin starts on incidents");
 
-    for d in firebreak_server::dashboards::DASHBOARDS {
+    for d in firebreak_app::dashboards::DASHBOARDS {
         c.goto(&format!("{base}/dashboards/{}", d.slug)).await.unwrap();
         c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
         assert_eq!(count(&c, ".dash-panel").await, d.panels.len(), "{}: one section a panel", d.slug);

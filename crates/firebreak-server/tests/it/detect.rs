@@ -238,7 +238,7 @@ async fn coverage_counts_enabled_rules_against_a_threat_profile() {
     let c: firebreak_types::Coverage = app.admin.get(&format!("/api/v1/coverage?profile={}", p.id)).await.unwrap();
     assert_eq!(cell(&c, "T1105").tested, 1);
     // The backlog lists each profile's techniques without a tested rule.
-    let ours = firebreak_server::detection::profile_backlog_of(&app.state, app.root_org).await.unwrap();
+    let ours = firebreak_app::detection::profile_backlog_of(&app.state, app.root_org).await.unwrap();
     let ours: Vec<_> = ours.into_iter().filter(|r| r.0 == "Ours").map(|r| (r.1, r.3)).collect();
     assert_eq!(ours, vec![("T1033".to_owned(), "uncovered"), ("T1059".to_owned(), "uncovered")]);
 }
@@ -388,8 +388,8 @@ async fn the_node_s_sigma_pipelines_map_fields_before_events_are_matched() {
         "name: edr fields\ntransformations:\n  - type: field_name_mapping\n    mapping:\n      Image: proc_path\n",
     )
     .unwrap();
-    let settings = firebreak_server::ServerSettings { sigma_pipelines: vec![pipeline], ..Default::default() };
-    let app = crate::helpers::spawn_app_with(settings).await;
+    let settings = firebreak_app::AppSettings { sigma_pipelines: vec![pipeline], ..Default::default() };
+    let app = crate::helpers::spawn_app_configured(Default::default(), settings).await;
     let files = json!({ "files": [{ "name": "whoami.yml", "content": WHOAMI }], "enable": true });
     let _: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
     // An EDR names the process image `proc_path`; the rule says `Image`.

@@ -1,10 +1,11 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use firebreak_app::bootstrap::{Bootstrap, ensure_root};
+use firebreak_app::clock::ManualClock;
+use firebreak_app::{App, AppSettings};
 use firebreak_client::Client;
 use firebreak_domain::clock::Clock;
-use firebreak_server::bootstrap::{Bootstrap, ensure_root};
-use firebreak_server::clock::ManualClock;
 use firebreak_server::{AppState, ServerSettings};
 use firebreak_store::{OpenOptions, SqlStore};
 use firebreak_types::{CreateApiKey, CreateOrganisation, CreateUser, OrgKind, Organisation, Role, User};
@@ -92,10 +93,15 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the real server on port 0 with a fresh database and a known admin
 /// password, on a clock that moves only when the test says.
-pub async fn spawn_app_with(mut settings: ServerSettings) -> TestApp {
+pub async fn spawn_app_with(settings: ServerSettings) -> TestApp {
+    spawn_app_configured(settings, AppSettings::default()).await
+}
+
+/// [`spawn_app_with`], with the application's settings too.
+pub async fn spawn_app_configured(settings: ServerSettings, mut app_settings: AppSettings) -> TestApp {
     let dir = tempfile::tempdir().expect("temp dir");
-    settings.files_dir = dir.path().join("files");
-    settings.audit_checkpoints = dir.path().join(firebreak_server::checkpoints::FILE_NAME);
+    app_settings.files_dir = dir.path().join("files");
+    app_settings.audit_checkpoints = dir.path().join(firebreak_app::checkpoints::FILE_NAME);
     let (pg, database_url) = match std::env::var("FIREBREAK_TEST_PG_URL") {
         Ok(base) if !base.is_empty() => {
             let (schema, url) = PgSchema::create(&base).await;
@@ -111,7 +117,7 @@ pub async fn spawn_app_with(mut settings: ServerSettings) -> TestApp {
     let root_org = match boot {
         Bootstrap::Existing { root_org } | Bootstrap::Created { root_org, .. } => root_org,
     };
-    let state = AppState::new(Arc::new(store), clock.clone(), settings, root_org);
+    let state = AppState::new(App::new(Arc::new(store), clock.clone(), app_settings, root_org), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let (tx, rx) = oneshot::channel::<()>();
@@ -205,10 +211,10 @@ impl TestApp {
 
     /// The state of the same server started again: the database opened anew
     /// with the same key, the same checkpoint file.
-    pub async fn restarted(&self) -> AppState {
+    pub async fn restarted(&self) -> (firebreak_app::App, Arc<SqlStore>) {
         let opts = OpenOptions { audit_key: self.audit_key.clone(), ..OpenOptions::default() };
-        let store = SqlStore::open(&self.database_url, &opts).await.expect("open store again");
-        AppState::new(Arc::new(store), self.clock.clone(), (*self.state.settings).clone(), self.root_org)
+        let store = Arc::new(SqlStore::open(&self.database_url, &opts).await.expect("open store again"));
+        (self.state.app.with_store(store.clone()), store)
     }
 
     /// A raw SQL connection to the app's database (for tamper tests).

@@ -1,8 +1,8 @@
 //! Incident management: roles, communications and update reminders,
 //! stakeholder updates, requests, response actions, review and backlog.
 
+use firebreak_app::incident;
 use firebreak_domain::clock::Clock;
-use firebreak_server::incident;
 use firebreak_types::{
     ActionItem, ActionStatus, Case, CaseRequest, CaseRole, CaseState, Communication, Notification, ResponseAction,
     Review, Role, SlaState, TransitionCase, UpdateDraft,

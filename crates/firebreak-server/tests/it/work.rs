@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use firebreak_server::{jobs, sla, webhooks};
+use firebreak_app::{jobs, sla, webhooks};
 use firebreak_types::{
     AuditEntry, Case, CaseState, CaseTemplate, CreatedWebhook, Delivery, DeliveryStatus, Escalation, Notification,
     ObservableWithSightings, Page, Role, Sighting, SlaState, Task, TaskLog, Team, Tier, TimelineEntry,
@@ -472,11 +472,10 @@ async fn raw_status(sock: &mut tokio::net::TcpStream) -> String {
 #[tokio::test]
 async fn uploads_are_held_to_the_file_and_organisation_limits() {
     use tokio::io::AsyncWriteExt;
-    let app = crate::helpers::spawn_app_with(firebreak_server::ServerSettings {
-        max_file_bytes: 100_000,
-        max_org_storage_bytes: 250_000,
-        ..Default::default()
-    })
+    let app = crate::helpers::spawn_app_configured(
+        Default::default(),
+        firebreak_app::AppSettings { max_file_bytes: 100_000, max_org_storage_bytes: 250_000, ..Default::default() },
+    )
     .await;
     let (_, l1) = app.user(&app.admin, "triage", Role::AnalystL1).await;
     let case: Case = l1.post("/api/v1/cases", &json!({ "title": "Large files" })).await.unwrap();

@@ -3,24 +3,27 @@
 
 use std::path::{Path, PathBuf};
 
-use axum::body::Body;
 use firebreak_types::ErrorCode;
 use futures::StreamExt;
 use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::App;
+use crate::error::{AppError, AppResult};
+
+/// An upload's bytes as they arrive; an error means the sender stopped
+/// before the end.
+pub type Upload = std::pin::Pin<Box<dyn futures::Stream<Item = std::io::Result<bytes::Bytes>> + Send>>;
 
 /// Where an organisation's file `id` is kept.
-pub fn path_of(state: &AppState, org: Uuid, id: Uuid) -> PathBuf {
+pub fn path_of(state: &App, org: Uuid, id: Uuid) -> PathBuf {
     state.settings.files_dir.join(org.to_string()).join(id.to_string())
 }
 
-pub fn io_error(e: std::io::Error) -> ApiError {
+pub fn io_error(e: std::io::Error) -> AppError {
     tracing::error!(error = %e, "file storage");
-    ApiError::internal()
+    AppError::internal()
 }
 
 /// The item kinds whose records stand for files in the data folder.
@@ -29,18 +32,18 @@ const FILE_KINDS: [&str; 2] = ["evidence", "document"];
 /// How many bytes an upload may write, and the answer once it writes more.
 pub struct Allowance {
     pub bytes: u64,
-    pub exceeded: ApiError,
+    pub exceeded: AppError,
 }
 
-fn file_too_large(limit: u64) -> ApiError {
-    ApiError::new(
+fn file_too_large(limit: u64) -> AppError {
+    AppError::new(
         ErrorCode::PayloadTooLarge,
         format!("the file is larger than the per-file limit (max_file_bytes = {limit} bytes); nothing was stored"),
     )
 }
 
-fn storage_full(limit: u64, used: u64) -> ApiError {
-    ApiError::new(
+fn storage_full(limit: u64, used: u64) -> AppError {
+    AppError::new(
         ErrorCode::StorageLimit,
         format!(
             "the file would take the organisation's stored files past its limit \
@@ -54,9 +57,9 @@ fn storage_full(limit: u64, used: u64) -> ApiError {
 /// request's Content-Length) over it is refused before anything is read.
 /// The organisation's use is read when the upload starts, so uploads running
 /// at the same moment may pass it by at most one file each.
-pub async fn allowance(state: &AppState, org: Uuid, declared: Option<u64>) -> ApiResult<Allowance> {
+pub async fn allowance(state: &App, org: Uuid, declared: Option<u64>) -> AppResult<Allowance> {
     let per_file = state.settings.max_file_bytes;
-    let mut allowance = Allowance { bytes: u64::MAX, exceeded: ApiError::internal() };
+    let mut allowance = Allowance { bytes: u64::MAX, exceeded: AppError::internal() };
     if per_file > 0 {
         allowance = Allowance { bytes: per_file, exceeded: file_too_large(per_file) };
     }
@@ -74,16 +77,11 @@ pub async fn allowance(state: &AppState, org: Uuid, declared: Option<u64>) -> Ap
     }
 }
 
-/// The request's declared body length, if it gave one.
-pub fn declared_length(headers: &axum::http::HeaderMap) -> Option<u64> {
-    headers.get(axum::http::header::CONTENT_LENGTH)?.to_str().ok()?.trim().parse().ok()
-}
-
 /// Streams `body` to `path` (through `path.part`), returning its size and
 /// SHA-256. A body cut off mid-stream removes the partial file and answers
 /// `incomplete_upload`; one that grows past `allowance` stops being read,
 /// removes the partial file and answers the allowance's error.
-pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiResult<(u64, String)> {
+pub async fn store_stream(path: &Path, mut stream: Upload, allowance: Allowance) -> AppResult<(u64, String)> {
     let part = path.with_extension("part");
     if let Some(dir) = part.parent() {
         tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
@@ -91,7 +89,6 @@ pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiR
     let mut file = tokio::fs::File::create(&part).await.map_err(io_error)?;
     let mut hasher = Sha256::new();
     let mut size: u64 = 0;
-    let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let failed = match chunk {
             Ok(chunk) if size.saturating_add(chunk.len() as u64) > allowance.bytes => allowance.exceeded,
@@ -103,7 +100,7 @@ pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiR
                     Err(e) => io_error(e),
                 }
             }
-            Err(e) => ApiError::new(
+            Err(e) => AppError::new(
                 ErrorCode::IncompleteUpload,
                 format!("the upload was cut off after {size} bytes ({e}); nothing was recorded"),
             ),
@@ -117,7 +114,7 @@ pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiR
         // script that lost its file) is refused rather than kept as evidence.
         drop(file);
         let _ = tokio::fs::remove_file(&part).await;
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::MissingField,
             "body",
             "body is required: the file's bytes (it was empty)",
@@ -130,10 +127,10 @@ pub async fn store_stream(path: &Path, body: Body, allowance: Allowance) -> ApiR
 }
 
 /// A file name without its folders, checked.
-pub fn clean_filename(name: &str) -> ApiResult<String> {
+pub fn clean_filename(name: &str) -> AppResult<String> {
     let base = name.rsplit(['/', '\\']).next().unwrap_or("").trim();
     if base.is_empty() || base.chars().count() > 255 || base.chars().any(char::is_control) {
-        return Err(ApiError::field(ErrorCode::InvalidField, "filename", "filename must be 1 to 255 characters"));
+        return Err(AppError::field(ErrorCode::InvalidField, "filename", "filename must be 1 to 255 characters"));
     }
     Ok(base.to_owned())
 }

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::App;
+use crate::error::{AppError, AppResult};
 
 /// The indexed columns of an item.
 #[derive(Debug, Default)]
@@ -35,7 +35,7 @@ pub trait Kind: Serialize + DeserializeOwned + Send + Sync {
     fn index(&self) -> Index;
 }
 
-fn to_item<T: Kind>(org: Uuid, v: &T, now: OffsetDateTime) -> ApiResult<Item> {
+fn to_item<T: Kind>(org: Uuid, v: &T, now: OffsetDateTime) -> AppResult<Item> {
     let ix = v.index();
     Ok(Item {
         id: v.id(),
@@ -48,42 +48,42 @@ fn to_item<T: Kind>(org: Uuid, v: &T, now: OffsetDateTime) -> ApiResult<Item> {
         assignee_id: ix.assignee_id,
         due_at: ix.due_at,
         at: ix.at.unwrap_or(now),
-        body: serde_json::to_value(v).map_err(|_| ApiError::internal())?,
+        body: serde_json::to_value(v).map_err(|_| AppError::internal())?,
         created_at: now,
         updated_at: now,
         version: 0,
     })
 }
 
-pub fn from_item<T: Kind>(item: &Item) -> ApiResult<T> {
+pub fn from_item<T: Kind>(item: &Item) -> AppResult<T> {
     serde_json::from_value(item.body.clone()).map_err(|e| {
         tracing::error!(kind = T::KIND, id = %item.id, error = %e, "stored item does not read back");
-        ApiError::internal()
+        AppError::internal()
     })
 }
 
 /// Stores new items of one kind in one transaction.
-pub async fn create_all<T: Kind>(state: &AppState, ctx: &WriteCtx, org: Uuid, values: Vec<T>) -> ApiResult<Vec<T>> {
-    let items = values.iter().map(|v| to_item(org, v, ctx.now)).collect::<ApiResult<Vec<_>>>()?;
+pub async fn create_all<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, values: Vec<T>) -> AppResult<Vec<T>> {
+    let items = values.iter().map(|v| to_item(org, v, ctx.now)).collect::<AppResult<Vec<_>>>()?;
     state.store.create_items(ctx, items).await?;
     Ok(values)
 }
 
-pub async fn create<T: Kind>(state: &AppState, ctx: &WriteCtx, org: Uuid, value: T) -> ApiResult<T> {
+pub async fn create<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, value: T) -> AppResult<T> {
     let item = to_item(org, &value, ctx.now)?;
     state.store.create_items(ctx, vec![item]).await?;
     Ok(value)
 }
 
 /// The stored item and its value; 404 naming the noun when absent.
-pub async fn load<T: Kind>(state: &AppState, org: Uuid, id: Uuid) -> ApiResult<(Item, T)> {
-    let item = state.store.get_item(org, T::KIND, id).await?.ok_or_else(|| ApiError::not_found(T::NOUN))?;
+pub async fn load<T: Kind>(state: &App, org: Uuid, id: Uuid) -> AppResult<(Item, T)> {
+    let item = state.store.get_item(org, T::KIND, id).await?.ok_or_else(|| AppError::not_found(T::NOUN))?;
     let value = from_item(&item)?;
     Ok((item, value))
 }
 
 /// Writes `value` over `before`; a concurrent change answers 409.
-pub async fn save<T: Kind>(state: &AppState, ctx: &WriteCtx, before: &Item, value: T) -> ApiResult<T> {
+pub async fn save<T: Kind>(state: &App, ctx: &WriteCtx, before: &Item, value: T) -> AppResult<T> {
     let ix = value.index();
     let after = Item {
         parent_id: ix.parent_id,
@@ -92,7 +92,7 @@ pub async fn save<T: Kind>(state: &AppState, ctx: &WriteCtx, before: &Item, valu
         assignee_id: ix.assignee_id,
         due_at: ix.due_at,
         at: ix.at.unwrap_or(before.at),
-        body: serde_json::to_value(&value).map_err(|_| ApiError::internal())?,
+        body: serde_json::to_value(&value).map_err(|_| AppError::internal())?,
         updated_at: ctx.now,
         ..before.clone()
     };
@@ -100,9 +100,9 @@ pub async fn save<T: Kind>(state: &AppState, ctx: &WriteCtx, before: &Item, valu
     Ok(value)
 }
 
-pub async fn delete<T: Kind>(state: &AppState, ctx: &WriteCtx, org: Uuid, id: Uuid) -> ApiResult<()> {
+pub async fn delete<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, id: Uuid) -> AppResult<()> {
     state.store.delete_item(ctx, org, T::KIND, id).await.map_err(|e| match e {
-        firebreak_store::StoreError::NotFound => ApiError::not_found(T::NOUN),
+        firebreak_store::StoreError::NotFound => AppError::not_found(T::NOUN),
         e => e.into(),
     })
 }
@@ -112,17 +112,17 @@ pub fn query<T: Kind>() -> ItemQuery {
     ItemQuery { kind: T::KIND.to_owned(), ..Default::default() }
 }
 
-pub async fn list<T: Kind>(state: &AppState, org: Uuid, q: &ItemQuery) -> ApiResult<Vec<T>> {
+pub async fn list<T: Kind>(state: &App, org: Uuid, q: &ItemQuery) -> AppResult<Vec<T>> {
     state.store.list_items(org, q).await?.iter().map(from_item).collect()
 }
 
 /// Items of `T` that belong to one case, in time order.
-pub async fn of_case<T: Kind>(state: &AppState, org: Uuid, case: Uuid) -> ApiResult<Vec<T>> {
+pub async fn of_case<T: Kind>(state: &App, org: Uuid, case: Uuid) -> AppResult<Vec<T>> {
     list(state, org, &ItemQuery { case_id: Some(case), ..query::<T>() }).await
 }
 
 /// A named setting of an organisation, and its stored item.
-pub async fn setting(state: &AppState, org: Uuid, name: &str) -> ApiResult<Option<(Item, OrgSetting)>> {
+pub async fn setting(state: &App, org: Uuid, name: &str) -> AppResult<Option<(Item, OrgSetting)>> {
     let q = ItemQuery { key: Some(name.to_owned()), ..query::<OrgSetting>() };
     let Some(item) = state.store.list_items(org, &q).await?.into_iter().next() else {
         return Ok(None);
@@ -133,15 +133,15 @@ pub async fn setting(state: &AppState, org: Uuid, name: &str) -> ApiResult<Optio
 
 /// A named setting's value, or `default()` until the organisation sets its own.
 pub async fn setting_or<T: DeserializeOwned>(
-    state: &AppState,
+    state: &App,
     org: Uuid,
     name: &str,
     default: impl FnOnce() -> T,
-) -> ApiResult<T> {
+) -> AppResult<T> {
     match setting(state, org, name).await? {
         Some((_, s)) => serde_json::from_value(s.value).map_err(|e| {
             tracing::error!(setting = name, error = %e, "stored setting does not read back");
-            ApiError::internal()
+            AppError::internal()
         }),
         None => Ok(default()),
     }
@@ -149,14 +149,8 @@ pub async fn setting_or<T: DeserializeOwned>(
 
 /// Stores a named setting of an organisation, replacing the one before
 /// (audited as any item).
-pub async fn put_setting<T: Serialize>(
-    state: &AppState,
-    ctx: &WriteCtx,
-    org: Uuid,
-    name: &str,
-    value: &T,
-) -> ApiResult<()> {
-    let value = serde_json::to_value(value).map_err(|_| ApiError::internal())?;
+pub async fn put_setting<T: Serialize>(state: &App, ctx: &WriteCtx, org: Uuid, name: &str, value: &T) -> AppResult<()> {
+    let value = serde_json::to_value(value).map_err(|_| AppError::internal())?;
     match setting(state, org, name).await? {
         Some((item, mut s)) => {
             s.value = value;

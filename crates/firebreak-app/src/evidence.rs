@@ -5,7 +5,6 @@
 //! name only once the whole body arrived and was flushed to disk; the record
 //! is stored after that. A cut-off upload leaves no record and no file.
 
-use axum::body::Body;
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::markdown;
 use firebreak_types::{CreateCustodyEntry, CustodyEntry, ErrorCode, Evidence, EvidenceVerification};
@@ -13,12 +12,12 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
 use crate::cases::load as get_case;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::files::{self, clean_filename, io_error, path_of};
 use crate::items::{self, Index, Kind};
-use crate::state::AppState;
 
 impl Kind for Evidence {
     const KIND: &'static str = "evidence";
@@ -72,14 +71,14 @@ pub struct UploadParams {
 /// Streams `body` to disk, hashing as it goes; records the evidence and its
 /// first custody entry only after the file is complete.
 pub async fn upload(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     params: UploadParams,
     content_type: String,
     declared: Option<u64>,
-    body: Body,
-) -> ApiResult<Evidence> {
+    body: crate::files::Upload,
+) -> AppResult<Evidence> {
     caller.require(Action::CaseWrite)?;
     get_case(state, caller, case_id).await?;
     let filename = clean_filename(&params.filename)?;
@@ -116,14 +115,14 @@ pub async fn upload(
 }
 
 async fn custody(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     evidence: &Evidence,
     action: &str,
     to: Option<String>,
     location: Option<String>,
     note: String,
-) -> ApiResult<CustodyEntry> {
+) -> AppResult<CustodyEntry> {
     let entry = CustodyEntry {
         id: Uuid::now_v7(),
         evidence_id: evidence.id,
@@ -138,66 +137,61 @@ async fn custody(
 }
 
 pub async fn load(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     id: Uuid,
-) -> ApiResult<(firebreak_store::Item, Evidence)> {
+) -> AppResult<(firebreak_store::Item, Evidence)> {
     get_case(state, caller, case_id).await?;
     let (item, e) = items::load::<Evidence>(state, caller.org_id(), id).await?;
     if e.case_id != case_id {
-        return Err(ApiError::not_found("evidence"));
+        return Err(AppError::not_found("evidence"));
     }
     Ok((item, e))
 }
 
-pub async fn list(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<Evidence>> {
+pub async fn list(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<Evidence>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
 
-pub async fn chain(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<Vec<CustodyEntry>> {
+pub async fn chain(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<Vec<CustodyEntry>> {
     load(state, caller, case_id, id).await?;
     let q = firebreak_store::ItemQuery { parent_id: Some(id), ..items::query::<CustodyEntry>() };
     items::list(state, caller.org_id(), &q).await
 }
 
 /// The file, opened for streaming; the download is a custody entry.
-pub async fn download(
-    state: &AppState,
-    caller: &Caller,
-    case_id: Uuid,
-    id: Uuid,
-) -> ApiResult<(Evidence, tokio::fs::File)> {
+pub async fn download(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<(Evidence, tokio::fs::File)> {
     let (_, e) = load(state, caller, case_id, id).await?;
     let file = tokio::fs::File::open(path_of(state, caller.org_id(), id)).await.map_err(|err| {
         tracing::error!(error = %err, evidence = %id, "evidence file missing");
-        ApiError::new(ErrorCode::Internal, "the evidence file is missing from the store; verify it")
+        AppError::new(ErrorCode::Internal, "the evidence file is missing from the store; verify it")
     })?;
     custody(state, caller, &e, "downloaded", Some(caller.name().to_owned()), None, String::new()).await?;
     Ok((e, file))
 }
 
 pub async fn add_custody(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     id: Uuid,
     req: CreateCustodyEntry,
-) -> ApiResult<CustodyEntry> {
+) -> AppResult<CustodyEntry> {
     caller.require(Action::CaseWrite)?;
     let (item, mut e) = load(state, caller, case_id, id).await?;
     let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
     let (to, location) = (text(req.to), text(req.location));
     match req.action.as_str() {
         "transferred" if to.is_none() => {
-            return Err(ApiError::field(ErrorCode::InvalidField, "to", "to is required: who received it"));
+            return Err(AppError::field(ErrorCode::InvalidField, "to", "to is required: who received it"));
         }
         "stored" if location.is_none() => {
-            return Err(ApiError::field(ErrorCode::InvalidField, "location", "location is required: where it is kept"));
+            return Err(AppError::field(ErrorCode::InvalidField, "location", "location is required: where it is kept"));
         }
         "transferred" | "stored" => {}
-        _ => return Err(ApiError::field(ErrorCode::InvalidField, "action", "action must be transferred or stored")),
+        _ => return Err(AppError::field(ErrorCode::InvalidField, "action", "action must be transferred or stored")),
     }
     if let Some(l) = &location {
         e.stored_at = l.clone();
@@ -207,7 +201,7 @@ pub async fn add_custody(
 }
 
 /// Recomputes the stored file's hash and size; a mismatch is recorded.
-pub async fn verify(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<EvidenceVerification> {
+pub async fn verify(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<EvidenceVerification> {
     caller.require(Action::CaseRead)?;
     let (_, e) = load(state, caller, case_id, id).await?;
     let mut out = EvidenceVerification {

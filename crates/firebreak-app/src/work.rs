@@ -18,19 +18,19 @@ use firebreak_types::{
 use time::Duration;
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
 use crate::cases::load as get_case;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::events::{self, CaseEvent};
 use crate::items::{self, OrgSetting, observable_key};
-use crate::state::AppState;
 
-async fn writable_case(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Case> {
+async fn writable_case(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     get_case(state, caller, case_id).await
 }
 
-async fn check_user(state: &AppState, org: Uuid, field: &str, id: Option<Uuid>) -> ApiResult<()> {
+async fn check_user(state: &App, org: Uuid, field: &str, id: Option<Uuid>) -> AppResult<()> {
     if let Some(id) = id {
         crate::service::enabled_user(state, org, field, id).await?;
     }
@@ -40,7 +40,7 @@ async fn check_user(state: &AppState, org: Uuid, field: &str, id: Option<Uuid>) 
 // ---------------------------------------------------------------------------
 // Tasks
 
-pub async fn create_task(state: &AppState, caller: &Caller, case_id: Uuid, req: CreateTask) -> ApiResult<Task> {
+pub async fn create_task(state: &App, caller: &Caller, case_id: Uuid, req: CreateTask) -> AppResult<Task> {
     let case = writable_case(state, caller, case_id).await?;
     check_user(state, caller.org_id(), "assignee_id", req.assignee_id).await?;
     let task = Task {
@@ -61,31 +61,20 @@ pub async fn create_task(state: &AppState, caller: &Caller, case_id: Uuid, req: 
     Ok(task)
 }
 
-pub async fn list_tasks(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<Task>> {
+pub async fn list_tasks(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<Task>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
 
-async fn load_task(
-    state: &AppState,
-    caller: &Caller,
-    case_id: Uuid,
-    id: Uuid,
-) -> ApiResult<(firebreak_store::Item, Task)> {
+async fn load_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<(firebreak_store::Item, Task)> {
     let (item, task) = items::load::<Task>(state, caller.org_id(), id).await?;
     if task.case_id != case_id {
-        return Err(ApiError::not_found("task"));
+        return Err(AppError::not_found("task"));
     }
     Ok((item, task))
 }
 
-pub async fn update_task(
-    state: &AppState,
-    caller: &Caller,
-    case_id: Uuid,
-    id: Uuid,
-    req: UpdateTask,
-) -> ApiResult<Task> {
+pub async fn update_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid, req: UpdateTask) -> AppResult<Task> {
     writable_case(state, caller, case_id).await?;
     let (item, mut task) = load_task(state, caller, case_id, id).await?;
     if let Some(v) = req.title {
@@ -114,22 +103,22 @@ pub async fn update_task(
 }
 
 pub async fn add_task_log(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     task_id: Uuid,
     req: CreateTaskLog,
-) -> ApiResult<TaskLog> {
+) -> AppResult<TaskLog> {
     writable_case(state, caller, case_id).await?;
     load_task(state, caller, case_id, task_id).await?;
     let body = markdown("body", &req.body)?;
     if body.trim().is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
+        return Err(AppError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
     }
     for id in &req.attachments {
         let item = state.store.get_item(caller.org_id(), "evidence", *id).await?;
         if item.is_none_or(|i| i.case_id != Some(case_id)) {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 ErrorCode::NotFound,
                 "attachments",
                 "attachments must be evidence of this case",
@@ -149,7 +138,7 @@ pub async fn add_task_log(
     Ok(log)
 }
 
-pub async fn task_logs(state: &AppState, caller: &Caller, case_id: Uuid, task_id: Uuid) -> ApiResult<Vec<TaskLog>> {
+pub async fn task_logs(state: &App, caller: &Caller, case_id: Uuid, task_id: Uuid) -> AppResult<Vec<TaskLog>> {
     get_case(state, caller, case_id).await?;
     load_task(state, caller, case_id, task_id).await?;
     items::list(state, caller.org_id(), &ItemQuery { parent_id: Some(task_id), ..items::query::<TaskLog>() }).await
@@ -239,7 +228,7 @@ pub fn default_templates() -> Vec<CreateTemplate> {
     ]
 }
 
-fn build_template(settings: &firebreak_types::CaseSettings, req: CreateTemplate) -> ApiResult<CaseTemplate> {
+fn build_template(settings: &firebreak_types::CaseSettings, req: CreateTemplate) -> AppResult<CaseTemplate> {
     let category = firebreak_domain::case::check_category(settings, Some(req.category))?.unwrap_or_default();
     let mut tasks = Vec::with_capacity(req.tasks.len());
     for (i, task) in req.tasks.into_iter().enumerate() {
@@ -261,7 +250,7 @@ const TEMPLATES_SEEDED: &str = "templates_seeded";
 
 /// The organisation's templates; the defaults are stored the first time
 /// they are asked for, after which they are the organisation's to edit.
-pub async fn list_templates(state: &AppState, caller: &Caller) -> ApiResult<Vec<CaseTemplate>> {
+pub async fn list_templates(state: &App, caller: &Caller) -> AppResult<Vec<CaseTemplate>> {
     caller.require(Action::CaseRead)?;
     let q = items::query::<CaseTemplate>();
     if items::setting(state, caller.org_id(), TEMPLATES_SEEDED).await?.is_some() {
@@ -269,7 +258,7 @@ pub async fn list_templates(state: &AppState, caller: &Caller) -> ApiResult<Vec<
     }
     let settings = firebreak_domain::case::default_settings();
     let defaults =
-        default_templates().into_iter().map(|t| build_template(&settings, t)).collect::<ApiResult<Vec<_>>>()?;
+        default_templates().into_iter().map(|t| build_template(&settings, t)).collect::<AppResult<Vec<_>>>()?;
     let ctx = WriteCtx { actor: firebreak_store::Actor::System, now: state.clock.now() };
     let mark = OrgSetting { id: Uuid::now_v7(), name: TEMPLATES_SEEDED.into(), value: serde_json::Value::Bool(true) };
     items::create(state, &ctx, caller.org_id(), mark).await?;
@@ -277,7 +266,7 @@ pub async fn list_templates(state: &AppState, caller: &Caller) -> ApiResult<Vec<
     items::list(state, caller.org_id(), &q).await
 }
 
-pub async fn create_template(state: &AppState, caller: &Caller, req: CreateTemplate) -> ApiResult<CaseTemplate> {
+pub async fn create_template(state: &App, caller: &Caller, req: CreateTemplate) -> AppResult<CaseTemplate> {
     caller.require(Action::OrgSettings)?;
     list_templates(state, caller).await?;
     let settings = crate::cases::settings(state, caller.org_id()).await?;
@@ -285,12 +274,12 @@ pub async fn create_template(state: &AppState, caller: &Caller, req: CreateTempl
     items::create(state, &caller.ctx(state), caller.org_id(), template).await
 }
 
-pub async fn delete_template(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+pub async fn delete_template(state: &App, caller: &Caller, id: Uuid) -> AppResult<()> {
     caller.require(Action::OrgSettings)?;
     items::delete::<CaseTemplate>(state, &caller.ctx(state), caller.org_id(), id).await
 }
 
-pub async fn get_template(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<CaseTemplate> {
+pub async fn get_template(state: &App, caller: &Caller, id: Uuid) -> AppResult<CaseTemplate> {
     list_templates(state, caller).await?;
     Ok(items::load::<CaseTemplate>(state, caller.org_id(), id).await?.1)
 }
@@ -327,23 +316,23 @@ fn parse_kind(kind: &str) -> Result<ObservableKind, FieldError> {
 }
 
 /// The observable checks speak in whole sentences; they are passed on as they are.
-fn value_error(e: FieldError) -> ApiError {
-    ApiError::field(ErrorCode::InvalidField, e.field, e.expected)
+fn value_error(e: FieldError) -> AppError {
+    AppError::field(ErrorCode::InvalidField, e.field, e.expected)
 }
 
 pub async fn add_observable(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     req: CreateObservable,
-) -> ApiResult<ObservableWithSightings> {
+) -> AppResult<ObservableWithSightings> {
     writable_case(state, caller, case_id).await?;
     let kind = parse_kind(&req.kind)?;
     let n = normalise(kind, &req.value).map_err(value_error)?;
     let key = observable_key(kind.as_str(), &n.value);
     let same = ItemQuery { case_id: Some(case_id), key: Some(key), ..items::query::<Observable>() };
     if state.store.count_items(caller.org_id(), &same).await? > 0 {
-        return Err(ApiError::field(ErrorCode::Conflict, "value", "this case already has this observable"));
+        return Err(AppError::field(ErrorCode::Conflict, "value", "this case already has this observable"));
     }
     let observable = Observable {
         id: Uuid::now_v7(),
@@ -363,11 +352,7 @@ pub async fn add_observable(
     Ok(ObservableWithSightings { observable, sightings })
 }
 
-pub async fn list_observables(
-    state: &AppState,
-    caller: &Caller,
-    case_id: Uuid,
-) -> ApiResult<Vec<ObservableWithSightings>> {
+pub async fn list_observables(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<ObservableWithSightings>> {
     get_case(state, caller, case_id).await?;
     let observables: Vec<Observable> = items::of_case(state, caller.org_id(), case_id).await?;
     let mut seen = sightings_of(state, caller.org_id(), &observables).await?;
@@ -380,11 +365,11 @@ pub async fn list_observables(
         .collect())
 }
 
-pub async fn delete_observable(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<()> {
+pub async fn delete_observable(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
     writable_case(state, caller, case_id).await?;
     let (_, o) = items::load::<Observable>(state, caller.org_id(), id).await?;
     if o.case_id != case_id {
-        return Err(ApiError::not_found("observable"));
+        return Err(AppError::not_found("observable"));
     }
     items::delete::<Observable>(state, &caller.ctx(state), caller.org_id(), id).await?;
     state.live.publish(caller.org_id(), "case.updated", case_id);
@@ -393,7 +378,7 @@ pub async fn delete_observable(state: &AppState, caller: &Caller, case_id: Uuid,
 
 /// Every other case of the organisation with the same type and value: an
 /// index look-up on `(org, kind, key)`.
-pub async fn sightings(state: &AppState, org: Uuid, observable: &Observable) -> ApiResult<Vec<Sighting>> {
+pub async fn sightings(state: &App, org: Uuid, observable: &Observable) -> AppResult<Vec<Sighting>> {
     let mut all = sightings_of(state, org, std::slice::from_ref(observable)).await?;
     Ok(all.remove(&observable.id).unwrap_or_default())
 }
@@ -401,10 +386,10 @@ pub async fn sightings(state: &AppState, org: Uuid, observable: &Observable) -> 
 /// The sightings of several observables at once: one index look-up for all
 /// their keys and one for the cases that saw them, however many there are.
 pub async fn sightings_of(
-    state: &AppState,
+    state: &App,
     org: Uuid,
     observables: &[Observable],
-) -> ApiResult<HashMap<Uuid, Vec<Sighting>>> {
+) -> AppResult<HashMap<Uuid, Vec<Sighting>>> {
     let mut out: HashMap<Uuid, Vec<Sighting>> = HashMap::new();
     if observables.is_empty() {
         return Ok(out);
@@ -452,7 +437,7 @@ pub async fn sightings_of(
 }
 
 /// Sightings of a value typed by hand (the observable search box).
-pub async fn search_sightings(state: &AppState, caller: &Caller, kind: &str, value: &str) -> ApiResult<Vec<Sighting>> {
+pub async fn search_sightings(state: &App, caller: &Caller, kind: &str, value: &str) -> AppResult<Vec<Sighting>> {
     caller.require(Action::CaseRead)?;
     let kind = parse_kind(kind)?;
     let n = normalise(kind, value).map_err(value_error)?;
@@ -474,11 +459,11 @@ pub async fn search_sightings(state: &AppState, caller: &Caller, kind: &str, val
 // ---------------------------------------------------------------------------
 // Timeline
 
-fn resolve_attack(tactic: Option<&str>, technique: Option<&str>) -> ApiResult<(Option<String>, Option<String>)> {
+fn resolve_attack(tactic: Option<&str>, technique: Option<&str>) -> AppResult<(Option<String>, Option<String>)> {
     let a = attack();
     let technique = match technique.map(str::trim).filter(|s| !s.is_empty()) {
         Some(id) => Some(a.technique(id).ok_or_else(|| {
-            ApiError::field(
+            AppError::field(
                 ErrorCode::InvalidField,
                 "technique",
                 format!("{id:?} is not an ATT&CK Enterprise technique id"),
@@ -488,14 +473,14 @@ fn resolve_attack(tactic: Option<&str>, technique: Option<&str>) -> ApiResult<(O
     };
     let tactic = match tactic.map(str::trim).filter(|s| !s.is_empty()) {
         Some(t) => Some(a.tactic(&t.replace(' ', "-")).ok_or_else(|| {
-            ApiError::field(ErrorCode::InvalidField, "tactic", format!("{t:?} is not an ATT&CK Enterprise tactic"))
+            AppError::field(ErrorCode::InvalidField, "tactic", format!("{t:?} is not an ATT&CK Enterprise tactic"))
         })?),
         None => technique.and_then(|x| a.tactic_of(x)),
     };
     if let (Some(ta), Some(te)) = (tactic, technique)
         && !te.tactics.contains(&ta.shortname)
     {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidField,
             "technique",
             format!("{} is not a technique of the tactic {}", te.id, ta.name),
@@ -505,15 +490,15 @@ fn resolve_attack(tactic: Option<&str>, technique: Option<&str>) -> ApiResult<(O
 }
 
 pub async fn add_timeline_entry(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     req: CreateTimelineEntry,
-) -> ApiResult<TimelineEntry> {
+) -> AppResult<TimelineEntry> {
     writable_case(state, caller, case_id).await?;
     let description = markdown("description", &req.description)?;
     if description.trim().is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "description", "description must not be empty"));
+        return Err(AppError::field(ErrorCode::InvalidField, "description", "description must not be empty"));
     }
     let (tactic, technique) = resolve_attack(req.tactic.as_deref(), req.technique.as_deref())?;
     let entry = TimelineEntry {
@@ -533,19 +518,19 @@ pub async fn add_timeline_entry(
     Ok(entry)
 }
 
-pub async fn timeline(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<TimelineEntry>> {
+pub async fn timeline(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<TimelineEntry>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
 
 /// An entry Firebreak adds itself (a state change, an escalation).
 pub async fn auto_entry(
-    state: &AppState,
+    state: &App,
     ctx: &WriteCtx,
     case: &Case,
     description: String,
     source: SourceRef,
-) -> ApiResult<()> {
+) -> AppResult<()> {
     let entry = TimelineEntry {
         id: Uuid::now_v7(),
         case_id: case.id,
@@ -573,17 +558,17 @@ fn tier_role(tier: Tier) -> Role {
     }
 }
 
-pub async fn escalate(state: &AppState, caller: &Caller, case_id: Uuid, req: EscalateCase) -> ApiResult<Escalation> {
+pub async fn escalate(state: &App, caller: &Caller, case_id: Uuid, req: EscalateCase) -> AppResult<Escalation> {
     let before = writable_case(state, caller, case_id).await?;
     let reason = req.reason.trim().to_owned();
     if reason.is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to escalate"));
+        return Err(AppError::field(ErrorCode::InvalidField, "reason", "reason is required to escalate"));
     }
     if req.tier.is_none() && req.team_id.is_none() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "tier", "tier or team_id is required to escalate"));
+        return Err(AppError::field(ErrorCode::InvalidField, "tier", "tier or team_id is required to escalate"));
     }
     if !before.state.is_active() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidState,
             "state",
             "a closed case cannot be escalated; reopen it first",
@@ -594,7 +579,7 @@ pub async fn escalate(state: &AppState, caller: &Caller, case_id: Uuid, req: Esc
             items::load::<Team>(state, caller.org_id(), id)
                 .await
                 .map_err(|_| {
-                    ApiError::field(ErrorCode::NotFound, "team_id", "team_id must be a team of this organisation")
+                    AppError::field(ErrorCode::NotFound, "team_id", "team_id must be a team of this organisation")
                 })?
                 .1,
         ),
@@ -642,7 +627,7 @@ pub async fn escalate(state: &AppState, caller: &Caller, case_id: Uuid, req: Esc
     Ok(escalation)
 }
 
-pub async fn escalations(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<Escalation>> {
+pub async fn escalations(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<Escalation>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
@@ -650,14 +635,14 @@ pub async fn escalations(state: &AppState, caller: &Caller, case_id: Uuid) -> Ap
 // ---------------------------------------------------------------------------
 // Teams
 
-pub async fn create_team(state: &AppState, caller: &Caller, req: CreateTeam) -> ApiResult<Team> {
+pub async fn create_team(state: &App, caller: &Caller, req: CreateTeam) -> AppResult<Team> {
     caller.require(Action::OrgSettings)?;
     for (i, m) in req.members.iter().enumerate() {
         check_user(state, caller.org_id(), &format!("members[{i}]"), Some(*m)).await?;
     }
     if let Some(parent) = req.reports_to {
         items::load::<Team>(state, caller.org_id(), parent).await.map_err(|_| {
-            ApiError::field(ErrorCode::NotFound, "reports_to", "reports_to must be a team of this organisation")
+            AppError::field(ErrorCode::NotFound, "reports_to", "reports_to must be a team of this organisation")
         })?;
     }
     let team = Team {
@@ -671,12 +656,12 @@ pub async fn create_team(state: &AppState, caller: &Caller, req: CreateTeam) -> 
     items::create(state, &caller.ctx(state), caller.org_id(), team).await
 }
 
-pub async fn get_team(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Team> {
+pub async fn get_team(state: &App, caller: &Caller, id: Uuid) -> AppResult<Team> {
     caller.require(Action::UserRead)?;
     Ok(items::load::<Team>(state, caller.org_id(), id).await?.1)
 }
 
-pub async fn list_teams(state: &AppState, caller: &Caller) -> ApiResult<Vec<Team>> {
+pub async fn list_teams(state: &App, caller: &Caller) -> AppResult<Vec<Team>> {
     caller.require(Action::UserRead)?;
     items::list(state, caller.org_id(), &items::query::<Team>()).await
 }
@@ -684,7 +669,7 @@ pub async fn list_teams(state: &AppState, caller: &Caller) -> ApiResult<Vec<Team
 // ---------------------------------------------------------------------------
 // Notifications
 
-pub async fn my_notifications(state: &AppState, caller: &Caller, unread_only: bool) -> ApiResult<Vec<Notification>> {
+pub async fn my_notifications(state: &App, caller: &Caller, unread_only: bool) -> AppResult<Vec<Notification>> {
     caller.require(Action::NotificationRead)?;
     let q = ItemQuery {
         assignee_id: Some(caller.id()),
@@ -696,17 +681,17 @@ pub async fn my_notifications(state: &AppState, caller: &Caller, unread_only: bo
     items::list(state, caller.org_id(), &q).await
 }
 
-pub async fn unread_count(state: &AppState, caller: &Caller) -> ApiResult<u64> {
+pub async fn unread_count(state: &App, caller: &Caller) -> AppResult<u64> {
     let q =
         ItemQuery { assignee_id: Some(caller.id()), statuses: vec!["unread".into()], ..items::query::<Notification>() };
     Ok(state.store.count_items(caller.org_id(), &q).await?)
 }
 
-pub async fn mark_read(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Notification> {
+pub async fn mark_read(state: &App, caller: &Caller, id: Uuid) -> AppResult<Notification> {
     caller.require(Action::NotificationRead)?;
     let (item, mut n) = items::load::<Notification>(state, caller.org_id(), id).await?;
     if n.user_id != caller.id() {
-        return Err(ApiError::not_found("notification"));
+        return Err(AppError::not_found("notification"));
     }
     n.read = true;
     items::save(state, &caller.ctx(state), &item, n).await

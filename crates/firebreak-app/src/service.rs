@@ -6,7 +6,7 @@
 use firebreak_domain::audit::{Anchors, check_checkpoints, verify_org};
 use firebreak_domain::permission::{Action, within};
 use firebreak_domain::validate::{Description, DisplayName, Email, Name, Password, Username};
-use firebreak_store::{NewApiKey, NewOrg, NewUser, OrgPatch, Store, UserPatch};
+use firebreak_store::{NewApiKey, NewOrg, NewUser, OrgPatch, Store, UserPatch, WriteCtx};
 use firebreak_types::{
     ApiKey, AuditEntry, AuditProblem, AuditProblemKind, AuditQuery, AuditVerification, BrokenLink, CreateApiKey,
     CreateOrganisation, CreateUser, CreatedApiKey, ErrorCode, ListParams, Me, OrgGrant, Organisation, Page,
@@ -14,24 +14,19 @@ use firebreak_types::{
 };
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::{Caller, Principal};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::secrets::{hash_password, new_api_key, sha256_hex};
-use crate::state::AppState;
 
-async fn hash_in_background(password: Password) -> ApiResult<String> {
-    tokio::task::spawn_blocking(move || hash_password(password.expose())).await.map_err(|_| ApiError::internal())?
+async fn hash_in_background(password: Password) -> AppResult<String> {
+    tokio::task::spawn_blocking(move || hash_password(password.expose())).await.map_err(|_| AppError::internal())?
 }
 
 // -- Who am I --------------------------------------------------------------
 
-pub async fn me(state: &AppState, caller: &Caller) -> ApiResult<Me> {
-    let mut orgs = Vec::new();
-    for id in caller.tenancy.orgs() {
-        if let Some(o) = state.store.get_org(id).await? {
-            orgs.push(o);
-        }
-    }
+pub async fn me(state: &App, caller: &Caller) -> AppResult<Me> {
+    let orgs = acting_orgs(state, caller).await?;
     let kind = match caller.principal {
         Principal::User(_) => "user",
         Principal::ApiKey(_) => "api_key",
@@ -47,27 +42,38 @@ pub async fn me(state: &AppState, caller: &Caller) -> ApiResult<Me> {
     })
 }
 
+/// The organisations the caller may act in, for the organisation picker.
+pub async fn acting_orgs(state: &App, caller: &Caller) -> AppResult<Vec<Organisation>> {
+    let mut orgs = Vec::new();
+    for id in caller.tenancy.orgs() {
+        if let Some(o) = state.store.get_org(id).await? {
+            orgs.push(o);
+        }
+    }
+    Ok(orgs)
+}
+
 // -- Organisations ---------------------------------------------------------
 
-pub async fn list_orgs(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<Organisation>> {
+pub async fn list_orgs(state: &App, caller: &Caller, params: &ListParams) -> AppResult<Page<Organisation>> {
     caller.require(Action::OrgRead)?;
     Ok(state.store.list_orgs(&caller.tenancy.orgs(), params).await?)
 }
 
-pub async fn get_org(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Organisation> {
+pub async fn get_org(state: &App, caller: &Caller, id: Uuid) -> AppResult<Organisation> {
     caller.require(Action::OrgRead)?;
     if !caller.tenancy.may_act_in(id) {
-        return Err(ApiError::not_found("organisation"));
+        return Err(AppError::not_found("organisation"));
     }
-    state.store.get_org(id).await?.ok_or_else(|| ApiError::not_found("organisation"))
+    state.store.get_org(id).await?.ok_or_else(|| AppError::not_found("organisation"))
 }
 
 /// Creating organisations is for platform admins; the root organisation is
 /// granted access to each one it creates, as an MSSP would be.
-pub async fn create_org(state: &AppState, caller: &Caller, req: CreateOrganisation) -> ApiResult<Organisation> {
+pub async fn create_org(state: &App, caller: &Caller, req: CreateOrganisation) -> AppResult<Organisation> {
     caller.require(Action::OrgManage)?;
     if !caller.is_platform_admin(state) {
-        return Err(ApiError::forbidden("creating organisations (platform admins only)"));
+        return Err(AppError::forbidden("creating organisations (platform admins only)"));
     }
     let new = NewOrg {
         id: Uuid::now_v7(),
@@ -82,17 +88,12 @@ pub async fn create_org(state: &AppState, caller: &Caller, req: CreateOrganisati
     Ok(org)
 }
 
-pub async fn update_org(
-    state: &AppState,
-    caller: &Caller,
-    id: Uuid,
-    req: UpdateOrganisation,
-) -> ApiResult<Organisation> {
+pub async fn update_org(state: &App, caller: &Caller, id: Uuid, req: UpdateOrganisation) -> AppResult<Organisation> {
     let org = get_org(state, caller, id).await?;
     caller.require(Action::OrgManage)?;
     // An organisation's own admins may rename it; platform admins any they reach.
     if !(caller.is_platform_admin(state) || caller.home.id == org.id) {
-        return Err(ApiError::forbidden("changing another organisation"));
+        return Err(AppError::forbidden("changing another organisation"));
     }
     let patch = OrgPatch {
         name: req.name.as_deref().map(|n| Name::parse("name", n)).transpose()?.map(Name::into_inner),
@@ -108,52 +109,99 @@ pub async fn update_org(
     Ok(org)
 }
 
-pub async fn grant_access(state: &AppState, caller: &Caller, provider: Uuid, customer: Uuid) -> ApiResult<OrgGrant> {
+pub async fn grant_access(state: &App, caller: &Caller, provider: Uuid, customer: Uuid) -> AppResult<OrgGrant> {
     caller.require(Action::OrgManage)?;
     if !caller.is_platform_admin(state) {
-        return Err(ApiError::forbidden("granting access (platform admins only)"));
+        return Err(AppError::forbidden("granting access (platform admins only)"));
     }
-    let p = state.store.get_org(provider).await?.ok_or_else(|| ApiError::not_found("organisation"))?;
-    state.store.get_org(customer).await?.ok_or_else(|| ApiError::not_found("organisation"))?;
+    let p = state.store.get_org(provider).await?.ok_or_else(|| AppError::not_found("organisation"))?;
+    state.store.get_org(customer).await?.ok_or_else(|| AppError::not_found("organisation"))?;
     if p.kind != firebreak_types::OrgKind::Provider {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidState,
             "provider_id",
             "only a provider organisation can be granted access",
         ));
     }
     if provider == customer {
-        return Err(ApiError::field(ErrorCode::InvalidField, "customer_id", "an organisation always reaches itself"));
+        return Err(AppError::field(ErrorCode::InvalidField, "customer_id", "an organisation always reaches itself"));
     }
     Ok(state.store.grant_access(&caller.ctx(state), provider, customer).await?)
 }
 
-pub async fn revoke_access(state: &AppState, caller: &Caller, provider: Uuid, customer: Uuid) -> ApiResult<()> {
+pub async fn revoke_access(state: &App, caller: &Caller, provider: Uuid, customer: Uuid) -> AppResult<()> {
     caller.require(Action::OrgManage)?;
     if !caller.is_platform_admin(state) {
-        return Err(ApiError::forbidden("revoking access (platform admins only)"));
+        return Err(AppError::forbidden("revoking access (platform admins only)"));
     }
     Ok(state.store.revoke_access(&caller.ctx(state), provider, customer).await?)
 }
 
-pub async fn list_grants(state: &AppState, caller: &Caller, provider: Uuid) -> ApiResult<Vec<Uuid>> {
+/// The organisations the root organisation may act in (the platform admin's
+/// overview).
+pub async fn root_grants(state: &App, caller: &Caller) -> AppResult<Vec<Uuid>> {
+    caller.require(Action::OrgRead)?;
+    Ok(state.store.grants_of(state.root_org).await?)
+}
+
+pub async fn list_grants(state: &App, caller: &Caller, provider: Uuid) -> AppResult<Vec<Uuid>> {
     get_org(state, caller, provider).await?;
     Ok(state.store.grants_of(provider).await?)
 }
 
 // -- People ----------------------------------------------------------------
 
-pub async fn list_users(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<User>> {
+pub async fn list_users(state: &App, caller: &Caller, params: &ListParams) -> AppResult<Page<User>> {
     caller.require(Action::UserRead)?;
     Ok(state.store.list_users(caller.org_id(), params).await?)
 }
 
-pub async fn get_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<User> {
-    caller.require(Action::UserRead)?;
-    state.store.get_user(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("user"))
+/// Every user name of the acting organisation by id, to show who owns or is
+/// assigned what.
+pub async fn user_names(state: &App, caller: &Caller) -> AppResult<std::collections::HashMap<Uuid, String>> {
+    let params = ListParams { limit: Some(1000), ..Default::default() };
+    let page = state.store.list_users(caller.org_id(), &params).await?;
+    Ok(page.items.into_iter().map(|u| (u.id, u.username)).collect())
 }
 
-pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUser) -> ApiResult<User> {
+// -- Sessions --------------------------------------------------------------
+
+/// A web session just opened: the cookie's token and the form's CSRF token.
+pub struct OpenedSession {
+    pub token: String,
+    pub csrf_token: String,
+}
+
+/// Opens a web session for a user whose password was just checked.
+pub async fn open_session(state: &App, user: &User, ttl: time::Duration) -> AppResult<OpenedSession> {
+    let token = crate::secrets::random_token(32)?;
+    let csrf_token = crate::secrets::random_token(32)?;
+    let now = state.clock.now();
+    let ctx = WriteCtx { actor: firebreak_store::Actor::User { id: user.id, name: user.username.clone() }, now };
+    let session = firebreak_store::NewSession {
+        token_hash: sha256_hex(&token),
+        user_id: user.id,
+        user_org: user.org_id,
+        csrf_token: csrf_token.clone(),
+        expires_at: now + ttl,
+    };
+    state.store.create_session(&ctx, session).await?;
+    Ok(OpenedSession { token, csrf_token })
+}
+
+/// Ends the caller's web session (signing out); live streams it opened stop.
+pub async fn end_session(state: &App, caller: &Caller, token: &str) -> AppResult<()> {
+    state.store.end_session(&caller.ctx(state), &sha256_hex(token)).await?;
+    state.live.revoked();
+    Ok(())
+}
+
+pub async fn get_user(state: &App, caller: &Caller, id: Uuid) -> AppResult<User> {
+    caller.require(Action::UserRead)?;
+    state.store.get_user(caller.org_id(), id).await?.ok_or_else(|| AppError::not_found("user"))
+}
+
+pub async fn create_user(state: &App, caller: &Caller, req: CreateUser) -> AppResult<User> {
     caller.require(Action::UserManage)?;
     let new = NewUser {
         id: Uuid::now_v7(),
@@ -168,11 +216,11 @@ pub async fn create_user(state: &AppState, caller: &Caller, req: CreateUser) -> 
     Ok(user)
 }
 
-pub async fn update_user(state: &AppState, caller: &Caller, id: Uuid, req: UpdateUser) -> ApiResult<User> {
+pub async fn update_user(state: &App, caller: &Caller, id: Uuid, req: UpdateUser) -> AppResult<User> {
     caller.require(Action::UserManage)?;
     get_user(state, caller, id).await?;
     if id == caller.id() && (req.disabled == Some(true) || req.role.is_some_and(|r| r != caller.role)) {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidState,
             if req.disabled == Some(true) { "disabled" } else { "role" },
             "you cannot disable yourself or change your own role",
@@ -199,7 +247,7 @@ pub async fn update_user(state: &AppState, caller: &Caller, id: Uuid, req: Updat
 }
 
 /// People may change their own password; admins anyone's in their organisation.
-pub async fn set_password(state: &AppState, caller: &Caller, id: Uuid, password: &str) -> ApiResult<()> {
+pub async fn set_password(state: &App, caller: &Caller, id: Uuid, password: &str) -> AppResult<()> {
     let own = matches!(&caller.principal, Principal::User(u) if u.id == id) && caller.org_id() == caller.home.id;
     if !own {
         caller.require(Action::UserManage)?;
@@ -212,14 +260,14 @@ pub async fn set_password(state: &AppState, caller: &Caller, id: Uuid, password:
     Ok(())
 }
 
-async fn get_user_unchecked(state: &AppState, org: Uuid, id: Uuid) -> ApiResult<User> {
-    state.store.get_user(org, id).await?.ok_or_else(|| ApiError::not_found("user"))
+async fn get_user_unchecked(state: &App, org: Uuid, id: Uuid) -> AppResult<User> {
+    state.store.get_user(org, id).await?.ok_or_else(|| AppError::not_found("user"))
 }
 
-pub async fn delete_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+pub async fn delete_user(state: &App, caller: &Caller, id: Uuid) -> AppResult<()> {
     caller.require(Action::UserManage)?;
     if id == caller.id() {
-        return Err(ApiError::new(ErrorCode::InvalidState, "you cannot delete yourself"));
+        return Err(AppError::new(ErrorCode::InvalidState, "you cannot delete yourself"));
     }
     state.store.delete_user(&caller.ctx(state), caller.org_id(), id).await?;
     state.live.revoked();
@@ -229,27 +277,27 @@ pub async fn delete_user(state: &AppState, caller: &Caller, id: Uuid) -> ApiResu
 
 // -- API keys --------------------------------------------------------------
 
-pub async fn list_api_keys(state: &AppState, caller: &Caller, params: &ListParams) -> ApiResult<Page<ApiKey>> {
+pub async fn list_api_keys(state: &App, caller: &Caller, params: &ListParams) -> AppResult<Page<ApiKey>> {
     caller.require(Action::ApiKeyManage)?;
     Ok(state.store.list_api_keys(caller.org_id(), params).await?)
 }
 
-pub async fn get_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ApiKey> {
+pub async fn get_api_key(state: &App, caller: &Caller, id: Uuid) -> AppResult<ApiKey> {
     caller.require(Action::ApiKeyManage)?;
-    state.store.get_api_key(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("API key"))
+    state.store.get_api_key(caller.org_id(), id).await?.ok_or_else(|| AppError::not_found("API key"))
 }
 
 /// A key is always owned by a user and never holds more than whoever made it:
 /// a key made with a key belongs to that key's owner, takes no role beyond
 /// the making key's, and expires no later than it.
-pub async fn create_api_key(state: &AppState, caller: &Caller, req: CreateApiKey) -> ApiResult<CreatedApiKey> {
+pub async fn create_api_key(state: &App, caller: &Caller, req: CreateApiKey) -> AppResult<CreatedApiKey> {
     caller.require(Action::ApiKeyManage)?;
     let now = state.clock.now();
     if req.expires_at.is_some_and(|t| t <= now) {
-        return Err(ApiError::field(ErrorCode::InvalidField, "expires_at", "expires_at must be in the future"));
+        return Err(AppError::field(ErrorCode::InvalidField, "expires_at", "expires_at must be in the future"));
     }
     if !within(req.role, caller.role) {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::Forbidden,
             "role",
             format!("a key cannot be given the role {}, which may do more than yours", req.role.as_str()),
@@ -259,10 +307,10 @@ pub async fn create_api_key(state: &AppState, caller: &Caller, req: CreateApiKey
         Principal::User(u) => (u.id, req.expires_at),
         Principal::ApiKey(k) => {
             // Authentication refuses keys without an owner, so this one has one.
-            let owner = k.created_by.ok_or_else(|| ApiError::unauthenticated("this API key has no owner"))?;
+            let owner = k.created_by.ok_or_else(|| AppError::unauthenticated("this API key has no owner"))?;
             let expires_at = match (req.expires_at, k.expires_at) {
                 (Some(asked), Some(limit)) if asked > limit => {
-                    return Err(ApiError::field(
+                    return Err(AppError::field(
                         ErrorCode::InvalidField,
                         "expires_at",
                         "expires_at must not be later than the expiry of the key that creates it",
@@ -288,7 +336,7 @@ pub async fn create_api_key(state: &AppState, caller: &Caller, req: CreateApiKey
     Ok(CreatedApiKey { key, secret })
 }
 
-pub async fn revoke_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ApiKey> {
+pub async fn revoke_api_key(state: &App, caller: &Caller, id: Uuid) -> AppResult<ApiKey> {
     caller.require(Action::ApiKeyManage)?;
     let key = state.store.revoke_api_key(&caller.ctx(state), caller.org_id(), id).await?;
     state.live.revoked();
@@ -298,18 +346,18 @@ pub async fn revoke_api_key(state: &AppState, caller: &Caller, id: Uuid) -> ApiR
 
 // -- Audit -----------------------------------------------------------------
 
-pub async fn list_audit(state: &AppState, caller: &Caller, query: &AuditQuery) -> ApiResult<Page<AuditEntry>> {
+pub async fn list_audit(state: &App, caller: &Caller, query: &AuditQuery) -> AppResult<Page<AuditEntry>> {
     caller.require(Action::AuditRead)?;
     if let (Some(from), Some(to)) = (query.from, query.to)
         && from > to
     {
-        return Err(ApiError::field(ErrorCode::InvalidQuery, "from", "from must not be after to"));
+        return Err(AppError::field(ErrorCode::InvalidQuery, "from", "from must not be after to"));
     }
     Ok(state.store.list_audit(caller.org_id(), query).await?)
 }
 
 /// Verifies the acting organisation's chain, or every chain for a platform admin.
-pub async fn verify_audit(state: &AppState, caller: &Caller) -> ApiResult<AuditVerification> {
+pub async fn verify_audit(state: &App, caller: &Caller) -> AppResult<AuditVerification> {
     caller.require(Action::AuditVerify)?;
     let only =
         if caller.is_platform_admin(state) && caller.org_id() == state.root_org { None } else { Some(caller.org_id()) };
@@ -370,10 +418,10 @@ pub async fn verify_chains(
 
 /// The enabled user `id` of `org`, or a 404 naming `field`: who may be given
 /// work (an assignee, an owner, a commander).
-pub async fn enabled_user(state: &AppState, org: Uuid, field: &str, id: Uuid) -> ApiResult<User> {
+pub async fn enabled_user(state: &App, org: Uuid, field: &str, id: Uuid) -> AppResult<User> {
     match state.store.get_user(org, id).await? {
         Some(u) if !u.disabled => Ok(u),
-        _ => Err(ApiError::field(
+        _ => Err(AppError::field(
             ErrorCode::NotFound,
             field,
             format!("{field} must be an enabled user of this organisation"),

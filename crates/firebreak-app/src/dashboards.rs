@@ -6,9 +6,9 @@ use firebreak_types::{MetricQuery, MetricTable};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::error::ApiResult;
+use crate::App;
+use crate::error::AppResult;
 use crate::metrics;
-use crate::state::AppState;
 
 /// How a panel draws its table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -117,12 +117,12 @@ pub fn dashboard(slug: &str) -> Option<&'static Dashboard> {
 
 /// Computes one panel for `org` over `[from, to)`.
 pub async fn panel_table(
-    state: &AppState,
+    state: &App,
     org: Uuid,
     p: &Panel,
     from: OffsetDateTime,
     to: OffsetDateTime,
-) -> ApiResult<MetricTable> {
+) -> AppResult<MetricTable> {
     let q = MetricQuery {
         from: Some(from),
         to: Some(to),

@@ -14,8 +14,8 @@ use firebreak_domain::audit::{Checkpoint, CheckpointHead};
 use time::OffsetDateTime;
 use tokio::io::AsyncWriteExt;
 
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::App;
+use crate::error::{AppError, AppResult};
 
 /// The file's name in the data folder.
 pub const FILE_NAME: &str = "audit-checkpoints.jsonl";
@@ -56,7 +56,7 @@ pub async fn read(path: &Path) -> std::io::Result<Vec<Option<Checkpoint>>> {
 
 /// Writes a checkpoint when `every` has passed since this process last
 /// wrote one (or it has written none yet).
-pub async fn write_due(state: &AppState) -> ApiResult<Option<Checkpoint>> {
+pub async fn write_due(state: &App) -> AppResult<Option<Checkpoint>> {
     let due = match &*state.checkpoints.last.lock().await {
         Some(w) => state.clock.now() - w.at >= state.settings.audit_checkpoint_every,
         None => true,
@@ -66,7 +66,7 @@ pub async fn write_due(state: &AppState) -> ApiResult<Option<Checkpoint>> {
 
 /// Writes a checkpoint of every chain head now, unless no head moved since
 /// the last one this process wrote.
-pub async fn write(state: &AppState) -> ApiResult<Option<Checkpoint>> {
+pub async fn write(state: &App) -> AppResult<Option<Checkpoint>> {
     let log = &state.checkpoints;
     let key = state.store.audit_key();
     let mut last = log.last.lock().await;
@@ -92,7 +92,7 @@ pub async fn write(state: &AppState) -> ApiResult<Option<Checkpoint>> {
             .unwrap_or_default(),
     };
     let checkpoint = Checkpoint::sign(key, state.clock.now(), heads, prev);
-    let mut line = serde_json::to_string(&checkpoint).map_err(|_| ApiError::internal())?;
+    let mut line = serde_json::to_string(&checkpoint).map_err(|_| AppError::internal())?;
     line.push('\n');
     append(&log.path, &line).await.map_err(|e| file_error(&log.path, &e))?;
     *last = Some(Written { at: checkpoint.at, mac: checkpoint.mac.clone(), heads: checkpoint.heads.clone() });
@@ -106,16 +106,16 @@ async fn append(path: &Path, line: &str) -> std::io::Result<()> {
     file.sync_all().await
 }
 
-fn file_error(path: &Path, e: &std::io::Error) -> ApiError {
+fn file_error(path: &Path, e: &std::io::Error) -> AppError {
     tracing::error!(path = %path.display(), error = %e, "audit checkpoint file");
-    ApiError::internal()
+    AppError::internal()
 }
 
 /// Signs the chain heads written before heads were signed, on the first
 /// start with checkpoints. Once this node has written a checkpoint, a head
 /// without a MAC is not signed here any more but reported: someone removed
 /// its MAC.
-pub async fn anchor_unsigned_heads(state: &AppState) -> ApiResult<u64> {
+pub async fn anchor_unsigned_heads(state: &App) -> AppResult<u64> {
     let first_start = tokio::fs::try_exists(state.checkpoints.path()).await.map(|exists| !exists).unwrap_or(false);
     if !first_start {
         return Ok(0);

@@ -21,10 +21,10 @@ use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::items::{self, Index, Kind};
-use crate::state::AppState;
 
 /// The default period: the 30 days before `to`.
 pub const DEFAULT_DAYS: i64 = 30;
@@ -51,11 +51,11 @@ impl Kind for CoverageDay {
 }
 
 /// Records today's coverage after the rule library of `org` changed.
-pub async fn record_coverage(state: &AppState, ctx: &WriteCtx, org: Uuid) -> ApiResult<()> {
+pub async fn record_coverage(state: &App, ctx: &WriteCtx, org: Uuid) -> AppResult<()> {
     let counts = crate::detection::technique_counts(state, org).await?;
     let mut techniques: Vec<String> = counts.into_keys().collect();
     techniques.sort();
-    let day = crate::charts::day(ctx.now);
+    let day = crate::metrics::day(ctx.now);
     let q = firebreak_store::ItemQuery { key: Some(day.clone()), ..items::query::<CoverageDay>() };
     let today = state.store.list_items(org, &q).await?.into_iter().next();
     let covered = u32::try_from(techniques.len()).unwrap_or(u32::MAX);
@@ -77,7 +77,7 @@ pub async fn record_coverage(state: &AppState, ctx: &WriteCtx, org: Uuid) -> Api
 
 /// Days since the epoch (as the store groups them) to `YYYY-MM-DD`.
 fn day_label(days: &str) -> String {
-    days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| crate::charts::day(from_millis(d * 86_400_000)))
+    days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| crate::metrics::day(from_millis(d * 86_400_000)))
 }
 
 /// The catalogue, for `GET /api/v1/metrics` and the docs page.
@@ -103,11 +103,11 @@ pub struct Request {
 }
 
 /// Checks a request: a known metric, `from` before `to`, a breakdown the metric accepts.
-pub fn request(name: &str, q: &MetricQuery, now: OffsetDateTime) -> ApiResult<Request> {
-    let metric = def::metric(name).ok_or_else(|| ApiError::not_found("metric"))?;
+pub fn request(name: &str, q: &MetricQuery, now: OffsetDateTime) -> AppResult<Request> {
+    let metric = def::metric(name).ok_or_else(|| AppError::not_found("metric"))?;
     let to = q.to.unwrap_or(now);
     let from = q.from.unwrap_or(to - Duration::days(DEFAULT_DAYS));
-    let bad = |e: def::QueryError| ApiError::field(ErrorCode::InvalidField, e.field(), e.to_string());
+    let bad = |e: def::QueryError| AppError::field(ErrorCode::InvalidField, e.field(), e.to_string());
     check_period(from, to).map_err(bad)?;
     let group = q.group_by.as_deref().map(str::trim).filter(|g| !g.is_empty());
     check_group(metric, group).map_err(bad)?;
@@ -128,7 +128,7 @@ pub fn request(name: &str, q: &MetricQuery, now: OffsetDateTime) -> ApiResult<Re
 }
 
 /// The metric `name` for the caller's organisation.
-pub async fn get(state: &AppState, caller: &Caller, name: &str, q: &MetricQuery) -> ApiResult<MetricTable> {
+pub async fn get(state: &App, caller: &Caller, name: &str, q: &MetricQuery) -> AppResult<MetricTable> {
     caller.require(Action::MetricsRead)?;
     let r = request(name, q, state.clock.now())?;
     compute(state, caller.org_id(), &r).await
@@ -147,7 +147,7 @@ fn stats_row(stats: &Stats) -> Vec<Value> {
 }
 
 /// Computes one metric.
-pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<MetricTable> {
+pub async fn compute(state: &App, org: Uuid, r: &Request) -> AppResult<MetricTable> {
     let (from, to) = (to_millis(r.from), to_millis(r.to));
     let now = state.clock.now();
     let group = r.group.as_deref();
@@ -350,7 +350,7 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
             table.columns = cols(&[("day", "text"), ("techniques", "count")]);
             let mut days: Vec<CoverageDay> = items::list(state, org, &items::query::<CoverageDay>()).await?;
             days.sort_by(|a, b| a.day.cmp(&b.day));
-            let (start, end) = (crate::charts::day(r.from), crate::charts::day(r.to));
+            let (start, end) = (crate::metrics::day(r.from), crate::metrics::day(r.to));
             if let Some(before) = days.iter().rev().find(|d| d.day < start) {
                 table.rows.push(vec![json!(start), json!(before.covered)]);
             }
@@ -361,11 +361,11 @@ pub async fn compute(state: &AppState, org: Uuid, r: &Request) -> ApiResult<Metr
                 // A library imported before coverage was recorded: today's figure.
                 let covered = crate::detection::technique_counts(state, org).await?.len();
                 if covered > 0 {
-                    table.rows.push(vec![json!(crate::charts::day(now)), json!(covered)]);
+                    table.rows.push(vec![json!(crate::metrics::day(now)), json!(covered)]);
                 }
             }
         }
-        _ => return Err(ApiError::not_found("metric")),
+        _ => return Err(AppError::not_found("metric")),
     }
     Ok(table)
 }
@@ -391,7 +391,7 @@ fn daily(from: OffsetDateTime, to: OffsetDateTime, counts: HashMap<String, i64>)
     let mut rows = Vec::new();
     let mut day = from.replace_time(time::Time::MIDNIGHT);
     while day < to {
-        let d = crate::charts::day(day);
+        let d = crate::metrics::day(day);
         let n = counts.get(&d).copied().unwrap_or(0);
         rows.push(vec![json!(d), json!(n)]);
         day += Duration::days(1);
@@ -399,7 +399,7 @@ fn daily(from: OffsetDateTime, to: OffsetDateTime, counts: HashMap<String, i64>)
     rows
 }
 
-async fn team_names(state: &AppState, org: Uuid, group: &str) -> ApiResult<HashMap<String, String>> {
+async fn team_names(state: &App, org: Uuid, group: &str) -> AppResult<HashMap<String, String>> {
     if group != "team" {
         return Ok(HashMap::new());
     }
@@ -422,7 +422,7 @@ pub const BREACH_LIMIT: u32 = 1_000;
 /// SLA attainment (per clock and priority) or the list of breaches. Clocks
 /// of cases that never waited are counted by the database; the others
 /// (cases that waited, clocks still running) are read here, one by one.
-async fn sla(state: &AppState, org: Uuid, r: &Request, table: &mut MetricTable) -> ApiResult<()> {
+async fn sla(state: &App, org: Uuid, r: &Request, table: &mut MetricTable) -> AppResult<()> {
     const CLOCKS: [&str; 3] = ["acknowledge", "contain", "resolve"];
     let policy = crate::sla::policy(state, org).await?;
     let now = state.clock.now();
@@ -538,4 +538,21 @@ async fn sla(state: &AppState, org: Uuid, r: &Request, table: &mut MetricTable) 
         table.rows = breaches.into_iter().map(|(_, row)| row).collect();
     }
     Ok(())
+}
+
+/// A day as `YYYY-MM-DD` (UTC).
+pub fn day(t: time::OffsetDateTime) -> String {
+    let d = t.date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
+/// A duration in seconds as people say it: `42s`, `7m 05s`, `3h 20m`, `2d 4h`.
+pub fn duration(secs: f64) -> String {
+    let s = secs.round() as i64;
+    match s {
+        s if s < 60 => format!("{s}s"),
+        s if s < 3_600 => format!("{}m {:02}s", s / 60, s % 60),
+        s if s < 86_400 => format!("{}h {:02}m", s / 3_600, (s % 3_600) / 60),
+        s => format!("{}d {}h", s / 86_400, (s % 86_400) / 3_600),
+    }
 }

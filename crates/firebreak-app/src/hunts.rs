@@ -12,10 +12,10 @@ use firebreak_store::{ItemQuery, WriteCtx};
 use firebreak_types::{HuntJob, SourceRef, TimelineEntry};
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::items::{self, Index, Kind};
-use crate::state::AppState;
 
 impl Kind for HuntJob {
     const KIND: &'static str = "hunt_job";
@@ -60,14 +60,14 @@ impl Progress {
 const MAX_ENTRIES: usize = 1000;
 
 /// Starts hunting an evidence file of a case; answers at once with the job.
-pub async fn start(state: &AppState, caller: &Caller, case_id: Uuid, evidence_id: Uuid) -> ApiResult<HuntJob> {
+pub async fn start(state: &App, caller: &Caller, case_id: Uuid, evidence_id: Uuid) -> AppResult<HuntJob> {
     caller.require(Action::CaseWrite)?;
     // Also checks the case is the caller's to see.
     let (_, evidence) = crate::evidence::load(state, caller, case_id, evidence_id).await?;
     let org = caller.org_id();
     let (detector, _) = crate::detection::compiled(state, org).await?;
     if detector.rules().is_empty() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             firebreak_types::ErrorCode::InvalidState,
             "rules",
             "no rule is enabled in this organisation: enable rules under Detection first",
@@ -187,7 +187,7 @@ pub async fn start(state: &AppState, caller: &Caller, case_id: Uuid, evidence_id
 }
 
 /// The hunts of a case, newest first, with the live count of running ones.
-pub async fn list(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<HuntJob>> {
+pub async fn list(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<HuntJob>> {
     caller.require(Action::CaseRead)?;
     crate::cases::get_case(state, caller, case_id).await?;
     let q = ItemQuery { case_id: Some(case_id), newest_first: true, ..items::query::<HuntJob>() };

@@ -15,10 +15,10 @@ use sha2::Sha256;
 use time::Duration;
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::items::{self, StoredWebhook};
-use crate::state::AppState;
 
 /// Attempts before a delivery is given up as failed.
 pub const MAX_ATTEMPTS: u32 = 6;
@@ -41,19 +41,19 @@ pub fn signature(secret: &str, timestamp: i64, body: &[u8]) -> String {
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-fn check_url(url: &str) -> ApiResult<String> {
+fn check_url(url: &str) -> AppResult<String> {
     let url = url.trim();
     let rest = url.strip_prefix("https://").or_else(|| url.strip_prefix("http://"));
     match rest {
         Some(r) if !r.is_empty() && !r.starts_with('/') && url.chars().count() <= 2048 => Ok(url.to_owned()),
-        _ => Err(ApiError::field(ErrorCode::InvalidField, "url", "url must be an http:// or https:// address")),
+        _ => Err(AppError::field(ErrorCode::InvalidField, "url", "url must be an http:// or https:// address")),
     }
 }
 
-fn check_events(events: &[String]) -> ApiResult<Vec<String>> {
+fn check_events(events: &[String]) -> AppResult<Vec<String>> {
     for e in events {
         if !CASE_EVENTS.contains(&e.as_str()) {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 ErrorCode::InvalidField,
                 "events",
                 format!("unknown event {e:?}; known events: {}", CASE_EVENTS.join(", ")),
@@ -63,12 +63,12 @@ fn check_events(events: &[String]) -> ApiResult<Vec<String>> {
     Ok(events.to_vec())
 }
 
-pub async fn create(state: &AppState, caller: &Caller, req: CreateWebhook) -> ApiResult<CreatedWebhook> {
+pub async fn create(state: &App, caller: &Caller, req: CreateWebhook) -> AppResult<CreatedWebhook> {
     caller.require(Action::OrgSettings)?;
     let secret = match req.secret.map(|s| s.trim().to_owned()) {
         Some(s) if s.chars().count() >= 16 => s,
         Some(_) => {
-            return Err(ApiError::field(ErrorCode::InvalidField, "secret", "secret must be 16 characters or more"));
+            return Err(AppError::field(ErrorCode::InvalidField, "secret", "secret must be 16 characters or more"));
         }
         None => crate::secrets::random_token(32)?,
     };
@@ -85,26 +85,26 @@ pub async fn create(state: &AppState, caller: &Caller, req: CreateWebhook) -> Ap
     Ok(CreatedWebhook { webhook, secret })
 }
 
-pub async fn list(state: &AppState, caller: &Caller) -> ApiResult<Vec<Webhook>> {
+pub async fn list(state: &App, caller: &Caller) -> AppResult<Vec<Webhook>> {
     caller.require(Action::OrgSettings)?;
     let hooks: Vec<StoredWebhook> = items::list(state, caller.org_id(), &items::query::<StoredWebhook>()).await?;
     Ok(hooks.into_iter().map(|h| h.webhook).collect())
 }
 
-pub async fn set_enabled(state: &AppState, caller: &Caller, id: Uuid, enabled: bool) -> ApiResult<Webhook> {
+pub async fn set_enabled(state: &App, caller: &Caller, id: Uuid, enabled: bool) -> AppResult<Webhook> {
     caller.require(Action::OrgSettings)?;
     let (item, mut hook) = items::load::<StoredWebhook>(state, caller.org_id(), id).await?;
     hook.webhook.enabled = enabled;
     Ok(items::save(state, &caller.ctx(state), &item, hook).await?.webhook)
 }
 
-pub async fn delete(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+pub async fn delete(state: &App, caller: &Caller, id: Uuid) -> AppResult<()> {
     caller.require(Action::OrgSettings)?;
     items::delete::<StoredWebhook>(state, &caller.ctx(state), caller.org_id(), id).await
 }
 
 /// A webhook's delivery log, newest first.
-pub async fn deliveries(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<Delivery>> {
+pub async fn deliveries(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<Delivery>> {
     caller.require(Action::OrgSettings)?;
     items::load::<StoredWebhook>(state, caller.org_id(), id).await?;
     let q = ItemQuery { parent_id: Some(id), newest_first: true, limit: Some(500), ..items::query::<Delivery>() };
@@ -114,7 +114,7 @@ pub async fn deliveries(state: &AppState, caller: &Caller, id: Uuid) -> ApiResul
 /// Sends every delivery that is due; returns how many were attempted.
 /// Each is first leased (its next attempt pushed a minute ahead) so that two
 /// nodes never send the same delivery at once.
-pub async fn deliver_due(state: &AppState) -> ApiResult<usize> {
+pub async fn deliver_due(state: &App) -> AppResult<usize> {
     let now = state.clock.now();
     let due = state.store.due_items("delivery", DeliveryStatus::Pending.as_str(), now, 100).await?;
     let ctx = WriteCtx { actor: Actor::System, now };
@@ -156,15 +156,15 @@ pub async fn deliver_due(state: &AppState) -> ApiResult<usize> {
     Ok(attempted)
 }
 
-fn lease(item: &firebreak_store::Item, d: &Delivery) -> ApiResult<firebreak_store::Item> {
+fn lease(item: &firebreak_store::Item, d: &Delivery) -> AppResult<firebreak_store::Item> {
     Ok(firebreak_store::Item {
         due_at: d.next_attempt_at,
-        body: serde_json::to_value(d).map_err(|_| ApiError::internal())?,
+        body: serde_json::to_value(d).map_err(|_| AppError::internal())?,
         ..item.clone()
     })
 }
 
-async fn send(state: &AppState, hook: &StoredWebhook, d: &Delivery) -> Result<u16, (Option<u16>, String)> {
+async fn send(state: &App, hook: &StoredWebhook, d: &Delivery) -> Result<u16, (Option<u16>, String)> {
     let body = serde_json::to_vec(&d.payload).map_err(|e| (None, e.to_string()))?;
     let ts = state.clock.now().unix_timestamp();
     let res = state

@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use axum::body::Body;
 use firebreak_domain::inventory::{AssetCsv, CsvLine};
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::{Title, markdown, tags};
@@ -18,10 +17,10 @@ use firebreak_types::{
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::items::{self, Index, Kind};
-use crate::state::AppState;
 
 impl Kind for Asset {
     const KIND: &'static str = "asset";
@@ -84,10 +83,10 @@ fn asset_key(kind: AssetKind, name: &str) -> String {
     format!("{}:{}", kind.as_str(), name.trim().to_lowercase())
 }
 
-fn check_address(kind: AssetKind, address: Option<&str>) -> ApiResult<Option<String>> {
+fn check_address(kind: AssetKind, address: Option<&str>) -> AppResult<Option<String>> {
     let Some(a) = address.map(str::trim).filter(|a| !a.is_empty()) else {
         if kind == AssetKind::IpRange {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 ErrorCode::MissingField,
                 "address",
                 "an IP range needs its CIDR, such as 10.1.0.0/16",
@@ -96,7 +95,7 @@ fn check_address(kind: AssetKind, address: Option<&str>) -> ApiResult<Option<Str
         return Ok(None);
     };
     let bad =
-        |what: &str| ApiError::field(ErrorCode::InvalidField, "address", format!("address must be {what} (got {a:?})"));
+        |what: &str| AppError::field(ErrorCode::InvalidField, "address", format!("address must be {what} (got {a:?})"));
     match kind {
         AssetKind::IpRange => {
             let (ip, len) = a.split_once('/').ok_or_else(|| bad("a CIDR range such as 10.1.0.0/16"))?;
@@ -114,10 +113,10 @@ fn check_address(kind: AssetKind, address: Option<&str>) -> ApiResult<Option<Str
     }
 }
 
-async fn check_contacts(state: &AppState, org: Uuid, ids: &[Uuid]) -> ApiResult<()> {
+async fn check_contacts(state: &App, org: Uuid, ids: &[Uuid]) -> AppResult<()> {
     for (i, id) in ids.iter().enumerate() {
         if state.store.get_item(org, Contact::KIND, *id).await?.is_none() {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 ErrorCode::NotFound,
                 format!("contacts[{i}]"),
                 "each contact must be a contact of this organisation",
@@ -127,7 +126,7 @@ async fn check_contacts(state: &AppState, org: Uuid, ids: &[Uuid]) -> ApiResult<
     Ok(())
 }
 
-fn build_asset(id: Uuid, req: CreateAsset, now: time::OffsetDateTime) -> ApiResult<Asset> {
+fn build_asset(id: Uuid, req: CreateAsset, now: time::OffsetDateTime) -> AppResult<Asset> {
     Ok(Asset {
         id,
         kind: req.kind,
@@ -145,11 +144,11 @@ fn build_asset(id: Uuid, req: CreateAsset, now: time::OffsetDateTime) -> ApiResu
 }
 
 async fn find_asset(
-    state: &AppState,
+    state: &App,
     org: Uuid,
     kind: AssetKind,
     name: &str,
-) -> ApiResult<Option<(firebreak_store::Item, Asset)>> {
+) -> AppResult<Option<(firebreak_store::Item, Asset)>> {
     let q = ItemQuery { key: Some(asset_key(kind, name)), ..items::query::<Asset>() };
     match state.store.list_items(org, &q).await?.into_iter().next() {
         Some(item) => {
@@ -161,7 +160,7 @@ async fn find_asset(
 }
 
 /// Creates the asset, or updates the one of the same kind and name.
-async fn upsert(state: &AppState, ctx: &WriteCtx, org: Uuid, req: CreateAsset) -> ApiResult<(Asset, bool)> {
+async fn upsert(state: &App, ctx: &WriteCtx, org: Uuid, req: CreateAsset) -> AppResult<(Asset, bool)> {
     match find_asset(state, org, req.kind, &req.name).await? {
         Some((item, old)) => {
             let a = build_asset(old.id, req, ctx.now)?;
@@ -174,11 +173,11 @@ async fn upsert(state: &AppState, ctx: &WriteCtx, org: Uuid, req: CreateAsset) -
     }
 }
 
-pub async fn create_asset(state: &AppState, caller: &Caller, req: CreateAsset) -> ApiResult<Asset> {
+pub async fn create_asset(state: &App, caller: &Caller, req: CreateAsset) -> AppResult<Asset> {
     caller.require(Action::AssetWrite)?;
     check_contacts(state, caller.org_id(), &req.contacts).await?;
     if find_asset(state, caller.org_id(), req.kind, &req.name).await?.is_some() {
-        return Err(ApiError::field(ErrorCode::Conflict, "name", "an asset of this kind and name exists"));
+        return Err(AppError::field(ErrorCode::Conflict, "name", "an asset of this kind and name exists"));
     }
     let a = build_asset(Uuid::now_v7(), req, state.clock.now())?;
     let a = items::create(state, &caller.ctx(state), caller.org_id(), a).await?;
@@ -186,14 +185,14 @@ pub async fn create_asset(state: &AppState, caller: &Caller, req: CreateAsset) -
     Ok(a)
 }
 
-pub async fn update_asset(state: &AppState, caller: &Caller, id: Uuid, req: CreateAsset) -> ApiResult<Asset> {
+pub async fn update_asset(state: &App, caller: &Caller, id: Uuid, req: CreateAsset) -> AppResult<Asset> {
     caller.require(Action::AssetWrite)?;
     check_contacts(state, caller.org_id(), &req.contacts).await?;
     let (item, old) = items::load::<Asset>(state, caller.org_id(), id).await?;
     if asset_key(req.kind, &req.name) != asset_key(old.kind, &old.name)
         && find_asset(state, caller.org_id(), req.kind, &req.name).await?.is_some()
     {
-        return Err(ApiError::field(ErrorCode::Conflict, "name", "an asset of this kind and name exists"));
+        return Err(AppError::field(ErrorCode::Conflict, "name", "an asset of this kind and name exists"));
     }
     let a = build_asset(id, req, state.clock.now())?;
     let a = items::save(state, &caller.ctx(state), &item, a).await?;
@@ -201,13 +200,13 @@ pub async fn update_asset(state: &AppState, caller: &Caller, id: Uuid, req: Crea
     Ok(a)
 }
 
-pub async fn get_asset(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<AssetWithContacts> {
+pub async fn get_asset(state: &App, caller: &Caller, id: Uuid) -> AppResult<AssetWithContacts> {
     caller.require(Action::AssetRead)?;
     let (_, a) = items::load::<Asset>(state, caller.org_id(), id).await?;
     with_contacts(state, caller.org_id(), vec![a]).await.map(|mut v| v.remove(0))
 }
 
-pub async fn delete_asset(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+pub async fn delete_asset(state: &App, caller: &Caller, id: Uuid) -> AppResult<()> {
     caller.require(Action::AssetWrite)?;
     items::delete::<Asset>(state, &caller.ctx(state), caller.org_id(), id).await
 }
@@ -222,7 +221,7 @@ pub struct AssetQuery {
     pub criticality: Option<Criticality>,
 }
 
-pub async fn list_assets(state: &AppState, caller: &Caller, q: &AssetQuery) -> ApiResult<Vec<Asset>> {
+pub async fn list_assets(state: &App, caller: &Caller, q: &AssetQuery) -> AppResult<Vec<Asset>> {
     caller.require(Action::AssetRead)?;
     let mut assets: Vec<Asset> = items::list(state, caller.org_id(), &items::query::<Asset>()).await?;
     let needle = q.q.as_deref().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
@@ -239,7 +238,7 @@ pub async fn list_assets(state: &AppState, caller: &Caller, q: &AssetQuery) -> A
     Ok(assets)
 }
 
-async fn with_contacts(state: &AppState, org: Uuid, assets: Vec<Asset>) -> ApiResult<Vec<AssetWithContacts>> {
+async fn with_contacts(state: &App, org: Uuid, assets: Vec<Asset>) -> AppResult<Vec<AssetWithContacts>> {
     let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
     let by_id: HashMap<Uuid, &Contact> = contacts.iter().map(|c| (c.id, c)).collect();
     Ok(assets
@@ -254,15 +253,15 @@ async fn with_contacts(state: &AppState, org: Uuid, assets: Vec<Asset>) -> ApiRe
 // ---------------------------------------------------------------------------
 // Contacts
 
-pub async fn create_contact(state: &AppState, caller: &Caller, req: CreateContact) -> ApiResult<Contact> {
+pub async fn create_contact(state: &App, caller: &Caller, req: CreateContact) -> AppResult<Contact> {
     caller.require(Action::AssetWrite)?;
     let email = req.email.trim().to_owned();
     if !email.is_empty() && firebreak_domain::validate::Email::parse("email", &email).is_err() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "email", "email must be an e-mail address"));
+        return Err(AppError::field(ErrorCode::InvalidField, "email", "email must be an e-mail address"));
     }
     if let Some(t) = req.team_id {
         items::load::<firebreak_types::Team>(state, caller.org_id(), t).await.map_err(|_| {
-            ApiError::field(ErrorCode::NotFound, "team_id", "team_id must be a team of this organisation")
+            AppError::field(ErrorCode::NotFound, "team_id", "team_id must be a team of this organisation")
         })?;
     }
     let c = Contact {
@@ -276,14 +275,14 @@ pub async fn create_contact(state: &AppState, caller: &Caller, req: CreateContac
     items::create(state, &caller.ctx(state), caller.org_id(), c).await
 }
 
-pub async fn list_contacts(state: &AppState, caller: &Caller) -> ApiResult<Vec<Contact>> {
+pub async fn list_contacts(state: &App, caller: &Caller) -> AppResult<Vec<Contact>> {
     caller.require(Action::AssetRead)?;
     let mut v: Vec<Contact> = items::list(state, caller.org_id(), &items::query::<Contact>()).await?;
     v.sort_by(|a, b| a.name.cmp(&b.name));
     Ok(v)
 }
 
-pub async fn get_contact(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Contact> {
+pub async fn get_contact(state: &App, caller: &Caller, id: Uuid) -> AppResult<Contact> {
     caller.require(Action::AssetRead)?;
     Ok(items::load::<Contact>(state, caller.org_id(), id).await?.1)
 }
@@ -304,15 +303,15 @@ pub struct DocumentParams {
 }
 
 pub async fn upload_document(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     p: DocumentParams,
     declared: Option<u64>,
-    body: Body,
-) -> ApiResult<Document> {
+    body: crate::files::Upload,
+) -> AppResult<Document> {
     caller.require(Action::AssetWrite)?;
     if p.asset_id.is_none() == p.team_id.is_none() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "asset_id", "give exactly one of asset_id and team_id"));
+        return Err(AppError::field(ErrorCode::InvalidField, "asset_id", "give exactly one of asset_id and team_id"));
     }
     if let Some(a) = p.asset_id {
         items::load::<Asset>(state, caller.org_id(), a).await?;
@@ -347,7 +346,7 @@ pub async fn upload_document(
 }
 
 /// Documents of an asset or a team.
-pub async fn documents_of(state: &AppState, caller: &Caller, owner: Uuid) -> ApiResult<Vec<Document>> {
+pub async fn documents_of(state: &App, caller: &Caller, owner: Uuid) -> AppResult<Vec<Document>> {
     caller.require(Action::AssetRead)?;
     items::list(state, caller.org_id(), &ItemQuery { parent_id: Some(owner), ..items::query::<Document>() }).await
 }
@@ -361,13 +360,13 @@ pub use firebreak_domain::inventory::CSV_COLUMNS;
 /// transaction: a bad line is reported by number and the others are kept.
 /// `progress` is told the byte offset reached after each line.
 pub async fn import_csv(
-    state: &AppState,
+    state: &App,
     ctx: &WriteCtx,
     org: Uuid,
     data: &[u8],
     mut progress: impl FnMut(u64),
-) -> ApiResult<ImportReport> {
-    let mut lines = AssetCsv::open(data).map_err(|reason| ApiError::field(ErrorCode::InvalidField, "csv", reason))?;
+) -> AppResult<ImportReport> {
+    let mut lines = AssetCsv::open(data).map_err(|reason| AppError::field(ErrorCode::InvalidField, "csv", reason))?;
     let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
     let by_email: HashMap<String, Uuid> = contacts.iter().map(|c| (c.email.to_lowercase(), c.id)).collect();
     let mut report = ImportReport { created: 0, updated: 0, rejected: 0, lines: Vec::new() };
@@ -399,14 +398,14 @@ pub async fn import_csv(
 }
 
 /// The inventory as CSV, in the columns import reads.
-pub async fn export_csv(state: &AppState, org: Uuid) -> ApiResult<String> {
+pub async fn export_csv(state: &App, org: Uuid) -> AppResult<String> {
     let assets: Vec<Asset> = items::list(state, org, &items::query::<Asset>()).await?;
     let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
     let email: HashMap<Uuid, &str> = contacts.iter().map(|c| (c.id, c.email.as_str())).collect();
     let mut w = csv::Writer::from_writer(Vec::new());
     let fail = |e: csv::Error| {
         tracing::error!(error = %e, "csv export");
-        ApiError::internal()
+        AppError::internal()
     };
     w.write_record(CSV_COLUMNS).map_err(fail)?;
     for a in &assets {
@@ -426,18 +425,18 @@ pub async fn export_csv(state: &AppState, org: Uuid) -> ApiResult<String> {
         ];
         w.write_record(cells.map(export_cell).iter().map(|c| c.as_bytes())).map_err(fail)?;
     }
-    let bytes = w.into_inner().map_err(|_| ApiError::internal())?;
-    String::from_utf8(bytes).map_err(|_| ApiError::internal())
+    let bytes = w.into_inner().map_err(|_| AppError::internal())?;
+    String::from_utf8(bytes).map_err(|_| AppError::internal())
 }
 
-pub async fn import(state: &AppState, caller: &Caller, data: &[u8]) -> ApiResult<ImportReport> {
+pub async fn import(state: &App, caller: &Caller, data: &[u8]) -> AppResult<ImportReport> {
     caller.require(Action::AssetWrite)?;
     let report = import_csv(state, &caller.ctx(state), caller.org_id(), data, |_| {}).await?;
     state.live.publish(caller.org_id(), "asset.imported", caller.org_id());
     Ok(report)
 }
 
-pub async fn export(state: &AppState, caller: &Caller) -> ApiResult<String> {
+pub async fn export(state: &App, caller: &Caller) -> AppResult<String> {
     caller.require(Action::AssetRead)?;
     export_csv(state, caller.org_id()).await
 }
@@ -446,19 +445,19 @@ pub async fn export(state: &AppState, caller: &Caller) -> ApiResult<String> {
 // The assets of a case
 
 pub async fn link_asset(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     asset_id: Uuid,
-) -> ApiResult<Vec<AssetWithContacts>> {
+) -> AppResult<Vec<AssetWithContacts>> {
     caller.require(Action::CaseWrite)?;
     crate::cases::load(state, caller, case_id).await?;
     items::load::<Asset>(state, caller.org_id(), asset_id).await.map_err(|_| {
-        ApiError::field(ErrorCode::NotFound, "asset_id", "asset_id must be an asset of this organisation")
+        AppError::field(ErrorCode::NotFound, "asset_id", "asset_id must be an asset of this organisation")
     })?;
     let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
     if links.iter().any(|l| l.asset_id == asset_id) {
-        return Err(ApiError::field(ErrorCode::Conflict, "asset_id", "the case already involves this asset"));
+        return Err(AppError::field(ErrorCode::Conflict, "asset_id", "the case already involves this asset"));
     }
     let link = CaseAsset { id: Uuid::now_v7(), case_id, asset_id };
     items::create(state, &caller.ctx(state), caller.org_id(), link).await?;
@@ -466,18 +465,18 @@ pub async fn link_asset(
     case_assets(state, caller, case_id).await
 }
 
-pub async fn unlink_asset(state: &AppState, caller: &Caller, case_id: Uuid, asset_id: Uuid) -> ApiResult<()> {
+pub async fn unlink_asset(state: &App, caller: &Caller, case_id: Uuid, asset_id: Uuid) -> AppResult<()> {
     caller.require(Action::CaseWrite)?;
     crate::cases::load(state, caller, case_id).await?;
     let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
-    let link = links.iter().find(|l| l.asset_id == asset_id).ok_or_else(|| ApiError::not_found("case asset"))?;
+    let link = links.iter().find(|l| l.asset_id == asset_id).ok_or_else(|| AppError::not_found("case asset"))?;
     items::delete::<CaseAsset>(state, &caller.ctx(state), caller.org_id(), link.id).await?;
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(())
 }
 
 /// The assets a case involves, with their owners and contacts.
-pub async fn case_assets(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<AssetWithContacts>> {
+pub async fn case_assets(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<AssetWithContacts>> {
     crate::cases::load(state, caller, case_id).await?;
     let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
     let mut assets = Vec::new();

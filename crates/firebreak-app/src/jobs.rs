@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use crate::state::AppState;
+use crate::App;
 
 /// Runs the jobs every `every` (and at once when woken) until `stop` fires.
-pub async fn run(state: AppState, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
+pub async fn run(state: App, every: Duration, mut stop: tokio::sync::watch::Receiver<bool>) {
     loop {
         tick(&state).await;
         tokio::select! {
@@ -19,7 +19,7 @@ pub async fn run(state: AppState, every: Duration, mut stop: tokio::sync::watch:
 }
 
 /// One round of every job; failures are logged and retried next round.
-pub async fn tick(state: &AppState) {
+pub async fn tick(state: &App) {
     if let Err(e) = crate::sla::sweep(state).await {
         tracing::warn!(error = ?e.body().message, "SLA sweep failed");
     }

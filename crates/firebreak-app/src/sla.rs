@@ -9,11 +9,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::events::{self, CaseEvent};
 use crate::items::{self, Index, Kind};
-use crate::state::AppState;
 
 /// Records that a clock's event was raised, so it is raised once.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -38,18 +38,18 @@ impl Kind for SlaMark {
 const POLICY: &str = "sla_policy";
 
 /// The organisation's policy, or the documented defaults.
-pub async fn policy(state: &AppState, org: Uuid) -> ApiResult<SlaPolicy> {
+pub async fn policy(state: &App, org: Uuid) -> AppResult<SlaPolicy> {
     items::setting_or(state, org, POLICY, default_policy).await
 }
 
-pub async fn get_policy(state: &AppState, caller: &Caller) -> ApiResult<SlaPolicy> {
+pub async fn get_policy(state: &App, caller: &Caller) -> AppResult<SlaPolicy> {
     caller.require(Action::CaseRead)?;
     policy(state, caller.org_id()).await
 }
 
-pub async fn set_policy(state: &AppState, caller: &Caller, new: SlaPolicy) -> ApiResult<SlaPolicy> {
+pub async fn set_policy(state: &App, caller: &Caller, new: SlaPolicy) -> AppResult<SlaPolicy> {
     caller.require(Action::OrgSettings)?;
-    check_policy(&new).map_err(|m| ApiError::field(ErrorCode::InvalidField, "policy", m))?;
+    check_policy(&new).map_err(|m| AppError::field(ErrorCode::InvalidField, "policy", m))?;
     items::put_setting(state, &caller.ctx(state), caller.org_id(), POLICY, &new).await?;
     Ok(new)
 }
@@ -63,7 +63,7 @@ pub fn with_clocks(mut case: Case, policy: &SlaPolicy, now: time::OffsetDateTime
 /// Reads every open case's clocks and raises each at-risk and breached event
 /// once: audited, notified to the case's owners, sent to webhooks. Returns
 /// the events raised.
-pub async fn sweep(state: &AppState) -> ApiResult<Vec<(Uuid, String)>> {
+pub async fn sweep(state: &App) -> AppResult<Vec<(Uuid, String)>> {
     let now = state.clock.now();
     let ctx = WriteCtx { actor: Actor::System, now };
     let mut raised = Vec::new();

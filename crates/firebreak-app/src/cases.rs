@@ -14,27 +14,27 @@ use firebreak_types::{
 };
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::events::{self, CaseEvent};
 use crate::items;
 use crate::sla;
-use crate::state::AppState;
 
 const CASE_SETTINGS: &str = "case_settings";
 
 /// The organisation's priority matrix, categories and custom fields (the
 /// documented defaults until it sets its own).
-pub async fn settings(state: &AppState, org: Uuid) -> ApiResult<CaseSettings> {
+pub async fn settings(state: &App, org: Uuid) -> AppResult<CaseSettings> {
     items::setting_or(state, org, CASE_SETTINGS, default_settings).await
 }
 
-pub async fn get_settings(state: &AppState, caller: &Caller) -> ApiResult<CaseSettings> {
+pub async fn get_settings(state: &App, caller: &Caller) -> AppResult<CaseSettings> {
     caller.require(Action::CaseRead)?;
     settings(state, caller.org_id()).await
 }
 
-pub async fn set_settings(state: &AppState, caller: &Caller, new: CaseSettings) -> ApiResult<CaseSettings> {
+pub async fn set_settings(state: &App, caller: &Caller, new: CaseSettings) -> AppResult<CaseSettings> {
     caller.require(Action::OrgSettings)?;
     check_settings(&new)?;
     items::put_setting(state, &caller.ctx(state), caller.org_id(), CASE_SETTINGS, &new).await?;
@@ -53,19 +53,19 @@ fn custom_fields(settings: &CaseSettings, value: serde_json::Value) -> Result<se
     Ok(value)
 }
 
-async fn check_assignee(state: &AppState, caller: &Caller, assignee: Option<Uuid>) -> ApiResult<()> {
+async fn check_assignee(state: &App, caller: &Caller, assignee: Option<Uuid>) -> AppResult<()> {
     if let Some(id) = assignee {
         crate::service::enabled_user(state, caller.org_id(), "assignee_id", id).await?;
     }
     Ok(())
 }
 
-pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase) -> ApiResult<Case> {
+pub async fn create_case(state: &App, caller: &Caller, mut req: CreateCase) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     check_assignee(state, caller, req.assignee_id).await?;
     let template = match req.template_id {
         Some(id) => Some(crate::work::get_template(state, caller, id).await.map_err(|_| {
-            ApiError::field(ErrorCode::NotFound, "template_id", "template_id must be a template of this organisation")
+            AppError::field(ErrorCode::NotFound, "template_id", "template_id must be a template of this organisation")
         })?),
         None => None,
     };
@@ -133,17 +133,17 @@ pub async fn create_case(state: &AppState, caller: &Caller, mut req: CreateCase)
 }
 
 /// The case with its SLA clocks read now.
-pub async fn clocks(state: &AppState, case: Case) -> ApiResult<Case> {
+pub async fn clocks(state: &App, case: Case) -> AppResult<Case> {
     let policy = sla::policy(state, case.org_id).await?;
     Ok(sla::with_clocks(case, &policy, state.clock.now()))
 }
 
 /// Start or stop waiting on someone outside the team; SLA clocks pause meanwhile.
-pub async fn set_waiting(state: &AppState, caller: &Caller, id: Uuid, req: SetWaiting) -> ApiResult<Case> {
+pub async fn set_waiting(state: &App, caller: &Caller, id: Uuid, req: SetWaiting) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     let before = load(state, caller, id).await?;
     if !before.state.is_active() {
-        return Err(ApiError::field(ErrorCode::InvalidState, "waiting", "a closed case does not wait"));
+        return Err(AppError::field(ErrorCode::InvalidState, "waiting", "a closed case does not wait"));
     }
     let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(state.clock.now()));
     let mut after = before.clone();
@@ -152,7 +152,7 @@ pub async fn set_waiting(state: &AppState, caller: &Caller, id: Uuid, req: SetWa
         (true, _) => {
             let reason = req.reason.trim();
             if reason.is_empty() {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     ErrorCode::InvalidField,
                     "reason",
                     "reason is required: who or what the case waits on",
@@ -184,18 +184,25 @@ pub async fn set_waiting(state: &AppState, caller: &Caller, id: Uuid, req: SetWa
 }
 
 /// The stored case, without its clocks.
-pub async fn load(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Case> {
+pub async fn load(state: &App, caller: &Caller, id: Uuid) -> AppResult<Case> {
     caller.require(Action::CaseRead)?;
-    state.store.get_case(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("case"))
+    state.store.get_case(caller.org_id(), id).await?.ok_or_else(|| AppError::not_found("case"))
 }
 
 /// The case with its SLA clocks.
-pub async fn get_case(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Case> {
+/// Case numbers by id, for pages that list what belongs to several cases.
+pub async fn numbers(state: &App, caller: &Caller, ids: &[Uuid]) -> AppResult<std::collections::HashMap<Uuid, i64>> {
+    caller.require(Action::CaseRead)?;
+    let cases = state.store.cases_by_id(caller.org_id(), ids).await?;
+    Ok(cases.into_iter().map(|c| (c.id, c.number)).collect())
+}
+
+pub async fn get_case(state: &App, caller: &Caller, id: Uuid) -> AppResult<Case> {
     let case = load(state, caller, id).await?;
     clocks(state, case).await
 }
 
-pub async fn list_cases(state: &AppState, caller: &Caller, query: &CaseQuery) -> ApiResult<Page<Case>> {
+pub async fn list_cases(state: &App, caller: &Caller, query: &CaseQuery) -> AppResult<Page<Case>> {
     caller.require(Action::CaseRead)?;
     let page = state.store.list_cases(caller.org_id(), query).await?;
     let policy = sla::policy(state, caller.org_id()).await?;
@@ -203,7 +210,7 @@ pub async fn list_cases(state: &AppState, caller: &Caller, query: &CaseQuery) ->
     Ok(Page { items: page.items.into_iter().map(|c| sla::with_clocks(c, &policy, now)).collect(), ..page })
 }
 
-pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: UpdateCase) -> ApiResult<Case> {
+pub async fn update_case(state: &App, caller: &Caller, id: Uuid, req: UpdateCase) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     let before = load(state, caller, id).await?;
     let mut after = before.clone();
@@ -262,7 +269,7 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
         }
     }
     if after.review_status == ReviewStatus::Waived && after.review_waiver_reason.is_none() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidField,
             "review_waiver_reason",
             "review_waiver_reason is required to waive the review",
@@ -282,7 +289,7 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
     }
     if let Some(v) = req.first_activity_at {
         if v.is_some_and(|t| t > after.created_at) && after.detected_at.is_none_or(|d| v.is_some_and(|t| t > d)) {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 ErrorCode::InvalidField,
                 "first_activity_at",
                 "first_activity_at must be before the case was declared and before its earliest alert",
@@ -299,7 +306,7 @@ pub async fn update_case(state: &AppState, caller: &Caller, id: Uuid, req: Updat
     clocks(state, case).await
 }
 
-pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: TransitionCase) -> ApiResult<Case> {
+pub async fn transition_case(state: &App, caller: &Caller, id: Uuid, req: TransitionCase) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     let before = load(state, caller, id).await?;
     let facts = CaseFacts {
@@ -315,13 +322,13 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
     caller.require(transition_action(before.state, req.state))?;
     let request = TransitionRequest { reason: req.reason.trim().to_owned(), merge_into: req.merge_into };
     check_transition(&facts, req.state, &request)
-        .map_err(|e| ApiError::field(ErrorCode::InvalidState, e.field(), e.to_string()))?;
+        .map_err(|e| AppError::field(ErrorCode::InvalidState, e.field(), e.to_string()))?;
     if let Some(target) = req.merge_into.filter(|_| req.state == CaseState::Merged) {
         let into = load(state, caller, target).await.map_err(|_| {
-            ApiError::field(ErrorCode::NotFound, "merge_into", "merge_into must be a case of this organisation")
+            AppError::field(ErrorCode::NotFound, "merge_into", "merge_into must be a case of this organisation")
         })?;
         if into.id == before.id || !into.state.is_active() {
-            return Err(ApiError::field(ErrorCode::InvalidField, "merge_into", "merge_into must be another open case"));
+            return Err(AppError::field(ErrorCode::InvalidField, "merge_into", "merge_into must be another open case"));
         }
     }
     let now = state.clock.now();
@@ -367,26 +374,26 @@ pub async fn transition_case(state: &AppState, caller: &Caller, id: Uuid, req: T
     clocks(state, case).await
 }
 
-pub async fn case_history(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<CaseTransition>> {
+pub async fn case_history(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<CaseTransition>> {
     load(state, caller, id).await?;
     Ok(state.store.case_history(caller.org_id(), id).await?)
 }
 
 pub async fn link_cases(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     id: Uuid,
     target: Uuid,
     kind: CaseLinkKind,
-) -> ApiResult<Vec<CaseLink>> {
+) -> AppResult<Vec<CaseLink>> {
     caller.require(Action::CaseWrite)?;
     load(state, caller, id).await?;
     if target == id {
-        return Err(ApiError::field(ErrorCode::InvalidField, "target_id", "a case cannot be linked to itself"));
+        return Err(AppError::field(ErrorCode::InvalidField, "target_id", "a case cannot be linked to itself"));
     }
     state.store.link_cases(&caller.ctx(state), caller.org_id(), id, target, kind).await.map_err(|e| match e {
         firebreak_store::StoreError::NotFound => {
-            ApiError::field(ErrorCode::NotFound, "target_id", "target_id must be a case of this organisation")
+            AppError::field(ErrorCode::NotFound, "target_id", "target_id must be a case of this organisation")
         }
         e => e.into(),
     })?;
@@ -394,7 +401,7 @@ pub async fn link_cases(
     case_links(state, caller, id).await
 }
 
-pub async fn unlink_cases(state: &AppState, caller: &Caller, id: Uuid, target: Uuid) -> ApiResult<()> {
+pub async fn unlink_cases(state: &App, caller: &Caller, id: Uuid, target: Uuid) -> AppResult<()> {
     caller.require(Action::CaseWrite)?;
     load(state, caller, id).await?;
     state.store.unlink_cases(&caller.ctx(state), caller.org_id(), id, target).await?;
@@ -402,7 +409,7 @@ pub async fn unlink_cases(state: &AppState, caller: &Caller, id: Uuid, target: U
     Ok(())
 }
 
-pub async fn case_links(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<CaseLink>> {
+pub async fn case_links(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<CaseLink>> {
     load(state, caller, id).await?;
     Ok(state.store.case_links(caller.org_id(), id).await?)
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use firebreak_detect::event::{flatten, source_of};
 use firebreak_detect::{Detector, Library, RuleKind};
 use firebreak_domain::permission::Action;
+pub use firebreak_store::RuleOutcome;
 use firebreak_store::{ItemQuery, WriteCtx};
 use firebreak_types::{
     Coverage, CoverageCell, CoverageQuery, CoverageTactic, ErrorCode, EventBulkResult, EventRejection, EventSettings,
@@ -20,11 +21,11 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::intake::{self, Rejection};
 use crate::items::{self, Index, Kind};
-use crate::state::AppState;
 
 impl Kind for Rule {
     const KIND: &'static str = "rule";
@@ -123,19 +124,19 @@ fn sighting_key(kind: &str, value: &str) -> Option<String> {
     Some(items::observable_key(kind.as_str(), &n.value))
 }
 
-pub async fn event_settings(state: &AppState, org: Uuid) -> ApiResult<EventSettings> {
+pub async fn event_settings(state: &App, org: Uuid) -> AppResult<EventSettings> {
     items::setting_or(state, org, EVENT_SETTINGS, EventSettings::default).await
 }
 
-pub async fn get_event_settings(state: &AppState, caller: &Caller) -> ApiResult<EventSettings> {
+pub async fn get_event_settings(state: &App, caller: &Caller) -> AppResult<EventSettings> {
     caller.require(Action::RuleRead)?;
     event_settings(state, caller.org_id()).await
 }
 
-pub async fn set_event_settings(state: &AppState, caller: &Caller, new: EventSettings) -> ApiResult<EventSettings> {
+pub async fn set_event_settings(state: &App, caller: &Caller, new: EventSettings) -> AppResult<EventSettings> {
     caller.require(Action::OrgSettings)?;
     if !(1..=3660).contains(&new.retention_days) {
-        return Err(ApiError::field(ErrorCode::InvalidField, "retention_days", "from 1 to 3660 days"));
+        return Err(AppError::field(ErrorCode::InvalidField, "retention_days", "from 1 to 3660 days"));
     }
     items::put_setting(state, &caller.ctx(state), caller.org_id(), EVENT_SETTINGS, &new).await?;
     Ok(new)
@@ -143,19 +144,15 @@ pub async fn set_event_settings(state: &AppState, caller: &Caller, new: EventSet
 
 /// The hosts whose events saw an observable, most recent first: an index
 /// look-up however many events are kept.
-pub async fn event_sightings(
-    state: &AppState,
-    caller: &Caller,
-    q: &EventSightingQuery,
-) -> ApiResult<Vec<EventSighting>> {
+pub async fn event_sightings(state: &App, caller: &Caller, q: &EventSightingQuery) -> AppResult<Vec<EventSighting>> {
     caller.require(Action::AlertRead)?;
     let settings = event_settings(state, caller.org_id()).await?;
     let days = q.days.unwrap_or(settings.retention_days);
     if !(1..=3660).contains(&days) {
-        return Err(ApiError::field(ErrorCode::InvalidField, "days", "from 1 to 3660"));
+        return Err(AppError::field(ErrorCode::InvalidField, "days", "from 1 to 3660"));
     }
     let key = sighting_key(&q.kind, &q.value)
-        .ok_or_else(|| ApiError::field(ErrorCode::InvalidField, "value", format!("not a valid {} value", q.kind)))?;
+        .ok_or_else(|| AppError::field(ErrorCode::InvalidField, "value", format!("not a valid {} value", q.kind)))?;
     let since = state.clock.now() - time::Duration::days(days.into());
     Ok(state
         .store
@@ -171,7 +168,7 @@ pub async fn event_sightings(
         .collect())
 }
 
-async fn all_rules(state: &AppState, org: Uuid) -> ApiResult<Vec<(firebreak_store::Item, Rule)>> {
+async fn all_rules(state: &App, org: Uuid) -> AppResult<Vec<(firebreak_store::Item, Rule)>> {
     let items = state.store.list_items(org, &items::query::<Rule>()).await?;
     items
         .into_iter()
@@ -215,18 +212,18 @@ fn rule_from(c: &firebreak_detect::CheckedRule, now: time::OffsetDateTime, enabl
 /// ones updated (their earlier text kept as a revision), the same ones left;
 /// the files that cannot be used are reported by file, line and reason.
 pub async fn import_as(
-    state: &AppState,
+    state: &App,
     ctx: &WriteCtx,
     org: Uuid,
     files: &[RuleFile],
     enable: bool,
-) -> ApiResult<RuleImportReport> {
+) -> AppResult<RuleImportReport> {
     // A file nested deeper than any rule is refused as a whole before a
     // parser sees it: parsing it would hold a worker for seconds or more.
     let max = firebreak_detect::nesting::MAX_DEPTH;
     for (i, f) in files.iter().enumerate() {
         if let Some((line, depth)) = firebreak_detect::nesting::too_deep(&f.content, max) {
-            return Err(ApiError::field(
+            return Err(AppError::field(
                 firebreak_types::ErrorCode::InvalidField,
                 format!("files[{i}].content"),
                 format!("{} line {line}: nested {depth} levels deep; rules may nest at most {max} levels", f.name),
@@ -301,10 +298,10 @@ pub async fn import_as(
     Ok(report)
 }
 
-pub async fn import(state: &AppState, caller: &Caller, body: RuleImport) -> ApiResult<RuleImportReport> {
+pub async fn import(state: &App, caller: &Caller, body: RuleImport) -> AppResult<RuleImportReport> {
     caller.require(Action::RuleManage)?;
     if body.files.is_empty() {
-        return Err(ApiError::field(firebreak_types::ErrorCode::InvalidField, "files", "no rule file was sent"));
+        return Err(AppError::field(firebreak_types::ErrorCode::InvalidField, "files", "no rule file was sent"));
     }
     import_as(state, &caller.ctx(state), caller.org_id(), &body.files, body.enable).await
 }
@@ -326,19 +323,19 @@ pub struct ZipImportParams {
 /// release of a rule repository. Entries that cannot be read are reported
 /// beside the rules that cannot be used; the rest are imported.
 pub async fn import_zip(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     params: ZipImportParams,
-    archive: axum::body::Bytes,
-) -> ApiResult<RuleImportReport> {
+    archive: bytes::Bytes,
+) -> AppResult<RuleImportReport> {
     caller.require(Action::RuleManage)?;
     // Inflating is CPU work: off the async workers.
     let (files, unreadable) = tokio::task::spawn_blocking(move || firebreak_detect::rules::zip_rule_files(&archive))
         .await
-        .map_err(|_| ApiError::internal())?
-        .map_err(|e| ApiError::field(firebreak_types::ErrorCode::InvalidField, "body", e))?;
+        .map_err(|_| AppError::internal())?
+        .map_err(|e| AppError::field(firebreak_types::ErrorCode::InvalidField, "body", e))?;
     if files.is_empty() && unreadable.is_empty() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             firebreak_types::ErrorCode::InvalidField,
             "body",
             "the archive holds no .yml or .yaml file",
@@ -392,19 +389,19 @@ fn fits(r: &Rule, q: &RuleQuery) -> bool {
 }
 
 /// A page size of 1 to 500, as the document says, rather than one silently changed.
-fn page_size(limit: Option<u32>, default: u32) -> ApiResult<u32> {
+fn page_size(limit: Option<u32>, default: u32) -> AppResult<u32> {
     match limit.unwrap_or(default) {
         n @ 1..=500 => Ok(n),
-        n => Err(ApiError::field(ErrorCode::InvalidQuery, "limit", format!("limit must be 1 to 500 (got {n})"))),
+        n => Err(AppError::field(ErrorCode::InvalidQuery, "limit", format!("limit must be 1 to 500 (got {n})"))),
     }
 }
 
-pub async fn list(state: &AppState, caller: &Caller, q: &RuleQuery) -> ApiResult<Page<Rule>> {
+pub async fn list(state: &App, caller: &Caller, q: &RuleQuery) -> AppResult<Page<Rule>> {
     caller.require(Action::RuleRead)?;
     let limit = page_size(q.limit, 50)?;
     let offset = q.offset.unwrap_or(0);
     if offset > i64::MAX as u64 {
-        return Err(ApiError::field(ErrorCode::InvalidQuery, "offset", "offset must be a smaller number"));
+        return Err(AppError::field(ErrorCode::InvalidQuery, "offset", "offset must be a smaller number"));
     }
     let all = matching(state, caller.org_id(), q).await?;
     let total = all.len() as u64;
@@ -414,26 +411,26 @@ pub async fn list(state: &AppState, caller: &Caller, q: &RuleQuery) -> ApiResult
 
 /// Every rule matching `q` (its paging aside), by title, for a caller
 /// already allowed to read them.
-pub async fn matching(state: &AppState, org: Uuid, q: &RuleQuery) -> ApiResult<Vec<Rule>> {
+pub async fn matching(state: &App, org: Uuid, q: &RuleQuery) -> AppResult<Vec<Rule>> {
     let mut rules: Vec<Rule> =
         all_rules(state, org).await?.into_iter().map(|(_, r)| r).filter(|r| fits(r, q)).collect();
     rules.sort_by_key(|r| r.title.to_lowercase());
     Ok(rules)
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Rule> {
+pub async fn get(state: &App, caller: &Caller, id: Uuid) -> AppResult<Rule> {
     caller.require(Action::RuleRead)?;
     Ok(items::load::<Rule>(state, caller.org_id(), id).await?.1)
 }
 
-pub async fn revisions(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<RuleRevision>> {
+pub async fn revisions(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<RuleRevision>> {
     caller.require(Action::RuleRead)?;
     items::load::<Rule>(state, caller.org_id(), id).await?;
     let q = ItemQuery { parent_id: Some(id), newest_first: true, ..items::query::<RuleRevision>() };
     items::list(state, caller.org_id(), &q).await
 }
 
-pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) -> ApiResult<Rule> {
+pub async fn patch(state: &App, caller: &Caller, id: Uuid, p: RulePatch) -> AppResult<Rule> {
     caller.require(Action::RuleManage)?;
     let ctx = caller.ctx(state);
     let (item, mut rule) = items::load::<Rule>(state, caller.org_id(), id).await?;
@@ -461,7 +458,7 @@ pub async fn patch(state: &AppState, caller: &Caller, id: Uuid, p: RulePatch) ->
 
 /// The organisation's enabled rules and correlations, compiled (built once,
 /// kept until the library changes or an exception expires).
-pub(crate) async fn compiled(state: &AppState, org: Uuid) -> ApiResult<(Arc<Detector>, Option<SharedCorrelator>)> {
+pub(crate) async fn compiled(state: &App, org: Uuid) -> AppResult<(Arc<Detector>, Option<SharedCorrelator>)> {
     let now = state.clock.now();
     if let Some(c) = state.detectors.get(org, now) {
         return Ok((c.detector, c.correlator));
@@ -501,7 +498,7 @@ pub(crate) async fn compiled(state: &AppState, org: Uuid) -> ApiResult<(Arc<Dete
         (d, c, problems)
     })
     .await
-    .map_err(|_| ApiError::internal())?;
+    .map_err(|_| AppError::internal())?;
     for p in problems {
         tracing::warn!(%org, problem = %p, "a stored rule or exception does not apply");
     }
@@ -574,10 +571,10 @@ fn correlation_alert(f: &firebreak_detect::correlate::Firing) -> Value {
 /// sent through alert intake (deduplicated by rule and event, so a re-sent
 /// event raises no second alert).
 pub async fn match_events(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     items: Vec<Result<Value, Rejection>>,
-) -> ApiResult<EventBulkResult> {
+) -> AppResult<EventBulkResult> {
     caller.require(Action::AlertIngest)?;
     let org = caller.org_id();
     let (detector, correlator) = compiled(state, org).await?;
@@ -693,8 +690,8 @@ fn build_exception(
     now: time::OffsetDateTime,
     rule: &Rule,
     new: NewRuleException,
-) -> ApiResult<RuleException> {
-    let bad = |field: &str, why: &str| ApiError::field(ErrorCode::InvalidField, field, why);
+) -> AppResult<RuleException> {
+    let bad = |field: &str, why: &str| AppError::field(ErrorCode::InvalidField, field, why);
     if rule.kind != RuleKind::Detection.as_str() {
         return Err(bad("rule", "exceptions apply to detection rules"));
     }
@@ -751,11 +748,11 @@ fn build_exception(
 
 /// Adds a tuning exception to a detection rule, as a Sigma filter.
 pub async fn add_exception(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     rule_id: Uuid,
     new: NewRuleException,
-) -> ApiResult<RuleException> {
+) -> AppResult<RuleException> {
     caller.require(Action::RuleManage)?;
     let ctx = caller.ctx(state);
     let org = caller.org_id();
@@ -769,11 +766,11 @@ pub async fn add_exception(
 /// How many of the rule's recent alerts an exception would have
 /// suppressed, before it is added.
 pub async fn preview_exception(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     rule_id: Uuid,
     new: NewRuleException,
-) -> ApiResult<ExceptionPreview> {
+) -> AppResult<ExceptionPreview> {
     caller.require(Action::RuleRead)?;
     let org = caller.org_id();
     let (_, rule) = items::load::<Rule>(state, org, rule_id).await?;
@@ -784,7 +781,7 @@ pub async fn preview_exception(
         ..firebreak_types::AlertQuery::default()
     };
     let alerts = state.store.list_alerts(org, &q).await?.items;
-    let filter = rsigma_filter::parse(&exception.sigma).ok_or_else(ApiError::internal)?;
+    let filter = rsigma_filter::parse(&exception.sigma).ok_or_else(AppError::internal)?;
     let sigma = exception.sigma.clone();
     let settings = state.settings.clone();
     let (checked, suppressed) = tokio::task::spawn_blocking(move || {
@@ -803,7 +800,7 @@ pub async fn preview_exception(
         (alerts.len() as u64, suppressed)
     })
     .await
-    .map_err(|_| ApiError::internal())?;
+    .map_err(|_| AppError::internal())?;
     Ok(ExceptionPreview {
         alerts_checked: checked,
         suppressed: suppressed.len() as u64,
@@ -812,18 +809,18 @@ pub async fn preview_exception(
     })
 }
 
-pub async fn exceptions(state: &AppState, caller: &Caller, rule_id: Uuid) -> ApiResult<Vec<RuleException>> {
+pub async fn exceptions(state: &App, caller: &Caller, rule_id: Uuid) -> AppResult<Vec<RuleException>> {
     caller.require(Action::RuleRead)?;
     items::load::<Rule>(state, caller.org_id(), rule_id).await?;
     let q = ItemQuery { parent_id: Some(rule_id), ..items::query::<RuleException>() };
     items::list(state, caller.org_id(), &q).await
 }
 
-pub async fn delete_exception(state: &AppState, caller: &Caller, rule_id: Uuid, id: Uuid) -> ApiResult<()> {
+pub async fn delete_exception(state: &App, caller: &Caller, rule_id: Uuid, id: Uuid) -> AppResult<()> {
     caller.require(Action::RuleManage)?;
     let (_, e) = items::load::<RuleException>(state, caller.org_id(), id).await?;
     if e.rule_id != rule_id {
-        return Err(ApiError::not_found(RuleException::NOUN));
+        return Err(AppError::not_found(RuleException::NOUN));
     }
     items::delete::<RuleException>(state, &caller.ctx(state), caller.org_id(), id).await?;
     state.detectors.forget(caller.org_id());
@@ -832,6 +829,17 @@ pub async fn delete_exception(state: &AppState, caller: &Caller, rule_id: Uuid, 
 
 /// A rule's quality from what became of its alerts over `days`: the
 /// false-positive rate is false positives / (true + false positives).
+/// A rule's outcomes (alerts and how they were closed) per day since `since`.
+pub async fn rule_days(
+    state: &App,
+    caller: &Caller,
+    sigma_id: &str,
+    since: time::OffsetDateTime,
+) -> AppResult<Vec<(i64, firebreak_store::RuleOutcome)>> {
+    caller.require(Action::RuleRead)?;
+    Ok(state.store.rule_days(caller.org_id(), sigma_id, since).await?)
+}
+
 pub fn quality_of(o: firebreak_store::RuleOutcome, title: String, days: u32) -> RuleQuality {
     let judged = o.false_positives + o.true_positives;
     RuleQuality {
@@ -848,11 +856,11 @@ pub fn quality_of(o: firebreak_store::RuleOutcome, title: String, days: u32) -> 
 
 /// The rules that raised alerts in the period, noisiest first: most hits,
 /// then the highest false-positive rate.
-pub async fn quality(state: &AppState, caller: &Caller, q: &QualityQuery) -> ApiResult<Vec<RuleQuality>> {
+pub async fn quality(state: &App, caller: &Caller, q: &QualityQuery) -> AppResult<Vec<RuleQuality>> {
     caller.require(Action::RuleRead)?;
     let days = q.days.unwrap_or(30);
     if !(1..=366).contains(&days) {
-        return Err(ApiError::field(ErrorCode::InvalidField, "days", "from 1 to 366"));
+        return Err(AppError::field(ErrorCode::InvalidField, "days", "from 1 to 366"));
     }
     let since = state.clock.now() - time::Duration::days(days.into());
     let outcomes = state.store.rule_outcomes(caller.org_id(), since).await?;
@@ -884,9 +892,9 @@ impl Kind for ThreatProfile {
 }
 
 /// Creates a threat profile, by hand or from an ATT&CK group.
-pub async fn create_profile(state: &AppState, caller: &Caller, new: NewThreatProfile) -> ApiResult<ThreatProfile> {
+pub async fn create_profile(state: &App, caller: &Caller, new: NewThreatProfile) -> AppResult<ThreatProfile> {
     caller.require(Action::RuleManage)?;
-    let bad = |field: &str, why: String| ApiError::field(ErrorCode::InvalidField, field, why);
+    let bad = |field: &str, why: String| AppError::field(ErrorCode::InvalidField, field, why);
     let attack = firebreak_domain::attack::attack();
     if new.name.trim().is_empty() {
         return Err(bad("name", "name must not be empty".into()));
@@ -931,17 +939,17 @@ pub async fn create_profile(state: &AppState, caller: &Caller, new: NewThreatPro
     items::create(state, &ctx, caller.org_id(), profile).await
 }
 
-pub async fn profiles(state: &AppState, caller: &Caller) -> ApiResult<Vec<ThreatProfile>> {
+pub async fn profiles(state: &App, caller: &Caller) -> AppResult<Vec<ThreatProfile>> {
     caller.require(Action::RuleRead)?;
     items::list(state, caller.org_id(), &items::query::<ThreatProfile>()).await
 }
 
-pub async fn get_profile(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<ThreatProfile> {
+pub async fn get_profile(state: &App, caller: &Caller, id: Uuid) -> AppResult<ThreatProfile> {
     caller.require(Action::RuleRead)?;
     Ok(items::load::<ThreatProfile>(state, caller.org_id(), id).await?.1)
 }
 
-pub async fn delete_profile(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<()> {
+pub async fn delete_profile(state: &App, caller: &Caller, id: Uuid) -> AppResult<()> {
     caller.require(Action::RuleManage)?;
     items::delete::<ThreatProfile>(state, &caller.ctx(state), caller.org_id(), id).await
 }
@@ -962,7 +970,7 @@ pub(crate) struct TechniqueCover {
 
 /// Per ATT&CK technique (sub-techniques count for their parent): the enabled
 /// detection rules that cover it, in production, and tested.
-pub(crate) async fn technique_counts(state: &AppState, org: Uuid) -> ApiResult<HashMap<String, TechniqueCover>> {
+pub(crate) async fn technique_counts(state: &App, org: Uuid) -> AppResult<HashMap<String, TechniqueCover>> {
     let tests: Vec<RuleTest> = items::list(state, org, &items::query::<RuleTest>()).await?;
     let tested: std::collections::HashSet<Uuid> = tests.iter().map(|t| t.rule_id).collect();
     let mut counts: HashMap<String, TechniqueCover> = HashMap::new();
@@ -986,16 +994,13 @@ pub(crate) async fn technique_counts(state: &AppState, org: Uuid) -> ApiResult<H
 /// Every threat profile's techniques that need work: those no enabled rule
 /// covers, and those covered only by untested rules. (profile, technique,
 /// name, status) with status `uncovered` or `untested`.
-pub async fn profile_backlog(
-    state: &AppState,
-    caller: &Caller,
-) -> ApiResult<Vec<(String, String, String, &'static str)>> {
+pub async fn profile_backlog(state: &App, caller: &Caller) -> AppResult<Vec<(String, String, String, &'static str)>> {
     caller.require(Action::RuleRead)?;
     profile_backlog_of(state, caller.org_id()).await
 }
 
 /// As [`profile_backlog`], for an organisation.
-pub async fn profile_backlog_of(state: &AppState, org: Uuid) -> ApiResult<Vec<(String, String, String, &'static str)>> {
+pub async fn profile_backlog_of(state: &App, org: Uuid) -> AppResult<Vec<(String, String, String, &'static str)>> {
     let profiles: Vec<ThreatProfile> = items::list(state, org, &items::query::<ThreatProfile>()).await?;
     if profiles.is_empty() {
         return Ok(Vec::new());
@@ -1020,7 +1025,7 @@ pub async fn profile_backlog_of(state: &AppState, org: Uuid) -> ApiResult<Vec<(S
     Ok(out)
 }
 
-pub async fn coverage(state: &AppState, caller: &Caller, q: &CoverageQuery) -> ApiResult<Coverage> {
+pub async fn coverage(state: &App, caller: &Caller, q: &CoverageQuery) -> AppResult<Coverage> {
     caller.require(Action::RuleRead)?;
     let profile = match q.profile {
         Some(id) => Some(items::load::<ThreatProfile>(state, caller.org_id(), id).await?.1),
@@ -1087,13 +1092,13 @@ impl Kind for RuleTest {
 
 /// Adds sample events to a rule with how many it must match.
 pub async fn add_test_as(
-    state: &AppState,
+    state: &App,
     ctx: &WriteCtx,
     org: Uuid,
     rule_id: Uuid,
     new: NewRuleTest,
-) -> ApiResult<RuleTest> {
-    let bad = |field: &str, why: &str| ApiError::field(ErrorCode::InvalidField, field, why);
+) -> AppResult<RuleTest> {
+    let bad = |field: &str, why: &str| AppError::field(ErrorCode::InvalidField, field, why);
     items::load::<Rule>(state, org, rule_id).await?;
     if new.name.trim().is_empty() {
         return Err(bad("name", "a name"));
@@ -1120,18 +1125,18 @@ pub async fn add_test_as(
     items::create(state, ctx, org, test).await
 }
 
-pub async fn add_test(state: &AppState, caller: &Caller, rule_id: Uuid, new: NewRuleTest) -> ApiResult<RuleTest> {
+pub async fn add_test(state: &App, caller: &Caller, rule_id: Uuid, new: NewRuleTest) -> AppResult<RuleTest> {
     caller.require(Action::RuleManage)?;
     add_test_as(state, &caller.ctx(state), caller.org_id(), rule_id, new).await
 }
 
-pub async fn tests(state: &AppState, caller: &Caller, rule_id: Uuid) -> ApiResult<Vec<RuleTest>> {
+pub async fn tests(state: &App, caller: &Caller, rule_id: Uuid) -> AppResult<Vec<RuleTest>> {
     caller.require(Action::RuleRead)?;
     tests_as(state, caller.org_id(), rule_id).await
 }
 
 /// A rule's tests, for a caller already allowed to read them.
-pub async fn tests_as(state: &AppState, org: Uuid, rule_id: Uuid) -> ApiResult<Vec<RuleTest>> {
+pub async fn tests_as(state: &App, org: Uuid, rule_id: Uuid) -> AppResult<Vec<RuleTest>> {
     items::load::<Rule>(state, org, rule_id).await?;
     let q = ItemQuery { parent_id: Some(rule_id), ..items::query::<RuleTest>() };
     items::list(state, org, &q).await
@@ -1139,7 +1144,7 @@ pub async fn tests_as(state: &AppState, org: Uuid, rule_id: Uuid) -> ApiResult<V
 
 /// Runs the tests of one rule (or of every rule): each rule as tuned by its
 /// live exceptions, whether or not it is enabled.
-pub async fn run_tests_as(state: &AppState, org: Uuid, rule_id: Option<Uuid>) -> ApiResult<Vec<RuleTestResult>> {
+pub async fn run_tests_as(state: &App, org: Uuid, rule_id: Option<Uuid>) -> AppResult<Vec<RuleTestResult>> {
     let now = state.clock.now();
     let mut q = items::query::<RuleTest>();
     q.parent_id = rule_id;
@@ -1186,12 +1191,12 @@ pub async fn run_tests_as(state: &AppState, org: Uuid, rule_id: Option<Uuid>) ->
         out
     })
     .await
-    .map_err(|_| ApiError::internal())?;
+    .map_err(|_| AppError::internal())?;
     results.sort_by(|a, b| (&a.title, &a.name).cmp(&(&b.title, &b.name)));
     Ok(results)
 }
 
-pub async fn run_tests(state: &AppState, caller: &Caller, rule_id: Option<Uuid>) -> ApiResult<Vec<RuleTestResult>> {
+pub async fn run_tests(state: &App, caller: &Caller, rule_id: Option<Uuid>) -> AppResult<Vec<RuleTestResult>> {
     caller.require(Action::RuleRead)?;
     if let Some(id) = rule_id {
         items::load::<Rule>(state, caller.org_id(), id).await?;

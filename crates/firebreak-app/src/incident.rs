@@ -15,12 +15,12 @@ use firebreak_types::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
 use crate::cases::load as get_case;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{AppError, AppResult};
 use crate::events::{self, CaseEvent};
 use crate::items::{self, Index, Kind};
-use crate::state::AppState;
 
 macro_rules! case_kind {
     ($t:ty, $kind:literal, $noun:literal, |$v:ident| $index:expr) => {
@@ -83,35 +83,35 @@ case_kind!(ActionItem, "action_item", "action item", |v| Index {
     ..Index::default()
 });
 
-async fn writable(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Case> {
+async fn writable(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     get_case(state, caller, case_id).await
 }
 
-async fn user_name(state: &AppState, org: Uuid, field: &str, id: Uuid) -> ApiResult<String> {
+async fn user_name(state: &App, org: Uuid, field: &str, id: Uuid) -> AppResult<String> {
     let u = crate::service::enabled_user(state, org, field, id).await?;
     Ok(if u.display_name.is_empty() { u.username } else { u.display_name })
 }
 
-fn required(field: &str, v: &str) -> ApiResult<String> {
+fn required(field: &str, v: &str) -> AppResult<String> {
     let v = markdown(field, v)?;
     if v.trim().is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidField, field, format!("{field} must not be empty")));
+        return Err(AppError::field(ErrorCode::InvalidField, field, format!("{field} must not be empty")));
     }
     Ok(v)
 }
 
 /// Loads a case's item of `T`, refusing items of other cases.
 async fn case_item<T: Kind>(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     id: Uuid,
     case_of: impl Fn(&T) -> Uuid,
-) -> ApiResult<(firebreak_store::Item, T)> {
+) -> AppResult<(firebreak_store::Item, T)> {
     let (item, v) = items::load::<T>(state, caller.org_id(), id).await?;
     if case_of(&v) != case_id {
-        return Err(ApiError::not_found(T::NOUN));
+        return Err(AppError::not_found(T::NOUN));
     }
     Ok((item, v))
 }
@@ -119,12 +119,12 @@ async fn case_item<T: Kind>(
 // ---------------------------------------------------------------------------
 // Roles
 
-pub async fn assign_role(state: &AppState, caller: &Caller, case_id: Uuid, req: AssignCaseRole) -> ApiResult<CaseRole> {
+pub async fn assign_role(state: &App, caller: &Caller, case_id: Uuid, req: AssignCaseRole) -> AppResult<CaseRole> {
     writable(state, caller, case_id).await?;
     let name = match (req.user_id, req.name.as_deref().map(str::trim).filter(|n| !n.is_empty())) {
         (Some(u), _) => user_name(state, caller.org_id(), "user_id", u).await?,
         (None, Some(n)) => Title::parse("name", n)?.into_inner(),
-        (None, None) => return Err(ApiError::field(ErrorCode::MissingField, "user_id", "user_id or name is required")),
+        (None, None) => return Err(AppError::field(ErrorCode::MissingField, "user_id", "user_id or name is required")),
     };
     let role = CaseRole {
         id: Uuid::now_v7(),
@@ -139,12 +139,12 @@ pub async fn assign_role(state: &AppState, caller: &Caller, case_id: Uuid, req: 
     Ok(role)
 }
 
-pub async fn roles(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<CaseRole>> {
+pub async fn roles(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<CaseRole>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
 
-pub async fn remove_role(state: &AppState, caller: &Caller, case_id: Uuid, id: Uuid) -> ApiResult<()> {
+pub async fn remove_role(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
     writable(state, caller, case_id).await?;
     case_item::<CaseRole>(state, caller, case_id, id, |r| r.case_id).await?;
     items::delete::<CaseRole>(state, &caller.ctx(state), caller.org_id(), id).await?;
@@ -156,15 +156,15 @@ pub async fn remove_role(state: &AppState, caller: &Caller, case_id: Uuid, id: U
 // Communication log and update reminders
 
 pub async fn log_communication(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     req: CreateCommunication,
-) -> ApiResult<Communication> {
+) -> AppResult<Communication> {
     writable(state, caller, case_id).await?;
     let now = state.clock.now();
     if req.next_update_due.is_some_and(|d| d <= now) {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidField,
             "next_update_due",
             "next_update_due must be in the future",
@@ -207,14 +207,14 @@ pub async fn log_communication(
     Ok(comm)
 }
 
-pub async fn communications(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<Communication>> {
+pub async fn communications(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<Communication>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
 
 /// Users who hear that an update is due: the case's communications and
 /// incident-manager roles, else its owners.
-async fn update_owners(state: &AppState, case: &Case) -> ApiResult<Vec<Uuid>> {
+async fn update_owners(state: &App, case: &Case) -> AppResult<Vec<Uuid>> {
     let roles: Vec<CaseRole> = items::of_case(state, case.org_id, case.id).await?;
     let users: Vec<Uuid> = roles
         .iter()
@@ -226,7 +226,7 @@ async fn update_owners(state: &AppState, case: &Case) -> ApiResult<Vec<Uuid>> {
 
 /// Raises `case.update_due` once for each communication whose next update is
 /// past due and was not answered by a later message.
-pub async fn remind_due_updates(state: &AppState) -> ApiResult<usize> {
+pub async fn remind_due_updates(state: &App) -> AppResult<usize> {
     let now = state.clock.now();
     let ctx = WriteCtx { actor: Actor::System, now };
     let due = state.store.due_items(Communication::KIND, "pending", now, 500).await?;
@@ -251,12 +251,7 @@ pub async fn remind_due_updates(state: &AppState) -> ApiResult<usize> {
 
 /// Drafts a stakeholder update from the case: status, impact, actions taken,
 /// next steps and the next update time.
-pub async fn draft_update(
-    state: &AppState,
-    caller: &Caller,
-    case_id: Uuid,
-    audience: Audience,
-) -> ApiResult<UpdateDraft> {
+pub async fn draft_update(state: &App, caller: &Caller, case_id: Uuid, audience: Audience) -> AppResult<UpdateDraft> {
     let case = crate::cases::get_case(state, caller, case_id).await?;
     let actions: Vec<ResponseAction> = items::of_case(state, caller.org_id(), case_id).await?;
     let tasks: Vec<Task> = items::of_case(state, caller.org_id(), case_id).await?;
@@ -322,12 +317,7 @@ pub async fn draft_update(
 // ---------------------------------------------------------------------------
 // Requests
 
-pub async fn create_request(
-    state: &AppState,
-    caller: &Caller,
-    case_id: Uuid,
-    req: CreateRequest,
-) -> ApiResult<CaseRequest> {
+pub async fn create_request(state: &App, caller: &Caller, case_id: Uuid, req: CreateRequest) -> AppResult<CaseRequest> {
     writable(state, caller, case_id).await?;
     let r = CaseRequest {
         id: Uuid::now_v7(),
@@ -343,7 +333,7 @@ pub async fn create_request(
         closed_at: None,
     };
     if r.kind == RequestKind::Business && r.asked_of.is_empty() {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidField,
             "asked_of",
             "asked_of is required: which team or contact",
@@ -354,18 +344,18 @@ pub async fn create_request(
     Ok(r)
 }
 
-pub async fn case_requests(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<CaseRequest>> {
+pub async fn case_requests(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<CaseRequest>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
 
 pub async fn set_request_status(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     id: Uuid,
     status: RequestStatus,
-) -> ApiResult<CaseRequest> {
+) -> AppResult<CaseRequest> {
     writable(state, caller, case_id).await?;
     let (item, mut r) = case_item::<CaseRequest>(state, caller, case_id, id, |r| r.case_id).await?;
     r.status = status;
@@ -378,11 +368,11 @@ pub async fn set_request_status(
 /// Requests of one kind across the organisation's cases, open ones first:
 /// the detection backlog, or what business teams still owe.
 pub async fn backlog_requests(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     kind: RequestKind,
     open_only: bool,
-) -> ApiResult<Vec<CaseRequest>> {
+) -> AppResult<Vec<CaseRequest>> {
     caller.require(Action::CaseRead)?;
     let statuses = if open_only { vec!["open".into(), "in_progress".into()] } else { Vec::new() };
     let q = ItemQuery { key: Some(kind.as_str().into()), statuses, ..items::query::<CaseRequest>() };
@@ -393,15 +383,15 @@ pub async fn backlog_requests(
 // Response actions
 
 pub async fn create_action(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     req: CreateResponseAction,
-) -> ApiResult<ResponseAction> {
+) -> AppResult<ResponseAction> {
     writable(state, caller, case_id).await?;
     if let Some(o) = req.observable_id {
         case_item::<firebreak_types::Observable>(state, caller, case_id, o, |o| o.case_id).await.map_err(|_| {
-            ApiError::field(ErrorCode::NotFound, "observable_id", "observable_id must be an observable of this case")
+            AppError::field(ErrorCode::NotFound, "observable_id", "observable_id must be an observable of this case")
         })?;
     }
     if let Some(u) = req.owner_id {
@@ -427,7 +417,7 @@ pub async fn create_action(
     Ok(a)
 }
 
-pub async fn actions(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<ResponseAction>> {
+pub async fn actions(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<ResponseAction>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
@@ -435,12 +425,12 @@ pub async fn actions(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiRes
 /// Moves an action on; the first containment action done marks the case
 /// contained (the stop of the time-to-contain clock).
 pub async fn set_action_status(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     id: Uuid,
     req: SetActionStatus,
-) -> ApiResult<ResponseAction> {
+) -> AppResult<ResponseAction> {
     let case = writable(state, caller, case_id).await?;
     let (item, mut a) = case_item::<ResponseAction>(state, caller, case_id, id, |a| a.case_id).await?;
     let now = state.clock.now();
@@ -473,12 +463,12 @@ pub async fn set_action_status(
 // ---------------------------------------------------------------------------
 // Post-incident review and action items
 
-pub async fn review(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Option<Review>> {
+pub async fn review(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Option<Review>> {
     get_case(state, caller, case_id).await?;
     Ok(items::of_case::<Review>(state, caller.org_id(), case_id).await?.into_iter().next())
 }
 
-pub async fn write_review(state: &AppState, caller: &Caller, case_id: Uuid, req: WriteReview) -> ApiResult<Review> {
+pub async fn write_review(state: &App, caller: &Caller, case_id: Uuid, req: WriteReview) -> AppResult<Review> {
     let case = writable(state, caller, case_id).await?;
     let now = state.clock.now();
     let existing = state
@@ -509,7 +499,7 @@ pub async fn write_review(state: &AppState, caller: &Caller, case_id: Uuid, req:
             [("summary", &review.summary), ("root_cause", &review.root_cause), ("to_improve", &review.to_improve)]
         {
             if v.trim().is_empty() {
-                return Err(ApiError::field(
+                return Err(AppError::field(
                     ErrorCode::InvalidField,
                     field,
                     format!("{field} is required to complete the review"),
@@ -535,11 +525,11 @@ pub async fn write_review(state: &AppState, caller: &Caller, case_id: Uuid, req:
 }
 
 pub async fn add_action_item(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     req: CreateActionItem,
-) -> ApiResult<ActionItem> {
+) -> AppResult<ActionItem> {
     writable(state, caller, case_id).await?;
     if let Some(u) = req.owner_id {
         user_name(state, caller.org_id(), "owner_id", u).await?;
@@ -558,18 +548,18 @@ pub async fn add_action_item(
     Ok(item)
 }
 
-pub async fn case_action_items(state: &AppState, caller: &Caller, case_id: Uuid) -> ApiResult<Vec<ActionItem>> {
+pub async fn case_action_items(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<ActionItem>> {
     get_case(state, caller, case_id).await?;
     items::of_case(state, caller.org_id(), case_id).await
 }
 
 pub async fn set_action_item_status(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     case_id: Uuid,
     id: Uuid,
     status: ItemStatus,
-) -> ApiResult<ActionItem> {
+) -> AppResult<ActionItem> {
     writable(state, caller, case_id).await?;
     let (item, mut a) = case_item::<ActionItem>(state, caller, case_id, id, |a| a.case_id).await?;
     a.status = status;
@@ -577,7 +567,7 @@ pub async fn set_action_item_status(
 }
 
 /// Every case's open action items, in one backlog.
-pub async fn action_item_backlog(state: &AppState, caller: &Caller, open_only: bool) -> ApiResult<Vec<ActionItem>> {
+pub async fn action_item_backlog(state: &App, caller: &Caller, open_only: bool) -> AppResult<Vec<ActionItem>> {
     caller.require(Action::CaseRead)?;
     let statuses = if open_only { vec!["open".into()] } else { Vec::new() };
     items::list(state, caller.org_id(), &ItemQuery { statuses, ..items::query::<ActionItem>() }).await

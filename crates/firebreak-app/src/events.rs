@@ -7,9 +7,9 @@ use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::error::ApiResult;
+use crate::App;
+use crate::error::AppResult;
 use crate::items::{self, StoredWebhook};
-use crate::state::AppState;
 
 /// What happened to which case, and who should be told in the app.
 pub struct CaseEvent<'a> {
@@ -40,7 +40,7 @@ pub fn payload(event: &CaseEvent<'_>, at: time::OffsetDateTime) -> serde_json::V
 }
 
 /// Publishes, notifies and queues webhook deliveries for `event`.
-pub async fn emit(state: &AppState, ctx: &WriteCtx, event: CaseEvent<'_>) -> ApiResult<()> {
+pub async fn emit(state: &App, ctx: &WriteCtx, event: CaseEvent<'_>) -> AppResult<()> {
     let org = event.case.org_id;
     state.live.publish(org, event.name, event.case.id);
     let notes: Vec<Notification> = event
@@ -94,14 +94,14 @@ pub async fn emit(state: &AppState, ctx: &WriteCtx, event: CaseEvent<'_>) -> Api
 }
 
 /// Enabled users of `org` with one of `roles`.
-pub async fn users_with_roles(state: &AppState, org: Uuid, roles: &[Role]) -> ApiResult<Vec<Uuid>> {
+pub async fn users_with_roles(state: &App, org: Uuid, roles: &[Role]) -> AppResult<Vec<Uuid>> {
     let params = firebreak_types::ListParams { limit: Some(1000), ..Default::default() };
     let users = state.store.list_users(org, &params).await?;
     Ok(users.items.into_iter().filter(|u| !u.disabled && roles.contains(&u.role)).map(|u| u.id).collect())
 }
 
 /// Who hears of a case's news: its assignee, or else the incident managers.
-pub async fn case_owners(state: &AppState, case: &Case) -> ApiResult<Vec<Uuid>> {
+pub async fn case_owners(state: &App, case: &Case) -> AppResult<Vec<Uuid>> {
     match case.assignee_id {
         Some(a) => Ok(vec![a]),
         None => users_with_roles(state, case.org_id, &[Role::IncidentManager]).await,

@@ -17,9 +17,9 @@ use firebreak_types::{
 };
 use uuid::Uuid;
 
+use crate::App;
 use crate::auth::Caller;
-use crate::error::{ApiError, ApiResult};
-use crate::state::AppState;
+use crate::error::{AppError, AppResult};
 
 pub use firebreak_domain::intake::{Item, MAX_BULK_ITEMS, MAX_RAW_BYTES, MAX_RAW_DEPTH, Rejection};
 
@@ -78,7 +78,7 @@ fn in_range(ip: std::net::IpAddr, net: std::net::IpAddr, len: u8) -> bool {
 }
 
 impl AssetMatcher {
-    pub async fn load(state: &AppState, org: Uuid) -> ApiResult<AssetMatcher> {
+    pub async fn load(state: &App, org: Uuid) -> AppResult<AssetMatcher> {
         use firebreak_types::AssetKind;
         let assets: Vec<firebreak_types::Asset> =
             crate::items::list(state, org, &crate::items::query::<firebreak_types::Asset>()).await?;
@@ -151,30 +151,27 @@ impl AssetMatcher {
 
 /// The items of a bulk body as they were written (see
 /// [`firebreak_domain::intake::split_texts`]).
-pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, ApiError> {
+pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, AppError> {
     firebreak_domain::intake::split_texts(body).map_err(bulk_error)
 }
 
-fn bulk_error(e: BulkError) -> ApiError {
+fn bulk_error(e: BulkError) -> AppError {
     let code = match e {
-        BulkError::Empty => return ApiError::field(ErrorCode::MissingField, "body", e.to_string()),
+        BulkError::Empty => return AppError::field(ErrorCode::MissingField, "body", e.to_string()),
         BulkError::NotUtf8(_) | BulkError::NotArray(_) => ErrorCode::MalformedJson,
         BulkError::TooMany(_) => ErrorCode::PayloadTooLarge,
     };
-    ApiError::new(code, e.to_string())
+    AppError::new(code, e.to_string())
 }
 
 /// Refuses a body sent as JSON that is not a JSON array: NDJSON comes as
 /// `application/x-ndjson` (or without a JSON type), so that a lone object or
 /// stray bytes are not taken for a batch.
-pub fn check_bulk_type(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<(), ApiError> {
-    let json = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|ct| ct.starts_with("application/json"));
+pub fn check_bulk_type(content_type: Option<&str>, body: &[u8]) -> Result<(), AppError> {
+    let json = content_type.is_some_and(|ct| ct.starts_with("application/json"));
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
     if json && first.is_some_and(|b| *b != b'[') {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidField,
             "body",
             "body must be a JSON array with Content-Type application/json; send NDJSON as application/x-ndjson",
@@ -184,37 +181,33 @@ pub fn check_bulk_type(headers: &axum::http::HeaderMap, body: &[u8]) -> Result<(
 }
 
 /// A bulk body's native alerts, each read on its own when it is prepared.
-pub fn split_alerts(body: &[u8]) -> Result<Vec<Result<Item<'_>, Rejection>>, ApiError> {
+pub fn split_alerts(body: &[u8]) -> Result<Vec<Result<Item<'_>, Rejection>>, AppError> {
     Ok(split_texts(body)?.into_iter().map(|t| Ok(Item::Text(t))).collect())
 }
 
 /// A bulk body's items read as JSON. An item that is not JSON is its own
 /// rejection; the others go on.
-pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection>>, ApiError> {
+pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection>>, AppError> {
     firebreak_domain::intake::split_bulk(body).map_err(bulk_error)
 }
 
 /// Checks every item, stores the good ones in one transaction, and answers
 /// each by its index.
-pub async fn ingest(
-    state: &AppState,
-    caller: &Caller,
-    items: Vec<Result<Item<'_>, Rejection>>,
-) -> ApiResult<BulkResult> {
+pub async fn ingest(state: &App, caller: &Caller, items: Vec<Result<Item<'_>, Rejection>>) -> AppResult<BulkResult> {
     caller.require(Action::AlertIngest)?;
     ingest_as(state, &caller.ctx(state), caller.org_id(), items).await
 }
 
 /// [`ingest`] for a caller already allowed to (the command line's ingest).
 pub async fn ingest_as(
-    state: &AppState,
+    state: &App,
     ctx: &firebreak_store::WriteCtx,
     org: Uuid,
     items: Vec<Result<Item<'_>, Rejection>>,
-) -> ApiResult<BulkResult> {
+) -> AppResult<BulkResult> {
     match ingest_keyed(state, ctx, org, items, None).await? {
         Answer::Fresh(result) => Ok(result),
-        Answer::Kept(_) => Err(ApiError::internal()),
+        Answer::Kept(_) => Err(AppError::internal()),
     }
 }
 
@@ -235,16 +228,15 @@ pub struct IdempotencyKey {
 impl IdempotencyKey {
     /// The key of a request, if it sent one: 1 to 255 visible ASCII
     /// characters.
-    pub fn from_request(headers: &axum::http::HeaderMap, body: &[u8]) -> ApiResult<Option<IdempotencyKey>> {
-        let Some(value) = headers.get(IDEMPOTENCY_HEADER) else { return Ok(None) };
-        let key = value
-            .to_str()
+    pub fn from_header(value: Option<&[u8]>, body: &[u8]) -> AppResult<Option<IdempotencyKey>> {
+        let Some(value) = value else { return Ok(None) };
+        let key = std::str::from_utf8(value)
             .ok()
             .map(str::trim)
             .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic() || b == b' '));
         let Some(key) = key else {
             let why = "Idempotency-Key must be 1 to 255 visible ASCII characters";
-            return Err(ApiError::field(ErrorCode::InvalidField, IDEMPOTENCY_HEADER, why));
+            return Err(AppError::field(ErrorCode::InvalidField, IDEMPOTENCY_HEADER, why));
         };
         use sha2::Digest;
         Ok(Some(IdempotencyKey { key: key.to_owned(), body_hash: hex::encode(sha2::Sha256::digest(body)) }))
@@ -259,32 +251,15 @@ pub enum Answer {
     Kept(firebreak_store::KeptAnswer),
 }
 
-impl axum::response::IntoResponse for Answer {
-    fn into_response(self) -> axum::response::Response {
-        use axum::http::{StatusCode, header};
-        match self {
-            Answer::Fresh(result) => axum::Json(result).into_response(),
-            Answer::Kept(kept) => {
-                let status = StatusCode::from_u16(kept.status).unwrap_or(StatusCode::OK);
-                let headers = [
-                    (header::CONTENT_TYPE, "application/json"),
-                    (header::HeaderName::from_static("idempotent-replayed"), "true"),
-                ];
-                (status, headers, kept.body).into_response()
-            }
-        }
-    }
-}
-
 /// [`ingest`] with an idempotency key, when the request sent one: a key
 /// already used by the caller in the organisation answers as it did then,
 /// storing nothing; with another body it is refused.
 pub async fn ingest_once(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     items: Vec<Result<Item<'_>, Rejection>>,
     key: Option<IdempotencyKey>,
-) -> ApiResult<Answer> {
+) -> AppResult<Answer> {
     caller.require(Action::AlertIngest)?;
     let ctx = caller.ctx(state);
     let Some(key) = key else {
@@ -302,7 +277,7 @@ pub async fn ingest_once(
         None => ingest_keyed(state, &ctx, caller.org_id(), items, Some((who, since_ms, &key))).await?,
     };
     match answer {
-        Answer::Kept(kept) if kept.body_hash != key.body_hash => Err(ApiError::field(
+        Answer::Kept(kept) if kept.body_hash != key.body_hash => Err(AppError::field(
             ErrorCode::IdempotencyKeyReused,
             IDEMPOTENCY_HEADER,
             "this Idempotency-Key was used with another body; send a new key for a new batch",
@@ -331,12 +306,12 @@ fn finish(mut answers: Vec<BulkItem>, good_index: &[usize], stored: &[(Uuid, boo
 }
 
 async fn ingest_keyed(
-    state: &AppState,
+    state: &App,
     ctx: &firebreak_store::WriteCtx,
     org: Uuid,
     items: Vec<Result<Item<'_>, Rejection>>,
     once: Option<(String, i64, &IdempotencyKey)>,
-) -> ApiResult<Answer> {
+) -> AppResult<Answer> {
     let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(ctx.now));
     let mut answers: Vec<BulkItem> = Vec::with_capacity(items.len());
     let mut good: Vec<Alert> = Vec::new();
@@ -396,17 +371,17 @@ async fn ingest_keyed(
     Ok(Answer::Fresh(finish(answers, &good_index, &stored)))
 }
 
-pub async fn get_alert(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Alert> {
+pub async fn get_alert(state: &App, caller: &Caller, id: Uuid) -> AppResult<Alert> {
     caller.require(Action::AlertRead)?;
-    state.store.get_alert(caller.org_id(), id).await?.ok_or_else(|| ApiError::not_found("alert"))
+    state.store.get_alert(caller.org_id(), id).await?.ok_or_else(|| AppError::not_found("alert"))
 }
 
-pub async fn list_alerts(state: &AppState, caller: &Caller, q: &AlertQuery) -> ApiResult<Page<Alert>> {
+pub async fn list_alerts(state: &App, caller: &Caller, q: &AlertQuery) -> AppResult<Page<Alert>> {
     caller.require(Action::AlertRead)?;
     Ok(state.store.list_alerts(caller.org_id(), q).await?)
 }
 
-pub async fn repeats(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<time::OffsetDateTime>> {
+pub async fn repeats(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<time::OffsetDateTime>> {
     get_alert(state, caller, id).await?;
     Ok(state.store.alert_repeats(caller.org_id(), id).await?)
 }
@@ -414,11 +389,11 @@ pub async fn repeats(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<V
 // ---------------------------------------------------------------------------
 // Triage
 
-fn open_state(a: &Alert) -> ApiResult<()> {
+fn open_state(a: &Alert) -> AppResult<()> {
     if matches!(a.state, AlertState::New | AlertState::InTriage) {
         Ok(())
     } else {
-        Err(ApiError::field(
+        Err(AppError::field(
             ErrorCode::InvalidState,
             "state",
             format!("the alert is already {}", a.state.as_str().replace('_', " ")),
@@ -426,7 +401,7 @@ fn open_state(a: &Alert) -> ApiResult<()> {
     }
 }
 
-async fn triage(state: &AppState, caller: &Caller, before: &Alert, after: Alert, action: &str) -> ApiResult<Alert> {
+async fn triage(state: &App, caller: &Caller, before: &Alert, after: Alert, action: &str) -> AppResult<Alert> {
     let a = state.store.triage_alert(&caller.ctx(state), before, &after, action).await?;
     state.live.publish(caller.org_id(), "alert.updated", a.id);
     Ok(a)
@@ -434,7 +409,7 @@ async fn triage(state: &AppState, caller: &Caller, before: &Alert, after: Alert,
 
 /// Takes the alert into triage: the caller owns it, and the first take is
 /// its acknowledge time.
-pub async fn take(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Alert> {
+pub async fn take(state: &App, caller: &Caller, id: Uuid) -> AppResult<Alert> {
     caller.require(Action::AlertTriage)?;
     let before = get_alert(state, caller, id).await?;
     open_state(&before)?;
@@ -448,11 +423,11 @@ pub async fn take(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Aler
     triage(state, caller, &before, after, "take").await
 }
 
-pub async fn close(state: &AppState, caller: &Caller, id: Uuid, req: CloseAlert) -> ApiResult<Alert> {
+pub async fn close(state: &App, caller: &Caller, id: Uuid, req: CloseAlert) -> AppResult<Alert> {
     caller.require(Action::AlertTriage)?;
     let reason = req.reason.trim().to_owned();
     if reason.is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to close an alert"));
+        return Err(AppError::field(ErrorCode::InvalidField, "reason", "reason is required to close an alert"));
     }
     let before = get_alert(state, caller, id).await?;
     open_state(&before)?;
@@ -468,7 +443,7 @@ pub async fn close(state: &AppState, caller: &Caller, id: Uuid, req: CloseAlert)
 
 /// Escalates into a new case (from a template when given) or into an open
 /// case: its observables go with it and the case's timeline says so.
-pub async fn escalate(state: &AppState, caller: &Caller, id: Uuid, req: EscalateAlert) -> ApiResult<Case> {
+pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert) -> AppResult<Case> {
     caller.require(Action::AlertTriage)?;
     caller.require(Action::CaseWrite)?;
     let before = get_alert(state, caller, id).await?;
@@ -476,10 +451,10 @@ pub async fn escalate(state: &AppState, caller: &Caller, id: Uuid, req: Escalate
     let case = match req.case_id {
         Some(case_id) => {
             let c = crate::cases::load(state, caller, case_id).await.map_err(|_| {
-                ApiError::field(ErrorCode::NotFound, "case_id", "case_id must be a case of this organisation")
+                AppError::field(ErrorCode::NotFound, "case_id", "case_id must be a case of this organisation")
             })?;
             if !c.state.is_active() {
-                return Err(ApiError::field(ErrorCode::InvalidField, "case_id", "case_id must be an open case"));
+                return Err(AppError::field(ErrorCode::InvalidField, "case_id", "case_id must be an open case"));
             }
             c
         }
@@ -566,10 +541,10 @@ pub async fn escalate(state: &AppState, caller: &Caller, id: Uuid, req: Escalate
 
 /// Where an alert's observables were seen: other alerts and cases.
 pub async fn alert_sightings(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     alert: &Alert,
-) -> ApiResult<Vec<(AlertObservable, Vec<Uuid>, Vec<firebreak_types::Sighting>)>> {
+) -> AppResult<Vec<(AlertObservable, Vec<Uuid>, Vec<firebreak_types::Sighting>)>> {
     let probes: Vec<Observable> = alert
         .observables
         .iter()
@@ -605,10 +580,10 @@ pub async fn alert_sightings(
 
 /// The assets an alert touches, with their owners and contacts.
 pub async fn alert_assets(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     id: Uuid,
-) -> ApiResult<Vec<firebreak_types::AssetWithContacts>> {
+) -> AppResult<Vec<firebreak_types::AssetWithContacts>> {
     let alert = get_alert(state, caller, id).await?;
     let mut out = Vec::new();
     for a in &alert.assets {
@@ -622,18 +597,18 @@ pub async fn alert_assets(
 /// Closes many alerts in one action: those listed, or every open one that
 /// matches the filter (say, 500 false positives of one rule, one reason).
 pub async fn bulk_close(
-    state: &AppState,
+    state: &App,
     caller: &Caller,
     req: firebreak_types::BulkClose,
-) -> ApiResult<firebreak_types::BulkCloseResult> {
+) -> AppResult<firebreak_types::BulkCloseResult> {
     caller.require(Action::AlertTriage)?;
     let reason = req.reason.trim().to_owned();
     if reason.is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to close alerts"));
+        return Err(AppError::field(ErrorCode::InvalidField, "reason", "reason is required to close alerts"));
     }
     let filtered = req.source.is_some() || req.rule.is_some() || req.q.is_some() || req.severity.is_some();
     if req.ids.is_empty() != filtered {
-        return Err(ApiError::field(
+        return Err(AppError::field(
             ErrorCode::InvalidField,
             "ids",
             "give either ids or a filter (source, rule, q, severity)",
@@ -675,7 +650,7 @@ pub async fn bulk_close(
 // Assignment and comments
 
 /// Gives the alert to an analyst (or to nobody); its state does not change.
-pub async fn assign(state: &AppState, caller: &Caller, id: Uuid, req: AssignAlert) -> ApiResult<Alert> {
+pub async fn assign(state: &App, caller: &Caller, id: Uuid, req: AssignAlert) -> AppResult<Alert> {
     caller.require(Action::AlertTriage)?;
     if let Some(u) = req.assignee_id {
         crate::service::enabled_user(state, caller.org_id(), "assignee_id", u).await?;
@@ -687,17 +662,17 @@ pub async fn assign(state: &AppState, caller: &Caller, id: Uuid, req: AssignAler
     triage(state, caller, &before, after, "assign").await
 }
 
-pub async fn comments(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<AlertComment>> {
+pub async fn comments(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<AlertComment>> {
     get_alert(state, caller, id).await?;
     let q = ItemQuery { parent_id: Some(id), ..crate::items::query::<AlertComment>() };
     crate::items::list(state, caller.org_id(), &q).await
 }
 
-pub async fn add_comment(state: &AppState, caller: &Caller, id: Uuid, req: NewAlertComment) -> ApiResult<AlertComment> {
+pub async fn add_comment(state: &App, caller: &Caller, id: Uuid, req: NewAlertComment) -> AppResult<AlertComment> {
     caller.require(Action::AlertTriage)?;
     let body = markdown("body", &req.body)?;
     if body.trim().is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
+        return Err(AppError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
     }
     get_alert(state, caller, id).await?;
     let ctx = caller.ctx(state);
@@ -724,23 +699,23 @@ const GROUPING: &str = "alert_grouping";
 
 /// The organisation's grouping settings (the documented defaults until it
 /// sets its own).
-pub async fn grouping_settings(state: &AppState, org: Uuid) -> ApiResult<GroupingSettings> {
+pub async fn grouping_settings(state: &App, org: Uuid) -> AppResult<GroupingSettings> {
     crate::items::setting_or(state, org, GROUPING, firebreak_domain::grouping::default_settings).await
 }
 
-pub async fn get_grouping(state: &AppState, caller: &Caller) -> ApiResult<GroupingSettings> {
+pub async fn get_grouping(state: &App, caller: &Caller) -> AppResult<GroupingSettings> {
     caller.require(Action::AlertRead)?;
     grouping_settings(state, caller.org_id()).await
 }
 
-pub async fn set_grouping(state: &AppState, caller: &Caller, new: GroupingSettings) -> ApiResult<GroupingSettings> {
+pub async fn set_grouping(state: &App, caller: &Caller, new: GroupingSettings) -> AppResult<GroupingSettings> {
     caller.require(Action::OrgSettings)?;
     firebreak_domain::grouping::check_settings(&new)?;
     crate::items::put_setting(state, &caller.ctx(state), caller.org_id(), GROUPING, &new).await?;
     Ok(new)
 }
 
-pub async fn list_groups(state: &AppState, caller: &Caller, q: &AlertGroupQuery) -> ApiResult<Page<AlertGroup>> {
+pub async fn list_groups(state: &App, caller: &Caller, q: &AlertGroupQuery) -> AppResult<Page<AlertGroup>> {
     caller.require(Action::AlertRead)?;
     Ok(state.store.list_alert_groups(caller.org_id(), q).await?)
 }
@@ -749,10 +724,10 @@ pub async fn list_groups(state: &AppState, caller: &Caller, q: &AlertGroupQuery)
 const STORY_ALERTS: u32 = 500;
 
 /// A story and its alerts, oldest first.
-async fn group_alerts(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<(AlertGroup, Vec<Alert>)> {
+async fn group_alerts(state: &App, caller: &Caller, id: Uuid) -> AppResult<(AlertGroup, Vec<Alert>)> {
     caller.require(Action::AlertRead)?;
     let org = caller.org_id();
-    let group = state.store.get_alert_group(org, id).await?.ok_or_else(|| ApiError::not_found("alert group"))?;
+    let group = state.store.get_alert_group(org, id).await?.ok_or_else(|| AppError::not_found("alert group"))?;
     let q = AlertQuery {
         group_id: Some(id),
         sort: Some("event_time".into()),
@@ -764,7 +739,7 @@ async fn group_alerts(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<
 
 /// A story: its alerts oldest first (its timeline) and the entities they
 /// share, most common first.
-pub async fn get_group(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<AlertGroupDetail> {
+pub async fn get_group(state: &App, caller: &Caller, id: Uuid) -> AppResult<AlertGroupDetail> {
     let org = caller.org_id();
     let (group, alerts) = group_alerts(state, caller, id).await?;
     let settings = grouping_settings(state, org).await?;
@@ -788,14 +763,14 @@ pub async fn get_group(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult
 /// Escalates a story into one case: a new case from its most severe open
 /// alert (or the open case given), into which every other open alert of the
 /// story is merged with its observables and a timeline entry.
-pub async fn escalate_group(state: &AppState, caller: &Caller, id: Uuid, req: EscalateAlert) -> ApiResult<Case> {
+pub async fn escalate_group(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert) -> AppResult<Case> {
     caller.require(Action::AlertTriage)?;
     caller.require(Action::CaseWrite)?;
     let (_, alerts) = group_alerts(state, caller, id).await?;
     let mut open: Vec<&Alert> =
         alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).collect();
     if open.is_empty() {
-        return Err(ApiError::field(ErrorCode::InvalidState, "state", "the story has no open alerts left"));
+        return Err(AppError::field(ErrorCode::InvalidState, "state", "the story has no open alerts left"));
     }
     // The most severe alert names the case; ties go to the earliest.
     open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.event_time.cmp(&b.event_time)));

@@ -10,14 +10,14 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
-use crate::error::ApiError;
+use crate::error::AppError;
 
 /// `n` random bytes, base64url-encoded.
-pub fn random_token(n: usize) -> Result<String, ApiError> {
+pub fn random_token(n: usize) -> Result<String, AppError> {
     let mut buf = vec![0u8; n];
     getrandom::fill(&mut buf).map_err(|e| {
         tracing::error!(error = %e, "no randomness");
-        ApiError::internal()
+        AppError::internal()
     })?;
     Ok(URL_SAFE_NO_PAD.encode(buf))
 }
@@ -26,13 +26,13 @@ pub fn sha256_hex(s: &str) -> String {
     hex::encode(Sha256::digest(s.as_bytes()))
 }
 
-pub fn hash_password(password: &str) -> Result<String, ApiError> {
+pub fn hash_password(password: &str) -> Result<String, AppError> {
     let mut salt = [0u8; 16];
-    getrandom::fill(&mut salt).map_err(|_| ApiError::internal())?;
-    let salt = SaltString::encode_b64(&salt).map_err(|_| ApiError::internal())?;
+    getrandom::fill(&mut salt).map_err(|_| AppError::internal())?;
+    let salt = SaltString::encode_b64(&salt).map_err(|_| AppError::internal())?;
     Argon2::default().hash_password(password.as_bytes(), &salt).map(|h| h.to_string()).map_err(|e| {
         tracing::error!(error = %e, "password hashing failed");
-        ApiError::internal()
+        AppError::internal()
     })
 }
 
@@ -51,7 +51,7 @@ pub fn dummy_hash() -> &'static str {
 pub const API_KEY_PREFIX: &str = "fbk_";
 
 /// A new API key secret and the part of it shown in lists.
-pub fn new_api_key() -> Result<(String, String), ApiError> {
+pub fn new_api_key() -> Result<(String, String), AppError> {
     let secret = format!("{API_KEY_PREFIX}{}", random_token(32)?);
     let prefix = secret.chars().take(API_KEY_PREFIX.len() + 6).collect();
     Ok((secret, prefix))

@@ -1,0 +1,37 @@
+//! Firebreak's application layer: the use cases that the JSON API, the web
+//! pages and the command line share. Each checks the caller's permission and
+//! organisation, asks the domain what a change means, writes through the
+//! store (which audits) and publishes what changed. No HTTP here: the server
+//! crate reads requests into these calls and their results into answers.
+
+mod app;
+pub mod assets;
+pub mod auth;
+pub mod bootstrap;
+pub mod cases;
+pub mod checkpoints;
+pub mod clock;
+pub mod dashboards;
+pub mod detection;
+pub mod error;
+pub mod events;
+pub mod evidence;
+pub mod files;
+pub mod health;
+pub mod hunts;
+pub mod incident;
+pub mod intake;
+pub mod items;
+pub mod jobs;
+pub mod live;
+pub mod metrics;
+pub mod report;
+pub mod secrets;
+pub mod service;
+pub mod sla;
+pub mod throttle;
+pub mod webhooks;
+pub mod work;
+
+pub use app::{App, AppSettings};
+pub use error::{AppError, AppResult};
