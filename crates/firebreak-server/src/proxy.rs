@@ -3,18 +3,15 @@
 //! believed only when the peer is one of the configured trusted proxies, since
 //! anyone else can write those headers.
 
-use std::convert::Infallible;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::str::FromStr;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-
-use crate::state::AppState;
 
 /// An address or a block of addresses (CIDR) whose forwarded headers are believed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,14 +112,6 @@ impl Remote {
 /// A forwarded address: `192.0.2.1`, `2001:db8::1`, or either with a port.
 fn parse_hop(hop: &str) -> Option<IpAddr> {
     hop.parse::<IpAddr>().or_else(|_| hop.parse::<SocketAddr>().map(|s| s.ip())).ok().map(|a| a.to_canonical())
-}
-
-impl FromRequestParts<AppState> for Remote {
-    type Rejection = Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
-        Ok(Remote::of(parts, &state.settings.trusted_proxies))
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::convert::Infallible;
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
 use firebreak_app::App;
+
+use crate::proxy::{Remote, TrustedProxy};
 
 /// Settings of the HTTP layer (the binary reads them, and the application's
 /// own, from its layered configuration).
@@ -16,7 +22,7 @@ pub struct ServerSettings {
     pub secure_cookies: Option<bool>,
     /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are
     /// believed; empty: the TCP peer is the client.
-    pub trusted_proxies: Vec<crate::proxy::TrustedProxy>,
+    pub trusted_proxies: Vec<TrustedProxy>,
 }
 
 impl Default for ServerSettings {
@@ -32,7 +38,7 @@ impl Default for ServerSettings {
 
 impl ServerSettings {
     /// Whether cookies set in answer to a request from `remote` are `Secure`.
-    pub fn cookies_secure(&self, remote: &crate::proxy::Remote) -> bool {
+    pub fn cookies_secure(&self, remote: &Remote) -> bool {
         self.secure_cookies.unwrap_or(remote.over_tls)
     }
 }
@@ -57,5 +63,14 @@ impl std::ops::Deref for AppState {
 
     fn deref(&self) -> &App {
         &self.app
+    }
+}
+
+/// The client's address and protocol, through the proxies this node trusts.
+impl FromRequestParts<AppState> for Remote {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Infallible> {
+        Ok(Remote::of(parts, &state.settings.trusted_proxies))
     }
 }
