@@ -330,8 +330,16 @@ fn refused(e: TriageError) -> ApiError {
     ApiError::field(code, e.field(), e.to_string())
 }
 
-async fn triage(state: &AppState, caller: &Caller, before: &Alert, after: Alert, action: &str) -> ApiResult<Alert> {
-    triage_at(state, &caller.ctx(state), before, after, action).await
+/// Stores a triage action decided at `now` (the request's one time).
+async fn triage(
+    state: &AppState,
+    caller: &Caller,
+    now: time::OffsetDateTime,
+    before: &Alert,
+    after: Alert,
+    action: &str,
+) -> ApiResult<Alert> {
+    triage_at(state, &firebreak_store::WriteCtx { actor: caller.actor(), now }, before, after, action).await
 }
 
 async fn triage_at(
@@ -355,8 +363,9 @@ pub async fn take(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Aler
         crate::auth::Principal::User(u) => Some(u.id),
         crate::auth::Principal::ApiKey(_) => None,
     };
-    let after = triage::take(&before, taker, state.clock.now()).map_err(refused)?;
-    triage(state, caller, &before, after, "take").await
+    let now = state.clock.now();
+    let after = triage::take(&before, taker, now).map_err(refused)?;
+    triage(state, caller, now, &before, after, "take").await
 }
 
 pub async fn close(state: &AppState, caller: &Caller, id: Uuid, req: CloseAlert) -> ApiResult<Alert> {
@@ -366,8 +375,9 @@ pub async fn close(state: &AppState, caller: &Caller, id: Uuid, req: CloseAlert)
         return Err(ApiError::field(ErrorCode::InvalidField, "reason", "reason is required to close an alert"));
     }
     let before = get_alert(state, caller, id).await?;
-    let after = triage::close(&before, req.disposition, &reason, state.clock.now()).map_err(refused)?;
-    triage(state, caller, &before, after, "close").await
+    let now = state.clock.now();
+    let after = triage::close(&before, req.disposition, &reason, now).map_err(refused)?;
+    triage(state, caller, now, &before, after, "close").await
 }
 
 /// Escalates into a new case (from a template when given) or into an open
@@ -582,7 +592,7 @@ pub async fn assign(state: &AppState, caller: &Caller, id: Uuid, req: AssignAler
     }
     let before = get_alert(state, caller, id).await?;
     let after = triage::assign(&before, req.assignee_id).map_err(refused)?;
-    triage(state, caller, &before, after, "assign").await
+    triage(state, caller, state.clock.now(), &before, after, "assign").await
 }
 
 pub async fn comments(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Vec<AlertComment>> {
