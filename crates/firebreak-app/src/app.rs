@@ -97,6 +97,11 @@ impl App {
         Self::new(store, self.clock.clone(), (*self.settings).clone(), self.root_org)
     }
 
+    /// The same application on another clock (tests that watch each reading).
+    pub fn with_clock(&self, clock: Arc<dyn Clock>) -> Self {
+        Self { clock, ..self.clone() }
+    }
+
     /// The one reading of the time for a request; use cases take it once and
     /// pass it down.
     pub fn now(&self) -> OffsetDateTime {

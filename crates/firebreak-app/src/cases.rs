@@ -2,26 +2,41 @@
 //! Same shape as `service`: permission, validation, store, live update.
 
 use firebreak_domain::case::{
-    CaseFacts, TransitionRequest, check_category, check_custom_fields, check_settings, check_transition,
-    default_settings, transition_action,
+    TransitionRequest, apply_transition, check_category, check_custom_fields, check_settings, default_settings,
+    transition_action,
 };
+use firebreak_domain::clock::{from_millis, to_millis};
 use firebreak_domain::permission::Action;
 use firebreak_domain::priority::{Level, Priority, PriorityMatrix};
 use firebreak_domain::validate::{FieldError, Title, markdown, tags};
+use firebreak_store::{CaseWrite, WriteCtx};
 use firebreak_types::{
     Case, CaseLink, CaseLinkKind, CaseQuery, CaseSettings, CaseState, CaseTransition, CreateCase, ErrorCode, Page,
-    PauseSpan, ReviewStatus, SetWaiting, SourceRef, TransitionCase, UpdateCase,
+    ReviewStatus, SetWaiting, SourceRef, TransitionCase, UpdateCase,
 };
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::App;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::events::{self, CaseEvent};
+use crate::events::{self, CaseChange};
 use crate::items;
 use crate::sla;
 
 const CASE_SETTINGS: &str = "case_settings";
+
+/// The one time of a request that changes a case: the change, its history,
+/// audit entry, timeline entry, notifications and deliveries all carry it.
+/// Read at storage precision (milliseconds), so what is answered is what is
+/// read back.
+pub fn request_time(state: &App) -> OffsetDateTime {
+    from_millis(to_millis(state.clock.now()))
+}
+
+fn write_ctx(caller: &Caller, now: OffsetDateTime) -> WriteCtx {
+    WriteCtx { actor: caller.actor(), now }
+}
 
 /// The organisation's priority matrix, categories and custom fields (the
 /// documented defaults until it sets its own).
@@ -60,7 +75,12 @@ async fn check_assignee(state: &App, caller: &Caller, assignee: Option<Uuid>) ->
     Ok(())
 }
 
-pub async fn create_case(state: &App, caller: &Caller, mut req: CreateCase) -> AppResult<Case> {
+pub async fn create_case(state: &App, caller: &Caller, req: CreateCase) -> AppResult<Case> {
+    create_case_at(state, caller, req, request_time(state)).await
+}
+
+/// Declares a case at `now`, the time of the request that does it.
+pub async fn create_case_at(state: &App, caller: &Caller, mut req: CreateCase, now: OffsetDateTime) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     check_assignee(state, caller, req.assignee_id).await?;
     let template = match req.template_id {
@@ -79,7 +99,6 @@ pub async fn create_case(state: &App, caller: &Caller, mut req: CreateCase) -> A
         }
     }
     let org_settings = settings(state, caller.org_id()).await?;
-    let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(state.clock.now()));
     let case = Case {
         id: Uuid::now_v7(),
         org_id: caller.org_id(),
@@ -117,18 +136,25 @@ pub async fn create_case(state: &App, caller: &Caller, mut req: CreateCase) -> A
         team_id: None,
         sla: None,
     };
-    let ctx = caller.ctx(state);
-    let case = state.store.create_case(&ctx, case).await?;
-    if let Some(t) = &template {
-        items::create_all(state, &ctx, caller.org_id(), crate::work::template_tasks(t, &case)).await?;
-    }
+    let tasks = match &template {
+        Some(t) => crate::work::template_tasks(t, &case)
+            .iter()
+            .map(|task| items::to_item(case.org_id, task, now))
+            .collect::<AppResult<Vec<_>>>()?,
+        None => Vec::new(),
+    };
     let how = template.as_ref().map(|t| format!(" from the template {}", t.name)).unwrap_or_default();
-    let text = format!("Case #{} {} declared{how}", case.number, case.title);
-    crate::work::auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "case".into(), id: Some(case.id) })
-        .await?;
     let notify = case.assignee_id.into_iter().filter(|a| *a != caller.id()).collect();
     let data = serde_json::json!({ "template": template.map(|t| t.name) });
-    events::emit(state, &ctx, CaseEvent { name: "case.created", case: &case, text, data, notify }).await?;
+    let change = CaseChange {
+        source: SourceRef { kind: "case".into(), id: Some(case.id) },
+        write: CaseWrite::Create(case),
+        name: "case.created",
+        text: &|c: &Case| format!("Case #{} {} declared{how}", c.number, c.title),
+        event: Some((notify, data)),
+        also: tasks,
+    };
+    let case = events::commit(state, &write_ctx(caller, now), change).await?;
     clocks(state, case).await
 }
 
@@ -141,45 +167,30 @@ pub async fn clocks(state: &App, case: Case) -> AppResult<Case> {
 /// Start or stop waiting on someone outside the team; SLA clocks pause meanwhile.
 pub async fn set_waiting(state: &App, caller: &Caller, id: Uuid, req: SetWaiting) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
+    let now = request_time(state);
     let before = load(state, caller, id).await?;
-    if !before.state.is_active() {
-        return Err(AppError::field(ErrorCode::InvalidState, "waiting", "a closed case does not wait"));
-    }
-    let now = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(state.clock.now()));
-    let mut after = before.clone();
-    let open = after.pauses.last().is_some_and(|p| p.end.is_none());
-    match (req.waiting, open) {
-        (true, _) => {
-            let reason = req.reason.trim();
-            if reason.is_empty() {
-                return Err(AppError::field(
-                    ErrorCode::InvalidField,
-                    "reason",
-                    "reason is required: who or what the case waits on",
-                ));
-            }
-            after.waiting_reason = Some(reason.to_owned());
-            if !open {
-                after.pauses.push(PauseSpan { start: now, end: None });
-            }
-        }
-        (false, true) => {
-            after.waiting_reason = None;
-            if let Some(p) = after.pauses.last_mut() {
-                p.end = Some(now);
-            }
-        }
-        (false, false) => return clocks(state, before).await,
-    }
-    after.updated_at = now;
-    let ctx = caller.ctx(state);
-    let case = state.store.update_case(&ctx, &before, &after).await?;
-    let text = match &case.waiting_reason {
-        Some(r) => format!("Waiting: {r} (SLA clocks paused)"),
-        None => "Stopped waiting (SLA clocks running)".to_owned(),
+    let after = firebreak_domain::case::set_waiting(&before, req.waiting, &req.reason, now).map_err(|e| {
+        let code = match e {
+            firebreak_domain::case::WaitingError::Ended => ErrorCode::InvalidState,
+            firebreak_domain::case::WaitingError::NeedsReason => ErrorCode::InvalidField,
+        };
+        AppError::field(code, e.field(), e.to_string())
+    })?;
+    let Some(after) = after else {
+        return clocks(state, before).await;
     };
-    crate::work::auto_entry(state, &ctx, &case, text, SourceRef { kind: "case".into(), id: Some(case.id) }).await?;
-    state.live.publish(caller.org_id(), "case.updated", id);
+    let change = CaseChange {
+        write: CaseWrite::Update { before: &before, after },
+        name: "case.updated",
+        text: &|c: &Case| match &c.waiting_reason {
+            Some(r) => format!("Waiting: {r} (SLA clocks paused)"),
+            None => "Stopped waiting (SLA clocks running)".to_owned(),
+        },
+        source: SourceRef { kind: "case".into(), id: Some(id) },
+        event: None,
+        also: Vec::new(),
+    };
+    let case = events::commit(state, &write_ctx(caller, now), change).await?;
     clocks(state, case).await
 }
 
@@ -212,6 +223,7 @@ pub async fn list_cases(state: &App, caller: &Caller, query: &CaseQuery) -> AppR
 
 pub async fn update_case(state: &App, caller: &Caller, id: Uuid, req: UpdateCase) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
+    let now = request_time(state);
     let before = load(state, caller, id).await?;
     let mut after = before.clone();
     if let Some(v) = req.title {
@@ -245,10 +257,7 @@ pub async fn update_case(state: &App, caller: &Caller, id: Uuid, req: UpdateCase
     }
     if let Some(v) = req.assignee_id {
         check_assignee(state, caller, v).await?;
-        after.assignee_id = v;
-        if v.is_some() && after.acknowledged_at.is_none() {
-            after.acknowledged_at = Some(state.clock.now());
-        }
+        firebreak_domain::case::assign(&mut after, v, now);
     }
     if let Some(v) = req.tier {
         after.tier = v;
@@ -300,30 +309,21 @@ pub async fn update_case(state: &App, caller: &Caller, id: Uuid, req: UpdateCase
     if after == before {
         return clocks(state, before).await;
     }
-    after.updated_at = state.clock.now();
-    let case = state.store.update_case(&caller.ctx(state), &before, &after).await?;
+    after.updated_at = now;
+    let case = state.store.update_case(&write_ctx(caller, now), &before, &after).await?;
     state.live.publish(caller.org_id(), "case.updated", id);
     clocks(state, case).await
 }
 
 pub async fn transition_case(state: &App, caller: &Caller, id: Uuid, req: TransitionCase) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
+    let now = request_time(state);
     let before = load(state, caller, id).await?;
-    let facts = CaseFacts {
-        state: before.state,
-        has_assignee: before.assignee_id.is_some(),
-        has_severity: before.severity.is_some(),
-        has_category: before.category.is_some(),
-        resolution: before.resolution,
-        summary: before.summary.clone(),
-        review: before.review_status,
-        review_waiver_reason: before.review_waiver_reason.clone(),
-    };
     caller.require(transition_action(before.state, req.state))?;
     let request = TransitionRequest { reason: req.reason.trim().to_owned(), merge_into: req.merge_into };
-    check_transition(&facts, req.state, &request)
+    let after = apply_transition(&before, req.state, &request, now)
         .map_err(|e| AppError::field(ErrorCode::InvalidState, e.field(), e.to_string()))?;
-    if let Some(target) = req.merge_into.filter(|_| req.state == CaseState::Merged) {
+    if let Some(target) = after.merged_into.filter(|_| after.state == CaseState::Merged) {
         let into = load(state, caller, target).await.map_err(|_| {
             AppError::field(ErrorCode::NotFound, "merge_into", "merge_into must be a case of this organisation")
         })?;
@@ -331,46 +331,19 @@ pub async fn transition_case(state: &App, caller: &Caller, id: Uuid, req: Transi
             return Err(AppError::field(ErrorCode::InvalidField, "merge_into", "merge_into must be another open case"));
         }
     }
-    let now = state.clock.now();
-    let mut after = before.clone();
-    after.state = req.state;
-    after.updated_at = now;
-    match req.state {
-        CaseState::Closed | CaseState::Cancelled | CaseState::Merged => after.closed_at = Some(now),
-        _ => after.closed_at = None,
-    }
-    if req.state == CaseState::Merged {
-        after.merged_into = req.merge_into;
-    }
-    // Leaving recovery for review or closing is the end of recovery.
-    if before.state == CaseState::Recovery && matches!(req.state, CaseState::Review | CaseState::Closed) {
-        after.recovered_at = Some(now);
-    }
-    if before.state == CaseState::New && after.acknowledged_at.is_none() {
-        after.acknowledged_at = Some(now);
-    }
-    // Moving past containment means the threat was contained.
-    let past_containment =
-        matches!(req.state, CaseState::Eradication | CaseState::Recovery | CaseState::Review | CaseState::Closed);
-    if past_containment && after.contained_at.is_none() && before.state != CaseState::New {
-        after.contained_at = Some(now);
-    }
-    // A closed case stops waiting.
-    if !req.state.is_active() {
-        after.waiting_reason = None;
-        if let Some(p) = after.pauses.last_mut().filter(|p| p.end.is_none()) {
-            p.end = Some(now);
-        }
-    }
-    let ctx = caller.ctx(state);
-    let case = state.store.transition_case(&ctx, &before, &after, &request.reason).await?;
     let why = if request.reason.is_empty() { String::new() } else { format!(": {}", request.reason) };
-    let text = format!("Case #{} moved from {} to {}{why}", case.number, before.state.as_str(), case.state.as_str());
-    crate::work::auto_entry(state, &ctx, &case, text.clone(), SourceRef { kind: "transition".into(), id: None })
-        .await?;
-    let data = serde_json::json!({ "from": before.state, "to": case.state, "reason": request.reason });
-    let notify = case.assignee_id.into_iter().filter(|a| *a != caller.id()).collect();
-    events::emit(state, &ctx, CaseEvent { name: "case.transitioned", case: &case, text, data, notify }).await?;
+    let from = before.state.as_str();
+    let data = serde_json::json!({ "from": before.state, "to": after.state, "reason": request.reason });
+    let notify = after.assignee_id.into_iter().filter(|a| *a != caller.id()).collect();
+    let change = CaseChange {
+        write: CaseWrite::Transition { before: &before, after, reason: &request.reason },
+        name: "case.transitioned",
+        text: &|c: &Case| format!("Case #{} moved from {from} to {}{why}", c.number, c.state.as_str()),
+        source: SourceRef { kind: "transition".into(), id: None },
+        event: Some((notify, data)),
+        also: Vec::new(),
+    };
+    let case = events::commit(state, &write_ctx(caller, now), change).await?;
     clocks(state, case).await
 }
 

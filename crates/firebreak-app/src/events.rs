@@ -1,10 +1,13 @@
 //! Case events: one call tells everyone who should hear of a change — the
 //! live channel, the people to notify in the app, and the organisation's
-//! webhooks (queued as deliveries, sent by the delivery job).
+//! webhooks (queued as deliveries, sent by the delivery job). A case change
+//! and what it tells are written in one transaction (`commit`); the
+//! deliveries are the outbox the delivery job drains after it commits.
 
-use firebreak_store::WriteCtx;
-use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role};
+use firebreak_store::{CaseWrite, Item, WriteCtx};
+use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry};
 use serde_json::json;
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::App;
@@ -39,40 +42,49 @@ pub fn payload(event: &CaseEvent<'_>, at: time::OffsetDateTime) -> serde_json::V
     })
 }
 
-/// Publishes, notifies and queues webhook deliveries for `event`.
+/// Publishes, notifies and queues webhook deliveries for `event`, the
+/// notifications and deliveries in one transaction.
 pub async fn emit(state: &App, ctx: &WriteCtx, event: CaseEvent<'_>) -> AppResult<()> {
+    let hooks = listeners(state, event.case.org_id).await?;
+    let effects = effects(&event, &hooks, ctx.now)?;
+    if !effects.is_empty() {
+        state.store.create_items(ctx, effects).await?;
+    }
+    announce(state, event.name, event.case, !event.notify.is_empty(), hooks.iter().any(|h| listens(h, event.name)));
+    Ok(())
+}
+
+/// The organisation's enabled webhooks, read before a change so that its
+/// deliveries are written in the change's transaction.
+pub async fn listeners(state: &App, org: Uuid) -> AppResult<Vec<StoredWebhook>> {
+    let q = firebreak_store::ItemQuery { statuses: vec!["enabled".into()], ..items::query::<StoredWebhook>() };
+    items::list(state, org, &q).await
+}
+
+fn listens(hook: &StoredWebhook, event: &str) -> bool {
+    hook.webhook.events.is_empty() || hook.webhook.events.iter().any(|e| e == event)
+}
+
+/// What `event` leaves in the store, dated `now`: a notification for each
+/// person to tell, and a delivery for each of `hooks` that listens to it.
+pub fn effects(event: &CaseEvent<'_>, hooks: &[StoredWebhook], now: OffsetDateTime) -> AppResult<Vec<Item>> {
     let org = event.case.org_id;
-    state.live.publish(org, event.name, event.case.id);
-    let notes: Vec<Notification> = event
-        .notify
-        .iter()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .map(|user| Notification {
+    let mut out = Vec::new();
+    for user in event.notify.iter().collect::<std::collections::BTreeSet<_>>() {
+        let note = Notification {
             id: Uuid::now_v7(),
             user_id: *user,
             event: event.name.to_owned(),
             case_id: Some(event.case.id),
             text: event.text.clone(),
             read: false,
-            at: ctx.now,
-        })
-        .collect();
-    if !notes.is_empty() {
-        items::create_all(state, ctx, org, notes).await?;
-        state.live.publish(org, "notification.created", event.case.id);
+            at: now,
+        };
+        out.push(items::to_item(org, &note, now)?);
     }
-    let hooks: Vec<StoredWebhook> = items::list(
-        state,
-        org,
-        &firebreak_store::ItemQuery { statuses: vec!["enabled".into()], ..items::query::<StoredWebhook>() },
-    )
-    .await?;
-    let body = payload(&event, ctx.now);
-    let deliveries: Vec<Delivery> = hooks
-        .iter()
-        .filter(|h| h.webhook.events.is_empty() || h.webhook.events.iter().any(|e| e == event.name))
-        .map(|h| Delivery {
+    let body = payload(event, now);
+    for h in hooks.iter().filter(|h| listens(h, event.name)) {
+        let delivery = Delivery {
             id: Uuid::now_v7(),
             webhook_id: h.webhook.id,
             event: event.name.to_owned(),
@@ -81,16 +93,95 @@ pub async fn emit(state: &App, ctx: &WriteCtx, event: CaseEvent<'_>) -> AppResul
             attempts: 0,
             last_status_code: None,
             last_error: None,
-            next_attempt_at: Some(ctx.now),
+            next_attempt_at: Some(now),
             delivered_at: None,
-            created_at: ctx.now,
-        })
-        .collect();
-    if !deliveries.is_empty() {
-        items::create_all(state, ctx, org, deliveries).await?;
+            created_at: now,
+        };
+        out.push(items::to_item(org, &delivery, now)?);
+    }
+    Ok(out)
+}
+
+/// After a change committed: tells the live channel of the event (and of
+/// new notifications), and wakes the delivery job for new deliveries.
+fn announce(state: &App, name: &str, case: &Case, notified: bool, delivered: bool) {
+    state.live.publish(case.org_id, name, case.id);
+    if notified {
+        state.live.publish(case.org_id, "notification.created", case.id);
+    }
+    if delivered {
         state.jobs.notify_one();
     }
-    Ok(())
+}
+
+/// A change of a case and what it tells, written as one unit.
+pub struct CaseChange<'a> {
+    pub write: CaseWrite<'a>,
+    /// What the live channel hears: `case.transitioned`, … (`case.updated`
+    /// for a change nobody is notified of).
+    pub name: &'static str,
+    /// The timeline's line (also the notifications' and webhooks' text),
+    /// from the case as stored: a new case's number is known only then.
+    pub text: &'a (dyn Fn(&Case) -> String + Send + Sync),
+    /// Where the timeline entry comes from.
+    pub source: SourceRef,
+    /// Who is notified in the app and what webhooks are told beside the
+    /// case; `None` for a change only the timeline and the live channel hear of.
+    pub event: Option<(Vec<Uuid>, serde_json::Value)>,
+    /// Other items the change makes (a template's tasks).
+    pub also: Vec<Item>,
+}
+
+/// Writes a case change with its history, audit entries, timeline entry,
+/// notifications and webhook deliveries in one transaction (all or none, all
+/// dated `ctx.now`), then tells the live channel and wakes the delivery job.
+pub async fn commit(state: &App, ctx: &WriteCtx, change: CaseChange<'_>) -> AppResult<Case> {
+    let org = match &change.write {
+        CaseWrite::Create(c) => c.org_id,
+        CaseWrite::Update { before, .. } | CaseWrite::Transition { before, .. } => before.org_id,
+    };
+    let hooks = match change.event {
+        Some(_) => listeners(state, org).await?,
+        None => Vec::new(),
+    };
+    let make = |case: &Case| -> firebreak_store::Result<Vec<Item>> {
+        let text = (change.text)(case);
+        let mut out = change.also.clone();
+        out.push(timeline_entry(ctx, case, text.clone(), change.source.clone()).map_err(|_| unwritable())?);
+        if let Some((notify, data)) = &change.event {
+            let event = CaseEvent { name: change.name, case, text, data: data.clone(), notify: notify.clone() };
+            out.extend(effects(&event, &hooks, ctx.now).map_err(|_| unwritable())?);
+        }
+        Ok(out)
+    };
+    let case = state.store.change_case(ctx, change.write, &make).await?;
+    let notified = change.event.as_ref().is_some_and(|(notify, _)| !notify.is_empty());
+    let delivered = change.event.is_some() && hooks.iter().any(|h| listens(h, change.name));
+    announce(state, change.name, &case, notified, delivered);
+    Ok(case)
+}
+
+/// Serialising a typed item only fails on a value out of JSON's reach (a
+/// date past year 9999); the change is then refused whole.
+fn unwritable() -> firebreak_store::StoreError {
+    firebreak_store::StoreError::Corrupt("an effect of the case change does not serialise".into())
+}
+
+/// The automatic timeline entry of a change, dated at it.
+fn timeline_entry(ctx: &WriteCtx, case: &Case, description: String, source: SourceRef) -> AppResult<Item> {
+    let entry = TimelineEntry {
+        id: Uuid::now_v7(),
+        case_id: case.id,
+        at: ctx.now,
+        description,
+        tactic: None,
+        technique: None,
+        asset: None,
+        source: Some(source),
+        automatic: true,
+        author: ctx.actor.name().to_owned(),
+    };
+    items::to_item(case.org_id, &entry, ctx.now)
 }
 
 /// Enabled users of `org` with one of `roles`.

@@ -7,6 +7,7 @@ use firebreak_domain::formats::{self, Format, Mapped};
 use firebreak_domain::grouping::Grouper;
 use firebreak_domain::intake::BulkError;
 use firebreak_domain::permission::Action;
+use firebreak_domain::triage::{self, TriageError};
 use firebreak_domain::validate::markdown;
 use firebreak_store::Grouping;
 use firebreak_store::ItemQuery;
@@ -47,106 +48,12 @@ pub fn prepare(item: Item<'_>, org: Uuid, now: time::OffsetDateTime) -> Result<A
     firebreak_domain::intake::prepare(item, Uuid::now_v7(), org, now)
 }
 
-/// The organisation's inventory, indexed for matching alerts: host and
-/// account names, host addresses, and IP ranges.
-pub struct AssetMatcher {
-    by_name: std::collections::HashMap<(&'static str, String), (Uuid, i64)>,
-    by_ip: std::collections::HashMap<std::net::IpAddr, (Uuid, i64)>,
-    ranges: Vec<(std::net::IpAddr, u8, Uuid, i64)>,
-}
-
-fn criticality_bump(c: firebreak_types::Criticality) -> i64 {
-    match c {
-        firebreak_types::Criticality::Critical => 2,
-        firebreak_types::Criticality::High => 1,
-        _ => 0,
-    }
-}
-
-fn in_range(ip: std::net::IpAddr, net: std::net::IpAddr, len: u8) -> bool {
-    match (ip, net) {
-        (std::net::IpAddr::V4(a), std::net::IpAddr::V4(n)) => {
-            let mask = if len == 0 { 0 } else { u32::MAX << (32 - u32::from(len.min(32))) };
-            u32::from(a) & mask == u32::from(n) & mask
-        }
-        (std::net::IpAddr::V6(a), std::net::IpAddr::V6(n)) => {
-            let mask = if len == 0 { 0 } else { u128::MAX << (128 - u32::from(len.min(128))) };
-            u128::from(a) & mask == u128::from(n) & mask
-        }
-        _ => false,
-    }
-}
-
-impl AssetMatcher {
-    pub async fn load(state: &App, org: Uuid) -> AppResult<AssetMatcher> {
-        use firebreak_types::AssetKind;
-        let assets: Vec<firebreak_types::Asset> =
-            crate::items::list(state, org, &crate::items::query::<firebreak_types::Asset>()).await?;
-        let mut m = AssetMatcher {
-            by_name: std::collections::HashMap::new(),
-            by_ip: std::collections::HashMap::new(),
-            ranges: Vec::new(),
-        };
-        for a in assets {
-            let v = (a.id, criticality_bump(a.criticality));
-            match a.kind {
-                AssetKind::Host => {
-                    m.by_name.insert(("hostname", a.name.to_lowercase()), v);
-                    if let Some(ip) = a.address.as_deref().and_then(|s| s.parse().ok()) {
-                        m.by_ip.insert(ip, v);
-                    }
-                }
-                AssetKind::UserAccount => {
-                    m.by_name.insert(("user_account", a.name.to_lowercase()), v);
-                }
-                AssetKind::IpRange => {
-                    if let Some((ip, len)) = a.address.as_deref().and_then(|s| s.split_once('/'))
-                        && let (Ok(ip), Ok(len)) = (ip.parse(), len.parse())
-                    {
-                        m.ranges.push((ip, len, a.id, v.1));
-                    }
-                }
-                AssetKind::Application | AssetKind::Service => {}
-            }
-        }
-        // Narrowest range first: the most specific asset wins.
-        m.ranges.sort_by_key(|r| std::cmp::Reverse(r.1));
-        Ok(m)
-    }
-
-    /// Sets the alert's assets and raises its triage rank by their criticality.
-    pub fn apply(&self, alert: &mut Alert) {
-        let mut bump = 0;
-        for o in &alert.observables {
-            let hit = match o.kind.as_str() {
-                "hostname" | "user_account" => {
-                    let name = if o.kind == "hostname" {
-                        o.value.split('.').next().unwrap_or(&o.value).to_lowercase()
-                    } else {
-                        o.value.rsplit('\\').next().unwrap_or(&o.value).to_lowercase()
-                    };
-                    let kind: &'static str = if o.kind == "hostname" { "hostname" } else { "user_account" };
-                    self.by_name
-                        .get(&(kind, name))
-                        .or_else(|| self.by_name.get(&(kind, o.value.to_lowercase())))
-                        .copied()
-                }
-                "ip" => o.value.parse::<std::net::IpAddr>().ok().and_then(|ip| {
-                    self.by_ip.get(&ip).copied().or_else(|| {
-                        self.ranges.iter().find(|(n, l, _, _)| in_range(ip, *n, *l)).map(|(_, _, id, b)| (*id, *b))
-                    })
-                }),
-                _ => None,
-            };
-            if let Some((id, b)) = hit {
-                if !alert.assets.contains(&id) {
-                    alert.assets.push(id);
-                }
-                bump = bump.max(b);
-            }
-        }
-        alert.triage_rank = (alert.severity as i64 + 1 + bump).min(6);
-    }
+/// The organisation's inventory, indexed for matching alerts (the matching
+/// itself is the domain's: [`triage::AssetMatcher`]).
+async fn asset_matcher(state: &App, org: Uuid) -> AppResult<triage::AssetMatcher> {
+    let assets: Vec<firebreak_types::Asset> =
+        crate::items::list(state, org, &crate::items::query::<firebreak_types::Asset>()).await?;
+    Ok(triage::AssetMatcher::new(&assets))
 }
 
 /// The items of a bulk body as they were written (see
@@ -337,7 +244,7 @@ async fn ingest_keyed(
     if good.is_empty() {
         return Ok(Answer::Fresh(finish(answers, &good_index, &[])));
     }
-    let matcher = AssetMatcher::load(state, org).await?;
+    let matcher = asset_matcher(state, org).await?;
     for a in &mut good {
         matcher.apply(a);
     }
@@ -389,21 +296,36 @@ pub async fn repeats(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<ti
 // ---------------------------------------------------------------------------
 // Triage
 
-fn open_state(a: &Alert) -> AppResult<()> {
-    if matches!(a.state, AlertState::New | AlertState::InTriage) {
-        Ok(())
-    } else {
-        Err(AppError::field(
-            ErrorCode::InvalidState,
-            "state",
-            format!("the alert is already {}", a.state.as_str().replace('_', " ")),
-        ))
-    }
+/// A refused triage action as an API error naming the field.
+fn refused(e: TriageError) -> AppError {
+    let code = match e {
+        TriageError::NotOpen(_) => ErrorCode::InvalidState,
+        TriageError::NeedsReason => ErrorCode::InvalidField,
+    };
+    AppError::field(code, e.field(), e.to_string())
 }
 
-async fn triage(state: &App, caller: &Caller, before: &Alert, after: Alert, action: &str) -> AppResult<Alert> {
-    let a = state.store.triage_alert(&caller.ctx(state), before, &after, action).await?;
-    state.live.publish(caller.org_id(), "alert.updated", a.id);
+/// Stores a triage action decided at `now` (the request's one time).
+async fn triage(
+    state: &App,
+    caller: &Caller,
+    now: time::OffsetDateTime,
+    before: &Alert,
+    after: Alert,
+    action: &str,
+) -> AppResult<Alert> {
+    triage_at(state, &firebreak_store::WriteCtx { actor: caller.actor(), now }, before, after, action).await
+}
+
+async fn triage_at(
+    state: &App,
+    ctx: &firebreak_store::WriteCtx,
+    before: &Alert,
+    after: Alert,
+    action: &str,
+) -> AppResult<Alert> {
+    let a = state.store.triage_alert(ctx, before, &after, action).await?;
+    state.live.publish(a.org_id, "alert.updated", a.id);
     Ok(a)
 }
 
@@ -412,15 +334,13 @@ async fn triage(state: &App, caller: &Caller, before: &Alert, after: Alert, acti
 pub async fn take(state: &App, caller: &Caller, id: Uuid) -> AppResult<Alert> {
     caller.require(Action::AlertTriage)?;
     let before = get_alert(state, caller, id).await?;
-    open_state(&before)?;
-    let mut after = before.clone();
-    after.state = AlertState::InTriage;
-    after.assignee_id = match &caller.principal {
+    let taker = match &caller.principal {
         crate::auth::Principal::User(u) => Some(u.id),
-        crate::auth::Principal::ApiKey(_) => before.assignee_id,
+        crate::auth::Principal::ApiKey(_) => None,
     };
-    after.acknowledged_at = before.acknowledged_at.or_else(|| Some(state.clock.now()));
-    triage(state, caller, &before, after, "take").await
+    let now = state.clock.now();
+    let after = triage::take(&before, taker, now).map_err(refused)?;
+    triage(state, caller, now, &before, after, "take").await
 }
 
 pub async fn close(state: &App, caller: &Caller, id: Uuid, req: CloseAlert) -> AppResult<Alert> {
@@ -430,15 +350,9 @@ pub async fn close(state: &App, caller: &Caller, id: Uuid, req: CloseAlert) -> A
         return Err(AppError::field(ErrorCode::InvalidField, "reason", "reason is required to close an alert"));
     }
     let before = get_alert(state, caller, id).await?;
-    open_state(&before)?;
     let now = state.clock.now();
-    let mut after = before.clone();
-    after.state = AlertState::Closed;
-    after.disposition = Some(req.disposition);
-    after.disposition_reason = Some(reason);
-    after.acknowledged_at = before.acknowledged_at.or(Some(now));
-    after.closed_at = Some(now);
-    triage(state, caller, &before, after, "close").await
+    let after = triage::close(&before, req.disposition, &reason, now).map_err(refused)?;
+    triage(state, caller, now, &before, after, "close").await
 }
 
 /// Escalates into a new case (from a template when given) or into an open
@@ -446,8 +360,9 @@ pub async fn close(state: &App, caller: &Caller, id: Uuid, req: CloseAlert) -> A
 pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert) -> AppResult<Case> {
     caller.require(Action::AlertTriage)?;
     caller.require(Action::CaseWrite)?;
+    let now = crate::cases::request_time(state);
     let before = get_alert(state, caller, id).await?;
-    open_state(&before)?;
+    triage::check_open(&before).map_err(refused)?;
     let case = match req.case_id {
         Some(case_id) => {
             let c = crate::cases::load(state, caller, case_id).await.map_err(|_| {
@@ -474,13 +389,12 @@ pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert
                 custom_fields: serde_json::Value::Object(serde_json::Map::new()),
                 template_id: req.template_id,
             };
-            crate::cases::create_case(state, caller, create).await?
+            crate::cases::create_case_at(state, caller, create, now).await?
         }
     };
-    let ctx = caller.ctx(state);
+    let ctx = firebreak_store::WriteCtx { actor: caller.actor(), now };
     // The alert's observables join the case (those it does not have yet).
     let existing: Vec<Observable> = crate::items::of_case(state, caller.org_id(), case.id).await?;
-    let now = ctx.now;
     let new: Vec<Observable> = before
         .observables
         .iter()
@@ -518,12 +432,8 @@ pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert
         author: caller.name().to_owned(),
     };
     crate::items::create(state, &ctx, caller.org_id(), entry).await?;
-    let mut after = before.clone();
-    after.state = AlertState::Escalated;
-    after.case_id = Some(case.id);
-    after.acknowledged_at = before.acknowledged_at.or(Some(now));
-    after.closed_at = Some(now);
-    triage(state, caller, &before, after, "escalate").await?;
+    let after = triage::escalate(&before, case.id, now).map_err(refused)?;
+    triage_at(state, &ctx, &before, after, "escalate").await?;
     // The case was detected by its earliest alert, and raised from the first one's source.
     let current = crate::cases::load(state, caller, case.id).await?;
     let mut dated = current.clone();
@@ -656,10 +566,8 @@ pub async fn assign(state: &App, caller: &Caller, id: Uuid, req: AssignAlert) ->
         crate::service::enabled_user(state, caller.org_id(), "assignee_id", u).await?;
     }
     let before = get_alert(state, caller, id).await?;
-    open_state(&before)?;
-    let mut after = before.clone();
-    after.assignee_id = req.assignee_id;
-    triage(state, caller, &before, after, "assign").await
+    let after = triage::assign(&before, req.assignee_id).map_err(refused)?;
+    triage(state, caller, state.clock.now(), &before, after, "assign").await
 }
 
 pub async fn comments(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<AlertComment>> {
@@ -767,8 +675,7 @@ pub async fn escalate_group(state: &App, caller: &Caller, id: Uuid, req: Escalat
     caller.require(Action::AlertTriage)?;
     caller.require(Action::CaseWrite)?;
     let (_, alerts) = group_alerts(state, caller, id).await?;
-    let mut open: Vec<&Alert> =
-        alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).collect();
+    let mut open: Vec<&Alert> = alerts.iter().filter(|a| triage::is_open(a.state)).collect();
     if open.is_empty() {
         return Err(AppError::field(ErrorCode::InvalidState, "state", "the story has no open alerts left"));
     }

@@ -35,7 +35,8 @@ pub trait Kind: Serialize + DeserializeOwned + Send + Sync {
     fn index(&self) -> Index;
 }
 
-fn to_item<T: Kind>(org: Uuid, v: &T, now: OffsetDateTime) -> AppResult<Item> {
+/// The stored form of `v`, made at `now`.
+pub fn to_item<T: Kind>(org: Uuid, v: &T, now: OffsetDateTime) -> AppResult<Item> {
     let ix = v.index();
     Ok(Item {
         id: v.id(),

@@ -3,6 +3,10 @@
 
 pub use firebreak_types::{CaseState, Resolution, ReviewStatus};
 
+use firebreak_types::{Case, PauseSpan};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
 use crate::permission::Action;
 use crate::validate::FieldError;
 use CaseState::*;
@@ -134,6 +138,127 @@ pub fn check_transition(facts: &CaseFacts, to: CaseState, req: &TransitionReques
 /// the working phases is ordinary case work.
 pub fn transition_action(from: CaseState, to: CaseState) -> Action {
     if from.is_active() && to.is_active() { Action::CaseWrite } else { Action::CaseManage }
+}
+
+impl CaseFacts {
+    /// What the guards need to know of `case`.
+    pub fn of(case: &Case) -> CaseFacts {
+        CaseFacts {
+            state: case.state,
+            has_assignee: case.assignee_id.is_some(),
+            has_severity: case.severity.is_some(),
+            has_category: case.category.is_some(),
+            resolution: case.resolution,
+            summary: case.summary.clone(),
+            review: case.review_status,
+            review_waiver_reason: case.review_waiver_reason.clone(),
+        }
+    }
+}
+
+/// What `case` becomes when it moves to `to` at `now`, if the table and the
+/// guards allow it: the phase times it reaches (acknowledged on leaving
+/// `new`, contained on moving past containment, recovered on leaving
+/// recovery for review or closing, closed on ending), the target of a merge,
+/// and an open pause ended when the case ends. Reopening clears `closed_at`
+/// and keeps the other phase times.
+pub fn apply_transition(
+    case: &Case,
+    to: CaseState,
+    req: &TransitionRequest,
+    now: OffsetDateTime,
+) -> Result<Case, TransitionError> {
+    check_transition(&CaseFacts::of(case), to, req)?;
+    let from = case.state;
+    let mut after = case.clone();
+    after.state = to;
+    after.updated_at = now;
+    after.closed_at = if to.is_active() { None } else { Some(now) };
+    if to == Merged {
+        after.merged_into = req.merge_into;
+    }
+    if from == Recovery && matches!(to, Review | Closed) {
+        after.recovered_at = Some(now);
+    }
+    if from == New && after.acknowledged_at.is_none() {
+        after.acknowledged_at = Some(now);
+    }
+    // Moving past containment means the threat was contained.
+    let past_containment = matches!(to, Eradication | Recovery | Review | Closed);
+    if past_containment && after.contained_at.is_none() && from != New {
+        after.contained_at = Some(now);
+    }
+    // An ended case stops waiting.
+    if !to.is_active() {
+        after.waiting_reason = None;
+        if let Some(p) = after.pauses.last_mut().filter(|p| p.end.is_none()) {
+            p.end = Some(now);
+        }
+    }
+    Ok(after)
+}
+
+/// Why waiting cannot start.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum WaitingError {
+    #[error("a closed case does not wait")]
+    Ended,
+    #[error("reason is required: who or what the case waits on")]
+    NeedsReason,
+}
+
+impl WaitingError {
+    /// The request field at fault.
+    pub fn field(&self) -> &'static str {
+        match self {
+            WaitingError::Ended => "waiting",
+            WaitingError::NeedsReason => "reason",
+        }
+    }
+}
+
+/// What `case` becomes when it starts (with a reason) or stops waiting on
+/// someone outside the team at `now`: a pause of its SLA clocks opens or
+/// ends. `None` when nothing changes (it was not waiting).
+pub fn set_waiting(
+    case: &Case,
+    waiting: bool,
+    reason: &str,
+    now: OffsetDateTime,
+) -> Result<Option<Case>, WaitingError> {
+    if !case.state.is_active() {
+        return Err(WaitingError::Ended);
+    }
+    let mut after = case.clone();
+    let open = after.pauses.last().is_some_and(|p| p.end.is_none());
+    if waiting {
+        let reason = reason.trim();
+        if reason.is_empty() {
+            return Err(WaitingError::NeedsReason);
+        }
+        after.waiting_reason = Some(reason.to_owned());
+        if !open {
+            after.pauses.push(PauseSpan { start: now, end: None });
+        }
+    } else if open {
+        after.waiting_reason = None;
+        if let Some(p) = after.pauses.last_mut() {
+            p.end = Some(now);
+        }
+    } else {
+        return Ok(None);
+    }
+    after.updated_at = now;
+    Ok(Some(after))
+}
+
+/// Gives the case to `assignee` (or to nobody); its first assignee
+/// acknowledges it.
+pub fn assign(case: &mut Case, assignee: Option<Uuid>, now: OffsetDateTime) {
+    case.assignee_id = assignee;
+    if assignee.is_some() && case.acknowledged_at.is_none() {
+        case.acknowledged_at = Some(now);
+    }
 }
 
 /// The default category taxonomy; organisations may define their own later.
@@ -434,5 +559,141 @@ mod settings_tests {
         let mut s = settings();
         s.categories.push("Bad Name".into());
         assert!(check_settings(&s).is_err());
+    }
+}
+
+#[cfg(test)]
+mod apply_tests {
+    use super::*;
+    use time::OffsetDateTime;
+
+    fn at(s: i64) -> OffsetDateTime {
+        OffsetDateTime::from_unix_timestamp(1_800_000_000 + s).unwrap()
+    }
+
+    /// A case ready for any move: assigned, rated, resolved and reviewed.
+    fn case(state: CaseState) -> Case {
+        serde_json::from_value(serde_json::json!({
+            "id": Uuid::from_u128(1), "org_id": Uuid::from_u128(2), "number": 7, "title": "Ransomware on WS-042",
+            "description": "", "severity": "high", "impact": "high", "urgency": "high", "priority": "P1",
+            "category": "malware", "tlp": "amber", "pap": "amber", "tags": [], "assignee_id": Uuid::from_u128(3),
+            "tier": "L1", "state": state, "resolution": "true_positive", "summary": "Contained and cleaned.",
+            "review_status": "completed", "custom_fields": {}, "created_at": "2027-01-15T08:00:00Z",
+            "updated_at": "2027-01-15T08:00:00Z", "pauses": [],
+        }))
+        .unwrap()
+    }
+
+    fn to(c: &Case, state: CaseState, now: i64) -> Case {
+        let req = TransitionRequest { reason: "new facts".into(), merge_into: Some(Uuid::from_u128(9)) };
+        apply_transition(c, state, &req, at(now)).unwrap()
+    }
+
+    #[test]
+    fn each_phase_records_when_it_was_reached() {
+        let new = case(New);
+        let analysis = to(&new, Analysis, 10);
+        assert_eq!((analysis.state, analysis.updated_at), (Analysis, at(10)));
+        assert_eq!(analysis.acknowledged_at, Some(at(10)), "leaving new acknowledges");
+        assert_eq!((analysis.contained_at, analysis.recovered_at, analysis.closed_at), (None, None, None));
+
+        let containment = to(&analysis, Containment, 20);
+        assert_eq!(containment.contained_at, None, "containment starts; it is not done yet");
+        let eradication = to(&containment, Eradication, 30);
+        assert_eq!(eradication.contained_at, Some(at(30)));
+        let recovery = to(&eradication, Recovery, 40);
+        assert_eq!((recovery.contained_at, recovery.recovered_at), (Some(at(30)), None));
+        let review = to(&recovery, Review, 50);
+        assert_eq!(review.recovered_at, Some(at(50)), "leaving recovery for review ends recovery");
+        let closed = to(&review, Closed, 60);
+        assert_eq!(closed.closed_at, Some(at(60)));
+        assert_eq!(
+            (closed.acknowledged_at, closed.contained_at, closed.recovered_at),
+            (Some(at(10)), Some(at(30)), Some(at(50))),
+            "later moves keep the first times"
+        );
+        // Back to containment does not end recovery.
+        assert_eq!(to(&recovery, Containment, 45).recovered_at, None);
+    }
+
+    #[test]
+    fn a_case_closed_from_analysis_was_contained_then_and_one_acknowledged_keeps_its_time() {
+        let mut new = case(New);
+        new.acknowledged_at = Some(at(1));
+        let analysis = to(&new, Analysis, 10);
+        assert_eq!(analysis.acknowledged_at, Some(at(1)));
+        let closed = to(&analysis, Closed, 20);
+        assert_eq!((closed.contained_at, closed.closed_at), (Some(at(20)), Some(at(20))));
+        // Cancelling a new case contains nothing.
+        let cancelled = to(&new, Cancelled, 5);
+        assert_eq!((cancelled.contained_at, cancelled.closed_at), (None, Some(at(5))));
+    }
+
+    #[test]
+    fn reopening_clears_the_close_and_keeps_the_phases() {
+        let closed = to(&to(&case(Analysis), Containment, 10), Eradication, 20);
+        let closed = to(&to(&to(&closed, Recovery, 30), Review, 40), Closed, 50);
+        let reopened = to(&closed, Analysis, 60);
+        assert_eq!((reopened.state, reopened.closed_at), (Analysis, None));
+        assert_eq!((reopened.contained_at, reopened.recovered_at), (closed.contained_at, closed.recovered_at));
+        let bare = TransitionRequest::default();
+        assert_eq!(apply_transition(&closed, Analysis, &bare, at(60)), Err(TransitionError::NeedsReason("reopening")));
+    }
+
+    #[test]
+    fn merging_names_the_target_and_ends_the_case() {
+        let merged = to(&case(Containment), Merged, 10);
+        assert_eq!((merged.merged_into, merged.closed_at), (Some(Uuid::from_u128(9)), Some(at(10))));
+        let bare = TransitionRequest::default();
+        assert_eq!(apply_transition(&case(Analysis), Merged, &bare, at(10)), Err(TransitionError::NeedsMergeTarget));
+        // Only a merge sets the target.
+        assert_eq!(to(&case(Analysis), Containment, 10).merged_into, None);
+    }
+
+    #[test]
+    fn a_refused_move_changes_nothing() {
+        let err = apply_transition(&case(Merged), Analysis, &TransitionRequest::default(), at(1)).unwrap_err();
+        assert!(matches!(err, TransitionError::NotAllowed { .. }));
+        let mut bare = case(New);
+        bare.assignee_id = None;
+        let err = apply_transition(&bare, Analysis, &TransitionRequest::default(), at(1)).unwrap_err();
+        assert_eq!(err, TransitionError::Incomplete("an assignee".into()));
+    }
+
+    #[test]
+    fn waiting_opens_a_pause_and_ending_the_case_closes_it() {
+        let analysis = case(Analysis);
+        assert_eq!(set_waiting(&analysis, true, " ", at(1)), Err(WaitingError::NeedsReason));
+        assert_eq!(set_waiting(&analysis, false, "", at(1)), Ok(None), "not waiting: nothing to stop");
+        let waiting = set_waiting(&analysis, true, " the vendor ", at(10)).unwrap().unwrap();
+        assert_eq!(waiting.waiting_reason.as_deref(), Some("the vendor"));
+        assert_eq!(waiting.pauses, [PauseSpan { start: at(10), end: None }]);
+        assert_eq!(waiting.updated_at, at(10));
+        // A new reason while waiting keeps the pause it is in.
+        let still = set_waiting(&waiting, true, "the vendor's lawyer", at(20)).unwrap().unwrap();
+        assert_eq!(still.pauses.len(), 1);
+        let stopped = set_waiting(&still, false, "", at(30)).unwrap().unwrap();
+        assert_eq!((stopped.waiting_reason.clone(), stopped.pauses[0].end), (None, Some(at(30))));
+
+        // Closing while waiting ends the pause at the close.
+        let closed = to(&waiting, Closed, 40);
+        assert_eq!((closed.waiting_reason.clone(), closed.pauses[0].end), (None, Some(at(40))));
+        assert_eq!(set_waiting(&closed, true, "anyone", at(50)), Err(WaitingError::Ended));
+        // An earlier, ended pause is left as it was.
+        let closed_again = to(&stopped, Closed, 40);
+        assert_eq!(closed_again.pauses[0].end, Some(at(30)));
+    }
+
+    #[test]
+    fn the_first_assignee_acknowledges() {
+        let mut c = case(New);
+        c.assignee_id = None;
+        assign(&mut c, None, at(1));
+        assert_eq!(c.acknowledged_at, None);
+        let someone = Uuid::from_u128(5);
+        assign(&mut c, Some(someone), at(2));
+        assert_eq!((c.assignee_id, c.acknowledged_at), (Some(someone), Some(at(2))));
+        assign(&mut c, Some(Uuid::from_u128(6)), at(3));
+        assert_eq!(c.acknowledged_at, Some(at(2)));
     }
 }

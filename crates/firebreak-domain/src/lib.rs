@@ -18,6 +18,7 @@ pub mod permission;
 pub mod priority;
 pub mod sla;
 pub mod tenancy;
+pub mod triage;
 pub mod validate;
 
 pub use firebreak_types::{OrgKind, Role};

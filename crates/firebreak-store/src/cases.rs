@@ -1,6 +1,7 @@
 //! Cases: the record, its tags, its state history.
 
 use async_trait::async_trait;
+use firebreak_domain::audit::AuditKey;
 use firebreak_domain::clock::{from_millis, to_millis};
 use firebreak_types::{Case, CaseLink, CaseLinkKind, CaseQuery, CaseTransition, Page};
 use serde::Serialize;
@@ -11,11 +12,13 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::audit::{append, object_diff};
+use crate::items::{self, Item};
 use crate::sql::{Filter, opt_time_col, opt_uuid_col, paging, time_col, uuid_col};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 /// Case persistence. The service decides what a case becomes (the domain's
-/// rules); the store writes it with its audit entry and history.
+/// rules); the store writes it with its audit entry and history, and with
+/// what the change causes in the same transaction (`change_case`).
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     /// Stores a new case; its `number` is assigned here, per organisation.
@@ -27,6 +30,12 @@ pub trait CaseStore: Send + Sync {
     async fn update_case(&self, ctx: &WriteCtx, before: &Case, after: &Case) -> Result<Case>;
     /// As `update_case`, and records the state change in the history.
     async fn transition_case(&self, ctx: &WriteCtx, before: &Case, after: &Case, reason: &str) -> Result<Case>;
+    /// Writes a case change and the items it causes (its timeline entry,
+    /// notifications, webhook deliveries, …) in one transaction with their
+    /// history and audit entries: all of them are stored, or none is.
+    /// `effects` makes the items from the case as stored (a new case's
+    /// number is known only then); an error from it stores nothing.
+    async fn change_case(&self, ctx: &WriteCtx, change: CaseWrite<'_>, effects: CaseEffects<'_>) -> Result<Case>;
     async fn case_history(&self, org: Uuid, id: Uuid) -> Result<Vec<CaseTransition>>;
     /// Links `case` to `target` (both of `org`); `kind` is seen from `case`.
     async fn link_cases(&self, ctx: &WriteCtx, org: Uuid, case: Uuid, target: Uuid, kind: CaseLinkKind) -> Result<()>;
@@ -38,6 +47,25 @@ pub trait CaseStore: Send + Sync {
     async fn active_cases(&self, after: Option<Uuid>, limit: u32) -> Result<Vec<Case>>;
     /// Cases of `org` by id (those that exist), for joining items to their cases.
     async fn cases_by_id(&self, org: Uuid, ids: &[Uuid]) -> Result<Vec<Case>>;
+}
+
+/// A change of one case, as the service decided it.
+#[derive(Debug, Clone)]
+pub enum CaseWrite<'a> {
+    /// A new case; its number is assigned as it is stored.
+    Create(Case),
+    /// `before` becomes `after`, if nobody changed it since it was read.
+    Update { before: &'a Case, after: Case },
+    /// As `Update`, and the state change goes into the history with its reason.
+    Transition { before: &'a Case, after: Case, reason: &'a str },
+}
+
+/// Makes the items a case change causes from the case as stored.
+pub type CaseEffects<'a> = &'a (dyn Fn(&Case) -> Result<Vec<Item>> + Send + Sync);
+
+/// No items beside the change.
+fn no_effects(_: &Case) -> Result<Vec<Item>> {
+    Ok(Vec::new())
 }
 
 pub(crate) const CASE_COLS: &str = "id, org_id, number, title, description, severity, impact, urgency, priority, category, \
@@ -196,70 +224,112 @@ async fn replace(conn: &mut AnyConnection, before: &Case, after: &Case) -> Resul
     Ok(())
 }
 
+/// Stores a new case with its number, tags and audit entry in `conn`'s transaction.
+async fn insert_in(conn: &mut AnyConnection, key: &AuditKey, ctx: &WriteCtx, mut case: Case) -> Result<Case> {
+    let number: i64 = sqlx::query(
+        "INSERT INTO case_counters (org_id, last) VALUES ($1, 1) \
+         ON CONFLICT (org_id) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
+    )
+    .bind(case.org_id.to_string())
+    .fetch_one(&mut *conn)
+    .await?
+    .try_get("last")?;
+    case.number = number;
+    sqlx::query(&format!(
+        "INSERT INTO cases ({CASE_COLS}, title_key, severity_rank) VALUES \
+         ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
+         $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"
+    ))
+    .bind(case.id.to_string())
+    .bind(case.org_id.to_string())
+    .bind(case.number)
+    .bind(&case.title)
+    .bind(&case.description)
+    .bind(case.severity.as_ref().map(enum_text))
+    .bind(enum_text(&case.impact))
+    .bind(enum_text(&case.urgency))
+    .bind(enum_text(&case.priority))
+    .bind(case.category.clone())
+    .bind(enum_text(&case.tlp))
+    .bind(enum_text(&case.pap))
+    .bind(serde_json::to_string(&case.tags).unwrap_or_else(|_| "[]".into()))
+    .bind(case.assignee_id.map(|u| u.to_string()))
+    .bind(enum_text(&case.tier))
+    .bind(enum_text(&case.state))
+    .bind(case.resolution.as_ref().map(enum_text))
+    .bind(&case.summary)
+    .bind(enum_text(&case.review_status))
+    .bind(case.review_waiver_reason.clone())
+    .bind(case.custom_fields.to_string())
+    .bind(case.merged_into.map(|u| u.to_string()))
+    .bind(to_millis(case.created_at))
+    .bind(to_millis(case.updated_at))
+    .bind(case.closed_at.map(to_millis))
+    .bind(case.acknowledged_at.map(to_millis))
+    .bind(case.contained_at.map(to_millis))
+    .bind(case.waiting_reason.clone())
+    .bind(serde_json::to_string(&case.pauses).unwrap_or_else(|_| "[]".into()))
+    .bind(case.recovered_at.map(to_millis))
+    .bind(case.detected_at.map(to_millis))
+    .bind(case.first_activity_at.map(to_millis))
+    .bind(case.source.clone())
+    .bind(case.team_id.map(|u| u.to_string()))
+    .bind(case.title.to_lowercase())
+    .bind(severity_rank(&case))
+    .execute(&mut *conn)
+    .await?;
+    write_tags(conn, &case).await?;
+    let changes = serde_json::to_value(&case).unwrap_or_default();
+    append(conn, key, ctx, case.org_id, "case", &case.id.to_string(), "create", &changes).await?;
+    // Round-trip times through storage precision (milliseconds).
+    case.created_at = from_millis(to_millis(case.created_at));
+    case.updated_at = from_millis(to_millis(case.updated_at));
+    Ok(case)
+}
+
+/// Writes `after` over `before` with its audit entry, and with `reason`
+/// records the state change in the history, in `conn`'s transaction.
+async fn replace_in(
+    conn: &mut AnyConnection,
+    key: &AuditKey,
+    ctx: &WriteCtx,
+    before: &Case,
+    after: &Case,
+    reason: Option<&str>,
+) -> Result<()> {
+    replace(conn, before, after).await?;
+    let mut changes = case_diff(before, after);
+    let Some(reason) = reason else {
+        return append(conn, key, ctx, after.org_id, "case", &after.id.to_string(), "update", &changes).await;
+    };
+    let seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM case_transitions WHERE case_id = $1")
+        .bind(after.id.to_string())
+        .fetch_one(&mut *conn)
+        .await?
+        .try_get("next")?;
+    sqlx::query(
+        "INSERT INTO case_transitions (case_id, seq, from_state, to_state, reason, actor_name, at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(after.id.to_string())
+    .bind(seq)
+    .bind(enum_text(&before.state))
+    .bind(enum_text(&after.state))
+    .bind(reason)
+    .bind(ctx.actor.name())
+    .bind(to_millis(ctx.now))
+    .execute(&mut *conn)
+    .await?;
+    if let Some(map) = changes.as_object_mut() {
+        map.insert("reason".into(), json!(reason));
+    }
+    append(conn, key, ctx, after.org_id, "case", &after.id.to_string(), "transition", &changes).await
+}
+
 #[async_trait]
 impl CaseStore for SqlStore {
-    async fn create_case(&self, ctx: &WriteCtx, mut case: Case) -> Result<Case> {
-        let mut tx = self.writer.begin().await?;
-        let number: i64 = sqlx::query(
-            "INSERT INTO case_counters (org_id, last) VALUES ($1, 1) \
-             ON CONFLICT (org_id) DO UPDATE SET last = case_counters.last + 1 RETURNING last",
-        )
-        .bind(case.org_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("last")?;
-        case.number = number;
-        sqlx::query(&format!(
-            "INSERT INTO cases ({CASE_COLS}, title_key, severity_rank) VALUES \
-             ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, \
-             $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33, $34, $35, $36)"
-        ))
-        .bind(case.id.to_string())
-        .bind(case.org_id.to_string())
-        .bind(case.number)
-        .bind(&case.title)
-        .bind(&case.description)
-        .bind(case.severity.as_ref().map(enum_text))
-        .bind(enum_text(&case.impact))
-        .bind(enum_text(&case.urgency))
-        .bind(enum_text(&case.priority))
-        .bind(case.category.clone())
-        .bind(enum_text(&case.tlp))
-        .bind(enum_text(&case.pap))
-        .bind(serde_json::to_string(&case.tags).unwrap_or_else(|_| "[]".into()))
-        .bind(case.assignee_id.map(|u| u.to_string()))
-        .bind(enum_text(&case.tier))
-        .bind(enum_text(&case.state))
-        .bind(case.resolution.as_ref().map(enum_text))
-        .bind(&case.summary)
-        .bind(enum_text(&case.review_status))
-        .bind(case.review_waiver_reason.clone())
-        .bind(case.custom_fields.to_string())
-        .bind(case.merged_into.map(|u| u.to_string()))
-        .bind(to_millis(case.created_at))
-        .bind(to_millis(case.updated_at))
-        .bind(case.closed_at.map(to_millis))
-        .bind(case.acknowledged_at.map(to_millis))
-        .bind(case.contained_at.map(to_millis))
-        .bind(case.waiting_reason.clone())
-        .bind(serde_json::to_string(&case.pauses).unwrap_or_else(|_| "[]".into()))
-        .bind(case.recovered_at.map(to_millis))
-        .bind(case.detected_at.map(to_millis))
-        .bind(case.first_activity_at.map(to_millis))
-        .bind(case.source.clone())
-        .bind(case.team_id.map(|u| u.to_string()))
-        .bind(case.title.to_lowercase())
-        .bind(severity_rank(&case))
-        .execute(&mut *tx)
-        .await?;
-        write_tags(&mut tx, &case).await?;
-        let changes = serde_json::to_value(&case).unwrap_or_default();
-        append(&mut tx, &self.audit_key, ctx, case.org_id, "case", &case.id.to_string(), "create", &changes).await?;
-        tx.commit().await?;
-        // Round-trip times through storage precision (milliseconds).
-        case.created_at = from_millis(to_millis(case.created_at));
-        case.updated_at = from_millis(to_millis(case.updated_at));
-        Ok(case)
+    async fn create_case(&self, ctx: &WriteCtx, case: Case) -> Result<Case> {
+        self.change_case(ctx, CaseWrite::Create(case), &no_effects).await
     }
 
     async fn get_case(&self, org: Uuid, id: Uuid) -> Result<Option<Case>> {
@@ -316,52 +386,31 @@ impl CaseStore for SqlStore {
     }
 
     async fn update_case(&self, ctx: &WriteCtx, before: &Case, after: &Case) -> Result<Case> {
-        let mut tx = self.writer.begin().await?;
-        replace(&mut tx, before, after).await?;
-        append(
-            &mut tx,
-            &self.audit_key,
-            ctx,
-            after.org_id,
-            "case",
-            &after.id.to_string(),
-            "update",
-            &case_diff(before, after),
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(after.clone())
+        self.change_case(ctx, CaseWrite::Update { before, after: after.clone() }, &no_effects).await
     }
 
     async fn transition_case(&self, ctx: &WriteCtx, before: &Case, after: &Case, reason: &str) -> Result<Case> {
+        self.change_case(ctx, CaseWrite::Transition { before, after: after.clone(), reason }, &no_effects).await
+    }
+
+    async fn change_case(&self, ctx: &WriteCtx, change: CaseWrite<'_>, effects: CaseEffects<'_>) -> Result<Case> {
         let mut tx = self.writer.begin().await?;
-        replace(&mut tx, before, after).await?;
-        let seq: i64 = sqlx::query("SELECT COALESCE(MAX(seq), 0) + 1 AS next FROM case_transitions WHERE case_id = $1")
-            .bind(after.id.to_string())
-            .fetch_one(&mut *tx)
-            .await?
-            .try_get("next")?;
-        sqlx::query(
-            "INSERT INTO case_transitions (case_id, seq, from_state, to_state, reason, actor_name, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(after.id.to_string())
-        .bind(seq)
-        .bind(enum_text(&before.state))
-        .bind(enum_text(&after.state))
-        .bind(reason)
-        .bind(ctx.actor.name())
-        .bind(to_millis(ctx.now))
-        .execute(&mut *tx)
-        .await?;
-        let mut changes = case_diff(before, after);
-        if let Some(map) = changes.as_object_mut() {
-            map.insert("reason".into(), json!(reason));
+        let case = match change {
+            CaseWrite::Create(case) => insert_in(&mut tx, &self.audit_key, ctx, case).await?,
+            CaseWrite::Update { before, after } => {
+                replace_in(&mut tx, &self.audit_key, ctx, before, &after, None).await?;
+                after
+            }
+            CaseWrite::Transition { before, after, reason } => {
+                replace_in(&mut tx, &self.audit_key, ctx, before, &after, Some(reason)).await?;
+                after
+            }
+        };
+        for item in effects(&case)? {
+            items::create_in(&mut tx, &self.audit_key, ctx, &item).await?;
         }
-        append(&mut tx, &self.audit_key, ctx, after.org_id, "case", &after.id.to_string(), "transition", &changes)
-            .await?;
         tx.commit().await?;
-        Ok(after.clone())
+        Ok(case)
     }
 
     async fn link_cases(&self, ctx: &WriteCtx, org: Uuid, case: Uuid, target: Uuid, kind: CaseLinkKind) -> Result<()> {

@@ -7,6 +7,7 @@
 //! marks) that are logs in their own right.
 
 use async_trait::async_trait;
+use firebreak_domain::audit::AuditKey;
 use firebreak_domain::clock::{from_millis, to_millis};
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -148,6 +149,29 @@ async fn insert(conn: &mut AnyConnection, item: &Item) -> Result<()> {
     Ok(())
 }
 
+/// Stores a new item, with its audit entry unless its kind is bookkeeping,
+/// inside the caller's transaction.
+pub(crate) async fn create_in(conn: &mut AnyConnection, key: &AuditKey, ctx: &WriteCtx, item: &Item) -> Result<()> {
+    if let Some(case) = item.case_id {
+        // The case must be the organisation's own.
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND id = $2")
+            .bind(item.org_id.to_string())
+            .bind(case.to_string())
+            .fetch_one(&mut *conn)
+            .await?
+            .try_get(0)?;
+        if n == 0 {
+            return Err(StoreError::NotFound);
+        }
+    }
+    insert(conn, item).await?;
+    if audited(&item.kind) {
+        let body = redacted(&item.body);
+        append(conn, key, ctx, item.org_id, &item.kind, &item.id.to_string(), "create", &body).await?;
+    }
+    Ok(())
+}
+
 fn filter_for(org: Uuid, q: &ItemQuery) -> Filter {
     let mut f = Filter::new();
     f.eq_text("org_id", org.to_string());
@@ -181,24 +205,7 @@ impl ItemStore for SqlStore {
     async fn create_items(&self, ctx: &WriteCtx, items: Vec<Item>) -> Result<Vec<Item>> {
         let mut tx = self.writer.begin().await?;
         for item in &items {
-            if let Some(case) = item.case_id {
-                // The case must be the organisation's own.
-                let n: i64 = sqlx::query("SELECT COUNT(*) FROM cases WHERE org_id = $1 AND id = $2")
-                    .bind(item.org_id.to_string())
-                    .bind(case.to_string())
-                    .fetch_one(&mut *tx)
-                    .await?
-                    .try_get(0)?;
-                if n == 0 {
-                    return Err(StoreError::NotFound);
-                }
-            }
-            insert(&mut tx, item).await?;
-            if audited(&item.kind) {
-                let body = redacted(&item.body);
-                append(&mut tx, &self.audit_key, ctx, item.org_id, &item.kind, &item.id.to_string(), "create", &body)
-                    .await?;
-            }
+            create_in(&mut tx, &self.audit_key, ctx, item).await?;
         }
         tx.commit().await?;
         Ok(items.into_iter().map(round).collect())

@@ -23,7 +23,7 @@ mod sqlite_intake;
 mod stories;
 
 pub use alerts::{AlertStore, RuleOutcome};
-pub use cases::CaseStore;
+pub use cases::{CaseEffects, CaseStore, CaseWrite};
 pub use error::StoreError;
 pub use idempotency::{Idempotency, Intake, KeptAnswer};
 pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};

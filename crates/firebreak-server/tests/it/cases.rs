@@ -167,3 +167,73 @@ async fn an_organisation_sets_its_matrix_taxonomy_and_custom_fields() {
     let r = app.admin.put::<_, serde_json::Value>("/api/v1/case-settings", &settings).await;
     assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("custom_fields[0].name"));
 }
+
+/// A clock that moves a millisecond each time it is read: a request that
+/// read it twice would show two times.
+struct Ticking(std::sync::Mutex<time::OffsetDateTime>);
+
+impl firebreak_domain::clock::Clock for Ticking {
+    fn now(&self) -> time::OffsetDateTime {
+        let mut t = self.0.lock().unwrap();
+        *t += Duration::milliseconds(1);
+        *t
+    }
+}
+
+#[tokio::test]
+async fn a_transition_and_everything_it_tells_carry_one_time() {
+    let app = spawn_app().await;
+    let (analyst, l2) = app.user(&app.admin, "responder", Role::AnalystL2).await;
+    let hook: firebreak_types::CreatedWebhook = app
+        .admin
+        .post(
+            "/api/v1/webhooks",
+            &json!({ "name": "ITSM", "url": "http://127.0.0.1:9/hook", "events": ["case.transitioned"] }),
+        )
+        .await
+        .unwrap();
+    let case: Case = l2
+        .post(
+            "/api/v1/cases",
+            &json!({ "title": "Beaconing from WS-042", "impact": "high", "urgency": "high", "severity": "high",
+                     "category": "malware", "assignee_id": analyst.id }),
+        )
+        .await
+        .unwrap();
+    // An incident manager moves the case (so that its assignee is told),
+    // through the use case itself, on a clock that moves at every read.
+    let (key, _) = app.key(&app.admin, "mover", Role::IncidentManager).await;
+    let request =
+        axum::http::Request::builder().header("authorization", format!("Bearer {}", key.secret)).body(()).unwrap();
+    let mut state = app.state.clone();
+    state.app = state
+        .app
+        .with_clock(std::sync::Arc::new(Ticking(std::sync::Mutex::new(case.updated_at + Duration::minutes(5)))));
+    let caller = firebreak_server::auth::authenticate(&state, &request.into_parts().0, false).await.unwrap();
+    let moved = firebreak_app::cases::transition_case(&state, &caller, case.id, to(CaseState::Analysis, "triaged"))
+        .await
+        .unwrap();
+    let at = moved.updated_at;
+    assert!(at > case.updated_at);
+
+    let history = l2.case_history(case.id).await.unwrap();
+    assert_eq!(history.last().map(|t| t.at), Some(at), "history");
+    let audit: firebreak_types::Page<firebreak_types::AuditEntry> =
+        app.admin.get(&format!("/api/v1/audit?object_id={}", case.id)).await.unwrap();
+    let entry = audit.items.iter().find(|e| e.action == "transition").unwrap();
+    assert_eq!(entry.at, at, "audit entry");
+    let timeline: Vec<firebreak_types::TimelineEntry> =
+        l2.get(&format!("/api/v1/cases/{}/timeline", case.id)).await.unwrap();
+    let line = timeline.iter().find(|e| e.source.as_ref().is_some_and(|s| s.kind == "transition")).unwrap();
+    assert_eq!((line.at, line.description.as_str()), (at, "Case #1 moved from new to analysis: triaged"));
+    let notes: Vec<firebreak_types::Notification> = l2.get("/api/v1/notifications").await.unwrap();
+    let note = notes.iter().find(|n| n.event == "case.transitioned").unwrap();
+    assert_eq!(note.at, at, "notification");
+    let deliveries: Vec<firebreak_types::Delivery> =
+        app.admin.get(&format!("/api/v1/webhooks/{}/deliveries", hook.webhook.id)).await.unwrap();
+    assert_eq!(deliveries.len(), 1);
+    assert_eq!((deliveries[0].created_at, deliveries[0].next_attempt_at), (at, Some(at)), "delivery");
+    let sent_at = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    assert_eq!(deliveries[0].payload["at"], json!(sent_at));
+    assert_eq!(deliveries[0].payload["case"]["state"], "analysis");
+}

@@ -47,6 +47,7 @@ conformance!(
     every_head_is_signed_and_a_rewound_head_is_not,
     cases_numbers_tags_history_and_links,
     a_stale_case_update_is_refused,
+    a_case_change_and_its_effects_commit_together,
     reopening_is_idempotent_and_a_newer_schema_refused,
     sla_columns_round_trip_and_open_cases_are_listed,
     items_are_scoped_versioned_audited_and_indexed,

@@ -1,8 +1,8 @@
 use std::sync::Arc;
 
 use firebreak_store::{
-    AuditEvent, CaseStore, Item, ItemQuery, ItemStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions, OrgPatch,
-    SqlStore, Store, StoreError, UserPatch,
+    AuditEvent, CaseStore, CaseWrite, Item, ItemQuery, ItemStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions,
+    OrgPatch, SqlStore, Store, StoreError, UserPatch,
 };
 use firebreak_types::{
     AuditQuery, Case, CaseLinkKind, CaseQuery, CaseState, Level, ListParams, OrgKind, Pap, PauseSpan, Priority,
@@ -727,4 +727,100 @@ pub async fn an_idempotency_key_answers_a_batch_sent_again(h: &Harness) {
     assert_eq!(h.store.kept_answer(acme, "u1", "k1", now_ms + 1).await.unwrap(), None);
     assert_eq!(h.store.prune_idempotency_keys(now_ms + 1).await.unwrap(), 2);
     assert_eq!(h.store.kept_answer(acme, "u1", "k1", 0).await.unwrap(), None);
+}
+
+/// What a case change causes, made from the case as stored and dated at the change.
+fn effect(case: &Case, kind: &str, id: Uuid, at: time::OffsetDateTime) -> Item {
+    Item {
+        id,
+        org_id: case.org_id,
+        kind: kind.into(),
+        case_id: Some(case.id),
+        parent_id: None,
+        key: None,
+        status: Some("pending".into()),
+        assignee_id: None,
+        due_at: None,
+        at,
+        body: serde_json::json!({ "text": format!("Case #{} is {}", case.number, case.state.as_str()) }),
+        created_at: at,
+        updated_at: at,
+        version: 0,
+    }
+}
+
+pub async fn a_case_change_and_its_effects_commit_together(h: &Harness) {
+    let a = org(h, "A").await;
+    let c = h.store.create_case(&h.ctx(1), case(a, "Atomic")).await.unwrap();
+    let ctx = h.ctx(2);
+    let mut after = c.clone();
+    after.state = CaseState::Analysis;
+    after.updated_at = ctx.now;
+    let move_it = || CaseWrite::Transition { before: &c, after: after.clone(), reason: "triaged" };
+    let kinds = ["timeline", "notification", "delivery"];
+    let stored_effects = |kind: &str| ItemQuery { kind: kind.into(), case_id: Some(c.id), ..ItemQuery::default() };
+    async fn nothing_moved(h: &Harness, c: &Case) {
+        assert_eq!(h.store.get_case(c.org_id, c.id).await.unwrap().unwrap(), *c);
+        assert!(h.store.case_history(c.org_id, c.id).await.unwrap().is_empty());
+        for kind in ["timeline", "notification", "delivery"] {
+            let q = ItemQuery { kind: kind.into(), case_id: Some(c.id), ..ItemQuery::default() };
+            assert_eq!(h.store.count_items(c.org_id, &q).await.unwrap(), 0, "{kind}");
+        }
+        assert_eq!(h.store.list_audit(c.org_id, &audit_query(&c.id.to_string())).await.unwrap().total, Some(1));
+    }
+
+    // The last effect fails (an id already taken): the move, its history,
+    // its audit entry and the effects before it are all rolled back.
+    let taken = Uuid::now_v7();
+    let failing = |case: &Case| -> Result<Vec<Item>, StoreError> {
+        Ok(vec![effect(case, "timeline", taken, ctx.now), effect(case, "notification", taken, ctx.now)])
+    };
+    assert!(h.store.change_case(&ctx, move_it(), &failing).await.is_err());
+    nothing_moved(h, &c).await;
+    // So does a change whose effects cannot be made.
+    let refusing = |_: &Case| -> Result<Vec<Item>, StoreError> { Err(StoreError::Corrupt("no effects".into())) };
+    assert!(matches!(h.store.change_case(&ctx, move_it(), &refusing).await, Err(StoreError::Corrupt(_))));
+    nothing_moved(h, &c).await;
+    // And one whose effect points at another organisation's case.
+    let b = org(h, "B").await;
+    let elsewhere = h.store.create_case(&h.ctx(1), case(b, "Elsewhere")).await.unwrap();
+    let astray = |_: &Case| -> Result<Vec<Item>, StoreError> {
+        Ok(vec![Item { org_id: a, ..effect(&elsewhere, "timeline", Uuid::now_v7(), ctx.now) }])
+    };
+    assert!(matches!(h.store.change_case(&ctx, move_it(), &astray).await, Err(StoreError::NotFound)));
+    nothing_moved(h, &c).await;
+
+    // Then everything commits together, at the change's one time.
+    let all = |case: &Case| -> Result<Vec<Item>, StoreError> {
+        Ok(kinds.iter().map(|k| effect(case, k, Uuid::now_v7(), ctx.now)).collect())
+    };
+    let moved = h.store.change_case(&ctx, move_it(), &all).await.unwrap();
+    assert_eq!(h.store.get_case(a, c.id).await.unwrap().unwrap(), moved);
+    assert_eq!((moved.state, moved.updated_at), (CaseState::Analysis, ctx.now));
+    let history = h.store.case_history(a, c.id).await.unwrap();
+    assert_eq!((history.len(), history[0].at), (1, ctx.now));
+    for kind in kinds {
+        let items = h.store.list_items(a, &stored_effects(kind)).await.unwrap();
+        assert_eq!(items.len(), 1, "{kind}");
+        assert_eq!((items[0].at, items[0].body["text"].as_str()), (ctx.now, Some("Case #1 is analysis")), "{kind}");
+    }
+    let audit = h.store.list_audit(a, &audit_query(&c.id.to_string())).await.unwrap();
+    let transition = audit.items.iter().find(|e| e.action == "transition").unwrap();
+    assert_eq!((audit.total, transition.at), (Some(2), ctx.now));
+    // The timeline entry is audited beside the move; notifications and deliveries are bookkeeping.
+    let q = AuditQuery { object_type: Some("timeline".into()), total: Some(true), ..AuditQuery::default() };
+    assert_eq!(h.store.list_audit(a, &q).await.unwrap().total, Some(1));
+
+    // A new case's effects see the number it is given as it is stored.
+    let numbered =
+        |case: &Case| -> Result<Vec<Item>, StoreError> { Ok(vec![effect(case, "timeline", Uuid::now_v7(), ctx.now)]) };
+    let created = h.store.change_case(&ctx, CaseWrite::Create(case(a, "Second")), &numbered).await.unwrap();
+    assert_eq!(created.number, 2);
+    let q = ItemQuery { kind: "timeline".into(), case_id: Some(created.id), ..ItemQuery::default() };
+    assert_eq!(h.store.list_items(a, &q).await.unwrap()[0].body["text"], "Case #2 is new");
+    // A stale change stores none of its effects either.
+    let stale = CaseWrite::Update { before: &c, after: after.clone() };
+    assert!(matches!(h.store.change_case(&ctx, stale, &all).await, Err(StoreError::Stale)));
+    assert_eq!(h.store.count_items(a, &stored_effects("delivery")).await.unwrap(), 1);
+    assert_eq!(h.verify(a).await.map(|n| n >= 5), Ok(true));
 }
