@@ -2,8 +2,7 @@
 //! Same shape as `service`: permission, validation, store, live update.
 
 use firebreak_domain::case::{
-    TransitionRequest, apply_transition, check_category, check_custom_fields, check_settings, default_settings,
-    transition_action,
+    TransitionRequest, apply_transition, check_category, check_custom_fields, transition_action,
 };
 use firebreak_domain::clock::{from_millis, to_millis};
 use firebreak_domain::permission::Action;
@@ -19,12 +18,11 @@ use uuid::Uuid;
 
 use crate::App;
 use crate::auth::Caller;
+pub use crate::case_settings::{get_settings, set_settings, settings};
 use crate::error::{AppError, AppResult};
 use crate::events::{self, CaseChange};
 use crate::items;
 use crate::sla;
-
-const CASE_SETTINGS: &str = "case_settings";
 
 /// The one time of a request that changes a case: the change, its history,
 /// audit entry, timeline entry, notifications and deliveries all carry it.
@@ -40,22 +38,6 @@ fn write_ctx(caller: &Caller, now: OffsetDateTime) -> WriteCtx {
 
 /// The organisation's priority matrix, categories and custom fields (the
 /// documented defaults until it sets its own).
-pub async fn settings(state: &App, org: Uuid) -> AppResult<CaseSettings> {
-    items::setting_or(state, org, CASE_SETTINGS, default_settings).await
-}
-
-pub async fn get_settings(state: &App, caller: &Caller) -> AppResult<CaseSettings> {
-    caller.require(Action::CaseRead)?;
-    settings(state, caller.org_id()).await
-}
-
-pub async fn set_settings(state: &App, caller: &Caller, new: CaseSettings) -> AppResult<CaseSettings> {
-    caller.require(Action::OrgSettings)?;
-    check_settings(&new)?;
-    items::put_setting(state, &caller.ctx(state), caller.org_id(), CASE_SETTINGS, &new).await?;
-    Ok(new)
-}
-
 fn priority(settings: &CaseSettings, impact: Level, urgency: Level) -> Priority {
     PriorityMatrix(settings.priority_matrix).priority(impact, urgency)
 }
@@ -84,7 +66,7 @@ pub async fn create_case_at(state: &App, caller: &Caller, mut req: CreateCase, n
     caller.require(Action::CaseWrite)?;
     check_assignee(state, caller, req.assignee_id).await?;
     let template = match req.template_id {
-        Some(id) => Some(crate::work::get_template(state, caller, id).await.map_err(|_| {
+        Some(id) => Some(crate::templates::get_template(state, caller, id).await.map_err(|_| {
             AppError::field(ErrorCode::NotFound, "template_id", "template_id must be a template of this organisation")
         })?),
         None => None,
@@ -137,7 +119,7 @@ pub async fn create_case_at(state: &App, caller: &Caller, mut req: CreateCase, n
         sla: None,
     };
     let tasks = match &template {
-        Some(t) => crate::work::template_tasks(t, &case)
+        Some(t) => crate::templates::template_tasks(t, &case)
             .iter()
             .map(|task| items::to_item(case.org_id, task, now))
             .collect::<AppResult<Vec<_>>>()?,
@@ -201,6 +183,12 @@ pub async fn load(state: &App, caller: &Caller, id: Uuid) -> AppResult<Case> {
 }
 
 /// The case with its SLA clocks.
+/// A case the caller may change.
+pub(crate) async fn writable(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Case> {
+    caller.require(Action::CaseWrite)?;
+    load(state, caller, case_id).await
+}
+
 /// Case numbers by id, for pages that list what belongs to several cases.
 pub async fn numbers(state: &App, caller: &Caller, ids: &[Uuid]) -> AppResult<std::collections::HashMap<Uuid, i64>> {
     caller.require(Action::CaseRead)?;

@@ -448,7 +448,7 @@ pub async fn set_action_status(
     let a = items::save(state, &ctx, &item, a).await?;
     let verb = a.status.as_str().replace('_', " ");
     let text = format!("Response action {} on {}: {verb}", a.kind.as_str().replace('_', " "), a.target);
-    crate::work::auto_entry(state, &ctx, &case, text, SourceRef { kind: "response_action".into(), id: Some(a.id) })
+    crate::timeline::auto_entry(state, &ctx, &case, text, SourceRef { kind: "response_action".into(), id: Some(a.id) })
         .await?;
     if a.status == ActionStatus::Done && a.kind.contains() && case.contained_at.is_none() && case.state.is_active() {
         let mut after = case.clone();

@@ -471,7 +471,7 @@ pub async fn alert_sightings(
             created_at: alert.first_seen,
         })
         .collect();
-    let mut cases = crate::work::sightings_of(state, caller.org_id(), &probes).await?;
+    let mut cases = crate::observables::sightings_of(state, caller.org_id(), &probes).await?;
     let mut out = Vec::new();
     for (o, probe) in alert.observables.iter().zip(&probes) {
         let key = crate::items::observable_key(&o.kind, &o.value);

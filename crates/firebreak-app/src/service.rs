@@ -418,6 +418,15 @@ pub async fn verify_chains(
 
 /// The enabled user `id` of `org`, or a 404 naming `field`: who may be given
 /// work (an assignee, an owner, a commander).
+/// Checks that `id`, when given, is an enabled user of `org` (named `field`
+/// in the error).
+pub(crate) async fn check_user(state: &App, org: Uuid, field: &str, id: Option<Uuid>) -> AppResult<()> {
+    if let Some(id) = id {
+        enabled_user(state, org, field, id).await?;
+    }
+    Ok(())
+}
+
 pub async fn enabled_user(state: &App, org: Uuid, field: &str, id: Uuid) -> AppResult<User> {
     match state.store.get_user(org, id).await? {
         Some(u) if !u.disabled => Ok(u),

@@ -1,0 +1,164 @@
+//! A case's observables and their sightings across cases and alerts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use firebreak_domain::observable::{ObservableKind, normalise};
+use firebreak_domain::permission::Action;
+use firebreak_domain::validate::{FieldError, markdown, tags};
+use firebreak_store::ItemQuery;
+use firebreak_types::{Case, CreateObservable, ErrorCode, Observable, ObservableWithSightings, Sighting};
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::Caller;
+use crate::cases::load as get_case;
+use crate::error::{AppError, AppResult};
+use crate::items::{self, observable_key};
+
+fn parse_kind(kind: &str) -> Result<ObservableKind, FieldError> {
+    kind.trim().to_lowercase().parse::<ObservableKind>().map_err(|_| {
+        let names: Vec<&str> = ObservableKind::ALL.iter().map(|k| k.as_str()).collect();
+        FieldError::new("type", format!("one of {}", names.join(", ")))
+    })
+}
+
+/// The observable checks speak in whole sentences; they are passed on as they are.
+fn value_error(e: FieldError) -> AppError {
+    AppError::field(ErrorCode::InvalidField, e.field, e.expected)
+}
+
+pub async fn add_observable(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    req: CreateObservable,
+) -> AppResult<ObservableWithSightings> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let kind = parse_kind(&req.kind)?;
+    let n = normalise(kind, &req.value).map_err(value_error)?;
+    let key = observable_key(kind.as_str(), &n.value);
+    let same = ItemQuery { case_id: Some(case_id), key: Some(key), ..items::query::<Observable>() };
+    if state.store.count_items(caller.org_id(), &same).await? > 0 {
+        return Err(AppError::field(ErrorCode::Conflict, "value", "this case already has this observable"));
+    }
+    let observable = Observable {
+        id: Uuid::now_v7(),
+        case_id,
+        kind: kind.as_str().to_owned(),
+        value: n.value,
+        ip_class: n.ip_class.map(|c| c.as_str().to_owned()),
+        tlp: req.tlp,
+        ioc: req.ioc,
+        tags: tags("tags", &req.tags)?,
+        description: markdown("description", &req.description)?,
+        created_at: state.clock.now(),
+    };
+    let observable = items::create(state, &caller.ctx(state), caller.org_id(), observable).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    let sightings = sightings(state, caller.org_id(), &observable).await?;
+    Ok(ObservableWithSightings { observable, sightings })
+}
+
+pub async fn list_observables(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<ObservableWithSightings>> {
+    get_case(state, caller, case_id).await?;
+    let observables: Vec<Observable> = items::of_case(state, caller.org_id(), case_id).await?;
+    let mut seen = sightings_of(state, caller.org_id(), &observables).await?;
+    Ok(observables
+        .into_iter()
+        .map(|observable| {
+            let sightings = seen.remove(&observable.id).unwrap_or_default();
+            ObservableWithSightings { observable, sightings }
+        })
+        .collect())
+}
+
+pub async fn delete_observable(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let (_, o) = items::load::<Observable>(state, caller.org_id(), id).await?;
+    if o.case_id != case_id {
+        return Err(AppError::not_found("observable"));
+    }
+    items::delete::<Observable>(state, &caller.ctx(state), caller.org_id(), id).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(())
+}
+
+/// Every other case of the organisation with the same type and value: an
+/// index look-up on `(org, kind, key)`.
+pub async fn sightings(state: &App, org: Uuid, observable: &Observable) -> AppResult<Vec<Sighting>> {
+    let mut all = sightings_of(state, org, std::slice::from_ref(observable)).await?;
+    Ok(all.remove(&observable.id).unwrap_or_default())
+}
+
+/// The sightings of several observables at once: one index look-up for all
+/// their keys and one for the cases that saw them, however many there are.
+pub async fn sightings_of(
+    state: &App,
+    org: Uuid,
+    observables: &[Observable],
+) -> AppResult<HashMap<Uuid, Vec<Sighting>>> {
+    let mut out: HashMap<Uuid, Vec<Sighting>> = HashMap::new();
+    if observables.is_empty() {
+        return Ok(out);
+    }
+    let keys: Vec<String> = observables.iter().map(|o| observable_key(&o.kind, &o.value)).collect();
+    let mut seen = Vec::new();
+    for chunk in keys.chunks(200) {
+        let q = ItemQuery { keys: chunk.to_vec(), ..items::query::<Observable>() };
+        seen.extend(state.store.list_items(org, &q).await?);
+    }
+    // key -> case -> (an observable id there, first seen, last seen)
+    type Seen = BTreeMap<Uuid, (Uuid, time::OffsetDateTime, time::OffsetDateTime)>;
+    let mut by_key: HashMap<&str, Seen> = HashMap::new();
+    for item in &seen {
+        let (Some(key), Some(case)) = (item.key.as_deref(), item.case_id) else { continue };
+        let e = by_key.entry(key).or_default().entry(case).or_insert((item.id, item.at, item.at));
+        e.1 = e.1.min(item.at);
+        e.2 = e.2.max(item.at);
+    }
+    let mut case_ids: Vec<Uuid> = by_key.values().flat_map(|m| m.keys().copied()).collect();
+    case_ids.sort_unstable();
+    case_ids.dedup();
+    let cases: HashMap<Uuid, Case> =
+        state.store.cases_by_id(org, &case_ids).await?.into_iter().map(|c| (c.id, c)).collect();
+    for (o, key) in observables.iter().zip(&keys) {
+        let Some(per_case) = by_key.get(key.as_str()) else { continue };
+        let mut list: Vec<Sighting> = per_case
+            .iter()
+            .filter(|(case, _)| **case != o.case_id)
+            .filter_map(|(case, (oid, first, last))| {
+                cases.get(case).map(|c| Sighting {
+                    case_id: c.id,
+                    case_number: c.number,
+                    case_title: c.title.clone(),
+                    observable_id: *oid,
+                    first_seen: *first,
+                    last_seen: *last,
+                })
+            })
+            .collect();
+        list.sort_by_key(|s| std::cmp::Reverse(s.last_seen));
+        out.insert(o.id, list);
+    }
+    Ok(out)
+}
+
+/// Sightings of a value typed by hand (the observable search box).
+pub async fn search_sightings(state: &App, caller: &Caller, kind: &str, value: &str) -> AppResult<Vec<Sighting>> {
+    caller.require(Action::CaseRead)?;
+    let kind = parse_kind(kind)?;
+    let n = normalise(kind, value).map_err(value_error)?;
+    let probe = Observable {
+        id: Uuid::nil(),
+        case_id: Uuid::nil(),
+        kind: kind.as_str().to_owned(),
+        value: n.value,
+        ip_class: None,
+        tlp: firebreak_types::Tlp::Clear,
+        ioc: false,
+        tags: Vec::new(),
+        description: String::new(),
+        created_at: state.clock.now(),
+    };
+    sightings(state, caller.org_id(), &probe).await
+}

@@ -1,0 +1,116 @@
+//! A case's tasks and their logs.
+
+use firebreak_domain::validate::{Title, markdown};
+use firebreak_store::ItemQuery;
+use firebreak_types::{CreateTask, CreateTaskLog, ErrorCode, Task, TaskLog, TaskStatus, UpdateTask};
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::Caller;
+use crate::cases::load as get_case;
+use crate::error::{AppError, AppResult};
+use crate::items::{self};
+
+pub async fn create_task(state: &App, caller: &Caller, case_id: Uuid, req: CreateTask) -> AppResult<Task> {
+    let case = crate::cases::writable(state, caller, case_id).await?;
+    crate::service::check_user(state, caller.org_id(), "assignee_id", req.assignee_id).await?;
+    let task = Task {
+        id: Uuid::now_v7(),
+        case_id,
+        phase: req.phase.unwrap_or(case.state),
+        title: Title::parse("title", &req.title)?.into_inner(),
+        description: markdown("description", &req.description)?,
+        status: TaskStatus::Todo,
+        assignee_id: req.assignee_id,
+        assignee_role: req.assignee_role,
+        due_at: req.due_at,
+        created_at: state.clock.now(),
+        done_at: None,
+    };
+    let task = items::create(state, &caller.ctx(state), caller.org_id(), task).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(task)
+}
+
+pub async fn list_tasks(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<Task>> {
+    get_case(state, caller, case_id).await?;
+    items::of_case(state, caller.org_id(), case_id).await
+}
+
+async fn load_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<(firebreak_store::Item, Task)> {
+    let (item, task) = items::load::<Task>(state, caller.org_id(), id).await?;
+    if task.case_id != case_id {
+        return Err(AppError::not_found("task"));
+    }
+    Ok((item, task))
+}
+
+pub async fn update_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid, req: UpdateTask) -> AppResult<Task> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let (item, mut task) = load_task(state, caller, case_id, id).await?;
+    if let Some(v) = req.title {
+        task.title = Title::parse("title", &v)?.into_inner();
+    }
+    if let Some(v) = req.description {
+        task.description = markdown("description", &v)?;
+    }
+    if let Some(v) = req.phase {
+        task.phase = v;
+    }
+    if let Some(v) = req.assignee_id {
+        crate::service::check_user(state, caller.org_id(), "assignee_id", v).await?;
+        task.assignee_id = v;
+    }
+    if let Some(v) = req.due_at {
+        task.due_at = v;
+    }
+    if let Some(v) = req.status {
+        task.done_at = (v == TaskStatus::Done).then(|| state.clock.now());
+        task.status = v;
+    }
+    let task = items::save(state, &caller.ctx(state), &item, task).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(task)
+}
+
+pub async fn add_task_log(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    task_id: Uuid,
+    req: CreateTaskLog,
+) -> AppResult<TaskLog> {
+    crate::cases::writable(state, caller, case_id).await?;
+    load_task(state, caller, case_id, task_id).await?;
+    let body = markdown("body", &req.body)?;
+    if body.trim().is_empty() {
+        return Err(AppError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
+    }
+    for id in &req.attachments {
+        let item = state.store.get_item(caller.org_id(), "evidence", *id).await?;
+        if item.is_none_or(|i| i.case_id != Some(case_id)) {
+            return Err(AppError::field(
+                ErrorCode::NotFound,
+                "attachments",
+                "attachments must be evidence of this case",
+            ));
+        }
+    }
+    let log = TaskLog {
+        id: Uuid::now_v7(),
+        task_id,
+        body,
+        attachments: req.attachments,
+        author: caller.name().to_owned(),
+        at: state.clock.now(),
+    };
+    let log = items::create(state, &caller.ctx(state), caller.org_id(), log).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(log)
+}
+
+pub async fn task_logs(state: &App, caller: &Caller, case_id: Uuid, task_id: Uuid) -> AppResult<Vec<TaskLog>> {
+    get_case(state, caller, case_id).await?;
+    load_task(state, caller, case_id, task_id).await?;
+    items::list(state, caller.org_id(), &ItemQuery { parent_id: Some(task_id), ..items::query::<TaskLog>() }).await
+}

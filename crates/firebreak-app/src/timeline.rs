@@ -1,0 +1,102 @@
+//! A case's timeline: entries people write (with ATT&CK tactic and
+//! technique) and the ones the platform writes as the case moves.
+
+use firebreak_domain::attack::attack;
+use firebreak_domain::validate::markdown;
+use firebreak_store::WriteCtx;
+use firebreak_types::{Case, CreateTimelineEntry, ErrorCode, SourceRef, TimelineEntry};
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::Caller;
+use crate::cases::load as get_case;
+use crate::error::{AppError, AppResult};
+use crate::items::{self};
+
+fn resolve_attack(tactic: Option<&str>, technique: Option<&str>) -> AppResult<(Option<String>, Option<String>)> {
+    let a = attack();
+    let technique = match technique.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(id) => Some(a.technique(id).ok_or_else(|| {
+            AppError::field(
+                ErrorCode::InvalidField,
+                "technique",
+                format!("{id:?} is not an ATT&CK Enterprise technique id"),
+            )
+        })?),
+        None => None,
+    };
+    let tactic = match tactic.map(str::trim).filter(|s| !s.is_empty()) {
+        Some(t) => Some(a.tactic(&t.replace(' ', "-")).ok_or_else(|| {
+            AppError::field(ErrorCode::InvalidField, "tactic", format!("{t:?} is not an ATT&CK Enterprise tactic"))
+        })?),
+        None => technique.and_then(|x| a.tactic_of(x)),
+    };
+    if let (Some(ta), Some(te)) = (tactic, technique)
+        && !te.tactics.contains(&ta.shortname)
+    {
+        return Err(AppError::field(
+            ErrorCode::InvalidField,
+            "technique",
+            format!("{} is not a technique of the tactic {}", te.id, ta.name),
+        ));
+    }
+    Ok((tactic.map(|t| t.id.to_owned()), technique.map(|t| t.id.to_owned())))
+}
+
+pub async fn add_timeline_entry(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    req: CreateTimelineEntry,
+) -> AppResult<TimelineEntry> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let description = markdown("description", &req.description)?;
+    if description.trim().is_empty() {
+        return Err(AppError::field(ErrorCode::InvalidField, "description", "description must not be empty"));
+    }
+    let (tactic, technique) = resolve_attack(req.tactic.as_deref(), req.technique.as_deref())?;
+    let entry = TimelineEntry {
+        id: Uuid::now_v7(),
+        case_id,
+        at: firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(req.at)),
+        description,
+        tactic,
+        technique,
+        asset: req.asset.map(|a| a.trim().to_owned()).filter(|a| !a.is_empty()),
+        source: req.source,
+        automatic: false,
+        author: caller.name().to_owned(),
+    };
+    let entry = items::create(state, &caller.ctx(state), caller.org_id(), entry).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(entry)
+}
+
+pub async fn timeline(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<TimelineEntry>> {
+    get_case(state, caller, case_id).await?;
+    items::of_case(state, caller.org_id(), case_id).await
+}
+
+/// An entry Firebreak adds itself (a state change, an escalation).
+pub async fn auto_entry(
+    state: &App,
+    ctx: &WriteCtx,
+    case: &Case,
+    description: String,
+    source: SourceRef,
+) -> AppResult<()> {
+    let entry = TimelineEntry {
+        id: Uuid::now_v7(),
+        case_id: case.id,
+        at: ctx.now,
+        description,
+        tactic: None,
+        technique: None,
+        asset: None,
+        source: Some(source),
+        automatic: true,
+        author: ctx.actor.name().to_owned(),
+    };
+    items::create(state, ctx, case.org_id, entry).await?;
+    Ok(())
+}
