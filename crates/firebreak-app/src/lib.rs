@@ -4,6 +4,7 @@
 //! store (which audits) and publishes what changed. No HTTP here: the server
 //! crate reads requests into these calls and their results into answers.
 
+pub mod alerts;
 mod app;
 pub mod assets;
 pub mod auth;
@@ -33,6 +34,7 @@ pub mod report;
 pub mod secrets;
 pub mod service;
 pub mod sla;
+pub mod stories;
 pub mod tasks;
 pub mod teams;
 pub mod templates;

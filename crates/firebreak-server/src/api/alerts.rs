@@ -15,6 +15,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use firebreak_app::intake::{self, Answer, IdempotencyKey};
+use firebreak_app::{alerts, stories};
 
 /// A bulk intake's answer: made now, or kept from the first request sent
 /// with its idempotency key (status and body as they were).
@@ -90,13 +91,13 @@ pub async fn list(
     caller: Caller,
     ApiQuery(q): ApiQuery<AlertQuery>,
 ) -> ApiResult<Json<Page<Alert>>> {
-    Ok(Json(intake::list_alerts(&s, &caller, &q).await?))
+    Ok(Json(alerts::list_alerts(&s, &caller, &q).await?))
 }
 
 #[utoipa::path(get, path = "/api/v1/alerts/{id}", tag = "alerts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
 pub async fn get(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Alert>> {
-    Ok(Json(intake::get_alert(&s, &caller, id).await?))
+    Ok(Json(alerts::get_alert(&s, &caller, id).await?))
 }
 
 /// When the alert was sent again, oldest first.
@@ -107,7 +108,7 @@ pub async fn repeats(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<String>>> {
-    let times = intake::repeats(&s, &caller, id).await?;
+    let times = alerts::repeats(&s, &caller, id).await?;
     Ok(Json(times.into_iter().filter_map(|t| t.format(&time::format_description::well_known::Rfc3339).ok()).collect()))
 }
 
@@ -115,7 +116,7 @@ pub async fn repeats(
 #[utoipa::path(post, path = "/api/v1/alerts/{id}/take", tag = "alerts", params(("id" = Uuid, Path)),
     responses((status = 200, body = Alert), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn take(State(s): State<AppState>, caller: Caller, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Alert>> {
-    Ok(Json(intake::take(&s, &caller, id).await?))
+    Ok(Json(alerts::take(&s, &caller, id).await?))
 }
 
 /// Close with a disposition (false positive, benign true positive,
@@ -128,7 +129,7 @@ pub async fn close(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<CloseAlert>,
 ) -> ApiResult<Json<Alert>> {
-    Ok(Json(intake::close(&s, &caller, id, req).await?))
+    Ok(Json(alerts::close(&s, &caller, id, req).await?))
 }
 
 /// Escalate into a new case (from a template when given) or into an open
@@ -141,7 +142,7 @@ pub async fn escalate(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<EscalateAlert>,
 ) -> ApiResult<Json<Case>> {
-    Ok(Json(intake::escalate(&s, &caller, id, req).await?))
+    Ok(Json(alerts::escalate(&s, &caller, id, req).await?))
 }
 
 /// The inventory's assets the alert touches, with owners and contacts.
@@ -152,7 +153,7 @@ pub async fn assets(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<firebreak_types::AssetWithContacts>>> {
-    Ok(Json(intake::alert_assets(&s, &caller, id).await?))
+    Ok(Json(alerts::alert_assets(&s, &caller, id).await?))
 }
 
 /// Close many alerts with one disposition and reason: by ids, or every open
@@ -164,7 +165,7 @@ pub async fn bulk_close(
     caller: Caller,
     ApiJson(req): ApiJson<firebreak_types::BulkClose>,
 ) -> ApiResult<Json<firebreak_types::BulkCloseResult>> {
-    Ok(Json(intake::bulk_close(&s, &caller, req).await?))
+    Ok(Json(alerts::bulk_close(&s, &caller, req).await?))
 }
 
 /// The formats `/api/v1/intake/{format}` reads.
@@ -217,7 +218,7 @@ pub async fn assign(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<AssignAlert>,
 ) -> ApiResult<Json<Alert>> {
-    Ok(Json(intake::assign(&s, &caller, id, req).await?))
+    Ok(Json(alerts::assign(&s, &caller, id, req).await?))
 }
 
 /// The alert's comments, oldest first.
@@ -228,7 +229,7 @@ pub async fn comments(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<Vec<AlertComment>>> {
-    Ok(Json(intake::comments(&s, &caller, id).await?))
+    Ok(Json(alerts::comments(&s, &caller, id).await?))
 }
 
 /// Comment on the alert (Markdown).
@@ -241,7 +242,7 @@ pub async fn add_comment(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<NewAlertComment>,
 ) -> ApiResult<(StatusCode, Json<AlertComment>)> {
-    Ok((StatusCode::CREATED, Json(intake::add_comment(&s, &caller, id, req).await?)))
+    Ok((StatusCode::CREATED, Json(alerts::add_comment(&s, &caller, id, req).await?)))
 }
 
 /// Stories: alerts that share a host, user, IP or file hash within the
@@ -254,7 +255,7 @@ pub async fn groups(
     caller: Caller,
     ApiQuery(q): ApiQuery<AlertGroupQuery>,
 ) -> ApiResult<Json<Page<AlertGroup>>> {
-    Ok(Json(intake::list_groups(&s, &caller, &q).await?))
+    Ok(Json(stories::list_groups(&s, &caller, &q).await?))
 }
 
 /// A story with its timeline (its alerts, oldest first) and its entities.
@@ -265,7 +266,7 @@ pub async fn group(
     caller: Caller,
     ApiPath(id): ApiPath<Uuid>,
 ) -> ApiResult<Json<AlertGroupDetail>> {
-    Ok(Json(intake::get_group(&s, &caller, id).await?))
+    Ok(Json(stories::get_group(&s, &caller, id).await?))
 }
 
 /// Escalate a story into one case carrying all its open alerts and their
@@ -279,7 +280,7 @@ pub async fn escalate_group(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(req): ApiJson<EscalateAlert>,
 ) -> ApiResult<Json<Case>> {
-    Ok(Json(intake::escalate_group(&s, &caller, id, req).await?))
+    Ok(Json(stories::escalate_group(&s, &caller, id, req).await?))
 }
 
 /// How alerts are grouped into stories. Defaults: on; hostname,
@@ -289,7 +290,7 @@ pub async fn escalate_group(
 #[utoipa::path(get, path = "/api/v1/grouping-settings", tag = "alerts",
     responses((status = 200, body = GroupingSettings)))]
 pub async fn get_grouping(State(s): State<AppState>, caller: Caller) -> ApiResult<Json<GroupingSettings>> {
-    Ok(Json(intake::get_grouping(&s, &caller).await?))
+    Ok(Json(stories::get_grouping(&s, &caller).await?))
 }
 
 #[utoipa::path(put, path = "/api/v1/grouping-settings", tag = "alerts", request_body = GroupingSettings,
@@ -299,5 +300,5 @@ pub async fn set_grouping(
     caller: Caller,
     ApiJson(req): ApiJson<GroupingSettings>,
 ) -> ApiResult<Json<GroupingSettings>> {
-    Ok(Json(intake::set_grouping(&s, &caller, req).await?))
+    Ok(Json(stories::set_grouping(&s, &caller, req).await?))
 }

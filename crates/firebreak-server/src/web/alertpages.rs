@@ -20,7 +20,7 @@ use super::session::{WebCaller, render};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use firebreak_app::{intake, service, work};
+use firebreak_app::{alerts, service, stories, work};
 
 pub struct AlertRow {
     pub id: String,
@@ -125,7 +125,7 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut
         total: Some(true),
         ..AlertQuery::default()
     };
-    let page = match intake::list_alerts(&s, &c, &query).await {
+    let page = match alerts::list_alerts(&s, &c, &query).await {
         Ok(p) => p,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -175,21 +175,21 @@ async fn next_alert(s: &AppState, c: &Caller, id: Uuid) -> Option<String> {
         limit: Some(2),
         ..AlertQuery::default()
     };
-    let page = intake::list_alerts(s, c, &q).await.ok()?;
+    let page = alerts::list_alerts(s, c, &q).await.ok()?;
     page.items.into_iter().map(|a| a.id).find(|a| *a != id).map(|a| a.to_string())
 }
 
 pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
-    let alert = match intake::get_alert(&s, &c, id).await {
+    let alert = match alerts::get_alert(&s, &c, id).await {
         Ok(a) => a,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let sightings = match intake::alert_sightings(&s, &c, &alert).await {
+    let sightings = match alerts::alert_sightings(&s, &c, &alert).await {
         Ok(v) => v,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let templates = work::list_templates(&s, &c).await.unwrap_or_default();
-    let assets = intake::alert_assets(&s, &c, id).await.unwrap_or_default();
+    let assets = alerts::alert_assets(&s, &c, id).await.unwrap_or_default();
     let observables = sightings
         .into_iter()
         .map(|(o, alerts, cases)| {
@@ -202,14 +202,14 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         .and_then(|a| users.iter().find(|u| u.id == a))
         .map(|u| u.username.clone())
         .unwrap_or_default();
-    let comments = intake::comments(&s, &c, id)
+    let comments = alerts::comments(&s, &c, id)
         .await
         .unwrap_or_default()
         .into_iter()
         .map(|k: AlertComment| (k.author, when(k.created_at), markdown_html(&k.body)))
         .collect();
     let story = match alert.group_id {
-        Some(g) => intake::get_group(&s, &c, g)
+        Some(g) => stories::get_group(&s, &c, g)
             .await
             .ok()
             .filter(|d| d.group.alert_count > 1)
@@ -248,7 +248,7 @@ struct StoriesPage {
 /// Stories: alerts grouped by shared hosts, users, addresses and hashes.
 pub async fn stories(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     let q = AlertGroupQuery { limit: Some(200), ..AlertGroupQuery::default() };
-    let groups = match intake::list_groups(&s, &c, &q).await {
+    let groups = match stories::list_groups(&s, &c, &q).await {
         Ok(p) => p.items,
         Err(e) => return ApiError::from(e).into_response(),
     };
@@ -270,7 +270,7 @@ struct StoryPage {
 
 /// One story: its timeline, its entities, and one escalation for all of it.
 pub async fn story(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
-    let d = match intake::get_group(&s, &c, id).await {
+    let d = match stories::get_group(&s, &c, id).await {
         Ok(d) => d,
         Err(e) => return ApiError::from(e).into_response(),
     };

@@ -1,0 +1,336 @@
+//! The alert queue and what analysts do with an alert: read it and its
+//! repeats, take, close (one or many), assign, comment, see its sightings
+//! and assets, and escalate it into a case. The domain decides what each
+//! action makes of the alert (`firebreak_domain::triage`).
+
+use firebreak_domain::permission::Action;
+use firebreak_domain::triage::{self, TriageError};
+use firebreak_domain::validate::markdown;
+use firebreak_store::ItemQuery;
+use firebreak_types::{
+    Alert, AlertComment, AlertObservable, AlertQuery, AlertState, AssignAlert, Case, CloseAlert, CreateCase, ErrorCode,
+    EscalateAlert, NewAlertComment, Observable, Page, SourceRef, TimelineEntry,
+};
+use uuid::Uuid;
+
+use crate::App;
+use crate::auth::Caller;
+use crate::error::{AppError, AppResult};
+pub async fn get_alert(state: &App, caller: &Caller, id: Uuid) -> AppResult<Alert> {
+    caller.require(Action::AlertRead)?;
+    state.store.get_alert(caller.org_id(), id).await?.ok_or_else(|| AppError::not_found("alert"))
+}
+
+pub async fn list_alerts(state: &App, caller: &Caller, q: &AlertQuery) -> AppResult<Page<Alert>> {
+    caller.require(Action::AlertRead)?;
+    Ok(state.store.list_alerts(caller.org_id(), q).await?)
+}
+
+pub async fn repeats(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<time::OffsetDateTime>> {
+    get_alert(state, caller, id).await?;
+    Ok(state.store.alert_repeats(caller.org_id(), id).await?)
+}
+
+/// A refused triage action as an API error naming the field.
+fn refused(e: TriageError) -> AppError {
+    let code = match e {
+        TriageError::NotOpen(_) => ErrorCode::InvalidState,
+        TriageError::NeedsReason => ErrorCode::InvalidField,
+    };
+    AppError::field(code, e.field(), e.to_string())
+}
+
+/// Stores a triage action decided at `now` (the request's one time).
+async fn triage(
+    state: &App,
+    caller: &Caller,
+    now: time::OffsetDateTime,
+    before: &Alert,
+    after: Alert,
+    action: &str,
+) -> AppResult<Alert> {
+    triage_at(state, &firebreak_store::WriteCtx { actor: caller.actor(), now }, before, after, action).await
+}
+
+async fn triage_at(
+    state: &App,
+    ctx: &firebreak_store::WriteCtx,
+    before: &Alert,
+    after: Alert,
+    action: &str,
+) -> AppResult<Alert> {
+    let a = state.store.triage_alert(ctx, before, &after, action).await?;
+    state.live.publish(a.org_id, "alert.updated", a.id);
+    Ok(a)
+}
+
+/// Takes the alert into triage: the caller owns it, and the first take is
+/// its acknowledge time.
+pub async fn take(state: &App, caller: &Caller, id: Uuid) -> AppResult<Alert> {
+    caller.require(Action::AlertTriage)?;
+    let before = get_alert(state, caller, id).await?;
+    let taker = match &caller.principal {
+        crate::auth::Principal::User(u) => Some(u.id),
+        crate::auth::Principal::ApiKey(_) => None,
+    };
+    let now = state.clock.now();
+    let after = triage::take(&before, taker, now).map_err(refused)?;
+    triage(state, caller, now, &before, after, "take").await
+}
+
+pub async fn close(state: &App, caller: &Caller, id: Uuid, req: CloseAlert) -> AppResult<Alert> {
+    caller.require(Action::AlertTriage)?;
+    let reason = req.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(AppError::field(ErrorCode::InvalidField, "reason", "reason is required to close an alert"));
+    }
+    let before = get_alert(state, caller, id).await?;
+    let now = state.clock.now();
+    let after = triage::close(&before, req.disposition, &reason, now).map_err(refused)?;
+    triage(state, caller, now, &before, after, "close").await
+}
+
+/// Escalates into a new case (from a template when given) or into an open
+/// case: its observables go with it and the case's timeline says so.
+pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert) -> AppResult<Case> {
+    caller.require(Action::AlertTriage)?;
+    caller.require(Action::CaseWrite)?;
+    let now = crate::cases::request_time(state);
+    let before = get_alert(state, caller, id).await?;
+    triage::check_open(&before).map_err(refused)?;
+    let case = match req.case_id {
+        Some(case_id) => {
+            let c = crate::cases::load(state, caller, case_id).await.map_err(|_| {
+                AppError::field(ErrorCode::NotFound, "case_id", "case_id must be a case of this organisation")
+            })?;
+            if !c.state.is_active() {
+                return Err(AppError::field(ErrorCode::InvalidField, "case_id", "case_id must be an open case"));
+            }
+            c
+        }
+        None => {
+            let create = CreateCase {
+                title: before.title.clone(),
+                description: before.description.clone(),
+                severity: Some(before.severity),
+                impact: firebreak_types::Level::Medium,
+                urgency: firebreak_types::Level::Medium,
+                category: None,
+                tlp: before.tlp,
+                pap: before.pap,
+                tags: before.tags.clone(),
+                assignee_id: None,
+                tier: firebreak_types::Tier::L1,
+                custom_fields: serde_json::Value::Object(serde_json::Map::new()),
+                template_id: req.template_id,
+            };
+            crate::cases::create_case_at(state, caller, create, now).await?
+        }
+    };
+    let ctx = firebreak_store::WriteCtx { actor: caller.actor(), now };
+    // The alert's observables join the case (those it does not have yet).
+    let existing: Vec<Observable> = crate::items::of_case(state, caller.org_id(), case.id).await?;
+    let new: Vec<Observable> = before
+        .observables
+        .iter()
+        .filter(|o| !existing.iter().any(|e| e.kind == o.kind && e.value == o.value))
+        .map(|o| Observable {
+            id: Uuid::now_v7(),
+            case_id: case.id,
+            kind: o.kind.clone(),
+            value: o.value.clone(),
+            ip_class: o
+                .value
+                .parse::<std::net::IpAddr>()
+                .ok()
+                .map(|ip| firebreak_domain::observable::classify(ip).as_str().to_owned()),
+            tlp: before.tlp,
+            ioc: false,
+            tags: Vec::new(),
+            description: format!("From alert {} ({})", before.source_ref, before.source),
+            created_at: now,
+        })
+        .collect();
+    if !new.is_empty() {
+        crate::items::create_all(state, &ctx, caller.org_id(), new).await?;
+    }
+    let entry = TimelineEntry {
+        id: Uuid::now_v7(),
+        case_id: case.id,
+        at: before.event_time,
+        description: format!("Alert from {}: {}", before.source, before.title),
+        tactic: None,
+        technique: None,
+        asset: None,
+        source: Some(SourceRef { kind: "alert".into(), id: Some(before.id) }),
+        automatic: true,
+        author: caller.name().to_owned(),
+    };
+    crate::items::create(state, &ctx, caller.org_id(), entry).await?;
+    let after = triage::escalate(&before, case.id, now).map_err(refused)?;
+    triage_at(state, &ctx, &before, after, "escalate").await?;
+    // The case was detected by its earliest alert, and raised from the first one's source.
+    let current = crate::cases::load(state, caller, case.id).await?;
+    let mut dated = current.clone();
+    dated.detected_at = Some(current.detected_at.map_or(before.event_time, |d| d.min(before.event_time)));
+    if req.case_id.is_none() {
+        dated.source = Some(before.source.clone());
+    }
+    if dated != current {
+        dated.updated_at = now;
+        state.store.update_case(&ctx, &current, &dated).await?;
+    }
+    state.live.publish(caller.org_id(), "case.updated", case.id);
+    crate::cases::get_case(state, caller, case.id).await
+}
+
+/// Where an alert's observables were seen: other alerts and cases.
+pub async fn alert_sightings(
+    state: &App,
+    caller: &Caller,
+    alert: &Alert,
+) -> AppResult<Vec<(AlertObservable, Vec<Uuid>, Vec<firebreak_types::Sighting>)>> {
+    let probes: Vec<Observable> = alert
+        .observables
+        .iter()
+        .map(|o| Observable {
+            id: Uuid::now_v7(),
+            case_id: Uuid::nil(),
+            kind: o.kind.clone(),
+            value: o.value.clone(),
+            ip_class: None,
+            tlp: alert.tlp,
+            ioc: false,
+            tags: Vec::new(),
+            description: String::new(),
+            created_at: alert.first_seen,
+        })
+        .collect();
+    let mut cases = crate::observables::sightings_of(state, caller.org_id(), &probes).await?;
+    let mut out = Vec::new();
+    for (o, probe) in alert.observables.iter().zip(&probes) {
+        let key = crate::items::observable_key(&o.kind, &o.value);
+        let others: Vec<Uuid> = state
+            .store
+            .alerts_with_observable(caller.org_id(), &key, 20)
+            .await?
+            .into_iter()
+            .map(|(id, _)| id)
+            .filter(|id| *id != alert.id)
+            .collect();
+        out.push((o.clone(), others, cases.remove(&probe.id).unwrap_or_default()));
+    }
+    Ok(out)
+}
+
+/// The assets an alert touches, with their owners and contacts.
+pub async fn alert_assets(
+    state: &App,
+    caller: &Caller,
+    id: Uuid,
+) -> AppResult<Vec<firebreak_types::AssetWithContacts>> {
+    let alert = get_alert(state, caller, id).await?;
+    let mut out = Vec::new();
+    for a in &alert.assets {
+        if let Ok(x) = crate::assets::get_asset(state, caller, *a).await {
+            out.push(x);
+        }
+    }
+    Ok(out)
+}
+
+/// Closes many alerts in one action: those listed, or every open one that
+/// matches the filter (say, 500 false positives of one rule, one reason).
+pub async fn bulk_close(
+    state: &App,
+    caller: &Caller,
+    req: firebreak_types::BulkClose,
+) -> AppResult<firebreak_types::BulkCloseResult> {
+    caller.require(Action::AlertTriage)?;
+    let reason = req.reason.trim().to_owned();
+    if reason.is_empty() {
+        return Err(AppError::field(ErrorCode::InvalidField, "reason", "reason is required to close alerts"));
+    }
+    let filtered = req.source.is_some() || req.rule.is_some() || req.q.is_some() || req.severity.is_some();
+    if req.ids.is_empty() != filtered {
+        return Err(AppError::field(
+            ErrorCode::InvalidField,
+            "ids",
+            "give either ids or a filter (source, rule, q, severity)",
+        ));
+    }
+    let mut ids = req.ids.clone();
+    if filtered {
+        for st in [AlertState::New, AlertState::InTriage] {
+            let mut offset = 0;
+            loop {
+                let q = AlertQuery {
+                    state: Some(st),
+                    source: req.source.clone(),
+                    rule: req.rule.clone(),
+                    q: req.q.clone(),
+                    severity: req.severity,
+                    limit: Some(1000),
+                    offset: Some(offset),
+                    sort: Some("first_seen".into()),
+                    ..AlertQuery::default()
+                };
+                let page = state.store.list_alerts(caller.org_id(), &q).await?;
+                let n = page.items.len();
+                ids.extend(page.items.into_iter().map(|a| a.id));
+                if n < 1000 || ids.len() >= firebreak_domain::intake::MAX_BULK_ITEMS {
+                    break;
+                }
+                offset += 1000;
+            }
+        }
+        ids.truncate(firebreak_domain::intake::MAX_BULK_ITEMS);
+    }
+    let closed = state.store.close_alerts(&caller.ctx(state), caller.org_id(), &ids, req.disposition, &reason).await?;
+    state.live.publish(caller.org_id(), "alert.updated", "bulk");
+    Ok(firebreak_types::BulkCloseResult { closed: closed.len(), skipped: ids.len() - closed.len() })
+}
+
+// ---------------------------------------------------------------------------
+// Assignment and comments
+
+/// Gives the alert to an analyst (or to nobody); its state does not change.
+pub async fn assign(state: &App, caller: &Caller, id: Uuid, req: AssignAlert) -> AppResult<Alert> {
+    caller.require(Action::AlertTriage)?;
+    if let Some(u) = req.assignee_id {
+        crate::service::enabled_user(state, caller.org_id(), "assignee_id", u).await?;
+    }
+    let before = get_alert(state, caller, id).await?;
+    let after = triage::assign(&before, req.assignee_id).map_err(refused)?;
+    triage(state, caller, state.clock.now(), &before, after, "assign").await
+}
+
+pub async fn comments(state: &App, caller: &Caller, id: Uuid) -> AppResult<Vec<AlertComment>> {
+    get_alert(state, caller, id).await?;
+    let q = ItemQuery { parent_id: Some(id), ..crate::items::query::<AlertComment>() };
+    crate::items::list(state, caller.org_id(), &q).await
+}
+
+pub async fn add_comment(state: &App, caller: &Caller, id: Uuid, req: NewAlertComment) -> AppResult<AlertComment> {
+    caller.require(Action::AlertTriage)?;
+    let body = markdown("body", &req.body)?;
+    if body.trim().is_empty() {
+        return Err(AppError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
+    }
+    get_alert(state, caller, id).await?;
+    let ctx = caller.ctx(state);
+    let comment = AlertComment {
+        id: Uuid::now_v7(),
+        alert_id: id,
+        author_id: match &caller.principal {
+            crate::auth::Principal::User(u) => Some(u.id),
+            crate::auth::Principal::ApiKey(_) => None,
+        },
+        author: caller.name().to_owned(),
+        body,
+        created_at: ctx.now,
+    };
+    let c = crate::items::create(state, &ctx, caller.org_id(), comment).await?;
+    state.live.publish(caller.org_id(), "alert.updated", id);
+    Ok(c)
+}
