@@ -7,7 +7,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
     Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkItem, BulkResult,
-    Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment, Page,
+    BulkStatus, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment,
+    Page,
 };
 use uuid::Uuid;
 
@@ -47,10 +48,10 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
     let value: serde_json::Value = crate::request::parse_json(&body)?;
     let result = intake::ingest(&s, &caller, vec![Ok(value.into())]).await?;
     let item = result.items.into_iter().next().ok_or_else(ApiError::internal)?;
-    match item.status.as_str() {
-        "created" => Ok((StatusCode::CREATED, Json(item))),
-        "duplicate" => Ok((StatusCode::OK, Json(item))),
-        _ => Err(ApiError::field(
+    match item.status {
+        BulkStatus::Created => Ok((StatusCode::CREATED, Json(item))),
+        BulkStatus::Duplicate => Ok((StatusCode::OK, Json(item))),
+        BulkStatus::Rejected | BulkStatus::Skipped => Err(ApiError::field(
             ErrorCode::InvalidField,
             item.field.clone().unwrap_or_default(),
             item.reason.clone().unwrap_or_default(),

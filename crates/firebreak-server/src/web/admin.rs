@@ -544,7 +544,7 @@ pub async fn audit(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
                 seq: e.seq,
                 at: when(e.at),
                 actor: e.actor_name.clone(),
-                actor_kind: e.actor_kind.replace('_', " "),
+                actor_kind: e.actor_kind.as_str().replace('_', " "),
                 action: e.action.replace('_', " "),
                 object: format!(
                     "{} {}",
