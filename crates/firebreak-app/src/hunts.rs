@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use firebreak_domain::permission::Action;
 use firebreak_store::{ItemQuery, WriteCtx};
-use firebreak_types::{HuntJob, SourceRef, TimelineEntry};
+use firebreak_types::{HuntJob, HuntStatus, SourceRef, TimelineEntry};
 use uuid::Uuid;
 
 use crate::App;
@@ -27,7 +27,7 @@ impl Kind for HuntJob {
         Index {
             case_id: Some(self.case_id),
             parent_id: Some(self.evidence_id),
-            status: Some(self.status.clone()),
+            status: Some(self.status.as_str().to_owned()),
             at: Some(self.started_at),
             ..Index::default()
         }
@@ -79,7 +79,7 @@ pub async fn start(state: &App, caller: &Caller, case_id: Uuid, evidence_id: Uui
         case_id,
         evidence_id,
         filename: evidence.filename.clone(),
-        status: "running".into(),
+        status: HuntStatus::Running,
         events: 0,
         hits: 0,
         skipped: 0,
@@ -119,7 +119,7 @@ pub async fn start(state: &App, caller: &Caller, case_id: Uuid, evidence_id: Uui
         let ctx = WriteCtx { actor: ctx.actor, now: state2.clock.now() };
         match read {
             Ok((Ok((stats, found)), hits)) => {
-                done.status = "done".into();
+                done.status = HuntStatus::Done;
                 done.events = stats.events;
                 done.skipped = stats.skipped;
                 done.warnings = stats.warnings;
@@ -160,18 +160,18 @@ pub async fn start(state: &App, caller: &Caller, case_id: Uuid, evidence_id: Uui
                     .collect();
                 for chunk in entries.chunks(200) {
                     if let Err(e) = items::create_all(&state2, &ctx, org, chunk.to_vec()).await {
-                        done.status = "failed".into();
+                        done.status = HuntStatus::Failed;
                         done.error = Some(e.body().message.clone());
                         break;
                     }
                 }
             }
             Ok((Err(e), _)) => {
-                done.status = "failed".into();
+                done.status = HuntStatus::Failed;
                 done.error = Some(e);
             }
             Err(_) => {
-                done.status = "failed".into();
+                done.status = HuntStatus::Failed;
                 done.error = Some("the hunt stopped unexpectedly".into());
             }
         }
@@ -192,7 +192,7 @@ pub async fn list(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<
     crate::cases::get_case(state, caller, case_id).await?;
     let q = ItemQuery { case_id: Some(case_id), newest_first: true, ..items::query::<HuntJob>() };
     let mut jobs: Vec<HuntJob> = items::list(state, caller.org_id(), &q).await?;
-    for j in jobs.iter_mut().filter(|j| j.status == "running") {
+    for j in jobs.iter_mut().filter(|j| j.status == HuntStatus::Running) {
         if let Some(n) = state.hunts.read(j.id) {
             j.events = n;
         }

@@ -9,7 +9,7 @@ use firebreak_domain::intake::BulkError;
 use firebreak_domain::permission::Action;
 use firebreak_domain::triage::{self};
 use firebreak_store::Grouping;
-use firebreak_types::{Alert, BulkItem, BulkResult, ErrorCode};
+use firebreak_types::{Alert, BulkItem, BulkResult, BulkStatus, ErrorCode};
 use uuid::Uuid;
 
 use crate::App;
@@ -169,7 +169,7 @@ pub async fn ingest_once(
     let who = match &ctx.actor {
         firebreak_store::Actor::User { id, .. } => format!("user:{id}"),
         firebreak_store::Actor::ApiKey { id, .. } => format!("api_key:{id}"),
-        other => other.kind().to_owned(),
+        other => other.kind().as_str().to_owned(),
     };
     let since_ms = firebreak_domain::clock::to_millis(ctx.now - IDEMPOTENCY_WINDOW);
     let kept = state.store.kept_answer(caller.org_id(), &who, &key.key, since_ms).await?;
@@ -193,15 +193,15 @@ fn finish(mut answers: Vec<BulkItem>, good_index: &[usize], stored: &[(Uuid, boo
     for (index, (id, created)) in good_index.iter().zip(stored) {
         if let Some(a) = answers.get_mut(*index) {
             a.id = Some(*id);
-            a.status = if *created { "created" } else { "duplicate" }.into();
+            a.status = if *created { BulkStatus::Created } else { BulkStatus::Duplicate };
         }
     }
-    let count = |s: &str| answers.iter().filter(|a| a.status == s).count();
+    let count = |s: BulkStatus| answers.iter().filter(|a| a.status == s).count();
     BulkResult {
-        created: count("created"),
-        duplicates: count("duplicate"),
-        rejected: count("rejected"),
-        skipped: count("skipped"),
+        created: count(BulkStatus::Created),
+        duplicates: count(BulkStatus::Duplicate),
+        rejected: count(BulkStatus::Rejected),
+        skipped: count(BulkStatus::Skipped),
         items: answers,
     }
 }
@@ -222,11 +222,12 @@ async fn ingest_keyed(
             Ok(alert) => {
                 good_index.push(index);
                 good.push(alert);
-                answers.push(BulkItem { index, status: String::new(), id: None, field: None, reason: None });
+                // Created or duplicate: `finish` says which once the store has answered.
+                answers.push(BulkItem { index, status: BulkStatus::Created, id: None, field: None, reason: None });
             }
             Err(r) => answers.push(BulkItem {
                 index,
-                status: if r.skipped { "skipped" } else { "rejected" }.into(),
+                status: if r.skipped { BulkStatus::Skipped } else { BulkStatus::Rejected },
                 id: None,
                 field: r.field,
                 reason: Some(r.reason),

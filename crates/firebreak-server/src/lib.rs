@@ -7,10 +7,10 @@ pub mod auth;
 pub mod charts;
 mod docs;
 pub mod error;
-pub mod extract;
 pub mod ops;
 pub mod proxy;
 pub mod report;
+pub mod request;
 pub mod state;
 mod web;
 
@@ -42,7 +42,7 @@ pub fn router(state: AppState) -> Router {
         .merge(web::routes())
         .layer(middleware::from_fn(ops::track))
         // Every body extractor (JSON, forms, bytes) reads through this limit,
-        // streamed bodies included; `extract::body_rejection` answers 413.
+        // streamed bodies included; `request::body_rejection` answers 413.
         .layer(DefaultBodyLimit::max(limit))
         // Every response, pages and API alike; a handler that needs another
         // policy (the report, with its own style) sets its own.

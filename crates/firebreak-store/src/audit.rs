@@ -77,7 +77,7 @@ pub(crate) fn record(
         org_id: org,
         seq,
         at_ms: to_millis(ctx.now),
-        actor_kind: ctx.actor.kind().to_owned(),
+        actor_kind: ctx.actor.kind().as_str().to_owned(),
         actor_id: ctx.actor.id(),
         actor_name: ctx.actor.name().to_owned(),
         object_type: object_type.to_owned(),

@@ -1,4 +1,4 @@
-use firebreak_types::{ApiKey, OrgKind, Role, User};
+use firebreak_types::{ActorKind, ApiKey, OrgKind, Role, User};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -22,12 +22,12 @@ pub enum Actor {
 }
 
 impl Actor {
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> ActorKind {
         match self {
-            Actor::User { .. } => "user",
-            Actor::ApiKey { .. } => "api_key",
-            Actor::System => "system",
-            Actor::Anonymous { .. } => "anonymous",
+            Actor::User { .. } => ActorKind::User,
+            Actor::ApiKey { .. } => ActorKind::ApiKey,
+            Actor::System => ActorKind::System,
+            Actor::Anonymous { .. } => ActorKind::Anonymous,
         }
     }
     pub fn id(&self) -> Option<Uuid> {

@@ -363,12 +363,15 @@ fn audit_from(row: &AnyRow) -> Result<AuditRecord> {
     })
 }
 
-fn audit_entry(r: AuditRecord) -> AuditEntry {
-    AuditEntry {
+fn audit_entry(r: AuditRecord) -> Result<AuditEntry> {
+    // The record keeps the stored text (the hash covers it); the entry names the kind.
+    let actor_kind = firebreak_types::ActorKind::parse(&r.actor_kind)
+        .ok_or_else(|| StoreError::Corrupt(format!("audit entry {} has actor kind {:?}", r.seq, r.actor_kind)))?;
+    Ok(AuditEntry {
         org_id: r.org_id,
         seq: r.seq,
         at: from_millis(r.at_ms),
-        actor_kind: r.actor_kind,
+        actor_kind,
         actor_id: r.actor_id,
         actor_name: r.actor_name,
         object_type: r.object_type,
@@ -378,7 +381,7 @@ fn audit_entry(r: AuditRecord) -> AuditEntry {
         changes: serde_json::from_str(&r.changes).unwrap_or(serde_json::Value::String(r.changes)),
         prev_hash: r.prev_hash,
         hash: r.hash,
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------
@@ -1145,7 +1148,7 @@ impl Store for SqlStore {
         if let Some(v) = q.to {
             f.cmp_int("at", "<", to_millis(v));
         }
-        self.page(AUDIT_COLS, "audit_log", &f, &paging, |r| audit_from(r).map(audit_entry)).await
+        self.page(AUDIT_COLS, "audit_log", &f, &paging, |r| audit_from(r).and_then(audit_entry)).await
     }
 
     async fn audit_orgs(&self) -> Result<Vec<Uuid>> {

@@ -231,12 +231,39 @@ pub struct EscalateAlert {
 }
 
 /// What happened to one item of a bulk request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BulkStatus {
+    /// A new alert.
+    Created,
+    /// A repeat of an alert seen before (same source and source reference).
+    Duplicate,
+    /// Refused; the item's field and reason say why.
+    Rejected,
+    /// Not an alert of its format (say, a line of another kind of event).
+    Skipped,
+}
+
+impl BulkStatus {
+    pub const ALL: [BulkStatus; 4] =
+        [BulkStatus::Created, BulkStatus::Duplicate, BulkStatus::Rejected, BulkStatus::Skipped];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BulkStatus::Created => "created",
+            BulkStatus::Duplicate => "duplicate",
+            BulkStatus::Rejected => "rejected",
+            BulkStatus::Skipped => "skipped",
+        }
+    }
+}
+
+/// What happened to one item of a bulk request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BulkItem {
     /// Its position in the request, from 0 (for NDJSON, the line number minus one).
     pub index: usize,
-    /// created, duplicate, rejected or skipped (not an alert of its format).
-    pub status: String,
+    pub status: BulkStatus,
     /// The alert (for a duplicate, the one it repeats).
     pub id: Option<Uuid>,
     pub field: Option<String>,
@@ -408,4 +435,16 @@ pub struct AlertGroupQuery {
     pub limit: Option<u32>,
     pub offset: Option<u64>,
     pub total: Option<bool>,
+}
+
+#[cfg(test)]
+mod bulk_status_tests {
+    use super::*;
+
+    #[test]
+    fn a_bulk_status_is_written_as_its_name() {
+        for s in BulkStatus::ALL {
+            assert_eq!(serde_json::to_value(s).unwrap(), serde_json::json!(s.as_str()));
+        }
+    }
 }

@@ -3,6 +3,50 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+/// Who made a change the audit log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    User,
+    ApiKey,
+    /// Firebreak itself (bootstrap, background jobs).
+    System,
+    /// Someone not identified, such as a failed sign-in.
+    Anonymous,
+}
+
+impl ActorKind {
+    pub const ALL: [ActorKind; 4] = [ActorKind::User, ActorKind::ApiKey, ActorKind::System, ActorKind::Anonymous];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorKind::User => "user",
+            ActorKind::ApiKey => "api_key",
+            ActorKind::System => "system",
+            ActorKind::Anonymous => "anonymous",
+        }
+    }
+
+    /// The kind a stored entry names; `None` for a name no kind has.
+    pub fn parse(s: &str) -> Option<ActorKind> {
+        ActorKind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_actor_kind_is_written_as_its_name() {
+        for k in ActorKind::ALL {
+            assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
+            assert_eq!(ActorKind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(ActorKind::parse("robot"), None);
+    }
+}
+
 /// One link of an organisation's tamper-evident audit chain.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct AuditEntry {
@@ -12,8 +56,7 @@ pub struct AuditEntry {
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub at: OffsetDateTime,
-    /// `user`, `api_key` or `system`.
-    pub actor_kind: String,
+    pub actor_kind: ActorKind,
     pub actor_id: Option<Uuid>,
     pub actor_name: String,
     pub object_type: String,

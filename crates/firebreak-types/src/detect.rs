@@ -431,6 +431,25 @@ pub struct EventSightingQuery {
     pub days: Option<u32>,
 }
 
+/// Where a hunt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum HuntStatus {
+    Running,
+    Done,
+    Failed,
+}
+
+impl HuntStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HuntStatus::Running => "running",
+            HuntStatus::Done => "done",
+            HuntStatus::Failed => "failed",
+        }
+    }
+}
+
 /// A hunt of the organisation's enabled rules over a case's evidence file.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct HuntJob {
@@ -438,8 +457,7 @@ pub struct HuntJob {
     pub case_id: Uuid,
     pub evidence_id: Uuid,
     pub filename: String,
-    /// running, done or failed.
-    pub status: String,
+    pub status: HuntStatus,
     /// Events read so far.
     pub events: u64,
     /// Rule matches found (each on the case timeline, up to 1,000).

@@ -213,7 +213,7 @@ async fn send(
     let ctx = WriteCtx { actor: Actor::System, now: state.now() };
     let items = intake::adapt(format, items);
     let result = intake::ingest_as(state, &ctx, org, items).await.map_err(|e| anyhow::anyhow!(e.body().message))?;
-    for item in result.items.iter().filter(|i| i.status == "rejected") {
+    for item in result.items.iter().filter(|i| i.status == firebreak_types::BulkStatus::Rejected) {
         let field = item.field.as_deref().map(|f| format!(" ({f})")).unwrap_or_default();
         writeln!(
             out,

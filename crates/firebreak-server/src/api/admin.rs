@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::request::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use firebreak_app::service;
 

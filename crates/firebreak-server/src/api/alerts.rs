@@ -7,13 +7,14 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
     Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkItem, BulkResult,
-    Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment, Page,
+    BulkStatus, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment,
+    Page,
 };
 use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::request::{ApiJson, ApiPath, ApiQuery};
 use firebreak_app::intake::{self, Answer, IdempotencyKey};
 use firebreak_app::{alerts, stories};
 
@@ -45,13 +46,13 @@ use crate::state::AppState;
 #[utoipa::path(post, path = "/api/v1/alerts", tag = "alerts", request_body = NewAlert,
     responses((status = 201, body = BulkItem), (status = 200, body = BulkItem), (status = 400, body = ErrorBody)))]
 pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<BulkItem>)> {
-    let value: serde_json::Value = crate::extract::parse_json(&body)?;
+    let value: serde_json::Value = crate::request::parse_json(&body)?;
     let result = intake::ingest(&s, &caller, vec![Ok(value.into())]).await?;
     let item = result.items.into_iter().next().ok_or_else(ApiError::internal)?;
-    match item.status.as_str() {
-        "created" => Ok((StatusCode::CREATED, Json(item))),
-        "duplicate" => Ok((StatusCode::OK, Json(item))),
-        _ => Err(ApiError::field(
+    match item.status {
+        BulkStatus::Created => Ok((StatusCode::CREATED, Json(item))),
+        BulkStatus::Duplicate => Ok((StatusCode::OK, Json(item))),
+        BulkStatus::Rejected | BulkStatus::Skipped => Err(ApiError::field(
             ErrorCode::InvalidField,
             item.field.clone().unwrap_or_default(),
             item.reason.clone().unwrap_or_default(),
@@ -78,7 +79,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn bulk(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult<BulkAnswer> {
-    intake::check_bulk_type(crate::extract::content_type(&headers), &body)?;
+    intake::check_bulk_type(crate::request::content_type(&headers), &body)?;
     let key = IdempotencyKey::from_header(headers.get(intake::IDEMPOTENCY_HEADER).map(|v| v.as_bytes()), &body)?;
     let items = intake::split_alerts(&body)?;
     Ok(BulkAnswer(intake::ingest_once(&s, &caller, items, key).await?))
@@ -200,7 +201,7 @@ pub async fn intake_format(
     headers: HeaderMap,
     body: Bytes,
 ) -> ApiResult<BulkAnswer> {
-    intake::check_bulk_type(crate::extract::content_type(&headers), &body)?;
+    intake::check_bulk_type(crate::request::content_type(&headers), &body)?;
     let format: firebreak_domain::formats::Format =
         format.parse().map_err(|e: String| ApiError::field(ErrorCode::InvalidField, "format", e))?;
     let key = IdempotencyKey::from_header(headers.get(intake::IDEMPOTENCY_HEADER).map(|v| v.as_bytes()), &body)?;

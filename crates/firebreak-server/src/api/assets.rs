@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::request::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use firebreak_app::assets::{self, AssetQuery, DocumentParams};
 
@@ -116,10 +116,10 @@ pub async fn upload_document(
     headers: axum::http::HeaderMap,
     body: Body,
 ) -> Created<Document> {
-    let declared = crate::extract::declared_length(&headers);
+    let declared = crate::request::declared_length(&headers);
     Ok((
         StatusCode::CREATED,
-        Json(assets::upload_document(&s, &caller, p, declared, crate::extract::upload(body)).await?),
+        Json(assets::upload_document(&s, &caller, p, declared, crate::request::upload(body)).await?),
     ))
 }
 

@@ -4,7 +4,7 @@ use firebreak_types::{AuditEntry, AuditQuery, AuditVerification, ErrorBody, Page
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::ApiQuery;
+use crate::request::ApiQuery;
 use crate::state::AppState;
 use firebreak_app::service;
 

@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::request::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use firebreak_app::detection;
 use firebreak_app::intake;
@@ -106,7 +106,7 @@ pub async fn events(
     headers: axum::http::HeaderMap,
     body: Bytes,
 ) -> ApiResult<Json<EventBulkResult>> {
-    intake::check_bulk_type(crate::extract::content_type(&headers), &body)?;
+    intake::check_bulk_type(crate::request::content_type(&headers), &body)?;
     let items = intake::split_bulk(&body)?;
     Ok(Json(detection::match_events(&s, &caller, items).await?))
 }

@@ -8,7 +8,7 @@ use firebreak_types::{ErrorBody, MetricInfo, MetricQuery, MetricTable};
 
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::request::{ApiPath, ApiQuery};
 use crate::state::AppState;
 use firebreak_app::metrics;
 

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use crate::auth::Caller;
 use crate::error::ApiResult;
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::request::{ApiJson, ApiPath, ApiQuery};
 use crate::state::AppState;
 use firebreak_app::{cases, evidence, sla, webhooks, work};
 
@@ -409,8 +409,8 @@ pub async fn upload_evidence(
     body: Body,
 ) -> Created<Evidence> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
-    let declared = crate::extract::declared_length(&headers);
-    created(evidence::upload(&s, &caller, id, params, ct, declared, crate::extract::upload(body)).await?)
+    let declared = crate::request::declared_length(&headers);
+    created(evidence::upload(&s, &caller, id, params, ct, declared, crate::request::upload(body)).await?)
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/evidence", tag = "evidence", params(("id" = Uuid, Path)),

@@ -13,7 +13,7 @@ use serde::Deserialize;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use super::pages::{Flash, Layout};
+use super::pages::{Flash, Layout, Section};
 use super::session::{WebCaller, csrf_refusal, render, urlencode};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -477,7 +477,7 @@ struct AuditPage {
     rows: Vec<AuditRow>,
     total: u64,
     filter: AuditFilter,
-    verification: Option<AuditVerification>,
+    verification: Section<AuditVerification>,
     can_verify: bool,
     prev: Option<u64>,
     next: Option<u64>,
@@ -521,7 +521,11 @@ pub async fn audit(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
         Ok(p) => p,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let verification = if f.verify == "1" { service::verify_audit(&s, &c).await.ok() } else { None };
+    let verification = if f.verify == "1" {
+        Section::load(service::verify_audit(&s, &c).await, "audit verification")
+    } else {
+        Section::Hidden
+    };
     let rows = page
         .items
         .iter()
@@ -540,7 +544,7 @@ pub async fn audit(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
                 seq: e.seq,
                 at: when(e.at),
                 actor: e.actor_name.clone(),
-                actor_kind: e.actor_kind.replace('_', " "),
+                actor_kind: e.actor_kind.as_str().replace('_', " "),
                 action: e.action.replace('_', " "),
                 object: format!(
                     "{} {}",

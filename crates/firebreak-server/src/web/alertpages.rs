@@ -15,7 +15,7 @@ use uuid::Uuid;
 use super::admin::when;
 use super::casepages::text;
 use super::markdown::markdown_html;
-use super::pages::{Flash, Layout};
+use super::pages::{Flash, Layout, Section};
 use super::session::{WebCaller, render};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -51,15 +51,10 @@ impl From<&Alert> for AlertRow {
 }
 
 /// The organisation's enabled users, for assignee pickers.
-async fn people(s: &AppState, c: &Caller) -> Vec<User> {
+async fn people(s: &AppState, c: &Caller) -> Section<Vec<User>> {
     let params = ListParams { limit: Some(1000), ..ListParams::default() };
-    service::list_users(s, c, &params)
-        .await
-        .map(|p| p.items)
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|u| !u.disabled)
-        .collect()
+    Section::load(service::list_users(s, c, &params).await, "users")
+        .map(|p| p.items.into_iter().filter(|u| !u.disabled).collect())
 }
 
 #[derive(Template)]
@@ -69,8 +64,8 @@ struct QueuePage {
     rows: Vec<AlertRow>,
     total: u64,
     f: QueueQuery,
-    users: Vec<User>,
-    assets: Vec<(String, String)>,
+    users: Section<Vec<User>>,
+    assets: Section<Vec<(String, String)>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -130,12 +125,11 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut
         Err(e) => return ApiError::from(e).into_response(),
     };
     let users = people(&s, &c).await;
-    let assets = firebreak_app::assets::list_assets(&s, &c, &firebreak_app::assets::AssetQuery::default())
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|a| (a.id.to_string(), a.name))
-        .collect();
+    let assets = Section::load(
+        firebreak_app::assets::list_assets(&s, &c, &firebreak_app::assets::AssetQuery::default()).await,
+        "assets",
+    )
+    .map(|v| v.into_iter().map(|a| (a.id.to_string(), a.name)).collect());
     let layout = Layout::new(&s, &c, "Alerts", "alerts", Flash::default()).await;
     let rows = page.items.iter().map(AlertRow::from).collect();
     render(&QueuePage { layout, rows, total: page.total.unwrap_or(0), f, users, assets })
@@ -157,13 +151,13 @@ struct AlertPage {
     raw: String,
     /// (type, value, other alerts, cases as (id, number))
     observables: Vec<ObservableRow>,
-    templates: Vec<CaseTemplate>,
-    assets: Vec<firebreak_types::AssetWithContacts>,
-    users: Vec<User>,
+    templates: Section<Vec<CaseTemplate>>,
+    assets: Section<Vec<firebreak_types::AssetWithContacts>>,
+    users: Section<Vec<User>>,
     assignee: String,
     /// (author, when, body as HTML)
-    comments: Vec<(String, String, String)>,
-    story: Option<(AlertGroup, Vec<AlertRow>)>,
+    comments: Section<Vec<(String, String, String)>>,
+    story: Section<Option<(AlertGroup, Vec<AlertRow>)>>,
     next: Option<String>,
 }
 
@@ -175,8 +169,8 @@ async fn next_alert(s: &AppState, c: &Caller, id: Uuid) -> Option<String> {
         limit: Some(2),
         ..AlertQuery::default()
     };
-    let page = alerts::list_alerts(s, c, &q).await.ok()?;
-    page.items.into_iter().map(|a| a.id).find(|a| *a != id).map(|a| a.to_string())
+    let page = Section::load(alerts::list_alerts(s, c, &q).await, "next alert");
+    page.shown()?.items.iter().map(|a| a.id).find(|a| *a != id).map(|a| a.to_string())
 }
 
 pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
@@ -188,8 +182,8 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         Ok(v) => v,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let templates = work::list_templates(&s, &c).await.unwrap_or_default();
-    let assets = alerts::alert_assets(&s, &c, id).await.unwrap_or_default();
+    let templates = Section::load(work::list_templates(&s, &c).await, "case templates");
+    let assets = Section::load(alerts::alert_assets(&s, &c, id).await, "alert assets");
     let observables = sightings
         .into_iter()
         .map(|(o, alerts, cases)| {
@@ -197,24 +191,22 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         })
         .collect();
     let users = people(&s, &c).await;
+    // Without the users' names an assignee still shows, as an id.
     let assignee = alert
         .assignee_id
-        .and_then(|a| users.iter().find(|u| u.id == a))
-        .map(|u| u.username.clone())
+        .and_then(|a| match users.items().iter().find(|u| u.id == a) {
+            Some(u) => Some(u.username.clone()),
+            None => users.failed().then(|| a.to_string()),
+        })
         .unwrap_or_default();
-    let comments = alerts::comments(&s, &c, id)
-        .await
-        .unwrap_or_default()
-        .into_iter()
-        .map(|k: AlertComment| (k.author, when(k.created_at), markdown_html(&k.body)))
-        .collect();
+    let comments = Section::load(alerts::comments(&s, &c, id).await, "alert comments")
+        .map(|v| v.into_iter().map(|k: AlertComment| (k.author, when(k.created_at), markdown_html(&k.body))).collect());
+    // A story of one alert is no story; one since removed is none either.
     let story = match alert.group_id {
-        Some(g) => stories::get_group(&s, &c, g)
-            .await
-            .ok()
-            .filter(|d| d.group.alert_count > 1)
-            .map(|d| (d.group, d.alerts.iter().take(20).map(AlertRow::from).collect())),
-        None => None,
+        Some(g) => Section::load(stories::get_group(&s, &c, g).await, "story").map(|d| {
+            (d.group.alert_count > 1).then(|| (d.group, d.alerts.iter().take(20).map(AlertRow::from).collect()))
+        }),
+        None => Section::Shown(None),
     };
     let next = next_alert(&s, &c, id).await;
     let layout = Layout::new(&s, &c, &alert.title, "alerts", Flash::default()).await;
@@ -265,7 +257,7 @@ struct StoryPage {
     severity: String,
     rows: Vec<AlertRow>,
     open: usize,
-    templates: Vec<CaseTemplate>,
+    templates: Section<Vec<CaseTemplate>>,
 }
 
 /// One story: its timeline, its entities, and one escalation for all of it.
@@ -274,7 +266,7 @@ pub async fn story(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id):
         Ok(d) => d,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    let templates = work::list_templates(&s, &c).await.unwrap_or_default();
+    let templates = Section::load(work::list_templates(&s, &c).await, "case templates");
     let layout = Layout::new(&s, &c, &d.group.title, "alerts", Flash::default()).await;
     let rows = d.alerts.iter().map(AlertRow::from).collect();
     let open = d.alerts.iter().filter(|a| matches!(a.state, AlertState::New | AlertState::InTriage)).count();

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::admin::when;
 use super::markdown::markdown_html;
-use super::pages::{Flash, Layout};
+use super::pages::{Flash, Layout, Section};
 use super::session::{WebCaller, render};
 use crate::auth::Caller;
 use crate::error::ApiError;
@@ -92,16 +92,42 @@ struct BoardPage {
     columns: Vec<Column>,
 }
 
-/// Names of the organisation's users; without them a page shows ids.
-async fn user_names(state: &AppState, caller: &Caller) -> HashMap<Uuid, String> {
-    firebreak_app::service::user_names(state, caller).await.unwrap_or_else(|e| {
-        tracing::error!(error = %e, "could not read user names for a page");
-        HashMap::new()
-    })
+/// Names of the organisation's users; without them a page shows ids, and
+/// says why (see [`Names::note`]).
+struct Names(Section<HashMap<Uuid, String>>);
+
+impl Names {
+    async fn load(state: &AppState, caller: &Caller) -> Names {
+        Names(Section::load(firebreak_app::service::user_names(state, caller).await, "user names"))
+    }
+
+    /// A user's name; their id when the names could not be loaded.
+    fn of(&self, id: Uuid) -> Option<String> {
+        match &self.0 {
+            Section::Shown(names) => names.get(&id).cloned(),
+            Section::Failed => Some(id.to_string()),
+            Section::Hidden => None,
+        }
+    }
+
+    /// (id, name) of every user, by name, for pickers.
+    fn sorted(&self) -> Vec<(String, String)> {
+        let mut users: Vec<(String, String)> =
+            self.0.shown().into_iter().flatten().map(|(id, n)| (id.to_string(), n.clone())).collect();
+        users.sort_by(|a, b| a.1.cmp(&b.1));
+        users
+    }
+
+    /// Tells the page's reader when names could not be loaded.
+    fn note(&self, layout: &mut Layout) {
+        if self.0.failed() {
+            layout.unavailable.push("the users' names (ids are shown instead)");
+        }
+    }
 }
 
 pub async fn board(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
-    let names = user_names(&s, &c).await;
+    let names = Names::load(&s, &c).await;
     let mut columns = Vec::new();
     for st in [
         CaseState::New,
@@ -132,14 +158,15 @@ pub async fn board(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respon
                 priority: text(&case.priority),
                 severity: case.severity.map(|v| text(&v)).unwrap_or_default(),
                 sla: case.sla.map_or("due", |s| s.worst().as_str()),
-                assignee: case.assignee_id.and_then(|a| names.get(&a).cloned()).unwrap_or_else(|| "unassigned".into()),
+                assignee: case.assignee_id.and_then(|a| names.of(a)).unwrap_or_else(|| "unassigned".into()),
                 waiting: case.waiting_reason.is_some(),
             })
             .collect();
         let movable = st.is_active() || c.may(Action::CaseManage);
         columns.push(Column { state: st.as_str(), cards, movable });
     }
-    let layout = Layout::new(&s, &c, "Case board", "cases", Flash::default()).await;
+    let mut layout = Layout::new(&s, &c, "Case board", "cases", Flash::default()).await;
+    names.note(&mut layout);
     render(&BoardPage { layout, columns })
 }
 
@@ -271,8 +298,8 @@ struct CasePage {
 
 async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePage> {
     let case = cases::get_case(s, c, id).await?;
-    let names = user_names(s, c).await;
-    let name_of = |u: Option<Uuid>| u.and_then(|u| names.get(&u).cloned()).unwrap_or_default();
+    let names = Names::load(s, c).await;
+    let name_of = |u: Option<Uuid>| u.and_then(|u| names.of(u)).unwrap_or_default();
     let sla = case.sla;
     let clocks = sla.map_or_else(Vec::new, |s| {
         vec![
@@ -393,10 +420,11 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         .into_iter()
         .map(|e| (when(e.at), e.actor_name, e.action, e.changes.to_string().chars().take(160).collect()))
         .collect();
-    let mut users: Vec<(String, String)> = names.iter().map(|(id, n)| (id.to_string(), n.clone())).collect();
-    users.sort_by(|a, b| a.1.cmp(&b.1));
+    let users = names.sorted();
+    let mut layout = Layout::new(s, c, &format!("#{} {}", case.number, case.title), "cases", Flash::default()).await;
+    names.note(&mut layout);
     Ok(CasePage {
-        layout: Layout::new(s, c, &format!("#{} {}", case.number, case.title), "cases", Flash::default()).await,
+        layout,
         id: case.id.to_string(),
         description_html: markdown_html(&case.description),
         state: case.state.as_str(),
@@ -545,14 +573,14 @@ pub async fn teams(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respon
         (Ok(t), Ok(k)) => (t, k),
         (Err(e), _) | (_, Err(e)) => return ApiError::from(e).into_response(),
     };
-    let names = user_names(&s, &c).await;
+    let names = Names::load(&s, &c).await;
     // Depth-first from the teams that report to nobody (or to a team that is gone).
     let ids: Vec<Uuid> = teams.iter().map(|t| t.id).collect();
     let mut rows = Vec::new();
     let mut stack: Vec<(usize, &firebreak_types::Team)> =
         teams.iter().filter(|t| t.reports_to.is_none_or(|p| !ids.contains(&p))).rev().map(|t| (0, t)).collect();
     while let Some((depth, t)) = stack.pop() {
-        let members: Vec<String> = t.members.iter().filter_map(|m| names.get(m).cloned()).collect();
+        let members: Vec<String> = t.members.iter().filter_map(|m| names.of(*m)).collect();
         let people: Vec<String> =
             contacts.iter().filter(|k| k.team_id == Some(t.id)).map(|k| format!("{} ({})", k.name, k.role)).collect();
         rows.push(TeamRow {
@@ -566,10 +594,10 @@ pub async fn teams(State(s): State<AppState>, WebCaller(c): WebCaller) -> Respon
             stack.extend(teams.iter().filter(|x| x.reports_to == Some(t.id)).rev().map(|x| (depth + 1, x)));
         }
     }
-    let mut users: Vec<(String, String)> = names.into_iter().map(|(id, n)| (id.to_string(), n)).collect();
-    users.sort_by(|a, b| a.1.cmp(&b.1));
+    let users = names.sorted();
     let team_opts = teams.iter().map(|t| (t.id.to_string(), t.name.clone())).collect();
-    let layout = Layout::new(&s, &c, "Teams", "teams", Flash::default()).await;
+    let mut layout = Layout::new(&s, &c, "Teams", "teams", Flash::default()).await;
+    names.note(&mut layout);
     render(&TeamsPage { layout, rows, users, teams: team_opts })
 }
 
@@ -585,7 +613,7 @@ struct BacklogPage {
     /// (case id, case number, title, status, created)
     detection: Vec<(String, i64, String, &'static str, String)>,
     /// (threat profile, technique, name, status: uncovered or untested)
-    profiles: Option<Vec<(String, String, String, &'static str)>>,
+    profiles: Section<Vec<(String, String, String, &'static str)>>,
 }
 
 pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
@@ -603,7 +631,7 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
         Ok(n) => n,
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    let names = user_names(&s, &c).await;
+    let names = Names::load(&s, &c).await;
     let items = items
         .into_iter()
         .map(|i| {
@@ -611,7 +639,7 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
                 i.case_id.to_string(),
                 numbers.get(&i.case_id).copied().unwrap_or(0),
                 i.title,
-                i.owner_id.and_then(|o| names.get(&o).cloned()).unwrap_or_default(),
+                i.owner_id.and_then(|o| names.of(o)).unwrap_or_default(),
                 i.due_at.map(when).unwrap_or_default(),
                 i.status.as_str(),
                 i.id.to_string(),
@@ -631,9 +659,10 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
         })
         .collect();
     // Techniques the threat profiles name that no tested rule covers yet.
-    // Shown only when it could be worked out: an empty list would claim
-    // every technique is covered.
-    let profiles = firebreak_app::detection::profile_backlog(&s, &c).await.ok();
-    let layout = Layout::new(&s, &c, "Backlog", "backlog", Flash::default()).await;
+    // Never shown empty when it could not be worked out: an empty list would
+    // claim every technique is covered.
+    let profiles = Section::load(firebreak_app::detection::profile_backlog(&s, &c).await, "threat profile backlog");
+    let mut layout = Layout::new(&s, &c, "Backlog", "backlog", Flash::default()).await;
+    names.note(&mut layout);
     render(&BacklogPage { layout, items, detection, profiles })
 }

@@ -112,10 +112,13 @@ pub async fn panels(state: &AppState, caller: &Caller, d: &Dashboard, period: &P
             };
             let html = match &t {
                 Ok(t) => charts::draw(p.chart, t),
-                Err(e) => format!(
-                    "<p class=\"empty-chart\">Could not compute this panel: {}</p>",
-                    charts::esc(&e.to_string())
-                ),
+                Err(e) => {
+                    tracing::error!(error = %e, metric = p.metric, "could not compute a dashboard panel");
+                    format!(
+                        "<p class=\"empty-chart\">Could not compute this panel: {}</p>",
+                        charts::esc(&e.to_string())
+                    )
+                }
             };
             let api = format!("/api/v1/metrics/{}?{}{by}", p.metric, period.api_query());
             PanelView {

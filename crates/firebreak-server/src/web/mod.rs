@@ -5,13 +5,13 @@
 
 mod admin;
 mod alertpages;
-mod assets;
 mod casepages;
 mod dashpages;
 mod detectpages;
 mod markdown;
 mod pages;
 mod session;
+mod statics;
 
 use axum::Router;
 use axum::routing::{get, post};
@@ -60,6 +60,6 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orgs", get(admin::orgs).post(admin::create_org))
         .route("/admin/orgs/{id}/access", post(admin::change_access))
         .route("/admin/roles", get(admin::roles))
-        .route("/assets/{file}", get(assets::serve))
-        .route("/favicon.ico", get(assets::favicon))
+        .route("/assets/{file}", get(statics::serve))
+        .route("/favicon.ico", get(statics::favicon))
 }

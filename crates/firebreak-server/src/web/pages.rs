@@ -3,14 +3,71 @@
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
+use firebreak_app::AppResult;
 use firebreak_domain::permission::Action;
-use firebreak_types::{Case, CaseQuery, CaseState};
+use firebreak_types::{Case, CaseQuery, CaseState, ErrorCode};
 use serde::Deserialize;
 
 use super::session::{WebCaller, render};
 use crate::auth::{Caller, Principal};
 use crate::error::ApiError;
 use crate::state::AppState;
+
+/// A part of a page loaded beside the page's point (a picker's choices, the
+/// comments, the story an alert belongs to): the page is still worth showing
+/// without it, so a failure does not fail the page; it is logged, and the
+/// template says the part could not be loaded instead of drawing it empty.
+pub enum Section<T> {
+    /// Loaded.
+    Shown(T),
+    /// Not the caller's to see (refused, or gone): the page leaves it out,
+    /// as it would leave out an empty one.
+    Hidden,
+    /// Could not be loaded; the error is in the server log.
+    Failed,
+}
+
+impl<T> Section<T> {
+    /// The part, from what its use case answered; `what` names it in the log.
+    pub fn load(result: AppResult<T>, what: &'static str) -> Self {
+        match result {
+            Ok(v) => Section::Shown(v),
+            Err(e) if matches!(e.code, ErrorCode::Forbidden | ErrorCode::NotFound) => Section::Hidden,
+            Err(e) => {
+                tracing::error!(error = %e, part = what, "a page could not load one of its parts");
+                Section::Failed
+            }
+        }
+    }
+
+    /// The part, when it was loaded.
+    pub fn shown(&self) -> Option<&T> {
+        match self {
+            Section::Shown(v) => Some(v),
+            Section::Hidden | Section::Failed => None,
+        }
+    }
+
+    /// Whether the page must say the part could not be loaded.
+    pub fn failed(&self) -> bool {
+        matches!(self, Section::Failed)
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Section<U> {
+        match self {
+            Section::Shown(v) => Section::Shown(f(v)),
+            Section::Hidden => Section::Hidden,
+            Section::Failed => Section::Failed,
+        }
+    }
+}
+
+impl<T> Section<Vec<T>> {
+    /// The list, or none when it is not shown.
+    pub fn items(&self) -> &[T] {
+        self.shown().map_or(&[], Vec::as_slice)
+    }
+}
 
 /// An organisation in the switcher.
 pub struct OrgChoice {
@@ -35,6 +92,8 @@ pub struct Layout {
     pub error: String,
     /// The caller's unread notifications.
     pub unread: u64,
+    /// Parts of the layout that could not be loaded (logged), said in a notice.
+    pub unavailable: Vec<&'static str>,
 }
 
 /// `?notice=` and `?error=` carried over a redirect after a form.
@@ -48,13 +107,19 @@ pub struct Flash {
 
 impl Layout {
     pub async fn new(state: &AppState, caller: &Caller, title: &str, section: &'static str, flash: Flash) -> Layout {
-        let known = firebreak_app::service::acting_orgs(state, caller).await.unwrap_or_else(|e| {
-            tracing::error!(error = %e, "could not read the organisations for the picker");
-            Vec::new()
-        });
+        let mut unavailable = Vec::new();
+        let known = Section::load(firebreak_app::service::acting_orgs(state, caller).await, "organisations");
+        let unread = Section::load(firebreak_app::work::unread_count(state, caller).await, "unread count");
+        if known.failed() {
+            unavailable.push("the organisations you work in");
+        }
+        if unread.failed() {
+            unavailable.push("your unread notifications");
+        }
         let orgs = known
-            .into_iter()
-            .map(|o| OrgChoice { id: o.id.to_string(), name: o.name, selected: o.id == caller.org.id })
+            .items()
+            .iter()
+            .map(|o| OrgChoice { id: o.id.to_string(), name: o.name.clone(), selected: o.id == caller.org.id })
             .collect();
         let user_name = match &caller.principal {
             Principal::User(u) if !u.display_name.is_empty() => u.display_name.clone(),
@@ -73,7 +138,8 @@ impl Layout {
             can_audit: caller.may(Action::AuditRead),
             notice: flash.notice,
             error: flash.error,
-            unread: firebreak_app::work::unread_count(state, caller).await.unwrap_or(0),
+            unread: unread.shown().copied().unwrap_or(0),
+            unavailable,
         }
     }
 }

@@ -45,6 +45,12 @@ impl FromRequestParts<AppState> for WebCaller {
                 let jar = CookieJar::from_headers(&parts.headers).remove(Cookie::build(ORG_COOKIE).path("/"));
                 Err((jar, Redirect::to("/")).into_response())
             }
+            // The session could not be checked (the database failed): say so,
+            // rather than ask someone signed in to sign in again.
+            Err(e) if matches!(e.0.code, ErrorCode::Internal | ErrorCode::Unavailable) => {
+                tracing::error!(error = %e.0, "could not check a page's session");
+                Err(e.into_response())
+            }
             Err(_) => {
                 let next = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
                 Err(Redirect::to(&format!("/login?next={}", urlencode(next))).into_response())

@@ -22,7 +22,7 @@ async fn one_alert_then_its_repeat() {
     let app = spawn_app().await;
     let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
     let first: BulkItem = siem.post("/api/v1/alerts", &alert(1)).await.unwrap();
-    assert_eq!(first.status, "created");
+    assert_eq!(first.status, firebreak_types::BulkStatus::Created);
     app.clock.advance(time::Duration::minutes(5));
     let resp = siem.request(Method::POST, "/api/v1/alerts").json(&alert(1)).send().await.unwrap();
     assert_eq!(resp.status(), 200);

@@ -32,7 +32,7 @@ async fn every_change_is_recorded_with_before_and_after() {
     key.update_user(user.id, &UpdateUser { display_name: Some("Dana".into()), ..Default::default() }).await.unwrap();
     let by_key = app.admin.audit(&format!("?actor_id={}", created.key.id)).await.unwrap();
     assert_eq!(by_key.items.len(), 1);
-    assert_eq!(by_key.items[0].actor_kind, "api_key");
+    assert_eq!(by_key.items[0].actor_kind, firebreak_types::ActorKind::ApiKey);
     let v = app.admin.verify_audit().await.unwrap();
     assert!(v.ok, "{v:?}");
     assert!(v.checked >= 5);

@@ -354,12 +354,12 @@ async fn an_evidence_file_is_hunted_in_the_background_onto_the_case_timeline() {
     let files = json!({"files": [{"name": "whoami.yml", "content": WHOAMI}], "enable": true});
     let _: RuleImportReport = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
     let job: firebreak_types::HuntJob = app.admin.post(&hunt_url, &json!({})).await.unwrap();
-    assert_eq!(job.status, "running");
+    assert_eq!(job.status, firebreak_types::HuntStatus::Running);
     let mut done = None;
     for _ in 0..100 {
         let jobs: Vec<firebreak_types::HuntJob> =
             app.admin.get(&format!("/api/v1/cases/{}/hunts", case.id)).await.unwrap();
-        if jobs[0].status != "running" {
+        if jobs[0].status != firebreak_types::HuntStatus::Running {
             done = Some(jobs[0].clone());
             break;
         }

@@ -328,3 +328,49 @@ async fn every_page_carries_the_content_security_policy_and_the_other_headers() 
     assert!(html.contains(&meta), "{}", &html[..600.min(html.len())]);
     assert!(!html.contains("<script"));
 }
+
+/// A part of a page the database fails to give is said to be missing, not
+/// drawn empty: the queue still lists its alerts but says its asset and user
+/// picker could not be loaded, and the alert page says the same of its
+/// comments and case templates; a page whose point failed fails whole.
+#[tokio::test]
+async fn a_page_says_which_part_the_database_failed_to_give() {
+    let app = spawn_app().await;
+    let alert: firebreak_types::BulkItem = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &serde_json::json!({ "source": "wazuh", "source_ref": "evt-1", "type": "auth_failure",
+                "title": "Brute force on host-1", "severity": "high", "raw": {} }),
+        )
+        .await
+        .unwrap();
+    let id = alert.id.unwrap();
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let jar = sign_in(&http, &app.base_url).await;
+    let before = http.get(format!("{}/alerts", app.base_url)).header("cookie", &jar).send().await.unwrap();
+    assert!(!before.text().await.unwrap().contains("could not be loaded"));
+
+    // Cases, assets, templates, comments and notifications live in `items`.
+    app.raw_sql().await.execute("ALTER TABLE items RENAME TO items_gone").await;
+
+    let queue = http.get(format!("{}/alerts", app.base_url)).header("cookie", &jar).send().await.unwrap();
+    assert_eq!(queue.status(), 200);
+    let html = queue.text().await.unwrap();
+    assert!(html.contains("Brute force on host-1"), "the queue's point is still there");
+    assert!(html.contains("The assets could not be loaded"), "{html}");
+    assert!(html.contains("Could not be loaded: your unread notifications"), "{html}");
+
+    let page = http.get(format!("{}/alerts/{id}", app.base_url)).header("cookie", &jar).send().await.unwrap();
+    let status = page.status();
+    let html = page.text().await.unwrap();
+    assert_eq!(status, 200, "{html}");
+    for part in ["The comments", "The case templates"] {
+        assert!(html.contains(&format!("{part} could not be loaded")), "{part}: {html}");
+    }
+    assert!(!html.contains("No comment yet"), "an empty section would claim there is none");
+
+    // A page whose point is what failed fails as a whole, with the error's answer.
+    let inventory = http.get(format!("{}/assets", app.base_url)).header("cookie", &jar).send().await.unwrap();
+    assert_eq!(inventory.status(), 500);
+}
