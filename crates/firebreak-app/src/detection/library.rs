@@ -63,8 +63,8 @@ fn rule_from(c: &firebreak_detect::CheckedRule, now: time::OffsetDateTime, enabl
         sigma_id: m.id.clone(),
         kind: c.kind().as_str().to_owned(),
         title: m.title.clone(),
-        status: m.status.clone(),
-        level: m.level.clone(),
+        status: m.status,
+        level: m.level,
         description: m.description.clone(),
         author: m.author.clone(),
         tags: m.tags.clone(),
@@ -247,8 +247,8 @@ fn fits(r: &Rule, q: &RuleQuery) -> bool {
     let attack = q.attack.as_ref().map(|s| s.to_lowercase());
     text.as_ref().is_none_or(|t| {
         contains_ci(&r.title, t) || contains_ci(&r.description, t) || r.sigma_id.eq_ignore_ascii_case(t)
-    }) && eq(&q.status, &r.status)
-        && eq(&q.level, &r.level)
+    }) && eq(&q.status, r.status.as_str())
+        && eq(&q.level, r.level.as_str())
         && eq(&q.product, &r.product)
         && eq(&q.category, &r.category)
         && eq(&q.service, &r.service)

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use firebreak_detect::event::{flatten, source_of};
 use firebreak_detect::{Detector, Library, RuleKind};
 use firebreak_domain::permission::Action;
-use firebreak_types::{EventBulkResult, EventRejection, RuleException};
+use firebreak_types::{EventBulkResult, EventRejection, RuleException, RuleLevel, Severity};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -126,8 +126,13 @@ pub(crate) async fn compiled(state: &App, org: Uuid) -> AppResult<(Arc<Detector>
 }
 
 /// Severity of a Sigma level (`informational` and unknown levels are low).
-fn severity(level: &str) -> firebreak_types::Severity {
-    firebreak_domain::formats::severity_word(level).unwrap_or(firebreak_types::Severity::Low)
+fn severity(level: RuleLevel) -> Severity {
+    match level {
+        RuleLevel::Critical => Severity::Critical,
+        RuleLevel::High => Severity::High,
+        RuleLevel::Medium => Severity::Medium,
+        RuleLevel::Low | RuleLevel::Informational | RuleLevel::Unstated => Severity::Low,
+    }
 }
 
 /// Observables from the usual Windows and ECS fields of a flattened event.
@@ -177,7 +182,7 @@ fn correlation_alert(f: &firebreak_detect::correlate::Firing) -> Value {
         "rule": f.rule_id,
         "title": if group.is_empty() { f.title.clone() } else { format!("{} ({})", f.title, group.join(", ")) },
         "description": format!("{} {} within {} s ({}).", f.value, f.kind.replace('_', " "), f.window_secs, group.join(", ")),
-        "severity": severity(&f.level),
+        "severity": severity(f.level),
         "tags": f.tags,
         "observables": obs,
         "raw": {"correlation": f.kind, "group": group, "value": f.value, "window_secs": f.window_secs, "events": f.events},
@@ -243,7 +248,7 @@ pub async fn match_events(
                 "type": "sigma",
                 "rule": r.id,
                 "title": if host.is_empty() { r.title.clone() } else { format!("{} on {host}", r.title) },
-                "severity": severity(&r.level),
+                "severity": severity(r.level),
                 "tags": r.tags,
                 "observables": seen,
                 "raw": ev,
@@ -265,4 +270,19 @@ pub async fn match_events(
         result.alerts_repeated = answer.duplicates;
     }
     Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_alert_is_as_severe_as_its_rules_level() {
+        assert_eq!(severity(RuleLevel::Critical), Severity::Critical);
+        assert_eq!(severity(RuleLevel::High), Severity::High);
+        assert_eq!(severity(RuleLevel::Medium), Severity::Medium);
+        for quiet in [RuleLevel::Low, RuleLevel::Informational, RuleLevel::Unstated] {
+            assert_eq!(severity(quiet), Severity::Low, "{quiet:?}");
+        }
+    }
 }
