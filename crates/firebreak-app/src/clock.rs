@@ -6,6 +6,12 @@ use std::sync::Mutex;
 use firebreak_domain::clock::Clock;
 use time::{Duration, OffsetDateTime};
 
+/// A day as `YYYY-MM-DD` (UTC).
+pub fn day(t: time::OffsetDateTime) -> String {
+    let d = t.date();
+    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
+}
+
 /// The real time.
 pub struct SystemClock;
 

@@ -11,12 +11,11 @@ use firebreak_domain::metrics::{
 };
 use firebreak_domain::permission::Action;
 use firebreak_domain::sla::{Pause, read};
-use firebreak_store::{DurationQuery, WriteCtx};
+use firebreak_store::DurationQuery;
 use firebreak_types::{
     ActionStatus, CaseState, Communication, ErrorCode, MetricColumn, MetricInfo, MetricQuery, MetricTable, Priority,
     Team,
 };
-use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use time::{Duration, OffsetDateTime};
 use uuid::Uuid;
@@ -24,60 +23,18 @@ use uuid::Uuid;
 use crate::App;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::items::{self, Index, Kind};
+use crate::items::{self, Kind};
+
+/// Days are labelled as the clock module writes them (coverage records
+/// use the same labels).
+pub use crate::clock::day;
 
 /// The default period: the 30 days before `to`.
 pub const DEFAULT_DAYS: i64 = 30;
 
-/// The ATT&CK techniques covered on a day the rule library changed.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct CoverageDay {
-    pub id: Uuid,
-    /// `YYYY-MM-DD`, UTC.
-    pub day: String,
-    pub covered: u32,
-    pub techniques: Vec<String>,
-}
-
-impl Kind for CoverageDay {
-    const KIND: &'static str = "coverage_day";
-    const NOUN: &'static str = "coverage record";
-    fn id(&self) -> Uuid {
-        self.id
-    }
-    fn index(&self) -> Index {
-        Index { key: Some(self.day.clone()), ..Index::default() }
-    }
-}
-
-/// Records today's coverage after the rule library of `org` changed.
-pub async fn record_coverage(state: &App, ctx: &WriteCtx, org: Uuid) -> AppResult<()> {
-    let counts = crate::detection::technique_counts(state, org).await?;
-    let mut techniques: Vec<String> = counts.into_keys().collect();
-    techniques.sort();
-    let day = crate::metrics::day(ctx.now);
-    let q = firebreak_store::ItemQuery { key: Some(day.clone()), ..items::query::<CoverageDay>() };
-    let today = state.store.list_items(org, &q).await?.into_iter().next();
-    let covered = u32::try_from(techniques.len()).unwrap_or(u32::MAX);
-    match today {
-        Some(item) => {
-            let mut c: CoverageDay = items::from_item(&item)?;
-            if c.techniques != techniques {
-                c.covered = covered;
-                c.techniques = techniques;
-                items::save(state, ctx, &item, c).await?;
-            }
-        }
-        None => {
-            items::create(state, ctx, org, CoverageDay { id: Uuid::now_v7(), day, covered, techniques }).await?;
-        }
-    }
-    Ok(())
-}
-
 /// Days since the epoch (as the store groups them) to `YYYY-MM-DD`.
 fn day_label(days: &str) -> String {
-    days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| crate::metrics::day(from_millis(d * 86_400_000)))
+    days.parse::<i64>().map_or_else(|_| days.to_owned(), |d| crate::clock::day(from_millis(d * 86_400_000)))
 }
 
 /// The catalogue, for `GET /api/v1/metrics` and the docs page.
@@ -348,9 +305,10 @@ pub async fn compute(state: &App, org: Uuid, r: &Request) -> AppResult<MetricTab
         }
         (_, "coverage") => {
             table.columns = cols(&[("day", "text"), ("techniques", "count")]);
-            let mut days: Vec<CoverageDay> = items::list(state, org, &items::query::<CoverageDay>()).await?;
+            let mut days: Vec<crate::detection::CoverageDay> =
+                items::list(state, org, &items::query::<crate::detection::CoverageDay>()).await?;
             days.sort_by(|a, b| a.day.cmp(&b.day));
-            let (start, end) = (crate::metrics::day(r.from), crate::metrics::day(r.to));
+            let (start, end) = (crate::clock::day(r.from), crate::clock::day(r.to));
             if let Some(before) = days.iter().rev().find(|d| d.day < start) {
                 table.rows.push(vec![json!(start), json!(before.covered)]);
             }
@@ -361,7 +319,7 @@ pub async fn compute(state: &App, org: Uuid, r: &Request) -> AppResult<MetricTab
                 // A library imported before coverage was recorded: today's figure.
                 let covered = crate::detection::technique_counts(state, org).await?.len();
                 if covered > 0 {
-                    table.rows.push(vec![json!(crate::metrics::day(now)), json!(covered)]);
+                    table.rows.push(vec![json!(crate::clock::day(now)), json!(covered)]);
                 }
             }
         }
@@ -391,7 +349,7 @@ fn daily(from: OffsetDateTime, to: OffsetDateTime, counts: HashMap<String, i64>)
     let mut rows = Vec::new();
     let mut day = from.replace_time(time::Time::MIDNIGHT);
     while day < to {
-        let d = crate::metrics::day(day);
+        let d = crate::clock::day(day);
         let n = counts.get(&d).copied().unwrap_or(0);
         rows.push(vec![json!(d), json!(n)]);
         day += Duration::days(1);
@@ -538,12 +496,6 @@ async fn sla(state: &App, org: Uuid, r: &Request, table: &mut MetricTable) -> Ap
         table.rows = breaches.into_iter().map(|(_, row)| row).collect();
     }
     Ok(())
-}
-
-/// A day as `YYYY-MM-DD` (UTC).
-pub fn day(t: time::OffsetDateTime) -> String {
-    let d = t.date();
-    format!("{:04}-{:02}-{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// A duration in seconds as people say it: `42s`, `7m 05s`, `3h 20m`, `2d 4h`.

@@ -18,7 +18,7 @@ use crate::rules::{CheckedRule, Document, Problem};
 pub struct Firing {
     pub rule_id: String,
     pub title: String,
-    pub level: String,
+    pub level: firebreak_types::RuleLevel,
     pub tags: Vec<String>,
     /// `event_count`, `value_count`, `temporal`, …
     pub kind: String,
@@ -134,7 +134,7 @@ impl Correlator {
                 ResultBody::Correlation(body) => Some(Firing {
                     rule_id: r.header.rule_id.clone().unwrap_or_default(),
                     title: r.header.rule_title.clone(),
-                    level: r.header.level.map(|l| l.as_str().to_owned()).unwrap_or_default(),
+                    level: crate::rules::level(r.header.level),
                     tags: r.header.tags.clone(),
                     kind: serde_json::to_value(body.correlation_type)
                         .ok()

@@ -57,7 +57,7 @@ impl Source {
 pub struct LoadedRule {
     pub id: String,
     pub title: String,
-    pub level: String,
+    pub level: firebreak_types::RuleLevel,
     pub tags: Vec<String>,
     /// The ATT&CK techniques among the tags, read once for all hits.
     pub techniques: Vec<String>,
@@ -139,7 +139,7 @@ impl Detector {
                     loaded.push(LoadedRule {
                         id: r.meta.id.clone(),
                         title: r.meta.title.clone(),
-                        level: r.meta.level.clone(),
+                        level: r.meta.level,
                         tags: r.meta.tags.clone(),
                         techniques: crate::rules::techniques(&r.meta.tags),
                     });

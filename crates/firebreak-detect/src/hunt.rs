@@ -415,7 +415,7 @@ fn hunt_with(
                     computer: computer.clone(),
                     rule_id: r.id.clone(),
                     rule_title: r.title.clone(),
-                    level: r.level.clone(),
+                    level: r.level.as_str().to_owned(),
                     techniques: r.techniques.clone(),
                     event: event.clone(),
                 });

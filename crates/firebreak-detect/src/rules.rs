@@ -5,8 +5,10 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use firebreak_types::{RuleLevel, RuleStatus};
 use rsigma_eval::CompiledRule;
 use rsigma_parser::{CorrelationRule, FilterRule, SigmaCollection, SigmaRule, parse_sigma_yaml};
+use rsigma_parser::{Level, Status};
 use serde::Serialize;
 
 /// What a rule document is.
@@ -33,8 +35,8 @@ impl RuleKind {
 pub struct RuleMeta {
     pub id: String,
     pub title: String,
-    pub status: String,
-    pub level: String,
+    pub status: RuleStatus,
+    pub level: RuleLevel,
     pub description: String,
     pub author: String,
     pub tags: Vec<String>,
@@ -103,11 +105,28 @@ pub fn techniques(tags: &[String]) -> Vec<String> {
     out
 }
 
-fn word<T: Serialize>(v: &Option<T>) -> String {
-    v.as_ref()
-        .and_then(|v| serde_json::to_value(v).ok())
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
+/// A rule's status as the library keeps it.
+fn status(s: Option<Status>) -> RuleStatus {
+    match s {
+        Some(Status::Stable) => RuleStatus::Stable,
+        Some(Status::Test) => RuleStatus::Test,
+        Some(Status::Experimental) => RuleStatus::Experimental,
+        Some(Status::Deprecated) => RuleStatus::Deprecated,
+        Some(Status::Unsupported) => RuleStatus::Unsupported,
+        None => RuleStatus::Unstated,
+    }
+}
+
+/// A rule's level as the library keeps it.
+pub(crate) fn level(l: Option<Level>) -> RuleLevel {
+    match l {
+        Some(Level::Informational) => RuleLevel::Informational,
+        Some(Level::Low) => RuleLevel::Low,
+        Some(Level::Medium) => RuleLevel::Medium,
+        Some(Level::High) => RuleLevel::High,
+        Some(Level::Critical) => RuleLevel::Critical,
+        None => RuleLevel::Unstated,
+    }
 }
 
 /// The 1-based line of the first line of `text` that starts with `key:`
@@ -177,8 +196,8 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
             RuleMeta {
                 id: r.id.clone().unwrap_or_default(),
                 title: r.title.clone(),
-                status: word(&r.status),
-                level: word(&r.level),
+                status: status(r.status),
+                level: level(r.level),
                 description: r.description.clone().unwrap_or_default(),
                 author: r.author.clone().unwrap_or_default(),
                 techniques: techniques(&r.tags),
@@ -197,8 +216,8 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
             RuleMeta {
                 id: c.id.clone().unwrap_or_default(),
                 title: c.title.clone(),
-                status: word(&c.status),
-                level: word(&c.level),
+                status: status(c.status),
+                level: level(c.level),
                 description: c.description.clone().unwrap_or_default(),
                 author: c.author.clone().unwrap_or_default(),
                 techniques: techniques(&c.tags),
@@ -215,7 +234,7 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
             RuleMeta {
                 id: f.id.clone().unwrap_or_default(),
                 title: f.title.clone(),
-                status: word(&f.status),
+                status: status(f.status),
                 description: f.description.clone().unwrap_or_default(),
                 author: f.author.clone().unwrap_or_default(),
                 techniques: techniques(&f.tags),

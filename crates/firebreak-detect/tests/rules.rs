@@ -108,3 +108,12 @@ filter:
         assert_eq!(tuned.naive_matches(&e, &src).len(), after, "{host}");
     }
 }
+
+#[test]
+fn a_filter_states_a_status_but_no_level() {
+    let filter = "title: Quiet admin\nid: 0d9c1c3e-6c84-4c2e-9d0e-2b8f3b1f6a10\nstatus: experimental\nlogsource:\n  category: process_creation\n  product: windows\nfilter:\n  rules:\n    - 4f2b5d3c-0000-4000-8000-000000000001\n  selection:\n    User: admin\n  condition: selection\n";
+    let lib = one("filter.yml", filter);
+    assert!(lib.problems.is_empty(), "{:?}", lib.problems);
+    let m = &lib.rules[0].meta;
+    assert_eq!((m.status, m.level), (firebreak_types::RuleStatus::Experimental, firebreak_types::RuleLevel::Unstated));
+}

@@ -28,6 +28,90 @@ impl UseCaseStatus {
     }
 }
 
+/// A Sigma rule's `status`; `""` when the rule states none (filters may not).
+///
+/// Documented as a string: the unstated status is the empty string, which
+/// the schema generator cannot name as an enum value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleStatus {
+    Stable,
+    Test,
+    Experimental,
+    Deprecated,
+    Unsupported,
+    #[default]
+    #[serde(rename = "")]
+    Unstated,
+}
+
+impl RuleStatus {
+    /// Every status a rule can state, from the most to the least settled.
+    pub const ALL: [RuleStatus; 5] = [
+        RuleStatus::Stable,
+        RuleStatus::Test,
+        RuleStatus::Experimental,
+        RuleStatus::Deprecated,
+        RuleStatus::Unsupported,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleStatus::Stable => "stable",
+            RuleStatus::Test => "test",
+            RuleStatus::Experimental => "experimental",
+            RuleStatus::Deprecated => "deprecated",
+            RuleStatus::Unsupported => "unsupported",
+            RuleStatus::Unstated => "",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A Sigma rule's `level`; `""` when the rule states none (filters do not).
+///
+/// Documented as a string, as [`RuleStatus`] is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleLevel {
+    Informational,
+    Low,
+    Medium,
+    High,
+    Critical,
+    #[default]
+    #[serde(rename = "")]
+    Unstated,
+}
+
+impl RuleLevel {
+    /// Every level a rule can state, from the least to the most severe.
+    pub const ALL: [RuleLevel; 5] =
+        [RuleLevel::Informational, RuleLevel::Low, RuleLevel::Medium, RuleLevel::High, RuleLevel::Critical];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleLevel::Informational => "informational",
+            RuleLevel::Low => "low",
+            RuleLevel::Medium => "medium",
+            RuleLevel::High => "high",
+            RuleLevel::Critical => "critical",
+            RuleLevel::Unstated => "",
+        }
+    }
+}
+
+impl std::fmt::Display for RuleLevel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A Sigma rule in an organisation's library, with its use case.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Rule {
@@ -38,9 +122,11 @@ pub struct Rule {
     pub kind: String,
     pub title: String,
     /// The Sigma status (stable, test, experimental, deprecated, unsupported).
-    pub status: String,
+    #[schema(value_type = String)]
+    pub status: RuleStatus,
     /// informational, low, medium, high or critical.
-    pub level: String,
+    #[schema(value_type = String)]
+    pub level: RuleLevel,
     pub description: String,
     pub author: String,
     pub tags: Vec<String>,
@@ -492,4 +578,25 @@ pub struct ExceptionPreview {
 pub struct PreviewAlert {
     pub id: Uuid,
     pub title: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rule_statuses_and_levels_travel_as_the_sigma_words() {
+        for s in RuleStatus::ALL.into_iter().chain([RuleStatus::Unstated]) {
+            let json = serde_json::to_value(s).expect("serialises");
+            assert_eq!(json, serde_json::json!(s.as_str()));
+            assert_eq!(serde_json::from_value::<RuleStatus>(json).expect("reads back"), s);
+        }
+        for l in RuleLevel::ALL.into_iter().chain([RuleLevel::Unstated]) {
+            let json = serde_json::to_value(l).expect("serialises");
+            assert_eq!(json, serde_json::json!(l.as_str()));
+            assert_eq!(serde_json::from_value::<RuleLevel>(json).expect("reads back"), l);
+        }
+        assert_eq!(serde_json::to_value(RuleLevel::Unstated).expect("serialises"), serde_json::json!(""));
+        assert!(serde_json::from_value::<RuleLevel>(serde_json::json!("severe")).is_err());
+    }
 }

@@ -311,7 +311,7 @@ fn correlate(c: &mut firebreak_detect::correlate::Correlator, hits: &[Hit]) -> V
                 computer,
                 rule_id: f.rule_id.clone(),
                 rule_title: f.title.clone(),
-                level: f.level.clone(),
+                level: f.level.as_str().to_owned(),
                 techniques: firebreak_detect::rules::techniques(&f.tags),
                 event: std::sync::Arc::new(serde_json::json!({
                     "correlation": f.kind,
