@@ -121,7 +121,7 @@ impl SqlStore {
             let kept = self.kept(org, &once.caller, &once.key, once.since_ms).await?;
             return kept.map(Intake::Kept).ok_or(StoreError::Stale);
         }
-        let out = crate::alerts::ingest_in(&mut tx, self.backend, &self.audit_key, ctx, org, alerts, grouping).await?;
+        let out = crate::intake::postgres::ingest_in(&mut tx, &self.audit_key, ctx, org, alerts, grouping).await?;
         let (status, body) = (once.answer)(&out);
         sqlx::query(
             "UPDATE idempotency_keys SET status = $1, body = $2 WHERE org_id = $3 AND caller = $4 AND idem_key = $5",

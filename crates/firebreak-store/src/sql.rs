@@ -100,7 +100,7 @@ pub struct SqlStore {
     pub(crate) reader: AnyPool,
     /// SQLite: where alert batches queue for the group writer. Held by every
     /// clone: the writer and the checkpointer stop once all are gone.
-    pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::sqlite_intake::Batch>>,
+    pub(crate) batches: Option<tokio::sync::mpsc::UnboundedSender<crate::intake::sqlite::Batch>>,
     /// Signs the audit chain heads this store writes.
     pub(crate) audit_key: AuditKey,
 }
@@ -218,7 +218,7 @@ impl SqlStore {
             if path.is_empty() {
                 return Err(StoreError::UnsupportedUrl(format!("{url} (SQLite needs a database file)")));
             }
-            let batches = crate::sqlite_intake::spawn(
+            let batches = crate::intake::sqlite::spawn(
                 std::path::Path::new(&path),
                 store.writer.clone(),
                 store.audit_key.clone(),
