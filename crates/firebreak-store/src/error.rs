@@ -22,6 +22,11 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("stored data is not what it should be: {0}")]
     Corrupt(String),
+    /// The database cannot be reached, or SQLite's alert writer has stopped
+    /// or could not make its work durable: nothing was stored, and the same
+    /// request may be sent again.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     /// From SQLite's alert writer, which runs on a connection of its own.
@@ -34,7 +39,11 @@ pub enum StoreError {
 impl StoreError {
     /// Whether the database itself could not be reached.
     pub fn is_unavailable(&self) -> bool {
-        matches!(self, StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed))
+        matches!(
+            self,
+            StoreError::Unavailable(_)
+                | StoreError::Database(sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed)
+        )
     }
 }
 
@@ -43,5 +52,20 @@ pub(crate) fn conflict_as(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError 
     move |e| match e.as_database_error().map(|d| d.kind()) {
         Some(sqlx::error::ErrorKind::UniqueViolation) => StoreError::Conflict(what.to_owned()),
         _ => StoreError::Database(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unavailable_says_so_and_other_errors_do_not() {
+        let e = StoreError::Unavailable("the alert writer has stopped".into());
+        assert!(e.is_unavailable());
+        assert_eq!(e.to_string(), "database unavailable: the alert writer has stopped");
+        assert!(StoreError::Database(sqlx::Error::PoolTimedOut).is_unavailable());
+        assert!(!StoreError::Database(sqlx::Error::RowNotFound).is_unavailable());
+        assert!(!StoreError::Stale.is_unavailable());
     }
 }

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use sqlx::Row;
 use uuid::Uuid;
 
-use crate::{Result, SqlStore, StoreError};
+use crate::{Result, SqlStore};
 
 /// Makes the answer to keep from what became of a batch's alerts: (HTTP
 /// status, body).
@@ -80,61 +80,6 @@ impl SqlStore {
             .fetch_optional(&self.reader)
             .await?;
         row.map(|r| Ok(kept_from(r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).transpose()
-    }
-
-    /// Stores the batch and its answer in one transaction (PostgreSQL), the
-    /// key claimed first so that a second batch with it waits for this one.
-    pub(crate) async fn ingest_once_in_tx(
-        &self,
-        ctx: &crate::WriteCtx,
-        org: Uuid,
-        alerts: &[firebreak_types::Alert],
-        grouping: Option<&crate::Grouping>,
-        once: &Idempotency,
-    ) -> Result<Intake> {
-        let org_text = org.to_string();
-        let mut tx = self.writer.begin().await?;
-        sqlx::query(
-            "DELETE FROM idempotency_keys WHERE org_id = $1 AND caller = $2 AND idem_key = $3 AND created_at < $4",
-        )
-        .bind(&org_text)
-        .bind(&once.caller)
-        .bind(&once.key)
-        .bind(once.since_ms)
-        .execute(&mut *tx)
-        .await?;
-        let claimed = sqlx::query(
-            "INSERT INTO idempotency_keys (org_id, caller, idem_key, body_hash, status, body, created_at) \
-             VALUES ($1, $2, $3, $4, 0, '', $5) ON CONFLICT DO NOTHING",
-        )
-        .bind(&org_text)
-        .bind(&once.caller)
-        .bind(&once.key)
-        .bind(&once.body_hash)
-        .bind(once.now_ms)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        if claimed == 0 {
-            tx.rollback().await?;
-            // Taken by a batch whose transaction committed meanwhile.
-            let kept = self.kept(org, &once.caller, &once.key, once.since_ms).await?;
-            return kept.map(Intake::Kept).ok_or(StoreError::Stale);
-        }
-        let out = crate::alerts::ingest_in(&mut tx, self.backend, &self.audit_key, ctx, org, alerts, grouping).await?;
-        let (status, body) = (once.answer)(&out);
-        sqlx::query(
-            "UPDATE idempotency_keys SET status = $1, body = $2 WHERE org_id = $3 AND caller = $4 AND idem_key = $5",
-        )
-        .bind(i64::from(status))
-        .bind(body)
-        .bind(&org_text)
-        .bind(&once.caller)
-        .bind(&once.key)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(Intake::Stored(out))
     }
 
     /// Forgets the keys first used before `before_ms`.

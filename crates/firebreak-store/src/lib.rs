@@ -15,12 +15,12 @@ mod audit;
 mod cases;
 mod error;
 mod idempotency;
+mod intake;
 mod items;
 mod metrics;
 mod records;
+mod rows;
 mod sql;
-mod sqlite_intake;
-mod stories;
 
 pub use alerts::{AlertStore, RuleOutcome};
 pub use cases::{CaseEffects, CaseStore, CaseWrite};

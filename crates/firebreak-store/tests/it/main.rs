@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod harness;
+mod intake;
 mod suite;
 
 /// Generates `sqlite::name` and `postgres::name` for each suite test.
@@ -54,4 +55,8 @@ conformance!(
     a_failing_alert_batch_leaves_the_others_stored,
     stories_and_sightings_outlast_reopening,
     an_idempotency_key_answers_a_batch_sent_again,
+    intake_dedups_within_and_across_batches,
+    intake_counts_new_alerts_by_hour,
+    stories_span_batches_and_repeats_join_none,
+    each_batch_is_audited_and_a_failed_one_is_not,
 );

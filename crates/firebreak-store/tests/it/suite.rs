@@ -13,8 +13,12 @@ use time::macros::datetime;
 use uuid::Uuid;
 
 use crate::harness::Harness;
+pub use crate::intake::{
+    each_batch_is_audited_and_a_failed_one_is_not, intake_counts_new_alerts_by_hour,
+    intake_dedups_within_and_across_batches, stories_span_batches_and_repeats_join_none,
+};
 
-async fn org(h: &Harness, name: &str) -> Uuid {
+pub async fn org(h: &Harness, name: &str) -> Uuid {
     let id = Uuid::now_v7();
     let new = NewOrg {
         id,

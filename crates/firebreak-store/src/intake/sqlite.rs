@@ -1,5 +1,6 @@
-//! SQLite intake: a thread of its own stores the alert batches, on a
-//! connection of its own, through `rusqlite`.
+//! SQLite intake: a thread of its own carries out the intake plan (see
+//! `plan`) for the alert batches, on a connection of its own, through
+//! `rusqlite`.
 //!
 //! SQLite takes one writer at a time, so intake is as fast as this one
 //! thread. Through sqlx, every statement was a message to the driver's
@@ -7,8 +8,8 @@
 //! thousand alerts took a few multi-row statements built and parsed afresh;
 //! here the statements are prepared once and each row is bound and stepped
 //! where it is, with nothing to wait for between them. The writer's work is
-//! otherwise intake's, alert for alert: the same rows, the same audit entry
-//! per batch, the same answers (see `alerts::ingest_in` for PostgreSQL).
+//! the plan's, alert for alert: the same rows, the same audit entry per
+//! batch, the same answers as PostgreSQL's (see `postgres`).
 //!
 //! Group commit: the batches that arrived while a transaction ran are stored
 //! by the next one together (should one fail, they are stored again each in
@@ -25,20 +26,18 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use firebreak_domain::audit::{AuditKey, GENESIS_HASH, head_mac};
+use firebreak_domain::audit::AuditKey;
 use firebreak_domain::clock::to_millis;
 use firebreak_types::Alert;
-use rusqlite::types::{ToSql, ToSqlOutput, ValueRef};
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use crate::alerts::{
-    COUNTS_UPSERT, FastMap, GROUP_COL, GROUP_UPSERT, N_COLS, Val, alert_row, answers, assign_groups, batch_details,
-    collapse, group_totals, hourly_counts, repeats_of, sighting_term,
-};
-use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, record};
+use super::plan::{Collapsed, FastMap, assign_stories, hourly_counts, key_of, story_totals};
+use super::story_memory::{StoryMemory, entity_hash, keys_blob, stored_keys};
+use super::{COUNTS_UPSERT, STORY_UPSERT, audit_entry};
+use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, next_entry};
 use crate::idempotency::{Idempotency, Intake};
-use crate::stories::{StoryMemory, entity_hash, keys_blob, stored_keys};
+use crate::rows::{ALERT_COLS, N_COLS, STORY_COL, Val, alert_row, sighting_term};
 use crate::{Grouping, Result, StoreError, WriteCtx};
 
 /// What the writer stores of a batch. The sender keeps a share of it until
@@ -103,17 +102,6 @@ impl Batch {
 
 /// The most alerts one transaction takes from waiting batches.
 const GROUP_ALERTS: usize = 8_000;
-
-impl ToSql for Val {
-    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
-        Ok(ToSqlOutput::Borrowed(match self {
-            Val::Text(t) => ValueRef::Text(t.as_bytes()),
-            Val::Int(n) => ValueRef::Integer(*n),
-            Val::Blob(b) => ValueRef::Blob(b),
-            Val::Null => ValueRef::Null,
-        }))
-    }
-}
 
 /// Opens the writer's connection to the database file at `path`, set as
 /// the pool's writer is (see `sql::sqlite_pragmas`), but for when the log
@@ -209,7 +197,7 @@ pub(crate) fn spawn(
             std::thread::Builder::new()
                 .name("alert-syncer".into())
                 .spawn(move || syncer.run(waiting))
-                .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+                .map_err(|e| unavailable(&format!("the alert writer could not start: {e}")))?;
             Some(to_sync)
         }
         None => None,
@@ -262,13 +250,13 @@ pub(crate) fn spawn(
                 }
             }
         })
-        .map_err(|e| StoreError::Database(sqlx::Error::Io(e)))?;
+        .map_err(|e| unavailable(&format!("the alert writer could not start: {e}")))?;
     Ok(send)
 }
 
 /// An error that tells the sender nothing was stored and to try again.
 fn unavailable(reason: &str) -> StoreError {
-    StoreError::Database(sqlx::Error::Io(std::io::Error::other(reason.to_owned())))
+    StoreError::Unavailable(reason.to_owned())
 }
 
 /// Stores `group` in one transaction; one answer per batch.
@@ -366,7 +354,7 @@ struct Terms<'b> {
     stories: Vec<(i64, String)>,
 }
 
-/// Stores one batch within the open transaction (see
+/// Carries out the plan of one batch within the open transaction (see
 /// [`crate::AlertStore::ingest_alerts`]).
 fn ingest<'b>(
     conn: &Connection,
@@ -384,30 +372,26 @@ fn ingest<'b>(
     {
         return Ok(Intake::Kept(kept));
     }
-    let (first, candidates) = collapse(alerts);
+    let batch = Collapsed::new(alerts);
 
     // Which keys are stored already: the unique constraint's index answers,
     // and no one else writes meanwhile.
     let mut find =
         conn.prepare_cached("SELECT rowid, id FROM alerts WHERE org_id = ?1 AND source = ?2 AND source_ref = ?3")?;
     let mut stored: FastMap<(&str, &str), (i64, Uuid)> = FastMap::default();
-    for a in &candidates {
+    for a in &batch.candidates {
         let row = find
             .query_row(params![org_text, a.source, a.source_ref], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
             .optional()?;
         if let Some((rowid, id)) = row {
             let id = Uuid::parse_str(&id).map_err(|e| StoreError::Corrupt(format!("alert id {id:?}: {e}")))?;
-            stored.insert((a.source.as_str(), a.source_ref.as_str()), (rowid, id));
+            stored.insert(key_of(a), (rowid, id));
         }
     }
-    let new: Vec<&Alert> = candidates
-        .iter()
-        .copied()
-        .filter(|a| !stored.contains_key(&(a.source.as_str(), a.source_ref.as_str())))
-        .collect();
+    let new = batch.new_alerts(|k| stored.contains_key(&k));
 
     // Stories, for the new alerts, from the writer's memory.
-    let (groups, changed) = match window_ms {
+    let (in_story, changed) = match window_ms {
         Some(window_ms) => {
             if !stories.is_loaded(org) {
                 let rows = story_rows(conn, &org_text, to_millis(b.ctx.now).saturating_sub(window_ms))?;
@@ -415,45 +399,43 @@ fn ingest<'b>(
             }
             stories.set_window(org, window_ms);
             let current = stories.current(org, &b.work.all_entities);
-            assign_groups(&new, &b.work.entities, window_ms, &first, current)
+            assign_stories(&batch, &new, &b.work.entities, window_ms, current)
         }
         None => (vec![None; new.len()], Vec::new()),
     };
 
-    // The new alerts and their sightings.
+    // The new alerts and their sightings. No one else writes: every one
+    // planned is created.
     let cols: Vec<String> = (1..=N_COLS).map(|i| format!("?{i}")).collect();
-    let mut insert = conn.prepare_cached(&format!(
-        "INSERT INTO alerts ({}, group_keys) VALUES ({})",
-        crate::alerts::ALERT_COLS,
-        cols.join(", ")
-    ))?;
+    let mut insert =
+        conn.prepare_cached(&format!("INSERT INTO alerts ({ALERT_COLS}, group_keys) VALUES ({})", cols.join(", ")))?;
     // Every alert of the batch's keys, by rowid and id: stored before, or now.
     let mut ids: FastMap<(&str, &str), (i64, Uuid)> =
-        FastMap::with_capacity_and_hasher(candidates.len(), Default::default());
-    for (a, group) in new.iter().zip(&groups) {
+        FastMap::with_capacity_and_hasher(batch.candidates.len(), Default::default());
+    for (a, story) in new.iter().zip(&in_story) {
         // A new alert is its key's first occurrence in the batch.
-        let at = first.get(&(a.source.as_str(), a.source_ref.as_str())).copied().ok_or(StoreError::NotFound)?;
+        let at = batch.first_of(a).ok_or(StoreError::NotFound)?;
         let (row, sighted) = b.work.rows.get(at).ok_or(StoreError::NotFound)?;
-        let group = group.map_or(Val::Null, |g| Val::Text(g.to_string()));
-        let values = row.iter().enumerate().map(|(i, v)| if i == GROUP_COL { &group } else { v });
+        let story = story.map_or(Val::Null, |g| Val::Text(g.to_string()));
+        let values = row.iter().enumerate().map(|(i, v)| if i == STORY_COL { &story } else { v });
         insert.execute(rusqlite::params_from_iter(values))?;
         let rowid = conn.last_insert_rowid();
         if !sighted.is_empty() {
             terms.sightings.push((rowid, sighted));
         }
-        if let Val::Text(g) = &group {
+        if let Val::Text(g) = &story {
             terms.stories.push((rowid, sighting_term(g)));
         }
-        ids.insert((a.source.as_str(), a.source_ref.as_str()), (rowid, a.id));
+        ids.insert(key_of(a), (rowid, a.id));
     }
     let now = to_millis(b.ctx.now);
     if window_ms.is_some() {
-        let members: Vec<(&Alert, Uuid)> = new.iter().zip(&groups).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
+        let members: Vec<(&Alert, Uuid)> = new.iter().zip(&in_story).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
         let mut upsert = conn.prepare_cached(&format!(
             "INSERT INTO alert_groups (id, org_id, title, severity_rank, alert_count, first_event, last_event, \
-             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {GROUP_UPSERT}"
+             created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) {STORY_UPSERT}"
         ))?;
-        for (id, (title, count, rank, first_at, last_at)) in group_totals(&members) {
+        for (id, (title, count, rank, first_at, last_at)) in story_totals(&members) {
             upsert.execute(params![id.to_string(), org_text, title, rank, count, first_at, last_at, now])?;
         }
         for (h, g, last) in &changed {
@@ -469,12 +451,12 @@ fn ingest<'b>(
     }
 
     // Repeats: of alerts stored before, and of new ones within the batch.
-    let is_new = |a: &Alert| !stored.contains_key(&(a.source.as_str(), a.source_ref.as_str()));
+    let created = |a: &Alert| !stored.contains_key(&key_of(a));
     let mut bump = conn.prepare_cached(
         "UPDATE alerts SET occurrences = occurrences + ?1, last_seen = MAX(last_seen, ?2) WHERE rowid = ?3",
     )?;
     let mut repeat = conn.prepare_cached("INSERT INTO alert_repeats (alert_id, seen_at) VALUES (?1, ?2)")?;
-    for (key, (n, last)) in repeats_of(alerts, &first, is_new) {
+    for (key, (n, last)) in batch.repeats(created) {
         let (rowid, id) = stored.get(&key).or_else(|| ids.get(&key)).copied().ok_or(StoreError::NotFound)?;
         bump.execute(params![n, last, rowid])?;
         for _ in 0..n {
@@ -484,9 +466,9 @@ fn ingest<'b>(
     }
 
     let new_ids: Vec<Uuid> = new.iter().map(|a| a.id).collect();
-    append(conn, key, &b.ctx, org, &batch_details(alerts, &new_ids))?;
-    let out =
-        answers(alerts, &first, |a| ids.get(&(a.source.as_str(), a.source_ref.as_str())).map(|(_, id)| *id), is_new);
+    let details = batch.audit_details(&new_ids);
+    append(conn, key, &b.ctx, org, &audit_entry(&Uuid::now_v7().to_string(), &details))?;
+    let out = batch.answers(|a| ids.get(&key_of(a)).map(|(_, id)| *id), created);
     if let Some(once) = &b.once {
         crate::idempotency::sqlite::keep(conn, &org_text, once, &out)?;
     }
@@ -515,34 +497,16 @@ fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<(Uuid, i64
 
 /// The batch's audit entry, as `audit::append` writes it, its head signed:
 /// one MAC per batch, none per alert.
-fn append(conn: &Connection, key: &AuditKey, ctx: &WriteCtx, org: Uuid, details: &serde_json::Value) -> Result<()> {
-    let org_text = org.to_string();
+fn append(conn: &Connection, key: &AuditKey, ctx: &WriteCtx, org: Uuid, entry: &crate::audit::Entry) -> Result<()> {
     let head = conn
         .prepare_cached(HEAD_NEXT)?
-        .query_row(params![org_text], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
+        .query_row(params![org.to_string()], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))
         .optional()?;
-    let (seq, prev_hash) = match head {
-        Some(h) => h,
-        None => {
-            conn.prepare_cached(HEAD_START)?.execute(params![org_text, GENESIS_HASH])?;
-            (1, GENESIS_HASH.to_owned())
-        }
-    };
-    let r = record(ctx, org, seq, prev_hash, "alert_batch", &Uuid::now_v7().to_string(), "ingest", details);
-    conn.prepare_cached(ENTRY_INSERT)?.execute(params![
-        org_text,
-        r.seq,
-        r.at_ms,
-        r.actor_kind,
-        r.actor_id.map(|id| id.to_string()),
-        r.actor_name,
-        r.object_type,
-        r.object_id,
-        r.action,
-        r.changes,
-        r.prev_hash,
-        r.hash
-    ])?;
-    conn.prepare_cached(HEAD_SET)?.execute(params![r.hash, head_mac(key, org, r.seq, &r.hash), org_text])?;
+    let next = next_entry(key, ctx, org, head, entry);
+    if next.starts {
+        conn.prepare_cached(HEAD_START)?.execute(rusqlite::params_from_iter(next.start_values()))?;
+    }
+    conn.prepare_cached(ENTRY_INSERT)?.execute(rusqlite::params_from_iter(next.entry_values()))?;
+    conn.prepare_cached(HEAD_SET)?.execute(rusqlite::params_from_iter(next.head_values()))?;
     Ok(())
 }

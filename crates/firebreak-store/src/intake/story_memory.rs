@@ -26,7 +26,7 @@ use std::hash::Hasher;
 use fnv::FnvHasher;
 use uuid::Uuid;
 
-use crate::alerts::FastMap;
+use super::plan::FastMap;
 
 /// An entity's story and the event time (ms) of its last alert there.
 pub(crate) type Story = (Uuid, i64);

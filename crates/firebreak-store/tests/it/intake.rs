@@ -1,0 +1,140 @@
+//! Intake in the conformance suite: the one intake plan, carried out by
+//! SQLite's writer and by PostgreSQL's statements, gives the same answers,
+//! rows, stories, counts and audit entries.
+
+use firebreak_domain::clock::to_millis;
+use firebreak_store::{AlertStore, Grouping, MetricStore, Store};
+use firebreak_types::{Alert, AlertGroupQuery, AuditQuery};
+use uuid::Uuid;
+
+use crate::harness::Harness;
+use crate::suite::org;
+
+/// An alert of `org` at 09:00 plus `minute`, with one host observable.
+fn alert(org: Uuid, source_ref: &str, minute: i64, host: &str) -> Alert {
+    let at = time::macros::datetime!(2026-03-02 09:00 UTC) + time::Duration::minutes(minute);
+    let at = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    serde_json::from_value(serde_json::json!({
+        "id": Uuid::now_v7(), "org_id": org, "source": "edr", "source_ref": source_ref, "type": "external",
+        "title": format!("alert {source_ref}"), "description": "", "severity": "medium",
+        "event_time": at, "tags": [], "tlp": "amber", "pap": "amber",
+        "observables": [{ "type": "hostname", "value": host }],
+        "custom_fields": {}, "raw": {}, "state": "new", "occurrences": 1, "first_seen": at, "last_seen": at,
+    }))
+    .unwrap()
+}
+
+/// Each alert grouped by its host, within an hour.
+fn by_host(alerts: &[Alert]) -> Grouping {
+    Grouping {
+        window_ms: 3_600_000,
+        entities: alerts.iter().map(|a| vec![format!("hostname:{}", a.observables[0].value)]).collect(),
+    }
+}
+
+fn created(answers: &[(Uuid, bool)]) -> Vec<bool> {
+    answers.iter().map(|(_, c)| *c).collect()
+}
+
+/// A key repeated within a batch is stored once; sent again in a later
+/// batch it is a repeat: its occurrences and repeat times count both.
+pub async fn intake_dedups_within_and_across_batches(h: &Harness) {
+    let acme = org(h, "acme").await;
+    let first = vec![alert(acme, "a", 0, "ws-1"), alert(acme, "b", 1, "ws-2"), alert(acme, "a", 2, "ws-1")];
+    let one = h.store.ingest_alerts(&h.ctx(1), acme, first, None).await.unwrap();
+    assert_eq!(created(&one), [true, true, false]);
+    assert_eq!(one[0].0, one[2].0, "a repeat answers its alert's id");
+    let second = vec![alert(acme, "b", 3, "ws-2"), alert(acme, "c", 4, "ws-3"), alert(acme, "a", 5, "ws-1")];
+    let two = h.store.ingest_alerts(&h.ctx(2), acme, second, None).await.unwrap();
+    assert_eq!(created(&two), [false, true, false]);
+    assert_eq!((two[0].0, two[2].0), (one[1].0, one[0].0));
+
+    let a = h.store.get_alert(acme, one[0].0).await.unwrap().unwrap();
+    assert_eq!(a.occurrences, 3);
+    assert_eq!(a.last_seen, time::macros::datetime!(2026-03-02 09:05 UTC));
+    assert_eq!(h.store.alert_repeats(acme, a.id).await.unwrap().len(), 2);
+    assert_eq!(h.store.get_alert(acme, one[1].0).await.unwrap().unwrap().occurrences, 2);
+    let all = firebreak_types::AlertQuery { total: Some(true), ..Default::default() };
+    assert_eq!(h.store.list_alerts(acme, &all).await.unwrap().total, Some(3), "one alert per key");
+}
+
+/// New alerts are counted by hour of first sight; repeats are not.
+pub async fn intake_counts_new_alerts_by_hour(h: &Harness) {
+    let acme = org(h, "acme").await;
+    let batch = vec![alert(acme, "a", 0, "ws-1"), alert(acme, "b", 30, "ws-1"), alert(acme, "c", 70, "ws-1")];
+    h.store.ingest_alerts(&h.ctx(1), acme, batch, None).await.unwrap();
+    let again = vec![alert(acme, "a", 80, "ws-1"), alert(acme, "d", 90, "ws-1")];
+    h.store.ingest_alerts(&h.ctx(2), acme, again, None).await.unwrap();
+    let day = to_millis(time::macros::datetime!(2026-03-02 00:00 UTC));
+    let mut heat = h.store.alert_heatmap(acme, day, day + 86_400_000).await.unwrap();
+    heat.sort();
+    let per_hour: Vec<(i64, i64)> = heat.iter().map(|(_, hour, n)| (*hour, *n)).collect();
+    assert_eq!(per_hour, [(9, 2), (10, 2)], "a and b at nine, c and d at ten; a's repeat adds nothing");
+}
+
+/// A new alert joins the story its entity was in within the window, in a
+/// later batch too; a repeat joins none, and does not carry its entity's
+/// story on; past the window a new story starts.
+pub async fn stories_span_batches_and_repeats_join_none(h: &Harness) {
+    let acme = org(h, "acme").await;
+    let first = vec![alert(acme, "x", 0, "ws-1")];
+    let x = h.store.ingest_alerts(&h.ctx(1), acme, first.clone(), Some(by_host(&first))).await.unwrap();
+    let story = h.store.get_alert(acme, x[0].0).await.unwrap().unwrap().group_id.unwrap();
+
+    // y, half an hour later, joins x's story; x sent again (its event now
+    // later) is a repeat, which moves no entity's time.
+    let second = vec![alert(acme, "y", 30, "ws-1"), alert(acme, "x", 75, "ws-1")];
+    let two = h.store.ingest_alerts(&h.ctx(2), acme, second.clone(), Some(by_host(&second))).await.unwrap();
+    assert_eq!(created(&two), [true, false]);
+    let y = h.store.get_alert(acme, two[0].0).await.unwrap().unwrap();
+    assert_eq!(y.group_id, Some(story), "within the hour of x: x's story");
+    assert_eq!(h.store.get_alert(acme, x[0].0).await.unwrap().unwrap().group_id, Some(story), "x stays where it was");
+
+    // z, an hour and a half after y: a story of its own.
+    let third = vec![alert(acme, "z", 120, "ws-1")];
+    let z = h.store.ingest_alerts(&h.ctx(3), acme, third.clone(), Some(by_host(&third))).await.unwrap();
+    let z = h.store.get_alert(acme, z[0].0).await.unwrap().unwrap();
+    assert!(z.group_id.is_some());
+    assert_ne!(z.group_id, Some(story), "past the window since y, whatever x's repeat said");
+
+    let s = h.store.get_alert_group(acme, story).await.unwrap().unwrap();
+    assert_eq!(s.alert_count, 2, "x and y; the repeat is not counted");
+    assert_eq!((s.first_event, s.last_event), (first[0].event_time, second[0].event_time));
+    assert_eq!(s.title, "alert x");
+    let q = AlertGroupQuery { min_alerts: Some(1), total: Some(true), ..Default::default() };
+    assert_eq!(h.store.list_alert_groups(acme, &q).await.unwrap().total, Some(2));
+}
+
+/// Each batch has one audit entry (how many it created, how many were
+/// repeats), a batch that failed beside it has none, and the chain
+/// verifies.
+pub async fn each_batch_is_audited_and_a_failed_one_is_not(h: &Harness) {
+    let acme = org(h, "acme").await;
+    let nowhere = Uuid::now_v7();
+    let ctx = h.ctx(1);
+    let good = vec![alert(acme, "a", 0, "ws-1"), alert(acme, "a", 1, "ws-1"), alert(acme, "b", 2, "ws-2")];
+    let (stored, failed) = tokio::join!(
+        h.store.ingest_alerts(&ctx, acme, good, None),
+        h.store.ingest_alerts(&ctx, nowhere, vec![alert(nowhere, "c", 0, "ws-1")], None),
+    );
+    assert!(failed.is_err(), "an alert of no organisation breaks a foreign key");
+    let stored = stored.unwrap();
+    h.store.ingest_alerts(&h.ctx(2), acme, vec![alert(acme, "b", 3, "ws-2")], None).await.unwrap();
+
+    let q = AuditQuery { object_type: Some("alert_batch".into()), total: Some(true), ..Default::default() };
+    let entries = h.store.list_audit(acme, &q).await.unwrap();
+    assert_eq!(entries.total, Some(2));
+    let mut details: Vec<(i64, i64)> = entries
+        .items
+        .iter()
+        .map(|e| (e.changes["created"].as_i64().unwrap(), e.changes["repeats"].as_i64().unwrap()))
+        .collect();
+    details.sort();
+    assert_eq!(details, [(0, 1), (2, 1)]);
+    let first = entries.items.iter().find(|e| e.changes["created"] == 2).unwrap();
+    let (lo, hi) = (stored[0].0.min(stored[2].0), stored[0].0.max(stored[2].0));
+    assert_eq!(first.changes["first_id"], serde_json::json!(lo));
+    assert_eq!(first.changes["last_id"], serde_json::json!(hi));
+    assert!(h.store.list_audit(nowhere, &q).await.unwrap().items.is_empty());
+    assert!(h.verify(acme).await.is_ok(), "the chain verifies");
+}
