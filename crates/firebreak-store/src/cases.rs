@@ -4,7 +4,6 @@ use async_trait::async_trait;
 use firebreak_domain::audit::AuditKey;
 use firebreak_domain::clock::{from_millis, to_millis};
 use firebreak_types::{Case, CaseLink, CaseLinkKind, CaseQuery, CaseTransition, Page};
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use sqlx::any::AnyRow;
@@ -12,8 +11,9 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use crate::audit::{append, object_diff};
+use crate::columns::{enum_text, opt_time_col, opt_uuid_col, time_col, uuid_col};
 use crate::items::{self, Item};
-use crate::sql::{Filter, opt_time_col, opt_uuid_col, paging, time_col, uuid_col};
+use crate::sql::{Filter, paging};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 /// Case persistence. The service decides what a case becomes (the domain's
@@ -72,15 +72,6 @@ pub(crate) const CASE_COLS: &str = "id, org_id, number, title, description, seve
     tlp, pap, tags, assignee_id, tier, state, resolution, summary, review_status, review_waiver_reason, \
     custom_fields, merged_into, created_at, updated_at, closed_at, acknowledged_at, contained_at, waiting_reason, \
     pauses, recovered_at, detected_at, first_activity_at, source, team_id";
-
-/// Enums are stored as their JSON string form.
-pub(crate) fn enum_text<T: Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        Ok(other) => other.to_string(),
-        Err(_) => String::new(),
-    }
-}
 
 fn enum_col<T: DeserializeOwned>(row: &AnyRow, col: &str) -> Result<T> {
     let s: String = row.try_get(col)?;

@@ -16,7 +16,8 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::audit::{append, object_diff};
-use crate::sql::{Backend, Filter, opt_uuid_col, uuid_col};
+use crate::columns::{opt_uuid_col, uuid_col};
+use crate::sql::{Backend, Filter};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 /// Kinds whose writes are not audited: they are logs or bookkeeping.

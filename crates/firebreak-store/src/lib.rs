@@ -13,6 +13,7 @@
 mod alerts;
 mod audit;
 mod cases;
+mod columns;
 mod error;
 mod idempotency;
 mod intake;

@@ -565,7 +565,7 @@ impl MetricStore for SqlStore {
             .map(|r| {
                 let pauses: String = r.try_get("pauses")?;
                 Ok(SlaCase {
-                    id: crate::sql::uuid_col(r, "id")?,
+                    id: crate::columns::uuid_col(r, "id")?,
                     number: r.try_get("number")?,
                     title: r.try_get("title")?,
                     priority: r.try_get("priority")?,

@@ -6,7 +6,7 @@ use firebreak_domain::clock::to_millis;
 use firebreak_types::Alert;
 use uuid::Uuid;
 
-use crate::cases::enum_text;
+use crate::columns::enum_text;
 
 /// The columns of an alert that intake writes, in the order of [`alert_row`].
 pub(crate) const ALERT_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, severity, \

@@ -8,9 +8,10 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
 
-use crate::cases::enum_text;
+use crate::columns::enum_text;
+use crate::columns::uuid_col;
 use crate::rows::{ALERT_COLS, sighting_term};
-use crate::sql::{Backend, Filter, paging, uuid_col};
+use crate::sql::{Backend, Filter, paging};
 use crate::{Result, SqlStore, StoreError};
 
 /// The columns triage writes, read with [`ALERT_COLS`].
@@ -49,7 +50,7 @@ pub(super) fn alert_from(row: &AnyRow) -> Result<Alert> {
         occurrences: row.try_get("occurrences")?,
         first_seen: from_millis(row.try_get("first_seen")?),
         last_seen: from_millis(row.try_get("last_seen")?),
-        assignee_id: crate::sql::opt_uuid_col(row, "assignee_id")?,
+        assignee_id: crate::columns::opt_uuid_col(row, "assignee_id")?,
         acknowledged_at: row.try_get::<Option<i64>, _>("acknowledged_at")?.map(from_millis),
         disposition: row
             .try_get::<Option<String>, _>("disposition")?
@@ -57,12 +58,12 @@ pub(super) fn alert_from(row: &AnyRow) -> Result<Alert> {
             .transpose()
             .map_err(|e| StoreError::Corrupt(format!("disposition: {e}")))?,
         disposition_reason: row.try_get("disposition_reason")?,
-        case_id: crate::sql::opt_uuid_col(row, "case_id")?,
+        case_id: crate::columns::opt_uuid_col(row, "case_id")?,
         closed_at: row.try_get::<Option<i64>, _>("closed_at")?.map(from_millis),
         assets: parse(row, "assets", false)?,
         triage_rank: row.try_get("triage_rank")?,
         rule: row.try_get("rule")?,
-        group_id: crate::sql::opt_uuid_col(row, "group_id")?,
+        group_id: crate::columns::opt_uuid_col(row, "group_id")?,
     })
 }
 

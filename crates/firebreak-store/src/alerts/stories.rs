@@ -13,7 +13,8 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use crate::audit::append;
-use crate::sql::{Filter, paging, uuid_col};
+use crate::columns::uuid_col;
+use crate::sql::{Filter, paging};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 const GROUP_COLS: &str = "id, org_id, title, severity_rank, alert_count, first_event, last_event, case_id";
@@ -34,7 +35,7 @@ fn group_from(row: &AnyRow) -> Result<AlertGroup> {
         alert_count: row.try_get("alert_count")?,
         first_event: from_millis(row.try_get("first_event")?),
         last_event: from_millis(row.try_get("last_event")?),
-        case_id: crate::sql::opt_uuid_col(row, "case_id")?,
+        case_id: crate::columns::opt_uuid_col(row, "case_id")?,
     })
 }
 

@@ -7,8 +7,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::audit::append;
-use crate::cases::enum_text;
-use crate::sql::{Bind, Filter, uuid_col};
+use crate::columns::enum_text;
+use crate::columns::uuid_col;
+use crate::sql::{Bind, Filter};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 pub(super) async fn triage_alert(

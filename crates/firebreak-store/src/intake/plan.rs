@@ -23,7 +23,7 @@ use firebreak_types::Alert;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::cases::enum_text;
+use crate::columns::enum_text;
 
 /// The maps intake fills for every alert of a batch: foldhash, seeded at
 /// random as the standard library's hasher is, but several times faster

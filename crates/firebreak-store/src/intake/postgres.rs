@@ -19,9 +19,9 @@ use uuid::Uuid;
 use super::plan::{Collapsed, FastMap, Key, Repeat, StoryTotal, assign_stories, hourly_counts, key_of, story_totals};
 use super::{COUNTS_UPSERT, STORY_UPSERT, audit_entry};
 use crate::audit::append;
+use crate::columns::uuid_col;
 use crate::idempotency::{Idempotency, Intake};
 use crate::rows::{ALERT_COLS, N_COLS, Val, alert_row, chunk_rows, placeholders};
-use crate::sql::uuid_col;
 use crate::{Backend, Grouping, Result, SqlStore, StoreError, WriteCtx};
 
 /// Whether a key is among `keys`, which the database's answers filled.

@@ -8,9 +8,9 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::SqlStore;
-use super::columns::{opt_uuid_col, uuid_col};
 use super::lists::{Filter, paging};
 use crate::audit::append;
+use crate::columns::{opt_uuid_col, uuid_col};
 use crate::{AuditEvent, Backend, Result, WriteCtx};
 
 pub(super) fn head_from(row: &AnyRow) -> Result<ChainHead> {

@@ -10,14 +10,12 @@
 //! values out of rows and `lists` builds every list's filter and page.
 
 mod audit_log;
-mod columns;
 mod keys;
 mod lists;
 mod orgs;
 mod sessions;
 mod users;
 
-pub(crate) use columns::{opt_time_col, opt_uuid_col, time_col, uuid_col};
 pub(crate) use lists::{Bind, Filter, paging};
 
 use std::time::Duration;

@@ -9,9 +9,9 @@ use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
 use super::SqlStore;
-use super::columns::{time_col, uuid_col};
 use super::lists::{Filter, list_paging};
 use crate::audit::{append, diff};
+use crate::columns::{time_col, uuid_col};
 use crate::error::conflict_as;
 use crate::{NewOrg, OrgPatch, Result, StoreError, WriteCtx};
 

@@ -5,9 +5,9 @@ use serde_json::json;
 use sqlx::Row;
 
 use super::SqlStore;
-use super::columns::{time_col, uuid_col};
 use super::users::{USER_COLS, user_from};
 use crate::audit::append;
+use crate::columns::{time_col, uuid_col};
 use crate::{NewSession, Result, SessionRecord, WriteCtx};
 
 pub(super) async fn create_session(store: &SqlStore, ctx: &WriteCtx, s: NewSession) -> Result<()> {

@@ -8,9 +8,9 @@ use sqlx::any::AnyRow;
 use uuid::Uuid;
 
 use super::SqlStore;
-use super::columns::{opt_time_col, role_col, time_col, uuid_col};
 use super::lists::{Filter, list_paging};
 use crate::audit::{append, diff};
+use crate::columns::{opt_time_col, role_col, time_col, uuid_col};
 use crate::error::conflict_as;
 use crate::{NewUser, Result, StoreError, UserPatch, WriteCtx};
 

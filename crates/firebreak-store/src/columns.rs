@@ -2,6 +2,7 @@
 
 use firebreak_domain::clock::from_millis;
 use firebreak_types::Role;
+use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 use uuid::Uuid;
@@ -29,4 +30,13 @@ pub(crate) fn opt_time_col(row: &AnyRow, col: &str) -> Result<Option<time::Offse
 pub(crate) fn role_col(row: &AnyRow, col: &str) -> Result<Role> {
     let s: String = row.try_get(col)?;
     Role::parse(&s).ok_or_else(|| StoreError::Corrupt(format!("unknown role {s:?}")))
+}
+
+/// Enums are stored as their JSON string form.
+pub(crate) fn enum_text<T: Serialize>(v: &T) -> String {
+    match serde_json::to_value(v) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
 }
