@@ -165,6 +165,12 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
     let mut rules = Vec::new();
     let rule = |doc, meta: RuleMeta| CheckedRule { meta, yaml: text.to_owned(), file: file.to_owned(), doc };
     for r in &collection.rules {
+        let mut r = r.clone();
+        if let Err(e) = crate::spec::conform(&mut r.detection) {
+            problems.push(problem(e));
+            continue;
+        }
+        let r = &r;
         let compiled = match rsigma_eval::compile_rule(r) {
             Ok(c) => c,
             Err(e) => {
@@ -210,6 +216,12 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
         ));
     }
     for f in &collection.filters {
+        let mut f = f.clone();
+        if let Err(e) = crate::spec::conform(&mut f.detection) {
+            problems.push(problem(e));
+            continue;
+        }
+        let f = &f;
         rules.push(rule(
             Document::Filter(Box::new(f.clone())),
             RuleMeta {
