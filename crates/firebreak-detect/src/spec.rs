@@ -13,7 +13,15 @@
 //! the `windash` modifier is dropped and each value is replaced by its
 //! permutations, wildcards kept as wildcards; with `all`, each value becomes
 //! an item of its own (any of its permutations, all of the values).
-//! Drop this rewrite when `rsigma` expands every dash form.
+//!
+//! The same way, without forking `rsigma` 0.23: `startswith`/`endswith`
+//! with wildcards (anchored at the wrong end by it) become the plain
+//! wildcard pattern they stand for; keywords with modifiers (`'|all':`),
+//! which it compares whole, are searched for as `contains`; and around
+//! processing pipelines ([`before_pipelines`], [`after_pipelines`]) only
+//! `expand` values have placeholders, and a filled-in `expand` item keeps
+//! its other modifiers. Each rewrite is proven by the conformance table
+//! (`tests/conformance.rs`) and can go when `rsigma` reads the rule so.
 
 use rsigma_parser::{Detection, DetectionItem, Detections, Modifier, SigmaString, SigmaValue, SpecialChar, StringPart};
 

@@ -794,3 +794,62 @@ fn every_modifier_matches_as_the_specification_says_on_both_paths() {
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// What is refused, with the reason given: the rule is reported by file and
+/// line and the others load.
+#[test]
+fn what_the_specification_does_not_allow_is_refused_with_a_reason() {
+    let refused: &[(&str, &str, &str)] = &[
+        // "Single item values are not allowed to have an all modifier."
+        ("all with one value", "CommandLine|contains|all: 'x'", "more than one value"),
+        ("windash over 8 dashes", "CommandLine|windash: '-a-b-c-d-e-f-g-h-i'", "9 dashes, at most 8"),
+        ("two operators", "CommandLine|startswith|endswith: 'a'", "at most one operator"),
+        ("re with contains", "CommandLine|re|contains: 'a'", "at most one operator"),
+        ("an encoding of a regular expression", "CommandLine|base64|re: 'a'", "|base64"),
+        ("an unknown modifier", "CommandLine|foo: 'a'", "Unknown modifier 'foo'"),
+        ("look-around, outside the regex flavour", "CommandLine|re: '(?<=a)b'", "look-around"),
+        ("a CIDR that is none", "DestinationIp|cidr: 'not-an-ip'", "invalid CIDR"),
+        ("a comparison with no number", "LogonType|gt: 'abc'", "expected numeric value"),
+        ("a time part with no number", "UtcTime|hour: 'x'", "requires numeric value"),
+        ("a field reference with a wildcard", "User|fieldref: 'Subject*'", "must not contain wildcards"),
+    ];
+    let mut failures = Vec::new();
+    for (i, (what, item, reason)) in refused.iter().enumerate() {
+        let text = rule(i + 1, &format!("    selection:\n        {item}\n    condition: selection\n"));
+        let mut lib = Library::default();
+        lib.add_file("refused.yml", &text);
+        let reasons: Vec<&str> = lib.problems.iter().map(|p| p.reason.as_str()).collect();
+        if !lib.rules.is_empty() || !reasons.iter().any(|r| r.contains(reason)) {
+            failures.push(format!("{what}: {} loaded, problems {reasons:?}", lib.rules.len()));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+/// Where Firebreak still departs from the specification, as the README
+/// says; each pinned here so that the README is kept true when it changes.
+#[test]
+fn the_known_departures_are_as_documented() {
+    let departures: &[(&str, &str, Value, bool)] = &[
+        // The specification: `exists` checks presence, "be it empty or
+        // null"; `rsigma` reads a field whose value is null as absent.
+        ("exists on a null field", "PasswordLastSet|exists: true", json!({ "PasswordLastSet": null }), false),
+        // A placeholder no processing pipeline defines is read from the
+        // event's field of that name (the specification leaves it to the
+        // pipelines, and a tool that cannot fill it in refuses the rule).
+        (
+            "a placeholder no pipeline defines",
+            "User|expand: '%Admins%'",
+            json!({ "User": "bob", "Admins": "bob" }),
+            true,
+        ),
+    ];
+    for (i, (what, item, ev, matched)) in departures.iter().enumerate() {
+        let text = rule(i + 1, &format!("    selection:\n        {item}\n    condition: selection\n"));
+        let mut lib = Library::default();
+        lib.add_file("departure.yml", &text);
+        assert!(lib.problems.is_empty(), "{what}: {:?}", lib.problems);
+        let (detector, _) = Detector::new(&lib.rules, &[]);
+        assert!(check(&detector, 0, ev, *matched).is_none(), "{what}: no longer as documented");
+    }
+}
