@@ -164,8 +164,8 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
     let mut problems: Vec<Problem> = collection.errors.iter().map(|e| problem(e.clone())).collect();
     let mut rules = Vec::new();
     let rule = |doc, meta: RuleMeta| CheckedRule { meta, yaml: text.to_owned(), file: file.to_owned(), doc };
-    for r in &collection.rules {
-        let mut r = r.clone();
+    for mut r in collection.rules {
+        // Read as the specification says before anything else sees it.
         if let Err(e) = crate::spec::conform(&mut r.detection) {
             problems.push(problem(e));
             continue;
@@ -215,8 +215,7 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
             },
         ));
     }
-    for f in &collection.filters {
-        let mut f = f.clone();
+    for mut f in collection.filters {
         if let Err(e) = crate::spec::conform(&mut f.detection) {
             problems.push(problem(e));
             continue;
