@@ -120,7 +120,12 @@ impl Detector {
                         (&**rule, (**c).clone())
                     } else {
                         let mut t = (**rule).clone();
-                        match apply_pipelines(pipelines, &mut t).and_then(|()| compile_rule(&t)) {
+                        crate::spec::before_pipelines(&mut t.detection);
+                        let applied = apply_pipelines(pipelines, &mut t)
+                            .map_err(|e| e.to_string())
+                            .and_then(|()| crate::spec::after_pipelines(&mut t.detection))
+                            .and_then(|()| compile_rule(&t).map_err(|e| e.to_string()));
+                        match applied {
                             Ok(c) => {
                                 transformed = t;
                                 (&transformed, c)
@@ -186,8 +191,18 @@ impl Detector {
         }
         let mut engine = Engine::new();
         engine.extend_compiled_rules(self.compiled.iter().map(|(_, r)| r.clone()));
-        let errors: Vec<String> =
-            filters.iter().filter_map(|f| engine.apply_filter(f).err().map(|e| format!("{}: {e}", f.title))).collect();
+        let errors: Vec<String> = filters
+            .iter()
+            .filter_map(|f| {
+                // Exceptions written by hand or sent to the API are read
+                // as the specification says, like the rules they narrow.
+                let mut f = f.clone();
+                crate::spec::conform(&mut f.detection)
+                    .and_then(|()| engine.apply_filter(&f).map_err(|e| e.to_string()))
+                    .err()
+                    .map(|e| format!("{}: {e}", f.title))
+            })
+            .collect();
         if engine.rules().len() == self.compiled.len() {
             for ((_, rule), tuned) in self.compiled.iter_mut().zip(engine.rules()) {
                 *rule = tuned.clone();

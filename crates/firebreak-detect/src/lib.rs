@@ -18,6 +18,7 @@ pub mod pipeline;
 pub mod prefilter;
 pub mod regression;
 pub mod rules;
+pub mod spec;
 pub mod tuning;
 
 pub use engine::Detector;

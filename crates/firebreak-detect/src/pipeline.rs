@@ -56,7 +56,9 @@ pub fn map_filter(pipelines: &[Pipeline], filter: &FilterRule) -> Result<FilterR
         scope: Vec::new(),
         custom_attributes: Default::default(),
     };
+    crate::spec::before_pipelines(&mut as_rule.detection);
     rsigma_eval::apply_pipelines(pipelines, &mut as_rule).map_err(|e| e.to_string())?;
+    crate::spec::after_pipelines(&mut as_rule.detection)?;
     let mut out = filter.clone();
     out.detection = as_rule.detection;
     Ok(out)

@@ -9,7 +9,8 @@
 //! strings (clauses) of which each must have one occur (case-insensitively) somewhere
 //! in any event the rule matches: the values of a positive `contains`,
 //! `startswith`, `endswith` or plain item (the longest literal run between
-//! wildcards, or between dashes with `windash`), the literal runs every
+//! wildcards; `windash` values are expanded into their dash forms before),
+//! the literal runs every
 //! match of a regular expression holds, the base64 forms of a `base64` or
 //! `base64offset` value, and for an integer equality (`EventID: 4688`) the
 //! field's number itself. Where no such set can be proven (a `not`, a
@@ -173,7 +174,8 @@ fn union(sets: impl IntoIterator<Item = Needles>) -> Needles {
 }
 
 /// The longest literal run of a value: every match contains it. With
-/// `windash`, a dash also ends a run (it may be matched by another dash).
+/// `windash` (which [`crate::spec::conform`] rewrites away before this is
+/// asked), any of its dash forms also ends a run: another may match it.
 fn value_needle(v: &SigmaValue, windash: bool) -> Option<String> {
     let out = match v {
         SigmaValue::String(s) => {
@@ -189,7 +191,7 @@ fn value_needle(v: &SigmaValue, windash: bool) -> Option<String> {
                 match p {
                     StringPart::Plain(t) if windash => {
                         for c in t.chars() {
-                            if c == '-' {
+                            if crate::spec::DASHES.contains(&c) {
                                 end_run(&mut run);
                             } else {
                                 run.push(c);

@@ -183,7 +183,13 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
     let mut problems: Vec<Problem> = collection.errors.iter().map(|e| problem(e.clone())).collect();
     let mut rules = Vec::new();
     let rule = |doc, meta: RuleMeta| CheckedRule { meta, yaml: text.to_owned(), file: file.to_owned(), doc };
-    for r in &collection.rules {
+    for mut r in collection.rules {
+        // Read as the specification says before anything else sees it.
+        if let Err(e) = crate::spec::conform(&mut r.detection) {
+            problems.push(problem(e));
+            continue;
+        }
+        let r = &r;
         let compiled = match rsigma_eval::compile_rule(r) {
             Ok(c) => c,
             Err(e) => {
@@ -228,7 +234,12 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
             },
         ));
     }
-    for f in &collection.filters {
+    for mut f in collection.filters {
+        if let Err(e) = crate::spec::conform(&mut f.detection) {
+            problems.push(problem(e));
+            continue;
+        }
+        let f = &f;
         rules.push(rule(
             Document::Filter(Box::new(f.clone())),
             RuleMeta {

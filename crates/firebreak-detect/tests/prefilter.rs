@@ -101,3 +101,20 @@ fn the_prefilter_asks_only_rules_that_can_match_and_agrees_with_the_naive_matche
         assert!(asked <= want.len() + 1, "{asked} rules asked for {ev}");
     }
 }
+
+/// A `windash` rule as parsed, before its dashes are expanded: no string
+/// the prefilter looks for holds a dash of any form, so no event written
+/// with another dash is skipped.
+#[test]
+fn the_strings_of_a_windash_value_hold_no_dash_of_any_form() {
+    let text = rule(
+        1,
+        "    selection:\n        CommandLine|contains|windash: ' /accepteula \u{2013}ma'\n    condition: selection\n",
+    );
+    let parsed = firebreak_detect::rsigma_parser::parse_sigma_yaml(&text).unwrap();
+    let needles = firebreak_detect::prefilter::necessary(&parsed.rules[0]).expect("strings to look for");
+    for n in needles.iter().flatten() {
+        assert!(!n.contains(firebreak_detect::spec::DASHES), "{n:?}");
+        assert!(n.ends_with("accepteula "), "{n:?}");
+    }
+}

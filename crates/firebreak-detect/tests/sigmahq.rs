@@ -34,6 +34,56 @@ fn library(dir: &std::path::Path) -> Library {
     lib
 }
 
+/// Every Windows rule of the SigmaHQ set loads (the folders the hunt bench
+/// loads); a Windows rule refused is a detection lost.
+#[test]
+fn every_sigmahq_windows_rule_loads() {
+    let Some(dir) = sigma_dir() else { return };
+    let mut loaded = 0;
+    let mut refused = Vec::new();
+    for folder in ["rules/windows", "rules-emerging-threats", "rules-threat-hunting/windows"] {
+        let part = firebreak_detect::rules::load(&dir.join(folder), |_, _| {}).unwrap();
+        loaded += part.rules.iter().filter(|r| r.meta.product == "windows").count();
+        for p in part.problems {
+            let text = std::fs::read_to_string(dir.join(folder).join(&p.file)).unwrap_or_default();
+            if text.contains("product: windows") {
+                refused.push(p.to_string());
+            }
+        }
+    }
+    println!("SigmaHQ Windows rules loaded: {loaded}, refused: {}", refused.len());
+    assert!(refused.is_empty(), "{}", refused.join("\n"));
+    assert!(loaded > 2000, "only {loaded} Windows rules");
+}
+
+/// The missed detection of issue 26: the rule writes ` /accepteula`, the
+/// attacker `-accepteula`.
+#[test]
+fn renamed_procdump_fires_whichever_dash_the_command_line_uses() {
+    let Some(dir) = sigma_dir() else { return };
+    let file = "rules/windows/process_creation/proc_creation_win_renamed_sysinternals_procdump.yml";
+    let mut lib = Library::default();
+    lib.add_file(file, &std::fs::read_to_string(dir.join(file)).unwrap());
+    assert!(lib.problems.is_empty(), "{:?}", lib.problems);
+    let (detector, _) = Detector::new(&lib.rules, &[]);
+    let process = |cli: &str| {
+        event::flatten(serde_json::json!({"Event": {"System": {"EventID": 1,
+            "Channel": "Microsoft-Windows-Sysmon/Operational", "Computer": "ws1"},
+            "EventData": {"Image": "C:\\Users\\Public\\pd.exe", "OriginalFileName": "pd.exe", "CommandLine": cli}}}))
+    };
+    for (cli, fires) in [
+        ("pd.exe /accepteula /ma lsass.exe", true),
+        ("pd.exe -accepteula -ma lsass.exe", true),
+        ("pd.exe \u{2013}accepteula \u{2014}mp lsass.exe", true),
+        ("pd.exe -ma lsass.exe", false),
+    ] {
+        let ev = process(cli);
+        let src = event::source_of(&ev);
+        assert_eq!(detector.matches(&ev, &src).len(), usize::from(fires), "{cli}");
+        assert_eq!(detector.naive_matches(&ev, &src).len(), usize::from(fires), "{cli}");
+    }
+}
+
 #[test]
 fn every_regression_sample_yields_its_expected_matches() {
     let Some(dir) = sigma_dir() else { return };
