@@ -1,13 +1,14 @@
 //! Escalating a case to another tier or team.
 
-use firebreak_types::{ErrorCode, EscalateCase, Escalation, Role, SourceRef, Team, Tier};
+use firebreak_store::{CaseWrite, WriteCtx};
+use firebreak_types::{Case, ErrorCode, EscalateCase, Escalation, Role, SourceRef, Team, Tier};
 use uuid::Uuid;
 
 use crate::App;
 use crate::auth::Caller;
 use crate::cases::load as get_case;
 use crate::error::{AppError, AppResult};
-use crate::events::{self, CaseEvent};
+use crate::events::{self, CaseChange};
 use crate::items::{self};
 
 fn tier_role(tier: Tier) -> Role {
@@ -51,17 +52,13 @@ pub async fn escalate(state: &App, caller: &Caller, case_id: Uuid, req: Escalate
         None => events::users_with_roles(state, caller.org_id(), &[tier_role(to_tier)]).await?,
     };
     notified.retain(|u| *u != caller.id());
-    let ctx = caller.ctx(state);
+    let now = crate::cases::request_time(state);
+    let ctx = WriteCtx { actor: caller.actor(), now };
     let team_id = team.as_ref().map(|t| t.id).or(before.team_id);
-    let case = if to_tier != before.tier || team_id != before.team_id {
-        let mut after = before.clone();
-        after.tier = to_tier;
-        after.team_id = team_id;
-        after.updated_at = ctx.now;
-        state.store.update_case(&ctx, &before, &after).await?
-    } else {
-        before.clone()
-    };
+    let mut after = before.clone();
+    after.tier = to_tier;
+    after.team_id = team_id;
+    after.updated_at = now;
     let escalation = Escalation {
         id: Uuid::now_v7(),
         case_id,
@@ -71,25 +68,26 @@ pub async fn escalate(state: &App, caller: &Caller, case_id: Uuid, req: Escalate
         team_name: team.as_ref().map(|t| t.name.clone()),
         reason: reason.clone(),
         by: caller.name().to_owned(),
-        at: ctx.now,
+        at: now,
         notified: notified.clone(),
     };
-    let escalation = items::create(state, &ctx, caller.org_id(), escalation).await?;
     let to = match &team {
         Some(t) => format!("{} ({to_tier:?})", t.name),
         None => format!("{to_tier:?}"),
     };
-    let text = format!("Case #{} {} escalated to {to}: {reason}", case.number, case.title);
-    crate::timeline::auto_entry(
-        state,
-        &ctx,
-        &case,
-        text.clone(),
-        SourceRef { kind: "escalation".into(), id: Some(escalation.id) },
-    )
-    .await?;
+    let text = |case: &Case| format!("Case #{} {} escalated to {to}: {reason}", case.number, case.title);
     let data = serde_json::json!({ "from_tier": before.tier, "to_tier": to_tier, "team": escalation.team_name, "reason": reason });
-    events::emit(state, &ctx, CaseEvent { name: "case.escalated", case: &case, text, data, notify: notified }).await?;
+    // The case's new tier or team, the escalation, its timeline entry,
+    // notifications and webhook deliveries: one unit, at one time.
+    let change = CaseChange {
+        write: CaseWrite::Update { before: &before, after },
+        name: "case.escalated",
+        text: &text,
+        source: SourceRef { kind: "escalation".into(), id: Some(escalation.id) },
+        event: Some((notified, data)),
+        also: vec![items::to_item(caller.org_id(), &escalation, now)?],
+    };
+    events::commit(state, &ctx, change).await?;
     Ok(escalation)
 }
 

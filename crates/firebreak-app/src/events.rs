@@ -5,7 +5,7 @@
 //! deliveries are the outbox the delivery job drains after it commits.
 
 use firebreak_store::{CaseWrite, Item, WriteCtx};
-use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry};
+use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -169,19 +169,7 @@ fn unwritable() -> firebreak_store::StoreError {
 
 /// The automatic timeline entry of a change, dated at it.
 fn timeline_entry(ctx: &WriteCtx, case: &Case, description: String, source: SourceRef) -> AppResult<Item> {
-    let entry = TimelineEntry {
-        id: Uuid::now_v7(),
-        case_id: case.id,
-        at: ctx.now,
-        description,
-        tactic: None,
-        technique: None,
-        asset: None,
-        source: Some(source),
-        automatic: true,
-        author: ctx.actor.name().to_owned(),
-    };
-    items::to_item(case.org_id, &entry, ctx.now)
+    items::to_item(case.org_id, &crate::timeline::automatic(ctx, case, description, source), ctx.now)
 }
 
 /// Enabled users of `org` with one of `roles`.

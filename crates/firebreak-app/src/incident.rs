@@ -444,7 +444,7 @@ pub async fn set_action_status(
         ActionStatus::Done => a.done_at = Some(now),
         _ => {}
     }
-    let ctx = caller.ctx(state);
+    let ctx = firebreak_store::WriteCtx { actor: caller.actor(), now };
     let a = items::save(state, &ctx, &item, a).await?;
     let verb = a.status.as_str().replace('_', " ");
     let text = format!("Response action {} on {}: {verb}", a.kind.as_str().replace('_', " "), a.target);

@@ -77,15 +77,10 @@ pub async fn timeline(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<
     items::of_case(state, caller.org_id(), case_id).await
 }
 
-/// An entry Firebreak adds itself (a state change, an escalation).
-pub async fn auto_entry(
-    state: &App,
-    ctx: &WriteCtx,
-    case: &Case,
-    description: String,
-    source: SourceRef,
-) -> AppResult<()> {
-    let entry = TimelineEntry {
+/// The entry Firebreak adds itself for a change (a state change, an
+/// escalation, a response action), dated at it.
+pub(crate) fn automatic(ctx: &WriteCtx, case: &Case, description: String, source: SourceRef) -> TimelineEntry {
+    TimelineEntry {
         id: Uuid::now_v7(),
         case_id: case.id,
         at: ctx.now,
@@ -96,7 +91,17 @@ pub async fn auto_entry(
         source: Some(source),
         automatic: true,
         author: ctx.actor.name().to_owned(),
-    };
-    items::create(state, ctx, case.org_id, entry).await?;
+    }
+}
+
+/// Stores an [`automatic`] entry on its own.
+pub async fn auto_entry(
+    state: &App,
+    ctx: &WriteCtx,
+    case: &Case,
+    description: String,
+    source: SourceRef,
+) -> AppResult<()> {
+    items::create(state, ctx, case.org_id, automatic(ctx, case, description, source)).await?;
     Ok(())
 }
