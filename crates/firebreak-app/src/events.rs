@@ -5,7 +5,7 @@
 //! deliveries are the outbox the delivery job drains after it commits.
 
 use firebreak_store::{CaseWrite, Item, WriteCtx};
-use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef};
+use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -167,9 +167,26 @@ fn unwritable() -> firebreak_store::StoreError {
     firebreak_store::StoreError::Corrupt("an effect of the case change does not serialise".into())
 }
 
-/// The automatic timeline entry of a change, dated at it.
+/// The entry Firebreak adds itself for a change (a state change, an
+/// escalation, a response action), dated at it.
+pub(crate) fn automatic_entry(ctx: &WriteCtx, case: &Case, description: String, source: SourceRef) -> TimelineEntry {
+    TimelineEntry {
+        id: Uuid::now_v7(),
+        case_id: case.id,
+        at: ctx.now,
+        description,
+        tactic: None,
+        technique: None,
+        asset: None,
+        source: Some(source),
+        automatic: true,
+        author: ctx.actor.name().to_owned(),
+    }
+}
+
+/// The automatic timeline entry of a change, as an item.
 fn timeline_entry(ctx: &WriteCtx, case: &Case, description: String, source: SourceRef) -> AppResult<Item> {
-    items::to_item(case.org_id, &crate::timeline::automatic(ctx, case, description, source), ctx.now)
+    items::to_item(case.org_id, &automatic_entry(ctx, case, description, source), ctx.now)
 }
 
 /// Enabled users of `org` with one of `roles`.

@@ -77,24 +77,7 @@ pub async fn timeline(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<
     items::of_case(state, caller.org_id(), case_id).await
 }
 
-/// The entry Firebreak adds itself for a change (a state change, an
-/// escalation, a response action), dated at it.
-pub(crate) fn automatic(ctx: &WriteCtx, case: &Case, description: String, source: SourceRef) -> TimelineEntry {
-    TimelineEntry {
-        id: Uuid::now_v7(),
-        case_id: case.id,
-        at: ctx.now,
-        description,
-        tactic: None,
-        technique: None,
-        asset: None,
-        source: Some(source),
-        automatic: true,
-        author: ctx.actor.name().to_owned(),
-    }
-}
-
-/// Stores an [`automatic`] entry on its own.
+/// Stores an automatic entry ([`crate::events::automatic_entry`]) on its own.
 pub async fn auto_entry(
     state: &App,
     ctx: &WriteCtx,
@@ -102,6 +85,6 @@ pub async fn auto_entry(
     description: String,
     source: SourceRef,
 ) -> AppResult<()> {
-    items::create(state, ctx, case.org_id, automatic(ctx, case, description, source)).await?;
+    items::create(state, ctx, case.org_id, crate::events::automatic_entry(ctx, case, description, source)).await?;
     Ok(())
 }
