@@ -254,8 +254,7 @@ pub async fn build(state: &App, org: Uuid, from: OffsetDateTime, to: OffsetDateT
         },
     )
     .await?;
-    let cases = state.store.cases_by_id(org, &open.iter().map(|a| a.case_id).collect::<Vec<_>>()).await?;
-    let numbers: HashMap<Uuid, i64> = cases.iter().map(|c| (c.id, c.number)).collect();
+    let numbers = crate::cases::numbers_in(state, org, &open.iter().map(|a| a.case_id).collect::<Vec<_>>()).await?;
     let actions = open
         .iter()
         .map(|a| {
