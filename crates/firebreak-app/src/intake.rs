@@ -9,7 +9,7 @@ use firebreak_domain::intake::BulkError;
 use firebreak_domain::permission::Action;
 use firebreak_domain::triage::{self};
 use firebreak_store::Grouping;
-use firebreak_types::{Alert, BulkItem, BulkResult, BulkStatus, ErrorCode};
+use firebreak_types::{Alert, BulkItem, BulkResult, BulkStatus, ErrorCode, SentAlert};
 use uuid::Uuid;
 
 use crate::App;
@@ -56,26 +56,28 @@ pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, AppError> {
     firebreak_domain::intake::split_texts(body).map_err(bulk_error)
 }
 
+/// A body that cannot be split, named as the field at fault.
 fn bulk_error(e: BulkError) -> AppError {
     let code = match e {
-        BulkError::Empty => return AppError::field(ErrorCode::MissingField, "body", e.to_string()),
-        BulkError::NotUtf8(_) | BulkError::NotArray(_) => ErrorCode::MalformedJson,
-        BulkError::TooMany(_) => ErrorCode::PayloadTooLarge,
+        BulkError::Empty => ErrorCode::MissingField,
+        BulkError::NotUtf8(_) | BulkError::NotArray(_) | BulkError::NotJson(_) => ErrorCode::MalformedJson,
+        BulkError::TooMany(_) => return AppError::new(ErrorCode::PayloadTooLarge, e.to_string()),
     };
-    AppError::new(code, e.to_string())
+    AppError::field(code, "body", e.to_string())
 }
 
-/// Refuses a body sent as JSON that is not a JSON array: NDJSON comes as
-/// `application/x-ndjson` (or without a JSON type), so that a lone object or
-/// stray bytes are not taken for a batch.
+/// Refuses a body sent as JSON that starts as neither an array nor an
+/// object, so that stray bytes are not taken for a batch. A JSON object (one
+/// alert, pretty-printed or not) is a batch of one; NDJSON may come as
+/// `application/x-ndjson` or as JSON lines.
 pub fn check_bulk_type(content_type: Option<&str>, body: &[u8]) -> Result<(), AppError> {
     let json = content_type.is_some_and(|ct| ct.starts_with("application/json"));
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if json && first.is_some_and(|b| *b != b'[') {
+    if json && first.is_some_and(|b| *b != b'[' && *b != b'{') {
         return Err(AppError::field(
             ErrorCode::InvalidField,
             "body",
-            "body must be a JSON array with Content-Type application/json; send NDJSON as application/x-ndjson",
+            "body must be a JSON array or object with Content-Type application/json; send NDJSON as application/x-ndjson",
         ));
     }
     Ok(())
@@ -97,6 +99,27 @@ pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection
 pub async fn ingest(state: &App, caller: &Caller, items: Vec<Result<Item<'_>, Rejection>>) -> AppResult<BulkResult> {
     caller.require(Action::AlertIngest)?;
     ingest_as(state, &caller.ctx(state), caller.org_id(), items).await
+}
+
+/// One alert sent on its own: stored as any batch's item, and answered with
+/// the stored alert (for a repeat, the alert it repeats). The sender sees
+/// its own alert whether or not it may read the queue; what it cannot store
+/// is refused naming the field.
+pub async fn ingest_one(state: &App, caller: &Caller, item: Item<'_>) -> AppResult<SentAlert> {
+    let result = ingest(state, caller, vec![Ok(item)]).await?;
+    let item = result.items.into_iter().next().ok_or_else(AppError::internal)?;
+    let id = match (item.status, item.id) {
+        (BulkStatus::Created | BulkStatus::Duplicate, Some(id)) => id,
+        _ => {
+            return Err(AppError::field(
+                ErrorCode::InvalidField,
+                item.field.unwrap_or_default(),
+                item.reason.unwrap_or_default(),
+            ));
+        }
+    };
+    let alert = state.store.get_alert(caller.org_id(), id).await?.ok_or_else(AppError::internal)?;
+    Ok(SentAlert { status: item.status, alert })
 }
 
 /// [`ingest`] for a caller already allowed to (the command line's ingest).

@@ -221,18 +221,30 @@ pub fn prepare(item: Item<'_>, id: Uuid, org: Uuid, now: time::OffsetDateTime) -
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BulkError {
     /// A request sent without its batch, not a batch of nothing.
-    #[error("body is required: a JSON array, or NDJSON (one item a line)")]
+    #[error("body is required: a JSON array, a JSON object, or NDJSON (one item a line)")]
     Empty,
     #[error("the body is not UTF-8 (at byte {0})")]
     NotUtf8(usize),
     #[error("the body is not a JSON array: {0}")]
     NotArray(String),
+    /// A body that is neither NDJSON nor well-formed JSON documents.
+    #[error("the body is not JSON: {0}")]
+    NotJson(String),
     #[error("at most {MAX_BULK_ITEMS} alerts per request (this has {0})")]
     TooMany(usize),
 }
 
-/// The items of a bulk body as they were written: the elements of a JSON
-/// array, or the lines of NDJSON (one object a line), blank lines left out.
+/// The items of a bulk body as they were written, read by its first byte
+/// rather than by line:
+///
+/// - `[`: the elements of a JSON array;
+/// - `{` with a complete JSON value on the first line: NDJSON, one item a
+///   line, blank lines left out, so that one bad line is one rejection and
+///   the others go on;
+/// - `{` otherwise: one JSON document or several in a row, as a pretty
+///   printer writes them (each document an item);
+/// - anything else: lines, each answered on its own (a line that is not
+///   JSON is rejected by its index).
 pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, BulkError> {
     let text = std::str::from_utf8(body).map_err(|e| BulkError::NotUtf8(e.valid_up_to()))?;
     let trimmed = text.trim_start();
@@ -243,6 +255,8 @@ pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, BulkError> {
         let values: Vec<&serde_json::value::RawValue> =
             serde_json::from_str(trimmed).map_err(|e| BulkError::NotArray(e.to_string()))?;
         values.into_iter().map(serde_json::value::RawValue::get).collect()
+    } else if trimmed.starts_with('{') && !first_line_is_json(trimmed) {
+        documents(trimmed)?
     } else {
         text.lines().filter(|l| !l.trim().is_empty()).collect()
     };
@@ -250,6 +264,28 @@ pub fn split_texts(body: &[u8]) -> Result<Vec<&str>, BulkError> {
         return Err(BulkError::TooMany(items.len()));
     }
     Ok(items)
+}
+
+/// Whether the first line of `text` is a JSON value of its own, as NDJSON's
+/// lines are (a pretty-printed object's first line is only `{`).
+fn first_line_is_json(text: &str) -> bool {
+    let line = text.lines().next().unwrap_or_default();
+    serde_json::from_str::<serde::de::IgnoredAny>(line).is_ok()
+}
+
+/// The JSON documents of `text`, one after another with any white space
+/// between them.
+fn documents(text: &str) -> Result<Vec<&str>, BulkError> {
+    let mut out = Vec::new();
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&serde_json::value::RawValue>();
+    for value in stream.by_ref() {
+        let value = value.map_err(|e| BulkError::NotJson(e.to_string()))?;
+        out.push(value.get());
+        if out.len() > MAX_BULK_ITEMS {
+            return Err(BulkError::TooMany(out.len()));
+        }
+    }
+    Ok(out)
 }
 
 /// A bulk body's items read as JSON. An item that is not JSON is its own
@@ -261,6 +297,20 @@ pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_body_is_read_by_its_first_byte_not_by_line() {
+        let pretty = "{\n  \"source\": \"r\",\n  \"title\": \"a\"\n}\n";
+        assert_eq!(split_texts(pretty.as_bytes()), Ok(vec![pretty.trim_end()]));
+        let two = format!("{pretty}\n{pretty}");
+        assert_eq!(split_texts(two.as_bytes()).map(|v| v.len()), Ok(2));
+        let ndjson = "{\"a\":1}\nnot json\n\n{\"b\":2}\n";
+        assert_eq!(split_texts(ndjson.as_bytes()), Ok(vec!["{\"a\":1}", "not json", "{\"b\":2}"]));
+        let array = "[\n {\"a\": 1},\n {\"b\": 2}\n]";
+        assert_eq!(split_texts(array.as_bytes()), Ok(vec!["{\"a\": 1}", "{\"b\": 2}"]));
+        let broken = "{\n  \"source\": \"r\",\n";
+        assert!(matches!(split_texts(broken.as_bytes()), Err(BulkError::NotJson(_))));
+    }
 
     #[test]
     fn nesting_is_counted_outside_strings() {

@@ -270,6 +270,32 @@ pub struct BulkItem {
     pub reason: Option<String>,
 }
 
+/// The answer to one alert sent on its own: the stored alert, and whether
+/// it was new (`created`) or repeated one seen before (`duplicate`: the
+/// alert it repeats, its occurrences counted).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+pub struct SentAlert {
+    /// `created` or `duplicate`.
+    pub status: BulkStatus,
+    #[serde(flatten)]
+    pub alert: Alert,
+}
+
+impl<'de> Deserialize<'de> for SentAlert {
+    /// serde's `flatten` buffers the alert's fields, which its raw event (kept
+    /// as JSON text) cannot be read from: the status is taken out, and the
+    /// rest read as an alert from its text.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<SentAlert, D::Error> {
+        use serde::de::Error;
+        let mut fields = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let status = fields.remove("status").ok_or_else(|| D::Error::missing_field("status"))?;
+        let status = BulkStatus::deserialize(status).map_err(D::Error::custom)?;
+        let text = serde_json::to_string(&fields).map_err(D::Error::custom)?;
+        let alert = serde_json::from_str(&text).map_err(D::Error::custom)?;
+        Ok(SentAlert { status, alert })
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BulkResult {
     pub created: usize,

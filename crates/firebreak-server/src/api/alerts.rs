@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
-    Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkItem, BulkResult,
+    Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkResult,
     BulkStatus, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment,
-    Page,
+    Page, SentAlert,
 };
 use uuid::Uuid;
 
@@ -40,27 +40,27 @@ impl IntoResponse for BulkAnswer {
 
 use crate::state::AppState;
 
-/// Send one alert. 201 when new; 200 with status `duplicate` (and the id of
-/// the alert it repeats) when the same source and source reference was seen
-/// before; 400 naming the field otherwise.
+/// Send one alert. 201 with the stored alert (`status: created`, and a
+/// `Location` header) when new; 200 with the alert it repeats (`status:
+/// duplicate`, its occurrences counted) when the same source and source
+/// reference was seen before; 400 naming the field otherwise.
 #[utoipa::path(post, path = "/api/v1/alerts", tag = "alerts", request_body = NewAlert,
-    responses((status = 201, body = BulkItem), (status = 200, body = BulkItem), (status = 400, body = ErrorBody)))]
-pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<(StatusCode, Json<BulkItem>)> {
+    responses((status = 201, body = SentAlert, headers(("Location" = String, description = "The alert's address"))),
+        (status = 200, body = SentAlert), (status = 400, body = ErrorBody)))]
+pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> ApiResult<Response> {
     let value: serde_json::Value = crate::request::parse_json(&body)?;
-    let result = intake::ingest(&s, &caller, vec![Ok(value.into())]).await?;
-    let item = result.items.into_iter().next().ok_or_else(ApiError::internal)?;
-    match item.status {
-        BulkStatus::Created => Ok((StatusCode::CREATED, Json(item))),
-        BulkStatus::Duplicate => Ok((StatusCode::OK, Json(item))),
-        BulkStatus::Rejected | BulkStatus::Skipped => Err(ApiError::field(
-            ErrorCode::InvalidField,
-            item.field.clone().unwrap_or_default(),
-            item.reason.clone().unwrap_or_default(),
-        )),
-    }
+    let sent = intake::ingest_one(&s, &caller, value.into()).await?;
+    Ok(match sent.status {
+        BulkStatus::Created => {
+            let location = format!("/api/v1/alerts/{}", sent.alert.id);
+            (StatusCode::CREATED, [(header::LOCATION, location)], Json(sent)).into_response()
+        }
+        _ => Json(sent).into_response(),
+    })
 }
 
-/// Send many alerts: a JSON array, or NDJSON (one alert a line), up to
+/// Send many alerts: a JSON array, NDJSON (one alert a line), or JSON
+/// objects one after another (pretty-printed or not), up to
 /// 10,000 per request. Every item is answered by its index: created (with
 /// its id), duplicate (with the id it repeats) or rejected (with the field
 /// and the reason). A rejected item never stops the others; the good ones
@@ -75,7 +75,7 @@ pub async fn create(State(s): State<AppState>, caller: Caller, body: Bytes) -> A
 /// still being stored waits for it and gets its answer.
 #[utoipa::path(post, path = "/api/v1/alerts/_bulk", tag = "alerts",
     params(("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters (spaces only between them), new for each batch (a UUID, say); a retry sends the batch's key again", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
-    request_body(content = Vec<NewAlert>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
+    request_body(content = Vec<NewAlert>, description = "A JSON array; NDJSON (application/x-ndjson, one item a line); or JSON objects, pretty-printed or not, one after another"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 409, body = ErrorBody),
         (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn bulk(State(s): State<AppState>, caller: Caller, headers: HeaderMap, body: Bytes) -> ApiResult<BulkAnswer> {
@@ -185,13 +185,14 @@ pub enum IntakeFormat {
 /// Security alert documents), `ocsf` (Detection and Incident Findings,
 /// classes 2004 and 2005), `wazuh` (lines of alerts.json) or `suricata` (EVE
 /// JSON; events other than alerts are skipped), or `native`. The body is a
-/// JSON array or NDJSON; each item is answered by its index as with `_bulk`,
+/// JSON array, NDJSON, or JSON documents one after another (a pretty-printed
+/// export), read by its first byte rather than by line; each item is answered by its index as with `_bulk`,
 /// and re-sending the same events creates no duplicates. An
 /// `Idempotency-Key` header works as on `POST /api/v1/alerts/_bulk`.
 #[utoipa::path(post, path = "/api/v1/intake/{format}", tag = "alerts",
     params(("format" = inline(IntakeFormat), Path),
         ("Idempotency-Key" = Option<String>, Header, description = "Any 1 to 255 visible ASCII characters (spaces only between them), new for each batch (a UUID, say); a retry sends the batch's key again", min_length = 1, max_length = 255, pattern = "^[!-~]([ -~]{0,253}[!-~])?$")),
-    request_body(content = Vec<Object>, description = "A JSON array, or NDJSON"),
+    request_body(content = Vec<Object>, description = "A JSON array; NDJSON (one event a line); or JSON objects, pretty-printed or not, one after another"),
     responses((status = 200, body = BulkResult), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
         (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn intake_format(

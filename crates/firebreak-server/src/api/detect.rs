@@ -98,7 +98,7 @@ pub async fn revisions(
 /// by rule and event; an item that is not a JSON object is reported by its
 /// index.
 #[utoipa::path(post, path = "/api/v1/events/_bulk", tag = "detection",
-    request_body(content = Vec<serde_json::Value>, description = "A JSON array, or NDJSON (application/x-ndjson)"),
+    request_body(content = Vec<serde_json::Value>, description = "A JSON array; NDJSON (application/x-ndjson, one item a line); or JSON objects, pretty-printed or not, one after another"),
     responses((status = 200, body = EventBulkResult), (status = 400, body = ErrorBody), (status = 413, body = ErrorBody)))]
 pub async fn events(
     State(s): State<AppState>,

@@ -1,7 +1,7 @@
 //! Alert intake: one and many, per-item answers, deduplication under
 //! concurrency, bad input.
 
-use firebreak_types::{Alert, BulkItem, BulkResult, Page, Role};
+use firebreak_types::{Alert, BulkResult, Page, Role, SentAlert};
 use reqwest::Method;
 use serde_json::{Value, json};
 
@@ -21,19 +21,25 @@ fn alert(n: usize) -> Value {
 async fn one_alert_then_its_repeat() {
     let app = spawn_app().await;
     let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
-    let first: BulkItem = siem.post("/api/v1/alerts", &alert(1)).await.unwrap();
+    let resp = siem.request(Method::POST, "/api/v1/alerts").json(&alert(1)).send().await.unwrap();
+    assert_eq!(resp.status(), 201);
+    let location = resp.headers().get("location").and_then(|l| l.to_str().ok()).map(str::to_owned);
+    // One alert sent on its own is answered with the alert, as stored.
+    let first: SentAlert = resp.json().await.unwrap();
     assert_eq!(first.status, firebreak_types::BulkStatus::Created);
+    assert_eq!(location, Some(format!("/api/v1/alerts/{}", first.alert.id)));
+    assert_eq!((first.alert.title.as_str(), first.alert.occurrences), ("Brute force on host-1", 1));
     app.clock.advance(time::Duration::minutes(5));
     let resp = siem.request(Method::POST, "/api/v1/alerts").json(&alert(1)).send().await.unwrap();
     assert_eq!(resp.status(), 200);
-    let again: BulkItem = resp.json().await.unwrap();
-    assert_eq!((again.status.as_str(), again.id), ("duplicate", first.id));
-    let stored: Alert = siem.get(&format!("/api/v1/alerts/{}", first.id.unwrap())).await.unwrap();
+    let again: SentAlert = resp.json().await.unwrap();
+    assert_eq!((again.status.as_str(), again.alert.id, again.alert.occurrences), ("duplicate", first.alert.id, 2));
+    let stored: Alert = siem.get(&format!("/api/v1/alerts/{}", first.alert.id)).await.unwrap();
     assert_eq!(stored.occurrences, 2);
     assert_eq!(stored.last_seen - stored.first_seen, time::Duration::minutes(5));
     assert_eq!(stored.observables.len(), 2, "defanged and plain forms collapse: {:?}", stored.observables);
     assert_eq!(stored.raw.to_value()["rule"]["id"], 5712, "the raw event is kept");
-    let repeats: Vec<String> = siem.get(&format!("/api/v1/alerts/{}/repeats", first.id.unwrap())).await.unwrap();
+    let repeats: Vec<String> = siem.get(&format!("/api/v1/alerts/{}/repeats", first.alert.id)).await.unwrap();
     assert_eq!(repeats.len(), 1);
     let r = siem
         .post::<_, Value>(
@@ -460,6 +466,42 @@ async fn each_format_is_taken_in_and_a_resend_creates_nothing() {
         .await
         .unwrap();
     assert_eq!(r.items[0].field.as_deref(), Some("rule.level"));
+}
+
+#[tokio::test]
+async fn a_pretty_printed_document_is_read_as_a_document_not_as_lines() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    // An export as people save it: each event pretty-printed, one after another.
+    let events: Vec<Value> =
+        fixture("wazuh-alerts.json").lines().take(2).map(|l| serde_json::from_str(l).unwrap()).collect();
+    let one = serde_json::to_string_pretty(&events[0]).unwrap();
+    let two = format!("{one}\n{}\n", serde_json::to_string_pretty(&events[1]).unwrap());
+    assert!(one.lines().count() > 10);
+    for (body, created) in [(one, 1), (two, 1)] {
+        let r: BulkResult = siem
+            .request(Method::POST, "/api/v1/intake/wazuh")
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!((r.created, r.rejected, r.items.len()), (created, 0, created + r.duplicates), "{:?}", r.items);
+    }
+    // A document cut short is refused as one, naming the body, and stores nothing.
+    let r = siem
+        .request(Method::POST, "/api/v1/alerts/_bulk")
+        .header("content-type", "application/json")
+        .body("{\n  \"source\": \"wazuh\",\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!((body["code"].as_str(), body["field"].as_str()), (Some("malformed_json"), Some("body")), "{body}");
 }
 
 #[tokio::test]

@@ -172,8 +172,8 @@ async fn bodies_are_what_the_document_says_they_are() {
         assert_eq!((s, v["code"].as_str(), v["field"].as_str()), (400, Some("missing_field"), Some("body")), "{path}");
         let (s, v) = call(c, Method::POST, path, Some("  \n"), "application/x-ndjson").await;
         assert_eq!((s, v["field"].as_str()), (400, Some("body")), "{path}: {v}");
-        // Sent as JSON, a batch is an array: a lone object or stray bytes are not one.
-        for body in ["{}", "\u{0}"] {
+        // Sent as JSON, a batch is an array or objects: stray bytes are not one.
+        for body in ["\u{0}", "5", "\"alert\""] {
             let (s, v) = call(c, Method::POST, path, Some(body), json_ct).await;
             assert_eq!((s, v["field"].as_str()), (400, Some("body")), "{path} {body:?}: {v}");
         }

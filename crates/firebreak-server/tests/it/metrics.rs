@@ -3,7 +3,7 @@
 //! actions, updates, a reopened case, a case still open), and every metric
 //! compared with values computed by hand.
 
-use firebreak_types::{Alert, BulkItem, Case, MetricTable, ResponseAction, Team};
+use firebreak_types::{Alert, Case, MetricTable, ResponseAction, SentAlert, Team};
 use serde_json::{Value, json};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -45,8 +45,8 @@ pub(crate) async fn scenario(app: &TestApp) -> (Case, Case) {
                 "severity": sev, "event_time": rfc(event) })
     };
     let send = |body: Value| async move {
-        let item: BulkItem = app.admin.post("/api/v1/alerts", &body).await.unwrap();
-        item.id.unwrap()
+        let sent: SentAlert = app.admin.post("/api/v1/alerts", &body).await.unwrap();
+        sent.alert.id
     };
     let a1: Uuid = send(alert("edr", "a1", "R1", "high", T0 - Duration::minutes(30))).await;
     let a2 = send(alert("edr", "a2", "R1", "low", T0 - Duration::minutes(10))).await;
@@ -419,8 +419,8 @@ async fn the_databases_median_and_p90_are_the_domains() {
     let mut ids = Vec::new();
     for i in 0..delays.len() {
         let body = json!({ "source": "edr", "source_ref": format!("r{i}"), "title": "x", "severity": "low" });
-        let item: BulkItem = app.admin.post("/api/v1/alerts", &body).await.unwrap();
-        ids.push(item.id.unwrap());
+        let sent: SentAlert = app.admin.post("/api/v1/alerts", &body).await.unwrap();
+        ids.push(sent.alert.id);
     }
     let mut order: Vec<usize> = (0..delays.len()).collect();
     order.sort_by_key(|i| delays[*i]);
