@@ -109,12 +109,13 @@ pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert
             c
         }
         None => {
+            let (impact, urgency) = triage::case_levels([&before]);
             let create = CreateCase {
                 title: before.title.clone(),
                 description: before.description.clone(),
                 severity: Some(before.severity),
-                impact: firebreak_types::Level::Medium,
-                urgency: firebreak_types::Level::Medium,
+                impact: req.impact.unwrap_or(impact),
+                urgency: req.urgency.unwrap_or(urgency),
                 category: None,
                 tlp: before.tlp,
                 pap: before.pap,

@@ -68,6 +68,22 @@ pub struct UploadParams {
     pub collected_by: Option<String>,
 }
 
+/// The type an uploaded file is kept under: the one the request declared,
+/// unless that says nothing of the file (none, `application/octet-stream`,
+/// or the form encoding `curl --data-binary` sends by default), when the
+/// file name's extension tells it.
+fn stored_type(declared: &str, filename: &str) -> String {
+    let essence = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
+    let says_nothing = matches!(
+        essence.as_str(),
+        "" | "application/octet-stream" | "application/x-www-form-urlencoded" | "multipart/form-data"
+    );
+    if !says_nothing {
+        return declared.trim().to_owned();
+    }
+    mime_guess::from_path(filename).first_raw().unwrap_or("application/octet-stream").to_owned()
+}
+
 /// Streams `body` to disk, hashing as it goes; records the evidence and its
 /// first custody entry only after the file is complete.
 pub async fn upload(
@@ -94,7 +110,7 @@ pub async fn upload(
         case_id,
         filename,
         description,
-        content_type: if content_type.is_empty() { "application/octet-stream".into() } else { content_type },
+        content_type: stored_type(&content_type, &params.filename),
         size,
         sha256,
         collected_by: who.unwrap_or_else(|| caller.name().to_owned()),
@@ -242,4 +258,18 @@ pub async fn verify(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> Ap
     };
     custody(state, caller, &e, action, None, None, note).await?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stored_type;
+
+    #[test]
+    fn a_type_that_says_nothing_is_taken_from_the_file_name() {
+        assert_eq!(stored_type("application/x-www-form-urlencoded", "mail.eml"), "message/rfc822");
+        assert_eq!(stored_type("", "capture.pcap"), "application/vnd.tcpdump.pcap");
+        assert_eq!(stored_type("application/octet-stream", "notes.txt"), "text/plain");
+        assert_eq!(stored_type("", "memory.raw.unknownext"), "application/octet-stream");
+        assert_eq!(stored_type("application/pdf", "report.bin"), "application/pdf");
+    }
 }

@@ -94,10 +94,14 @@ pub async fn escalate_group(state: &App, caller: &Caller, id: Uuid, req: Escalat
     // The most severe alert names the case; ties go to the earliest.
     open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.event_time.cmp(&b.event_time)));
     let lead = open[0];
-    let case = crate::alerts::escalate(state, caller, lead.id, req.clone()).await?;
+    // The case's priority follows the whole story: its most severe alert and
+    // the most critical asset any of them touches.
+    let (impact, urgency) = triage::case_levels(open.iter().copied());
+    let first = EscalateAlert { impact: req.impact.or(Some(impact)), urgency: req.urgency.or(Some(urgency)), ..req };
+    let case = crate::alerts::escalate(state, caller, lead.id, first).await?;
     for a in &open[1..] {
-        crate::alerts::escalate(state, caller, a.id, EscalateAlert { template_id: None, case_id: Some(case.id) })
-            .await?;
+        let into = EscalateAlert { case_id: Some(case.id), ..EscalateAlert::default() };
+        crate::alerts::escalate(state, caller, a.id, into).await?;
     }
     state.store.set_group_case(&caller.ctx(state), caller.org_id(), id, case.id).await?;
     crate::cases::get_case(state, caller, case.id).await

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-use firebreak_types::{Alert, AlertState, Asset, AssetKind, Criticality, Disposition, Severity};
+use firebreak_types::{Alert, AlertState, Asset, AssetKind, Criticality, Disposition, Level, Severity};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -97,6 +97,40 @@ pub fn criticality_bump(c: Criticality) -> i64 {
 /// raised by the most critical asset the alert touches, at most 6.
 pub fn triage_rank(severity: Severity, bump: i64) -> i64 {
     (severity as i64 + 1 + bump).min(6)
+}
+
+/// The impact and urgency a case escalated from `alerts` starts with, so
+/// that its priority follows what raised it rather than a default P3:
+///
+/// - urgency is the most severe alert's severity (critical counts as high:
+///   the matrix has three levels);
+/// - impact is the most critical asset the alerts touch (a critical or high
+///   asset: high; none matched: high for a critical alert, low for a low
+///   one, medium otherwise).
+///
+/// A low alert makes a P4, medium P3, high P2, critical P1; an alert on a
+/// critical or high asset one or two steps more.
+///
+/// The asset part is read from each alert's triage rank, which holds it.
+/// Both stay editable on the case.
+pub fn case_levels<'a>(alerts: impl IntoIterator<Item = &'a Alert>) -> (Level, Level) {
+    let (mut severity, mut bump) = (Severity::Low, 0);
+    for a in alerts {
+        severity = severity.max(a.severity);
+        bump = bump.max(a.triage_rank - triage_rank(a.severity, 0));
+    }
+    let urgency = match severity {
+        Severity::Low => Level::Low,
+        Severity::Medium => Level::Medium,
+        Severity::High | Severity::Critical => Level::High,
+    };
+    let impact = match (bump, severity) {
+        (b, _) if b >= 1 => Level::High,
+        (_, Severity::Critical) => Level::High,
+        (_, Severity::High | Severity::Medium) => Level::Medium,
+        (_, Severity::Low) => Level::Low,
+    };
+    (impact, urgency)
 }
 
 /// Whether `ip` lies in `net/len` (addresses of another family never do).
@@ -230,6 +264,35 @@ mod tests {
         let v6 = "2001:db8::".parse().unwrap();
         assert!(in_range("2001:db8::42".parse().unwrap(), v6, 32));
         assert!(!in_range("2001:db9::42".parse().unwrap(), v6, 32));
+    }
+
+    #[test]
+    fn a_case_starts_with_the_priority_of_what_raised_it() {
+        let matrix = crate::priority::PriorityMatrix::default();
+        let alert = |severity: Severity, bump: i64| {
+            let mut a: Alert = serde_json::from_value(serde_json::json!({
+                "id": Uuid::nil(), "org_id": Uuid::nil(), "source": "s", "source_ref": "r", "type": "t",
+                "title": "t", "description": "", "severity": "low", "event_time": "2026-01-01T00:00:00Z",
+                "tags": [], "tlp": "amber", "pap": "amber", "observables": [], "custom_fields": {}, "raw": null,
+                "state": "new", "occurrences": 1, "first_seen": "2026-01-01T00:00:00Z",
+                "last_seen": "2026-01-01T00:00:00Z"
+            }))
+            .unwrap();
+            a.severity = severity;
+            a.triage_rank = triage_rank(severity, bump);
+            a
+        };
+        let p = |alerts: &[Alert]| {
+            let (impact, urgency) = case_levels(alerts);
+            matrix.priority(impact, urgency).as_str()
+        };
+        assert_eq!(p(&[alert(Severity::Low, 0)]), "P4");
+        assert_eq!(p(&[alert(Severity::Medium, 0)]), "P3");
+        assert_eq!(p(&[alert(Severity::High, 0)]), "P2");
+        assert_eq!(p(&[alert(Severity::Critical, 0)]), "P1");
+        assert_eq!(p(&[alert(Severity::Medium, 1)]), "P2", "a medium alert on a high asset");
+        // A story: the most severe alert and the most critical asset, wherever each is.
+        assert_eq!(p(&[alert(Severity::High, 0), alert(Severity::Low, 2)]), "P1");
     }
 
     #[test]

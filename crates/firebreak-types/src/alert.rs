@@ -5,7 +5,7 @@ use time::OffsetDateTime;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::{Pap, Severity, Tlp};
+use crate::{Level, Pap, Severity, Tlp};
 
 /// Where an alert stands in triage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -228,6 +228,16 @@ pub struct EscalateAlert {
     pub template_id: Option<Uuid>,
     /// Merge into this open case instead of opening one.
     pub case_id: Option<Uuid>,
+    /// The new case's impact; by default, from the most critical asset the
+    /// alerts touch (see `urgency`).
+    #[serde(default)]
+    pub impact: Option<Level>,
+    /// The new case's urgency; by default, from the most severe alert's
+    /// severity. Together they set the case's priority: a low alert makes a
+    /// P4, medium P3, high P2, critical P1, an alert on a high or critical
+    /// asset one or two steps more.
+    #[serde(default)]
+    pub urgency: Option<Level>,
 }
 
 /// What happened to one item of a bulk request.

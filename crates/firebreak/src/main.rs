@@ -341,8 +341,25 @@ fn prepare_data_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
     dir.canonicalize().with_context(|| format!("resolving {}", dir.display()))
 }
 
-async fn open_store(config: &Config) -> anyhow::Result<(SqlStore, std::path::PathBuf)> {
-    let data_dir = prepare_data_dir(&config.data_dir)?;
+/// The data folder of a server that has run, for the commands that work on
+/// its data: a missing one is an error naming where it was looked for, not a
+/// new empty folder whose empty database would look like a real answer.
+fn existing_data_dir(dir: &Path) -> anyhow::Result<std::path::PathBuf> {
+    if !dir.is_dir() {
+        let shown = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+        anyhow::bail!(
+            "no data folder at {}: run this where the server was started, or name the server's folder with \
+             --data-dir (the server prints it when it starts)",
+            shown.display()
+        );
+    }
+    prepare_data_dir(dir)
+}
+
+/// Opens the store: `serve` makes the data folder on its first start; every
+/// other command needs the folder a server made.
+async fn open_store(config: &Config, create: bool) -> anyhow::Result<(SqlStore, std::path::PathBuf)> {
+    let data_dir = if create { prepare_data_dir(&config.data_dir)? } else { existing_data_dir(&config.data_dir)? };
     let url = config.database_url(&data_dir);
     let opts = OpenOptions {
         max_connections: config.db_max_connections,
@@ -361,7 +378,7 @@ async fn open_store(config: &Config) -> anyhow::Result<(SqlStore, std::path::Pat
 
 async fn serve(config: Config) -> anyhow::Result<()> {
     tracing::info!(?config, "starting");
-    let (store, data_dir) = open_store(&config).await?;
+    let (store, data_dir) = open_store(&config, true).await?;
     let clock = Arc::new(SystemClock);
     let admin_password = config.admin_password()?;
     let boot = ensure_root(&store, admin_password.as_deref(), clock.now()).await?;
@@ -400,6 +417,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         // The URL and the one-time password go to the terminal, never to the log.
         let mut out = std::io::stdout().lock();
         writeln!(out, "Firebreak is running at http://{addr}/")?;
+        writeln!(out, "Data folder: {} (other commands run from here, or take --data-dir)", data_dir.display())?;
         match &boot {
             Bootstrap::Created { generated_password: Some(pw), .. } => {
                 writeln!(out, "First start: sign in as `admin` with this one-time password (it is not shown again):")?;
@@ -496,7 +514,7 @@ async fn report(
 }
 
 async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
-    let (store, data_dir) = open_store(&config).await?;
+    let (store, data_dir) = open_store(&config, false).await?;
     let checkpoints = data_dir.join(firebreak_app::checkpoints::FILE_NAME);
     let result = firebreak_app::service::verify_chains(&store, &checkpoints, None).await;
     store.close().await;
@@ -529,7 +547,7 @@ async fn audit_verify(config: Config) -> anyhow::Result<ExitCode> {
 
 /// The application for offline commands: the store, the system clock, the root organisation.
 async fn offline_state(config: &Config) -> anyhow::Result<(App, Arc<SqlStore>)> {
-    let (store, data_dir) = open_store(config).await?;
+    let (store, data_dir) = open_store(config, false).await?;
     let root = store.root_org().await?.context("the database has no organisation yet; start the server once")?;
     let settings = AppSettings {
         files_dir: data_dir.join("files"),

@@ -177,6 +177,11 @@ async fn an_alert_is_taken_closed_or_escalated_into_a_case() {
     let case: firebreak_types::Case =
         l1.post(&format!("/api/v1/alerts/{}/escalate", ids[1]), &json!({})).await.unwrap();
     assert_eq!(case.title, "Brute force on host-2");
+    // Its priority follows the alert: a high alert is urgent, of medium impact on no known asset.
+    assert_eq!(
+        (case.impact, case.urgency, case.priority),
+        (firebreak_types::Level::Medium, firebreak_types::Level::High, firebreak_types::Priority::P2)
+    );
     let obs: Vec<firebreak_types::ObservableWithSightings> =
         l1.get(&format!("/api/v1/cases/{}/observables", case.id)).await.unwrap();
     assert_eq!(obs.len(), 2);
@@ -327,6 +332,7 @@ async fn alerts_sharing_an_entity_within_the_window_become_one_story() {
     let case: firebreak_types::Case =
         l2.post(&format!("/api/v1/alert-groups/{}/escalate", story.id), &json!({})).await.unwrap();
     assert_eq!(case.title, "Alert beacon", "the most severe alert names the case");
+    assert_eq!(case.priority, firebreak_types::Priority::P1, "a critical story makes a P1 case");
     let detail: firebreak_types::AlertGroupDetail =
         siem.get(&format!("/api/v1/alert-groups/{}", story.id)).await.unwrap();
     assert_eq!(detail.group.case_id, Some(case.id));

@@ -347,7 +347,7 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let sent = std::time::Instant::now();
-    let item: firebreak_types::BulkItem = app
+    let item: firebreak_types::SentAlert = app
         .admin
         .post(
             "/api/v1/alerts",
@@ -362,7 +362,7 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
 
     // A second alert on the same host: one story; the analyst closes it as a
     // false positive with a reason.
-    let noise: firebreak_types::BulkItem = app
+    let noise: firebreak_types::SentAlert = app
         .admin
         .post(
             "/api/v1/alerts",
@@ -371,13 +371,13 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
         )
         .await
         .unwrap();
-    c.goto(&format!("{base}/alerts/{}", noise.id.unwrap())).await.unwrap();
+    c.goto(&format!("{base}/alerts/{}", noise.alert.id)).await.unwrap();
     wait_text(&c, "#alert-story", "Mimikatz on ws-042").await;
     fill(&c, "#close input[name=reason]", "the helpdesk's remote tool").await;
     submit(&c, "#close").await;
     wait_text(&c, "#alert-state", "closed").await;
 
-    let id = item.id.unwrap();
+    let id = item.alert.id;
     c.goto(&format!("{base}/alerts/{id}")).await.unwrap();
     submit(&c, "#take").await;
     wait_text(&c, "#alert-state", "in_triage").await;
@@ -652,7 +652,7 @@ async fn links_in_what_people_and_sources_write_run_no_script_when_clicked() {
     let base = &app.base_url;
     let admin = &app.admin;
     // An alert (its description as a source sends it) with a comment.
-    let alert: firebreak_types::BulkItem = admin
+    let alert: firebreak_types::SentAlert = admin
         .post(
             "/api/v1/alerts",
             &json!({ "source": "wazuh", "source_ref": "w-1", "title": "Links in a log line", "severity": "high",
@@ -660,7 +660,7 @@ async fn links_in_what_people_and_sources_write_run_no_script_when_clicked() {
         )
         .await
         .unwrap();
-    let alert_id = alert.id.unwrap();
+    let alert_id = alert.alert.id;
     let _: Value =
         admin.post(&format!("/api/v1/alerts/{alert_id}/comments"), &json!({ "body": SCRIPT_LINKS })).await.unwrap();
     // A case with a task log, a stakeholder update and a review.

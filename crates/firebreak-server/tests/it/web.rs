@@ -230,7 +230,7 @@ async fn sign_in_goes_back_only_to_a_path_of_this_server() {
 async fn every_page_carries_the_content_security_policy_and_the_other_headers() {
     let app = spawn_app().await;
     let admin = &app.admin;
-    let alert: firebreak_types::BulkItem = admin
+    let alert: firebreak_types::SentAlert = admin
         .post(
             "/api/v1/alerts",
             &serde_json::json!({ "source": "edr", "source_ref": "h-1", "title": "Headers", "severity": "low" }),
@@ -247,7 +247,7 @@ async fn every_page_carries_the_content_security_policy_and_the_other_headers() 
         "/login".to_owned(),
         "/".to_owned(),
         "/alerts".to_owned(),
-        format!("/alerts/{}", alert.id.unwrap()),
+        format!("/alerts/{}", alert.alert.id),
         "/stories".to_owned(),
         "/cases".to_owned(),
         "/cases/board".to_owned(),
@@ -336,7 +336,7 @@ async fn every_page_carries_the_content_security_policy_and_the_other_headers() 
 #[tokio::test]
 async fn a_page_says_which_part_the_database_failed_to_give() {
     let app = spawn_app().await;
-    let alert: firebreak_types::BulkItem = app
+    let alert: firebreak_types::SentAlert = app
         .admin
         .post(
             "/api/v1/alerts",
@@ -345,7 +345,7 @@ async fn a_page_says_which_part_the_database_failed_to_give() {
         )
         .await
         .unwrap();
-    let id = alert.id.unwrap();
+    let id = alert.alert.id;
     let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
     let jar = sign_in(&http, &app.base_url).await;
     let before = http.get(format!("{}/alerts", app.base_url)).header("cookie", &jar).send().await.unwrap();

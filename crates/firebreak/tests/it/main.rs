@@ -175,6 +175,25 @@ fn verify(dir: &Path) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+#[test]
+fn commands_on_a_servers_data_refuse_a_missing_data_folder_and_make_none() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("assets.csv"), "kind,name\n").unwrap();
+    for args in [&["audit", "verify"][..], &["assets", "import", "assets.csv"], &["rules", "test"]] {
+        let out = Command::new(BIN)
+            .args(args)
+            .current_dir(dir.path())
+            .env_remove("FIREBREAK_DATABASE_URL")
+            .env_remove("FIREBREAK_DATA_DIR")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {err}");
+        assert!(err.contains("no data folder at") && err.contains("firebreak-data"), "{args:?}: {err}");
+        assert!(!dir.path().join("firebreak-data").exists(), "{args:?} made an empty data folder");
+    }
+}
+
 #[tokio::test]
 async fn audit_verify_finds_a_rewritten_entry_and_a_newer_schema_refuses_to_start() {
     let dir = tempfile::tempdir().unwrap();
