@@ -82,3 +82,77 @@ fn a_wazuh_windows_alert_is_described_by_its_message_not_its_json() {
     quoted["data"]["win"]["system"]["message"] = json!("\"An account failed to log on.\r\n\r\nSubject:\"");
     assert_eq!(alert(Format::Wazuh, quoted)["description"], "An account failed to log on.\r\n\r\nSubject:");
 }
+
+#[test]
+fn ocsf_times_in_seconds_and_time_dt() {
+    let events = lines("ocsf/ocsf-examples.ndjson");
+    // Okta (OCSF 1.3.0): `time` 1723564700 is seconds; `time_dt` says so too.
+    let okta = alert(Format::Ocsf, events[0].clone());
+    assert_eq!(okta["event_time"], "2024-08-13T15:58:20Z", "not January 1970");
+    assert_eq!(okta["source_ref"], "dc9fd3c0-598c-11ef-8478-2b7584bf8d5a");
+    let mut seconds_only = events[0].clone();
+    seconds_only.as_object_mut().unwrap().remove("time_dt");
+    assert_eq!(alert(Format::Ocsf, seconds_only)["event_time"], "2024-08-13T15:58:20Z");
+    // GuardDuty through Security Hub (OCSF 1.1.0): `time_dt` with its offset.
+    let guardduty = alert(Format::Ocsf, events[2].clone());
+    assert_eq!(guardduty["event_time"], "2023-09-19T11:05:22.487-04:00");
+    // Prowler writes a passed check as a finding; it is skipped.
+    let reason = skip(Format::Ocsf, events[1].clone());
+    assert!(reason.contains("status_code PASS") && reason.contains("passed check"), "{reason}");
+    // A failed one is read: `time` in seconds, since its `time_dt` has no
+    // offset (it is the scanning host's local time, four hours off).
+    let mut failed = events[1].clone();
+    failed["status_code"] = json!("FAIL");
+    let prowler = alert(Format::Ocsf, failed);
+    assert_eq!(prowler["event_time"], "2024-10-04T13:49:02Z");
+    assert_eq!(prowler["source"], "ocsf:prowler");
+}
+
+#[test]
+fn ocsf_security_findings_of_ocsf_1_0_are_read() {
+    let events = lines("ocsf/ocsf-examples.ndjson");
+    let qradar = alert(Format::Ocsf, events[4].clone());
+    assert_eq!((qradar["type"].as_str(), qradar["source_ref"].as_str()), (Some("security_finding"), Some("591")));
+    assert_eq!(qradar["title"], "BLEEDING-EDGE DOS -ISC- ICMP blind TCP reset DoS guessing attempt");
+    assert_eq!(qradar["event_time"], "2023-04-24T14:44:23.218Z");
+    let falco = alert(Format::Ocsf, events[5].clone());
+    assert_eq!(falco["source_ref"], "ec834826-90c1-458a-8eec-a014e7266754");
+    assert_eq!(falco["title"], "Linux Kernel Module Injection Detected");
+    assert!(falco["description"].as_str().unwrap().starts_with("Linux Kernel Module injection using insmod"));
+    // Security Hub's control that passed is skipped.
+    let reason = skip(Format::Ocsf, events[3].clone());
+    assert!(reason.contains("compliance.status PASSED"), "{reason}");
+    // So are vulnerability and compliance findings, with the reason.
+    let reason = skip(Format::Ocsf, events[6].clone());
+    assert!(reason.starts_with("class_uid 2002 (Vulnerability Finding) is not an alert: a vulnerability"), "{reason}");
+    let reason = skip(Format::Ocsf, events[7].clone());
+    assert!(reason.starts_with("class_uid 2003 (Compliance Finding) is not an alert"), "{reason}");
+    let mut no_uid = events[5].clone();
+    no_uid["finding"].as_object_mut().unwrap().remove("uid");
+    assert_eq!(error(Format::Ocsf, no_uid).field, "finding.uid");
+}
+
+#[test]
+fn ocsf_incident_findings_are_referenced_by_the_findings_they_list() {
+    // An Incident Finding as the OCSF schema defines class 2005: no
+    // finding_info of its own, its findings in finding_info_list.
+    let incident = json!({
+        "class_uid": 2005, "class_name": "Incident Finding", "category_uid": 2, "activity_id": 1,
+        "type_uid": 200501, "status_id": 1, "severity_id": 4, "time": 1_723_564_700_000_i64,
+        "desc": "Credential theft on two hosts",
+        "assignee_group": { "name": "SOC" },
+        "finding_info_list": [
+            { "uid": "det-8843200113", "title": "LSASS memory read",
+              "attacks": [{ "technique": { "uid": "T1003.001" } }] },
+            { "uid": "det-8843200207", "title": "Pass the hash" }
+        ],
+        "metadata": { "version": "1.1.0", "product": { "name": "Example", "vendor_name": "Example" } }
+    });
+    let a = alert(Format::Ocsf, incident.clone());
+    assert_eq!((a["type"].as_str(), a["source_ref"].as_str()), (Some("incident_finding"), Some("det-8843200113")));
+    assert_eq!((a["title"].as_str(), a["severity"].as_str()), (Some("Credential theft on two hosts"), Some("high")));
+    assert!(a["tags"].as_array().unwrap().contains(&json!("attack.t1003.001")));
+    let mut empty = incident;
+    empty["finding_info_list"] = json!([{ "title": "no uid" }]);
+    assert_eq!(error(Format::Ocsf, empty).field, "finding_info_list");
+}
