@@ -2,7 +2,7 @@
 //! samples in `tests/fixtures/real/<format>/`, their sources and licences in
 //! the README beside them.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use firebreak_domain::formats::{Format, MapError, Mapped, map};
 use serde_json::{Value, json};
@@ -155,4 +155,53 @@ fn ocsf_incident_findings_are_referenced_by_the_findings_they_list() {
     let mut empty = incident;
     empty["finding_info_list"] = json!([{ "title": "no uid" }]);
     assert_eq!(error(Format::Ocsf, empty).field, "finding_info_list");
+}
+
+#[test]
+fn legacy_elastic_signals_are_read() {
+    let docs = lines("ecs/kibana-7.16-signals.ndjson");
+    let alerts: Vec<Value> = docs.iter().map(|d| alert(Format::Ecs, d.clone())).collect();
+    let a = &alerts[0];
+    assert_eq!(a["source_ref"], "0bb0c0d5488d757907f6be6e4c27ff698666948e2cf01d53e8fa43958b36c6a8");
+    assert_eq!((a["title"].as_str(), a["type"].as_str()), (Some("threat-match-rule"), Some("threat_match")));
+    assert_eq!((a["rule"].as_str(), a["severity"].as_str()), (Some("bef9b0da-8c2f-4b82-930f-37ffa1b57fc1"), Some("low")));
+    assert_eq!(a["event_time"], "2022-03-23T16:50:32.045Z", "the source event's time");
+    assert_eq!(a["description"], "event on security-linux-1 created low alert threat-match-rule.");
+    assert_eq!(a["custom_fields"]["signal.status"], "open");
+    assert_eq!(refs(&alerts).len(), 3);
+    // Without the hit's _id (a document exported from _source alone): the
+    // rule and the event it was raised on.
+    let source = alert(Format::Ecs, docs[0]["_source"].clone());
+    assert_eq!(
+        source["source_ref"],
+        "signal:62f9a8c0-aac9-11ec-aa31-c9ea2cb79db7:events-index-000001:P2yvt38BIyEvspK05HSe"
+    );
+    let mut bare = docs[0]["_source"].clone();
+    for field in ["parent", "ancestors"] {
+        bare["signal"].as_object_mut().unwrap().remove(field);
+    }
+    let e = error(Format::Ecs, bare);
+    assert!(e.field == "_id" && e.reason.contains("legacy Elastic signal"), "{e:?}");
+}
+
+#[test]
+fn suricata_alerts_shipped_by_elastic_agent_are_read_by_their_rule() {
+    let docs = lines("ecs/suricata-eve-alerts.ndjson");
+    let a = alert(Format::Ecs, docs[0].clone());
+    assert_eq!(a["title"], "ET POLICY curl User-Agent Outbound", "the rule's name, not Filebeat's category line");
+    assert_eq!((a["rule"].as_str(), a["type"].as_str()), (Some("2013028"), Some("suricata")));
+    assert_eq!(a["severity"], "medium", "Suricata's priority 2");
+    assert_eq!(a["description"], "Attempted Information Leak");
+    assert_eq!(a["source_ref"], "suricata:2013028:2191386088856669:2018-10-03T14:42:44.836Z:0");
+    assert_eq!(a["event_time"], "2018-10-03T14:42:44.836Z");
+    let b = alert(Format::Ecs, docs[1].clone());
+    assert_eq!(b["severity"], "low", "Suricata's priority 3");
+    let mut first = docs[0].clone();
+    first["event"]["severity"] = json!(1);
+    assert_eq!(alert(Format::Ecs, first)["severity"], "high", "Suricata's priority 1");
+    // The same document as an event rather than an alert is skipped.
+    let mut flow = docs[0].clone();
+    flow["event"]["kind"] = json!("event");
+    let reason = skip(Format::Ecs, flow);
+    assert!(reason.starts_with("event.kind \"event\" is not an alert"), "{reason}");
 }
