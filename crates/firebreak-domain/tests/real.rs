@@ -164,7 +164,10 @@ fn legacy_elastic_signals_are_read() {
     let a = &alerts[0];
     assert_eq!(a["source_ref"], "0bb0c0d5488d757907f6be6e4c27ff698666948e2cf01d53e8fa43958b36c6a8");
     assert_eq!((a["title"].as_str(), a["type"].as_str()), (Some("threat-match-rule"), Some("threat_match")));
-    assert_eq!((a["rule"].as_str(), a["severity"].as_str()), (Some("bef9b0da-8c2f-4b82-930f-37ffa1b57fc1"), Some("low")));
+    assert_eq!(
+        (a["rule"].as_str(), a["severity"].as_str()),
+        (Some("bef9b0da-8c2f-4b82-930f-37ffa1b57fc1"), Some("low"))
+    );
     assert_eq!(a["event_time"], "2022-03-23T16:50:32.045Z", "the source event's time");
     assert_eq!(a["description"], "event on security-linux-1 created low alert threat-match-rule.");
     assert_eq!(a["custom_fields"]["signal.status"], "open");

@@ -418,6 +418,36 @@ mod tests {
     }
 
     #[test]
+    fn event_severity_on_the_scale_of_its_source() {
+        let sev = |v: Value| severity(&v, &[], &[]).map(|s| format!("{s:?}")).unwrap();
+        // IDS priorities: by module, dataset, product or observer type.
+        assert_eq!(sev(json!({ "event": { "module": "snort", "severity": 1 } })), "High");
+        assert_eq!(sev(json!({ "event.dataset": "suricata.eve", "event.severity": 2 })), "Medium");
+        assert_eq!(sev(json!({ "observer": { "type": "ids" }, "event": { "severity": 4 } })), "Low");
+        // Syslog levels, when the document carries the syslog severity.
+        let syslog = |n: i64| sev(json!({ "event.severity": n, "log.syslog.severity.code": n }));
+        assert_eq!(
+            [syslog(0), syslog(2), syslog(3), syslog(4), syslog(5), syslog(7)],
+            ["Critical", "Critical", "High", "Medium", "Low", "Low"]
+        );
+        // Otherwise Elastic's 0–100 risk score.
+        assert_eq!(sev(json!({ "event.severity": 2 })), "Low");
+        assert_eq!(sev(json!({ "event.severity": 80 })), "Critical");
+    }
+
+    #[test]
+    fn documents_that_are_not_alerts_are_skipped_with_the_reason() {
+        let skip = |v: Value| match map(v) {
+            Ok(Mapped::Skip(reason)) => reason,
+            other => panic!("{other:?}"),
+        };
+        assert!(skip(json!({ "event": { "kind": "metric" }, "message": "m" })).contains("\"metric\" is not an alert"));
+        assert!(skip(json!({ "message": "m" })).contains("without event.kind"));
+        let e = map(json!({ "event.kind": "alert", "message": "m" })).unwrap_err();
+        assert_eq!(e.field, "event.id");
+    }
+
+    #[test]
     fn what_is_missing_is_named() {
         let e = map(json!({ "kibana.alert.rule.name": "R" })).unwrap_err();
         assert_eq!(e.field, "kibana.alert.uuid");

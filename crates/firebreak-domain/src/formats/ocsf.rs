@@ -275,6 +275,15 @@ mod tests {
             event_time(&json!({ "time_dt": "2023-11-14T22:13:20.5+00:00" })).unwrap().unwrap(),
             "2023-11-14T22:13:20.5Z"
         );
+        // Seconds, as Prowler and Security Hub converters write them.
+        assert_eq!(event_time(&json!({ "time": 1_700_000_000 })).unwrap().unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(event_time(&json!({ "time": 1_700_000_000.5 })).unwrap().unwrap(), "2023-11-14T22:13:20.5Z");
+        // time_dt with an offset first; without one, time.
+        let both = json!({ "time": 1_700_000_000, "time_dt": "2023-11-14T23:13:20+01:00" });
+        assert_eq!(event_time(&both).unwrap().unwrap(), "2023-11-14T23:13:20+01:00");
+        let naive = json!({ "time": 1_700_000_000, "time_dt": "2023-11-14T17:13:20.123" });
+        assert_eq!(event_time(&naive).unwrap().unwrap(), "2023-11-14T22:13:20Z");
+        assert_eq!(event_time(&json!({ "time_dt": "2023-11-14T17:13:20" })).unwrap_err().field, "time_dt");
         assert_eq!(event_time(&json!({})).unwrap(), None);
         assert_eq!(event_time(&json!({ "time": "yesterday" })).unwrap_err().field, "time");
         assert_eq!(event_time(&json!({ "time_dt": "yesterday" })).unwrap_err().field, "time_dt");
