@@ -149,7 +149,7 @@ fn wazuh_alerts() {
     assert_eq!(severities, ["low", "medium", "medium", "medium", "high", "medium", "critical", "high"]);
     let a = &alerts[1];
     assert_eq!((a["source"].as_str(), a["rule"].as_str()), (Some("wazuh"), Some("5712")));
-    assert_eq!(a["source_ref"], "1763734867.49188");
+    assert_eq!(a["source_ref"], "wazuh-manager-01:003:5712:1763734867.49188", "manager, agent, rule and id");
     assert_eq!(a["event_time"], "2026-11-21T14:21:07.91Z", "the +0000 offset read");
     assert!(has(a, "ip", "198.51.100.14") && has(a, "hostname", "web-01") && has(a, "user_account", "oracle"));
     assert!(tagged(a, "attack.t1110") && tagged(a, "authentication_failures"));

@@ -86,8 +86,63 @@ fn windows(event: &Value, obs: &mut Observables) {
     }
 }
 
+/// The alert's reference: the manager, the agent, the rule and the alert
+/// `id`, as `manager:agent:rule:id`. Wazuh's `id` is the second the alert
+/// was written and its offset in that manager's `alerts.json`, so it is
+/// unique on one manager only: the managers of a cluster, and Wazuh's own
+/// sample alerts, reuse it for alerts of other agents and rules. A part
+/// the alert lacks is `-`; the same alert sent again has the same reference.
+fn source_ref(event: &Value, id: &str) -> String {
+    let part = |paths: &[&str]| first(event, paths).unwrap_or_else(|| "-".to_owned());
+    format!("{}:{}:{}:{id}", part(&["manager.name", "cluster.node"]), part(&["agent.id"]), part(&["rule.id"]))
+}
+
+/// Text the eventchannel decoder kept in the quotes it came in, without them.
+fn unquoted(text: String) -> String {
+    text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).map(str::to_owned).unwrap_or(text)
+}
+
+/// What happened, in words. A Windows event (the eventchannel decoder's
+/// `data.win`) is its rendered message, or, when the agent sent none, a line
+/// naming the channel, the event id, the provider and the computer: its
+/// `full_log` is the event again as JSON, no reading for an analyst. Other
+/// alerts carry the log line that raised them in `full_log`.
+fn description(event: &Value) -> String {
+    if get(event, "data.win.system").is_some_and(Value::is_object) {
+        if let Some(message) = text(event, "data.win.system.message").map(unquoted).filter(|m| !m.trim().is_empty()) {
+            return message;
+        }
+        return windows_summary(event);
+    }
+    text(event, "full_log").map(unquoted).unwrap_or_default()
+}
+
+/// `Security event 4625 from Microsoft-Windows-Security-Auditing on client1`,
+/// with the parts the event has.
+fn windows_summary(event: &Value) -> String {
+    let system = |field: &str| text(event, &format!("data.win.system.{field}"));
+    let mut line = match system("channel") {
+        Some(channel) => format!("{channel} event"),
+        None => "Windows event".to_owned(),
+    };
+    if let Some(id) = system("eventID") {
+        line.push(' ');
+        line.push_str(&id);
+    }
+    if let Some(provider) = system("providerName") {
+        line.push_str(" from ");
+        line.push_str(&provider);
+    }
+    if let Some(computer) = system("computer") {
+        line.push_str(" on ");
+        line.push_str(&computer);
+    }
+    line
+}
+
 pub fn map(event: Value) -> Result<Mapped, MapError> {
-    let source_ref = required(&event, "id", "a Wazuh alert needs its id as its reference")?;
+    let id = required(&event, "id", "a Wazuh alert needs its id as its reference")?;
+    let source_ref = source_ref(&event, &id);
     let title = required(&event, "rule.description", "a Wazuh alert needs it as its title")?;
     let severity = severity(&event)?;
     let event_time = text(&event, "timestamp").map(|t| timestamp(&t, "timestamp")).transpose()?;
@@ -140,10 +195,7 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
             .unwrap_or_else(|| "wazuh".into()),
         rule: text(&event, "rule.id"),
         title,
-        // The eventchannel decoder keeps the message in the quotes it came in.
-        description: first(&event, &["full_log", "data.win.system.message"])
-            .map(|d| d.strip_prefix('"').and_then(|d| d.strip_suffix('"')).map(str::to_owned).unwrap_or(d))
-            .unwrap_or_default(),
+        description: description(&event),
         severity,
         event_time,
         tags,

@@ -474,6 +474,43 @@ async fn each_format_is_taken_in_and_a_resend_creates_nothing() {
     assert_eq!(r.items[0].field.as_deref(), Some("rule.level"));
 }
 
+/// Alerts as their producers write them (`tests/fixtures/real/` of the
+/// domain crate, sources in the README beside each file): how many of each
+/// are new, repeats and skipped, sent once and again.
+#[tokio::test]
+async fn intake_takes_real_alerts_of_each_format_as_their_producers_write_them() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    for (format, file, created, skipped) in [
+        // Four alerts of three agents and three rules, one alert id.
+        ("wazuh", "wazuh/events-generator-alerts.json", 4, 0),
+        ("wazuh", "wazuh/security-lake-readme-alerts.json", 3, 0),
+        // Okta, GuardDuty, QRadar and Falco findings; Prowler's and Security
+        // Hub's passed checks, a vulnerability and a compliance finding skipped.
+        ("ocsf", "ocsf/ocsf-examples.ndjson", 4, 4),
+        ("ecs", "ecs/kibana-7.16-signals.ndjson", 3, 0),
+        ("ecs", "ecs/suricata-eve-alerts.ndjson", 2, 0),
+    ] {
+        let path = format!("{}/../firebreak-domain/tests/fixtures/real/{file}", env!("CARGO_MANIFEST_DIR"));
+        let body = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let send = || {
+            siem.request(Method::POST, &format!("/api/v1/intake/{format}"))
+                .header("content-type", "application/x-ndjson")
+                .body(body.clone())
+                .send()
+        };
+        let first: BulkResult = send().await.unwrap().json().await.unwrap();
+        assert_eq!(
+            (first.created, first.duplicates, first.rejected, first.skipped),
+            (created, 0, 0, skipped),
+            "{file}: {:?}",
+            first.items
+        );
+        let again: BulkResult = send().await.unwrap().json().await.unwrap();
+        assert_eq!((again.created, again.duplicates), (0, created), "{file}: a resend only repeats");
+    }
+}
+
 #[tokio::test]
 async fn a_pretty_printed_document_is_read_as_a_document_not_as_lines() {
     let app = spawn_app().await;
