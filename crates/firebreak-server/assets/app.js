@@ -96,11 +96,11 @@
 
   // A region with data-live-every redraws at most that often (ms), so a
   // stream of alerts does not redraw a dashboard for each one.
-  var pending = null;
+  var redrawTimer = null;
   function later(region) {
     var every = parseInt(region.dataset.liveEvery || "0", 10);
     if (!every) { refresh(); return; }
-    if (!pending) pending = setTimeout(function () { pending = null; refresh(); }, every);
+    if (!redrawTimer) redrawTimer = setTimeout(function () { redrawTimer = null; refresh(); }, every);
   }
 
   // Redraws the live region from a fresh copy of the page, unless the user
@@ -309,15 +309,15 @@
   wire();
 
   // Keyboard: g then a/c/r/d goes to Alerts, Cases, Detection, Dashboards.
-  var pending = false;
+  var afterG = false;
   document.addEventListener("keydown", function (e) {
     var tag = (e.target.tagName || "").toLowerCase();
     if (tag === "input" || tag === "textarea" || tag === "select" || e.metaKey || e.ctrlKey || e.altKey) return;
-    if (e.key === "g") { pending = true; setTimeout(function () { pending = false; }, 1200); return; }
+    if (e.key === "g") { afterG = true; setTimeout(function () { afterG = false; }, 1200); return; }
     // On an alert page: t takes, c closes (as a false positive unless another
     // disposition is chosen), e escalates (the forms do the rest).
     var triage = { t: "#take", c: "#close", e: "#escalate" }[e.key];
-    if (!pending && triage && document.querySelector(triage)) {
+    if (!afterG && triage && document.querySelector(triage)) {
       var form = document.querySelector(triage);
       var field = form.querySelector("input[required]");
       if (field && !field.value) field.focus(); else form.requestSubmit();
@@ -325,13 +325,13 @@
       return;
     }
     // n opens the next alert of the queue.
-    if (!pending && e.key === "n" && document.querySelector("#next-alert")) {
+    if (!afterG && e.key === "n" && document.querySelector("#next-alert")) {
       window.location = document.querySelector("#next-alert").href;
       e.preventDefault();
       return;
     }
-    if (!pending) return;
-    pending = false;
+    if (!afterG) return;
+    afterG = false;
     var link = document.querySelector('.sidebar a[data-key="' + e.key + '"]');
     if (link) window.location = link.href;
   });

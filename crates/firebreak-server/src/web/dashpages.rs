@@ -40,24 +40,25 @@ fn parse_day(s: &str) -> Option<Date> {
 }
 
 impl Period {
-    /// The period asked for; a bad one falls back to the last 30 days with a message.
+    /// The period asked for; a bad one falls back to the last 30 days with a
+    /// message. A period is whole UTC days, so that "the last 30 days" is 30
+    /// dates, today the last of them, wherever it is named.
     pub fn resolve(q: &PeriodQuery, now: OffsetDateTime) -> Period {
-        let (from, to, error) = match (q.from.as_deref().and_then(parse_day), q.to.as_deref().and_then(parse_day)) {
+        let tomorrow = (now.date() + Duration::days(1)).with_time(Time::MIDNIGHT).assume_utc();
+        let last = |days: i64| (tomorrow - Duration::days(days), tomorrow);
+        let ((from, to), error) = match (q.from.as_deref().and_then(parse_day), q.to.as_deref().and_then(parse_day)) {
             (Some(f), Some(t)) if f <= t => (
-                f.with_time(Time::MIDNIGHT).assume_utc(),
-                (t + Duration::days(1)).with_time(Time::MIDNIGHT).assume_utc(),
+                (
+                    f.with_time(Time::MIDNIGHT).assume_utc(),
+                    (t + Duration::days(1)).with_time(Time::MIDNIGHT).assume_utc(),
+                ),
                 "",
             ),
-            (Some(_), Some(_)) => {
-                (now - Duration::days(30), now, "The period's start is after its end; showing the last 30 days.")
-            }
+            (Some(_), Some(_)) => (last(30), "The period's start is after its end; showing the last 30 days."),
             _ if q.from.is_some() || q.to.is_some() => {
-                (now - Duration::days(30), now, "Dates are written YYYY-MM-DD; showing the last 30 days.")
+                (last(30), "Dates are written YYYY-MM-DD; showing the last 30 days.")
             }
-            _ => {
-                let days = q.days.unwrap_or(30).clamp(1, 3_660);
-                (now - Duration::days(days), now, "")
-            }
+            _ => (last(q.days.unwrap_or(30).clamp(1, 3_660)), ""),
         };
         Period {
             from,
@@ -294,5 +295,24 @@ pub async fn report_view(State(s): State<AppState>, WebCaller(c): WebCaller, Que
             ([(header::CONTENT_SECURITY_POLICY, policy)], axum::response::Html(crate::report::html(&report)))
                 .into_response()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Period, PeriodQuery};
+
+    #[test]
+    fn the_last_n_days_are_n_dates_ending_today() {
+        let now = time::macros::datetime!(2026-12-06 14:02 UTC);
+        let p = Period::resolve(&PeriodQuery { days: Some(30), from: None, to: None }, now);
+        assert_eq!((p.from_day.as_str(), p.to_day.as_str(), p.days), ("2026-11-07", "2026-12-06", 30));
+        let bad = Period::resolve(&PeriodQuery { days: None, from: Some("x".into()), to: None }, now);
+        assert_eq!((bad.from_day.as_str(), bad.days), ("2026-11-07", 30));
+        let asked = Period::resolve(
+            &PeriodQuery { days: None, from: Some("2026-11-01".into()), to: Some("2026-11-30".into()) },
+            now,
+        );
+        assert_eq!((asked.from_day.as_str(), asked.to_day.as_str(), asked.days), ("2026-11-01", "2026-11-30", 30));
     }
 }
