@@ -251,7 +251,37 @@ pub async fn remind_due_updates(state: &App) -> AppResult<usize> {
 
 /// Drafts a stakeholder update from the case: status, impact, actions taken,
 /// next steps and the next update time.
-pub async fn draft_update(state: &App, caller: &Caller, case_id: Uuid, audience: Audience) -> AppResult<UpdateDraft> {
+/// The reader's zone from their offset in minutes: at most 18 hours either
+/// way, as RFC 3339 allows.
+fn reader_offset(minutes: Option<i32>) -> AppResult<time::UtcOffset> {
+    let Some(m) = minutes else { return Ok(time::UtcOffset::UTC) };
+    if !(-1080..=1080).contains(&m) {
+        return Err(AppError::field(ErrorCode::InvalidQuery, "utc_offset_minutes", "from -1080 to 1080 minutes"));
+    }
+    time::UtcOffset::from_whole_seconds(m * 60)
+        .map_err(|_| AppError::field(ErrorCode::InvalidQuery, "utc_offset_minutes", "from -1080 to 1080 minutes"))
+}
+
+/// A time as a reader writes it: to the minute, in their zone, the zone said.
+fn minutes_in(t: OffsetDateTime, offset: time::UtcOffset) -> String {
+    let t = t.to_offset(offset);
+    let zone = if offset.is_utc() {
+        "UTC".to_owned()
+    } else {
+        let (h, m, _) = offset.as_hms();
+        format!("UTC{}{:02}:{:02}", if offset.is_negative() { '-' } else { '+' }, h.abs(), m.abs())
+    };
+    format!("{:04}-{:02}-{:02} {:02}:{:02} {zone}", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute())
+}
+
+pub async fn draft_update(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    audience: Audience,
+    utc_offset_minutes: Option<i32>,
+) -> AppResult<UpdateDraft> {
+    let offset = reader_offset(utc_offset_minutes)?;
     let case = crate::cases::get_case(state, caller, case_id).await?;
     let actions: Vec<ResponseAction> = items::of_case(state, caller.org_id(), case_id).await?;
     let tasks: Vec<Task> = items::of_case(state, caller.org_id(), case_id).await?;
@@ -261,13 +291,25 @@ pub async fn draft_update(state: &App, caller: &Caller, case_id: Uuid, audience:
             firebreak_types::Priority::P2 => 4,
             _ => 24,
         });
-    let fmt = |t: OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+    let fmt = |t: OffsetDateTime| minutes_in(t, offset);
     let severity = case.severity.map_or("not yet rated".to_owned(), |s| format!("{s:?}").to_lowercase());
-    let done: Vec<String> = actions
+    // What was done: response actions carried out and tasks completed, in
+    // the order they were finished.
+    let mut done: Vec<(OffsetDateTime, String)> = actions
         .iter()
         .filter(|a| a.status == ActionStatus::Done)
-        .map(|a| format!("- {} on {}", a.kind.as_str().replace('_', " "), a.target))
+        .map(|a| {
+            (a.done_at.unwrap_or(a.updated_at), format!("- {} on {}", a.kind.as_str().replace('_', " "), a.target))
+        })
         .collect();
+    done.extend(
+        tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Done)
+            .map(|t| (t.done_at.unwrap_or(t.created_at), format!("- {}", t.title))),
+    );
+    done.sort_by_key(|(at, _)| *at);
+    let done: Vec<String> = done.into_iter().map(|(_, line)| line).collect();
     let open: Vec<String> = tasks
         .iter()
         .filter(|t| matches!(t.status, TaskStatus::Todo | TaskStatus::InProgress))
@@ -299,7 +341,7 @@ pub async fn draft_update(state: &App, caller: &Caller, case_id: Uuid, audience:
                 observables.iter().filter(|o| o.ioc).map(|o| format!("- `{}` {}", o.kind, o.value)).collect();
             format!(
                 "**Phase:** {} · **Priority:** {:?} · **Severity:** {severity} · **Tier:** {:?}\n\n{}\n\n\
-                 **Response actions done:**\n{}\n\n**Open tasks:**\n{}\n\n**Indicators:**\n{}\n\n**Next update:** by {}.",
+                 **Done (response actions and tasks):**\n{}\n\n**Open tasks:**\n{}\n\n**Indicators:**\n{}\n\n**Next update:** by {}.",
                 case.state.as_str(),
                 case.priority,
                 case.tier,

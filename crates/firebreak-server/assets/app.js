@@ -271,7 +271,7 @@
     if (!button) return;
     var form = button.closest("form");
     var audience = form.querySelector('[name="audience"]').value;
-    api("GET", button.dataset.draft + "?audience=" + audience).then(function (d) {
+    api("GET", button.dataset.draft + "?audience=" + audience + "&utc_offset_minutes=" + (-new Date().getTimezoneOffset())).then(function (d) {
       form.querySelector('[name="summary"]').value = d.subject + "\n\n" + d.body;
       var due = form.querySelector('[name="next_update_due"]');
       if (d.next_update_due && due && !due.value) {

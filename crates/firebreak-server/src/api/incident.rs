@@ -86,6 +86,10 @@ case_create!(
 pub struct DraftQuery {
     /// executive or technical.
     pub audience: Audience,
+    /// The reader's offset from UTC in minutes (east positive, as in
+    /// `+02:00`), so that times in the text are in their zone; UTC without it.
+    #[param(minimum = -1080, maximum = 1080)]
+    pub utc_offset_minutes: Option<i32>,
 }
 
 /// A stakeholder update drafted from the case, to edit and then record as
@@ -98,7 +102,7 @@ pub async fn update_draft(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<DraftQuery>,
 ) -> ApiResult<Json<UpdateDraft>> {
-    Ok(Json(incident::draft_update(&s, &caller, id, q.audience).await?))
+    Ok(Json(incident::draft_update(&s, &caller, id, q.audience, q.utc_offset_minutes).await?))
 }
 
 case_list!(requests, "/api/v1/cases/{id}/requests", "incident", CaseRequest, incident::case_requests);

@@ -288,7 +288,8 @@ struct CasePage {
     review: Option<firebreak_types::Review>,
     review_completed: bool,
     action_items: Vec<(String, &'static str, String)>,
-    history: Vec<(String, String, String, String)>,
+    /// When, who, what, and each field changed: its name, before, after.
+    history: Vec<(String, String, String, Vec<(String, String, String)>)>,
     users: Vec<(String, String)>,
     observable_kinds: Vec<&'static str>,
     waiting: String,
@@ -362,7 +363,8 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         .into_iter()
         .map(|m| {
             let next = m.next_update_due.map(|d| format!("next update by {}", when(d))).unwrap_or_default();
-            (when(m.at), m.contact, format!("{} {}", m.direction.as_str(), m.channel.as_str()), m.summary, next)
+            let summary = markdown_html(&m.summary);
+            (when(m.at), m.contact, format!("{} {}", m.direction.as_str(), m.channel.as_str()), summary, next)
         })
         .collect();
     let actions = incident::actions(s, c, id)
@@ -416,10 +418,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
     } else {
         Vec::new()
     };
-    let history = audit
-        .into_iter()
-        .map(|e| (when(e.at), e.actor_name, e.action, e.changes.to_string().chars().take(160).collect()))
-        .collect();
+    let history = audit.into_iter().map(|e| (when(e.at), e.actor_name, e.action, changed_fields(&e.changes))).collect();
     let users = names.sorted();
     let mut layout = Layout::new(s, c, &format!("#{} {}", case.number, case.title), "cases", Flash::default()).await;
     names.note(&mut layout);
@@ -665,4 +664,52 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
     let mut layout = Layout::new(&s, &c, "Backlog", "backlog", Flash::default()).await;
     names.note(&mut layout);
     render(&BacklogPage { layout, items, detection, profiles })
+}
+
+/// An audit entry's changes as rows a reader can scan: each field with its
+/// value before and after (`{"field": {"before": …, "after": …}}`), or, for
+/// a record created or removed, its fields as they were, ids left out.
+fn changed_fields(changes: &serde_json::Value) -> Vec<(String, String, String)> {
+    fn shown(v: &serde_json::Value) -> String {
+        let text = match v {
+            serde_json::Value::Null => "—".to_owned(),
+            serde_json::Value::String(s) if s.is_empty() => "—".to_owned(),
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut cut: String = text.chars().take(120).collect();
+        if cut.len() < text.len() {
+            cut.push('…');
+        }
+        cut
+    }
+    let Some(fields) = changes.as_object() else { return vec![(String::new(), String::new(), shown(changes))] };
+    fields
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "id" | "case_id" | "org_id"))
+        .map(|(k, v)| match (v.get("before"), v.get("after"), v.as_object().map(|o| o.len())) {
+            (Some(b), Some(a), Some(2)) => (k.replace('_', " "), shown(b), shown(a)),
+            _ => (k.replace('_', " "), String::new(), shown(v)),
+        })
+        .take(12)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::changed_fields;
+
+    #[test]
+    fn an_audit_entry_reads_as_fields_before_and_after() {
+        let rows = changed_fields(
+            &serde_json::json!({"tier": {"before": "L1", "after": "L2"}, "summary": {"before": "", "after": "x"}}),
+        );
+        assert_eq!(rows, vec![("tier".into(), "L1".into(), "L2".into()), ("summary".into(), "—".into(), "x".into())]);
+        let created =
+            changed_fields(&serde_json::json!({"id": "1", "case_id": "2", "type": "ip", "value": "203.0.113.7"}));
+        assert_eq!(
+            created,
+            vec![("type".into(), String::new(), "ip".into()), ("value".into(), String::new(), "203.0.113.7".into())]
+        );
+    }
 }

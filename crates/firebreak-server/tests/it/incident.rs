@@ -144,12 +144,30 @@ async fn an_incident_is_managed_from_roles_to_review() {
     assert_eq!(c.sla.unwrap().contain.state, SlaState::Met);
 
     // A stakeholder update drafted from all this.
-    let exec: UpdateDraft = l2.get(&format!("{base}/update-draft?audience=executive")).await.unwrap();
+    let task: Value = l2.post(&format!("{base}/tasks"), &json!({ "title": "Restore FS01 from backup" })).await.unwrap();
+    let _: Value = l2
+        .patch(&format!("{base}/tasks/{}", task["id"].as_str().unwrap()), &json!({ "status": "done" }))
+        .await
+        .unwrap();
+    let exec: UpdateDraft =
+        l2.get(&format!("{base}/update-draft?audience=executive&utc_offset_minutes=120")).await.unwrap();
     assert!(
         exec.body.contains("isolate host on FS01") && exec.subject.contains("Ransomware in finance"),
         "{}",
         exec.body
     );
+    // What was done counts the tasks completed too; times are the reader's, to the minute.
+    assert!(exec.body.contains("- Restore FS01 from backup"), "{}", exec.body);
+    let due = exec.next_update_due.unwrap().to_offset(time::macros::offset!(+2));
+    let shown = format!(
+        "{:04}-{:02}-{:02} {:02}:{:02} UTC+02:00",
+        due.year(),
+        u8::from(due.month()),
+        due.day(),
+        due.hour(),
+        due.minute()
+    );
+    assert!(exec.body.contains(&shown), "{shown} in {}", exec.body);
     let tech: UpdateDraft = l2.get(&format!("{base}/update-draft?audience=technical")).await.unwrap();
     assert!(tech.body.contains("Files encrypted on FS01"));
     assert_eq!(code(&l2.get::<UpdateDraft>(&format!("{base}/update-draft?audience=board")).await), "invalid_query");
