@@ -289,7 +289,7 @@ struct CasePage {
     review_completed: bool,
     action_items: Vec<(String, &'static str, String)>,
     /// When, who, what, and each field changed: its name, before, after.
-    history: Vec<(String, String, String, Vec<(String, String, String)>)>,
+    history: Vec<(String, String, String, Vec<FieldChange>)>,
     users: Vec<(String, String)>,
     observable_kinds: Vec<&'static str>,
     waiting: String,
@@ -666,10 +666,13 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
     render(&BacklogPage { layout, items, detection, profiles })
 }
 
+/// A field's name, its value before and its value after.
+type FieldChange = (String, String, String);
+
 /// An audit entry's changes as rows a reader can scan: each field with its
 /// value before and after (`{"field": {"before": …, "after": …}}`), or, for
 /// a record created or removed, its fields as they were, ids left out.
-fn changed_fields(changes: &serde_json::Value) -> Vec<(String, String, String)> {
+fn changed_fields(changes: &serde_json::Value) -> Vec<FieldChange> {
     fn shown(v: &serde_json::Value) -> String {
         let text = match v {
             serde_json::Value::Null => "—".to_owned(),
