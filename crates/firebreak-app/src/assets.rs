@@ -368,8 +368,31 @@ pub async fn import_csv(
 ) -> AppResult<ImportReport> {
     let mut lines = AssetCsv::open(data).map_err(|reason| AppError::field(ErrorCode::InvalidField, "csv", reason))?;
     let contacts: Vec<Contact> = items::list(state, org, &items::query::<Contact>()).await?;
-    let by_email: HashMap<String, Uuid> = contacts.iter().map(|c| (c.email.to_lowercase(), c.id)).collect();
-    let mut report = ImportReport { created: 0, updated: 0, rejected: 0, lines: Vec::new() };
+    let mut by_email: HashMap<String, Uuid> = contacts.iter().map(|c| (c.email.to_lowercase(), c.id)).collect();
+    let mut made = 0;
+    // A contact the file names and the organisation does not know yet is
+    // made from the file (its name, or the part of its address before the
+    // `@`), so that one file brings the assets and the people behind them.
+    for (name, email) in firebreak_domain::inventory::contacts_named(data) {
+        if by_email.contains_key(&email.to_lowercase())
+            || firebreak_domain::validate::Email::parse("email", &email).is_err()
+        {
+            continue;
+        }
+        let Ok(name) = Title::parse("name", &name) else { continue };
+        let c = Contact {
+            id: Uuid::now_v7(),
+            name: name.into_inner(),
+            email: email.clone(),
+            phone: String::new(),
+            role: String::new(),
+            team_id: None,
+        };
+        let c = items::create(state, ctx, org, c).await?;
+        by_email.insert(email.to_lowercase(), c.id);
+        made += 1;
+    }
+    let mut report = ImportReport { created: 0, updated: 0, rejected: 0, contacts_created: made, lines: Vec::new() };
     while let Some(CsvLine { line, byte, asset: result }) = lines.next_line(&by_email) {
         if let Some(byte) = byte {
             progress(byte);

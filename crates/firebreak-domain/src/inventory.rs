@@ -86,6 +86,46 @@ impl<'a> AssetCsv<'a> {
     }
 }
 
+/// The contacts of a `contacts` cell: e-mail addresses separated by `;`,
+/// each bare (`alice@example.org`) or with a name (`Alice Martin
+/// <alice@example.org>`), as (name, e-mail); a bare address is named by its
+/// part before the `@`.
+pub fn contact_cells(cell: &str) -> Vec<(String, String)> {
+    cell.split(';')
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+        .map(|entry| match entry.strip_suffix('>').and_then(|s| s.rsplit_once('<')) {
+            Some((name, email)) if !name.trim().is_empty() => (name.trim().to_owned(), email.trim().to_owned()),
+            Some((_, email)) => (local_part(email.trim()), email.trim().to_owned()),
+            None => (local_part(entry), entry.to_owned()),
+        })
+        .collect()
+}
+
+fn local_part(email: &str) -> String {
+    email.split('@').next().unwrap_or(email).to_owned()
+}
+
+/// Every contact the file names, once each (by e-mail, without regard to
+/// case), so that the import can make those it does not know yet before it
+/// reads the lines. Lines that cannot be read are left to the import to report.
+pub fn contacts_named(data: &[u8]) -> Vec<(String, String)> {
+    let Ok(mut csv) = AssetCsv::open(data) else { return Vec::new() };
+    let Some(col) = csv.index.get("contacts").copied() else { return Vec::new() };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut record = csv::StringRecord::new();
+    while let Ok(true) = csv.reader.read_record(&mut record) {
+        let cell = record.get(col).map_or("", firebreak_types::csv::import_cell).to_owned();
+        for (name, email) in contact_cells(&cell) {
+            if seen.insert(email.to_lowercase()) {
+                out.push((name, email));
+            }
+        }
+    }
+    out
+}
+
 fn parse_enum<T: for<'de> Deserialize<'de>>(field: &str, v: &str, allowed: &[&str]) -> Result<T, String> {
     serde_json::from_value(serde_json::Value::String(v.trim().to_lowercase()))
         .map_err(|_| format!("{field} must be one of {} (got {v:?})", allowed.join(", ")))
@@ -100,7 +140,7 @@ fn asset_from_row(get: &dyn Fn(&str) -> String, by_email: &HashMap<String, Uuid>
         c => parse_enum("criticality", &c, &crits)?,
     };
     let mut contacts = Vec::new();
-    for email in get("contacts").split(';').map(str::trim).filter(|e| !e.is_empty()) {
+    for (_, email) in contact_cells(&get("contacts")) {
         let id =
             by_email.get(&email.to_lowercase()).ok_or_else(|| format!("contacts: no contact with e-mail {email:?}"))?;
         contacts.push(*id);

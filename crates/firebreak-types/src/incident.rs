@@ -477,6 +477,9 @@ pub struct ImportReport {
     pub created: u64,
     pub updated: u64,
     pub rejected: u64,
+    /// Contacts the file named by e-mail that were not known, made from it.
+    #[serde(default)]
+    pub contacts_created: u64,
     /// Every rejected line, and the others when asked.
     pub lines: Vec<ImportLine>,
 }

@@ -185,7 +185,8 @@ enum RulesCommand {
 #[derive(Subcommand)]
 enum AssetsCommand {
     /// Import assets from a CSV file (header: kind,name,address,owner,business_unit,criticality,location,contacts,tags,description);
-    /// existing assets of the same kind and name are updated; bad lines are reported by number
+    /// existing assets of the same kind and name are updated; bad lines are reported by number. `contacts`
+    /// holds e-mail addresses separated by `;`, bare or as `Name <address>`; one not known yet is made a contact
     #[command(after_help = CONFIG_HELP)]
     Import {
         /// The organisation, by name or id [default: the first organisation]
@@ -591,6 +592,9 @@ async fn assets_import(config: Config, org: Option<String>, file: &Path) -> anyh
         writeln!(out, "line {}: {}", line.line, line.reason.as_deref().unwrap_or(&line.outcome))?;
     }
     writeln!(out, "{} created, {} updated, {} rejected", report.created, report.updated, report.rejected)?;
+    if report.contacts_created > 0 {
+        writeln!(out, "{} contacts made from the file", report.contacts_created)?;
+    }
     Ok(if report.rejected == 0 { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 

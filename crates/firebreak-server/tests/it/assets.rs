@@ -47,14 +47,19 @@ async fn assets_carry_owners_and_contacts_onto_cases() {
     let csv = "kind,name,address,owner,business_unit,criticality,location,contacts,tags,description\n\
                host,WS-042,10.2.0.42,Jo,Payroll,high,Lyon,dana@corp.example,laptop,\n\
                host,only-two\n\
-               host,DB01,10.0.0.7,Payments,Payments,critical,Paris,nobody@corp.example,,\n\
+               host,DB01,10.0.0.7,Payments,Payments,critical,Paris,DANA@corp.example;Noor Haddad <noor@corp.example>,,\n\
+               host,DB02,10.0.0.8,Payments,Payments,critical,Paris,not-an-address,,\n\
                ip_range,Payroll LAN,10.2.0.0/16,Network,Payroll,high,Lyon,,,\n";
     let resp = l2.request(reqwest::Method::POST, "/api/v1/assets/_import").body(csv).send().await.unwrap();
     let report: ImportReport = resp.json().await.unwrap();
-    assert_eq!((report.created, report.updated, report.rejected), (2, 0, 2));
+    // A contact the file names by e-mail and nobody made yet is made from the file.
+    assert_eq!((report.created, report.updated, report.rejected, report.contacts_created), (2, 1, 2, 1));
     let lines: Vec<_> = report.lines.iter().map(|l| (l.line, l.reason.clone().unwrap())).collect();
     assert_eq!(lines[0], (3, "has 2 columns; the header has 10".into()));
-    assert!(lines[1].0 == 4 && lines[1].1.contains("nobody@corp.example"), "{lines:?}");
+    assert!(lines[1].0 == 5 && lines[1].1.contains("not-an-address"), "{lines:?}");
+    let people: Vec<Value> = l1.get("/api/v1/contacts").await.unwrap();
+    let noor = people.iter().find(|c| c["email"] == "noor@corp.example").expect("made from the file");
+    assert_eq!(noor["name"], "Noor Haddad");
     let found: Vec<Asset> = l1.get("/api/v1/assets?q=payroll&kind=ip_range").await.unwrap();
     assert_eq!(found.len(), 1);
     let exported =
