@@ -115,18 +115,21 @@
     }
     return false;
   }
+  // A page may have several live regions (the assets and the contacts, say):
+  // each is redrawn from its counterpart in the fresh copy.
   function refresh() {
-    var region = document.querySelector("[data-live-refresh]");
-    if (!region || refreshing || typing(region)) return;
+    var regions = document.querySelectorAll("[data-live-refresh]");
+    if (!regions.length || refreshing || Array.prototype.some.call(regions, typing)) return;
     refreshing = true;
     fetch(window.location.href, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
       .then(function (html) {
-        var current = document.querySelector("[data-live-refresh]");
-        if (!current || typing(current)) return;
-        var doc = new DOMParser().parseFromString(html, "text/html");
-        var fresh = doc.querySelector("[data-live-refresh]");
-        if (fresh) { current.replaceWith(fresh); wire(); }
+        var current = document.querySelectorAll("[data-live-refresh]");
+        if (Array.prototype.some.call(current, typing)) return;
+        var fresh = new DOMParser().parseFromString(html, "text/html").querySelectorAll("[data-live-refresh]");
+        if (fresh.length !== current.length) return;
+        Array.prototype.forEach.call(current, function (region, i) { region.replaceWith(fresh[i]); });
+        wire();
       })
       .finally(function () { refreshing = false; });
   }
@@ -214,6 +217,9 @@
           json.lines.map(function (l) { return "line " + l.line + ": " + l.reason; }).join("\n");
         refresh();
       } else {
+        // Made: a form that adds something is emptied for the next one (one
+        // that edits keeps what it shows), and the page shows the result.
+        if (spec[0] === "POST" && form.dataset.keep === undefined) form.reset();
         refresh();
       }
     }).catch(function (error) {

@@ -729,3 +729,23 @@ async fn links_in_what_people_and_sources_write_run_no_script_when_clicked() {
     assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_contact_added_on_the_assets_page_shows_at_once_and_the_form_empties() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    c.goto(&format!("{base}/assets")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#add-contact")).await.unwrap();
+    fill(&c, "#add-contact input[name=name]", "Dana DBA").await;
+    fill(&c, "#add-contact input[name=email]", "dana@corp.example").await;
+    submit(&c, "#add-contact").await;
+    wait_text(&c, "#contacts", "dana@corp.example").await;
+    let left = c.find(Locator::Css("#add-contact input[name=name]")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(left.as_deref(), Some(""), "the form is ready for the next contact");
+    screenshot(&c, "assets-contacts.png").await;
+    assert_no_policy_violation(&c).await;
+}
