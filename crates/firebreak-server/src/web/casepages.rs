@@ -276,7 +276,7 @@ struct CasePage {
     may_manage: bool,
     tasks: Vec<TaskView>,
     observables: Vec<ObservableView>,
-    timeline: Vec<(String, String, String, bool)>,
+    timeline: Vec<(String, EntryText, String, bool)>,
     chain: KillChain,
     evidence: Vec<(String, String, u64, String, String)>,
     comms: Vec<(String, String, String, String, String)>,
@@ -350,7 +350,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         .map(|e| {
             let tactic = e.tactic.as_deref().and_then(|t| a.tactic(t)).map(|t| t.name.to_owned()).unwrap_or_default();
             let tech = e.technique.clone().unwrap_or_default();
-            (when(e.at), e.description.clone(), format!("{tactic} {tech}").trim().to_owned(), e.automatic)
+            (when(e.at), EntryText::of(&e.description), format!("{tactic} {tech}").trim().to_owned(), e.automatic)
         })
         .collect();
     let evidence = evidence::list(s, c, id)
@@ -666,6 +666,68 @@ pub async fn backlog(State(s): State<AppState>, WebCaller(c): WebCaller) -> Resp
     render(&BacklogPage { layout, items, detection, profiles })
 }
 
+/// A timeline entry as read on the page: an event it carries (a hunt's hit
+/// writes the matched event's JSON after its summary) is shown as a few
+/// telling fields, the whole event a click away.
+pub struct EntryText {
+    pub summary: String,
+    pub fields: Vec<(String, String)>,
+    pub event: Option<String>,
+}
+
+/// The event fields an analyst reads first, in that order.
+const TELLING_FIELDS: &[&str] = &[
+    "Image",
+    "CommandLine",
+    "ParentImage",
+    "User",
+    "TargetFilename",
+    "TargetObject",
+    "DestinationIp",
+    "DestinationHostname",
+    "QueryName",
+    "ScriptBlockText",
+    "ServiceName",
+    "TargetUserName",
+    "IpAddress",
+];
+
+impl EntryText {
+    fn of(description: &str) -> EntryText {
+        let Some(at) = description.find(": {") else {
+            return EntryText { summary: description.to_owned(), fields: Vec::new(), event: None };
+        };
+        let (summary, raw) = (description[..at].to_owned(), &description[at + 2..]);
+        let fields = match serde_json::from_str::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::Object(map)) => {
+                let flat = flat_fields(&map);
+                TELLING_FIELDS
+                    .iter()
+                    .filter_map(|k| flat.iter().find(|(name, _)| name == k).cloned())
+                    .take(4)
+                    .map(|(k, v)| (k, v.chars().take(160).collect()))
+                    .collect()
+            }
+            _ => Vec::new(),
+        };
+        EntryText { summary, fields, event: Some(raw.to_owned()) }
+    }
+}
+
+/// The scalar fields of an event, nested ones named by their last key.
+fn flat_fields(map: &serde_json::Map<String, serde_json::Value>) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for (k, v) in map {
+        match v {
+            serde_json::Value::Object(inner) => out.extend(flat_fields(inner)),
+            serde_json::Value::String(s) => out.push((k.clone(), s.clone())),
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => out.push((k.clone(), v.to_string())),
+            _ => {}
+        }
+    }
+    out
+}
+
 /// A field's name, its value before and its value after.
 type FieldChange = (String, String, String);
 
@@ -701,6 +763,19 @@ fn changed_fields(changes: &serde_json::Value) -> Vec<FieldChange> {
 #[cfg(test)]
 mod tests {
     use super::changed_fields;
+
+    #[test]
+    fn a_hunt_hit_reads_as_a_few_fields_with_the_event_a_click_away() {
+        let e = super::EntryText::of(
+            r#"Mimikatz (high) on WS1 — a.evtx record 7: {"Event":{"System":{"EventID":1},"EventData":{"Image":"C:\\m.exe","CommandLine":"m.exe sekurlsa::logonpasswords","User":"CORP\\bob"}}}"#,
+        );
+        assert_eq!(e.summary, "Mimikatz (high) on WS1 — a.evtx record 7");
+        let names: Vec<&str> = e.fields.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(names, ["Image", "CommandLine", "User"]);
+        assert!(e.event.is_some_and(|raw| raw.starts_with("{\"Event\"")));
+        let plain = super::EntryText::of("Alert from edr: beacon");
+        assert!(plain.fields.is_empty() && plain.event.is_none());
+    }
 
     #[test]
     fn an_audit_entry_reads_as_fields_before_and_after() {

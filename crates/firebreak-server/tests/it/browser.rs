@@ -749,3 +749,49 @@ async fn a_contact_added_on_the_assets_page_shows_at_once_and_the_form_empties()
     screenshot(&c, "assets-contacts.png").await;
     assert_no_policy_violation(&c).await;
 }
+
+#[tokio::test]
+async fn a_hunt_hit_on_the_timeline_stays_in_its_column_and_the_kill_chain_is_readable() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let case: firebreak_types::Case = app.admin.post("/api/v1/cases", &json!({ "title": "Hunt hits" })).await.unwrap();
+    // As a hunt writes a hit: the summary, then the matched event as JSON, one long line.
+    let event = json!({ "Event": { "System": { "EventID": 1, "Computer": "WS1" }, "EventData": {
+        "Image": "C:\\Users\\bob\\AppData\\Local\\Temp\\m.exe",
+        "CommandLine": format!("m.exe {}", "sekurlsa::logonpasswords".repeat(20)),
+        "Hashes": "SHA256=".to_owned() + &"ab".repeat(32) } } });
+    let _: serde_json::Value = app
+        .admin
+        .post(
+            &format!("/api/v1/cases/{}/timeline", case.id),
+            &json!({ "at": "2026-11-02T10:00:00Z", "technique": "T1003.001",
+                     "description": format!("Mimikatz (high) on WS1 — a.evtx record 7: {event}") }),
+        )
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/cases/{}", case.id)).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#timeline")).await.unwrap();
+    let geometry = c
+        .execute(
+            "var col = document.querySelector('#timeline').getBoundingClientRect();\
+             var rows = Array.prototype.map.call(document.querySelectorAll('#timeline tr'), \
+               function (r) { return r.getBoundingClientRect().right; });\
+             var label = document.querySelector('.kc-col text').getBoundingClientRect();\
+             return { right: col.right, rows: rows, label: label.height,\
+               fields: document.querySelectorAll('#timeline dl.event-fields dt').length };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let right = geometry["right"].as_f64().unwrap();
+    let rows: Vec<f64> = geometry["rows"].as_array().unwrap().iter().filter_map(serde_json::Value::as_f64).collect();
+    assert!(!rows.is_empty() && rows.iter().all(|r| *r <= right + 0.5), "rows run past the column: {geometry}");
+    assert!(geometry["label"].as_f64().unwrap() >= 11.0, "kill chain labels are readable: {geometry}");
+    assert!(geometry["fields"].as_u64().unwrap() >= 2, "the event reads as fields: {geometry}");
+    screenshot(&c, "case-timeline-hunt-hit.png").await;
+    assert_no_policy_violation(&c).await;
+}
