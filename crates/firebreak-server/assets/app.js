@@ -176,18 +176,36 @@
       type = file.type || "application/octet-stream";
     } else {
       var data = {};
+      // A name with dots (`P1.acknowledge`) is a field of a nested object.
+      var put = function (name, value) {
+        var path = name.split("."), at = data;
+        for (var i = 0; i < path.length - 1; i++) at = at[path[i]] = at[path[i]] || {};
+        at[path[path.length - 1]] = value;
+      };
       Array.prototype.forEach.call(form.elements, function (el) {
         if (!el.name || el.disabled) return;
+        if (el.dataset.type === "set") {
+          // Checkboxes of one name: the values of those ticked, as a list.
+          if (!Array.isArray(data[el.name])) data[el.name] = [];
+          if (el.checked) data[el.name].push(el.value);
+          return;
+        }
+        if (el.dataset.type === "int") {
+          if (el.value === "") return;
+          put(el.name, parseInt(el.value, 10) * parseInt(el.dataset.scale || "1", 10));
+          return;
+        }
         if (el.tagName === "SELECT" && el.multiple) {
           data[el.name] = Array.prototype.filter.call(el.options, function (o) { return o.selected; })
             .map(function (o) { return o.value; });
         } else if (el.dataset.type === "bool") {
           data[el.name] = el.type === "checkbox" ? el.checked : el.value === "true";
-        } else if (el.value === "") {
-          return;
         } else if (el.dataset.type === "list") {
+          // An empty list is a list too: clearing the field empties it.
           data[el.name] = el.value.split(/\r?\n/).map(function (v) { return v.trim(); })
             .filter(function (v) { return v !== ""; });
+        } else if (el.value === "") {
+          return;
         } else if (el.dataset.type === "time") {
           data[el.name] = new Date(el.value).toISOString();
         } else {
@@ -208,7 +226,15 @@
           (json.examples.length ? ": " + json.examples.map(function (a) { return a.title; }).join("; ") : ".");
         return;
       }
-      if (form.dataset.then) {
+      if (form.dataset.reveal && json && json[form.dataset.reveal]) {
+        // A secret the server shows once (a webhook's signing key).
+        var shown = form.querySelector(".report");
+        shown.hidden = false;
+        shown.textContent = "Created. Its " + form.dataset.reveal + " is shown this once; copy it now:\n" +
+          json[form.dataset.reveal];
+        form.reset();
+        refresh();
+      } else if (form.dataset.then) {
         window.location = form.dataset.then.replace("{id}", json && json.id);
       } else if (form.dataset.report !== undefined) {
         var pre = form.querySelector(".report");

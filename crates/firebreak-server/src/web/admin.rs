@@ -570,3 +570,130 @@ pub async fn audit(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
         next,
     })
 }
+
+// -- Settings: webhooks, SLA targets, story grouping ----------------------------------
+
+pub struct WebhookRow {
+    pub id: String,
+    pub name: String,
+    pub url: String,
+    pub events: String,
+    pub enabled: bool,
+    pub created: String,
+}
+
+pub struct DeliveryRow {
+    pub event: String,
+    pub status: String,
+    pub attempts: u32,
+    pub code: String,
+    pub error: String,
+    pub when: String,
+}
+
+/// One priority's SLA targets, in minutes as the form shows them.
+pub struct SlaRow {
+    pub priority: &'static str,
+    pub acknowledge: i64,
+    pub contain: i64,
+    pub resolve: i64,
+}
+
+#[derive(Template)]
+#[template(path = "admin_settings.html")]
+struct SettingsPage {
+    layout: Layout,
+    webhooks: Vec<WebhookRow>,
+    /// The webhook whose delivery log is open, and its log.
+    shown: Option<(String, Vec<DeliveryRow>)>,
+    sla: Vec<SlaRow>,
+    grouping: firebreak_types::GroupingSettings,
+    /// Every observable type, and whether it joins stories.
+    kinds: Vec<(&'static str, bool)>,
+    events: Vec<&'static str>,
+}
+
+#[derive(Deserialize, Default)]
+pub struct SettingsQuery {
+    /// A webhook whose delivery log to show.
+    webhook: Option<Uuid>,
+}
+
+/// Webhooks (with their delivery log), SLA targets and story grouping: what
+/// an organisation sets once, on one page.
+pub async fn settings(
+    State(s): State<AppState>,
+    WebCaller(c): WebCaller,
+    Query(q): Query<SettingsQuery>,
+    Query(f): Query<Flash>,
+) -> Response {
+    let (s, c) = (&s, &c);
+    let hooks = match firebreak_app::webhooks::list(s, c).await {
+        Ok(h) => h,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let shown = match q.webhook {
+        Some(id) => {
+            let name = hooks.iter().find(|h| h.id == id).map(|h| h.name.clone()).unwrap_or_default();
+            let log = firebreak_app::webhooks::deliveries(s, c, id).await.unwrap_or_default();
+            let rows = log
+                .into_iter()
+                .map(|d| DeliveryRow {
+                    event: d.event,
+                    status: d.status.as_str().to_owned(),
+                    attempts: d.attempts,
+                    code: d.last_status_code.map(|c| c.to_string()).unwrap_or_default(),
+                    error: d.last_error.unwrap_or_default(),
+                    when: d.delivered_at.or(d.next_attempt_at).map(when).unwrap_or_default(),
+                })
+                .collect();
+            Some((name, rows))
+        }
+        None => None,
+    };
+    let webhooks = hooks
+        .into_iter()
+        .map(|h| WebhookRow {
+            id: h.id.to_string(),
+            name: h.name,
+            url: h.url,
+            events: if h.events.is_empty() { "every case event".to_owned() } else { h.events.join(", ") },
+            enabled: h.enabled,
+            created: when(h.created_at),
+        })
+        .collect();
+    let policy = match firebreak_app::sla::get_policy(s, c).await {
+        Ok(p) => p,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let sla = firebreak_types::Priority::ALL
+        .iter()
+        .map(|p| {
+            let t = policy.for_priority(*p);
+            SlaRow {
+                priority: p.as_str(),
+                acknowledge: t.acknowledge / 60,
+                contain: t.contain / 60,
+                resolve: t.resolve / 60,
+            }
+        })
+        .collect();
+    let grouping = match firebreak_app::stories::get_grouping(s, c).await {
+        Ok(g) => g,
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    let kinds = firebreak_domain::observable::ObservableKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), grouping.keys.iter().any(|g| g == k.as_str())))
+        .collect();
+    let layout = Layout::new(s, c, "Settings", "settings", f).await;
+    super::session::render(&SettingsPage {
+        layout,
+        webhooks,
+        shown,
+        sla,
+        grouping,
+        kinds,
+        events: firebreak_types::CASE_EVENTS.to_vec(),
+    })
+}

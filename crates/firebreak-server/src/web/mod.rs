@@ -60,6 +60,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/orgs", get(admin::orgs).post(admin::create_org))
         .route("/admin/orgs/{id}/access", post(admin::change_access))
         .route("/admin/roles", get(admin::roles))
+        .route("/admin/settings", get(admin::settings))
         .route("/assets/{file}", get(statics::serve))
         .route("/favicon.ico", get(statics::favicon))
 }

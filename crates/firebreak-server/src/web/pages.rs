@@ -88,6 +88,8 @@ pub struct Layout {
     pub can_users: bool,
     pub can_keys: bool,
     pub can_audit: bool,
+    /// Webhooks, SLA targets and story grouping.
+    pub can_settings: bool,
     pub notice: String,
     pub error: String,
     /// The caller's unread notifications.
@@ -136,6 +138,7 @@ impl Layout {
             can_users: caller.may(Action::UserRead),
             can_keys: caller.may(Action::ApiKeyManage),
             can_audit: caller.may(Action::AuditRead),
+            can_settings: caller.may(Action::OrgSettings),
             notice: flash.notice,
             error: flash.error,
             unread: unread.shown().copied().unwrap_or(0),

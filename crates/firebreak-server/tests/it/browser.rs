@@ -795,3 +795,48 @@ async fn a_hunt_hit_on_the_timeline_stays_in_its_column_and_the_kill_chain_is_re
     screenshot(&c, "case-timeline-hunt-hit.png").await;
     assert_no_policy_violation(&c).await;
 }
+
+#[tokio::test]
+async fn webhooks_sla_targets_and_grouping_are_set_on_the_settings_page() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    c.goto(&format!("{base}/admin/settings")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#new-webhook")).await.unwrap();
+    // A webhook: its secret shown once, then listed with its delivery log a click away.
+    fill(&c, "#new-webhook input[name=name]", "chat").await;
+    fill(&c, "#new-webhook input[name=url]", "https://hooks.example.org/firebreak").await;
+    c.find(Locator::Css("#new-webhook input[value='case.created']")).await.unwrap().click().await.unwrap();
+    submit(&c, "#new-webhook").await;
+    wait_text(&c, "#new-webhook .report", "shown this once").await;
+    wait_text(&c, "#webhooks", "hooks.example.org").await;
+    let hooks: Vec<firebreak_types::Webhook> = app.admin.get("/api/v1/webhooks").await.unwrap();
+    assert_eq!((hooks.len(), hooks[0].events.clone()), (1, vec!["case.created".to_owned()]));
+    // SLA: P1 acknowledged within 10 minutes.
+    let ack = c.find(Locator::Css("#sla-form input[name='P1.acknowledge']")).await.unwrap();
+    ack.clear().await.unwrap();
+    ack.send_keys("10").await.unwrap();
+    submit(&c, "#sla-form").await;
+    settle().await;
+    let policy: firebreak_types::SlaPolicy = app.admin.get("/api/v1/sla-policy").await.unwrap();
+    assert_eq!(policy.p1.acknowledge, 600);
+    // Grouping: a shorter window and one more value that never joins.
+    let window = c.find(Locator::Css("#grouping-form input[name=window_minutes]")).await.unwrap();
+    window.clear().await.unwrap();
+    window.send_keys("30").await.unwrap();
+    fill(&c, "#grouping-form textarea[name=ignore]", "\n10.0.0.1").await;
+    submit(&c, "#grouping-form").await;
+    settle().await;
+    let grouping: firebreak_types::GroupingSettings = app.admin.get("/api/v1/grouping-settings").await.unwrap();
+    assert_eq!(grouping.window_minutes, 30);
+    assert!(grouping.ignore.contains(&"10.0.0.1".to_owned()) && grouping.ignore.contains(&"root".to_owned()));
+    c.goto(&format!("{base}/admin/settings?webhook={}", hooks[0].id)).await.unwrap();
+    wait_text(&c, "#deliveries", "Delivery log: chat").await;
+    screenshot(&c, "settings.png").await;
+    c.execute("document.documentElement.dataset.theme = 'dark'", vec![]).await.unwrap();
+    screenshot(&c, "settings-dark.png").await;
+    assert_no_policy_violation(&c).await;
+}
