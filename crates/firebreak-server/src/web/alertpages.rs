@@ -159,6 +159,39 @@ struct AlertPage {
     comments: Section<Vec<(String, String, String)>>,
     story: Section<Option<(AlertGroup, Vec<AlertRow>)>>,
     next: Option<String>,
+    /// Open cases the alert can be merged into, those that saw its
+    /// observables first: (id, "#12 Title (phase)").
+    open_cases: Section<Vec<(String, String)>>,
+    /// The impact and urgency a new case would start with, from the alert.
+    levels: (&'static str, &'static str),
+}
+
+fn level_name(l: firebreak_types::Level) -> &'static str {
+    match l {
+        firebreak_types::Level::Low => "low",
+        firebreak_types::Level::Medium => "medium",
+        firebreak_types::Level::High => "high",
+    }
+}
+
+/// Open cases to merge an alert into: those that share its observables
+/// first, then the most recently changed.
+async fn open_cases(s: &AppState, c: &Caller, seen_in: &[Uuid]) -> firebreak_app::AppResult<Vec<(String, String)>> {
+    let q = firebreak_types::CaseQuery {
+        sort: Some("-updated_at".into()),
+        limit: Some(200),
+        ..firebreak_types::CaseQuery::default()
+    };
+    let mut open: Vec<firebreak_types::Case> =
+        firebreak_app::cases::list_cases(s, c, &q).await?.items.into_iter().filter(|k| k.state.is_active()).collect();
+    open.sort_by_key(|k| !seen_in.contains(&k.id));
+    Ok(open
+        .into_iter()
+        .map(|k| {
+            let shared = if seen_in.contains(&k.id) { " · shares an observable" } else { "" };
+            (k.id.to_string(), format!("#{} {} ({}){shared}", k.number, k.title, k.state.as_str()))
+        })
+        .collect())
 }
 
 /// The next open alert of the queue after this one.
@@ -184,6 +217,9 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
     };
     let templates = Section::load(work::list_templates(&s, &c).await, "case templates");
     let assets = Section::load(alerts::alert_assets(&s, &c, id).await, "alert assets");
+    let seen_in: Vec<Uuid> = sightings.iter().flat_map(|(_, _, cases)| cases.iter().map(|x| x.case_id)).collect();
+    let open_cases = Section::load(open_cases(&s, &c, &seen_in).await, "open cases");
+    let (impact, urgency) = firebreak_domain::triage::case_levels([&alert]);
     let observables = sightings
         .into_iter()
         .map(|(o, alerts, cases)| {
@@ -226,6 +262,8 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         comments,
         story,
         next,
+        open_cases,
+        levels: (level_name(impact), level_name(urgency)),
         alert,
     })
 }

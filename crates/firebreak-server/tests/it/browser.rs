@@ -840,3 +840,46 @@ async fn webhooks_sla_targets_and_grouping_are_set_on_the_settings_page() {
     screenshot(&c, "settings-dark.png").await;
     assert_no_policy_violation(&c).await;
 }
+
+#[tokio::test]
+async fn an_alert_is_merged_into_an_open_case_picked_on_its_page() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let case: firebreak_types::Case =
+        app.admin.post("/api/v1/cases", &json!({ "title": "Beaconing from ws-9" })).await.unwrap();
+    let _: serde_json::Value = app
+        .admin
+        .post(&format!("/api/v1/cases/{}/observables", case.id), &json!({ "type": "hostname", "value": "ws-9" }))
+        .await
+        .unwrap();
+    let _: firebreak_types::Case = app.admin.post("/api/v1/cases", &json!({ "title": "Unrelated" })).await.unwrap();
+    let sent: firebreak_types::SentAlert = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "edr", "source_ref": "m-1", "title": "Beacon again", "severity": "critical",
+                     "observables": [{ "type": "hostname", "value": "ws-9" }] }),
+        )
+        .await
+        .unwrap();
+    c.goto(&format!("{base}/alerts/{}", sent.alert.id)).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#into-case")).await.unwrap();
+    // The case that saw the alert's host comes first, and says so.
+    let first = c.find(Locator::Css("#into-case option:nth-child(2)")).await.unwrap().text().await.unwrap();
+    assert!(first.contains("Beaconing from ws-9") && first.contains("shares an observable"), "{first}");
+    // A critical alert proposes a high impact and urgency for a new case.
+    let impact = c.find(Locator::Css("#escalate select[name=impact]")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(impact.as_deref(), Some("high"));
+    select(&c, "#into-case", &case.id.to_string()).await;
+    screenshot(&c, "alert-merge-picker.png").await;
+    submit(&c, "#escalate").await;
+    c.wait().for_element(Locator::Css("#timeline")).await.unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), format!("/cases/{}", case.id));
+    let merged: firebreak_types::Alert = app.admin.get(&format!("/api/v1/alerts/{}", sent.alert.id)).await.unwrap();
+    assert_eq!(merged.case_id, Some(case.id));
+    assert_no_policy_violation(&c).await;
+}
