@@ -391,6 +391,42 @@ async fn shared_addresses_join_no_story_unless_the_organisation_says_so() {
     assert_eq!(stories.total, Some(3), "two alerts on each address: {stories:?}");
 }
 
+/// Real Suricata alerts (see `tests/fixtures/real/suricata/README.md`) make
+/// small stories: the host in most of a burst stops joining it once it is
+/// too common, and a DHCP request from 0.0.0.0 to 255.255.255.255, which
+/// names no other address, is in no story.
+#[tokio::test]
+async fn a_real_capture_makes_small_stories() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/suricata");
+    let mut stored = 0;
+    for file in ["first-org-conf-2015.ndjson", "wrccdc-2017.ndjson"] {
+        let body = std::fs::read(dir.join(file)).unwrap();
+        let resp = siem
+            .request(Method::POST, "/api/v1/intake/suricata")
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{file}");
+        let r: BulkResult = resp.json().await.unwrap();
+        assert_eq!(r.rejected, 0, "{file}: {r:?}");
+        stored += r.created;
+    }
+    assert_eq!(stored, 136 + 161);
+    let stories: Page<firebreak_types::AlertGroup> =
+        siem.get("/api/v1/alert-groups?min_alerts=2&limit=200&total=true").await.unwrap();
+    let mut sizes: Vec<i64> = stories.items.iter().map(|g| g.alert_count).collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    println!("{} stories of 2 alerts or more, largest {:?}", sizes.len(), &sizes[..sizes.len().min(5)]);
+    assert!(sizes[0] < 50, "no story grows past the share's minimum of 50 alerts: {sizes:?}");
+    let dhcp: Page<Alert> = siem.get("/api/v1/alerts?q=DHCP&limit=10").await.unwrap();
+    assert_eq!(dhcp.items.len(), 1, "sent twice, stored once");
+    assert_eq!(dhcp.items[0].group_id, None, "0.0.0.0 and 255.255.255.255 join nothing");
+}
+
 #[tokio::test]
 async fn grouping_is_configured_per_organisation() {
     let app = spawn_app().await;
