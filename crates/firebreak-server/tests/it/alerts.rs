@@ -420,7 +420,7 @@ async fn a_real_capture_makes_small_stories() {
         siem.get("/api/v1/alert-groups?min_alerts=2&limit=200&total=true").await.unwrap();
     let mut sizes: Vec<i64> = stories.items.iter().map(|g| g.alert_count).collect();
     sizes.sort_unstable_by(|a, b| b.cmp(a));
-    println!("{} stories of 2 alerts or more, largest {:?}", sizes.len(), &sizes[..sizes.len().min(5)]);
+    eprintln!("{} stories of 2 alerts or more, largest {:?}", sizes.len(), &sizes[..sizes.len().min(5)]);
     assert!(sizes[0] < 50, "no story grows past the share's minimum of 50 alerts: {sizes:?}");
     let dhcp: Page<Alert> = siem.get("/api/v1/alerts?q=DHCP&limit=10").await.unwrap();
     assert_eq!(dhcp.items.len(), 1, "sent twice, stored once");

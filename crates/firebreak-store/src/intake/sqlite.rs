@@ -33,7 +33,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
 use super::plan::{Collapsed, FastMap, Rules, assign_stories, hourly_counts, key_of, story_totals};
-use super::story_memory::{StoryMemory, entity_hash, keys_blob, stored_keys};
+use super::story_memory::{StoredAlert, StoryMemory, entity_hash, keys_blob, stored_keys};
 use super::{COUNTS_UPSERT, STORY_UPSERT, audit_entry};
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, next_entry};
 use crate::idempotency::{Idempotency, Intake};
@@ -482,7 +482,7 @@ fn ingest<'b>(
 /// order they were stored: (story, if any, event time, entity hashes).
 /// Repeats join no story, so an alert's first arrival is what the memory
 /// knew of it.
-fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<(Option<Uuid>, i64, Vec<u64>)>> {
+fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<StoredAlert>> {
     let mut q = conn.prepare(
         "SELECT group_id, event_time, group_keys FROM alerts \
          WHERE org_id = ?1 AND first_seen >= ?2 AND group_keys IS NOT NULL \

@@ -93,6 +93,10 @@ impl Default for OrgStories {
 /// for the entity) the organisation's count.
 type Undo = (Uuid, Option<u64>, Option<EntityState>);
 
+/// An alert as the memory is rebuilt from it: its story, if any, its event
+/// time and its entities' hashes.
+pub(crate) type StoredAlert = (Option<Uuid>, i64, Vec<u64>);
+
 /// Pruning starts past this many entities in an organisation.
 const PRUNE_FROM: usize = 100_000;
 
@@ -113,7 +117,7 @@ impl StoryMemory {
     /// windows, in the order they were stored (story, event time, entity
     /// hashes): each is counted as intake counts it, and its entities that
     /// were not stop words take its story, as intake gave it.
-    pub(crate) fn fill(&mut self, org: Uuid, rules: Rules, alerts: Vec<(Option<Uuid>, i64, Vec<u64>)>) {
+    pub(crate) fn fill(&mut self, org: Uuid, rules: Rules, alerts: Vec<StoredAlert>) {
         let mut o = OrgStories { window_ms: rules.window_ms, ..OrgStories::default() };
         for (group, at, hashes) in alerts {
             let mut states: Vec<EntityState> =
