@@ -213,7 +213,7 @@ impl Rules {
 /// knows of it.
 pub(crate) type EntityStory<K> = (K, EntityState);
 
-/// Puts each new alert in a story, earliest event first: the story of the
+/// Puts each new alert in a story, earliest event first (then by key): the story of the
 /// first of its entities, stop words aside, whose time span there its event
 /// time lies within the window of ([`EntityState::within`]), or a new one;
 /// no story when every entity is a stop word. `entities` are each alert's,
@@ -228,8 +228,10 @@ pub(crate) fn assign_stories<K: Clone + Eq + std::hash::Hash + Ord>(
     mut current: FastMap<K, EntityState>,
     mut org: EntityState,
 ) -> (Vec<Option<Uuid>>, Vec<EntityStory<K>>, EntityState) {
+    // Earliest event first, then by key: the same order on either backend,
+    // whatever order each holds the new alerts in.
     let mut order: Vec<usize> = (0..new.len()).collect();
-    order.sort_by_key(|&i| to_millis(new[i].event_time));
+    order.sort_by_key(|&i| (to_millis(new[i].event_time), key_of(new[i])));
     let mut stories = vec![None; new.len()];
     let mut touched: Vec<K> = Vec::new();
     for i in order {
