@@ -270,6 +270,7 @@ async fn ingest_keyed(
     let grouping = Grouper::new(&grouping).map(|g| Grouping {
         window_ms: g.window_ms,
         entities: good.iter().map(|a| g.entities(&a.observables)).collect(),
+        stop_words: g.stop_words,
     });
     let stored = match once {
         None => state.store.ingest_alerts(ctx, org, good, grouping).await?,

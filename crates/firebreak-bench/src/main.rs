@@ -11,6 +11,7 @@
 
 mod hunt;
 mod metrics;
+mod stories;
 
 /// mimalloc: the hunt and the intake allocate and free many small values
 /// per event from every thread, where it is markedly faster than the
@@ -131,6 +132,18 @@ enum Bench {
         #[arg(long)]
         keep: bool,
     },
+    /// How a real alert file falls into stories: their count and the largest sizes
+    Stories {
+        /// The events, as a JSON array or one per line (a Suricata eve.json)
+        #[arg(long)]
+        file: std::path::PathBuf,
+        /// Their intake format
+        #[arg(long, default_value = "suricata")]
+        format: String,
+        /// A PostgreSQL URL to run on instead of a fresh SQLite file
+        #[arg(long)]
+        database_url: Option<String>,
+    },
 }
 
 const PASSWORD: &str = "bench passphrase 1234";
@@ -152,6 +165,7 @@ async fn main() -> anyhow::Result<()> {
         Bench::Metrics { alerts, cases, database_url, runs, keep } => {
             metrics::bench_metrics(metrics::Args { alerts, cases, database_url, runs, keep }).await
         }
+        Bench::Stories { file, format, database_url } => stories::bench_stories(&file, &format, database_url).await,
     }
 }
 

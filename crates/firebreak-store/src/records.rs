@@ -141,9 +141,11 @@ pub struct PoolState {
 }
 
 /// How a batch of alerts joins stories: each alert's entities (parallel to
-/// the batch) and how far apart in event time two alerts may be.
+/// the batch), how far apart in event time two alerts may be, and when a
+/// value is too common to join them.
 #[derive(Debug, Clone)]
 pub struct Grouping {
     pub window_ms: i64,
     pub entities: Vec<Vec<String>>,
+    pub stop_words: firebreak_domain::grouping::StopWords,
 }

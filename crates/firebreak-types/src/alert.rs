@@ -420,6 +420,33 @@ pub struct GroupingSettings {
     /// (`system`, `root`, a proxy's address…). Compared case-insensitively.
     #[schema(max_items = 1000)]
     pub ignore: Vec<String>,
+    /// Whether addresses no one host owns join alerts: unspecified
+    /// (0.0.0.0, ::), loopback, link-local, multicast, reserved (240/4 with
+    /// the limited broadcast 255.255.255.255, 0/8) and private IPv4
+    /// addresses ending in `.255` (taken for a subnet's broadcast). Off by
+    /// default: they are shared, not evidence of one story.
+    #[serde(default)]
+    pub join_non_routable: bool,
+    /// A value carried by more than this share (in percent) of the
+    /// organisation's alerts of a window's period stops joining alerts
+    /// there, as a gateway or a DNS server would (default 5; 100 never
+    /// stops one).
+    #[serde(default = "default_max_share_percent")]
+    #[schema(minimum = 1, maximum = 100, default = 5)]
+    pub max_share_percent: u32,
+    /// The share applies once the period holds at least this many alerts,
+    /// so that a small organisation's stories are not cut (default 50).
+    #[serde(default = "default_share_min_alerts")]
+    #[schema(minimum = 1, maximum = 1000000, default = 50)]
+    pub share_min_alerts: u32,
+}
+
+fn default_max_share_percent() -> u32 {
+    5
+}
+
+fn default_share_min_alerts() -> u32 {
+    50
 }
 
 /// A story: alerts that share an entity within the organisation's window.

@@ -273,17 +273,21 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
 struct StoriesPage {
     layout: Layout,
     groups: Vec<AlertGroup>,
+    /// The organisation's grouping settings, shown above the list.
+    rules: Section<firebreak_types::GroupingSettings>,
 }
 
-/// Stories: alerts grouped by shared hosts, users, addresses and hashes.
+/// Stories: alerts grouped by shared hosts, users, addresses and hashes,
+/// below the rules that join them.
 pub async fn stories(State(s): State<AppState>, WebCaller(c): WebCaller) -> Response {
     let q = AlertGroupQuery { limit: Some(200), ..AlertGroupQuery::default() };
     let groups = match stories::list_groups(&s, &c, &q).await {
         Ok(p) => p.items,
         Err(e) => return ApiError::from(e).into_response(),
     };
+    let rules = Section::load(stories::get_grouping(&s, &c).await, "grouping settings");
     let layout = Layout::new(&s, &c, "Stories", "alerts", Flash::default()).await;
-    render(&StoriesPage { layout, groups })
+    render(&StoriesPage { layout, groups, rules })
 }
 
 #[derive(Template)]

@@ -347,6 +347,97 @@ async fn alerts_sharing_an_entity_within_the_window_become_one_story() {
     assert_eq!(code(&again), "invalid_state");
 }
 
+/// The window holds both ways: an alert two years older than a host's
+/// story joins it neither when sent after it nor when sent before it.
+#[tokio::test]
+async fn an_alert_far_older_than_a_story_joins_it_in_neither_order() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let on = |r: &str, at: &str, host: &str| {
+        json!({ "source": "r", "source_ref": r, "title": "a", "severity": "low", "event_time": at,
+                "observables": [{ "type": "hostname", "value": host }] })
+    };
+    let (recent, old) = ("2026-05-26T10:00:00Z", "2024-01-01T00:00:00Z");
+    for (host, order) in [("h", [recent, old]), ("g", [old, recent])] {
+        let mut stories = Vec::new();
+        for (n, at) in order.into_iter().enumerate() {
+            let sent: SentAlert = siem.post("/api/v1/alerts", &on(&format!("{host}{n}"), at, host)).await.unwrap();
+            stories.push(sent.alert.group_id.expect("a host joins a story"));
+        }
+        assert_ne!(stories[0], stories[1], "{order:?}: two stories");
+    }
+    let joined: Page<firebreak_types::AlertGroup> = siem.get("/api/v1/alert-groups?total=true").await.unwrap();
+    assert_eq!(joined.total, Some(0), "no story holds two alerts: {joined:?}");
+}
+
+/// A broadcast or multicast address joins nothing by default; an
+/// organisation may have it join again.
+#[tokio::test]
+async fn shared_addresses_join_no_story_unless_the_organisation_says_so() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let ip = |v: &str| json!([{ "type": "ip", "value": v }]);
+    let batch = |tag: &str| {
+        json!([
+            on(&format!("{tag}-1"), "low", 0, ip("255.255.255.255")),
+            on(&format!("{tag}-2"), "low", 1, ip("255.255.255.255")),
+            on(&format!("{tag}-3"), "low", 2, ip("239.255.255.250")),
+            on(&format!("{tag}-4"), "low", 3, ip("239.255.255.250")),
+            on(&format!("{tag}-5"), "low", 4, ip("192.168.1.255")),
+            on(&format!("{tag}-6"), "low", 5, ip("192.168.1.255")),
+        ])
+    };
+    let r: BulkResult = siem.post("/api/v1/alerts/_bulk", &batch("off")).await.unwrap();
+    assert_eq!(r.created, 6);
+    for item in &r.items {
+        let a: Alert = siem.get(&format!("/api/v1/alerts/{}", item.id.unwrap())).await.unwrap();
+        assert_eq!(a.group_id, None, "{:?} joins nothing", a.observables);
+    }
+    let mut s: firebreak_types::GroupingSettings = app.admin.get("/api/v1/grouping-settings").await.unwrap();
+    assert!(!s.join_non_routable);
+    s.join_non_routable = true;
+    let _: firebreak_types::GroupingSettings = app.admin.put("/api/v1/grouping-settings", &s).await.unwrap();
+    siem.post::<_, BulkResult>("/api/v1/alerts/_bulk", &batch("on")).await.unwrap();
+    let stories: Page<firebreak_types::AlertGroup> = siem.get("/api/v1/alert-groups?total=true").await.unwrap();
+    assert_eq!(stories.total, Some(3), "two alerts on each address: {stories:?}");
+}
+
+/// Real Suricata alerts (see `tests/fixtures/real/suricata/README.md`) make
+/// small stories: the host in most of a burst stops joining it once it is
+/// too common, and a DHCP request from 0.0.0.0 to 255.255.255.255, which
+/// names no other address, is in no story.
+#[tokio::test]
+async fn a_real_capture_makes_small_stories() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/real/suricata");
+    let mut stored = 0;
+    for file in ["first-org-conf-2015.ndjson", "wrccdc-2017.ndjson"] {
+        let body = std::fs::read(dir.join(file)).unwrap();
+        let resp = siem
+            .request(Method::POST, "/api/v1/intake/suricata")
+            .header("content-type", "application/x-ndjson")
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{file}");
+        let r: BulkResult = resp.json().await.unwrap();
+        assert_eq!(r.rejected, 0, "{file}: {r:?}");
+        stored += r.created;
+    }
+    assert_eq!(stored, 136 + 161);
+    let stories: Page<firebreak_types::AlertGroup> =
+        siem.get("/api/v1/alert-groups?min_alerts=2&limit=200&total=true").await.unwrap();
+    let mut sizes: Vec<i64> = stories.items.iter().map(|g| g.alert_count).collect();
+    sizes.sort_unstable_by(|a, b| b.cmp(a));
+    eprintln!("{} stories of 2 alerts or more, largest {:?}", sizes.len(), &sizes[..sizes.len().min(5)]);
+    assert!(sizes[0] < 50, "no story grows past the share's minimum of 50 alerts: {sizes:?}");
+    let dhcp: Page<Alert> = siem.get("/api/v1/alerts?q=DHCP&limit=10").await.unwrap();
+    assert_eq!(dhcp.items.len(), 1, "sent twice, stored once");
+    assert_eq!(dhcp.items[0].group_id, None, "0.0.0.0 and 255.255.255.255 join nothing");
+}
+
 #[tokio::test]
 async fn grouping_is_configured_per_organisation() {
     let app = spawn_app().await;
@@ -356,6 +447,18 @@ async fn grouping_is_configured_per_organisation() {
     bad.keys.push("colour".into());
     let r = app.admin.put::<_, Value>("/api/v1/grouping-settings", &bad).await;
     assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("keys[6]"));
+    assert_eq!((defaults.join_non_routable, defaults.max_share_percent, defaults.share_min_alerts), (false, 5, 50));
+    for (field, bad) in [
+        ("max_share_percent", firebreak_types::GroupingSettings { max_share_percent: 101, ..defaults.clone() }),
+        ("share_min_alerts", firebreak_types::GroupingSettings { share_min_alerts: 0, ..defaults.clone() }),
+    ] {
+        let r = app.admin.put::<_, Value>("/api/v1/grouping-settings", &bad).await;
+        assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some(field));
+    }
+    // Settings sent without the newer fields take their defaults.
+    let sparse = json!({ "enabled": true, "keys": ["ip"], "window_minutes": 30, "ignore": [] });
+    let kept: firebreak_types::GroupingSettings = app.admin.put("/api/v1/grouping-settings", &sparse).await.unwrap();
+    assert_eq!((kept.window_minutes, kept.max_share_percent, kept.share_min_alerts), (30, 5, 50));
     let off = firebreak_types::GroupingSettings { enabled: false, ..defaults };
     let _: firebreak_types::GroupingSettings = app.admin.put("/api/v1/grouping-settings", &off).await.unwrap();
     let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;

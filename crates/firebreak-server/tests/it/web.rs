@@ -153,6 +153,10 @@ async fn the_case_pages_render_for_a_session() {
         ("/teams".to_owned(), "Blue team"),
         ("/notifications".to_owned(), "Nothing for you"),
         ("/backlog".to_owned(), "Review the gateway rules"),
+        (
+            "/stories".to_owned(),
+            "more than 5% of a period's alerts stops joining them, once the period holds 50 alerts",
+        ),
     ] {
         let page = http.get(format!("{}{path}", app.base_url)).header("cookie", &jar).send().await.unwrap();
         assert_eq!(page.status(), 200, "{path}");

@@ -19,6 +19,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use firebreak_domain::clock::to_millis;
+use firebreak_domain::grouping::StopWords;
 use firebreak_types::Alert;
 use serde_json::json;
 use uuid::Uuid;
@@ -123,53 +124,143 @@ impl<'a> Collapsed<'a> {
 /// A repeated key and its (count, last seen).
 pub(crate) type Repeat<'a> = (Key<'a>, (i64, i64));
 
-/// An entity (its key, or on SQLite its key's hash), its story and the
-/// event time (ms) of its last alert there.
-pub(crate) type EntityStory<K> = (K, Uuid, i64);
+/// What intake knows of an entity (or, keyed [`ORG_ENTITY`], of the
+/// organisation's alerts): its current story (none while it has only been
+/// a stop word), the event times (ms) of its first and last alerts there,
+/// and how many alerts carried it in the latest period it was seen in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct EntityState {
+    pub(crate) story: Option<Uuid>,
+    pub(crate) first: i64,
+    pub(crate) last: i64,
+    /// The start (ms) of that period.
+    pub(crate) period: i64,
+    pub(crate) carried: i64,
+}
 
-/// Puts each new alert in a story: the story of the first of its entities
-/// whose last alert there is within `window_ms` of it, or a new one,
-/// earliest event first. `entities` are each alert's, by its index in the
-/// batch; `current`, the entities' stories so far. Returns each new
-/// alert's story and the entities whose story or time changed.
+/// The key under which PostgreSQL's `group_entities` counts the
+/// organisation's alerts per period: no entity is empty.
+pub(crate) const ORG_ENTITY: &str = "";
+
+impl EntityState {
+    /// Nothing known yet.
+    pub(crate) const NEW: EntityState = EntityState { story: None, first: 0, last: 0, period: i64::MIN, carried: 0 };
+
+    /// Whether an alert at `at` falls within the window of this entity's
+    /// time span in its story, before or after it.
+    fn within(&self, at: i64, window_ms: i64) -> bool {
+        self.story.is_some() && self.first.saturating_sub(window_ms) <= at && at <= self.last.saturating_add(window_ms)
+    }
+
+    /// Counts an alert of the period starting at `period`: how many this
+    /// period holds now, or `None` for a period older than the latest one,
+    /// which is no longer counted.
+    fn count(&mut self, period: i64) -> Option<i64> {
+        if period > self.period {
+            self.period = period;
+            self.carried = 0;
+        }
+        (period == self.period).then(|| {
+            self.carried += 1;
+            self.carried
+        })
+    }
+
+    /// The entity is in `story` at `at`: its span there grows; it moves to
+    /// a story it was not in unless its own is later (so that a late, old
+    /// alert does not take an entity away from what it is doing now).
+    pub(crate) fn enter(&mut self, story: Uuid, at: i64) {
+        match self.story {
+            Some(s) if s == story => {
+                self.first = self.first.min(at);
+                self.last = self.last.max(at);
+            }
+            Some(_) if self.last > at => {}
+            _ => {
+                self.story = Some(story);
+                self.first = at;
+                self.last = at;
+            }
+        }
+    }
+}
+
+/// How intake joins alerts: the window, and when a value is a stop word.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rules {
+    pub(crate) window_ms: i64,
+    pub(crate) stop_words: StopWords,
+}
+
+impl Rules {
+    /// Counts an alert at `at` for the organisation and for each of its
+    /// entities' states; returns which entities are stop words for it.
+    /// Periods are one window long, from the epoch, in event time.
+    pub(crate) fn count(&self, org: &mut EntityState, entities: &mut [EntityState], at: i64) -> Vec<bool> {
+        let period = at.div_euclid(self.window_ms.max(1)) * self.window_ms.max(1);
+        let alerts = org.count(period);
+        entities
+            .iter_mut()
+            .map(|e| match (e.count(period), alerts) {
+                (Some(carried), Some(alerts)) => self.stop_words.stops(carried, alerts),
+                _ => false,
+            })
+            .collect()
+    }
+}
+
+/// An entity (its key, or on SQLite its key's hash) and what intake now
+/// knows of it.
+pub(crate) type EntityStory<K> = (K, EntityState);
+
+/// Puts each new alert in a story, earliest event first (then by key): the story of the
+/// first of its entities, stop words aside, whose time span there its event
+/// time lies within the window of ([`EntityState::within`]), or a new one;
+/// no story when every entity is a stop word. `entities` are each alert's,
+/// by its index in the batch; `current`, what is known of the entities so
+/// far; `org`, of the organisation's alerts. Returns each new alert's
+/// story, the entities whose state changed, and the organisation's state.
 pub(crate) fn assign_stories<K: Clone + Eq + std::hash::Hash + Ord>(
     batch: &Collapsed<'_>,
     new: &[&Alert],
     entities: &[Vec<K>],
-    window_ms: i64,
-    mut current: FastMap<K, (Uuid, i64)>,
-) -> (Vec<Option<Uuid>>, Vec<EntityStory<K>>) {
+    rules: Rules,
+    mut current: FastMap<K, EntityState>,
+    mut org: EntityState,
+) -> (Vec<Option<Uuid>>, Vec<EntityStory<K>>, EntityState) {
+    // Earliest event first, then by key: the same order on either backend,
+    // whatever order each holds the new alerts in.
     let mut order: Vec<usize> = (0..new.len()).collect();
-    order.sort_by_key(|&i| to_millis(new[i].event_time));
+    order.sort_by_key(|&i| (to_millis(new[i].event_time), key_of(new[i])));
     let mut stories = vec![None; new.len()];
     let mut touched: Vec<K> = Vec::new();
     for i in order {
         let a = new[i];
         let Some(entities) = batch.first_of(a).and_then(|k| entities.get(k)) else { continue };
-        if entities.is_empty() {
-            continue;
-        }
         let at = to_millis(a.event_time);
-        let story = entities
-            .iter()
-            .filter_map(|e| current.get(e))
-            .find(|(_, last)| *last >= at - window_ms)
-            .map(|(g, _)| *g)
-            .unwrap_or_else(Uuid::now_v7);
-        for e in entities {
-            let last = match current.get(e) {
-                Some((g, last)) if *g == story => (*last).max(at),
-                _ => at,
-            };
-            current.insert(e.clone(), (story, last));
+        let mut states: Vec<EntityState> =
+            entities.iter().map(|e| current.get(e).copied().unwrap_or(EntityState::NEW)).collect();
+        let stops = rules.count(&mut org, &mut states, at);
+        let joining = || states.iter().zip(&stops).filter(|(_, stop)| !**stop).map(|(s, _)| s);
+        if joining().next().is_some() {
+            let story = joining().find(|s| s.within(at, rules.window_ms)).and_then(|s| s.story);
+            let story = story.unwrap_or_else(Uuid::now_v7);
+            for (s, stop) in states.iter_mut().zip(&stops) {
+                if !stop {
+                    s.enter(story, at);
+                }
+            }
+            stories[i] = Some(story);
+        }
+        for (e, s) in entities.iter().zip(states) {
+            current.insert(e.clone(), s);
             touched.push(e.clone());
         }
-        stories[i] = Some(story);
     }
     touched.sort_unstable();
     touched.dedup();
-    let changed = touched.into_iter().filter_map(|e| current.get(&e).map(|&(g, last)| (e, g, last))).collect();
-    (stories, changed)
+    let changed = touched.into_iter().filter_map(|e| current.get(&e).map(|&s| (e, s))).collect();
+    (stories, changed, org)
 }
 
 /// What a batch adds to a story: the title of its earliest alert, the
@@ -272,6 +363,16 @@ mod tests {
         assert_eq!(details["repeats"], 2);
     }
 
+    const HOUR: i64 = 3_600_000;
+
+    fn rules(window_ms: i64) -> Rules {
+        Rules { window_ms, stop_words: StopWords { percent: 5, min_alerts: 50 } }
+    }
+
+    fn in_story(story: Uuid, first: i64, last: i64) -> EntityState {
+        EntityState { story: Some(story), first, last, ..EntityState::NEW }
+    }
+
     #[test]
     fn a_new_alert_joins_the_story_of_an_entity_seen_within_the_window() {
         let alerts = vec![alert("late", 50), alert("early", 0), alert("apart", 5)];
@@ -281,16 +382,91 @@ mod tests {
         let known = Uuid::now_v7();
         let mut current = FastMap::default();
         // user:y was last seen in `known` a minute before the window opens.
-        current.insert("user:y", (known, to_millis(alerts[1].event_time) - 61_000));
-        let (stories, changed) = assign_stories(&batch, &new, &entities, 60_000 * 60, current.clone());
+        let before = to_millis(alerts[1].event_time) - 61_000;
+        current.insert("user:y", in_story(known, before, before));
+        let (stories, changed, org) =
+            assign_stories(&batch, &new, &entities, rules(HOUR), current.clone(), EntityState::NEW);
         assert_eq!(stories[1], Some(known), "within the hour: joins user:y's story");
         assert_eq!(stories[0], Some(known), "host:x followed user:y into it");
         assert_ne!(stories[2], Some(known), "another entity: a story of its own");
         assert_eq!(changed.len(), 3);
+        assert_eq!(org.carried, 3, "the organisation's alerts of the period");
         // With a minute's window, user:y's story is too old: a new one.
-        let (stories, _) = assign_stories(&batch, &new, &entities, 60_000, current);
+        let (stories, _, _) = assign_stories(&batch, &new, &entities, rules(60_000), current, EntityState::NEW);
         assert_ne!(stories[1], Some(known));
         assert_ne!(stories[0], stories[1], "fifty minutes apart");
+    }
+
+    /// The window holds both ways: an alert far older than an entity's
+    /// story does not join it, whether it comes after it or before it.
+    #[test]
+    fn an_alert_outside_the_window_before_a_story_starts_a_story_of_its_own() {
+        let mut old = alert("old", 0);
+        old.event_time = datetime!(2024-01-01 00:00 UTC);
+        let recent = alert("recent", 0);
+        let entities = vec![vec!["host:h"]];
+        for (first, second) in [(&recent, &old), (&old, &recent)] {
+            let one = [first.clone()];
+            let batch = Collapsed::new(&one);
+            let (a, changed, org) = assign_stories(
+                &batch,
+                &batch.new_alerts(|_| false),
+                &entities,
+                rules(HOUR),
+                FastMap::default(),
+                EntityState::NEW,
+            );
+            let current: FastMap<&str, EntityState> = changed.into_iter().collect();
+            let two = [second.clone()];
+            let batch = Collapsed::new(&two);
+            let (b, changed, _) =
+                assign_stories(&batch, &batch.new_alerts(|_| false), &entities, rules(HOUR), current, org);
+            assert!(a[0].is_some() && b[0].is_some());
+            assert_ne!(a[0], b[0], "{} then {}: two stories", first.source_ref, second.source_ref);
+            // The host stays in the later story, for what comes next.
+            let later = if first.source_ref == "recent" { a[0] } else { b[0] };
+            assert_eq!(changed[0].1.story, later);
+        }
+        // Within the window, an earlier alert joins, and the span grows back.
+        let story = Uuid::now_v7();
+        let at = to_millis(recent.event_time);
+        let mut current = FastMap::default();
+        current.insert("host:h", in_story(story, at + 30 * 60_000, at + 90 * 60_000));
+        let one = [recent.clone()];
+        let batch = Collapsed::new(&one);
+        let (s, changed, _) =
+            assign_stories(&batch, &batch.new_alerts(|_| false), &entities, rules(HOUR), current, EntityState::NEW);
+        assert_eq!(s[0], Some(story));
+        assert_eq!((changed[0].1.first, changed[0].1.last), (at, at + 90 * 60_000));
+    }
+
+    /// A value in more than its share of a period's alerts stops joining
+    /// them once the period holds enough; alerts it alone would join stay
+    /// apart.
+    #[test]
+    fn a_stop_word_stops_joining_once_the_period_holds_enough_alerts() {
+        let alerts: Vec<Alert> = (0..100).map(|i| alert(&format!("a{i}"), i / 4)).collect();
+        let batch = Collapsed::new(&alerts);
+        let new = batch.new_alerts(|_| false);
+        // Every alert names the gateway and a host of its own.
+        let entities: Vec<Vec<String>> =
+            (0..100).map(|i| vec!["ip:10.0.0.1".to_owned(), format!("host:{i}")]).collect();
+        let (stories, changed, org) =
+            assign_stories(&batch, &new, &entities, rules(HOUR), FastMap::default(), EntityState::NEW);
+        assert_eq!(org.carried, 100);
+        let mut sizes: FastMap<Uuid, usize> = FastMap::default();
+        for s in stories.iter().flatten() {
+            *sizes.entry(*s).or_default() += 1;
+        }
+        assert_eq!(stories.iter().flatten().count(), 100, "each has a host: each has a story");
+        assert_eq!(sizes.values().max(), Some(&49), "the gateway joined the first 49, then stopped");
+        let gateway = changed.iter().find(|(e, _)| e == "ip:10.0.0.1").map(|(_, s)| *s);
+        assert_eq!(gateway.map(|s| s.carried), Some(100), "still counted");
+        // Under the minimum, the gateway joins all.
+        let few = rules(HOUR);
+        let few = Rules { stop_words: StopWords { min_alerts: 1000, ..few.stop_words }, ..few };
+        let (stories, _, _) = assign_stories(&batch, &new, &entities, few, FastMap::default(), EntityState::NEW);
+        assert!(stories.iter().all(|s| *s == stories[0]));
     }
 
     #[test]

@@ -16,7 +16,10 @@ use firebreak_types::Alert;
 use sqlx::{AnyConnection, Row};
 use uuid::Uuid;
 
-use super::plan::{Collapsed, FastMap, Key, Repeat, StoryTotal, assign_stories, hourly_counts, key_of, story_totals};
+use super::plan::{
+    Collapsed, EntityState, FastMap, Key, ORG_ENTITY, Repeat, Rules, StoryTotal, assign_stories, hourly_counts, key_of,
+    story_totals,
+};
 use super::{COUNTS_UPSERT, STORY_UPSERT, audit_entry};
 use crate::audit::append;
 use crate::columns::uuid_col;
@@ -50,13 +53,22 @@ pub(crate) async fn ingest_in(
     // Inserted in key order (see the module's note).
     new.sort_by(|a, b| key_of(a).cmp(&key_of(b)));
 
-    let (in_story, changed) = match grouping {
+    let (in_story, mut changed) = match grouping {
         Some(g) => {
-            let current = entity_stories(tx, org, &all_entities(g)).await?;
-            assign_stories(&batch, &new, &g.entities, g.window_ms, current)
+            // The organisation's count of alerts is a row of its own, read
+            // with the entities'.
+            let mut current = entity_stories(tx, org, &all_entities(g)).await?;
+            let org_alerts = current.remove(ORG_ENTITY).unwrap_or(EntityState::NEW);
+            let rules = Rules { window_ms: g.window_ms, stop_words: g.stop_words };
+            let (in_story, mut changed, org_alerts) =
+                assign_stories(&batch, &new, &g.entities, rules, current, org_alerts);
+            changed.push((ORG_ENTITY.to_owned(), org_alerts));
+            (in_story, changed)
         }
         None => (vec![None; new.len()], Vec::new()),
     };
+    // In entity order, as every batch writes them.
+    changed.sort_by(|a, b| a.0.cmp(&b.0));
     let inserted = insert_new(tx, &new, &in_story).await?;
     let created = |a: &Alert| has(&inserted, key_of(a));
     if grouping.is_some() {
@@ -103,21 +115,21 @@ async fn stored_keys(
     Ok(out)
 }
 
-/// Every entity of a batch, once.
+/// Every entity of a batch, once, and the organisation's count.
 fn all_entities(g: &Grouping) -> Vec<&str> {
     let mut all: Vec<&str> = g.entities.iter().flatten().map(String::as_str).collect();
+    all.push(ORG_ENTITY);
     all.sort_unstable();
     all.dedup();
     all
 }
 
-/// The current story of each of `entities` (those that have one) and the
-/// event time of its last alert there.
+/// What is known of each of `entities` (those that have a row).
 async fn entity_stories(
     conn: &mut AnyConnection,
     org: Uuid,
     entities: &[&str],
-) -> Result<FastMap<String, (Uuid, i64)>> {
+) -> Result<FastMap<String, EntityState>> {
     let mut out = FastMap::default();
     for chunk in entities.chunks(chunk_rows(1) - 1) {
         // A join with the list, not `IN`: when the table's statistics lag
@@ -125,7 +137,8 @@ async fn entity_stories(
         // against a long `IN` list one item at a time (minutes over a
         // million entities); a join stays a hash or index look-up.
         let sql = format!(
-            "SELECT g.entity, g.group_id, g.last_event FROM (VALUES {}) AS v(entity) \
+            "SELECT g.entity, g.group_id, COALESCE(g.first_event, g.last_event) AS first_event, g.last_event, \
+             g.period, g.carried FROM (VALUES {}) AS v(entity) \
              JOIN group_entities g ON g.org_id = $1 AND g.entity = v.entity",
             (2..chunk.len() + 2).map(|i| format!("(${i})")).collect::<Vec<_>>().join(",")
         );
@@ -138,7 +151,18 @@ async fn entity_stories(
             q = q.bind(*e);
         }
         for row in q.fetch_all(&mut *conn).await? {
-            out.insert(row.try_get("entity")?, (uuid_col(&row, "group_id")?, row.try_get("last_event")?));
+            let story: Option<String> = row.try_get("group_id")?;
+            let story = story
+                .map(|g| Uuid::parse_str(&g).map_err(|e| StoreError::Corrupt(format!("group id {g:?}: {e}"))))
+                .transpose()?;
+            let state = EntityState {
+                story,
+                first: row.try_get("first_event")?,
+                last: row.try_get("last_event")?,
+                period: row.try_get("period")?,
+                carried: row.try_get("carried")?,
+            };
+            out.insert(row.try_get("entity")?, state);
         }
     }
     Ok(out)
@@ -175,13 +199,16 @@ async fn insert_new(
 }
 
 /// Adds the new alerts to their stories' counts, severities and times, and
-/// records each entity's current story.
+/// records what is now known of each entity (its story, its span there and
+/// its count), and the organisation's count. Counts are written as this
+/// batch made them: two nodes counting the same entity at once may lose one
+/// another's alerts, which only makes a stop word a little later.
 async fn add_to_stories(
     conn: &mut AnyConnection,
     org: Uuid,
     now: i64,
     totals: &[(Uuid, StoryTotal<'_>)],
-    entities: &[(String, Uuid, i64)],
+    entities: &[(String, EntityState)],
 ) -> Result<()> {
     for chunk in totals.chunks(chunk_rows(8)) {
         let sql = format!(
@@ -203,15 +230,24 @@ async fn add_to_stories(
         }
         q.execute(&mut *conn).await?;
     }
-    for chunk in entities.chunks(chunk_rows(4)) {
+    for chunk in entities.chunks(chunk_rows(7)) {
         let sql = format!(
-            "INSERT INTO group_entities (org_id, entity, group_id, last_event) VALUES {} \
-             ON CONFLICT (org_id, entity) DO UPDATE SET group_id = excluded.group_id, last_event = excluded.last_event",
-            values(chunk.len(), 4)
+            "INSERT INTO group_entities (org_id, entity, group_id, first_event, last_event, period, carried) \
+             VALUES {} ON CONFLICT (org_id, entity) DO UPDATE SET group_id = excluded.group_id, \
+             first_event = excluded.first_event, last_event = excluded.last_event, period = excluded.period, \
+             carried = excluded.carried",
+            values(chunk.len(), 7)
         );
         let mut q = sqlx::query(&sql);
-        for (e, g, last) in chunk {
-            q = q.bind(org.to_string()).bind(e.as_str()).bind(g.to_string()).bind(*last);
+        for (e, s) in chunk {
+            q = q
+                .bind(org.to_string())
+                .bind(e.as_str())
+                .bind(s.story.map(|g| g.to_string()))
+                .bind(s.first)
+                .bind(s.last)
+                .bind(s.period)
+                .bind(s.carried);
         }
         q.execute(&mut *conn).await?;
     }

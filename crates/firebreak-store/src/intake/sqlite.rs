@@ -32,8 +32,8 @@ use firebreak_types::Alert;
 use rusqlite::{Connection, OptionalExtension, params};
 use uuid::Uuid;
 
-use super::plan::{Collapsed, FastMap, assign_stories, hourly_counts, key_of, story_totals};
-use super::story_memory::{StoryMemory, entity_hash, keys_blob, stored_keys};
+use super::plan::{Collapsed, FastMap, Rules, assign_stories, hourly_counts, key_of, story_totals};
+use super::story_memory::{StoredAlert, StoryMemory, entity_hash, keys_blob, stored_keys};
 use super::{COUNTS_UPSERT, STORY_UPSERT, audit_entry};
 use crate::audit::{ENTRY_INSERT, HEAD_NEXT, HEAD_SET, HEAD_START, next_entry};
 use crate::idempotency::{Idempotency, Intake};
@@ -47,8 +47,8 @@ pub(crate) struct Prepared {
     alerts: Vec<Alert>,
     /// Each alert's row, its story left empty, and its sightings' terms.
     rows: Vec<([Val; N_COLS], String)>,
-    /// The organisation's grouping window, when it groups alerts.
-    window_ms: Option<i64>,
+    /// The organisation's grouping rules, when it groups alerts.
+    rules: Option<Rules>,
     /// Each alert's grouping entities, hashed as the story memory keeps them.
     entities: Vec<Vec<u64>>,
     /// Those hashes once each, sorted.
@@ -94,8 +94,8 @@ impl Batch {
         let mut all_entities: Vec<u64> = entities.iter().flatten().copied().collect();
         all_entities.sort_unstable();
         all_entities.dedup();
-        let window_ms = grouping.map(|g| g.window_ms);
-        let work = Arc::new(Prepared { alerts, rows, window_ms, entities, all_entities });
+        let rules = grouping.map(|g| Rules { window_ms: g.window_ms, stop_words: g.stop_words });
+        let work = Arc::new(Prepared { alerts, rows, rules, entities, all_entities });
         (Batch { ctx, org, work: work.clone(), once, done }, work)
     }
 }
@@ -363,7 +363,7 @@ fn ingest<'b>(
     stories: &mut StoryMemory,
     terms: &mut Terms<'b>,
 ) -> Result<Intake> {
-    let (org, alerts, window_ms) = (b.org, &b.work.alerts, b.work.window_ms);
+    let (org, alerts, rules) = (b.org, &b.work.alerts, b.work.rules);
     let org_text = org.to_string();
     // A key kept already, by an earlier transaction or this one: nothing
     // is stored again.
@@ -391,17 +391,19 @@ fn ingest<'b>(
     let new = batch.new_alerts(|k| stored.contains_key(&k));
 
     // Stories, for the new alerts, from the writer's memory.
-    let (in_story, changed) = match window_ms {
-        Some(window_ms) => {
+    let (in_story, changed, org_alerts) = match rules {
+        Some(rules) => {
             if !stories.is_loaded(org) {
-                let rows = story_rows(conn, &org_text, to_millis(b.ctx.now).saturating_sub(window_ms))?;
-                stories.fill(org, rows);
+                let since = to_millis(b.ctx.now).saturating_sub(rules.window_ms.saturating_mul(2));
+                stories.fill(org, rules, story_rows(conn, &org_text, since)?);
             }
-            stories.set_window(org, window_ms);
-            let current = stories.current(org, &b.work.all_entities);
-            assign_stories(&batch, &new, &b.work.entities, window_ms, current)
+            stories.set_window(org, rules.window_ms);
+            let (current, org_alerts) = stories.current(org, &b.work.all_entities);
+            let (in_story, changed, org_alerts) =
+                assign_stories(&batch, &new, &b.work.entities, rules, current, org_alerts);
+            (in_story, changed, Some(org_alerts))
         }
-        None => (vec![None; new.len()], Vec::new()),
+        None => (vec![None; new.len()], Vec::new(), None),
     };
 
     // The new alerts and their sightings. No one else writes: every one
@@ -429,7 +431,7 @@ fn ingest<'b>(
         ids.insert(key_of(a), (rowid, a.id));
     }
     let now = to_millis(b.ctx.now);
-    if window_ms.is_some() {
+    if let Some(org_alerts) = org_alerts {
         let members: Vec<(&Alert, Uuid)> = new.iter().zip(&in_story).filter_map(|(a, g)| g.map(|g| (*a, g))).collect();
         let mut upsert = conn.prepare_cached(&format!(
             "INSERT INTO alert_groups (id, org_id, title, severity_rank, alert_count, first_event, last_event, \
@@ -438,9 +440,10 @@ fn ingest<'b>(
         for (id, (title, count, rank, first_at, last_at)) in story_totals(&members) {
             upsert.execute(params![id.to_string(), org_text, title, rank, count, first_at, last_at, now])?;
         }
-        for (h, g, last) in &changed {
-            stories.set(org, *h, *g, *last);
+        for (h, state) in &changed {
+            stories.set(org, *h, *state);
         }
+        stories.set_alerts(org, org_alerts);
     }
     let mut count = conn.prepare_cached(&format!(
         "INSERT INTO alert_counts (org_id, hour, source, rule, severity, alerts) VALUES (?1, ?2, ?3, ?4, ?5, ?6) \
@@ -475,21 +478,25 @@ fn ingest<'b>(
     Ok(Intake::Stored(out))
 }
 
-/// The alerts of `org` first seen since `since` that joined a story, oldest
-/// first: (story, event time, entity hashes). Repeats join no story, so an
-/// alert's first arrival is what the memory knew of it.
-fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<(Uuid, i64, Vec<u64>)>> {
+/// The alerts of `org` first seen since `since` that intake grouped, in the
+/// order they were stored: (story, if any, event time, entity hashes).
+/// Repeats join no story, so an alert's first arrival is what the memory
+/// knew of it.
+fn story_rows(conn: &Connection, org: &str, since: i64) -> Result<Vec<StoredAlert>> {
     let mut q = conn.prepare(
         "SELECT group_id, event_time, group_keys FROM alerts \
-         WHERE org_id = ?1 AND first_seen >= ?2 AND group_keys IS NOT NULL AND group_id IS NOT NULL \
+         WHERE org_id = ?1 AND first_seen >= ?2 AND group_keys IS NOT NULL \
          ORDER BY rowid",
     )?;
-    let rows =
-        q.query_map(params![org, since], |r| Ok((r.get::<_, String>(0)?, r.get(1)?, stored_keys(r.get_ref(2)?))))?;
+    let rows = q.query_map(params![org, since], |r| {
+        Ok((r.get::<_, Option<String>>(0)?, r.get(1)?, stored_keys(r.get_ref(2)?)))
+    })?;
     let mut out = Vec::new();
     for row in rows {
         let (group, at, keys) = row?;
-        let group = Uuid::parse_str(&group).map_err(|e| StoreError::Corrupt(format!("group id {group:?}: {e}")))?;
+        let group = group
+            .map(|g| Uuid::parse_str(&g).map_err(|e| StoreError::Corrupt(format!("group id {g:?}: {e}"))))
+            .transpose()?;
         out.push((group, at, keys));
     }
     Ok(out)

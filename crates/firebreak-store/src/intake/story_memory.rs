@@ -19,6 +19,14 @@
 //! Changes are applied at once, so the next batch of the same transaction
 //! sees them, and logged, so that a batch rolled back, or a transaction that
 //! fails to commit, takes them back.
+//!
+//! Beside each entity's story, its time span there and its count of alerts
+//! in the latest period (see `plan::EntityState`), the memory counts the
+//! organisation's alerts per period, for stop words. Rebuilt, the memory
+//! replays the alerts of the last two windows through the plan's own rules
+//! (`plan::Rules::count`, `EntityState::enter`), in the order they were
+//! stored: counts come back as intake made them, give or take the order
+//! within a batch (intake counts a batch's alerts earliest event first).
 
 use std::collections::HashMap;
 use std::hash::Hasher;
@@ -26,10 +34,7 @@ use std::hash::Hasher;
 use fnv::FnvHasher;
 use uuid::Uuid;
 
-use super::plan::FastMap;
-
-/// An entity's story and the event time (ms) of its last alert there.
-pub(crate) type Story = (Uuid, i64);
+use super::plan::{EntityState, FastMap, Rules};
 
 /// Entities are kept by a 64-bit hash of their key: a tenth of the memory
 /// of the keys themselves. Two entities would share a story only if their
@@ -67,15 +72,30 @@ pub(crate) fn stored_keys(value: rusqlite::types::ValueRef<'_>) -> Vec<u64> {
     }
 }
 
-#[derive(Default)]
 struct OrgStories {
-    entities: FastMap<u64, Story>,
+    entities: FastMap<u64, EntityState>,
+    /// The organisation's alerts in the latest period.
+    alerts: EntityState,
     /// The newest event time seen, from which stale entities are pruned.
     newest: i64,
     /// Entities kept after the last pruning: the next comes at twice as many.
     kept: usize,
     window_ms: i64,
 }
+
+impl Default for OrgStories {
+    fn default() -> OrgStories {
+        OrgStories { entities: FastMap::default(), alerts: EntityState::NEW, newest: 0, kept: 0, window_ms: 0 }
+    }
+}
+
+/// What a change replaced, to take it back: an entity's state, or (`None`
+/// for the entity) the organisation's count.
+type Undo = (Uuid, Option<u64>, Option<EntityState>);
+
+/// An alert as the memory is rebuilt from it: its story, if any, its event
+/// time and its entities' hashes.
+pub(crate) type StoredAlert = (Option<Uuid>, i64, Vec<u64>);
 
 /// Pruning starts past this many entities in an organisation.
 const PRUNE_FROM: usize = 100_000;
@@ -84,7 +104,7 @@ const PRUNE_FROM: usize = 100_000;
 pub(crate) struct StoryMemory {
     orgs: HashMap<Uuid, OrgStories>,
     /// What each change replaced, to take it back.
-    undo: Vec<(Uuid, u64, Option<Story>)>,
+    undo: Vec<Undo>,
 }
 
 impl StoryMemory {
@@ -93,15 +113,23 @@ impl StoryMemory {
         self.orgs.contains_key(&org)
     }
 
-    /// Builds `org`'s memory from its alerts of the grouping window, oldest
-    /// first (story, event time, entity hashes): each entity takes the
-    /// story of the last alert stored with it, as intake gave it.
-    pub(crate) fn fill(&mut self, org: Uuid, alerts: Vec<(Uuid, i64, Vec<u64>)>) {
-        let mut o = OrgStories::default();
+    /// Builds `org`'s memory from its alerts of the last two grouping
+    /// windows, in the order they were stored (story, event time, entity
+    /// hashes): each is counted as intake counts it, and its entities that
+    /// were not stop words take its story, as intake gave it.
+    pub(crate) fn fill(&mut self, org: Uuid, rules: Rules, alerts: Vec<StoredAlert>) {
+        let mut o = OrgStories { window_ms: rules.window_ms, ..OrgStories::default() };
         for (group, at, hashes) in alerts {
-            for h in hashes {
-                o.set(h, group, at);
+            let mut states: Vec<EntityState> =
+                hashes.iter().map(|h| o.entities.get(h).copied().unwrap_or(EntityState::NEW)).collect();
+            let stops = rules.count(&mut o.alerts, &mut states, at);
+            for ((h, mut s), stop) in hashes.into_iter().zip(states).zip(stops) {
+                if let (Some(g), false) = (group, stop) {
+                    s.enter(g, at);
+                }
+                o.entities.insert(h, s);
             }
+            o.newest = o.newest.max(at);
         }
         o.kept = o.entities.len();
         self.orgs.insert(org, o);
@@ -112,19 +140,27 @@ impl StoryMemory {
         self.orgs.entry(org).or_default().window_ms = window_ms;
     }
 
-    /// The current stories of those of `entities` (by [`entity_hash`])
-    /// that have one (the organisation must be loaded).
-    pub(crate) fn current(&self, org: Uuid, entities: &[u64]) -> FastMap<u64, Story> {
-        let Some(o) = self.orgs.get(&org) else { return FastMap::default() };
-        entities.iter().filter_map(|h| o.entities.get(h).map(|s| (*h, *s))).collect()
+    /// What is known of those of `entities` (by [`entity_hash`]) that the
+    /// memory holds, and the organisation's count of alerts (the
+    /// organisation must be loaded).
+    pub(crate) fn current(&self, org: Uuid, entities: &[u64]) -> (FastMap<u64, EntityState>, EntityState) {
+        let Some(o) = self.orgs.get(&org) else { return (FastMap::default(), EntityState::NEW) };
+        (entities.iter().filter_map(|h| o.entities.get(h).map(|s| (*h, *s))).collect(), o.alerts)
     }
 
-    /// Records the story and last event time of the entity hashed `h`.
-    pub(crate) fn set(&mut self, org: Uuid, h: u64, group: Uuid, last: i64) {
+    /// Records what is known of the entity hashed `h`.
+    pub(crate) fn set(&mut self, org: Uuid, h: u64, state: EntityState) {
         let o = self.orgs.entry(org).or_default();
-        let before = o.entities.insert(h, (group, last));
-        o.newest = o.newest.max(last);
-        self.undo.push((org, h, before));
+        let before = o.entities.insert(h, state);
+        o.newest = o.newest.max(state.last);
+        self.undo.push((org, Some(h), before));
+    }
+
+    /// Records the organisation's count of alerts.
+    pub(crate) fn set_alerts(&mut self, org: Uuid, alerts: EntityState) {
+        let o = self.orgs.entry(org).or_default();
+        let before = std::mem::replace(&mut o.alerts, alerts);
+        self.undo.push((org, None, Some(before)));
     }
 
     /// A point to take changes back to.
@@ -137,38 +173,33 @@ impl StoryMemory {
         while self.undo.len() > mark {
             let Some((org, h, before)) = self.undo.pop() else { break };
             let Some(o) = self.orgs.get_mut(&org) else { continue };
-            match before {
-                Some(s) => o.entities.insert(h, s),
-                None => o.entities.remove(&h),
-            };
+            match (h, before) {
+                (None, Some(alerts)) => o.alerts = alerts,
+                (None, None) => {}
+                (Some(h), Some(s)) => {
+                    o.entities.insert(h, s);
+                }
+                (Some(h), None) => {
+                    o.entities.remove(&h);
+                }
+            }
         }
     }
 
     /// The changes are committed: they stay. Organisations that have grown
-    /// to twice what they kept forget the entities whose last alert is older
-    /// than their window before the newest event.
+    /// to twice what they kept forget the entities whose last alert, and
+    /// whose latest period, ended more than their window before the newest
+    /// event.
     pub(crate) fn committed(&mut self) {
         self.undo.clear();
         for o in self.orgs.values_mut() {
             if o.entities.len() >= PRUNE_FROM && o.entities.len() >= 2 * o.kept {
                 let oldest = o.newest.saturating_sub(o.window_ms);
-                o.entities.retain(|_, (_, last)| *last >= oldest);
+                let window = o.window_ms;
+                o.entities.retain(|_, s| s.last >= oldest || s.period.saturating_add(window) >= oldest);
                 o.kept = o.entities.len();
             }
         }
-    }
-}
-
-impl OrgStories {
-    /// As intake does: an entity staying in its story keeps its latest
-    /// time; one that moves takes the new story's.
-    fn set(&mut self, h: u64, group: Uuid, at: i64) {
-        let last = match self.entities.get(&h) {
-            Some((g, last)) if *g == group => (*last).max(at),
-            _ => at,
-        };
-        self.entities.insert(h, (group, last));
-        self.newest = self.newest.max(at);
     }
 }
 
@@ -176,22 +207,28 @@ impl OrgStories {
 mod tests {
     use super::*;
 
+    fn st(g: Uuid, at: i64) -> EntityState {
+        EntityState { story: Some(g), first: at, last: at, ..EntityState::NEW }
+    }
+
     #[test]
     fn changes_are_taken_back_to_a_mark() {
         let org = Uuid::now_v7();
         let (g1, g2) = (Uuid::now_v7(), Uuid::now_v7());
         let mut m = StoryMemory::default();
         let (a, b) = (entity_hash("host:a"), entity_hash("host:b"));
-        m.set(org, a, g1, 10);
+        m.set(org, a, st(g1, 10));
         m.committed();
         let mark = m.mark();
-        m.set(org, a, g2, 20);
-        m.set(org, b, g2, 20);
-        assert_eq!(m.current(org, &[a, b]).len(), 2);
+        m.set(org, a, st(g2, 20));
+        m.set(org, b, st(g2, 20));
+        m.set_alerts(org, EntityState { carried: 7, ..EntityState::NEW });
+        assert_eq!(m.current(org, &[a, b]).0.len(), 2);
         m.undo_to(mark);
-        let now = m.current(org, &[a, b]);
-        assert_eq!(now.get(&a), Some(&(g1, 10)));
+        let (now, alerts) = m.current(org, &[a, b]);
+        assert_eq!(now.get(&a), Some(&st(g1, 10)));
         assert!(!now.contains_key(&b));
+        assert_eq!(alerts, EntityState::NEW);
     }
 
     #[test]
@@ -201,13 +238,13 @@ mod tests {
         let mut m = StoryMemory::default();
         m.orgs.insert(org, OrgStories { window_ms: 1_000, ..OrgStories::default() });
         for i in 0..PRUNE_FROM as i64 {
-            m.set(org, entity_hash(&format!("host:{i}")), g, i);
+            m.set(org, entity_hash(&format!("host:{i}")), st(g, i));
         }
         m.committed();
         let kept = m.orgs[&org].entities.len();
         assert_eq!(kept, 1_001, "the entities within a second of the newest");
         let newest = entity_hash(&format!("host:{}", PRUNE_FROM - 1));
-        assert!(m.current(org, &[newest]).contains_key(&newest));
+        assert!(m.current(org, &[newest]).0.contains_key(&newest));
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //! rows, stories, counts and audit entries.
 
 use firebreak_domain::clock::to_millis;
-use firebreak_store::{AlertStore, Grouping, MetricStore, Store};
+use firebreak_domain::grouping::StopWords;
+use firebreak_store::{AlertStore, Grouping, MetricStore, SqlStore, Store};
 use firebreak_types::{Alert, AlertGroupQuery, AuditQuery};
 use uuid::Uuid;
 
@@ -13,7 +14,11 @@ use crate::suite::org;
 /// An alert of `org` at 09:00 plus `minute`, with one host observable.
 fn alert(org: Uuid, source_ref: &str, minute: i64, host: &str) -> Alert {
     let at = time::macros::datetime!(2026-03-02 09:00 UTC) + time::Duration::minutes(minute);
-    let at = at.format(&time::format_description::well_known::Rfc3339).unwrap();
+    alert_at(org, source_ref, &at.format(&time::format_description::well_known::Rfc3339).unwrap(), host)
+}
+
+/// An alert of `org` at `at` (RFC 3339), with one host observable.
+fn alert_at(org: Uuid, source_ref: &str, at: &str, host: &str) -> Alert {
     serde_json::from_value(serde_json::json!({
         "id": Uuid::now_v7(), "org_id": org, "source": "edr", "source_ref": source_ref, "type": "external",
         "title": format!("alert {source_ref}"), "description": "", "severity": "medium",
@@ -24,11 +29,15 @@ fn alert(org: Uuid, source_ref: &str, minute: i64, host: &str) -> Alert {
     .unwrap()
 }
 
+/// The default stop words: over 5% of a period of at least 50 alerts.
+const STOP_WORDS: StopWords = StopWords { percent: 5, min_alerts: 50 };
+
 /// Each alert grouped by its host, within an hour.
 fn by_host(alerts: &[Alert]) -> Grouping {
     Grouping {
         window_ms: 3_600_000,
         entities: alerts.iter().map(|a| vec![format!("hostname:{}", a.observables[0].value)]).collect(),
+        stop_words: STOP_WORDS,
     }
 }
 
@@ -103,6 +112,82 @@ pub async fn stories_span_batches_and_repeats_join_none(h: &Harness) {
     assert_eq!(s.title, "alert x");
     let q = AlertGroupQuery { min_alerts: Some(1), total: Some(true), ..Default::default() };
     assert_eq!(h.store.list_alert_groups(acme, &q).await.unwrap().total, Some(2));
+}
+
+/// The window holds both ways, whatever the order alerts arrive in: an
+/// alert two years older than a host's story does not join it, sent after
+/// it or before it; the host stays in the later story, also once the store
+/// is opened again (SQLite rebuilds it from the alerts that arrived).
+pub async fn the_window_holds_both_ways_whatever_the_arrival_order(h: &Harness) {
+    let acme = org(h, "acme").await;
+    // Every alert arrives now, whatever its event time.
+    let alert_at = |org: Uuid, source_ref: &str, at: &str, host: &str| {
+        let mut a = alert_at(org, source_ref, at, host);
+        (a.first_seen, a.last_seen) = (h.ctx(1).now, h.ctx(1).now);
+        a
+    };
+    let recent = "2026-05-26T10:00:00Z";
+    let old = "2024-01-01T00:00:00Z";
+    let mut stories = Vec::new();
+    for (i, order) in [[recent, old], [old, recent]].into_iter().enumerate() {
+        let host = format!("h-{i}");
+        let mut ids = Vec::new();
+        for (n, at) in order.into_iter().enumerate() {
+            let one = vec![alert_at(acme, &format!("A{i}{n}"), at, &host)];
+            let stored = h.store.ingest_alerts(&h.ctx(1), acme, one.clone(), Some(by_host(&one))).await.unwrap();
+            ids.push(h.store.get_alert(acme, stored[0].0).await.unwrap().unwrap().group_id.unwrap());
+        }
+        assert_ne!(ids[0], ids[1], "{order:?}: two stories");
+        let recent_story = if order[0] == recent { ids[0] } else { ids[1] };
+        stories.push((host, recent_story));
+    }
+    // Within the window before the story's first alert, an alert joins it.
+    let before = vec![alert_at(acme, "B", "2026-05-26T09:10:00Z", "h-0")];
+    let b = h.store.ingest_alerts(&h.ctx(2), acme, before.clone(), Some(by_host(&before))).await.unwrap();
+    assert_eq!(h.store.get_alert(acme, b[0].0).await.unwrap().unwrap().group_id, Some(stories[0].1));
+
+    let again = SqlStore::open(&h.url, &Harness::options()).await.unwrap();
+    for (n, (host, story)) in stories.iter().enumerate() {
+        let later = vec![alert_at(acme, &format!("C{n}"), "2026-05-26T10:30:00Z", host)];
+        let c = again.ingest_alerts(&h.ctx(3), acme, later.clone(), Some(by_host(&later))).await.unwrap();
+        let c = again.get_alert(acme, c[0].0).await.unwrap().unwrap();
+        assert_eq!(c.group_id, Some(*story), "{host} stays in its recent story");
+    }
+    again.close().await;
+}
+
+/// A value carried by more than its share of a period's alerts (a
+/// gateway) stops joining them once the period holds enough, across
+/// batches and once the store is opened again: the story it would have
+/// made one grows no further.
+pub async fn a_value_too_common_stops_joining_alerts(h: &Harness) {
+    let acme = org(h, "acme").await;
+    let with_gateway = |alerts: &[Alert]| Grouping {
+        window_ms: 3_600_000,
+        entities: alerts
+            .iter()
+            .map(|a| vec!["ip:10.0.0.1".to_owned(), format!("hostname:{}", a.observables[0].value)])
+            .collect(),
+        stop_words: STOP_WORDS,
+    };
+    let mut ids = Vec::new();
+    for range in [0..40, 40..60] {
+        let batch: Vec<Alert> = range.map(|i| alert(acme, &format!("g{i}"), i / 2, &format!("ws-{i}"))).collect();
+        ids.extend(h.store.ingest_alerts(&h.ctx(1), acme, batch.clone(), Some(with_gateway(&batch))).await.unwrap());
+    }
+    let again = SqlStore::open(&h.url, &Harness::options()).await.unwrap();
+    let last = vec![alert(acme, "g60", 40, "ws-60")];
+    ids.extend(again.ingest_alerts(&h.ctx(2), acme, last.clone(), Some(with_gateway(&last))).await.unwrap());
+    let mut sizes = std::collections::HashMap::new();
+    for (id, _) in &ids {
+        let a = again.get_alert(acme, *id).await.unwrap().unwrap();
+        *sizes.entry(a.group_id.unwrap()).or_insert(0) += 1;
+    }
+    let mut sizes: Vec<i32> = sizes.into_values().collect();
+    sizes.sort_unstable();
+    assert_eq!(sizes.last(), Some(&49), "the gateway joined the first 49 alerts, then stopped");
+    assert_eq!(sizes.len(), 13, "the other 12 each a story of their own host");
+    again.close().await;
 }
 
 /// Each batch has one audit entry (how many it created, how many were

@@ -59,4 +59,6 @@ conformance!(
     intake_counts_new_alerts_by_hour,
     stories_span_batches_and_repeats_join_none,
     each_batch_is_audited_and_a_failed_one_is_not,
+    the_window_holds_both_ways_whatever_the_arrival_order,
+    a_value_too_common_stops_joining_alerts,
 );

@@ -14,8 +14,9 @@ use uuid::Uuid;
 
 use crate::harness::Harness;
 pub use crate::intake::{
-    each_batch_is_audited_and_a_failed_one_is_not, intake_counts_new_alerts_by_hour,
-    intake_dedups_within_and_across_batches, stories_span_batches_and_repeats_join_none,
+    a_value_too_common_stops_joining_alerts, each_batch_is_audited_and_a_failed_one_is_not,
+    intake_counts_new_alerts_by_hour, intake_dedups_within_and_across_batches,
+    stories_span_batches_and_repeats_join_none, the_window_holds_both_ways_whatever_the_arrival_order,
 };
 
 pub async fn org(h: &Harness, name: &str) -> Uuid {
@@ -639,6 +640,7 @@ pub async fn stories_and_sightings_outlast_reopening(h: &Harness) {
     let grouping = |alerts: &[firebreak_types::Alert]| Grouping {
         window_ms: 3_600_000,
         entities: alerts.iter().map(|a| vec![format!("hostname:{}", a.observables[0].value)]).collect(),
+        stop_words: firebreak_domain::grouping::StopWords { percent: 5, min_alerts: 50 },
     };
     let first = vec![alert(acme, "a", 1, "ws-1"), alert(acme, "b", 2, "ws-2")];
     let g = grouping(&first);
