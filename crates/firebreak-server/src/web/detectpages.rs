@@ -161,6 +161,9 @@ struct CoveragePage {
     coverage: Coverage,
     profiles: Vec<ThreatProfile>,
     chosen: Option<Uuid>,
+    /// ATT&CK groups a profile can start from: (id, name, techniques).
+    groups: Vec<(&'static str, &'static str, usize)>,
+    may_manage: bool,
 }
 
 /// The colour class of a cell, by its enabled rules that have tests: none,
@@ -183,5 +186,9 @@ pub async fn coverage(State(s): State<AppState>, WebCaller(c): WebCaller, Query(
     };
     let profiles = detection::profiles(&s, &c).await.unwrap_or_default();
     let layout = Layout::new(&s, &c, "ATT&CK coverage", "detection", Flash::default()).await;
-    render(&CoveragePage { layout, coverage, profiles, chosen: q.profile })
+    let mut groups: Vec<(&'static str, &'static str, usize)> =
+        firebreak_domain::attack::attack().groups.iter().map(|g| (g.id, g.name, g.techniques.len())).collect();
+    groups.sort_by_key(|g| g.1.to_lowercase());
+    let may_manage = c.may(firebreak_domain::permission::Action::RuleManage);
+    render(&CoveragePage { layout, coverage, profiles, chosen: q.profile, groups, may_manage })
 }

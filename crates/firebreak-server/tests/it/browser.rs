@@ -883,3 +883,27 @@ async fn an_alert_is_merged_into_an_open_case_picked_on_its_page() {
     assert_eq!(merged.case_id, Some(case.id));
     assert_no_policy_violation(&c).await;
 }
+
+#[tokio::test]
+async fn a_threat_profile_is_made_from_an_attack_group_on_the_coverage_page() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    c.goto(&format!("{base}/detection/coverage")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#new-profile")).await.unwrap();
+    fill(&c, "#new-profile input[name=name]", "APT29 watch").await;
+    select(&c, "#new-profile select[name=group]", "G0016").await;
+    fill(&c, "#new-profile textarea[name=techniques]", "T1486").await;
+    submit(&c, "#new-profile").await;
+    // The matrix opens on the new profile, its uncovered techniques listed.
+    wait_text(&c, "#summary", "APT29 watch").await;
+    let profiles: Vec<firebreak_types::ThreatProfile> = app.admin.get("/api/v1/threat-profiles").await.unwrap();
+    assert_eq!(profiles.len(), 1);
+    assert!(profiles[0].techniques.len() > 10 && profiles[0].techniques.contains(&"T1486".to_owned()));
+    assert!(count(&c, "#uncovered li").await > 10);
+    screenshot(&c, "coverage-profile.png").await;
+    assert_no_policy_violation(&c).await;
+}
