@@ -124,11 +124,8 @@ fn process_creation(out: &mut Map<String, Value>) {
     // (`Target…`, `-` when it runs as its creator); before, only the
     // creator's (`Subject…`).
     let target = text(out, "TargetUserName").is_some();
-    let (user, logon) = if target {
-        (user(out, "Target"), "TargetLogonId")
-    } else {
-        (user(out, "Subject"), "SubjectLogonId")
-    };
+    let (user, logon) =
+        if target { (user(out, "Target"), "TargetLogonId") } else { (user(out, "Subject"), "SubjectLogonId") };
     if let Some(u) = user {
         add(out, "User", Value::String(u));
     }

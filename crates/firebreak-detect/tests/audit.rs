@@ -124,7 +124,10 @@ fn a_4656_and_4663_name_the_object_by_its_type() {
     // The same by 4663, from another sample.
     let e = event("otrf-reg-commandline-logging-disabled.ndjson", 7);
     assert_eq!(e["EventID"], 4663);
-    assert_eq!(field(&e, "TargetObject"), "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System\\Audit");
+    assert_eq!(
+        field(&e, "TargetObject"),
+        "HKLM\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Policies\\System\\Audit"
+    );
     // A process: lsass opened by LSASSY's rundll32.
     for id in [67793, 67797] {
         let e = event("lsassy-4688-4656-4663.evtx", id);

@@ -139,15 +139,26 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
         }
         Output::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["time", "computer", "level", "rule_id", "rule_title", "techniques", "file", "record"])?;
+            w.write_record([
+                "time",
+                "computer",
+                "level",
+                "rule_id",
+                "rule_title",
+                "techniques",
+                "file",
+                "record",
+                "header_record",
+            ])?;
             for h in hits {
                 let techniques = h.techniques.join(" ");
                 // Text from the events and rules is neutralised; the record
-                // number stays a number.
+                // numbers stay numbers.
                 let text = [&h.time, &h.computer, &h.level, &h.rule_id, &h.rule_title, &techniques, &h.file]
                     .map(|c| export_cell(c));
                 let record = h.record.to_string();
-                w.write_record(text.iter().map(|c| c.as_bytes()).chain([record.as_bytes()]))?;
+                let header = h.header_record.map(|n| n.to_string()).unwrap_or_default();
+                w.write_record(text.iter().map(|c| c.as_bytes()).chain([record.as_bytes(), header.as_bytes()]))?;
             }
             w.flush()?;
         }
@@ -160,7 +171,12 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
                         h.computer.clone(),
                         h.level.clone(),
                         h.rule_title.clone(),
-                        format!("{}:{}", h.file.rsplit('/').next().unwrap_or(&h.file), h.record),
+                        format!(
+                            "{}:{}{}",
+                            h.file.rsplit('/').next().unwrap_or(&h.file),
+                            h.record,
+                            h.header_record.map(|n| format!(" (header record {n})")).unwrap_or_default()
+                        ),
                     ]
                 })
                 .collect();
@@ -307,6 +323,7 @@ fn correlate(c: &mut firebreak_detect::correlate::Correlator, hits: &[Hit]) -> V
             out.push(Hit {
                 file: h.file.clone(),
                 record: h.record,
+                header_record: h.header_record,
                 time: h.time.clone(),
                 computer,
                 rule_id: f.rule_id.clone(),
