@@ -67,13 +67,12 @@ fn rule_texts(paths: &[PathBuf], label: &str) -> anyhow::Result<(Vec<NamedText>,
     Ok((texts, problems))
 }
 
-/// Every rule under `paths` (folders, files, zip archives), checked.
-pub fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Library> {
+/// Every rule under `paths` (folders, files, zip archives), checked, and
+/// compiled unless `compile` is false: a hunt compiles each rule when the
+/// first event of its log source comes.
+pub fn load_rules(paths: &[PathBuf], compile: bool) -> anyhow::Result<Library> {
     let (texts, problems) = rule_texts(paths, "rules")?;
-    let mut lib = Library::default();
-    for (name, text) in &texts {
-        lib.add_file(name, text);
-    }
+    let mut lib = Library::from_texts(&texts, compile);
     lib.problems.extend(problems);
     Ok(lib)
 }
@@ -120,7 +119,7 @@ fn report_problems(lib: &Library) {
 
 /// `firebreak rules check`: exit 0 when every rule can be used, 2 otherwise.
 pub fn check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let lib = load_rules(paths)?;
+    let lib = load_rules(paths, true)?;
     report_problems(&lib);
     Ok(if lib.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
@@ -208,7 +207,7 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
 /// when a file could not be read at all.
 pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format: Output) -> anyhow::Result<ExitCode> {
     let pipelines = firebreak_detect::pipeline::load(pipelines).map_err(|e| anyhow::anyhow!("pipeline {e}"))?;
-    let lib = load_rules(rules)?;
+    let lib = load_rules(rules, false)?;
     if !lib.problems.is_empty() {
         report_problems(&lib);
     }
@@ -274,6 +273,11 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
         unreadable += u;
     }
     bar.finish_and_clear();
+    // Rules compiled as their log sources came that turned out not to.
+    let late = detector.late_problems();
+    for p in &late {
+        eprintln!("rejected: {p}");
+    }
     hits.sort_by(|a, b| (&a.time, &a.file, a.record).cmp(&(&b.time, &b.file, b.record)));
     let correlations = correlator.as_ref().map_or(0, |c| c.len());
     if let Some(mut c) = correlator {
@@ -287,11 +291,12 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
     write_hits(&mut out, format, &hits)?;
     out.flush()?;
     eprintln!(
-        "{} hits from {} events in {} files ({} rules, {correlations} correlations; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
+        "{} hits from {} events in {} files ({} rules, {} of them compiled for the log sources met; {correlations} correlations; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
         hits.len(),
         events,
         files.len(),
-        detector.rules().len()
+        detector.rules().len(),
+        detector.compiled_count(),
     );
     Ok(if unreadable > 0 {
         ExitCode::from(2)
