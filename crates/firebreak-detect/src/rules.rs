@@ -322,6 +322,18 @@ impl Library {
             lib.problems.extend(problems);
             for r in rules {
                 if let Some(&i) = first.get(&r.meta.id) {
+                    // Uncompiled, the first may be a rule that does not
+                    // compile: it would then hide the good one under its id.
+                    if let Document::Detection { rule, compiled: None } = &lib.rules[i].doc
+                        && let Err(e) = rsigma_eval::compile_rule(rule)
+                    {
+                        let reason = e.to_string();
+                        let earlier = texts.iter().find(|(n, _)| *n == lib.rules[i].file).map_or("", |(_, t)| t);
+                        let line = line_for(earlier, &reason);
+                        lib.problems.push(Problem { file: lib.rules[i].file.clone(), line, reason });
+                        lib.rules[i] = r;
+                        continue;
+                    }
                     lib.problems.push(Problem {
                         file: name.clone(),
                         line: line_of(text, "id"),

@@ -157,3 +157,17 @@ fn rules_read_for_a_hunt_are_compiled_when_an_event_first_needs_them() {
     assert_eq!(lazy.compiled_count(), 1, "the pipe rule waits for a pipe event");
     assert!(lazy.late_problems().is_empty());
 }
+
+/// Read for a hunt, a rule that does not compile does not hide a good one
+/// under the same id.
+#[test]
+fn a_rule_read_for_a_hunt_that_does_not_compile_gives_way_to_its_duplicate() {
+    let bad = GOOD.replace("condition: selection", "condition: nothing");
+    let texts = vec![("bad.yml".to_owned(), bad), ("good.yml".to_owned(), GOOD.to_owned())];
+    let lib = Library::from_texts(&texts, false);
+    assert_eq!(lib.rules.len(), 1);
+    assert_eq!(lib.rules[0].file, "good.yml");
+    assert_eq!(lib.problems.len(), 1, "{:?}", lib.problems);
+    assert_eq!(lib.problems[0].file, "bad.yml");
+    assert!(lib.problems[0].reason.contains("nothing"), "{:?}", lib.problems);
+}
