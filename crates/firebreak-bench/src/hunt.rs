@@ -239,6 +239,73 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
     Ok(())
 }
 
+/// The Windows rule files of a SigmaHQ checkout, read, as the hunt bench
+/// loads them.
+fn windows_rule_texts(sigma: &Path) -> anyhow::Result<Vec<(String, String)>> {
+    let mut texts = Vec::new();
+    for folder in ["rules/windows", "rules-emerging-threats", "rules-threat-hunting/windows"] {
+        for f in firebreak_detect::rules::rule_files(&sigma.join(folder))? {
+            let text = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
+            texts.push((f.display().to_string(), text));
+        }
+    }
+    Ok(texts)
+}
+
+/// `firebreak-bench hunt-startup`: what `firebreak hunt` does before its
+/// first match, timed from the start: the rule files read, checked and
+/// made a matcher (compiling each rule when an event first needs it
+/// asked), then one log read from disk and hunted until its first hit.
+/// Each log is timed `runs` times; the median is printed, with the whole
+/// hunt of the log.
+pub fn bench_hunt_startup(sigma: &Path, logs: &[PathBuf], runs: usize) -> anyhow::Result<()> {
+    let logs: Vec<PathBuf> = if logs.is_empty() {
+        hunt_files(&[sigma.join("regression_data")])?
+            .into_iter()
+            .filter(|f| f.extension().is_some_and(|e| e == "evtx"))
+            .collect()
+    } else {
+        logs.to_vec()
+    };
+    anyhow::ensure!(!logs.is_empty(), "no EVTX file under {}", sigma.join("regression_data").display());
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut ready, mut first, mut whole) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rules = 0;
+    for log in logs.iter().cycle().take(logs.len() * runs) {
+        let started = Instant::now();
+        let texts = windows_rule_texts(sigma)?;
+        let lib = Library::from_texts(&texts, false);
+        let (detector, _) = Detector::new(&lib.rules, &[]);
+        ready.push(started.elapsed().as_secs_f64());
+        rules = detector.rules().len();
+        let mut at = None;
+        let _ =
+            hunt_file(&detector, log, false, |_| _ = at.get_or_insert_with(|| started.elapsed().as_secs_f64()), |_| {});
+        whole.push(started.elapsed().as_secs_f64());
+        if let Some(at) = at {
+            first.push(at);
+        }
+    }
+    let ms = |s: f64| s * 1000.0;
+    println!(
+        "firebreak-bench hunt-startup: {rules} rules, {} logs, {runs} runs each, {} threads",
+        logs.len(),
+        std::thread::available_parallelism().map_or(1, |n| n.get())
+    );
+    println!("  rules read and checked, matcher ready: median {:.0} ms", ms(median(ready)));
+    anyhow::ensure!(!first.is_empty(), "no log gave a hit");
+    println!(
+        "  hunt-startup (start to first event matched): median {:.0} ms over the {} runs with a hit",
+        ms(median(first.clone())),
+        first.len()
+    );
+    println!("  start to the end of the log: median {:.0} ms", ms(median(whole)));
+    Ok(())
+}
+
 /// `firebreak-bench events`: the Windows rules imported and enabled in a
 /// running server, then the regression samples' events (repeated to
 /// `total`) posted to `/api/v1/events/_bulk` in NDJSON batches from

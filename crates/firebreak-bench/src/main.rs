@@ -81,6 +81,19 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         naive_events: u64,
     },
+    /// Start-up of a hunt, as `firebreak hunt` starts: every Windows rule
+    /// read and checked, then one log hunted until its first match
+    HuntStartup {
+        /// A SigmaHQ checkout (rules and regression_data)
+        #[arg(long, env = "FIREBREAK_SIGMA_DIR", default_value = "../shared/sigma")]
+        sigma: std::path::PathBuf,
+        /// The log to hunt (default: every regression EVTX file in turn)
+        #[arg(long)]
+        file: Vec<std::path::PathBuf>,
+        /// Start-ups to time per log
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Events matched by a running server's enabled rules, over HTTP
     Events {
         /// A SigmaHQ checkout (rules and regression_data)
@@ -156,6 +169,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::Extract { alerts } => bench_extract(alerts),
         Bench::Hunt { sigma, events, naive_events } => hunt::bench_hunt(&sigma, events, naive_events),
+        Bench::HuntStartup { sigma, file, runs } => hunt::bench_hunt_startup(&sigma, &file, runs.max(1)),
         Bench::Events { sigma, events, batch, senders } => {
             hunt::bench_events(&sigma, events, batch.max(1), senders.max(1)).await
         }

@@ -4,7 +4,7 @@
 //! event is kept beside it as the reference the fast one must agree with.
 
 use std::collections::HashMap;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError, RwLock};
 
 use rsigma_eval::{CompiledRule, Engine, JsonEvent, Pipeline, apply_pipelines, compile_rule, evaluate_rule};
 use rsigma_parser::{FilterRule, SigmaRule};
@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use crate::event::EventSource;
 use crate::prefilter::{Needles, Prefilter, necessary};
-use crate::rules::{CheckedRule, Document, Problem};
+use crate::rules::{CheckedRule, Document, Problem, RuleKind};
 
 /// A rule's log source as the matcher compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -70,14 +70,28 @@ struct SourceFilter {
     rules: Vec<u32>,
 }
 
+/// One rule as the matcher holds it: its log source, and the rule
+/// compiled with its necessary strings, made the first time an event of a
+/// source it fits is seen (or at once, where pipelines or filters apply).
+struct Slot {
+    source: Source,
+    /// The rule as parsed, while it waits to be compiled.
+    parsed: Option<Arc<SigmaRule>>,
+    /// The rule compiled, `None` when it could not be (never matches).
+    compiled: OnceLock<Option<CompiledRule>>,
+    /// The rule's necessary strings, for the prefilters.
+    needles: OnceLock<Needles>,
+    file: String,
+}
+
 /// Detection rules compiled for matching.
 pub struct Detector {
     rules: Vec<LoadedRule>,
     by_id: HashMap<String, usize>,
-    /// Every rule, compiled, with its log source.
-    compiled: Vec<(Source, CompiledRule)>,
-    /// Every rule's necessary strings, for the prefilters.
-    needles: Vec<Needles>,
+    /// Every rule, with its log source.
+    slots: Vec<Slot>,
+    /// Rules that could not be compiled when they were first needed.
+    late_problems: Mutex<Vec<Problem>>,
     /// A prefilter per log source of the events seen so far, built on first
     /// sight from the rules that fit it. An event then meets only its own
     /// rules' strings: automata a third the size, and the keyword strings
@@ -110,16 +124,33 @@ impl Detector {
         let mut pipeline_problems = Vec::new();
         let mut loaded = Vec::new();
         let mut by_id = HashMap::new();
-        let mut compiled = Vec::new();
-        let mut needles = Vec::new();
+        let mut slots = Vec::new();
+        // Filters narrow compiled rules, and pipelines can change a rule's
+        // log source: with either, every rule is compiled at once.
+        let eager = !pipelines.is_empty() || !filters.is_empty() || rules.iter().any(|r| r.kind() == RuleKind::Filter);
         for r in rules {
             match &r.doc {
-                Document::Detection { rule, compiled: c } => {
+                Document::Detection { rule: parsed, compiled: c } => {
                     let transformed;
                     let (rule, c) = if pipelines.is_empty() {
-                        (&**rule, (**c).clone())
+                        let c = match c {
+                            Some(c) => Some((**c).clone()),
+                            None if eager => match compile_rule(parsed) {
+                                Ok(c) => Some(c),
+                                Err(e) => {
+                                    pipeline_problems.push(Problem {
+                                        file: r.file.clone(),
+                                        line: 1,
+                                        reason: format!("{}: {e}", r.meta.title),
+                                    });
+                                    continue;
+                                }
+                            },
+                            None => None,
+                        };
+                        (&**parsed, c)
                     } else {
-                        let mut t = (**rule).clone();
+                        let mut t = (**parsed).clone();
                         crate::spec::before_pipelines(&mut t.detection);
                         let applied = apply_pipelines(pipelines, &mut t)
                             .map_err(|e| e.to_string())
@@ -128,7 +159,7 @@ impl Detector {
                         match applied {
                             Ok(c) => {
                                 transformed = t;
-                                (&transformed, c)
+                                (&transformed, Some(c))
                             }
                             Err(e) => {
                                 pipeline_problems.push(Problem {
@@ -148,8 +179,21 @@ impl Detector {
                         tags: r.meta.tags.clone(),
                         techniques: crate::rules::techniques(&r.meta.tags),
                     });
-                    needles.push(necessary(rule));
-                    compiled.push((Source::of(rule), c));
+                    let slot = Slot {
+                        source: Source::of(rule),
+                        parsed: None,
+                        compiled: OnceLock::new(),
+                        needles: OnceLock::new(),
+                        file: r.file.clone(),
+                    };
+                    match c {
+                        Some(c) => {
+                            let _ = slot.needles.set(necessary(rule));
+                            let _ = slot.compiled.set(Some(c));
+                            slots.push(slot);
+                        }
+                        None => slots.push(Slot { parsed: Some(parsed.clone()), ..slot }),
+                    }
                 }
                 Document::Filter(f) => all_filters.push((**f).clone()),
                 Document::Correlation(_) => {}
@@ -172,7 +216,13 @@ impl Detector {
                 })
                 .collect();
         }
-        let mut detector = Detector { rules: loaded, by_id, compiled, needles, by_source: RwLock::new(HashMap::new()) };
+        let mut detector = Detector {
+            rules: loaded,
+            by_id,
+            slots,
+            late_problems: Mutex::new(Vec::new()),
+            by_source: RwLock::new(HashMap::new()),
+        };
         let mut problems = pipeline_problems;
         problems.extend(detector.apply_filters(&all_filters).into_iter().map(|reason| Problem {
             file: "filter".into(),
@@ -189,8 +239,9 @@ impl Detector {
         if filters.is_empty() {
             return Vec::new();
         }
+        self.compile_all();
         let mut engine = Engine::new();
-        engine.extend_compiled_rules(self.compiled.iter().map(|(_, r)| r.clone()));
+        engine.extend_compiled_rules(self.slots.iter().filter_map(|s| s.compiled.get().cloned().flatten()));
         let errors: Vec<String> = filters
             .iter()
             .filter_map(|f| {
@@ -203,12 +254,80 @@ impl Detector {
                     .map(|e| format!("{}: {e}", f.title))
             })
             .collect();
-        if engine.rules().len() == self.compiled.len() {
-            for ((_, rule), tuned) in self.compiled.iter_mut().zip(engine.rules()) {
-                *rule = tuned.clone();
+        let mut tuned = engine.rules().iter();
+        for slot in &mut self.slots {
+            if let Some(Some(rule)) = slot.compiled.get_mut() {
+                match tuned.next() {
+                    Some(t) => *rule = t.clone(),
+                    None => break,
+                }
             }
         }
         errors
+    }
+
+    /// The rule of `slot` compiled, compiling it (and reading its
+    /// necessary strings) the first time it is asked for.
+    fn compiled<'a>(&self, slot: &'a Slot) -> Option<&'a CompiledRule> {
+        slot.compiled
+            .get_or_init(|| {
+                let rule = slot.parsed.as_deref()?;
+                match compile_rule(rule) {
+                    Ok(c) => Some(c),
+                    Err(e) => {
+                        let problem =
+                            Problem { file: slot.file.clone(), line: 1, reason: format!("{}: {e}", rule.title) };
+                        self.late_problems.lock().unwrap_or_else(PoisonError::into_inner).push(problem);
+                        None
+                    }
+                }
+            })
+            .as_ref()
+    }
+
+    /// The necessary strings of the rule of `slot`, read from the rule as
+    /// parsed: a rule is compiled only once an event needs it asked.
+    fn needles<'a>(&self, slot: &'a Slot) -> &'a Needles {
+        slot.needles.get_or_init(|| slot.parsed.as_deref().and_then(necessary))
+    }
+
+    /// Compiles every rule not compiled yet.
+    fn compile_all(&self) {
+        self.compile(&(0..self.slots.len()).collect::<Vec<_>>());
+    }
+
+    /// Compiles the rules `indexes` not compiled yet, shared out over the
+    /// machine's cores when there are many.
+    fn compile(&self, indexes: &[usize]) {
+        let todo: Vec<&Slot> = indexes.iter().map(|&i| &self.slots[i]).filter(|s| s.compiled.get().is_none()).collect();
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(todo.len() / 64).max(1);
+        if threads == 1 {
+            for s in todo {
+                self.compiled(s);
+            }
+            return;
+        }
+        let per = todo.len().div_ceil(threads);
+        std::thread::scope(|scope| {
+            for part in todo.chunks(per) {
+                scope.spawn(move || {
+                    for s in part {
+                        self.compiled(s);
+                    }
+                });
+            }
+        });
+    }
+
+    /// Rules that turned out not to compile when they were first needed
+    /// (so far): each never matches.
+    pub fn late_problems(&self) -> Vec<Problem> {
+        self.late_problems.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// How many rules have been compiled so far.
+    pub fn compiled_count(&self) -> usize {
+        self.slots.iter().filter(|s| s.compiled.get().is_some()).count()
     }
 
     /// The prefilter for events of `src`, built the first time one is seen.
@@ -216,9 +335,9 @@ impl Detector {
         if let Some(f) = self.by_source.read().unwrap_or_else(PoisonError::into_inner).get(src) {
             return f.clone();
         }
-        let rules: Vec<u32> =
-            (0..self.compiled.len() as u32).filter(|&i| self.compiled[i as usize].0.fits(src)).collect();
-        let needles: Vec<Needles> = rules.iter().map(|&i| self.needles[i as usize].clone()).collect();
+        let fitting: Vec<usize> = (0..self.slots.len()).filter(|&i| self.slots[i].source.fits(src)).collect();
+        let rules: Vec<u32> = fitting.iter().map(|&i| i as u32).collect();
+        let needles: Vec<Needles> = fitting.iter().map(|&i| self.needles(&self.slots[i]).clone()).collect();
         let built = Arc::new(SourceFilter { prefilter: Prefilter::new(&needles), rules });
         self.by_source.write().unwrap_or_else(PoisonError::into_inner).entry(src.clone()).or_insert(built).clone()
     }
@@ -243,7 +362,9 @@ impl Detector {
 
     /// How many rules every event is asked, whatever it holds.
     pub fn unfiltered_rules(&self) -> usize {
-        Prefilter::always_count_of(&self.needles)
+        self.compile_all();
+        let needles: Vec<Needles> = self.slots.iter().map(|s| self.needles(s).clone()).collect();
+        Prefilter::always_count_of(&needles)
     }
 
     pub fn rules(&self) -> &[LoadedRule] {
@@ -259,7 +380,7 @@ impl Detector {
     pub fn matches(&self, event: &Value, src: &EventSource) -> Vec<usize> {
         let ev = JsonEvent::borrow(event);
         let mut found = self.candidates(event, src);
-        found.retain(|&i| evaluate_rule(&self.compiled[i].1, &ev).is_some());
+        found.retain(|&i| self.compiled(&self.slots[i]).is_some_and(|r| evaluate_rule(r, &ev).is_some()));
         found
     }
 
@@ -267,10 +388,10 @@ impl Detector {
     /// turn: the reference for tests and the baseline for benchmarks.
     pub fn naive_matches(&self, event: &Value, src: &EventSource) -> Vec<usize> {
         let ev = JsonEvent::borrow(event);
-        self.compiled
+        self.slots
             .iter()
             .enumerate()
-            .filter(|(_, (source, rule))| source.fits(src) && evaluate_rule(rule, &ev).is_some())
+            .filter(|(_, s)| s.source.fits(src) && self.compiled(s).is_some_and(|r| evaluate_rule(r, &ev).is_some()))
             .map(|(i, _)| i)
             .collect()
     }

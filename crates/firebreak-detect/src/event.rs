@@ -265,20 +265,31 @@ fn flatten_winlog(event: Value) -> Value {
             out.entry(*sigma).or_insert_with(|| v.clone());
         }
     }
+    crate::audit::map(&mut out);
     Value::Object(out)
 }
 
 /// A Windows event (`{"Event": {"System": …, "EventData": …}}`, or as
 /// Winlogbeat ships it under `winlog`) as one flat object: the system fields
 /// (`EventID`, `Channel`, `Computer`, `Provider_Name`, …) beside the event
-/// data fields. Other values are returned as they are.
+/// data fields, and a Security audit event's fields also under the names
+/// of Sigma's taxonomy ([`crate::audit`]). Other values are returned as
+/// they are.
 pub fn flatten(event: Value) -> Value {
     if event.get("winlog").is_some() || event.get("winlog.channel").is_some() {
         return flatten_winlog(event);
     }
     // The values are moved, not copied, into the flat object.
     if !event.get("Event").and_then(|r| r.get("System")).is_some_and(Value::is_object) {
-        return event;
+        // Already flat (as some tools export EVTX): a Security event still
+        // gets Sigma's names.
+        return match event {
+            Value::Object(mut m) => {
+                crate::audit::map(&mut m);
+                Value::Object(m)
+            }
+            other => other,
+        };
     }
     let Value::Object(mut top) = event else { return Value::Null };
     let Some(Value::Object(mut root)) = top.remove("Event") else { return Value::Object(top) };
@@ -292,6 +303,7 @@ pub fn flatten(event: Value) -> Value {
             copy_data(s, &mut out);
         }
     }
+    crate::audit::map(&mut out);
     Value::Object(out)
 }
 
@@ -304,7 +316,10 @@ pub fn flatten_json(json: &[u8]) -> serde_json::Result<Value> {
     let mut out = Map::new();
     let mut de = serde_json::Deserializer::from_slice(json);
     match Record(&mut out).deserialize(&mut de).and_then(|()| de.end()) {
-        Ok(()) => Ok(Value::Object(out)),
+        Ok(()) => {
+            crate::audit::map(&mut out);
+            Ok(Value::Object(out))
+        }
         Err(_) => serde_json::from_slice(json).map(flatten),
     }
 }
@@ -444,7 +459,7 @@ pub fn source_of(event: &Value) -> EventSource {
         let service = service_of(channel);
         let categories = match service {
             Some("sysmon") => sysmon_categories(id, text("EventType")),
-            Some("security") if id == 4688 => vec!["process_creation"],
+            Some("security") => crate::audit::categories(id, event),
             Some("powershell") if id == 4103 => vec!["ps_module"],
             Some("powershell") if id == 4104 => vec!["ps_script"],
             Some("powershell-classic") if id == 400 => vec!["ps_classic_start"],

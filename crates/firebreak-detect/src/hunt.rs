@@ -3,6 +3,7 @@
 //! not a JSON object, is skipped with a warning and counted; it never stops
 //! the file.
 
+use std::cell::Cell;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -23,6 +24,11 @@ pub struct ReadStats {
 }
 
 impl ReadStats {
+    /// A warning that is always shown, whatever was skipped before it.
+    fn note(&mut self, what: String) {
+        self.warnings.push(what);
+    }
+
     fn skip(&mut self, what: String) {
         self.skipped += 1;
         // Enough to show what went wrong without flooding a broken file's report.
@@ -95,18 +101,25 @@ fn evtx_records(
     mut each: impl FnMut(u64, Value),
 ) -> Result<ReadStats, String> {
     let header = EvtxFileHeader::from_bytes(bytes).map_err(|e| format!("not an EVTX file: {e}"))?;
-    // As the crate does: chunks follow the first 4 KiB, and as many whole
-    // ones as fit after the header's own block size are read.
-    let count = bytes.len().checked_sub(usize::from(header.header_block_size)).ok_or_else(|| {
+    // Chunks follow the header's 4 KiB block.
+    if usize::from(header.header_block_size) != EVTX_FILE_HEADER {
+        return Err(format!("damaged EVTX header: a header block of {} bytes", header.header_block_size));
+    }
+    let body = bytes.get(EVTX_FILE_HEADER..).ok_or_else(|| {
         format!(
-            "damaged EVTX header: a header block of {} bytes in a file of {}",
-            header.header_block_size,
+            "the file is cut short at {} bytes, inside its {EVTX_FILE_HEADER}-byte header: no record to read",
             bytes.len()
         )
-    })? / EVTX_CHUNK;
+    })?;
+    let count = body.len() / EVTX_CHUNK;
     let settings = Arc::new(ParserSettings::new().num_threads(1).separate_json_attributes(false).indent(false));
-    let chunks: Vec<&[u8]> =
-        bytes.get(EVTX_FILE_HEADER..).unwrap_or_default().chunks_exact(EVTX_CHUNK).take(count).collect();
+    let mut chunks: Vec<&[u8]> = body.chunks_exact(EVTX_CHUNK).take(count).collect();
+    // A file cut short (copied out while written, or after a crash) ends
+    // inside a chunk: its whole records are read, and what is lost is said.
+    let tail = body.get(count * EVTX_CHUNK..).unwrap_or_default();
+    if !tail.is_empty() && tail.len() < EVTX_CHUNK {
+        chunks.push(tail);
+    }
     // The oldest chunk: the one whose header names the lowest record id.
     let oldest = chunks
         .iter()
@@ -116,18 +129,42 @@ fn evtx_records(
         .min_by_key(|(h, _)| h.first_event_record_id)
         .map_or(0, |(_, i)| i);
     let mut stats = ReadStats::default();
+    let mut cut = Vec::new();
     for number in (oldest..chunks.len()).chain(0..oldest) {
         let data = chunks[number];
         // Chunks never written are all zeros: nothing to read, nothing damaged.
         if data.iter().all(|b| *b == 0) {
             continue;
         }
+        let partial = data.len() < EVTX_CHUNK;
         let header = match EvtxChunkHeader::from_bytes(data) {
             Ok(h) => h,
+            Err(_) if partial => {
+                cut.push(format!(
+                    "the file is cut short {} bytes into chunk {number}, inside the chunk's header: its records are lost ({} bytes)",
+                    data.len(),
+                    EVTX_CHUNK - data.len()
+                ));
+                continue;
+            }
             Err(e) => {
                 stats.skip(format!("damaged chunk {number} skipped: {e}"));
                 continue;
             }
+        };
+        // A partial chunk is read from a copy filled out with zeros, so
+        // that the chunk's tables of strings and templates, which may point
+        // past the cut, read as empty instead of failing the whole chunk.
+        let padded: Vec<u8>;
+        let data = if partial {
+            padded = {
+                let mut v = vec![0u8; EVTX_CHUNK];
+                v[..data.len()].copy_from_slice(data);
+                v
+            };
+            &padded[..]
+        } else {
+            data
         };
         let mut chunk = match EvtxChunk::new(data, &header, settings.clone()) {
             Ok(c) => c,
@@ -136,9 +173,13 @@ fn evtx_records(
                 continue;
             }
         };
+        let mut read = 0u64;
         for record in chunk.iter() {
             let record = match record {
                 Ok(r) => r,
+                // In a partial chunk, the records the cut went through are
+                // counted as lost below.
+                Err(_) if partial => continue,
                 Err(e) => {
                     stats.skip(format!("damaged record skipped: {e}"));
                     continue;
@@ -152,14 +193,47 @@ fn evtx_records(
             match value {
                 Ok(v) => {
                     stats.events += 1;
+                    read += 1;
                     each(id, v);
                 }
                 // A record carved from a chunk's free space that does not
                 // render is noise, not damage (as the crate treats it).
                 Err(_) if recovered => {}
+                Err(_) if partial => {}
                 Err(e) => stats.skip(format!("damaged record {id} skipped: {e}")),
             }
         }
+        if partial {
+            let kept = chunks[number].len();
+            let expected = header
+                .last_event_record_id
+                .checked_sub(header.first_event_record_id)
+                .map(|n| n + 1)
+                .filter(|n| *n <= (EVTX_CHUNK / 24) as u64);
+            let lost_bytes = (header.free_space_offset as usize).min(EVTX_CHUNK).saturating_sub(kept);
+            cut.push(match expected {
+                Some(n) => format!(
+                    "the file is cut short {kept} bytes into chunk {number}: {read} of its {n} records read, {} lost ({lost_bytes} bytes of records)",
+                    n.saturating_sub(read)
+                ),
+                None => format!(
+                    "the file is cut short {kept} bytes into chunk {number}: {read} records read, {lost_bytes} bytes of records lost"
+                ),
+            });
+        }
+    }
+    // Whole chunks the header counts that are not there at all.
+    let present = chunks.len();
+    if usize::from(header.chunk_count) > present {
+        let missing = usize::from(header.chunk_count) - present;
+        cut.push(format!(
+            "the file is cut short: {missing} of the {} chunks its header counts are missing ({} bytes)",
+            header.chunk_count,
+            missing * EVTX_CHUNK
+        ));
+    }
+    for c in cut {
+        stats.note(c);
     }
     Ok(stats)
 }
@@ -209,7 +283,19 @@ fn read_json_from(input: impl Read, mut each: impl FnMut(u64, Value)) -> Result<
     let mut pending = String::new();
     let mut started = 0usize;
     for (i, line) in reader.lines().enumerate() {
-        let line = line.map_err(|e| e.to_string())?;
+        let line = match line {
+            Ok(l) => l,
+            // Bytes that are not text from the start: not a log at all.
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData && stats.events == 0 && stats.skipped == 0 => {
+                return Err(format!("{NOT_EVTX}, nor JSON text (not UTF-8)"));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                stats.skip(format!("line {}: not UTF-8 text", i + 1));
+                pending.clear();
+                continue;
+            }
+            Err(e) => return Err(e.to_string()),
+        };
         if pending.is_empty() {
             if line.trim().is_empty() {
                 continue;
@@ -244,48 +330,69 @@ thread_local! {
 
 /// Calls `each` with every event of a file of either kind.
 pub fn read_events(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    read_file(path, false, each)
+    read_file(path, false, &Cell::new(false), each)
 }
 
 /// [`read_events`] with each event flattened (see [`flatten`]); an EVTX
 /// record is flattened as it is parsed.
 pub fn read_events_flat(path: &Path, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    read_file(path, true, each)
+    read_file(path, true, &Cell::new(false), each)
 }
 
-fn read_file(path: &Path, flat: bool, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+/// Reads `path` as EVTX or JSON by its first bytes, setting `evtx` when it
+/// is EVTX. A file named `.evtx` that is not is refused, whatever it holds;
+/// an empty file is said to be.
+fn read_file(path: &Path, flat: bool, evtx: &Cell<bool>, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
     // Opened once: the first bytes tell the kind, and are read again as
     // part of the whole.
     let mut file = std::fs::File::open(path).map_err(|e| e.to_string())?;
     let mut head = Vec::with_capacity(8);
     (&mut file).take(8).read_to_end(&mut head).map_err(|e| e.to_string())?;
+    if head.is_empty() {
+        let mut stats = ReadStats::default();
+        stats.note("the file is empty: no event to read".into());
+        return Ok(stats);
+    }
     if head == EVTX_MAGIC {
+        evtx.set(true);
         // The file's bytes go into a buffer kept by the thread, so that a
         // hunt over many small files does not allocate one for each.
         let mut bytes = FILE_BUFFER.take();
         bytes.clear();
         bytes.extend_from_slice(&head);
         file.read_to_end(&mut bytes).map_err(|e| e.to_string())?;
-        let stats = read_bytes(&bytes, flat, each);
+        let stats = read_bytes(&bytes, flat, evtx, each);
         FILE_BUFFER.set(bytes);
         stats
+    } else if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("evtx")) {
+        Err(NOT_EVTX.into())
     } else {
         read_json_events(std::io::Cursor::new(head).chain(file), flat, each)
     }
 }
 
+/// Why a file named as EVTX, or in no known format, is not read.
+const NOT_EVTX: &str = "not an EVTX file (no ElfFile header)";
+
 /// [`read_events`] over a file's bytes already in memory.
 pub fn read_events_bytes(bytes: &[u8], each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    read_bytes(bytes, false, each)
+    read_bytes(bytes, false, &Cell::new(false), each)
 }
 
 /// [`read_events_flat`] over a file's bytes already in memory.
 pub fn read_events_bytes_flat(bytes: &[u8], each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    read_bytes(bytes, true, each)
+    read_bytes(bytes, true, &Cell::new(false), each)
 }
 
-fn read_bytes(bytes: &[u8], flat: bool, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
-    match (bytes.starts_with(EVTX_MAGIC), flat) {
+fn read_bytes(bytes: &[u8], flat: bool, evtx: &Cell<bool>, each: impl FnMut(u64, Value)) -> Result<ReadStats, String> {
+    if bytes.is_empty() {
+        let mut stats = ReadStats::default();
+        stats.note("the file is empty: no event to read".into());
+        return Ok(stats);
+    }
+    let is_evtx = bytes.starts_with(EVTX_MAGIC);
+    evtx.set(is_evtx);
+    match (is_evtx, flat) {
         (true, true) => evtx_records(bytes, crate::event::flatten_json, each),
         (true, false) => read_evtx_bytes(bytes, each),
         (false, _) => read_json_events(bytes, flat, each),
@@ -301,8 +408,14 @@ fn read_json_events(input: impl Read, flat: bool, mut each: impl FnMut(u64, Valu
 #[derive(Debug, Clone, Serialize)]
 pub struct Hit {
     pub file: String,
-    /// The EVTX record id, or the line (NDJSON) or item (array) number.
+    /// The event's `EventRecordID` (as Event Viewer shows it) in an EVTX
+    /// file, or the line (NDJSON) or item (array) number.
     pub record: u64,
+    /// The number in the EVTX record's header, where it differs from
+    /// `EventRecordID` (a log exported from another numbers its records
+    /// again from 1).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub header_record: Option<u64>,
     pub time: String,
     pub computer: String,
     pub rule_id: String,
@@ -330,6 +443,8 @@ impl NdjsonHits {
         struct Head<'a> {
             file: &'a str,
             record: u64,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            header_record: Option<u64>,
             time: &'a str,
             computer: &'a str,
             rule_id: &'a str,
@@ -340,6 +455,7 @@ impl NdjsonHits {
         let head = serde_json::to_vec(&Head {
             file: &hit.file,
             record: hit.record,
+            header_record: hit.header_record,
             time: &hit.time,
             computer: &hit.computer,
             rule_id: &hit.rule_id,
@@ -365,6 +481,16 @@ pub fn time_and_host(event: &Value) -> (String, String) {
     )
 }
 
+/// The number a hit names its event by, and the EVTX header's where it
+/// differs: an EVTX event's `EventRecordID`, else its position.
+fn record_numbers(evtx: bool, position: u64, event: &Value) -> (u64, Option<u64>) {
+    let id = event.get("EventRecordID").and_then(|v| v.as_u64().or_else(|| v.as_str()?.trim().parse().ok()));
+    match id {
+        Some(id) if evtx => (id, (id != position).then_some(position)),
+        _ => (position, None),
+    }
+}
+
 /// Hunts one file with `detector`, calling `hit` for each match and
 /// `progress` every thousand events.
 pub fn hunt_file(
@@ -375,7 +501,7 @@ pub fn hunt_file(
     progress: impl FnMut(u64),
 ) -> Result<ReadStats, String> {
     let name = path.display().to_string();
-    hunt_with(detector, &name, naive, hit, progress, |each| read_events_flat(path, each))
+    hunt_with(detector, &name, naive, hit, progress, |evtx, each| read_file(path, true, evtx, each))
 }
 
 /// [`hunt_file`] over a file's bytes already in memory, named `name` in the hits.
@@ -387,7 +513,7 @@ pub fn hunt_bytes(
     hit: impl FnMut(Hit),
     progress: impl FnMut(u64),
 ) -> Result<ReadStats, String> {
-    hunt_with(detector, name, naive, hit, progress, |each| read_events_bytes_flat(bytes, each))
+    hunt_with(detector, name, naive, hit, progress, |evtx, each| read_bytes(bytes, true, evtx, each))
 }
 
 /// Matches every event that `read` hands over, flattened.
@@ -397,13 +523,15 @@ fn hunt_with(
     naive: bool,
     mut hit: impl FnMut(Hit),
     mut progress: impl FnMut(u64),
-    read: impl FnOnce(&mut dyn FnMut(u64, Value)) -> Result<ReadStats, String>,
+    read: impl FnOnce(&Cell<bool>, &mut dyn FnMut(u64, Value)) -> Result<ReadStats, String>,
 ) -> Result<ReadStats, String> {
     let mut n = 0u64;
-    read(&mut |record, event| {
+    let evtx = Cell::new(false);
+    read(&evtx, &mut |position, event| {
         let src = source_of(&event);
         let found = if naive { detector.naive_matches(&event, &src) } else { detector.matches(&event, &src) };
         if !found.is_empty() {
+            let (record, header_record) = record_numbers(evtx.get(), position, &event);
             let (time, computer) = time_and_host(&event);
             let event = Arc::new(event);
             for i in found {
@@ -411,6 +539,7 @@ fn hunt_with(
                 hit(Hit {
                     file: name.to_owned(),
                     record,
+                    header_record,
                     time: time.clone(),
                     computer: computer.clone(),
                     rule_id: r.id.clone(),
@@ -440,6 +569,7 @@ mod tests {
         let hit = |rule: &str| Hit {
             file: "a\\b.evtx".into(),
             record: 7,
+            header_record: (rule == "r2").then_some(3),
             time: "2026-11-20T10:00:00Z".into(),
             computer: "ws1".into(),
             rule_id: rule.into(),

@@ -9,6 +9,7 @@
 //! log sources rules are written for, so that each event meets only the
 //! rules of its own source.
 
+pub mod audit;
 pub mod correlate;
 pub mod engine;
 pub mod event;

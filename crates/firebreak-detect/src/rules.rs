@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use firebreak_types::{RuleLevel, RuleStatus};
 use rsigma_eval::CompiledRule;
@@ -50,10 +51,12 @@ pub struct RuleMeta {
 }
 
 /// A rule document as parsed (and, for detections, compiled) when it was
-/// checked, so that the matcher does not parse or compile it again.
+/// checked, so that the matcher does not parse or compile it again. A
+/// detection read for a hunt is not compiled yet (`compiled` is `None`):
+/// the matcher compiles it when an event of its log source comes.
 #[derive(Debug, Clone)]
 pub enum Document {
-    Detection { rule: Box<SigmaRule>, compiled: Box<CompiledRule> },
+    Detection { rule: Arc<SigmaRule>, compiled: Option<Box<CompiledRule>> },
     Correlation(Box<CorrelationRule>),
     Filter(Box<FilterRule>),
 }
@@ -169,6 +172,11 @@ fn line_for(text: &str, reason: &str) -> usize {
 /// Parses and compiles the documents of one file. Returns the usable rules
 /// and the problems of the others.
 pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
+    read_file(file, text, true)
+}
+
+/// [`check_file`], compiling the detection rules only when `compile`.
+fn read_file(file: &str, text: &str, compile: bool) -> (Vec<CheckedRule>, Vec<Problem>) {
     let problem = |reason: String| Problem { file: file.to_owned(), line: line_for(text, &reason), reason };
     // Refused before parsing: the parser takes time in proportion to depth
     // squared, and no rule needs more than a few levels.
@@ -189,32 +197,33 @@ pub fn check_file(file: &str, text: &str) -> (Vec<CheckedRule>, Vec<Problem>) {
             problems.push(problem(e));
             continue;
         }
-        let r = &r;
-        let compiled = match rsigma_eval::compile_rule(r) {
-            Ok(c) => c,
-            Err(e) => {
-                problems.push(problem(e.to_string()));
-                continue;
+        let compiled = if compile {
+            match rsigma_eval::compile_rule(&r) {
+                Ok(c) => Some(Box::new(c)),
+                Err(e) => {
+                    problems.push(problem(e.to_string()));
+                    continue;
+                }
             }
+        } else {
+            None
         };
-        rules.push(rule(
-            Document::Detection { rule: Box::new(r.clone()), compiled: Box::new(compiled) },
-            RuleMeta {
-                id: r.id.clone().unwrap_or_default(),
-                title: r.title.clone(),
-                status: status(r.status),
-                level: level(r.level),
-                description: r.description.clone().unwrap_or_default(),
-                author: r.author.clone().unwrap_or_default(),
-                techniques: techniques(&r.tags),
-                tags: r.tags.clone(),
-                product: r.logsource.product.clone().unwrap_or_default(),
-                category: r.logsource.category.clone().unwrap_or_default(),
-                service: r.logsource.service.clone().unwrap_or_default(),
-                falsepositives: r.falsepositives.clone(),
-                references: r.references.clone(),
-            },
-        ));
+        let meta = RuleMeta {
+            id: r.id.clone().unwrap_or_default(),
+            title: r.title.clone(),
+            status: status(r.status),
+            level: level(r.level),
+            description: r.description.clone().unwrap_or_default(),
+            author: r.author.clone().unwrap_or_default(),
+            techniques: techniques(&r.tags),
+            tags: r.tags.clone(),
+            product: r.logsource.product.clone().unwrap_or_default(),
+            category: r.logsource.category.clone().unwrap_or_default(),
+            service: r.logsource.service.clone().unwrap_or_default(),
+            falsepositives: r.falsepositives.clone(),
+            references: r.references.clone(),
+        };
+        rules.push(rule(Document::Detection { rule: Arc::new(r), compiled }, meta));
     }
     for c in &collection.correlations {
         rules.push(rule(
@@ -291,6 +300,52 @@ impl Library {
                 self.rules.push(r);
             }
         }
+    }
+
+    /// The rules of many files, read on every core, in the order given: as
+    /// [`Library::add_file`] on each, the detection rules compiled only
+    /// when `compile` (else when the matcher first needs them, see
+    /// [`Document`]).
+    pub fn from_texts(texts: &[NamedText], compile: bool) -> Library {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(texts.len() / 32).max(1);
+        let per = texts.len().div_ceil(threads).max(1);
+        let parts: Vec<Vec<(Vec<CheckedRule>, Vec<Problem>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = texts
+                .chunks(per)
+                .map(|part| scope.spawn(move || part.iter().map(|(f, t)| read_file(f, t, compile)).collect()))
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
+        });
+        let mut lib = Library::default();
+        let mut first: HashMap<String, usize> = HashMap::new();
+        for ((name, text), (rules, problems)) in texts.iter().zip(parts.into_iter().flatten()) {
+            lib.problems.extend(problems);
+            for r in rules {
+                if let Some(&i) = first.get(&r.meta.id) {
+                    // Uncompiled, the first may be a rule that does not
+                    // compile: it would then hide the good one under its id.
+                    if let Document::Detection { rule, compiled: None } = &lib.rules[i].doc
+                        && let Err(e) = rsigma_eval::compile_rule(rule)
+                    {
+                        let reason = e.to_string();
+                        let earlier = texts.iter().find(|(n, _)| *n == lib.rules[i].file).map_or("", |(_, t)| t);
+                        let line = line_for(earlier, &reason);
+                        lib.problems.push(Problem { file: lib.rules[i].file.clone(), line, reason });
+                        lib.rules[i] = r;
+                        continue;
+                    }
+                    lib.problems.push(Problem {
+                        file: name.clone(),
+                        line: line_of(text, "id"),
+                        reason: format!("duplicate rule id {} (first in {})", r.meta.id, lib.rules[i].file),
+                    });
+                } else {
+                    first.insert(r.meta.id.clone(), lib.rules.len());
+                    lib.rules.push(r);
+                }
+            }
+        }
+        lib
     }
 
     /// Reasons grouped: how many problems start with each first clause.

@@ -117,3 +117,57 @@ fn a_filter_states_a_status_but_no_level() {
     let m = &lib.rules[0].meta;
     assert_eq!((m.status, m.level), (firebreak_types::RuleStatus::Experimental, firebreak_types::RuleLevel::Unstated));
 }
+
+/// A hunt reads every rule but compiles one only when an event of its log
+/// source makes it a candidate; what it finds is what the rules compiled at
+/// once find.
+#[test]
+fn rules_read_for_a_hunt_are_compiled_when_an_event_first_needs_them() {
+    let pipe = GOOD
+        .replace("11111111-1111-4111-8111-111111111111", "22222222-2222-4222-8222-222222222222")
+        .replace("process_creation", "pipe_created")
+        .replace("Image|endswith: '\\\\whoami.exe'", "PipeName: '\\\\evil'");
+    let texts = vec![
+        ("whoami.yml".to_owned(), GOOD.to_owned()),
+        ("pipe.yml".to_owned(), pipe),
+        ("whoami-copy.yml".to_owned(), GOOD.to_owned()),
+    ];
+    let deferred = Library::from_texts(&texts, false);
+    let eager = Library::from_texts(&texts, true);
+    for lib in [&deferred, &eager] {
+        assert_eq!(lib.rules.len(), 2);
+        assert_eq!(lib.problems.len(), 1, "the duplicate id: {:?}", lib.problems);
+        assert!(lib.problems[0].reason.contains("duplicate rule id"), "{:?}", lib.problems);
+    }
+    let (lazy, _) = Detector::new(&deferred.rules, &[]);
+    let (ready, _) = Detector::new(&eager.rules, &[]);
+    assert_eq!((lazy.compiled_count(), ready.compiled_count()), (0, 2));
+    let process = |image: &str| {
+        event::flatten(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+            "EventData": {"Image": image}}}))
+    };
+    // Not a candidate: nothing compiled.
+    let calc = process("C:\\w\\calc.exe");
+    assert!(lazy.matches(&calc, &event::source_of(&calc)).is_empty());
+    assert_eq!(lazy.compiled_count(), 0);
+    let whoami = process("C:\\w\\whoami.exe");
+    let src = event::source_of(&whoami);
+    assert_eq!(lazy.matches(&whoami, &src), ready.matches(&whoami, &src));
+    assert_eq!(lazy.matches(&whoami, &src), vec![0]);
+    assert_eq!(lazy.compiled_count(), 1, "the pipe rule waits for a pipe event");
+    assert!(lazy.late_problems().is_empty());
+}
+
+/// Read for a hunt, a rule that does not compile does not hide a good one
+/// under the same id.
+#[test]
+fn a_rule_read_for_a_hunt_that_does_not_compile_gives_way_to_its_duplicate() {
+    let bad = GOOD.replace("condition: selection", "condition: nothing");
+    let texts = vec![("bad.yml".to_owned(), bad), ("good.yml".to_owned(), GOOD.to_owned())];
+    let lib = Library::from_texts(&texts, false);
+    assert_eq!(lib.rules.len(), 1);
+    assert_eq!(lib.rules[0].file, "good.yml");
+    assert_eq!(lib.problems.len(), 1, "{:?}", lib.problems);
+    assert_eq!(lib.problems[0].file, "bad.yml");
+    assert!(lib.problems[0].reason.contains("nothing"), "{:?}", lib.problems);
+}

@@ -67,13 +67,12 @@ fn rule_texts(paths: &[PathBuf], label: &str) -> anyhow::Result<(Vec<NamedText>,
     Ok((texts, problems))
 }
 
-/// Every rule under `paths` (folders, files, zip archives), checked.
-pub fn load_rules(paths: &[PathBuf]) -> anyhow::Result<Library> {
+/// Every rule under `paths` (folders, files, zip archives), checked, and
+/// compiled unless `compile` is false: a hunt compiles each rule when the
+/// first event of its log source comes.
+pub fn load_rules(paths: &[PathBuf], compile: bool) -> anyhow::Result<Library> {
     let (texts, problems) = rule_texts(paths, "rules")?;
-    let mut lib = Library::default();
-    for (name, text) in &texts {
-        lib.add_file(name, text);
-    }
+    let mut lib = Library::from_texts(&texts, compile);
     lib.problems.extend(problems);
     Ok(lib)
 }
@@ -120,7 +119,7 @@ fn report_problems(lib: &Library) {
 
 /// `firebreak rules check`: exit 0 when every rule can be used, 2 otherwise.
 pub fn check(paths: &[PathBuf]) -> anyhow::Result<ExitCode> {
-    let lib = load_rules(paths)?;
+    let lib = load_rules(paths, true)?;
     report_problems(&lib);
     Ok(if lib.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
@@ -139,15 +138,26 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
         }
         Output::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(["time", "computer", "level", "rule_id", "rule_title", "techniques", "file", "record"])?;
+            w.write_record([
+                "time",
+                "computer",
+                "level",
+                "rule_id",
+                "rule_title",
+                "techniques",
+                "file",
+                "record",
+                "header_record",
+            ])?;
             for h in hits {
                 let techniques = h.techniques.join(" ");
                 // Text from the events and rules is neutralised; the record
-                // number stays a number.
+                // numbers stay numbers.
                 let text = [&h.time, &h.computer, &h.level, &h.rule_id, &h.rule_title, &techniques, &h.file]
                     .map(|c| export_cell(c));
                 let record = h.record.to_string();
-                w.write_record(text.iter().map(|c| c.as_bytes()).chain([record.as_bytes()]))?;
+                let header = h.header_record.map(|n| n.to_string()).unwrap_or_default();
+                w.write_record(text.iter().map(|c| c.as_bytes()).chain([record.as_bytes(), header.as_bytes()]))?;
             }
             w.flush()?;
         }
@@ -160,7 +170,12 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
                         h.computer.clone(),
                         h.level.clone(),
                         h.rule_title.clone(),
-                        format!("{}:{}", h.file.rsplit('/').next().unwrap_or(&h.file), h.record),
+                        format!(
+                            "{}:{}{}",
+                            h.file.rsplit('/').next().unwrap_or(&h.file),
+                            h.record,
+                            h.header_record.map(|n| format!(" (header record {n})")).unwrap_or_default()
+                        ),
                     ]
                 })
                 .collect();
@@ -192,7 +207,7 @@ fn write_hits(out: &mut impl Write, format: Output, hits: &[Hit]) -> anyhow::Res
 /// when a file could not be read at all.
 pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format: Output) -> anyhow::Result<ExitCode> {
     let pipelines = firebreak_detect::pipeline::load(pipelines).map_err(|e| anyhow::anyhow!("pipeline {e}"))?;
-    let lib = load_rules(rules)?;
+    let lib = load_rules(rules, false)?;
     if !lib.problems.is_empty() {
         report_problems(&lib);
     }
@@ -258,6 +273,11 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
         unreadable += u;
     }
     bar.finish_and_clear();
+    // Rules compiled as their log sources came that turned out not to.
+    let late = detector.late_problems();
+    for p in &late {
+        eprintln!("rejected: {p}");
+    }
     hits.sort_by(|a, b| (&a.time, &a.file, a.record).cmp(&(&b.time, &b.file, b.record)));
     let correlations = correlator.as_ref().map_or(0, |c| c.len());
     if let Some(mut c) = correlator {
@@ -271,11 +291,12 @@ pub fn hunt(rules: &[PathBuf], pipelines: &[PathBuf], files: &[PathBuf], format:
     write_hits(&mut out, format, &hits)?;
     out.flush()?;
     eprintln!(
-        "{} hits from {} events in {} files ({} rules, {correlations} correlations; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
+        "{} hits from {} events in {} files ({} rules, {} of them compiled for the log sources met; {correlations} correlations; {skipped} damaged records or lines skipped, {unreadable} files unreadable)",
         hits.len(),
         events,
         files.len(),
-        detector.rules().len()
+        detector.rules().len(),
+        detector.compiled_count(),
     );
     Ok(if unreadable > 0 {
         ExitCode::from(2)
@@ -307,6 +328,7 @@ fn correlate(c: &mut firebreak_detect::correlate::Correlator, hits: &[Hit]) -> V
             out.push(Hit {
                 file: h.file.clone(),
                 record: h.record,
+                header_record: h.header_record,
                 time: h.time.clone(),
                 computer,
                 rule_id: f.rule_id.clone(),

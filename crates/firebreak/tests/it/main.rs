@@ -674,3 +674,105 @@ async fn audit_verify_uses_the_key_and_checkpoints_of_the_data_folder_across_res
     assert!(!ok, "{out}");
     assert!(out.contains("head mac invalid") && out.contains("behind checkpoint"), "{out}");
 }
+
+/// A real exported Security log: its record headers count from 1, its
+/// `EventRecordID`s from 67732 (see the fixture's README).
+const LSASSY_EVTX: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../firebreak-detect/tests/fixtures/evtx/lsassy-4688-4656-4663.evtx");
+
+const COMSVCS_RULE: &str = "title: Dump through comsvcs
+id: 0f5c7d0e-8d7b-4b9e-9f0e-3a1d2c4b5e6f
+level: high
+logsource: {product: windows, category: process_creation}
+detection:
+    selection:
+        Image|endswith: '\\rundll32.exe'
+        CommandLine|contains: 'MiniDump'
+    condition: selection
+";
+
+#[test]
+fn hunt_names_an_evtx_event_by_its_event_record_id_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("comsvcs.yml");
+    std::fs::write(&rules, COMSVCS_RULE).unwrap();
+    let run = |format: &str| {
+        let out = Command::new(BIN)
+            .args(["hunt", "--rules"])
+            .arg(&rules)
+            .args(["--output", format])
+            .arg(LSASSY_EVTX)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8(out.stdout).unwrap()
+    };
+    // A 4688 event, found by a process_creation rule: record 14 of the
+    // file, EventRecordID 67790 as Event Viewer shows it.
+    let hit: serde_json::Value = serde_json::from_str(&run("ndjson")).unwrap();
+    assert_eq!((hit["record"].as_u64(), hit["header_record"].as_u64()), (Some(67790), Some(14)));
+    assert_eq!(hit["event"]["EventRecordID"], 67790);
+    let hits: serde_json::Value = serde_json::from_str(&run("json")).unwrap();
+    assert_eq!((hits[0]["record"].as_u64(), hits[0]["header_record"].as_u64()), (Some(67790), Some(14)));
+    let csv = run("csv");
+    let mut lines = csv.lines();
+    assert!(lines.next().unwrap().ends_with(",file,record,header_record"), "{csv}");
+    assert!(lines.next().unwrap().ends_with(",67790,14"), "{csv}");
+    let table = run("table");
+    assert!(table.contains("lsassy-4688-4656-4663.evtx:67790 (header record 14)"), "{table}");
+    // A JSON log's events are named by their line, with no header number.
+    let log = dir.path().join("events.ndjson");
+    std::fs::write(
+        &log,
+        "{\"Channel\":\"Security\",\"EventID\":4688,\"EventRecordID\":5,\"NewProcessName\":\"C:\\\\w\\\\rundll32.exe\",\"CommandLine\":\"rundll32 comsvcs.dll MiniDump\"}\n",
+    )
+    .unwrap();
+    let out = Command::new(BIN)
+        .args(["hunt", "--rules"])
+        .arg(&rules)
+        .args(["--output", "ndjson"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let hit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hit["record"], 1);
+    assert!(hit.get("header_record").is_none(), "{hit}");
+}
+
+#[test]
+fn hunt_reads_what_a_cut_evtx_holds_and_names_empty_and_foreign_files() {
+    let dir = tempfile::tempdir().unwrap();
+    let rules = dir.path().join("comsvcs.yml");
+    std::fs::write(&rules, COMSVCS_RULE).unwrap();
+    let bytes = std::fs::read(LSASSY_EVTX).unwrap();
+    let cut = dir.path().join("cut.evtx");
+    std::fs::write(&cut, &bytes[..4096 + 30_000]).unwrap();
+    let out = Command::new(BIN)
+        .args(["hunt", "--rules"])
+        .arg(&rules)
+        .args(["--output", "ndjson"])
+        .arg(&cut)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // The dump (record 67790) lies before the cut.
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let hit: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(hit["record"], 67790);
+    assert!(stderr.contains("cut.evtx: the file is cut short 30000 bytes into chunk 0:"), "{stderr}");
+    assert!(stderr.contains("of its 28 records read"), "{stderr}");
+    // An empty file is said to be; bytes that are not EVTX are refused by name.
+    let empty = dir.path().join("empty.evtx");
+    std::fs::write(&empty, b"").unwrap();
+    let out = Command::new(BIN).args(["hunt", "--rules"]).arg(&rules).arg(&empty).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("empty.evtx: the file is empty"));
+    let noise = dir.path().join("noise.evtx");
+    std::fs::write(&noise, (0u32..3000).map(|i| (i.wrapping_mul(2_654_435_761) >> 11) as u8).collect::<Vec<u8>>())
+        .unwrap();
+    let out = Command::new(BIN).args(["hunt", "--rules"]).arg(&rules).arg(&noise).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("noise.evtx: not an EVTX file (no ElfFile header)"), "{stderr}");
+    assert!(!stderr.contains("UTF-8"), "{stderr}");
+}
