@@ -83,7 +83,7 @@ mod tests {
     use super::*;
 
     fn obs(kind: &str, value: &str) -> AlertObservable {
-        AlertObservable { kind: kind.into(), value: value.into() }
+        AlertObservable { kind: kind.into(), value: value.into(), original_type: None }
     }
 
     #[test]

@@ -50,7 +50,7 @@ fn threat_tags(doc: &Value) -> Vec<String> {
     tags
 }
 
-fn observables(doc: &Value) -> Observables {
+pub(super) fn observables(doc: &Value) -> Observables {
     let mut obs = Observables::default();
     for path in ["source.ip", "destination.ip", "host.ip"] {
         obs.add_all(K::Ip, texts(doc, path));
@@ -76,6 +76,12 @@ fn observables(doc: &Value) -> Observables {
     obs.add(K::Domain, text(doc, "dns.question.name"));
     obs.add(K::Domain, text(doc, "destination.domain"));
     obs.add(K::RegistryKey, text(doc, "registry.path"));
+    obs.add(K::Ja3, text(doc, "tls.client.ja3"));
+    obs.add(K::Ja3s, text(doc, "tls.server.ja3s"));
+    obs.add(K::CertificateFingerprint, text(doc, "tls.server.hash.sha1"));
+    // The command line is free text: what it names (URLs, addresses,
+    // paths) is read out of it.
+    obs.add_text(text(doc, "process.command_line"));
     for who in ["from", "to", "cc", "bcc", "reply_to", "sender"] {
         obs.add_all(K::Email, texts(doc, &format!("email.{who}.address")));
     }

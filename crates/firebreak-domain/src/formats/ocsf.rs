@@ -81,6 +81,7 @@ fn entities(obs: &mut Observables, v: &Value) {
     }
     obs.add(K::Url, text(v, "url.url_string"));
     obs.add(K::Domain, text(v, "query.hostname"));
+    obs.add_text(text(v, "process.cmd_line"));
 }
 
 /// The finding's own `observables` list, by its `type_id`; types without a
@@ -102,10 +103,23 @@ fn listed(obs: &mut Observables, event: &Value) {
             Some(8) => obs.add_hash(value),
             // Process Name, Process.
             Some(9 | 25) => obs.add(K::Process, value),
+            Some(13) => obs.add_text(value),
             Some(28) => obs.add(K::RegistryKey, value),
             _ => {}
         }
     }
+}
+
+/// The finding's observables: its own list, then what its entities and
+/// evidences name.
+pub(super) fn observables(event: &Value) -> Observables {
+    let mut obs = Observables::default();
+    listed(&mut obs, event);
+    entities(&mut obs, event);
+    for evidence in items(event, "evidences") {
+        entities(&mut obs, evidence);
+    }
+    obs
 }
 
 pub fn map(event: Value) -> Result<Mapped, MapError> {
@@ -125,12 +139,6 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
             "finding_info.title is missing: an OCSF finding needs it (or message) as its title",
         )
     })?;
-    let mut obs = Observables::default();
-    listed(&mut obs, &event);
-    entities(&mut obs, &event);
-    for evidence in items(&event, "evidences") {
-        entities(&mut obs, evidence);
-    }
     let mut custom = Map::new();
     keep(
         &event,
@@ -156,7 +164,7 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
         severity: severity(&event),
         event_time: event_time(&event)?,
         tags: attack_tags(&event),
-        observables: obs,
+        observables: observables(&event),
         custom_fields: custom,
     };
     Ok(Mapped::Alert(native.into_json(event)))

@@ -31,7 +31,7 @@ fn source_ref(event: &Value, sid: Option<&str>, ts: &str) -> String {
     r
 }
 
-fn observables(event: &Value) -> Observables {
+pub(super) fn observables(event: &Value) -> Observables {
     let mut obs = Observables::default();
     obs.add(K::Ip, text(event, "src_ip"));
     obs.add(K::Ip, text(event, "dest_ip"));
@@ -60,6 +60,10 @@ fn observables(event: &Value) -> Observables {
         obs.add(K::Domain, text(q, "rrname"));
     }
     obs.add(K::Domain, text(event, "tls.sni"));
+    // The client's and server's TLS fingerprints, and the certificate's.
+    obs.add(K::Ja3, text(event, "tls.ja3.hash"));
+    obs.add(K::Ja3s, text(event, "tls.ja3s.hash"));
+    obs.add(K::CertificateFingerprint, text(event, "tls.fingerprint"));
     // `fileinfo.filename` is the name as the protocol gave it, for HTTP the
     // URL's path: its last part is the file's name.
     obs.add_file_name(text(event, "fileinfo.filename"));
@@ -152,6 +156,24 @@ mod tests {
         assert_eq!(o.pairs(), [("hostname", "intranet"), ("url", "http://intranet:8080/a?b=1")]);
         let o = observables(&json!({ "http": { "url": "http://example.net/x" } }));
         assert_eq!(o.pairs(), [("url", "http://example.net/x")]);
+    }
+
+    #[test]
+    fn tls_fingerprints() {
+        let o = observables(&json!({ "tls": { "sni": "www.example.com",
+            "fingerprint": "6a:ff:ac:a6:5f:8a:05:e7:a9:8c:76:29:b9:08:c7:69:ad:dc:72:47",
+            "ja3": { "hash": "44d502d471cfdb99c59bdfb0f220e5a8" }, "ja3s": { "hash": "ADC06261EF82C2E4688B3CF08C1B2F24" } } }));
+        assert_eq!(
+            o.pairs(),
+            [
+                ("domain", "www.example.com"),
+                ("ja3", "44d502d471cfdb99c59bdfb0f220e5a8"),
+                ("ja3s", "adc06261ef82c2e4688b3cf08c1b2f24"),
+                ("certificate_fingerprint", "6affaca65f8a05e7a98c7629b908c769addc7247"),
+            ]
+        );
+        // An empty `ja3` object (Suricata writes `{}` when there is none) is nothing.
+        assert!(observables(&json!({ "tls": { "ja3": {}, "ja3s": {} } })).pairs().is_empty());
     }
 
     #[test]
