@@ -217,6 +217,21 @@ impl Observables {
         self.add(kind, Some(v));
     }
 
+    /// A network name: an IP address when it is one, a domain when it is
+    /// dotted, a host name when it is a single label.
+    pub fn add_name(&mut self, value: Option<String>) {
+        let Some(v) = value else { return };
+        let t = v.trim().trim_end_matches('.');
+        let kind = if t.parse::<std::net::IpAddr>().is_ok() {
+            ObservableKind::Ip
+        } else if t.contains('.') {
+            ObservableKind::Domain
+        } else {
+            ObservableKind::Hostname
+        };
+        self.add(kind, Some(v));
+    }
+
     /// A file: a path when it names folders, a bare name otherwise.
     pub fn add_file(&mut self, value: Option<String>) {
         let Some(v) = value else { return };

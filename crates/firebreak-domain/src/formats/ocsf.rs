@@ -89,6 +89,11 @@ fn entities(obs: &mut Observables, v: &Value) {
 fn listed(obs: &mut Observables, event: &Value) {
     for o in items(event, "observables") {
         let value = text(o, "value");
+        let name = text(o, "name").unwrap_or_default().to_ascii_lowercase();
+        // Who the finding is assigned to is no indicator of it.
+        if name.contains("assigned") {
+            continue;
+        }
         match get(o, "type_id").and_then(Value::as_i64) {
             // Hostname, Endpoint.
             Some(1 | 20) => obs.add_host(value),
@@ -105,6 +110,8 @@ fn listed(obs: &mut Observables, event: &Value) {
             Some(9 | 25) => obs.add(K::Process, value),
             Some(13) => obs.add_text(value),
             Some(28) => obs.add(K::RegistryKey, value),
+            // Typed `Other` but named for what it holds (Falco's `hostname`).
+            Some(0 | 99) if name == "hostname" || name.ends_with(".hostname") => obs.add_host(value),
             _ => {}
         }
     }

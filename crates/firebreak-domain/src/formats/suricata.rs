@@ -49,12 +49,29 @@ pub(super) fn observables(event: &Value) -> Observables {
     match (text(event, "http.url"), host) {
         (Some(u), _) if u.contains("://") => obs.add(K::Url, Some(u)),
         (Some(u), Some(h)) => {
-            let port = text(event, "http.http_port").filter(|p| p != "80").map(|p| format!(":{p}")).unwrap_or_default();
+            // The Host header's port, else the port of the end of the flow
+            // whose address the Host header names (a file sent back comes
+            // from the source).
+            let port = text(event, "http.http_port")
+                .or_else(|| server_port(event, &h))
+                .filter(|p| p != "80")
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
             obs.add(K::Url, Some(format!("http://{h}{port}{u}")));
         }
         _ => {}
     }
     obs.add(K::Domain, text(event, "dns.rrname"));
+    // An answer's address (`rdata` of an A or AAAA record; EVE 2 lists them
+    // in `answers`).
+    if matches!(text(event, "dns.rrtype").as_deref(), Some("A" | "AAAA")) {
+        obs.add(K::Ip, text(event, "dns.rdata"));
+    }
+    for a in items(event, "dns.answers") {
+        if matches!(text(a, "rrtype").as_deref(), Some("A" | "AAAA")) {
+            obs.add(K::Ip, text(a, "rdata"));
+        }
+    }
     // Alerts carry the DNS query as `dns.query[]`; Suricata 8 writes `queries`.
     for q in items(event, "dns.query").iter().chain(items(event, "dns.queries")) {
         obs.add(K::Domain, text(q, "rrname"));
@@ -71,6 +88,18 @@ pub(super) fn observables(event: &Value) -> Observables {
         obs.add_hash(text(event, h));
     }
     obs
+}
+
+/// The port of the flow's end whose address is `host`, when the HTTP Host
+/// header is an address.
+fn server_port(event: &Value, host: &str) -> Option<String> {
+    if text(event, "dest_ip").as_deref() == Some(host) {
+        text(event, "dest_port")
+    } else if text(event, "src_ip").as_deref() == Some(host) {
+        text(event, "src_port")
+    } else {
+        None
+    }
 }
 
 /// One line on the traffic: `TCP 10.0.0.5:49152 → 198.51.100.8:80 (http), allowed.`
