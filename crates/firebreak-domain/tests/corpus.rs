@@ -15,6 +15,10 @@
 //! comparison key are ([`comparison_key`]: case aside for Windows paths and
 //! accounts).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// The table of precision and recall is what this test is run for.
+#![allow(clippy::print_stdout)]
+
 use std::collections::BTreeSet;
 use std::path::Path;
 

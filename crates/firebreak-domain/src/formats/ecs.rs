@@ -66,7 +66,7 @@ fn url_of_parts(doc: &Value, path: Option<String>) -> Option<String> {
             .and_then(|end| text(doc, &format!("{end}.port")))
     });
     let scheme = text(doc, "url.scheme").unwrap_or_else(|| "http".to_owned());
-    let port = port.filter(|p| !(p == "80" && scheme == "http") && !(p == "443" && scheme == "https"));
+    let port = port.filter(|p| !matches!((scheme.as_str(), p.as_str()), ("http", "80") | ("https", "443")));
     let host = if domain.contains(':') { format!("[{domain}]") } else { domain };
     Some(match port {
         Some(p) => format!("{scheme}://{host}:{p}{path}"),
