@@ -11,7 +11,7 @@ fuzz_target!(|body: &[u8]| {
     let Ok(items) = intake::split_bulk(body) else { return };
     for event in items.into_iter().flatten() {
         if let Ok(Mapped::Alert(alert)) = formats::map(Format::Ecs, event) {
-            let _ = intake::prepare(Item::Json(alert), Uuid::nil(), Uuid::nil(), time::OffsetDateTime::UNIX_EPOCH);
+            let _ = intake::prepare(Item::Mapped(alert), Uuid::nil(), Uuid::nil(), time::OffsetDateTime::UNIX_EPOCH);
         }
     }
 });

@@ -29,7 +29,7 @@ pub fn adapt(
         .into_iter()
         .map(|item| {
             item.and_then(|v| match formats::map(format, v) {
-                Ok(Mapped::Alert(a)) => Ok(Item::Json(a)),
+                Ok(Mapped::Alert(a)) => Ok(Item::Mapped(a)),
                 Ok(Mapped::Skip(reason)) => Err(Rejection { field: None, reason, skipped: true }),
                 Err(e) => Err(firebreak_domain::intake::reject(e.field, e.reason)),
             })

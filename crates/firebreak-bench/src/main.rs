@@ -9,6 +9,11 @@
 //! It prints p50, p90, p99 and the mean of each, with the machine's core count.
 #![allow(clippy::print_stdout)]
 
+// The corpus test's scoring, shared as it is: a fixture that cannot be read
+// is a broken corpus, and stops the run with its file and line.
+#[allow(clippy::expect_used, clippy::print_stdout, clippy::panic)]
+#[path = "../../firebreak-domain/tests/corpus/score.rs"]
+mod corpus_score;
 mod hunt;
 mod metrics;
 mod stories;
@@ -69,6 +74,9 @@ enum Bench {
         #[arg(long, default_value_t = 20_000)]
         alerts: u64,
     },
+    /// Precision and recall of the observables taken from the labelled
+    /// corpus of real events, per format
+    ExtractionQuality,
     /// Sigma rules over EVTX files, against a naive matcher
     Hunt {
         /// A SigmaHQ checkout (rules and regression_data)
@@ -168,6 +176,14 @@ async fn main() -> anyhow::Result<()> {
             bench_cases(cases, observables, values.max(1), requests, database_url).await
         }
         Bench::Extract { alerts } => bench_extract(alerts),
+        Bench::ExtractionQuality => {
+            let root =
+                std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../firebreak-domain/tests/fixtures/corpus");
+            let scores: Vec<(&str, corpus_score::Score)> =
+                corpus_score::FORMATS.iter().map(|f| (*f, corpus_score::score(&root, f, false))).collect();
+            print!("{}", corpus_score::table(&scores));
+            Ok(())
+        }
         Bench::Hunt { sigma, events, naive_events } => hunt::bench_hunt(&sigma, events, naive_events),
         Bench::HuntStartup { sigma, file, runs } => hunt::bench_hunt_startup(&sigma, &file, runs.max(1)),
         Bench::Events { sigma, events, batch, senders } => {

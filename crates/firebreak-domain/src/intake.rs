@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use firebreak_types::{Alert, AlertObservable, AlertState, NewAlert};
 use uuid::Uuid;
 
-use crate::observable::{ObservableKind, normalise};
+use crate::observable::{ObservableKind, account_user, comparison_key, normalise, thehive_kind};
 use crate::validate::{Title, markdown, tags};
 
 /// Largest raw event kept with an alert, in bytes of JSON.
@@ -35,11 +35,17 @@ pub fn reject(field: impl Into<String>, reason: impl Into<String>) -> Rejection 
 const MAX_RULE_BYTES: usize = 500;
 
 /// One item to take in: a native alert's JSON text as it came (a line of
-/// NDJSON, an element of a JSON array), or JSON already read (an adapter's
-/// mapping, a detection's match).
+/// NDJSON, an element of a JSON array), JSON already read, or the native
+/// alert an adapter or a detection made of an event.
 pub enum Item<'a> {
     Text(&'a str),
     Json(serde_json::Value),
+    /// Made from an event (an alert format's adapter, a Sigma match), whose
+    /// observables were read out of the event's fields by what each field
+    /// holds: the title and description it was given are not read again as
+    /// free text, since they repeat those fields (a rule's name, the JSON
+    /// of the event) and would yield what the fields do not mean.
+    Mapped(serde_json::Value),
 }
 
 impl From<serde_json::Value> for Item<'_> {
@@ -66,7 +72,7 @@ fn read_new_alert(item: Item<'_>) -> Result<NewAlert, Rejection> {
             de.end().map_err(|e| not_json(&e))?;
             Ok(new)
         }
-        Item::Json(value) => serde_path_to_error::deserialize(value).map_err(unreadable),
+        Item::Json(value) | Item::Mapped(value) => serde_path_to_error::deserialize(value).map_err(unreadable),
     }
 }
 
@@ -125,6 +131,7 @@ fn nests_deeper(json: &str, limit: usize) -> bool {
 
 /// Parses one item into an alert to store as `id`, or says why not.
 pub fn prepare(item: Item<'_>, id: Uuid, org: Uuid, now: time::OffsetDateTime) -> Result<Alert, Rejection> {
+    let free_text = !matches!(item, Item::Mapped(_));
     let new = read_new_alert(item)?;
     let text = |field: &str, v: &str, max: usize| -> Result<String, Rejection> {
         let v = v.trim();
@@ -164,26 +171,33 @@ pub fn prepare(item: Item<'_>, id: Uuid, org: Uuid, now: time::OffsetDateTime) -
     if nests_deeper(new.raw.get(), MAX_RAW_DEPTH) {
         return Err(reject("raw", format!("raw nests at most {MAX_RAW_DEPTH} arrays or objects deep")));
     }
-    let mut seen = BTreeSet::new();
-    let mut observables = Vec::with_capacity(new.observables.len());
+    let mut found = Found::default();
     for (i, o) in new.observables.iter().enumerate() {
-        let kind: ObservableKind =
-            o.kind.trim().to_lowercase().parse().map_err(|_| {
-                reject(format!("observables[{i}].type"), format!("unknown observable type {:?}", o.kind))
-            })?;
+        let named = o.kind.trim().to_lowercase();
+        let (kind, original) = match named.parse::<ObservableKind>() {
+            Ok(kind) => (kind, o.original_type.clone()),
+            Err(_) => match thehive_kind(&named, &o.value) {
+                Some(kind) => (kind, (kind.as_str() != named).then(|| o.kind.trim().to_owned())),
+                None => {
+                    return Err(reject(
+                        format!("observables[{i}].type"),
+                        format!("unknown observable type {:?}", o.kind),
+                    ));
+                }
+            },
+        };
         let n = normalise(kind, &o.value).map_err(|e| reject(format!("observables[{i}].value"), e.expected))?;
-        if seen.insert((kind.as_str(), n.value.clone())) {
-            observables.push(AlertObservable { kind: kind.as_str().to_owned(), value: n.value });
-        }
+        found.add(kind, n.value, original);
     }
     // What the title and description name, beside what the sender listed.
-    for text in [title.as_str(), description.as_str()] {
-        for f in crate::extract::extract(text) {
-            if seen.insert((f.kind.as_str(), f.value.clone())) {
-                observables.push(AlertObservable { kind: f.kind.as_str().to_owned(), value: f.value });
+    if free_text {
+        for text in [title.as_str(), description.as_str()] {
+            for f in crate::extract::extract(text) {
+                found.add(f.kind, f.value, None);
             }
         }
     }
+    let observables = found.finish();
     Ok(Alert {
         id,
         org_id: org,
@@ -215,6 +229,50 @@ pub fn prepare(item: Item<'_>, id: Uuid, org: Uuid, now: time::OffsetDateTime) -
         triage_rank: new.severity as i64 + 1,
         group_id: None,
     })
+}
+
+/// An alert's observables as they are gathered: one of each, where one is
+/// its kind and [`comparison_key`] (so `C:\\Windows\\x.exe` and
+/// `C:\\WINDOWS\\x.exe` are one, spelled as first seen).
+#[derive(Default)]
+struct Found {
+    seen: BTreeSet<(ObservableKind, String)>,
+    list: Vec<(ObservableKind, AlertObservable)>,
+}
+
+impl Found {
+    fn add(&mut self, kind: ObservableKind, value: String, original_type: Option<String>) {
+        if self.seen.insert((kind, comparison_key(kind, &value).into_owned())) {
+            self.list.push((kind, AlertObservable { kind: kind.as_str().to_owned(), value, original_type }));
+        }
+    }
+
+    /// The list, without a bare account (`alice`) where the same user is
+    /// named with its domain too (`CORP\\alice`): the domain says which one.
+    fn finish(self) -> Vec<AlertObservable> {
+        let Found { seen, list } = self;
+        let qualified: BTreeSet<&str> = seen
+            .iter()
+            .filter(|(k, _)| *k == ObservableKind::UserAccount)
+            .filter_map(|(_, key)| match account_user(key) {
+                (user, true) => Some(user),
+                _ => None,
+            })
+            .collect();
+        let mut out = Vec::with_capacity(list.len());
+        for (kind, o) in list {
+            if kind == ObservableKind::UserAccount {
+                let key = comparison_key(kind, &o.value);
+                if let (user, false) = account_user(&key)
+                    && qualified.contains(user)
+                {
+                    continue;
+                }
+            }
+            out.push(o);
+        }
+        out
+    }
 }
 
 /// Why a bulk body cannot be split into items.
@@ -297,6 +355,94 @@ pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn alert(v: serde_json::Value) -> Result<Alert, Rejection> {
+        prepare(Item::Json(v), Uuid::from_u128(1), Uuid::from_u128(2), time::OffsetDateTime::UNIX_EPOCH)
+    }
+
+    fn pairs(a: &Alert) -> Vec<(&str, &str, Option<&str>)> {
+        a.observables.iter().map(|o| (o.kind.as_str(), o.value.as_str(), o.original_type.as_deref())).collect()
+    }
+
+    #[test]
+    fn thehive_data_types_are_read() {
+        let a = alert(serde_json::json!({ "source": "thehive", "source_ref": "1", "title": "t", "severity": "low", "observables": [
+            { "type": "mail", "value": "Bob@Example.COM" },
+            { "type": "fqdn", "value": "WWW.Evil.example" },
+            { "type": "fqdn", "value": "WS-042" },
+            { "type": "hash", "value": "D41D8CD98F00B204E9800998ECF8427E" },
+            { "type": "hash", "value": "da39a3ee5e6b4b0d3255bfef95601890afd80709" },
+            { "type": "registry", "value": "HKLM\\Software\\Run" },
+            { "type": "filename", "value": "invoice.pdf.exe" },
+            { "type": "user-agent", "value": "curl/7.58.0" },
+            { "type": "autonomous-system", "value": "AS13335" },
+            { "type": "uri_path", "value": "/wp-login.php" },
+            { "type": "mail_subject", "value": "Invoice overdue" },
+            { "type": "other", "value": "x" },
+            { "type": "hostname", "value": "web-01" },
+        ] }))
+        .unwrap();
+        assert_eq!(
+            pairs(&a),
+            [
+                ("email", "Bob@example.com", Some("mail")),
+                ("domain", "www.evil.example", Some("fqdn")),
+                ("hostname", "ws-042", Some("fqdn")),
+                ("md5", "d41d8cd98f00b204e9800998ecf8427e", Some("hash")),
+                ("sha1", "da39a3ee5e6b4b0d3255bfef95601890afd80709", Some("hash")),
+                ("registry_key", "HKEY_LOCAL_MACHINE\\Software\\Run", Some("registry")),
+                ("filename", "invoice.pdf.exe", None),
+                ("other", "curl/7.58.0", Some("user-agent")),
+                ("other", "AS13335", Some("autonomous-system")),
+                ("other", "/wp-login.php", Some("uri_path")),
+                ("other", "Invoice overdue", Some("mail_subject")),
+                ("other", "x", None),
+                ("hostname", "web-01", None),
+            ]
+        );
+        let e = alert(serde_json::json!({ "source": "s", "source_ref": "1", "title": "t", "severity": "low",
+            "observables": [{ "type": "colour", "value": "red" }] }))
+        .unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("observables[0].type"));
+    }
+
+    #[test]
+    fn one_path_or_account_in_several_spellings_is_one_observable() {
+        let a = alert(
+            serde_json::json!({ "source": "s", "source_ref": "1", "title": "t", "severity": "low", "observables": [
+            { "type": "file_path", "value": "C:\\Windows\\System32\\cmd.exe" },
+            { "type": "file_path", "value": "C:\\WINDOWS\\system32\\CMD.EXE" },
+            { "type": "file_path", "value": "/tmp/A" },
+            { "type": "file_path", "value": "/tmp/a" },
+            { "type": "user_account", "value": "alice" },
+            { "type": "user_account", "value": "CORP\\Alice" },
+            { "type": "user_account", "value": "alice@corp.example" },
+            { "type": "user_account", "value": "bob" },
+        ] }),
+        )
+        .unwrap();
+        assert_eq!(
+            pairs(&a),
+            [
+                ("file_path", "C:\\Windows\\System32\\cmd.exe", None),
+                ("file_path", "/tmp/A", None),
+                ("file_path", "/tmp/a", None),
+                ("user_account", "CORP\\Alice", None),
+                ("user_account", "bob", None),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_mapped_alert_is_not_read_again_as_free_text() {
+        let v = serde_json::json!({ "source": "wazuh", "source_ref": "1", "title": "Host 10.1.2.3", "severity": "low",
+            "description": "{\"version\":\"7.5.4.0\",\"ip\":\"10.9.9.9\"}", "observables": [] });
+        let native = alert(v.clone()).unwrap();
+        assert_eq!(pairs(&native), [("ip", "10.1.2.3", None), ("ip", "10.9.9.9", None)]);
+        let mapped =
+            prepare(Item::Mapped(v), Uuid::from_u128(1), Uuid::from_u128(2), time::OffsetDateTime::UNIX_EPOCH).unwrap();
+        assert!(mapped.observables.is_empty());
+    }
 
     #[test]
     fn a_body_is_read_by_its_first_byte_not_by_line() {

@@ -24,7 +24,7 @@ pub const MAX_LEN: usize = 4096;
 const FIELD: &str = "value";
 
 /// What an observable is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ObservableKind {
     Ip,
@@ -40,6 +40,12 @@ pub enum ObservableKind {
     UserAccount,
     RegistryKey,
     Process,
+    /// A TLS client fingerprint (JA3: the MD5 of the ClientHello's fields).
+    Ja3,
+    /// A TLS server fingerprint (JA3S: the MD5 of the ServerHello's fields).
+    Ja3s,
+    /// The SHA-1 or SHA-256 fingerprint of an X.509 certificate.
+    CertificateFingerprint,
     Other,
 }
 
@@ -59,6 +65,9 @@ impl ObservableKind {
         ObservableKind::UserAccount,
         ObservableKind::RegistryKey,
         ObservableKind::Process,
+        ObservableKind::Ja3,
+        ObservableKind::Ja3s,
+        ObservableKind::CertificateFingerprint,
         ObservableKind::Other,
     ];
 
@@ -77,6 +86,9 @@ impl ObservableKind {
             ObservableKind::UserAccount => "user_account",
             ObservableKind::RegistryKey => "registry_key",
             ObservableKind::Process => "process",
+            ObservableKind::Ja3 => "ja3",
+            ObservableKind::Ja3s => "ja3s",
+            ObservableKind::CertificateFingerprint => "certificate_fingerprint",
             ObservableKind::Other => "other",
         }
     }
@@ -126,7 +138,7 @@ pub enum IpClass {
     Loopback,
     /// 169.254/16, fe80::/10.
     LinkLocal,
-    /// 0/8, 240/4 with the broadcast address, 192.0.0/24, 198.18/15
+    /// 0/8, 240/4 but the broadcast address, 192.0.0/24, 198.18/15
     /// (benchmarking); for IPv6, 100::/64 (discard), 2001:2::/48
     /// (benchmarking) and everything outside 2000::/3 not named elsewhere.
     Reserved,
@@ -136,6 +148,8 @@ pub enum IpClass {
     Documentation,
     /// 0.0.0.0, ::.
     Unspecified,
+    /// 255.255.255.255, the limited broadcast address.
+    Broadcast,
 }
 
 impl IpClass {
@@ -148,6 +162,7 @@ impl IpClass {
         IpClass::Multicast,
         IpClass::Documentation,
         IpClass::Unspecified,
+        IpClass::Broadcast,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -160,12 +175,25 @@ impl IpClass {
             IpClass::Multicast => "multicast",
             IpClass::Documentation => "documentation",
             IpClass::Unspecified => "unspecified",
+            IpClass::Broadcast => "broadcast",
         }
     }
 
     /// Whether the address can be someone else's on the internet.
     pub fn is_public(self) -> bool {
         self == IpClass::Public
+    }
+
+    /// Whether an address of this class can point at someone: a host on the
+    /// internet or on an organisation's own network (public, private, and
+    /// the documentation ranges that examples and tests use). Loopback,
+    /// link-local, multicast, broadcast, unspecified and reserved addresses
+    /// name no host of their own (every machine has a `127.0.0.1`), so
+    /// they are not taken from alert formats or free text as observables;
+    /// an observable a sender lists or an analyst adds is kept whatever its
+    /// class.
+    pub fn is_indicator(self) -> bool {
+        matches!(self, IpClass::Public | IpClass::Private | IpClass::Documentation)
     }
 }
 
@@ -215,6 +243,8 @@ fn classify_v4(ip: Ipv4Addr) -> IpClass {
         IpClass::Multicast
     } else if matches!((a, b, c), (192, 0, 2) | (198, 51, 100) | (203, 0, 113)) {
         IpClass::Documentation
+    } else if ip.is_broadcast() {
+        IpClass::Broadcast
     } else if a == 0 || a >= 240 || (a, b, c) == (192, 0, 0) || (a == 198 && (b == 18 || b == 19)) {
         IpClass::Reserved
     } else {
@@ -409,6 +439,10 @@ fn err(message: impl Into<String>) -> FieldError {
 ///   domain is lower-cased, the local part keeps its case (RFC 5321 lets the
 ///   receiving server tell `Bob` from `bob`);
 /// - md5, sha1, sha256: lower-cased hexadecimal of exactly 32, 40 or 64 digits;
+/// - ja3, ja3s: lower-cased hexadecimal of exactly 32 digits (an MD5);
+/// - certificate_fingerprint: a SHA-1 or SHA-256 digest, with or without
+///   `:` between its bytes (`6a:ff:ac:…` as Suricata writes it), as
+///   lower-cased hexadecimal without separators;
 /// - filename: no `/` or `\`;
 /// - registry_key: the hive spelled out (`HKLM\…` is `HKEY_LOCAL_MACHINE\…`);
 /// - file_path, user_account (`DOMAIN\user` keeps its case), process, other:
@@ -448,6 +482,9 @@ pub fn normalise(kind: ObservableKind, raw: &str) -> Result<Normalised, FieldErr
         ObservableKind::Md5 => plain(hash(v, "an MD5", 32)?),
         ObservableKind::Sha1 => plain(hash(v, "a SHA-1", 40)?),
         ObservableKind::Sha256 => plain(hash(v, "a SHA-256", 64)?),
+        ObservableKind::Ja3 => plain(hash(v, "a JA3", 32)?),
+        ObservableKind::Ja3s => plain(hash(v, "a JA3S", 32)?),
+        ObservableKind::CertificateFingerprint => plain(fingerprint(v)?),
         ObservableKind::Filename => {
             if v.contains(['/', '\\']) {
                 return Err(err("a file name has no '/' or '\\' (a path with folders is a file_path)"));
@@ -600,6 +637,23 @@ fn email(v: &str) -> Result<String, FieldError> {
     Ok(format!("{local}@{domain}"))
 }
 
+/// A certificate's SHA-1 or SHA-256 fingerprint, its byte separators dropped.
+fn fingerprint(v: &str) -> Result<String, FieldError> {
+    let digits: String = v.chars().filter(|&c| c != ':').collect();
+    if let Some(c) = digits.chars().find(|c| !c.is_ascii_hexdigit()) {
+        return Err(err(format!(
+            "a certificate fingerprint is hexadecimal digits, perhaps with ':' between bytes; found {c:?}"
+        )));
+    }
+    if digits.len() != 40 && digits.len() != 64 {
+        return Err(err(format!(
+            "a certificate fingerprint is a SHA-1 (40 hexadecimal digits) or SHA-256 (64); this has {}",
+            digits.len()
+        )));
+    }
+    Ok(digits.to_ascii_lowercase())
+}
+
 /// `name` is the hash's name with its article ("an MD5").
 fn hash(v: &str, name: &str, len: usize) -> Result<String, FieldError> {
     if let Some(c) = v.chars().find(|c| !c.is_ascii_hexdigit()) {
@@ -672,6 +726,89 @@ fn looks_like_path(v: &str) -> bool {
     let unc = v.starts_with("\\\\");
     let unix = v.starts_with('/') && v[1..].contains('/') && !v.contains(char::is_whitespace);
     drive || unc || unix
+}
+
+/// Whether a path is written the Windows way: from a drive (`C:\…`,
+/// `c:/…`) or a share (`\\server\…`).
+pub fn is_windows_path(v: &str) -> bool {
+    let b = v.as_bytes();
+    (b.len() >= 3 && b[0].is_ascii_alphabetic() && b[1] == b':' && matches!(b[2], b'\\' | b'/'))
+        || v.starts_with("\\\\")
+}
+
+/// The key that two spellings of one observable share, where the platform
+/// they come from does not tell case apart. The value shown keeps the
+/// spelling first seen; this key is what makes `C:\Windows\x.exe` and
+/// `C:\WINDOWS\x.exe` one observable of an alert.
+///
+/// - file_path: a Windows path ([`is_windows_path`]) lower-cased, with `/`
+///   read as `\`; a Unix path as it is (Unix tells case apart);
+/// - user_account: lower-cased (Windows accounts are not case-sensitive, and
+///   Unix ones are lower-case by convention), `user@corp.example` read as
+///   `corp\user` (a domain's first label is its NetBIOS name), so that
+///   `CORP\Alice`, `corp\alice` and `alice@corp.example` share a key;
+/// - registry_key: lower-cased (the registry is not case-sensitive);
+/// - anything else: the value, already in its normal form.
+///
+/// `value` is a normal form ([`normalise`]).
+pub fn comparison_key(kind: ObservableKind, value: &str) -> std::borrow::Cow<'_, str> {
+    use std::borrow::Cow;
+    match kind {
+        ObservableKind::FilePath if is_windows_path(value) => Cow::Owned(value.replace('/', "\\").to_lowercase()),
+        ObservableKind::RegistryKey => Cow::Owned(value.to_lowercase()),
+        ObservableKind::UserAccount => {
+            let lower = value.to_lowercase();
+            match lower.rsplit_once('@') {
+                Some((user, domain)) if !user.contains('\\') && !user.is_empty() => {
+                    let netbios = domain.split('.').next().unwrap_or(domain);
+                    Cow::Owned(format!("{netbios}\\{user}"))
+                }
+                _ => Cow::Owned(lower),
+            }
+        }
+        _ => Cow::Borrowed(value),
+    }
+}
+
+/// The user part of an account's comparison key (`alice` of `corp\alice`),
+/// and whether the key names a domain too.
+pub fn account_user(key: &str) -> (&str, bool) {
+    match key.rsplit_once('\\') {
+        Some((_, user)) => (user, true),
+        None => (key, false),
+    }
+}
+
+/// A data type of TheHive's (`mail`, `fqdn`, `hash`, …), as the kind it is
+/// here, for alerts sent in TheHive's vocabulary. `value` settles the types
+/// that stand for several kinds: a `hash` by its length (MD5, SHA-1,
+/// SHA-256, anything else `other`), an `fqdn` as a domain when it has a dot
+/// and a host name when not, a `filename` as a path when it names folders.
+/// Types with no kind of their own here (`mail_subject`, `uri_path`,
+/// `user-agent`, `autonomous-system`) are `other`; the caller keeps the type
+/// as sent beside it. `None` for a name that is not one of TheHive's.
+pub fn thehive_kind(data_type: &str, value: &str) -> Option<ObservableKind> {
+    let v = value.trim();
+    Some(match data_type.trim().to_ascii_lowercase().as_str() {
+        "ip" => ObservableKind::Ip,
+        "domain" => ObservableKind::Domain,
+        "url" => ObservableKind::Url,
+        "hostname" => ObservableKind::Hostname,
+        "mail" => ObservableKind::Email,
+        "registry" => ObservableKind::RegistryKey,
+        "fqdn" if v.trim_end_matches('.').contains('.') => ObservableKind::Domain,
+        "fqdn" => ObservableKind::Hostname,
+        "filename" if v.contains(['/', '\\']) => ObservableKind::FilePath,
+        "filename" => ObservableKind::Filename,
+        "hash" if v.bytes().all(|b| b.is_ascii_hexdigit()) => match v.len() {
+            32 => ObservableKind::Md5,
+            40 => ObservableKind::Sha1,
+            64 => ObservableKind::Sha256,
+            _ => ObservableKind::Other,
+        },
+        "hash" | "mail_subject" | "uri_path" | "user-agent" | "autonomous-system" | "other" => ObservableKind::Other,
+        _ => return None,
+    })
 }
 
 /// The likeliest kind of a value typed without one, for quick-add forms: an
@@ -748,7 +885,9 @@ mod tests {
 
     #[test]
     fn kinds_have_names() {
-        assert_eq!(ObservableKind::ALL.len(), 14);
+        assert_eq!(ObservableKind::ALL.len(), 17);
+        let names: Vec<&str> = ObservableKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(names, firebreak_types::text::OBSERVABLE_TYPES, "the OpenAPI enum lists every kind");
         for &k in ObservableKind::ALL {
             assert_eq!(k.as_str().parse::<ObservableKind>(), Ok(k));
             assert_eq!(serde_json::to_value(k).unwrap(), serde_json::json!(k.as_str()));
@@ -882,7 +1021,8 @@ mod tests {
             ("::", IpClass::Unspecified),
             ("0.1.2.3", IpClass::Reserved),
             ("240.0.0.1", IpClass::Reserved),
-            ("255.255.255.255", IpClass::Reserved),
+            ("255.255.255.255", IpClass::Broadcast),
+            ("255.255.255.254", IpClass::Reserved),
             ("198.18.0.1", IpClass::Reserved),
             ("198.19.255.1", IpClass::Reserved),
             ("192.0.0.8", IpClass::Reserved),

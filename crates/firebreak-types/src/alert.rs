@@ -32,9 +32,16 @@ impl AlertState {
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AlertObservable {
+    /// One of Firebreak's observable types; TheHive's data types are
+    /// accepted too (`mail`, `fqdn`, `hash`, `registry`, `user-agent`, …) and
+    /// stored as the type they stand for, or as `other`.
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
+    /// The type as the sender named it, when it was not one of Firebreak's
+    /// (a TheHive data type such as `user-agent` or `autonomous-system`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub original_type: Option<String>,
 }
 
 /// An alert as a sender posts it.

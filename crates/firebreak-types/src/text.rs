@@ -148,7 +148,7 @@ pub fn tags() -> Array {
 }
 
 /// The observable types (`firebreak_domain::observable::ObservableKind`).
-pub const OBSERVABLE_TYPES: [&str; 14] = [
+pub const OBSERVABLE_TYPES: [&str; 17] = [
     "ip",
     "domain",
     "url",
@@ -162,6 +162,9 @@ pub const OBSERVABLE_TYPES: [&str; 14] = [
     "user_account",
     "registry_key",
     "process",
+    "ja3",
+    "ja3s",
+    "certificate_fingerprint",
     "other",
 ];
 

@@ -162,12 +162,13 @@ pub struct Observable {
     pub id: Uuid,
     pub case_id: Uuid,
     /// ip, domain, url, email, md5, sha1, sha256, filename, file_path,
-    /// hostname, user_account, registry_key, process, other.
+    /// hostname, user_account, registry_key, process, ja3, ja3s,
+    /// certificate_fingerprint, other.
     #[serde(rename = "type")]
     pub kind: String,
     pub value: String,
     /// For IPs: public, private, loopback, link_local, reserved, multicast,
-    /// documentation, unspecified.
+    /// documentation, unspecified, broadcast.
     pub ip_class: Option<String>,
     pub tlp: Tlp,
     pub ioc: bool,

@@ -16,7 +16,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::auth::Caller;
 use crate::error::{AppError, AppResult};
-use crate::intake::{self, Rejection};
+use crate::intake::{self, Item, Rejection};
 use crate::items;
 
 use super::exceptions::{Live, filters_of};
@@ -135,33 +135,14 @@ fn severity(level: RuleLevel) -> Severity {
     }
 }
 
-/// Observables from the usual Windows and ECS fields of a flattened event.
+/// The observables of a flattened event, each field read as what it holds
+/// and its command line as free text (see
+/// [`firebreak_domain::formats::event_observables`]), as a native alert lists them.
 fn observables(ev: &Value) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut add = |kind: &str, v: Option<&Value>| {
-        if let Some(s) = v.and_then(Value::as_str).map(str::trim).filter(|s| !s.is_empty() && *s != "-") {
-            out.push(json!({"type": kind, "value": s}));
-        }
-    };
-    add("hostname", ev.get("Computer").or_else(|| ev.get("host.name")));
-    for f in ["User", "TargetUserName", "SubjectUserName", "user.name"] {
-        add("user_account", ev.get(f));
-    }
-    for f in ["IpAddress", "SourceIp", "DestinationIp", "source.ip", "destination.ip"] {
-        add("ip", ev.get(f));
-    }
-    add("domain", ev.get("QueryName"));
-    if let Some(h) = ev.get("Hashes").and_then(Value::as_str) {
-        for part in h.split(',') {
-            match part.split_once('=') {
-                Some(("SHA256", v)) => out.push(json!({"type": "sha256", "value": v.to_lowercase()})),
-                Some(("SHA1", v)) => out.push(json!({"type": "sha1", "value": v.to_lowercase()})),
-                Some(("MD5", v)) => out.push(json!({"type": "md5", "value": v.to_lowercase()})),
-                _ => {}
-            }
-        }
-    }
-    out
+    firebreak_domain::formats::event_observables(ev)
+        .into_iter()
+        .map(|(kind, value)| json!({"type": kind.as_str(), "value": value}))
+        .collect()
 }
 
 /// The alert of a correlation firing: the events behind it are its raw
@@ -230,7 +211,7 @@ pub async fn match_events(
             let firings = c.lock().map(|mut c| c.feed(&ev)).unwrap_or_default();
             for f in firings {
                 result.matches += 1;
-                alerts.push(Ok(correlation_alert(&f).into()));
+                alerts.push(Ok(Item::Mapped(correlation_alert(&f))));
             }
         }
         let src = source_of(&ev);
@@ -256,7 +237,7 @@ pub async fn match_events(
             if let Some(t) = event_time {
                 alert["event_time"] = json!(t.format(&time::format_description::well_known::Rfc3339).ok());
             }
-            alerts.push(Ok(alert.into()));
+            alerts.push(Ok(Item::Mapped(alert)));
         }
     }
     state.store.record_event_sightings(org, &sightings).await?;

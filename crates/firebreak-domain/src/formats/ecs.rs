@@ -151,7 +151,31 @@ fn threat_tags(doc: &Value) -> Vec<String> {
     tags
 }
 
-fn observables(doc: &Value) -> Observables {
+/// `http://domain[:port]/path` from `url.domain` and a path, the port being
+/// `url.port`, else that of the end of the connection whose address is the
+/// domain.
+fn url_of_parts(doc: &Value, path: Option<String>) -> Option<String> {
+    let domain = text(doc, "url.domain")?;
+    let path = path.or_else(|| text(doc, "url.path"))?;
+    if !path.starts_with('/') {
+        return None;
+    }
+    let port = text(doc, "url.port").or_else(|| {
+        ["destination", "source"]
+            .into_iter()
+            .find(|end| text(doc, &format!("{end}.ip")).as_deref() == Some(domain.as_str()))
+            .and_then(|end| text(doc, &format!("{end}.port")))
+    });
+    let scheme = text(doc, "url.scheme").unwrap_or_else(|| "http".to_owned());
+    let port = port.filter(|p| !matches!((scheme.as_str(), p.as_str()), ("http", "80") | ("https", "443")));
+    let host = if domain.contains(':') { format!("[{domain}]") } else { domain };
+    Some(match port {
+        Some(p) => format!("{scheme}://{host}:{p}{path}"),
+        None => format!("{scheme}://{host}{path}"),
+    })
+}
+
+pub(super) fn observables(doc: &Value) -> Observables {
     let mut obs = Observables::default();
     for path in ["source.ip", "destination.ip", "host.ip"] {
         obs.add_all(K::Ip, texts(doc, path));
@@ -167,16 +191,51 @@ fn observables(doc: &Value) -> Observables {
     obs.add(K::UserAccount, user);
     obs.add(K::Process, text(doc, "process.name"));
     obs.add(K::FilePath, text(doc, "process.executable"));
-    obs.add(K::FilePath, text(doc, "file.path"));
+    // A file a network sensor saw cross the wire has the URL's path as its
+    // path: only its name is the file's.
+    match text(doc, "file.path") {
+        Some(p) if text(doc, "url.path").as_deref() == Some(p.as_str()) => obs.add_file_name(Some(p)),
+        p => obs.add(K::FilePath, p),
+    }
     obs.add_file(text(doc, "file.name"));
     for h in ["md5", "sha1", "sha256"] {
         obs.add_hash(text(doc, &format!("file.hash.{h}")));
         obs.add_hash(text(doc, &format!("process.hash.{h}")));
     }
-    obs.add(K::Url, first(doc, &["url.full", "url.original"]));
+    match first(doc, &["url.full", "url.original"]) {
+        Some(u) if u.contains("://") => obs.add(K::Url, Some(u)),
+        // A path alone: the URL is the domain's, on the port of the end of
+        // the connection that has the domain's address.
+        path => obs.add(K::Url, url_of_parts(doc, path)),
+    }
     obs.add(K::Domain, text(doc, "dns.question.name"));
-    obs.add(K::Domain, text(doc, "destination.domain"));
+    for answer in items(doc, "dns.answers") {
+        obs.add_name(text(answer, "name"));
+    }
+    obs.add_all(K::Ip, texts(doc, "dns.resolved_ip"));
+    obs.add_name(text(doc, "destination.domain"));
+    // ECS's `related` fields are there for pivoting: every address, host
+    // and user the event names. (`related.hash` mixes file hashes with
+    // certificate fingerprints, so hashes are read where they are typed.)
+    obs.add_all(K::Ip, texts(doc, "related.ip"));
+    for host in texts(doc, "related.hosts") {
+        obs.add_name(Some(host));
+    }
+    obs.add_all(K::UserAccount, texts(doc, "related.user"));
+    // Elastic's Suricata integration keeps a transferred file's hashes
+    // under the EVE record.
+    for h in ["md5", "sha1", "sha256"] {
+        obs.add_hash(text(doc, &format!("suricata.eve.fileinfo.{h}")));
+    }
+    obs.add(K::Ja3, text(doc, "suricata.eve.tls.ja3.hash"));
+    obs.add(K::Ja3s, text(doc, "suricata.eve.tls.ja3s.hash"));
     obs.add(K::RegistryKey, text(doc, "registry.path"));
+    obs.add(K::Ja3, text(doc, "tls.client.ja3"));
+    obs.add(K::Ja3s, text(doc, "tls.server.ja3s"));
+    obs.add(K::CertificateFingerprint, text(doc, "tls.server.hash.sha1"));
+    // The command line is free text: what it names (URLs, addresses,
+    // paths) is read out of it.
+    obs.add_text(text(doc, "process.command_line"));
     for who in ["from", "to", "cc", "bcc", "reply_to", "sender"] {
         obs.add_all(K::Email, texts(doc, &format!("email.{who}.address")));
     }

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::MapError;
-use crate::observable::{ObservableKind, normalise};
+use crate::observable::{ObservableKind, comparison_key, normalise};
 
 /// The longest title intake accepts, in characters.
 const MAX_TITLE: usize = 200;
@@ -158,7 +158,10 @@ pub fn attack_tag(id: &str) -> Option<String> {
 
 /// The observables of an alert. Each value is normalised as intake will
 /// normalise it; a value that would not pass is left out, so that one odd
-/// field does not cost the whole alert. Duplicates collapse.
+/// field does not cost the whole alert. Duplicates collapse, spellings of
+/// one path or account too ([`comparison_key`]: the first spelling stays),
+/// and addresses that name no host (loopback, multicast, unspecified…: see
+/// [`crate::observable::IpClass::is_indicator`]) are left out.
 #[derive(Default)]
 pub struct Observables(Vec<(ObservableKind, String)>);
 
@@ -170,11 +173,34 @@ impl Observables {
         if v.is_empty() || v == "-" {
             return;
         }
-        if let Ok(n) = normalise(kind, v)
-            && !self.0.iter().any(|(k, x)| *k == kind && *x == n.value)
-        {
-            self.0.push((kind, n.value));
+        let Ok(n) = normalise(kind, v) else { return };
+        if n.ip_class.is_some_and(|c| !c.is_indicator()) {
+            return;
         }
+        self.push(kind, n.value);
+    }
+
+    /// Adds a value already in its normal form, unless the list has it.
+    fn push(&mut self, kind: ObservableKind, value: String) {
+        let key = comparison_key(kind, &value);
+        if !self.0.iter().any(|(k, x)| *k == kind && comparison_key(kind, x) == key) {
+            self.0.push((kind, value));
+        }
+    }
+
+    /// What a free-text field (a log line, a message, a command line) names:
+    /// [`crate::extract::extract`] over it. Only fields that are free text
+    /// are read so; a field whose name says what it holds is added as that.
+    pub fn add_text(&mut self, text: Option<String>) {
+        let Some(t) = text else { return };
+        for e in crate::extract::extract(&t) {
+            self.push(e.kind, e.value);
+        }
+    }
+
+    /// The kinds and values, in the order they were added.
+    pub fn into_pairs(self) -> Vec<(ObservableKind, String)> {
+        self.0
     }
 
     pub fn add_all(&mut self, kind: ObservableKind, values: Vec<String>) {
@@ -188,6 +214,21 @@ impl Observables {
         let Some(v) = value else { return };
         let kind =
             if v.trim().parse::<std::net::IpAddr>().is_ok() { ObservableKind::Ip } else { ObservableKind::Hostname };
+        self.add(kind, Some(v));
+    }
+
+    /// A network name: an IP address when it is one, a domain when it is
+    /// dotted, a host name when it is a single label.
+    pub fn add_name(&mut self, value: Option<String>) {
+        let Some(v) = value else { return };
+        let t = v.trim().trim_end_matches('.');
+        let kind = if t.parse::<std::net::IpAddr>().is_ok() {
+            ObservableKind::Ip
+        } else if t.contains('.') {
+            ObservableKind::Domain
+        } else {
+            ObservableKind::Hostname
+        };
         self.add(kind, Some(v));
     }
 

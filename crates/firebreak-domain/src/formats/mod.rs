@@ -8,8 +8,10 @@ mod fields;
 mod ocsf;
 mod suricata;
 mod wazuh;
+mod windows;
 
 pub use fields::severity_word;
+pub use windows::event_observables;
 
 use serde_json::Value;
 
@@ -86,5 +88,22 @@ pub fn map(format: Format, event: Value) -> Result<Mapped, MapError> {
         Format::Ocsf => ocsf::map(event),
         Format::Wazuh => wazuh::map(event),
         Format::Suricata => suricata::map(event),
+    }
+}
+
+/// The observables an event of `format` yields, read as its alert reads
+/// them, whether or not the event is an alert: a Suricata TLS record has the
+/// JA3 hash an alert on its flow carries. The native format lists its own.
+pub fn observables(format: Format, event: &Value) -> Vec<(crate::observable::ObservableKind, String)> {
+    let doc = match (format, event.get("_source")) {
+        (Format::Ecs, Some(source)) if source.is_object() => source,
+        _ => event,
+    };
+    match format {
+        Format::Native => Vec::new(),
+        Format::Ecs => ecs::observables(doc).into_pairs(),
+        Format::Ocsf => ocsf::observables(doc).into_pairs(),
+        Format::Wazuh => wazuh::observables(doc).into_pairs(),
+        Format::Suricata => suricata::observables(doc).into_pairs(),
     }
 }

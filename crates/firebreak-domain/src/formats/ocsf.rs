@@ -98,6 +98,7 @@ fn entities(obs: &mut Observables, v: &Value) {
     }
     obs.add(K::Url, text(v, "url.url_string"));
     obs.add(K::Domain, text(v, "query.hostname"));
+    obs.add_text(text(v, "process.cmd_line"));
 }
 
 /// The finding's own `observables` list, by its `type_id`; types without a
@@ -105,6 +106,11 @@ fn entities(obs: &mut Observables, v: &Value) {
 fn listed(obs: &mut Observables, event: &Value) {
     for o in items(event, "observables") {
         let value = text(o, "value");
+        let name = text(o, "name").unwrap_or_default().to_ascii_lowercase();
+        // Who the finding is assigned to is no indicator of it.
+        if name.contains("assigned") {
+            continue;
+        }
         match get(o, "type_id").and_then(Value::as_i64) {
             // Hostname, Endpoint.
             Some(1 | 20) => obs.add_host(value),
@@ -119,7 +125,10 @@ fn listed(obs: &mut Observables, event: &Value) {
             Some(8) => obs.add_hash(value),
             // Process Name, Process.
             Some(9 | 25) => obs.add(K::Process, value),
+            Some(13) => obs.add_text(value),
             Some(28) => obs.add(K::RegistryKey, value),
+            // Typed `Other` but named for what it holds (Falco's `hostname`).
+            Some(0 | 99) if name == "hostname" || name.ends_with(".hostname") => obs.add_host(value),
             _ => {}
         }
     }
@@ -177,6 +186,18 @@ fn passed(event: &Value) -> Option<String> {
     })
 }
 
+/// The finding's observables: its own list, then what its entities and
+/// evidences name.
+pub(super) fn observables(event: &Value) -> Observables {
+    let mut obs = Observables::default();
+    listed(&mut obs, event);
+    entities(&mut obs, event);
+    for evidence in items(event, "evidences") {
+        entities(&mut obs, evidence);
+    }
+    obs
+}
+
 pub fn map(event: Value) -> Result<Mapped, MapError> {
     let class = get(&event, "class_uid").and_then(Value::as_i64);
     let what = match (class, text(&event, "class_name")) {
@@ -206,12 +227,6 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
                 "finding_info.title is missing: an OCSF finding needs it (or message) as its title",
             )
         })?;
-    let mut obs = Observables::default();
-    listed(&mut obs, &event);
-    entities(&mut obs, &event);
-    for evidence in items(&event, "evidences") {
-        entities(&mut obs, evidence);
-    }
     let mut custom = Map::new();
     keep(
         &event,
@@ -242,7 +257,7 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
         severity: severity(&event),
         event_time: event_time(&event)?,
         tags: attack_tags(&event),
-        observables: obs,
+        observables: observables(&event),
         custom_fields: custom,
     };
     Ok(Mapped::Alert(native.into_json(event)))

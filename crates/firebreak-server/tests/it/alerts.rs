@@ -709,3 +709,48 @@ async fn a_bulk_batch_sent_again_with_its_idempotency_key_is_answered_as_before(
     let late = send("batch-0001", other, "/api/v1/alerts/_bulk").await.unwrap();
     assert_eq!(late.status(), 200);
 }
+
+#[tokio::test]
+async fn thehive_data_types_are_taken_in_and_kept() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let hive = json!({
+        "source": "thehive", "source_ref": "hive-1", "title": "Phishing reported", "severity": "medium",
+        "observables": [
+            { "type": "mail", "value": "payroll@invoices-portal.example" },
+            { "type": "mail_subject", "value": "Your salary slip" },
+            { "type": "fqdn", "value": "invoices-portal.example" },
+            { "type": "hash", "value": "44D88612FEA8A8F36DE82E1278ABB02F" },
+            { "type": "registry", "value": "HKCU\\Software\\Microsoft\\Windows\\CurrentVersion\\Run" },
+            { "type": "user-agent", "value": "Mozilla/5.0 (compatible; MSIE 10.0)" },
+            { "type": "autonomous-system", "value": "AS64500" },
+            { "type": "uri_path", "value": "/slip.php" },
+            { "type": "filename", "value": "slip.pdf.exe" },
+        ],
+    });
+    let sent: SentAlert = siem.post("/api/v1/alerts", &hive).await.unwrap();
+    assert_eq!(sent.status, firebreak_types::BulkStatus::Created, "{sent:?}");
+    let stored = sent.alert;
+    let got: Vec<(&str, &str, Option<&str>)> =
+        stored.observables.iter().map(|o| (o.kind.as_str(), o.value.as_str(), o.original_type.as_deref())).collect();
+    assert_eq!(
+        got,
+        [
+            ("email", "payroll@invoices-portal.example", Some("mail")),
+            ("other", "Your salary slip", Some("mail_subject")),
+            ("domain", "invoices-portal.example", Some("fqdn")),
+            ("md5", "44d88612fea8a8f36de82e1278abb02f", Some("hash")),
+            ("registry_key", "HKEY_CURRENT_USER\\Software\\Microsoft\\Windows\\CurrentVersion\\Run", Some("registry")),
+            ("other", "Mozilla/5.0 (compatible; MSIE 10.0)", Some("user-agent")),
+            ("other", "AS64500", Some("autonomous-system")),
+            ("other", "/slip.php", Some("uri_path")),
+            ("filename", "slip.pdf.exe", None),
+        ]
+    );
+    // A type that is neither Firebreak's nor TheHive's is still refused, by name.
+    let mut bad = hive.clone();
+    bad["source_ref"] = json!("hive-2");
+    bad["observables"] = json!([{ "type": "colour", "value": "red" }]);
+    let result: BulkResult = siem.post("/api/v1/alerts/_bulk", &json!([bad])).await.unwrap();
+    assert_eq!(result.items[0].field.as_deref(), Some("observables[0].type"), "{result:?}");
+}
