@@ -160,6 +160,11 @@ pub(super) fn observables(event: &Value) -> Observables {
             }
         }
     }
+    // The auditd decoder names the program that ran and the file it touched;
+    // rootcheck, the file it found.
+    for field in ["data.audit.exe", "data.audit.file.name", "data.file"] {
+        obs.add(K::FilePath, text(event, field).filter(|p| p.starts_with('/') || p.contains(":\\")));
+    }
     // The VirusTotal integration names the file it looked up.
     obs.add(K::FilePath, text(event, "data.virustotal.source.file"));
     for h in ["data.virustotal.source.md5", "data.virustotal.source.sha1"] {
@@ -171,6 +176,9 @@ pub(super) fn observables(event: &Value) -> Observables {
             netstat(log, &mut obs);
         }
     } else if get(event, "data.win").is_none() && get(event, "syscheck").is_none() {
+        // A rootcheck line ends with the signature it matched: patterns of
+        // strings (`'/dev/ttyo|.1proc|proc.h'`), not names of anything.
+        let log = log.map(|l| l.split(" Signature used:").next().unwrap_or_default().to_owned());
         obs.add_text(log.filter(|l| !l.trim_start().starts_with('{')));
     }
     obs
