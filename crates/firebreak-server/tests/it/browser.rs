@@ -497,10 +497,11 @@ async fn every_dashboard_draws_its_charts_and_the_report_prints() {
     let app = spawn_app().await;
     let base = &app.base_url;
     crate::metrics::scenario(&app).await;
-    // The dashboards' default period: the 30 days to now.
+    // The dashboards' default period: the 30 whole UTC days ending today.
     let now = firebreak_domain::clock::Clock::now(app.clock.as_ref());
     let rfc = |t: time::OffsetDateTime| t.format(&time::format_description::well_known::Rfc3339).unwrap();
-    let period = format!("from={}&to={}", rfc(now - time::Duration::days(30)), rfc(now));
+    let tomorrow = (now.date() + time::Duration::days(1)).midnight().assume_utc();
+    let period = format!("from={}&to={}", rfc(tomorrow - time::Duration::days(30)), rfc(tomorrow));
     let rows = |metric: &'static str, group: &'static str| {
         let (admin, period) = (app.admin.clone(), period.clone());
         async move {
@@ -530,7 +531,7 @@ async fn every_dashboard_draws_its_charts_and_the_report_prints() {
     c.goto(&format!("{base}/dashboards/soc")).await.unwrap();
     c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
     let days = rows("alert_volume", "day").await;
-    assert!(days >= 30);
+    assert_eq!(days, 30, "30 days are 30 dates");
     assert_eq!(count(&c, "[data-metric=alert_volume] svg.series rect.datum").await, days);
     assert_eq!(count(&c, "[data-metric=alert_heatmap] svg.heatmap rect.heat").await, 7 * 24);
     assert_eq!(count(&c, "[data-metric=sla] figure.gauge").await, 4, "acknowledge P1 and P4, contain, resolve");
