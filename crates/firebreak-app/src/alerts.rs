@@ -185,6 +185,47 @@ pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert
     crate::cases::get_case(state, caller, case.id).await
 }
 
+/// A case's alerts: those escalated or merged into it, and the most recent
+/// others seen with its observables.
+#[derive(Debug, Clone, Default)]
+pub struct CaseAlerts {
+    /// Escalated or merged into the case, newest first (at most 200).
+    pub own: Vec<Alert>,
+    /// How many were escalated or merged into it in all.
+    pub own_total: u64,
+    /// Outside the case, carrying one of its observables, most recently
+    /// seen first (at most [`crate::observables::ALERTS_SEEN`]).
+    pub related: Vec<Alert>,
+}
+
+pub async fn case_alerts(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<CaseAlerts> {
+    crate::cases::load(state, caller, case_id).await?;
+    if !caller.may(Action::AlertRead) {
+        return Ok(CaseAlerts::default());
+    }
+    let q = AlertQuery { case_id: Some(case_id), limit: Some(200), total: Some(true), ..AlertQuery::default() };
+    let page = state.store.list_alerts(caller.org_id(), &q).await?;
+    let own_ids = crate::observables::case_alert_ids(state, caller, case_id).await?;
+    let observables: Vec<Observable> = crate::items::of_case(state, caller.org_id(), case_id).await?;
+    let per = crate::observables::ALERTS_SEEN;
+    let carried = crate::observables::alerts_carrying(state, caller, &observables, &own_ids, per).await?;
+    let mut latest: std::collections::HashMap<Uuid, time::OffsetDateTime> = std::collections::HashMap::new();
+    for (id, at) in carried.into_values().flatten() {
+        let e = latest.entry(id).or_insert(at);
+        *e = (*e).max(at);
+    }
+    let mut ids: Vec<(Uuid, time::OffsetDateTime)> = latest.into_iter().collect();
+    ids.sort_by_key(|(id, at)| (std::cmp::Reverse(*at), std::cmp::Reverse(*id)));
+    ids.truncate(per as usize);
+    let mut related = Vec::with_capacity(ids.len());
+    for (id, _) in ids {
+        if let Some(a) = state.store.get_alert(caller.org_id(), id).await? {
+            related.push(a);
+        }
+    }
+    Ok(CaseAlerts { own_total: page.total.unwrap_or(page.items.len() as u64), own: page.items, related })
+}
+
 /// Where an alert's observables were seen: other alerts and cases.
 pub async fn alert_sightings(
     state: &App,
