@@ -908,6 +908,15 @@ async fn the_case_page_opens_by_tab_lists_its_alerts_and_a_closed_case_is_read_o
     // The case's alerts: the two escalated into it, linked; the third, seen with its address.
     c.goto(&format!("{page}#alerts")).await.unwrap();
     let rows = wait_text(&c, "#case-alerts", "Beacon to C2 #2").await;
+    let timing = c
+        .execute(
+            "var n = performance.getEntriesByType('navigation')[0];\
+             return { first_byte: n.responseStart - n.requestStart, loaded: n.loadEventEnd - n.startTime };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    eprintln!("case page (debug build): {timing}");
     assert!(
         rows.contains("Beacon to C2 #1") && rows.contains("ET MALWARE Beacon") && rows.contains("suricata"),
         "{rows}"
