@@ -193,33 +193,35 @@ pub struct CaseAlerts {
     pub own: Vec<Alert>,
     /// How many were escalated or merged into it in all.
     pub own_total: u64,
-    /// Outside the case, carrying one of its observables, most recently
-    /// seen first (at most [`crate::observables::ALERTS_SEEN`]).
+    /// Outside the case, carrying one of its observables, newest first (at
+    /// most [`crate::observables::ALERTS_SEEN`]).
     pub related: Vec<Alert>,
 }
 
-pub async fn case_alerts(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<CaseAlerts> {
+/// `observables` are the case's, as [`crate::observables::list_observables`]
+/// gave them: the alerts seen with them are those they name, newest first
+/// (alert ids are ordered by time), so no index is read twice.
+pub async fn case_alerts(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    observables: &[firebreak_types::ObservableWithSightings],
+) -> AppResult<CaseAlerts> {
     crate::cases::load(state, caller, case_id).await?;
     if !caller.may(Action::AlertRead) {
         return Ok(CaseAlerts::default());
     }
     let q = AlertQuery { case_id: Some(case_id), limit: Some(200), total: Some(true), ..AlertQuery::default() };
     let page = state.store.list_alerts(caller.org_id(), &q).await?;
-    let own_ids = crate::observables::case_alert_ids(state, caller, case_id).await?;
-    let observables: Vec<Observable> = crate::items::of_case(state, caller.org_id(), case_id).await?;
-    let per = crate::observables::ALERTS_SEEN;
-    let carried = crate::observables::alerts_carrying(state, caller, &observables, &own_ids, per).await?;
-    let mut latest: std::collections::HashMap<Uuid, time::OffsetDateTime> = std::collections::HashMap::new();
-    for (id, at) in carried.into_values().flatten() {
-        let e = latest.entry(id).or_insert(at);
-        *e = (*e).max(at);
-    }
-    let mut ids: Vec<(Uuid, time::OffsetDateTime)> = latest.into_iter().collect();
-    ids.sort_by_key(|(id, at)| (std::cmp::Reverse(*at), std::cmp::Reverse(*id)));
-    ids.truncate(per as usize);
+    let mut ids: Vec<Uuid> = observables.iter().flat_map(|o| o.alerts.iter().copied()).collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    ids.truncate(crate::observables::ALERTS_SEEN as usize);
     let mut related = Vec::with_capacity(ids.len());
-    for (id, _) in ids {
-        if let Some(a) = state.store.get_alert(caller.org_id(), id).await? {
+    for id in ids {
+        if let Some(a) = state.store.get_alert(caller.org_id(), id).await?
+            && a.case_id != Some(case_id)
+        {
             related.push(a);
         }
     }

@@ -361,7 +361,6 @@ struct CasePage {
 
 async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiResult<CasePage> {
     let case = cases::get_case(s, c, id).await?;
-    let case_alerts = firebreak_app::alerts::case_alerts(s, c, id).await?;
     let names = Names::load(s, c).await;
     let name_of = |u: Option<Uuid>| u.and_then(|u| names.of(u)).unwrap_or_default();
     let sla = case.sla;
@@ -394,8 +393,9 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
             role: t.assignee_role.map(|r| r.label().to_owned()).unwrap_or_default(),
         })
         .collect();
-    let observables = work::list_observables(s, c, id)
-        .await?
+    let listed = work::list_observables(s, c, id).await?;
+    let case_alerts = firebreak_app::alerts::case_alerts(s, c, id, &listed).await?;
+    let observables = listed
         .into_iter()
         .map(|o| ObservableView {
             kind: label(&o.observable.kind),
