@@ -331,7 +331,7 @@
     if (!tab) return;
     var tabs = Array.prototype.slice.call(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
     var i = tabs.indexOf(tab);
-    var to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    var to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1, " ": i }[e.key];
     if (to === undefined) return;
     e.preventDefault();
     var next = tabs[(to + tabs.length) % tabs.length];
