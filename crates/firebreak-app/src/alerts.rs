@@ -185,6 +185,49 @@ pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert
     crate::cases::get_case(state, caller, case.id).await
 }
 
+/// A case's alerts: those escalated or merged into it, and the most recent
+/// others seen with its observables.
+#[derive(Debug, Clone, Default)]
+pub struct CaseAlerts {
+    /// Escalated or merged into the case, newest first (at most 200).
+    pub own: Vec<Alert>,
+    /// How many were escalated or merged into it in all.
+    pub own_total: u64,
+    /// Outside the case, carrying one of its observables, newest first (at
+    /// most [`crate::observables::ALERTS_SEEN`]).
+    pub related: Vec<Alert>,
+}
+
+/// `observables` are the case's, as [`crate::observables::list_observables`]
+/// gave them: the alerts seen with them are those they name, newest first
+/// (alert ids are ordered by time), so no index is read twice.
+pub async fn case_alerts(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    observables: &[firebreak_types::ObservableWithSightings],
+) -> AppResult<CaseAlerts> {
+    crate::cases::load(state, caller, case_id).await?;
+    if !caller.may(Action::AlertRead) {
+        return Ok(CaseAlerts::default());
+    }
+    let q = AlertQuery { case_id: Some(case_id), limit: Some(200), total: Some(true), ..AlertQuery::default() };
+    let page = state.store.list_alerts(caller.org_id(), &q).await?;
+    let mut ids: Vec<Uuid> = observables.iter().flat_map(|o| o.alerts.iter().copied()).collect();
+    ids.sort_unstable_by(|a, b| b.cmp(a));
+    ids.dedup();
+    ids.truncate(crate::observables::ALERTS_SEEN as usize);
+    let mut related = Vec::with_capacity(ids.len());
+    for id in ids {
+        if let Some(a) = state.store.get_alert(caller.org_id(), id).await?
+            && a.case_id != Some(case_id)
+        {
+            related.push(a);
+        }
+    }
+    Ok(CaseAlerts { own_total: page.total.unwrap_or(page.items.len() as u64), own: page.items, related })
+}
+
 /// Where an alert's observables were seen: other alerts and cases.
 pub async fn alert_sightings(
     state: &App,

@@ -56,18 +56,69 @@ pub async fn add_observable(
     let observable = items::create(state, &caller.ctx(state), caller.org_id(), observable).await?;
     state.live.publish(caller.org_id(), "case.updated", case_id);
     let sightings = sightings(state, caller.org_id(), &observable).await?;
-    Ok(ObservableWithSightings { observable, sightings })
+    let own = case_alert_ids(state, caller, case_id).await?;
+    let mut carried = alerts_carrying(state, caller, std::slice::from_ref(&observable), &own, ALERTS_SEEN).await?;
+    let alerts = carried.remove(&observable.id).unwrap_or_default().into_iter().map(|(id, _)| id).collect();
+    Ok(ObservableWithSightings { observable, sightings, alerts })
+}
+
+/// How many other alerts an observable lists as seen with it.
+pub const ALERTS_SEEN: u32 = 50;
+
+/// The alerts escalated or merged into a case (at most 1,000), none for a
+/// caller who may not read alerts.
+pub(crate) async fn case_alert_ids(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<Uuid>> {
+    if !caller.may(Action::AlertRead) {
+        return Ok(Vec::new());
+    }
+    let q = firebreak_types::AlertQuery { case_id: Some(case_id), limit: Some(1000), ..Default::default() };
+    Ok(state.store.list_alerts(caller.org_id(), &q).await?.items.into_iter().map(|a| a.id).collect())
+}
+
+/// Per observable, the alerts other than `own` that carry its type and
+/// value, newest first, at most `per` of them: (alert, when last seen).
+/// One index look-up per distinct value; nothing for a caller who may not
+/// read alerts.
+pub(crate) async fn alerts_carrying(
+    state: &App,
+    caller: &Caller,
+    observables: &[Observable],
+    own: &[Uuid],
+    per: u32,
+) -> AppResult<HashMap<Uuid, Vec<(Uuid, time::OffsetDateTime)>>> {
+    let mut out = HashMap::new();
+    if !caller.may(Action::AlertRead) {
+        return Ok(out);
+    }
+    let mut by_key: HashMap<String, Vec<(Uuid, time::OffsetDateTime)>> = HashMap::new();
+    for o in observables {
+        let key = observable_key(&o.kind, &o.value);
+        if !by_key.contains_key(&key) {
+            // Asked for as many more as the case has alerts, so that its own
+            // do not crowd the others out.
+            let limit = per.saturating_add(u32::try_from(own.len()).unwrap_or(u32::MAX));
+            let found = state.store.alerts_with_observable(caller.org_id(), &key, limit).await?;
+            let mut others: Vec<_> = found.into_iter().filter(|(id, _)| !own.contains(id)).collect();
+            others.truncate(per as usize);
+            by_key.insert(key.clone(), others);
+        }
+        out.insert(o.id, by_key.get(&key).cloned().unwrap_or_default());
+    }
+    Ok(out)
 }
 
 pub async fn list_observables(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<ObservableWithSightings>> {
     get_case(state, caller, case_id).await?;
     let observables: Vec<Observable> = items::of_case(state, caller.org_id(), case_id).await?;
     let mut seen = sightings_of(state, caller.org_id(), &observables).await?;
+    let own = case_alert_ids(state, caller, case_id).await?;
+    let mut carried = alerts_carrying(state, caller, &observables, &own, ALERTS_SEEN).await?;
     Ok(observables
         .into_iter()
         .map(|observable| {
             let sightings = seen.remove(&observable.id).unwrap_or_default();
-            ObservableWithSightings { observable, sightings }
+            let alerts = carried.remove(&observable.id).unwrap_or_default().into_iter().map(|(id, _)| id).collect();
+            ObservableWithSightings { observable, sightings, alerts }
         })
         .collect())
 }

@@ -130,6 +130,7 @@
         if (fresh.length !== current.length) return;
         Array.prototype.forEach.call(current, function (region, i) { region.replaceWith(fresh[i]); });
         wire();
+        if (openTab) showTab(openTab, false);
       })
       .finally(function () { refreshing = false; });
   }
@@ -312,6 +313,64 @@
       }
     }).catch(function (error) { toast(error.message); });
   });
+
+  // Tabs (the case page): each is a link to ?tab=NAME, which the server
+  // draws open; here a tab opens in place and the address keeps it as
+  // #NAME. A link to an element inside a panel (#review-form) opens its
+  // tab. Arrow keys, Home and End move between tabs.
+  var openTab = null;
+  function showTab(name, focus) {
+    var tab = document.getElementById("tab-" + name);
+    if (!tab || tab.getAttribute("role") !== "tab") return false;
+    tab.closest("[role=tablist]").querySelectorAll("[role=tab]").forEach(function (t) {
+      var on = t === tab;
+      t.setAttribute("aria-selected", on ? "true" : "false");
+      if (on) t.removeAttribute("tabindex"); else t.setAttribute("tabindex", "-1");
+      var panel = document.getElementById(t.getAttribute("aria-controls"));
+      if (panel) panel.hidden = !on;
+    });
+    openTab = name;
+    if (focus) tab.focus();
+    return true;
+  }
+  function tabOfHash() {
+    var name = decodeURIComponent(window.location.hash.slice(1));
+    if (!name) return;
+    if (showTab(name, false)) return;
+    var el = document.getElementById(name);
+    var panel = el && el.closest("[role=tabpanel]");
+    if (panel) {
+      var tab = document.querySelector('[role=tab][aria-controls="' + panel.id + '"]');
+      if (tab) showTab(tab.id.slice(4), false);
+    }
+  }
+  document.addEventListener("click", function (e) {
+    var tab = e.target.closest ? e.target.closest("[role=tab], a[data-tab]") : null;
+    if (!tab || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return;
+    var name = tab.dataset.tab || tab.id.slice(4);
+    if (!showTab(name, tab.getAttribute("role") === "tab")) return;
+    e.preventDefault();
+    history.replaceState(null, "", "#" + name);
+  });
+  document.addEventListener("keydown", function (e) {
+    var tab = e.target.closest ? e.target.closest("[role=tab]") : null;
+    if (!tab) return;
+    var tabs = Array.prototype.slice.call(tab.closest("[role=tablist]").querySelectorAll("[role=tab]"));
+    var i = tabs.indexOf(tab);
+    var to = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1, " ": i }[e.key];
+    if (to === undefined) return;
+    e.preventDefault();
+    var next = tabs[(to + tabs.length) % tabs.length];
+    var name = next.id.slice(4);
+    showTab(name, true);
+    history.replaceState(null, "", "#" + name);
+  });
+  window.addEventListener("hashchange", tabOfHash);
+  if (document.querySelector("[role=tablist]")) {
+    var selected = document.querySelector("[role=tab][aria-selected=true]");
+    if (selected) openTab = selected.id.slice(4);
+    tabOfHash();
+  }
 
   // The board: drag a card to a phase to request the transition.
   function wire() {

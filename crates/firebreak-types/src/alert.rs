@@ -343,6 +343,8 @@ pub struct AlertQuery {
     pub tag: Option<String>,
     /// Alerts of this story.
     pub group_id: Option<Uuid>,
+    /// Alerts escalated or merged into this case.
+    pub case_id: Option<Uuid>,
     /// Text search in the title.
     pub q: Option<String>,
     /// first_seen, last_seen, severity, triage_rank, title, event_time; `-` for descending (default

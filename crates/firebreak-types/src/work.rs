@@ -222,6 +222,10 @@ pub struct ObservableWithSightings {
     #[serde(flatten)]
     pub observable: Observable,
     pub sightings: Vec<Sighting>,
+    /// Alerts outside this case that carry the same type and value, newest
+    /// first: at most 50 (none for a caller who may not read alerts).
+    #[serde(default)]
+    pub alerts: Vec<Uuid>,
 }
 
 // ---------------------------------------------------------------------------

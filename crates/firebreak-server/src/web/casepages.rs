@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use askama::Template;
-use axum::extract::{Path, State};
+use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use firebreak_domain::attack::attack;
 use firebreak_domain::case::{allowed_targets, transition_action};
@@ -191,6 +191,56 @@ pub struct ObservableView {
     pub ioc: bool,
     pub class: String,
     pub sightings: Vec<(String, i64, String)>,
+    /// How many other alerts carry it (at most 50 counted).
+    pub alerts: usize,
+}
+
+/// An alert as the case page lists it.
+pub struct AlertRow {
+    pub id: String,
+    pub title: String,
+    pub state: String,
+    pub severity: String,
+    pub source: String,
+    pub rule: String,
+    pub occurrences: i64,
+    pub last_seen: String,
+}
+
+impl AlertRow {
+    fn of(a: &firebreak_types::Alert) -> AlertRow {
+        AlertRow {
+            id: a.id.to_string(),
+            title: a.title.clone(),
+            state: label(a.state.as_str()),
+            severity: text(&a.severity),
+            source: a.source.clone(),
+            rule: a.rule.clone().unwrap_or_default(),
+            occurrences: a.occurrences,
+            last_seen: when(a.last_seen),
+        }
+    }
+}
+
+/// The case page's tabs, in order: the query's `tab` and its label.
+pub const CASE_TABS: [(&str, &str); 10] = [
+    ("summary", "Summary"),
+    ("alerts", "Alerts"),
+    ("tasks", "Tasks"),
+    ("observables", "Observables"),
+    ("timeline", "Timeline"),
+    ("evidence", "Evidence"),
+    ("communications", "Communications"),
+    ("response", "Response"),
+    ("review", "Review"),
+    ("history", "History"),
+];
+
+/// Which tab of the case page to open (`?tab=`); the summary if none or unknown.
+#[derive(serde::Deserialize, Default)]
+pub struct CaseTab {
+    #[serde(default)]
+    tab: String,
 }
 
 /// The kill-chain picture: one column per tactic, entries under theirs.
@@ -274,6 +324,18 @@ struct CasePage {
     targets: Vec<&'static str>,
     /// Whether the caller may complete the review (case management).
     may_manage: bool,
+    /// The open tab, and each tab: name, label, what it counts.
+    tab: &'static str,
+    tabs: Vec<(&'static str, &'static str, String)>,
+    /// Closed, cancelled or merged: nothing to change until it is reopened.
+    read_only: bool,
+    /// On a closed case, whether the caller may reopen it.
+    may_reopen: bool,
+    /// The case this one was merged into: (id, number).
+    merged_into: Option<(String, i64)>,
+    own_alerts: Vec<AlertRow>,
+    own_total: u64,
+    related_alerts: Vec<AlertRow>,
     tasks: Vec<TaskView>,
     observables: Vec<ObservableView>,
     timeline: Vec<(String, EntryText, String, bool)>,
@@ -297,7 +359,7 @@ struct CasePage {
     resolutions: Vec<(&'static str, bool)>,
 }
 
-async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePage> {
+async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiResult<CasePage> {
     let case = cases::get_case(s, c, id).await?;
     let names = Names::load(s, c).await;
     let name_of = |u: Option<Uuid>| u.and_then(|u| names.of(u)).unwrap_or_default();
@@ -314,7 +376,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
     for t in &all_tasks {
         logs.extend(work::task_logs(s, c, id, t.id).await?);
     }
-    let tasks = all_tasks
+    let tasks: Vec<TaskView> = all_tasks
         .into_iter()
         .map(|t| TaskView {
             log: logs
@@ -331,8 +393,9 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
             role: t.assignee_role.map(|r| r.label().to_owned()).unwrap_or_default(),
         })
         .collect();
-    let observables = work::list_observables(s, c, id)
-        .await?
+    let listed = work::list_observables(s, c, id).await?;
+    let case_alerts = firebreak_app::alerts::case_alerts(s, c, id, &listed).await?;
+    let observables = listed
         .into_iter()
         .map(|o| ObservableView {
             kind: label(&o.observable.kind),
@@ -340,8 +403,9 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
             ioc: o.observable.ioc,
             class: o.observable.ip_class.unwrap_or_default(),
             sightings: o.sightings.into_iter().map(|s| (s.case_id.to_string(), s.case_number, s.case_title)).collect(),
+            alerts: o.alerts.len(),
         })
-        .collect();
+        .collect::<Vec<_>>();
     let entries = work::timeline(s, c, id).await?;
     let chain = kill_chain(&entries);
     let a = attack();
@@ -353,12 +417,12 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
             (when(e.at), EntryText::of(&e.description), format!("{tactic} {tech}").trim().to_owned(), e.automatic)
         })
         .collect();
-    let evidence = evidence::list(s, c, id)
+    let evidence: Vec<_> = evidence::list(s, c, id)
         .await?
         .into_iter()
         .map(|e| (e.id.to_string(), e.filename, e.size, e.sha256, e.stored_at))
         .collect();
-    let comms = incident::communications(s, c, id)
+    let comms: Vec<_> = incident::communications(s, c, id)
         .await?
         .into_iter()
         .map(|m| {
@@ -367,12 +431,12 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
             (when(m.at), m.contact, format!("{} {}", m.direction.as_str(), m.channel.as_str()), summary, next)
         })
         .collect();
-    let actions = incident::actions(s, c, id)
+    let actions: Vec<_> = incident::actions(s, c, id)
         .await?
         .into_iter()
         .map(|x| (x.id.to_string(), label(x.kind.as_str()), x.target, x.status.as_str(), name_of(x.owner_id)))
         .collect();
-    let requests = incident::case_requests(s, c, id)
+    let requests: Vec<_> = incident::case_requests(s, c, id)
         .await?
         .into_iter()
         .map(|r| (r.id.to_string(), r.kind.as_str().to_owned(), r.title, r.asked_of, r.status.as_str()))
@@ -418,7 +482,36 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
     } else {
         Vec::new()
     };
-    let history = audit.into_iter().map(|e| (when(e.at), e.actor_name, e.action, changed_fields(&e.changes))).collect();
+    let history: Vec<_> =
+        audit.into_iter().map(|e| (when(e.at), e.actor_name, e.action, changed_fields(&e.changes))).collect();
+    let targets: Vec<&'static str> = allowed_targets(case.state)
+        .iter()
+        .filter(|t| c.may(transition_action(case.state, **t)))
+        .map(|t| t.as_str())
+        .collect();
+    let merged_into = match case.merged_into {
+        Some(m) => cases::get_case(s, c, m).await.ok().map(|m| (m.id.to_string(), m.number)),
+        None => None,
+    };
+    let done = tasks.iter().filter(|t: &&TaskView| t.done).count();
+    let count = |n: usize| if n == 0 { String::new() } else { n.to_string() };
+    let tabs = CASE_TABS
+        .iter()
+        .map(|(name, label)| {
+            let n = match *name {
+                "alerts" => count(usize::try_from(case_alerts.own_total).unwrap_or(usize::MAX)),
+                "tasks" if !tasks.is_empty() => format!("{done}/{}", tasks.len()),
+                "observables" => count(observables.len()),
+                "timeline" => count(entries.len()),
+                "evidence" => count(evidence.len()),
+                "communications" => count(comms.len()),
+                "response" => count(actions.len() + requests.len()),
+                _ => String::new(),
+            };
+            (*name, *label, n)
+        })
+        .collect();
+    let tab = CASE_TABS.iter().map(|(n, _)| *n).find(|n| *n == tab).unwrap_or("summary");
     let users = names.sorted();
     let mut layout = Layout::new(s, c, &format!("#{} {}", case.number, case.title), "cases", Flash::default()).await;
     names.note(&mut layout);
@@ -433,12 +526,16 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
         tier: text(&case.tier),
         assignee: name_of(case.assignee_id),
         clocks,
-        targets: allowed_targets(case.state)
-            .iter()
-            .filter(|t| c.may(transition_action(case.state, **t)))
-            .map(|t| t.as_str())
-            .collect(),
+        read_only: !case.state.is_active(),
+        may_reopen: case.state == CaseState::Closed && targets.contains(&CaseState::Analysis.as_str()),
+        targets,
         may_manage: c.may(Action::CaseManage),
+        tab,
+        tabs,
+        merged_into,
+        own_total: case_alerts.own_total,
+        own_alerts: case_alerts.own.iter().map(AlertRow::of).collect(),
+        related_alerts: case_alerts.related.iter().map(AlertRow::of).collect(),
         tasks,
         observables,
         timeline,
@@ -470,8 +567,13 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid) -> ApiResult<CasePag
     })
 }
 
-pub async fn case_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): Path<Uuid>) -> Response {
-    match case_page_data(&s, &c, id).await {
+pub async fn case_page(
+    State(s): State<AppState>,
+    WebCaller(c): WebCaller,
+    Path(id): Path<Uuid>,
+    Query(t): Query<CaseTab>,
+) -> Response {
+    match case_page_data(&s, &c, id, &t.tab).await {
         Ok(page) => render(&page),
         Err(e) => e.into_response(),
     }

@@ -197,6 +197,16 @@ async fn an_alert_is_taken_closed_or_escalated_into_a_case() {
     assert_eq!(obs.len(), 3, "the shared IP once, each host once");
     let escalated: Alert = l1.get(&format!("/api/v1/alerts/{}", ids[2])).await.unwrap();
     assert_eq!((escalated.state, escalated.case_id), (firebreak_types::AlertState::Escalated, Some(case.id)));
+    // The case's alerts, by its id; the shared address was also seen in the closed alert.
+    let of_case: Page<Alert> = l1.get(&format!("/api/v1/alerts?case_id={}&total=true", case.id)).await.unwrap();
+    assert_eq!(of_case.items.iter().map(|a| a.id).collect::<Vec<_>>(), [ids[2], ids[1]], "newest first");
+    assert_eq!(of_case.total, Some(2));
+    let none: Page<Alert> = l1.get(&format!("/api/v1/alerts?case_id={}", uuid::Uuid::now_v7())).await.unwrap();
+    assert!(none.items.is_empty());
+    let ip = obs.iter().find(|o| o.observable.kind == "ip").unwrap();
+    assert_eq!(ip.alerts, [ids[0]], "seen in the other alert, not in the case's own");
+    let host = obs.iter().find(|o| o.observable.kind == "hostname").unwrap();
+    assert!(host.alerts.is_empty(), "each host is only in the case's own alerts");
 }
 
 #[tokio::test]

@@ -110,6 +110,26 @@ async fn fill(c: &Client, css: &str, value: &str) {
     c.find(Locator::Css(css)).await.unwrap().send_keys(value).await.unwrap();
 }
 
+/// Opens a tab of the case page and waits until its panel shows.
+async fn open_tab(c: &Client, name: &str) {
+    // Scrolled to the middle first: the top bar stays over the page's top.
+    c.execute(&format!("document.getElementById('tab-{name}').scrollIntoView({{ block: 'center' }})"), vec![])
+        .await
+        .unwrap();
+    c.find(Locator::Css(&format!("#tab-{name}"))).await.unwrap().click().await.unwrap();
+    for _ in 0..50 {
+        let shown = c
+            .execute(&format!("var p = document.getElementById('panel-{name}'); return !!p && !p.hidden;"), vec![])
+            .await
+            .unwrap();
+        if shown == json!(true) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the {name} tab never opened");
+}
+
 #[tokio::test]
 async fn sign_in_create_a_user_and_a_key_then_sign_out() {
     let Some((_driver, c)) = browser().await else { return };
@@ -262,6 +282,7 @@ async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting()
     assert_eq!(c.find_all(Locator::Css("#tasks li")).await.unwrap().len(), templates[0].tasks.len());
 
     // An observable typed defanged shows where else it was seen.
+    open_tab(&c, "observables").await;
     fill(&c, "#add-observable input[name=value]", "198.51.100[.]23").await;
     submit(&c, "#add-observable").await;
     wait_text(&c, "#observables .sightings", &format!("#{}", earlier.number)).await;
@@ -308,6 +329,7 @@ async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting()
     let refused = wait_text(&c, "#transition-error", "review").await;
     assert!(refused.contains("review"), "{refused}");
     settle().await;
+    open_tab(&c, "review").await;
     fill(&c, "#review-form textarea[name=summary]", "A lure got through the gateway.").await;
     fill(&c, "#review-form textarea[name=root_cause]", "Gateway allowed a new lookalike domain.").await;
     fill(&c, "#review-form textarea[name=to_improve]", "Quarantine first-seen domains.").await;
@@ -315,13 +337,16 @@ async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting()
     submit(&c, "#review-form").await;
     wait_text(&c, "#review", "completed").await;
     settle().await;
+    open_tab(&c, "summary").await;
     select(&c, "#target", "closed").await;
     submit(&c, "#transition").await;
     wait_text(&c, "#case-state", "closed").await;
     assert!(c.find(Locator::Css("svg.killchain .kc-col.hit")).await.is_ok(), "the tactic's column is marked");
     assert!(c.find_all(Locator::Css("svg.killchain .kc-entry")).await.unwrap().len() >= 5, "the timeline is drawn");
+    open_tab(&c, "timeline").await;
     c.execute("document.getElementById('timeline').scrollIntoView()", vec![]).await.unwrap();
     screenshot(&c, "case-page.png").await;
+    open_tab(&c, "summary").await;
     c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
     screenshot(&c, "case-page-top.png").await;
     assert_no_policy_violation(&c).await;
@@ -607,6 +632,10 @@ const SCRIPT_LINKS: &str = "Runbook links: [upper](JAVASCRIPT:alert('upper')) [t
 <a href=\"javascript:alert('raw')\">raw</a> <img src=x onerror=\"alert('img')\">\n\n\
 [x]: JaVaScRiPt:alert('reference')\n";
 
+/// Opens every folded log and every tab panel, so that each link shows.
+const UNFOLD: &str = "document.querySelectorAll('details').forEach(function (d) { d.open = true; });\
+    document.querySelectorAll('[role=tabpanel]').forEach(function (p) { p.hidden = false; });";
+
 /// Opens `path`, checks that every link of the page leads to http, https or
 /// mailto, then clicks each link that `links` finds (the page opened afresh
 /// each time) and sees no dialog and no page but Firebreak's.
@@ -614,10 +643,8 @@ async fn click_every_link(c: &Client, base: &str, path: &str, shown_in: &str, li
     let open = || async {
         c.goto(&format!("{base}{path}")).await.unwrap();
         wait_text(c, shown_in, "Runbook links").await;
-        // Task logs are folded away; a folded link cannot be clicked.
-        c.execute("document.querySelectorAll('details').forEach(function (d) { d.open = true; })", vec![])
-            .await
-            .unwrap();
+        // Task logs are folded away and tabs hidden; a folded link cannot be clicked.
+        c.execute(UNFOLD, vec![]).await.unwrap();
     };
     open().await;
     let odd = c
@@ -712,10 +739,10 @@ async fn links_in_what_people_and_sources_write_run_no_script_when_clicked() {
     let case_page = format!("/cases/{}", case.id);
     let written = "#summary .markdown a, #tasks .markdown a, #communications td a, #review a";
     let clicked = click_every_link(&c, base, &case_page, "#summary .markdown", written).await;
-    assert_eq!(clicked, 4, "the description and the task log; the update and the review are plain text");
+    assert_eq!(clicked, 6, "the description, the task log and the sent update; the review is plain text");
     // The text itself shows where it was written (the last click left the page).
     c.goto(&format!("{base}{case_page}")).await.unwrap();
-    c.execute("document.querySelectorAll('details').forEach(function (d) { d.open = true; })", vec![]).await.unwrap();
+    c.execute(UNFOLD, vec![]).await.unwrap();
     wait_text(&c, "#tasks .markdown", "Runbook links").await;
     wait_text(&c, "#communications", "Runbook links").await;
     let review = c.find(Locator::Css("#review-form textarea[name=root_cause]")).await.unwrap();
@@ -776,6 +803,7 @@ async fn a_hunt_hit_on_the_timeline_stays_in_its_column_and_the_kill_chain_is_re
     fill(&c, "#password", ADMIN_PASSWORD).await;
     c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
     c.wait().for_element(Locator::Css("#timeline")).await.unwrap();
+    open_tab(&c, "timeline").await;
     let geometry = c
         .execute(
             "var col = document.querySelector('#timeline').getBoundingClientRect();\
@@ -907,4 +935,152 @@ async fn a_threat_profile_is_made_from_an_attack_group_on_the_coverage_page() {
     assert!(count(&c, "#uncovered li").await > 10);
     screenshot(&c, "coverage-profile.png").await;
     assert_no_policy_violation(&c).await;
+}
+
+/// The tabs of the case page, in order, as the server names them.
+const CASE_TABS: [&str; 10] = [
+    "summary",
+    "alerts",
+    "tasks",
+    "observables",
+    "timeline",
+    "evidence",
+    "communications",
+    "response",
+    "review",
+    "history",
+];
+
+/// Which tab panels show, by name.
+async fn shown_panels(c: &Client) -> Value {
+    c.execute(
+        "return Array.prototype.filter.call(document.querySelectorAll('[role=tabpanel]'), \
+           function (p) { return !p.hidden && p.getBoundingClientRect().height > 0; }) \
+           .map(function (p) { return p.id.replace('panel-', ''); });",
+        vec![],
+    )
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn the_case_page_opens_by_tab_lists_its_alerts_and_a_closed_case_is_read_only() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let admin = &app.admin;
+    // Three alerts share an address; two are escalated into one case, the third stays in the queue.
+    let mk = |n: u32, sev: &str| {
+        json!({ "source": "suricata", "source_ref": format!("s-{n}"), "title": format!("Beacon to C2 #{n}"),
+                "severity": sev, "rule": "ET MALWARE Beacon",
+                "observables": [ { "type": "ip", "value": "203.0.113.77" }, { "type": "hostname", "value": format!("ws-{n}") } ] })
+    };
+    let batch: firebreak_types::BulkResult =
+        admin.post("/api/v1/alerts/_bulk", &json!([mk(1, "high"), mk(2, "medium"), mk(3, "low")])).await.unwrap();
+    let ids: Vec<_> = batch.items.iter().map(|i| i.id.unwrap()).collect();
+    let case: firebreak_types::Case =
+        admin.post(&format!("/api/v1/alerts/{}/escalate", ids[0]), &json!({})).await.unwrap();
+    let _: firebreak_types::Case =
+        admin.post(&format!("/api/v1/alerts/{}/escalate", ids[1]), &json!({ "case_id": case.id })).await.unwrap();
+    let of_case: Page<firebreak_types::Alert> =
+        admin.get(&format!("/api/v1/alerts?case_id={}", case.id)).await.unwrap();
+    assert_eq!(of_case.items.len(), 2, "the API lists a case's alerts");
+
+    c.goto(&format!("{base}/login")).await.unwrap();
+    fill(&c, "#username", "admin").await;
+    fill(&c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#logout")).await.unwrap();
+    let page = format!("{base}/cases/{}", case.id);
+    c.goto(&page).await.unwrap();
+    c.wait().for_element(Locator::Css("#case-tabs")).await.unwrap();
+    assert_eq!(shown_panels(&c).await, json!(["summary"]), "the summary opens first");
+    let first = c.find(Locator::Css("#target option")).await.unwrap();
+    assert_eq!(first.attr("value").await.unwrap().as_deref(), Some(""), "no phase is chosen beforehand");
+    // Each tab opens its panel alone, and the address keeps it.
+    for name in CASE_TABS {
+        open_tab(&c, name).await;
+        assert_eq!(shown_panels(&c).await, json!([name]), "the {name} tab");
+        assert_eq!(c.current_url().await.unwrap().fragment(), Some(name));
+        let selected = c.find(Locator::Css("[role=tab][aria-selected=true]")).await.unwrap();
+        assert_eq!(selected.attr("id").await.unwrap(), Some(format!("tab-{name}")));
+    }
+    // Arrow keys move between tabs; the last wraps to the first.
+    c.find(Locator::Css("#tab-history")).await.unwrap().send_keys("\u{E014}").await.unwrap();
+    assert_eq!(shown_panels(&c).await, json!(["summary"]), "right arrow from the last tab");
+    c.active_element().await.unwrap().send_keys("\u{E014}").await.unwrap();
+    assert_eq!(shown_panels(&c).await, json!(["alerts"]), "right arrow");
+    // A link to the tab opens it on a fresh load, and without the script: ?tab= is drawn open by the server.
+    c.goto(&format!("{page}#evidence")).await.unwrap();
+    c.wait().for_element(Locator::Css("#case-tabs")).await.unwrap();
+    assert_eq!(shown_panels(&c).await, json!(["evidence"]));
+    c.goto(&format!("{page}?tab=review")).await.unwrap();
+    c.wait().for_element(Locator::Css("#case-tabs")).await.unwrap();
+    assert_eq!(shown_panels(&c).await, json!(["review"]), "the server draws the tab of ?tab= open");
+
+    // The case's alerts: the two escalated into it, linked; the third, seen with its address.
+    c.goto(&format!("{page}#alerts")).await.unwrap();
+    let rows = wait_text(&c, "#case-alerts", "Beacon to C2 #2").await;
+    let timing = c
+        .execute(
+            "var n = performance.getEntriesByType('navigation')[0];\
+             return { first_byte: n.responseStart - n.requestStart, loaded: n.loadEventEnd - n.startTime };",
+            vec![],
+        )
+        .await
+        .unwrap();
+    eprintln!("case page (debug build): {timing}");
+    assert!(
+        rows.contains("Beacon to C2 #1") && rows.contains("ET MALWARE Beacon") && rows.contains("suricata"),
+        "{rows}"
+    );
+    assert!(!rows.contains("#3"), "{rows}");
+    let links = c.find_all(Locator::Css("#case-alerts a[href^='/alerts/']")).await.unwrap();
+    assert_eq!(links.len(), 2);
+    let related = wait_text(&c, "#related-alerts", "Beacon to C2 #3").await;
+    assert!(!related.contains("#1"), "the case's own alerts are not listed again: {related}");
+    assert!(c.find(Locator::Css("#tab-alerts .count")).await.unwrap().text().await.unwrap() == "2");
+    c.execute("window.scrollTo(0, 0)", vec![]).await.unwrap();
+    screenshot(&c, "case-alerts-light.png").await;
+    c.execute("document.documentElement.dataset.theme = 'dark'", vec![]).await.unwrap();
+    screenshot(&c, "case-alerts-dark.png").await;
+    c.execute("document.documentElement.dataset.theme = 'light'", vec![]).await.unwrap();
+    open_tab(&c, "observables").await;
+    let seen = wait_text(&c, "#observables", "1 alert").await;
+    assert!(seen.contains("203.0.113.77"), "{seen}");
+
+    // Closed: read-only until reopened.
+    let admin_id = admin.me().await.unwrap().id;
+    let api = format!("/api/v1/cases/{}", case.id);
+    let _: firebreak_types::Case = admin
+        .patch(
+            &api,
+            &json!({ "assignee_id": admin_id, "category": "malware", "resolution": "true_positive",
+                     "summary": "Beacon blocked.", "review_status": "waived", "review_waiver_reason": "drill" }),
+        )
+        .await
+        .unwrap();
+    for to in ["analysis", "closed"] {
+        let _: firebreak_types::Case =
+            admin.post(&format!("{api}/transition"), &json!({ "state": to, "reason": "" })).await.unwrap();
+    }
+    c.goto(&page).await.unwrap();
+    wait_text(&c, "#read-only", "read-only until it is reopened").await;
+    let forms = c
+        .execute("return Array.prototype.map.call(document.querySelectorAll('form[data-api]'), function (f) { return f.id; });", vec![])
+        .await
+        .unwrap();
+    assert_eq!(forms, json!(["reopen"]), "only the reopen form is left on a closed case");
+    screenshot(&c, "case-closed-light.png").await;
+    c.execute("document.documentElement.dataset.theme = 'dark'", vec![]).await.unwrap();
+    screenshot(&c, "case-closed-dark.png").await;
+    c.execute("document.documentElement.dataset.theme = 'light'", vec![]).await.unwrap();
+    fill(&c, "#reopen input[name=reason]", "the beacon came back").await;
+    submit(&c, "#reopen").await;
+    wait_text(&c, "#case-state", "analysis").await;
+    settle().await;
+    assert!(c.find(Locator::Css("#edit-case")).await.is_ok(), "reopened, the case can be changed again");
+    assert!(c.find(Locator::Css("#read-only")).await.is_err());
+    assert_no_policy_violation(&c).await;
+    c.close().await.unwrap();
 }

@@ -109,6 +109,9 @@ pub(super) async fn list_alerts(store: &SqlStore, org: Uuid, q: &AlertQuery) -> 
     if let Some(v) = q.assignee_id {
         f.eq_text("assignee_id", v.to_string());
     }
+    if let Some(v) = q.case_id {
+        f.eq_text("case_id", v.to_string());
+    }
     // SQLite finds a story's alerts by its full-text index of stories,
     // read first (CROSS JOIN keeps SQLite from starting with another
     // index and testing every row it meets).
