@@ -5,6 +5,7 @@
 
 mod harness;
 mod intake;
+mod queue;
 mod suite;
 
 /// Generates `sqlite::name` and `postgres::name` for each suite test.
@@ -59,4 +60,5 @@ conformance!(
     intake_counts_new_alerts_by_hour,
     stories_span_batches_and_repeats_join_none,
     each_batch_is_audited_and_a_failed_one_is_not,
+    the_queue_pages_by_keyset_as_by_offset,
 );

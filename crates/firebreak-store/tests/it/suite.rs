@@ -17,6 +17,7 @@ pub use crate::intake::{
     each_batch_is_audited_and_a_failed_one_is_not, intake_counts_new_alerts_by_hour,
     intake_dedups_within_and_across_batches, stories_span_batches_and_repeats_join_none,
 };
+pub use crate::queue::the_queue_pages_by_keyset_as_by_offset;
 
 pub async fn org(h: &Harness, name: &str) -> Uuid {
     let id = Uuid::now_v7();
