@@ -105,7 +105,10 @@
 
   // Redraws the live region from a fresh copy of the page, unless the user
   // is typing in it (then the "changed" notice offers a reload).
+  // A redraw asked for while one is under way runs once that one ends, so
+  // that the last change is always drawn.
   var refreshing = false;
+  var again = false;
   function typing(region) {
     var active = document.activeElement;
     if (active && region.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName) && active.value &&
@@ -118,7 +121,8 @@
   }
   function refresh() {
     var region = document.querySelector("[data-live-refresh]");
-    if (!region || refreshing || typing(region)) return;
+    if (refreshing) { again = true; return; }
+    if (!region || typing(region)) return;
     refreshing = true;
     fetch(window.location.href, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
@@ -129,7 +133,10 @@
         var fresh = doc.querySelector("[data-live-refresh]");
         if (fresh) { current.replaceWith(fresh); wire(); }
       })
-      .finally(function () { refreshing = false; });
+      .finally(function () {
+        refreshing = false;
+        if (again) { again = false; refresh(); }
+      });
   }
 
   var csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
