@@ -335,6 +335,7 @@
     if ((tag === "input" && e.target.type !== "checkbox") || tag === "textarea" || tag === "select" ||
         e.metaKey || e.ctrlKey || e.altKey) return;
     var rows = queueRows();
+    if (!rows.length) return;
     var ids = rows.map(function (tr) { return tr.dataset.id; });
     var i = ids.indexOf(currentId);
     if (e.key === "j" || e.key === "k") {
