@@ -127,8 +127,7 @@ pub async fn bench_queue(a: Args) -> anyhow::Result<()> {
         // row just before it from a page of the rest.
         for mark in [middle, last] {
             if read < mark && read + items >= mark {
-                let mut u2 =
-                    format!("{base}/api/v1/alerts?state=new&sort=-triage_rank&limit={}", (mark - read).max(1));
+                let mut u2 = format!("{base}/api/v1/alerts?state=new&sort=-triage_rank&limit={}", (mark - read).max(1));
                 if let Some(c) = &after {
                     u2.push_str(&format!("&after={c}"));
                 }

@@ -769,8 +769,8 @@ async fn a_queue_of_a_thousand_alerts_is_paged_deep_and_a_selection_closed_in_bu
         .unwrap();
     let sev = ["low", "medium", "high", "critical"];
     let batch: Vec<Value> = (0..1000)
-        .map(|i| {
-            json!({ "source": if i % 2 == 0 { "wazuh" } else { "edr" }, "source_ref": format!("q-{i}"),
+        .map(|i: usize| {
+            json!({ "source": if i.is_multiple_of(2) { "wazuh" } else { "edr" }, "source_ref": format!("q-{i}"),
                     "title": format!("Queue alert {i}"), "severity": sev[i % 4], "rule": format!("R-{}", i % 7) })
         })
         .collect();

@@ -13,7 +13,7 @@ fn ranked(org: Uuid, n: usize, rank: i64, minute: i64) -> Alert {
     let at = time::macros::datetime!(2026-03-02 09:00 UTC) + time::Duration::minutes(minute);
     let at = at.format(&time::format_description::well_known::Rfc3339).unwrap();
     serde_json::from_value(serde_json::json!({
-        "id": Uuid::now_v7(), "org_id": org, "source": if n % 3 == 0 { "wazuh" } else { "edr" },
+        "id": Uuid::now_v7(), "org_id": org, "source": if n.is_multiple_of(3) { "wazuh" } else { "edr" },
         "source_ref": format!("r-{n}"), "type": "external",
         "title": format!("alert {n}"), "description": "", "severity": "medium",
         "event_time": at, "tags": [], "tlp": "amber", "pap": "amber", "observables": [],
