@@ -335,6 +335,100 @@ pub async fn bulk_close(
     Ok(firebreak_types::BulkCloseResult { closed: closed.len(), skipped: ids.len() - closed.len() })
 }
 
+/// At most this many alerts in one take, assignment or escalation.
+const MAX_SELECTED: usize = 1000;
+
+fn selection(ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    if ids.is_empty() || ids.len() > MAX_SELECTED {
+        return Err(AppError::field(
+            ErrorCode::InvalidField,
+            "ids",
+            format!("ids must list 1 to {MAX_SELECTED} alerts"),
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    Ok(ids.iter().copied().filter(|id| seen.insert(*id)).collect())
+}
+
+/// Whether a per-alert refusal means "skip it" in a bulk action: an alert
+/// gone, or no longer open. Anything else (permissions, the store) stops.
+fn skippable(e: &AppError) -> bool {
+    matches!(e.code, ErrorCode::NotFound | ErrorCode::InvalidState | ErrorCode::Conflict)
+}
+
+/// Takes each listed alert, as [`take`] does one; those not open are skipped.
+pub async fn bulk_take(
+    state: &App,
+    caller: &Caller,
+    req: firebreak_types::BulkTake,
+) -> AppResult<firebreak_types::BulkTriageResult> {
+    caller.require(Action::AlertTriage)?;
+    let ids = selection(&req.ids)?;
+    let mut done = 0;
+    for id in &ids {
+        match take(state, caller, *id).await {
+            Ok(_) => done += 1,
+            Err(e) if skippable(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(firebreak_types::BulkTriageResult { done, skipped: ids.len() - done })
+}
+
+/// Gives each listed alert to one analyst (or to nobody), as [`assign`]
+/// does one; those not open are skipped.
+pub async fn bulk_assign(
+    state: &App,
+    caller: &Caller,
+    req: firebreak_types::BulkAssign,
+) -> AppResult<firebreak_types::BulkTriageResult> {
+    caller.require(Action::AlertTriage)?;
+    let ids = selection(&req.ids)?;
+    if let Some(u) = req.assignee_id {
+        crate::service::enabled_user(state, caller.org_id(), "assignee_id", u).await?;
+    }
+    let mut done = 0;
+    for id in &ids {
+        match assign(state, caller, *id, AssignAlert { assignee_id: req.assignee_id }).await {
+            Ok(_) => done += 1,
+            Err(e) if skippable(&e) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(firebreak_types::BulkTriageResult { done, skipped: ids.len() - done })
+}
+
+/// Escalates the listed alerts into one case: a new one named after the
+/// most severe (the earliest of those), its impact and urgency from all of
+/// them, or the open case given. Every listed alert must be open.
+pub async fn bulk_escalate(state: &App, caller: &Caller, req: firebreak_types::BulkEscalate) -> AppResult<Case> {
+    caller.require(Action::AlertTriage)?;
+    caller.require(Action::CaseWrite)?;
+    let ids = selection(&req.ids)?;
+    let mut open = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let a = get_alert(state, caller, *id).await.map_err(|_| {
+            AppError::field(ErrorCode::NotFound, "ids", format!("alert {id} is not one of this organisation"))
+        })?;
+        triage::check_open(&a)
+            .map_err(|_| AppError::field(ErrorCode::InvalidState, "ids", format!("alert {id} is no longer open")))?;
+        open.push(a);
+    }
+    open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.event_time.cmp(&b.event_time)));
+    let (impact, urgency) = triage::case_levels(open.iter());
+    let first = EscalateAlert {
+        template_id: req.template_id,
+        case_id: req.case_id,
+        impact: req.case_id.is_none().then_some(impact),
+        urgency: req.case_id.is_none().then_some(urgency),
+    };
+    let case = escalate(state, caller, open[0].id, first).await?;
+    for a in &open[1..] {
+        escalate(state, caller, a.id, EscalateAlert { case_id: Some(case.id), ..EscalateAlert::default() }).await?;
+    }
+    crate::cases::get_case(state, caller, case.id).await
+}
+
 // ---------------------------------------------------------------------------
 // Assignment and comments
 

@@ -16,6 +16,7 @@
 mod corpus_score;
 mod hunt;
 mod metrics;
+mod queue;
 mod stories;
 
 /// mimalloc: the hunt and the intake allocate and free many small values
@@ -135,6 +136,19 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The alert queue page and list over many alerts: the first page and
+    /// deep ones (keyset), time to first byte and to the whole answer
+    Queue {
+        /// Alerts to send
+        #[arg(long, default_value_t = 100_000)]
+        alerts: u64,
+        /// Requests to time, per measurement
+        #[arg(long, default_value_t = 100)]
+        requests: usize,
+        /// A PostgreSQL URL to run on instead of a fresh SQLite file
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Every dashboard panel's query time over a year of alerts and cases
     Metrics {
         /// Alerts to store, over the last 365 days
@@ -191,6 +205,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::Ingest { alerts, batch, senders, single, database_url } => {
             bench_ingest(alerts, batch.max(1), senders.max(1), single, database_url).await
+        }
+        Bench::Queue { alerts, requests, database_url } => {
+            queue::bench_queue(queue::Args { alerts, requests: requests.max(1), database_url }).await
         }
         Bench::Metrics { alerts, cases, database_url, runs, keep } => {
             metrics::bench_metrics(metrics::Args { alerts, cases, database_url, runs, keep }).await

@@ -99,6 +99,30 @@ pub fn triage_rank(severity: Severity, bump: i64) -> i64 {
     (severity as i64 + 1 + bump).min(6)
 }
 
+/// Why an alert ranks where it does, in words for the queue:
+/// "high severity (3) + critical asset ws-042 (+2)". `assets` are the
+/// names and criticalities of the assets it touches, as far as they are
+/// known; the part of the rank they add is read from the rank itself.
+pub fn rank_reason(severity: Severity, rank: i64, assets: &[(String, Criticality)]) -> String {
+    let base = triage_rank(severity, 0);
+    let severity_name = match severity {
+        Severity::Low => "low",
+        Severity::Medium => "medium",
+        Severity::High => "high",
+        Severity::Critical => "critical",
+    };
+    let mut out = format!("{severity_name} severity ({base})");
+    let bump = rank - base;
+    if bump > 0 {
+        let top = assets.iter().filter(|(_, c)| criticality_bump(*c) > 0).max_by_key(|(_, c)| criticality_bump(*c));
+        match top {
+            Some((name, c)) => out.push_str(&format!(" + {} asset {name} (+{})", c.as_str(), criticality_bump(*c))),
+            None => out.push_str(&format!(" + the assets it touches (+{bump})")),
+        }
+    }
+    out
+}
+
 /// The impact and urgency a case escalated from `alerts` starts with, so
 /// that its priority follows what raised it rather than a default P3:
 ///
@@ -293,6 +317,15 @@ mod tests {
         assert_eq!(p(&[alert(Severity::Medium, 1)]), "P2", "a medium alert on a high asset");
         // A story: the most severe alert and the most critical asset, wherever each is.
         assert_eq!(p(&[alert(Severity::High, 0), alert(Severity::Low, 2)]), "P1");
+    }
+
+    #[test]
+    fn the_rank_says_why() {
+        let assets = [("ws-042".to_owned(), Criticality::Critical), ("printer".to_owned(), Criticality::Low)];
+        assert_eq!(rank_reason(Severity::Medium, 4, &assets), "medium severity (2) + critical asset ws-042 (+2)");
+        assert_eq!(rank_reason(Severity::High, 3, &[]), "high severity (3)");
+        assert_eq!(rank_reason(Severity::Critical, 6, &assets), "critical severity (4) + critical asset ws-042 (+2)");
+        assert_eq!(rank_reason(Severity::Low, 2, &[]), "low severity (1) + the assets it touches (+1)");
     }
 
     #[test]

@@ -105,10 +105,14 @@
 
   // Redraws the live region from a fresh copy of the page, unless the user
   // is typing in it (then the "changed" notice offers a reload).
+  // A redraw asked for while one is under way runs once that one ends, so
+  // that the last change is always drawn.
   var refreshing = false;
+  var again = false;
   function typing(region) {
     var active = document.activeElement;
-    if (active && region.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName) && active.value) {
+    if (active && region.contains(active) && /^(INPUT|TEXTAREA)$/.test(active.tagName) && active.value &&
+        active.type !== "checkbox") {
       var box = document.getElementById("changed");
       if (box) box.hidden = false;
       return true;
@@ -119,7 +123,8 @@
   // each is redrawn from its counterpart in the fresh copy.
   function refresh() {
     var regions = document.querySelectorAll("[data-live-refresh]");
-    if (!regions.length || refreshing || Array.prototype.some.call(regions, typing)) return;
+    if (refreshing) { again = true; return; }
+    if (!regions.length || Array.prototype.some.call(regions, typing)) return;
     refreshing = true;
     fetch(window.location.href, { credentials: "same-origin" })
       .then(function (r) { return r.text(); })
@@ -132,7 +137,10 @@
         wire();
         if (openTab) showTab(openTab, false);
       })
-      .finally(function () { refreshing = false; });
+      .finally(function () {
+        refreshing = false;
+        if (again) { again = false; refresh(); }
+      });
   }
 
   var csrf = (document.querySelector('meta[name="csrf"]') || {}).content || "";
@@ -372,8 +380,161 @@
     tabOfHash();
   }
 
+  // The alert queue: a selection (a row's box, x on the current row, shift-
+  // click for a range) that the bulk actions act on, kept across redraws.
+  var picked = new Set();
+  var lastPicked = null;
+  var currentId = null;
+  function queueRows() { return Array.prototype.slice.call(document.querySelectorAll("#queue tbody tr[data-id]")); }
+  function pick(id, on) { if (on) picked.add(id); else picked.delete(id); }
+  function showPicked() {
+    var rows = queueRows();
+    rows.forEach(function (tr) {
+      var box = tr.querySelector("input.pick");
+      var on = picked.has(tr.dataset.id);
+      if (box) box.checked = on;
+      tr.classList.toggle("picked", on);
+      tr.classList.toggle("current", tr.dataset.id === currentId);
+    });
+    var count = document.getElementById("selected-count");
+    if (count) count.textContent = picked.size + " selected";
+    document.querySelectorAll("[data-bulk-action]").forEach(function (b) { b.disabled = picked.size === 0; });
+    var all = document.getElementById("pick-all");
+    if (all) all.checked = rows.length > 0 && rows.every(function (tr) { return picked.has(tr.dataset.id); });
+  }
+  document.addEventListener("click", function (e) {
+    var box = e.target.closest ? e.target.closest("#queue input.pick") : null;
+    if (box) {
+      var rows = queueRows();
+      var i = rows.indexOf(box.closest("tr"));
+      if (e.shiftKey && lastPicked !== null && lastPicked < rows.length) {
+        for (var k = Math.min(i, lastPicked); k <= Math.max(i, lastPicked); k++) pick(rows[k].dataset.id, box.checked);
+      } else {
+        pick(box.value, box.checked);
+      }
+      lastPicked = i;
+      currentId = box.value;
+      showPicked();
+    } else if (e.target.id === "pick-all") {
+      queueRows().forEach(function (tr) { pick(tr.dataset.id, e.target.checked); });
+      showPicked();
+    }
+  });
+  document.addEventListener("keydown", function (e) {
+    if (!document.getElementById("queue")) return;
+    var tag = (e.target.tagName || "").toLowerCase();
+    if ((tag === "input" && e.target.type !== "checkbox") || tag === "textarea" || tag === "select" ||
+        e.metaKey || e.ctrlKey || e.altKey) return;
+    var rows = queueRows();
+    if (!rows.length) return;
+    var ids = rows.map(function (tr) { return tr.dataset.id; });
+    var i = ids.indexOf(currentId);
+    if (e.key === "j" || e.key === "k") {
+      i = e.key === "j" ? Math.min(i + 1, rows.length - 1) : Math.max(i - 1, 0);
+      currentId = ids[i];
+      rows[i].scrollIntoView({ block: "nearest" });
+    } else if (e.key === "x") {
+      if (i < 0) { i = 0; currentId = ids[0]; }
+      pick(currentId, !picked.has(currentId));
+      lastPicked = i;
+    } else if (e.key === "o" && i >= 0) {
+      window.location = "/alerts/" + currentId;
+    } else {
+      return;
+    }
+    e.preventDefault();
+    showPicked();
+  });
+  // The bulk actions: take, assign, close with a disposition and a reason,
+  // escalate into one new case.
+  document.addEventListener("click", function (e) {
+    var button = e.target.closest ? e.target.closest("[data-bulk-action]") : null;
+    if (!button || !picked.size) return;
+    var bar = document.getElementById("bulk");
+    var err = bar.querySelector(".form-error");
+    err.textContent = "";
+    var action = button.dataset.bulkAction;
+    var body = { ids: Array.from(picked) };
+    var field = function (id) { return document.getElementById(id).value; };
+    var url = "/api/v1/alerts/_" + action;
+    if (action === "assign") {
+      body.assignee_id = field("bulk-assignee") || null;
+    } else if (action === "close") {
+      body.disposition = field("bulk-disposition");
+      body.reason = field("bulk-reason").trim();
+      if (!body.reason) {
+        err.textContent = "Say why these alerts are closed.";
+        document.getElementById("bulk-reason").focus();
+        return;
+      }
+    } else if (action === "escalate") {
+      if (field("bulk-template")) body.template_id = field("bulk-template");
+      if (!window.confirm("Escalate " + picked.size + " alert(s) into one new case?")) return;
+    }
+    button.disabled = true;
+    api("POST", url, JSON.stringify(body), "application/json").then(function (json) {
+      if (action === "escalate") { window.location = "/cases/" + json.id; return; }
+      var done = json.closed !== undefined ? json.closed : json.done;
+      toast(done + " alert(s) " + { take: "taken", assign: "assigned", close: "closed" }[action] +
+        (json.skipped ? ", " + json.skipped + " skipped (no longer open)" : ""));
+      picked.clear();
+      refresh();
+    }).catch(function (error) {
+      err.textContent = error.message;
+    }).finally(function () { showPicked(); });
+  });
+  // Saved views of the queue: the filters under a name, kept in this
+  // browser for the signed-in user.
+  var views = document.getElementById("views");
+  if (views && window.localStorage) {
+    var viewsKey = "fb-views:" + views.dataset.viewsKey;
+    var loadViews = function () {
+      try { return JSON.parse(localStorage.getItem(viewsKey) || "[]"); } catch (e) { return []; }
+    };
+    var drawViews = function () {
+      var box = document.getElementById("saved-views");
+      box.textContent = "";
+      loadViews().forEach(function (v, i) {
+        var span = document.createElement("span");
+        span.className = "saved";
+        var a = document.createElement("a");
+        a.className = "view" + (v.search === window.location.search ? " current" : "");
+        a.href = "/alerts" + v.search;
+        a.textContent = v.name;
+        var forget = document.createElement("button");
+        forget.type = "button";
+        forget.textContent = "×";
+        forget.title = "Forget the view " + v.name;
+        forget.addEventListener("click", function () {
+          var list = loadViews();
+          list.splice(i, 1);
+          localStorage.setItem(viewsKey, JSON.stringify(list));
+          drawViews();
+        });
+        span.appendChild(a);
+        span.appendChild(forget);
+        box.appendChild(span);
+      });
+    };
+    document.getElementById("save-view").addEventListener("click", function () {
+      var params = new URLSearchParams(window.location.search);
+      params.delete("after");
+      params.delete("seen");
+      var guess = params.get("source") ? "source " + params.get("source")
+        : params.get("rule") ? "rule " + params.get("rule") : (params.get("state") || "new") + " alerts";
+      var name = window.prompt("Name of this view", guess);
+      if (!name) return;
+      var list = loadViews();
+      list.push({ name: name, search: "?" + params.toString() });
+      try { localStorage.setItem(viewsKey, JSON.stringify(list)); } catch (e) { toast("This browser keeps no views."); }
+      drawViews();
+    });
+    drawViews();
+  }
+
   // The board: drag a card to a phase to request the transition.
   function wire() {
+    showPicked();
     document.querySelectorAll(".card[draggable]").forEach(function (card) {
       card.addEventListener("dragstart", function (e) {
         e.dataTransfer.setData("text/plain", card.dataset.id);

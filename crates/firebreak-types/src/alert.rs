@@ -339,6 +339,9 @@ pub struct AlertQuery {
     pub asset_id: Option<Uuid>,
     /// Alerts taken by this user.
     pub assignee_id: Option<Uuid>,
+    /// Only open alerts (new or in triage), whatever `state` says; `false`
+    /// is no filter.
+    pub open: Option<bool>,
     /// Alerts with this tag.
     pub tag: Option<String>,
     /// Alerts of this story.
@@ -352,7 +355,12 @@ pub struct AlertQuery {
     pub sort: Option<String>,
     #[param(minimum = 1, maximum = 1000)]
     pub limit: Option<u32>,
+    /// Rows to skip; kept for compatibility: a deep page is read faster with `after`.
     pub offset: Option<u64>,
+    /// Keyset paging: the `next` of the previous page (same filters and
+    /// sort), so that a deep page costs what the first does. Not with
+    /// `offset`, nor with the `title` sort.
+    pub after: Option<String>,
     pub total: Option<bool>,
 }
 
@@ -379,6 +387,46 @@ pub struct BulkClose {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BulkCloseResult {
     pub closed: usize,
+    /// Listed alerts that were not open (or not found).
+    pub skipped: usize,
+}
+
+/// Alerts to take, each as `POST /alerts/{id}/take` would: the caller owns
+/// them; those no longer open are skipped.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkTake {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub ids: Vec<Uuid>,
+}
+
+/// Alerts to give to one analyst (or to nobody, with `null`).
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkAssign {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub ids: Vec<Uuid>,
+    pub assignee_id: Option<Uuid>,
+}
+
+/// Alerts escalated together into one case: a new one (from a template when
+/// given, named after the most severe alert, its priority from all of them)
+/// or an open one.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkEscalate {
+    #[schema(min_items = 1, max_items = 1000)]
+    pub ids: Vec<Uuid>,
+    pub template_id: Option<Uuid>,
+    /// Merge into this open case instead of opening one.
+    pub case_id: Option<Uuid>,
+}
+
+/// What a bulk take or assignment did.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct BulkTriageResult {
+    /// Alerts changed.
+    pub done: usize,
     /// Listed alerts that were not open (or not found).
     pub skipped: usize,
 }

@@ -33,4 +33,8 @@ pub struct Page<T> {
     /// Number of matching rows, present when `total=true` was asked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub total: Option<u64>,
+    /// Where the list pages by keyset (alerts): the `after` that reads the
+    /// next page; absent on the last one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next: Option<String>,
 }

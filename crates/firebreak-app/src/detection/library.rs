@@ -283,7 +283,7 @@ pub async fn list(state: &App, caller: &Caller, q: &RuleQuery) -> AppResult<Page
     let all = matching(state, caller.org_id(), q).await?;
     let total = all.len() as u64;
     let items = all.into_iter().skip(offset as usize).take(limit as usize).collect();
-    Ok(Page { items, limit, offset, total: Some(total) })
+    Ok(Page { items, limit, offset, total: Some(total), next: None })
 }
 
 /// Every rule matching `q` (its paging aside), by title, for a caller
@@ -293,6 +293,27 @@ pub async fn matching(state: &App, org: Uuid, q: &RuleQuery) -> AppResult<Vec<Ru
         all_rules(state, org).await?.into_iter().map(|(_, r)| r).filter(|r| fits(r, q)).collect();
     rules.sort_by_key(|r| r.title.to_lowercase());
     Ok(rules)
+}
+
+/// The library's rules by Sigma id, as (rule page id, title), for the
+/// `rules` asked: an alert or a quality row names the rule that raised it
+/// by that id. A name no Sigma rule has (another source's rule) is left out.
+pub async fn by_sigma_id(
+    state: &App,
+    caller: &Caller,
+    rules: &[&str],
+) -> AppResult<std::collections::HashMap<String, (Uuid, String)>> {
+    caller.require(Action::RuleRead)?;
+    if rules.is_empty() {
+        return Ok(std::collections::HashMap::new());
+    }
+    let wanted: std::collections::HashSet<&str> = rules.iter().copied().collect();
+    Ok(all_rules(state, caller.org_id())
+        .await?
+        .into_iter()
+        .filter(|(_, r)| wanted.contains(r.sigma_id.as_str()))
+        .map(|(_, r)| (r.sigma_id, (r.id, r.title)))
+        .collect())
 }
 
 pub async fn get(state: &App, caller: &Caller, id: Uuid) -> AppResult<Rule> {

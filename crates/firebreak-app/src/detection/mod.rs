@@ -21,7 +21,7 @@ pub(crate) use coverage::technique_counts;
 pub use coverage::{CoverageDay, coverage, profile_backlog, profile_backlog_of, record_coverage};
 pub use exceptions::{add_exception, delete_exception, exceptions, preview_exception};
 pub use firebreak_store::RuleOutcome;
-pub use library::{ZipImportParams, get, import, import_as, import_zip, list, matching, patch, revisions};
+pub use library::{ZipImportParams, by_sigma_id, get, import, import_as, import_zip, list, matching, patch, revisions};
 pub(crate) use matcher::compiled;
 pub use matcher::{Detectors, SharedCorrelator, match_events};
 pub use profiles::{create_profile, delete_profile, get_profile, profiles};

@@ -157,6 +157,43 @@ pub async fn assets(
     Ok(Json(alerts::alert_assets(&s, &caller, id).await?))
 }
 
+/// Take many alerts: each becomes the caller's, in triage; those no longer
+/// open are skipped.
+#[utoipa::path(post, path = "/api/v1/alerts/_take", tag = "alerts", request_body = firebreak_types::BulkTake,
+    responses((status = 200, body = firebreak_types::BulkTriageResult), (status = 400, body = ErrorBody)))]
+pub async fn bulk_take(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<firebreak_types::BulkTake>,
+) -> ApiResult<Json<firebreak_types::BulkTriageResult>> {
+    Ok(Json(alerts::bulk_take(&s, &caller, req).await?))
+}
+
+/// Give many alerts to one analyst (or to nobody); those no longer open are skipped.
+#[utoipa::path(post, path = "/api/v1/alerts/_assign", tag = "alerts", request_body = firebreak_types::BulkAssign,
+    responses((status = 200, body = firebreak_types::BulkTriageResult), (status = 400, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn bulk_assign(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<firebreak_types::BulkAssign>,
+) -> ApiResult<Json<firebreak_types::BulkTriageResult>> {
+    Ok(Json(alerts::bulk_assign(&s, &caller, req).await?))
+}
+
+/// Escalate many open alerts into one case: a new one, named after the most
+/// severe, its priority from all of them, or an open one.
+#[utoipa::path(post, path = "/api/v1/alerts/_escalate", tag = "alerts", request_body = firebreak_types::BulkEscalate,
+    responses((status = 200, body = Case), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn bulk_escalate(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiJson(req): ApiJson<firebreak_types::BulkEscalate>,
+) -> ApiResult<Json<Case>> {
+    Ok(Json(alerts::bulk_escalate(&s, &caller, req).await?))
+}
+
 /// Close many alerts with one disposition and reason: by ids, or every open
 /// alert matching a filter (source, title text, severity), up to 10,000.
 #[utoipa::path(post, path = "/api/v1/alerts/_close", tag = "alerts", request_body = firebreak_types::BulkClose,

@@ -102,6 +102,9 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts", get(alerts::list).post(alerts::create))
         .route("/alerts/_bulk", post(alerts::bulk))
         .route("/alerts/_close", post(alerts::bulk_close))
+        .route("/alerts/_take", post(alerts::bulk_take))
+        .route("/alerts/_assign", post(alerts::bulk_assign))
+        .route("/alerts/_escalate", post(alerts::bulk_escalate))
         .route("/alerts/{id}", get(alerts::get))
         .route("/alerts/{id}/repeats", get(alerts::repeats))
         .route("/alerts/{id}/take", post(alerts::take))
@@ -193,7 +196,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         assets::list, assets::create, assets::get, assets::update, assets::delete, assets::import, assets::export,
         assets::documents, assets::upload_document, assets::contacts, assets::create_contact, assets::get_contact,
         assets::case_assets, assets::link_case_asset, assets::unlink_case_asset,
-        alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets, alerts::bulk_close,
+        alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets, alerts::bulk_close, alerts::bulk_take, alerts::bulk_assign, alerts::bulk_escalate,
         alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::intake_format,
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
         detect::import, detect::import_zip, detect::list, detect::get, detect::update, detect::revisions, detect::events,

@@ -7,7 +7,7 @@ use axum::extract::{Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
     Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AlertState, CaseTemplate,
-    ListParams, Severity, User,
+    Criticality, ListParams, Severity, User,
 };
 use serde::Deserialize;
 use uuid::Uuid;
@@ -20,18 +20,24 @@ use super::session::{WebCaller, render};
 use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
-use firebreak_app::{alerts, service, stories, work};
+use firebreak_app::{alerts, detection, service, stories, work};
+use std::collections::HashMap;
 
 pub struct AlertRow {
     pub id: String,
     pub title: String,
     pub source: String,
     pub rule: String,
+    /// The library's rule that raised it (page id, title), when a Sigma rule did.
+    pub rule_link: Option<(String, String)>,
     pub severity: String,
     pub state: &'static str,
     pub occurrences: i64,
     pub last_seen: String,
     pub event_time: String,
+    pub rank: i64,
+    /// Why it ranks where it does, shown on hover.
+    pub rank_reason: String,
 }
 
 impl From<&Alert> for AlertRow {
@@ -41,11 +47,36 @@ impl From<&Alert> for AlertRow {
             title: a.title.clone(),
             source: a.source.clone(),
             rule: a.rule.clone().unwrap_or_default(),
+            rule_link: None,
             severity: text(&a.severity),
             state: a.state.as_str(),
             occurrences: a.occurrences,
             last_seen: when(a.last_seen),
             event_time: when(a.event_time),
+            rank: a.triage_rank,
+            rank_reason: reason_of(a, &HashMap::new()),
+        }
+    }
+}
+
+/// The rank's reason with the names and criticality of the assets known.
+fn reason_of(a: &Alert, assets: &HashMap<Uuid, (String, Criticality)>) -> String {
+    let touched: Vec<(String, Criticality)> = a.assets.iter().filter_map(|id| assets.get(id).cloned()).collect();
+    firebreak_domain::triage::rank_reason(a.severity, a.triage_rank, &touched)
+}
+
+/// Rows with their rules' titles linked to the rule pages, where the
+/// library has the rule (Sigma rules; another source's rule name stays text).
+async fn with_rules(s: &AppState, c: &Caller, rows: &mut [AlertRow]) {
+    let names: Vec<&str> = rows.iter().map(|r| r.rule.as_str()).filter(|r| !r.is_empty()).collect();
+    if names.is_empty() {
+        return;
+    }
+    let found = Section::load(detection::by_sigma_id(s, c, &names).await, "rule titles");
+    let Some(found) = found.shown() else { return };
+    for r in rows.iter_mut() {
+        if let Some((id, title)) = found.get(&r.rule) {
+            r.rule_link = Some((id.to_string(), title.clone()));
         }
     }
 }
@@ -66,9 +97,22 @@ struct QueuePage {
     f: QueueQuery,
     users: Section<Vec<User>>,
     assets: Section<Vec<(String, String)>>,
+    templates: Section<Vec<CaseTemplate>>,
+    /// The signed-in user, for "mine" and the saved views' key.
+    me: String,
+    /// The first row's position in the whole list (1-based), and the last's.
+    from: u64,
+    to: u64,
+    /// The link to the next page, if there is one.
+    next: Option<String>,
+    /// The link to the first page, when this is not it.
+    first: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
+/// Rows a queue page shows.
+const QUEUE_PAGE: u32 = 100;
+
+#[derive(Deserialize, Default, Clone)]
 pub struct QueueQuery {
     #[serde(default)]
     state: String,
@@ -86,14 +130,50 @@ pub struct QueueQuery {
     tag: String,
     #[serde(default)]
     q: String,
+    /// The keyset cursor of this page (the previous page's `next`).
+    #[serde(default)]
+    after: String,
+    /// How many rows the pages before this one showed.
+    #[serde(default)]
+    seen: u64,
+}
+
+impl QueueQuery {
+    /// The query string of these filters, without paging.
+    fn filters(&self) -> String {
+        let pairs = [
+            ("state", &self.state),
+            ("severity", &self.severity),
+            ("source", &self.source),
+            ("rule", &self.rule),
+            ("assignee", &self.assignee),
+            ("asset", &self.asset),
+            ("tag", &self.tag),
+            ("q", &self.q),
+        ];
+        pairs
+            .iter()
+            .filter(|(_, v)| !v.is_empty())
+            .map(|(k, v)| format!("{k}={}", urlencoding(v)))
+            .collect::<Vec<_>>()
+            .join("&")
+    }
+}
+
+/// A query-string value, percent-encoded.
+fn urlencoding(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 fn some(s: &str) -> Option<String> {
     Some(s.trim().to_owned()).filter(|v| !v.is_empty())
 }
 
-/// The queue: open alerts, highest triage rank first (severity raised by the
-/// criticality of the assets touched), then newest.
+/// The queue: alerts highest triage rank first (severity raised by the
+/// criticality of the assets touched), then newest, a page at a time read
+/// by keyset (`after`: the rank and id of the last row before), so that a
+/// deep page costs what the first does. `state=open` is new and in triage
+/// together ("mine" with `assignee`).
 pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut f): Query<QueueQuery>) -> Response {
     if f.state.is_empty() {
         f.state = "new".into();
@@ -108,6 +188,7 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut
     let severity = serde_json::from_value::<Severity>(serde_json::Value::String(f.severity.clone())).ok();
     let query = AlertQuery {
         state,
+        open: (f.state == "open").then_some(true),
         severity,
         source: some(&f.source),
         rule: some(&f.rule),
@@ -116,7 +197,8 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut
         tag: some(&f.tag),
         q: some(&f.q),
         sort: Some("-triage_rank".into()),
-        limit: Some(200),
+        limit: Some(QUEUE_PAGE),
+        after: some(&f.after),
         total: Some(true),
         ..AlertQuery::default()
     };
@@ -125,14 +207,41 @@ pub async fn queue(State(s): State<AppState>, WebCaller(c): WebCaller, Query(mut
         Err(e) => return ApiError::from(e).into_response(),
     };
     let users = people(&s, &c).await;
-    let assets = Section::load(
+    let all_assets = Section::load(
         firebreak_app::assets::list_assets(&s, &c, &firebreak_app::assets::AssetQuery::default()).await,
         "assets",
-    )
-    .map(|v| v.into_iter().map(|a| (a.id.to_string(), a.name)).collect());
+    );
+    let known: HashMap<Uuid, (String, Criticality)> =
+        all_assets.items().iter().map(|a| (a.id, (a.name.clone(), a.criticality))).collect();
+    let assets = all_assets.map(|v| v.into_iter().map(|a| (a.id.to_string(), a.name)).collect());
+    let templates = Section::load(work::list_templates(&s, &c).await, "case templates");
     let layout = Layout::new(&s, &c, "Alerts", "alerts", Flash::default()).await;
-    let rows = page.items.iter().map(AlertRow::from).collect();
-    render(&QueuePage { layout, rows, total: page.total.unwrap_or(0), f, users, assets })
+    let mut rows: Vec<AlertRow> =
+        page.items.iter().map(|a| AlertRow { rank_reason: reason_of(a, &known), ..AlertRow::from(a) }).collect();
+    with_rules(&s, &c, &mut rows).await;
+    let me = match &c.principal {
+        firebreak_app::auth::Principal::User(u) => u.id.to_string(),
+        firebreak_app::auth::Principal::ApiKey(_) => String::new(),
+    };
+    let shown = rows.len() as u64;
+    let base = f.filters();
+    let next = page.next.as_ref().map(|n| format!("/alerts?{base}&after={}&seen={}", urlencoding(n), f.seen + shown));
+    let first = (!f.after.is_empty()).then(|| format!("/alerts?{base}"));
+    let (from, to) = if shown == 0 { (0, 0) } else { (f.seen + 1, f.seen + shown) };
+    render(&QueuePage {
+        layout,
+        rows,
+        total: page.total.unwrap_or(0),
+        f,
+        users,
+        assets,
+        templates,
+        me,
+        from,
+        to,
+        next,
+        first,
+    })
 }
 
 /// An observable row: type, value, how many other alerts saw it, the cases that did (id, number).
@@ -159,6 +268,8 @@ struct AlertPage {
     comments: Section<Vec<(String, String, String)>>,
     story: Section<Option<(AlertGroup, Vec<AlertRow>)>>,
     next: Option<String>,
+    /// The library's rule that raised it (page id, title), when a Sigma rule did.
+    rule_link: Option<(String, String)>,
     /// Open cases the alert can be merged into, those that saw its
     /// observables first: (id, "#12 Title (phase)").
     open_cases: Section<Vec<(String, String)>>,
@@ -245,6 +356,9 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         None => Section::Shown(None),
     };
     let next = next_alert(&s, &c, id).await;
+    let mut me = [AlertRow::from(&alert)];
+    with_rules(&s, &c, &mut me).await;
+    let [AlertRow { rule_link, .. }] = me;
     let layout = Layout::new(&s, &c, &alert.title, "alerts", Flash::default()).await;
     render(&AlertPage {
         layout,
@@ -264,6 +378,7 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         next,
         open_cases,
         levels: (level_name(impact), level_name(urgency)),
+        rule_link,
         alert,
     })
 }

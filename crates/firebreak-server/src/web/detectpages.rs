@@ -24,7 +24,14 @@ struct RulesPage {
     rules: Vec<Rule>,
     total: u64,
     q: RuleQuery,
-    noisy: Vec<RuleQuality>,
+    /// The noisiest rules, each with its page in the library when it is a
+    /// Sigma rule there (another source's rule has none to tune).
+    noisy: Vec<(RuleQuality, Option<String>)>,
+    /// Rows shown: the first's position (1-based) and the last's.
+    from: u64,
+    to: u64,
+    prev: Option<String>,
+    next: Option<String>,
 }
 
 impl RulesPage {
@@ -33,16 +40,63 @@ impl RulesPage {
     }
 }
 
-/// The rule library, searchable, with the noisiest rules of the month.
+/// Rules a page of the library shows.
+const RULES_PAGE: u32 = 100;
+
+/// The query string of a rule search at another offset.
+fn rules_href(q: &RuleQuery, offset: u64) -> String {
+    let mut pairs = url::form_urlencoded::Serializer::new(String::new());
+    for (k, v) in [
+        ("q", &q.q),
+        ("attack", &q.attack),
+        ("level", &q.level),
+        ("status", &q.status),
+        ("category", &q.category),
+        ("product", &q.product),
+        ("service", &q.service),
+    ] {
+        if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
+            pairs.append_pair(k, v);
+        }
+    }
+    if let Some(e) = q.enabled {
+        pairs.append_pair("enabled", if e { "true" } else { "false" });
+    }
+    if let Some(u) = q.use_case {
+        pairs.append_pair("use_case", u.as_str());
+    }
+    if offset > 0 {
+        pairs.append_pair("offset", &offset.to_string());
+    }
+    format!("/detection?{}", pairs.finish())
+}
+
+/// The rule library, searchable, a page at a time with the total, and the
+/// noisiest rules of the month.
 pub async fn rules(State(s): State<AppState>, WebCaller(c): WebCaller, Query(q): Query<RuleQuery>) -> Response {
-    let q = RuleQuery { limit: Some(q.limit.unwrap_or(100)), ..q };
+    let q = RuleQuery { limit: Some(q.limit.unwrap_or(RULES_PAGE)), ..q };
     let page = match detection::list(&s, &c, &q).await {
         Ok(p) => p,
         Err(e) => return ApiError::from(e).into_response(),
     };
     let noisy = detection::quality(&s, &c, &QualityQuery { days: Some(30), limit: Some(10) }).await.unwrap_or_default();
+    let names: Vec<&str> = noisy.iter().map(|n| n.rule.as_str()).collect();
+    let pages = detection::by_sigma_id(&s, &c, &names).await.unwrap_or_default();
+    let noisy = noisy
+        .into_iter()
+        .map(|n| {
+            let href = pages.get(&n.rule).map(|(id, _)| format!("/detection/rules/{id}"));
+            (n, href)
+        })
+        .collect();
     let layout = Layout::new(&s, &c, "Detection", "detection", Flash::default()).await;
-    render(&RulesPage { layout, total: page.total.unwrap_or(0), rules: page.items, q, noisy })
+    let total = page.total.unwrap_or(0);
+    let shown = page.items.len() as u64;
+    let limit = u64::from(page.limit);
+    let (from, to) = if shown == 0 { (0, 0) } else { (page.offset + 1, page.offset + shown) };
+    let prev = (page.offset > 0).then(|| rules_href(&q, page.offset.saturating_sub(limit)));
+    let next = (page.offset + shown < total).then(|| rules_href(&q, page.offset + shown));
+    render(&RulesPage { layout, total, rules: page.items, q, noisy, from, to, prev, next })
 }
 
 /// One day's bar of the rule's chart.

@@ -764,3 +764,88 @@ async fn thehive_data_types_are_taken_in_and_kept() {
     let result: BulkResult = siem.post("/api/v1/alerts/_bulk", &json!([bad])).await.unwrap();
     assert_eq!(result.items[0].field.as_deref(), Some("observables[0].type"), "{result:?}");
 }
+
+#[tokio::test]
+async fn a_selection_is_taken_assigned_and_escalated_into_one_case() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let (l1_user, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let (_, l2) = app.user(&app.admin, "second-line", Role::AnalystL2).await;
+    let batch = json!([
+        on("a", "medium", 0, json!([])),
+        on("b", "critical", 5, json!([])),
+        on("c", "low", 10, json!([])),
+        on("d", "high", 15, json!([])),
+    ]);
+    let r: BulkResult = siem.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
+    let ids: Vec<_> = r.items.iter().map(|i| i.id.unwrap()).collect();
+    let closed: firebreak_types::BulkCloseResult = l1
+        .post("/api/v1/alerts/_close", &json!({ "ids": [ids[2]], "disposition": "duplicate", "reason": "seen" }))
+        .await
+        .unwrap();
+    assert_eq!(closed.closed, 1);
+
+    // Taking three, one of them closed: two taken, one skipped.
+    let took: firebreak_types::BulkTriageResult =
+        l1.post("/api/v1/alerts/_take", &json!({ "ids": [ids[0], ids[1], ids[2]] })).await.unwrap();
+    assert_eq!((took.done, took.skipped), (2, 1));
+    let mine: Page<Alert> =
+        l1.get(&format!("/api/v1/alerts?open=true&assignee_id={}&total=true", l1_user.id)).await.unwrap();
+    assert_eq!(mine.total, Some(2), "taken alerts are the taker's open alerts");
+
+    let gave: firebreak_types::BulkTriageResult =
+        l2.post("/api/v1/alerts/_assign", &json!({ "ids": [ids[3]], "assignee_id": l1_user.id })).await.unwrap();
+    assert_eq!(gave.done, 1);
+    let mine: Page<Alert> =
+        l1.get(&format!("/api/v1/alerts?open=true&assignee_id={}&total=true", l1_user.id)).await.unwrap();
+    assert_eq!(mine.total, Some(3), "an assigned new alert is open and the assignee's too");
+
+    // Nothing listed, too many, or someone unknown: refused, naming the field.
+    let e = l1.post::<_, Value>("/api/v1/alerts/_take", &json!({ "ids": [] })).await.unwrap_err();
+    assert_eq!(e.body().unwrap().field.as_deref(), Some("ids"));
+    let many: Vec<uuid::Uuid> = (0..1001).map(|_| uuid::Uuid::now_v7()).collect();
+    let e = l1.post::<_, Value>("/api/v1/alerts/_take", &json!({ "ids": many })).await.unwrap_err();
+    assert_eq!(e.body().unwrap().field.as_deref(), Some("ids"));
+    let e = l2
+        .post::<_, Value>("/api/v1/alerts/_assign", &json!({ "ids": [ids[0]], "assignee_id": uuid::Uuid::now_v7() }))
+        .await
+        .unwrap_err();
+    assert_eq!(e.body().unwrap().field.as_deref(), Some("assignee_id"));
+    // A closed alert cannot join a case.
+    let e = l2.post::<_, Value>("/api/v1/alerts/_escalate", &json!({ "ids": [ids[0], ids[2]] })).await.unwrap_err();
+    assert_eq!(e.body().unwrap().field.as_deref(), Some("ids"));
+
+    let case: firebreak_types::Case =
+        l2.post("/api/v1/alerts/_escalate", &json!({ "ids": [ids[0], ids[1], ids[3]] })).await.unwrap();
+    assert_eq!(case.title, "Alert b", "named after the most severe");
+    assert_eq!(case.priority.as_str(), "P1", "a critical alert among them");
+    for i in [0, 1, 3] {
+        let a: Alert = l2.get(&format!("/api/v1/alerts/{}", ids[i])).await.unwrap();
+        assert_eq!((a.state.as_str(), a.case_id), ("escalated", Some(case.id)));
+    }
+    let escalated: Page<Alert> = l2.get("/api/v1/alerts?state=escalated&total=true").await.unwrap();
+    assert_eq!(escalated.total, Some(3));
+}
+
+#[tokio::test]
+async fn the_alert_list_pages_by_cursor() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let sev = ["low", "medium", "high", "critical"];
+    let batch: Vec<Value> = (0..45).map(|i| on(&format!("p{i}"), sev[i % 4], i as i64, json!([]))).collect();
+    let _: BulkResult = siem.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
+    let mut seen = Vec::new();
+    let mut url = "/api/v1/alerts?sort=-triage_rank&limit=20".to_owned();
+    loop {
+        let page: Page<Alert> = siem.get(&url).await.unwrap();
+        seen.extend(page.items.iter().map(|a| (a.triage_rank, a.id)));
+        let Some(next) = page.next else { break };
+        url = format!("/api/v1/alerts?sort=-triage_rank&limit=20&after={next}");
+    }
+    assert_eq!(seen.len(), 45);
+    let mut sorted = seen.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(seen, sorted, "highest rank first, then newest");
+    let r = siem.get::<Page<Alert>>("/api/v1/alerts?after=nonsense").await.unwrap_err();
+    assert_eq!(r.body().unwrap().field.as_deref(), Some("after"));
+}

@@ -1084,3 +1084,294 @@ async fn the_case_page_opens_by_tab_lists_its_alerts_and_a_closed_case_is_read_o
     assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }
+
+/// Signs in on the page `path` leads to and waits for `ready`.
+async fn sign_in_at(c: &Client, base: &str, path: &str, ready: &str) {
+    c.goto(&format!("{base}{path}")).await.unwrap();
+    fill(c, "#username", "admin").await;
+    fill(c, "#password", ADMIN_PASSWORD).await;
+    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css(ready)).await.unwrap();
+}
+
+/// Screenshots in the light theme and the dark one, then back to light.
+async fn both_themes(c: &Client, name: &str) {
+    c.execute("document.documentElement.dataset.theme = 'light'", vec![]).await.unwrap();
+    screenshot(c, &format!("{name}-light.png")).await;
+    c.execute("document.documentElement.dataset.theme = 'dark'", vec![]).await.unwrap();
+    screenshot(c, &format!("{name}-dark.png")).await;
+    c.execute("document.documentElement.dataset.theme = 'light'", vec![]).await.unwrap();
+}
+
+/// The ids of the queue's rows on the page shown.
+async fn queue_ids(c: &Client) -> Vec<String> {
+    let v = c
+        .execute("return Array.from(document.querySelectorAll('#queue tbody tr')).map(r => r.dataset.id)", vec![])
+        .await
+        .unwrap();
+    serde_json::from_value(v).unwrap()
+}
+
+#[tokio::test]
+async fn a_queue_of_a_thousand_alerts_is_paged_deep_and_a_selection_closed_in_bulk() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let _: Value = app
+        .admin
+        .post("/api/v1/assets", &json!({ "kind": "host", "name": "ws-042", "criticality": "critical" }))
+        .await
+        .unwrap();
+    let sev = ["low", "medium", "high", "critical"];
+    let batch: Vec<Value> = (0..1000)
+        .map(|i: usize| {
+            json!({ "source": if i.is_multiple_of(2) { "wazuh" } else { "edr" }, "source_ref": format!("q-{i}"),
+                    "title": format!("Queue alert {i}"), "severity": sev[i % 4], "rule": format!("R-{}", i % 7) })
+        })
+        .collect();
+    let r: firebreak_types::BulkResult = app.admin.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
+    assert_eq!(r.created, 1000);
+    // A medium alert on the critical host ranks above every high one.
+    let _: firebreak_types::SentAlert = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "edr", "source_ref": "on-042", "title": "Odd service on ws-042", "severity": "medium",
+                     "observables": [{ "type": "hostname", "value": "ws-042" }] }),
+        )
+        .await
+        .unwrap();
+
+    sign_in_at(&c, base, "/alerts", "#queue").await;
+    wait_text(&c, "#alert-count", "1–100 of 1001 new").await;
+    let why = c.find(Locator::Css("#queue tr:has(a[href]) .rank[title*='ws-042']")).await.unwrap();
+    assert_eq!(
+        why.attr("title").await.unwrap().as_deref(),
+        Some("Rank 4: medium severity (2) + critical asset ws-042 (+2)"),
+        "the rank's reason on hover"
+    );
+    both_themes(&c, "alert-queue-paged").await;
+
+    // Page after page to the last: every alert once, the order kept.
+    let mut seen = queue_ids(&c).await;
+    let mut pages = 1;
+    while c.find(Locator::Css("#next-page")).await.is_ok() {
+        c.find(Locator::Css("#next-page")).await.unwrap().click().await.unwrap();
+        pages += 1;
+        let from = (pages - 1) * 100 + 1;
+        wait_text(&c, "#alert-count", &format!("{from}–")).await;
+        seen.extend(queue_ids(&c).await);
+    }
+    assert_eq!(pages, 11);
+    wait_text(&c, "#alert-count", "1001–1001 of 1001").await;
+    let unique: std::collections::HashSet<&String> = seen.iter().collect();
+    assert_eq!((seen.len(), unique.len()), (1001, 1001), "each alert on one page");
+    assert!(c.find(Locator::Css("#first-page")).await.is_ok());
+
+    // A deep page, by the previous page's link: select by keyboard and by a
+    // shift-click range, then close the selection with one reason.
+    c.goto(&format!("{base}/alerts")).await.unwrap();
+    for _ in 0..5 {
+        let next = c.find(Locator::Css("#next-page")).await.unwrap().attr("href").await.unwrap().unwrap();
+        c.goto(&format!("{base}{next}")).await.unwrap();
+    }
+    wait_text(&c, "#alert-count", "501–600 of 1001").await;
+    let deep = queue_ids(&c).await;
+    let body = c.find(Locator::Css("body")).await.unwrap();
+    body.send_keys("jxjjx").await.unwrap();
+    wait_text(&c, "#selected-count", "2 selected").await;
+    let boxes = c.find_all(Locator::Css("#queue input.pick")).await.unwrap();
+    boxes[4].click().await.unwrap();
+    c.execute(
+        "document.querySelectorAll('#queue input.pick')[9].dispatchEvent(new MouseEvent('click', { bubbles: true, shiftKey: true }))",
+        vec![],
+    )
+    .await
+    .unwrap();
+    wait_text(&c, "#selected-count", "8 selected").await;
+    let picked: Vec<String> = serde_json::from_value(
+        c.execute(
+            "return Array.from(document.querySelectorAll('#queue input.pick:checked')).map(b => b.value)",
+            vec![],
+        )
+        .await
+        .unwrap(),
+    )
+    .unwrap();
+    let mut want: Vec<String> = [0, 2].iter().chain(&[4, 5, 6, 7, 8, 9]).map(|i| deep[*i].clone()).collect();
+    want.sort();
+    let mut got = picked.clone();
+    got.sort();
+    assert_eq!(got, want, "x on rows 1 and 3, then rows 5 to 10 by shift-click");
+    both_themes(&c, "alert-queue-selected").await;
+    c.find(Locator::Css("[data-bulk-action=close]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#bulk .form-error", "Say why").await;
+    select(&c, "#bulk-disposition", "false_positive").await;
+    fill(&c, "#bulk-reason", "scanner noise").await;
+    c.find(Locator::Css("[data-bulk-action=close]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#toast", "8 alert(s) closed").await;
+    wait_text(&c, "#selected-count", "0 selected").await;
+    let closed: Page<firebreak_types::Alert> =
+        app.admin.get("/api/v1/alerts?state=closed&total=true&limit=1000").await.unwrap();
+    assert_eq!(closed.total, Some(8));
+    assert!(closed.items.iter().all(|a| a.disposition_reason.as_deref() == Some("scanner noise")));
+    let mut gone: Vec<String> = closed.items.iter().map(|a| a.id.to_string()).collect();
+    gone.sort();
+    assert_eq!(gone, want);
+
+    // Take two from the first page: they leave "new" and are "mine".
+    c.goto(&format!("{base}/alerts")).await.unwrap();
+    let first = queue_ids(&c).await;
+    body_keys(&c, "xjx").await;
+    wait_text(&c, "#selected-count", "2 selected").await;
+    c.find(Locator::Css("[data-bulk-action=take]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#toast", "2 alert(s) taken").await;
+    wait_text(&c, "#alert-count", "of 991 new").await;
+    c.find(Locator::Css("#view-mine")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#alert-count", "1–2 of 2 open").await;
+    let mut mine = queue_ids(&c).await;
+    mine.sort();
+    let mut took = first[..2].to_vec();
+    took.sort();
+    assert_eq!(mine, took);
+
+    // A view of one source, saved under the name offered.
+    c.goto(&format!("{base}/alerts?state=new&source=wazuh")).await.unwrap();
+    c.find(Locator::Css("#save-view")).await.unwrap().click().await.unwrap();
+    assert_eq!(c.get_alert_text().await.unwrap(), "Name of this view");
+    c.accept_alert().await.unwrap();
+    c.goto(&format!("{base}/alerts")).await.unwrap();
+    let saved = c.find(Locator::Css("#saved-views a")).await.unwrap();
+    assert_eq!(saved.text().await.unwrap(), "source wazuh");
+    saved.click().await.unwrap();
+    wait_text(&c, "#alert-count", "new alert(s)").await;
+    assert_eq!(c.current_url().await.unwrap().query(), Some("state=new&source=wazuh"));
+    both_themes(&c, "alert-queue-view").await;
+
+    // Two escalated together: one case, both in it.
+    let pair = queue_ids(&c).await[..2].to_vec();
+    body_keys(&c, "xjx").await;
+    c.find(Locator::Css("[data-bulk-action=escalate]")).await.unwrap().click().await.unwrap();
+    c.accept_alert().await.unwrap();
+    c.wait().for_element(Locator::Css("#tasks")).await.unwrap();
+    let case_id = c.current_url().await.unwrap().path().trim_start_matches("/cases/").to_owned();
+    for id in pair {
+        let a: firebreak_types::Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+        assert_eq!(a.case_id.map(|c| c.to_string()), Some(case_id.clone()));
+    }
+    assert_no_policy_violation(&c).await;
+    c.close().await.unwrap();
+}
+
+async fn body_keys(c: &Client, keys: &str) {
+    c.find(Locator::Css("body")).await.unwrap().send_keys(keys).await.unwrap();
+}
+
+/// A Sigma rule numbered `n`, with a long selection line when `long`.
+fn numbered_rule(n: usize, long: bool) -> String {
+    let value = if long { "x".repeat(400) } else { format!("tool{n}.exe") };
+    format!(
+        "title: Paged Rule {n:04}\nid: 6f1e0000-0000-4000-8000-{n:012}\nstatus: test\nlevel: low\n\
+         logsource: {{product: windows, category: process_creation}}\n\
+         detection:\n    selection:\n        CommandLine|contains: '{value}'\n    condition: selection\n"
+    )
+}
+
+#[tokio::test]
+async fn the_rules_list_pages_its_count_follows_an_upload_and_a_rule_keeps_its_yaml_in_its_column() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    sign_in_at(&c, base, "/detection", "#rule-upload").await;
+    wait_text(&c, "#rule-count", "0 rules match").await;
+    // An upload: the count follows without a reload.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("whoami.yml");
+    std::fs::write(&file, crate::detect::WHOAMI).unwrap();
+    let input = c.find(Locator::Css("#rule-upload input[type=file]")).await.unwrap();
+    input.send_keys(file.to_str().unwrap()).await.unwrap();
+    c.find(Locator::Css("#rule-upload input[name=enable]")).await.unwrap().click().await.unwrap();
+    c.find(Locator::Css("#rule-upload button[type=submit]")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#rule-upload .report", "1 created").await;
+    wait_text(&c, "#rule-count", "1–1 of 1 rule(s)").await;
+
+    // 250 more: pages of 100, with the total, forwards and back.
+    let files: Vec<Value> =
+        (0..250).map(|n| json!({ "name": format!("r{n}.yml"), "content": numbered_rule(n, n == 7) })).collect();
+    let report: firebreak_types::RuleImportReport =
+        app.admin.post("/api/v1/rules/_import", &json!({ "files": files })).await.unwrap();
+    assert_eq!(report.created, 250, "{:?}", report.rejected);
+    c.goto(&format!("{base}/detection")).await.unwrap();
+    wait_text(&c, "#rule-count", "1–100 of 251").await;
+    c.find(Locator::Css("#next-page")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#rule-count", "101–200 of 251").await;
+    c.find(Locator::Css("#next-page")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#rule-count", "201–251 of 251").await;
+    assert!(c.find(Locator::Css("#next-page")).await.is_err(), "the last page");
+    wait_text(&c, "#rules", "Whoami Execution").await;
+    both_themes(&c, "rules-paged").await;
+    c.find(Locator::Css("#prev-page")).await.unwrap().click().await.unwrap();
+    wait_text(&c, "#rule-count", "101–200 of 251").await;
+
+    // The rule with a 400-character line: its YAML scrolls inside its column.
+    c.goto(&format!("{base}/detection?q=paged+rule+0007")).await.unwrap();
+    c.find(Locator::Css("#rules a")).await.unwrap().click().await.unwrap();
+    c.wait().for_element(Locator::Css("#yaml")).await.unwrap();
+    let geometry = c
+        .execute(
+            "var pre = document.getElementById('yaml'); var col = pre.parentElement;\
+             var side = col.nextElementSibling;\
+             return [pre.getBoundingClientRect().right, col.getBoundingClientRect().right,\
+                     side.getBoundingClientRect().left, pre.scrollWidth, pre.clientWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let g: Vec<f64> = serde_json::from_value(geometry).unwrap();
+    assert!(g[0] <= g[1] + 0.5, "the YAML's right edge {} within its column's {}", g[0], g[1]);
+    assert!(g[0] <= g[2], "the YAML stops before the side column at {}: {}", g[2], g[0]);
+    assert!(g[3] > g[4], "the long line scrolls inside the pre ({} > {})", g[3], g[4]);
+    c.execute("document.getElementById('yaml').scrollIntoView()", vec![]).await.unwrap();
+    both_themes(&c, "rule-yaml").await;
+
+    // An alert of the Sigma rule shows its title, linked to the rule; a
+    // rule of another source stays its name, in the queue and among the
+    // noisiest, where only the library's rule can be tuned.
+    let m: firebreak_types::EventBulkResult = app
+        .admin
+        .post("/api/v1/events/_bulk", &json!([crate::detect::sysmon("C:\\Windows\\System32\\whoami.exe", "ws-5")]))
+        .await
+        .unwrap();
+    assert_eq!(m.alerts_created, 1);
+    let _: firebreak_types::SentAlert = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "wazuh", "source_ref": "w-1", "title": "Wazuh brute force", "severity": "low", "rule": "wazuh-5712" }),
+        )
+        .await
+        .unwrap();
+    let rules: Page<Value> = app.admin.get("/api/v1/rules?q=whoami").await.unwrap();
+    let rule_id = rules.items[0]["id"].as_str().unwrap().to_owned();
+    c.goto(&format!("{base}/alerts")).await.unwrap();
+    let link = c.find(Locator::Css("#queue a.rule-link")).await.unwrap();
+    assert_eq!(link.text().await.unwrap(), "Whoami Execution");
+    assert_eq!(link.attr("href").await.unwrap(), Some(format!("/detection/rules/{rule_id}")));
+    wait_text(&c, "#queue", "wazuh-5712").await;
+    assert_eq!(count(&c, "#queue a.rule-link").await, 1, "the other source's rule is no link");
+    let alert =
+        c.find(Locator::XPath("//tr[.//a[text()='Whoami Execution']]//a[starts-with(@href, '/alerts/')]")).await;
+    alert.unwrap().click().await.unwrap();
+    let rule_on_page = c.find(Locator::Css("#alert-rule a")).await.unwrap();
+    assert_eq!(rule_on_page.text().await.unwrap(), "Whoami Execution");
+    c.goto(&format!("{base}/detection")).await.unwrap();
+    let noisy = wait_text(&c, "#noisy", "wazuh-5712").await;
+    assert!(noisy.contains("Whoami Execution"), "{noisy}");
+    assert_eq!(count(&c, "#noisy a").await, 2, "the Sigma rule's title and its Tune link, nothing for wazuh-5712");
+    let tune = c.find(Locator::XPath("//table[@id='noisy']//a[text()='Tune']")).await.unwrap();
+    assert_eq!(tune.attr("href").await.unwrap(), Some(format!("/detection/rules/{rule_id}#exception")));
+    c.execute("document.getElementById('noisy').scrollIntoView()", vec![]).await.unwrap();
+    both_themes(&c, "rules-noisiest").await;
+    assert_no_policy_violation(&c).await;
+    c.close().await.unwrap();
+}

@@ -131,8 +131,56 @@ pub(super) async fn list_alerts(store: &SqlStore, org: Uuid, q: &AlertQuery) -> 
     if let Some(v) = q.asset_id {
         f.cond_text("assets LIKE {}", format!("%{v}%"));
     }
+    if q.open == Some(true) {
+        f.clause("state IN ('new', 'in_triage')");
+    }
     f.search(&["title"], q.q.as_deref());
-    store.page(&format!("{ALERT_COLS}, {TRIAGE_COLS}"), from, &f, &paging, alert_from).await
+    // Keyset paging reads on from the last row of the previous page: the
+    // sort column's value and the id, each index of the queue's orders
+    // ending in them (`alerts_triage`: organisation, state, rank, id).
+    let keyed = paging.col != "title_key";
+    let count = f.clone();
+    if let Some(after) = q.after.as_deref() {
+        if paging.offset > 0 {
+            return Err(bad_after("not both after and offset"));
+        }
+        if !keyed {
+            return Err(bad_after("not with the title sort"));
+        }
+        let (v, id) = parse_cursor(after)?;
+        f.after(&paging.col, "id", paging.desc, v, id);
+    }
+    let col = paging.col.clone();
+    let page = store
+        .page_after(&format!("{ALERT_COLS}, {TRIAGE_COLS}"), from, &f, &count, &paging, |row| {
+            let key: Option<i64> = if keyed { Some(row.try_get(col.as_str())?) } else { None };
+            Ok((alert_from(row)?, key))
+        })
+        .await?;
+    let full = page.items.len() == paging.limit as usize;
+    let next = match page.items.last() {
+        Some((a, Some(v))) if full => Some(format!("{v}:{}", a.id)),
+        _ => None,
+    };
+    Ok(Page {
+        items: page.items.into_iter().map(|(a, _)| a).collect(),
+        limit: page.limit,
+        offset: page.offset,
+        total: page.total,
+        next,
+    })
+}
+
+fn bad_after(why: &str) -> StoreError {
+    StoreError::BadQuery { param: "after".into(), expected: format!("the next of a page ({why})") }
+}
+
+/// A cursor is the last row's sort value and its id: `1733500000000:0193…`.
+fn parse_cursor(after: &str) -> Result<(i64, String)> {
+    let (v, id) = after.split_once(':').ok_or_else(|| bad_after("value:id"))?;
+    let v = v.parse::<i64>().map_err(|_| bad_after("an integer value"))?;
+    let id = id.parse::<Uuid>().map_err(|_| bad_after("an alert id"))?;
+    Ok((v, id.to_string()))
 }
 
 pub(super) async fn alert_repeats(store: &SqlStore, org: Uuid, id: Uuid) -> Result<Vec<time::OffsetDateTime>> {

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::SqlStore;
 use crate::{Result, StoreError};
 
+#[derive(Clone)]
 pub(crate) enum Bind {
     Text(String),
     Int(i64),
@@ -15,6 +16,7 @@ pub(crate) enum Bind {
 
 /// A `WHERE` clause under construction, with `$n` placeholders numbered as
 /// conditions are added.
+#[derive(Clone)]
 pub(crate) struct Filter {
     clauses: Vec<String>,
     binds: Vec<Bind>,
@@ -44,6 +46,16 @@ impl Filter {
     /// A condition without parameters.
     pub(crate) fn clause(&mut self, sql: &str) {
         self.clauses.push(sql.to_owned());
+    }
+
+    /// Keyset paging: rows after `(v, id)` in the order of `(col, tiebreak)`,
+    /// as one row-value comparison, which an index on those columns serves
+    /// on SQLite and PostgreSQL alike.
+    pub(crate) fn after(&mut self, col: &str, tiebreak: &str, desc: bool, v: i64, id: String) {
+        let pv = self.next(Bind::Int(v));
+        let pid = self.next(Bind::Text(id));
+        let op = if desc { "<" } else { ">" };
+        self.clauses.push(format!("({col}, {tiebreak}) {op} ({pv}, {pid})"));
     }
 
     pub(crate) fn cmp_int(&mut self, col: &str, op: &str, v: i64) {
@@ -99,10 +111,13 @@ impl Filter {
 /// Validated paging and sorting. `sortable` maps API field names to columns;
 /// the first is the default. A unique tiebreaker keeps pages stable.
 pub(crate) struct Paging {
-    limit: u32,
-    offset: u64,
+    pub(crate) limit: u32,
+    pub(crate) offset: u64,
     order_by: String,
-    total: bool,
+    pub(crate) total: bool,
+    /// The sort column and its direction, for keyset paging.
+    pub(crate) col: String,
+    pub(crate) desc: bool,
 }
 
 const MAX_LIMIT: u32 = 1000;
@@ -141,7 +156,14 @@ pub(crate) fn paging(
         });
     };
     let dir = if desc { "DESC" } else { "ASC" };
-    Ok(Paging { limit, offset, order_by: format!("{col} {dir}, {tiebreak} {dir}"), total: total.unwrap_or(false) })
+    Ok(Paging {
+        limit,
+        offset,
+        order_by: format!("{col} {dir}, {tiebreak} {dir}"),
+        total: total.unwrap_or(false),
+        col: (*col).to_owned(),
+        desc,
+    })
 }
 
 impl SqlStore {
@@ -169,7 +191,29 @@ impl SqlStore {
         } else {
             None
         };
-        Ok(Page { items, limit: paging.limit, offset: paging.offset, total })
+        Ok(Page { items, limit: paging.limit, offset: paging.offset, total, next: None })
+    }
+
+    /// A page read after a keyset condition (in `filter`), its total counted
+    /// without it (`count`).
+    pub(crate) async fn page_after<T>(
+        &self,
+        select: &str,
+        from: &str,
+        filter: &Filter,
+        count: &Filter,
+        paging: &Paging,
+        map: impl Fn(&AnyRow) -> Result<T>,
+    ) -> Result<Page<T>> {
+        let total = paging.total;
+        let unpaged = Paging { total: false, order_by: paging.order_by.clone(), col: paging.col.clone(), ..*paging };
+        let mut page = self.page(select, from, filter, &unpaged, map).await?;
+        if total {
+            let sql = format!("SELECT COUNT(*) FROM {from}{}", count.where_sql());
+            let n: i64 = count.query(&sql).fetch_one(&self.reader).await?.try_get(0)?;
+            page.total = Some(u64::try_from(n).unwrap_or(0));
+        }
+        Ok(page)
     }
 }
 

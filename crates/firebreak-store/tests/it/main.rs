@@ -5,6 +5,7 @@
 
 mod harness;
 mod intake;
+mod queue;
 mod suite;
 
 /// Generates `sqlite::name` and `postgres::name` for each suite test.
@@ -61,4 +62,5 @@ conformance!(
     each_batch_is_audited_and_a_failed_one_is_not,
     the_window_holds_both_ways_whatever_the_arrival_order,
     a_value_too_common_stops_joining_alerts,
+    the_queue_pages_by_keyset_as_by_offset,
 );

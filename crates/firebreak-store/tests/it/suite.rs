@@ -18,6 +18,7 @@ pub use crate::intake::{
     intake_counts_new_alerts_by_hour, intake_dedups_within_and_across_batches,
     stories_span_batches_and_repeats_join_none, the_window_holds_both_ways_whatever_the_arrival_order,
 };
+pub use crate::queue::the_queue_pages_by_keyset_as_by_offset;
 
 pub async fn org(h: &Harness, name: &str) -> Uuid {
     let id = Uuid::now_v7();
