@@ -56,6 +56,38 @@ fn every_sigmahq_windows_rule_loads() {
     assert!(loaded > 2000, "only {loaded} Windows rules");
 }
 
+/// Every SigmaHQ rule file the hunt reads unparsed (by `rules::scan`) has
+/// the id, title, status, level, tags and log source that parsing finds,
+/// and nearly every Windows rule is read so.
+#[test]
+fn sigmahq_rules_scanned_unparsed_have_the_metadata_parsing_finds() {
+    let Some(dir) = sigma_dir() else { return };
+    let (mut scanned, mut windows, mut windows_scanned) = (0, 0, 0);
+    for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
+        for f in firebreak_detect::rules::rule_files(&dir.join(folder)).unwrap() {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let is_windows = folder != "rules" || f.starts_with(dir.join("rules/windows"));
+            windows += usize::from(is_windows);
+            let Some(fast) = firebreak_detect::rules::scan(&text) else { continue };
+            scanned += 1;
+            windows_scanned += usize::from(is_windows);
+            let (rules, problems) = firebreak_detect::rules::check_file("f.yml", &text);
+            let name = f.display();
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            assert_eq!(rules.len(), 1, "{name}");
+            let m = &rules[0].meta;
+            assert_eq!(
+                (&fast.id, &fast.title, fast.status, fast.level, &fast.tags, &fast.techniques),
+                (&m.id, &m.title, m.status, m.level, &m.tags, &m.techniques),
+                "{name}"
+            );
+            assert_eq!((&fast.product, &fast.category, &fast.service), (&m.product, &m.category, &m.service), "{name}");
+        }
+    }
+    println!("SigmaHQ rule files read unparsed: {scanned}; Windows: {windows_scanned} of {windows}");
+    assert!(windows_scanned * 100 >= windows * 95, "only {windows_scanned} of {windows}");
+}
+
 /// The missed detection of issue 26: the rule writes ` /accepteula`, the
 /// attacker `-accepteula`.
 #[test]
