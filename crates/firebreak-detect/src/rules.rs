@@ -313,7 +313,9 @@ pub fn scan(text: &str) -> Option<RuleMeta> {
             c if "&*!|>[]{}%@`,?-:#".contains(c) => None,
             _ => {
                 let typed = s.parse::<f64>().is_ok()
-                    || ["true", "false", "null", "~", "yes", "no", "on", "off"].iter().any(|w| s.eq_ignore_ascii_case(w));
+                    || ["true", "false", "null", "~", "yes", "no", "on", "off"]
+                        .iter()
+                        .any(|w| s.eq_ignore_ascii_case(w));
                 (!typed && !s.contains(" #") && !s.contains(": ") && !s.ends_with(':')).then(|| s.to_owned())
             }
         }

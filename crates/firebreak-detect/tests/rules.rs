@@ -207,11 +207,13 @@ fn rules_read_for_a_hunt_are_parsed_when_an_event_of_their_log_source_comes() {
     assert_eq!(m.techniques, vec!["T1559"]);
     let (detector, problems) = Detector::new(&lib.rules, &[]);
     assert!(problems.is_empty(), "{problems:?}");
-    let process = event::flatten(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+    let process =
+        event::flatten(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
         "EventData": {"Image": "C:\\w\\calc.exe"}}}));
     assert!(detector.matches(&process, &event::source_of(&process)).is_empty());
     assert!(detector.late_problems().is_empty(), "no pipe event yet");
-    let pipe = event::flatten(json!({"Event": {"System": {"EventID": 17, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+    let pipe =
+        event::flatten(json!({"Event": {"System": {"EventID": 17, "Channel": "Microsoft-Windows-Sysmon/Operational"},
         "EventData": {"PipeName": "\\evil"}}}));
     assert_eq!(detector.matches(&pipe, &event::source_of(&pipe)), vec![1]);
     let late = detector.late_problems();
@@ -225,7 +227,10 @@ fn rules_read_for_a_hunt_are_parsed_when_an_event_of_their_log_source_comes() {
 #[test]
 fn a_rule_scanned_unparsed_has_the_metadata_parsing_finds() {
     let meta = firebreak_detect::rules::scan(BLOCK).unwrap();
-    assert_eq!((meta.id.as_str(), meta.product.as_str(), meta.service.as_str()), ("33333333-3333-4333-8333-333333333333", "windows", ""));
+    assert_eq!(
+        (meta.id.as_str(), meta.product.as_str(), meta.service.as_str()),
+        ("33333333-3333-4333-8333-333333333333", "windows", "")
+    );
     assert_eq!(meta.tags, vec!["attack.execution", "attack.t1559"]);
     let quoted = BLOCK.replace("title: Named pipe", "title: 'It''s a pipe'");
     assert_eq!(firebreak_detect::rules::scan(&quoted).unwrap().title, "It's a pipe");
