@@ -98,11 +98,21 @@ impl Correlator {
         }
         let mut added: HashSet<&str> = HashSet::new();
         for r in library {
-            let Document::Detection { rule, .. } = &r.doc else { continue };
+            let rule = match &r.doc {
+                Document::Detection { rule, .. } => rule.clone(),
+                // Read unparsed (it has no `name`): parsed if it is counted.
+                Document::Unparsed if wanted.contains(&r.meta.id) => {
+                    match crate::rules::parse_late(&r.file, &r.yaml).0 {
+                        Some(rule) => rule,
+                        None => continue,
+                    }
+                }
+                _ => continue,
+            };
             let named = wanted.contains(&r.meta.id) || rule.name.as_ref().is_some_and(|n| wanted.contains(n));
             if named
                 && added.insert(r.meta.id.as_str())
-                && let Err(e) = engine.add_rule(rule)
+                && let Err(e) = engine.add_rule(&rule)
             {
                 problems.push(Problem { file: r.file.clone(), line: 1, reason: e.to_string() });
             }

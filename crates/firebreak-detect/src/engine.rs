@@ -23,6 +23,12 @@ struct Source {
 }
 
 impl Source {
+    /// The log source of a rule read unparsed, from its metadata.
+    fn of_meta(meta: &crate::rules::RuleMeta) -> Source {
+        let norm = |v: &str| Some(v.to_lowercase()).filter(|s| !s.is_empty());
+        Source { product: norm(&meta.product), category: norm(&meta.category), service: norm(&meta.service) }
+    }
+
     fn of(rule: &SigmaRule) -> Source {
         let norm = |v: &Option<String>| v.as_ref().map(|s| s.to_lowercase()).filter(|s| !s.is_empty());
         Source {
@@ -73,10 +79,14 @@ struct SourceFilter {
 /// One rule as the matcher holds it: its log source, and the rule
 /// compiled with its necessary strings, made the first time an event of a
 /// source it fits is seen (or at once, where pipelines or filters apply).
+/// A rule read unparsed is parsed then too, from its text.
 struct Slot {
     source: Source,
-    /// The rule as parsed, while it waits to be compiled.
-    parsed: Option<Arc<SigmaRule>>,
+    /// The text of a rule read unparsed.
+    text: Option<String>,
+    /// The rule as parsed, while it waits to be compiled (`None` inside
+    /// when its text turned out not to be a usable rule).
+    parsed: OnceLock<Option<Arc<SigmaRule>>>,
     /// The rule compiled, `None` when it could not be (never matches).
     compiled: OnceLock<Option<CompiledRule>>,
     /// The rule's necessary strings, for the prefilters.
@@ -129,48 +139,11 @@ impl Detector {
         // log source: with either, every rule is compiled at once.
         let eager = !pipelines.is_empty() || !filters.is_empty() || rules.iter().any(|r| r.kind() == RuleKind::Filter);
         for r in rules {
-            match &r.doc {
-                Document::Detection { rule: parsed, compiled: c } => {
-                    let transformed;
-                    let (rule, c) = if pipelines.is_empty() {
-                        let c = match c {
-                            Some(c) => Some((**c).clone()),
-                            None if eager => match compile_rule(parsed) {
-                                Ok(c) => Some(c),
-                                Err(e) => {
-                                    pipeline_problems.push(Problem {
-                                        file: r.file.clone(),
-                                        line: 1,
-                                        reason: format!("{}: {e}", r.meta.title),
-                                    });
-                                    continue;
-                                }
-                            },
-                            None => None,
-                        };
-                        (&**parsed, c)
-                    } else {
-                        let mut t = (**parsed).clone();
-                        crate::spec::before_pipelines(&mut t.detection);
-                        let applied = apply_pipelines(pipelines, &mut t)
-                            .map_err(|e| e.to_string())
-                            .and_then(|()| crate::spec::after_pipelines(&mut t.detection))
-                            .and_then(|()| compile_rule(&t).map_err(|e| e.to_string()));
-                        match applied {
-                            Ok(c) => {
-                                transformed = t;
-                                (&transformed, Some(c))
-                            }
-                            Err(e) => {
-                                pipeline_problems.push(Problem {
-                                    file: r.file.clone(),
-                                    line: 1,
-                                    reason: format!("{}: the processing pipelines do not apply: {e}", r.meta.title),
-                                });
-                                continue;
-                            }
-                        }
-                    };
+            let (parsed, c) = match &r.doc {
+                Document::Detection { rule, compiled } => (rule.clone(), compiled.as_deref()),
+                Document::Unparsed if !eager => {
+                    // Routed by its metadata; parsed when an event of its
+                    // log source first comes.
                     by_id.insert(r.meta.id.clone(), loaded.len());
                     loaded.push(LoadedRule {
                         id: r.meta.id.clone(),
@@ -179,24 +152,92 @@ impl Detector {
                         tags: r.meta.tags.clone(),
                         techniques: crate::rules::techniques(&r.meta.tags),
                     });
-                    let slot = Slot {
-                        source: Source::of(rule),
-                        parsed: None,
+                    slots.push(Slot {
+                        source: Source::of_meta(&r.meta),
+                        text: Some(r.yaml.clone()),
+                        parsed: OnceLock::new(),
                         compiled: OnceLock::new(),
                         needles: OnceLock::new(),
                         file: r.file.clone(),
-                    };
-                    match c {
-                        Some(c) => {
-                            let _ = slot.needles.set(necessary(rule));
-                            let _ = slot.compiled.set(Some(c));
-                            slots.push(slot);
+                    });
+                    continue;
+                }
+                Document::Unparsed => match crate::rules::parse_late(&r.file, &r.yaml) {
+                    (Some(rule), _) => (rule, None),
+                    (None, problems) => {
+                        pipeline_problems.extend(problems);
+                        continue;
+                    }
+                },
+                Document::Filter(f) => {
+                    all_filters.push((**f).clone());
+                    continue;
+                }
+                Document::Correlation(_) => continue,
+            };
+            let transformed;
+            let (rule, c) = if pipelines.is_empty() {
+                let c = match c {
+                    Some(c) => Some(c.clone()),
+                    None if eager => match compile_rule(&parsed) {
+                        Ok(c) => Some(c),
+                        Err(e) => {
+                            pipeline_problems.push(Problem {
+                                file: r.file.clone(),
+                                line: 1,
+                                reason: format!("{}: {e}", r.meta.title),
+                            });
+                            continue;
                         }
-                        None => slots.push(Slot { parsed: Some(parsed.clone()), ..slot }),
+                    },
+                    None => None,
+                };
+                (&*parsed, c)
+            } else {
+                let mut t = (*parsed).clone();
+                crate::spec::before_pipelines(&mut t.detection);
+                let applied = apply_pipelines(pipelines, &mut t)
+                    .map_err(|e| e.to_string())
+                    .and_then(|()| crate::spec::after_pipelines(&mut t.detection))
+                    .and_then(|()| compile_rule(&t).map_err(|e| e.to_string()));
+                match applied {
+                    Ok(c) => {
+                        transformed = t;
+                        (&transformed, Some(c))
+                    }
+                    Err(e) => {
+                        pipeline_problems.push(Problem {
+                            file: r.file.clone(),
+                            line: 1,
+                            reason: format!("{}: the processing pipelines do not apply: {e}", r.meta.title),
+                        });
+                        continue;
                     }
                 }
-                Document::Filter(f) => all_filters.push((**f).clone()),
-                Document::Correlation(_) => {}
+            };
+            by_id.insert(r.meta.id.clone(), loaded.len());
+            loaded.push(LoadedRule {
+                id: r.meta.id.clone(),
+                title: r.meta.title.clone(),
+                level: r.meta.level,
+                tags: r.meta.tags.clone(),
+                techniques: crate::rules::techniques(&r.meta.tags),
+            });
+            let slot = Slot {
+                source: Source::of(rule),
+                text: None,
+                parsed: OnceLock::new(),
+                compiled: OnceLock::new(),
+                needles: OnceLock::new(),
+                file: r.file.clone(),
+            };
+            match c {
+                Some(c) => {
+                    let _ = slot.needles.set(necessary(rule));
+                    let _ = slot.compiled.set(Some(c));
+                    slots.push(slot);
+                }
+                None => slots.push(Slot { parsed: OnceLock::from(Some(parsed.clone())), ..slot }),
             }
         }
         if !pipelines.is_empty() {
@@ -271,7 +312,7 @@ impl Detector {
     fn compiled<'a>(&self, slot: &'a Slot) -> Option<&'a CompiledRule> {
         slot.compiled
             .get_or_init(|| {
-                let rule = slot.parsed.as_deref()?;
+                let rule = self.parsed(slot)?;
                 match compile_rule(rule) {
                     Ok(c) => Some(c),
                     Err(e) => {
@@ -285,10 +326,25 @@ impl Detector {
             .as_ref()
     }
 
+    /// The rule of `slot` as parsed, parsing (and checking) its text the
+    /// first time it is asked for; its problems are reported late.
+    fn parsed<'a>(&self, slot: &'a Slot) -> Option<&'a SigmaRule> {
+        slot.parsed
+            .get_or_init(|| {
+                let text = slot.text.as_deref()?;
+                let (rule, problems) = crate::rules::parse_late(&slot.file, text);
+                if !problems.is_empty() {
+                    self.late_problems.lock().unwrap_or_else(PoisonError::into_inner).extend(problems);
+                }
+                rule
+            })
+            .as_deref()
+    }
+
     /// The necessary strings of the rule of `slot`, read from the rule as
     /// parsed: a rule is compiled only once an event needs it asked.
     fn needles<'a>(&self, slot: &'a Slot) -> &'a Needles {
-        slot.needles.get_or_init(|| slot.parsed.as_deref().and_then(necessary))
+        slot.needles.get_or_init(|| self.parsed(slot).and_then(necessary))
     }
 
     /// Compiles every rule not compiled yet.
@@ -300,21 +356,22 @@ impl Detector {
     /// machine's cores when there are many.
     fn compile(&self, indexes: &[usize]) {
         let todo: Vec<&Slot> = indexes.iter().map(|&i| &self.slots[i]).filter(|s| s.compiled.get().is_none()).collect();
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(todo.len() / 64).max(1);
+        self.on_cores(&todo, |s| _ = self.compiled(s));
+    }
+
+    /// `work` done on each of `slots`, shared out over the machine's cores
+    /// when there are many.
+    fn on_cores(&self, slots: &[&Slot], work: impl Fn(&Slot) + Sync) {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(slots.len() / 64).max(1);
         if threads == 1 {
-            for s in todo {
-                self.compiled(s);
-            }
+            slots.iter().for_each(|s| work(s));
             return;
         }
-        let per = todo.len().div_ceil(threads);
+        let per = slots.len().div_ceil(threads);
+        let work = &work;
         std::thread::scope(|scope| {
-            for part in todo.chunks(per) {
-                scope.spawn(move || {
-                    for s in part {
-                        self.compiled(s);
-                    }
-                });
+            for part in slots.chunks(per) {
+                scope.spawn(move || part.iter().for_each(|s| work(s)));
             }
         });
     }
@@ -322,7 +379,10 @@ impl Detector {
     /// Rules that turned out not to compile when they were first needed
     /// (so far): each never matches.
     pub fn late_problems(&self) -> Vec<Problem> {
-        self.late_problems.lock().unwrap_or_else(PoisonError::into_inner).clone()
+        let mut out = self.late_problems.lock().unwrap_or_else(PoisonError::into_inner).clone();
+        // Found on several cores: in a stable order.
+        out.sort_by(|a, b| (&a.file, a.line, &a.reason).cmp(&(&b.file, b.line, &b.reason)));
+        out
     }
 
     /// How many rules have been compiled so far.
@@ -336,6 +396,10 @@ impl Detector {
             return f.clone();
         }
         let fitting: Vec<usize> = (0..self.slots.len()).filter(|&i| self.slots[i].source.fits(src)).collect();
+        // The rules read unparsed are parsed now, on every core.
+        let unread: Vec<&Slot> =
+            fitting.iter().map(|&i| &self.slots[i]).filter(|s| s.needles.get().is_none()).collect();
+        self.on_cores(&unread, |s| _ = self.needles(s));
         let rules: Vec<u32> = fitting.iter().map(|&i| i as u32).collect();
         let needles: Vec<Needles> = fitting.iter().map(|&i| self.needles(&self.slots[i]).clone()).collect();
         let built = Arc::new(SourceFilter { prefilter: Prefilter::new(&needles), rules });

@@ -53,10 +53,14 @@ pub struct RuleMeta {
 /// A rule document as parsed (and, for detections, compiled) when it was
 /// checked, so that the matcher does not parse or compile it again. A
 /// detection read for a hunt is not compiled yet (`compiled` is `None`):
-/// the matcher compiles it when an event of its log source comes.
+/// the matcher compiles it when an event of its log source comes. A
+/// detection read for a hunt may not even be parsed yet (`Unparsed`): its
+/// metadata was read from its text (see [`scan`]), and the matcher parses,
+/// checks and compiles it when an event of its log source comes.
 #[derive(Debug, Clone)]
 pub enum Document {
     Detection { rule: Arc<SigmaRule>, compiled: Option<Box<CompiledRule>> },
+    Unparsed,
     Correlation(Box<CorrelationRule>),
     Filter(Box<FilterRule>),
 }
@@ -74,7 +78,7 @@ pub struct CheckedRule {
 impl CheckedRule {
     pub fn kind(&self) -> RuleKind {
         match self.doc {
-            Document::Detection { .. } => RuleKind::Detection,
+            Document::Detection { .. } | Document::Unparsed => RuleKind::Detection,
             Document::Correlation(_) => RuleKind::Correlation,
             Document::Filter(_) => RuleKind::Filter,
         }
@@ -276,6 +280,176 @@ fn read_file(file: &str, text: &str, compile: bool) -> (Vec<CheckedRule>, Vec<Pr
     (rules, problems)
 }
 
+/// The detection rule of a file read unparsed ([`Document::Unparsed`]),
+/// parsed and checked now, with the problems of its file.
+pub(crate) fn parse_late(file: &str, text: &str) -> (Option<Arc<SigmaRule>>, Vec<Problem>) {
+    let (rules, problems) = read_file(file, text, false);
+    let rule = rules.into_iter().find_map(|r| match r.doc {
+        Document::Detection { rule, .. } => Some(rule),
+        _ => None,
+    });
+    (rule, problems)
+}
+
+/// What a hunt needs of a rule file before any event comes, read from its
+/// text without parsing the YAML: its id, title, status, level, tags and
+/// log source. `None` for a file this reading cannot be sure of (several
+/// documents, flow style, quoting with escapes, a correlation or a filter,
+/// anything unusual): such a file is parsed at once.
+pub fn scan(text: &str) -> Option<RuleMeta> {
+    /// A one-line scalar: plain, or quoted without escapes.
+    fn scalar(s: &str) -> Option<String> {
+        let s = s.trim();
+        let first = s.chars().next()?;
+        match first {
+            '\'' => {
+                let inner = s.strip_prefix('\'')?.strip_suffix('\'')?.replace("''", "\u{0}");
+                (!inner.contains('\'')).then(|| inner.replace('\u{0}', "'"))
+            }
+            '"' => {
+                let inner = s.strip_prefix('"')?.strip_suffix('"')?;
+                (!inner.contains(['"', '\\'])).then(|| inner.to_owned())
+            }
+            c if "&*!|>[]{}%@`,?-:#".contains(c) => None,
+            _ => {
+                let typed = s.parse::<f64>().is_ok()
+                    || ["true", "false", "null", "~", "yes", "no", "on", "off"]
+                        .iter()
+                        .any(|w| s.eq_ignore_ascii_case(w));
+                (!typed && !s.contains(" #") && !s.contains(": ") && !s.ends_with(':')).then(|| s.to_owned())
+            }
+        }
+    }
+    if text.starts_with('\u{feff}') || text.contains('\t') || text.contains('\r') {
+        return None;
+    }
+    if crate::nesting::too_deep(text, crate::nesting::MAX_DEPTH).is_some() {
+        return None;
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let is_indented = |l: &str| l.starts_with(' ');
+    let is_blank = |l: &str| l.trim().is_empty() || l.trim_start().starts_with('#');
+    let mut meta = RuleMeta::default();
+    let (mut id, mut title, mut logsource, mut detection) = (false, false, false, false);
+    let mut seen = std::collections::HashSet::new();
+    let mut i = 0;
+    while i < lines.len() {
+        let line = lines[i];
+        i += 1;
+        if is_blank(line) || is_indented(line) {
+            continue;
+        }
+        if line.starts_with("---") || line.starts_with("...") {
+            return None;
+        }
+        let (key, rest) = line.split_once(':')?;
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_') || !seen.insert(key) {
+            return None;
+        }
+        // The lines below the key, up to the next key.
+        let start = i;
+        while i < lines.len() && (is_blank(lines[i]) || is_indented(lines[i])) {
+            i += 1;
+        }
+        let body: Vec<&str> = lines[start..i].iter().copied().filter(|l| !is_blank(l)).collect();
+        let one = |rest: &str| if body.is_empty() { scalar(rest) } else { None };
+        match key {
+            "id" => {
+                meta.id = one(rest)?;
+                id = true;
+            }
+            "title" => {
+                meta.title = one(rest)?;
+                title = true;
+            }
+            "status" => {
+                meta.status = match one(rest)?.as_str() {
+                    "stable" => RuleStatus::Stable,
+                    "test" => RuleStatus::Test,
+                    "experimental" => RuleStatus::Experimental,
+                    "deprecated" => RuleStatus::Deprecated,
+                    "unsupported" => RuleStatus::Unsupported,
+                    _ => return None,
+                }
+            }
+            "level" => {
+                meta.level = match one(rest)?.as_str() {
+                    "informational" => RuleLevel::Informational,
+                    "low" => RuleLevel::Low,
+                    "medium" => RuleLevel::Medium,
+                    "high" => RuleLevel::High,
+                    "critical" => RuleLevel::Critical,
+                    _ => return None,
+                }
+            }
+            "tags" => {
+                if !rest.trim().is_empty() {
+                    return None;
+                }
+                for l in &body {
+                    meta.tags.push(scalar(l.trim_start().strip_prefix("- ")?)?);
+                }
+            }
+            "logsource" => {
+                if !rest.trim().is_empty() || body.is_empty() {
+                    return None;
+                }
+                let indent = body[0].len() - body[0].trim_start().len();
+                for l in &body {
+                    if l.len() - l.trim_start().len() != indent {
+                        return None;
+                    }
+                    let (k, v) = l.trim_start().split_once(':')?;
+                    let v = scalar(v)?;
+                    match k {
+                        "product" => meta.product = v,
+                        "category" => meta.category = v,
+                        "service" => meta.service = v,
+                        "definition" => {}
+                        _ => return None,
+                    }
+                }
+                logsource = true;
+            }
+            "detection" => detection = rest.trim().is_empty() && !body.is_empty(),
+            // Parsed at once: documents that are not plain detections, and
+            // a name a correlation could refer to.
+            "correlation" | "filter" | "action" | "name" => return None,
+            _ => {}
+        }
+    }
+    (id && title && logsource && detection && !meta.id.is_empty()).then(|| {
+        meta.techniques = techniques(&meta.tags);
+        meta
+    })
+}
+
+/// A file read by [`Library::from_texts`]: unparsed where [`scan`] can
+/// read it and nothing is to be compiled.
+fn read_for(file: &str, text: &str, compile: bool) -> (Vec<CheckedRule>, Vec<Problem>) {
+    if !compile && let Some(meta) = scan(text) {
+        let rule = CheckedRule { meta, yaml: text.to_owned(), file: file.to_owned(), doc: Document::Unparsed };
+        return (vec![rule], Vec::new());
+    }
+    read_file(file, text, compile)
+}
+
+/// Why a rule read but not compiled cannot be used, if it cannot: it is
+/// parsed (if it was not) and compiled now.
+fn unusable(r: &CheckedRule) -> Option<Vec<Problem>> {
+    match &r.doc {
+        Document::Unparsed => {
+            let (rules, problems) = read_file(&r.file, &r.yaml, true);
+            rules.is_empty().then_some(problems)
+        }
+        Document::Detection { rule, compiled: None } => rsigma_eval::compile_rule(rule).err().map(|e| {
+            let reason = e.to_string();
+            vec![Problem { file: r.file.clone(), line: line_for(&r.yaml, &reason), reason }]
+        }),
+        _ => None,
+    }
+}
+
 /// Rules read from many files, with the files that failed.
 #[derive(Debug, Default)]
 pub struct Library {
@@ -304,15 +478,17 @@ impl Library {
 
     /// The rules of many files, read on every core, in the order given: as
     /// [`Library::add_file`] on each, the detection rules compiled only
-    /// when `compile` (else when the matcher first needs them, see
-    /// [`Document`]).
+    /// when `compile`. Otherwise (a hunt) a detection file that [`scan`]
+    /// can read is not even parsed: the matcher parses, checks and compiles
+    /// it when an event of its log source comes, and reports its problems
+    /// then (see [`Document`]); only its metadata is kept.
     pub fn from_texts(texts: &[NamedText], compile: bool) -> Library {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(texts.len() / 32).max(1);
         let per = texts.len().div_ceil(threads).max(1);
         let parts: Vec<Vec<(Vec<CheckedRule>, Vec<Problem>)>> = std::thread::scope(|scope| {
             let handles: Vec<_> = texts
                 .chunks(per)
-                .map(|part| scope.spawn(move || part.iter().map(|(f, t)| read_file(f, t, compile)).collect()))
+                .map(|part| scope.spawn(move || part.iter().map(|(f, t)| read_for(f, t, compile)).collect()))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap_or_default()).collect()
         });
@@ -324,13 +500,8 @@ impl Library {
                 if let Some(&i) = first.get(&r.meta.id) {
                     // Uncompiled, the first may be a rule that does not
                     // compile: it would then hide the good one under its id.
-                    if let Document::Detection { rule, compiled: None } = &lib.rules[i].doc
-                        && let Err(e) = rsigma_eval::compile_rule(rule)
-                    {
-                        let reason = e.to_string();
-                        let earlier = texts.iter().find(|(n, _)| *n == lib.rules[i].file).map_or("", |(_, t)| t);
-                        let line = line_for(earlier, &reason);
-                        lib.problems.push(Problem { file: lib.rules[i].file.clone(), line, reason });
+                    if let Some(problems) = unusable(&lib.rules[i]) {
+                        lib.problems.extend(problems);
                         lib.rules[i] = r;
                         continue;
                     }

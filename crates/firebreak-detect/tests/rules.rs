@@ -171,3 +171,79 @@ fn a_rule_read_for_a_hunt_that_does_not_compile_gives_way_to_its_duplicate() {
     assert_eq!(lib.problems[0].file, "bad.yml");
     assert!(lib.problems[0].reason.contains("nothing"), "{:?}", lib.problems);
 }
+
+/// A rule as SigmaHQ writes it: block style, one document.
+const BLOCK: &str = "title: Named pipe
+id: 33333333-3333-4333-8333-333333333333
+status: test
+level: high
+tags:
+    - attack.execution
+    - attack.t1559
+logsource:
+    product: windows
+    category: pipe_created
+detection:
+    selection:
+        PipeName|bogus: '\\evil'
+    condition: selection
+";
+
+/// Read for a hunt, a rule file is not even parsed until an event of its
+/// log source comes: what is wrong with it is reported then, and a hunt
+/// that meets no such event never parses it.
+#[test]
+fn rules_read_for_a_hunt_are_parsed_when_an_event_of_their_log_source_comes() {
+    let good = BLOCK.replace("PipeName|bogus", "PipeName").replace("3333-4333", "4444-4444");
+    let texts = vec![("bad-pipe.yml".to_owned(), BLOCK.to_owned()), ("pipe.yml".to_owned(), good)];
+    let eager = Library::from_texts(&texts, true);
+    assert_eq!(eager.rules.len(), 1);
+    assert!(eager.problems[0].reason.contains("bogus"), "{:?}", eager.problems);
+    let lib = Library::from_texts(&texts, false);
+    assert!(lib.problems.is_empty(), "not parsed yet: {:?}", lib.problems);
+    assert_eq!(lib.rules.len(), 2);
+    let m = &lib.rules[1].meta;
+    assert_eq!((m.title.as_str(), m.level.as_str(), m.category.as_str()), ("Named pipe", "high", "pipe_created"));
+    assert_eq!(m.techniques, vec!["T1559"]);
+    let (detector, problems) = Detector::new(&lib.rules, &[]);
+    assert!(problems.is_empty(), "{problems:?}");
+    let process =
+        event::flatten(json!({"Event": {"System": {"EventID": 1, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+        "EventData": {"Image": "C:\\w\\calc.exe"}}}));
+    assert!(detector.matches(&process, &event::source_of(&process)).is_empty());
+    assert!(detector.late_problems().is_empty(), "no pipe event yet");
+    let pipe =
+        event::flatten(json!({"Event": {"System": {"EventID": 17, "Channel": "Microsoft-Windows-Sysmon/Operational"},
+        "EventData": {"PipeName": "\\evil"}}}));
+    assert_eq!(detector.matches(&pipe, &event::source_of(&pipe)), vec![1]);
+    let late = detector.late_problems();
+    assert_eq!(late.len(), 1, "{late:?}");
+    assert_eq!(late[0].file, "bad-pipe.yml");
+    assert!(late[0].reason.contains("bogus"), "{late:?}");
+}
+
+/// What the hunt reads of a rule's text without parsing it is what parsing
+/// finds; text it cannot be sure of is left to the parser.
+#[test]
+fn a_rule_scanned_unparsed_has_the_metadata_parsing_finds() {
+    let meta = firebreak_detect::rules::scan(BLOCK).unwrap();
+    assert_eq!(
+        (meta.id.as_str(), meta.product.as_str(), meta.service.as_str()),
+        ("33333333-3333-4333-8333-333333333333", "windows", "")
+    );
+    assert_eq!(meta.tags, vec!["attack.execution", "attack.t1559"]);
+    let quoted = BLOCK.replace("title: Named pipe", "title: 'It''s a pipe'");
+    assert_eq!(firebreak_detect::rules::scan(&quoted).unwrap().title, "It's a pipe");
+    for unsure in [
+        GOOD.to_owned(),
+        BLOCK.replace("title: Named pipe", "title: \"Named \\u0070ipe\""),
+        BLOCK.replace("title: Named pipe", "title: Named pipe # a comment"),
+        BLOCK.replace("title: Named pipe", "title: Named\n    pipe"),
+        BLOCK.replace("    product: windows", "    product: [windows]"),
+        format!("{BLOCK}---\ntitle: second\n"),
+        BLOCK.replace("level: high", "level: severe"),
+        BLOCK.replace("detection:", "correlation:\n    type: event_count\ndetection:"),
+    ] {
+        assert!(firebreak_detect::rules::scan(&unsure).is_none(), "{unsure}");
+    }
+}

@@ -56,6 +56,71 @@ fn every_sigmahq_windows_rule_loads() {
     assert!(loaded > 2000, "only {loaded} Windows rules");
 }
 
+/// Every SigmaHQ rule file the hunt reads unparsed (by `rules::scan`) has
+/// the id, title, status, level, tags and log source that parsing finds,
+/// and nearly every Windows rule is read so.
+#[test]
+fn sigmahq_rules_scanned_unparsed_have_the_metadata_parsing_finds() {
+    let Some(dir) = sigma_dir() else { return };
+    let (mut scanned, mut windows, mut windows_scanned) = (0, 0, 0);
+    for folder in ["rules", "rules-emerging-threats", "rules-threat-hunting"] {
+        for f in firebreak_detect::rules::rule_files(&dir.join(folder)).unwrap() {
+            let text = std::fs::read_to_string(&f).unwrap();
+            let is_windows = folder != "rules" || f.starts_with(dir.join("rules/windows"));
+            windows += usize::from(is_windows);
+            let Some(fast) = firebreak_detect::rules::scan(&text) else { continue };
+            scanned += 1;
+            windows_scanned += usize::from(is_windows);
+            let (rules, problems) = firebreak_detect::rules::check_file("f.yml", &text);
+            let name = f.display();
+            assert!(problems.is_empty(), "{name}: {problems:?}");
+            assert_eq!(rules.len(), 1, "{name}");
+            let m = &rules[0].meta;
+            assert_eq!(
+                (&fast.id, &fast.title, fast.status, fast.level, &fast.tags, &fast.techniques),
+                (&m.id, &m.title, m.status, m.level, &m.tags, &m.techniques),
+                "{name}"
+            );
+            assert_eq!((&fast.product, &fast.category, &fast.service), (&m.product, &m.category, &m.service), "{name}");
+        }
+    }
+    println!("SigmaHQ rule files read unparsed: {scanned}; Windows: {windows_scanned} of {windows}");
+    assert!(windows_scanned * 100 >= windows * 95, "only {windows_scanned} of {windows}");
+}
+
+/// A hunt's rules, read unparsed and parsed as their log sources come,
+/// find on every regression sample what the same rules read and compiled
+/// at once find.
+#[test]
+fn rules_read_unparsed_find_what_rules_compiled_at_once_find() {
+    let Some(dir) = sigma_dir() else { return };
+    let mut texts = Vec::new();
+    for folder in ["rules/windows", "rules-emerging-threats", "rules-threat-hunting/windows"] {
+        for f in firebreak_detect::rules::rule_files(&dir.join(folder)).unwrap() {
+            texts.push((f.display().to_string(), std::fs::read_to_string(&f).unwrap()));
+        }
+    }
+    let (lazy, eager) = (Library::from_texts(&texts, false), Library::from_texts(&texts, true));
+    let (lazy, _) = Detector::new(&lazy.rules, &[]);
+    let (eager, _) = Detector::new(&eager.rules, &[]);
+    let ids = |d: &Detector, found: Vec<usize>| found.into_iter().map(|i| d.rules()[i].id.clone()).collect::<Vec<_>>();
+    let (samples, _) = firebreak_detect::regression::samples(&dir);
+    let (mut events, mut hits) = (0, 0);
+    for s in &samples {
+        read_evtx(&s.evtx, |_, raw| {
+            let ev = event::flatten(raw);
+            let src = event::source_of(&ev);
+            let found = ids(&lazy, lazy.matches(&ev, &src));
+            assert_eq!(found, ids(&eager, eager.matches(&ev, &src)), "{}", s.evtx.display());
+            events += 1;
+            hits += found.len();
+        })
+        .unwrap();
+    }
+    println!("{events} events, {hits} hits either way");
+    assert!(hits > 150, "only {hits} hits");
+}
+
 /// The missed detection of issue 26: the rule writes ` /accepteula`, the
 /// attacker `-accepteula`.
 #[test]

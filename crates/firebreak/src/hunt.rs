@@ -68,8 +68,9 @@ fn rule_texts(paths: &[PathBuf], label: &str) -> anyhow::Result<(Vec<NamedText>,
 }
 
 /// Every rule under `paths` (folders, files, zip archives), checked, and
-/// compiled unless `compile` is false: a hunt compiles each rule when the
-/// first event of its log source comes.
+/// compiled unless `compile` is false: a hunt parses, checks and compiles
+/// each detection rule when the first event of its log source comes, so
+/// what is wrong with one is reported at the end.
 pub fn load_rules(paths: &[PathBuf], compile: bool) -> anyhow::Result<Library> {
     let (texts, problems) = rule_texts(paths, "rules")?;
     let mut lib = Library::from_texts(&texts, compile);
