@@ -244,9 +244,9 @@ pub fn bench_hunt(sigma: &Path, min_events: u64, naive_events: u64) -> anyhow::R
 fn windows_rule_texts(sigma: &Path) -> anyhow::Result<Vec<(String, String)>> {
     let mut texts = Vec::new();
     for folder in ["rules/windows", "rules-emerging-threats", "rules-threat-hunting/windows"] {
-        for f in firebreak_detect::rules::rule_files(&sigma.join(folder))? {
-            let text = std::fs::read_to_string(&f).with_context(|| format!("reading {}", f.display()))?;
-            texts.push((f.display().to_string(), text));
+        let files = firebreak_detect::rules::rule_files(&sigma.join(folder))?;
+        for (name, text) in firebreak_detect::rules::read_texts(&files) {
+            texts.push((name.clone(), text.with_context(|| format!("reading {name}"))?));
         }
     }
     Ok(texts)

@@ -532,6 +532,30 @@ impl Library {
     }
 }
 
+/// The files' texts, in their order, read on every core: a rule folder is
+/// thousands of small files, and reading them one after another is most of a
+/// short hunt's start.
+pub fn read_texts(files: &[PathBuf]) -> Vec<(String, std::io::Result<String>)> {
+    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
+    let chunk = files.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter().map(|f| (f.display().to_string(), std::fs::read_to_string(f))).collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|h| {
+                h.join().unwrap_or_else(|_| vec![(String::new(), Err(std::io::Error::other("a reader thread failed")))])
+            })
+            .collect()
+    })
+}
+
 /// The `.yml`/`.yaml` files under `path` (or `path` itself), sorted.
 pub fn rule_files(path: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut out = Vec::new();

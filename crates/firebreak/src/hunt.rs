@@ -54,7 +54,7 @@ fn rule_texts(paths: &[PathBuf], label: &str) -> anyhow::Result<(Vec<NamedText>,
         }
         let files = firebreak_detect::rules::rule_files(path).with_context(|| format!("reading {}", path.display()))?;
         bar.inc_length(files.len() as u64);
-        for (name, read) in read_all(&files) {
+        for (name, read) in firebreak_detect::rules::read_texts(&files) {
             match read {
                 Ok(text) => texts.push((name, text)),
                 Err(e) => problems.push(Problem { file: name, line: 1, reason: e.to_string() }),
@@ -64,30 +64,6 @@ fn rule_texts(paths: &[PathBuf], label: &str) -> anyhow::Result<(Vec<NamedText>,
     }
     bar.finish_and_clear();
     Ok((texts, problems))
-}
-
-/// The files' texts, in their order, read on every core: a rule folder is
-/// thousands of small files, and reading them one after another is most of a
-/// short hunt's start.
-fn read_all(files: &[PathBuf]) -> Vec<(String, std::io::Result<String>)> {
-    let threads = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get).min(8);
-    let chunk = files.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    part.iter().map(|f| (f.display().to_string(), std::fs::read_to_string(f))).collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| {
-                h.join().unwrap_or_else(|_| vec![(String::new(), Err(std::io::Error::other("a reader thread failed")))])
-            })
-            .collect()
-    })
 }
 
 /// Every rule under `paths` (folders, files, zip archives), checked, and
