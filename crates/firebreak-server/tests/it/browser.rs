@@ -268,11 +268,7 @@ async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting()
         .await
         .unwrap();
 
-    c.goto(&format!("{base}/cases/new")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#new-case")).await.unwrap();
+    sign_in_at(&c, base, "/cases/new", "#new-case").await;
     let templates: Vec<firebreak_types::CaseTemplate> = app.admin.get("/api/v1/templates").await.unwrap();
     c.find(Locator::Css("#template")).await.unwrap().select_by_value(&templates[0].id.to_string()).await.unwrap();
     fill(&c, "#title", "Invoice lure to payroll").await;
@@ -358,11 +354,7 @@ async fn an_alert_appears_in_the_open_queue_and_is_escalated_to_the_board() {
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
     let base = &app.base_url;
-    c.goto(&format!("{base}/alerts")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#alert-count")).await.unwrap();
+    sign_in_at(&c, base, "/alerts", "#alert-count").await;
     // Wait for the live channel, then send an alert through the API.
     wait_text(&c, "#live", "live").await;
     for _ in 0..50 {
@@ -437,11 +429,7 @@ async fn rules_uploaded_as_a_zip_cover_the_matrix_a_disabled_one_leaves_it_and_a
         ("broken.yml", b"title: [unclosed"),
     ]);
     std::fs::write(&archive, zip).unwrap();
-    c.goto(&format!("{base}/detection")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#rule-upload")).await.unwrap();
+    sign_in_at(&c, base, "/detection", "#rule-upload").await;
     let input = c.find(Locator::Css("#rule-upload input[type=file]")).await.unwrap();
     input.send_keys(archive.to_str().unwrap()).await.unwrap();
     c.find(Locator::Css("#rule-upload input[name=enable]")).await.unwrap().click().await.unwrap();
@@ -536,11 +524,7 @@ async fn every_dashboard_draws_its_charts_and_the_report_prints() {
         }
     };
 
-    c.goto(&format!("{base}/dashboards")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css(".dash-grid")).await.unwrap();
+    sign_in_at(&c, base, "/dashboards", ".dash-grid").await;
     assert_eq!(c.current_url().await.unwrap().path(), "/dashboards/incident", "an admin starts on incidents");
 
     for d in firebreak_app::dashboards::DASHBOARDS {
@@ -726,11 +710,7 @@ async fn links_in_what_people_and_sources_write_run_no_script_when_clicked() {
     let rules: Page<Value> = admin.get("/api/v1/rules?q=whoami").await.unwrap();
     let rule_id = rules.items[0]["id"].as_str().unwrap().to_owned();
 
-    c.goto(&format!("{base}/login")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#logout")).await.unwrap();
+    sign_in_at(&c, base, "/login", "#logout").await;
 
     // Each page: where the text shows, and the links in what was written.
     let alert_page = format!("/alerts/{alert_id}");
@@ -763,11 +743,7 @@ async fn a_contact_added_on_the_assets_page_shows_at_once_and_the_form_empties()
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
     let base = &app.base_url;
-    c.goto(&format!("{base}/assets")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#add-contact")).await.unwrap();
+    sign_in_at(&c, base, "/assets", "#add-contact").await;
     fill(&c, "#add-contact input[name=name]", "Dana DBA").await;
     fill(&c, "#add-contact input[name=email]", "dana@corp.example").await;
     submit(&c, "#add-contact").await;
@@ -798,11 +774,7 @@ async fn a_hunt_hit_on_the_timeline_stays_in_its_column_and_the_kill_chain_is_re
         )
         .await
         .unwrap();
-    c.goto(&format!("{base}/cases/{}", case.id)).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#timeline")).await.unwrap();
+    sign_in_at(&c, base, &format!("/cases/{}", case.id), "#timeline").await;
     open_tab(&c, "timeline").await;
     let geometry = c
         .execute(
@@ -830,11 +802,7 @@ async fn webhooks_sla_targets_and_grouping_are_set_on_the_settings_page() {
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
     let base = &app.base_url;
-    c.goto(&format!("{base}/admin/settings")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#new-webhook")).await.unwrap();
+    sign_in_at(&c, base, "/admin/settings", "#new-webhook").await;
     // A webhook: its secret shown once, then listed with its delivery log a click away.
     fill(&c, "#new-webhook input[name=name]", "chat").await;
     fill(&c, "#new-webhook input[name=url]", "https://hooks.example.org/firebreak").await;
@@ -892,11 +860,7 @@ async fn an_alert_is_merged_into_an_open_case_picked_on_its_page() {
         )
         .await
         .unwrap();
-    c.goto(&format!("{base}/alerts/{}", sent.alert.id)).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#into-case")).await.unwrap();
+    sign_in_at(&c, base, &format!("/alerts/{}", sent.alert.id), "#into-case").await;
     // The case that saw the alert's host comes first, and says so.
     let first = c.find(Locator::Css("#into-case option:nth-child(2)")).await.unwrap().text().await.unwrap();
     assert!(first.contains("Beaconing from ws-9") && first.contains("shares an observable"), "{first}");
@@ -918,11 +882,7 @@ async fn a_threat_profile_is_made_from_an_attack_group_on_the_coverage_page() {
     let Some((_driver, c)) = browser().await else { return };
     let app = spawn_app().await;
     let base = &app.base_url;
-    c.goto(&format!("{base}/detection/coverage")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#new-profile")).await.unwrap();
+    sign_in_at(&c, base, "/detection/coverage", "#new-profile").await;
     fill(&c, "#new-profile input[name=name]", "APT29 watch").await;
     select(&c, "#new-profile select[name=group]", "G0016").await;
     fill(&c, "#new-profile textarea[name=techniques]", "T1486").await;
@@ -986,11 +946,7 @@ async fn the_case_page_opens_by_tab_lists_its_alerts_and_a_closed_case_is_read_o
         admin.get(&format!("/api/v1/alerts?case_id={}", case.id)).await.unwrap();
     assert_eq!(of_case.items.len(), 2, "the API lists a case's alerts");
 
-    c.goto(&format!("{base}/login")).await.unwrap();
-    fill(&c, "#username", "admin").await;
-    fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
-    c.wait().for_element(Locator::Css("#logout")).await.unwrap();
+    sign_in_at(&c, base, "/login", "#logout").await;
     let page = format!("{base}/cases/{}", case.id);
     c.goto(&page).await.unwrap();
     c.wait().for_element(Locator::Css("#case-tabs")).await.unwrap();
