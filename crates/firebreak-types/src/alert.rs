@@ -360,6 +360,7 @@ pub struct AlertQuery {
     /// Keyset paging: the `next` of the previous page (same filters and
     /// sort), so that a deep page costs what the first does. Not with
     /// `offset`, nor with the `title` sort.
+    #[param(pattern = "^-?[0-9]{1,19}:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
     pub after: Option<String>,
     pub total: Option<bool>,
 }
