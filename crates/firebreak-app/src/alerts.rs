@@ -414,19 +414,31 @@ pub async fn bulk_escalate(state: &App, caller: &Caller, req: firebreak_types::B
             .map_err(|_| AppError::field(ErrorCode::InvalidState, "ids", format!("alert {id} is no longer open")))?;
         open.push(a);
     }
+    let into = EscalateAlert { template_id: req.template_id, case_id: req.case_id, ..EscalateAlert::default() };
+    let case = escalate_together(state, caller, open.iter().collect(), into).await?;
+    crate::cases::get_case(state, caller, case.id).await
+}
+
+/// Escalates open alerts as one: into the open case `req.case_id`, or into a
+/// new case named by the most severe alert (ties to the earliest), whose
+/// impact and urgency follow all of them (the most severe alert, the most
+/// critical asset any touches) unless `req` gives them; every other alert is
+/// merged into that case.
+pub(crate) async fn escalate_together(
+    state: &App,
+    caller: &Caller,
+    mut open: Vec<&Alert>,
+    req: EscalateAlert,
+) -> AppResult<Case> {
     open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.event_time.cmp(&b.event_time)));
-    let (impact, urgency) = triage::case_levels(open.iter());
-    let first = EscalateAlert {
-        template_id: req.template_id,
-        case_id: req.case_id,
-        impact: req.case_id.is_none().then_some(impact),
-        urgency: req.case_id.is_none().then_some(urgency),
-    };
-    let case = escalate(state, caller, open[0].id, first).await?;
-    for a in &open[1..] {
+    let Some((lead, rest)) = open.split_first() else { return Err(AppError::internal()) };
+    let (impact, urgency) = triage::case_levels(open.iter().copied());
+    let first = EscalateAlert { impact: req.impact.or(Some(impact)), urgency: req.urgency.or(Some(urgency)), ..req };
+    let case = escalate(state, caller, lead.id, first).await?;
+    for a in rest {
         escalate(state, caller, a.id, EscalateAlert { case_id: Some(case.id), ..EscalateAlert::default() }).await?;
     }
-    crate::cases::get_case(state, caller, case.id).await
+    Ok(case)
 }
 
 // ---------------------------------------------------------------------------

@@ -87,22 +87,11 @@ pub async fn escalate_group(state: &App, caller: &Caller, id: Uuid, req: Escalat
     caller.require(Action::AlertTriage)?;
     caller.require(Action::CaseWrite)?;
     let (_, alerts) = group_alerts(state, caller, id).await?;
-    let mut open: Vec<&Alert> = alerts.iter().filter(|a| triage::is_open(a.state)).collect();
+    let open: Vec<&Alert> = alerts.iter().filter(|a| triage::is_open(a.state)).collect();
     if open.is_empty() {
         return Err(AppError::field(ErrorCode::InvalidState, "state", "the story has no open alerts left"));
     }
-    // The most severe alert names the case; ties go to the earliest.
-    open.sort_by(|a, b| b.severity.cmp(&a.severity).then(a.event_time.cmp(&b.event_time)));
-    let lead = open[0];
-    // The case's priority follows the whole story: its most severe alert and
-    // the most critical asset any of them touches.
-    let (impact, urgency) = triage::case_levels(open.iter().copied());
-    let first = EscalateAlert { impact: req.impact.or(Some(impact)), urgency: req.urgency.or(Some(urgency)), ..req };
-    let case = crate::alerts::escalate(state, caller, lead.id, first).await?;
-    for a in &open[1..] {
-        let into = EscalateAlert { case_id: Some(case.id), ..EscalateAlert::default() };
-        crate::alerts::escalate(state, caller, a.id, into).await?;
-    }
+    let case = crate::alerts::escalate_together(state, caller, open, req).await?;
     state.store.set_group_case(&caller.ctx(state), caller.org_id(), id, case.id).await?;
     crate::cases::get_case(state, caller, case.id).await
 }

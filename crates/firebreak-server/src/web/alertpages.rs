@@ -277,14 +277,6 @@ struct AlertPage {
     levels: (&'static str, &'static str),
 }
 
-fn level_name(l: firebreak_types::Level) -> &'static str {
-    match l {
-        firebreak_types::Level::Low => "low",
-        firebreak_types::Level::Medium => "medium",
-        firebreak_types::Level::High => "high",
-    }
-}
-
 /// Open cases to merge an alert into: those that share its observables
 /// first, then the most recently changed.
 async fn open_cases(s: &AppState, c: &Caller, seen_in: &[Uuid]) -> firebreak_app::AppResult<Vec<(String, String)>> {
@@ -377,7 +369,7 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         story,
         next,
         open_cases,
-        levels: (level_name(impact), level_name(urgency)),
+        levels: (impact.as_str(), urgency.as_str()),
         rule_link,
         alert,
     })
