@@ -5,6 +5,7 @@
 pub mod api;
 pub mod auth;
 pub mod charts;
+pub mod compat;
 mod docs;
 pub mod error;
 pub mod ops;
@@ -35,6 +36,7 @@ pub fn router(state: AppState) -> Router {
     ops::prometheus();
     Router::new()
         .nest("/api/v1", api::routes().fallback(api_not_found))
+        .nest(compat::thehive::BASE, compat::thehive::routes())
         .route("/api/docs", get(docs::page))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))

@@ -112,11 +112,24 @@ async fn fill(c: &Client, css: &str, value: &str) {
 
 /// Opens a tab of the case page and waits until its panel shows.
 async fn open_tab(c: &Client, name: &str) {
-    // Scrolled to the middle first: the top bar stays over the page's top.
-    c.execute(&format!("document.getElementById('tab-{name}').scrollIntoView({{ block: 'center' }})"), vec![])
-        .await
-        .unwrap();
-    c.find(Locator::Css(&format!("#tab-{name}"))).await.unwrap().click().await.unwrap();
+    // A page that redraws itself (a live refresh, a reload after a state
+    // change) can replace the tab between finding and clicking it: try again.
+    let mut clicked = false;
+    for _ in 0..50 {
+        // Scrolled to the middle first: the top bar stays over the page's top.
+        let scrolled = c
+            .execute(&format!("var t = document.getElementById('tab-{name}'); if (t) t.scrollIntoView({{ block: 'center' }}); return !!t;"), vec![])
+            .await;
+        if matches!(scrolled, Ok(ref v) if *v == json!(true))
+            && let Ok(tab) = c.find(Locator::Css(&format!("#tab-{name}"))).await
+            && tab.click().await.is_ok()
+        {
+            clicked = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(clicked, "the {name} tab could not be clicked");
     for _ in 0..50 {
         let shown = c
             .execute(&format!("var p = document.getElementById('panel-{name}'); return !!p && !p.hidden;"), vec![])

@@ -18,5 +18,6 @@ mod metrics;
 mod ops;
 mod permissions;
 mod tenancy;
+mod thehive;
 mod web;
 mod work;

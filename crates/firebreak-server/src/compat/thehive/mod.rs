@@ -1,0 +1,38 @@
+//! TheHive's API under `/compat/thehive`: TheHive 5 (`/api/v1/…`), the query
+//! API (`/api/v1/query`) and TheHive 4's paths for legacy senders
+//! (`/api/alert`, `/api/case`, …).
+//!
+//! Each topic has its module and its routes; `shape` holds what they share
+//! (TheHive's entity header, severities, TLP and PAP, times in epoch
+//! milliseconds) and `error` TheHive's error body.
+
+mod alerts;
+mod cases;
+pub mod error;
+mod identity;
+mod legacy;
+mod query;
+pub mod session;
+pub mod shape;
+
+use axum::Router;
+
+use self::error::HiveError;
+use crate::state::AppState;
+
+/// Where the facade is mounted.
+pub const BASE: &str = "/compat/thehive";
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .merge(identity::routes())
+        .merge(alerts::routes())
+        .merge(cases::routes())
+        .merge(query::routes())
+        .merge(legacy::routes())
+        .fallback(not_found)
+}
+
+async fn not_found() -> HiveError {
+    HiveError::not_found("no such endpoint in Firebreak's TheHive API")
+}

@@ -1,0 +1,142 @@
+//! What TheHive's entities share: the header (`_id`, `_type`, `_createdBy`,
+//! `_createdAt`, `_updatedAt` in epoch milliseconds), severities 1–4, TLP 0–4
+//! and PAP 0–3, mapped onto Firebreak's values both ways.
+
+use std::collections::HashMap;
+
+use firebreak_app::App;
+use firebreak_app::auth::Caller;
+use firebreak_types::{Pap, Severity, Tlp};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::error::HiveResult;
+
+/// Logins by user id, for the fields TheHive fills with a login
+/// (`assignee`, `_createdBy`, `owner`): read once per request.
+#[derive(Debug, Clone, Default)]
+pub struct Names(pub HashMap<Uuid, String>);
+
+impl Names {
+    /// The logins of the caller's acting organisation.
+    pub async fn of(app: &App, caller: &Caller) -> HiveResult<Self> {
+        Ok(Self(firebreak_app::service::user_names(app, caller).await?))
+    }
+
+    pub fn login(&self, id: Option<Uuid>) -> Option<&str> {
+        id.and_then(|id| self.0.get(&id)).map(String::as_str)
+    }
+}
+
+/// Epoch milliseconds, as TheHive writes every date.
+pub fn millis(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
+}
+
+/// A date TheHive sends (epoch milliseconds).
+pub fn from_millis(ms: i64) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).ok()
+}
+
+/// The header every TheHive entity starts with; the entity's own fields are
+/// added to the map it returns.
+pub fn header(
+    kind: &str,
+    id: impl std::fmt::Display,
+    created_by: &str,
+    created_at: OffsetDateTime,
+    updated_at: Option<OffsetDateTime>,
+) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("_id".into(), json!(id.to_string()));
+    m.insert("_type".into(), json!(kind));
+    m.insert("_createdBy".into(), json!(created_by));
+    m.insert("_createdAt".into(), json!(millis(created_at)));
+    if let Some(u) = updated_at {
+        m.insert("_updatedAt".into(), json!(millis(u)));
+    }
+    m
+}
+
+/// TheHive's severity: 1 low, 2 medium, 3 high, 4 critical.
+pub fn severity_number(s: Severity) -> u8 {
+    match s {
+        Severity::Low => 1,
+        Severity::Medium => 2,
+        Severity::High => 3,
+        Severity::Critical => 4,
+    }
+}
+
+pub fn severity_from_number(n: i64) -> Option<Severity> {
+    match n {
+        1 => Some(Severity::Low),
+        2 => Some(Severity::Medium),
+        3 => Some(Severity::High),
+        4 => Some(Severity::Critical),
+        _ => None,
+    }
+}
+
+/// TheHive's TLP: 0 white (clear), 1 green, 2 amber, 3 red, 4 amber+strict.
+pub fn tlp_number(t: Tlp) -> u8 {
+    match t {
+        Tlp::Clear => 0,
+        Tlp::Green => 1,
+        Tlp::Amber => 2,
+        Tlp::Red => 3,
+        Tlp::AmberStrict => 4,
+    }
+}
+
+pub fn tlp_from_number(n: i64) -> Option<Tlp> {
+    match n {
+        0 => Some(Tlp::Clear),
+        1 => Some(Tlp::Green),
+        2 => Some(Tlp::Amber),
+        3 => Some(Tlp::Red),
+        4 => Some(Tlp::AmberStrict),
+        _ => None,
+    }
+}
+
+/// TheHive's PAP: 0 white (clear), 1 green, 2 amber, 3 red.
+pub fn pap_number(p: Pap) -> u8 {
+    match p {
+        Pap::Clear => 0,
+        Pap::Green => 1,
+        Pap::Amber => 2,
+        Pap::Red => 3,
+    }
+}
+
+pub fn pap_from_number(n: i64) -> Option<Pap> {
+    match n {
+        0 => Some(Pap::Clear),
+        1 => Some(Pap::Green),
+        2 => Some(Pap::Amber),
+        3 => Some(Pap::Red),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_go_both_ways() {
+        for s in [Severity::Low, Severity::Medium, Severity::High, Severity::Critical] {
+            assert_eq!(severity_from_number(i64::from(severity_number(s))), Some(s));
+        }
+        for t in [Tlp::Clear, Tlp::Green, Tlp::Amber, Tlp::Red, Tlp::AmberStrict] {
+            assert_eq!(tlp_from_number(i64::from(tlp_number(t))), Some(t));
+        }
+        for p in [Pap::Clear, Pap::Green, Pap::Amber, Pap::Red] {
+            assert_eq!(pap_from_number(i64::from(pap_number(p))), Some(p));
+        }
+        let t = OffsetDateTime::from_unix_timestamp(1_700_000_000).unwrap();
+        assert_eq!(from_millis(millis(t)), Some(t));
+    }
+}

@@ -1,0 +1,1 @@
+//! TheHive 5 alerts (`/api/v1/alert`).

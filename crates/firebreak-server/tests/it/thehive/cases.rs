@@ -1,0 +1,1 @@
+//! TheHive 5 cases and what they hold (`/api/v1/case`).

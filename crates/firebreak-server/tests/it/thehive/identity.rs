@@ -1,0 +1,1 @@
+//! Identity, status, licence, organisations, users and profiles; errors.

@@ -1,0 +1,1 @@
+//! TheHive 4 paths for legacy senders (`/api/alert`, `/api/case`).

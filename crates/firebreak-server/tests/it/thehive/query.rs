@@ -1,0 +1,1 @@
+//! The query API (`/api/v1/query`).
