@@ -159,14 +159,14 @@ async fn sign_in_create_a_user_and_a_key_then_sign_out() {
     assert!(seen.iter().any(|m| m.contains("script-src")), "inline script is refused and reported: {seen:?}");
     fill(&c, "#username", "admin").await;
     fill(&c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    click(&c, "#sign-in").await;
     c.wait().for_element(Locator::Css("#new-user")).await.unwrap();
     assert_eq!(c.current_url().await.unwrap().path(), "/admin/users", "back where the user wanted to go");
 
     fill(&c, "#new-user input[name=username]", "casey").await;
     fill(&c, "#new-user input[name=display_name]", "Casey Analyst").await;
     fill(&c, "#new-user input[name=password]", "a long enough passphrase").await;
-    c.find(Locator::Css("#new-user button[type=submit]")).await.unwrap().click().await.unwrap();
+    click(&c, "#new-user button[type=submit]").await;
     c.wait().for_element(Locator::Css("tr[data-username=casey]")).await.unwrap();
     let flash = c.find(Locator::Css(".flash.ok")).await.unwrap().text().await.unwrap();
     assert!(flash.contains("casey"), "{flash}");
@@ -176,7 +176,7 @@ async fn sign_in_create_a_user_and_a_key_then_sign_out() {
 
     c.goto(&format!("{base}/admin/api-keys")).await.unwrap();
     fill(&c, "#new-key input[name=name]", "wazuh").await;
-    c.find(Locator::Css("#new-key button[type=submit]")).await.unwrap().click().await.unwrap();
+    click(&c, "#new-key button[type=submit]").await;
     let secret = c.wait().for_element(Locator::Css("#secret")).await.unwrap().text().await.unwrap();
     assert!(secret.starts_with("fbk_"), "{secret}");
     screenshot(&c, "admin-api-keys.png").await;
@@ -209,7 +209,7 @@ async fn sign_in_create_a_user_and_a_key_then_sign_out() {
     let chosen = format!("#org option[value='{}'][selected]", acme.org.id);
     c.wait().for_element(Locator::Css(&chosen)).await.unwrap();
 
-    c.find(Locator::Css("#logout")).await.unwrap().click().await.unwrap();
+    click(&c, "#logout").await;
     c.wait().for_element(Locator::Css("#sign-in")).await.unwrap();
     c.goto(&format!("{base}/admin/users")).await.unwrap();
     assert!(c.current_url().await.unwrap().path().starts_with("/login"), "signed out");
@@ -252,7 +252,24 @@ async fn settle() {
 }
 
 async fn submit(c: &Client, form: &str) {
-    c.find(Locator::Css(&format!("{form} button[type=submit]"))).await.unwrap().click().await.unwrap();
+    click(c, &format!("{form} button[type=submit]")).await;
+}
+
+/// Clicks what `css` finds, again if a redraw replaced it between finding
+/// and clicking (a live refresh, a list drawn anew after a change).
+async fn click(c: &Client, css: &str) {
+    let mut last = String::new();
+    for _ in 0..50 {
+        match c.find(Locator::Css(css)).await {
+            Ok(el) => match el.click().await {
+                Ok(()) => return,
+                Err(e) => last = e.to_string(),
+            },
+            Err(e) => last = e.to_string(),
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not click {css}: {last}");
 }
 
 /// HTML5 drag and drop, as the page's script sees it.
@@ -342,7 +359,7 @@ async fn a_case_from_a_template_goes_from_board_to_closed_and_shows_a_sighting()
     fill(&c, "#review-form textarea[name=summary]", "A lure got through the gateway.").await;
     fill(&c, "#review-form textarea[name=root_cause]", "Gateway allowed a new lookalike domain.").await;
     fill(&c, "#review-form textarea[name=to_improve]", "Quarantine first-seen domains.").await;
-    c.find(Locator::Css("#review-form input[name=complete]")).await.unwrap().click().await.unwrap();
+    click(&c, "#review-form input[name=complete]").await;
     submit(&c, "#review-form").await;
     wait_text(&c, "#review", "completed").await;
     settle().await;
@@ -445,8 +462,8 @@ async fn rules_uploaded_as_a_zip_cover_the_matrix_a_disabled_one_leaves_it_and_a
     sign_in_at(&c, base, "/detection", "#rule-upload").await;
     let input = c.find(Locator::Css("#rule-upload input[type=file]")).await.unwrap();
     input.send_keys(archive.to_str().unwrap()).await.unwrap();
-    c.find(Locator::Css("#rule-upload input[name=enable]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#rule-upload button[type=submit]")).await.unwrap().click().await.unwrap();
+    click(&c, "#rule-upload input[name=enable]").await;
+    click(&c, "#rule-upload button[type=submit]").await;
     wait_text(&c, "#rule-upload .report", "2 created, 0 updated, 0 unchanged, 1 refused").await;
     wait_text(&c, "#rule-upload .report", "rules.zip/broken.yml:").await;
     wait_text(&c, "#rules", "Certutil Download").await;
@@ -485,7 +502,7 @@ async fn rules_uploaded_as_a_zip_cover_the_matrix_a_disabled_one_leaves_it_and_a
 
     // Tune the other rule on its page: not on the jump host.
     c.goto(&format!("{base}/detection?q=certutil")).await.unwrap();
-    c.find(Locator::Css("#rules a")).await.unwrap().click().await.unwrap();
+    click(&c, "#rules a").await;
     c.wait().for_element(Locator::Css("#exception")).await.unwrap();
     let bars = c.find_all(Locator::Css("#hits-chart rect.hbar")).await.unwrap();
     assert_eq!(bars.len(), 30, "one bar a day");
@@ -499,9 +516,9 @@ async fn rules_uploaded_as_a_zip_cover_the_matrix_a_disabled_one_leaves_it_and_a
     fill(&c, "#exception input[name=field]", "Computer").await;
     fill(&c, "#exception textarea[name=values]", "jump-01\njump-02").await;
     fill(&c, "#exception input[name=reason]", "admins download tools there").await;
-    c.find(Locator::Css("#preview-button")).await.unwrap().click().await.unwrap();
+    click(&c, "#preview-button").await;
     wait_text(&c, "#preview", "0 of the rule's last 1 alerts would have been suppressed").await;
-    c.find(Locator::Css("#exception button.primary")).await.unwrap().click().await.unwrap();
+    click(&c, "#exception button.primary").await;
     wait_text(&c, "#exceptions", "jump-02").await;
     screenshot(&c, "rule-exception.png").await;
     let rule: Page<Value> = app.admin.get("/api/v1/rules?q=certutil").await.unwrap();
@@ -819,7 +836,7 @@ async fn webhooks_sla_targets_and_grouping_are_set_on_the_settings_page() {
     // A webhook: its secret shown once, then listed with its delivery log a click away.
     fill(&c, "#new-webhook input[name=name]", "chat").await;
     fill(&c, "#new-webhook input[name=url]", "https://hooks.example.org/firebreak").await;
-    c.find(Locator::Css("#new-webhook input[value='case.created']")).await.unwrap().click().await.unwrap();
+    click(&c, "#new-webhook input[value='case.created']").await;
     submit(&c, "#new-webhook").await;
     wait_text(&c, "#new-webhook .report", "shown this once").await;
     wait_text(&c, "#webhooks", "hooks.example.org").await;
@@ -1059,7 +1076,7 @@ async fn sign_in_at(c: &Client, base: &str, path: &str, ready: &str) {
     c.goto(&format!("{base}{path}")).await.unwrap();
     fill(c, "#username", "admin").await;
     fill(c, "#password", ADMIN_PASSWORD).await;
-    c.find(Locator::Css("#sign-in")).await.unwrap().click().await.unwrap();
+    click(c, "#sign-in").await;
     c.wait().for_element(Locator::Css(ready)).await.unwrap();
 }
 
@@ -1125,7 +1142,7 @@ async fn a_queue_of_a_thousand_alerts_is_paged_deep_and_a_selection_closed_in_bu
     let mut seen = queue_ids(&c).await;
     let mut pages = 1;
     while c.find(Locator::Css("#next-page")).await.is_ok() {
-        c.find(Locator::Css("#next-page")).await.unwrap().click().await.unwrap();
+        click(&c, "#next-page").await;
         pages += 1;
         let from = (pages - 1) * 100 + 1;
         wait_text(&c, "#alert-count", &format!("{from}–")).await;
@@ -1173,11 +1190,11 @@ async fn a_queue_of_a_thousand_alerts_is_paged_deep_and_a_selection_closed_in_bu
     got.sort();
     assert_eq!(got, want, "x on rows 1 and 3, then rows 5 to 10 by shift-click");
     both_themes(&c, "alert-queue-selected").await;
-    c.find(Locator::Css("[data-bulk-action=close]")).await.unwrap().click().await.unwrap();
+    click(&c, "[data-bulk-action=close]").await;
     wait_text(&c, "#bulk .form-error", "Say why").await;
     select(&c, "#bulk-disposition", "false_positive").await;
     fill(&c, "#bulk-reason", "scanner noise").await;
-    c.find(Locator::Css("[data-bulk-action=close]")).await.unwrap().click().await.unwrap();
+    click(&c, "[data-bulk-action=close]").await;
     wait_text(&c, "#toast", "8 alert(s) closed").await;
     wait_text(&c, "#selected-count", "0 selected").await;
     let closed: Page<firebreak_types::Alert> =
@@ -1193,10 +1210,10 @@ async fn a_queue_of_a_thousand_alerts_is_paged_deep_and_a_selection_closed_in_bu
     let first = queue_ids(&c).await;
     body_keys(&c, "xjx").await;
     wait_text(&c, "#selected-count", "2 selected").await;
-    c.find(Locator::Css("[data-bulk-action=take]")).await.unwrap().click().await.unwrap();
+    click(&c, "[data-bulk-action=take]").await;
     wait_text(&c, "#toast", "2 alert(s) taken").await;
     wait_text(&c, "#alert-count", "of 991 new").await;
-    c.find(Locator::Css("#view-mine")).await.unwrap().click().await.unwrap();
+    click(&c, "#view-mine").await;
     wait_text(&c, "#alert-count", "1–2 of 2 open").await;
     let mut mine = queue_ids(&c).await;
     mine.sort();
@@ -1206,7 +1223,7 @@ async fn a_queue_of_a_thousand_alerts_is_paged_deep_and_a_selection_closed_in_bu
 
     // A view of one source, saved under the name offered.
     c.goto(&format!("{base}/alerts?state=new&source=wazuh")).await.unwrap();
-    c.find(Locator::Css("#save-view")).await.unwrap().click().await.unwrap();
+    click(&c, "#save-view").await;
     assert_eq!(c.get_alert_text().await.unwrap(), "Name of this view");
     c.accept_alert().await.unwrap();
     c.goto(&format!("{base}/alerts")).await.unwrap();
@@ -1220,7 +1237,7 @@ async fn a_queue_of_a_thousand_alerts_is_paged_deep_and_a_selection_closed_in_bu
     // Two escalated together: one case, both in it.
     let pair = queue_ids(&c).await[..2].to_vec();
     body_keys(&c, "xjx").await;
-    c.find(Locator::Css("[data-bulk-action=escalate]")).await.unwrap().click().await.unwrap();
+    click(&c, "[data-bulk-action=escalate]").await;
     c.accept_alert().await.unwrap();
     c.wait().for_element(Locator::Css("#tasks")).await.unwrap();
     let case_id = c.current_url().await.unwrap().path().trim_start_matches("/cases/").to_owned();
@@ -1259,8 +1276,8 @@ async fn the_rules_list_pages_its_count_follows_an_upload_and_a_rule_keeps_its_y
     std::fs::write(&file, crate::detect::WHOAMI).unwrap();
     let input = c.find(Locator::Css("#rule-upload input[type=file]")).await.unwrap();
     input.send_keys(file.to_str().unwrap()).await.unwrap();
-    c.find(Locator::Css("#rule-upload input[name=enable]")).await.unwrap().click().await.unwrap();
-    c.find(Locator::Css("#rule-upload button[type=submit]")).await.unwrap().click().await.unwrap();
+    click(&c, "#rule-upload input[name=enable]").await;
+    click(&c, "#rule-upload button[type=submit]").await;
     wait_text(&c, "#rule-upload .report", "1 created").await;
     wait_text(&c, "#rule-count", "1–1 of 1 rule(s)").await;
 
@@ -1272,19 +1289,19 @@ async fn the_rules_list_pages_its_count_follows_an_upload_and_a_rule_keeps_its_y
     assert_eq!(report.created, 250, "{:?}", report.rejected);
     c.goto(&format!("{base}/detection")).await.unwrap();
     wait_text(&c, "#rule-count", "1–100 of 251").await;
-    c.find(Locator::Css("#next-page")).await.unwrap().click().await.unwrap();
+    click(&c, "#next-page").await;
     wait_text(&c, "#rule-count", "101–200 of 251").await;
-    c.find(Locator::Css("#next-page")).await.unwrap().click().await.unwrap();
+    click(&c, "#next-page").await;
     wait_text(&c, "#rule-count", "201–251 of 251").await;
     assert!(c.find(Locator::Css("#next-page")).await.is_err(), "the last page");
     wait_text(&c, "#rules", "Whoami Execution").await;
     both_themes(&c, "rules-paged").await;
-    c.find(Locator::Css("#prev-page")).await.unwrap().click().await.unwrap();
+    click(&c, "#prev-page").await;
     wait_text(&c, "#rule-count", "101–200 of 251").await;
 
     // The rule with a 400-character line: its YAML scrolls inside its column.
     c.goto(&format!("{base}/detection?q=paged+rule+0007")).await.unwrap();
-    c.find(Locator::Css("#rules a")).await.unwrap().click().await.unwrap();
+    click(&c, "#rules a").await;
     c.wait().for_element(Locator::Css("#yaml")).await.unwrap();
     let geometry = c
         .execute(
