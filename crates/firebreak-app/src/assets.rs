@@ -517,6 +517,6 @@ pub async fn asset_cases(state: &App, caller: &Caller, asset_id: Uuid) -> AppRes
     let links: Vec<CaseAsset> = items::list(state, caller.org_id(), &q).await?;
     let ids: Vec<Uuid> = links.iter().map(|l| l.case_id).collect();
     let mut cases = state.store.cases_by_id(caller.org_id(), &ids).await?;
-    cases.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    cases.sort_by_key(|c| std::cmp::Reverse(c.created_at));
     Ok(cases)
 }

@@ -207,8 +207,6 @@ pub(crate) fn open(case: &Case) -> AppResult<()> {
     ))
 }
 
-/// The case with its SLA clocks.
-
 /// Case numbers by id, for pages that list what belongs to several cases.
 pub async fn numbers(state: &App, caller: &Caller, ids: &[Uuid]) -> AppResult<std::collections::HashMap<Uuid, i64>> {
     caller.require(Action::CaseRead)?;
@@ -225,6 +223,7 @@ pub(crate) async fn numbers_in(
     Ok(cases.into_iter().map(|c| (c.id, c.number)).collect())
 }
 
+/// The case with its SLA clocks.
 pub async fn get_case(state: &App, caller: &Caller, id: Uuid) -> AppResult<Case> {
     let case = load(state, caller, id).await?;
     clocks(state, case).await

@@ -20,6 +20,9 @@ use firebreak_app::{alerts, assets, detection, observables};
 /// Alerts shown on an asset's page, newest first.
 const ASSET_ALERTS: u32 = 50;
 
+/// A case on an asset's page: id, number, title, state, priority.
+type CaseLine = (String, i64, String, &'static str, String);
+
 #[derive(Template)]
 #[template(path = "asset.html")]
 struct AssetPage {
@@ -28,8 +31,7 @@ struct AssetPage {
     alerts: Section<Vec<AlertRow>>,
     /// More alerts touch it than are listed.
     more_alerts: bool,
-    /// id, number, title, state, priority.
-    cases: Section<Vec<(String, i64, String, &'static str, String)>>,
+    cases: Section<Vec<CaseLine>>,
     documents: Section<Vec<Document>>,
 }
 
