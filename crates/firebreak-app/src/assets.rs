@@ -473,8 +473,7 @@ pub async fn link_asset(
     case_id: Uuid,
     asset_id: Uuid,
 ) -> AppResult<Vec<AssetWithContacts>> {
-    caller.require(Action::CaseWrite)?;
-    crate::cases::load(state, caller, case_id).await?;
+    crate::cases::writable(state, caller, case_id).await?;
     items::load::<Asset>(state, caller.org_id(), asset_id).await.map_err(|_| {
         AppError::field(ErrorCode::NotFound, "asset_id", "asset_id must be an asset of this organisation")
     })?;
@@ -489,8 +488,7 @@ pub async fn link_asset(
 }
 
 pub async fn unlink_asset(state: &App, caller: &Caller, case_id: Uuid, asset_id: Uuid) -> AppResult<()> {
-    caller.require(Action::CaseWrite)?;
-    crate::cases::load(state, caller, case_id).await?;
+    crate::cases::writable(state, caller, case_id).await?;
     let links: Vec<CaseAsset> = items::of_case(state, caller.org_id(), case_id).await?;
     let link = links.iter().find(|l| l.asset_id == asset_id).ok_or_else(|| AppError::not_found("case asset"))?;
     items::delete::<CaseAsset>(state, &caller.ctx(state), caller.org_id(), link.id).await?;
@@ -509,4 +507,16 @@ pub async fn case_assets(state: &App, caller: &Caller, case_id: Uuid) -> AppResu
         }
     }
     with_contacts(state, caller.org_id(), assets).await
+}
+
+/// The cases that involve an asset, newest first.
+pub async fn asset_cases(state: &App, caller: &Caller, asset_id: Uuid) -> AppResult<Vec<firebreak_types::Case>> {
+    caller.require(Action::CaseRead)?;
+    get_asset(state, caller, asset_id).await?;
+    let q = ItemQuery { parent_id: Some(asset_id), ..items::query::<CaseAsset>() };
+    let links: Vec<CaseAsset> = items::list(state, caller.org_id(), &q).await?;
+    let ids: Vec<Uuid> = links.iter().map(|l| l.case_id).collect();
+    let mut cases = state.store.cases_by_id(caller.org_id(), &ids).await?;
+    cases.sort_by_key(|c| std::cmp::Reverse(c.created_at));
+    Ok(cases)
 }

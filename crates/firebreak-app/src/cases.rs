@@ -182,11 +182,29 @@ pub async fn load(state: &App, caller: &Caller, id: Uuid) -> AppResult<Case> {
     state.store.get_case(caller.org_id(), id).await?.ok_or_else(|| AppError::not_found("case"))
 }
 
-/// The case with its SLA clocks.
-/// A case the caller may change.
+/// A case the caller may change: one still being worked on. A closed,
+/// cancelled or merged case refuses every change but a move that reopens it.
 pub(crate) async fn writable(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
-    load(state, caller, case_id).await
+    let case = load(state, caller, case_id).await?;
+    open(&case)?;
+    Ok(case)
+}
+
+/// Refuses a change to a case that is no longer worked on, saying why.
+pub(crate) fn open(case: &Case) -> AppResult<()> {
+    if case.state.is_active() {
+        return Ok(());
+    }
+    let until = match case.state {
+        CaseState::Closed => ": reopen it first",
+        _ => "",
+    };
+    Err(AppError::field(
+        ErrorCode::InvalidState,
+        "state",
+        format!("case #{} is {} and takes no changes{until}", case.number, case.state.as_str()),
+    ))
 }
 
 /// Case numbers by id, for pages that list what belongs to several cases.
@@ -205,6 +223,7 @@ pub(crate) async fn numbers_in(
     Ok(cases.into_iter().map(|c| (c.id, c.number)).collect())
 }
 
+/// The case with its SLA clocks.
 pub async fn get_case(state: &App, caller: &Caller, id: Uuid) -> AppResult<Case> {
     let case = load(state, caller, id).await?;
     clocks(state, case).await
@@ -221,7 +240,7 @@ pub async fn list_cases(state: &App, caller: &Caller, query: &CaseQuery) -> AppR
 pub async fn update_case(state: &App, caller: &Caller, id: Uuid, req: UpdateCase) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
     let now = request_time(state);
-    let before = load(state, caller, id).await?;
+    let before = writable(state, caller, id).await?;
     let mut after = before.clone();
     if let Some(v) = req.title {
         after.title = Title::parse("title", &v)?.into_inner();

@@ -95,8 +95,7 @@ pub async fn upload(
     declared: Option<u64>,
     body: crate::files::Upload,
 ) -> AppResult<Evidence> {
-    caller.require(Action::CaseWrite)?;
-    get_case(state, caller, case_id).await?;
+    crate::cases::writable(state, caller, case_id).await?;
     let filename = clean_filename(&params.filename)?;
     let description = markdown("description", &params.description)?;
     let id = Uuid::now_v7();

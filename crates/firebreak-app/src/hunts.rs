@@ -61,8 +61,8 @@ const MAX_ENTRIES: usize = 1000;
 
 /// Starts hunting an evidence file of a case; answers at once with the job.
 pub async fn start(state: &App, caller: &Caller, case_id: Uuid, evidence_id: Uuid) -> AppResult<HuntJob> {
-    caller.require(Action::CaseWrite)?;
-    // Also checks the case is the caller's to see.
+    // Also checks the case is the caller's to see, and still worked on.
+    crate::cases::writable(state, caller, case_id).await?;
     let (_, evidence) = crate::evidence::load(state, caller, case_id, evidence_id).await?;
     let org = caller.org_id();
     let (detector, _) = crate::detection::compiled(state, org).await?;
@@ -90,6 +90,7 @@ pub async fn start(state: &App, caller: &Caller, case_id: Uuid, evidence_id: Uui
         finished_at: None,
     };
     let job = items::create(state, &ctx, org, job).await?;
+    state.live.publish(org, "case.updated", case_id);
     let path = crate::files::path_of(state, org, evidence_id);
     let counter = state.hunts.start(job.id);
     let (state2, job2) = (state.clone(), job.clone());
@@ -182,6 +183,7 @@ pub async fn start(state: &App, caller: &Caller, case_id: Uuid, evidence_id: Uui
             tracing::error!(error = ?e.body().message, "a finished hunt could not be recorded");
         }
         state2.hunts.end(job2.id);
+        state2.live.publish(org, "case.updated", case_id);
     });
     Ok(job)
 }

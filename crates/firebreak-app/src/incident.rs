@@ -85,6 +85,15 @@ case_kind!(ActionItem, "action_item", "action item", |v| Index {
 
 async fn writable(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Case> {
     caller.require(Action::CaseWrite)?;
+    let case = get_case(state, caller, case_id).await?;
+    crate::cases::open(&case)?;
+    Ok(case)
+}
+
+/// A case whose follow-up may still change once it is closed (the review's
+/// action items outlive the incident).
+async fn followed_up(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Case> {
+    caller.require(Action::CaseWrite)?;
     get_case(state, caller, case_id).await
 }
 
@@ -602,7 +611,7 @@ pub async fn set_action_item_status(
     id: Uuid,
     status: ItemStatus,
 ) -> AppResult<ActionItem> {
-    writable(state, caller, case_id).await?;
+    followed_up(state, caller, case_id).await?;
     let (item, mut a) = case_item::<ActionItem>(state, caller, case_id, id, |a| a.case_id).await?;
     a.status = status;
     items::save(state, &caller.ctx(state), &item, a).await

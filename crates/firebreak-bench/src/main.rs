@@ -16,6 +16,7 @@
 mod corpus_score;
 mod hunt;
 mod metrics;
+mod pages;
 mod queue;
 mod stories;
 
@@ -149,6 +150,26 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// The pages analysts open most over a large store (queue, a deep queue
+    /// page, a case, the board, a dashboard, the rules list): time to first
+    /// byte and to the whole page
+    Pages {
+        /// Alerts to store, over the last 365 days
+        #[arg(long, default_value_t = 100_000)]
+        alerts: u64,
+        /// Cases to store, over the same year
+        #[arg(long, default_value_t = 10_000)]
+        cases: u64,
+        /// Requests to time, per page
+        #[arg(long, default_value_t = 20)]
+        requests: usize,
+        /// SigmaHQ's repository (its Windows process-creation rules fill the rules list)
+        #[arg(long, env = "FIREBREAK_SIGMA_DIR", default_value = "../shared/sigma")]
+        sigma: std::path::PathBuf,
+        /// A PostgreSQL URL to run on instead of a fresh SQLite file
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Every dashboard panel's query time over a year of alerts and cases
     Metrics {
         /// Alerts to store, over the last 365 days
@@ -208,6 +229,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::Queue { alerts, requests, database_url } => {
             queue::bench_queue(queue::Args { alerts, requests: requests.max(1), database_url }).await
+        }
+        Bench::Pages { alerts, cases, requests, sigma, database_url } => {
+            pages::bench_pages(pages::Args { alerts, cases, requests: requests.max(1), sigma, database_url }).await
         }
         Bench::Metrics { alerts, cases, database_url, runs, keep } => {
             metrics::bench_metrics(metrics::Args { alerts, cases, database_url, runs, keep }).await

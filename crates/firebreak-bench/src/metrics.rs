@@ -317,7 +317,7 @@ async fn time_panels(
 }
 
 /// What the seed wrote.
-struct Seeded {
+pub(crate) struct Seeded {
     alerts: u64,
     cases: u64,
     open: u64,
@@ -364,7 +364,7 @@ const COUNTS_BACKFILL: &str = "INSERT INTO alert_counts (org_id, hour, source, r
     SELECT org_id, (first_seen / 3600000) * 3600000, source, COALESCE(rule, ''), severity, COUNT(*) \
     FROM alerts GROUP BY org_id, (first_seen / 3600000) * 3600000, source, COALESCE(rule, ''), severity";
 
-async fn seed(
+pub(crate) async fn seed(
     pool: &AnyPool,
     org: Uuid,
     n_alerts: u64,

@@ -17,7 +17,7 @@ pub struct Args {
 }
 
 /// A session cookie, got through the sign-in form.
-async fn sign_in(base: &str) -> anyhow::Result<String> {
+pub(crate) async fn sign_in(base: &str) -> anyhow::Result<String> {
     let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build()?;
     let page = http.get(format!("{base}/login")).send().await?.error_for_status()?;
     let cookie = cookies(&page);
@@ -51,7 +51,11 @@ fn cookies(r: &reqwest::Response) -> String {
 }
 
 /// One timed GET: (time to the answer's head, time to its whole body).
-async fn timed(http: &reqwest::Client, url: &str, auth: &Auth<'_>) -> anyhow::Result<(Duration, Duration, String)> {
+pub(crate) async fn timed(
+    http: &reqwest::Client,
+    url: &str,
+    auth: &Auth<'_>,
+) -> anyhow::Result<(Duration, Duration, String)> {
     let t = Instant::now();
     let req = match auth {
         Auth::Cookie(c) => http.get(url).header("cookie", *c),
@@ -64,7 +68,7 @@ async fn timed(http: &reqwest::Client, url: &str, auth: &Auth<'_>) -> anyhow::Re
     Ok((head, t.elapsed(), body))
 }
 
-enum Auth<'a> {
+pub(crate) enum Auth<'a> {
     Cookie(&'a str),
     Key(&'a str),
 }

@@ -191,6 +191,7 @@
         for (var i = 0; i < path.length - 1; i++) at = at[path[i]] = at[path[i]] || {};
         at[path[path.length - 1]] = value;
       };
+      try {
       Array.prototype.forEach.call(form.elements, function (el) {
         if (!el.name || el.disabled) return;
         if (el.dataset.type === "set") {
@@ -217,10 +218,21 @@
           return;
         } else if (el.dataset.type === "time") {
           data[el.name] = new Date(el.value).toISOString();
+        } else if (el.dataset.type === "json-list") {
+          // One JSON object, or a list of them: always sent as a list.
+          var parsed;
+          try { parsed = JSON.parse(el.value); } catch (x) {
+            throw new Error(el.name + " must be JSON: " + x.message);
+          }
+          data[el.name] = Array.isArray(parsed) ? parsed : [parsed];
         } else {
           data[el.name] = el.value;
         }
       });
+      } catch (bad) {
+        if (err) err.textContent = bad.message; else toast(bad.message);
+        return;
+      }
       body = JSON.stringify(data);
       type = "application/json";
     }
@@ -557,8 +569,18 @@
           .catch(function (error) { toast("#" + card.dataset.number + " cannot move to " + col.dataset.state + ": " + error.message); });
       });
     });
+    poll();
   }
   wire();
+
+  // A region that shows work under way (a hunt reading its file) is marked
+  // data-poll="ms": the page redraws that often until the mark is gone.
+  var pollTimer = null;
+  function poll() {
+    var running = document.querySelector("[data-poll]");
+    if (!running || pollTimer) return;
+    pollTimer = setTimeout(function () { pollTimer = null; refresh(); }, parseInt(running.dataset.poll, 10) || 1000);
+  }
 
   // Keyboard: g then a/c/r/d goes to Alerts, Cases, Detection, Dashboards.
   var afterG = false;

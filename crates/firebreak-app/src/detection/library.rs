@@ -307,12 +307,16 @@ pub async fn by_sigma_id(
     if rules.is_empty() {
         return Ok(std::collections::HashMap::new());
     }
-    let wanted: std::collections::HashSet<&str> = rules.iter().copied().collect();
-    Ok(all_rules(state, caller.org_id())
-        .await?
+    // Only the rules asked for, by the index of their Sigma id: a page of
+    // alerts names a few rules, the library may hold thousands.
+    let wanted: std::collections::BTreeSet<&str> = rules.iter().copied().collect();
+    let q =
+        firebreak_store::ItemQuery { keys: wanted.iter().map(|k| (*k).to_owned()).collect(), ..items::query::<Rule>() };
+    let found: Vec<Rule> = items::list(state, caller.org_id(), &q).await?;
+    Ok(found
         .into_iter()
-        .filter(|(_, r)| wanted.contains(r.sigma_id.as_str()))
-        .map(|(_, r)| (r.sigma_id, (r.id, r.title)))
+        .filter(|r| wanted.contains(r.sigma_id.as_str()))
+        .map(|r| (r.sigma_id, (r.id, r.title)))
         .collect())
 }
 

@@ -27,6 +27,15 @@ const ANY_REQUEST: [(&str, &str); 6] = [
     ("503", "The database cannot be reached; retry shortly"),
 ];
 
+/// Changes to a case, or to what it holds.
+const CLOSED_CASE: (&str, &str) =
+    ("409", "The case is closed, cancelled or merged (`invalid_state`, field `state`): reopen it first");
+
+/// What changes on a case that takes no other change: its move (a reopening),
+/// the custody of its evidence, links between cases, the review's follow-up.
+const STILL_OPEN: [&str; 6] =
+    ["/transition", "/custody", "/verify", "/links", "/links/{target_id}", "/action-items/{item_id}"];
+
 /// Operations that read a body.
 const WITH_BODY: (&str, &str) = ("413", "The body is larger than the server's limit");
 
@@ -35,10 +44,20 @@ const WITH_JSON_BODY: (&str, &str) = ("415", "The body was not sent as Content-T
 
 impl Modify for Refusals {
     fn modify(&self, openapi: &mut OpenApi) {
-        for item in openapi.paths.paths.values_mut() {
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let of_a_case = path.starts_with("/api/v1/cases/{id}");
             let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
-            for operation in operations.into_iter().flatten() {
+            for (i, operation) in operations.into_iter().enumerate() {
+                let Some(operation) = operation else { continue };
                 add_refusals(operation);
+                // A change to a closed, cancelled or merged case (its move excepted).
+                if of_a_case && i > 0 && !STILL_OPEN.iter().any(|end| path.ends_with(end)) {
+                    operation
+                        .responses
+                        .responses
+                        .entry(CLOSED_CASE.0.to_owned())
+                        .or_insert_with(|| error(CLOSED_CASE.1));
+                }
             }
         }
     }

@@ -187,6 +187,8 @@ pub struct TaskView {
 
 pub struct ObservableView {
     pub kind: String,
+    /// The type as the API names it, for the search of stored events.
+    pub type_name: String,
     pub value: String,
     pub ioc: bool,
     pub class: String,
@@ -208,7 +210,7 @@ pub struct AlertRow {
 }
 
 impl AlertRow {
-    fn of(a: &firebreak_types::Alert) -> AlertRow {
+    pub(super) fn of(a: &firebreak_types::Alert) -> AlertRow {
         AlertRow {
             id: a.id.to_string(),
             title: a.title.clone(),
@@ -218,6 +220,94 @@ impl AlertRow {
             rule: a.rule.clone().unwrap_or_default(),
             occurrences: a.occurrences,
             last_seen: when(a.last_seen),
+        }
+    }
+}
+
+/// An evidence file on the case page, with its chain of custody.
+pub struct EvidenceView {
+    pub id: String,
+    pub filename: String,
+    pub size: u64,
+    pub sha256: String,
+    pub stored_at: String,
+    pub collected: String,
+    /// EVTX, JSON or NDJSON: a file a hunt can read.
+    pub huntable: bool,
+    /// The last verification: Some(true) matched, Some(false) did not.
+    pub verified: Option<bool>,
+    pub verified_at: String,
+    /// When, what, who, and what else it says (to, where, a note).
+    pub custody: Vec<(String, String, String, String)>,
+}
+
+impl EvidenceView {
+    fn of(e: firebreak_types::Evidence, custody: Vec<firebreak_types::CustodyEntry>) -> Self {
+        let lower = e.filename.to_ascii_lowercase();
+        let huntable = [".evtx", ".json", ".ndjson", ".jsonl"].iter().any(|x| lower.ends_with(x));
+        let last = custody.iter().rev().find(|c| c.action == "verified" || c.action == "verify_failed");
+        EvidenceView {
+            id: e.id.to_string(),
+            huntable,
+            verified: last.map(|c| c.action == "verified"),
+            verified_at: last.map(|c| when(c.at)).unwrap_or_default(),
+            collected: format!(
+                "{} from {}",
+                e.collected_by,
+                if e.collected_from.is_empty() { "—" } else { &e.collected_from }
+            ),
+            custody: custody
+                .into_iter()
+                .map(|c| {
+                    let mut more = Vec::new();
+                    if let Some(to) = c.to.filter(|t| !t.is_empty()) {
+                        more.push(format!("to {to}"));
+                    }
+                    if let Some(at) = c.location.filter(|l| !l.is_empty()) {
+                        more.push(format!("at {at}"));
+                    }
+                    if !c.note.is_empty() {
+                        more.push(c.note);
+                    }
+                    (when(c.at), c.action.replace('_', " "), c.actor, more.join(" · "))
+                })
+                .collect(),
+            filename: e.filename,
+            size: e.size,
+            sha256: e.sha256,
+            stored_at: e.stored_at,
+        }
+    }
+}
+
+/// A hunt of an evidence file: how far it came and what it found.
+pub struct HuntView {
+    pub filename: String,
+    pub status: &'static str,
+    pub running: bool,
+    pub events: u64,
+    pub hits: u64,
+    pub skipped: u64,
+    pub started: String,
+    pub detail: String,
+}
+
+impl HuntView {
+    fn of(h: firebreak_types::HuntJob) -> Self {
+        let mut detail = Vec::new();
+        if let Some(e) = &h.error {
+            detail.push(e.clone());
+        }
+        detail.extend(h.warnings.iter().take(3).cloned());
+        HuntView {
+            status: h.status.as_str(),
+            running: h.status == firebreak_types::HuntStatus::Running,
+            events: h.events,
+            hits: h.hits,
+            skipped: h.skipped,
+            started: format!("{} by {}", when(h.started_at), h.started_by),
+            detail: detail.join("; "),
+            filename: h.filename,
         }
     }
 }
@@ -340,13 +430,16 @@ struct CasePage {
     observables: Vec<ObservableView>,
     timeline: Vec<(String, EntryText, String, bool)>,
     chain: KillChain,
-    evidence: Vec<(String, String, u64, String, String)>,
+    evidence: Vec<EvidenceView>,
+    hunts: Vec<HuntView>,
+    /// A hunt is reading a file: the page redraws until it ends.
+    hunting: bool,
     comms: Vec<(String, String, String, String, String)>,
     actions: Vec<(String, String, String, &'static str, String)>,
     roles: Vec<(String, String)>,
     requests: Vec<(String, String, String, String, &'static str)>,
     escalations: Vec<(String, String, String)>,
-    assets: Vec<(String, String, String, String)>,
+    assets: Vec<(String, String, String, String, String)>,
     review: Option<firebreak_types::Review>,
     review_completed: bool,
     action_items: Vec<(String, &'static str, String)>,
@@ -399,6 +492,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         .into_iter()
         .map(|o| ObservableView {
             kind: label(&o.observable.kind),
+            type_name: o.observable.kind.clone(),
             value: o.observable.value,
             ioc: o.observable.ioc,
             class: o.observable.ip_class.unwrap_or_default(),
@@ -417,11 +511,13 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
             (when(e.at), EntryText::of(&e.description), format!("{tactic} {tech}").trim().to_owned(), e.automatic)
         })
         .collect();
-    let evidence: Vec<_> = evidence::list(s, c, id)
-        .await?
-        .into_iter()
-        .map(|e| (e.id.to_string(), e.filename, e.size, e.sha256, e.stored_at))
-        .collect();
+    let mut evidence = Vec::new();
+    for e in evidence::list(s, c, id).await? {
+        let custody = evidence::chain(s, c, id, e.id).await?;
+        evidence.push(EvidenceView::of(e, custody));
+    }
+    let hunts: Vec<HuntView> = firebreak_app::hunts::list(s, c, id).await?.into_iter().map(HuntView::of).collect();
+    let hunting = hunts.iter().any(|h| h.running);
     let comms: Vec<_> = incident::communications(s, c, id)
         .await?
         .into_iter()
@@ -467,7 +563,13 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
                 .iter()
                 .map(|k| format!("{} {} {}", k.name, k.email, k.phone).trim().to_owned())
                 .collect();
-            (a.asset.name, a.asset.owner, a.asset.criticality.as_str().to_owned(), contacts.join("; "))
+            (
+                a.asset.id.to_string(),
+                a.asset.name,
+                a.asset.owner,
+                a.asset.criticality.as_str().to_owned(),
+                contacts.join("; "),
+            )
         })
         .collect();
     let review = incident::review(s, c, id).await?;
@@ -541,6 +643,8 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         timeline,
         chain,
         evidence,
+        hunts,
+        hunting,
         comms,
         actions,
         roles,

@@ -154,6 +154,12 @@ struct RulePage {
     revisions: Vec<RuleRevision>,
     quality: Option<RuleQuality>,
     tests: Vec<RuleTestResult>,
+    passed: usize,
+    ran_at: String,
+    /// The stages of a use case, the rule's chosen.
+    stages: Vec<(&'static str, bool)>,
+    /// Whether the caller may add tests and change the stage.
+    may_manage: bool,
     chart: Chart,
 }
 
@@ -205,7 +211,23 @@ pub async fn rule(State(s): State<AppState>, WebCaller(c): WebCaller, Path(id): 
         detection::quality_of(total, rule.title.clone(), CHART_DAYS as u32)
     });
     let layout = Layout::new(&s, &c, &rule.title, "detection", Flash::default()).await;
-    render(&RulePage { layout, rule, exceptions, revisions, quality, tests, chart })
+    let passed = tests.iter().filter(|t| t.passed).count();
+    let stages =
+        ["draft", "testing", "production", "retired"].into_iter().map(|v| (v, rule.use_case.as_str() == v)).collect();
+    let may_manage = c.may(firebreak_domain::permission::Action::RuleManage);
+    render(&RulePage {
+        layout,
+        rule,
+        exceptions,
+        revisions,
+        quality,
+        tests,
+        passed,
+        ran_at: super::admin::when(now),
+        stages,
+        may_manage,
+        chart,
+    })
 }
 
 #[derive(Template)]

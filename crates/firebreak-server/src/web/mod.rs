@@ -5,6 +5,7 @@
 
 mod admin;
 mod alertpages;
+mod assetpages;
 mod casepages;
 mod dashpages;
 mod detectpages;
@@ -42,6 +43,8 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/new", get(casepages::new_case))
         .route("/cases/{id}", get(casepages::case_page))
         .route("/assets", get(casepages::inventory))
+        .route("/inventory/{id}", get(assetpages::asset))
+        .route("/sightings", get(assetpages::sightings))
         .route("/notifications", get(casepages::notifications))
         .route("/teams", get(casepages::teams))
         .route("/backlog", get(casepages::backlog))

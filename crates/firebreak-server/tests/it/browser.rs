@@ -1361,3 +1361,213 @@ async fn the_rules_list_pages_its_count_follows_an_upload_and_a_rule_keeps_its_y
     assert_no_policy_violation(&c).await;
     c.close().await.unwrap();
 }
+
+/// SigmaHQ's rules and regression samples, beside the project (see the
+/// detection crate's `sigmahq` test); `None` when they are not there.
+fn sigma_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("FIREBREAK_SIGMA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/sigma"));
+    dir.join("rules").is_dir().then_some(dir)
+}
+
+/// Clicks the submit button of a form again if a redraw replaced it.
+async fn press(c: &Client, css: &str) {
+    for _ in 0..30 {
+        if let Ok(b) = c.find(Locator::Css(css)).await
+            && b.click().await.is_ok()
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("could not press {css}");
+}
+
+#[tokio::test]
+async fn an_evidence_file_is_hunted_from_its_tab_and_its_custody_and_hash_are_checked() {
+    let Some(sigma) = sigma_dir() else {
+        eprintln!("skipped: no SigmaHQ regression data beside the project");
+        return;
+    };
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    // A real rule and the real EVTX sample SigmaHQ keeps for it.
+    let name = "proc_creation_win_bitsadmin_download";
+    let rule = std::fs::read_to_string(sigma.join(format!("rules/windows/process_creation/{name}.yml"))).unwrap();
+    let sample_dir = sigma.join(format!("regression_data/rules/windows/process_creation/{name}"));
+    let evtx = std::fs::read_dir(&sample_dir)
+        .unwrap()
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| p.extension().is_some_and(|x| x == "evtx"))
+        .unwrap();
+    let files = json!({ "files": [{ "name": format!("{name}.yml"), "content": rule }], "enable": true });
+    let _: Value = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    let case: firebreak_types::Case =
+        app.admin.post("/api/v1/cases", &json!({ "title": "BITS download on a workstation" })).await.unwrap();
+    let url = format!("/api/v1/cases/{}/evidence?filename=Sysmon.evtx&collected_from=ws-7", case.id);
+    let r = app.admin.request(reqwest::Method::POST, &url).body(std::fs::read(&evtx).unwrap()).send().await.unwrap();
+    assert_eq!(r.status(), 201);
+    let evidence: firebreak_types::Evidence = r.json().await.unwrap();
+    sign_in_at(&c, base, &format!("/cases/{}?tab=evidence", case.id), "#evidence").await;
+    let item = format!("#evidence-{}", evidence.id);
+    wait_text(&c, &item, "not verified yet").await;
+    // Verify: the hash taken again matches, and the custody log says who checked.
+    press(&c, &format!("{item} form.verify button")).await;
+    wait_text(&c, &format!("{item} .verify-result"), "hash matches").await;
+    c.execute(&format!("document.querySelector('{item} details.custody').open = true"), vec![]).await.unwrap();
+    let custody = wait_text(&c, &format!("{item} .custody"), "verified").await;
+    assert!(custody.contains("collected") && custody.contains("admin"), "{custody}");
+    // Hunt: the job shows as it runs, then its hits, which are on the timeline.
+    press(&c, &format!("{item} form.hunt button")).await;
+    wait_text(&c, "#hunt-list", "Sysmon.evtx").await;
+    let row = wait_text(&c, "#hunt-list tbody tr", "done").await;
+    assert!(row.contains("on the timeline"), "the hunt found the sample's hit: {row}");
+    let jobs: Vec<firebreak_types::HuntJob> = app.admin.get(&format!("/api/v1/cases/{}/hunts", case.id)).await.unwrap();
+    assert!(jobs[0].events > 0 && jobs[0].hits > 0, "{jobs:?}");
+    both_themes(&c, "case-evidence").await;
+    press(&c, "#hunt-list a.hunt-hits").await;
+    let timeline = wait_text(&c, "#timeline", "Bitsadmin").await;
+    assert!(timeline.contains("Sysmon.evtx"), "{timeline}");
+    // The stored file changed behind Firebreak's back: Verify says so.
+    let stored = app.data_dir.join("files").join(case.org_id.to_string()).join(evidence.id.to_string());
+    let stored = if stored.exists() {
+        stored
+    } else {
+        std::fs::read_dir(app.data_dir.join("files"))
+            .unwrap()
+            .filter_map(Result::ok)
+            .map(|d| d.path().join(evidence.id.to_string()))
+            .find(|p| p.exists())
+            .expect("the stored evidence file")
+    };
+    std::fs::write(&stored, b"tampered").unwrap();
+    c.goto(&format!("{base}/cases/{}?tab=evidence", case.id)).await.unwrap();
+    press(&c, &format!("{item} form.verify button")).await;
+    wait_text(&c, &format!("{item} .verify-result"), "hash mismatch").await;
+    c.execute(&format!("document.querySelector('{item} details.custody').open = true"), vec![]).await.unwrap();
+    wait_text(&c, &format!("{item} .custody"), "verify failed").await;
+    both_themes(&c, "case-evidence-mismatch").await;
+    assert_no_policy_violation(&c).await;
+}
+
+#[tokio::test]
+async fn a_rule_s_tests_are_added_and_run_and_its_stage_changed_on_its_page() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let files = json!({ "files": [{ "name": "whoami.yml", "content": crate::detect::WHOAMI }], "enable": true });
+    let _: Value = app.admin.post("/api/v1/rules/_import", &files).await.unwrap();
+    let rules: Page<firebreak_types::Rule> = app.admin.get("/api/v1/rules").await.unwrap();
+    let rule = &rules.items[0];
+    sign_in_at(&c, base, &format!("/detection/rules/{}", rule.id), "#set-stage").await;
+    select(&c, "#set-stage select[name=use_case]", "testing").await;
+    submit(&c, "#set-stage").await;
+    wait_text(&c, "#stage", "testing").await;
+    let got: firebreak_types::Rule = app.admin.get(&format!("/api/v1/rules/{}", rule.id)).await.unwrap();
+    assert_eq!(got.use_case.as_str(), "testing");
+    // A test the rule passes: one event it must match.
+    let event = crate::detect::sysmon("C:\\Windows\\System32\\whoami.exe", "ws-1").to_string();
+    fill(&c, "#add-test input[name=name]", "whoami from Sysmon").await;
+    fill(&c, "#add-test textarea[name=events]", &event).await;
+    submit(&c, "#add-test").await;
+    wait_text(&c, "#tests", "whoami from Sysmon").await;
+    wait_text(&c, "#tests tbody tr", "pass").await;
+    // Bad JSON is refused next to the form, naming the field.
+    c.execute("document.querySelector('.add-test').open = true", vec![]).await.unwrap();
+    fill(&c, "#add-test input[name=name]", "broken").await;
+    fill(&c, "#add-test textarea[name=events]", "{not json").await;
+    submit(&c, "#add-test").await;
+    wait_text(&c, "#add-test .form-error", "events must be JSON").await;
+    // A test it fails: the same event must not match.
+    c.goto(&format!("{base}/detection/rules/{}", rule.id)).await.unwrap();
+    c.execute("document.querySelector('.add-test').open = true", vec![]).await.unwrap();
+    fill(&c, "#add-test input[name=name]", "must stay quiet").await;
+    fill(&c, "#add-test textarea[name=events]", &event).await;
+    let expected = c.find(Locator::Css("#add-test input[name=expected_matches]")).await.unwrap();
+    expected.clear().await.unwrap();
+    expected.send_keys("0").await.unwrap();
+    submit(&c, "#add-test").await;
+    wait_text(&c, "#tests", "must stay quiet").await;
+    wait_text(&c, "#tests", "fail").await;
+    submit(&c, "#run-tests").await;
+    wait_text(&c, "#tests-summary", "1 of 2 passed").await;
+    let tests: Vec<Value> = app.admin.get(&format!("/api/v1/rules/{}/tests", rule.id)).await.unwrap();
+    assert_eq!(tests.len(), 2);
+    both_themes(&c, "rule-tests").await;
+    assert_no_policy_violation(&c).await;
+}
+
+#[tokio::test]
+async fn an_asset_has_its_own_page_and_an_observable_is_searched_in_the_stored_events() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let contact: Value = app
+        .admin
+        .post("/api/v1/contacts", &json!({ "name": "Dana DBA", "email": "dana@example.org", "role": "DBA on call" }))
+        .await
+        .unwrap();
+    let asset: Value = app
+        .admin
+        .post(
+            "/api/v1/assets",
+            &json!({ "kind": "host", "name": "ws-2", "criticality": "high", "owner": "Finance IT",
+                     "contacts": [contact["id"]] }),
+        )
+        .await
+        .unwrap();
+    let asset_id = asset["id"].as_str().unwrap();
+    let alert = json!([{ "source": "siem", "source_ref": "a-1", "title": "Odd logon on ws-2", "severity": "medium",
+        "observables": [{ "type": "hostname", "value": "ws-2" }] }]);
+    let _: Value = app.admin.post("/api/v1/alerts/_bulk", &alert).await.unwrap();
+    let case: firebreak_types::Case =
+        app.admin.post("/api/v1/cases", &json!({ "title": "Finance workstation" })).await.unwrap();
+    let _: Value =
+        app.admin.post(&format!("/api/v1/cases/{}/assets", case.id), &json!({ "asset_id": asset_id })).await.unwrap();
+    let hash = "9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08";
+    let _: Value =
+        app.admin.post("/api/v1/events/_bulk", &json!([crate::detect::sysmon("C:\\a.exe", "ws-2")])).await.unwrap();
+    let _: Value = app
+        .admin
+        .post(&format!("/api/v1/cases/{}/observables", case.id), &json!({ "type": "sha256", "value": hash }))
+        .await
+        .unwrap();
+    // From the list of assets to the asset's page.
+    sign_in_at(&c, base, "/assets", "#contacts").await;
+    press(&c, &format!("a[href='/inventory/{asset_id}']")).await;
+    wait_text(&c, "#asset-owner", "Finance IT").await;
+    wait_text(&c, "#asset-alerts", "Odd logon on ws-2").await;
+    wait_text(&c, "#asset-cases", "Finance workstation").await;
+    wait_text(&c, "#asset-contacts", "dana@example.org").await;
+    both_themes(&c, "asset").await;
+    // From the case's observable to where the stored events saw it.
+    c.goto(&format!("{base}/cases/{}?tab=observables", case.id)).await.unwrap();
+    press(&c, "#observables a.events-link").await;
+    let seen = wait_text(&c, "#event-sightings", "ws-2").await;
+    assert!(seen.contains('1'), "{seen}");
+    wait_text(&c, "#case-sightings", "Finance workstation").await;
+    both_themes(&c, "sightings").await;
+    // The host links back to its asset; the case page links to it too.
+    press(&c, &format!("#event-sightings a[href='/inventory/{asset_id}']")).await;
+    wait_text(&c, "#asset-owner", "Finance IT").await;
+    c.goto(&format!("{base}/cases/{}", case.id)).await.unwrap();
+    c.find(Locator::Css(&format!(".case-side a[href='/inventory/{asset_id}']"))).await.unwrap();
+    // Another organisation's asset is not found.
+    let other = app.tenant("Other").await;
+    let theirs: Value = other
+        .admin
+        .post("/api/v1/assets", &json!({ "kind": "host", "name": "x-1", "criticality": "low" }))
+        .await
+        .unwrap();
+    let r = app
+        .admin
+        .request(reqwest::Method::GET, &format!("/inventory/{}", theirs["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
+    assert_no_policy_violation(&c).await;
+}

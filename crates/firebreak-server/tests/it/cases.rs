@@ -237,3 +237,71 @@ async fn a_transition_and_everything_it_tells_carry_one_time() {
     assert_eq!(deliveries[0].payload["at"], json!(sent_at));
     assert_eq!(deliveries[0].payload["case"]["state"], "analysis");
 }
+
+#[tokio::test]
+async fn a_closed_case_refuses_writes_through_the_api_until_it_is_reopened() {
+    let app = spawn_app().await;
+    let t = app.tenant("Closers").await;
+    let admin = &t.admin;
+    let case: Case = admin
+        .post(
+            "/api/v1/cases",
+            &json!({ "title": "Closed and shut", "assignee_id": t.admin_user.id, "severity": "high", "category": "malware" }),
+        )
+        .await
+        .unwrap();
+    let path = format!("/api/v1/cases/{}", case.id);
+    let task: serde_json::Value = admin.post(&format!("{path}/tasks"), &json!({ "title": "Look" })).await.unwrap();
+    let _: Case = admin.post(&format!("{path}/transition"), &json!({ "state": "analysis" })).await.unwrap();
+    let closing = json!({ "resolution": "false_positive", "summary": "Nothing happened",
+        "review_status": "waived", "review_waiver_reason": "a false positive" });
+    let _: Case = admin.patch(&path, &closing).await.unwrap();
+    let _: Case = admin.post(&format!("{path}/transition"), &json!({ "state": "closed" })).await.unwrap();
+    let task_path = format!("{path}/tasks/{}", task["id"].as_str().unwrap());
+    let writes: Vec<(reqwest::Method, String, serde_json::Value)> = vec![
+        (reqwest::Method::PATCH, path.clone(), json!({ "summary": "Changed after closing" })),
+        (reqwest::Method::POST, format!("{path}/tasks"), json!({ "title": "Too late" })),
+        (reqwest::Method::PATCH, task_path.clone(), json!({ "status": "done" })),
+        (reqwest::Method::POST, format!("{task_path}/log"), json!({ "body": "Too late" })),
+        (reqwest::Method::POST, format!("{path}/observables"), json!({ "type": "ip", "value": "203.0.113.9" })),
+        (
+            reqwest::Method::POST,
+            format!("{path}/timeline"),
+            json!({ "at": "2026-11-02T10:00:00Z", "description": "x" }),
+        ),
+        (
+            reqwest::Method::POST,
+            format!("{path}/communications"),
+            json!({ "contact": "CISO", "channel": "email", "direction": "outbound", "summary": "x" }),
+        ),
+        (reqwest::Method::POST, format!("{path}/actions"), json!({ "kind": "patch", "target": "FS01" })),
+        (reqwest::Method::POST, format!("{path}/escalations"), json!({ "tier": "L2", "reason": "x" })),
+    ];
+    for (method, url, body) in &writes {
+        let r = admin.request(method.clone(), url).json(body).send().await.unwrap();
+        assert_eq!(r.status(), 409, "{method} {url}");
+        let err: firebreak_types::ErrorBody = r.json().await.unwrap();
+        assert_eq!(
+            (err.code, err.field.as_deref()),
+            (firebreak_types::ErrorCode::InvalidState, Some("state")),
+            "{method} {url}"
+        );
+        assert!(err.message.contains("is closed") && err.message.contains("reopen"), "{}", err.message);
+    }
+    // Evidence too: nothing is uploaded, nothing is stored.
+    let upload = format!("{path}/evidence?filename=late.txt");
+    let r = admin.request(reqwest::Method::POST, &upload).body("late").send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let evidence: Vec<serde_json::Value> = admin.get(&format!("{path}/evidence")).await.unwrap();
+    assert!(evidence.is_empty());
+    // Reading still works; reopening works, and then so do writes.
+    let _: Vec<serde_json::Value> = admin.get(&format!("{path}/tasks")).await.unwrap();
+    let _: Case = admin
+        .post(&format!("{path}/transition"), &json!({ "state": "analysis", "reason": "new evidence" }))
+        .await
+        .unwrap();
+    for (method, url, body) in &writes[1..] {
+        let r = admin.request(method.clone(), url).json(body).send().await.unwrap();
+        assert!(r.status().is_success(), "{method} {url} after reopening: {}", r.status());
+    }
+}
