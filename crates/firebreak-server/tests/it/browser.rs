@@ -1403,6 +1403,14 @@ async fn an_evidence_file_is_hunted_from_its_tab_and_its_custody_and_hash_are_ch
     c.execute(&format!("document.querySelector('{item} details.custody').open = true"), vec![]).await.unwrap();
     let custody = wait_text(&c, &format!("{item} .custody"), "verified").await;
     assert!(custody.contains("collected") && custody.contains("admin"), "{custody}");
+    // Put away: the custody log and the file's place say where.
+    select(&c, &format!("{item} .custody-add select[name=action]"), "stored").await;
+    fill(&c, &format!("{item} .custody-add input[name=location]"), "Evidence safe 3").await;
+    submit(&c, &format!("{item} .custody-add")).await;
+    wait_text(&c, item.as_str(), "kept at Evidence safe 3").await;
+    let chain: Vec<Value> =
+        app.admin.get(&format!("/api/v1/cases/{}/evidence/{}/custody", case.id, evidence.id)).await.unwrap();
+    assert_eq!(chain.last().unwrap()["action"], "stored", "{chain:?}");
     // Hunt: the job shows as it runs, then its hits, which are on the timeline.
     press(&c, &format!("{item} form.hunt button")).await;
     wait_text(&c, "#hunt-list", "Sysmon.evtx").await;
