@@ -1513,7 +1513,8 @@ async fn an_asset_has_its_own_page_and_an_observable_is_searched_in_the_stored_e
     let asset_id = asset["id"].as_str().unwrap();
     let alert = json!([{ "source": "siem", "source_ref": "a-1", "title": "Odd logon on ws-2", "severity": "medium",
         "observables": [{ "type": "hostname", "value": "ws-2" }] }]);
-    let _: Value = app.admin.post("/api/v1/alerts/_bulk", &alert).await.unwrap();
+    let sent: Value = app.admin.post("/api/v1/alerts/_bulk", &alert).await.unwrap();
+    let alert_id = sent["items"][0]["id"].as_str().unwrap().to_owned();
     let case: firebreak_types::Case =
         app.admin.post("/api/v1/cases", &json!({ "title": "Finance workstation" })).await.unwrap();
     let _: Value =
@@ -1546,6 +1547,13 @@ async fn an_asset_has_its_own_page_and_an_observable_is_searched_in_the_stored_e
     wait_text(&c, "#asset-owner", "Finance IT").await;
     c.goto(&format!("{base}/cases/{}", case.id)).await.unwrap();
     c.find(Locator::Css(&format!(".case-side a[href='/inventory/{asset_id}']"))).await.unwrap();
+    // The alert page links its asset and its observables' sightings too.
+    c.goto(&format!("{base}/alerts/{alert_id}")).await.unwrap();
+    c.find(Locator::Css(&format!("#alert-assets a[href='/inventory/{asset_id}']"))).await.unwrap();
+    press(&c, "#observables a.events-link").await;
+    wait_text(&c, "#sightings-form", "Search").await;
+    let shown = c.find(Locator::Css("#sightings-form input[name=value]")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(shown.as_deref(), Some("ws-2"));
     // Another organisation's asset is not found.
     let other = app.tenant("Other").await;
     let theirs: Value = other
