@@ -1420,6 +1420,14 @@ async fn an_evidence_file_is_hunted_from_its_tab_and_its_custody_and_hash_are_ch
     c.execute(&format!("document.querySelector('{item} details.custody').open = true"), vec![]).await.unwrap();
     let custody = wait_text(&c, &format!("{item} .custody"), "verified").await;
     assert!(custody.contains("collected") && custody.contains("admin"), "{custody}");
+    // Put away: the custody log and the file's place say where.
+    select(&c, &format!("{item} .custody-add select[name=action]"), "stored").await;
+    fill(&c, &format!("{item} .custody-add input[name=location]"), "Evidence safe 3").await;
+    submit(&c, &format!("{item} .custody-add")).await;
+    wait_text(&c, item.as_str(), "kept at Evidence safe 3").await;
+    let chain: Vec<Value> =
+        app.admin.get(&format!("/api/v1/cases/{}/evidence/{}/custody", case.id, evidence.id)).await.unwrap();
+    assert_eq!(chain.last().unwrap()["action"], "stored", "{chain:?}");
     // Hunt: the job shows as it runs, then its hits, which are on the timeline.
     press(&c, &format!("{item} form.hunt button")).await;
     wait_text(&c, "#hunt-list", "Sysmon.evtx").await;
@@ -1522,7 +1530,8 @@ async fn an_asset_has_its_own_page_and_an_observable_is_searched_in_the_stored_e
     let asset_id = asset["id"].as_str().unwrap();
     let alert = json!([{ "source": "siem", "source_ref": "a-1", "title": "Odd logon on ws-2", "severity": "medium",
         "observables": [{ "type": "hostname", "value": "ws-2" }] }]);
-    let _: Value = app.admin.post("/api/v1/alerts/_bulk", &alert).await.unwrap();
+    let sent: Value = app.admin.post("/api/v1/alerts/_bulk", &alert).await.unwrap();
+    let alert_id = sent["items"][0]["id"].as_str().unwrap().to_owned();
     let case: firebreak_types::Case =
         app.admin.post("/api/v1/cases", &json!({ "title": "Finance workstation" })).await.unwrap();
     let _: Value =
@@ -1555,6 +1564,13 @@ async fn an_asset_has_its_own_page_and_an_observable_is_searched_in_the_stored_e
     wait_text(&c, "#asset-owner", "Finance IT").await;
     c.goto(&format!("{base}/cases/{}", case.id)).await.unwrap();
     c.find(Locator::Css(&format!(".case-side a[href='/inventory/{asset_id}']"))).await.unwrap();
+    // The alert page links its asset and its observables' sightings too.
+    c.goto(&format!("{base}/alerts/{alert_id}")).await.unwrap();
+    c.find(Locator::Css(&format!("#alert-assets a[href='/inventory/{asset_id}']"))).await.unwrap();
+    press(&c, "#observables a.events-link").await;
+    wait_text(&c, "#sightings-form", "Search").await;
+    let shown = c.find(Locator::Css("#sightings-form input[name=value]")).await.unwrap().prop("value").await.unwrap();
+    assert_eq!(shown.as_deref(), Some("ws-2"));
     // Another organisation's asset is not found.
     let other = app.tenant("Other").await;
     let theirs: Value = other
