@@ -8,6 +8,7 @@ pub mod alerts;
 mod app;
 pub mod assets;
 pub mod auth;
+pub mod basic_cache;
 pub mod bootstrap;
 pub mod case_settings;
 pub mod cases;

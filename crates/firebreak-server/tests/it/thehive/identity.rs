@@ -1,1 +1,160 @@
 //! Identity, status, licence, organisations, users and profiles; errors.
+
+use firebreak_types::{Role, UpdateUser};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use super::{Client, base, run};
+use crate::helpers::{ADMIN_PASSWORD, PASSWORD, spawn_app};
+
+async fn get(url: &str, user: &str, password: &str, org: Option<&str>) -> (StatusCode, Value) {
+    let mut req = reqwest::Client::new().get(url).basic_auth(user, Some(password));
+    if let Some(org) = org {
+        req = req.header("X-Organisation", org);
+    }
+    let res = req.send().await.unwrap();
+    let status = res.status();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn basic_credentials_are_kept_verified_until_the_password_changes_or_the_user_is_disabled() {
+    let app = spawn_app().await;
+    let cache = app.state.app.basic_credentials();
+    let (user, _) = app.user(&app.admin, "keeper", Role::AnalystL2).await;
+    let url = format!("{}/api/v1/user/current", base(&app));
+    // The admin's client signs in with Basic too.
+    let before = cache.len();
+
+    let (status, body) = get(&url, "keeper", PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["login"], "keeper");
+    assert_eq!(body["profile"], "analyst");
+    assert_eq!(cache.len(), before + 1, "a verified credential is kept");
+    assert_eq!(get(&url, "keeper", PASSWORD, None).await.0, 200);
+    assert_eq!(cache.len(), before + 1, "and found again");
+
+    // A wrong password is verified, counted by the throttle and never kept.
+    let (status, body) = get(&url, "keeper", "not the password", None).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["type"], "AuthenticationError");
+    assert_eq!(cache.len(), before + 1);
+
+    // The native API shares it.
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/v1/me", app.base_url))
+        .basic_auth("keeper", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+
+    // A new password ends the old one at once.
+    app.admin.set_password(user.id, "the keeper's next password").await.unwrap();
+    assert_eq!(cache.len(), before, "the user's credentials were dropped");
+    assert_eq!(get(&url, "keeper", PASSWORD, None).await.0, 401);
+    assert_eq!(get(&url, "keeper", "the keeper's next password", None).await.0, 200);
+
+    // A password changed behind this node's back (another node) is seen by
+    // the stored hash, which a kept credential must still match.
+    app.raw_sql().await.execute("UPDATE users SET password_hash = 'changed elsewhere' WHERE username = 'keeper'").await;
+    assert_eq!(get(&url, "keeper", "the keeper's next password", None).await.0, 401);
+
+    // Disabled: refused, kept or not.
+    let (other, _) = app.user(&app.admin, "disabled-soon", Role::AnalystL1).await;
+    assert_eq!(get(&url, "disabled-soon", PASSWORD, None).await.0, 200);
+    app.admin
+        .update_user(other.id, &UpdateUser { display_name: None, email: None, role: None, disabled: Some(true) })
+        .await
+        .unwrap();
+    assert_eq!(get(&url, "disabled-soon", PASSWORD, None).await.0, 401);
+}
+
+#[tokio::test]
+async fn x_organisation_naming_another_tenant_is_not_found_and_shows_nothing() {
+    let app = spawn_app().await;
+    let a = app.tenant("Alpha").await;
+    let b = app.tenant("Bravo").await;
+    let base = base(&app);
+
+    let (status, body) = get(&format!("{base}/api/v1/user/current"), "alpha-admin", PASSWORD, Some("Alpha")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["organisation"], "Alpha");
+    assert_eq!(body["profile"], "org-admin");
+
+    for path in ["/api/v1/user/current", "/api/v1/user/bravo-admin", "/api/v1/organisation/Bravo"] {
+        let (status, body) = get(&format!("{base}{path}"), "alpha-admin", PASSWORD, Some("Bravo")).await;
+        assert_eq!(status, 404, "{path}: {body}");
+        assert_eq!(body["type"], "NotFoundError", "{body}");
+        assert!(!body.to_string().contains(&b.org.id.to_string()), "{body}");
+    }
+    // Named in the path rather than the header: the same.
+    for path in [format!("/api/v1/organisation/{}", b.org.id), "/api/v1/organisation/Bravo".into()] {
+        let (status, body) = get(&format!("{base}{path}"), "alpha-admin", PASSWORD, None).await;
+        assert_eq!(status, 404, "{path}: {body}");
+    }
+    let (status, body) = get(&format!("{base}/api/v1/user/{}", b.admin_user.id), "alpha-admin", PASSWORD, None).await;
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = get(&format!("{base}/api/v1/organisation/{}", a.org.id), "alpha-admin", PASSWORD, None).await;
+    assert_eq!(status, 200);
+
+    // The platform admin reaches both by name.
+    let (status, body) = get(&format!("{base}/api/v1/user/bravo-admin"), "admin", ADMIN_PASSWORD, Some("Bravo")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["organisation"], "Bravo");
+}
+
+#[tokio::test]
+async fn status_and_licence_answer_in_thehive_s_shape() {
+    let app = spawn_app().await;
+    let base = base(&app);
+    for path in ["/api/status", "/api/v1/status"] {
+        let res = reqwest::get(format!("{base}{path}")).await.unwrap();
+        assert_eq!(res.status(), 200);
+        let body: Value = res.json().await.unwrap();
+        assert!(body["versions"]["TheHive"].is_string(), "{body}");
+        assert!(body["config"]["authType"].as_array().is_some_and(|a| a.contains(&"basic".into())), "{body}");
+    }
+    let (status, body) = get(&format!("{base}/api/v1/license/current"), "admin", ADMIN_PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["current"]["expiresAt"], Value::Null);
+    let (status, body) = get(&format!("{base}/api/v1/license/current"), "admin", "wrong", None).await;
+    assert_eq!((status, body["type"].as_str()), (StatusCode::UNAUTHORIZED, Some("AuthenticationError")));
+    let (status, body) = get(&format!("{base}/api/v1/profile/read-only"), "admin", ADMIN_PASSWORD, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["firebreakRole"], "stakeholder");
+}
+
+// The script blocks its thread while the server answers it: the server
+// needs a worker of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thehive4py_manages_users_organisations_and_keys_and_gets_thehive_s_errors() {
+    let app = spawn_app().await;
+    let Some(out) = run(Client::V2, &app, "identity_users.py", &[]) else { return };
+    assert_eq!(out["current"]["login"], "admin", "{out}");
+    assert_eq!(out["current"]["profile"], "admin", "{out}");
+    assert_eq!(out["org_created"]["name"], "Hive Customer");
+    assert_eq!(out["org_by_name"]["description"], "changed by thehive4py");
+    assert_eq!(out["user_created"]["organisation"], "Hive Customer");
+    assert_eq!(out["user_by_login"]["name"], "Hive Analyst Renamed");
+    assert_eq!(out["user_by_login"]["profile"], "org-admin");
+    assert_eq!(out["analyst_current"]["login"], "hive.analyst");
+    assert_eq!(out["key_current"]["login"], "hive.analyst");
+    assert_eq!(out["key_profile"]["name"], "org-admin");
+
+    let error = |name: &str, status: u16, kind: &str| {
+        assert_eq!(out[name]["status"], status, "{name}: {}", out[name]);
+        assert_eq!(out[name]["type"], kind, "{name}: {}", out[name]);
+    };
+    error("key_get", 404, "NotFoundError");
+    error("key_removed", 401, "AuthenticationError");
+    error("other_org_user", 404, "NotFoundError");
+    error("wrong_password", 401, "AuthenticationError");
+    error("unknown_org", 404, "NotFoundError");
+    error("duplicate", 400, "CreateError");
+    error("bad_profile", 400, "AttributeCheckingError");
+    error("unknown_profile", 404, "NotFoundError");
+    error("forbidden", 403, "AuthorizationError");
+    error("locked", 401, "AuthenticationError");
+    error("deleted", 404, "NotFoundError");
+}
