@@ -158,3 +158,29 @@ async fn thehive4py_manages_users_organisations_and_keys_and_gets_thehive_s_erro
     error("locked", 401, "AuthenticationError");
     error("deleted", 404, "NotFoundError");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thehive4py_manages_case_templates_custom_fields_and_reads_observable_types() {
+    let app = spawn_app().await;
+    let Some(out) = run(Client::V2, &app, "identity_templates.py", &[]) else { return };
+    assert_eq!(out["created"]["_type"], "CaseTemplate", "{out}");
+    assert_eq!(out["created"]["severity"], 3);
+    assert_eq!(out["created"]["tasks"][0]["group"], "containment");
+    assert_eq!(out["created"]["tasks"][1]["group"], "analysis");
+    assert_eq!(out["by_name"]["description"], "A reported e-mail, checked");
+    assert_eq!(out["by_name"]["tasks"].as_array().map(Vec::len), Some(2));
+    assert_eq!(out["duplicate_name_field"]["type"], "AttributeCheckingError", "{out}");
+    assert_eq!(out["deleted"]["status"], 404);
+
+    assert_eq!(out["field"]["type"], "string", "{out}");
+    assert_eq!(out["field"]["options"], serde_json::json!(["finance", "sales"]));
+    assert_eq!(out["fields"][0]["mandatory"], true);
+    assert_eq!(out["field_again"]["type"], "CreateError");
+    assert_eq!(out["field_bad_type"]["type"], "AttributeCheckingError");
+    assert_eq!(out["fields_after"], serde_json::json!([]));
+
+    assert_eq!(out["type"]["name"], "fqdn");
+    assert_eq!(out["type_created"]["name"], "mail");
+    assert_eq!(out["type_unknown"]["status"], 400);
+    assert_eq!(out["type_delete"]["status"], 400);
+}
