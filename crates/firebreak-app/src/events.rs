@@ -5,7 +5,7 @@
 //! deliveries are the outbox the delivery job drains after it commits.
 
 use firebreak_store::{CaseWrite, Item, WriteCtx};
-use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry};
+use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry, WebhookFormat};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -46,7 +46,8 @@ pub fn payload(event: &CaseEvent<'_>, at: time::OffsetDateTime) -> serde_json::V
 /// notifications and deliveries in one transaction.
 pub async fn emit(state: &App, ctx: &WriteCtx, event: CaseEvent<'_>) -> AppResult<()> {
     let hooks = listeners(state, event.case.org_id).await?;
-    let effects = effects(&event, &hooks, ctx.now)?;
+    let org_name = hive_org_name(state, event.case.org_id, &hooks).await?;
+    let effects = effects(&event, &hooks, &org_name, ctx.now)?;
     if !effects.is_empty() {
         state.store.create_items(ctx, effects).await?;
     }
@@ -61,13 +62,28 @@ pub async fn listeners(state: &App, org: Uuid) -> AppResult<Vec<StoredWebhook>> 
     items::list(state, org, &q).await
 }
 
+/// The organisation's name, which TheHive's notifications carry; read only
+/// when one of `hooks` sends them.
+async fn hive_org_name(state: &App, org: Uuid, hooks: &[StoredWebhook]) -> AppResult<String> {
+    if !hooks.iter().any(|h| h.webhook.format == WebhookFormat::Thehive) {
+        return Ok(String::new());
+    }
+    Ok(state.store.get_org(org).await?.map(|o| o.name).unwrap_or_default())
+}
+
 fn listens(hook: &StoredWebhook, event: &str) -> bool {
     hook.webhook.events.is_empty() || hook.webhook.events.iter().any(|e| e == event)
 }
 
 /// What `event` leaves in the store, dated `now`: a notification for each
-/// person to tell, and a delivery for each of `hooks` that listens to it.
-pub fn effects(event: &CaseEvent<'_>, hooks: &[StoredWebhook], now: OffsetDateTime) -> AppResult<Vec<Item>> {
+/// person to tell, and a delivery for each of `hooks` that listens to it
+/// (`org_name`: the organisation's, for TheHive's notifications).
+pub fn effects(
+    event: &CaseEvent<'_>,
+    hooks: &[StoredWebhook],
+    org_name: &str,
+    now: OffsetDateTime,
+) -> AppResult<Vec<Item>> {
     let org = event.case.org_id;
     let mut out = Vec::new();
     for user in event.notify.iter().collect::<std::collections::BTreeSet<_>>() {
@@ -83,12 +99,19 @@ pub fn effects(event: &CaseEvent<'_>, hooks: &[StoredWebhook], now: OffsetDateTi
         out.push(items::to_item(org, &note, now)?);
     }
     let body = payload(event, now);
+    let mut hive = None;
     for h in hooks.iter().filter(|h| listens(h, event.name)) {
+        let payload = match h.webhook.format {
+            WebhookFormat::Firebreak => body.clone(),
+            WebhookFormat::Thehive => {
+                hive.get_or_insert_with(|| crate::thehive::case_notification(event, org_name, now)).clone()
+            }
+        };
         let delivery = Delivery {
             id: Uuid::now_v7(),
             webhook_id: h.webhook.id,
             event: event.name.to_owned(),
-            payload: body.clone(),
+            payload,
             status: DeliveryStatus::Pending,
             attempts: 0,
             last_status_code: None,
@@ -144,13 +167,14 @@ pub async fn commit(state: &App, ctx: &WriteCtx, change: CaseChange<'_>) -> AppR
         Some(_) => listeners(state, org).await?,
         None => Vec::new(),
     };
+    let org_name = hive_org_name(state, org, &hooks).await?;
     let make = |case: &Case| -> firebreak_store::Result<Vec<Item>> {
         let text = (change.text)(case);
         let mut out = change.also.clone();
         out.push(timeline_entry(ctx, case, text.clone(), change.source.clone()).map_err(|_| unwritable())?);
         if let Some((notify, data)) = &change.event {
             let event = CaseEvent { name: change.name, case, text, data: data.clone(), notify: notify.clone() };
-            out.extend(effects(&event, &hooks, ctx.now).map_err(|_| unwritable())?);
+            out.extend(effects(&event, &hooks, &org_name, ctx.now).map_err(|_| unwritable())?);
         }
         Ok(out)
     };

@@ -39,6 +39,7 @@ pub mod stories;
 pub mod tasks;
 pub mod teams;
 pub mod templates;
+pub mod thehive;
 pub mod throttle;
 pub mod timeline;
 pub mod webhooks;

@@ -77,6 +77,7 @@ pub async fn create(state: &App, caller: &Caller, req: CreateWebhook) -> AppResu
         name: Name::parse("name", &req.name)?.into_inner(),
         url: check_url(&req.url)?,
         events: check_events(&req.events)?,
+        format: req.format,
         enabled: true,
         created_at: state.clock.now(),
     };

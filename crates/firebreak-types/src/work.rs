@@ -357,6 +357,18 @@ pub const CASE_EVENTS: &[&str] = &[
     "case.update_due",
 ];
 
+/// The body a webhook sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    /// Firebreak's own event body.
+    #[default]
+    Firebreak,
+    /// TheHive 5's notification (`operation`, `objectType`, `object`,
+    /// `details`, …), for workflows written for TheHive's webhooks.
+    Thehive,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Webhook {
     pub id: Uuid,
@@ -364,6 +376,9 @@ pub struct Webhook {
     pub url: String,
     /// Events sent; empty means all.
     pub events: Vec<String>,
+    /// The body sent: `firebreak` (the default) or `thehive`.
+    #[serde(default)]
+    pub format: WebhookFormat,
     pub enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -384,6 +399,9 @@ pub struct CreateWebhook {
     /// The HMAC-SHA256 key; generated (and shown once) when absent.
     #[schema(schema_with = crate::text::secret_or_null)]
     pub secret: Option<String>,
+    /// The body sent: `firebreak` (the default) or `thehive`.
+    #[serde(default)]
+    pub format: WebhookFormat,
 }
 
 /// A webhook as created, with its signing secret (shown once).

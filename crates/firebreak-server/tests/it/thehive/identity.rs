@@ -184,3 +184,68 @@ async fn thehive4py_manages_case_templates_custom_fields_and_reads_observable_ty
     assert_eq!(out["type_unknown"]["status"], 400);
     assert_eq!(out["type_delete"]["status"], 400);
 }
+
+/// A webhook receiver on port 0 that keeps every body it is sent.
+async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+    let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let kept = got.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(move |body: String| {
+            let kept = kept.clone();
+            async move {
+                kept.lock().unwrap().push(body);
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, got)
+}
+
+#[tokio::test]
+async fn a_webhook_in_thehive_s_format_sends_thehive_s_notification() {
+    let app = spawn_app().await;
+    let (hive_url, hive_got) = receiver().await;
+    let (native_url, native_got) = receiver().await;
+    let hook: Value = app
+        .admin
+        .post("/api/v1/webhooks", &serde_json::json!({ "name": "shuffle", "url": hive_url, "format": "thehive" }))
+        .await
+        .unwrap();
+    assert_eq!(hook["format"], "thehive", "{hook}");
+    let hook: Value =
+        app.admin.post("/api/v1/webhooks", &serde_json::json!({ "name": "itsm", "url": native_url })).await.unwrap();
+    assert_eq!(hook["format"], "firebreak", "{hook}");
+
+    let case: Value = app
+        .admin
+        .post("/api/v1/cases", &serde_json::json!({ "title": "Ransomware on the file server", "severity": "high" }))
+        .await
+        .unwrap();
+    assert_eq!(firebreak_app::webhooks::deliver_due(&app.state).await.unwrap(), 2);
+
+    let got = hive_got.lock().unwrap().clone();
+    assert_eq!(got.len(), 1);
+    let n: Value = serde_json::from_str(&got[0]).unwrap();
+    assert_eq!(n["operation"], "Creation", "{n}");
+    assert_eq!(n["objectType"], "case");
+    assert_eq!(n["objectId"], case["id"]);
+    assert_eq!(n["rootId"], case["id"]);
+    assert_eq!(n["organisationId"], app.root_org.to_string());
+    assert!(n["organisation"].as_str().is_some_and(|o| !o.is_empty()), "{n}");
+    assert!(n["startDate"].as_i64().is_some_and(|t| t > 0), "{n}");
+    assert!(n["requestId"].is_string());
+    assert_eq!(n["object"]["_type"], "Case");
+    assert_eq!(n["object"]["title"], "Ransomware on the file server");
+    assert_eq!(n["object"]["severity"], 3);
+    assert_eq!(n["object"]["stage"], "New");
+    assert_eq!(n["object"]["number"], case["number"]);
+    assert_eq!(n["details"]["title"], "Ransomware on the file server");
+
+    // The other webhook still gets Firebreak's body.
+    let native: Value = serde_json::from_str(&native_got.lock().unwrap()[0]).unwrap();
+    assert_eq!(native["event"], "case.created", "{native}");
+}
