@@ -75,6 +75,65 @@ fn listens(hook: &StoredWebhook, event: &str) -> bool {
     hook.webhook.events.is_empty() || hook.webhook.events.iter().any(|e| e == event)
 }
 
+/// Queues a delivery of `alert.created` for each alert just stored (not a
+/// repeat) to each webhook that names that event, after the batch committed:
+/// the alerts are stored whatever becomes of their notifications, and a
+/// failure to queue them is logged, not answered.
+pub async fn alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[(Uuid, bool)]) {
+    if let Err(e) = queue_alerts_created(state, ctx, org, stored).await {
+        tracing::error!(error = %e, "could not queue the webhook deliveries of new alerts");
+    }
+}
+
+async fn queue_alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[(Uuid, bool)]) -> AppResult<()> {
+    const EVENT: &str = "alert.created";
+    let hooks: Vec<StoredWebhook> =
+        listeners(state, org).await?.into_iter().filter(|h| h.webhook.events.iter().any(|e| e == EVENT)).collect();
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let org_name = hive_org_name(state, org, &hooks).await?;
+    let now = ctx.now;
+    let mut out = Vec::new();
+    for (id, _) in stored.iter().filter(|(_, created)| *created) {
+        let Some(alert) = state.store.get_alert(org, *id).await? else { continue };
+        for h in &hooks {
+            let payload = match h.webhook.format {
+                WebhookFormat::Firebreak => json!({
+                    "event": EVENT,
+                    "at": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    "org_id": org,
+                    "text": format!("New alert: {}", alert.title),
+                    "alert": {
+                        "id": alert.id, "title": alert.title, "severity": alert.severity, "source": alert.source,
+                        "source_ref": alert.source_ref, "type": alert.kind, "tlp": alert.tlp,
+                    },
+                }),
+                WebhookFormat::Thehive => crate::thehive::alert_notification(&alert, &org_name, now),
+            };
+            let delivery = Delivery {
+                id: Uuid::now_v7(),
+                webhook_id: h.webhook.id,
+                event: EVENT.to_owned(),
+                payload,
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                last_status_code: None,
+                last_error: None,
+                next_attempt_at: Some(now),
+                delivered_at: None,
+                created_at: now,
+            };
+            out.push(items::to_item(org, &delivery, now)?);
+        }
+    }
+    if !out.is_empty() {
+        state.store.create_items(ctx, out).await?;
+        state.jobs.notify_one();
+    }
+    Ok(())
+}
+
 /// What `event` leaves in the store, dated `now`: a notification for each
 /// person to tell, and a delivery for each of `hooks` that listens to it
 /// (`org_name`: the organisation's, for TheHive's notifications).

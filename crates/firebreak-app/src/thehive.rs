@@ -111,3 +111,53 @@ pub fn case_notification(event: &CaseEvent<'_>, org_name: &str, now: OffsetDateT
         "object": object,
     })
 }
+
+/// An alert in TheHive 5's shape, as a notification carries it.
+pub fn alert_object(a: &firebreak_types::Alert) -> Value {
+    let observables: Vec<Value> = a
+        .observables
+        .iter()
+        .map(|o| json!({ "dataType": o.original_type.as_deref().unwrap_or(&o.kind), "data": o.value, "tlp": tlp_number(a.tlp), "ioc": false, "tags": [] }))
+        .collect();
+    json!({
+        "_id": a.id.to_string(),
+        "_type": "Alert",
+        "_createdAt": millis(a.first_seen),
+        "_updatedAt": millis(a.last_seen),
+        "type": a.kind,
+        "source": a.source,
+        "sourceRef": a.source_ref,
+        "title": a.title,
+        "description": a.description,
+        "severity": severity_number(a.severity),
+        "date": millis(a.event_time),
+        "tags": a.tags,
+        "tlp": tlp_number(a.tlp),
+        "pap": pap_number(a.pap),
+        "stage": "New",
+        "status": "New",
+        "follow": true,
+        "observableCount": observables.len(),
+        "customFields": a.custom_fields,
+        "caseId": a.case_id.map(|c| c.to_string()),
+        "extraData": { "observables": observables },
+    })
+}
+
+/// The notification of a new alert in TheHive's shape.
+pub fn alert_notification(a: &firebreak_types::Alert, org_name: &str, now: OffsetDateTime) -> Value {
+    let object = alert_object(a);
+    json!({
+        "operation": "Creation",
+        "objectType": "alert",
+        "objectId": a.id.to_string(),
+        "base": true,
+        "startDate": millis(now),
+        "rootId": a.id.to_string(),
+        "requestId": Uuid::now_v7().to_string(),
+        "organisation": org_name,
+        "organisationId": a.org_id.to_string(),
+        "details": object.clone(),
+        "object": object,
+    })
+}

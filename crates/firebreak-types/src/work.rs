@@ -348,6 +348,20 @@ pub struct CreateTeam {
 // Webhooks
 
 /// The case events a webhook can subscribe to.
+/// Alert events a webhook may name (sent only to webhooks that name them).
+pub const ALERT_EVENTS: &[&str] = &["alert.created"];
+
+/// Every event a webhook may name: the case events, then the alert events.
+pub const WEBHOOK_EVENTS: &[&str] = &[
+    "case.created",
+    "case.transitioned",
+    "case.escalated",
+    "case.sla_at_risk",
+    "case.sla_breached",
+    "case.update_due",
+    "alert.created",
+];
+
 pub const CASE_EVENTS: &[&str] = &[
     "case.created",
     "case.transitioned",
@@ -374,7 +388,8 @@ pub struct Webhook {
     pub id: Uuid,
     pub name: String,
     pub url: String,
-    /// Events sent; empty means all.
+    /// Events sent; empty means every case event (alert events are sent
+    /// only to webhooks that name them).
     pub events: Vec<String>,
     /// The body sent: `firebreak` (the default) or `thehive`.
     #[serde(default)]

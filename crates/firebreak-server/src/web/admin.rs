@@ -700,6 +700,6 @@ pub async fn settings(
         sla,
         grouping,
         kinds,
-        events: firebreak_types::CASE_EVENTS.to_vec(),
+        events: firebreak_types::WEBHOOK_EVENTS.to_vec(),
     })
 }

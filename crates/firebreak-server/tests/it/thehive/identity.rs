@@ -249,3 +249,58 @@ async fn a_webhook_in_thehive_s_format_sends_thehive_s_notification() {
     let native: Value = serde_json::from_str(&native_got.lock().unwrap()[0]).unwrap();
     assert_eq!(native["event"], "case.created", "{native}");
 }
+
+#[tokio::test]
+async fn an_alert_sent_to_the_native_api_is_notified_in_thehive_s_shape() {
+    let app = spawn_app().await;
+    let (url, got) = receiver().await;
+    let (every_url, every_got) = receiver().await;
+    let _: Value = app
+        .admin
+        .post(
+            "/api/v1/webhooks",
+            &serde_json::json!({ "name": "n8n", "url": url, "format": "thehive", "events": ["alert.created"] }),
+        )
+        .await
+        .unwrap();
+    // A webhook of every case event does not get alerts.
+    let _: Value =
+        app.admin.post("/api/v1/webhooks", &serde_json::json!({ "name": "all", "url": every_url })).await.unwrap();
+    let sent: Value = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &serde_json::json!({
+                "source": "wazuh", "source_ref": "1700000000.1", "type": "authentication_failed",
+                "title": "sshd: brute force", "severity": "critical",
+                "observables": [{ "type": "ip", "value": "198.51.100.7" }],
+            }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(firebreak_app::webhooks::deliver_due(&app.state).await.unwrap(), 1);
+    let bodies = got.lock().unwrap().clone();
+    assert_eq!(bodies.len(), 1);
+    let n: Value = serde_json::from_str(&bodies[0]).unwrap();
+    assert_eq!(n["operation"], "Creation", "{n}");
+    assert_eq!(n["objectType"], "alert");
+    assert_eq!(n["objectId"], sent["id"], "{sent}");
+    assert_eq!(n["organisationId"], app.root_org.to_string());
+    assert_eq!(n["object"]["_type"], "Alert");
+    assert_eq!(n["object"]["sourceRef"], "1700000000.1");
+    assert_eq!(n["object"]["severity"], 4);
+    assert_eq!(n["object"]["type"], "authentication_failed");
+    assert!(every_got.lock().unwrap().is_empty());
+
+    // A repeat is no new alert: nothing more is sent.
+    let _: Value = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &serde_json::json!({ "source": "wazuh", "source_ref": "1700000000.1", "type": "authentication_failed",
+                                 "title": "sshd: brute force", "severity": "critical" }),
+        )
+        .await
+        .unwrap();
+    assert_eq!(firebreak_app::webhooks::deliver_due(&app.state).await.unwrap(), 0);
+}
