@@ -10,6 +10,7 @@ use firebreak_store::Store;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+use crate::basic_cache::BasicCache;
 use crate::checkpoints::CheckpointLog;
 use crate::detection::Detectors;
 use crate::hunts::Progress;
@@ -59,6 +60,8 @@ pub struct App {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) live: LiveHub,
     pub(crate) throttle: Arc<LoginThrottle>,
+    /// Basic credentials verified in the last few minutes.
+    pub(crate) basic: Arc<BasicCache>,
     pub(crate) settings: Arc<AppSettings>,
     /// The organisation created at first start; its admins run the platform.
     pub(crate) root_org: Uuid,
@@ -81,6 +84,7 @@ impl App {
             clock,
             live: LiveHub::new(),
             throttle: Arc::new(LoginThrottle::new(settings.login_free_attempts)),
+            basic: Arc::new(BasicCache::new()),
             checkpoints: Arc::new(CheckpointLog::new(settings.audit_checkpoints.clone())),
             settings: Arc::new(settings),
             root_org,
@@ -120,6 +124,11 @@ impl App {
     /// Live updates of this node.
     pub fn live(&self) -> &LiveHub {
         &self.live
+    }
+
+    /// Basic credentials this node verified lately.
+    pub fn basic_credentials(&self) -> &BasicCache {
+        &self.basic
     }
 
     /// This node's audit checkpoint file.

@@ -97,6 +97,11 @@ pub enum Credential {
 /// Basic. A disabled account is answered exactly as a wrong password is, so
 /// that the answer does not tell that the password was right.
 pub async fn check_password(state: &App, username: &str, password: &str, client: IpAddr) -> AppResult<User> {
+    verify(state, username, password, client).await.map(|(user, _)| user)
+}
+
+/// [`check_password`], answering the stored hash the password matched too.
+async fn verify(state: &App, username: &str, password: &str, client: IpAddr) -> AppResult<(User, String)> {
     let username = username.trim().to_ascii_lowercase();
     let now = state.clock.now();
     if let Some(wait) = state.throttle.address_wait(client, now) {
@@ -111,9 +116,9 @@ pub async fn check_password(state: &App, username: &str, password: &str, client:
     // is answered as the ones before it.
     let account_wait = state.throttle.account_wait(&username, now);
     match found {
-        Some((user, _)) if ok && !user.disabled => {
+        Some((user, hash)) if ok && !user.disabled => {
             state.throttle.succeeded(&username);
-            Ok(user)
+            Ok((user, hash))
         }
         found => {
             let reason = match &found {
@@ -149,6 +154,32 @@ pub async fn check_password(state: &App, username: &str, password: &str, client:
             }
         }
     }
+}
+
+/// HTTP Basic: [`check_password`], with the credential kept verified for a
+/// few minutes ([`crate::basic_cache`]). A kept credential still answers as
+/// the throttle would (an address locked out is refused), and holds only
+/// while the user is enabled and their stored password hash unchanged.
+async fn basic_user(state: &App, username: &str, password: &str, client: IpAddr) -> AppResult<User> {
+    let login = username.trim().to_ascii_lowercase();
+    let now = state.clock.now();
+    if let Some((id, kept_hash)) = state.basic.get(&login, password, now) {
+        if let Some(wait) = state.throttle.address_wait(client, now) {
+            return Err(too_many_attempts(wait));
+        }
+        if let Some((user, hash)) = state.store.credentials(&login).await?
+            && user.id == id
+            && !user.disabled
+            && constant_time_eq(&hash, &kept_hash)
+        {
+            state.throttle.succeeded(&login);
+            return Ok(user);
+        }
+        state.basic.forget(&login, password);
+    }
+    let (user, hash) = verify(state, &login, password, client).await?;
+    state.basic.keep(&login, password, user.id, &hash, now);
+    Ok(user)
 }
 
 fn too_many_attempts(wait: u64) -> AppError {
@@ -211,7 +242,7 @@ pub async fn authenticate(state: &App, attempt: Attempt<'_>) -> AppResult<Caller
     let (principal, role, home_id) = match cred {
         Credential::Bearer(secret) => api_key_caller(state, &secret).await?,
         Credential::Basic { username, password } => {
-            let user = check_password(state, &username, &password, client).await?;
+            let user = basic_user(state, &username, &password, client).await?;
             let (role, org) = (user.role, user.org_id);
             (Principal::User(user), role, org)
         }

@@ -5,7 +5,7 @@
 //! deliveries are the outbox the delivery job drains after it commits.
 
 use firebreak_store::{CaseWrite, Item, WriteCtx};
-use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry};
+use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry, WebhookFormat};
 use serde_json::json;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -46,7 +46,8 @@ pub fn payload(event: &CaseEvent<'_>, at: time::OffsetDateTime) -> serde_json::V
 /// notifications and deliveries in one transaction.
 pub async fn emit(state: &App, ctx: &WriteCtx, event: CaseEvent<'_>) -> AppResult<()> {
     let hooks = listeners(state, event.case.org_id).await?;
-    let effects = effects(&event, &hooks, ctx.now)?;
+    let org_name = hive_org_name(state, event.case.org_id, &hooks).await?;
+    let effects = effects(&event, &hooks, &org_name, ctx.now)?;
     if !effects.is_empty() {
         state.store.create_items(ctx, effects).await?;
     }
@@ -61,13 +62,87 @@ pub async fn listeners(state: &App, org: Uuid) -> AppResult<Vec<StoredWebhook>> 
     items::list(state, org, &q).await
 }
 
+/// The organisation's name, which TheHive's notifications carry; read only
+/// when one of `hooks` sends them.
+async fn hive_org_name(state: &App, org: Uuid, hooks: &[StoredWebhook]) -> AppResult<String> {
+    if !hooks.iter().any(|h| h.webhook.format == WebhookFormat::Thehive) {
+        return Ok(String::new());
+    }
+    Ok(state.store.get_org(org).await?.map(|o| o.name).unwrap_or_default())
+}
+
 fn listens(hook: &StoredWebhook, event: &str) -> bool {
     hook.webhook.events.is_empty() || hook.webhook.events.iter().any(|e| e == event)
 }
 
+/// Queues a delivery of `alert.created` for each alert just stored (not a
+/// repeat) to each webhook that names that event, after the batch committed:
+/// the alerts are stored whatever becomes of their notifications, and a
+/// failure to queue them is logged, not answered.
+pub async fn alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[(Uuid, bool)]) {
+    if let Err(e) = queue_alerts_created(state, ctx, org, stored).await {
+        tracing::error!(error = %e, "could not queue the webhook deliveries of new alerts");
+    }
+}
+
+async fn queue_alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[(Uuid, bool)]) -> AppResult<()> {
+    const EVENT: &str = "alert.created";
+    let hooks: Vec<StoredWebhook> =
+        listeners(state, org).await?.into_iter().filter(|h| h.webhook.events.iter().any(|e| e == EVENT)).collect();
+    if hooks.is_empty() {
+        return Ok(());
+    }
+    let org_name = hive_org_name(state, org, &hooks).await?;
+    let now = ctx.now;
+    let mut out = Vec::new();
+    for (id, _) in stored.iter().filter(|(_, created)| *created) {
+        let Some(alert) = state.store.get_alert(org, *id).await? else { continue };
+        for h in &hooks {
+            let payload = match h.webhook.format {
+                WebhookFormat::Firebreak => json!({
+                    "event": EVENT,
+                    "at": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    "org_id": org,
+                    "text": format!("New alert: {}", alert.title),
+                    "alert": {
+                        "id": alert.id, "title": alert.title, "severity": alert.severity, "source": alert.source,
+                        "source_ref": alert.source_ref, "type": alert.kind, "tlp": alert.tlp,
+                    },
+                }),
+                WebhookFormat::Thehive => crate::thehive::alert_notification(&alert, &org_name, now),
+            };
+            let delivery = Delivery {
+                id: Uuid::now_v7(),
+                webhook_id: h.webhook.id,
+                event: EVENT.to_owned(),
+                payload,
+                status: DeliveryStatus::Pending,
+                attempts: 0,
+                last_status_code: None,
+                last_error: None,
+                next_attempt_at: Some(now),
+                delivered_at: None,
+                created_at: now,
+            };
+            out.push(items::to_item(org, &delivery, now)?);
+        }
+    }
+    if !out.is_empty() {
+        state.store.create_items(ctx, out).await?;
+        state.jobs.notify_one();
+    }
+    Ok(())
+}
+
 /// What `event` leaves in the store, dated `now`: a notification for each
-/// person to tell, and a delivery for each of `hooks` that listens to it.
-pub fn effects(event: &CaseEvent<'_>, hooks: &[StoredWebhook], now: OffsetDateTime) -> AppResult<Vec<Item>> {
+/// person to tell, and a delivery for each of `hooks` that listens to it
+/// (`org_name`: the organisation's, for TheHive's notifications).
+pub fn effects(
+    event: &CaseEvent<'_>,
+    hooks: &[StoredWebhook],
+    org_name: &str,
+    now: OffsetDateTime,
+) -> AppResult<Vec<Item>> {
     let org = event.case.org_id;
     let mut out = Vec::new();
     for user in event.notify.iter().collect::<std::collections::BTreeSet<_>>() {
@@ -83,12 +158,19 @@ pub fn effects(event: &CaseEvent<'_>, hooks: &[StoredWebhook], now: OffsetDateTi
         out.push(items::to_item(org, &note, now)?);
     }
     let body = payload(event, now);
+    let mut hive = None;
     for h in hooks.iter().filter(|h| listens(h, event.name)) {
+        let payload = match h.webhook.format {
+            WebhookFormat::Firebreak => body.clone(),
+            WebhookFormat::Thehive => {
+                hive.get_or_insert_with(|| crate::thehive::case_notification(event, org_name, now)).clone()
+            }
+        };
         let delivery = Delivery {
             id: Uuid::now_v7(),
             webhook_id: h.webhook.id,
             event: event.name.to_owned(),
-            payload: body.clone(),
+            payload,
             status: DeliveryStatus::Pending,
             attempts: 0,
             last_status_code: None,
@@ -144,13 +226,14 @@ pub async fn commit(state: &App, ctx: &WriteCtx, change: CaseChange<'_>) -> AppR
         Some(_) => listeners(state, org).await?,
         None => Vec::new(),
     };
+    let org_name = hive_org_name(state, org, &hooks).await?;
     let make = |case: &Case| -> firebreak_store::Result<Vec<Item>> {
         let text = (change.text)(case);
         let mut out = change.also.clone();
         out.push(timeline_entry(ctx, case, text.clone(), change.source.clone()).map_err(|_| unwritable())?);
         if let Some((notify, data)) = &change.event {
             let event = CaseEvent { name: change.name, case, text, data: data.clone(), notify: notify.clone() };
-            out.extend(effects(&event, &hooks, ctx.now).map_err(|_| unwritable())?);
+            out.extend(effects(&event, &hooks, &org_name, ctx.now).map_err(|_| unwritable())?);
         }
         Ok(out)
     };

@@ -294,5 +294,6 @@ async fn ingest_keyed(
         }
     };
     state.live.publish(org, "alert.created", "batch");
+    crate::events::alerts_created(state, ctx, org, &stored).await;
     Ok(Answer::Fresh(finish(answers, &good_index, &stored)))
 }

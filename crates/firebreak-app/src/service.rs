@@ -192,6 +192,7 @@ pub async fn open_session(state: &App, user: &User, ttl: time::Duration) -> AppR
 /// Ends the caller's web session (signing out); live streams it opened stop.
 pub async fn end_session(state: &App, caller: &Caller, token: &str) -> AppResult<()> {
     state.store.end_session(&caller.ctx(state), &sha256_hex(token)).await?;
+    state.basic.drop_user(caller.id());
     state.live.revoked();
     Ok(())
 }
@@ -240,6 +241,7 @@ pub async fn update_user(state: &App, caller: &Caller, id: Uuid, req: UpdateUser
     let revokes = patch.disabled == Some(true) || patch.role.is_some();
     let user = state.store.update_user(&caller.ctx(state), caller.org_id(), id, patch).await?;
     if revokes {
+        state.basic.drop_user(id);
         state.live.revoked();
     }
     state.live.publish(caller.org_id(), "user.updated", id);
@@ -255,6 +257,7 @@ pub async fn set_password(state: &App, caller: &Caller, id: Uuid, password: &str
     get_user_unchecked(state, caller.org_id(), id).await?;
     let hash = hash_in_background(Password::parse("password", password)?).await?;
     state.store.set_password(&caller.ctx(state), caller.org_id(), id, hash).await?;
+    state.basic.drop_user(id);
     // The store ended the user's sessions.
     state.live.revoked();
     Ok(())
@@ -270,6 +273,7 @@ pub async fn delete_user(state: &App, caller: &Caller, id: Uuid) -> AppResult<()
         return Err(AppError::new(ErrorCode::InvalidState, "you cannot delete yourself"));
     }
     state.store.delete_user(&caller.ctx(state), caller.org_id(), id).await?;
+    state.basic.drop_user(id);
     state.live.revoked();
     state.live.publish(caller.org_id(), "user.deleted", id);
     Ok(())

@@ -140,6 +140,17 @@ pub async fn create_template(state: &App, caller: &Caller, req: CreateTemplate) 
     items::create(state, &caller.ctx(state), caller.org_id(), template).await
 }
 
+/// Replaces a template's name, category, description, severity, tags and
+/// tasks; it keeps its id.
+pub async fn update_template(state: &App, caller: &Caller, id: Uuid, req: CreateTemplate) -> AppResult<CaseTemplate> {
+    caller.require(Action::OrgSettings)?;
+    list_templates(state, caller).await?;
+    let (before, _) = items::load::<CaseTemplate>(state, caller.org_id(), id).await?;
+    let settings = crate::case_settings::settings(state, caller.org_id()).await?;
+    let template = CaseTemplate { id, ..build_template(&settings, req)? };
+    items::save(state, &caller.ctx(state), &before, template).await
+}
+
 pub async fn delete_template(state: &App, caller: &Caller, id: Uuid) -> AppResult<()> {
     caller.require(Action::OrgSettings)?;
     items::delete::<CaseTemplate>(state, &caller.ctx(state), caller.org_id(), id).await

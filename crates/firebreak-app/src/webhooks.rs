@@ -9,7 +9,7 @@ use std::time::Duration as StdDuration;
 use firebreak_domain::permission::Action;
 use firebreak_domain::validate::Name;
 use firebreak_store::{Actor, ItemQuery, WriteCtx};
-use firebreak_types::{CASE_EVENTS, CreateWebhook, CreatedWebhook, Delivery, DeliveryStatus, ErrorCode, Webhook};
+use firebreak_types::{CreateWebhook, CreatedWebhook, Delivery, DeliveryStatus, ErrorCode, WEBHOOK_EVENTS, Webhook};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use time::Duration;
@@ -52,11 +52,11 @@ fn check_url(url: &str) -> AppResult<String> {
 
 fn check_events(events: &[String]) -> AppResult<Vec<String>> {
     for e in events {
-        if !CASE_EVENTS.contains(&e.as_str()) {
+        if !WEBHOOK_EVENTS.contains(&e.as_str()) {
             return Err(AppError::field(
                 ErrorCode::InvalidField,
                 "events",
-                format!("unknown event {e:?}; known events: {}", CASE_EVENTS.join(", ")),
+                format!("unknown event {e:?}; known events: {}", WEBHOOK_EVENTS.join(", ")),
             ));
         }
     }
@@ -77,6 +77,7 @@ pub async fn create(state: &App, caller: &Caller, req: CreateWebhook) -> AppResu
         name: Name::parse("name", &req.name)?.into_inner(),
         url: check_url(&req.url)?,
         events: check_events(&req.events)?,
+        format: req.format,
         enabled: true,
         created_at: state.clock.now(),
     };

@@ -9,6 +9,7 @@
 //! It prints p50, p90, p99 and the mean of each, with the machine's core count.
 #![allow(clippy::print_stdout)]
 
+mod basic_auth;
 // The corpus test's scoring, shared as it is: a fixture that cannot be read
 // is a broken corpus, and stops the run with its file and line.
 #[allow(clippy::expect_used, clippy::print_stdout, clippy::panic)]
@@ -52,6 +53,22 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Bench {
+    /// Authentication per request over HTTP: Basic verified with Argon2,
+    /// Basic kept verified, and an API key
+    BasicAuth {
+        /// Users whose first request verifies their password
+        #[arg(long, default_value_t = 200)]
+        users: usize,
+        /// Requests for kept Basic credentials, and for the key
+        #[arg(long, default_value_t = 5_000)]
+        requests: usize,
+        /// Requests in flight at once
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+        /// A PostgreSQL URL to run on instead of a fresh SQLite file
+        #[arg(long)]
+        database_url: Option<String>,
+    },
     /// Case page and sightings latency over a large case base
     Cases {
         /// Cases to store
@@ -207,6 +224,10 @@ const PASSWORD: &str = "bench passphrase 1234";
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
+        Bench::BasicAuth { users, requests, concurrency, database_url } => {
+            basic_auth::bench_basic_auth(basic_auth::Args { users: users.max(1), requests, concurrency, database_url })
+                .await
+        }
         Bench::Cases { cases, observables, values, requests, database_url } => {
             bench_cases(cases, observables, values.max(1), requests, database_url).await
         }

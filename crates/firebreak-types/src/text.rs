@@ -177,9 +177,9 @@ pub fn observable_types() -> Array {
     ArrayBuilder::new().items(one_of(&OBSERVABLE_TYPES)).build()
 }
 
-/// A list of case events a webhook receives.
+/// A list of events a webhook receives.
 pub fn case_events() -> Array {
-    ArrayBuilder::new().items(one_of(crate::CASE_EVENTS)).build()
+    ArrayBuilder::new().items(one_of(crate::WEBHOOK_EVENTS)).build()
 }
 
 /// An http or https address of at most 2048 characters.

@@ -348,6 +348,20 @@ pub struct CreateTeam {
 // Webhooks
 
 /// The case events a webhook can subscribe to.
+/// Alert events a webhook may name (sent only to webhooks that name them).
+pub const ALERT_EVENTS: &[&str] = &["alert.created"];
+
+/// Every event a webhook may name: the case events, then the alert events.
+pub const WEBHOOK_EVENTS: &[&str] = &[
+    "case.created",
+    "case.transitioned",
+    "case.escalated",
+    "case.sla_at_risk",
+    "case.sla_breached",
+    "case.update_due",
+    "alert.created",
+];
+
 pub const CASE_EVENTS: &[&str] = &[
     "case.created",
     "case.transitioned",
@@ -357,13 +371,29 @@ pub const CASE_EVENTS: &[&str] = &[
     "case.update_due",
 ];
 
+/// The body a webhook sends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookFormat {
+    /// Firebreak's own event body.
+    #[default]
+    Firebreak,
+    /// TheHive 5's notification (`operation`, `objectType`, `object`,
+    /// `details`, …), for workflows written for TheHive's webhooks.
+    Thehive,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Webhook {
     pub id: Uuid,
     pub name: String,
     pub url: String,
-    /// Events sent; empty means all.
+    /// Events sent; empty means every case event (alert events are sent
+    /// only to webhooks that name them).
     pub events: Vec<String>,
+    /// The body sent: `firebreak` (the default) or `thehive`.
+    #[serde(default)]
+    pub format: WebhookFormat,
     pub enabled: bool,
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
@@ -384,6 +414,9 @@ pub struct CreateWebhook {
     /// The HMAC-SHA256 key; generated (and shown once) when absent.
     #[schema(schema_with = crate::text::secret_or_null)]
     pub secret: Option<String>,
+    /// The body sent: `firebreak` (the default) or `thehive`.
+    #[serde(default)]
+    pub format: WebhookFormat,
 }
 
 /// A webhook as created, with its signing secret (shown once).

@@ -578,6 +578,8 @@ pub struct WebhookRow {
     pub name: String,
     pub url: String,
     pub events: String,
+    /// The body sent: Firebreak's or TheHive's.
+    pub format: &'static str,
     pub enabled: bool,
     pub created: String,
 }
@@ -658,6 +660,10 @@ pub async fn settings(
             name: h.name,
             url: h.url,
             events: if h.events.is_empty() { "every case event".to_owned() } else { h.events.join(", ") },
+            format: match h.format {
+                firebreak_types::WebhookFormat::Firebreak => "Firebreak",
+                firebreak_types::WebhookFormat::Thehive => "TheHive",
+            },
             enabled: h.enabled,
             created: when(h.created_at),
         })
@@ -694,6 +700,6 @@ pub async fn settings(
         sla,
         grouping,
         kinds,
-        events: firebreak_types::CASE_EVENTS.to_vec(),
+        events: firebreak_types::WEBHOOK_EVENTS.to_vec(),
     })
 }

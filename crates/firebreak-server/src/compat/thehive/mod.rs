@@ -14,6 +14,7 @@ mod legacy;
 mod query;
 pub mod session;
 pub mod shape;
+mod templates;
 
 use axum::Router;
 
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cases::routes())
         .merge(query::routes())
         .merge(legacy::routes())
+        .merge(templates::routes())
         .fallback(not_found)
 }
 
