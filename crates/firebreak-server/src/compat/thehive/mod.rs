@@ -14,6 +14,7 @@ mod legacy;
 mod query;
 pub mod session;
 pub mod shape;
+mod templates;
 
 use axum::Router;
 
@@ -29,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(alerts::routes())
         .merge(cases::routes())
         .merge(query::routes())
+        .merge(templates::routes())
         .merge(legacy::routes())
         .fallback(not_found)
 }
