@@ -72,7 +72,8 @@ async fn seed(app: &TestApp) -> Seed {
     Seed { ids, case_id, case_number: case["number"].as_i64().unwrap(), task_id }
 }
 
-#[tokio::test]
+// The client runs as a blocking child process: the server needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thehive4py_2_finds_filters_sorts_pages_counts_and_traverses() {
     let app = spawn_app().await;
     let s = seed(&app).await;
@@ -122,7 +123,8 @@ async fn thehive4py_2_finds_filters_sorts_pages_counts_and_traverses() {
     assert_eq!(s.ids.len(), 5);
 }
 
-#[tokio::test]
+// The client runs as a blocking child process: the server needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thehive4py_1_searches_alerts_and_cases() {
     let app = spawn_app().await;
     let s = seed(&app).await;
