@@ -29,7 +29,7 @@ const TAGS: [&str; 6] = ["T1110", "T1566", "T1059", "edr", "mail", "network"];
 /// The alerts' day: 2026-11-01 00:00 UTC, one alert a second from it.
 const START_MS: i64 = 1_793_491_200_000;
 
-fn gen(org: Uuid, i: u64, rng: &mut Lcg) -> anyhow::Result<Alert> {
+fn make_alert(org: Uuid, i: u64, rng: &mut Lcg) -> anyhow::Result<Alert> {
     let r = rng.next();
     let word = WORDS[(r % 8) as usize];
     let at = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(START_MS + i as i64 * 1000) * 1_000_000)?;
@@ -70,12 +70,13 @@ pub async fn bench(a: Args) -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let url = format!("sqlite://{}", dir.path().join("bench.db").display());
     let store = SqlStore::open(&url, &OpenOptions::default()).await.context("opening the database")?;
-    let org = match firebreak_app::bootstrap::ensure_root(&store, Some(crate::PASSWORD), time::OffsetDateTime::now_utc())
-        .await?
-    {
-        firebreak_app::bootstrap::Bootstrap::Existing { root_org }
-        | firebreak_app::bootstrap::Bootstrap::Created { root_org, .. } => root_org,
-    };
+    let org =
+        match firebreak_app::bootstrap::ensure_root(&store, Some(crate::PASSWORD), time::OffsetDateTime::now_utc())
+            .await?
+        {
+            firebreak_app::bootstrap::Bootstrap::Existing { root_org }
+            | firebreak_app::bootstrap::Bootstrap::Created { root_org, .. } => root_org,
+        };
     let started = Instant::now();
     let progress = bar(a.alerts, "alerts");
     let mut rng = Lcg(7);
@@ -83,7 +84,7 @@ pub async fn bench(a: Args) -> anyhow::Result<()> {
     let mut i = 0;
     while i < a.alerts {
         let n = (a.alerts - i).min(5_000);
-        let batch = (i..i + n).map(|j| gen(org, j, &mut rng)).collect::<anyhow::Result<Vec<_>>>()?;
+        let batch = (i..i + n).map(|j| make_alert(org, j, &mut rng)).collect::<anyhow::Result<Vec<_>>>()?;
         store.ingest_alerts(&ctx, org, batch, None).await?;
         i += n;
         progress.inc(n);

@@ -51,34 +51,90 @@ pub async fn filters_compile_to_sql_alike_on_both_databases(h: &Harness) {
     let by_title = |found: Vec<Alert>| found.into_iter().map(|a| a.title).collect::<Vec<_>>();
     let first_id = h.store.query_alerts(a, &all(Cond::All(true))).await.unwrap()[0].id;
     let table: Vec<(&str, Cond, Vec<&str>)> = vec![
-        ("everything", Cond::All(true), vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"]),
+        (
+            "everything",
+            Cond::All(true),
+            vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"],
+        ),
         ("nothing", Cond::All(false), vec![]),
-        ("severity ≥ high", int(Field::Severity, CmpOp::Gte, 3), vec!["Phishing mail", "Phishing link 100%", "Malware_on laptop"]),
+        (
+            "severity ≥ high",
+            int(Field::Severity, CmpOp::Gte, 3),
+            vec!["Phishing mail", "Phishing link 100%", "Malware_on laptop"],
+        ),
         ("severity < medium", int(Field::Severity, CmpOp::Lt, 2), vec!["Port scan"]),
-        ("and", Cond::And(vec![text(Field::State, "new"), int(Field::Severity, CmpOp::Eq, 3)]), vec!["Phishing mail", "Malware_on laptop"]),
-        ("or", Cond::Or(vec![text(Field::Source, "siem"), text(Field::Tags, "malware")]), vec!["Phishing mail", "Brute force", "Malware_on laptop", "Port scan"]),
-        ("not", Cond::Not(Box::new(text(Field::Tags, "phishing"))), vec!["Brute force", "Malware_on laptop", "Port scan"]),
+        (
+            "and",
+            Cond::And(vec![text(Field::State, "new"), int(Field::Severity, CmpOp::Eq, 3)]),
+            vec!["Phishing mail", "Malware_on laptop"],
+        ),
+        (
+            "or",
+            Cond::Or(vec![text(Field::Source, "siem"), text(Field::Tags, "malware")]),
+            vec!["Phishing mail", "Brute force", "Malware_on laptop", "Port scan"],
+        ),
+        (
+            "not",
+            Cond::Not(Box::new(text(Field::Tags, "phishing"))),
+            vec!["Brute force", "Malware_on laptop", "Port scan"],
+        ),
         ("tag, any case", text(Field::Tags, "mail"), vec!["Phishing mail"]),
-        ("tag ne", Cond::Cmp(Field::Tags, CmpOp::Ne, QueryValue::Text("phishing".into())), vec!["Brute force", "Malware_on laptop", "Port scan"]),
-        ("tags in", Cond::In(Field::Tags, vec![QueryValue::Text("auth".into()), QueryValue::Text("malware".into())]), vec!["Brute force", "Malware_on laptop"]),
+        (
+            "tag ne",
+            Cond::Cmp(Field::Tags, CmpOp::Ne, QueryValue::Text("phishing".into())),
+            vec!["Brute force", "Malware_on laptop", "Port scan"],
+        ),
+        (
+            "tags in",
+            Cond::In(Field::Tags, vec![QueryValue::Text("auth".into()), QueryValue::Text("malware".into())]),
+            vec!["Brute force", "Malware_on laptop"],
+        ),
         ("tag starts", Cond::Text(Field::Tags, TextMatch::StartsWith, "mal".into()), vec!["Malware_on laptop"]),
-        ("any tag", Cond::Text(Field::Tags, TextMatch::Wildcard, "*".into()), vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop"]),
-        ("in", Cond::In(Field::Severity, vec![QueryValue::Int(1), QueryValue::Int(2)]), vec!["Brute force", "Port scan"]),
+        (
+            "any tag",
+            Cond::Text(Field::Tags, TextMatch::Wildcard, "*".into()),
+            vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop"],
+        ),
+        (
+            "in",
+            Cond::In(Field::Severity, vec![QueryValue::Int(1), QueryValue::Int(2)]),
+            vec!["Brute force", "Port scan"],
+        ),
         ("empty in", Cond::In(Field::Severity, vec![]), vec![]),
-        ("contains, any case", Cond::Text(Field::Title, TextMatch::Contains, "PHISH".into()), vec!["Phishing mail", "Phishing link 100%"]),
+        (
+            "contains, any case",
+            Cond::Text(Field::Title, TextMatch::Contains, "PHISH".into()),
+            vec!["Phishing mail", "Phishing link 100%"],
+        ),
         ("% is itself", Cond::Text(Field::Title, TextMatch::Contains, "100%".into()), vec!["Phishing link 100%"]),
         ("_ is itself", Cond::Text(Field::Title, TextMatch::Contains, "e_o".into()), vec!["Malware_on laptop"]),
         ("starts", Cond::Text(Field::Title, TextMatch::StartsWith, "port".into()), vec!["Port scan"]),
         ("ends", Cond::Text(Field::Title, TextMatch::EndsWith, "FORCE".into()), vec!["Brute force"]),
         ("wildcard", Cond::Text(Field::Title, TextMatch::Wildcard, "p*l".into()), vec!["Phishing mail"]),
-        ("between", Cond::And(vec![
-            int(Field::EventTime, CmpOp::Gte, 1_772_442_120_000),
-            int(Field::EventTime, CmpOp::Lt, 1_772_442_240_000),
-        ]), vec!["Phishing link 100%", "Brute force"]),
-        ("unset", Cond::Cmp(Field::CaseId, CmpOp::Eq, QueryValue::Null), vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"]),
+        (
+            "between",
+            Cond::And(vec![
+                int(Field::EventTime, CmpOp::Gte, 1_772_442_120_000),
+                int(Field::EventTime, CmpOp::Lt, 1_772_442_240_000),
+            ]),
+            vec!["Phishing link 100%", "Brute force"],
+        ),
+        (
+            "unset",
+            Cond::Cmp(Field::CaseId, CmpOp::Eq, QueryValue::Null),
+            vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"],
+        ),
         ("set", Cond::Cmp(Field::Assignee, CmpOp::Ne, QueryValue::Null), vec![]),
-        ("ne includes unset", Cond::Cmp(Field::Rule, CmpOp::Ne, QueryValue::Text("x".into())), vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"]),
-        ("not of unset", Cond::Not(Box::new(text(Field::Rule, "x"))), vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"]),
+        (
+            "ne includes unset",
+            Cond::Cmp(Field::Rule, CmpOp::Ne, QueryValue::Text("x".into())),
+            vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"],
+        ),
+        (
+            "not of unset",
+            Cond::Not(Box::new(text(Field::Rule, "x"))),
+            vec!["Phishing mail", "Phishing link 100%", "Brute force", "Malware_on laptop", "Port scan"],
+        ),
         ("by id", text(Field::Id, &first_id.to_string()), vec!["Phishing mail"]),
     ];
     for (name, cond, want) in table {
@@ -87,7 +143,12 @@ pub async fn filters_compile_to_sql_alike_on_both_databases(h: &Harness) {
         assert_eq!(h.store.count_alerts(a, &cond).await.unwrap(), want.len() as u64, "{name}: count");
     }
     // Sorted and paged in the database.
-    let q = EntityQuery { filter: Cond::All(true), sort: vec![(Field::Severity, true), (Field::EventTime, false)], offset: 1, limit: 2 };
+    let q = EntityQuery {
+        filter: Cond::All(true),
+        sort: vec![(Field::Severity, true), (Field::EventTime, false)],
+        offset: 1,
+        limit: 2,
+    };
     assert_eq!(by_title(h.store.query_alerts(a, &q).await.unwrap()), ["Phishing mail", "Malware_on laptop"]);
     let q = EntityQuery { filter: Cond::All(true), sort: vec![(Field::Title, false)], offset: 0, limit: 2 };
     assert_eq!(by_title(h.store.query_alerts(a, &q).await.unwrap()), ["Brute force", "Malware_on laptop"]);
@@ -95,7 +156,14 @@ pub async fn filters_compile_to_sql_alike_on_both_databases(h: &Harness) {
     let theirs = h.store.query_alerts(b, &all(Cond::All(true))).await.unwrap();
     assert_eq!(theirs.len(), 1);
     let by_their_id = text(Field::Id, &theirs[0].id.to_string());
-    assert!(h.store.query_alerts(a, &all(Cond::Or(vec![by_their_id, Cond::All(true)]))).await.unwrap().iter().all(|x| x.org_id == a));
+    assert!(
+        h.store
+            .query_alerts(a, &all(Cond::Or(vec![by_their_id, Cond::All(true)])))
+            .await
+            .unwrap()
+            .iter()
+            .all(|x| x.org_id == a)
+    );
     // A field of the wrong kind is refused, naming it.
     let err = h.store.query_alerts(a, &all(text(Field::Severity, "high"))).await.unwrap_err();
     assert!(err.to_string().contains("severity"), "{err}");

@@ -35,7 +35,8 @@ async fn seed(app: &TestApp) -> Seed {
         alert(5, "Port scan", "low", "ids", &[]),
     ]);
     let res: Value = app.admin.post("/api/v1/alerts/_bulk", &batch).await.unwrap();
-    let titles = ["Phishing mail to finance", "Phishing link clicked", "Brute force on vpn", "Malware on laptop", "Port scan"];
+    let titles =
+        ["Phishing mail to finance", "Phishing link clicked", "Brute force on vpn", "Malware on laptop", "Port scan"];
     let ids: Vec<(String, Uuid)> = res["items"]
         .as_array()
         .unwrap()
@@ -54,7 +55,8 @@ async fn seed(app: &TestApp) -> Seed {
         .unwrap();
     let mut task_id = String::new();
     for title in ["Contain the laptop", "Analyse the sample"] {
-        let t: Value = app.admin.post(&format!("/api/v1/cases/{case_id}/tasks"), &json!({ "title": title })).await.unwrap();
+        let t: Value =
+            app.admin.post(&format!("/api/v1/cases/{case_id}/tasks"), &json!({ "title": title })).await.unwrap();
         task_id = t["id"].as_str().unwrap().to_owned();
     }
     let _: Value = app
@@ -184,9 +186,11 @@ async fn another_organisation_s_alerts_never_come_back_whatever_the_filter() {
     let (status, body) =
         query(&app, other_admin, PASSWORD, json!({"query": [{"_name": "getAlert", "idOrName": ours[0]}]})).await;
     assert_eq!(status, 404, "{body}");
-    let (_, n) = query(&app, other_admin, PASSWORD, json!({"query": [{"_name": "listAlert"}, {"_name": "count"}]})).await;
+    let (_, n) =
+        query(&app, other_admin, PASSWORD, json!({"query": [{"_name": "listAlert"}, {"_name": "count"}]})).await;
     assert_eq!(n, 2);
-    let (_, n) = query(&app, "admin", ADMIN_PASSWORD, json!({"query": [{"_name": "listAlert"}, {"_name": "count"}]})).await;
+    let (_, n) =
+        query(&app, "admin", ADMIN_PASSWORD, json!({"query": [{"_name": "listAlert"}, {"_name": "count"}]})).await;
     assert_eq!(n, 5);
     // A case of ours is not theirs either, by id or by number.
     let (status, _) =
