@@ -31,6 +31,7 @@ pub mod live;
 pub mod metrics;
 pub mod notifications;
 pub mod observables;
+pub mod query;
 pub mod report;
 pub mod secrets;
 pub mod service;

@@ -15,6 +15,7 @@ mod basic_auth;
 #[allow(clippy::expect_used, clippy::print_stdout, clippy::panic)]
 #[path = "../../firebreak-domain/tests/corpus/score.rs"]
 mod corpus_score;
+mod hive_query;
 mod hunt;
 mod metrics;
 mod pages;
@@ -187,6 +188,20 @@ enum Bench {
         #[arg(long)]
         database_url: Option<String>,
     },
+    /// TheHive's query API (`listAlert` with a filter, a sort and a page of
+    /// 15) over many alerts loaded by batch intake, and the naive way beside it
+    #[command(name = "thehive-query")]
+    TheHiveQuery {
+        /// Alerts to load
+        #[arg(long, default_value_t = 1_000_000)]
+        alerts: u64,
+        /// Queries to time
+        #[arg(long, default_value_t = 500)]
+        requests: usize,
+        /// Queries to time the naive way (0: not at all)
+        #[arg(long, default_value_t = 20)]
+        naive: usize,
+    },
     /// Every dashboard panel's query time over a year of alerts and cases
     Metrics {
         /// Alerts to store, over the last 365 days
@@ -253,6 +268,9 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::Pages { alerts, cases, requests, sigma, database_url } => {
             pages::bench_pages(pages::Args { alerts, cases, requests: requests.max(1), sigma, database_url }).await
+        }
+        Bench::TheHiveQuery { alerts, requests, naive } => {
+            hive_query::bench(hive_query::Args { alerts, requests: requests.max(1), naive }).await
         }
         Bench::Metrics { alerts, cases, database_url, runs, keep } => {
             metrics::bench_metrics(metrics::Args { alerts, cases, database_url, runs, keep }).await

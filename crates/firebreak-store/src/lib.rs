@@ -19,6 +19,7 @@ mod idempotency;
 mod intake;
 mod items;
 mod metrics;
+mod query;
 mod records;
 mod rows;
 mod sql;
@@ -29,6 +30,7 @@ pub use error::StoreError;
 pub use idempotency::{Idempotency, Intake, KeptAnswer};
 pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};
 pub use metrics::{Counts, DurationQuery, MetricStore, SlaBreach, SlaCase, SlaCount, SlaTargets, StatRow};
+pub use query::{QueryStore, Table};
 pub use records::*;
 pub use sql::{Backend, OpenOptions, SqlStore};
 
@@ -42,7 +44,7 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 /// Firebreak's persistence. Methods that change data take a [`WriteCtx`]
 /// (who and when) and append the audit entry in the same transaction.
 #[async_trait]
-pub trait Store: CaseStore + ItemStore + AlertStore + MetricStore + Send + Sync + 'static {
+pub trait Store: CaseStore + ItemStore + AlertStore + MetricStore + QueryStore + Send + Sync + 'static {
     /// Which database this is.
     fn backend(&self) -> Backend;
     /// Whether the database answers.

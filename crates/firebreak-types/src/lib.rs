@@ -15,6 +15,7 @@ mod incident;
 mod list;
 mod metrics;
 mod org;
+pub mod query;
 mod role;
 pub mod text;
 mod user;

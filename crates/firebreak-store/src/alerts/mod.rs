@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::idempotency::{Idempotency, Intake, KeptAnswer};
 use crate::{Grouping, Result, SqlStore, StoreError, WriteCtx};
 
+pub(crate) use queries::{ALERT_READ_COLS, alert_from};
 pub use rules::RuleOutcome;
 
 #[async_trait]

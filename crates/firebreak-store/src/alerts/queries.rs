@@ -17,6 +17,11 @@ use crate::{Result, SqlStore, StoreError};
 /// The columns triage writes, read with [`ALERT_COLS`].
 pub(super) const TRIAGE_COLS: &str =
     "assignee_id, acknowledged_at, disposition, disposition_reason, case_id, closed_at";
+/// Every column [`alert_from`] reads.
+pub(crate) const ALERT_READ_COLS: &str = "id, org_id, source, source_ref, kind, title, title_key, description, \
+    severity, severity_rank, event_time, tags, tlp, pap, observables, custom_fields, raw, state, occurrences, \
+    first_seen, last_seen, assets, triage_rank, rule, group_id, \
+    assignee_id, acknowledged_at, disposition, disposition_reason, case_id, closed_at";
 
 fn parse<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str, as_string: bool) -> Result<T> {
     let s: String = row.try_get(col)?;
@@ -28,7 +33,7 @@ fn parse<T: serde::de::DeserializeOwned>(row: &AnyRow, col: &str, as_string: boo
     serde_json::from_value(v).map_err(|e| StoreError::Corrupt(format!("{col}: {e}")))
 }
 
-pub(super) fn alert_from(row: &AnyRow) -> Result<Alert> {
+pub(crate) fn alert_from(row: &AnyRow) -> Result<Alert> {
     Ok(Alert {
         id: uuid_col(row, "id")?,
         org_id: uuid_col(row, "org_id")?,

@@ -5,6 +5,7 @@
 
 mod harness;
 mod intake;
+mod query;
 mod queue;
 mod suite;
 
@@ -63,4 +64,5 @@ conformance!(
     the_window_holds_both_ways_whatever_the_arrival_order,
     a_value_too_common_stops_joining_alerts,
     the_queue_pages_by_keyset_as_by_offset,
+    filters_compile_to_sql_alike_on_both_databases,
 );

@@ -18,6 +18,7 @@ pub use crate::intake::{
     intake_counts_new_alerts_by_hour, intake_dedups_within_and_across_batches,
     stories_span_batches_and_repeats_join_none, the_window_holds_both_ways_whatever_the_arrival_order,
 };
+pub use crate::query::filters_compile_to_sql_alike_on_both_databases;
 pub use crate::queue::the_queue_pages_by_keyset_as_by_offset;
 
 pub async fn org(h: &Harness, name: &str) -> Uuid {
@@ -371,7 +372,7 @@ pub async fn every_head_is_signed_and_a_rewound_head_is_not(h: &Harness) {
     assert_eq!(h.verify(b).await, Err(6));
 }
 
-fn case(org: Uuid, title: &str) -> Case {
+pub fn case(org: Uuid, title: &str) -> Case {
     let now = datetime!(2026-03-02 09:00 UTC);
     Case {
         id: Uuid::now_v7(),

@@ -29,3 +29,19 @@ pub(super) fn alert(a: &Alert, names: &Names) -> Value {
     m.insert("caseId".into(), json!(a.case_id.map(|c| c.to_string())));
     Value::Object(m)
 }
+
+/// An alert's observables in TheHive's shape (`alert → observables`).
+pub(super) fn observables(a: &Alert) -> Vec<Value> {
+    a.observables
+        .iter()
+        .map(|o| {
+            json!({
+                "_type": "Observable",
+                "dataType": o.original_type.as_deref().unwrap_or(o.kind.as_str()),
+                "data": o.value,
+                "tlp": shape::tlp_number(a.tlp),
+                "pap": shape::pap_number(a.pap),
+            })
+        })
+        .collect()
+}

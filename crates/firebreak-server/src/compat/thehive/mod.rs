@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .merge(alerts::routes())
         .merge(cases::routes())
         .merge(query::routes())
+        .merge(templates::routes())
         .merge(legacy::routes())
         .merge(templates::routes())
         .fallback(not_found)
