@@ -11,6 +11,7 @@ mod cases;
 pub mod error;
 mod identity;
 mod legacy;
+mod legacy_alerts;
 mod query;
 pub mod session;
 pub mod shape;
@@ -30,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .merge(cases::routes())
         .merge(query::routes())
         .merge(legacy::routes())
+        .merge(legacy_alerts::routes())
         .fallback(not_found)
 }
 
