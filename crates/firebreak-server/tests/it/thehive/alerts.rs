@@ -130,3 +130,65 @@ async fn thehive4py_triages_promotes_and_merges_alerts_through_firebreak_s_use_c
     }
     assert!(!done(text(&out["ids"]["d"])).is_empty(), "the promoted alert's escalation is audited");
 }
+
+/// The same flow without Python: TheHive's requests as any sender writes
+/// them, and another organisation's alert is one that does not exist.
+#[tokio::test]
+async fn a_thehive_alert_is_sent_read_and_promoted_and_no_other_organisation_sees_it() {
+    let app = spawn_app().await;
+    app.tenant("Acme").await;
+    let root_name = app.admin.get_org(app.root_org).await.unwrap().name;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", super::base(&app));
+    let admin = |req: reqwest::RequestBuilder| req.basic_auth("admin", Some(crate::helpers::ADMIN_PASSWORD));
+    let body = serde_json::json!({
+        "type": "edr", "source": "edr-x", "sourceRef": "r-1", "title": "Beacon to a rare domain",
+        "description": "", "severity": 4, "tlp": 3, "pap": 1,
+        "observables": [{"dataType": "fqdn", "data": "rare.example"}, {"dataType": "ip", "data": ["192.0.2.10", "192.0.2.11"]}],
+    });
+    let res = admin(http.post(url("/api/v1/alert"))).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!(created["observableCount"], 3, "{created}");
+    assert_eq!((&created["severity"], &created["tlp"], &created["pap"]), (&4.into(), &3.into(), &1.into()));
+    let id = text(&created["_id"]).to_owned();
+
+    let res = admin(http.post(url("/api/v1/alert"))).json(&body).send().await.unwrap();
+    assert_eq!(res.status(), 400);
+    let refused: Value = res.json().await.unwrap();
+    assert_eq!(refused["type"], "CreateError", "{refused}");
+
+    // Another organisation: by its own credentials, or by naming one the
+    // caller may not act in, the alert does not exist.
+    let other = |req: reqwest::RequestBuilder| req.basic_auth("acme-admin", Some(crate::helpers::PASSWORD));
+    for res in [
+        other(http.get(url(&format!("/api/v1/alert/{id}")))).send().await.unwrap(),
+        other(http.post(url(&format!("/api/v1/alert/{id}/case")))).json(&serde_json::json!({})).send().await.unwrap(),
+        other(http.patch(url(&format!("/api/v1/alert/{id}"))))
+            .json(&serde_json::json!({"status": "Ignored"}))
+            .send()
+            .await
+            .unwrap(),
+        other(http.get(url(&format!("/api/alert/{id}")))).send().await.unwrap(),
+        other(http.get(url(&format!("/api/v1/alert/{id}"))))
+            .header("X-Organisation", root_name.as_str())
+            .send()
+            .await
+            .unwrap(),
+    ] {
+        assert_eq!(res.status(), 404);
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["type"], "NotFoundError", "{body}");
+    }
+
+    let res =
+        admin(http.post(url(&format!("/api/v1/alert/{id}/case")))).json(&serde_json::json!({})).send().await.unwrap();
+    assert_eq!(res.status(), 201);
+    let case: Value = res.json().await.unwrap();
+    let got: Value = admin(http.get(url(&format!("/api/v1/alert/{id}")))).send().await.unwrap().json().await.unwrap();
+    assert_eq!((&got["status"], &got["caseId"]), (&"Imported".into(), &case["_id"]), "{got}");
+    // The case's priority follows Firebreak's escalation: a critical alert makes a P1.
+    let case_id: uuid::Uuid = text(&case["_id"]).parse().unwrap();
+    let native = app.admin.get_case(case_id).await.unwrap();
+    assert_eq!(native.priority, firebreak_types::Priority::P1);
+}
