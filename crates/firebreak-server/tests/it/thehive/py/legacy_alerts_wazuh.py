@@ -2,7 +2,11 @@
 thehive4py 1.x (`custom-w2thive.py`): the alert's fields flattened into a
 Markdown table as the description, the addresses and hashes it names as
 artifacts, tags for the rule and the agent, `wazuh_alert` from `wazuh`.
-Then read, updated, promoted and merged through TheHive 4's paths."""
+Then read, updated, promoted and merged through TheHive 4's paths.
+
+The alerts are Wazuh's public samples (Apache-2.0; source in the README of
+the folder they are in); the integration's shape follows the published
+wazuh2thehive script, written afresh here."""
 import json
 import os
 import tempfile
