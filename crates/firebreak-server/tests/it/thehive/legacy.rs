@@ -55,3 +55,47 @@ async fn wazuh_s_thehive_integration_sends_alerts_that_are_promoted_and_merged()
     assert_eq!(alert.state, AlertState::Escalated);
     assert_eq!(alert.case_id.map(|c| c.to_string()), Some(case_id));
 }
+
+/// ElastAlert 2's `HiveAlerter` posts TheHive 4's alert with `requests`, an
+/// API key as `Bearer`: artifacts with `message: null`, custom fields by
+/// name, `follow` and `status` set by the rule's `hive_alert_config`.
+#[tokio::test]
+async fn elastalert_s_hive_alerter_body_is_taken_with_an_api_key() {
+    let app = spawn_app().await;
+    let (key, _) = app.key(&app.admin, "elastalert", firebreak_types::Role::AnalystL3).await;
+    let body = serde_json::json!({
+        "artifacts": [
+            {"tlp": 2, "tags": [], "message": null, "dataType": "ip", "data": "10.0.0.5"},
+            {"tlp": 2, "tags": ["user"], "message": "the login", "dataType": "other", "data": "jdoe"},
+        ],
+        "customFields": {"rule_name": {"order": 0, "string": "Failed logins"}},
+        "date": 1_767_225_600_000_i64,
+        "description": "```\nuser: jdoe\nsource.ip: 10.0.0.5\n```\n",
+        "sourceRef": "3f2a91",
+        "tags": ["elastalert", "bruteforce"],
+        "title": "Failed logins for jdoe",
+        "type": "external",
+        "source": "elastalert",
+        "severity": 2,
+        "tlp": 2,
+        "follow": true,
+        "status": "New",
+    });
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/alert", super::base(&app)))
+        .bearer_auth(&key.secret)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = res.json().await.unwrap();
+    assert_eq!((&created["_type"], &created["status"]), (&"alert".into(), &"New".into()), "{created}");
+    assert_eq!(created["customFields"]["rule_name"]["string"], "Failed logins");
+    let id = created["id"].as_str().unwrap_or_default();
+    let alert: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+    assert_eq!(alert.source, "elastalert");
+    assert_eq!(alert.custom_fields["rule_name"], "Failed logins");
+    let seen: Vec<(&str, &str)> = alert.observables.iter().map(|o| (o.kind.as_str(), o.value.as_str())).collect();
+    assert!(seen.contains(&("ip", "10.0.0.5")) && seen.contains(&("other", "jdoe")), "{seen:?}");
+}
