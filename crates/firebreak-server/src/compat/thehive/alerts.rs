@@ -817,3 +817,73 @@ async fn not_after_intake(s: &AppState, caller: &HiveCaller, id: &str, what: &st
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_status_set_reads_back_as_the_closed_status_it_maps_to() {
+        let mut a: Alert = serde_json::from_value(json!({
+            "id": Uuid::nil(), "org_id": Uuid::nil(), "source": "s", "source_ref": "r", "type": "t",
+            "title": "x", "description": "", "severity": "low", "event_time": "2026-01-01T00:00:00Z",
+            "tags": [], "tlp": "amber", "pap": "amber", "observables": [], "custom_fields": {}, "raw": null,
+            "state": "new", "occurrences": 1, "first_seen": "2026-01-01T00:00:00Z",
+            "last_seen": "2026-01-01T00:00:00Z",
+        }))
+        .unwrap();
+        assert_eq!(status_of(&a), ("New", "New"));
+        a.occurrences = 2;
+        assert_eq!(status_of(&a), ("Updated", "New"));
+        a.state = AlertState::Closed;
+        for (name, change) in STATUS_CHANGES {
+            if let StatusChange::Close(d) = change {
+                a.disposition = Some(*d);
+                let (status, stage) = status_of(&a);
+                assert_eq!(stage, "Closed");
+                assert!(status == *name || ["Ignored", "Other"].contains(name), "{name} reads back as {status}");
+            }
+        }
+    }
+
+    #[test]
+    fn thehive_s_body_is_read_into_firebreak_s_alert() {
+        let body = json!({
+            "type": "t", "source": "s", "sourceRef": "r", "title": "x", "description": "d", "severity": 4,
+            "date": 1_767_225_600_000_i64, "tlp": 0, "pap": 3,
+            "customFields": [{"name": "a", "value": 1}],
+            "artifacts": [
+                {"dataType": "ip", "data": ["192.0.2.1", "192.0.2.2"]},
+                {"dataType": "file", "data": "/tmp/a.txt;text/plain;aGVsbG8="},
+            ],
+        });
+        let n = to_native(&body, &HashMap::new()).unwrap();
+        assert_eq!((&n["severity"], &n["tlp"], &n["pap"]), (&json!("critical"), &json!("clear"), &json!("red")));
+        assert_eq!(n["event_time"], "2026-01-01T00:00:00Z");
+        assert_eq!(n["custom_fields"], json!({"a": 1}));
+        let obs = n["observables"].as_array().unwrap();
+        assert_eq!(obs[1]["value"], "192.0.2.2");
+        assert_eq!(obs[2], json!({"type": "filename", "value": "a.txt", "original_type": "file"}));
+        assert_eq!(obs[3]["value"], hex::encode(Sha256::digest(b"hello")));
+        // The file's contents are not kept in the raw event.
+        assert!(!n["raw"].to_string().contains("aGVsbG8="), "{}", n["raw"]);
+
+        let e = to_native(&json!({"type": "t", "source": "s", "title": "x"}), &HashMap::new()).unwrap_err();
+        assert_eq!((e.kind, e.message.as_str()), ("AttributeCheckingError", "sourceRef is required"));
+        let e =
+            to_native(&json!({"type": "t", "source": "s", "sourceRef": "r", "title": "x", "tlp": 5}), &HashMap::new())
+                .unwrap_err();
+        assert_eq!(e.message, "tlp is 0 to 4");
+    }
+
+    #[test]
+    fn a_multipart_body_is_read_into_its_parts() {
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"_json\"\r\n\r\n{\"a\":1}\r\n--XyZ\r\n\
+Content-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\x00\x01\r\n\r\n--XyZ--\r\n";
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ".parse().unwrap());
+        let parts = multipart(&headers, body).unwrap();
+        assert_eq!(parts["_json"].data, b"{\"a\":1}");
+        assert_eq!((parts["f"].name.as_str(), parts["f"].data.as_slice()), ("x.bin", &b"\x00\x01\r\n"[..]));
+    }
+}
