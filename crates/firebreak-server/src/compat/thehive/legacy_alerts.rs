@@ -1,7 +1,7 @@
 //! TheHive 4's alert paths for legacy senders (thehive4py 1.x, Wazuh's
 //! integration, ElastAlert 2's `HiveAlerter`): `/api/alert`,
 //! `/api/alert/{id}`, `/api/alert/{id}/createCase`,
-//! `/api/alert/{id}/merge/{caseId}`. The same intake and triage as TheHive
+//! `/api/alert/{id}/merge/{caseId}`, `markAsRead` and `markAsUnread`. The same intake and triage as TheHive
 //! 5's paths (`alerts.rs`); the shapes are TheHive 4's (`artifacts`, `id`,
 //! `createdAt`, the status New, Updated, Ignored or Imported).
 
@@ -29,6 +29,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/alert/{id}", axum::routing::get(get).patch(update))
         .route("/api/alert/{id}/createCase", post(create_case))
         .route("/api/alert/{id}/merge/{case_id}", post(merge))
+        .route("/api/alert/{id}/markAsRead", post(mark_as_read))
+        .route("/api/alert/{id}/markAsUnread", post(mark_as_unread))
 }
 
 /// TheHive 4's status of an alert: `New` until triaged (`Updated` when it
@@ -148,4 +150,36 @@ async fn merge(
     let case = alerts::merge_alert(&s, &caller, id, case_id).await?;
     let names = Names::of(&s, &caller).await?;
     Ok(Json(legacy_case(&case, &names)))
+}
+
+/// TheHive 4's "read": a new alert is taken into triage (its acknowledge
+/// time); one already triaged is left as it is.
+async fn mark_as_read(
+    State(s): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let id = id_of(&id, "alert")?;
+    let mut a = app_alerts::get_alert(&s, &caller, id).await?;
+    if a.state == AlertState::New {
+        a = app_alerts::take(&s, &caller, id).await?;
+    }
+    let names = Names::of(&s, &caller).await?;
+    Ok(Json(legacy_alert(&a, &names)))
+}
+
+/// TheHive 4's "unread": a new alert is unread already; a triaged one is
+/// not reopened.
+async fn mark_as_unread(
+    State(s): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let id = id_of(&id, "alert")?;
+    let a = app_alerts::get_alert(&s, &caller, id).await?;
+    if a.state != AlertState::New {
+        return Err(HiveError::bad_request("Firebreak does not reopen a triaged alert"));
+    }
+    let names = Names::of(&s, &caller).await?;
+    Ok(Json(legacy_alert(&a, &names)))
 }

@@ -46,6 +46,12 @@ async fn wazuh_s_thehive_integration_sends_alerts_that_are_promoted_and_merged()
     assert_eq!(out["changed"]["status"], 400);
     assert_eq!(out["changed"]["body"]["type"], "AttributeCheckingError");
 
+    // Read is taken into triage; a triaged alert is not made unread again.
+    assert_eq!(out["read"]["status"], 200, "{out}");
+    assert_eq!(out["read"]["body"]["read"], true);
+    assert_eq!(out["unread"]["status"], 400);
+    assert_eq!(out["unread"]["body"]["type"], "BadRequest");
+
     assert_eq!(out["promoted"]["status"], 201, "{out}");
     let case_id = out["promoted"]["body"]["id"].as_str().unwrap_or_default().to_owned();
     assert_eq!(out["merged"]["status"], 200, "{out}");

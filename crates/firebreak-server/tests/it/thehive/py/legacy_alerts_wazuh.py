@@ -72,6 +72,9 @@ full.id = first["id"]
 same = api.update_alert(first["id"], full)
 changed = api.update_alert(first["id"], Alert(title="new title", tlp=2, description=got.json()["description"],
                                               type="wazuh_alert", source="wazuh", sourceRef="x"), fields=["title"])
+second_id = created[1]["body"]["id"]
+read = api.mark_alert_as_read(second_id)
+unread = api.mark_alert_as_unread(second_id)
 promoted = api.promote_alert_to_case(first["id"])
 second = created[1]["body"]
 merged = api.merge_alert_into_case(second["id"], promoted.json()["id"])
@@ -85,4 +88,6 @@ print(json.dumps({
     "promoted": {"status": promoted.status_code, "body": promoted.json()},
     "merged": {"status": merged.status_code, "body": merged.json()},
     "after": after.json(),
+    "read": {"status": read.status_code, "body": read.json()},
+    "unread": {"status": unread.status_code, "body": unread.json()},
 }))
