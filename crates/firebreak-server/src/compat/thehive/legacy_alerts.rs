@@ -1,9 +1,10 @@
 //! TheHive 4's alert paths for legacy senders (thehive4py 1.x, Wazuh's
 //! integration, ElastAlert 2's `HiveAlerter`): `/api/alert`,
 //! `/api/alert/{id}`, `/api/alert/{id}/createCase`,
-//! `/api/alert/{id}/merge/{caseId}`, `markAsRead` and `markAsUnread`. The same intake and triage as TheHive
-//! 5's paths (`alerts.rs`); the shapes are TheHive 4's (`artifacts`, `id`,
-//! `createdAt`, the status New, Updated, Ignored or Imported).
+//! `/api/alert/{id}/merge/{caseId}`, `markAsRead` and `markAsUnread`. The
+//! same intake and triage as TheHive 5's paths (`alerts.rs`); the shapes are
+//! TheHive 4's (`artifacts`, `id`, `createdAt`, the status New, Updated,
+//! Ignored or Imported).
 
 use std::collections::HashMap;
 
