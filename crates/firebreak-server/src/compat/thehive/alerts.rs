@@ -19,7 +19,8 @@ use axum::{Json, Router};
 use base64::Engine;
 use firebreak_app::{alerts as app_alerts, intake, templates};
 use firebreak_types::{
-    Alert, AlertState, AssignAlert, BulkEscalate, BulkStatus, Case, CloseAlert, Disposition, EscalateAlert, Severity,
+    Alert, AlertState, AmendAlert, AssignAlert, BulkEscalate, BulkStatus, Case, CloseAlert, Disposition, EscalateAlert,
+    Severity,
 };
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -597,9 +598,11 @@ pub(super) async fn merge_alert(s: &AppState, caller: &HiveCaller, id: Uuid, cas
 }
 
 /// Applies TheHive's update fields to one alert: `status` (a take or a
-/// close), `assignee` (an assignment), `follow` (always on). A field
-/// Firebreak keeps as the sender sent it (title, severity, tags, …) may be
-/// sent again unchanged; a change is refused naming the field.
+/// close), `assignee` (an assignment), what the alert says (title,
+/// description, severity, tags with `addTags` and `removeTags`, TLP, PAP,
+/// custom fields: an amendment), `follow` (always on). What makes the alert
+/// the sender's (`type`, `source`, `sourceRef`, `date`) may be sent again
+/// unchanged; a change to it is refused naming the field.
 pub(super) async fn apply_update(
     s: &AppState,
     caller: &HiveCaller,
@@ -609,24 +612,54 @@ pub(super) async fn apply_update(
 ) -> HiveResult<Alert> {
     let mut a = app_alerts::get_alert(s, caller, id).await?;
     let current = alert(&a, names);
+    let mut amend = AmendAlert::default();
+    let string = |k: &str, v: &Value| v.as_str().map(str::to_owned).ok_or_else(|| attribute(k, "must be a string"));
+    let strings = |k: &str, v: &Value| -> HiveResult<Vec<String>> {
+        v.as_array()
+            .and_then(|l| l.iter().map(|t| t.as_str().map(str::to_owned)).collect::<Option<Vec<_>>>())
+            .ok_or_else(|| attribute(k, "must be a list of strings"))
+    };
+    let number = |k: &str, v: &Value| v.as_i64().ok_or_else(|| attribute(k, "must be a whole number"));
     for (k, v) in fields {
         match k.as_str() {
-            "status" | "assignee" | "summary" | "ids" => {}
+            "status" | "assignee" | "summary" | "ids" | "addTags" | "removeTags" => {}
+            "artifacts" | "observables" | "caseTemplate" | "lastSyncDate" | "externalLink" => {}
             "follow" if v == &json!(true) => {}
             "follow" => {
                 return Err(attribute("follow", "cannot be turned off: Firebreak counts every repeat of an alert"));
             }
-            "addTags" | "removeTags" if v.as_array().is_some_and(Vec::is_empty) => {}
-            "customFields" if custom_fields_in(Some(v))? == a.custom_fields => {}
-            "artifacts" | "observables" | "caseTemplate" | "lastSyncDate" | "externalLink" => {}
-            _ if current.get(k) == Some(v) || v.is_null() => {}
+            _ if v.is_null() => {}
+            "title" => amend.title = Some(string(k, v)?),
+            "description" => amend.description = Some(string(k, v)?),
+            "severity" => {
+                amend.severity =
+                    Some(shape::severity_from_number(number(k, v)?).ok_or_else(|| attribute(k, "is 1 to 4"))?);
+            }
+            "tlp" => amend.tlp = Some(shape::tlp_from_number(number(k, v)?).ok_or_else(|| attribute(k, "is 0 to 4"))?),
+            "pap" => amend.pap = Some(shape::pap_from_number(number(k, v)?).ok_or_else(|| attribute(k, "is 0 to 3"))?),
+            "tags" => amend.tags = Some(strings(k, v)?),
+            "customFields" => amend.custom_fields = Some(custom_fields_in(Some(v))?),
+            _ if current.get(k) == Some(v) => {}
             _ => {
-                return Err(attribute(
-                    k,
-                    "cannot be changed: Firebreak keeps an alert as its sender sent it (status and assignee can)",
-                ));
+                return Err(attribute(k, "cannot be changed: it is what makes the alert the sender's"));
             }
         }
+    }
+    let adds = fields.get("addTags").map(|v| strings("addTags", v)).transpose()?;
+    let removes = fields.get("removeTags").map(|v| strings("removeTags", v)).transpose()?;
+    if adds.is_some() || removes.is_some() {
+        let mut tags = amend.tags.take().unwrap_or_else(|| a.tags.clone());
+        for t in adds.unwrap_or_default() {
+            if !tags.contains(&t) {
+                tags.push(t);
+            }
+        }
+        let removes = removes.unwrap_or_default();
+        tags.retain(|t| !removes.contains(t));
+        amend.tags = Some(tags);
+    }
+    if amend != AmendAlert::default() {
+        a = app_alerts::amend(s, caller, id, amend).await?;
     }
     if let Some(v) = fields.get("assignee") {
         let assignee_id = match v.as_str().map(str::trim).filter(|l| !l.is_empty()) {

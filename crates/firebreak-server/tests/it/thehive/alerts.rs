@@ -95,8 +95,15 @@ async fn thehive4py_triages_promotes_and_merges_alerts_through_firebreak_s_use_c
     let closed = &out["closed"];
     assert_eq!((&closed["status"], &closed["stage"]), (&"FalsePositive".into(), &"Closed".into()), "{closed}");
     assert_eq!(closed["summary"], "a scanner we run");
-    assert!(text(&out["retitled"]).starts_with("AttributeCheckingError - title cannot be changed"), "{out}");
-    assert_eq!(out["same_title"], "accepted");
+    let amended = &out["amended"];
+    assert_eq!(
+        (&amended["title"], &amended["severity"], &amended["tlp"]),
+        (&"another title".into(), &4.into(), &3.into())
+    );
+    assert_eq!(amended["tags"], serde_json::json!(["two", "three"]), "{amended}");
+    assert_eq!(amended["customFields"][0]["value"], "INC-7", "{amended}");
+    assert!(text(&out["resourced"]).starts_with("AttributeCheckingError - sourceRef cannot be changed"), "{out}");
+    assert_eq!(out["same_source"], "accepted");
     assert_eq!(out["bulk"], serde_json::json!(["TruePositive", "TruePositive"]));
     assert!(text(&out["unfollow"]).starts_with("AttributeCheckingError - follow"), "{out}");
     assert!(text(&out["delete"]).starts_with("AuthorizationError"), "{out}");
@@ -129,6 +136,18 @@ async fn thehive4py_triages_promotes_and_merges_alerts_through_firebreak_s_use_c
         assert!(a.contains(&action), "{action} not in {a:?}");
     }
     assert!(!done(text(&out["ids"]["d"])).is_empty(), "the promoted alert's escalation is audited");
+    let b = done(text(&out["ids"]["b"]));
+    assert_eq!(b.iter().filter(|a| **a == "amend").count(), 2, "{b:?}");
+    let amendment = entries
+        .iter()
+        .find(|e| e.object_id == text(&out["ids"]["b"]) && e.action == "amend" && e.changes.get("title").is_some())
+        .unwrap();
+    assert_eq!(amendment.changes["title"]["after"], "another title", "{:?}", amendment.changes);
+    assert_eq!(amendment.changes["severity"]["before"], "medium");
+    // The queue's order follows the new severity.
+    let id = text(&out["ids"]["b"]);
+    let b: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+    assert_eq!(b.triage_rank, 4);
 }
 
 /// The same flow without Python: TheHive's requests as any sender writes

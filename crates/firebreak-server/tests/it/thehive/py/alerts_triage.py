@@ -1,5 +1,5 @@
 """Triage of TheHive 5 alerts through thehive4py 2.x: update (status,
-assignee), bulk update, follow and unfollow, delete (refused), promote to a
+assignee, what the alert says), bulk update, follow and unfollow, delete (refused), promote to a
 case, merge into a case, bulk merge, observables and attachments added
 after intake (refused)."""
 import json
@@ -39,8 +39,12 @@ hive.alert.update(a["_id"], {"status": "InProgress", "assignee": "admin"})
 out["taken"] = hive.alert.get(a["_id"])
 hive.alert.update(a["_id"], {"status": "FalsePositive", "summary": "a scanner we run"})
 out["closed"] = hive.alert.get(a["_id"])
-out["retitled"] = refused(lambda: hive.alert.update(b["_id"], {"title": "another title"}))
-out["same_title"] = refused(lambda: hive.alert.update(b["_id"], {"title": b["title"], "tlp": b["tlp"]}))
+hive.alert.update(b["_id"], {"title": "another title", "severity": 4, "tags": ["one", "two"], "tlp": 3,
+                             "customFields": [{"name": "ticket", "value": "INC-7"}]})
+hive.alert.update(b["_id"], {"addTags": ["three"], "removeTags": ["one"]})
+out["amended"] = hive.alert.get(b["_id"])
+out["resourced"] = refused(lambda: hive.alert.update(b["_id"], {"sourceRef": "another"}))
+out["same_source"] = refused(lambda: hive.alert.update(b["_id"], {"sourceRef": b["sourceRef"], "type": b["type"]}))
 hive.alert.bulk_update({"ids": [b["_id"], c["_id"]], "status": "Ignored"})
 out["bulk"] = [hive.alert.get(i)["status"] for i in (b["_id"], c["_id"])]
 
@@ -65,5 +69,5 @@ sample.write(b"x")
 sample.close()
 out["add_attachment"] = refused(lambda: hive.alert.add_attachment(b["_id"], [sample.name]))
 os.unlink(sample.name)
-out["ids"] = {"a": a["_id"], "d": d["_id"]}
+out["ids"] = {"a": a["_id"], "b": b["_id"], "d": d["_id"]}
 print(json.dumps(out))
