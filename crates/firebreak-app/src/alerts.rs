@@ -8,8 +8,8 @@ use firebreak_domain::triage::{self, TriageError};
 use firebreak_domain::validate::markdown;
 use firebreak_store::ItemQuery;
 use firebreak_types::{
-    Alert, AlertComment, AlertObservable, AlertQuery, AlertState, AssignAlert, Case, CloseAlert, CreateCase, ErrorCode,
-    EscalateAlert, NewAlertComment, Observable, Page, SourceRef, TimelineEntry,
+    Alert, AlertComment, AlertObservable, AlertQuery, AlertState, AmendAlert, AssignAlert, Case, CloseAlert,
+    CreateCase, ErrorCode, EscalateAlert, NewAlertComment, Observable, Page, SourceRef, TimelineEntry,
 };
 use uuid::Uuid;
 
@@ -439,6 +439,56 @@ pub(crate) async fn escalate_together(
         escalate(state, caller, a.id, EscalateAlert { case_id: Some(case.id), ..EscalateAlert::default() }).await?;
     }
     Ok(case)
+}
+
+// ---------------------------------------------------------------------------
+// Amendment
+
+/// Changes what the alert says (title, description, severity, tags, TLP,
+/// PAP, custom fields), each checked as intake checks it; the severity sets
+/// the triage rank again, its asset bonus kept. The event as the sender sent
+/// it stays, and a repeat is still counted on the alert. A request that
+/// changes nothing writes nothing.
+pub async fn amend(state: &App, caller: &Caller, id: Uuid, req: AmendAlert) -> AppResult<Alert> {
+    caller.require(Action::AlertTriage)?;
+    let before = get_alert(state, caller, id).await?;
+    let mut after = before.clone();
+    if let Some(t) = &req.title {
+        after.title = firebreak_domain::validate::Title::parse("title", t)?.into_inner();
+    }
+    if let Some(d) = &req.description {
+        after.description = markdown("description", d)?;
+    }
+    if let Some(t) = &req.tags {
+        after.tags = firebreak_domain::validate::tags("tags", t)?;
+    }
+    if let Some(s) = req.severity {
+        let bump = before.triage_rank - triage::triage_rank(before.severity, 0);
+        after.severity = s;
+        after.triage_rank = triage::triage_rank(s, bump);
+    }
+    if let Some(t) = req.tlp {
+        after.tlp = t;
+    }
+    if let Some(p) = req.pap {
+        after.pap = p;
+    }
+    if let Some(f) = req.custom_fields {
+        if !f.is_object() {
+            return Err(AppError::field(
+                ErrorCode::InvalidField,
+                "custom_fields",
+                "custom_fields must be a JSON object",
+            ));
+        }
+        after.custom_fields = f;
+    }
+    if after == before {
+        return Ok(before);
+    }
+    let a = state.store.amend_alert(&caller.ctx(state), &before, &after).await?;
+    state.live.publish(a.org_id, "alert.updated", a.id);
+    Ok(a)
 }
 
 // ---------------------------------------------------------------------------

@@ -325,6 +325,21 @@ pub struct BulkResult {
     pub items: Vec<BulkItem>,
 }
 
+/// What an analyst changes of what an alert says; the rest, and the event
+/// as its sender sent it (`raw`), stay. A field left out is unchanged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AmendAlert {
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub severity: Option<Severity>,
+    pub tags: Option<Vec<String>>,
+    pub tlp: Option<Tlp>,
+    pub pap: Option<Pap>,
+    #[schema(value_type = Option<Object>)]
+    pub custom_fields: Option<serde_json::Value>,
+}
+
 /// Filters of the alert list.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]

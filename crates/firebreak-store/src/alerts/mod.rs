@@ -59,6 +59,11 @@ pub trait AlertStore: Send + Sync {
     /// Writes the triage fields of `after` if the alert is still in the
     /// state `before` had (`Stale` otherwise), with its audit entry.
     async fn triage_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert, action: &str) -> Result<Alert>;
+    /// Writes what an analyst changed of what the alert says (title,
+    /// description, severity and the triage rank it sets, tags, TLP, PAP,
+    /// custom fields) if it is unchanged since `before` was read (`Stale`
+    /// otherwise), with its audit entry naming each changed field.
+    async fn amend_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert) -> Result<Alert>;
     /// Closes those of `ids` that are still open, each with its audit entry,
     /// in one transaction; returns the ids closed.
     async fn close_alerts(
@@ -143,6 +148,10 @@ impl AlertStore for SqlStore {
 
     async fn triage_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert, action: &str) -> Result<Alert> {
         triage::triage_alert(self, ctx, before, after, action).await
+    }
+
+    async fn amend_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert) -> Result<Alert> {
+        triage::amend_alert(self, ctx, before, after).await
     }
 
     async fn close_alerts(

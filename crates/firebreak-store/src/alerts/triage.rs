@@ -49,6 +49,58 @@ pub(super) async fn triage_alert(
     Ok(after.clone())
 }
 
+pub(super) async fn amend_alert(store: &SqlStore, ctx: &WriteCtx, before: &Alert, after: &Alert) -> Result<Alert> {
+    let json_text = |v: &serde_json::Value| v.to_string();
+    let tags = |t: &[String]| serde_json::to_string(t).unwrap_or_else(|_| "[]".into());
+    let mut tx = store.writer.begin().await?;
+    // The row is written only as `before` read it: a concurrent change (a
+    // repeat, another amendment) makes this one stale.
+    let done = sqlx::query(
+        "UPDATE alerts SET title = $1, title_key = $2, description = $3, severity = $4, severity_rank = $5, \
+         tags = $6, tlp = $7, pap = $8, custom_fields = $9, triage_rank = $10 \
+         WHERE org_id = $11 AND id = $12 AND title = $13 AND severity = $14 AND tags = $15 AND tlp = $16 AND pap = $17",
+    )
+    .bind(after.title.clone())
+    .bind(after.title.to_lowercase())
+    .bind(after.description.clone())
+    .bind(enum_text(&after.severity))
+    .bind(after.severity as i64 + 1)
+    .bind(tags(&after.tags))
+    .bind(enum_text(&after.tlp))
+    .bind(enum_text(&after.pap))
+    .bind(json_text(&after.custom_fields))
+    .bind(after.triage_rank)
+    .bind(before.org_id.to_string())
+    .bind(before.id.to_string())
+    .bind(before.title.clone())
+    .bind(enum_text(&before.severity))
+    .bind(tags(&before.tags))
+    .bind(enum_text(&before.tlp))
+    .bind(enum_text(&before.pap))
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Stale);
+    }
+    let mut details = serde_json::Map::new();
+    let mut changed = |field: &str, b: serde_json::Value, a: serde_json::Value| {
+        if b != a {
+            details.insert(field.to_owned(), json!({ "before": b, "after": a }));
+        }
+    };
+    changed("title", json!(before.title), json!(after.title));
+    changed("description", json!(before.description), json!(after.description));
+    changed("severity", json!(before.severity), json!(after.severity));
+    changed("tags", json!(before.tags), json!(after.tags));
+    changed("tlp", json!(before.tlp), json!(after.tlp));
+    changed("pap", json!(before.pap), json!(after.pap));
+    changed("custom_fields", before.custom_fields.clone(), after.custom_fields.clone());
+    let details = serde_json::Value::Object(details);
+    append(&mut tx, &store.audit_key, ctx, before.org_id, "alert", &before.id.to_string(), "amend", &details).await?;
+    tx.commit().await?;
+    Ok(after.clone())
+}
+
 pub(super) async fn close_alerts(
     store: &SqlStore,
     ctx: &WriteCtx,

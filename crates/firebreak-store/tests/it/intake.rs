@@ -223,3 +223,37 @@ pub async fn each_batch_is_audited_and_a_failed_one_is_not(h: &Harness) {
     assert!(h.store.list_audit(nowhere, &q).await.unwrap().items.is_empty());
     assert!(h.verify(acme).await.is_ok(), "the chain verifies");
 }
+
+/// An amendment writes what the alert says, with an audit entry naming each
+/// changed field; one made from a stale read is refused, and a repeat still
+/// finds the amended alert by its source reference.
+pub async fn an_amended_alert_is_written_audited_and_still_repeated(h: &Harness) {
+    let acme = org(h, "acme").await;
+    let answers = h.store.ingest_alerts(&h.ctx(1), acme, vec![alert(acme, "a", 0, "ws-1")], None).await.unwrap();
+    let before = h.store.get_alert(acme, answers[0].0).await.unwrap().unwrap();
+    let mut after = before.clone();
+    after.title = "retitled".into();
+    after.tags = vec!["triaged".into()];
+    after.severity = firebreak_types::Severity::High;
+    after.triage_rank = 3;
+    after.custom_fields = serde_json::json!({ "ticket": "INC-1" });
+    h.store.amend_alert(&h.ctx(2), &before, &after).await.unwrap();
+    let stored = h.store.get_alert(acme, before.id).await.unwrap().unwrap();
+    assert_eq!(stored, after);
+    // `before` is stale now.
+    let err = h.store.amend_alert(&h.ctx(3), &before, &after).await.unwrap_err();
+    assert!(matches!(err, firebreak_store::StoreError::Stale), "{err:?}");
+    let audit =
+        h.store.list_audit(acme, &AuditQuery { action: Some("amend".into()), ..AuditQuery::default() }).await.unwrap();
+    assert_eq!(audit.items.len(), 1);
+    let changes = &audit.items[0].changes;
+    assert_eq!(changes["title"]["before"], "alert a");
+    assert_eq!(changes["tags"]["after"], serde_json::json!(["triaged"]));
+    assert!(changes.get("tlp").is_none(), "only what changed: {changes}");
+    // The sender's repeat counts on the amended alert.
+    let again = h.store.ingest_alerts(&h.ctx(4), acme, vec![alert(acme, "a", 4, "ws-1")], None).await.unwrap();
+    assert_eq!(again[0], (before.id, false));
+    let stored = h.store.get_alert(acme, before.id).await.unwrap().unwrap();
+    assert_eq!((stored.title.as_str(), stored.occurrences), ("retitled", 2));
+    h.verify(acme).await.unwrap();
+}

@@ -58,6 +58,7 @@ conformance!(
     stories_and_sightings_outlast_reopening,
     an_idempotency_key_answers_a_batch_sent_again,
     intake_dedups_within_and_across_batches,
+    an_amended_alert_is_written_audited_and_still_repeated,
     intake_counts_new_alerts_by_hour,
     stories_span_batches_and_repeats_join_none,
     each_batch_is_audited_and_a_failed_one_is_not,

@@ -14,9 +14,10 @@ use uuid::Uuid;
 
 use crate::harness::Harness;
 pub use crate::intake::{
-    a_value_too_common_stops_joining_alerts, each_batch_is_audited_and_a_failed_one_is_not,
-    intake_counts_new_alerts_by_hour, intake_dedups_within_and_across_batches,
-    stories_span_batches_and_repeats_join_none, the_window_holds_both_ways_whatever_the_arrival_order,
+    a_value_too_common_stops_joining_alerts, an_amended_alert_is_written_audited_and_still_repeated,
+    each_batch_is_audited_and_a_failed_one_is_not, intake_counts_new_alerts_by_hour,
+    intake_dedups_within_and_across_batches, stories_span_batches_and_repeats_join_none,
+    the_window_holds_both_ways_whatever_the_arrival_order,
 };
 pub use crate::query::filters_compile_to_sql_alike_on_both_databases;
 pub use crate::queue::the_queue_pages_by_keyset_as_by_offset;

@@ -11,6 +11,7 @@ mod cases;
 pub mod error;
 mod identity;
 mod legacy;
+mod legacy_alerts;
 mod query;
 pub mod session;
 pub mod shape;
@@ -32,7 +33,7 @@ pub fn routes() -> Router<AppState> {
         .merge(query::routes())
         .merge(templates::routes())
         .merge(legacy::routes())
-        .merge(templates::routes())
+        .merge(legacy_alerts::routes())
         .fallback(not_found)
 }
 
