@@ -13,6 +13,10 @@ use uuid::Uuid;
 
 use super::error::HiveResult;
 
+// The numbers are the application's, which a webhook in TheHive's format
+// also writes with.
+pub use firebreak_app::thehive::{millis, pap_number, severity_number, tlp_number};
+
 /// Logins by user id, for the fields TheHive fills with a login
 /// (`assignee`, `_createdBy`, `owner`): read once per request.
 #[derive(Debug, Clone, Default)]
@@ -27,11 +31,6 @@ impl Names {
     pub fn login(&self, id: Option<Uuid>) -> Option<&str> {
         id.and_then(|id| self.0.get(&id)).map(String::as_str)
     }
-}
-
-/// Epoch milliseconds, as TheHive writes every date.
-pub fn millis(t: OffsetDateTime) -> i64 {
-    i64::try_from(t.unix_timestamp_nanos() / 1_000_000).unwrap_or(i64::MAX)
 }
 
 /// A date TheHive sends (epoch milliseconds).
@@ -59,16 +58,6 @@ pub fn header(
     m
 }
 
-/// TheHive's severity: 1 low, 2 medium, 3 high, 4 critical.
-pub fn severity_number(s: Severity) -> u8 {
-    match s {
-        Severity::Low => 1,
-        Severity::Medium => 2,
-        Severity::High => 3,
-        Severity::Critical => 4,
-    }
-}
-
 pub fn severity_from_number(n: i64) -> Option<Severity> {
     match n {
         1 => Some(Severity::Low),
@@ -76,17 +65,6 @@ pub fn severity_from_number(n: i64) -> Option<Severity> {
         3 => Some(Severity::High),
         4 => Some(Severity::Critical),
         _ => None,
-    }
-}
-
-/// TheHive's TLP: 0 white (clear), 1 green, 2 amber, 3 red, 4 amber+strict.
-pub fn tlp_number(t: Tlp) -> u8 {
-    match t {
-        Tlp::Clear => 0,
-        Tlp::Green => 1,
-        Tlp::Amber => 2,
-        Tlp::Red => 3,
-        Tlp::AmberStrict => 4,
     }
 }
 
@@ -98,16 +76,6 @@ pub fn tlp_from_number(n: i64) -> Option<Tlp> {
         3 => Some(Tlp::Red),
         4 => Some(Tlp::AmberStrict),
         _ => None,
-    }
-}
-
-/// TheHive's PAP: 0 white (clear), 1 green, 2 amber, 3 red.
-pub fn pap_number(p: Pap) -> u8 {
-    match p {
-        Pap::Clear => 0,
-        Pap::Green => 1,
-        Pap::Amber => 2,
-        Pap::Red => 3,
     }
 }
 
