@@ -9,6 +9,7 @@ mod app;
 pub mod assets;
 pub mod auth;
 pub mod bootstrap;
+pub mod case_notes;
 pub mod case_settings;
 pub mod cases;
 pub mod checkpoints;

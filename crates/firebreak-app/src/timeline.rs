@@ -88,3 +88,18 @@ pub async fn auto_entry(
     items::create(state, ctx, case.org_id, crate::events::automatic_entry(ctx, case, description, source)).await?;
     Ok(())
 }
+
+/// Deletes an entry people wrote; the platform's own entries stay.
+pub async fn delete_timeline_entry(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let (_, entry) = items::load::<TimelineEntry>(state, caller.org_id(), id).await?;
+    if entry.case_id != case_id {
+        return Err(AppError::not_found("timeline entry"));
+    }
+    if entry.automatic {
+        return Err(AppError::new(ErrorCode::InvalidState, "entries Firebreak wrote itself cannot be deleted"));
+    }
+    items::delete::<TimelineEntry>(state, &caller.ctx(state), caller.org_id(), id).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(())
+}

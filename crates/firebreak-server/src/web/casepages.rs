@@ -559,7 +559,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
             .into_iter()
             .map(|v| (v, case.severity.is_some_and(|x| text(&x) == v)))
             .collect(),
-        resolutions: ["true_positive", "false_positive", "benign", "duplicate"]
+        resolutions: ["true_positive", "false_positive", "benign", "duplicate", "indeterminate", "other"]
             .into_iter()
             .map(|v| (v, case.resolution.is_some_and(|x| text(&x) == v)))
             .collect(),

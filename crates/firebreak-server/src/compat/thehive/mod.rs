@@ -7,10 +7,12 @@
 //! milliseconds) and `error` TheHive's error body.
 
 mod alerts;
+mod case_parts;
 mod cases;
 pub mod error;
 mod identity;
 mod legacy;
+mod legacy_cases;
 mod query;
 pub mod session;
 pub mod shape;
@@ -30,6 +32,8 @@ pub fn routes() -> Router<AppState> {
         .merge(cases::routes())
         .merge(query::routes())
         .merge(legacy::routes())
+        .merge(case_parts::routes())
+        .merge(legacy_cases::routes())
         .fallback(not_found)
 }
 

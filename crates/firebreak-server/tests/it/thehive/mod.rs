@@ -9,6 +9,7 @@ mod alerts;
 mod cases;
 mod identity;
 mod legacy;
+mod legacy_cases;
 mod query;
 
 use std::path::PathBuf;
