@@ -342,6 +342,10 @@ struct CasePage {
     chain: KillChain,
     evidence: Vec<(String, String, u64, String, String)>,
     comms: Vec<(String, String, String, String, String)>,
+    /// Comments: when, who, the text as HTML.
+    comments: Vec<(String, String, String)>,
+    /// Pages: title, category, the content as HTML.
+    notes: Vec<(String, String, String)>,
     actions: Vec<(String, String, String, &'static str, String)>,
     roles: Vec<(String, String)>,
     requests: Vec<(String, String, String, String, &'static str)>,
@@ -421,6 +425,16 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         .await?
         .into_iter()
         .map(|e| (e.id.to_string(), e.filename, e.size, e.sha256, e.stored_at))
+        .collect();
+    let comments: Vec<_> = firebreak_app::case_notes::comments(s, c, id)
+        .await?
+        .into_iter()
+        .map(|n| (when(n.created_at), n.author, markdown_html(&n.body)))
+        .collect();
+    let notes: Vec<_> = firebreak_app::case_notes::pages(s, c, id)
+        .await?
+        .into_iter()
+        .map(|p| (p.title, p.category, markdown_html(&p.content)))
         .collect();
     let comms: Vec<_> = incident::communications(s, c, id)
         .await?
@@ -504,7 +518,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
                 "observables" => count(observables.len()),
                 "timeline" => count(entries.len()),
                 "evidence" => count(evidence.len()),
-                "communications" => count(comms.len()),
+                "communications" => count(comms.len() + comments.len() + notes.len()),
                 "response" => count(actions.len() + requests.len()),
                 _ => String::new(),
             };
@@ -542,6 +556,8 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         chain,
         evidence,
         comms,
+        comments,
+        notes,
         actions,
         roles,
         requests,

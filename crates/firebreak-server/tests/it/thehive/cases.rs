@@ -102,6 +102,8 @@ async fn thehive4py_2_drives_a_case_through_its_life() {
     let html = case_page(&app, id).await;
     assert!(html.contains("Collect the ransom note"), "the task shows on the case's page");
     assert!(html.contains("Isolate FILESRV01 from the network"));
+    assert!(html.contains("Backups from Saturday are clean"), "the comment shows on the case's page");
+    assert!(html.contains("Restore plan"), "the page shows on the case's page");
 }
 
 fn hive(app: &TestApp) -> reqwest::Client {
