@@ -349,6 +349,8 @@ pub(super) async fn add_observables_from(
     headers: &HeaderMap,
     body: &Bytes,
 ) -> HiveResult<Vec<Value>> {
+    // The case first: another organisation's is not there, whatever the body.
+    firebreak_app::cases::get_case(&state.app, caller, case_id).await?;
     let (m, files) = json_and_files(headers, body)?;
     let file = files.into_iter().next();
     let data_type = text(&m, "dataType")?.ok_or_else(|| attribute("dataType: a string (required)"))?;

@@ -170,6 +170,36 @@ async fn a_case_is_created_closed_and_kept_from_other_organisations() {
     // Closing from `new` took the case (it needs an owner to leave `new`).
     assert_eq!(got["assignee"], "admin");
 
+    // What the case holds, each reached by its own id below.
+    let mut held = vec![format!("/api/v1/task/{}", tasks[0]["_id"].as_str().unwrap())];
+    for (path, body, kind) in [
+        ("comment", json!({ "message": "mine" }), "comment"),
+        ("observable", json!({ "dataType": "domain", "data": "evil.example" }), "observable"),
+        ("procedure", json!({ "patternId": "T1566", "occurDate": 1_700_000_000_000_i64 }), "procedure"),
+        ("customEvent", json!({ "title": "seen", "date": 1_700_000_000_000_i64 }), "customEvent"),
+    ] {
+        let (s, made) =
+            send(&app, admin, reqwest::Method::POST, &format!("/api/v1/case/{id}/{path}"), Some(body)).await;
+        assert_eq!(s, StatusCode::CREATED, "{path}: {made}");
+        let made = if made.is_array() { made[0].clone() } else { made };
+        held.push(format!("/api/v1/{kind}/{}", made["_id"].as_str().unwrap()));
+    }
+    let (_, page) =
+        send(&app, admin, reqwest::Method::POST, &format!("/api/v1/case/{id}/page"), Some(json!({ "title": "Notes" })))
+            .await;
+    held.push(format!("/api/v1/case/{id}/page/{}", page["_id"].as_str().unwrap()));
+    let task_id = tasks[0]["_id"].as_str().unwrap();
+    let (s, log) = send(
+        &app,
+        admin,
+        reqwest::Method::POST,
+        &format!("/api/v1/task/{task_id}/log"),
+        Some(json!({ "message": "looked" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{log}");
+    held.push(format!("/api/v1/log/{}", log["_id"].as_str().unwrap()));
+
     let tenant = app.tenant("Other").await;
     let other = ("other-admin", PASSWORD);
     let _ = tenant;
@@ -179,9 +209,19 @@ async fn a_case_is_created_closed_and_kept_from_other_organisations() {
         (reqwest::Method::DELETE, format!("/api/v1/case/{id}")),
         (reqwest::Method::GET, format!("/api/v1/task/{}", tasks[0]["_id"].as_str().unwrap())),
         (reqwest::Method::POST, format!("/api/v1/case/{id}/comment")),
+        (reqwest::Method::POST, format!("/api/v1/case/{id}/observable")),
+        (reqwest::Method::GET, format!("/api/v1/case/{id}/shares")),
     ] {
         let (s, body) = send(&app, other, method.clone(), &path, Some(json!({ "message": "x" }))).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {body}");
         assert_eq!(body["type"], "NotFoundError");
+    }
+    for path in &held {
+        for method in [reqwest::Method::GET, reqwest::Method::PATCH, reqwest::Method::DELETE] {
+            let (s, body) = send(&app, other, method.clone(), path, Some(json!({ "message": "x" }))).await;
+            assert!(s == StatusCode::NOT_FOUND || s == StatusCode::METHOD_NOT_ALLOWED, "{method} {path}: {s} {body}");
+        }
+        let (s, _) = send(&app, admin, reqwest::Method::GET, path, None).await;
+        assert!(s == StatusCode::OK || s == StatusCode::METHOD_NOT_ALLOWED, "{path} is the owner's: {s}");
     }
 }
