@@ -29,6 +29,8 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/v1/case/{id}/task", post(create_task).get(list_tasks))
+        .route("/api/v1/task/_bulk", axum::routing::patch(bulk_update_tasks))
+        .route("/api/v1/observable/_bulk", axum::routing::patch(bulk_update_observables))
         .route("/api/v1/task/{id}", get(read_task).patch(update_task).delete(delete_task))
         .route("/api/v1/task/{id}/log", post(create_log).get(list_logs))
         .route("/api/v1/log/{id}", get(read_log).patch(update_log).delete(delete_log))
@@ -40,10 +42,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/case/{id}/page/{page}", get(read_page).patch(update_page).delete(delete_page))
         .route("/api/v1/case/{id}/timeline", get(timeline))
         .route("/api/v1/case/{id}/customEvent", post(create_event))
-        .route("/api/v1/customEvent/{id}", axum::routing::delete(delete_timeline_entry))
+        .route("/api/v1/customEvent/{id}", axum::routing::delete(delete_timeline_entry).patch(update_event))
         .route("/api/v1/case/{id}/procedure", post(create_procedure))
         .route("/api/v1/case/{id}/procedures", post(create_procedures))
-        .route("/api/v1/procedure/{id}", get(read_procedure).delete(delete_timeline_entry))
+        .route("/api/v1/procedure/{id}", get(read_procedure).patch(update_procedure).delete(delete_timeline_entry))
         .route("/api/v1/case/{id}/shares", get(list_shares).post(share).put(share).delete(share))
 }
 
@@ -233,6 +235,22 @@ async fn update_task(
     body: Bytes,
 ) -> HiveResult<Response> {
     update_task_from(&state, &caller, path_id(&id, "task")?, &object(&body)?).await?;
+    Ok(no_content())
+}
+
+/// The ids of a bulk update (`ids`) and the fields to set on each.
+fn bulk(body: &Bytes, noun: &str) -> HiveResult<(Vec<Uuid>, Map<String, Value>)> {
+    let mut m = object(body)?;
+    let ids = strings(&m, "ids")?.ok_or_else(|| attribute(format!("ids: a list of {noun} ids (required)")))?;
+    m.remove("ids");
+    Ok((ids.iter().map(|i| path_id(i, noun)).collect::<HiveResult<Vec<_>>>()?, m))
+}
+
+async fn bulk_update_tasks(State(state): State<AppState>, caller: HiveCaller, body: Bytes) -> HiveResult<Response> {
+    let (ids, m) = bulk(&body, "task")?;
+    for id in ids {
+        update_task_from(&state, &caller, id, &m).await?;
+    }
     Ok(no_content())
 }
 
@@ -430,22 +448,37 @@ async fn read_observable(
     Ok(Json(hive::observable(&o)))
 }
 
+async fn update_observable_from(state: &AppState, caller: &Caller, id: Uuid, m: &Map<String, Value>) -> HiveResult<()> {
+    let (case_id, _) = case_notes::case_of::<Observable>(&state.app, caller, id).await?;
+    let req = UpdateObservable {
+        tlp: tlp(m)?,
+        ioc: boolean(m, "ioc")?,
+        tags: strings(m, "tags")?,
+        description: text(m, "message")?,
+    };
+    firebreak_app::observables::update_observable(&state.app, caller, case_id, id, req).await?;
+    Ok(())
+}
+
 async fn update_observable(
     State(state): State<AppState>,
     caller: HiveCaller,
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    let id = path_id(&id, "observable")?;
-    let m = object(&body)?;
-    let (case_id, _) = case_notes::case_of::<Observable>(&state.app, &caller, id).await?;
-    let req = UpdateObservable {
-        tlp: tlp(&m)?,
-        ioc: boolean(&m, "ioc")?,
-        tags: strings(&m, "tags")?,
-        description: text(&m, "message")?,
-    };
-    firebreak_app::observables::update_observable(&state.app, &caller, case_id, id, req).await?;
+    update_observable_from(&state, &caller, path_id(&id, "observable")?, &object(&body)?).await?;
+    Ok(no_content())
+}
+
+async fn bulk_update_observables(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let (ids, m) = bulk(&body, "observable")?;
+    for id in ids {
+        update_observable_from(&state, &caller, id, &m).await?;
+    }
     Ok(no_content())
 }
 
@@ -727,6 +760,61 @@ async fn read_procedure(
 ) -> HiveResult<Json<Value>> {
     let (_, e) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, path_id(&id, "procedure")?).await?;
     Ok(Json(procedure(&e)))
+}
+
+async fn change_entry(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    change: firebreak_app::timeline::TimelineChange,
+) -> HiveResult<()> {
+    let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, caller, id).await?;
+    firebreak_app::timeline::update_timeline_entry(&state.app, caller, case_id, id, change).await?;
+    Ok(())
+}
+
+async fn update_event(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let id = path_id(&id, "event")?;
+    let m = object(&body)?;
+    let description = match (text(&m, "title")?, text(&m, "description")?) {
+        (None, None) => None,
+        (title, description) => {
+            let (_, e) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
+            let old = e.description.split_once("\n\n").map(|(t, d)| (t.to_owned(), d.to_owned()));
+            let (old_title, old_description) = old.unwrap_or((e.description.clone(), String::new()));
+            let title = title.unwrap_or(old_title);
+            let description = description.unwrap_or(old_description);
+            Some(if description.trim().is_empty() { title } else { format!("{title}\n\n{description}") })
+        }
+    };
+    let change = firebreak_app::timeline::TimelineChange { at: date(&m, "date")?, description, ..Default::default() };
+    change_entry(&state, &caller, id, change).await?;
+    Ok(no_content())
+}
+
+async fn update_procedure(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let m = object(&body)?;
+    let change = firebreak_app::timeline::TimelineChange {
+        at: date(&m, "occurDate")?,
+        description: text(&m, "description")?,
+        tactic: text(&m, "tactic")?,
+        technique: text(&m, "patternId")?,
+    };
+    change_entry(&state, &caller, path_id(&id, "procedure")?, change).await.map_err(|mut e| {
+        e.message = e.message.replace("technique", "patternId");
+        e
+    })?;
+    Ok(no_content())
 }
 
 async fn delete_timeline_entry(

@@ -65,7 +65,13 @@ async fn thehive4py_2_drives_a_case_through_its_life() {
     assert_eq!(out["procedure"]["tactic"], "execution");
     assert!(out["bad_procedure"].as_str().unwrap().contains("patternId"), "{}", out["bad_procedure"]);
     let events = out["timeline"]["events"].as_array().unwrap();
-    assert!(events.iter().any(|e| e["details"]["patternId"] == "T1059.001"), "{events:?}");
+    assert!(events.iter().any(|e| e["details"]["patternId"] == "T1059.003"), "the procedure changed: {events:?}");
+    assert!(
+        events.iter().any(|e| e["description"].as_str().is_some_and(|d| d.starts_with("First file encrypted\n\non "))),
+        "the event changed: {events:?}"
+    );
+    assert_eq!(out["task_bulk"]["assignee"], "admin");
+    assert_eq!(out["observable_bulk"]["tags"], json!(["bulk"]));
 
     assert_eq!(out["shares"][0]["owner"], true);
     assert_eq!(out["share"]["status"], 501, "{}", out["share"]);

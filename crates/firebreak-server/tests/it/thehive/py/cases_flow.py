@@ -79,6 +79,12 @@ procedure = hive.procedure.create_in_case(
     case_id, {"occurDate": now - 7200_000, "patternId": "T1059.001", "tactic": "execution", "description": "PowerShell dropper"}
 )
 out["procedure"] = procedure
+hive.procedure.update(procedure["_id"], {"patternId": "T1059.003", "description": "cmd.exe dropper"})
+hive.timeline.update_event(event["_id"], {"description": "on \\\\FILESRV01\\share"})
+hive.task.bulk_update({"ids": [task["_id"]], "assignee": "admin"})
+out["task_bulk"] = hive.task.get(task["_id"])
+hive.observable.bulk_update({"ids": [obs[0]["_id"], many[0]["_id"]], "tags": ["bulk"]})
+out["observable_bulk"] = hive.observable.get(many[0]["_id"])
 try:
     hive.procedure.create_in_case(case_id, {"occurDate": now, "patternId": "T9999"})
     out["bad_procedure"] = "accepted"
