@@ -660,14 +660,18 @@ async fn bulk_update(State(state): State<AppState>, caller: HiveCaller, body: By
 /// so deleting cancels it (case management, with the reason recorded). A
 /// case already ended stays as it is.
 async fn delete(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
-    let id = path_id(&id, "case")?;
-    let c = firebreak_app::cases::get_case(&state.app, &caller, id).await?;
+    delete_case(&state, &caller, path_id(&id, "case")?).await?;
+    Ok(no_content())
+}
+
+pub(super) async fn delete_case(state: &AppState, caller: &Caller, id: Uuid) -> HiveResult<()> {
+    let c = firebreak_app::cases::get_case(&state.app, caller, id).await?;
     if c.state.is_active() {
-        transition(&state, &caller, id, CaseState::Cancelled, "deleted through TheHive's API").await?;
+        transition(state, caller, id, CaseState::Cancelled, "deleted through TheHive's API").await?;
     } else {
         caller.require(firebreak_domain::permission::Action::CaseManage)?;
     }
-    Ok(no_content())
+    Ok(())
 }
 
 /// TheHive merges cases into a new one; Firebreak merges cases into one of

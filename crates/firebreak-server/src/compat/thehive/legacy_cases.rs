@@ -23,7 +23,8 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/case", post(create))
-        .route("/api/case/{id}", get(read).patch(update))
+        .route("/api/case/{id}", get(read).patch(update).delete(delete))
+        .route("/api/case/{id}/force", axum::routing::delete(delete))
         .route("/api/case/{id}/artifact", post(create_artifact))
         .route("/api/case/{id}/task", post(create_task))
         .route("/api/case/task/{id}", get(read_task).patch(update_task))
@@ -140,6 +141,12 @@ async fn update(
     let names = Names::of(&state.app, &caller).await?;
     let c = hive::update_from(&state, &caller, &names, id, &m).await?;
     Ok(Json(case(&c, &names)))
+}
+
+/// As TheHive 5's delete: the case is cancelled, not erased (`/force` too).
+async fn delete(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<StatusCode> {
+    hive::delete_case(&state, &caller, path_id(&id, "case")?).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn create_artifact(

@@ -21,6 +21,8 @@ async fn thehive4py_1_creates_a_case_its_task_logs_and_artifacts() {
     assert_eq!(out["resolved"]["status"], "Resolved", "{}", out["resolved"]);
     assert_eq!(out["resolved"]["resolutionStatus"], "FalsePositive");
     assert_eq!(out["task_done"]["status"], "Completed");
+    assert_eq!(out["deleted_status"], 204);
+    assert_eq!(out["deleted"]["status"], "Deleted", "a deleted case is cancelled and kept");
 
     let id = case["id"].as_str().unwrap();
     let tasks: Vec<firebreak_types::Task> = app.admin.get(&format!("/api/v1/cases/{id}/tasks")).await.unwrap();

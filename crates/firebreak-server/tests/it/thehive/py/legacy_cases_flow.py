@@ -44,4 +44,8 @@ t = CaseTask(title="Reimage WS-12")
 t.id = task["id"]
 t.status = "Completed"
 out["task_done"] = ok(api.update_case_task(t, fields=["status"]))
+spare = ok(api.create_case(Case(title="Legacy: duplicate of the beacon case", description="x")))
+r = api.delete_case(spare["id"], force=True)
+out["deleted_status"] = r.status_code
+out["deleted"] = ok(api.get_case(spare["id"]))
 print(json.dumps(out))
