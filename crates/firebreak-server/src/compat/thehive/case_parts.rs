@@ -496,7 +496,8 @@ async fn delete_observable(
 // ---------------------------------------------------------------------------
 // Comments and pages
 
-fn comment(c: &CaseComment) -> Value {
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn comment(c: &CaseComment) -> Value {
     let mut m = shape::header("Comment", c.id, &c.author, c.created_at, c.edited_at);
     m.insert("createdBy".into(), json!(c.author));
     m.insert("createdAt".into(), json!(shape::millis(c.created_at)));
@@ -511,7 +512,8 @@ fn comment(c: &CaseComment) -> Value {
     Value::Object(m)
 }
 
-fn page(p: &CasePage) -> Value {
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn page(p: &CasePage) -> Value {
     let mut m = shape::header("Page", p.id, &p.author, p.created_at, Some(p.updated_at));
     m.insert("title".into(), json!(p.title));
     m.insert("category".into(), json!(p.category));
@@ -654,7 +656,8 @@ async fn timeline(
     Ok(Json(json!({ "events": list.iter().map(event).collect::<Vec<_>>() })))
 }
 
-fn custom_event(e: &TimelineEntry) -> Value {
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn custom_event(e: &TimelineEntry) -> Value {
     let mut m = shape::header("CustomEvent", e.id, &e.author, e.at, None);
     let (title, description) = e.description.split_once("\n\n").unwrap_or((e.description.as_str(), ""));
     m.insert("date".into(), json!(shape::millis(e.at)));
@@ -682,7 +685,8 @@ async fn create_event(
     Ok((StatusCode::CREATED, Json(custom_event(&e))))
 }
 
-fn procedure(e: &TimelineEntry) -> Value {
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn procedure(e: &TimelineEntry) -> Value {
     let a = firebreak_domain::attack::attack();
     let mut m = shape::header("Procedure", e.id, &e.author, e.at, None);
     m.insert("occurDate".into(), json!(shape::millis(e.at)));

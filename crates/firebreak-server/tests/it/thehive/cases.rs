@@ -112,11 +112,6 @@ async fn thehive4py_2_drives_a_case_through_its_life() {
     assert!(html.contains("Restore plan"), "the page shows on the case's page");
 }
 
-fn hive(app: &TestApp) -> reqwest::Client {
-    let _ = app;
-    reqwest::Client::new()
-}
-
 async fn send(
     app: &TestApp,
     user: (&str, &str),
@@ -124,7 +119,8 @@ async fn send(
     path: &str,
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = hive(app).request(method, format!("{}{path}", base(app))).basic_auth(user.0, Some(user.1));
+    let mut req =
+        reqwest::Client::new().request(method, format!("{}{path}", base(app))).basic_auth(user.0, Some(user.1));
     if let Some(b) = body {
         req = req.json(&b);
     }
