@@ -10,6 +10,7 @@ pub mod assets;
 pub mod auth;
 pub mod basic_cache;
 pub mod bootstrap;
+pub mod case_notes;
 pub mod case_settings;
 pub mod cases;
 pub mod checkpoints;

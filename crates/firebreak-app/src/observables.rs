@@ -213,3 +213,34 @@ pub async fn search_sightings(state: &App, caller: &Caller, kind: &str, value: &
     };
     sightings(state, caller.org_id(), &probe).await
 }
+
+/// Changes what is said of an observable (TLP, IOC, tags, description);
+/// its type and value stay, as they are what it is.
+pub async fn update_observable(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+    req: firebreak_types::UpdateObservable,
+) -> AppResult<Observable> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let (item, mut o) = items::load::<Observable>(state, caller.org_id(), id).await?;
+    if o.case_id != case_id {
+        return Err(AppError::not_found("observable"));
+    }
+    if let Some(v) = req.tlp {
+        o.tlp = v;
+    }
+    if let Some(v) = req.ioc {
+        o.ioc = v;
+    }
+    if let Some(v) = req.tags {
+        o.tags = tags("tags", &v)?;
+    }
+    if let Some(v) = req.description {
+        o.description = markdown("description", &v)?;
+    }
+    let o = items::save(state, &caller.ctx(state), &item, o).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(o)
+}

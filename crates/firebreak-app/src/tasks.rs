@@ -114,3 +114,58 @@ pub async fn task_logs(state: &App, caller: &Caller, case_id: Uuid, task_id: Uui
     load_task(state, caller, case_id, task_id).await?;
     items::list(state, caller.org_id(), &ItemQuery { parent_id: Some(task_id), ..items::query::<TaskLog>() }).await
 }
+
+/// Deletes a task and its log (someone who manages cases; ordinary work
+/// cancels a task instead).
+pub async fn delete_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
+    crate::cases::writable(state, caller, case_id).await?;
+    caller.require(firebreak_domain::permission::Action::CaseManage)?;
+    load_task(state, caller, case_id, id).await?;
+    let ctx = caller.ctx(state);
+    let logs: Vec<TaskLog> =
+        items::list(state, caller.org_id(), &ItemQuery { parent_id: Some(id), ..items::query::<TaskLog>() }).await?;
+    for log in logs {
+        items::delete::<TaskLog>(state, &ctx, caller.org_id(), log.id).await?;
+    }
+    items::delete::<Task>(state, &ctx, caller.org_id(), id).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(())
+}
+
+async fn load_log(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+) -> AppResult<(firebreak_store::Item, TaskLog)> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let (item, log) = items::load::<TaskLog>(state, caller.org_id(), id).await?;
+    load_task(state, caller, case_id, log.task_id).await.map_err(|_| AppError::not_found("task log entry"))?;
+    Ok((item, log))
+}
+
+/// Rewrites a log entry; only its author may.
+pub async fn update_task_log(state: &App, caller: &Caller, case_id: Uuid, id: Uuid, body: &str) -> AppResult<TaskLog> {
+    let (item, mut log) = load_log(state, caller, case_id, id).await?;
+    if log.author != caller.name() {
+        return Err(AppError::new(ErrorCode::Forbidden, "only the author of a log entry may edit it"));
+    }
+    log.body = markdown("body", body)?;
+    if log.body.trim().is_empty() {
+        return Err(AppError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
+    }
+    let log = items::save(state, &caller.ctx(state), &item, log).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(log)
+}
+
+/// Deletes a log entry: its author, or someone who manages cases.
+pub async fn delete_task_log(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
+    let (_, log) = load_log(state, caller, case_id, id).await?;
+    if log.author != caller.name() {
+        caller.require(firebreak_domain::permission::Action::CaseManage)?;
+    }
+    items::delete::<TaskLog>(state, &caller.ctx(state), caller.org_id(), id).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(())
+}

@@ -88,3 +88,65 @@ pub async fn auto_entry(
     items::create(state, ctx, case.org_id, crate::events::automatic_entry(ctx, case, description, source)).await?;
     Ok(())
 }
+
+/// Deletes an entry people wrote; the platform's own entries stay.
+pub async fn delete_timeline_entry(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let (_, entry) = items::load::<TimelineEntry>(state, caller.org_id(), id).await?;
+    if entry.case_id != case_id {
+        return Err(AppError::not_found("timeline entry"));
+    }
+    if entry.automatic {
+        return Err(AppError::new(ErrorCode::InvalidState, "entries Firebreak wrote itself cannot be deleted"));
+    }
+    items::delete::<TimelineEntry>(state, &caller.ctx(state), caller.org_id(), id).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(())
+}
+
+/// What may change of an entry people wrote: its time, its text, its
+/// ATT&CK tactic and technique (checked as when it was written).
+#[derive(Debug, Clone, Default)]
+pub struct TimelineChange {
+    pub at: Option<time::OffsetDateTime>,
+    pub description: Option<String>,
+    pub tactic: Option<String>,
+    pub technique: Option<String>,
+}
+
+pub async fn update_timeline_entry(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+    change: TimelineChange,
+) -> AppResult<TimelineEntry> {
+    crate::cases::writable(state, caller, case_id).await?;
+    let (item, mut entry) = items::load::<TimelineEntry>(state, caller.org_id(), id).await?;
+    if entry.case_id != case_id {
+        return Err(AppError::not_found("timeline entry"));
+    }
+    if entry.automatic {
+        return Err(AppError::new(ErrorCode::InvalidState, "entries Firebreak wrote itself cannot be changed"));
+    }
+    if let Some(at) = change.at {
+        entry.at = firebreak_domain::clock::from_millis(firebreak_domain::clock::to_millis(at));
+    }
+    if let Some(d) = change.description {
+        let d = markdown("description", &d)?;
+        if d.trim().is_empty() {
+            return Err(AppError::field(ErrorCode::InvalidField, "description", "description must not be empty"));
+        }
+        entry.description = d;
+    }
+    if change.tactic.is_some() || change.technique.is_some() {
+        let technique = change.technique.or_else(|| entry.technique.clone());
+        let tactic = change.tactic.or_else(|| entry.tactic.clone());
+        let (tactic, technique) = resolve_attack(tactic.as_deref(), technique.as_deref())?;
+        entry.tactic = tactic;
+        entry.technique = technique;
+    }
+    let entry = items::save(state, &caller.ctx(state), &item, entry).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(entry)
+}

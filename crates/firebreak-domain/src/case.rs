@@ -107,7 +107,10 @@ pub fn check_transition(facts: &CaseFacts, to: CaseState, req: &TransitionReques
         Closed => {
             let mut missing = Vec::new();
             if facts.resolution.is_none() {
-                missing.push("a resolution (true_positive, false_positive, benign or duplicate)".to_owned());
+                missing.push(
+                    "a resolution (true_positive, false_positive, benign, duplicate, indeterminate or other)"
+                        .to_owned(),
+                );
             }
             if facts.summary.trim().is_empty() {
                 missing.push("a summary".to_owned());

@@ -142,6 +142,10 @@ pub enum Resolution {
     FalsePositive,
     Benign,
     Duplicate,
+    /// The investigation could not tell whether it was malicious.
+    Indeterminate,
+    /// None of the above; the summary says what.
+    Other,
 }
 
 /// The post-incident review's standing, as far as closing is concerned.

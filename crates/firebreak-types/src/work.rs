@@ -536,3 +536,65 @@ pub struct EvidenceVerification {
     /// Why it failed, when it did.
     pub problem: Option<String>,
 }
+
+// ---------------------------------------------------------------------------
+// Comments and pages
+
+/// A comment on a case: the team's discussion beside the record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CaseComment {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    /// Markdown.
+    pub body: String,
+    pub author: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    /// When it was last edited; absent until then.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub edited_at: Option<OffsetDateTime>,
+}
+
+/// A page of a case: a titled Markdown note (a report draft, a runbook
+/// followed, what was learned), filed under a category.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CasePage {
+    pub id: Uuid,
+    pub case_id: Uuid,
+    pub title: String,
+    pub category: String,
+    /// Markdown.
+    pub content: String,
+    /// Where it stands among the case's pages (lowest first).
+    pub order: i64,
+    pub author: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CasePageInput {
+    #[schema(schema_with = crate::text::title_or_null)]
+    pub title: Option<String>,
+    pub category: Option<String>,
+    pub content: Option<String>,
+    pub order: Option<i64>,
+}
+
+/// Fields of an observable to change; its type and value stay.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateObservable {
+    pub tlp: Option<Tlp>,
+    pub ioc: Option<bool>,
+    #[schema(schema_with = crate::text::tags_or_null)]
+    pub tags: Option<Vec<String>>,
+    pub description: Option<String>,
+}

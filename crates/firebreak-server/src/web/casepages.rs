@@ -435,6 +435,10 @@ struct CasePage {
     /// A hunt is reading a file: the page redraws until it ends.
     hunting: bool,
     comms: Vec<(String, String, String, String, String)>,
+    /// Comments: when, who, the text as HTML.
+    comments: Vec<(String, String, String)>,
+    /// Pages: title, category, the content as HTML.
+    notes: Vec<(String, String, String)>,
     actions: Vec<(String, String, String, &'static str, String)>,
     roles: Vec<(String, String)>,
     requests: Vec<(String, String, String, String, &'static str)>,
@@ -518,6 +522,16 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
     }
     let hunts: Vec<HuntView> = firebreak_app::hunts::list(s, c, id).await?.into_iter().map(HuntView::of).collect();
     let hunting = hunts.iter().any(|h| h.running);
+    let comments: Vec<_> = firebreak_app::case_notes::comments(s, c, id)
+        .await?
+        .into_iter()
+        .map(|n| (when(n.created_at), n.author, markdown_html(&n.body)))
+        .collect();
+    let notes: Vec<_> = firebreak_app::case_notes::pages(s, c, id)
+        .await?
+        .into_iter()
+        .map(|p| (p.title, p.category, markdown_html(&p.content)))
+        .collect();
     let comms: Vec<_> = incident::communications(s, c, id)
         .await?
         .into_iter()
@@ -606,7 +620,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
                 "observables" => count(observables.len()),
                 "timeline" => count(entries.len()),
                 "evidence" => count(evidence.len()),
-                "communications" => count(comms.len()),
+                "communications" => count(comms.len() + comments.len() + notes.len()),
                 "response" => count(actions.len() + requests.len()),
                 _ => String::new(),
             };
@@ -646,6 +660,8 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         hunts,
         hunting,
         comms,
+        comments,
+        notes,
         actions,
         roles,
         requests,
@@ -663,7 +679,7 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
             .into_iter()
             .map(|v| (v, case.severity.is_some_and(|x| text(&x) == v)))
             .collect(),
-        resolutions: ["true_positive", "false_positive", "benign", "duplicate"]
+        resolutions: ["true_positive", "false_positive", "benign", "duplicate", "indeterminate", "other"]
             .into_iter()
             .map(|v| (v, case.resolution.is_some_and(|x| text(&x) == v)))
             .collect(),

@@ -171,7 +171,7 @@ async fn the_case_pages_render_for_a_session() {
 }
 
 /// A session for `http`: signs in as the admin and answers the cookie header.
-async fn sign_in(http: &reqwest::Client, base: &str) -> String {
+pub(crate) async fn sign_in(http: &reqwest::Client, base: &str) -> String {
     let login = http.get(format!("{base}/login")).send().await.unwrap();
     let login_csrf = cookie(&login, "fb_login_csrf").unwrap();
     let ok = http

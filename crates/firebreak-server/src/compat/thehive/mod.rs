@@ -7,11 +7,13 @@
 //! milliseconds) and `error` TheHive's error body.
 
 mod alerts;
+mod case_parts;
 mod cases;
 pub mod error;
 mod identity;
 mod legacy;
 mod legacy_alerts;
+mod legacy_cases;
 mod query;
 pub mod session;
 pub mod shape;
@@ -34,6 +36,8 @@ pub fn routes() -> Router<AppState> {
         .merge(templates::routes())
         .merge(legacy::routes())
         .merge(legacy_alerts::routes())
+        .merge(case_parts::routes())
+        .merge(legacy_cases::routes())
         .fallback(not_found)
 }
 

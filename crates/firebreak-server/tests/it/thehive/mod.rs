@@ -9,6 +9,7 @@ mod alerts;
 mod cases;
 mod identity;
 mod legacy;
+mod legacy_cases;
 mod query;
 
 use std::path::PathBuf;
@@ -52,7 +53,9 @@ pub fn base(app: &TestApp) -> String {
 /// the platform admin (`FIREBREAK_USER`, `FIREBREAK_PASSWORD`), with `env`
 /// added (an API key, ids made beforehand). Returns the JSON document the
 /// script printed last, or `None` when the client is not installed. A script
-/// that fails fails the test with its output.
+/// that fails fails the test with its output. The script blocks the calling
+/// thread, so a test that runs one needs a multi-thread runtime
+/// (`#[tokio::test(flavor = "multi_thread")]`) for the server to answer.
 pub fn run(client: Client, app: &TestApp, script: &str, env: &[(&str, &str)]) -> Option<Value> {
     let python = client.python()?;
     let path = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/thehive/py")).join(script);

@@ -1,0 +1,868 @@
+//! What a TheHive 5 case holds: tasks (`/api/v1/case/{id}/task`,
+//! `/api/v1/task/{id}`), their logs (`/api/v1/task/{id}/log`,
+//! `/api/v1/log/{id}`), observables (`/api/v1/case/{id}/observable`,
+//! `/api/v1/observable/{id}`), comments, pages, timeline events, procedures
+//! (ATT&CK onto the case's timeline) and shares.
+
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use firebreak_app::auth::Caller;
+use firebreak_app::case_notes;
+use firebreak_domain::observable::thehive_kind;
+use firebreak_types::{
+    CaseComment, CasePage, CreateObservable, CreateTaskLog, CreateTimelineEntry, Observable, SourceRef, Task, TaskLog,
+    TimelineEntry, UpdateObservable, UpdateTask,
+};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::cases::{self as hive, attribute, boolean, date, no_content, object, path_id, strings, text, tlp, user_id};
+use super::error::{HiveError, HiveResult};
+use super::session::HiveCaller;
+use super::shape::{self, Names};
+use crate::state::AppState;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/v1/case/{id}/task", post(create_task).get(list_tasks))
+        .route("/api/v1/task/_bulk", axum::routing::patch(bulk_update_tasks))
+        .route("/api/v1/observable/_bulk", axum::routing::patch(bulk_update_observables))
+        .route("/api/v1/task/{id}", get(read_task).patch(update_task).delete(delete_task))
+        .route("/api/v1/task/{id}/log", post(create_log).get(list_logs))
+        .route("/api/v1/log/{id}", get(read_log).patch(update_log).delete(delete_log))
+        .route("/api/v1/case/{id}/observable", post(create_observable).get(list_observables))
+        .route("/api/v1/observable/{id}", get(read_observable).patch(update_observable).delete(delete_observable))
+        .route("/api/v1/case/{id}/comment", post(create_comment).get(list_comments))
+        .route("/api/v1/comment/{id}", get(read_comment).patch(update_comment).delete(delete_comment))
+        .route("/api/v1/case/{id}/page", post(create_page).get(list_pages))
+        .route("/api/v1/case/{id}/page/{page}", get(read_page).patch(update_page).delete(delete_page))
+        .route("/api/v1/case/{id}/timeline", get(timeline))
+        .route("/api/v1/case/{id}/customEvent", post(create_event))
+        .route("/api/v1/customEvent/{id}", axum::routing::delete(delete_timeline_entry).patch(update_event))
+        .route("/api/v1/case/{id}/procedure", post(create_procedure))
+        .route("/api/v1/case/{id}/procedures", post(create_procedures))
+        .route("/api/v1/procedure/{id}", get(read_procedure).patch(update_procedure).delete(delete_timeline_entry))
+        .route("/api/v1/case/{id}/shares", get(list_shares).post(share).put(share).delete(share))
+}
+
+// ---------------------------------------------------------------------------
+// Multipart bodies (a file observable, a log with an attachment)
+
+/// One part of a `multipart/form-data` body.
+pub(super) struct Part {
+    pub name: String,
+    pub filename: Option<String>,
+    pub content_type: Option<String>,
+    pub data: Bytes,
+}
+
+fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
+    if needle.is_empty() || hay.len() < needle.len() {
+        return None;
+    }
+    (from..=hay.len() - needle.len()).find(|&i| &hay[i..i + needle.len()] == needle)
+}
+
+fn param(header: &str, name: &str) -> Option<String> {
+    header.split(';').map(str::trim).find_map(|p| {
+        let (k, v) = p.split_once('=')?;
+        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().trim_matches('"').to_owned())
+    })
+}
+
+/// The parts of a `multipart/form-data` body, or `None` for any other body.
+pub(super) fn multipart(headers: &HeaderMap, body: &Bytes) -> HiveResult<Option<Vec<Part>>> {
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
+        return Ok(None);
+    }
+    let boundary = param(ct, "boundary")
+        .filter(|b| !b.is_empty())
+        .ok_or_else(|| HiveError::bad_request("a multipart body needs its boundary in the Content-Type header"))?;
+    let delim = format!("--{boundary}").into_bytes();
+    let bad = || HiveError::bad_request("the multipart body is not well formed");
+    let mut parts = Vec::new();
+    let mut at = find(body, &delim, 0).ok_or_else(bad)? + delim.len();
+    loop {
+        if body.get(at..at + 2) == Some(b"--") {
+            break;
+        }
+        let start = find(body, b"\r\n", at).ok_or_else(bad)? + 2;
+        let head_end = find(body, b"\r\n\r\n", start).ok_or_else(bad)?;
+        let next = find(body, &[b"\r\n".as_slice(), &delim].concat(), head_end).ok_or_else(bad)?;
+        let head = String::from_utf8_lossy(&body[start..head_end]);
+        let mut name = String::new();
+        let mut filename = None;
+        let mut content_type = None;
+        for line in head.split("\r\n") {
+            let Some((k, v)) = line.split_once(':') else { continue };
+            if k.trim().eq_ignore_ascii_case("content-disposition") {
+                name = param(v, "name").unwrap_or_default();
+                filename = param(v, "filename");
+            } else if k.trim().eq_ignore_ascii_case("content-type") {
+                content_type = Some(v.trim().to_owned());
+            }
+        }
+        parts.push(Part { name, filename, content_type, data: body.slice(head_end + 4..next) });
+        at = next + 2 + delim.len();
+    }
+    Ok(Some(parts))
+}
+
+/// TheHive's multipart requests: the JSON in the `_json` field, and the file.
+pub(super) fn json_and_files(headers: &HeaderMap, body: &Bytes) -> HiveResult<(Map<String, Value>, Vec<Part>)> {
+    match multipart(headers, body)? {
+        None => Ok((object(body)?, Vec::new())),
+        Some(parts) => {
+            let mut json = Map::new();
+            let mut files = Vec::new();
+            for p in parts {
+                if p.name == "_json" {
+                    json = object(&p.data)?;
+                } else if p.filename.is_some() {
+                    files.push(p);
+                }
+            }
+            Ok((json, files))
+        }
+    }
+}
+
+/// Keeps a file sent with a request as evidence of the case.
+pub(super) async fn keep_file(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    file: Part,
+    description: &str,
+) -> HiveResult<firebreak_types::Evidence> {
+    let params = firebreak_app::evidence::UploadParams {
+        filename: file.filename.clone().unwrap_or_else(|| "attachment".to_owned()),
+        description: description.to_owned(),
+        collected_from: "TheHive API".to_owned(),
+        collected_by: None,
+    };
+    let size = u64::try_from(file.data.len()).ok();
+    let ct = file.content_type.clone().unwrap_or_default();
+    let data = file.data;
+    let stream: firebreak_app::files::Upload = Box::pin(futures::stream::once(async move { Ok(data) }));
+    Ok(firebreak_app::evidence::upload(&state.app, caller, case_id, params, ct, size, stream).await?)
+}
+
+fn attachment(e: &firebreak_types::Evidence) -> Value {
+    json!({
+        "_id": e.id.to_string(), "id": e.id.to_string(), "name": e.filename, "size": e.size,
+        "contentType": e.content_type, "hashes": [e.sha256],
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Tasks and logs
+
+async fn create_task(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let case_id = path_id(&id, "case")?;
+    let m = object(&body)?;
+    let names = Names::of(&state.app, &caller).await?;
+    let t = hive::create_task_from(&state, &caller, &names, case_id, &m).await?;
+    Ok((StatusCode::CREATED, Json(hive::task(&t, &names))))
+}
+
+async fn list_tasks(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let case_id = path_id(&id, "case")?;
+    let tasks = firebreak_app::tasks::list_tasks(&state.app, &caller, case_id).await?;
+    let names = Names::of(&state.app, &caller).await?;
+    Ok(Json(Value::Array(tasks.iter().map(|t| hive::task(t, &names)).collect())))
+}
+
+async fn read_task(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let (_, t) = case_notes::case_of::<Task>(&state.app, &caller, path_id(&id, "task")?).await?;
+    let names = Names::of(&state.app, &caller).await?;
+    Ok(Json(hive::task(&t, &names)))
+}
+
+/// Applies TheHive's task update body.
+pub(super) async fn update_task_from(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    m: &Map<String, Value>,
+) -> HiveResult<Task> {
+    let (case_id, _) = case_notes::case_of::<Task>(&state.app, caller, id).await?;
+    let names = Names::of(&state.app, caller).await?;
+    let mut req = UpdateTask {
+        title: text(m, "title")?,
+        description: text(m, "description")?,
+        status: text(m, "status")?.map(|s| hive::task_status_from(&s)).transpose()?,
+        phase: text(m, "group")?.and_then(|g| firebreak_types::CaseState::parse(&g.trim().to_lowercase())),
+        ..UpdateTask::default()
+    };
+    for field in ["assignee", "owner"] {
+        match m.get(field) {
+            Some(Value::Null) => req.assignee_id = Some(None),
+            Some(Value::String(s)) if s.trim().is_empty() => req.assignee_id = Some(None),
+            Some(Value::String(s)) => req.assignee_id = Some(Some(user_id(&names, field, s)?)),
+            Some(_) => return Err(attribute(format!("{field}: a login"))),
+            None => {}
+        }
+    }
+    if m.contains_key("dueDate") {
+        req.due_at = Some(date(m, "dueDate")?);
+    }
+    Ok(firebreak_app::tasks::update_task(&state.app, caller, case_id, id, req).await?)
+}
+
+async fn update_task(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    update_task_from(&state, &caller, path_id(&id, "task")?, &object(&body)?).await?;
+    Ok(no_content())
+}
+
+/// The ids of a bulk update (`ids`) and the fields to set on each.
+fn bulk(body: &Bytes, noun: &str) -> HiveResult<(Vec<Uuid>, Map<String, Value>)> {
+    let mut m = object(body)?;
+    let ids = strings(&m, "ids")?.ok_or_else(|| attribute(format!("ids: a list of {noun} ids (required)")))?;
+    m.remove("ids");
+    Ok((ids.iter().map(|i| path_id(i, noun)).collect::<HiveResult<Vec<_>>>()?, m))
+}
+
+async fn bulk_update_tasks(State(state): State<AppState>, caller: HiveCaller, body: Bytes) -> HiveResult<Response> {
+    let (ids, m) = bulk(&body, "task")?;
+    for id in ids {
+        update_task_from(&state, &caller, id, &m).await?;
+    }
+    Ok(no_content())
+}
+
+async fn delete_task(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Response> {
+    let id = path_id(&id, "task")?;
+    let (case_id, _) = case_notes::case_of::<Task>(&state.app, &caller, id).await?;
+    firebreak_app::tasks::delete_task(&state.app, &caller, case_id, id).await?;
+    Ok(no_content())
+}
+
+/// Adds a log to a task from TheHive's body (JSON, or multipart with the
+/// JSON in `_json` and a file): the file is kept as the case's evidence and
+/// attached to the log.
+pub(super) async fn add_log_from(
+    state: &AppState,
+    caller: &Caller,
+    task_id: Uuid,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> HiveResult<(TaskLog, Vec<firebreak_types::Evidence>)> {
+    let (case_id, _) = case_notes::case_of::<Task>(&state.app, caller, task_id).await?;
+    let (m, files) = json_and_files(headers, body)?;
+    let message = text(&m, "message")?.unwrap_or_default();
+    let mut attachments = Vec::new();
+    for file in files {
+        attachments
+            .push(keep_file(state, caller, case_id, file, "attached to a task log through TheHive's API").await?);
+    }
+    let body = if message.trim().is_empty() && !attachments.is_empty() {
+        attachments.iter().map(|e| format!("Attached {}", e.filename)).collect::<Vec<_>>().join("\n")
+    } else {
+        message
+    };
+    let req = CreateTaskLog { body, attachments: attachments.iter().map(|e| e.id).collect() };
+    let log = firebreak_app::tasks::add_task_log(&state.app, caller, case_id, task_id, req).await?;
+    Ok((log, attachments))
+}
+
+pub(super) fn log_with(log: &TaskLog, attachments: &[firebreak_types::Evidence]) -> Value {
+    let mut v = hive::log(log);
+    if !attachments.is_empty() {
+        v["attachments"] = Value::Array(attachments.iter().map(attachment).collect());
+    }
+    v
+}
+
+async fn create_log(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let (log, files) = add_log_from(&state, &caller, path_id(&id, "task")?, &headers, &body).await?;
+    Ok((StatusCode::CREATED, Json(log_with(&log, &files))))
+}
+
+async fn list_logs(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let task_id = path_id(&id, "task")?;
+    let (case_id, _) = case_notes::case_of::<Task>(&state.app, &caller, task_id).await?;
+    let logs = firebreak_app::tasks::task_logs(&state.app, &caller, case_id, task_id).await?;
+    Ok(Json(Value::Array(logs.iter().map(hive::log).collect())))
+}
+
+async fn read_log(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let (_, log) = case_notes::log_case(&state.app, &caller, path_id(&id, "log")?).await?;
+    Ok(Json(hive::log(&log)))
+}
+
+async fn update_log(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let id = path_id(&id, "log")?;
+    let m = object(&body)?;
+    let (case_id, _) = case_notes::log_case(&state.app, &caller, id).await?;
+    if let Some(message) = text(&m, "message")? {
+        firebreak_app::tasks::update_task_log(&state.app, &caller, case_id, id, &message).await?;
+    }
+    Ok(no_content())
+}
+
+async fn delete_log(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
+    let id = path_id(&id, "log")?;
+    let (case_id, _) = case_notes::log_case(&state.app, &caller, id).await?;
+    firebreak_app::tasks::delete_task_log(&state.app, &caller, case_id, id).await?;
+    Ok(no_content())
+}
+
+// ---------------------------------------------------------------------------
+// Observables
+
+/// Adds observables to a case from TheHive's body: `data` one value or a
+/// list; a `file` observable (multipart) is kept as the case's evidence and
+/// added as its SHA-256.
+pub(super) async fn add_observables_from(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    headers: &HeaderMap,
+    body: &Bytes,
+) -> HiveResult<Vec<Value>> {
+    // The case first: another organisation's is not there, whatever the body.
+    firebreak_app::cases::get_case(&state.app, caller, case_id).await?;
+    let (m, files) = json_and_files(headers, body)?;
+    let file = files.into_iter().next();
+    let data_type = text(&m, "dataType")?.ok_or_else(|| attribute("dataType: a string (required)"))?;
+    let message = text(&m, "message")?.unwrap_or_default();
+    let mut values: Vec<(String, String)> = Vec::new();
+    let mut kept = None;
+    if data_type.eq_ignore_ascii_case("file") {
+        let file = file.ok_or_else(|| attribute("attachment: a file observable needs its file"))?;
+        let e = keep_file(state, caller, case_id, file, &message).await?;
+        values.push(("sha256".to_owned(), e.sha256.clone()));
+        kept = Some(e);
+    } else {
+        let data: Vec<String> = match m.get("data") {
+            Some(Value::String(s)) => vec![s.clone()],
+            Some(Value::Array(_)) => strings(&m, "data")?.unwrap_or_default(),
+            _ => return Err(attribute("data: a string or a list of strings (required)")),
+        };
+        for d in data {
+            let kind = thehive_kind(&data_type, &d).ok_or_else(|| {
+                attribute(format!(
+                    "dataType: one of TheHive's data types (ip, domain, fqdn, url, mail, hash, filename, hostname, registry, other…), not {data_type:?}"
+                ))
+            })?;
+            values.push((kind.as_str().to_owned(), d));
+        }
+    }
+    let mut out = Vec::new();
+    for (kind, value) in values {
+        let req = CreateObservable {
+            kind,
+            value,
+            tlp: tlp(&m)?.unwrap_or(firebreak_types::Tlp::Amber),
+            ioc: boolean(&m, "ioc")?.unwrap_or(false),
+            tags: strings(&m, "tags")?.unwrap_or_default(),
+            description: match &kept {
+                Some(e) if message.trim().is_empty() => format!("File {} (evidence {})", e.filename, e.id),
+                _ => message.clone(),
+            },
+        };
+        let o = firebreak_app::observables::add_observable(&state.app, caller, case_id, req).await?;
+        let mut v = hive::observable(&o.observable);
+        if let Some(e) = &kept {
+            v["dataType"] = json!("file");
+            v["attachment"] = attachment(e);
+        }
+        out.push(v);
+    }
+    Ok(out)
+}
+
+async fn create_observable(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let list = add_observables_from(&state, &caller, path_id(&id, "case")?, &headers, &body).await?;
+    Ok((StatusCode::CREATED, Json(Value::Array(list))))
+}
+
+async fn list_observables(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let list = firebreak_app::observables::list_observables(&state.app, &caller, path_id(&id, "case")?).await?;
+    Ok(Json(Value::Array(list.iter().map(|o| hive::observable(&o.observable)).collect())))
+}
+
+async fn read_observable(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let (_, o) = case_notes::case_of::<Observable>(&state.app, &caller, path_id(&id, "observable")?).await?;
+    Ok(Json(hive::observable(&o)))
+}
+
+async fn update_observable_from(state: &AppState, caller: &Caller, id: Uuid, m: &Map<String, Value>) -> HiveResult<()> {
+    let (case_id, _) = case_notes::case_of::<Observable>(&state.app, caller, id).await?;
+    let req = UpdateObservable {
+        tlp: tlp(m)?,
+        ioc: boolean(m, "ioc")?,
+        tags: strings(m, "tags")?,
+        description: text(m, "message")?,
+    };
+    firebreak_app::observables::update_observable(&state.app, caller, case_id, id, req).await?;
+    Ok(())
+}
+
+async fn update_observable(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    update_observable_from(&state, &caller, path_id(&id, "observable")?, &object(&body)?).await?;
+    Ok(no_content())
+}
+
+async fn bulk_update_observables(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let (ids, m) = bulk(&body, "observable")?;
+    for id in ids {
+        update_observable_from(&state, &caller, id, &m).await?;
+    }
+    Ok(no_content())
+}
+
+async fn delete_observable(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Response> {
+    let id = path_id(&id, "observable")?;
+    let (case_id, _) = case_notes::case_of::<Observable>(&state.app, &caller, id).await?;
+    firebreak_app::observables::delete_observable(&state.app, &caller, case_id, id).await?;
+    Ok(no_content())
+}
+
+// ---------------------------------------------------------------------------
+// Comments and pages
+
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn comment(c: &CaseComment) -> Value {
+    let mut m = shape::header("Comment", c.id, &c.author, c.created_at, c.edited_at);
+    m.insert("createdBy".into(), json!(c.author));
+    m.insert("createdAt".into(), json!(shape::millis(c.created_at)));
+    if let Some(t) = c.edited_at {
+        m.insert("updatedAt".into(), json!(shape::millis(t)));
+        m.insert("updatedBy".into(), json!(c.author));
+    }
+    m.insert("message".into(), json!(c.body));
+    m.insert("isEdited".into(), json!(c.edited_at.is_some()));
+    m.insert("external".into(), json!(false));
+    m.insert("extraData".into(), json!({}));
+    Value::Object(m)
+}
+
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn page(p: &CasePage) -> Value {
+    let mut m = shape::header("Page", p.id, &p.author, p.created_at, Some(p.updated_at));
+    m.insert("title".into(), json!(p.title));
+    m.insert("category".into(), json!(p.category));
+    m.insert("content".into(), json!(p.content));
+    m.insert("order".into(), json!(p.order));
+    m.insert("extraData".into(), json!({}));
+    Value::Object(m)
+}
+
+async fn create_comment(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let m = object(&body)?;
+    let message = text(&m, "message")?.ok_or_else(|| attribute("message: a string (required)"))?;
+    let c = case_notes::add_comment(&state.app, &caller, path_id(&id, "case")?, &message).await?;
+    Ok((StatusCode::CREATED, Json(comment(&c))))
+}
+
+async fn list_comments(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let list = case_notes::comments(&state.app, &caller, path_id(&id, "case")?).await?;
+    Ok(Json(Value::Array(list.iter().map(comment).collect())))
+}
+
+async fn read_comment(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let (_, c) = case_notes::case_of::<CaseComment>(&state.app, &caller, path_id(&id, "comment")?).await?;
+    Ok(Json(comment(&c)))
+}
+
+async fn update_comment(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let m = object(&body)?;
+    let message = text(&m, "message")?.ok_or_else(|| attribute("message: a string (required)"))?;
+    case_notes::edit_comment(&state.app, &caller, path_id(&id, "comment")?, &message).await?;
+    Ok(no_content())
+}
+
+async fn delete_comment(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Response> {
+    case_notes::delete_comment(&state.app, &caller, path_id(&id, "comment")?).await?;
+    Ok(no_content())
+}
+
+async fn create_page(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let input = hive::page_input(&object(&body)?)?;
+    let p = case_notes::add_page(&state.app, &caller, path_id(&id, "case")?, input).await?;
+    Ok((StatusCode::CREATED, Json(page(&p))))
+}
+
+async fn list_pages(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let list = case_notes::pages(&state.app, &caller, path_id(&id, "case")?).await?;
+    Ok(Json(Value::Array(list.iter().map(page).collect())))
+}
+
+async fn read_page(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path((id, page_id)): Path<(String, String)>,
+) -> HiveResult<Json<Value>> {
+    let case_id = path_id(&id, "case")?;
+    let page_id = path_id(&page_id, "page")?;
+    let list = case_notes::pages(&state.app, &caller, case_id).await?;
+    let p = list
+        .iter()
+        .find(|p| p.id == page_id)
+        .ok_or_else(|| HiveError::not_found(format!("page {page_id} not found")))?;
+    Ok(Json(page(p)))
+}
+
+async fn update_page(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path((id, page_id)): Path<(String, String)>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let input = hive::page_input(&object(&body)?)?;
+    case_notes::update_page(&state.app, &caller, path_id(&id, "case")?, path_id(&page_id, "page")?, input).await?;
+    Ok(no_content())
+}
+
+async fn delete_page(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path((id, page_id)): Path<(String, String)>,
+) -> HiveResult<Response> {
+    case_notes::delete_page(&state.app, &caller, path_id(&id, "case")?, path_id(&page_id, "page")?).await?;
+    Ok(no_content())
+}
+
+// ---------------------------------------------------------------------------
+// Timeline, custom events and procedures
+
+fn event(e: &TimelineEntry) -> Value {
+    let kind = if e.technique.is_some() {
+        "Procedure"
+    } else if e.automatic {
+        "Update"
+    } else {
+        "CustomEvent"
+    };
+    json!({
+        "date": shape::millis(e.at), "kind": kind, "entity": kind, "entityId": e.id.to_string(),
+        "title": e.description.lines().next().unwrap_or_default(), "description": e.description,
+        "details": { "tactic": e.tactic, "patternId": e.technique, "author": e.author },
+    })
+}
+
+async fn timeline(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let list = firebreak_app::timeline::timeline(&state.app, &caller, path_id(&id, "case")?).await?;
+    Ok(Json(json!({ "events": list.iter().map(event).collect::<Vec<_>>() })))
+}
+
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn custom_event(e: &TimelineEntry) -> Value {
+    let mut m = shape::header("CustomEvent", e.id, &e.author, e.at, None);
+    let (title, description) = e.description.split_once("\n\n").unwrap_or((e.description.as_str(), ""));
+    m.insert("date".into(), json!(shape::millis(e.at)));
+    m.insert("title".into(), json!(title));
+    m.insert("description".into(), json!(description));
+    m.insert("extraData".into(), json!({}));
+    Value::Object(m)
+}
+
+async fn create_event(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let m = object(&body)?;
+    let at = date(&m, "date")?.ok_or_else(|| attribute("date: epoch milliseconds (required)"))?;
+    let title = text(&m, "title")?.ok_or_else(|| attribute("title: a string (required)"))?;
+    let description = match text(&m, "description")?.filter(|d| !d.trim().is_empty()) {
+        Some(d) => format!("{title}\n\n{d}"),
+        None => title,
+    };
+    let req = CreateTimelineEntry { at, description, tactic: None, technique: None, asset: None, source: None };
+    let e = firebreak_app::timeline::add_timeline_entry(&state.app, &caller, path_id(&id, "case")?, req).await?;
+    Ok((StatusCode::CREATED, Json(custom_event(&e))))
+}
+
+/// In TheHive 5's shape (the query API answers with it too).
+pub(super) fn procedure(e: &TimelineEntry) -> Value {
+    let a = firebreak_domain::attack::attack();
+    let mut m = shape::header("Procedure", e.id, &e.author, e.at, None);
+    m.insert("occurDate".into(), json!(shape::millis(e.at)));
+    m.insert("description".into(), json!(e.description));
+    if let Some(t) = e.technique.as_deref() {
+        m.insert("patternId".into(), json!(t));
+        m.insert("patternName".into(), json!(a.technique(t).map(|x| x.name)));
+    }
+    if let Some(t) = e.tactic.as_deref().and_then(|t| a.tactic(t)) {
+        m.insert("tactic".into(), json!(t.shortname));
+        m.insert("tacticLabel".into(), json!(t.name));
+    }
+    m.insert("extraData".into(), json!({}));
+    Value::Object(m)
+}
+
+/// A TTP onto the case's timeline: the technique and its tactic, so the
+/// case's kill chain shows it.
+async fn add_procedure(state: &AppState, caller: &Caller, case_id: Uuid, m: &Map<String, Value>) -> HiveResult<Value> {
+    let pattern = text(m, "patternId")?.ok_or_else(|| attribute("patternId: an ATT&CK technique id (required)"))?;
+    let at = date(m, "occurDate")?.ok_or_else(|| attribute("occurDate: epoch milliseconds (required)"))?;
+    let name = firebreak_domain::attack::attack().technique(pattern.trim()).map(|t| t.name).unwrap_or_default();
+    let description = text(m, "description")?
+        .filter(|d| !d.trim().is_empty())
+        .unwrap_or_else(|| format!("{} {name}", pattern.trim()));
+    let req = CreateTimelineEntry {
+        at,
+        description,
+        tactic: text(m, "tactic")?,
+        technique: Some(pattern),
+        asset: None,
+        source: Some(SourceRef { kind: "procedure".into(), id: None }),
+    };
+    let e = firebreak_app::timeline::add_timeline_entry(&state.app, caller, case_id, req).await.map_err(|e| {
+        let mut e = HiveError::from(e);
+        e.message = e.message.replace("technique", "patternId");
+        e
+    })?;
+    Ok(procedure(&e))
+}
+
+async fn create_procedure(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let v = add_procedure(&state, &caller, path_id(&id, "case")?, &object(&body)?).await?;
+    Ok((StatusCode::CREATED, Json(v)))
+}
+
+async fn create_procedures(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let case_id = path_id(&id, "case")?;
+    let m = object(&body)?;
+    let Some(Value::Array(list)) = m.get("procedures") else {
+        return Err(attribute("procedures: a list (required)"));
+    };
+    let mut out = Vec::new();
+    for p in list {
+        let p = p.as_object().ok_or_else(|| attribute("procedures: a list of objects"))?;
+        out.push(add_procedure(&state, &caller, case_id, p).await?);
+    }
+    Ok((StatusCode::CREATED, Json(Value::Array(out))))
+}
+
+async fn read_procedure(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let (_, e) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, path_id(&id, "procedure")?).await?;
+    Ok(Json(procedure(&e)))
+}
+
+async fn change_entry(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    change: firebreak_app::timeline::TimelineChange,
+) -> HiveResult<()> {
+    let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, caller, id).await?;
+    firebreak_app::timeline::update_timeline_entry(&state.app, caller, case_id, id, change).await?;
+    Ok(())
+}
+
+async fn update_event(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let id = path_id(&id, "event")?;
+    let m = object(&body)?;
+    let description = match (text(&m, "title")?, text(&m, "description")?) {
+        (None, None) => None,
+        (title, description) => {
+            let (_, e) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
+            let old = e.description.split_once("\n\n").map(|(t, d)| (t.to_owned(), d.to_owned()));
+            let (old_title, old_description) = old.unwrap_or((e.description.clone(), String::new()));
+            let title = title.unwrap_or(old_title);
+            let description = description.unwrap_or(old_description);
+            Some(if description.trim().is_empty() { title } else { format!("{title}\n\n{description}") })
+        }
+    };
+    let change = firebreak_app::timeline::TimelineChange { at: date(&m, "date")?, description, ..Default::default() };
+    change_entry(&state, &caller, id, change).await?;
+    Ok(no_content())
+}
+
+async fn update_procedure(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let m = object(&body)?;
+    let change = firebreak_app::timeline::TimelineChange {
+        at: date(&m, "occurDate")?,
+        description: text(&m, "description")?,
+        tactic: text(&m, "tactic")?,
+        technique: text(&m, "patternId")?,
+    };
+    change_entry(&state, &caller, path_id(&id, "procedure")?, change).await.map_err(|mut e| {
+        e.message = e.message.replace("technique", "patternId");
+        e
+    })?;
+    Ok(no_content())
+}
+
+async fn delete_timeline_entry(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Response> {
+    let id = path_id(&id, "event")?;
+    let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
+    firebreak_app::timeline::delete_timeline_entry(&state.app, &caller, case_id, id).await?;
+    Ok(no_content())
+}
+
+// ---------------------------------------------------------------------------
+// Shares
+
+/// A case belongs to its organisation; the one it is shared with in TheHive's
+/// sense is the owner itself.
+async fn list_shares(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let case_id = path_id(&id, "case")?;
+    let c = firebreak_app::cases::get_case(&state.app, &caller, case_id).await?;
+    let mut m = shape::header("Share", c.org_id, "", c.created_at, None);
+    m.insert("caseId".into(), json!(c.id.to_string()));
+    m.insert("organisationName".into(), json!(caller.org.name));
+    m.insert("profileName".into(), json!("org-admin"));
+    m.insert("owner".into(), json!(true));
+    m.insert("taskRule".into(), json!("all"));
+    m.insert("observableRule".into(), json!("all"));
+    Ok(Json(json!([Value::Object(m)])))
+}
+
+/// Firebreak does not share one case with another organisation: a provider
+/// granted a customer acts in all of that customer's cases, and a case never
+/// leaves its organisation. Answered plainly rather than pretended.
+async fn share(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
+    firebreak_app::cases::get_case(&state.app, &caller, path_id(&id, "case")?).await?;
+    Err(HiveError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotSupportedError",
+        "Firebreak does not share single cases between organisations: a provider organisation granted a customer \
+         acts in all of that customer's cases (see the organisation's grants); ask an administrator for a grant",
+    ))
+}
