@@ -567,6 +567,13 @@ pub(super) async fn update_from(
     if leaving_new && before.state == CaseState::New {
         fill_to_leave_new(state, caller, &before, &mut req).await?;
     }
+    // A closed case takes no change until reopened: reopening comes first.
+    let reopening = closing.is_none()
+        && before.state == CaseState::Closed
+        && wanted.as_deref().is_some_and(|s| s.eq_ignore_ascii_case("New") || s.eq_ignore_ascii_case("InProgress"));
+    if reopening {
+        transition(state, caller, id, CaseState::Analysis, "reopened through TheHive's API").await?;
+    }
     let mut case = firebreak_app::cases::update_case(app, caller, id, req).await?;
     match (closing, wanted.as_deref()) {
         (Some(_), _) => {

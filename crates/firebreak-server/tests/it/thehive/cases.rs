@@ -172,6 +172,28 @@ async fn a_case_is_created_closed_and_kept_from_other_organisations() {
     // Closing from `new` took the case (it needs an owner to leave `new`).
     assert_eq!(got["assignee"], "admin");
 
+    // A closed case takes nothing more until it is reopened, as on
+    // Firebreak's own API; reopening is TheHive's status InProgress.
+    let (s, refused) = send(
+        &app,
+        admin,
+        reqwest::Method::POST,
+        &format!("/api/v1/case/{id}/comment"),
+        Some(json!({ "message": "late" })),
+    )
+    .await;
+    assert_eq!((s, refused["type"].as_str()), (StatusCode::BAD_REQUEST, Some("BadRequest")), "{refused}");
+    assert!(refused["message"].as_str().is_some_and(|m| m.contains("closed")), "{refused}");
+    let (s, _) = send(
+        &app,
+        admin,
+        reqwest::Method::PATCH,
+        &format!("/api/v1/case/{id}"),
+        Some(json!({ "status": "InProgress" })),
+    )
+    .await;
+    assert_eq!(s, StatusCode::NO_CONTENT);
+
     // What the case holds, each reached by its own id below.
     let mut held = vec![format!("/api/v1/task/{}", tasks[0]["_id"].as_str().unwrap())];
     for (path, body, kind) in [

@@ -21,6 +21,9 @@ async fn thehive4py_1_creates_a_case_its_task_logs_and_artifacts() {
     assert_eq!(out["resolved"]["status"], "Resolved", "{}", out["resolved"]);
     assert_eq!(out["resolved"]["resolutionStatus"], "FalsePositive");
     assert_eq!(out["task_done"]["status"], "Completed");
+    // A resolved case is read-only until reopened, as on Firebreak's own API.
+    assert_eq!(out["late_task"]["status"], 400, "{}", out["late_task"]);
+    assert!(out["late_task"]["body"]["message"].as_str().is_some_and(|m| m.contains("closed")), "{}", out["late_task"]);
     assert_eq!(out["deleted_status"], 204);
     assert_eq!(out["deleted"]["status"], "Deleted", "a deleted case is cancelled and kept");
 

@@ -33,6 +33,10 @@ out["artifact"] = ok(api.create_case_observable(case["id"], CaseObservable(dataT
 out["file_artifact"] = ok(api.create_case_observable(case["id"], CaseObservable(dataType="file", data=path,
                                                                                 message="proxy log")))
 out["got"] = ok(api.get_case(case["id"]))
+t = CaseTask(title="Reimage WS-12")
+t.id = task["id"]
+t.status = "Completed"
+out["task_done"] = ok(api.update_case_task(t, fields=["status"]))
 c = Case(title="x", description="x")
 c.id = case["id"]
 c.status = "Resolved"
@@ -40,10 +44,9 @@ c.resolutionStatus = "FalsePositive"
 c.summary = "A backup agent, not a beacon"
 c.impactStatus = "NoImpact"
 out["resolved"] = ok(api.update_case(c, fields=["status", "resolutionStatus", "summary", "impactStatus"]))
-t = CaseTask(title="Reimage WS-12")
-t.id = task["id"]
-t.status = "Completed"
-out["task_done"] = ok(api.update_case_task(t, fields=["status"]))
+# A resolved case takes no more work until it is reopened.
+late = api.create_case_task(case["id"], CaseTask(title="After the fact"))
+out["late_task"] = {"status": late.status_code, "body": late.json()}
 spare = ok(api.create_case(Case(title="Legacy: duplicate of the beacon case", description="x")))
 r = api.delete_case(spare["id"], force=True)
 out["deleted_status"] = r.status_code
