@@ -325,6 +325,15 @@ pub struct BulkResult {
     pub items: Vec<BulkItem>,
 }
 
+/// Observables an analyst adds to an open alert after intake: read as
+/// intake reads an alert's (`type` one of Firebreak's or a TheHive data
+/// type), those the alert already has left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddAlertObservables {
+    pub observables: Vec<AlertObservable>,
+}
+
 /// What an analyst changes of what an alert says; the rest, and the event
 /// as its sender sent it (`raw`), stay. A field left out is unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

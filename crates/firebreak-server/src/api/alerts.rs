@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
-    Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkResult,
-    BulkStatus, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment,
-    Page, SentAlert,
+    AddAlertObservables, Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert,
+    BulkResult, BulkStatus, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert,
+    NewAlertComment, Page, SentAlert,
 };
 use uuid::Uuid;
 
@@ -258,6 +258,23 @@ pub async fn assign(
     ApiJson(req): ApiJson<AssignAlert>,
 ) -> ApiResult<Json<Alert>> {
     Ok(Json(alerts::assign(&s, &caller, id, req).await?))
+}
+
+/// Add observables to an open alert (new or in triage): each is read as
+/// intake reads an alert's, and those the alert already has are left out.
+/// The alert is answered with its whole list. A closed or escalated alert
+/// is refused (`invalid_state`): add to its case instead.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/observables", tag = "alerts", params(("id" = Uuid, Path)),
+    request_body = AddAlertObservables,
+    responses((status = 200, body = Alert), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn add_observables(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<AddAlertObservables>,
+) -> ApiResult<Json<Alert>> {
+    Ok(Json(alerts::add_observables(&s, &caller, id, req).await?.0))
 }
 
 /// The alert's comments, oldest first.

@@ -19,8 +19,8 @@ use axum::{Json, Router};
 use base64::Engine;
 use firebreak_app::{alerts as app_alerts, intake, templates};
 use firebreak_types::{
-    Alert, AlertState, AmendAlert, AssignAlert, BulkEscalate, BulkStatus, Case, CloseAlert, Disposition, EscalateAlert,
-    Severity,
+    AddAlertObservables, Alert, AlertState, AmendAlert, AssignAlert, BulkEscalate, BulkStatus, Case, CloseAlert,
+    Disposition, EscalateAlert, Severity,
 };
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -824,10 +824,35 @@ async fn bulk_merge(State(s): State<AppState>, caller: HiveCaller, body: Bytes) 
     Ok(Json(super::cases::case(&case, &names)))
 }
 
-/// Firebreak keeps an alert's observables as its sender sent them: more are
-/// sent with the alert again (same `sourceRef`), or added to its case.
-async fn add_observable(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveError {
-    not_after_intake(&s, &caller, &id, "observables").await
+/// Adds observables to an open alert through the use case that adds them:
+/// JSON (`dataType`, `data` one value or a list, …) or multipart (`_json`
+/// beside the file of a `file` observable, its part named `attachment`).
+/// Answers the observables added, in TheHive's shape (those the alert had
+/// already are not added again). `message`, `ioc`, `tags` and `tlp` are
+/// the case observable's: an alert's observables carry the alert's.
+async fn add_observable(
+    State(s): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let id = id_of(&id, "alert")?;
+    let (mut body, files) = alert_body(&headers, &body)?;
+    if let Some(m) = body.as_object_mut()
+        && !m.contains_key("attachment")
+        && files.contains_key("attachment")
+    {
+        m.insert("attachment".into(), json!("attachment"));
+    }
+    let (list, _) = observable_in(&body, "observable", &files)?;
+    let list = serde_json::from_value(Value::Array(list))
+        .map_err(|e| HiveError::bad_request(format!("the observable cannot be read: {e}")))?;
+    let req = AddAlertObservables { observables: list };
+    let (a, added) = app_alerts::add_observables(&s, &caller, id, req).await?;
+    let shaped: Vec<Value> =
+        observables(&a).into_iter().zip(&a.observables).filter(|(_, o)| added.contains(o)).map(|(v, _)| v).collect();
+    Ok((StatusCode::CREATED, Json(Value::Array(shaped))))
 }
 
 async fn add_attachments(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveError {
