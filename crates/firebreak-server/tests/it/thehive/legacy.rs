@@ -40,6 +40,10 @@ async fn wazuh_s_thehive_integration_sends_alerts_that_are_promoted_and_merged()
     let alert: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
     assert_eq!(alert.occurrences, 2);
     assert!(alert.raw.get().contains("| rule.id | 550 |"), "the body as sent is the raw event");
+    // The file artifact (`name;mime;base64`) is kept as the alert's attachment.
+    let files: Vec<firebreak_types::AlertAttachment> =
+        app.admin.get(&format!("/api/v1/alerts/{id}/attachments")).await.unwrap();
+    assert_eq!(files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["ifcfg-eth1"], "{files:?}");
 
     // An update that changes nothing passes; one that retitles is an amendment.
     assert_eq!(out["same"]["status"], 200, "{out}");
