@@ -134,3 +134,56 @@ pub async fn download(
     })?;
     Ok((a, file))
 }
+
+/// The alert's attachments as evidence of the case it is escalated into:
+/// each file linked (or copied) under the evidence's own id, collected from
+/// the alert, its custody starting there. The evidence counts in the
+/// organisation's storage as the attachment does.
+pub(crate) async fn into_case(
+    state: &App,
+    caller: &Caller,
+    ctx: &firebreak_store::WriteCtx,
+    alert: &firebreak_types::Alert,
+    case_id: Uuid,
+) -> AppResult<()> {
+    let q = ItemQuery { parent_id: Some(alert.id), ..items::query::<AlertAttachment>() };
+    let list: Vec<AlertAttachment> = items::list(state, caller.org_id(), &q).await?;
+    for a in list {
+        let id = Uuid::now_v7();
+        let from = path_of(state, caller.org_id(), a.id);
+        let to = path_of(state, caller.org_id(), id);
+        if tokio::fs::hard_link(&from, &to).await.is_err() {
+            tokio::fs::copy(&from, &to).await.map_err(files::io_error)?;
+        }
+        let source = format!("alert {} ({})", alert.source_ref, alert.source);
+        let evidence = firebreak_types::Evidence {
+            id,
+            case_id,
+            filename: a.name.clone(),
+            description: format!("Attached to {source}"),
+            content_type: a.content_type.clone(),
+            size: a.size,
+            sha256: a.sha256.clone(),
+            collected_by: a.added_by.clone(),
+            collected_from: source,
+            collected_at: a.added_at,
+            stored_at: "Firebreak evidence store".into(),
+        };
+        if let Err(e) = items::create(state, ctx, caller.org_id(), evidence).await {
+            let _ = tokio::fs::remove_file(&to).await;
+            return Err(e);
+        }
+        let custody = firebreak_types::CustodyEntry {
+            id: Uuid::now_v7(),
+            evidence_id: id,
+            action: "collected".into(),
+            actor: caller.name().to_owned(),
+            at: ctx.now,
+            to: None,
+            location: Some("Firebreak evidence store".into()),
+            note: format!("escalated with its alert, {} bytes, SHA-256 {}", a.size, a.sha256),
+        };
+        items::create(state, ctx, caller.org_id(), custody).await?;
+    }
+    Ok(())
+}

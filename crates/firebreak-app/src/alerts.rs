@@ -155,6 +155,8 @@ pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert
     if !new.is_empty() {
         crate::items::create_all(state, &ctx, caller.org_id(), new).await?;
     }
+    // The files attached to the alert become the case's evidence.
+    crate::alert_attachments::into_case(state, caller, &ctx, &before, case.id).await?;
     let entry = TimelineEntry {
         id: Uuid::now_v7(),
         case_id: case.id,

@@ -380,7 +380,7 @@ async fn a_page_says_which_part_the_database_failed_to_give() {
 }
 
 #[tokio::test]
-async fn the_alert_page_lists_its_attachments_with_download_links() {
+async fn the_alert_page_lists_its_attachments_and_escalation_makes_them_evidence() {
     let app = spawn_app().await;
     let alert: firebreak_types::SentAlert = app
         .admin
@@ -415,4 +415,19 @@ Content-Type: application/octet-stream\r\n\r\npackets\r\n--B--\r\n";
     let file = http.get(format!("{}{link}", app.base_url)).header("cookie", &jar).send().await.unwrap();
     assert_eq!(file.status(), 200);
     assert_eq!(file.bytes().await.unwrap().as_ref(), b"packets");
+
+    // Escalated, the alert's files are the case's evidence.
+    let case: firebreak_types::Case =
+        app.admin.post(&format!("/api/v1/alerts/{id}/escalate"), &serde_json::json!({})).await.unwrap();
+    let evidence: Vec<firebreak_types::Evidence> =
+        app.admin.get(&format!("/api/v1/cases/{}/evidence", case.id)).await.unwrap();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert_eq!((evidence[0].filename.as_str(), evidence[0].size), ("capture.pcap", 7));
+    let res = http
+        .get(format!("{}/api/v1/cases/{}/evidence/{}/content", app.base_url, case.id, evidence[0].id))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"packets");
 }
