@@ -236,8 +236,8 @@ pub(super) fn observables(a: &Alert) -> Vec<Value> {
             let pap = shape::pap_number(a.pap);
             m.insert("dataType".into(), json!(dt));
             if dt == "file" {
-                // The file itself is not kept: its name (its digest is an
-                // observable of its own).
+                // The file is one of the alert's attachments: named here by
+                // its name (its digest is an observable of its own).
                 m.insert("attachment".into(), json!({ "name": o.value, "id": o.value }));
             } else {
                 m.insert("data".into(), json!(o.value));
@@ -273,8 +273,9 @@ pub(super) struct Attachment {
 /// A TheHive alert body (TheHive 5's, or TheHive 4's with `artifacts`) as
 /// the JSON of Firebreak's alert. Observables are sent on as TheHive typed
 /// them (intake maps each data type onto Firebreak's kind and keeps the
-/// original); a `file` is its name and its SHA-256, the file itself not
-/// kept. The body as sent, without file contents, is the raw event.
+/// original); a `file` is its name and its SHA-256, the file itself kept as
+/// an attachment (`files_sent`). The body as sent, without file contents,
+/// is the raw event.
 pub(super) fn to_native(body: &Value, files: &HashMap<String, Attachment>) -> HiveResult<Value> {
     let Some(b) = body.as_object() else {
         return Err(HiveError::bad_request("the alert must be a JSON object"));
@@ -878,7 +879,7 @@ async fn bulk_merge(State(s): State<AppState>, caller: HiveCaller, body: Bytes) 
 /// Answers the observables added, in TheHive's shape (those the alert had
 /// already are not added again). `message`, `ioc`, `tags` and `tlp` are
 /// the case observable's: an alert's observables carry the alert's.
-async fn add_observable(
+pub(super) async fn add_observable(
     State(s): State<AppState>,
     caller: HiveCaller,
     Path(id): Path<String>,
@@ -898,6 +899,11 @@ async fn add_observable(
         .map_err(|e| HiveError::bad_request(format!("the observable cannot be read: {e}")))?;
     let req = AddAlertObservables { observables: list };
     let (a, added) = app_alerts::add_observables(&s, &caller, id, req).await?;
+    // The file of a `file` observable is kept as the alert's attachment.
+    let sent = files_sent(&json!({ "observables": [body] }), files);
+    if !sent.is_empty() {
+        alert_attachments::add(&s, &caller, id, sent).await?;
+    }
     let shaped: Vec<Value> =
         observables(&a).into_iter().zip(&a.observables).filter(|(_, o)| added.contains(o)).map(|(v, _)| v).collect();
     Ok((StatusCode::CREATED, Json(Value::Array(shaped))))

@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/alert", post(create))
         .route("/api/alert/{id}", axum::routing::get(get).patch(update))
+        .route("/api/alert/{id}/artifact", post(alerts::add_observable))
         .route("/api/alert/{id}/createCase", post(create_case))
         .route("/api/alert/{id}/merge/{case_id}", post(merge))
         .route("/api/alert/{id}/markAsRead", post(mark_as_read))

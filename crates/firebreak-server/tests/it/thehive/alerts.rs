@@ -244,12 +244,13 @@ async fn thehive4py_adds_observables_and_attachments_to_an_alert_and_downloads_t
     let found: Vec<&str> = out["found"].as_array().unwrap().iter().map(|a| text(&a["hashes"][0])).collect();
     let sent = hex::encode(Sha256::digest(b"sent with the alert\n"));
     assert!(found.contains(&sent.as_str()), "{found:?}");
-    assert_eq!(found.len(), 2, "{found:?}");
+    assert!(found.contains(&dropper.as_str()), "the file observable's file is attached: {found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
 
     // Natively: listed and downloaded, and each is in the audit log.
     let list: Vec<firebreak_types::AlertAttachment> =
         app.admin.get(&format!("/api/v1/alerts/{id}/attachments")).await.unwrap();
-    assert_eq!(list.len(), 2);
+    assert_eq!(list.len(), 3);
     let later = list.iter().find(|a| a.name.ends_with(".log")).unwrap();
     let res = app
         .admin

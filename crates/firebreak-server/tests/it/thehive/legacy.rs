@@ -109,3 +109,17 @@ async fn elastalert_s_hive_alerter_body_is_taken_with_an_api_key() {
     let seen: Vec<(&str, &str)> = alert.observables.iter().map(|o| (o.kind.as_str(), o.value.as_str())).collect();
     assert!(seen.contains(&("ip", "10.0.0.5")) && seen.contains(&("other", "jdoe")), "{seen:?}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thehive4py_1_adds_an_artifact_to_an_alert() {
+    let app = spawn_app().await;
+    let Some(out) = run(Client::V1, &app, "legacy_alerts_artifact.py", &[]) else { return };
+    assert_eq!(out["added"]["status"], 201, "{out}");
+    assert_eq!(out["added"]["body"][0]["data"], "later.example", "{out}");
+    // What the alert has already is not added again.
+    assert_eq!(out["again"]["status"], 201, "{out}");
+    assert_eq!(out["again"]["body"], serde_json::json!([]), "{out}");
+    let id = out["id"].as_str().unwrap_or_default();
+    let alert: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+    assert!(alert.observables.iter().any(|o| o.kind == "domain" && o.value == "later.example"), "{alert:?}");
+}
