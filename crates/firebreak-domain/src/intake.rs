@@ -390,6 +390,29 @@ pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn observables_added_later_are_read_as_intake_reads_them_one_of_each() {
+        let o = |k: &str, v: &str| AlertObservable { kind: k.into(), value: v.into(), original_type: None };
+        let existing = [o("ip", "203.0.113.9"), o("domain", "evil.example")];
+        let added = more_observables(
+            &existing,
+            &[
+                o("ip", "203.0.113[.]9"),
+                o("domain", "EVIL.example"),
+                o("fqdn", "c2.evil.example"),
+                o("ip", "192.0.2.1"),
+            ],
+        )
+        .unwrap();
+        let seen: Vec<(&str, &str)> = added.iter().map(|a| (a.kind.as_str(), a.value.as_str())).collect();
+        assert_eq!(seen, [("domain", "c2.evil.example"), ("ip", "192.0.2.1")]);
+        assert_eq!(added[0].original_type.as_deref(), Some("fqdn"));
+        let e = more_observables(&existing, &[o("ip", "nope")]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("observables[0].value"));
+        assert_eq!(more_observables(&existing, &[]).unwrap_err().field.as_deref(), Some("observables"));
+    }
+
     use super::*;
 
     fn alert(v: serde_json::Value) -> Result<Alert, Rejection> {
