@@ -8,8 +8,8 @@ use firebreak_domain::triage::{self, TriageError};
 use firebreak_domain::validate::markdown;
 use firebreak_store::ItemQuery;
 use firebreak_types::{
-    Alert, AlertComment, AlertObservable, AlertQuery, AlertState, AmendAlert, AssignAlert, Case, CloseAlert,
-    CreateCase, ErrorCode, EscalateAlert, NewAlertComment, Observable, Page, SourceRef, TimelineEntry,
+    AddAlertObservables, Alert, AlertComment, AlertObservable, AlertQuery, AlertState, AmendAlert, AssignAlert, Case,
+    CloseAlert, CreateCase, ErrorCode, EscalateAlert, NewAlertComment, Observable, Page, SourceRef, TimelineEntry,
 };
 use uuid::Uuid;
 
@@ -155,6 +155,8 @@ pub async fn escalate(state: &App, caller: &Caller, id: Uuid, req: EscalateAlert
     if !new.is_empty() {
         crate::items::create_all(state, &ctx, caller.org_id(), new).await?;
     }
+    // The files attached to the alert become the case's evidence.
+    crate::alert_attachments::into_case(state, caller, &ctx, &before, case.id).await?;
     let entry = TimelineEntry {
         id: Uuid::now_v7(),
         case_id: case.id,
@@ -489,6 +491,41 @@ pub async fn amend(state: &App, caller: &Caller, id: Uuid, req: AmendAlert) -> A
     let a = state.store.amend_alert(&caller.ctx(state), &before, &after).await?;
     state.live.publish(a.org_id, "alert.updated", a.id);
     Ok(a)
+}
+
+// ---------------------------------------------------------------------------
+// Observables added after intake
+
+/// Adds observables to an open alert (new or in triage), each read and
+/// normalised as intake reads them; those the alert already has are left
+/// out, so its list stays one of each. Returns the alert and those added (a
+/// request adding nothing new writes nothing). The alert's story and
+/// assets, matched at intake, are not matched again, and the sightings
+/// index keeps what events saw. A closed or escalated alert is a record of
+/// its triage: add to its case instead.
+pub async fn add_observables(
+    state: &App,
+    caller: &Caller,
+    id: Uuid,
+    req: AddAlertObservables,
+) -> AppResult<(Alert, Vec<AlertObservable>)> {
+    caller.require(Action::AlertTriage)?;
+    let before = get_alert(state, caller, id).await?;
+    if matches!(before.state, AlertState::Closed | AlertState::Escalated) {
+        let state_name = if before.state == AlertState::Closed { "closed" } else { "escalated" };
+        return Err(AppError::new(
+            ErrorCode::InvalidState,
+            format!("the alert is {state_name}: observables are added to an open alert, or to its case"),
+        ));
+    }
+    let added = firebreak_domain::intake::more_observables(&before.observables, &req.observables)
+        .map_err(|r| AppError::field(ErrorCode::InvalidField, r.field.unwrap_or_default(), r.reason))?;
+    if added.is_empty() {
+        return Ok((before, added));
+    }
+    let a = state.store.add_alert_observables(&caller.ctx(state), &before, &added).await?;
+    state.live.publish(a.org_id, "alert.updated", a.id);
+    Ok((a, added))
 }
 
 // ---------------------------------------------------------------------------

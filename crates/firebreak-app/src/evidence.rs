@@ -72,7 +72,7 @@ pub struct UploadParams {
 /// unless that says nothing of the file (none, `application/octet-stream`,
 /// or the form encoding `curl --data-binary` sends by default), when the
 /// file name's extension tells it.
-fn stored_type(declared: &str, filename: &str) -> String {
+pub(crate) fn stored_type(declared: &str, filename: &str) -> String {
     let essence = declared.split(';').next().unwrap_or_default().trim().to_ascii_lowercase();
     let says_nothing = matches!(
         essence.as_str(),

@@ -26,8 +26,9 @@ pub fn io_error(e: std::io::Error) -> AppError {
     AppError::internal()
 }
 
-/// The item kinds whose records stand for files in the data folder.
-const FILE_KINDS: [&str; 2] = ["evidence", "document"];
+/// The item kinds whose records stand for files in the data folder
+/// (evidence, documents, files attached to alerts).
+const FILE_KINDS: [&str; 3] = ["evidence", "document", "alert_attachment"];
 
 /// How many bytes an upload may write, and the answer once it writes more.
 pub struct Allowance {

@@ -4,6 +4,7 @@
 //! store (which audits) and publishes what changed. No HTTP here: the server
 //! crate reads requests into these calls and their results into answers.
 
+pub mod alert_attachments;
 pub mod alerts;
 mod app;
 pub mod assets;

@@ -34,6 +34,9 @@ pub fn reject(field: impl Into<String>, reason: impl Into<String>) -> Rejection 
 /// Most bytes of a rule's name or id.
 const MAX_RULE_BYTES: usize = 500;
 
+/// The most observables one request adds to an alert.
+pub const MAX_ADDED_OBSERVABLES: usize = 1_000;
+
 /// One item to take in: a native alert's JSON text as it came (a line of
 /// NDJSON, an element of a JSON array), JSON already read, or the native
 /// alert an adapter or a detection made of an event.
@@ -173,21 +176,8 @@ pub fn prepare(item: Item<'_>, id: Uuid, org: Uuid, now: time::OffsetDateTime) -
     }
     let mut found = Found::default();
     for (i, o) in new.observables.iter().enumerate() {
-        let named = o.kind.trim().to_lowercase();
-        let (kind, original) = match named.parse::<ObservableKind>() {
-            Ok(kind) => (kind, o.original_type.clone()),
-            Err(_) => match thehive_kind(&named, &o.value) {
-                Some(kind) => (kind, (kind.as_str() != named).then(|| o.kind.trim().to_owned())),
-                None => {
-                    return Err(reject(
-                        format!("observables[{i}].type"),
-                        format!("unknown observable type {:?}", o.kind),
-                    ));
-                }
-            },
-        };
-        let n = normalise(kind, &o.value).map_err(|e| reject(format!("observables[{i}].value"), e.expected))?;
-        found.add(kind, n.value, original);
+        let (kind, value, original) = read_observable(i, o)?;
+        found.add(kind, value, original);
     }
     // What the title and description name, beside what the sender listed.
     if free_text {
@@ -229,6 +219,52 @@ pub fn prepare(item: Item<'_>, id: Uuid, org: Uuid, now: time::OffsetDateTime) -
         triage_rank: new.severity as i64 + 1,
         group_id: None,
     })
+}
+
+/// One observable as a sender listed it: its kind (one of Firebreak's, or a
+/// TheHive data type it stands for), its normalised value and the type as
+/// named when it was not Firebreak's.
+fn read_observable(i: usize, o: &AlertObservable) -> Result<(ObservableKind, String, Option<String>), Rejection> {
+    let named = o.kind.trim().to_lowercase();
+    let (kind, original) = match named.parse::<ObservableKind>() {
+        Ok(kind) => (kind, o.original_type.clone()),
+        Err(_) => match thehive_kind(&named, &o.value) {
+            Some(kind) => (kind, (kind.as_str() != named).then(|| o.kind.trim().to_owned())),
+            None => {
+                return Err(reject(format!("observables[{i}].type"), format!("unknown observable type {:?}", o.kind)));
+            }
+        },
+    };
+    let n = normalise(kind, &o.value).map_err(|e| reject(format!("observables[{i}].value"), e.expected))?;
+    Ok((kind, n.value, original))
+}
+
+/// Observables added to an alert after intake, read and normalised as
+/// intake reads them: those of `new` that the alert does not have yet (one
+/// of each, by kind and comparison key, as intake keeps them), in the order
+/// sent. None at all is refused naming `observables`.
+pub fn more_observables(
+    existing: &[AlertObservable],
+    new: &[AlertObservable],
+) -> Result<Vec<AlertObservable>, Rejection> {
+    if new.is_empty() {
+        return Err(reject("observables", "observables must list at least one observable"));
+    }
+    if new.len() > MAX_ADDED_OBSERVABLES {
+        return Err(reject("observables", format!("at most {MAX_ADDED_OBSERVABLES} observables per request")));
+    }
+    let mut found = Found::default();
+    for o in existing {
+        if let Ok(kind) = o.kind.parse::<ObservableKind>() {
+            found.add(kind, o.value.clone(), o.original_type.clone());
+        }
+    }
+    let before = found.list.len();
+    for (i, o) in new.iter().enumerate() {
+        let (kind, value, original) = read_observable(i, o)?;
+        found.add(kind, value, original);
+    }
+    Ok(found.list.split_off(before).into_iter().map(|(_, o)| o).collect())
 }
 
 /// An alert's observables as they are gathered: one of each, where one is
@@ -354,6 +390,29 @@ pub fn split_bulk(body: &[u8]) -> Result<Vec<Result<serde_json::Value, Rejection
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn observables_added_later_are_read_as_intake_reads_them_one_of_each() {
+        let o = |k: &str, v: &str| AlertObservable { kind: k.into(), value: v.into(), original_type: None };
+        let existing = [o("ip", "203.0.113.9"), o("domain", "evil.example")];
+        let added = more_observables(
+            &existing,
+            &[
+                o("ip", "203.0.113[.]9"),
+                o("domain", "EVIL.example"),
+                o("fqdn", "c2.evil.example"),
+                o("ip", "192.0.2.1"),
+            ],
+        )
+        .unwrap();
+        let seen: Vec<(&str, &str)> = added.iter().map(|a| (a.kind.as_str(), a.value.as_str())).collect();
+        assert_eq!(seen, [("domain", "c2.evil.example"), ("ip", "192.0.2.1")]);
+        assert_eq!(added[0].original_type.as_deref(), Some("fqdn"));
+        let e = more_observables(&existing, &[o("ip", "nope")]).unwrap_err();
+        assert_eq!(e.field.as_deref(), Some("observables[0].value"));
+        assert_eq!(more_observables(&existing, &[]).unwrap_err().field.as_deref(), Some("observables"));
+    }
+
     use super::*;
 
     fn alert(v: serde_json::Value) -> Result<Alert, Rejection> {

@@ -325,6 +325,33 @@ pub struct BulkResult {
     pub items: Vec<BulkItem>,
 }
 
+/// A file attached to an alert (sent with it, or added during triage):
+/// stored whole in the data folder as evidence is, with its SHA-256, and
+/// counted in the organisation's storage limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AlertAttachment {
+    pub id: Uuid,
+    pub alert_id: Uuid,
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+    pub sha256: String,
+    /// Who attached it (the sender, for a file sent with the alert).
+    pub added_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub added_at: OffsetDateTime,
+}
+
+/// Observables an analyst adds to an open alert after intake: read as
+/// intake reads an alert's (`type` one of Firebreak's or a TheHive data
+/// type), those the alert already has left out.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AddAlertObservables {
+    pub observables: Vec<AlertObservable>,
+}
+
 /// What an analyst changes of what an alert says; the rest, and the event
 /// as its sender sent it (`raw`), stay. A field left out is unchanged.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]

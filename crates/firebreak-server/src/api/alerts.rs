@@ -6,9 +6,9 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use firebreak_types::{
-    Alert, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery, AlertQuery, AssignAlert, BulkResult,
-    BulkStatus, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert, GroupingSettings, NewAlert, NewAlertComment,
-    Page, SentAlert,
+    AddAlertObservables, Alert, AlertAttachment, AlertComment, AlertGroup, AlertGroupDetail, AlertGroupQuery,
+    AlertQuery, AssignAlert, BulkResult, BulkStatus, Case, CloseAlert, ErrorBody, ErrorCode, EscalateAlert,
+    GroupingSettings, NewAlert, NewAlertComment, Page, SentAlert,
 };
 use uuid::Uuid;
 
@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult};
 use crate::request::{ApiJson, ApiPath, ApiQuery};
 use firebreak_app::intake::{self, Answer, IdempotencyKey};
-use firebreak_app::{alerts, stories};
+use firebreak_app::{alert_attachments, alerts, stories};
 
 /// A bulk intake's answer: made now, or kept from the first request sent
 /// with its idempotency key (status and body as they were).
@@ -258,6 +258,76 @@ pub async fn assign(
     ApiJson(req): ApiJson<AssignAlert>,
 ) -> ApiResult<Json<Alert>> {
     Ok(Json(alerts::assign(&s, &caller, id, req).await?))
+}
+
+/// Add observables to an open alert (new or in triage): each is read as
+/// intake reads an alert's, and those the alert already has are left out.
+/// The alert is answered with its whole list. A closed or escalated alert
+/// is refused (`invalid_state`): add to its case instead.
+#[utoipa::path(post, path = "/api/v1/alerts/{id}/observables", tag = "alerts", params(("id" = Uuid, Path)),
+    request_body = AddAlertObservables,
+    responses((status = 200, body = Alert), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, body = ErrorBody)))]
+pub async fn add_observables(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(req): ApiJson<AddAlertObservables>,
+) -> ApiResult<Json<Alert>> {
+    Ok(Json(alerts::add_observables(&s, &caller, id, req).await?.0))
+}
+
+/// The files attached to the alert (sent with it, or added in triage).
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/attachments", tag = "alerts", params(("id" = Uuid, Path)),
+    responses((status = 200, body = [AlertAttachment]), (status = 404, body = ErrorBody)))]
+pub async fn attachments(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Vec<AlertAttachment>>> {
+    Ok(Json(alert_attachments::list(&s, &caller, id).await?))
+}
+
+/// One file attached to the alert, as stored (its SHA-256 in
+/// `X-Firebreak-Sha256`).
+#[utoipa::path(get, path = "/api/v1/alerts/{id}/attachments/{attachment_id}/download", tag = "alerts",
+    params(("id" = Uuid, Path), ("attachment_id" = Uuid, Path)),
+    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>), (status = 404, body = ErrorBody)))]
+pub async fn download_attachment(
+    State(s): State<AppState>,
+    caller: Caller,
+    ApiPath((id, attachment_id)): ApiPath<(Uuid, Uuid)>,
+) -> ApiResult<Response> {
+    let (a, file) = alert_attachments::download(&s, &caller, id, attachment_id).await?;
+    Ok(file_response(&a, file))
+}
+
+/// A stored file as a download: its bytes streamed, its name (made safe for
+/// the header), size and SHA-256 in the headers.
+pub fn file_response(a: &AlertAttachment, file: tokio::fs::File) -> Response {
+    let stream = futures::stream::unfold(file, |mut f| async move {
+        let mut buf = vec![0u8; 1 << 16];
+        match tokio::io::AsyncReadExt::read(&mut f, &mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok::<_, std::io::Error>(buf), f))
+            }
+            Err(err) => Some((Err(err), f)),
+        }
+    });
+    let safe: String =
+        a.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    (
+        [
+            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
+            (header::CONTENT_LENGTH, a.size.to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+            (axum::http::HeaderName::from_static("x-firebreak-sha256"), a.sha256.clone()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
 }
 
 /// The alert's comments, oldest first.

@@ -2,7 +2,7 @@
 //! in [`firebreak_app::service`]; the OpenAPI document is generated from them.
 
 mod admin;
-mod alerts;
+pub(crate) mod alerts;
 mod assets;
 mod audit;
 mod cases;
@@ -113,6 +113,9 @@ pub fn routes() -> Router<AppState> {
         .route("/alerts/{id}/escalate", post(alerts::escalate))
         .route("/alerts/{id}/assign", post(alerts::assign))
         .route("/alerts/{id}/comments", get(alerts::comments).post(alerts::add_comment))
+        .route("/alerts/{id}/observables", post(alerts::add_observables))
+        .route("/alerts/{id}/attachments", get(alerts::attachments))
+        .route("/alerts/{id}/attachments/{attachment_id}/download", get(alerts::download_attachment))
         .route("/intake/{format}", post(alerts::intake_format))
         .route("/alert-groups", get(alerts::groups))
         .route("/alert-groups/{id}", get(alerts::group))
@@ -197,7 +200,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         assets::documents, assets::upload_document, assets::contacts, assets::create_contact, assets::get_contact,
         assets::case_assets, assets::link_case_asset, assets::unlink_case_asset,
         alerts::create, alerts::bulk, alerts::list, alerts::get, alerts::repeats, alerts::take, alerts::close, alerts::assets, alerts::bulk_close, alerts::bulk_take, alerts::bulk_assign, alerts::bulk_escalate,
-        alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::intake_format,
+        alerts::escalate, alerts::assign, alerts::comments, alerts::add_comment, alerts::add_observables, alerts::attachments, alerts::download_attachment, alerts::intake_format,
         alerts::groups, alerts::group, alerts::escalate_group, alerts::get_grouping, alerts::set_grouping,
         detect::import, detect::import_zip, detect::list, detect::get, detect::update, detect::revisions, detect::events,
         detect::exceptions, detect::add_exception, detect::preview_exception, detect::delete_exception, detect::quality,

@@ -266,6 +266,8 @@ struct AlertPage {
     assignee: String,
     /// (author, when, body as HTML)
     comments: Section<Vec<(String, String, String)>>,
+    /// Files attached to the alert, with their download links.
+    attachments: Section<Vec<firebreak_types::AlertAttachment>>,
     story: Section<Option<(AlertGroup, Vec<AlertRow>)>>,
     next: Option<String>,
     /// The library's rule that raised it (page id, title), when a Sigma rule did.
@@ -340,6 +342,7 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         .unwrap_or_default();
     let comments = Section::load(alerts::comments(&s, &c, id).await, "alert comments")
         .map(|v| v.into_iter().map(|k: AlertComment| (k.author, when(k.created_at), markdown_html(&k.body))).collect());
+    let attachments = Section::load(firebreak_app::alert_attachments::list(&s, &c, id).await, "alert attachments");
     // A story of one alert is no story; one since removed is none either.
     let story = match alert.group_id {
         Some(g) => Section::load(stories::get_group(&s, &c, g).await, "story").map(|d| {
@@ -366,6 +369,7 @@ pub async fn alert_page(State(s): State<AppState>, WebCaller(c): WebCaller, Path
         users,
         assignee,
         comments,
+        attachments,
         story,
         next,
         open_cases,

@@ -849,3 +849,70 @@ async fn the_alert_list_pages_by_cursor() {
     let r = siem.get::<Page<Alert>>("/api/v1/alerts?after=nonsense").await.unwrap_err();
     assert_eq!(r.body().unwrap().field.as_deref(), Some("after"));
 }
+
+#[tokio::test]
+async fn observables_are_added_to_an_open_alert_one_of_each_and_audited() {
+    let app = spawn_app().await;
+    let (_, siem) = app.key(&app.admin, "siem", Role::AnalystL2).await;
+    let (_, l1) = app.user(&app.admin, "first-line", Role::AnalystL1).await;
+    let sent: SentAlert = siem.post("/api/v1/alerts", &alert(1)).await.unwrap();
+    let id = sent.alert.id;
+    let path = format!("/api/v1/alerts/{id}/observables");
+
+    // Read as intake reads them: the defanged address the alert has already
+    // is left out, a TheHive data type is taken and kept.
+    let added: Alert = l1
+        .post(
+            &path,
+            &json!({ "observables": [
+                { "type": "ip", "value": "203.0.113[.]9" },
+                { "type": "domain", "value": "Evil.Example" },
+                { "type": "fqdn", "value": "c2.evil.example" },
+                { "type": "domain", "value": "evil.example" },
+            ] }),
+        )
+        .await
+        .unwrap();
+    let seen: Vec<(&str, &str)> = added.observables.iter().map(|o| (o.kind.as_str(), o.value.as_str())).collect();
+    assert_eq!(
+        seen,
+        [("ip", "203.0.113.9"), ("hostname", "host-1"), ("domain", "evil.example"), ("domain", "c2.evil.example")],
+    );
+    assert_eq!(added.observables[3].original_type.as_deref(), Some("fqdn"));
+    let stored: Alert = l1.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+    assert_eq!(stored.observables, added.observables);
+    assert_eq!(stored.raw.to_value()["rule"]["id"], 5712, "the event as sent stays");
+
+    // Nothing new: nothing written.
+    let again: Alert =
+        l1.post(&path, &json!({ "observables": [{ "type": "domain", "value": "EVIL.example" }] })).await.unwrap();
+    assert_eq!(again.observables.len(), 4);
+    let entries: Page<firebreak_types::AuditEntry> = app.admin.get("/api/v1/audit?limit=1000").await.unwrap();
+    let adds: Vec<_> =
+        entries.items.iter().filter(|e| e.object_id == id.to_string() && e.action == "add_observables").collect();
+    assert_eq!(adds.len(), 1, "{adds:?}");
+    assert_eq!(adds[0].changes["observables"]["added"].as_array().map(Vec::len), Some(2), "{:?}", adds[0].changes);
+
+    // Each refusal names its field or the alert's state.
+    let r = l1.post::<_, Alert>(&path, &json!({ "observables": [{ "type": "ip", "value": "not an address" }] })).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("observables[0].value"));
+    let r = l1.post::<_, Alert>(&path, &json!({ "observables": [{ "type": "colour", "value": "red" }] })).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("observables[0].type"));
+    let r = l1.post::<_, Alert>(&path, &json!({ "observables": [] })).await;
+    assert_eq!(r.unwrap_err().body().unwrap().field.as_deref(), Some("observables"));
+    l1.post::<_, Alert>(
+        &format!("/api/v1/alerts/{id}/close"),
+        &json!({ "disposition": "false_positive", "reason": "a scanner we run" }),
+    )
+    .await
+    .unwrap();
+    let r = l1.post::<_, Alert>(&path, &json!({ "observables": [{ "type": "ip", "value": "192.0.2.1" }] })).await;
+    assert_eq!(code(&r), "invalid_state");
+    assert!(r.unwrap_err().to_string().contains("closed"));
+
+    // Another organisation's alert does not exist.
+    let acme = app.tenant("Acme").await;
+    let r =
+        acme.admin.post::<_, Alert>(&path, &json!({ "observables": [{ "type": "ip", "value": "192.0.2.1" }] })).await;
+    assert_eq!(code(&r), "not_found");
+}

@@ -369,7 +369,7 @@ async fn a_page_says_which_part_the_database_failed_to_give() {
     let status = page.status();
     let html = page.text().await.unwrap();
     assert_eq!(status, 200, "{html}");
-    for part in ["The comments", "The case templates"] {
+    for part in ["The comments", "The case templates", "The attachments"] {
         assert!(html.contains(&format!("{part} could not be loaded")), "{part}: {html}");
     }
     assert!(!html.contains("No comment yet"), "an empty section would claim there is none");
@@ -377,4 +377,57 @@ async fn a_page_says_which_part_the_database_failed_to_give() {
     // A page whose point is what failed fails as a whole, with the error's answer.
     let inventory = http.get(format!("{}/assets", app.base_url)).header("cookie", &jar).send().await.unwrap();
     assert_eq!(inventory.status(), 500);
+}
+
+#[tokio::test]
+async fn the_alert_page_lists_its_attachments_and_escalation_makes_them_evidence() {
+    let app = spawn_app().await;
+    let alert: firebreak_types::SentAlert = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &serde_json::json!({ "source": "wazuh", "source_ref": "evt-1", "type": "auth_failure",
+                "title": "Brute force on host-1", "severity": "high", "raw": {} }),
+        )
+        .await
+        .unwrap();
+    let id = alert.alert.id;
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let body = "--B\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"capture.pcap\"\r\n\
+Content-Type: application/octet-stream\r\n\r\npackets\r\n--B--\r\n";
+    let res = http
+        .post(format!("{}/compat/thehive/api/v1/alert/{id}/attachments", app.base_url))
+        .basic_auth("admin", Some(crate::helpers::ADMIN_PASSWORD))
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let made: serde_json::Value = res.json().await.unwrap();
+    let file_id = made["attachments"][0]["_id"].as_str().unwrap().to_owned();
+
+    let jar = sign_in(&http, &app.base_url).await;
+    let page = http.get(format!("{}/alerts/{id}", app.base_url)).header("cookie", &jar).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    let link = format!("/api/v1/alerts/{id}/attachments/{file_id}/download");
+    assert!(html.contains(&format!("href=\"{link}\">capture.pcap</a>")), "{html}");
+    let file = http.get(format!("{}{link}", app.base_url)).header("cookie", &jar).send().await.unwrap();
+    assert_eq!(file.status(), 200);
+    assert_eq!(file.bytes().await.unwrap().as_ref(), b"packets");
+
+    // Escalated, the alert's files are the case's evidence.
+    let case: firebreak_types::Case =
+        app.admin.post(&format!("/api/v1/alerts/{id}/escalate"), &serde_json::json!({})).await.unwrap();
+    let evidence: Vec<firebreak_types::Evidence> =
+        app.admin.get(&format!("/api/v1/cases/{}/evidence", case.id)).await.unwrap();
+    assert_eq!(evidence.len(), 1, "{evidence:?}");
+    assert_eq!((evidence[0].filename.as_str(), evidence[0].size), ("capture.pcap", 7));
+    let res = http
+        .get(format!("{}/api/v1/cases/{}/evidence/{}/content", app.base_url, case.id, evidence[0].id))
+        .header("cookie", &jar)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"packets");
 }

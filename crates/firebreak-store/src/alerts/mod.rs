@@ -10,7 +10,7 @@ mod stories;
 mod triage;
 
 use async_trait::async_trait;
-use firebreak_types::{Alert, AlertGroup, AlertGroupQuery, AlertQuery, Page};
+use firebreak_types::{Alert, AlertGroup, AlertGroupQuery, AlertObservable, AlertQuery, Page};
 use uuid::Uuid;
 
 use crate::idempotency::{Idempotency, Intake, KeptAnswer};
@@ -64,6 +64,11 @@ pub trait AlertStore: Send + Sync {
     /// custom fields) if it is unchanged since `before` was read (`Stale`
     /// otherwise), with its audit entry naming each changed field.
     async fn amend_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert) -> Result<Alert>;
+    /// Adds `added` to the observables of an open alert if its list is
+    /// unchanged since `before` was read (`Stale` otherwise), with its audit
+    /// entry listing what was added. The sightings index (where events saw
+    /// observables) is left as intake wrote it.
+    async fn add_alert_observables(&self, ctx: &WriteCtx, before: &Alert, added: &[AlertObservable]) -> Result<Alert>;
     /// Closes those of `ids` that are still open, each with its audit entry,
     /// in one transaction; returns the ids closed.
     async fn close_alerts(
@@ -152,6 +157,10 @@ impl AlertStore for SqlStore {
 
     async fn amend_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert) -> Result<Alert> {
         triage::amend_alert(self, ctx, before, after).await
+    }
+
+    async fn add_alert_observables(&self, ctx: &WriteCtx, before: &Alert, added: &[AlertObservable]) -> Result<Alert> {
+        triage::add_alert_observables(self, ctx, before, added).await
     }
 
     async fn close_alerts(

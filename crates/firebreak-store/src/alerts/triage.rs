@@ -2,7 +2,7 @@
 //! closed in bulk, each change with its audit entry.
 
 use firebreak_domain::clock::to_millis;
-use firebreak_types::Alert;
+use firebreak_types::{Alert, AlertObservable};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -99,6 +99,38 @@ pub(super) async fn amend_alert(store: &SqlStore, ctx: &WriteCtx, before: &Alert
     append(&mut tx, &store.audit_key, ctx, before.org_id, "alert", &before.id.to_string(), "amend", &details).await?;
     tx.commit().await?;
     Ok(after.clone())
+}
+
+pub(super) async fn add_alert_observables(
+    store: &SqlStore,
+    ctx: &WriteCtx,
+    before: &Alert,
+    added: &[AlertObservable],
+) -> Result<Alert> {
+    let list = |l: &[AlertObservable]| serde_json::to_string(l).unwrap_or_else(|_| "[]".into());
+    let mut after = before.clone();
+    after.observables.extend(added.iter().cloned());
+    let mut tx = store.writer.begin().await?;
+    // Written only over the list `before` read, and only while the alert is
+    // open: a concurrent change makes this one stale.
+    let done = sqlx::query(
+        "UPDATE alerts SET observables = $1 WHERE org_id = $2 AND id = $3 AND observables = $4 \
+         AND state IN ('new', 'in_triage')",
+    )
+    .bind(list(&after.observables))
+    .bind(before.org_id.to_string())
+    .bind(before.id.to_string())
+    .bind(list(&before.observables))
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::Stale);
+    }
+    let details = json!({ "observables": { "added": added } });
+    append(&mut tx, &store.audit_key, ctx, before.org_id, "alert", &before.id.to_string(), "add_observables", &details)
+        .await?;
+    tx.commit().await?;
+    Ok(after)
 }
 
 pub(super) async fn close_alerts(

@@ -17,10 +17,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use axum::{Json, Router};
 use base64::Engine;
+use firebreak_app::alert_attachments::{self, NewAttachment};
 use firebreak_app::{alerts as app_alerts, intake, templates};
 use firebreak_types::{
-    Alert, AlertState, AmendAlert, AssignAlert, BulkEscalate, BulkStatus, Case, CloseAlert, Disposition, EscalateAlert,
-    Severity,
+    AddAlertObservables, Alert, AlertAttachment, AlertState, AmendAlert, AssignAlert, BulkEscalate, BulkStatus, Case,
+    CloseAlert, Disposition, EscalateAlert, Severity,
 };
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -45,6 +46,7 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/alert/{id}/merge/{case_id}", post(merge))
         .route("/api/v1/alert/{id}/observable", post(add_observable))
         .route("/api/v1/alert/{id}/attachments", post(add_attachments))
+        .route("/api/v1/alert/{id}/attachment/{attachment_id}/download", axum::routing::get(download_attachment))
 }
 
 // ---------------------------------------------------------------------------
@@ -234,8 +236,8 @@ pub(super) fn observables(a: &Alert) -> Vec<Value> {
             let pap = shape::pap_number(a.pap);
             m.insert("dataType".into(), json!(dt));
             if dt == "file" {
-                // The file itself is not kept: its name (its digest is an
-                // observable of its own).
+                // The file is one of the alert's attachments: named here by
+                // its name (its digest is an observable of its own).
                 m.insert("attachment".into(), json!({ "name": o.value, "id": o.value }));
             } else {
                 m.insert("data".into(), json!(o.value));
@@ -271,8 +273,9 @@ pub(super) struct Attachment {
 /// A TheHive alert body (TheHive 5's, or TheHive 4's with `artifacts`) as
 /// the JSON of Firebreak's alert. Observables are sent on as TheHive typed
 /// them (intake maps each data type onto Firebreak's kind and keeps the
-/// original); a `file` is its name and its SHA-256, the file itself not
-/// kept. The body as sent, without file contents, is the raw event.
+/// original); a `file` is its name and its SHA-256, the file itself kept as
+/// an attachment (`files_sent`). The body as sent, without file contents,
+/// is the raw event.
 pub(super) fn to_native(body: &Value, files: &HashMap<String, Attachment>) -> HiveResult<Value> {
     let Some(b) = body.as_object() else {
         return Err(HiveError::bad_request("the alert must be a JSON object"));
@@ -472,6 +475,12 @@ fn custom_fields_in(v: Option<&Value>) -> HiveResult<Value> {
 /// the file it holds (TheHive's clients send an alert's JSON as `_json`
 /// beside the files its observables name).
 pub(super) fn multipart(headers: &HeaderMap, body: &[u8]) -> HiveResult<HashMap<String, Attachment>> {
+    Ok(multipart_parts(headers, body)?.into_iter().collect())
+}
+
+/// The parts of a `multipart/form-data` body in order, each by its field
+/// name (several files may share one: thehive4py names each `attachments`).
+fn multipart_parts(headers: &HeaderMap, body: &[u8]) -> HiveResult<Vec<(String, Attachment)>> {
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     let boundary = ct
         .split(';')
@@ -479,7 +488,7 @@ pub(super) fn multipart(headers: &HeaderMap, body: &[u8]) -> HiveResult<HashMap<
         .map(|b| b.trim_matches('"').to_owned())
         .ok_or_else(|| HiveError::bad_request("a multipart body needs its boundary"))?;
     let delimiter = format!("--{boundary}");
-    let mut parts = HashMap::new();
+    let mut parts = Vec::new();
     let mut rest = body;
     // Everything up to the first delimiter is preamble.
     let Some(start) = find(rest, delimiter.as_bytes()) else {
@@ -514,7 +523,7 @@ pub(super) fn multipart(headers: &HeaderMap, body: &[u8]) -> HiveResult<HashMap<
             }
         }
         if let Some(name) = name {
-            parts.insert(name.clone(), Attachment { name: filename.unwrap_or(name), data });
+            parts.push((name.clone(), Attachment { name: filename.unwrap_or(name), data }));
         }
     }
     Ok(parts)
@@ -555,6 +564,46 @@ pub(super) fn id_of(id: &str, what: &str) -> HiveResult<Uuid> {
 /// Sends one alert through intake. A repeat of an alert (same source and
 /// `sourceRef`) is counted on the alert it repeats, and refused as TheHive
 /// refuses it.
+/// The files sent with an alert, to keep as its attachments: the multipart
+/// parts beside `_json`, and the `file` observables (TheHive 4 artifacts)
+/// written `name;mime;base64`.
+pub(super) fn files_sent(body: &Value, files: HashMap<String, Attachment>) -> Vec<NewAttachment> {
+    let mut out: Vec<NewAttachment> = files
+        .into_values()
+        .filter(|a| !a.data.is_empty())
+        .map(|a| NewAttachment { name: a.name, content_type: String::new(), data: a.data.into() })
+        .collect();
+    for list in ["observables", "artifacts"] {
+        for o in body.get(list).and_then(Value::as_array).into_iter().flatten() {
+            let is_file = o.get("dataType").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("file"));
+            let Some(data) = o.get("data").and_then(Value::as_str).filter(|_| is_file) else { continue };
+            let mut parts = data.splitn(3, ';');
+            if let (Some(name), Some(mime), Some(b64)) = (parts.next(), parts.next(), parts.next())
+                && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.trim())
+                && !bytes.is_empty()
+            {
+                out.push(NewAttachment { name: name.to_owned(), content_type: mime.to_owned(), data: bytes.into() });
+            }
+        }
+    }
+    out
+}
+
+/// Sends one alert through intake, then keeps the files sent with it as
+/// its attachments (see [`send`]).
+pub(super) async fn send_with_files(
+    s: &AppState,
+    caller: &HiveCaller,
+    native: Value,
+    files: Vec<NewAttachment>,
+) -> HiveResult<Alert> {
+    let a = send(s, caller, native).await?;
+    if !files.is_empty() {
+        alert_attachments::sent_with(s, caller, a.id, files).await?;
+    }
+    Ok(a)
+}
+
 pub(super) async fn send(s: &AppState, caller: &HiveCaller, native: Value) -> HiveResult<Alert> {
     let sent = intake::ingest_one(s, caller, native.into()).await?;
     if sent.status == BulkStatus::Duplicate {
@@ -715,7 +764,7 @@ async fn create(
 ) -> HiveResult<Response> {
     let (body, files) = alert_body(&headers, &body)?;
     let native = to_native(&body, &files)?;
-    let a = send(&s, &caller, native).await?;
+    let a = send_with_files(&s, &caller, native, files_sent(&body, files)).await?;
     let names = Names::of(&s, &caller).await?;
     Ok((StatusCode::CREATED, Json(alert(&a, &names))).into_response())
 }
@@ -824,31 +873,96 @@ async fn bulk_merge(State(s): State<AppState>, caller: HiveCaller, body: Bytes) 
     Ok(Json(super::cases::case(&case, &names)))
 }
 
-/// Firebreak keeps an alert's observables as its sender sent them: more are
-/// sent with the alert again (same `sourceRef`), or added to its case.
-async fn add_observable(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveError {
-    not_after_intake(&s, &caller, &id, "observables").await
-}
-
-async fn add_attachments(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveError {
-    not_after_intake(&s, &caller, &id, "attachments").await
-}
-
-async fn not_after_intake(s: &AppState, caller: &HiveCaller, id: &str, what: &str) -> HiveError {
-    let found = match id_of(id, "alert") {
-        Ok(id) => app_alerts::get_alert(s, caller, id).await.map_err(HiveError::from),
-        Err(e) => Err(e),
-    };
-    match found {
-        Err(e) => e,
-        Ok(_) => HiveError::new(
-            StatusCode::NOT_IMPLEMENTED,
-            "NotSupported",
-            format!(
-                "Firebreak keeps an alert's {what} as its sender sent them: add them to the case it is promoted to"
-            ),
-        ),
+/// Adds observables to an open alert through the use case that adds them:
+/// JSON (`dataType`, `data` one value or a list, …) or multipart (`_json`
+/// beside the file of a `file` observable, its part named `attachment`).
+/// Answers the observables added, in TheHive's shape (those the alert had
+/// already are not added again). `message`, `ioc`, `tags` and `tlp` are
+/// the case observable's: an alert's observables carry the alert's.
+pub(super) async fn add_observable(
+    State(s): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let id = id_of(&id, "alert")?;
+    let (mut body, files) = alert_body(&headers, &body)?;
+    if let Some(m) = body.as_object_mut()
+        && !m.contains_key("attachment")
+        && files.contains_key("attachment")
+    {
+        m.insert("attachment".into(), json!("attachment"));
     }
+    let (list, _) = observable_in(&body, "observable", &files)?;
+    let list = serde_json::from_value(Value::Array(list))
+        .map_err(|e| HiveError::bad_request(format!("the observable cannot be read: {e}")))?;
+    let req = AddAlertObservables { observables: list };
+    let (a, added) = app_alerts::add_observables(&s, &caller, id, req).await?;
+    // The file of a `file` observable is kept as the alert's attachment.
+    let sent = files_sent(&json!({ "observables": [body] }), files);
+    if !sent.is_empty() {
+        alert_attachments::add(&s, &caller, id, sent).await?;
+    }
+    let shaped: Vec<Value> =
+        observables(&a).into_iter().zip(&a.observables).filter(|(_, o)| added.contains(o)).map(|(v, _)| v).collect();
+    Ok((StatusCode::CREATED, Json(Value::Array(shaped))))
+}
+
+/// Attaches files to an alert (multipart, each file a part; thehive4py
+/// names each `attachments`), answered as TheHive answers: the attachments
+/// made, under `attachments`.
+async fn add_attachments(
+    State(s): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    let id = id_of(&id, "alert")?;
+    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
+    if !ct.starts_with("multipart/form-data") {
+        return Err(attribute("attachments", "are sent as multipart/form-data, one file a part"));
+    }
+    let files: Vec<NewAttachment> = multipart_parts(&headers, &body)?
+        .into_iter()
+        .filter(|(field, a)| field != "canRename" && field != "_json" && a.name != *field)
+        .map(|(_, a)| NewAttachment { name: a.name, content_type: String::new(), data: a.data.into() })
+        .collect();
+    if files.is_empty() {
+        return Err(attribute("attachments", "is required: at least one file"));
+    }
+    let made = alert_attachments::add(&s, &caller, id, files).await?;
+    let list: Vec<Value> = made.iter().map(attachment).collect();
+    Ok((StatusCode::CREATED, Json(json!({ "attachments": list }))))
+}
+
+/// One file attached to an alert, in TheHive's shape.
+pub(super) fn attachment(a: &AlertAttachment) -> Value {
+    let mut m = shape::header("Attachment", a.id, a.added_by.as_str(), a.added_at, None);
+    m.insert("name".into(), json!(a.name));
+    m.insert("size".into(), json!(a.size));
+    m.insert("contentType".into(), json!(a.content_type));
+    m.insert("id".into(), json!(a.id.to_string()));
+    m.insert("hashes".into(), json!([a.sha256]));
+    Value::Object(m)
+}
+
+/// An alert's attachments in TheHive's shape (for the query API's
+/// `alert → attachments`), oldest first.
+pub(super) async fn attachments(s: &AppState, caller: &HiveCaller, alert_id: Uuid) -> HiveResult<Vec<Value>> {
+    Ok(alert_attachments::list(s, caller, alert_id).await?.iter().map(attachment).collect())
+}
+
+async fn download_attachment(
+    State(s): State<AppState>,
+    caller: HiveCaller,
+    Path((id, attachment_id)): Path<(String, String)>,
+) -> HiveResult<Response> {
+    let id = id_of(&id, "alert")?;
+    let attachment_id = id_of(&attachment_id, "attachment")?;
+    let (a, file) = alert_attachments::download(&s, &caller, id, attachment_id).await?;
+    Ok(crate::api::alerts::file_response(&a, file))
 }
 
 #[cfg(test)]

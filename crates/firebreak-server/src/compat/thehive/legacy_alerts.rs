@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/api/alert", post(create))
         .route("/api/alert/{id}", axum::routing::get(get).patch(update))
+        .route("/api/alert/{id}/artifact", post(alerts::add_observable))
         .route("/api/alert/{id}/createCase", post(create_case))
         .route("/api/alert/{id}/merge/{case_id}", post(merge))
         .route("/api/alert/{id}/markAsRead", post(mark_as_read))
@@ -103,7 +104,7 @@ fn legacy_case(c: &Case, names: &Names) -> Value {
 async fn create(State(s): State<AppState>, caller: HiveCaller, body: Bytes) -> HiveResult<Response> {
     let body = parse(&body)?;
     let native = alerts::to_native(&body, &HashMap::new())?;
-    let a = alerts::send(&s, &caller, native).await?;
+    let a = alerts::send_with_files(&s, &caller, native, alerts::files_sent(&body, HashMap::new())).await?;
     let names = Names::of(&s, &caller).await?;
     Ok((StatusCode::CREATED, Json(legacy_alert(&a, &names))).into_response())
 }

@@ -782,10 +782,18 @@ impl Run<'_> {
                     }
                 }
             }
+            "attachments" => {
+                for i in &items {
+                    if let Of::Alert(a) = &i.of {
+                        let list = alerts::attachments(self.state, self.caller, a.id).await?;
+                        out.extend(list.into_iter().map(|json| Item { json, of: Of::Other }));
+                    }
+                }
+            }
             // What Firebreak keeps elsewhere or not at all: TheHive's
-            // procedures, pages, attachments, shares, similar alerts.
-            "procedures" | "pages" | "attachments" | "shares" | "similarAlerts" | "customFields" | "timeline"
-            | "pageTemplates" | "sharingProfiles" | "taskLogs" => {}
+            // procedures, pages, shares, similar alerts.
+            "procedures" | "pages" | "shares" | "similarAlerts" | "customFields" | "timeline" | "pageTemplates"
+            | "sharingProfiles" | "taskLogs" => {}
             other => return Err(bad(format!("unknown query step {other}"))),
         }
         Ok(Set::Items(out))

@@ -121,8 +121,10 @@ async fn thehive4py_triages_promotes_and_merges_alerts_through_firebreak_s_use_c
     assert_eq!(out["bulk_merged_case"]["_id"], case_id);
     assert!(text(&out["promote_again"]).starts_with("BadRequest"), "{out}");
     assert!(text(&out["template_missing"]).starts_with("NotFoundError - case template no such"), "{out}");
-    assert!(text(&out["add_observable"]).starts_with("NotSupported"), "{out}");
-    assert!(text(&out["add_attachment"]).starts_with("NotSupported"), "{out}");
+    // b is closed: an observable is refused naming its state; a file may
+    // still be attached.
+    assert!(text(&out["add_observable"]).starts_with("BadRequest - the alert is closed"), "{out}");
+    assert_eq!(out["add_attachment"], "accepted", "{out}");
 
     // Firebreak's side: the alerts are in the case, each step audited.
     let alerts: Page<Alert> = app.admin.get(&format!("/api/v1/alerts?case_id={case_id}")).await.unwrap();
@@ -210,4 +212,68 @@ async fn a_thehive_alert_is_sent_read_and_promoted_and_no_other_organisation_see
     let case_id: uuid::Uuid = text(&case["_id"]).parse().unwrap();
     let native = app.admin.get_case(case_id).await.unwrap();
     assert_eq!(native.priority, firebreak_types::Priority::P1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thehive4py_adds_observables_and_attachments_to_an_alert_and_downloads_them() {
+    let app = spawn_app().await;
+    let Some(out) = run(Client::V2, &app, "alerts_observables.py", &[]) else { return };
+    let id = text(&out["alert"]["_id"]).to_owned();
+    // Each answer lists what was added, in TheHive's shape.
+    assert_eq!(out["one"].as_array().map(Vec::len), Some(1), "{out}");
+    assert_eq!((&out["one"][0]["dataType"], &out["one"][0]["data"]), (&"domain".into(), &"evil.example".into()));
+    assert_eq!(out["list"].as_array().map(Vec::len), Some(1), "the address the alert had is not added again: {out}");
+    assert_eq!(out["list"][0]["data"], "192.0.2.2");
+    assert_eq!(out["file"][0]["dataType"], "file", "{out}");
+    assert!(text(&out["bad"]).starts_with("AttributeCheckingError") || text(&out["bad"]).starts_with("BadRequest"));
+    assert!(text(&out["bad"]).contains("observables[0].value"), "{out}");
+    assert!(text(&out["closed"]).contains("the alert is closed"), "{out}");
+
+    let alert: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+    assert_eq!(out["count"], alert.observables.len(), "{out}");
+    let dropper = hex::encode(Sha256::digest(b"a dropper\n"));
+    assert!(alert.observables.iter().any(|o| o.kind == "sha256" && o.value == dropper), "{:?}", alert.observables);
+    assert!(alert.observables.iter().any(|o| o.value == "192.0.2.2"));
+
+    // Attachments: the file sent with the alert and the one added later.
+    let attached = &out["attached"][0];
+    assert_eq!(attached["_type"], "Attachment", "{out}");
+    assert_eq!(attached["hashes"][0], hex::encode(Sha256::digest(b"notes about the alert\n")));
+    assert_eq!(out["downloaded"], "notes about the alert\n");
+    assert!(text(&out["missing"]).starts_with("NotFoundError"), "{out}");
+    let found: Vec<&str> = out["found"].as_array().unwrap().iter().map(|a| text(&a["hashes"][0])).collect();
+    let sent = hex::encode(Sha256::digest(b"sent with the alert\n"));
+    assert!(found.contains(&sent.as_str()), "{found:?}");
+    assert!(found.contains(&dropper.as_str()), "the file observable's file is attached: {found:?}");
+    assert_eq!(found.len(), 3, "{found:?}");
+
+    // Natively: listed and downloaded, and each is in the audit log.
+    let list: Vec<firebreak_types::AlertAttachment> =
+        app.admin.get(&format!("/api/v1/alerts/{id}/attachments")).await.unwrap();
+    assert_eq!(list.len(), 3);
+    let later = list.iter().find(|a| a.name.ends_with(".log")).unwrap();
+    let res = app
+        .admin
+        .request(reqwest::Method::GET, &format!("/api/v1/alerts/{id}/attachments/{}/download", later.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["x-firebreak-sha256"].to_str().unwrap(), later.sha256);
+    assert_eq!(res.bytes().await.unwrap().as_ref(), b"notes about the alert\n");
+    let entries = audit(&app).await;
+    assert!(entries.iter().any(|e| e.object_id == later.id.to_string()), "the attachment's record is audited");
+    assert!(entries.iter().any(|e| e.object_id == id && e.action == "add_observables"));
+
+    // Another organisation sees none of it.
+    let acme = app.tenant("Acme").await;
+    let r = acme.admin.get::<Value>(&format!("/api/v1/alerts/{id}/attachments")).await;
+    assert_eq!(crate::helpers::code(&r), "not_found");
+    let r = acme
+        .admin
+        .request(reqwest::Method::GET, &format!("/api/v1/alerts/{id}/attachments/{}/download", later.id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 404);
 }

@@ -40,6 +40,10 @@ async fn wazuh_s_thehive_integration_sends_alerts_that_are_promoted_and_merged()
     let alert: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
     assert_eq!(alert.occurrences, 2);
     assert!(alert.raw.get().contains("| rule.id | 550 |"), "the body as sent is the raw event");
+    // The file artifact (`name;mime;base64`) is kept as the alert's attachment.
+    let files: Vec<firebreak_types::AlertAttachment> =
+        app.admin.get(&format!("/api/v1/alerts/{id}/attachments")).await.unwrap();
+    assert_eq!(files.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(), ["ifcfg-eth1"], "{files:?}");
 
     // An update that changes nothing passes; one that retitles is an amendment.
     assert_eq!(out["same"]["status"], 200, "{out}");
@@ -104,4 +108,18 @@ async fn elastalert_s_hive_alerter_body_is_taken_with_an_api_key() {
     assert_eq!(alert.custom_fields["rule_name"], "Failed logins");
     let seen: Vec<(&str, &str)> = alert.observables.iter().map(|o| (o.kind.as_str(), o.value.as_str())).collect();
     assert!(seen.contains(&("ip", "10.0.0.5")) && seen.contains(&("other", "jdoe")), "{seen:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn thehive4py_1_adds_an_artifact_to_an_alert() {
+    let app = spawn_app().await;
+    let Some(out) = run(Client::V1, &app, "legacy_alerts_artifact.py", &[]) else { return };
+    assert_eq!(out["added"]["status"], 201, "{out}");
+    assert_eq!(out["added"]["body"][0]["data"], "later.example", "{out}");
+    // What the alert has already is not added again.
+    assert_eq!(out["again"]["status"], 201, "{out}");
+    assert_eq!(out["again"]["body"], serde_json::json!([]), "{out}");
+    let id = out["id"].as_str().unwrap_or_default();
+    let alert: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+    assert!(alert.observables.iter().any(|o| o.kind == "domain" && o.value == "later.example"), "{alert:?}");
 }
