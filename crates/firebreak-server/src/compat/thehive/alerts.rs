@@ -167,7 +167,7 @@ pub(super) fn alert(a: &Alert, names: &Names) -> Value {
     m.insert("papLabel".into(), json!(colour_label(pap)));
     // Firebreak counts every repeat of an alert: each is followed.
     m.insert("follow".into(), json!(true));
-    m.insert("customFields".into(), custom_fields_out(&a.custom_fields));
+    m.insert("customFields".into(), shape::custom_fields_out(&a.custom_fields));
     if let Some(t) = sent.get("caseTemplate").filter(|v| v.is_string()) {
         m.insert("caseTemplate".into(), t.clone());
     }
@@ -201,25 +201,6 @@ pub(super) fn alert(a: &Alert, names: &Names) -> Value {
     }
     m.insert("timeToDetect".into(), json!((new - shape::millis(a.event_time)).max(0)));
     Value::Object(m)
-}
-
-/// Custom fields as TheHive 5 lists them: name, value, order.
-fn custom_fields_out(fields: &Value) -> Value {
-    let Some(m) = fields.as_object() else { return json!([]) };
-    let list: Vec<Value> = m
-        .iter()
-        .enumerate()
-        .map(|(i, (name, value))| {
-            let kind = match value {
-                Value::Bool(_) => "boolean",
-                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-                Value::Number(_) => "float",
-                _ => "string",
-            };
-            json!({ "_id": name, "name": name, "type": kind, "value": value, "order": i })
-        })
-        .collect();
-    Value::Array(list)
 }
 
 /// An alert's observables in TheHive 5's shape (for the query API's

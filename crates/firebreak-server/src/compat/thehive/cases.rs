@@ -126,24 +126,6 @@ fn severity_label(n: u8) -> &'static str {
     ["LOW", "MEDIUM", "HIGH", "CRITICAL"].get(usize::from(n).saturating_sub(1)).copied().unwrap_or("MEDIUM")
 }
 
-fn custom_fields_out(v: &Value) -> Value {
-    let Some(map) = v.as_object() else { return json!([]) };
-    let list: Vec<Value> = map
-        .iter()
-        .enumerate()
-        .map(|(i, (name, value))| {
-            let kind = match value {
-                Value::Bool(_) => "boolean",
-                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
-                Value::Number(_) => "float",
-                _ => "string",
-            };
-            json!({ "_id": name, "name": name, "type": kind, "value": value, "order": i })
-        })
-        .collect();
-    Value::Array(list)
-}
-
 /// A case in TheHive 5's shape (the query API answers with it too).
 pub(super) fn case(c: &Case, names: &Names) -> Value {
     let mut m = shape::header("Case", c.id, "", c.created_at, Some(c.updated_at));
@@ -173,7 +155,7 @@ pub(super) fn case(c: &Case, names: &Names) -> Value {
     let assignee = names.login(c.assignee_id);
     m.insert("assignee".into(), json!(assignee));
     m.insert("owner".into(), json!(assignee));
-    m.insert("customFields".into(), custom_fields_out(&c.custom_fields));
+    m.insert("customFields".into(), shape::custom_fields_out(&c.custom_fields));
     m.insert("newDate".into(), json!(shape::millis(c.created_at)));
     if let Some(t) = c.acknowledged_at {
         m.insert("inProgressDate".into(), json!(shape::millis(t)));

@@ -89,6 +89,25 @@ pub fn pap_from_number(n: i64) -> Option<Pap> {
     }
 }
 
+/// Custom fields as TheHive 5 lists them: name, value, type, order.
+pub fn custom_fields_out(fields: &Value) -> Value {
+    let Some(m) = fields.as_object() else { return json!([]) };
+    let list: Vec<Value> = m
+        .iter()
+        .enumerate()
+        .map(|(i, (name, value))| {
+            let kind = match value {
+                Value::Bool(_) => "boolean",
+                Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+                Value::Number(_) => "float",
+                _ => "string",
+            };
+            json!({ "_id": name, "name": name, "type": kind, "value": value, "order": i })
+        })
+        .collect();
+    Value::Array(list)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
