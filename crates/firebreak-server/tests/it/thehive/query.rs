@@ -218,3 +218,70 @@ async fn a_bad_query_is_a_bad_request_naming_what_is_wrong() {
         assert!(out["message"].as_str().unwrap().contains(needle), "{body}: {out}");
     }
 }
+
+/// Every status the shapes answer is one the filter reads: each alert and
+/// case found again by filtering on its own `status` (and `stage`).
+#[tokio::test]
+async fn every_entity_is_found_again_by_its_own_status() {
+    let app = spawn_app().await;
+    let s = seed(&app).await;
+    // Sent again (Updated), closed as a false positive and as benign.
+    let _: Value =
+        app.admin.post("/api/v1/alerts/_bulk", &json!([alert(5, "Port scan", "low", "ids", &[])])).await.unwrap();
+    for (n, disposition) in [(0, "false_positive"), (1, "benign_true_positive")] {
+        let _: Value = app
+            .admin
+            .post(
+                &format!("/api/v1/alerts/{}/close", s.ids[n].1),
+                &json!({ "disposition": disposition, "reason": "seen before" }),
+            )
+            .await
+            .unwrap();
+    }
+    // A case closed through TheHive's API, as Indeterminate.
+    let res = reqwest::Client::new()
+        .patch(format!("{}/api/v1/case/{}", base(&app), s.case_id))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "status": "Indeterminate", "summary": "no telling" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+
+    let mut seen = std::collections::BTreeSet::new();
+    for source in ["listAlert", "listCase"] {
+        let (status, all) = query(&app, "admin", ADMIN_PASSWORD, json!({"query": [{"_name": source}]})).await;
+        assert_eq!(status, 200, "{all}");
+        for e in all.as_array().unwrap() {
+            for field in ["status", "stage"] {
+                let value = &e[field];
+                seen.insert(format!("{source} {field} {value}"));
+                let (status, found) = query(
+                    &app,
+                    "admin",
+                    ADMIN_PASSWORD,
+                    json!({"query": [{"_name": source}, {"_name": "filter", "_eq": {"_field": field, "_value": value}}]}),
+                )
+                .await;
+                assert_eq!(status, 200, "{source} {field} {value}: {found}");
+                let ids: Vec<&Value> = found.as_array().unwrap().iter().map(|f| &f["_id"]).collect();
+                assert!(ids.contains(&&e["_id"]), "{source} {field} {value} does not find {e}");
+                assert!(
+                    found.as_array().unwrap().iter().all(|f| f[field] == *value),
+                    "{source} {field} {value}: {found}"
+                );
+            }
+        }
+    }
+    for expected in [
+        "listAlert status \"Updated\"",
+        "listAlert status \"InProgress\"",
+        "listAlert status \"Imported\"",
+        "listAlert status \"FalsePositive\"",
+        "listAlert status \"TruePositive\"",
+        "listCase status \"New\"",
+        "listCase status \"Indeterminate\"",
+    ] {
+        assert!(seen.contains(expected), "{expected} not among {seen:?}");
+    }
+}
