@@ -18,7 +18,7 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::routing::post;
 use firebreak_app::query as q;
-use firebreak_app::{alerts as app_alerts, observables as app_observables, tasks as app_tasks};
+use firebreak_app::{alerts as app_alerts, case_notes, observables as app_observables, tasks as app_tasks};
 use firebreak_types::query::{CmpOp, Cond, EntityQuery, Field, MAX_QUERY_ROWS, QueryValue, TextMatch};
 use firebreak_types::{Alert, Case, CaseState, Resolution, Task};
 use serde_json::{Map, Value, json};
@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::error::{HiveError, HiveResult};
 use super::session::HiveCaller;
 use super::shape::{self, Names};
-use super::{alerts, cases, identity, legacy_alerts, legacy_cases, templates};
+use super::{alerts, case_parts, cases, identity, legacy_alerts, legacy_cases, templates};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -818,9 +818,20 @@ impl Run<'_> {
                     }
                 }
             }
-            "comments" => {
+            "comments" | "pages" => {
                 for i in &items {
-                    if let Of::Alert(a) = &i.of {
+                    if let Of::Case(c) = &i.of {
+                        if name == "comments" {
+                            for c in case_notes::comments(app, caller, c.id).await? {
+                                out.push(Item { json: case_parts::comment(&c), of: Of::Other });
+                            }
+                        } else {
+                            for p in case_notes::pages(app, caller, c.id).await? {
+                                out.push(Item { json: case_parts::page(&p), of: Of::Other });
+                            }
+                        }
+                    }
+                    if let (Of::Alert(a), "comments") = (&i.of, name) {
                         for c in app_alerts::comments(app, caller, a.id).await? {
                             let mut m = shape::header("Comment", c.id, c.author.as_str(), c.created_at, None);
                             m.insert("message".into(), json!(c.body));
@@ -845,7 +856,7 @@ impl Run<'_> {
             }
             // What Firebreak keeps elsewhere or not at all: TheHive's
             // procedures, pages, attachments, shares, similar alerts.
-            "procedures" | "pages" | "attachments" | "shares" | "similarAlerts" | "customFields" | "timeline"
+            "procedures" | "attachments" | "shares" | "similarAlerts" | "customFields" | "timeline"
             | "pageTemplates" | "sharingProfiles" | "taskLogs" => {}
             other => return Err(bad(format!("unknown query step {other}"))),
         }

@@ -290,3 +290,37 @@ async fn every_entity_is_found_again_by_its_own_status() {
         assert!(seen.contains(expected), "{expected} not among {seen:?}");
     }
 }
+
+/// A case's comments and pages, as thehive4py's `case.find_comments` and
+/// `case.find_pages` ask for them.
+#[tokio::test]
+async fn a_case_s_comments_and_pages_are_reached_from_the_case() {
+    let app = spawn_app().await;
+    let s = seed(&app).await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/case/{}/comment", base(&app), s.case_id))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "message": "the sandbox says ransomware" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let (status, found) = query(
+        &app,
+        "admin",
+        ADMIN_PASSWORD,
+        json!({"query": [{"_name": "getCase", "idOrName": s.case_id}, {"_name": "comments"}, {"_name": "sort", "_fields": [{"_createdAt": "desc"}]}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found[0]["message"], "the sandbox says ransomware", "{found}");
+    let (status, found) = query(
+        &app,
+        "admin",
+        ADMIN_PASSWORD,
+        json!({"query": [{"_name": "getCase", "idOrName": s.case_id}, {"_name": "pages"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert!(found.is_array(), "{found}");
+}
