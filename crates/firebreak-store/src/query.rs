@@ -46,6 +46,7 @@ fn column(field: Field, table: Table) -> Option<&'static str> {
         (UpdatedAt, Table::Alerts) => "last_seen",
         (CaseId, Table::Alerts) => "case_id",
         (Disposition, Table::Alerts) => "disposition",
+        (Occurrences, Table::Alerts) => "occurrences",
         (CreatedAt, Table::Cases) => "created_at",
         (UpdatedAt, Table::Cases) => "updated_at",
         (Number, Table::Cases) => "number",
@@ -58,7 +59,13 @@ fn column(field: Field, table: Table) -> Option<&'static str> {
 fn is_int(field: Field) -> bool {
     matches!(
         field,
-        Field::Severity | Field::EventTime | Field::CreatedAt | Field::UpdatedAt | Field::ClosedAt | Field::Number
+        Field::Severity
+            | Field::EventTime
+            | Field::CreatedAt
+            | Field::UpdatedAt
+            | Field::ClosedAt
+            | Field::Number
+            | Field::Occurrences
     )
 }
 

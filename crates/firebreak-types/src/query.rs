@@ -36,6 +36,8 @@ pub enum Field {
     Disposition,
     /// Tags: equality means "carries the tag".
     Tags,
+    /// How many times an alert was sent (1 for one sighting).
+    Occurrences,
 }
 
 /// A value compared with a column: text, an integer (ranks, times in ms,

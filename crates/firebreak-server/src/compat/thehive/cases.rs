@@ -61,6 +61,9 @@ pub const CLOSING: &[(&str, Resolution)] = &[
     ("Duplicated", Resolution::Duplicate),
 ];
 
+/// TheHive's status of a case closed without a resolution.
+pub const UNRESOLVED_STATUS: &str = "Other";
+
 /// TheHive's task statuses and Firebreak's, both ways.
 pub const TASK_STATUSES: &[(&str, TaskStatus)] = &[
     ("Waiting", TaskStatus::Todo),
@@ -81,8 +84,8 @@ fn stage(state: CaseState) -> &'static str {
 pub(super) fn status(c: &Case) -> &'static str {
     match c.state {
         CaseState::Closed => match c.resolution {
-            Some(r) => CLOSING.iter().find(|(_, x)| *x == r).map_or("Other", |(s, _)| s),
-            None => "Other",
+            Some(r) => CLOSING.iter().find(|(_, x)| *x == r).map_or(UNRESOLVED_STATUS, |(s, _)| s),
+            None => UNRESOLVED_STATUS,
         },
         s => STAGES.iter().find(|(x, _, _)| *x == s).map_or("InProgress", |(_, _, status)| status),
     }

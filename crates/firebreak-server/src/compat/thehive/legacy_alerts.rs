@@ -48,7 +48,7 @@ fn legacy_status(a: &Alert) -> &'static str {
 
 /// An alert in TheHive 4's shape: TheHive 5's fields, with TheHive 4's
 /// names beside them and the observables as `artifacts`.
-fn legacy_alert(a: &Alert, names: &Names) -> Value {
+pub(super) fn legacy_alert(a: &Alert, names: &Names) -> Value {
     let mut v = alerts::alert(a, names);
     let artifacts: Vec<Value> = alerts::observables(a)
         .into_iter()

@@ -48,7 +48,7 @@ fn legacy(mut v: Value) -> Value {
 
 /// A case in TheHive 4's shape: `status` Open, Resolved, Deleted (cancelled)
 /// or Duplicated (merged), with `resolutionStatus` once resolved.
-fn case(c: &Case, names: &Names) -> Value {
+pub(super) fn case(c: &Case, names: &Names) -> Value {
     let mut v = legacy(hive::case(c, names));
     let (status, resolution) = match c.state {
         CaseState::Closed => ("Resolved", Some(hive::status(c))),

@@ -18,16 +18,16 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::routing::post;
 use firebreak_app::query as q;
-use firebreak_app::{alerts as app_alerts, observables as app_observables, tasks as app_tasks};
+use firebreak_app::{alerts as app_alerts, case_notes, observables as app_observables, tasks as app_tasks};
 use firebreak_types::query::{CmpOp, Cond, EntityQuery, Field, MAX_QUERY_ROWS, QueryValue, TextMatch};
-use firebreak_types::{Alert, Case, Task};
+use firebreak_types::{Alert, Case, CaseState, Resolution, Task};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::error::{HiveError, HiveResult};
 use super::session::HiveCaller;
 use super::shape::{self, Names};
-use super::{alerts, cases, identity, templates};
+use super::{alerts, case_parts, cases, identity, legacy_alerts, legacy_cases, templates};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -224,21 +224,74 @@ fn text_is(f: Field, s: &str) -> Cond {
     Cond::Cmp(f, CmpOp::Eq, QueryValue::Text(s.into()))
 }
 
-const OPEN_CASE: [&str; 5] = ["analysis", "containment", "eradication", "recovery", "review"];
+fn occurrences(op: CmpOp) -> Cond {
+    Cond::Cmp(Field::Occurrences, op, QueryValue::Int(1))
+}
 
-/// TheHive's statuses and stages as conditions on Firebreak's states (the
-/// README's "TheHive compatibility" prints this table).
+fn resolution_is(r: Resolution) -> Cond {
+    let name = serde_json::to_value(r).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    text_is(Field::Resolution, &name)
+}
+
+/// TheHive's status of a case, as a condition: read from the tables
+/// `cases::case` answers with (`cases::STAGES`, `cases::CLOSING`), so that
+/// each status filters the cases that carry it.
+fn case_status_is(status: &str) -> Cond {
+    let mut any: Vec<Cond> = cases::STAGES
+        .iter()
+        .filter(|(st, _, s)| *st != CaseState::Closed && *s == status)
+        .map(|(st, _, _)| state_is(st.as_str()))
+        .collect();
+    // Every resolution, named as `cases::status` names it (one TheHive
+    // lacks reads as the unresolved status).
+    let named =
+        |r: Resolution| cases::CLOSING.iter().find(|(_, x)| *x == r).map_or(cases::UNRESOLVED_STATUS, |(s, _)| s);
+    let mut closed: Vec<Cond> = [
+        Resolution::TruePositive,
+        Resolution::FalsePositive,
+        Resolution::Benign,
+        Resolution::Duplicate,
+        Resolution::Indeterminate,
+        Resolution::Other,
+    ]
+    .into_iter()
+    .filter(|r| named(*r) == status)
+    .map(resolution_is)
+    .collect();
+    if status == cases::UNRESOLVED_STATUS {
+        closed.push(Cond::Cmp(Field::Resolution, CmpOp::Eq, QueryValue::Null));
+    }
+    if !closed.is_empty() {
+        any.push(and2(state_is("closed"), Cond::Or(closed)));
+    }
+    Cond::Or(any)
+}
+
+/// TheHive's statuses and stages as conditions on Firebreak's states: the
+/// same vocabulary the shapes answer with (`alerts::status_of`, TheHive 4's
+/// `legacy_alerts`, `cases::STAGES`/`CLOSING`, `legacy_cases`).
 fn status_domain(entity: Entity, legacy: bool, stage: bool) -> Vec<(Value, Cond)> {
     let d = |v: &str, c: Cond| (json!(v), c);
     match (entity, legacy, stage) {
-        (Entity::Alert, false, false) => vec![
-            d("New", state_is("new")),
-            d("InProgress", state_is("in_triage")),
-            d("Imported", state_is("escalated")),
-            d("FalsePositive", and2(state_is("closed"), text_is(Field::Disposition, "false_positive"))),
-            d("Duplicated", and2(state_is("closed"), text_is(Field::Disposition, "duplicate"))),
-            d("Other", and2(state_is("closed"), text_is(Field::Disposition, "benign_true_positive"))),
-        ],
+        (Entity::Alert, false, false) => {
+            let benign = Cond::Or(vec![
+                text_is(Field::Disposition, "benign_true_positive"),
+                Cond::Cmp(Field::Disposition, CmpOp::Eq, QueryValue::Null),
+            ]);
+            vec![
+                d("New", and2(state_is("new"), occurrences(CmpOp::Lte))),
+                d("Updated", and2(state_is("new"), occurrences(CmpOp::Gt))),
+                d("InProgress", state_is("in_triage")),
+                d("Imported", state_is("escalated")),
+                d("FalsePositive", and2(state_is("closed"), text_is(Field::Disposition, "false_positive"))),
+                d("Duplicated", and2(state_is("closed"), text_is(Field::Disposition, "duplicate"))),
+                d("TruePositive", and2(state_is("closed"), benign.clone())),
+                // What a client that sets these gets: a benign close, which
+                // reads back as TruePositive.
+                d("Ignored", and2(state_is("closed"), benign.clone())),
+                d("Other", and2(state_is("closed"), benign)),
+            ]
+        }
         (Entity::Alert, false, true) => vec![
             d("New", state_is("new")),
             d("InProgress", state_is("in_triage")),
@@ -246,34 +299,36 @@ fn status_domain(entity: Entity, legacy: bool, stage: bool) -> Vec<(Value, Cond)
             d("Imported", state_is("escalated")),
         ],
         (Entity::Alert, true, _) => vec![
-            d("New", state_is("new")),
-            d("Updated", state_is("in_triage")),
+            d("New", and2(states(&["new", "in_triage"]), occurrences(CmpOp::Lte))),
+            d("Updated", and2(states(&["new", "in_triage"]), occurrences(CmpOp::Gt))),
             d("Ignored", state_is("closed")),
             d("Imported", state_is("escalated")),
         ],
-        (Entity::Case, false, false) => vec![
-            d("New", state_is("new")),
-            d("InProgress", states(&OPEN_CASE)),
-            d("TruePositive", and2(state_is("closed"), text_is(Field::Resolution, "true_positive"))),
-            d("FalsePositive", and2(state_is("closed"), text_is(Field::Resolution, "false_positive"))),
-            d(
-                "Duplicated",
-                Cond::Or(vec![state_is("merged"), and2(state_is("closed"), text_is(Field::Resolution, "duplicate"))]),
-            ),
-            d(
-                "Other",
-                Cond::Or(vec![state_is("cancelled"), and2(state_is("closed"), text_is(Field::Resolution, "benign"))]),
-            ),
-            d("Indeterminate", and2(state_is("closed"), Cond::Cmp(Field::Resolution, CmpOp::Eq, QueryValue::Null))),
-        ],
-        (Entity::Case, false, true) => vec![
-            d("New", state_is("new")),
-            d("InProgress", states(&OPEN_CASE)),
-            d("Closed", states(&["closed", "cancelled", "merged"])),
-        ],
+        (Entity::Case, false, false) => {
+            let mut names: Vec<&str> =
+                cases::STAGES.iter().filter(|(st, _, _)| *st != CaseState::Closed).map(|(_, _, s)| *s).collect();
+            names.extend(cases::CLOSING.iter().map(|(s, _)| *s));
+            names.dedup();
+            let mut out: Vec<(Value, Cond)> = Vec::new();
+            for n in names {
+                if !out.iter().any(|(v, _)| v == n) {
+                    out.push(d(n, case_status_is(n)));
+                }
+            }
+            out
+        }
+        (Entity::Case, false, true) => {
+            let mut out: Vec<(Value, Cond)> = Vec::new();
+            for (st, stage, _) in cases::STAGES {
+                match out.iter_mut().find(|(v, _)| v == stage) {
+                    Some((_, Cond::Or(cs))) => cs.push(state_is(st.as_str())),
+                    _ => out.push(d(stage, Cond::Or(vec![state_is(st.as_str())]))),
+                }
+            }
+            out
+        }
         (Entity::Case, true, _) => {
-            let mut open = OPEN_CASE.to_vec();
-            open.push("new");
+            let open: Vec<&str> = CaseState::ALL.iter().filter(|s| s.is_active()).map(|s| s.as_str()).collect();
             vec![
                 d("Open", states(&open)),
                 d("Resolved", state_is("closed")),
@@ -590,13 +645,19 @@ impl Run<'_> {
         let items: Vec<Item> = match lazy.entity {
             Entity::Alert => {
                 let found = q::alerts(app, caller, &lazy.query()).await?;
+                let legacy = self.legacy;
                 let names = self.names().await?;
-                found.into_iter().map(|a| Item { json: alerts::alert(&a, names), of: Of::Alert(Box::new(a)) }).collect()
+                // TheHive 4's searches answer in TheHive 4's shape, whose
+                // statuses their filters read.
+                let shape = if legacy { legacy_alerts::legacy_alert } else { alerts::alert };
+                found.into_iter().map(|a| Item { json: shape(&a, names), of: Of::Alert(Box::new(a)) }).collect()
             }
             Entity::Case => {
                 let found = q::cases(app, caller, &lazy.query()).await?;
+                let legacy = self.legacy;
                 let names = self.names().await?;
-                found.into_iter().map(|c| Item { json: cases::case(&c, names), of: Of::Case(Box::new(c)) }).collect()
+                let shape = if legacy { legacy_cases::case } else { cases::case };
+                found.into_iter().map(|c| Item { json: shape(&c, names), of: Of::Case(Box::new(c)) }).collect()
             }
         };
         if lazy.get && items.is_empty() {
@@ -757,9 +818,20 @@ impl Run<'_> {
                     }
                 }
             }
-            "comments" => {
+            "comments" | "pages" => {
                 for i in &items {
-                    if let Of::Alert(a) = &i.of {
+                    if let Of::Case(c) = &i.of {
+                        if name == "comments" {
+                            for c in case_notes::comments(app, caller, c.id).await? {
+                                out.push(Item { json: case_parts::comment(&c), of: Of::Other });
+                            }
+                        } else {
+                            for p in case_notes::pages(app, caller, c.id).await? {
+                                out.push(Item { json: case_parts::page(&p), of: Of::Other });
+                            }
+                        }
+                    }
+                    if let (Of::Alert(a), "comments") = (&i.of, name) {
                         for c in app_alerts::comments(app, caller, a.id).await? {
                             let mut m = shape::header("Comment", c.id, c.author.as_str(), c.created_at, None);
                             m.insert("message".into(), json!(c.body));
@@ -791,8 +863,8 @@ impl Run<'_> {
                 }
             }
             // What Firebreak keeps elsewhere or not at all: TheHive's
-            // procedures, pages, shares, similar alerts.
-            "procedures" | "pages" | "shares" | "similarAlerts" | "customFields" | "timeline" | "pageTemplates"
+            // procedures, shares, similar alerts.
+            "procedures" | "shares" | "similarAlerts" | "customFields" | "timeline" | "pageTemplates"
             | "sharingProfiles" | "taskLogs" => {}
             other => return Err(bad(format!("unknown query step {other}"))),
         }

@@ -133,14 +133,19 @@ async fn thehive4py_1_searches_alerts_and_cases() {
     let env = [("T0", T0.to_string()), ("CASE_NUMBER", s.case_number.to_string())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let Some(out) = run(Client::V1, &app, "query_search_v1.py", &env) else { return };
-    assert_eq!(out["new_severe"], json!(["Phishing link clicked", "Phishing mail to finance"]), "{out}");
+    // TheHive 4 has no "in progress": an alert taken into triage is still New.
+    assert_eq!(
+        out["new_severe"],
+        json!(["Brute force on vpn", "Phishing link clicked", "Phishing mail to finance"]),
+        "{out}"
+    );
     assert_eq!(out["range"], json!(["Malware on laptop", "Brute force on vpn"]), "{out}");
     assert_eq!(out["all"], 5);
     assert_eq!(out["between"], json!(["Phishing link clicked", "Brute force on vpn"]));
     assert_eq!(out["in"], json!(["Brute force on vpn", "Malware on laptop"]));
     assert_eq!(out["contains"], 1);
     assert_eq!(out["like"], json!(["Phishing link clicked", "Phishing mail to finance"]));
-    assert_eq!(out["or_not"], json!(["Brute force on vpn", "Malware on laptop", "Phishing link clicked"]));
+    assert_eq!(out["or_not"], json!(["Malware on laptop", "Phishing link clicked"]));
     assert_eq!(out["legacy_fields"], json!(["createdAt", "id"]));
     assert_eq!(out["cases"], json!(["Declared by hand", "Malware on laptop"]));
     assert_eq!(out["case_by_number"], json!(["Malware on laptop"]));
@@ -217,4 +222,105 @@ async fn a_bad_query_is_a_bad_request_naming_what_is_wrong() {
         assert_eq!(out["type"], "BadRequest", "{body}: {out}");
         assert!(out["message"].as_str().unwrap().contains(needle), "{body}: {out}");
     }
+}
+
+/// Every status the shapes answer is one the filter reads: each alert and
+/// case found again by filtering on its own `status` (and `stage`).
+#[tokio::test]
+async fn every_entity_is_found_again_by_its_own_status() {
+    let app = spawn_app().await;
+    let s = seed(&app).await;
+    // Sent again (Updated), closed as a false positive and as benign.
+    let _: Value =
+        app.admin.post("/api/v1/alerts/_bulk", &json!([alert(5, "Port scan", "low", "ids", &[])])).await.unwrap();
+    for (n, disposition) in [(0, "false_positive"), (1, "benign_true_positive")] {
+        let _: Value = app
+            .admin
+            .post(
+                &format!("/api/v1/alerts/{}/close", s.ids[n].1),
+                &json!({ "disposition": disposition, "reason": "seen before" }),
+            )
+            .await
+            .unwrap();
+    }
+    // A case closed through TheHive's API, as Indeterminate.
+    let res = reqwest::Client::new()
+        .patch(format!("{}/api/v1/case/{}", base(&app), s.case_id))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "status": "Indeterminate", "summary": "no telling" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+
+    let mut seen = std::collections::BTreeSet::new();
+    for source in ["listAlert", "listCase"] {
+        let (status, all) = query(&app, "admin", ADMIN_PASSWORD, json!({"query": [{"_name": source}]})).await;
+        assert_eq!(status, 200, "{all}");
+        for e in all.as_array().unwrap() {
+            for field in ["status", "stage"] {
+                let value = &e[field];
+                seen.insert(format!("{source} {field} {value}"));
+                let (status, found) = query(
+                    &app,
+                    "admin",
+                    ADMIN_PASSWORD,
+                    json!({"query": [{"_name": source}, {"_name": "filter", "_eq": {"_field": field, "_value": value}}]}),
+                )
+                .await;
+                assert_eq!(status, 200, "{source} {field} {value}: {found}");
+                let ids: Vec<&Value> = found.as_array().unwrap().iter().map(|f| &f["_id"]).collect();
+                assert!(ids.contains(&&e["_id"]), "{source} {field} {value} does not find {e}");
+                assert!(
+                    found.as_array().unwrap().iter().all(|f| f[field] == *value),
+                    "{source} {field} {value}: {found}"
+                );
+            }
+        }
+    }
+    for expected in [
+        "listAlert status \"Updated\"",
+        "listAlert status \"InProgress\"",
+        "listAlert status \"Imported\"",
+        "listAlert status \"FalsePositive\"",
+        "listAlert status \"TruePositive\"",
+        "listCase status \"New\"",
+        "listCase status \"Indeterminate\"",
+    ] {
+        assert!(seen.contains(expected), "{expected} not among {seen:?}");
+    }
+}
+
+/// A case's comments and pages, as thehive4py's `case.find_comments` and
+/// `case.find_pages` ask for them.
+#[tokio::test]
+async fn a_case_s_comments_and_pages_are_reached_from_the_case() {
+    let app = spawn_app().await;
+    let s = seed(&app).await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/case/{}/comment", base(&app), s.case_id))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "message": "the sandbox says ransomware" }))
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.text().await.unwrap());
+    let (status, found) = query(
+        &app,
+        "admin",
+        ADMIN_PASSWORD,
+        json!({"query": [{"_name": "getCase", "idOrName": s.case_id}, {"_name": "comments"}, {"_name": "sort", "_fields": [{"_createdAt": "desc"}]}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert_eq!(found[0]["message"], "the sandbox says ransomware", "{found}");
+    let (status, found) = query(
+        &app,
+        "admin",
+        ADMIN_PASSWORD,
+        json!({"query": [{"_name": "getCase", "idOrName": s.case_id}, {"_name": "pages"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{found}");
+    assert!(found.is_array(), "{found}");
 }
