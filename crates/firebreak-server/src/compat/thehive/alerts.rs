@@ -89,41 +89,6 @@ const STATUS_CHANGES: &[(&str, StatusChange)] = &[
     ("Other", StatusChange::Close(Disposition::BenignTruePositive)),
 ];
 
-/// TheHive's data type of an observable of Firebreak's kind (the type the
-/// sender named wins when it was kept).
-pub(super) fn data_type(kind: &str) -> &str {
-    match kind {
-        "ip" => "ip",
-        "domain" => "domain",
-        "url" => "url",
-        "email" => "mail",
-        "md5" | "sha1" | "sha256" => "hash",
-        "filename" | "file_path" => "filename",
-        "hostname" => "hostname",
-        "registry_key" => "registry",
-        _ => "other",
-    }
-}
-
-fn severity_label(s: Severity) -> &'static str {
-    match s {
-        Severity::Low => "LOW",
-        Severity::Medium => "MEDIUM",
-        Severity::High => "HIGH",
-        Severity::Critical => "CRITICAL",
-    }
-}
-
-fn colour_label(n: u8) -> &'static str {
-    match n {
-        0 => "WHITE",
-        1 => "GREEN",
-        2 => "AMBER",
-        3 => "RED",
-        _ => "AMBER+STRICT",
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Shapes
 
@@ -158,13 +123,13 @@ pub(super) fn alert(a: &Alert, names: &Names) -> Value {
     m.insert("title".into(), json!(a.title));
     m.insert("description".into(), json!(a.description));
     m.insert("severity".into(), json!(shape::severity_number(a.severity)));
-    m.insert("severityLabel".into(), json!(severity_label(a.severity)));
+    m.insert("severityLabel".into(), json!(shape::severity_label(shape::severity_number(a.severity))));
     m.insert("date".into(), json!(shape::millis(a.event_time)));
     m.insert("tags".into(), json!(a.tags));
     m.insert("tlp".into(), json!(tlp));
-    m.insert("tlpLabel".into(), json!(colour_label(tlp)));
+    m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
     m.insert("pap".into(), json!(pap));
-    m.insert("papLabel".into(), json!(colour_label(pap)));
+    m.insert("papLabel".into(), json!(shape::colour_label(pap)));
     // Firebreak counts every repeat of an alert: each is followed.
     m.insert("follow".into(), json!(true));
     m.insert("customFields".into(), shape::custom_fields_out(&a.custom_fields));
@@ -212,7 +177,7 @@ pub(super) fn observables(a: &Alert) -> Vec<Value> {
         .enumerate()
         .map(|(i, o)| {
             let mut m = shape::header("Observable", format!("{}-{i}", a.id), a.source.as_str(), a.first_seen, None);
-            let dt = o.original_type.as_deref().unwrap_or_else(|| data_type(&o.kind));
+            let dt = o.original_type.as_deref().unwrap_or_else(|| shape::data_type(&o.kind));
             let tlp = shape::tlp_number(a.tlp);
             let pap = shape::pap_number(a.pap);
             m.insert("dataType".into(), json!(dt));
@@ -225,9 +190,9 @@ pub(super) fn observables(a: &Alert) -> Vec<Value> {
             }
             m.insert("startDate".into(), json!(shape::millis(a.first_seen)));
             m.insert("tlp".into(), json!(tlp));
-            m.insert("tlpLabel".into(), json!(colour_label(tlp)));
+            m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
             m.insert("pap".into(), json!(pap));
-            m.insert("papLabel".into(), json!(colour_label(pap)));
+            m.insert("papLabel".into(), json!(shape::colour_label(pap)));
             m.insert("tags".into(), json!([]));
             m.insert("ioc".into(), json!(false));
             m.insert("sighted".into(), json!(false));
@@ -533,12 +498,6 @@ pub(super) fn parse(body: &[u8]) -> HiveResult<Value> {
     serde_json::from_slice(body).map_err(|e| HiveError::bad_request(format!("the body is not valid JSON: {e}")))
 }
 
-/// An id in a path: an id that is not one of Firebreak's is one that does
-/// not exist.
-pub(super) fn id_of(id: &str, what: &str) -> HiveResult<Uuid> {
-    id.trim().parse().map_err(|_| HiveError::not_found(format!("{what} {id} not found")))
-}
-
 // ---------------------------------------------------------------------------
 // Use cases shared with TheHive 4's paths
 
@@ -751,7 +710,7 @@ async fn create(
 }
 
 async fn get(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Json<Value>> {
-    let a = app_alerts::get_alert(&s, &caller, id_of(&id, "alert")?).await?;
+    let a = app_alerts::get_alert(&s, &caller, shape::path_id(&id, "alert")?).await?;
     let names = Names::of(&s, &caller).await?;
     Ok(Json(alert(&a, &names)))
 }
@@ -762,7 +721,7 @@ async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<StatusCode> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let fields = parse(&body)?;
     let fields = fields.as_object().ok_or_else(|| HiveError::bad_request("the update must be a JSON object"))?;
     let names = Names::of(&s, &caller).await?;
@@ -784,7 +743,9 @@ async fn bulk_update(State(s): State<AppState>, caller: HiveCaller, body: Bytes)
 fn ids_in(fields: &Map<String, Value>, field: &str) -> HiveResult<Vec<Uuid>> {
     let list = fields.get(field).and_then(Value::as_array).ok_or_else(|| attribute(field, "must be a list of ids"))?;
     list.iter()
-        .map(|v| v.as_str().ok_or_else(|| attribute(field, "must be a list of ids")).and_then(|i| id_of(i, "alert")))
+        .map(|v| {
+            v.as_str().ok_or_else(|| attribute(field, "must be a list of ids")).and_then(|i| shape::path_id(i, "alert"))
+        })
         .collect()
 }
 
@@ -811,7 +772,7 @@ async fn follow(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<St
 }
 
 async fn unfollow(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Json<Value>> {
-    app_alerts::get_alert(&s, &caller, id_of(&id, "alert")?).await?;
+    app_alerts::get_alert(&s, &caller, shape::path_id(&id, "alert")?).await?;
     Err(attribute("follow", "cannot be turned off: Firebreak counts every repeat of an alert"))
 }
 
@@ -821,7 +782,7 @@ async fn promote(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let fields = parse(&body)?;
     let case = promote_alert(&s, &caller, id, fields.get("caseTemplate").and_then(Value::as_str)).await?;
     let names = Names::of(&s, &caller).await?;
@@ -833,8 +794,8 @@ async fn merge(
     caller: HiveCaller,
     Path((id, case_id)): Path<(String, String)>,
 ) -> HiveResult<Json<Value>> {
-    let id = id_of(&id, "alert")?;
-    let case_id = id_of(&case_id, "case")?;
+    let id = shape::path_id(&id, "alert")?;
+    let case_id = shape::path_id(&case_id, "case")?;
     let case = merge_alert(&s, &caller, id, case_id).await?;
     let names = Names::of(&s, &caller).await?;
     Ok(Json(super::cases::case(&case, &names)))
@@ -844,7 +805,7 @@ async fn bulk_merge(State(s): State<AppState>, caller: HiveCaller, body: Bytes) 
     let fields = parse(&body)?;
     let fields = fields.as_object().ok_or_else(|| HiveError::bad_request("the body must be a JSON object"))?;
     let case_id = match fields.get("caseId") {
-        Some(Value::String(c)) => id_of(c, "case")?,
+        Some(Value::String(c)) => shape::path_id(c, "case")?,
         _ => return Err(attribute("caseId", "is required")),
     };
     let ids = ids_in(fields, "alertIds")?;
@@ -867,7 +828,7 @@ pub(super) async fn add_observable(
     headers: HeaderMap,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let (mut body, files) = alert_body(&headers, &body)?;
     if let Some(m) = body.as_object_mut()
         && !m.contains_key("attachment")
@@ -900,7 +861,7 @@ async fn add_attachments(
     headers: HeaderMap,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
     if !ct.starts_with("multipart/form-data") {
         return Err(attribute("attachments", "are sent as multipart/form-data, one file a part"));
@@ -940,8 +901,8 @@ async fn download_attachment(
     caller: HiveCaller,
     Path((id, attachment_id)): Path<(String, String)>,
 ) -> HiveResult<Response> {
-    let id = id_of(&id, "alert")?;
-    let attachment_id = id_of(&attachment_id, "attachment")?;
+    let id = shape::path_id(&id, "alert")?;
+    let attachment_id = shape::path_id(&attachment_id, "attachment")?;
     let (a, file) = alert_attachments::download(&s, &caller, id, attachment_id).await?;
     Ok(crate::api::alerts::file_response(&a, file))
 }

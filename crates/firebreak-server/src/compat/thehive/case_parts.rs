@@ -20,7 +20,7 @@ use firebreak_types::{
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::cases::{self as hive, attribute, boolean, date, no_content, object, path_id, strings, text, tlp, user_id};
+use super::cases::{self as hive, attribute, boolean, date, no_content, object, strings, text, tlp, user_id};
 use super::error::{HiveError, HiveResult};
 use super::session::HiveCaller;
 use super::shape::{self, Names};
@@ -169,7 +169,7 @@ async fn create_task(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let case_id = path_id(&id, "case")?;
+    let case_id = shape::path_id(&id, "case")?;
     let m = object(&body)?;
     let names = Names::of(&state.app, &caller).await?;
     let t = hive::create_task_from(&state, &caller, &names, case_id, &m).await?;
@@ -181,7 +181,7 @@ async fn list_tasks(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let case_id = path_id(&id, "case")?;
+    let case_id = shape::path_id(&id, "case")?;
     let tasks = firebreak_app::tasks::list_tasks(&state.app, &caller, case_id).await?;
     let names = Names::of(&state.app, &caller).await?;
     Ok(Json(Value::Array(tasks.iter().map(|t| hive::task(t, &names)).collect())))
@@ -192,7 +192,7 @@ async fn read_task(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let (_, t) = case_notes::case_of::<Task>(&state.app, &caller, path_id(&id, "task")?).await?;
+    let (_, t) = case_notes::case_of::<Task>(&state.app, &caller, shape::path_id(&id, "task")?).await?;
     let names = Names::of(&state.app, &caller).await?;
     Ok(Json(hive::task(&t, &names)))
 }
@@ -234,7 +234,7 @@ async fn update_task(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    update_task_from(&state, &caller, path_id(&id, "task")?, &object(&body)?).await?;
+    update_task_from(&state, &caller, shape::path_id(&id, "task")?, &object(&body)?).await?;
     Ok(no_content())
 }
 
@@ -243,7 +243,7 @@ fn bulk(body: &Bytes, noun: &str) -> HiveResult<(Vec<Uuid>, Map<String, Value>)>
     let mut m = object(body)?;
     let ids = strings(&m, "ids")?.ok_or_else(|| attribute(format!("ids: a list of {noun} ids (required)")))?;
     m.remove("ids");
-    Ok((ids.iter().map(|i| path_id(i, noun)).collect::<HiveResult<Vec<_>>>()?, m))
+    Ok((ids.iter().map(|i| shape::path_id(i, noun)).collect::<HiveResult<Vec<_>>>()?, m))
 }
 
 async fn bulk_update_tasks(State(state): State<AppState>, caller: HiveCaller, body: Bytes) -> HiveResult<Response> {
@@ -259,7 +259,7 @@ async fn delete_task(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Response> {
-    let id = path_id(&id, "task")?;
+    let id = shape::path_id(&id, "task")?;
     let (case_id, _) = case_notes::case_of::<Task>(&state.app, &caller, id).await?;
     firebreak_app::tasks::delete_task(&state.app, &caller, case_id, id).await?;
     Ok(no_content())
@@ -308,7 +308,7 @@ async fn create_log(
     headers: HeaderMap,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let (log, files) = add_log_from(&state, &caller, path_id(&id, "task")?, &headers, &body).await?;
+    let (log, files) = add_log_from(&state, &caller, shape::path_id(&id, "task")?, &headers, &body).await?;
     Ok((StatusCode::CREATED, Json(log_with(&log, &files))))
 }
 
@@ -317,7 +317,7 @@ async fn list_logs(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let task_id = path_id(&id, "task")?;
+    let task_id = shape::path_id(&id, "task")?;
     let (case_id, _) = case_notes::case_of::<Task>(&state.app, &caller, task_id).await?;
     let logs = firebreak_app::tasks::task_logs(&state.app, &caller, case_id, task_id).await?;
     Ok(Json(Value::Array(logs.iter().map(hive::log).collect())))
@@ -328,7 +328,7 @@ async fn read_log(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let (_, log) = case_notes::log_case(&state.app, &caller, path_id(&id, "log")?).await?;
+    let (_, log) = case_notes::log_case(&state.app, &caller, shape::path_id(&id, "log")?).await?;
     Ok(Json(hive::log(&log)))
 }
 
@@ -338,7 +338,7 @@ async fn update_log(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    let id = path_id(&id, "log")?;
+    let id = shape::path_id(&id, "log")?;
     let m = object(&body)?;
     let (case_id, _) = case_notes::log_case(&state.app, &caller, id).await?;
     if let Some(message) = text(&m, "message")? {
@@ -348,7 +348,7 @@ async fn update_log(
 }
 
 async fn delete_log(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
-    let id = path_id(&id, "log")?;
+    let id = shape::path_id(&id, "log")?;
     let (case_id, _) = case_notes::log_case(&state.app, &caller, id).await?;
     firebreak_app::tasks::delete_task_log(&state.app, &caller, case_id, id).await?;
     Ok(no_content())
@@ -426,7 +426,7 @@ async fn create_observable(
     headers: HeaderMap,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let list = add_observables_from(&state, &caller, path_id(&id, "case")?, &headers, &body).await?;
+    let list = add_observables_from(&state, &caller, shape::path_id(&id, "case")?, &headers, &body).await?;
     Ok((StatusCode::CREATED, Json(Value::Array(list))))
 }
 
@@ -435,7 +435,7 @@ async fn list_observables(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let list = firebreak_app::observables::list_observables(&state.app, &caller, path_id(&id, "case")?).await?;
+    let list = firebreak_app::observables::list_observables(&state.app, &caller, shape::path_id(&id, "case")?).await?;
     Ok(Json(Value::Array(list.iter().map(|o| hive::observable(&o.observable)).collect())))
 }
 
@@ -444,7 +444,7 @@ async fn read_observable(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let (_, o) = case_notes::case_of::<Observable>(&state.app, &caller, path_id(&id, "observable")?).await?;
+    let (_, o) = case_notes::case_of::<Observable>(&state.app, &caller, shape::path_id(&id, "observable")?).await?;
     Ok(Json(hive::observable(&o)))
 }
 
@@ -466,7 +466,7 @@ async fn update_observable(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    update_observable_from(&state, &caller, path_id(&id, "observable")?, &object(&body)?).await?;
+    update_observable_from(&state, &caller, shape::path_id(&id, "observable")?, &object(&body)?).await?;
     Ok(no_content())
 }
 
@@ -487,7 +487,7 @@ async fn delete_observable(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Response> {
-    let id = path_id(&id, "observable")?;
+    let id = shape::path_id(&id, "observable")?;
     let (case_id, _) = case_notes::case_of::<Observable>(&state.app, &caller, id).await?;
     firebreak_app::observables::delete_observable(&state.app, &caller, case_id, id).await?;
     Ok(no_content())
@@ -531,7 +531,7 @@ async fn create_comment(
 ) -> HiveResult<(StatusCode, Json<Value>)> {
     let m = object(&body)?;
     let message = text(&m, "message")?.ok_or_else(|| attribute("message: a string (required)"))?;
-    let c = case_notes::add_comment(&state.app, &caller, path_id(&id, "case")?, &message).await?;
+    let c = case_notes::add_comment(&state.app, &caller, shape::path_id(&id, "case")?, &message).await?;
     Ok((StatusCode::CREATED, Json(comment(&c))))
 }
 
@@ -540,7 +540,7 @@ async fn list_comments(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let list = case_notes::comments(&state.app, &caller, path_id(&id, "case")?).await?;
+    let list = case_notes::comments(&state.app, &caller, shape::path_id(&id, "case")?).await?;
     Ok(Json(Value::Array(list.iter().map(comment).collect())))
 }
 
@@ -549,7 +549,7 @@ async fn read_comment(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let (_, c) = case_notes::case_of::<CaseComment>(&state.app, &caller, path_id(&id, "comment")?).await?;
+    let (_, c) = case_notes::case_of::<CaseComment>(&state.app, &caller, shape::path_id(&id, "comment")?).await?;
     Ok(Json(comment(&c)))
 }
 
@@ -561,7 +561,7 @@ async fn update_comment(
 ) -> HiveResult<Response> {
     let m = object(&body)?;
     let message = text(&m, "message")?.ok_or_else(|| attribute("message: a string (required)"))?;
-    case_notes::edit_comment(&state.app, &caller, path_id(&id, "comment")?, &message).await?;
+    case_notes::edit_comment(&state.app, &caller, shape::path_id(&id, "comment")?, &message).await?;
     Ok(no_content())
 }
 
@@ -570,7 +570,7 @@ async fn delete_comment(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Response> {
-    case_notes::delete_comment(&state.app, &caller, path_id(&id, "comment")?).await?;
+    case_notes::delete_comment(&state.app, &caller, shape::path_id(&id, "comment")?).await?;
     Ok(no_content())
 }
 
@@ -581,7 +581,7 @@ async fn create_page(
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
     let input = hive::page_input(&object(&body)?)?;
-    let p = case_notes::add_page(&state.app, &caller, path_id(&id, "case")?, input).await?;
+    let p = case_notes::add_page(&state.app, &caller, shape::path_id(&id, "case")?, input).await?;
     Ok((StatusCode::CREATED, Json(page(&p))))
 }
 
@@ -590,7 +590,7 @@ async fn list_pages(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let list = case_notes::pages(&state.app, &caller, path_id(&id, "case")?).await?;
+    let list = case_notes::pages(&state.app, &caller, shape::path_id(&id, "case")?).await?;
     Ok(Json(Value::Array(list.iter().map(page).collect())))
 }
 
@@ -599,8 +599,8 @@ async fn read_page(
     caller: HiveCaller,
     Path((id, page_id)): Path<(String, String)>,
 ) -> HiveResult<Json<Value>> {
-    let case_id = path_id(&id, "case")?;
-    let page_id = path_id(&page_id, "page")?;
+    let case_id = shape::path_id(&id, "case")?;
+    let page_id = shape::path_id(&page_id, "page")?;
     let list = case_notes::pages(&state.app, &caller, case_id).await?;
     let p = list
         .iter()
@@ -616,7 +616,14 @@ async fn update_page(
     body: Bytes,
 ) -> HiveResult<Response> {
     let input = hive::page_input(&object(&body)?)?;
-    case_notes::update_page(&state.app, &caller, path_id(&id, "case")?, path_id(&page_id, "page")?, input).await?;
+    case_notes::update_page(
+        &state.app,
+        &caller,
+        shape::path_id(&id, "case")?,
+        shape::path_id(&page_id, "page")?,
+        input,
+    )
+    .await?;
     Ok(no_content())
 }
 
@@ -625,7 +632,8 @@ async fn delete_page(
     caller: HiveCaller,
     Path((id, page_id)): Path<(String, String)>,
 ) -> HiveResult<Response> {
-    case_notes::delete_page(&state.app, &caller, path_id(&id, "case")?, path_id(&page_id, "page")?).await?;
+    case_notes::delete_page(&state.app, &caller, shape::path_id(&id, "case")?, shape::path_id(&page_id, "page")?)
+        .await?;
     Ok(no_content())
 }
 
@@ -652,7 +660,7 @@ async fn timeline(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let list = firebreak_app::timeline::timeline(&state.app, &caller, path_id(&id, "case")?).await?;
+    let list = firebreak_app::timeline::timeline(&state.app, &caller, shape::path_id(&id, "case")?).await?;
     Ok(Json(json!({ "events": list.iter().map(event).collect::<Vec<_>>() })))
 }
 
@@ -681,7 +689,7 @@ async fn create_event(
         None => title,
     };
     let req = CreateTimelineEntry { at, description, tactic: None, technique: None, asset: None, source: None };
-    let e = firebreak_app::timeline::add_timeline_entry(&state.app, &caller, path_id(&id, "case")?, req).await?;
+    let e = firebreak_app::timeline::add_timeline_entry(&state.app, &caller, shape::path_id(&id, "case")?, req).await?;
     Ok((StatusCode::CREATED, Json(custom_event(&e))))
 }
 
@@ -734,7 +742,7 @@ async fn create_procedure(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let v = add_procedure(&state, &caller, path_id(&id, "case")?, &object(&body)?).await?;
+    let v = add_procedure(&state, &caller, shape::path_id(&id, "case")?, &object(&body)?).await?;
     Ok((StatusCode::CREATED, Json(v)))
 }
 
@@ -744,7 +752,7 @@ async fn create_procedures(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let case_id = path_id(&id, "case")?;
+    let case_id = shape::path_id(&id, "case")?;
     let m = object(&body)?;
     let Some(Value::Array(list)) = m.get("procedures") else {
         return Err(attribute("procedures: a list (required)"));
@@ -762,7 +770,7 @@ async fn read_procedure(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let (_, e) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, path_id(&id, "procedure")?).await?;
+    let (_, e) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, shape::path_id(&id, "procedure")?).await?;
     Ok(Json(procedure(&e)))
 }
 
@@ -783,7 +791,7 @@ async fn update_event(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    let id = path_id(&id, "event")?;
+    let id = shape::path_id(&id, "event")?;
     let m = object(&body)?;
     let description = match (text(&m, "title")?, text(&m, "description")?) {
         (None, None) => None,
@@ -814,7 +822,7 @@ async fn update_procedure(
         tactic: text(&m, "tactic")?,
         technique: text(&m, "patternId")?,
     };
-    change_entry(&state, &caller, path_id(&id, "procedure")?, change).await.map_err(|mut e| {
+    change_entry(&state, &caller, shape::path_id(&id, "procedure")?, change).await.map_err(|mut e| {
         e.message = e.message.replace("technique", "patternId");
         e
     })?;
@@ -826,7 +834,7 @@ async fn delete_timeline_entry(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Response> {
-    let id = path_id(&id, "event")?;
+    let id = shape::path_id(&id, "event")?;
     let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
     firebreak_app::timeline::delete_timeline_entry(&state.app, &caller, case_id, id).await?;
     Ok(no_content())
@@ -842,7 +850,7 @@ async fn list_shares(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let case_id = path_id(&id, "case")?;
+    let case_id = shape::path_id(&id, "case")?;
     let c = firebreak_app::cases::get_case(&state.app, &caller, case_id).await?;
     let mut m = shape::header("Share", c.org_id, "", c.created_at, None);
     m.insert("caseId".into(), json!(c.id.to_string()));
@@ -858,7 +866,7 @@ async fn list_shares(
 /// granted a customer acts in all of that customer's cases, and a case never
 /// leaves its organisation. Answered plainly rather than pretended.
 async fn share(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
-    firebreak_app::cases::get_case(&state.app, &caller, path_id(&id, "case")?).await?;
+    firebreak_app::cases::get_case(&state.app, &caller, shape::path_id(&id, "case")?).await?;
     Err(HiveError::new(
         StatusCode::NOT_IMPLEMENTED,
         "NotSupportedError",

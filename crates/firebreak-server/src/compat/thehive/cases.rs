@@ -103,31 +103,8 @@ pub(super) fn task_status_from(name: &str) -> HiveResult<TaskStatus> {
         .ok_or_else(|| attribute(format!("status: one of Waiting, InProgress, Completed, Cancel, not {name:?}")))
 }
 
-/// Firebreak's observable types as TheHive's data types.
-pub(super) fn data_type(kind: &str) -> &'static str {
-    match kind {
-        "ip" => "ip",
-        "domain" => "domain",
-        "url" => "url",
-        "email" => "mail",
-        "md5" | "sha1" | "sha256" => "hash",
-        "filename" | "file_path" => "filename",
-        "hostname" => "hostname",
-        "registry_key" => "registry",
-        _ => "other",
-    }
-}
-
 // ---------------------------------------------------------------------------
 // Shapes
-
-fn tlp_label(n: u8) -> &'static str {
-    ["WHITE", "GREEN", "AMBER", "RED", "AMBER+STRICT"].get(usize::from(n)).copied().unwrap_or("AMBER")
-}
-
-fn severity_label(n: u8) -> &'static str {
-    ["LOW", "MEDIUM", "HIGH", "CRITICAL"].get(usize::from(n).saturating_sub(1)).copied().unwrap_or("MEDIUM")
-}
 
 /// A case in TheHive 5's shape (the query API answers with it too).
 pub(super) fn case(c: &Case, names: &Names) -> Value {
@@ -139,7 +116,7 @@ pub(super) fn case(c: &Case, names: &Names) -> Value {
     m.insert("title".into(), json!(c.title));
     m.insert("description".into(), json!(c.description));
     m.insert("severity".into(), json!(severity));
-    m.insert("severityLabel".into(), json!(severity_label(severity)));
+    m.insert("severityLabel".into(), json!(shape::severity_label(severity)));
     m.insert("startDate".into(), json!(shape::millis(c.created_at)));
     if let Some(t) = c.closed_at {
         m.insert("endDate".into(), json!(shape::millis(t)));
@@ -148,9 +125,9 @@ pub(super) fn case(c: &Case, names: &Names) -> Value {
     m.insert("tags".into(), json!(c.tags));
     m.insert("flag".into(), json!(false));
     m.insert("tlp".into(), json!(tlp));
-    m.insert("tlpLabel".into(), json!(tlp_label(tlp)));
+    m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
     m.insert("pap".into(), json!(pap));
-    m.insert("papLabel".into(), json!(tlp_label(pap)));
+    m.insert("papLabel".into(), json!(shape::colour_label(pap)));
     m.insert("stage".into(), json!(stage(c.state)));
     m.insert("status".into(), json!(status(c)));
     m.insert("summary".into(), json!(c.summary));
@@ -210,12 +187,12 @@ pub(super) fn log(l: &TaskLog) -> Value {
 /// A case's observable in TheHive 5's shape.
 pub(super) fn observable(o: &Observable) -> Value {
     let mut m = shape::header("Observable", o.id, "", o.created_at, None);
-    m.insert("dataType".into(), json!(data_type(&o.kind)));
+    m.insert("dataType".into(), json!(shape::data_type(&o.kind)));
     m.insert("data".into(), json!(o.value));
     m.insert("startDate".into(), json!(shape::millis(o.created_at)));
     let tlp = shape::tlp_number(o.tlp);
     m.insert("tlp".into(), json!(tlp));
-    m.insert("tlpLabel".into(), json!(tlp_label(tlp)));
+    m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
     m.insert("pap".into(), json!(2));
     m.insert("papLabel".into(), json!("AMBER"));
     m.insert("ioc".into(), json!(o.ioc));
@@ -246,11 +223,6 @@ pub(super) fn object(body: &[u8]) -> HiveResult<Map<String, Value>> {
         Ok(_) => Err(HiveError::bad_request("the body must be a JSON object")),
         Err(e) => Err(HiveError::bad_request(format!("the body is not JSON: {e}"))),
     }
-}
-
-/// An id in a path; one that is not Firebreak's is an object that does not exist.
-pub(super) fn path_id(raw: &str, noun: &str) -> HiveResult<Uuid> {
-    Uuid::parse_str(raw.trim()).map_err(|_| HiveError::not_found(format!("{noun} {raw} not found")))
 }
 
 pub(super) fn text(m: &Map<String, Value>, field: &str) -> HiveResult<Option<String>> {
@@ -617,7 +589,7 @@ async fn create(
 }
 
 async fn read(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Json<Value>> {
-    let id = path_id(&id, "case")?;
+    let id = shape::path_id(&id, "case")?;
     let c = firebreak_app::cases::get_case(&state.app, &caller, id).await?;
     let names = Names::of(&state.app, &caller).await?;
     Ok(Json(case(&c, &names)))
@@ -629,7 +601,7 @@ async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    let id = path_id(&id, "case")?;
+    let id = shape::path_id(&id, "case")?;
     let m = object(&body)?;
     let names = Names::of(&state.app, &caller).await?;
     update_from(&state, &caller, &names, id, &m).await?;
@@ -640,7 +612,7 @@ async fn bulk_update(State(state): State<AppState>, caller: HiveCaller, body: By
     let mut m = object(&body)?;
     let ids = strings(&m, "ids")?.ok_or_else(|| attribute("ids: a list of case ids (required)"))?;
     m.remove("ids");
-    let ids = ids.iter().map(|i| path_id(i, "case")).collect::<HiveResult<Vec<_>>>()?;
+    let ids = ids.iter().map(|i| shape::path_id(i, "case")).collect::<HiveResult<Vec<_>>>()?;
     let names = Names::of(&state.app, &caller).await?;
     for id in ids {
         update_from(&state, &caller, &names, id, &m).await?;
@@ -652,7 +624,7 @@ async fn bulk_update(State(state): State<AppState>, caller: HiveCaller, body: By
 /// so deleting cancels it (case management, with the reason recorded). A
 /// case already ended stays as it is.
 async fn delete(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
-    delete_case(&state, &caller, path_id(&id, "case")?).await?;
+    delete_case(&state, &caller, shape::path_id(&id, "case")?).await?;
     Ok(no_content())
 }
 
@@ -669,8 +641,11 @@ pub(super) async fn delete_case(state: &AppState, caller: &Caller, id: Uuid) -> 
 /// TheHive merges cases into a new one; Firebreak merges cases into one of
 /// them: the first id named stays, the others are merged into it.
 async fn merge(State(state): State<AppState>, caller: HiveCaller, Path(ids): Path<String>) -> HiveResult<Json<Value>> {
-    let ids =
-        ids.split(',').filter(|s| !s.trim().is_empty()).map(|i| path_id(i, "case")).collect::<HiveResult<Vec<_>>>()?;
+    let ids = ids
+        .split(',')
+        .filter(|s| !s.trim().is_empty())
+        .map(|i| shape::path_id(i, "case"))
+        .collect::<HiveResult<Vec<_>>>()?;
     let Some((&into, rest)) = ids.split_first().filter(|(_, rest)| !rest.is_empty()) else {
         return Err(HiveError::bad_request("merging needs at least two case ids, separated by commas"));
     };

@@ -18,7 +18,7 @@ use firebreak_app::alerts as app_alerts;
 use firebreak_types::{Alert, AlertState, Case};
 use serde_json::{Value, json};
 
-use super::alerts::{self, id_of, parse};
+use super::alerts::{self, parse};
 use super::error::{HiveError, HiveResult};
 use super::session::HiveCaller;
 use super::shape::{self, Names};
@@ -110,7 +110,7 @@ async fn create(State(s): State<AppState>, caller: HiveCaller, body: Bytes) -> H
 }
 
 async fn get(State(s): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Json<Value>> {
-    let a = app_alerts::get_alert(&s, &caller, id_of(&id, "alert")?).await?;
+    let a = app_alerts::get_alert(&s, &caller, shape::path_id(&id, "alert")?).await?;
     let names = Names::of(&s, &caller).await?;
     Ok(Json(legacy_alert(&a, &names)))
 }
@@ -121,7 +121,7 @@ async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Json<Value>> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let fields = parse(&body)?;
     let fields = fields.as_object().ok_or_else(|| HiveError::bad_request("the update must be a JSON object"))?;
     let names = Names::of(&s, &caller).await?;
@@ -135,7 +135,7 @@ async fn create_case(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Response> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let fields = parse(&body)?;
     let case = alerts::promote_alert(&s, &caller, id, fields.get("caseTemplate").and_then(Value::as_str)).await?;
     let names = Names::of(&s, &caller).await?;
@@ -147,8 +147,8 @@ async fn merge(
     caller: HiveCaller,
     Path((id, case_id)): Path<(String, String)>,
 ) -> HiveResult<Json<Value>> {
-    let id = id_of(&id, "alert")?;
-    let case_id = id_of(&case_id, "case")?;
+    let id = shape::path_id(&id, "alert")?;
+    let case_id = shape::path_id(&case_id, "case")?;
     let case = alerts::merge_alert(&s, &caller, id, case_id).await?;
     let names = Names::of(&s, &caller).await?;
     Ok(Json(legacy_case(&case, &names)))
@@ -161,7 +161,7 @@ async fn mark_as_read(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let mut a = app_alerts::get_alert(&s, &caller, id).await?;
     if a.state == AlertState::New {
         a = app_alerts::take(&s, &caller, id).await?;
@@ -177,7 +177,7 @@ async fn mark_as_unread(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let id = id_of(&id, "alert")?;
+    let id = shape::path_id(&id, "alert")?;
     let a = app_alerts::get_alert(&s, &caller, id).await?;
     if a.state != AlertState::New {
         return Err(HiveError::bad_request("Firebreak does not reopen a triaged alert"));

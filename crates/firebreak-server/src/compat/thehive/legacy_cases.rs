@@ -14,10 +14,10 @@ use firebreak_types::{Case, CaseState, Task};
 use serde_json::{Map, Value, json};
 
 use super::case_parts;
-use super::cases::{self as hive, object, path_id, text};
+use super::cases::{self as hive, object, text};
 use super::error::HiveResult;
 use super::session::HiveCaller;
-use super::shape::Names;
+use super::shape::{self, Names};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -124,7 +124,7 @@ async fn create(
 }
 
 async fn read(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Json<Value>> {
-    let c = firebreak_app::cases::get_case(&state.app, &caller, path_id(&id, "case")?).await?;
+    let c = firebreak_app::cases::get_case(&state.app, &caller, shape::path_id(&id, "case")?).await?;
     let names = Names::of(&state.app, &caller).await?;
     Ok(Json(case(&c, &names)))
 }
@@ -135,7 +135,7 @@ async fn update(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Json<Value>> {
-    let id = path_id(&id, "case")?;
+    let id = shape::path_id(&id, "case")?;
     let before = firebreak_app::cases::get_case(&state.app, &caller, id).await?;
     let m = as_v5(object(&body)?, &before)?;
     let names = Names::of(&state.app, &caller).await?;
@@ -145,7 +145,7 @@ async fn update(
 
 /// As TheHive 5's delete: the case is cancelled, not erased (`/force` too).
 async fn delete(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<StatusCode> {
-    hive::delete_case(&state, &caller, path_id(&id, "case")?).await?;
+    hive::delete_case(&state, &caller, shape::path_id(&id, "case")?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -156,7 +156,8 @@ async fn create_artifact(
     headers: HeaderMap,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let mut list = case_parts::add_observables_from(&state, &caller, path_id(&id, "case")?, &headers, &body).await?;
+    let mut list =
+        case_parts::add_observables_from(&state, &caller, shape::path_id(&id, "case")?, &headers, &body).await?;
     let list: Vec<Value> = list.drain(..).map(legacy).collect();
     // One value answers one artifact, as TheHive 4 did; several, a list.
     let v = if list.len() == 1 { list.into_iter().next().unwrap_or_default() } else { Value::Array(list) };
@@ -171,7 +172,7 @@ async fn create_task(
 ) -> HiveResult<(StatusCode, Json<Value>)> {
     let m = object(&body)?;
     let names = Names::of(&state.app, &caller).await?;
-    let t = hive::create_task_from(&state, &caller, &names, path_id(&id, "case")?, &m).await?;
+    let t = hive::create_task_from(&state, &caller, &names, shape::path_id(&id, "case")?, &m).await?;
     Ok((StatusCode::CREATED, Json(task(&t, &names))))
 }
 
@@ -180,7 +181,7 @@ async fn read_task(
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    let (_, t) = firebreak_app::case_notes::case_of::<Task>(&state.app, &caller, path_id(&id, "task")?).await?;
+    let (_, t) = firebreak_app::case_notes::case_of::<Task>(&state.app, &caller, shape::path_id(&id, "task")?).await?;
     let names = Names::of(&state.app, &caller).await?;
     Ok(Json(task(&t, &names)))
 }
@@ -191,7 +192,7 @@ async fn update_task(
     Path(id): Path<String>,
     body: Bytes,
 ) -> HiveResult<Json<Value>> {
-    let t = case_parts::update_task_from(&state, &caller, path_id(&id, "task")?, &object(&body)?).await?;
+    let t = case_parts::update_task_from(&state, &caller, shape::path_id(&id, "task")?, &object(&body)?).await?;
     let names = Names::of(&state.app, &caller).await?;
     Ok(Json(task(&t, &names)))
 }
@@ -203,7 +204,7 @@ async fn create_log(
     headers: HeaderMap,
     body: Bytes,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let (log, files) = case_parts::add_log_from(&state, &caller, path_id(&id, "task")?, &headers, &body).await?;
+    let (log, files) = case_parts::add_log_from(&state, &caller, shape::path_id(&id, "task")?, &headers, &body).await?;
     let mut v = legacy(case_parts::log_with(&log, &files));
     v["startDate"] = v["date"].clone();
     v["status"] = json!("Ok");

@@ -108,6 +108,37 @@ pub fn custom_fields_out(fields: &Value) -> Value {
     Value::Array(list)
 }
 
+/// An id in a path: one that is not Firebreak's names an object that does
+/// not exist.
+pub fn path_id(raw: &str, noun: &str) -> HiveResult<Uuid> {
+    Uuid::parse_str(raw.trim()).map_err(|_| super::error::HiveError::not_found(format!("{noun} {raw} not found")))
+}
+
+/// TheHive's data type of an observable of Firebreak's kind.
+pub fn data_type(kind: &str) -> &'static str {
+    match kind {
+        "ip" => "ip",
+        "domain" => "domain",
+        "url" => "url",
+        "email" => "mail",
+        "md5" | "sha1" | "sha256" => "hash",
+        "filename" | "file_path" => "filename",
+        "hostname" => "hostname",
+        "registry_key" => "registry",
+        _ => "other",
+    }
+}
+
+/// TheHive's label of a severity number (1 low … 4 critical).
+pub fn severity_label(n: u8) -> &'static str {
+    ["LOW", "MEDIUM", "HIGH", "CRITICAL"].get(usize::from(n).saturating_sub(1)).copied().unwrap_or("MEDIUM")
+}
+
+/// TheHive's label of a TLP or PAP number (0 white … 4 amber+strict).
+pub fn colour_label(n: u8) -> &'static str {
+    ["WHITE", "GREEN", "AMBER", "RED", "AMBER+STRICT"].get(usize::from(n)).copied().unwrap_or("AMBER+STRICT")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
