@@ -15,6 +15,7 @@ mod basic_auth;
 #[allow(clippy::expect_used, clippy::print_stdout, clippy::panic)]
 #[path = "../../firebreak-domain/tests/corpus/score.rs"]
 mod corpus_score;
+mod hive_intake;
 mod hive_query;
 mod hunt;
 mod metrics;
@@ -202,6 +203,33 @@ enum Bench {
         #[arg(long, default_value_t = 20)]
         naive: usize,
     },
+    /// Alerts through TheHive's alert API one per request against the native
+    /// bulk API, cases through TheHive's case API, and whole lists read as
+    /// TheHive 4's users time them (12,480 alerts, 12,580 cases)
+    #[command(name = "thehive-intake")]
+    TheHiveIntake {
+        /// Alerts sent one per request to /compat/thehive/api/v1/alert
+        #[arg(long, default_value_t = 5_000)]
+        single: u64,
+        /// Alerts sent in batches to /api/v1/alerts/_bulk
+        #[arg(long, default_value_t = 100_000)]
+        bulk: u64,
+        /// Alerts per bulk request
+        #[arg(long, default_value_t = 1_000)]
+        batch: usize,
+        /// Concurrent senders
+        #[arg(long, default_value_t = 4)]
+        senders: usize,
+        /// Cases opened through /compat/thehive/api/v1/case, then searched whole
+        #[arg(long, default_value_t = 12_580)]
+        cases: u64,
+        /// Alerts listed whole
+        #[arg(long, default_value_t = 12_480)]
+        list: u64,
+        /// Runs of each whole list (the median is printed)
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Every dashboard panel's query time over a year of alerts and cases
     Metrics {
         /// Alerts to store, over the last 365 days
@@ -271,6 +299,18 @@ async fn main() -> anyhow::Result<()> {
         }
         Bench::TheHiveQuery { alerts, requests, naive } => {
             hive_query::bench(hive_query::Args { alerts, requests: requests.max(1), naive }).await
+        }
+        Bench::TheHiveIntake { single, bulk, batch, senders, cases, list, runs } => {
+            hive_intake::bench(hive_intake::Args {
+                single,
+                bulk,
+                batch: batch.max(1),
+                senders: senders.max(1),
+                cases,
+                list,
+                runs: runs.max(1),
+            })
+            .await
         }
         Bench::Metrics { alerts, cases, database_url, runs, keep } => {
             metrics::bench_metrics(metrics::Args { alerts, cases, database_url, runs, keep }).await
@@ -586,7 +626,7 @@ fn gen_alert(i: u64, rng: &mut Lcg) -> serde_json::Value {
             { "type": "hostname", "value": format!("ws-{host:06}") },
             { "type": "user_account", "value": format!("admin{}", n % 97) },
             { "type": "ip", "value": format!("10.{}.{}.{}", (host >> 16) & 255, (host >> 8) & 255, host & 255) },
-            { "type": "sha256", "value": format!("{:064x}", n * 2_654_435_761) }
+            { "type": "sha256", "value": format!("{:064x}", n.wrapping_mul(2_654_435_761)) }
         ],
         "raw": {
             "timestamp": "2026-11-25T03:12:44.123+0000",
