@@ -329,6 +329,26 @@ async fn a_case_s_comments_and_pages_are_reached_from_the_case() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn thehive4py_2_reads_extra_data_procedures_attachments_timeline_comments_and_links() {
     let app = spawn_app().await;
+    // Another organisation's case with the same address, a comment and a
+    // procedure: never linked, similar, listed or counted.
+    let other = app.tenant("Other").await;
+    let theirs: Value = other.admin.post("/api/v1/cases", &json!({ "title": "Theirs" })).await.unwrap();
+    let theirs = theirs["id"].as_str().unwrap();
+    let _: Value = other
+        .admin
+        .post(&format!("/api/v1/cases/{theirs}/observables"), &json!({ "type": "ip", "value": "203.0.113.5" }))
+        .await
+        .unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/case/{theirs}/comment", base(&app)))
+        .basic_auth("other-admin", Some(PASSWORD))
+        .json(&json!({ "message": "their note" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let entry = json!({ "at": "2026-03-02T08:00:00Z", "description": "theirs", "technique": "T1059" });
+    let _: Value = other.admin.post(&format!("/api/v1/cases/{theirs}/timeline"), &entry).await.unwrap();
     let Some(out) = run(Client::V2, &app, "query_extra.py", &[]) else { return };
 
     // A page of cases with its statistics; a name TheHive does not know is ignored.
