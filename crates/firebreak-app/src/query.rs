@@ -219,6 +219,6 @@ pub async fn linked_cases(state: &App, caller: &Caller, case_id: Uuid) -> AppRes
     }
     let mut out: Vec<(Case, Vec<Observable>)> =
         by_case.into_iter().filter_map(|(id, list)| cases.remove(&id).map(|c| (c, list))).collect();
-    out.sort_by(|a, b| (b.1.len(), b.0.created_at, b.0.number).cmp(&(a.1.len(), a.0.created_at, a.0.number)));
+    out.sort_by_key(|(c, shared)| std::cmp::Reverse((shared.len(), c.created_at, c.number)));
     Ok(out)
 }

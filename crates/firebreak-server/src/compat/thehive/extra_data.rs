@@ -231,7 +231,7 @@ pub async fn for_alerts(
                     let mut list: Vec<(&Case, Vec<&firebreak_types::Observable>)> =
                         by_case.into_iter().filter_map(|(id, os)| similar.get(&id).map(|c| (c, os))).collect();
                     // Newest case first, as TheHive orders them.
-                    list.sort_by(|x, y| (y.0.created_at, y.0.number).cmp(&(x.0.created_at, x.0.number)));
+                    list.sort_by_key(|(c, _)| std::cmp::Reverse((c.created_at, c.number)));
                     Value::Array(
                         list.iter()
                             .map(|(c, os)| {
