@@ -237,11 +237,19 @@ impl Kind for Observable {
         Index {
             case_id: Some(self.case_id),
             key: Some(observable_key(&self.kind, &self.value)),
+            status: self.ioc.then(|| IOC_STATUS.to_owned()),
             at: Some(self.created_at),
             ..Index::default()
         }
     }
 }
+
+/// The indexed status of an observable marked as an indicator of compromise.
+pub const IOC_STATUS: &str = "ioc";
+
+/// The indexed status of a timeline entry that names an ATT&CK technique
+/// (what TheHive calls a procedure).
+pub const PROCEDURE_STATUS: &str = "procedure";
 
 /// The sightings index key: the same type and normalised value is the same observable.
 pub fn observable_key(kind: &str, value: &str) -> String {
@@ -255,7 +263,13 @@ impl Kind for TimelineEntry {
         self.id
     }
     fn index(&self) -> Index {
-        Index { case_id: Some(self.case_id), key: self.tactic.clone(), at: Some(self.at), ..Index::default() }
+        Index {
+            case_id: Some(self.case_id),
+            key: self.tactic.clone(),
+            status: self.technique.as_ref().map(|_| PROCEDURE_STATUS.to_owned()),
+            at: Some(self.at),
+            ..Index::default()
+        }
     }
 }
 

@@ -44,6 +44,16 @@ pub struct Item {
     pub version: i64,
 }
 
+/// How many items of one kind a case holds with one status and assignee
+/// ([`ItemStore::count_by_case`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseItemCount {
+    pub case_id: Uuid,
+    pub status: Option<String>,
+    pub assignee_id: Option<Uuid>,
+    pub count: u64,
+}
+
 /// Which items to list. `org` always applies; the rest when set.
 #[derive(Debug, Clone, Default)]
 pub struct ItemQuery {
@@ -72,6 +82,9 @@ pub trait ItemStore: Send + Sync {
     async fn delete_item(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid) -> Result<()>;
     async fn list_items(&self, org: Uuid, query: &ItemQuery) -> Result<Vec<Item>>;
     async fn count_items(&self, org: Uuid, query: &ItemQuery) -> Result<u64>;
+    /// Items of `kind` held by each of `cases`, counted by case, status and
+    /// assignee in one grouped query (a page of cases and its statistics).
+    async fn count_by_case(&self, org: Uuid, kind: &str, cases: &[Uuid]) -> Result<Vec<CaseItemCount>>;
     /// Items of `kind` in `status` due by `now`, across organisations, for
     /// background jobs (webhook retries, reminders).
     async fn due_items(&self, kind: &str, status: &str, now: OffsetDateTime, limit: u32) -> Result<Vec<Item>>;
@@ -303,6 +316,31 @@ impl ItemStore for SqlStore {
         let sql = format!("SELECT COUNT(*) FROM items{}", f.where_sql());
         let n: i64 = f.query(&sql).fetch_one(&self.reader).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn count_by_case(&self, org: Uuid, kind: &str, cases: &[Uuid]) -> Result<Vec<CaseItemCount>> {
+        let mut out = Vec::new();
+        for chunk in cases.chunks(500) {
+            let mut f = Filter::new();
+            f.eq_text("org_id", org.to_string());
+            f.eq_text("kind", kind);
+            f.any_text("case_id", chunk);
+            let sql = format!(
+                "SELECT case_id, status, assignee_id, COUNT(*) AS n FROM items{} GROUP BY case_id, status, assignee_id",
+                f.where_sql()
+            );
+            for row in f.query(&sql).fetch_all(&self.reader).await? {
+                let Some(case_id) = opt_uuid_col(&row, "case_id")? else { continue };
+                let n: i64 = row.try_get("n")?;
+                out.push(CaseItemCount {
+                    case_id,
+                    status: row.try_get("status")?,
+                    assignee_id: opt_uuid_col(&row, "assignee_id")?,
+                    count: u64::try_from(n).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn due_items(&self, kind: &str, status: &str, now: OffsetDateTime, limit: u32) -> Result<Vec<Item>> {

@@ -28,9 +28,9 @@ pub use alerts::{AlertStore, RuleOutcome};
 pub use cases::{CaseEffects, CaseStore, CaseWrite};
 pub use error::StoreError;
 pub use idempotency::{Idempotency, Intake, KeptAnswer};
-pub use items::{Item, ItemQuery, ItemStore, UNAUDITED_KINDS};
+pub use items::{CaseItemCount, Item, ItemQuery, ItemStore, UNAUDITED_KINDS};
 pub use metrics::{Counts, DurationQuery, MetricStore, SlaBreach, SlaCase, SlaCount, SlaTargets, StatRow};
-pub use query::{QueryStore, Table};
+pub use query::{CaseAlertKinds, QueryStore, Table};
 pub use records::*;
 pub use sql::{Backend, OpenOptions, SqlStore};
 

@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use crate::alerts::{ALERT_READ_COLS, alert_from};
 use crate::cases::{CASE_COLS, case_from};
+use crate::columns::opt_uuid_col;
 use crate::sql::{Bind, Filter};
 use crate::{Result, SqlStore, StoreError};
 
@@ -81,6 +82,18 @@ pub trait QueryStore: Send + Sync {
     /// Cases of `org` matching the query, in its order, one page.
     async fn query_cases(&self, org: Uuid, q: &EntityQuery) -> Result<Vec<Case>>;
     async fn count_cases(&self, org: Uuid, filter: &Cond) -> Result<u64>;
+    /// The alerts escalated or merged into each of `cases`, counted by case,
+    /// type and source in one grouped query (served by `alerts_by_case`).
+    async fn alert_kinds_by_case(&self, org: Uuid, cases: &[Uuid]) -> Result<Vec<CaseAlertKinds>>;
+}
+
+/// How many alerts of one type and source joined a case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseAlertKinds {
+    pub case_id: Uuid,
+    pub kind: String,
+    pub source: String,
+    pub count: u64,
 }
 
 #[async_trait]
@@ -103,6 +116,30 @@ impl QueryStore for SqlStore {
 
     async fn count_cases(&self, org: Uuid, filter: &Cond) -> Result<u64> {
         self.count(Table::Cases, "cases", org, filter).await
+    }
+
+    async fn alert_kinds_by_case(&self, org: Uuid, cases: &[Uuid]) -> Result<Vec<CaseAlertKinds>> {
+        let mut out = Vec::new();
+        for chunk in cases.chunks(500) {
+            let mut f = Filter::new();
+            f.eq_text("org_id", org.to_string());
+            f.any_text("case_id", chunk);
+            let sql = format!(
+                "SELECT case_id, kind, source, COUNT(*) AS n FROM alerts{} GROUP BY case_id, kind, source",
+                f.where_sql()
+            );
+            for row in f.query(&sql).fetch_all(&self.reader).await? {
+                let Some(case_id) = opt_uuid_col(&row, "case_id")? else { continue };
+                let n: i64 = row.try_get("n")?;
+                out.push(CaseAlertKinds {
+                    case_id,
+                    kind: row.try_get("kind")?,
+                    source: row.try_get("source")?,
+                    count: u64::try_from(n).unwrap_or(0),
+                });
+            }
+        }
+        Ok(out)
     }
 }
 

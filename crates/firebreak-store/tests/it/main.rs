@@ -54,6 +54,7 @@ conformance!(
     reopening_is_idempotent_and_a_newer_schema_refused,
     sla_columns_round_trip_and_open_cases_are_listed,
     items_are_scoped_versioned_audited_and_indexed,
+    a_page_of_cases_counts_what_each_holds_in_one_query,
     a_failing_alert_batch_leaves_the_others_stored,
     stories_and_sightings_outlast_reopening,
     an_idempotency_key_answers_a_batch_sent_again,

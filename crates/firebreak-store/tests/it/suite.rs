@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use firebreak_store::{
     AuditEvent, CaseStore, CaseWrite, Item, ItemQuery, ItemStore, NewApiKey, NewOrg, NewSession, NewUser, OpenOptions,
-    OrgPatch, SqlStore, Store, StoreError, UserPatch,
+    OrgPatch, QueryStore, SqlStore, Store, StoreError, UserPatch,
 };
 use firebreak_types::{
     AuditQuery, Case, CaseLinkKind, CaseQuery, CaseState, Level, ListParams, OrgKind, Pap, PauseSpan, Priority,
@@ -531,6 +531,41 @@ fn item(org: Uuid, kind: &str, case: Option<Uuid>, key: &str, status: &str, at_m
         updated_at: t,
         version: 0,
     }
+}
+
+pub async fn a_page_of_cases_counts_what_each_holds_in_one_query(h: &Harness) {
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    let c1 = h.store.create_case(&h.ctx(1), case(a, "First")).await.unwrap();
+    let c2 = h.store.create_case(&h.ctx(2), case(a, "Second")).await.unwrap();
+    let theirs = h.store.create_case(&h.ctx(3), case(b, "Elsewhere")).await.unwrap();
+    let someone = Uuid::now_v7();
+    let mut assigned = item(a, "task", Some(c1.id), "t1", "in_progress", 1);
+    assigned.assignee_id = Some(someone);
+    let tasks = vec![
+        assigned,
+        item(a, "task", Some(c1.id), "t2", "todo", 2),
+        item(a, "task", Some(c1.id), "t3", "todo", 3),
+        item(a, "task", Some(c2.id), "t4", "done", 4),
+    ];
+    h.store.create_items(&h.ctx(4), tasks).await.unwrap();
+    h.store.create_items(&h.ctx(5), vec![item(b, "task", Some(theirs.id), "t5", "todo", 5)]).await.unwrap();
+    let mut counts = h.store.count_by_case(a, "task", &[c1.id, c2.id, theirs.id]).await.unwrap();
+    counts.sort_by_key(|c| (c.case_id, c.status.clone()));
+    let seen: Vec<(Uuid, Option<&str>, Option<Uuid>, u64)> =
+        counts.iter().map(|c| (c.case_id, c.status.as_deref(), c.assignee_id, c.count)).collect();
+    assert_eq!(
+        seen,
+        [
+            (c1.id, Some("in_progress"), Some(someone), 1),
+            (c1.id, Some("todo"), None, 2),
+            (c2.id, Some("done"), None, 1),
+        ],
+        "grouped by case, status and assignee; another organisation's case counts nothing"
+    );
+    assert!(h.store.count_by_case(a, "observable", &[c1.id]).await.unwrap().is_empty());
+    assert!(h.store.count_by_case(a, "task", &[]).await.unwrap().is_empty());
+    assert!(h.store.alert_kinds_by_case(a, &[c1.id, c2.id]).await.unwrap().is_empty(), "no alert joined them");
 }
 
 pub async fn items_are_scoped_versioned_audited_and_indexed(h: &Harness) {

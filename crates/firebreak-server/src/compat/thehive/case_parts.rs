@@ -46,6 +46,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/case/{id}/procedure", post(create_procedure))
         .route("/api/v1/case/{id}/procedures", post(create_procedures))
         .route("/api/v1/procedure/{id}", get(read_procedure).patch(update_procedure).delete(delete_timeline_entry))
+        .route("/api/v1/procedure/delete/_bulk", post(delete_procedures))
+        .route("/api/v1/alert/{id}/procedure", post(alert_procedures))
+        .route("/api/v1/alert/{id}/procedures", post(alert_procedures))
+        .route("/api/v1/case/{id}/links", get(links))
         .route("/api/v1/case/{id}/shares", get(list_shares).post(share).put(share).delete(share))
 }
 
@@ -151,6 +155,20 @@ pub(super) async fn keep_file(
     let data = file.data;
     let stream: firebreak_app::files::Upload = Box::pin(futures::stream::once(async move { Ok(data) }));
     Ok(firebreak_app::evidence::upload(&state.app, caller, case_id, params, ct, size, stream).await?)
+}
+
+/// A case's evidence file as TheHive 5's attachment (the query API's
+/// `case → attachments`).
+pub(super) fn evidence_attachment(e: &firebreak_types::Evidence) -> Value {
+    let mut m = shape::header("Attachment", e.id, &e.collected_by, e.collected_at, None);
+    m.insert("name".into(), json!(e.filename));
+    m.insert("size".into(), json!(e.size));
+    m.insert("contentType".into(), json!(e.content_type));
+    m.insert("id".into(), json!(e.id.to_string()));
+    m.insert("hashes".into(), json!([e.sha256]));
+    m.insert("external".into(), json!(false));
+    m.insert("extraData".into(), json!({}));
+    Value::Object(m)
 }
 
 fn attachment(e: &firebreak_types::Evidence) -> Value {
@@ -640,7 +658,8 @@ async fn delete_page(
 // ---------------------------------------------------------------------------
 // Timeline, custom events and procedures
 
-fn event(e: &TimelineEntry) -> Value {
+/// An entry of a case's timeline as TheHive 5's timeline event.
+pub(super) fn event(e: &TimelineEntry) -> Value {
     let kind = if e.technique.is_some() {
         "Procedure"
     } else if e.automatic {
@@ -838,6 +857,58 @@ async fn delete_timeline_entry(
     let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
     firebreak_app::timeline::delete_timeline_entry(&state.app, &caller, case_id, id).await?;
     Ok(no_content())
+}
+
+/// TheHive deletes several procedures at once (`ids`); each goes as a
+/// single delete does, and the first that cannot stops the rest.
+async fn delete_procedures(State(state): State<AppState>, caller: HiveCaller, body: Bytes) -> HiveResult<Response> {
+    let (ids, _) = bulk(&body, "procedure")?;
+    for id in ids {
+        let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
+        firebreak_app::timeline::delete_timeline_entry(&state.app, &caller, case_id, id).await?;
+    }
+    Ok(no_content())
+}
+
+/// TheHive 5 also keeps procedures on an alert. A Firebreak alert is a
+/// record of what a source sent and how it was triaged; ATT&CK techniques
+/// live on a case's timeline, where its kill chain reads them.
+async fn alert_procedures(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Response> {
+    firebreak_app::alerts::get_alert(&state.app, &caller, shape::path_id(&id, "alert")?).await?;
+    Err(HiveError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotSupportedError",
+        "Firebreak keeps procedures (ATT&CK techniques) on a case's timeline, not on an alert: escalate the alert \
+         and add them to its case (POST /api/v1/case/{caseId}/procedure)",
+    ))
+}
+
+// ---------------------------------------------------------------------------
+// Links
+
+/// The other cases of the organisation sharing observables with this one,
+/// in TheHive 5's shape: each case, `linksCount` and the observables of it
+/// that match (`linkedWith`), most shared first.
+pub(super) async fn linked_cases(state: &AppState, caller: &Caller, case_id: Uuid) -> HiveResult<Vec<Value>> {
+    let linked = firebreak_app::query::linked_cases(&state.app, caller, case_id).await?;
+    let names = Names::of(&state.app, caller).await?;
+    Ok(linked
+        .iter()
+        .map(|(c, observables)| {
+            let mut v = hive::case(c, &names);
+            v["linksCount"] = json!(observables.len());
+            v["linkedWith"] = Value::Array(observables.iter().map(hive::observable).collect());
+            v
+        })
+        .collect())
+}
+
+async fn links(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Json<Value>> {
+    Ok(Json(Value::Array(linked_cases(&state, &caller, shape::path_id(&id, "case")?).await?)))
 }
 
 // ---------------------------------------------------------------------------

@@ -27,7 +27,7 @@ use uuid::Uuid;
 use super::error::{HiveError, HiveResult};
 use super::session::HiveCaller;
 use super::shape::{self, Names};
-use super::{alerts, case_parts, cases, identity, legacy_alerts, legacy_cases, templates};
+use super::{alerts, case_parts, cases, extra_data, identity, legacy_alerts, legacy_cases, templates};
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -618,7 +618,8 @@ struct Run<'a> {
     caller: &'a HiveCaller,
     names: Option<Names>,
     legacy: bool,
-    extra: bool,
+    /// The `extraData` names the page asked for.
+    extra: Vec<String>,
 }
 
 impl Run<'_> {
@@ -740,9 +741,14 @@ impl Run<'_> {
                 let o = q::observable(app, caller, uuid(&id_or_name()?, "observable")?).await?;
                 Self::others(vec![cases::observable(&o)])
             }
-            // Firebreak's cases have no comments of their own (their
-            // timeline and task logs hold what was said).
-            "listComment" => Self::others(Vec::new()),
+            "listComment" => Self::others(q::comments(app, caller).await?.iter().map(case_parts::comment).collect()),
+            "listProcedure" => {
+                Self::others(q::procedures(app, caller).await?.iter().map(case_parts::procedure).collect())
+            }
+            "getProcedure" => {
+                let e = q::procedure(app, caller, uuid(&id_or_name()?, "procedure")?).await?;
+                Self::others(vec![case_parts::procedure(&e)])
+            }
             "listUser" => Self::others(identity::list_users(self.state, self.caller).await?),
             "listOrganisation" => Self::others(identity::list_organisations(self.state, self.caller).await?),
             "listProfile" => Self::others(identity::list_profiles(self.state, self.caller).await?),
@@ -856,16 +862,45 @@ impl Run<'_> {
             }
             "attachments" => {
                 for i in &items {
-                    if let Of::Alert(a) = &i.of {
-                        let list = alerts::attachments(self.state, self.caller, a.id).await?;
+                    match &i.of {
+                        Of::Alert(a) => {
+                            let list = alerts::attachments(self.state, self.caller, a.id).await?;
+                            out.extend(list.into_iter().map(|json| Item { json, of: Of::Other }));
+                        }
+                        Of::Case(c) => {
+                            for e in firebreak_app::evidence::list(app, caller, c.id).await? {
+                                out.push(Item { json: case_parts::evidence_attachment(&e), of: Of::Other });
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            "procedures" | "timeline" => {
+                for i in &items {
+                    if let Of::Case(c) = &i.of {
+                        for e in firebreak_app::timeline::timeline(app, caller, c.id).await? {
+                            let json = match name {
+                                "procedures" if e.technique.is_some() => case_parts::procedure(&e),
+                                "timeline" => case_parts::event(&e),
+                                _ => continue,
+                            };
+                            out.push(Item { json, of: Of::Other });
+                        }
+                    }
+                }
+            }
+            "links" => {
+                for i in &items {
+                    if let Of::Case(c) = &i.of {
+                        let list = case_parts::linked_cases(self.state, caller, c.id).await?;
                         out.extend(list.into_iter().map(|json| Item { json, of: Of::Other }));
                     }
                 }
             }
             // What Firebreak keeps elsewhere or not at all: TheHive's
-            // procedures, shares, similar alerts.
-            "procedures" | "shares" | "similarAlerts" | "customFields" | "timeline" | "pageTemplates"
-            | "sharingProfiles" | "taskLogs" => {}
+            // shares, similar alerts, page templates, sharing profiles.
+            "shares" | "similarAlerts" | "customFields" | "pageTemplates" | "sharingProfiles" | "taskLogs" => {}
             other => return Err(bad(format!("unknown query step {other}"))),
         }
         Ok(Set::Items(out))
@@ -949,27 +984,58 @@ impl Run<'_> {
         Ok(match set {
             Set::Count(n) => json!(n),
             other => {
-                let extra = self.extra;
+                let mut items = self.items(other).await?;
+                let mut extra =
+                    if self.extra.is_empty() { Default::default() } else { self.extra_data(&items).await? };
+                let asked = !self.extra.is_empty();
                 let legacy = self.legacy;
-                Value::Array(
-                    self.items(other)
-                        .await?
-                        .into_iter()
-                        .map(|mut i| {
-                            if let Value::Object(m) = &mut i.json {
-                                if extra {
-                                    m.entry("extraData").or_insert_with(|| json!({}));
-                                }
-                                if legacy {
-                                    legacy_fields(m);
-                                }
+                for i in &mut items {
+                    let id = match &i.of {
+                        Of::Case(c) => Some(c.id),
+                        Of::Alert(a) => Some(a.id),
+                        _ => None,
+                    };
+                    if let Value::Object(m) = &mut i.json {
+                        if asked {
+                            let e = m.entry("extraData").or_insert_with(|| json!({}));
+                            if let (Value::Object(e), Some(found)) = (e, id.and_then(|id| extra.remove(&id))) {
+                                e.extend(found);
                             }
-                            i.json
-                        })
-                        .collect(),
-                )
+                        }
+                        if legacy {
+                            legacy_fields(m);
+                        }
+                    }
+                }
+                Value::Array(items.into_iter().map(|i| i.json).collect())
             }
         })
+    }
+}
+
+impl Run<'_> {
+    /// The `extraData` asked of the cases and alerts of the answer, by id:
+    /// computed for them all at once.
+    async fn extra_data(&mut self, items: &[Item]) -> HiveResult<std::collections::HashMap<Uuid, Map<String, Value>>> {
+        let cases: Vec<&Case> = items
+            .iter()
+            .filter_map(|i| match &i.of {
+                Of::Case(c) => Some(c.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let alerts: Vec<&Alert> = items
+            .iter()
+            .filter_map(|i| match &i.of {
+                Of::Alert(a) => Some(a.as_ref()),
+                _ => None,
+            })
+            .collect();
+        let (state, caller, wanted) = (self.state, self.caller, self.extra.clone());
+        let names = self.names().await?;
+        let mut out = extra_data::for_cases(state, caller, names, &cases, &wanted).await?;
+        out.extend(extra_data::for_alerts(state, caller, names, &alerts, &wanted).await?);
+        Ok(out)
     }
 }
 
@@ -1029,7 +1095,7 @@ async fn run(run: &mut Run<'_>, steps: &[Value]) -> HiveResult<Value> {
             (Some(s), "sort") => run.sort(s, &sort_fields(step)?).await?,
             (Some(s), "page") => {
                 if let Some(Value::Array(extra)) = step.get("extraData") {
-                    run.extra = run.extra || !extra.is_empty();
+                    run.extra.extend(extra.iter().filter_map(Value::as_str).map(str::to_owned));
                 }
                 run.page(s, number(step, "from")?, number(step, "to")?).await?
             }
@@ -1049,7 +1115,7 @@ async fn query(State(state): State<AppState>, caller: HiveCaller, body: Bytes) -
     let Some(Value::Array(steps)) = body.get("query") else {
         return Err(bad("query: expected a list of steps"));
     };
-    let mut r = Run { state: &state, caller: &caller, names: None, legacy: false, extra: false };
+    let mut r = Run { state: &state, caller: &caller, names: None, legacy: false, extra: Vec::new() };
     Ok(Json(run(&mut r, steps).await?))
 }
 
@@ -1113,7 +1179,7 @@ async fn legacy_search(
     let body = body_json(body)?;
     let mut steps = vec![json!({ "_name": source })];
     steps.extend(legacy_steps(raw, &body)?);
-    let mut r = Run { state, caller, names: None, legacy: true, extra: false };
+    let mut r = Run { state, caller, names: None, legacy: true, extra: Vec::new() };
     Ok(Json(run(&mut r, &steps).await?))
 }
 

@@ -235,6 +235,7 @@ async fn a_case_is_created_closed_and_kept_from_other_organisations() {
         (reqwest::Method::POST, format!("/api/v1/case/{id}/comment")),
         (reqwest::Method::POST, format!("/api/v1/case/{id}/observable")),
         (reqwest::Method::GET, format!("/api/v1/case/{id}/shares")),
+        (reqwest::Method::GET, format!("/api/v1/case/{id}/links")),
     ] {
         let (s, body) = send(&app, other, method.clone(), &path, Some(json!({ "message": "x" }))).await;
         assert_eq!(s, StatusCode::NOT_FOUND, "{method} {path}: {body}");

@@ -324,3 +324,90 @@ async fn a_case_s_comments_and_pages_are_reached_from_the_case() {
     assert_eq!(status, 200, "{found}");
     assert!(found.is_array(), "{found}");
 }
+
+// The client runs as a blocking child process: the server needs a thread of its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thehive4py_2_reads_extra_data_procedures_attachments_timeline_comments_and_links() {
+    let app = spawn_app().await;
+    // Another organisation's case with the same address, a comment and a
+    // procedure: never linked, similar, listed or counted.
+    let other = app.tenant("Other").await;
+    let theirs: Value = other.admin.post("/api/v1/cases", &json!({ "title": "Theirs" })).await.unwrap();
+    let theirs = theirs["id"].as_str().unwrap();
+    let _: Value = other
+        .admin
+        .post(&format!("/api/v1/cases/{theirs}/observables"), &json!({ "type": "ip", "value": "203.0.113.5" }))
+        .await
+        .unwrap();
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/v1/case/{theirs}/comment", base(&app)))
+        .basic_auth("other-admin", Some(PASSWORD))
+        .json(&json!({ "message": "their note" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let entry = json!({ "at": "2026-03-02T08:00:00Z", "description": "theirs", "technique": "T1059" });
+    let _: Value = other.admin.post(&format!("/api/v1/cases/{theirs}/timeline"), &entry).await.unwrap();
+    let Some(out) = run(Client::V2, &app, "query_extra.py", &[]) else { return };
+
+    // A page of cases with its statistics; a name TheHive does not know is ignored.
+    let e = &out["case_extra"];
+    assert_eq!(e["observableStats"], json!({ "total": 3 }), "{out}");
+    assert_eq!(e["taskStats"], json!({ "InProgress": 1, "Waiting": 1, "total": 2 }), "{out}");
+    assert_eq!(e["alerts"], json!([]), "{out}");
+    assert_eq!(e["alertCount"], 0, "{out}");
+    assert_eq!(e["isOwner"], true, "{out}");
+    assert_eq!(e["shareCount"], 0, "{out}");
+    assert_eq!(e["actionRequired"], false, "{out}");
+    assert!(e["permissions"].as_array().unwrap().contains(&json!("case_read")), "{out}");
+    assert_eq!(e["contributors"], json!(["admin"]), "{out}");
+    assert_eq!(e["procedureCount"], 1, "{out}");
+    assert_eq!(e["attachmentCount"], 1, "{out}");
+    assert_eq!(e["owningOrganisation"], "Firebreak", "{out}");
+    assert!(e.get("noSuchThing").is_none() && e.get("computed.handlingDuration").is_none(), "{out}");
+    assert_eq!(
+        out["promoted_case_extra"],
+        json!({ "alerts": [{ "type": "mail", "source": "mailgw" }], "alertCount": 1 })
+    );
+    assert_eq!(out["got_case_extra"], json!({ "observableStats": { "total": 3 } }));
+
+    // A page of alerts: the case each joined, and the cases sharing its observables.
+    let seen = &out["alert_extra"]["extra-1"];
+    assert_eq!(seen["observableCount"], 2, "{out}");
+    assert!(seen.get("caseNumber").is_none() && seen.get("importDate").is_none(), "{out}");
+    let similar = seen["similarCases"].as_array().unwrap();
+    let titles: Vec<&str> = similar.iter().map(|s| s["case"]["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Linked B", "Linked A"], "{out}");
+    assert_eq!(similar[1]["similarObservableCount"], 1, "{out}");
+    assert_eq!(similar[1]["observableCount"], 3, "{out}");
+    assert_eq!(similar[1]["similarIocCount"], 1, "{out}");
+    assert_eq!(similar[1]["iocCount"], 1, "{out}");
+    assert_eq!(similar[1]["observableTypes"], json!({ "ip": 1 }), "{out}");
+    assert_eq!(similar[0]["iocCount"], 0, "{out}");
+    let promoted = &out["alert_extra"]["extra-2"];
+    assert_eq!(promoted["caseNumber"], out["promoted_case_number"], "{out}");
+    assert!(promoted["importDate"].as_i64().is_some(), "{out}");
+    assert_eq!(promoted["similarCases"], json!([]), "{out}");
+    assert_eq!(promoted["extraData"], Value::Null);
+
+    // Traversals from a case, and across the organisation.
+    assert_eq!(out["procedures"], json!(["T1566"]), "{out}");
+    assert_eq!(out["procedures_filtered"], 0, "{out}");
+    let names = out["attachments"].as_array().unwrap();
+    assert!(names.len() == 1 && names[0].as_str().unwrap().starts_with("evidence-"), "{out}");
+    assert!(out["timeline_kinds"].as_array().unwrap().contains(&json!("Procedure")), "{out}");
+    assert_eq!(out["timeline_procedure_count"], 1, "{out}");
+    assert_eq!(out["comments"], json!(["first note", "second note"]), "{out}");
+    assert_eq!(out["comments_like"], json!(["second note"]), "{out}");
+    assert_eq!(out["comment_count"], 2, "{out}");
+    assert_eq!(out["all_procedures"], json!(["T1566"]), "{out}");
+    assert_eq!(out["procedure_got"], "T1566", "{out}");
+
+    // Links: the cases sharing observables, with what they share.
+    assert_eq!(out["links"], json!([{ "title": "Linked B", "linksCount": 1, "with": ["203.0.113.5"] }]), "{out}");
+    assert_eq!(out["links_query"], json!(["Linked B"]), "{out}");
+
+    assert!(out["alert_procedure"].as_str().unwrap().contains("timeline"), "{out}");
+    assert_eq!(out["procedures_after_delete"], json!([]), "{out}");
+}
