@@ -54,6 +54,8 @@ conformance!(
     reopening_is_idempotent_and_a_newer_schema_refused,
     sla_columns_round_trip_and_open_cases_are_listed,
     items_are_scoped_versioned_audited_and_indexed,
+    stored_files_count_each_content_once,
+    observables_added_later_are_sighted_and_leave_the_story,
     a_failing_alert_batch_leaves_the_others_stored,
     stories_and_sightings_outlast_reopening,
     an_idempotency_key_answers_a_batch_sent_again,
