@@ -10,6 +10,7 @@ mod alerts;
 mod case_parts;
 mod cases;
 pub mod error;
+mod form;
 mod identity;
 mod legacy;
 mod legacy_alerts;
