@@ -444,7 +444,10 @@ async fn an_observable_added_to_an_alert_later_is_sighted_with_the_case() {
     };
     let with: firebreak_types::SentAlert = app
         .admin
-        .post("/api/v1/alerts", &send("came-with", serde_json::json!([{ "type": "domain", "value": "c2.evil.example" }])))
+        .post(
+            "/api/v1/alerts",
+            &send("came-with", serde_json::json!([{ "type": "domain", "value": "c2.evil.example" }])),
+        )
         .await
         .unwrap();
     let later: firebreak_types::SentAlert =

@@ -559,7 +559,8 @@ async fn an_escalated_attachment_counts_once_against_the_storage_limit() {
         .unwrap();
     let id = alert.alert.id;
     let capture: Vec<u8> = (0..90_000u32).map(|i| (i % 251) as u8).collect();
-    let mut body = b"--B\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"beacon.pcap\"\r\n\r\n".to_vec();
+    let mut body =
+        b"--B\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"beacon.pcap\"\r\n\r\n".to_vec();
     body.extend_from_slice(&capture);
     body.extend_from_slice(b"\r\n--B--\r\n");
     let res = app

@@ -17,8 +17,7 @@ pub use crate::intake::{
     a_value_too_common_stops_joining_alerts, an_amended_alert_is_written_audited_and_still_repeated,
     each_batch_is_audited_and_a_failed_one_is_not, intake_counts_new_alerts_by_hour,
     intake_dedups_within_and_across_batches, observables_added_later_are_sighted_and_leave_the_story,
-    stories_span_batches_and_repeats_join_none,
-    the_window_holds_both_ways_whatever_the_arrival_order,
+    stories_span_batches_and_repeats_join_none, the_window_holds_both_ways_whatever_the_arrival_order,
 };
 pub use crate::query::filters_compile_to_sql_alike_on_both_databases;
 pub use crate::queue::the_queue_pages_by_keyset_as_by_offset;
@@ -605,11 +604,8 @@ pub async fn stored_files_count_each_content_once(h: &Harness) {
     let attachment = file(a, "alert_attachment", "aa11", 1000);
     let evidence = file(a, "evidence", "aa11", 1000);
     let other = file(a, "document", "bb22", 300);
-    let made = h
-        .store
-        .create_items(&h.ctx(1), vec![attachment.clone(), evidence.clone(), other.clone()])
-        .await
-        .unwrap();
+    let made =
+        h.store.create_items(&h.ctx(1), vec![attachment.clone(), evidence.clone(), other.clone()]).await.unwrap();
     h.store.create_items(&h.ctx(2), vec![file(b, "evidence", "aa11", 1000)]).await.unwrap();
     assert_eq!(h.store.stored_content_bytes(a, &kinds).await.unwrap(), 1300, "the linked file once");
     assert_eq!(h.store.stored_content_bytes(a, &["evidence"]).await.unwrap(), 1000);

@@ -460,10 +460,8 @@ pub(super) async fn files_sent(
     body: &Value,
     files: Vec<SentFile>,
 ) -> HiveResult<Vec<NewAttachment>> {
-    let mut out: Vec<NewAttachment> = files
-        .into_iter()
-        .map(|f| NewAttachment { name: f.name, content_type: f.content_type, file: f.file })
-        .collect();
+    let mut out: Vec<NewAttachment> =
+        files.into_iter().map(|f| NewAttachment { name: f.name, content_type: f.content_type, file: f.file }).collect();
     for list in ["observables", "artifacts"] {
         for o in body.get(list).and_then(Value::as_array).into_iter().flatten() {
             let is_file = o.get("dataType").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("file"));
@@ -648,12 +646,7 @@ pub(super) async fn apply_update(
 // ---------------------------------------------------------------------------
 // Handlers
 
-async fn create(
-    State(s): State<AppState>,
-    caller: HiveCaller,
-    headers: HeaderMap,
-    body: Body,
-) -> HiveResult<Response> {
+async fn create(State(s): State<AppState>, caller: HiveCaller, headers: HeaderMap, body: Body) -> HiveResult<Response> {
     let (body, files) = alert_body(form::read(&s, &caller, &headers, body).await?)?;
     let native = to_native(&body, &by_field(&files))?;
     let files = files_sent(&s, &caller, &body, files).await?;
@@ -824,10 +817,8 @@ async fn add_attachments(
     let Sent::Form { files, .. } = form::read(&s, &caller, &headers, body).await? else {
         return Err(attribute("attachments", "are sent as multipart/form-data, one file a part"));
     };
-    let files: Vec<NewAttachment> = files
-        .into_iter()
-        .map(|f| NewAttachment { name: f.name, content_type: f.content_type, file: f.file })
-        .collect();
+    let files: Vec<NewAttachment> =
+        files.into_iter().map(|f| NewAttachment { name: f.name, content_type: f.content_type, file: f.file }).collect();
     if files.is_empty() {
         return Err(attribute("attachments", "is required: at least one file"));
     }

@@ -82,7 +82,8 @@ pub(super) async fn keep_file(
         collected_from: "TheHive API".to_owned(),
         collected_by: None,
     };
-    Ok(firebreak_app::evidence::record_staged(&state.app, caller, case_id, params, file.content_type, file.file).await?)
+    Ok(firebreak_app::evidence::record_staged(&state.app, caller, case_id, params, file.content_type, file.file)
+        .await?)
 }
 
 fn attachment(e: &firebreak_types::Evidence) -> Value {
