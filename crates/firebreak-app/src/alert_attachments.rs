@@ -33,11 +33,11 @@ impl Kind for AlertAttachment {
 }
 
 /// A file to attach: its name as sent, the type the sender declared (may be
-/// empty) and its bytes.
+/// empty) and the file, already streamed to the data folder.
 pub struct NewAttachment {
     pub name: String,
     pub content_type: String,
-    pub data: bytes::Bytes,
+    pub file: files::Staged,
 }
 
 /// Attaches files to an alert during triage (the alert in any state: a file
@@ -81,29 +81,20 @@ async fn store(
     }
     let mut out = Vec::with_capacity(new.len());
     for f in new {
+        // A refusal drops the files not yet recorded, which removes them.
         let name = clean_filename(&f.name)?;
-        let id = Uuid::now_v7();
-        let path = path_of(state, caller.org_id(), id);
-        let allowance = files::allowance(state, caller.org_id(), Some(f.data.len() as u64)).await?;
-        let body: files::Upload = Box::pin(futures::stream::iter([Ok::<_, std::io::Error>(f.data)]));
-        let (size, sha256) = files::store_stream(&path, body, allowance).await?;
         let attachment = AlertAttachment {
-            id,
+            id: f.file.id,
             alert_id,
             content_type: crate::evidence::stored_type(&f.content_type, &name),
             name,
-            size,
-            sha256,
+            size: f.file.size,
+            sha256: f.file.sha256.clone(),
             added_by: caller.name().to_owned(),
             added_at: state.clock.now(),
         };
-        match items::create(state, &caller.ctx(state), caller.org_id(), attachment).await {
-            Ok(a) => out.push(a),
-            Err(e) => {
-                let _ = tokio::fs::remove_file(&path).await;
-                return Err(e);
-            }
-        }
+        out.push(items::create(state, &caller.ctx(state), caller.org_id(), attachment).await?);
+        f.file.recorded();
     }
     state.live.publish(caller.org_id(), "alert.updated", alert_id);
     Ok(out)
@@ -137,8 +128,8 @@ pub async fn download(
 
 /// The alert's attachments as evidence of the case it is escalated into:
 /// each file linked (or copied) under the evidence's own id, collected from
-/// the alert, its custody starting there. The evidence counts in the
-/// organisation's storage as the attachment does.
+/// the alert, its custody starting there. Evidence and attachment are one
+/// content: the organisation's storage counts it once.
 pub(crate) async fn into_case(
     state: &App,
     caller: &Caller,

@@ -499,10 +499,20 @@ pub async fn amend(state: &App, caller: &Caller, id: Uuid, req: AmendAlert) -> A
 /// Adds observables to an open alert (new or in triage), each read and
 /// normalised as intake reads them; those the alert already has are left
 /// out, so its list stays one of each. Returns the alert and those added (a
-/// request adding nothing new writes nothing). The alert's story and
-/// assets, matched at intake, are not matched again, and the sightings
-/// index keeps what events saw. A closed or escalated alert is a record of
-/// its triage: add to its case instead.
+/// request adding nothing new writes nothing). The observables added go
+/// into the alert sightings index intake writes, so the alerts and cases
+/// that share one find the alert. A closed or escalated alert is a record
+/// of its triage: add to its case instead.
+///
+/// The alert's assets and story, matched at intake, are not matched again.
+/// Joining a story late is not safe from here: each entity's current story
+/// and its stop-word count are intake's, kept by its writer (SQLite's in
+/// the writer's memory, rebuilt by replaying alerts in the order they were
+/// stored; PostgreSQL's in `group_entities` rows that intake locks). A join
+/// written beside a batch in flight would let that batch put the next
+/// alert carrying the value in another story, and the memory, rebuilt,
+/// would replay the join as if made at intake. It belongs in the writer,
+/// as a job of its own.
 pub async fn add_observables(
     state: &App,
     caller: &Caller,

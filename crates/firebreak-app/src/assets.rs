@@ -324,7 +324,7 @@ pub async fn upload_document(
     let id = Uuid::now_v7();
     let path = crate::files::path_of(state, caller.org_id(), id);
     let allowance = crate::files::allowance(state, caller.org_id(), declared).await?;
-    let (size, sha256) = crate::files::store_stream(&path, body, allowance).await?;
+    let (size, sha256) = crate::files::keep(state, caller.org_id(), id, body, allowance).await?;
     let d = Document {
         id,
         title,

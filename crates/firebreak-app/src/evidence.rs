@@ -96,34 +96,56 @@ pub async fn upload(
     body: crate::files::Upload,
 ) -> AppResult<Evidence> {
     crate::cases::writable(state, caller, case_id).await?;
+    clean_filename(&params.filename)?;
+    markdown("description", &params.description)?;
+    let staged = files::stage(state, caller.org_id(), declared, 0, body).await?;
+    record(state, caller, case_id, params, content_type, staged).await
+}
+
+/// Records a file already streamed to the data folder (a file part of
+/// TheHive's multipart request) as evidence of the case, with its first
+/// custody entry. A refusal removes the file.
+pub async fn record_staged(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    params: UploadParams,
+    content_type: String,
+    staged: files::Staged,
+) -> AppResult<Evidence> {
+    crate::cases::writable(state, caller, case_id).await?;
+    record(state, caller, case_id, params, content_type, staged).await
+}
+
+async fn record(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    params: UploadParams,
+    content_type: String,
+    staged: files::Staged,
+) -> AppResult<Evidence> {
     let filename = clean_filename(&params.filename)?;
     let description = markdown("description", &params.description)?;
-    let id = Uuid::now_v7();
-    let final_path = path_of(state, caller.org_id(), id);
-    let allowance = files::allowance(state, caller.org_id(), declared).await?;
-    let (size, sha256) = files::store_stream(&final_path, body, allowance).await?;
     let now = state.clock.now();
     let who = params.collected_by.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
     let evidence = Evidence {
-        id,
+        id: staged.id,
         case_id,
         filename,
         description,
         content_type: stored_type(&content_type, &params.filename),
-        size,
-        sha256,
+        size: staged.size,
+        sha256: staged.sha256.clone(),
         collected_by: who.unwrap_or_else(|| caller.name().to_owned()),
         collected_from: params.collected_from.trim().to_owned(),
         collected_at: now,
         stored_at: "Firebreak evidence store".into(),
     };
     let ctx = caller.ctx(state);
-    let stored = items::create(state, &ctx, caller.org_id(), evidence.clone()).await;
-    if let Err(e) = stored {
-        let _ = tokio::fs::remove_file(&final_path).await;
-        return Err(e);
-    }
-    let note = format!("uploaded, {size} bytes, SHA-256 {}", evidence.sha256);
+    items::create(state, &ctx, caller.org_id(), evidence.clone()).await?;
+    staged.recorded();
+    let note = format!("uploaded, {} bytes, SHA-256 {}", evidence.size, evidence.sha256);
     custody(state, caller, &evidence, "collected", None, Some(evidence.stored_at.clone()), note).await?;
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(evidence)

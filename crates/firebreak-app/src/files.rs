@@ -1,5 +1,10 @@
 //! Files kept in the data folder (evidence, documents): streamed to disk and
 //! hashed on the way in, renamed into place only once complete.
+//!
+//! The organisation's storage limit counts each content (SHA-256) once: an
+//! alert's attachment escalated into evidence is one file linked twice, and a
+//! file uploaded again is linked to the copy already kept, so what is counted
+//! is what the disk holds.
 
 use std::path::{Path, PathBuf};
 
@@ -59,6 +64,12 @@ fn storage_full(limit: u64, used: u64) -> AppError {
 /// The organisation's use is read when the upload starts, so uploads running
 /// at the same moment may pass it by at most one file each.
 pub async fn allowance(state: &App, org: Uuid, declared: Option<u64>) -> AppResult<Allowance> {
+    allowance_beside(state, org, declared, 0).await
+}
+
+/// [`allowance`] for an upload beside others of the same request whose
+/// `pending` bytes are stored but not yet recorded.
+pub async fn allowance_beside(state: &App, org: Uuid, declared: Option<u64>, pending: u64) -> AppResult<Allowance> {
     let per_file = state.settings.max_file_bytes;
     let mut allowance = Allowance { bytes: u64::MAX, exceeded: AppError::internal() };
     if per_file > 0 {
@@ -66,7 +77,7 @@ pub async fn allowance(state: &App, org: Uuid, declared: Option<u64>) -> AppResu
     }
     let total = state.settings.max_org_storage_bytes;
     if total > 0 {
-        let used = state.store.sum_item_sizes(org, &FILE_KINDS).await?;
+        let used = state.store.stored_content_bytes(org, &FILE_KINDS).await?.saturating_add(pending);
         let left = total.saturating_sub(used);
         if left < allowance.bytes {
             allowance = Allowance { bytes: left, exceeded: storage_full(total, used) };
@@ -82,7 +93,10 @@ pub async fn allowance(state: &App, org: Uuid, declared: Option<u64>) -> AppResu
 /// SHA-256. A body cut off mid-stream removes the partial file and answers
 /// `incomplete_upload`; one that grows past `allowance` stops being read,
 /// removes the partial file and answers the allowance's error.
-pub async fn store_stream(path: &Path, mut stream: Upload, allowance: Allowance) -> AppResult<(u64, String)> {
+pub async fn store_stream<S>(path: &Path, mut stream: S, allowance: Allowance) -> AppResult<(u64, String)>
+where
+    S: futures::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+{
     let part = path.with_extension("part");
     if let Some(dir) = part.parent() {
         tokio::fs::create_dir_all(dir).await.map_err(io_error)?;
@@ -125,6 +139,117 @@ pub async fn store_stream(path: &Path, mut stream: Upload, allowance: Allowance)
     drop(file);
     tokio::fs::rename(&part, path).await.map_err(io_error)?;
     Ok((size, hex::encode(hasher.finalize())))
+}
+
+/// Streams `body` into the organisation's file `id` (as [`store_stream`]),
+/// then shares the disk of a file it already keeps with the same bytes.
+pub async fn keep<S>(state: &App, org: Uuid, id: Uuid, body: S, allowance: Allowance) -> AppResult<(u64, String)>
+where
+    S: futures::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+{
+    let path = path_of(state, org, id);
+    let (size, sha256) = store_stream(&path, body, allowance).await?;
+    share_same_content(state, org, id, &path, &sha256).await;
+    Ok((size, sha256))
+}
+
+/// A file streamed into the data folder before the record that names it
+/// (a file part of a multipart request, kept once the whole request is
+/// read): removed when dropped, unless [`Staged::recorded`] was called.
+pub struct Staged {
+    /// The id its record takes (the file's name in the data folder).
+    pub id: Uuid,
+    pub size: u64,
+    pub sha256: String,
+    path: PathBuf,
+    kept: bool,
+}
+
+impl Staged {
+    /// A record now names the file: it stays.
+    pub fn recorded(mut self) {
+        self.kept = true;
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        if !self.kept {
+            // A drop cannot wait; unlinking one file is short.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Streams an upload into the organisation's data folder ahead of its
+/// record, held to the per-file limit and to what is left of the
+/// organisation's beside the `pending` bytes staged by the same request.
+pub async fn stage<S>(state: &App, org: Uuid, declared: Option<u64>, pending: u64, body: S) -> AppResult<Staged>
+where
+    S: futures::Stream<Item = std::io::Result<bytes::Bytes>> + Unpin,
+{
+    let allowance = allowance_beside(state, org, declared, pending).await?;
+    let id = Uuid::now_v7();
+    let (size, sha256) = keep(state, org, id, body, allowance).await?;
+    Ok(Staged { id, size, sha256, path: path_of(state, org, id), kept: false })
+}
+
+/// [`stage`] for bytes already in memory (a file sent in JSON as base64).
+pub async fn stage_bytes(state: &App, org: Uuid, data: bytes::Bytes) -> AppResult<Staged> {
+    let len = data.len() as u64;
+    stage(state, org, Some(len), 0, futures::stream::iter([Ok::<_, std::io::Error>(data)])).await
+}
+
+/// Replaces the file just written at `path` by a link to the organisation's
+/// earlier file with the same SHA-256, once their bytes are compared equal
+/// (an earlier file altered on disk is never given to a new record). Any
+/// failure keeps the copy: it costs space, not correctness.
+async fn share_same_content(state: &App, org: Uuid, id: Uuid, path: &Path, sha256: &str) {
+    let earlier = match state.store.item_with_content(org, &FILE_KINDS, sha256).await {
+        Ok(Some(item)) if item.id != id => path_of(state, org, item.id),
+        Ok(_) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "looking for a file with the same content");
+            return;
+        }
+    };
+    match same_bytes(&earlier, path).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::warn!(file = %earlier.display(), "a stored file no longer matches its SHA-256; not shared");
+            return;
+        }
+        Err(_) => return,
+    }
+    let link = path.with_extension("link");
+    let linked = async {
+        tokio::fs::hard_link(&earlier, &link).await?;
+        tokio::fs::rename(&link, path).await
+    };
+    if let Err(e) = linked.await {
+        tracing::warn!(error = %e, "linking a file to its earlier copy; the copy is kept");
+        let _ = tokio::fs::remove_file(&link).await;
+    }
+}
+
+/// Whether two files hold the same bytes.
+async fn same_bytes(a: &Path, b: &Path) -> std::io::Result<bool> {
+    use tokio::io::AsyncReadExt;
+    let (mut fa, mut fb) = (tokio::fs::File::open(a).await?, tokio::fs::File::open(b).await?);
+    if fa.metadata().await?.len() != fb.metadata().await?.len() {
+        return Ok(false);
+    }
+    let (mut ba, mut bb) = (vec![0u8; 1 << 16], vec![0u8; 1 << 16]);
+    loop {
+        let n = fa.read(&mut ba).await?;
+        if n == 0 {
+            return Ok(true);
+        }
+        fb.read_exact(&mut bb[..n]).await?;
+        if ba[..n] != bb[..n] {
+            return Ok(false);
+        }
+    }
 }
 
 /// A file name without its folders, checked.

@@ -88,9 +88,14 @@ pub trait ItemStore: Send + Sync {
     /// Items of `kind` in `status` due by `now`, across organisations, for
     /// background jobs (webhook retries, reminders).
     async fn due_items(&self, kind: &str, status: &str, now: OffsetDateTime, limit: u32) -> Result<Vec<Item>>;
-    /// The sum of the `size` field of `org`'s items of `kinds` (the bytes
-    /// its stored files take).
-    async fn sum_item_sizes(&self, org: Uuid, kinds: &[&str]) -> Result<u64>;
+    /// The bytes `org`'s stored files take: the `size` of its items of
+    /// `kinds`, each content (the body's `sha256`) counted once however many
+    /// items name it, so a file linked from an alert into a case's evidence
+    /// counts once, and stops counting only with the last item naming it.
+    async fn stored_content_bytes(&self, org: Uuid, kinds: &[&str]) -> Result<u64>;
+    /// The oldest of `org`'s items of `kinds` whose body names the content
+    /// `sha256`: the file a new one with the same bytes can share.
+    async fn item_with_content(&self, org: Uuid, kinds: &[&str], sha256: &str) -> Result<Option<Item>>;
 }
 
 const ITEM_COLS: &str = "id, org_id, kind, case_id, parent_id, item_key, status, assignee_id, due_at, at, body, created_at, updated_at, \
@@ -356,18 +361,16 @@ impl ItemStore for SqlStore {
         rows.iter().map(item_from).collect()
     }
 
-    async fn sum_item_sizes(&self, org: Uuid, kinds: &[&str]) -> Result<u64> {
+    async fn stored_content_bytes(&self, org: Uuid, kinds: &[&str]) -> Result<u64> {
         if kinds.is_empty() {
             return Ok(0);
         }
-        let size = match self.backend {
-            Backend::Sqlite => "CAST(json_extract(body, '$.size') AS BIGINT)",
-            Backend::Postgres => "CAST(CAST(body AS jsonb) ->> 'size' AS BIGINT)",
-        };
-        let places: Vec<String> = (2..kinds.len() + 2).map(|i| format!("${i}")).collect();
+        let (size, sha) = body_fields(self.backend);
+        // An item without a digest is its own content.
         let sql = format!(
-            "SELECT CAST(COALESCE(SUM({size}), 0) AS BIGINT) FROM items WHERE org_id = $1 AND kind IN ({})",
-            places.join(", ")
+            "SELECT CAST(COALESCE(SUM(size), 0) AS BIGINT) FROM (SELECT MAX({size}) AS size FROM items \
+             WHERE org_id = $1 AND kind IN ({}) GROUP BY COALESCE({sha}, id)) contents",
+            places(kinds.len())
         );
         let mut q = sqlx::query(&sql).bind(org.to_string());
         for k in kinds {
@@ -376,6 +379,38 @@ impl ItemStore for SqlStore {
         let n: i64 = q.fetch_one(&self.reader).await?.try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
+
+    async fn item_with_content(&self, org: Uuid, kinds: &[&str], sha256: &str) -> Result<Option<Item>> {
+        if kinds.is_empty() {
+            return Ok(None);
+        }
+        let (_, sha) = body_fields(self.backend);
+        let sql = format!(
+            "SELECT {ITEM_COLS} FROM items WHERE org_id = $1 AND kind IN ({}) AND {sha} = ${} \
+             ORDER BY created_at, id LIMIT 1",
+            places(kinds.len()),
+            kinds.len() + 2
+        );
+        let mut q = sqlx::query(&sql).bind(org.to_string());
+        for k in kinds {
+            q = q.bind(*k);
+        }
+        let row = q.bind(sha256).fetch_optional(&self.reader).await?;
+        row.as_ref().map(item_from).transpose()
+    }
+}
+
+/// The SQL of a file item's `size` and `sha256` body fields.
+fn body_fields(backend: Backend) -> (&'static str, &'static str) {
+    match backend {
+        Backend::Sqlite => ("CAST(json_extract(body, '$.size') AS BIGINT)", "json_extract(body, '$.sha256')"),
+        Backend::Postgres => ("CAST(CAST(body AS jsonb) ->> 'size' AS BIGINT)", "(CAST(body AS jsonb) ->> 'sha256')"),
+    }
+}
+
+/// `$2, $3, …` for `n` values after the organisation's `$1`.
+fn places(n: usize) -> String {
+    (2..n + 2).map(|i| format!("${i}")).collect::<Vec<_>>().join(", ")
 }
 
 impl SqlStore {

@@ -431,3 +431,56 @@ Content-Type: application/octet-stream\r\n\r\npackets\r\n--B--\r\n";
         .unwrap();
     assert_eq!(res.bytes().await.unwrap().as_ref(), b"packets");
 }
+
+/// An observable added to an alert after intake is found as one it came
+/// with: by the case observable's alerts (the sightings look-up) and in the
+/// case page's alerts that share the case's observables.
+#[tokio::test]
+async fn an_observable_added_to_an_alert_later_is_sighted_with_the_case() {
+    let app = spawn_app().await;
+    let send = |source_ref: &str, observables: serde_json::Value| {
+        serde_json::json!({ "source": "edr", "source_ref": source_ref, "type": "beacon", "title": format!("Beacon {source_ref}"),
+            "severity": "medium", "observables": observables, "raw": {} })
+    };
+    let with: firebreak_types::SentAlert = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &send("came-with", serde_json::json!([{ "type": "domain", "value": "c2.evil.example" }])),
+        )
+        .await
+        .unwrap();
+    let later: firebreak_types::SentAlert =
+        app.admin.post("/api/v1/alerts", &send("added-later", serde_json::json!([]))).await.unwrap();
+    let (with, later) = (with.alert.id, later.alert.id);
+    let _: firebreak_types::Alert = app
+        .admin
+        .post(
+            &format!("/api/v1/alerts/{later}/observables"),
+            &serde_json::json!({ "observables": [{ "type": "domain", "value": "C2.evil.example" }] }),
+        )
+        .await
+        .unwrap();
+
+    let case: firebreak_types::Case =
+        app.admin.post("/api/v1/cases", &serde_json::json!({ "title": "C2 traffic" })).await.unwrap();
+    let _: firebreak_types::ObservableWithSightings = app
+        .admin
+        .post(
+            &format!("/api/v1/cases/{}/observables", case.id),
+            &serde_json::json!({ "type": "domain", "value": "c2.evil.example" }),
+        )
+        .await
+        .unwrap();
+    let listed: Vec<firebreak_types::ObservableWithSightings> =
+        app.admin.get(&format!("/api/v1/cases/{}/observables", case.id)).await.unwrap();
+    assert_eq!(listed[0].alerts, [later, with], "newest first, the one added later among them");
+
+    let http = reqwest::Client::builder().redirect(Policy::none()).build().unwrap();
+    let jar = sign_in(&http, &app.base_url).await;
+    let page = http.get(format!("{}/cases/{}", app.base_url, case.id)).header("cookie", &jar).send().await.unwrap();
+    let html = page.text().await.unwrap();
+    for id in [later, with] {
+        assert!(html.contains(&format!("<tr data-id=\"{id}\">")), "{id} among the alerts sharing observables");
+    }
+}

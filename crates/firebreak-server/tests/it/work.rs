@@ -538,3 +538,79 @@ async fn uploads_are_held_to_the_file_and_organisation_limits() {
     let resp = l1.request(reqwest::Method::POST, &url).body(vec![5u8; 60_000]).send().await.unwrap();
     assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
 }
+
+/// An alert's attachment escalated into evidence is one file linked twice:
+/// the organisation's storage counts it once, and a file uploaded again is
+/// linked to the copy already kept rather than counted (and stored) anew.
+#[tokio::test]
+async fn an_escalated_attachment_counts_once_against_the_storage_limit() {
+    let app = crate::helpers::spawn_app_configured(
+        Default::default(),
+        firebreak_app::AppSettings { max_file_bytes: 0, max_org_storage_bytes: 200_000, ..Default::default() },
+    )
+    .await;
+    let alert: firebreak_types::SentAlert = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "edr", "source_ref": "pcap-1", "type": "beacon", "title": "Beacon", "severity": "high" }),
+        )
+        .await
+        .unwrap();
+    let id = alert.alert.id;
+    let capture: Vec<u8> = (0..90_000u32).map(|i| (i % 251) as u8).collect();
+    let mut body =
+        b"--B\r\nContent-Disposition: form-data; name=\"attachments\"; filename=\"beacon.pcap\"\r\n\r\n".to_vec();
+    body.extend_from_slice(&capture);
+    body.extend_from_slice(b"\r\n--B--\r\n");
+    let res = app
+        .admin
+        .request(reqwest::Method::POST, &format!("/compat/thehive/api/v1/alert/{id}/attachments"))
+        .header("content-type", "multipart/form-data; boundary=B")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+
+    // What the organisation uses, as the limit's refusal tells it.
+    let spare: Case = app.admin.post("/api/v1/cases", &json!({ "title": "Probe" })).await.unwrap();
+    let probe = format!("/api/v1/cases/{}/evidence?filename=probe.bin", spare.id);
+    let used = || async {
+        let resp = app.admin.request(reqwest::Method::POST, &probe).body(vec![0u8; 199_999]).send().await.unwrap();
+        assert_eq!(resp.status(), 413);
+        let body: Value = resp.json().await.unwrap();
+        let message = body["message"].as_str().unwrap().to_owned();
+        let (_, tail) = message.split_once(", ").unwrap();
+        tail.split(' ').next().unwrap().parse::<u64>().unwrap()
+    };
+    assert_eq!(used().await, 90_000);
+
+    let case: Case = app.admin.post(&format!("/api/v1/alerts/{id}/escalate"), &json!({})).await.unwrap();
+    let evidence: Vec<firebreak_types::Evidence> =
+        app.admin.get(&format!("/api/v1/cases/{}/evidence", case.id)).await.unwrap();
+    assert_eq!(evidence.len(), 1);
+    assert_eq!(used().await, 90_000, "the escalated attachment is the same bytes, counted once");
+
+    // The capture uploaded again: kept, linked to the copy there is, not
+    // counted again.
+    let url = format!("/api/v1/cases/{}/evidence?filename=again.pcap", case.id);
+    let resp = app.admin.request(reqwest::Method::POST, &url).body(capture.clone()).send().await.unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    let again: firebreak_types::Evidence = resp.json().await.unwrap();
+    assert_eq!(used().await, 90_000);
+
+    // Room for another 100 000 bytes, which counting the capture twice
+    // would refuse.
+    let url = format!("/api/v1/cases/{}/evidence?filename=memory.bin", case.id);
+    let resp = app.admin.request(reqwest::Method::POST, &url).body(vec![9u8; 100_000]).send().await.unwrap();
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+    assert_eq!(used().await, 190_000);
+    let path = app.data_dir.join("files").join(case.org_id.to_string()).join(again.id.to_string());
+    assert_eq!(std::fs::read(&path).unwrap(), capture);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        assert_eq!(std::fs::metadata(&path).unwrap().nlink(), 3, "attachment, escalated evidence, upload");
+    }
+}

@@ -66,8 +66,9 @@ pub trait AlertStore: Send + Sync {
     async fn amend_alert(&self, ctx: &WriteCtx, before: &Alert, after: &Alert) -> Result<Alert>;
     /// Adds `added` to the observables of an open alert if its list is
     /// unchanged since `before` was read (`Stale` otherwise), with its audit
-    /// entry listing what was added. The sightings index (where events saw
-    /// observables) is left as intake wrote it.
+    /// entry listing what was added, and with them in the sightings index
+    /// intake writes (alerts sharing an observable find it). The alert's
+    /// story is left as intake made it: stories are the intake writer's.
     async fn add_alert_observables(&self, ctx: &WriteCtx, before: &Alert, added: &[AlertObservable]) -> Result<Alert>;
     /// Closes those of `ids` that are still open, each with its audit entry,
     /// in one transaction; returns the ids closed.

@@ -9,7 +9,8 @@ use uuid::Uuid;
 use crate::audit::append;
 use crate::columns::enum_text;
 use crate::columns::uuid_col;
-use crate::sql::{Bind, Filter};
+use crate::rows::{chunk_rows, placeholders, sighting_term};
+use crate::sql::{Backend, Bind, Filter};
 use crate::{Result, SqlStore, StoreError, WriteCtx};
 
 pub(super) async fn triage_alert(
@@ -126,11 +127,58 @@ pub(super) async fn add_alert_observables(
     if done.rows_affected() == 0 {
         return Err(StoreError::Stale);
     }
+    index_sightings(store, &mut tx, before, added).await?;
     let details = json!({ "observables": { "added": added } });
     append(&mut tx, &store.audit_key, ctx, before.org_id, "alert", &before.id.to_string(), "add_observables", &details)
         .await?;
     tx.commit().await?;
     Ok(after)
+}
+
+/// Writes observables added to an alert into the sightings index intake
+/// writes, so that alerts sharing them find it as if it came with them.
+async fn index_sightings(
+    store: &SqlStore,
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    alert: &Alert,
+    added: &[AlertObservable],
+) -> Result<()> {
+    let keys: Vec<String> = added.iter().map(|o| format!("{}:{}", o.kind, o.value)).collect();
+    match store.backend {
+        // The index keeps no row per alert to rewrite (it is contentless):
+        // the new terms are posted under the alert's row id beside the
+        // terms intake posted, which none of them repeats (an alert's
+        // observables are distinct), and nothing deletes from it.
+        Backend::Sqlite => {
+            let terms: Vec<String> = keys.iter().map(|k| sighting_term(k)).collect();
+            sqlx::query(
+                "INSERT INTO alert_sightings (rowid, keys) SELECT rowid, $1 FROM alerts WHERE org_id = $2 AND id = $3",
+            )
+            .bind(terms.join(" "))
+            .bind(alert.org_id.to_string())
+            .bind(alert.id.to_string())
+            .execute(&mut **tx)
+            .await?;
+        }
+        Backend::Postgres => {
+            for chunk in keys.chunks(chunk_rows(4)) {
+                let sql = format!(
+                    "INSERT INTO alert_observables (org_id, obs_key, alert_id, seen_at) VALUES {}",
+                    placeholders(store.backend, chunk.len(), 4)
+                );
+                let mut q = sqlx::query(&sql);
+                for key in chunk {
+                    q = q
+                        .bind(alert.org_id.to_string())
+                        .bind(key.as_str())
+                        .bind(alert.id.to_string())
+                        .bind(to_millis(alert.last_seen));
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+    }
+    Ok(())
 }
 
 pub(super) async fn close_alerts(

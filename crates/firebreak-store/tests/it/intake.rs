@@ -257,3 +257,58 @@ pub async fn an_amended_alert_is_written_audited_and_still_repeated(h: &Harness)
     assert_eq!((stored.title.as_str(), stored.occurrences), ("retitled", 2));
     h.verify(acme).await.unwrap();
 }
+
+/// Observables added to an alert after intake are in the sightings index
+/// intake writes: the alerts carrying one find it, newest first, beside the
+/// alerts that came with it. The alert's story stays as intake made it (see
+/// `AlertStore::add_alert_observables`).
+pub async fn observables_added_later_are_sighted_and_leave_the_story(h: &Harness) {
+    let acme = org(h, "acme").await;
+    let other = org(h, "other").await;
+    let first = vec![alert(acme, "a", 0, "ws-1"), alert(acme, "b", 1, "ws-2")];
+    let g = by_host(&first);
+    let stored = h.store.ingest_alerts(&h.ctx(1), acme, first, Some(g)).await.unwrap();
+    let mut bare = alert(acme, "c", 2, "ws-3");
+    bare.observables.clear();
+    let c = h.store.ingest_alerts(&h.ctx(2), acme, vec![bare], None).await.unwrap();
+    let theirs = vec![alert(other, "a", 0, "ws-1")];
+    h.store.ingest_alerts(&h.ctx(2), other, theirs, None).await.unwrap();
+    let a = h.store.get_alert(acme, stored[0].0).await.unwrap().unwrap();
+    let b = h.store.get_alert(acme, stored[1].0).await.unwrap().unwrap();
+    let c = h.store.get_alert(acme, c[0].0).await.unwrap().unwrap();
+
+    let host = |v: &str| -> firebreak_types::AlertObservable {
+        serde_json::from_value(serde_json::json!({ "type": "hostname", "value": v })).unwrap()
+    };
+    let b2 = h.store.add_alert_observables(&h.ctx(3), &b, &[host("ws-1")]).await.unwrap();
+    // An alert intake indexed nothing for.
+    let c2 = h.store.add_alert_observables(&h.ctx(4), &c, &[host("ws-1"), host("ws-9")]).await.unwrap();
+    let seen = h.store.alerts_with_observable(acme, "hostname:ws-1", 10).await.unwrap();
+    assert_eq!(seen.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [c.id, b.id, a.id], "newest first, acme's only");
+    let seen = h.store.alerts_with_observable(acme, "hostname:ws-2", 10).await.unwrap();
+    assert_eq!(seen.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [b.id], "what intake indexed stays");
+    let seen = h.store.alerts_with_observable(acme, "hostname:ws-9", 10).await.unwrap();
+    assert_eq!(seen.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [c.id]);
+    assert!(h.store.alerts_with_observable(other, "hostname:ws-9", 10).await.unwrap().is_empty());
+    if let crate::harness::Raw::Sqlite(_) = &h.raw {
+        // The full-text index holds together once its segments are merged.
+        h.raw.execute("INSERT INTO alert_sightings (alert_sightings) VALUES ('optimize')").await;
+        h.raw.execute("INSERT INTO alert_sightings (alert_sightings) VALUES ('integrity-check')").await;
+        let seen = h.store.alerts_with_observable(acme, "hostname:ws-1", 10).await.unwrap();
+        assert_eq!(seen.len(), 3);
+        let seen = h.store.alerts_with_observable(acme, "hostname:ws-2", 10).await.unwrap();
+        assert_eq!(seen.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [b.id]);
+    }
+
+    // A stale list is refused and indexes nothing.
+    let r = h.store.add_alert_observables(&h.ctx(5), &b, &[host("ws-7")]).await;
+    assert!(matches!(r, Err(firebreak_store::StoreError::Stale)), "{r:?}");
+    assert!(h.store.alerts_with_observable(acme, "hostname:ws-7", 10).await.unwrap().is_empty());
+
+    // The stories are intake's: b stays in its own, c in none.
+    let b3 = h.store.get_alert(acme, b.id).await.unwrap().unwrap();
+    assert_eq!((b3.group_id, b2.observables.len()), (b.group_id, 2));
+    assert_ne!(b3.group_id, a.group_id);
+    let c3 = h.store.get_alert(acme, c.id).await.unwrap().unwrap();
+    assert_eq!((c3.group_id, c2.observables.len()), (None, 2));
+}

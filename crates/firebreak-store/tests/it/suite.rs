@@ -16,8 +16,8 @@ use crate::harness::Harness;
 pub use crate::intake::{
     a_value_too_common_stops_joining_alerts, an_amended_alert_is_written_audited_and_still_repeated,
     each_batch_is_audited_and_a_failed_one_is_not, intake_counts_new_alerts_by_hour,
-    intake_dedups_within_and_across_batches, stories_span_batches_and_repeats_join_none,
-    the_window_holds_both_ways_whatever_the_arrival_order,
+    intake_dedups_within_and_across_batches, observables_added_later_are_sighted_and_leave_the_story,
+    stories_span_batches_and_repeats_join_none, the_window_holds_both_ways_whatever_the_arrival_order,
 };
 pub use crate::query::filters_compile_to_sql_alike_on_both_databases;
 pub use crate::queue::the_queue_pages_by_keyset_as_by_offset;
@@ -623,6 +623,39 @@ pub async fn items_are_scoped_versioned_audited_and_indexed(h: &Harness) {
     assert_eq!(due.iter().map(|i| i.key.clone().unwrap()).collect::<Vec<_>>(), ["d1"]);
     let q = AuditQuery { object_type: Some("delivery".into()), ..Default::default() };
     assert!(h.store.list_audit(a, &q).await.unwrap().items.is_empty());
+}
+
+/// A file linked from an alert into a case's evidence is one content: the
+/// organisation's stored bytes count it once, until its last item goes.
+pub async fn stored_files_count_each_content_once(h: &Harness) {
+    let a = org(h, "A").await;
+    let b = org(h, "B").await;
+    let file = |org: Uuid, kind: &str, sha: &str, size: u64| {
+        let mut i = item(org, kind, None, sha, "kept", 0);
+        i.body = serde_json::json!({ "sha256": sha, "size": size });
+        i
+    };
+    let kinds = ["evidence", "document", "alert_attachment"];
+    let attachment = file(a, "alert_attachment", "aa11", 1000);
+    let evidence = file(a, "evidence", "aa11", 1000);
+    let other = file(a, "document", "bb22", 300);
+    let made =
+        h.store.create_items(&h.ctx(1), vec![attachment.clone(), evidence.clone(), other.clone()]).await.unwrap();
+    h.store.create_items(&h.ctx(2), vec![file(b, "evidence", "aa11", 1000)]).await.unwrap();
+    assert_eq!(h.store.stored_content_bytes(a, &kinds).await.unwrap(), 1300, "the linked file once");
+    assert_eq!(h.store.stored_content_bytes(a, &["evidence"]).await.unwrap(), 1000);
+    assert_eq!(h.store.stored_content_bytes(b, &kinds).await.unwrap(), 1000, "per organisation");
+    assert_eq!(h.store.stored_content_bytes(a, &[]).await.unwrap(), 0);
+
+    let first = h.store.item_with_content(a, &kinds, "aa11").await.unwrap().unwrap();
+    assert_eq!(first.id, made[0].id, "the oldest item with the content");
+    assert!(h.store.item_with_content(a, &["document"], "aa11").await.unwrap().is_none());
+    assert!(h.store.item_with_content(a, &kinds, "cc33").await.unwrap().is_none());
+
+    h.store.delete_item(&h.ctx(3), a, "alert_attachment", attachment.id).await.unwrap();
+    assert_eq!(h.store.stored_content_bytes(a, &kinds).await.unwrap(), 1300, "still held by the evidence");
+    h.store.delete_item(&h.ctx(4), a, "evidence", evidence.id).await.unwrap();
+    assert_eq!(h.store.stored_content_bytes(a, &kinds).await.unwrap(), 300, "freed with its last item");
 }
 
 /// Two batches sent at once (on SQLite, stored by one transaction): one

@@ -10,9 +10,9 @@
 
 use std::collections::HashMap;
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use axum::{Json, Router};
@@ -29,6 +29,7 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::error::{HiveError, HiveResult};
+use super::form::{self, Sent, SentFile};
 use super::session::HiveCaller;
 use super::shape::{self, Names};
 use crate::state::AppState;
@@ -209,11 +210,19 @@ pub(super) fn observables(a: &Alert) -> Vec<Value> {
 // ---------------------------------------------------------------------------
 // TheHive's body as Firebreak's alert
 
-/// A file sent with an alert (a multipart part, or a TheHive 4 `file`
-/// artifact's `name;mime;base64`).
+/// A file sent with an alert as a multipart part, by the part's field: its
+/// name and SHA-256.
 pub(super) struct Attachment {
     pub name: String,
-    pub data: Vec<u8>,
+    pub sha256: String,
+}
+
+/// The files of a request by field (the last of a field that repeats).
+fn by_field(files: &[SentFile]) -> HashMap<String, Attachment> {
+    files
+        .iter()
+        .map(|f| (f.field.clone(), Attachment { name: f.name.clone(), sha256: f.file.sha256.clone() }))
+        .collect()
 }
 
 /// A TheHive alert body (TheHive 5's, or TheHive 4's with `artifacts`) as
@@ -364,7 +373,7 @@ fn file_of(m: &Map<String, Value>, field: &str, files: &HashMap<String, Attachme
             let file = files
                 .get(key)
                 .ok_or_else(|| attribute(&format!("{field}.attachment"), "names no file sent with the alert"))?;
-            return Ok(FileSeen { name: file.name.clone(), sha256: Some(digest(&file.data)) });
+            return Ok(FileSeen { name: file.name.clone(), sha256: Some(file.sha256.clone()) });
         }
         Some(Value::Object(a)) => {
             let name = a.get("name").and_then(Value::as_str).unwrap_or_default().to_owned();
@@ -417,78 +426,16 @@ fn custom_fields_in(v: Option<&Value>) -> HiveResult<Value> {
     Ok(Value::Object(out))
 }
 
-/// The parts of a `multipart/form-data` body: by field name, the text or
-/// the file it holds (TheHive's clients send an alert's JSON as `_json`
-/// beside the files its observables name).
-pub(super) fn multipart(headers: &HeaderMap, body: &[u8]) -> HiveResult<HashMap<String, Attachment>> {
-    Ok(multipart_parts(headers, body)?.into_iter().collect())
-}
-
-/// The parts of a `multipart/form-data` body in order, each by its field
-/// name (several files may share one: thehive4py names each `attachments`).
-fn multipart_parts(headers: &HeaderMap, body: &[u8]) -> HiveResult<Vec<(String, Attachment)>> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    let boundary = ct
-        .split(';')
-        .find_map(|p| p.trim().strip_prefix("boundary="))
-        .map(|b| b.trim_matches('"').to_owned())
-        .ok_or_else(|| HiveError::bad_request("a multipart body needs its boundary"))?;
-    let delimiter = format!("--{boundary}");
-    let mut parts = Vec::new();
-    let mut rest = body;
-    // Everything up to the first delimiter is preamble.
-    let Some(start) = find(rest, delimiter.as_bytes()) else {
-        return Err(HiveError::bad_request("the multipart body has no part"));
-    };
-    rest = &rest[start + delimiter.len()..];
-    loop {
-        if rest.starts_with(b"--") {
-            break;
-        }
-        rest = rest.strip_prefix(b"\r\n").unwrap_or(rest);
-        let end = find(rest, format!("\r\n{delimiter}").as_bytes())
-            .ok_or_else(|| HiveError::bad_request("a multipart part is not closed"))?;
-        let part = &rest[..end];
-        rest = &rest[end + 2 + delimiter.len()..];
-        let split = find(part, b"\r\n\r\n").ok_or_else(|| HiveError::bad_request("a multipart part has no headers"))?;
-        let head = String::from_utf8_lossy(&part[..split]);
-        let data = part[split + 4..].to_vec();
-        let mut name = None;
-        let mut filename = None;
-        for line in head.lines() {
-            let Some((k, v)) = line.split_once(':') else { continue };
-            if !k.trim().eq_ignore_ascii_case("content-disposition") {
-                continue;
-            }
-            for p in v.split(';').map(str::trim) {
-                if let Some(n) = p.strip_prefix("name=") {
-                    name = Some(n.trim_matches('"').to_owned());
-                } else if let Some(f) = p.strip_prefix("filename=") {
-                    filename = Some(f.trim_matches('"').to_owned());
-                }
-            }
-        }
-        if let Some(name) = name {
-            parts.push((name.clone(), Attachment { name: filename.unwrap_or(name), data }));
-        }
-    }
-    Ok(parts)
-}
-
-fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
-    haystack.windows(needle.len()).position(|w| w == needle)
-}
-
 /// TheHive's alert body of a request: JSON, or multipart with the JSON as
 /// `_json` and the files its observables name.
-fn alert_body(headers: &HeaderMap, body: &[u8]) -> HiveResult<(Value, HashMap<String, Attachment>)> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if ct.starts_with("multipart/form-data") {
-        let mut parts = multipart(headers, body)?;
-        let json = parts.remove("_json").ok_or_else(|| attribute("_json", "is required beside the files"))?;
-        return Ok((parse(&json.data)?, parts));
+fn alert_body(sent: Sent) -> HiveResult<(Value, Vec<SentFile>)> {
+    match sent {
+        Sent::Whole(body) => Ok((parse(&body)?, Vec::new())),
+        Sent::Form { mut fields, files } => {
+            let json = fields.remove("_json").ok_or_else(|| attribute("_json", "is required beside the files"))?;
+            Ok((parse(&json)?, files))
+        }
     }
-    Ok((parse(body)?, HashMap::new()))
 }
 
 pub(super) fn parse(body: &[u8]) -> HiveResult<Value> {
@@ -507,12 +454,14 @@ pub(super) fn parse(body: &[u8]) -> HiveResult<Value> {
 /// The files sent with an alert, to keep as its attachments: the multipart
 /// parts beside `_json`, and the `file` observables (TheHive 4 artifacts)
 /// written `name;mime;base64`.
-pub(super) fn files_sent(body: &Value, files: HashMap<String, Attachment>) -> Vec<NewAttachment> {
-    let mut out: Vec<NewAttachment> = files
-        .into_values()
-        .filter(|a| !a.data.is_empty())
-        .map(|a| NewAttachment { name: a.name, content_type: String::new(), data: a.data.into() })
-        .collect();
+pub(super) async fn files_sent(
+    s: &AppState,
+    caller: &HiveCaller,
+    body: &Value,
+    files: Vec<SentFile>,
+) -> HiveResult<Vec<NewAttachment>> {
+    let mut out: Vec<NewAttachment> =
+        files.into_iter().map(|f| NewAttachment { name: f.name, content_type: f.content_type, file: f.file }).collect();
     for list in ["observables", "artifacts"] {
         for o in body.get(list).and_then(Value::as_array).into_iter().flatten() {
             let is_file = o.get("dataType").and_then(Value::as_str).is_some_and(|t| t.eq_ignore_ascii_case("file"));
@@ -522,11 +471,12 @@ pub(super) fn files_sent(body: &Value, files: HashMap<String, Attachment>) -> Ve
                 && let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(b64.trim())
                 && !bytes.is_empty()
             {
-                out.push(NewAttachment { name: name.to_owned(), content_type: mime.to_owned(), data: bytes.into() });
+                let file = firebreak_app::files::stage_bytes(s, caller.org_id(), bytes.into()).await?;
+                out.push(NewAttachment { name: name.to_owned(), content_type: mime.to_owned(), file });
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Sends one alert through intake, then keeps the files sent with it as
@@ -696,15 +646,11 @@ pub(super) async fn apply_update(
 // ---------------------------------------------------------------------------
 // Handlers
 
-async fn create(
-    State(s): State<AppState>,
-    caller: HiveCaller,
-    headers: HeaderMap,
-    body: Bytes,
-) -> HiveResult<Response> {
-    let (body, files) = alert_body(&headers, &body)?;
-    let native = to_native(&body, &files)?;
-    let a = send_with_files(&s, &caller, native, files_sent(&body, files)).await?;
+async fn create(State(s): State<AppState>, caller: HiveCaller, headers: HeaderMap, body: Body) -> HiveResult<Response> {
+    let (body, files) = alert_body(form::read(&s, &caller, &headers, body).await?)?;
+    let native = to_native(&body, &by_field(&files))?;
+    let files = files_sent(&s, &caller, &body, files).await?;
+    let a = send_with_files(&s, &caller, native, files).await?;
     let names = Names::of(&s, &caller).await?;
     Ok((StatusCode::CREATED, Json(alert(&a, &names))).into_response())
 }
@@ -826,23 +772,25 @@ pub(super) async fn add_observable(
     caller: HiveCaller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
     let id = shape::path_id(&id, "alert")?;
-    let (mut body, files) = alert_body(&headers, &body)?;
+    app_alerts::get_alert(&s, &caller, id).await?;
+    let (mut body, files) = alert_body(form::read(&s, &caller, &headers, body).await?)?;
+    let named = by_field(&files);
     if let Some(m) = body.as_object_mut()
         && !m.contains_key("attachment")
-        && files.contains_key("attachment")
+        && named.contains_key("attachment")
     {
         m.insert("attachment".into(), json!("attachment"));
     }
-    let (list, _) = observable_in(&body, "observable", &files)?;
+    let (list, _) = observable_in(&body, "observable", &named)?;
     let list = serde_json::from_value(Value::Array(list))
         .map_err(|e| HiveError::bad_request(format!("the observable cannot be read: {e}")))?;
     let req = AddAlertObservables { observables: list };
     let (a, added) = app_alerts::add_observables(&s, &caller, id, req).await?;
     // The file of a `file` observable is kept as the alert's attachment.
-    let sent = files_sent(&json!({ "observables": [body] }), files);
+    let sent = files_sent(&s, &caller, &json!({ "observables": [body] }), files).await?;
     if !sent.is_empty() {
         alert_attachments::add(&s, &caller, id, sent).await?;
     }
@@ -859,18 +807,18 @@ async fn add_attachments(
     caller: HiveCaller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
     let id = shape::path_id(&id, "alert")?;
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !ct.starts_with("multipart/form-data") {
+    if !form::is_multipart(&headers) {
         return Err(attribute("attachments", "are sent as multipart/form-data, one file a part"));
     }
-    let files: Vec<NewAttachment> = multipart_parts(&headers, &body)?
-        .into_iter()
-        .filter(|(field, a)| field != "canRename" && field != "_json" && a.name != *field)
-        .map(|(_, a)| NewAttachment { name: a.name, content_type: String::new(), data: a.data.into() })
-        .collect();
+    app_alerts::get_alert(&s, &caller, id).await?;
+    let Sent::Form { files, .. } = form::read(&s, &caller, &headers, body).await? else {
+        return Err(attribute("attachments", "are sent as multipart/form-data, one file a part"));
+    };
+    let files: Vec<NewAttachment> =
+        files.into_iter().map(|f| NewAttachment { name: f.name, content_type: f.content_type, file: f.file }).collect();
     if files.is_empty() {
         return Err(attribute("attachments", "is required: at least one file"));
     }
@@ -963,16 +911,5 @@ mod tests {
             to_native(&json!({"type": "t", "source": "s", "sourceRef": "r", "title": "x", "tlp": 5}), &HashMap::new())
                 .unwrap_err();
         assert_eq!(e.message, "tlp is 0 to 4");
-    }
-
-    #[test]
-    fn a_multipart_body_is_read_into_its_parts() {
-        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"_json\"\r\n\r\n{\"a\":1}\r\n--XyZ\r\n\
-Content-Disposition: form-data; name=\"f\"; filename=\"x.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n\x00\x01\r\n\r\n--XyZ--\r\n";
-        let mut headers = HeaderMap::new();
-        headers.insert(header::CONTENT_TYPE, "multipart/form-data; boundary=XyZ".parse().unwrap());
-        let parts = multipart(&headers, body).unwrap();
-        assert_eq!(parts["_json"].data, b"{\"a\":1}");
-        assert_eq!((parts["f"].name.as_str(), parts["f"].data.as_slice()), ("x.bin", &b"\x00\x01\r\n"[..]));
     }
 }

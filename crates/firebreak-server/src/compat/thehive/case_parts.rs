@@ -4,9 +4,9 @@
 //! `/api/v1/observable/{id}`), comments, pages, timeline events, procedures
 //! (ATT&CK onto the case's timeline) and shares.
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -22,6 +22,7 @@ use uuid::Uuid;
 
 use super::cases::{self as hive, attribute, boolean, date, no_content, object, strings, text, tlp, user_id};
 use super::error::{HiveError, HiveResult};
+use super::form::{self, Sent, SentFile};
 use super::session::HiveCaller;
 use super::shape::{self, Names};
 use crate::state::AppState;
@@ -54,83 +55,18 @@ pub fn routes() -> Router<AppState> {
 }
 
 // ---------------------------------------------------------------------------
-// Multipart bodies (a file observable, a log with an attachment)
+// Bodies with files (a file observable, a log with an attachment)
 
-/// One part of a `multipart/form-data` body.
-pub(super) struct Part {
-    pub name: String,
-    pub filename: Option<String>,
-    pub content_type: Option<String>,
-    pub data: Bytes,
-}
-
-fn find(hay: &[u8], needle: &[u8], from: usize) -> Option<usize> {
-    if needle.is_empty() || hay.len() < needle.len() {
-        return None;
-    }
-    (from..=hay.len() - needle.len()).find(|&i| &hay[i..i + needle.len()] == needle)
-}
-
-fn param(header: &str, name: &str) -> Option<String> {
-    header.split(';').map(str::trim).find_map(|p| {
-        let (k, v) = p.split_once('=')?;
-        k.trim().eq_ignore_ascii_case(name).then(|| v.trim().trim_matches('"').to_owned())
-    })
-}
-
-/// The parts of a `multipart/form-data` body, or `None` for any other body.
-pub(super) fn multipart(headers: &HeaderMap, body: &Bytes) -> HiveResult<Option<Vec<Part>>> {
-    let ct = headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or_default();
-    if !ct.trim_start().to_ascii_lowercase().starts_with("multipart/form-data") {
-        return Ok(None);
-    }
-    let boundary = param(ct, "boundary")
-        .filter(|b| !b.is_empty())
-        .ok_or_else(|| HiveError::bad_request("a multipart body needs its boundary in the Content-Type header"))?;
-    let delim = format!("--{boundary}").into_bytes();
-    let bad = || HiveError::bad_request("the multipart body is not well formed");
-    let mut parts = Vec::new();
-    let mut at = find(body, &delim, 0).ok_or_else(bad)? + delim.len();
-    loop {
-        if body.get(at..at + 2) == Some(b"--") {
-            break;
-        }
-        let start = find(body, b"\r\n", at).ok_or_else(bad)? + 2;
-        let head_end = find(body, b"\r\n\r\n", start).ok_or_else(bad)?;
-        let next = find(body, &[b"\r\n".as_slice(), &delim].concat(), head_end).ok_or_else(bad)?;
-        let head = String::from_utf8_lossy(&body[start..head_end]);
-        let mut name = String::new();
-        let mut filename = None;
-        let mut content_type = None;
-        for line in head.split("\r\n") {
-            let Some((k, v)) = line.split_once(':') else { continue };
-            if k.trim().eq_ignore_ascii_case("content-disposition") {
-                name = param(v, "name").unwrap_or_default();
-                filename = param(v, "filename");
-            } else if k.trim().eq_ignore_ascii_case("content-type") {
-                content_type = Some(v.trim().to_owned());
-            }
-        }
-        parts.push(Part { name, filename, content_type, data: body.slice(head_end + 4..next) });
-        at = next + 2 + delim.len();
-    }
-    Ok(Some(parts))
-}
-
-/// TheHive's multipart requests: the JSON in the `_json` field, and the file.
-pub(super) fn json_and_files(headers: &HeaderMap, body: &Bytes) -> HiveResult<(Map<String, Value>, Vec<Part>)> {
-    match multipart(headers, body)? {
-        None => Ok((object(body)?, Vec::new())),
-        Some(parts) => {
-            let mut json = Map::new();
-            let mut files = Vec::new();
-            for p in parts {
-                if p.name == "_json" {
-                    json = object(&p.data)?;
-                } else if p.filename.is_some() {
-                    files.push(p);
-                }
-            }
+/// TheHive's requests that may carry a file: JSON, or multipart with the
+/// JSON in the `_json` field beside the files.
+pub(super) fn json_and_files(sent: Sent) -> HiveResult<(Map<String, Value>, Vec<SentFile>)> {
+    match sent {
+        Sent::Whole(body) => Ok((object(&body)?, Vec::new())),
+        Sent::Form { fields, files } => {
+            let json = match fields.get("_json") {
+                Some(j) => object(j)?,
+                None => Map::new(),
+            };
             Ok((json, files))
         }
     }
@@ -141,20 +77,17 @@ pub(super) async fn keep_file(
     state: &AppState,
     caller: &Caller,
     case_id: Uuid,
-    file: Part,
+    file: SentFile,
     description: &str,
 ) -> HiveResult<firebreak_types::Evidence> {
     let params = firebreak_app::evidence::UploadParams {
-        filename: file.filename.clone().unwrap_or_else(|| "attachment".to_owned()),
+        filename: file.name,
         description: description.to_owned(),
         collected_from: "TheHive API".to_owned(),
         collected_by: None,
     };
-    let size = u64::try_from(file.data.len()).ok();
-    let ct = file.content_type.clone().unwrap_or_default();
-    let data = file.data;
-    let stream: firebreak_app::files::Upload = Box::pin(futures::stream::once(async move { Ok(data) }));
-    Ok(firebreak_app::evidence::upload(&state.app, caller, case_id, params, ct, size, stream).await?)
+    Ok(firebreak_app::evidence::record_staged(&state.app, caller, case_id, params, file.content_type, file.file)
+        .await?)
 }
 
 /// A case's evidence file as TheHive 5's attachment (the query API's
@@ -291,10 +224,10 @@ pub(super) async fn add_log_from(
     caller: &Caller,
     task_id: Uuid,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: Body,
 ) -> HiveResult<(TaskLog, Vec<firebreak_types::Evidence>)> {
     let (case_id, _) = case_notes::case_of::<Task>(&state.app, caller, task_id).await?;
-    let (m, files) = json_and_files(headers, body)?;
+    let (m, files) = json_and_files(form::read(state, caller, headers, body).await?)?;
     let message = text(&m, "message")?.unwrap_or_default();
     let mut attachments = Vec::new();
     for file in files {
@@ -324,9 +257,9 @@ async fn create_log(
     caller: HiveCaller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let (log, files) = add_log_from(&state, &caller, shape::path_id(&id, "task")?, &headers, &body).await?;
+    let (log, files) = add_log_from(&state, &caller, shape::path_id(&id, "task")?, &headers, body).await?;
     Ok((StatusCode::CREATED, Json(log_with(&log, &files))))
 }
 
@@ -383,11 +316,11 @@ pub(super) async fn add_observables_from(
     caller: &Caller,
     case_id: Uuid,
     headers: &HeaderMap,
-    body: &Bytes,
+    body: Body,
 ) -> HiveResult<Vec<Value>> {
     // The case first: another organisation's is not there, whatever the body.
     firebreak_app::cases::get_case(&state.app, caller, case_id).await?;
-    let (m, files) = json_and_files(headers, body)?;
+    let (m, files) = json_and_files(form::read(state, caller, headers, body).await?)?;
     let file = files.into_iter().next();
     let data_type = text(&m, "dataType")?.ok_or_else(|| attribute("dataType: a string (required)"))?;
     let message = text(&m, "message")?.unwrap_or_default();
@@ -442,9 +375,9 @@ async fn create_observable(
     caller: HiveCaller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let list = add_observables_from(&state, &caller, shape::path_id(&id, "case")?, &headers, &body).await?;
+    let list = add_observables_from(&state, &caller, shape::path_id(&id, "case")?, &headers, body).await?;
     Ok((StatusCode::CREATED, Json(Value::Array(list))))
 }
 

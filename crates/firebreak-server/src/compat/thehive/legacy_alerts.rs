@@ -104,7 +104,8 @@ fn legacy_case(c: &Case, names: &Names) -> Value {
 async fn create(State(s): State<AppState>, caller: HiveCaller, body: Bytes) -> HiveResult<Response> {
     let body = parse(&body)?;
     let native = alerts::to_native(&body, &HashMap::new())?;
-    let a = alerts::send_with_files(&s, &caller, native, alerts::files_sent(&body, HashMap::new())).await?;
+    let files = alerts::files_sent(&s, &caller, &body, Vec::new()).await?;
+    let a = alerts::send_with_files(&s, &caller, native, files).await?;
     let names = Names::of(&s, &caller).await?;
     Ok((StatusCode::CREATED, Json(legacy_alert(&a, &names))).into_response())
 }

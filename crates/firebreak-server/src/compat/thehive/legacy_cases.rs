@@ -5,7 +5,7 @@
 //! the shapes add TheHive 4's names (`id`, `caseId`, `owner`, `Open` and
 //! `Resolved`).
 
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
@@ -154,10 +154,10 @@ async fn create_artifact(
     caller: HiveCaller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
     let mut list =
-        case_parts::add_observables_from(&state, &caller, shape::path_id(&id, "case")?, &headers, &body).await?;
+        case_parts::add_observables_from(&state, &caller, shape::path_id(&id, "case")?, &headers, body).await?;
     let list: Vec<Value> = list.drain(..).map(legacy).collect();
     // One value answers one artifact, as TheHive 4 did; several, a list.
     let v = if list.len() == 1 { list.into_iter().next().unwrap_or_default() } else { Value::Array(list) };
@@ -202,9 +202,9 @@ async fn create_log(
     caller: HiveCaller,
     Path(id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> HiveResult<(StatusCode, Json<Value>)> {
-    let (log, files) = case_parts::add_log_from(&state, &caller, shape::path_id(&id, "task")?, &headers, &body).await?;
+    let (log, files) = case_parts::add_log_from(&state, &caller, shape::path_id(&id, "task")?, &headers, body).await?;
     let mut v = legacy(case_parts::log_with(&log, &files));
     v["startDate"] = v["date"].clone();
     v["status"] = json!("Ok");

@@ -11,6 +11,7 @@ mod case_parts;
 mod cases;
 pub mod error;
 mod extra_data;
+mod form;
 mod identity;
 mod legacy;
 mod legacy_alerts;

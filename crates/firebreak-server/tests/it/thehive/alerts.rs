@@ -277,3 +277,62 @@ async fn thehive4py_adds_observables_and_attachments_to_an_alert_and_downloads_t
         .unwrap();
     assert_eq!(r.status(), 404);
 }
+
+/// A file is streamed to disk as an evidence upload is, held to
+/// `max_file_bytes` rather than to `max_body_bytes`: thehive4py sends files
+/// many times larger than a body may be, with an alert, attached to it, as
+/// a case's file observable and with a task log. A file past the per-file
+/// limit leaves nothing behind; JSON past `max_body_bytes` is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn thehive4py_sends_files_larger_than_a_body_may_be() {
+    let settings = firebreak_server::ServerSettings { max_body_bytes: 64 * 1024, ..Default::default() };
+    let app = crate::helpers::spawn_app_configured(
+        settings,
+        firebreak_app::AppSettings { max_file_bytes: 4 << 20, ..Default::default() },
+    )
+    .await;
+    let Some(out) = run(Client::V2, &app, "uploads_large.py", &[]) else { return };
+    let mib: Vec<u8> = (0..4096).flat_map(|_| 0..=255u8).collect();
+    let capture = hex::encode(Sha256::digest(&mib));
+    let dump = hex::encode(Sha256::digest([mib.as_slice(), &mib].concat()));
+
+    let id = text(&out["alert"]["_id"]).to_owned();
+    let list: Vec<firebreak_types::AlertAttachment> =
+        app.admin.get(&format!("/api/v1/alerts/{id}/attachments")).await.unwrap();
+    let got: Vec<(&str, u64)> = list.iter().map(|a| (a.sha256.as_str(), a.size)).collect();
+    assert_eq!(got, [(capture.as_str(), 1 << 20), (dump.as_str(), 2 << 20)], "{out}");
+    let alert: Alert = app.admin.get(&format!("/api/v1/alerts/{id}")).await.unwrap();
+    assert!(alert.observables.iter().any(|o| o.kind == "sha256" && o.value == capture), "{:?}", alert.observables);
+
+    let case_id = text(&out["case"]["_id"]).to_owned();
+    assert_eq!(out["observable"][0]["dataType"], "file", "{out}");
+    assert_eq!(out["log"]["attachments"][0]["size"], 2 << 20, "{out}");
+    let evidence: Vec<firebreak_types::Evidence> =
+        app.admin.get(&format!("/api/v1/cases/{case_id}/evidence")).await.unwrap();
+    let got: Vec<&str> = evidence.iter().map(|e| e.sha256.as_str()).collect();
+    assert_eq!(got, [capture.as_str(), dump.as_str()]);
+    let res = app
+        .admin
+        .request(reqwest::Method::GET, &format!("/api/v1/cases/{case_id}/evidence/{}/content", evidence[1].id))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.bytes().await.unwrap().len(), 2 << 20);
+
+    // Refused: the file past max_file_bytes (the server may close the
+    // connection before the client reads the answer), the long JSON.
+    let refusal = text(&out["too_large"]);
+    assert!(refusal.contains("max_file_bytes") || refusal.starts_with("closed"), "{out}");
+    assert!(text(&out["long_json"]).contains("max_body_bytes"), "{out}");
+    let list: Vec<firebreak_types::AlertAttachment> =
+        app.admin.get(&format!("/api/v1/alerts/{id}/attachments")).await.unwrap();
+    assert_eq!(list.len(), 2);
+    let dir = app.data_dir.join("files").join(alert.org_id.to_string());
+    let mut kept: Vec<String> =
+        std::fs::read_dir(&dir).unwrap().map(|d| d.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    kept.sort();
+    let mut records: Vec<String> = list.iter().map(|a| a.id.to_string()).collect();
+    records.extend(evidence.iter().map(|e| e.id.to_string()));
+    records.sort();
+    assert_eq!(kept, records, "one file per record, nothing partial left");
+}
