@@ -523,9 +523,42 @@ pub async fn add_observables(
     if added.is_empty() {
         return Ok((before, added));
     }
-    let a = state.store.add_alert_observables(&caller.ctx(state), &before, &added).await?;
+    let ctx = caller.ctx(state);
+    let a = state.store.add_alert_observables(&ctx, &before, &added).await?;
+    observables_added(state, &ctx, &a, &added).await;
     state.live.publish(a.org_id, "alert.updated", a.id);
     Ok((a, added))
+}
+
+/// Queues `observable.created` for observables added to an alert, after the
+/// alert's change committed (as intake queues `alert.created`): a failure to
+/// queue them is logged, not answered.
+async fn observables_added(state: &App, ctx: &firebreak_store::WriteCtx, a: &Alert, added: &[AlertObservable]) {
+    let mut told = Vec::new();
+    for o in added {
+        let Some(i) = a.observables.iter().position(|x| x.kind == o.kind && x.value == o.value) else { continue };
+        let hive = |_: &crate::thehive::Names| crate::thehive::shape::alert_observable(a, i);
+        let event = crate::events::ItemEvent {
+            name: "observable.created",
+            root: crate::events::Root::Alert(a),
+            object_type: "Observable",
+            object_id: format!("{}-{i}", a.id),
+            object: crate::events::as_json(o),
+            hive: &hive,
+            before: None,
+        };
+        match crate::events::item_deliveries(state, &event, ctx.now).await {
+            Ok(d) => told.extend(d),
+            Err(e) => tracing::error!(error = %e, "could not make the webhook deliveries of an alert's observables"),
+        }
+    }
+    if told.is_empty() {
+        return;
+    }
+    match state.store.create_items(ctx, told).await {
+        Ok(_) => crate::events::delivered(state, true),
+        Err(e) => tracing::error!(error = %e, "could not queue the webhook deliveries of an alert's observables"),
+    }
 }
 
 // ---------------------------------------------------------------------------

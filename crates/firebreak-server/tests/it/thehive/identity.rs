@@ -186,7 +186,7 @@ async fn thehive4py_manages_case_templates_custom_fields_and_reads_observable_ty
 }
 
 /// A webhook receiver on port 0 that keeps every body it is sent.
-async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(super) async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let kept = got.clone();
     let app = axum::Router::new().route(
@@ -231,7 +231,8 @@ async fn a_webhook_in_thehive_s_format_sends_thehive_s_notification() {
     assert_eq!(got.len(), 1);
     let n: Value = serde_json::from_str(&got[0]).unwrap();
     assert_eq!(n["operation"], "Creation", "{n}");
-    assert_eq!(n["objectType"], "case");
+    assert_eq!(n["objectType"], "Case");
+    assert_eq!(n["action"], "create");
     assert_eq!(n["objectId"], case["id"]);
     assert_eq!(n["rootId"], case["id"]);
     assert_eq!(n["organisationId"], app.root_org.to_string());
@@ -283,7 +284,8 @@ async fn an_alert_sent_to_the_native_api_is_notified_in_thehive_s_shape() {
     assert_eq!(bodies.len(), 1);
     let n: Value = serde_json::from_str(&bodies[0]).unwrap();
     assert_eq!(n["operation"], "Creation", "{n}");
-    assert_eq!(n["objectType"], "alert");
+    assert_eq!(n["objectType"], "Alert");
+    assert_eq!(n["action"], "create");
     assert_eq!(n["objectId"], sent["id"], "{sent}");
     assert_eq!(n["organisationId"], app.root_org.to_string());
     assert_eq!(n["object"]["_type"], "Alert");
