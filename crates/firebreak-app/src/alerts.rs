@@ -587,7 +587,7 @@ pub async fn add_comment(state: &App, caller: &Caller, id: Uuid, req: NewAlertCo
     if body.trim().is_empty() {
         return Err(AppError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
     }
-    get_alert(state, caller, id).await?;
+    let alert = get_alert(state, caller, id).await?;
     let ctx = caller.ctx(state);
     let comment = AlertComment {
         id: Uuid::now_v7(),
@@ -600,7 +600,20 @@ pub async fn add_comment(state: &App, caller: &Caller, id: Uuid, req: NewAlertCo
         body,
         created_at: ctx.now,
     };
-    let c = crate::items::create(state, &ctx, caller.org_id(), comment).await?;
+    let hive = |_: &crate::thehive::Names| crate::thehive::shape::alert_comment(&comment);
+    let event = crate::events::ItemEvent {
+        name: "comment.created",
+        root: crate::events::Root::Alert(&alert),
+        object_type: "Comment",
+        object_id: comment.id.to_string(),
+        object: crate::events::as_json(&comment),
+        hive: &hive,
+        before: None,
+    };
+    let told = crate::events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let c = crate::items::create_with(state, &ctx, caller.org_id(), comment.clone(), told).await?;
+    crate::events::delivered(state, sent);
     state.live.publish(caller.org_id(), "alert.updated", id);
     Ok(c)
 }

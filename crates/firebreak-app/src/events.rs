@@ -94,11 +94,14 @@ pub async fn alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[(U
 /// invalidation channel yet, so another node's change is seen within this.
 pub const ALERT_HOOKS_TTL: time::Duration = time::Duration::seconds(10);
 
+/// A list of webhooks and when it was read.
+type KeptHooks = (OffsetDateTime, Arc<Vec<StoredWebhook>>);
+
 /// Each organisation's enabled webhooks that want `alert.created`, so that
 /// intake does not ask the store for them on every batch.
 #[derive(Default)]
 pub struct AlertHooks {
-    by_org: std::sync::Mutex<std::collections::HashMap<Uuid, (OffsetDateTime, Arc<Vec<StoredWebhook>>)>>,
+    by_org: std::sync::Mutex<std::collections::HashMap<Uuid, KeptHooks>>,
 }
 
 impl AlertHooks {
@@ -352,6 +355,9 @@ impl Root<'_> {
     }
 }
 
+/// An entity in TheHive 5's shape, given the organisation's logins.
+pub type HiveShape<'a> = dyn Fn(&Names) -> serde_json::Value + Send + Sync + 'a;
+
 /// A change of a task, a task's log, an observable, a comment or a
 /// procedure (see `firebreak_types::ITEM_EVENTS`), told to the webhooks that
 /// name its event, and to every webhook in TheHive's format that names no
@@ -366,10 +372,10 @@ pub struct ItemEvent<'a> {
     /// The object as Firebreak's API answers it.
     pub object: serde_json::Value,
     /// The object in TheHive 5's shape (from the shape the facade answers with).
-    pub hive: &'a (dyn Fn(&Names) -> serde_json::Value + Send + Sync),
+    pub hive: &'a HiveShape<'a>,
     /// For an update: the object before, as Firebreak's API and as TheHive
     /// shape it; the notification's details are the fields that changed.
-    pub before: Option<(serde_json::Value, &'a (dyn Fn(&Names) -> serde_json::Value + Send + Sync))>,
+    pub before: Option<(serde_json::Value, &'a HiveShape<'a>)>,
 }
 
 /// The fields of `after` whose value differs in `before` (TheHive's

@@ -8,8 +8,8 @@
 use std::collections::HashMap;
 
 use firebreak_types::{
-    Alert, AlertState, Case, CaseComment, CaseState, Disposition, Observable, Pap, Resolution, Severity, Task, TaskLog,
-    TaskStatus, TimelineEntry, Tlp,
+    Alert, AlertComment, AlertState, Case, CaseComment, CaseState, Disposition, Observable, Pap, Resolution, Severity,
+    Task, TaskLog, TaskStatus, TimelineEntry, Tlp,
 };
 use serde_json::{Map, Value, json};
 use time::OffsetDateTime;
@@ -444,6 +444,15 @@ pub fn comment(c: &CaseComment) -> Value {
     m.insert("isEdited".into(), json!(c.edited_at.is_some()));
     m.insert("external".into(), json!(false));
     m.insert("extraData".into(), json!({}));
+    Value::Object(m)
+}
+
+/// An alert's comment in TheHive 5's shape.
+pub fn alert_comment(c: &AlertComment) -> Value {
+    let mut m = header("Comment", c.id, c.author.as_str(), c.created_at, None);
+    m.insert("message".into(), json!(c.body));
+    m.insert("createdBy".into(), json!(c.author));
+    m.insert("createdAt".into(), json!(millis(c.created_at)));
     Value::Object(m)
 }
 

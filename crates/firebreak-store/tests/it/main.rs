@@ -54,6 +54,7 @@ conformance!(
     reopening_is_idempotent_and_a_newer_schema_refused,
     sla_columns_round_trip_and_open_cases_are_listed,
     items_are_scoped_versioned_audited_and_indexed,
+    an_item_change_and_its_deliveries_commit_together,
     a_failing_alert_batch_leaves_the_others_stored,
     stories_and_sightings_outlast_reopening,
     an_idempotency_key_answers_a_batch_sent_again,

@@ -270,3 +270,46 @@ async fn a_webhook_made_or_disabled_on_this_node_is_seen_by_the_next_intake_batc
     let _: Value = app.admin.post("/api/v1/alerts", &alert(3)).await.unwrap();
     assert_eq!(firebreak_app::webhooks::deliver_due(&app.state).await.unwrap(), 0);
 }
+
+#[tokio::test]
+async fn a_comment_on_an_alert_is_notified_as_the_query_api_answers_it() {
+    let app = spawn_app().await;
+    let (url, got) = receiver().await;
+    let _: Value = app
+        .admin
+        .post(
+            "/api/v1/webhooks",
+            &json!({ "name": "n8n", "url": url, "format": "thehive", "events": ["comment.created"] }),
+        )
+        .await
+        .unwrap();
+    let sent: Value = app
+        .admin
+        .post(
+            "/api/v1/alerts",
+            &json!({ "source": "edr", "source_ref": "det-9", "type": "malware", "title": "Emotet", "severity": "high" }),
+        )
+        .await
+        .unwrap();
+    let alert_id = sent["id"].as_str().unwrap().to_owned();
+    let _: Value = app
+        .admin
+        .post(&format!("/api/v1/alerts/{alert_id}/comments"), &json!({ "body": "known campaign" }))
+        .await
+        .unwrap();
+    let (s, listed) = hive(
+        &app,
+        Method::POST,
+        "/api/v1/query",
+        Some(json!({ "query": [{ "_name": "getAlert", "idOrName": alert_id }, { "_name": "comments" }] })),
+    )
+    .await;
+    assert_eq!(s, 200, "{listed}");
+    firebreak_app::webhooks::deliver_due(&app.state).await.unwrap();
+    let ns = take(&got);
+    let n = only(&ns, "Comment", "create");
+    check_envelope(n, &app, &json!(alert_id));
+    assert_eq!(n["object"]["message"], "known campaign");
+    assert_eq!(n["object"], listed[0], "the query API's answer and the notification's object are one shape");
+    assert_eq!(n["context"]["_type"], "Alert");
+}
