@@ -533,9 +533,42 @@ pub async fn add_observables(
     if added.is_empty() {
         return Ok((before, added));
     }
-    let a = state.store.add_alert_observables(&caller.ctx(state), &before, &added).await?;
+    let ctx = caller.ctx(state);
+    let a = state.store.add_alert_observables(&ctx, &before, &added).await?;
+    observables_added(state, &ctx, &a, &added).await;
     state.live.publish(a.org_id, "alert.updated", a.id);
     Ok((a, added))
+}
+
+/// Queues `observable.created` for observables added to an alert, after the
+/// alert's change committed (as intake queues `alert.created`): a failure to
+/// queue them is logged, not answered.
+async fn observables_added(state: &App, ctx: &firebreak_store::WriteCtx, a: &Alert, added: &[AlertObservable]) {
+    let mut told = Vec::new();
+    for o in added {
+        let Some(i) = a.observables.iter().position(|x| x.kind == o.kind && x.value == o.value) else { continue };
+        let hive = |_: &crate::thehive::Names| crate::thehive::shape::alert_observable(a, i);
+        let event = crate::events::ItemEvent {
+            name: "observable.created",
+            root: crate::events::Root::Alert(a),
+            object_type: "Observable",
+            object_id: format!("{}-{i}", a.id),
+            object: crate::events::as_json(o),
+            hive: &hive,
+            before: None,
+        };
+        match crate::events::item_deliveries(state, &event, ctx.now).await {
+            Ok(d) => told.extend(d),
+            Err(e) => tracing::error!(error = %e, "could not make the webhook deliveries of an alert's observables"),
+        }
+    }
+    if told.is_empty() {
+        return;
+    }
+    match state.store.create_items(ctx, told).await {
+        Ok(_) => crate::events::delivered(state, true),
+        Err(e) => tracing::error!(error = %e, "could not queue the webhook deliveries of an alert's observables"),
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -564,7 +597,7 @@ pub async fn add_comment(state: &App, caller: &Caller, id: Uuid, req: NewAlertCo
     if body.trim().is_empty() {
         return Err(AppError::field(ErrorCode::InvalidField, "body", "body must not be empty"));
     }
-    get_alert(state, caller, id).await?;
+    let alert = get_alert(state, caller, id).await?;
     let ctx = caller.ctx(state);
     let comment = AlertComment {
         id: Uuid::now_v7(),
@@ -577,7 +610,20 @@ pub async fn add_comment(state: &App, caller: &Caller, id: Uuid, req: NewAlertCo
         body,
         created_at: ctx.now,
     };
-    let c = crate::items::create(state, &ctx, caller.org_id(), comment).await?;
+    let hive = |_: &crate::thehive::Names| crate::thehive::shape::alert_comment(&comment);
+    let event = crate::events::ItemEvent {
+        name: "comment.created",
+        root: crate::events::Root::Alert(&alert),
+        object_type: "Comment",
+        object_id: comment.id.to_string(),
+        object: crate::events::as_json(&comment),
+        hive: &hive,
+        before: None,
+    };
+    let told = crate::events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let c = crate::items::create_with(state, &ctx, caller.org_id(), comment.clone(), told).await?;
+    crate::events::delivered(state, sent);
     state.live.publish(caller.org_id(), "alert.updated", id);
     Ok(c)
 }

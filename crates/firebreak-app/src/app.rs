@@ -75,6 +75,8 @@ pub struct App {
     pub(crate) hunts: Arc<Progress>,
     /// Where this node writes its audit checkpoints.
     pub(crate) checkpoints: Arc<CheckpointLog>,
+    /// Each organisation's `alert.created` webhooks, read by intake.
+    pub(crate) alert_hooks: Arc<crate::events::AlertHooks>,
 }
 
 impl App {
@@ -92,6 +94,7 @@ impl App {
             jobs: Arc::new(tokio::sync::Notify::new()),
             detectors: Arc::default(),
             hunts: Arc::default(),
+            alert_hooks: Arc::default(),
         }
     }
 

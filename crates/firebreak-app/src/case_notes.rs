@@ -70,7 +70,7 @@ pub async fn log_case(state: &App, caller: &Caller, id: Uuid) -> AppResult<(Uuid
 // Comments
 
 pub async fn add_comment(state: &App, caller: &Caller, case_id: Uuid, text: &str) -> AppResult<CaseComment> {
-    crate::cases::writable(state, caller, case_id).await?;
+    let case = crate::cases::writable(state, caller, case_id).await?;
     let comment = CaseComment {
         id: Uuid::now_v7(),
         case_id,
@@ -79,7 +79,21 @@ pub async fn add_comment(state: &App, caller: &Caller, case_id: Uuid, text: &str
         created_at: state.clock.now(),
         edited_at: None,
     };
-    let comment = items::create(state, &caller.ctx(state), caller.org_id(), comment).await?;
+    let ctx = caller.ctx(state);
+    let hive = |_: &crate::thehive::Names| crate::thehive::shape::comment(&comment);
+    let event = crate::events::ItemEvent {
+        name: "comment.created",
+        root: crate::events::Root::Case(&case),
+        object_type: "Comment",
+        object_id: comment.id.to_string(),
+        object: crate::events::as_json(&comment),
+        hive: &hive,
+        before: None,
+    };
+    let told = crate::events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let comment = items::create_with(state, &ctx, caller.org_id(), comment.clone(), told).await?;
+    crate::events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(comment)
 }

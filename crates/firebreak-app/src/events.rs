@@ -4,6 +4,8 @@
 //! and what it tells are written in one transaction (`commit`); the
 //! deliveries are the outbox the delivery job drains after it commits.
 
+use std::sync::Arc;
+
 use firebreak_store::{CaseWrite, Item, WriteCtx};
 use firebreak_types::{Case, Delivery, DeliveryStatus, Notification, Role, SourceRef, TimelineEntry, WebhookFormat};
 use serde_json::json;
@@ -13,6 +15,7 @@ use uuid::Uuid;
 use crate::App;
 use crate::error::AppResult;
 use crate::items::{self, StoredWebhook};
+use crate::thehive::{HiveOrg, Names};
 
 /// What happened to which case, and who should be told in the app.
 pub struct CaseEvent<'a> {
@@ -46,8 +49,8 @@ pub fn payload(event: &CaseEvent<'_>, at: time::OffsetDateTime) -> serde_json::V
 /// notifications and deliveries in one transaction.
 pub async fn emit(state: &App, ctx: &WriteCtx, event: CaseEvent<'_>) -> AppResult<()> {
     let hooks = listeners(state, event.case.org_id).await?;
-    let org_name = hive_org_name(state, event.case.org_id, &hooks).await?;
-    let effects = effects(&event, &hooks, &org_name, ctx.now)?;
+    let hive = hive_org(state, event.case.org_id, &hooks).await?;
+    let effects = effects(&event, &hooks, &hive, ctx.now)?;
     if !effects.is_empty() {
         state.store.create_items(ctx, effects).await?;
     }
@@ -62,13 +65,14 @@ pub async fn listeners(state: &App, org: Uuid) -> AppResult<Vec<StoredWebhook>> 
     items::list(state, org, &q).await
 }
 
-/// The organisation's name, which TheHive's notifications carry; read only
-/// when one of `hooks` sends them.
-async fn hive_org_name(state: &App, org: Uuid, hooks: &[StoredWebhook]) -> AppResult<String> {
+/// The organisation's name and its users' logins, which TheHive's
+/// notifications carry; read only when one of `hooks` sends them.
+async fn hive_org(state: &App, org: Uuid, hooks: &[StoredWebhook]) -> AppResult<HiveOrg> {
     if !hooks.iter().any(|h| h.webhook.format == WebhookFormat::Thehive) {
-        return Ok(String::new());
+        return Ok(HiveOrg::default());
     }
-    Ok(state.store.get_org(org).await?.map(|o| o.name).unwrap_or_default())
+    let name = state.store.get_org(org).await?.map(|o| o.name).unwrap_or_default();
+    Ok(HiveOrg { name, names: Names::of_org(state, org).await? })
 }
 
 fn listens(hook: &StoredWebhook, event: &str) -> bool {
@@ -85,19 +89,72 @@ pub async fn alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[(U
     }
 }
 
+/// How long a node trusts its list of an organisation's `alert.created`
+/// webhooks. A change on this node clears it at once; nodes share no
+/// invalidation channel yet, so another node's change is seen within this.
+pub const ALERT_HOOKS_TTL: time::Duration = time::Duration::seconds(10);
+
+/// A list of webhooks and when it was read.
+type KeptHooks = (OffsetDateTime, Arc<Vec<StoredWebhook>>);
+
+/// Each organisation's enabled webhooks that want `alert.created`, so that
+/// intake does not ask the store for them on every batch.
+#[derive(Default)]
+pub struct AlertHooks {
+    by_org: std::sync::Mutex<std::collections::HashMap<Uuid, KeptHooks>>,
+}
+
+impl AlertHooks {
+    fn get(&self, org: Uuid, now: OffsetDateTime) -> Option<Arc<Vec<StoredWebhook>>> {
+        let m = self.by_org.lock().ok()?;
+        m.get(&org).filter(|(at, _)| now - *at < ALERT_HOOKS_TTL && now >= *at).map(|(_, h)| h.clone())
+    }
+
+    fn put(&self, org: Uuid, now: OffsetDateTime, hooks: Arc<Vec<StoredWebhook>>) {
+        if let Ok(mut m) = self.by_org.lock() {
+            m.insert(org, (now, hooks));
+        }
+    }
+
+    /// Forgets `org`'s list (one of its webhooks was made, changed or removed).
+    pub fn forget(&self, org: Uuid) {
+        if let Ok(mut m) = self.by_org.lock() {
+            m.remove(&org);
+        }
+    }
+}
+
+/// The enabled webhooks of `org` that want `alert.created`: from this
+/// node's cache when fresh, else from the store (once per batch at most).
+async fn alert_listeners(state: &App, org: Uuid, now: OffsetDateTime) -> AppResult<Arc<Vec<StoredWebhook>>> {
+    if let Some(hooks) = state.alert_hooks.get(org, now) {
+        return Ok(hooks);
+    }
+    let hooks: Vec<StoredWebhook> = listeners(state, org)
+        .await?
+        .into_iter()
+        .filter(|h| h.webhook.events.iter().any(|e| e == "alert.created"))
+        .collect();
+    let hooks = Arc::new(hooks);
+    state.alert_hooks.put(org, now, hooks.clone());
+    Ok(hooks)
+}
+
 async fn queue_alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[(Uuid, bool)]) -> AppResult<()> {
     const EVENT: &str = "alert.created";
-    let hooks: Vec<StoredWebhook> =
-        listeners(state, org).await?.into_iter().filter(|h| h.webhook.events.iter().any(|e| e == EVENT)).collect();
+    if !stored.iter().any(|(_, created)| *created) {
+        return Ok(());
+    }
+    let hooks = alert_listeners(state, org, ctx.now).await?;
     if hooks.is_empty() {
         return Ok(());
     }
-    let org_name = hive_org_name(state, org, &hooks).await?;
+    let hive = hive_org(state, org, &hooks).await?;
     let now = ctx.now;
     let mut out = Vec::new();
     for (id, _) in stored.iter().filter(|(_, created)| *created) {
         let Some(alert) = state.store.get_alert(org, *id).await? else { continue };
-        for h in &hooks {
+        for h in hooks.iter() {
             let payload = match h.webhook.format {
                 WebhookFormat::Firebreak => json!({
                     "event": EVENT,
@@ -109,22 +166,9 @@ async fn queue_alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[
                         "source_ref": alert.source_ref, "type": alert.kind, "tlp": alert.tlp,
                     },
                 }),
-                WebhookFormat::Thehive => crate::thehive::alert_notification(&alert, &org_name, now),
+                WebhookFormat::Thehive => crate::thehive::alert_notification(&alert, &hive, now),
             };
-            let delivery = Delivery {
-                id: Uuid::now_v7(),
-                webhook_id: h.webhook.id,
-                event: EVENT.to_owned(),
-                payload,
-                status: DeliveryStatus::Pending,
-                attempts: 0,
-                last_status_code: None,
-                last_error: None,
-                next_attempt_at: Some(now),
-                delivered_at: None,
-                created_at: now,
-            };
-            out.push(items::to_item(org, &delivery, now)?);
+            out.push(delivery(org, h, EVENT, payload, now)?);
         }
     }
     if !out.is_empty() {
@@ -136,11 +180,11 @@ async fn queue_alerts_created(state: &App, ctx: &WriteCtx, org: Uuid, stored: &[
 
 /// What `event` leaves in the store, dated `now`: a notification for each
 /// person to tell, and a delivery for each of `hooks` that listens to it
-/// (`org_name`: the organisation's, for TheHive's notifications).
+/// (`hive`: the organisation as TheHive's notifications name it).
 pub fn effects(
     event: &CaseEvent<'_>,
     hooks: &[StoredWebhook],
-    org_name: &str,
+    hive: &HiveOrg,
     now: OffsetDateTime,
 ) -> AppResult<Vec<Item>> {
     let org = event.case.org_id;
@@ -158,28 +202,15 @@ pub fn effects(
         out.push(items::to_item(org, &note, now)?);
     }
     let body = payload(event, now);
-    let mut hive = None;
+    let mut hive_body = None;
     for h in hooks.iter().filter(|h| listens(h, event.name)) {
         let payload = match h.webhook.format {
             WebhookFormat::Firebreak => body.clone(),
             WebhookFormat::Thehive => {
-                hive.get_or_insert_with(|| crate::thehive::case_notification(event, org_name, now)).clone()
+                hive_body.get_or_insert_with(|| crate::thehive::case_notification(event, hive, now)).clone()
             }
         };
-        let delivery = Delivery {
-            id: Uuid::now_v7(),
-            webhook_id: h.webhook.id,
-            event: event.name.to_owned(),
-            payload,
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            last_status_code: None,
-            last_error: None,
-            next_attempt_at: Some(now),
-            delivered_at: None,
-            created_at: now,
-        };
-        out.push(items::to_item(org, &delivery, now)?);
+        out.push(delivery(org, h, event.name, payload, now)?);
     }
     Ok(out)
 }
@@ -226,14 +257,14 @@ pub async fn commit(state: &App, ctx: &WriteCtx, change: CaseChange<'_>) -> AppR
         Some(_) => listeners(state, org).await?,
         None => Vec::new(),
     };
-    let org_name = hive_org_name(state, org, &hooks).await?;
+    let hive = hive_org(state, org, &hooks).await?;
     let make = |case: &Case| -> firebreak_store::Result<Vec<Item>> {
         let text = (change.text)(case);
         let mut out = change.also.clone();
         out.push(timeline_entry(ctx, case, text.clone(), change.source.clone()).map_err(|_| unwritable())?);
         if let Some((notify, data)) = &change.event {
             let event = CaseEvent { name: change.name, case, text, data: data.clone(), notify: notify.clone() };
-            out.extend(effects(&event, &hooks, &org_name, ctx.now).map_err(|_| unwritable())?);
+            out.extend(effects(&event, &hooks, &hive, ctx.now).map_err(|_| unwritable())?);
         }
         Ok(out)
     };
@@ -284,5 +315,200 @@ pub async fn case_owners(state: &App, case: &Case) -> AppResult<Vec<Uuid>> {
     match case.assignee_id {
         Some(a) => Ok(vec![a]),
         None => users_with_roles(state, case.org_id, &[Role::IncidentManager]).await,
+    }
+}
+
+/// What a change of a thing a case or an alert holds is told under.
+pub enum Root<'a> {
+    Case(&'a Case),
+    Alert(&'a firebreak_types::Alert),
+}
+
+impl Root<'_> {
+    fn org_id(&self) -> Uuid {
+        match self {
+            Root::Case(c) => c.org_id,
+            Root::Alert(a) => a.org_id,
+        }
+    }
+
+    fn id(&self) -> Uuid {
+        match self {
+            Root::Case(c) => c.id,
+            Root::Alert(a) => a.id,
+        }
+    }
+
+    /// The root as Firebreak's body names it.
+    fn firebreak(&self) -> (&'static str, serde_json::Value) {
+        match self {
+            Root::Case(c) => ("case", json!({ "id": c.id, "number": c.number, "title": c.title, "state": c.state })),
+            Root::Alert(a) => ("alert", json!({ "id": a.id, "title": a.title, "source": a.source, "state": a.state })),
+        }
+    }
+
+    fn hive(&self, names: &Names) -> serde_json::Value {
+        match self {
+            Root::Case(c) => crate::thehive::shape::case(c, names),
+            Root::Alert(a) => crate::thehive::shape::alert(a, names),
+        }
+    }
+}
+
+/// An entity in TheHive 5's shape, given the organisation's logins.
+pub type HiveShape<'a> = dyn Fn(&Names) -> serde_json::Value + Send + Sync + 'a;
+
+/// A change of a task, a task's log, an observable, a comment or a
+/// procedure (see `firebreak_types::ITEM_EVENTS`), told to the webhooks that
+/// name its event, and to every webhook in TheHive's format that names no
+/// event (TheHive notifies of everything).
+pub struct ItemEvent<'a> {
+    /// `task.created`, `observable.deleted`, …
+    pub name: &'static str,
+    pub root: Root<'a>,
+    /// What TheHive calls it: `Task`, `Log`, `Observable`, `Comment`, `Procedure`.
+    pub object_type: &'static str,
+    pub object_id: String,
+    /// The object as Firebreak's API answers it.
+    pub object: serde_json::Value,
+    /// The object in TheHive 5's shape (from the shape the facade answers with).
+    pub hive: &'a HiveShape<'a>,
+    /// For an update: the object before, as Firebreak's API and as TheHive
+    /// shape it; the notification's details are the fields that changed.
+    pub before: Option<(serde_json::Value, &'a HiveShape<'a>)>,
+}
+
+/// The fields of `after` whose value differs in `before` (TheHive's
+/// `details` of an update).
+fn changed_fields(before: &serde_json::Value, after: &serde_json::Value) -> serde_json::Value {
+    let mut out = serde_json::Map::new();
+    if let (Some(b), Some(a)) = (before.as_object(), after.as_object()) {
+        for (k, v) in a {
+            if b.get(k) != Some(v) && !k.starts_with('_') {
+                out.insert(k.clone(), v.clone());
+            }
+        }
+    }
+    serde_json::Value::Object(out)
+}
+
+/// A value as Firebreak's API answers it, for a webhook's body.
+pub fn as_json<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).unwrap_or_default()
+}
+
+fn listens_item(hook: &StoredWebhook, event: &str) -> bool {
+    hook.webhook.events.iter().any(|e| e == event)
+        || (hook.webhook.events.is_empty() && hook.webhook.format == WebhookFormat::Thehive)
+}
+
+/// The deliveries of `event`, dated `now`, to be written in the change's
+/// transaction (the outbox); empty when no webhook listens.
+pub async fn item_deliveries(state: &App, event: &ItemEvent<'_>, now: OffsetDateTime) -> AppResult<Vec<Item>> {
+    let org = event.root.org_id();
+    let hooks: Vec<StoredWebhook> =
+        listeners(state, org).await?.into_iter().filter(|h| listens_item(h, event.name)).collect();
+    if hooks.is_empty() {
+        return Ok(Vec::new());
+    }
+    let hive = hive_org(state, org, &hooks).await?;
+    let mut hive_body = None;
+    let mut out = Vec::with_capacity(hooks.len());
+    for h in &hooks {
+        let payload = match h.webhook.format {
+            WebhookFormat::Firebreak => {
+                let (root_name, root) = event.root.firebreak();
+                let mut body = json!({
+                    "event": event.name,
+                    "at": now.format(&time::format_description::well_known::Rfc3339).unwrap_or_default(),
+                    "org_id": org,
+                    "object": event.object,
+                });
+                body[root_name] = root;
+                if let Some((before, _)) = &event.before {
+                    body["changed"] = changed_fields(before, &event.object);
+                }
+                body
+            }
+            WebhookFormat::Thehive => hive_body.get_or_insert_with(|| item_notification(event, &hive, now)).clone(),
+        };
+        out.push(delivery(org, h, event.name, payload, now)?);
+    }
+    Ok(out)
+}
+
+fn item_notification(event: &ItemEvent<'_>, hive: &HiveOrg, now: OffsetDateTime) -> serde_json::Value {
+    use crate::thehive::Operation;
+    let operation = match event.name.rsplit('.').next() {
+        Some("created") => Operation::Creation,
+        Some("deleted") => Operation::Delete,
+        _ => Operation::Update,
+    };
+    let object = if operation == Operation::Delete { serde_json::Value::Null } else { (event.hive)(&hive.names) };
+    let details = match (&event.before, operation) {
+        (_, Operation::Creation) => object.clone(),
+        (Some((_, before)), _) => changed_fields(&before(&hive.names), &object),
+        (None, _) => json!({}),
+    };
+    let notice = crate::thehive::Notice {
+        operation,
+        object_type: event.object_type,
+        object_id: event.object_id.clone(),
+        root_id: event.root.id(),
+        org_id: event.root.org_id(),
+        object,
+        context: event.root.hive(&hive.names),
+        details,
+    };
+    crate::thehive::notification(&notice, &hive.name, now)
+}
+
+/// A pending delivery of `payload` to `hook`, due at once.
+fn delivery(
+    org: Uuid,
+    hook: &StoredWebhook,
+    event: &str,
+    payload: serde_json::Value,
+    now: OffsetDateTime,
+) -> AppResult<Item> {
+    let d = Delivery {
+        id: Uuid::now_v7(),
+        webhook_id: hook.webhook.id,
+        event: event.to_owned(),
+        payload,
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        last_status_code: None,
+        last_error: None,
+        next_attempt_at: Some(now),
+        delivered_at: None,
+        created_at: now,
+    };
+    items::to_item(org, &d, now)
+}
+
+/// After a change committed with `deliveries`: wakes the delivery job.
+pub fn delivered(state: &App, deliveries: bool) {
+    if deliveries {
+        state.jobs.notify_one();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_hooks_are_kept_for_their_time_to_live_or_until_forgotten() {
+        let cache = AlertHooks::default();
+        let org = Uuid::now_v7();
+        let t0 = OffsetDateTime::UNIX_EPOCH + time::Duration::days(20_000);
+        cache.put(org, t0, Arc::new(Vec::new()));
+        assert!(cache.get(org, t0 + time::Duration::seconds(9)).is_some());
+        assert!(cache.get(org, t0 + ALERT_HOOKS_TTL).is_none(), "another node's change is seen within the TTL");
+        assert!(cache.get(Uuid::now_v7(), t0).is_none());
+        cache.put(org, t0, Arc::new(Vec::new()));
+        cache.forget(org);
+        assert!(cache.get(org, t0).is_none(), "a change on this node is seen at once");
     }
 }

@@ -71,8 +71,14 @@ pub async fn create_all<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, values:
 }
 
 pub async fn create<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, value: T) -> AppResult<T> {
-    let item = to_item(org, &value, ctx.now)?;
-    state.store.create_items(ctx, vec![item]).await?;
+    create_with(state, ctx, org, value, Vec::new()).await
+}
+
+/// Stores `value` and `also` (the webhook deliveries it causes) in one transaction.
+pub async fn create_with<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, value: T, also: Vec<Item>) -> AppResult<T> {
+    let mut items = vec![to_item(org, &value, ctx.now)?];
+    items.extend(also);
+    state.store.create_items(ctx, items).await?;
     Ok(value)
 }
 
@@ -85,6 +91,11 @@ pub async fn load<T: Kind>(state: &App, org: Uuid, id: Uuid) -> AppResult<(Item,
 
 /// Writes `value` over `before`; a concurrent change answers 409.
 pub async fn save<T: Kind>(state: &App, ctx: &WriteCtx, before: &Item, value: T) -> AppResult<T> {
+    save_with(state, ctx, before, value, Vec::new()).await
+}
+
+/// `save`, with `also` (the webhook deliveries it causes) in its transaction.
+pub async fn save_with<T: Kind>(state: &App, ctx: &WriteCtx, before: &Item, value: T, also: Vec<Item>) -> AppResult<T> {
     let ix = value.index();
     let after = Item {
         parent_id: ix.parent_id,
@@ -97,12 +108,17 @@ pub async fn save<T: Kind>(state: &App, ctx: &WriteCtx, before: &Item, value: T)
         updated_at: ctx.now,
         ..before.clone()
     };
-    state.store.update_item(ctx, before, after).await?;
+    state.store.update_item_with(ctx, before, after, also).await?;
     Ok(value)
 }
 
 pub async fn delete<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, id: Uuid) -> AppResult<()> {
-    state.store.delete_item(ctx, org, T::KIND, id).await.map_err(|e| match e {
+    delete_with::<T>(state, ctx, org, id, Vec::new()).await
+}
+
+/// `delete`, with `also` (the webhook deliveries it causes) in its transaction.
+pub async fn delete_with<T: Kind>(state: &App, ctx: &WriteCtx, org: Uuid, id: Uuid, also: Vec<Item>) -> AppResult<()> {
+    state.store.delete_item_with(ctx, org, T::KIND, id, also).await.map_err(|e| match e {
         firebreak_store::StoreError::NotFound => AppError::not_found(T::NOUN),
         e => e.into(),
     })

@@ -13,7 +13,9 @@ use crate::App;
 use crate::auth::Caller;
 use crate::cases::load as get_case;
 use crate::error::{AppError, AppResult};
+use crate::events::{self, ItemEvent, Root, as_json};
 use crate::items::{self, observable_key};
+use crate::thehive::shape;
 
 fn parse_kind(kind: &str) -> Result<ObservableKind, FieldError> {
     kind.trim().to_lowercase().parse::<ObservableKind>().map_err(|_| {
@@ -33,7 +35,7 @@ pub async fn add_observable(
     case_id: Uuid,
     req: CreateObservable,
 ) -> AppResult<ObservableWithSightings> {
-    crate::cases::writable(state, caller, case_id).await?;
+    let case = crate::cases::writable(state, caller, case_id).await?;
     let kind = parse_kind(&req.kind)?;
     let n = normalise(kind, &req.value).map_err(value_error)?;
     let key = observable_key(kind.as_str(), &n.value);
@@ -53,7 +55,21 @@ pub async fn add_observable(
         description: markdown("description", &req.description)?,
         created_at: state.clock.now(),
     };
-    let observable = items::create(state, &caller.ctx(state), caller.org_id(), observable).await?;
+    let ctx = caller.ctx(state);
+    let hive = |_: &shape::Names| shape::observable(&observable);
+    let event = ItemEvent {
+        name: "observable.created",
+        root: Root::Case(&case),
+        object_type: "Observable",
+        object_id: observable.id.to_string(),
+        object: as_json(&observable),
+        hive: &hive,
+        before: None,
+    };
+    let told = events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let observable = items::create_with(state, &ctx, caller.org_id(), observable.clone(), told).await?;
+    events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     let sightings = sightings(state, caller.org_id(), &observable).await?;
     let own = case_alert_ids(state, caller, case_id).await?;
@@ -124,12 +140,26 @@ pub async fn list_observables(state: &App, caller: &Caller, case_id: Uuid) -> Ap
 }
 
 pub async fn delete_observable(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
-    crate::cases::writable(state, caller, case_id).await?;
+    let case = crate::cases::writable(state, caller, case_id).await?;
     let (_, o) = items::load::<Observable>(state, caller.org_id(), id).await?;
     if o.case_id != case_id {
         return Err(AppError::not_found("observable"));
     }
-    items::delete::<Observable>(state, &caller.ctx(state), caller.org_id(), id).await?;
+    let ctx = caller.ctx(state);
+    let hive = |_: &shape::Names| shape::observable(&o);
+    let event = ItemEvent {
+        name: "observable.deleted",
+        root: Root::Case(&case),
+        object_type: "Observable",
+        object_id: o.id.to_string(),
+        object: as_json(&o),
+        hive: &hive,
+        before: None,
+    };
+    let told = events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    items::delete_with::<Observable>(state, &ctx, caller.org_id(), id, told).await?;
+    events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(())
 }
@@ -223,11 +253,12 @@ pub async fn update_observable(
     id: Uuid,
     req: firebreak_types::UpdateObservable,
 ) -> AppResult<Observable> {
-    crate::cases::writable(state, caller, case_id).await?;
+    let case = crate::cases::writable(state, caller, case_id).await?;
     let (item, mut o) = items::load::<Observable>(state, caller.org_id(), id).await?;
     if o.case_id != case_id {
         return Err(AppError::not_found("observable"));
     }
+    let before = o.clone();
     if let Some(v) = req.tlp {
         o.tlp = v;
     }
@@ -240,7 +271,22 @@ pub async fn update_observable(
     if let Some(v) = req.description {
         o.description = markdown("description", &v)?;
     }
-    let o = items::save(state, &caller.ctx(state), &item, o).await?;
+    let ctx = caller.ctx(state);
+    let hive = |_: &shape::Names| shape::observable(&o);
+    let hive_before = |_: &shape::Names| shape::observable(&before);
+    let event = ItemEvent {
+        name: "observable.updated",
+        root: Root::Case(&case),
+        object_type: "Observable",
+        object_id: o.id.to_string(),
+        object: as_json(&o),
+        hive: &hive,
+        before: Some((as_json(&before), &hive_before)),
+    };
+    let told = events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let o = items::save_with(state, &ctx, &item, o.clone(), told).await?;
+    events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(o)
 }

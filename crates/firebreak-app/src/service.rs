@@ -263,6 +263,41 @@ pub async fn set_password(state: &App, caller: &Caller, id: Uuid, password: &str
     Ok(())
 }
 
+/// The user a caller acts as: themselves, or the owner of their key.
+fn caller_user_id(caller: &Caller) -> Option<Uuid> {
+    match &caller.principal {
+        Principal::User(u) => Some(u.id),
+        Principal::ApiKey(k) => k.created_by,
+    }
+}
+
+/// One's own password changed, given the current one; like every password
+/// change it ends the user's sessions and the Basic credentials this node
+/// keeps. Nobody changes another's password this way (an admin sets it:
+/// [`set_password`]).
+pub async fn change_password(state: &App, caller: &Caller, id: Uuid, current: &str, password: &str) -> AppResult<()> {
+    if caller_user_id(caller) != Some(id) || caller.org_id() != caller.home.id {
+        return Err(AppError::new(
+            ErrorCode::Forbidden,
+            "a password is changed by its own user; an admin sets another's",
+        ));
+    }
+    let user = get_user_unchecked(state, caller.org_id(), id).await?;
+    let stored = state.store.credentials(&user.username).await?.map(|(_, hash)| hash).unwrap_or_default();
+    let given = current.to_owned();
+    let ok =
+        tokio::task::spawn_blocking(move || crate::secrets::verify_password(&given, &stored)).await.unwrap_or(false);
+    if !ok {
+        return Err(AppError::field(ErrorCode::Forbidden, "currentPassword", "the current password is not right"));
+    }
+    let hash = hash_in_background(Password::parse("password", password)?).await?;
+    state.store.set_password(&caller.ctx(state), caller.org_id(), id, hash).await?;
+    state.basic.drop_user(id);
+    // The store ended the user's sessions.
+    state.live.revoked();
+    Ok(())
+}
+
 async fn get_user_unchecked(state: &App, org: Uuid, id: Uuid) -> AppResult<User> {
     state.store.get_user(org, id).await?.ok_or_else(|| AppError::not_found("user"))
 }
@@ -334,6 +369,38 @@ pub async fn create_api_key(state: &App, caller: &Caller, req: CreateApiKey) -> 
         secret_hash: sha256_hex(&secret),
         created_by: Some(owner),
         expires_at,
+    };
+    let key = state.store.create_api_key(&caller.ctx(state), caller.org_id(), new).await?;
+    state.live.publish(caller.org_id(), "api_key.created", key.id);
+    Ok(CreatedApiKey { key, secret })
+}
+
+/// A key for another user of the caller's organisation, made by an admin
+/// (who may set that user's password too): owned by that user, with that
+/// user's role, so that it may do no more than its owner; audited as the
+/// admin's act. The user must be enabled.
+pub async fn create_api_key_for(state: &App, caller: &Caller, owner: Uuid, name: &str) -> AppResult<CreatedApiKey> {
+    caller.require(Action::UserManage)?;
+    caller.require(Action::ApiKeyManage)?;
+    let user = get_user_unchecked(state, caller.org_id(), owner).await?;
+    if user.disabled {
+        return Err(AppError::new(
+            ErrorCode::InvalidState,
+            "the user is disabled: enable them before giving them a key",
+        ));
+    }
+    if !within(user.role, caller.role) {
+        return Err(AppError::new(ErrorCode::Forbidden, "the user's role may do more than yours"));
+    }
+    let (secret, prefix) = new_api_key()?;
+    let new = NewApiKey {
+        id: Uuid::now_v7(),
+        name: Name::parse("name", name)?.into_inner(),
+        role: user.role,
+        prefix,
+        secret_hash: sha256_hex(&secret),
+        created_by: Some(owner),
+        expires_at: None,
     };
     let key = state.store.create_api_key(&caller.ctx(state), caller.org_id(), new).await?;
     state.live.publish(caller.org_id(), "api_key.created", key.id);

@@ -9,7 +9,9 @@ use crate::App;
 use crate::auth::Caller;
 use crate::cases::load as get_case;
 use crate::error::{AppError, AppResult};
+use crate::events::{self, ItemEvent, Root, as_json};
 use crate::items::{self};
+use crate::thehive::shape;
 
 pub async fn create_task(state: &App, caller: &Caller, case_id: Uuid, req: CreateTask) -> AppResult<Task> {
     let case = crate::cases::writable(state, caller, case_id).await?;
@@ -27,7 +29,21 @@ pub async fn create_task(state: &App, caller: &Caller, case_id: Uuid, req: Creat
         created_at: state.clock.now(),
         done_at: None,
     };
-    let task = items::create(state, &caller.ctx(state), caller.org_id(), task).await?;
+    let ctx = caller.ctx(state);
+    let hive = |n: &shape::Names| shape::task(&task, n);
+    let event = ItemEvent {
+        name: "task.created",
+        root: Root::Case(&case),
+        object_type: "Task",
+        object_id: task.id.to_string(),
+        object: as_json(&task),
+        hive: &hive,
+        before: None,
+    };
+    let told = events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let task = items::create_with(state, &ctx, caller.org_id(), task.clone(), told).await?;
+    events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(task)
 }
@@ -46,8 +62,9 @@ async fn load_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> App
 }
 
 pub async fn update_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid, req: UpdateTask) -> AppResult<Task> {
-    crate::cases::writable(state, caller, case_id).await?;
+    let case = crate::cases::writable(state, caller, case_id).await?;
     let (item, mut task) = load_task(state, caller, case_id, id).await?;
+    let before = task.clone();
     if let Some(v) = req.title {
         task.title = Title::parse("title", &v)?.into_inner();
     }
@@ -68,7 +85,22 @@ pub async fn update_task(state: &App, caller: &Caller, case_id: Uuid, id: Uuid, 
         task.done_at = (v == TaskStatus::Done).then(|| state.clock.now());
         task.status = v;
     }
-    let task = items::save(state, &caller.ctx(state), &item, task).await?;
+    let ctx = caller.ctx(state);
+    let hive = |n: &shape::Names| shape::task(&task, n);
+    let hive_before = |n: &shape::Names| shape::task(&before, n);
+    let event = ItemEvent {
+        name: "task.updated",
+        root: Root::Case(&case),
+        object_type: "Task",
+        object_id: task.id.to_string(),
+        object: as_json(&task),
+        hive: &hive,
+        before: Some((as_json(&before), &hive_before)),
+    };
+    let told = events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let task = items::save_with(state, &ctx, &item, task.clone(), told).await?;
+    events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(task)
 }
@@ -80,7 +112,7 @@ pub async fn add_task_log(
     task_id: Uuid,
     req: CreateTaskLog,
 ) -> AppResult<TaskLog> {
-    crate::cases::writable(state, caller, case_id).await?;
+    let case = crate::cases::writable(state, caller, case_id).await?;
     load_task(state, caller, case_id, task_id).await?;
     let body = markdown("body", &req.body)?;
     if body.trim().is_empty() {
@@ -104,7 +136,21 @@ pub async fn add_task_log(
         author: caller.name().to_owned(),
         at: state.clock.now(),
     };
-    let log = items::create(state, &caller.ctx(state), caller.org_id(), log).await?;
+    let ctx = caller.ctx(state);
+    let hive = |_: &shape::Names| shape::log(&log);
+    let event = ItemEvent {
+        name: "task_log.created",
+        root: Root::Case(&case),
+        object_type: "Log",
+        object_id: log.id.to_string(),
+        object: as_json(&log),
+        hive: &hive,
+        before: None,
+    };
+    let told = events::item_deliveries(state, &event, ctx.now).await?;
+    let sent = !told.is_empty();
+    let log = items::create_with(state, &ctx, caller.org_id(), log.clone(), told).await?;
+    events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(log)
 }

@@ -49,7 +49,7 @@ pub async fn add_timeline_entry(
     case_id: Uuid,
     req: CreateTimelineEntry,
 ) -> AppResult<TimelineEntry> {
-    crate::cases::writable(state, caller, case_id).await?;
+    let case = crate::cases::writable(state, caller, case_id).await?;
     let description = markdown("description", &req.description)?;
     if description.trim().is_empty() {
         return Err(AppError::field(ErrorCode::InvalidField, "description", "description must not be empty"));
@@ -67,7 +67,27 @@ pub async fn add_timeline_entry(
         automatic: false,
         author: caller.name().to_owned(),
     };
-    let entry = items::create(state, &caller.ctx(state), caller.org_id(), entry).await?;
+    let ctx = caller.ctx(state);
+    // An entry with a technique is TheHive's procedure (a TTP); other
+    // entries are no entity TheHive notifies of.
+    let told = if entry.technique.is_some() {
+        let hive = |_: &crate::thehive::Names| crate::thehive::shape::procedure(&entry);
+        let event = crate::events::ItemEvent {
+            name: "procedure.created",
+            root: crate::events::Root::Case(&case),
+            object_type: "Procedure",
+            object_id: entry.id.to_string(),
+            object: crate::events::as_json(&entry),
+            hive: &hive,
+            before: None,
+        };
+        crate::events::item_deliveries(state, &event, ctx.now).await?
+    } else {
+        Vec::new()
+    };
+    let sent = !told.is_empty();
+    let entry = items::create_with(state, &ctx, caller.org_id(), entry, told).await?;
+    crate::events::delivered(state, sent);
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(entry)
 }

@@ -83,6 +83,7 @@ pub async fn create(state: &App, caller: &Caller, req: CreateWebhook) -> AppResu
     };
     let stored = StoredWebhook { webhook: webhook.clone(), secret: secret.clone() };
     items::create(state, &caller.ctx(state), caller.org_id(), stored).await?;
+    state.alert_hooks.forget(caller.org_id());
     Ok(CreatedWebhook { webhook, secret })
 }
 
@@ -96,12 +97,16 @@ pub async fn set_enabled(state: &App, caller: &Caller, id: Uuid, enabled: bool) 
     caller.require(Action::OrgSettings)?;
     let (item, mut hook) = items::load::<StoredWebhook>(state, caller.org_id(), id).await?;
     hook.webhook.enabled = enabled;
-    Ok(items::save(state, &caller.ctx(state), &item, hook).await?.webhook)
+    let saved = items::save(state, &caller.ctx(state), &item, hook).await;
+    state.alert_hooks.forget(caller.org_id());
+    Ok(saved?.webhook)
 }
 
 pub async fn delete(state: &App, caller: &Caller, id: Uuid) -> AppResult<()> {
     caller.require(Action::OrgSettings)?;
-    items::delete::<StoredWebhook>(state, &caller.ctx(state), caller.org_id(), id).await
+    let deleted = items::delete::<StoredWebhook>(state, &caller.ctx(state), caller.org_id(), id).await;
+    state.alert_hooks.forget(caller.org_id());
+    deleted
 }
 
 /// A webhook's delivery log, newest first.

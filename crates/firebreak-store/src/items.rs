@@ -78,8 +78,17 @@ pub trait ItemStore: Send + Sync {
     async fn create_items(&self, ctx: &WriteCtx, items: Vec<Item>) -> Result<Vec<Item>>;
     async fn get_item(&self, org: Uuid, kind: &str, id: Uuid) -> Result<Option<Item>>;
     /// Replaces `before` with `after` if nobody changed it since (`Stale` otherwise).
-    async fn update_item(&self, ctx: &WriteCtx, before: &Item, after: Item) -> Result<Item>;
-    async fn delete_item(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid) -> Result<()>;
+    async fn update_item(&self, ctx: &WriteCtx, before: &Item, after: Item) -> Result<Item> {
+        self.update_item_with(ctx, before, after, Vec::new()).await
+    }
+    /// `update_item`, and new items it causes (webhook deliveries, the
+    /// outbox) stored in the same transaction.
+    async fn update_item_with(&self, ctx: &WriteCtx, before: &Item, after: Item, also: Vec<Item>) -> Result<Item>;
+    async fn delete_item(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid) -> Result<()> {
+        self.delete_item_with(ctx, org, kind, id, Vec::new()).await
+    }
+    /// `delete_item`, and new items it causes stored in the same transaction.
+    async fn delete_item_with(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid, also: Vec<Item>) -> Result<()>;
     async fn list_items(&self, org: Uuid, query: &ItemQuery) -> Result<Vec<Item>>;
     async fn count_items(&self, org: Uuid, query: &ItemQuery) -> Result<u64>;
     /// Items of `kind` held by each of `cases`, counted by case, status and
@@ -240,7 +249,7 @@ impl ItemStore for SqlStore {
         row.as_ref().map(item_from).transpose()
     }
 
-    async fn update_item(&self, ctx: &WriteCtx, before: &Item, mut after: Item) -> Result<Item> {
+    async fn update_item_with(&self, ctx: &WriteCtx, before: &Item, mut after: Item, also: Vec<Item>) -> Result<Item> {
         after.version = before.version + 1;
         let mut tx = self.writer.begin().await?;
         let done = sqlx::query(
@@ -279,11 +288,14 @@ impl ItemStore for SqlStore {
             )
             .await?;
         }
+        for item in &also {
+            create_in(&mut tx, &self.audit_key, ctx, item).await?;
+        }
         tx.commit().await?;
         Ok(round(after))
     }
 
-    async fn delete_item(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid) -> Result<()> {
+    async fn delete_item_with(&self, ctx: &WriteCtx, org: Uuid, kind: &str, id: Uuid, also: Vec<Item>) -> Result<()> {
         let mut tx = self.writer.begin().await?;
         let row = sqlx::query("DELETE FROM items WHERE org_id = $1 AND kind = $2 AND id = $3 RETURNING body")
             .bind(org.to_string())
@@ -299,6 +311,9 @@ impl ItemStore for SqlStore {
             let body = redacted(&serde_json::from_str(&body).unwrap_or(serde_json::Value::Null));
             append(&mut tx, &self.audit_key, ctx, org, kind, &id.to_string(), "delete", &json!({ "before": body }))
                 .await?;
+        }
+        for item in &also {
+            create_in(&mut tx, &self.audit_key, ctx, item).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -351,7 +351,21 @@ pub struct CreateTeam {
 /// Alert events a webhook may name (sent only to webhooks that name them).
 pub const ALERT_EVENTS: &[&str] = &["alert.created"];
 
-/// Every event a webhook may name: the case events, then the alert events.
+/// Events of what a case or an alert holds: sent to webhooks that name
+/// them, and to a webhook in TheHive's format that names no event.
+pub const ITEM_EVENTS: &[&str] = &[
+    "task.created",
+    "task.updated",
+    "task_log.created",
+    "observable.created",
+    "observable.updated",
+    "observable.deleted",
+    "comment.created",
+    "procedure.created",
+];
+
+/// Every event a webhook may name: the case events, the alert events, then
+/// the events of what cases and alerts hold.
 pub const WEBHOOK_EVENTS: &[&str] = &[
     "case.created",
     "case.transitioned",
@@ -360,6 +374,14 @@ pub const WEBHOOK_EVENTS: &[&str] = &[
     "case.sla_breached",
     "case.update_due",
     "alert.created",
+    "task.created",
+    "task.updated",
+    "task_log.created",
+    "observable.created",
+    "observable.updated",
+    "observable.deleted",
+    "comment.created",
+    "procedure.created",
 ];
 
 pub const CASE_EVENTS: &[&str] = &[
@@ -389,7 +411,9 @@ pub struct Webhook {
     pub name: String,
     pub url: String,
     /// Events sent; empty means every case event (alert events are sent
-    /// only to webhooks that name them).
+    /// only to webhooks that name them; the events of tasks, logs,
+    /// observables, comments and procedures to those that name them and to
+    /// those in TheHive's format).
     pub events: Vec<String>,
     /// The body sent: `firebreak` (the default) or `thehive`.
     #[serde(default)]

@@ -57,6 +57,7 @@ conformance!(
     a_page_of_cases_counts_what_each_holds_in_one_query,
     stored_files_count_each_content_once,
     observables_added_later_are_sighted_and_leave_the_story,
+    an_item_change_and_its_deliveries_commit_together,
     a_failing_alert_batch_leaves_the_others_stored,
     stories_and_sightings_outlast_reopening,
     an_idempotency_key_answers_a_batch_sent_again,

@@ -658,6 +658,33 @@ pub async fn stored_files_count_each_content_once(h: &Harness) {
     assert_eq!(h.store.stored_content_bytes(a, &kinds).await.unwrap(), 300, "freed with its last item");
 }
 
+/// An item's update or deletion and the items it causes (webhook
+/// deliveries) are written together: a stale update, or the deletion of an
+/// item that is not there, leaves none of them behind.
+pub async fn an_item_change_and_its_deliveries_commit_together(h: &Harness) {
+    let a = org(h, "A").await;
+    let ca = h.store.create_case(&h.ctx(1), case(a, "A's")).await.unwrap();
+    let made = h.store.create_items(&h.ctx(2), vec![item(a, "task", Some(ca.id), "t1", "todo", 0)]).await.unwrap();
+    let deliveries = ItemQuery { kind: "delivery".into(), ..Default::default() };
+    let delivery = |key: &str| item(a, "delivery", None, key, "pending", 0);
+
+    let mut done = made[0].clone();
+    done.status = Some("done".into());
+    let done = h.store.update_item_with(&h.ctx(3), &made[0], done, vec![delivery("updated")]).await.unwrap();
+    assert_eq!(done.version, 1);
+    assert_eq!(h.store.count_items(a, &deliveries).await.unwrap(), 1);
+
+    let r = h.store.update_item_with(&h.ctx(4), &made[0], made[0].clone(), vec![delivery("stale")]).await;
+    assert!(matches!(r, Err(StoreError::Stale)));
+    assert_eq!(h.store.count_items(a, &deliveries).await.unwrap(), 1, "a stale update queues nothing");
+
+    h.store.delete_item_with(&h.ctx(5), a, "task", made[0].id, vec![delivery("deleted")]).await.unwrap();
+    assert_eq!(h.store.count_items(a, &deliveries).await.unwrap(), 2);
+    let r = h.store.delete_item_with(&h.ctx(6), a, "task", made[0].id, vec![delivery("again")]).await;
+    assert!(matches!(r, Err(StoreError::NotFound)));
+    assert_eq!(h.store.count_items(a, &deliveries).await.unwrap(), 2, "a deletion that failed queues nothing");
+}
+
 /// Two batches sent at once (on SQLite, stored by one transaction): one
 /// names an organisation that does not exist and fails; the other is
 /// stored all the same, repeats counted, and answered as such.

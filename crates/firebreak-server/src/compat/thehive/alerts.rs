@@ -53,22 +53,9 @@ pub fn routes() -> Router<AppState> {
 // ---------------------------------------------------------------------------
 // The mapping tables
 
-/// TheHive's status and stage (TheHive 5.1+) of an alert, from its state in
-/// Firebreak: an open alert sent again is `Updated`; a closed one is named
-/// by its disposition; an escalated one was `Imported` into a case.
-pub(super) fn status_of(a: &Alert) -> (&'static str, &'static str) {
-    match a.state {
-        AlertState::New if a.occurrences > 1 => ("Updated", "New"),
-        AlertState::New => ("New", "New"),
-        AlertState::InTriage => ("InProgress", "InProgress"),
-        AlertState::Closed => match a.disposition {
-            Some(Disposition::FalsePositive) => ("FalsePositive", "Closed"),
-            Some(Disposition::Duplicate) => ("Duplicated", "Closed"),
-            Some(Disposition::BenignTruePositive) | None => ("TruePositive", "Closed"),
-        },
-        AlertState::Escalated => ("Imported", "Imported"),
-    }
-}
+// An alert's status and stage, its shape and its observables' are written
+// once in the application: a webhook in TheHive's format sends the same.
+pub(super) use firebreak_app::thehive::shape::{alert, alert_observables as observables, alert_status as status_of};
 
 /// What a status TheHive's client sets does: `None` to take the alert into
 /// triage, a disposition to close it with.
@@ -92,120 +79,6 @@ const STATUS_CHANGES: &[(&str, StatusChange)] = &[
 
 // ---------------------------------------------------------------------------
 // Shapes
-
-/// The body TheHive's client sent, kept as the alert's raw event, when it
-/// was sent through this facade (fields Firebreak has no column for are read
-/// back from it: `externalLink`, `caseTemplate`, `summary`).
-fn sent_fields(a: &Alert) -> Map<String, Value> {
-    let text = a.raw.get();
-    if !(text.contains("\"externalLink\"") || text.contains("\"caseTemplate\"") || text.contains("\"summary\"")) {
-        return Map::new();
-    }
-    match a.raw.to_value() {
-        Value::Object(m) => m,
-        _ => Map::new(),
-    }
-}
-
-/// An alert in TheHive 5's shape (the query API answers with it too).
-pub(super) fn alert(a: &Alert, names: &Names) -> Value {
-    let updated = [Some(a.last_seen), a.acknowledged_at, a.closed_at].into_iter().flatten().max();
-    let mut m = shape::header("Alert", a.id, a.source.as_str(), a.first_seen, updated);
-    let sent = sent_fields(a);
-    let (status, stage) = status_of(a);
-    let tlp = shape::tlp_number(a.tlp);
-    let pap = shape::pap_number(a.pap);
-    m.insert("type".into(), json!(a.kind));
-    m.insert("source".into(), json!(a.source));
-    m.insert("sourceRef".into(), json!(a.source_ref));
-    if let Some(link) = sent.get("externalLink").filter(|v| v.is_string()) {
-        m.insert("externalLink".into(), link.clone());
-    }
-    m.insert("title".into(), json!(a.title));
-    m.insert("description".into(), json!(a.description));
-    m.insert("severity".into(), json!(shape::severity_number(a.severity)));
-    m.insert("severityLabel".into(), json!(shape::severity_label(shape::severity_number(a.severity))));
-    m.insert("date".into(), json!(shape::millis(a.event_time)));
-    m.insert("tags".into(), json!(a.tags));
-    m.insert("tlp".into(), json!(tlp));
-    m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
-    m.insert("pap".into(), json!(pap));
-    m.insert("papLabel".into(), json!(shape::colour_label(pap)));
-    // Firebreak counts every repeat of an alert: each is followed.
-    m.insert("follow".into(), json!(true));
-    m.insert("customFields".into(), shape::custom_fields_out(&a.custom_fields));
-    if let Some(t) = sent.get("caseTemplate").filter(|v| v.is_string()) {
-        m.insert("caseTemplate".into(), t.clone());
-    }
-    m.insert("observableCount".into(), json!(a.observables.len()));
-    if let Some(c) = a.case_id {
-        m.insert("caseId".into(), json!(c.to_string()));
-    }
-    m.insert("status".into(), json!(status));
-    m.insert("stage".into(), json!(stage));
-    if let Some(login) = names.login(a.assignee_id) {
-        m.insert("assignee".into(), json!(login));
-    }
-    match (&a.disposition_reason, sent.get("summary")) {
-        (Some(reason), _) => m.insert("summary".into(), json!(reason)),
-        (None, Some(s)) if s.is_string() => m.insert("summary".into(), s.clone()),
-        _ => None,
-    };
-    m.insert("read".into(), json!(a.state != AlertState::New));
-    m.insert("extraData".into(), json!({ "occurrences": a.occurrences }));
-    let new = shape::millis(a.first_seen);
-    m.insert("newDate".into(), json!(new));
-    if let Some(t) = a.acknowledged_at {
-        m.insert("inProgressDate".into(), json!(shape::millis(t)));
-        m.insert("timeToAcknowledge".into(), json!(shape::millis(t) - new));
-        m.insert("timeToTriage".into(), json!(shape::millis(t) - new));
-    }
-    if let Some(t) = a.closed_at {
-        let key = if a.state == AlertState::Escalated { "importedDate" } else { "closedDate" };
-        m.insert(key.into(), json!(shape::millis(t)));
-        m.insert("timeToQualify".into(), json!(shape::millis(t) - new));
-    }
-    m.insert("timeToDetect".into(), json!((new - shape::millis(a.event_time)).max(0)));
-    Value::Object(m)
-}
-
-/// An alert's observables in TheHive 5's shape (for the query API's
-/// `alert → observables`): the type the sender named when it was kept, the
-/// alert's TLP and PAP.
-pub(super) fn observables(a: &Alert) -> Vec<Value> {
-    a.observables
-        .iter()
-        .enumerate()
-        .map(|(i, o)| {
-            let mut m = shape::header("Observable", format!("{}-{i}", a.id), a.source.as_str(), a.first_seen, None);
-            let dt = o.original_type.as_deref().unwrap_or_else(|| shape::data_type(&o.kind));
-            let tlp = shape::tlp_number(a.tlp);
-            let pap = shape::pap_number(a.pap);
-            m.insert("dataType".into(), json!(dt));
-            if dt == "file" {
-                // The file is one of the alert's attachments: named here by
-                // its name (its digest is an observable of its own).
-                m.insert("attachment".into(), json!({ "name": o.value, "id": o.value }));
-            } else {
-                m.insert("data".into(), json!(o.value));
-            }
-            m.insert("startDate".into(), json!(shape::millis(a.first_seen)));
-            m.insert("tlp".into(), json!(tlp));
-            m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
-            m.insert("pap".into(), json!(pap));
-            m.insert("papLabel".into(), json!(shape::colour_label(pap)));
-            m.insert("tags".into(), json!([]));
-            m.insert("ioc".into(), json!(false));
-            m.insert("sighted".into(), json!(false));
-            m.insert("reports".into(), json!({}));
-            m.insert("message".into(), json!(""));
-            m.insert("extraData".into(), json!({ "firebreakType": o.kind }));
-            m.insert("ignoreSimilarity".into(), json!(false));
-            m.insert("external".into(), json!(false));
-            Value::Object(m)
-        })
-        .collect()
-}
 
 // ---------------------------------------------------------------------------
 // TheHive's body as Firebreak's alert

@@ -20,6 +20,8 @@ use firebreak_types::{
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+pub(super) use firebreak_app::thehive::shape::{comment, procedure};
+
 use super::cases::{self as hive, attribute, boolean, date, no_content, object, strings, text, tlp, user_id};
 use super::error::{HiveError, HiveResult};
 use super::form::{self, Sent, SentFile};
@@ -448,22 +450,6 @@ async fn delete_observable(
 // Comments and pages
 
 /// In TheHive 5's shape (the query API answers with it too).
-pub(super) fn comment(c: &CaseComment) -> Value {
-    let mut m = shape::header("Comment", c.id, &c.author, c.created_at, c.edited_at);
-    m.insert("createdBy".into(), json!(c.author));
-    m.insert("createdAt".into(), json!(shape::millis(c.created_at)));
-    if let Some(t) = c.edited_at {
-        m.insert("updatedAt".into(), json!(shape::millis(t)));
-        m.insert("updatedBy".into(), json!(c.author));
-    }
-    m.insert("message".into(), json!(c.body));
-    m.insert("isEdited".into(), json!(c.edited_at.is_some()));
-    m.insert("external".into(), json!(false));
-    m.insert("extraData".into(), json!({}));
-    Value::Object(m)
-}
-
-/// In TheHive 5's shape (the query API answers with it too).
 pub(super) fn page(p: &CasePage) -> Value {
     let mut m = shape::header("Page", p.id, &p.author, p.created_at, Some(p.updated_at));
     m.insert("title".into(), json!(p.title));
@@ -643,24 +629,6 @@ async fn create_event(
     let req = CreateTimelineEntry { at, description, tactic: None, technique: None, asset: None, source: None };
     let e = firebreak_app::timeline::add_timeline_entry(&state.app, &caller, shape::path_id(&id, "case")?, req).await?;
     Ok((StatusCode::CREATED, Json(custom_event(&e))))
-}
-
-/// In TheHive 5's shape (the query API answers with it too).
-pub(super) fn procedure(e: &TimelineEntry) -> Value {
-    let a = firebreak_domain::attack::attack();
-    let mut m = shape::header("Procedure", e.id, &e.author, e.at, None);
-    m.insert("occurDate".into(), json!(shape::millis(e.at)));
-    m.insert("description".into(), json!(e.description));
-    if let Some(t) = e.technique.as_deref() {
-        m.insert("patternId".into(), json!(t));
-        m.insert("patternName".into(), json!(a.technique(t).map(|x| x.name)));
-    }
-    if let Some(t) = e.tactic.as_deref().and_then(|t| a.tactic(t)) {
-        m.insert("tactic".into(), json!(t.shortname));
-        m.insert("tacticLabel".into(), json!(t.name));
-    }
-    m.insert("extraData".into(), json!({}));
-    Value::Object(m)
 }
 
 /// A TTP onto the case's timeline: the technique and its tactic, so the

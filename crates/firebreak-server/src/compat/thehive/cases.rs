@@ -16,10 +16,10 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use firebreak_app::auth::Caller;
 use firebreak_types::{
-    Case, CaseState, CreateCase, CreateTask, Level, Observable, Resolution, ReviewStatus, Task, TaskLog, TaskStatus,
-    Tier, TransitionCase, UpdateCase, UpdateTask,
+    Case, CaseState, CreateCase, CreateTask, Level, ReviewStatus, Task, TaskStatus, Tier, TransitionCase, UpdateCase,
+    UpdateTask,
 };
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::error::{HiveError, HiveResult};
@@ -36,64 +36,15 @@ pub fn routes() -> Router<AppState> {
 }
 
 // ---------------------------------------------------------------------------
-// The mapping tables
+// The mapping tables, and the shapes, written once in the application (a
+// webhook in TheHive's format sends the same objects)
 
-/// Firebreak's phases as TheHive's stage and (open) status.
-pub const STAGES: &[(CaseState, &str, &str)] = &[
-    (CaseState::New, "New", "New"),
-    (CaseState::Analysis, "InProgress", "InProgress"),
-    (CaseState::Containment, "InProgress", "InProgress"),
-    (CaseState::Eradication, "InProgress", "InProgress"),
-    (CaseState::Recovery, "InProgress", "InProgress"),
-    (CaseState::Review, "InProgress", "InProgress"),
-    (CaseState::Closed, "Closed", "(the resolution's status)"),
-    (CaseState::Cancelled, "Closed", "Other"),
-    (CaseState::Merged, "Closed", "Duplicated"),
-];
-
-/// TheHive's closing statuses and Firebreak's resolutions, both ways
-/// (`benign`, which TheHive lacks, reads back as `Other`).
-pub const CLOSING: &[(&str, Resolution)] = &[
-    ("TruePositive", Resolution::TruePositive),
-    ("FalsePositive", Resolution::FalsePositive),
-    ("Indeterminate", Resolution::Indeterminate),
-    ("Other", Resolution::Other),
-    ("Duplicated", Resolution::Duplicate),
-];
-
-/// TheHive's status of a case closed without a resolution.
-pub const UNRESOLVED_STATUS: &str = "Other";
-
-/// TheHive's task statuses and Firebreak's, both ways.
-pub const TASK_STATUSES: &[(&str, TaskStatus)] = &[
-    ("Waiting", TaskStatus::Todo),
-    ("InProgress", TaskStatus::InProgress),
-    ("Completed", TaskStatus::Done),
-    ("Cancel", TaskStatus::Cancelled),
-];
+pub use firebreak_app::thehive::shape::{CLOSING, STAGES, TASK_STATUSES, UNRESOLVED_STATUS};
+pub(super) use firebreak_app::thehive::shape::{case, case_status as status, log, observable, task};
 
 /// The reason recorded when a case closed through TheHive's API skips
 /// Firebreak's post-incident review, which TheHive's clients cannot know of.
 pub const REVIEW_WAIVER: &str = "closed through TheHive's API, which has no post-incident review";
-
-fn stage(state: CaseState) -> &'static str {
-    STAGES.iter().find(|(s, _, _)| *s == state).map_or("InProgress", |(_, stage, _)| stage)
-}
-
-/// TheHive's status of a case.
-pub(super) fn status(c: &Case) -> &'static str {
-    match c.state {
-        CaseState::Closed => match c.resolution {
-            Some(r) => CLOSING.iter().find(|(_, x)| *x == r).map_or(UNRESOLVED_STATUS, |(s, _)| s),
-            None => UNRESOLVED_STATUS,
-        },
-        s => STAGES.iter().find(|(x, _, _)| *x == s).map_or("InProgress", |(_, _, status)| status),
-    }
-}
-
-pub(super) fn task_status(s: TaskStatus) -> &'static str {
-    TASK_STATUSES.iter().find(|(_, x)| *x == s).map_or("Waiting", |(n, _)| n)
-}
 
 pub(super) fn task_status_from(name: &str) -> HiveResult<TaskStatus> {
     TASK_STATUSES
@@ -105,105 +56,6 @@ pub(super) fn task_status_from(name: &str) -> HiveResult<TaskStatus> {
 
 // ---------------------------------------------------------------------------
 // Shapes
-
-/// A case in TheHive 5's shape (the query API answers with it too).
-pub(super) fn case(c: &Case, names: &Names) -> Value {
-    let mut m = shape::header("Case", c.id, "", c.created_at, Some(c.updated_at));
-    let severity = c.severity.map(shape::severity_number).unwrap_or(2);
-    let tlp = shape::tlp_number(c.tlp);
-    let pap = shape::pap_number(c.pap);
-    m.insert("number".into(), json!(c.number));
-    m.insert("title".into(), json!(c.title));
-    m.insert("description".into(), json!(c.description));
-    m.insert("severity".into(), json!(severity));
-    m.insert("severityLabel".into(), json!(shape::severity_label(severity)));
-    m.insert("startDate".into(), json!(shape::millis(c.created_at)));
-    if let Some(t) = c.closed_at {
-        m.insert("endDate".into(), json!(shape::millis(t)));
-        m.insert("closedDate".into(), json!(shape::millis(t)));
-    }
-    m.insert("tags".into(), json!(c.tags));
-    m.insert("flag".into(), json!(false));
-    m.insert("tlp".into(), json!(tlp));
-    m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
-    m.insert("pap".into(), json!(pap));
-    m.insert("papLabel".into(), json!(shape::colour_label(pap)));
-    m.insert("stage".into(), json!(stage(c.state)));
-    m.insert("status".into(), json!(status(c)));
-    m.insert("summary".into(), json!(c.summary));
-    m.insert("impactStatus".into(), json!("NotApplicable"));
-    let assignee = names.login(c.assignee_id);
-    m.insert("assignee".into(), json!(assignee));
-    m.insert("owner".into(), json!(assignee));
-    m.insert("customFields".into(), shape::custom_fields_out(&c.custom_fields));
-    m.insert("newDate".into(), json!(shape::millis(c.created_at)));
-    if let Some(t) = c.acknowledged_at {
-        m.insert("inProgressDate".into(), json!(shape::millis(t)));
-    }
-    m.insert("timeToDetect".into(), json!(0));
-    m.insert("access".into(), json!({ "kind": "public" }));
-    m.insert("extraData".into(), json!({}));
-    Value::Object(m)
-}
-
-/// A case's task in TheHive 5's shape.
-pub(super) fn task(t: &Task, names: &Names) -> Value {
-    let mut m = shape::header("Task", t.id, "", t.created_at, t.done_at);
-    m.insert("title".into(), json!(t.title));
-    m.insert("group".into(), json!(t.phase.as_str()));
-    m.insert("description".into(), json!(t.description));
-    m.insert("status".into(), json!(task_status(t.status)));
-    m.insert("flag".into(), json!(false));
-    m.insert("order".into(), json!(0));
-    m.insert("mandatory".into(), json!(false));
-    m.insert("startDate".into(), json!(shape::millis(t.created_at)));
-    if let Some(d) = t.done_at {
-        m.insert("endDate".into(), json!(shape::millis(d)));
-    }
-    if let Some(d) = t.due_at {
-        m.insert("dueDate".into(), json!(shape::millis(d)));
-    }
-    let assignee = names.login(t.assignee_id);
-    m.insert("assignee".into(), json!(assignee));
-    m.insert("owner".into(), json!(assignee));
-    m.insert("extraData".into(), json!({}));
-    Value::Object(m)
-}
-
-/// A task's log in TheHive 5's shape.
-pub(super) fn log(l: &TaskLog) -> Value {
-    let mut m = shape::header("Log", l.id, l.author.as_str(), l.at, None);
-    m.insert("message".into(), json!(l.body));
-    m.insert("date".into(), json!(shape::millis(l.at)));
-    m.insert("owner".into(), json!(l.author));
-    m.insert("taskId".into(), json!(l.task_id.to_string()));
-    let attachments: Vec<Value> =
-        l.attachments.iter().map(|a| json!({ "_id": a.to_string(), "id": a.to_string() })).collect();
-    m.insert("attachments".into(), Value::Array(attachments));
-    m.insert("extraData".into(), json!({}));
-    Value::Object(m)
-}
-
-/// A case's observable in TheHive 5's shape.
-pub(super) fn observable(o: &Observable) -> Value {
-    let mut m = shape::header("Observable", o.id, "", o.created_at, None);
-    m.insert("dataType".into(), json!(shape::data_type(&o.kind)));
-    m.insert("data".into(), json!(o.value));
-    m.insert("startDate".into(), json!(shape::millis(o.created_at)));
-    let tlp = shape::tlp_number(o.tlp);
-    m.insert("tlp".into(), json!(tlp));
-    m.insert("tlpLabel".into(), json!(shape::colour_label(tlp)));
-    m.insert("pap".into(), json!(2));
-    m.insert("papLabel".into(), json!("AMBER"));
-    m.insert("ioc".into(), json!(o.ioc));
-    m.insert("sighted".into(), json!(false));
-    m.insert("ignoreSimilarity".into(), json!(false));
-    m.insert("tags".into(), json!(o.tags));
-    m.insert("message".into(), json!(o.description));
-    m.insert("reports".into(), json!({}));
-    m.insert("extraData".into(), json!({}));
-    Value::Object(m)
-}
 
 // ---------------------------------------------------------------------------
 // Reading TheHive's bodies

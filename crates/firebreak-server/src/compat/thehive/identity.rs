@@ -82,11 +82,14 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/user/{id}", get(get_user).patch(update_user).delete(delete_user))
         .route("/api/v1/user/{id}/force", axum::routing::delete(delete_user))
         .route("/api/v1/user/{id}/password/set", post(set_password))
+        .route("/api/v1/user/{id}/password/change", post(change_password))
+        .route("/api/v1/user/{id}/organisations", axum::routing::put(set_organisations))
         .route("/api/v1/user/{id}/key", get(get_key).delete(remove_key))
         .route("/api/v1/user/{id}/key/renew", post(renew_key))
         .route("/api/v1/organisation", post(create_organisation))
         .route("/api/v1/organisation/{id}", get(get_organisation).patch(update_organisation))
-        .route("/api/v1/profile/{name}", get(get_profile))
+        .route("/api/v1/profile", get(all_profiles).post(profile_fixed))
+        .route("/api/v1/profile/{name}", get(get_profile).patch(profile_fixed).delete(profile_fixed))
 }
 
 /// A user in TheHive's shape (the query API answers with it too).
@@ -387,6 +390,88 @@ async fn set_password(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InputChangePassword {
+    current_password: String,
+    password: String,
+}
+
+/// One's own password, given the current one (TheHive's "change password").
+async fn change_password(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> HiveResult<Response> {
+    let input: InputChangePassword = body(&bytes)?;
+    let u = find_user(&state, &caller, &id).await?;
+    service::change_password(&state.app, &caller, u.id, &input.current_password, &input.password).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct InputUserOrganisation {
+    organisation: String,
+    profile: String,
+    #[serde(default)]
+    #[allow(dead_code)] // the one organisation is always the default
+    default: Option<bool>,
+}
+
+#[derive(Deserialize)]
+struct InputUserOrganisations {
+    organisations: Vec<InputUserOrganisation>,
+}
+
+/// TheHive's "set user organisations". A Firebreak user belongs to one
+/// organisation (a provider's people reach its customers through grants,
+/// not memberships): a list naming that organisation sets the user's
+/// profile (role) there; any other organisation is refused, naming why.
+async fn set_organisations(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> HiveResult<Response> {
+    let input: InputUserOrganisations = body(&bytes)?;
+    let u = find_user(&state, &caller, &id).await?;
+    let org = &caller.org;
+    let mut role = None;
+    for entry in &input.organisations {
+        let named = entry.organisation.trim();
+        if !(named.eq_ignore_ascii_case(&org.name) || named == org.id.to_string()) {
+            return Err(HiveError::bad_request(format!(
+                "organisations: a Firebreak user belongs to one organisation ({}); {named} is not a membership                  Firebreak can give: a provider organisation's people reach a customer organisation through a                  grant of access to it",
+                org.name
+            )));
+        }
+        let r = role_of(&entry.profile)?;
+        if role.is_some_and(|x| x != r) {
+            return Err(HiveError::bad_request(format!(
+                "organisations: {} is named twice with different profiles",
+                org.name
+            )));
+        }
+        role = Some(r);
+    }
+    let Some(role) = role else {
+        return Err(HiveError::bad_request(format!(
+            "organisations: a Firebreak user belongs to exactly one organisation ({}): the list cannot be empty",
+            org.name
+        )));
+    };
+    let req = UpdateUser { display_name: None, email: None, role: Some(role), disabled: None };
+    let u = service::update_user(&state.app, &caller, u.id, req).await?;
+    let out = json!({ "organisations": [{
+        "organisation": org.name,
+        "organisationId": org.id.to_string(),
+        "profile": profile_of(u.role, org),
+        "default": true,
+    }] });
+    Ok(axum::Json(out).into_response())
+}
+
 /// The user's TheHive keys: the keys named [`KEY_NAME`] they own, not revoked.
 async fn user_keys(state: &AppState, caller: &HiveCaller, owner: Uuid) -> HiveResult<Vec<Uuid>> {
     let mut out = Vec::new();
@@ -408,25 +493,19 @@ async fn user_keys(state: &AppState, caller: &HiveCaller, owner: Uuid) -> HiveRe
     }
 }
 
-/// A new TheHive key for the caller's own user, ending the one before: a
-/// Firebreak key belongs to whoever makes it, so nobody renews another's.
+/// A new TheHive key for a user, ending the one before: one's own (with
+/// the caller's role), or, for an admin, another user's of the organisation
+/// (with that user's role, audited as the admin's act).
 async fn renew_key(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
     let me = caller_user(&state, &caller).await?;
     let u = find_user(&state, &caller, &id).await?;
-    if u.id != me.id {
-        return Err(HiveError::new(
-            StatusCode::FORBIDDEN,
-            "AuthorizationError",
-            "a Firebreak API key belongs to the user who makes it: each user renews their own key",
-        ));
-    }
     let old = user_keys(&state, &caller, u.id).await?;
-    let created = service::create_api_key(
-        &state.app,
-        &caller,
-        CreateApiKey { name: KEY_NAME.into(), role: caller.role, expires_at: None },
-    )
-    .await?;
+    let created = if u.id == me.id {
+        let req = CreateApiKey { name: KEY_NAME.into(), role: caller.role, expires_at: None };
+        service::create_api_key(&state.app, &caller, req).await?
+    } else {
+        service::create_api_key_for(&state.app, &caller, u.id, KEY_NAME).await?
+    };
     for k in old {
         service::revoke_api_key(&state.app, &caller, k).await?;
     }
@@ -489,6 +568,23 @@ async fn update_organisation(
     let req = UpdateOrganisation { name: input.name, description: input.description };
     service::update_org(&state.app, &caller, o.id, req).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Profiles are Firebreak's fixed roles: none is made, changed or removed.
+async fn profile_fixed(_caller: HiveCaller) -> HiveError {
+    let known: Vec<_> = PROFILES.iter().map(|(p, r)| format!("{p} ({})", r.as_str())).collect();
+    HiveError::new(
+        StatusCode::FORBIDDEN,
+        "AuthorizationError",
+        format!(
+            "profiles are Firebreak's fixed roles and cannot be made, changed or removed; the profiles are {}",
+            known.join(", ")
+        ),
+    )
+}
+
+async fn all_profiles(State(state): State<AppState>, caller: HiveCaller) -> HiveResult<Response> {
+    Ok(axum::Json(list_profiles(&state, &caller).await?).into_response())
 }
 
 async fn get_profile(Path(name): Path<String>, _caller: HiveCaller) -> HiveResult<Response> {

@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use super::error::{HiveError, HiveResult};
 use super::session::HiveCaller;
-use super::shape::{self, Names};
+use super::shape::Names;
 use super::{alerts, case_parts, cases, extra_data, identity, legacy_alerts, legacy_cases, templates};
 use crate::state::AppState;
 
@@ -839,11 +839,8 @@ impl Run<'_> {
                     }
                     if let (Of::Alert(a), "comments") = (&i.of, name) {
                         for c in app_alerts::comments(app, caller, a.id).await? {
-                            let mut m = shape::header("Comment", c.id, c.author.as_str(), c.created_at, None);
-                            m.insert("message".into(), json!(c.body));
-                            m.insert("createdBy".into(), json!(c.author));
-                            m.insert("createdAt".into(), json!(shape::millis(c.created_at)));
-                            out.push(Item { json: Value::Object(m), of: Of::Other });
+                            let json = firebreak_app::thehive::shape::alert_comment(&c);
+                            out.push(Item { json, of: Of::Other });
                         }
                     }
                 }

@@ -186,7 +186,7 @@ async fn thehive4py_manages_case_templates_custom_fields_and_reads_observable_ty
 }
 
 /// A webhook receiver on port 0 that keeps every body it is sent.
-async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
+pub(super) async fn receiver() -> (String, std::sync::Arc<std::sync::Mutex<Vec<String>>>) {
     let got = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let kept = got.clone();
     let app = axum::Router::new().route(
@@ -231,7 +231,8 @@ async fn a_webhook_in_thehive_s_format_sends_thehive_s_notification() {
     assert_eq!(got.len(), 1);
     let n: Value = serde_json::from_str(&got[0]).unwrap();
     assert_eq!(n["operation"], "Creation", "{n}");
-    assert_eq!(n["objectType"], "case");
+    assert_eq!(n["objectType"], "Case");
+    assert_eq!(n["action"], "create");
     assert_eq!(n["objectId"], case["id"]);
     assert_eq!(n["rootId"], case["id"]);
     assert_eq!(n["organisationId"], app.root_org.to_string());
@@ -283,7 +284,8 @@ async fn an_alert_sent_to_the_native_api_is_notified_in_thehive_s_shape() {
     assert_eq!(bodies.len(), 1);
     let n: Value = serde_json::from_str(&bodies[0]).unwrap();
     assert_eq!(n["operation"], "Creation", "{n}");
-    assert_eq!(n["objectType"], "alert");
+    assert_eq!(n["objectType"], "Alert");
+    assert_eq!(n["action"], "create");
     assert_eq!(n["objectId"], sent["id"], "{sent}");
     assert_eq!(n["organisationId"], app.root_org.to_string());
     assert_eq!(n["object"]["_type"], "Alert");
@@ -303,4 +305,54 @@ async fn an_alert_sent_to_the_native_api_is_notified_in_thehive_s_shape() {
         .await
         .unwrap();
     assert_eq!(firebreak_app::webhooks::deliver_due(&app.state).await.unwrap(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn thehive4py_changes_its_password_sets_organisations_and_an_admin_renews_another_s_key() {
+    let app = spawn_app().await;
+    let Some(out) = run(Client::V2, &app, "identity_accounts.py", &[]) else { return };
+    let error = |name: &str, status: u16, kind: &str| {
+        assert_eq!(out[name]["status"], status, "{name}: {}", out[name]);
+        assert_eq!(out[name]["type"], kind, "{name}: {}", out[name]);
+        out[name]["message"].as_str().unwrap_or_default().to_owned()
+    };
+
+    // Password change: one's own, with the current password.
+    assert_eq!(out["owner_before"]["login"], "hive.owner", "{out}");
+    assert_eq!(out["owner_after"]["login"], "hive.owner");
+    assert!(error("wrong_current", 403, "AuthorizationError").contains("current password"));
+    error("someone_else", 403, "AuthorizationError");
+    // The Basic credential kept for the old password was dropped with it.
+    let cache = app.state.app.basic_credentials();
+    let now = app.state.app.now();
+    assert!(cache.get("hive.owner", "the owner's first password", now).is_none());
+    let url = format!("{}/api/v1/user/current", base(&app));
+    assert_eq!(get(&url, "hive.owner", "the owner's first password", None).await.0, 401);
+
+    // Organisations: the one organisation maps onto the user's role.
+    assert_eq!(out["set_orgs"][0]["organisation"], "Accounts Org", "{out}");
+    assert_eq!(out["set_orgs"][0]["profile"], "read-only");
+    assert_eq!(out["set_orgs"][0]["default"], true);
+    assert_eq!(out["member_after"]["profile"], "read-only");
+    assert!(error("other_org", 400, "BadRequest").contains("one organisation"));
+    assert!(error("no_org", 400, "BadRequest").contains("exactly one organisation"));
+    error("orgs_bad_profile", 400, "AttributeCheckingError");
+    error("orgs_by_analyst", 403, "AuthorizationError");
+
+    // Profiles: listed, never made, changed or removed.
+    let names: Vec<&str> =
+        out["profiles"].as_array().unwrap().iter().map(|p| p["name"].as_str().unwrap_or_default()).collect();
+    assert_eq!(names, ["admin", "org-admin", "incident-manager", "analyst", "analyst-l1", "analyst-l3", "read-only"]);
+    let refused = error("profile_create", 403, "AuthorizationError");
+    assert!(refused.contains("fixed roles") && refused.contains("org-admin (admin)"), "{refused}");
+    error("profile_update", 403, "AuthorizationError");
+    error("profile_delete", 403, "AuthorizationError");
+
+    // An admin renews another user's key: it is that user's, with their role.
+    assert_eq!(out["member_by_key"]["login"], "hive.member", "{out}");
+    assert_eq!(out["member_by_key"]["profile"], "read-only");
+    error("first_key_after_renewal", 401, "AuthenticationError");
+    assert_eq!(out["second_key"]["login"], "hive.member");
+    error("second_key_removed", 401, "AuthenticationError");
+    error("renew_by_analyst", 403, "AuthorizationError");
 }
