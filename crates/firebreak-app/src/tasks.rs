@@ -159,6 +159,58 @@ pub async fn update_task_log(state: &App, caller: &Caller, case_id: Uuid, id: Uu
     Ok(log)
 }
 
+/// Attaches more of the case's evidence to a log entry (anyone who works
+/// the case: a file found later belongs with the entry, as a new entry
+/// would). The entry's text stays its author's.
+pub async fn attach_to_task_log(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+    evidence: &[Uuid],
+) -> AppResult<TaskLog> {
+    let (item, mut log) = load_log(state, caller, case_id, id).await?;
+    for e in evidence {
+        let found = state.store.get_item(caller.org_id(), "evidence", *e).await?;
+        if found.is_none_or(|i| i.case_id != Some(case_id)) {
+            return Err(AppError::field(
+                ErrorCode::NotFound,
+                "attachments",
+                "attachments must be evidence of this case",
+            ));
+        }
+        if !log.attachments.contains(e) {
+            log.attachments.push(*e);
+        }
+    }
+    let log = items::save(state, &caller.ctx(state), &item, log).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(log)
+}
+
+/// Takes a file off a log entry (its author, or someone who manages cases):
+/// the entry no longer lists it, and the file stays the case's evidence,
+/// its chain of custody unbroken.
+pub async fn detach_from_task_log(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+    evidence: Uuid,
+) -> AppResult<TaskLog> {
+    let (item, mut log) = load_log(state, caller, case_id, id).await?;
+    if log.author != caller.name() {
+        caller.require(firebreak_domain::permission::Action::CaseManage)?;
+    }
+    if !log.attachments.contains(&evidence) {
+        return Err(AppError::not_found("attachment of this log entry"));
+    }
+    log.attachments.retain(|e| *e != evidence);
+    let log = items::save(state, &caller.ctx(state), &item, log).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(log)
+}
+
 /// Deletes a log entry: its author, or someone who manages cases.
 pub async fn delete_task_log(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
     let (_, log) = load_log(state, caller, case_id, id).await?;

@@ -7,9 +7,12 @@
 //! milliseconds) and `error` TheHive's error body.
 
 mod alerts;
+mod attachments;
 mod case_parts;
 mod cases;
+mod connectors;
 pub mod error;
+mod extras;
 mod identity;
 mod legacy;
 mod legacy_alerts;
@@ -38,6 +41,9 @@ pub fn routes() -> Router<AppState> {
         .merge(legacy_alerts::routes())
         .merge(case_parts::routes())
         .merge(legacy_cases::routes())
+        .merge(attachments::routes())
+        .merge(extras::routes())
+        .merge(connectors::routes())
         .fallback(not_found)
 }
 

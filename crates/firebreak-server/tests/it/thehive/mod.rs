@@ -10,6 +10,7 @@ mod cases;
 mod identity;
 mod legacy;
 mod legacy_cases;
+mod parts;
 mod query;
 
 use std::path::PathBuf;
