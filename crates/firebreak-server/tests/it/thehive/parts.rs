@@ -97,3 +97,61 @@ async fn thehive4py_2_reaches_attachments_alert_parts_and_the_refusals() {
     refused(&out, "page_template", 501, "NotSupportedError", "page templates");
     refused(&out, "link_pages", 501, "NotSupportedError", "page templates");
 }
+
+#[tokio::test]
+async fn another_organisation_finds_none_of_the_attachments_or_alert_parts() {
+    let app = spawn_app().await;
+    let http = reqwest::Client::new();
+    let hive = super::base(&app);
+    let case: Value = http
+        .post(format!("{hive}/api/v1/case"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&json!({ "title": "Beacon", "description": "d" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let case_id = case["_id"].as_str().unwrap();
+    let evidence: Value = http
+        .post(format!("{}/api/v1/cases/{case_id}/evidence?filename=note.txt", app.base_url))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .body("a note")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let evidence_id = evidence["id"].as_str().unwrap();
+    let own = http
+        .get(format!("{hive}/api/v1/attachment/{evidence_id}"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(own.status(), 200);
+
+    app.tenant("Other").await;
+    for (method, path) in [
+        (reqwest::Method::GET, format!("/api/v1/attachment/{evidence_id}")),
+        (reqwest::Method::GET, format!("/api/v1/attachment/{evidence_id}/download")),
+        (reqwest::Method::DELETE, format!("/api/v1/attachment/{evidence_id}")),
+        (reqwest::Method::GET, format!("/api/v1/case/{case_id}/attachment/{evidence_id}/download")),
+        (reqwest::Method::DELETE, format!("/api/v1/case/{case_id}/attachment/{evidence_id}")),
+        (reqwest::Method::GET, format!("/api/v1/case/{case_id}/similar/{case_id}/observables")),
+        (reqwest::Method::POST, format!("/api/v1/case/{case_id}/observable/_merge")),
+        (reqwest::Method::POST, format!("/api/v1/case/{case_id}/owner")),
+    ] {
+        let res = http
+            .request(method.clone(), format!("{hive}{path}"))
+            .basic_auth("other-admin", Some(crate::helpers::PASSWORD))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 404, "{method} {path}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["type"], "NotFoundError", "{method} {path}: {body}");
+    }
+}
