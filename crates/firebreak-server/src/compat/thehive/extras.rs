@@ -1,9 +1,9 @@
 //! The rest of TheHive 5's alert, case and task paths: an alert's comments,
 //! its ATT&CK techniques (`procedure`), its import into a case, the
 //! observables two alerts or cases share, a case template applied to cases,
-//! procedures deleted in bulk, and what Firebreak answers for what it keeps
-//! otherwise (a case's owner and access, duplicate observables, a task's
-//! required actions).
+//! procedures deleted in bulk, the organisations asked to act on a task, and
+//! what Firebreak answers for what it keeps otherwise (a case's owner and
+//! access, duplicate observables).
 
 use std::collections::HashSet;
 
@@ -40,8 +40,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/case/_bulk/caseTemplate", post(apply_case_template))
         .route("/api/v1/procedure/delete/_bulk", post(bulk_delete_procedures))
         .route("/api/v1/task/{id}/actionRequired", get(required_actions))
-        .route("/api/v1/task/{id}/actionRequired/{org}", put(set_action))
-        .route("/api/v1/task/{id}/actionDone/{org}", put(set_action))
+        .route("/api/v1/task/{id}/actionRequired/{org}", put(action_required))
+        .route("/api/v1/task/{id}/actionDone/{org}", put(action_done))
 }
 
 /// TheHive's answer for what Firebreak does not do, and what it offers.
@@ -396,25 +396,57 @@ async fn bulk_delete_procedures(
 // ---------------------------------------------------------------------------
 // Tasks
 
-/// No organisation is asked to act on a task: Firebreak assigns a task to a
-/// user or a role of the case's own organisation.
+/// The organisations asked to act on a task, by name: `true` while the
+/// action is required, `false` once done.
 async fn required_actions(
     State(state): State<AppState>,
     caller: HiveCaller,
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
-    case_notes::case_of::<Task>(&state, &caller, shape::path_id(&id, "task")?).await?;
-    Ok(Json(json!({})))
+    let task_id = shape::path_id(&id, "task")?;
+    let (case_id, _) = case_notes::case_of::<Task>(&state, &caller, task_id).await?;
+    let actions = firebreak_app::tasks::task_actions(&state, &caller, case_id, task_id).await?;
+    let orgs = firebreak_app::service::acting_orgs(&state, &caller).await?;
+    let mut out = Map::new();
+    for a in actions {
+        let name = orgs.iter().find(|o| o.id == a.org_id).map_or_else(|| a.org_id.to_string(), |o| o.name.clone());
+        out.insert(name, json!(a.required));
+    }
+    Ok(Json(Value::Object(out)))
 }
 
 async fn set_action(
+    state: &AppState,
+    caller: &HiveCaller,
+    id: &str,
+    org: &str,
+    required: bool,
+) -> HiveResult<Response> {
+    let task_id = shape::path_id(id, "task")?;
+    let (case_id, _) = case_notes::case_of::<Task>(state, caller, task_id).await?;
+    // The organisation by id or by name, among those the caller acts in.
+    let org_id = firebreak_app::service::acting_orgs(state, caller)
+        .await?
+        .into_iter()
+        .find(|o| o.id.to_string() == org.trim() || o.name.eq_ignore_ascii_case(org.trim()))
+        .map(|o| o.id)
+        .ok_or_else(|| HiveError::not_found(format!("organisation {org} not found")))?;
+    firebreak_app::tasks::set_task_action(state, caller, case_id, task_id, org_id, required).await?;
+    Ok(no_content())
+}
+
+async fn action_required(
     State(state): State<AppState>,
     caller: HiveCaller,
-    Path((id, _org)): Path<(String, String)>,
+    Path((id, org)): Path<(String, String)>,
 ) -> HiveResult<Response> {
-    case_notes::case_of::<Task>(&state, &caller, shape::path_id(&id, "task")?).await?;
-    Err(not_supported(
-        "a task is work of the case's own organisation, assigned to a user or a role: set its assignee or \
-         status with PATCH /api/v1/task/{id}",
-    ))
+    set_action(&state, &caller, &id, &org, true).await
+}
+
+async fn action_done(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path((id, org)): Path<(String, String)>,
+) -> HiveResult<Response> {
+    set_action(&state, &caller, &id, &org, false).await
 }

@@ -88,8 +88,17 @@ async fn thehive4py_2_reaches_attachments_alert_parts_and_the_refusals() {
     refused(&out, "owner", 501, "NotSupportedError", "never leaves its organisation");
     refused(&out, "access", 501, "NotSupportedError", "named users");
     refused(&out, "custom_field", 501, "NotSupportedError", "PATCH /api/v1/case/");
-    assert_eq!(out["required"], json!({}));
-    refused(&out, "set_required", 501, "NotSupportedError", "assignee");
+    // An organisation asked to act on a task, then done: audited.
+    assert_eq!(out["required_before"], json!({}));
+    let org = out["required"].as_object().unwrap();
+    assert_eq!(org.values().collect::<Vec<_>>(), [&json!(true)], "{}", out["required"]);
+    let done = out["done"].as_object().unwrap();
+    assert_eq!(done.keys().collect::<Vec<_>>(), org.keys().collect::<Vec<_>>());
+    assert_eq!(done.values().collect::<Vec<_>>(), [&json!(false)]);
+    refused(&out, "required_elsewhere", 404, "NotFoundError", "organisation nowhere");
+    let audit = app.admin.audit("?object_type=task_action").await.unwrap();
+    let actions: Vec<&str> = audit.items.iter().map(|e| e.action.as_str()).collect();
+    assert_eq!(actions.len(), 2, "{actions:?}");
     refused(&out, "cortex", 501, "NotSupportedError", "Cortex");
     refused(&out, "misp", 501, "NotSupportedError", "MISP");
     refused(&out, "export", 501, "NotSupportedError", ".thar");

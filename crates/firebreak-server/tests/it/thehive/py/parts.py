@@ -121,8 +121,14 @@ out["procedure_gone"] = error(lambda: hive.session.make_request("GET", path=f"/a
 out["owner"] = error(lambda: hive.case.change_owner_organisation(case_id, {"organisation": "elsewhere"}))
 out["access"] = error(lambda: hive.case.manage_access(case_id, {"access": {"kind": "restricted"}}))
 out["custom_field"] = error(lambda: hive.case.delete_custom_field("ticket"))
+out["required_before"] = hive.task.get_required_actions(task["_id"])
+org_id = hive.user.get_current()["organisations"][0]["organisationId"]
+hive.task.set_as_required(task["_id"], org_id)
 out["required"] = hive.task.get_required_actions(task["_id"])
-out["set_required"] = error(lambda: hive.task.set_as_required(task["_id"], "admin"))
+hive.task.set_as_done(task["_id"], org_id)
+out["done"] = hive.task.get_required_actions(task["_id"])
+out["required_elsewhere"] = error(lambda: hive.task.set_as_required(task["_id"], "nowhere"))
+out["task_id"] = task["_id"]
 out["cortex"] = error(lambda: hive.cortex.list_analyzers())
 out["misp"] = error(lambda: hive.misp.get_status())
 out["export"] = error(lambda: hive.case.export_to_file(case_id, "secret", os.path.join(tmp, "case.thar")))
