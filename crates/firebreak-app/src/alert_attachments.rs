@@ -107,6 +107,13 @@ pub async fn list(state: &App, caller: &Caller, alert_id: Uuid) -> AppResult<Vec
     items::list(state, caller.org_id(), &q).await
 }
 
+/// An attachment by its id alone, in an alert the caller may read.
+pub async fn find(state: &App, caller: &Caller, id: Uuid) -> AppResult<AlertAttachment> {
+    let (_, a) = items::load::<AlertAttachment>(state, caller.org_id(), id).await?;
+    get_alert(state, caller, a.alert_id).await?;
+    Ok(a)
+}
+
 /// One attachment of the alert, and its file opened for streaming.
 pub async fn download(
     state: &App,

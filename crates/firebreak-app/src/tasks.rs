@@ -205,6 +205,58 @@ pub async fn update_task_log(state: &App, caller: &Caller, case_id: Uuid, id: Uu
     Ok(log)
 }
 
+/// Attaches more of the case's evidence to a log entry (anyone who works
+/// the case: a file found later belongs with the entry, as a new entry
+/// would). The entry's text stays its author's.
+pub async fn attach_to_task_log(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+    evidence: &[Uuid],
+) -> AppResult<TaskLog> {
+    let (item, mut log) = load_log(state, caller, case_id, id).await?;
+    for e in evidence {
+        let found = state.store.get_item(caller.org_id(), "evidence", *e).await?;
+        if found.is_none_or(|i| i.case_id != Some(case_id)) {
+            return Err(AppError::field(
+                ErrorCode::NotFound,
+                "attachments",
+                "attachments must be evidence of this case",
+            ));
+        }
+        if !log.attachments.contains(e) {
+            log.attachments.push(*e);
+        }
+    }
+    let log = items::save(state, &caller.ctx(state), &item, log).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(log)
+}
+
+/// Takes a file off a log entry (its author, or someone who manages cases):
+/// the entry no longer lists it, and the file stays the case's evidence,
+/// its chain of custody unbroken.
+pub async fn detach_from_task_log(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    id: Uuid,
+    evidence: Uuid,
+) -> AppResult<TaskLog> {
+    let (item, mut log) = load_log(state, caller, case_id, id).await?;
+    if log.author != caller.name() {
+        caller.require(firebreak_domain::permission::Action::CaseManage)?;
+    }
+    if !log.attachments.contains(&evidence) {
+        return Err(AppError::not_found("attachment of this log entry"));
+    }
+    log.attachments.retain(|e| *e != evidence);
+    let log = items::save(state, &caller.ctx(state), &item, log).await?;
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(log)
+}
+
 /// Deletes a log entry: its author, or someone who manages cases.
 pub async fn delete_task_log(state: &App, caller: &Caller, case_id: Uuid, id: Uuid) -> AppResult<()> {
     let (_, log) = load_log(state, caller, case_id, id).await?;
@@ -214,4 +266,80 @@ pub async fn delete_task_log(state: &App, caller: &Caller, case_id: Uuid, id: Uu
     items::delete::<TaskLog>(state, &caller.ctx(state), caller.org_id(), id).await?;
     state.live.publish(caller.org_id(), "case.updated", case_id);
     Ok(())
+}
+
+/// An organisation asked to act on a task, and whether it has (TheHive's
+/// "action required"): one record per task and organisation, each change
+/// in the audit log. Only organisations the caller may act in are asked.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TaskAction {
+    pub id: Uuid,
+    pub task_id: Uuid,
+    pub case_id: Uuid,
+    pub org_id: Uuid,
+    /// Still to do; `false` once the organisation marked it done.
+    pub required: bool,
+    pub set_by: String,
+}
+
+impl items::Kind for TaskAction {
+    const KIND: &'static str = "task_action";
+    const NOUN: &'static str = "task action";
+    fn id(&self) -> Uuid {
+        self.id
+    }
+    fn index(&self) -> items::Index {
+        items::Index {
+            case_id: Some(self.case_id),
+            parent_id: Some(self.task_id),
+            key: Some(self.org_id.to_string()),
+            status: Some(if self.required { "required" } else { "done" }.to_owned()),
+            ..items::Index::default()
+        }
+    }
+}
+
+/// The organisations asked to act on a task.
+pub async fn task_actions(state: &App, caller: &Caller, case_id: Uuid, task_id: Uuid) -> AppResult<Vec<TaskAction>> {
+    get_case(state, caller, case_id).await?;
+    load_task(state, caller, case_id, task_id).await?;
+    items::list(state, caller.org_id(), &ItemQuery { parent_id: Some(task_id), ..items::query::<TaskAction>() }).await
+}
+
+/// Asks an organisation to act on a task (`required`), or records that it
+/// has. The organisation is one the caller may act in.
+pub async fn set_task_action(
+    state: &App,
+    caller: &Caller,
+    case_id: Uuid,
+    task_id: Uuid,
+    org_id: Uuid,
+    required: bool,
+) -> AppResult<TaskAction> {
+    crate::cases::writable(state, caller, case_id).await?;
+    load_task(state, caller, case_id, task_id).await?;
+    if !crate::service::acting_orgs(state, caller).await?.iter().any(|o| o.id == org_id) {
+        return Err(AppError::not_found("organisation"));
+    }
+    let q = ItemQuery { parent_id: Some(task_id), key: Some(org_id.to_string()), ..items::query::<TaskAction>() };
+    let found = state.store.list_items(caller.org_id(), &q).await?.into_iter().next();
+    let ctx = caller.ctx(state);
+    let action = match found {
+        Some(item) => {
+            let mut a: TaskAction = items::from_item(&item)?;
+            if a.required == required {
+                return Ok(a);
+            }
+            a.required = required;
+            a.set_by = caller.name().to_owned();
+            items::save(state, &ctx, &item, a).await?
+        }
+        None => {
+            let a =
+                TaskAction { id: Uuid::now_v7(), task_id, case_id, org_id, required, set_by: caller.name().to_owned() };
+            items::create(state, &ctx, caller.org_id(), a).await?
+        }
+    };
+    state.live.publish(caller.org_id(), "case.updated", case_id);
+    Ok(action)
 }

@@ -10,7 +10,7 @@ mod suricata;
 mod wazuh;
 mod windows;
 
-pub use fields::severity_word;
+pub use fields::{attack_tag, severity_word};
 pub use windows::event_observables;
 
 use serde_json::Value;

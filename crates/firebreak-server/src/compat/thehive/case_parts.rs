@@ -49,9 +49,6 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/case/{id}/procedure", post(create_procedure))
         .route("/api/v1/case/{id}/procedures", post(create_procedures))
         .route("/api/v1/procedure/{id}", get(read_procedure).patch(update_procedure).delete(delete_timeline_entry))
-        .route("/api/v1/procedure/delete/_bulk", post(delete_procedures))
-        .route("/api/v1/alert/{id}/procedure", post(alert_procedures))
-        .route("/api/v1/alert/{id}/procedures", post(alert_procedures))
         .route("/api/v1/case/{id}/links", get(links))
         .route("/api/v1/case/{id}/shares", get(list_shares).post(share).put(share).delete(share))
 }
@@ -758,34 +755,6 @@ async fn delete_timeline_entry(
     let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
     firebreak_app::timeline::delete_timeline_entry(&state.app, &caller, case_id, id).await?;
     Ok(no_content())
-}
-
-/// TheHive deletes several procedures at once (`ids`); each goes as a
-/// single delete does, and the first that cannot stops the rest.
-async fn delete_procedures(State(state): State<AppState>, caller: HiveCaller, body: Bytes) -> HiveResult<Response> {
-    let (ids, _) = bulk(&body, "procedure")?;
-    for id in ids {
-        let (case_id, _) = case_notes::case_of::<TimelineEntry>(&state.app, &caller, id).await?;
-        firebreak_app::timeline::delete_timeline_entry(&state.app, &caller, case_id, id).await?;
-    }
-    Ok(no_content())
-}
-
-/// TheHive 5 also keeps procedures on an alert. A Firebreak alert is a
-/// record of what a source sent and how it was triaged; ATT&CK techniques
-/// live on a case's timeline, where its kill chain reads them.
-async fn alert_procedures(
-    State(state): State<AppState>,
-    caller: HiveCaller,
-    Path(id): Path<String>,
-) -> HiveResult<Response> {
-    firebreak_app::alerts::get_alert(&state.app, &caller, shape::path_id(&id, "alert")?).await?;
-    Err(HiveError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "NotSupportedError",
-        "Firebreak keeps procedures (ATT&CK techniques) on a case's timeline, not on an alert: escalate the alert \
-         and add them to its case (POST /api/v1/case/{caseId}/procedure)",
-    ))
 }
 
 // ---------------------------------------------------------------------------

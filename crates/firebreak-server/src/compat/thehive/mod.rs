@@ -7,10 +7,13 @@
 //! milliseconds) and `error` TheHive's error body.
 
 mod alerts;
+mod attachments;
 mod case_parts;
 mod cases;
+mod connectors;
 pub mod error;
 mod extra_data;
+mod extras;
 mod form;
 mod identity;
 mod legacy;
@@ -40,6 +43,9 @@ pub fn routes() -> Router<AppState> {
         .merge(legacy_alerts::routes())
         .merge(case_parts::routes())
         .merge(legacy_cases::routes())
+        .merge(attachments::routes())
+        .merge(extras::routes())
+        .merge(connectors::routes())
         .fallback(not_found)
 }
 

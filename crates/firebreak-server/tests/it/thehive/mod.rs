@@ -11,6 +11,7 @@ mod identity;
 mod legacy;
 mod legacy_cases;
 mod notifications;
+mod parts;
 mod query;
 
 use std::path::PathBuf;
