@@ -183,9 +183,12 @@ pub async fn through_share(state: &AppState, parts: &Parts, caller: Caller) -> A
     let Some((_, named)) = SHARED_ROUTES.iter().find(|(t, _)| *t == template) else {
         return Ok(caller);
     };
-    // The `{id}` segment of the template, read from the same place in the path.
-    let at = template.split('/').position(|seg| seg == "{id}");
-    let id = at.and_then(|i| parts.uri.path().split('/').nth(i)).and_then(|raw| Uuid::parse_str(raw.trim()).ok());
+    // The `{id}` segment of the template, read from the same place in the
+    // path counted from its end (a nested router sees the path without its prefix).
+    let after = template.split('/').rev().position(|seg| seg == "{id}");
+    let id = after
+        .and_then(|i| parts.uri.path().split('/').rev().nth(i))
+        .and_then(|raw| Uuid::parse_str(raw.trim()).ok());
     let Some(id) = id else { return Ok(caller) };
     Ok(match named {
         Named::Case => firebreak_app::shares::for_case(&state.app, caller, id).await?,
