@@ -186,9 +186,8 @@ pub async fn through_share(state: &AppState, parts: &Parts, caller: Caller) -> A
     // The `{id}` segment of the template, read from the same place in the
     // path counted from its end (a nested router sees the path without its prefix).
     let after = template.split('/').rev().position(|seg| seg == "{id}");
-    let id = after
-        .and_then(|i| parts.uri.path().split('/').rev().nth(i))
-        .and_then(|raw| Uuid::parse_str(raw.trim()).ok());
+    let id =
+        after.and_then(|i| parts.uri.path().split('/').rev().nth(i)).and_then(|raw| Uuid::parse_str(raw.trim()).ok());
     let Some(id) = id else { return Ok(caller) };
     Ok(match named {
         Named::Case => firebreak_app::shares::for_case(&state.app, caller, id).await?,

@@ -55,8 +55,7 @@ async fn a_shared_case_is_reached_alone_within_the_share_and_revoked_at_once() {
     // Before the share, the customer finds nothing.
     assert_eq!(code(&acme_analyst.get_case(shared.id).await), "not_found");
 
-    let share: CaseShare =
-        lead.post(&path, &json!({ "org_id": acme.org.id, "role": "analyst_l2" })).await.unwrap();
+    let share: CaseShare = lead.post(&path, &json!({ "org_id": acme.org.id, "role": "analyst_l2" })).await.unwrap();
     assert_eq!((share.org_id, share.role, share.org_name.as_str()), (acme.org.id, Role::AnalystL2, "Acme"));
     let again = lead.post::<_, CaseShare>(&path, &json!({ "org_id": acme.org.id, "role": "stakeholder" })).await;
     assert_eq!(code(&again), "conflict");
@@ -82,13 +81,13 @@ async fn a_shared_case_is_reached_alone_within_the_share_and_revoked_at_once() {
     // The recipient sees its own share only, and may not change shares.
     let seen: Vec<CaseShare> = acme_analyst.get(&path).await.unwrap();
     assert_eq!(seen.len(), 1);
-    let reshare = acme.admin.post::<_, CaseShare>(&path, &json!({ "org_id": app.root_org, "role": "stakeholder" })).await;
+    let reshare =
+        acme.admin.post::<_, CaseShare>(&path, &json!({ "org_id": app.root_org, "role": "stakeholder" })).await;
     assert_eq!(code(&reshare), "forbidden");
     // A stakeholder of the customer reads, never writes (the lesser role).
     assert!(acme_reader.get_case(shared.id).await.is_ok());
-    let write = acme_reader
-        .post::<_, Value>(&format!("/api/v1/cases/{}/tasks", shared.id), &json!({ "title": "x" }))
-        .await;
+    let write =
+        acme_reader.post::<_, Value>(&format!("/api/v1/cases/{}/tasks", shared.id), &json!({ "title": "x" })).await;
     assert_eq!(code(&write), "forbidden");
 
     // Nothing else of the owner's: every other case, its lists, its alerts, its assets.
@@ -113,9 +112,8 @@ async fn a_shared_case_is_reached_alone_within_the_share_and_revoked_at_once() {
     let narrowed: CaseShare =
         lead.patch(&format!("{path}/{}", share.id), &json!({ "role": "stakeholder" })).await.unwrap();
     assert_eq!(narrowed.role, Role::Stakeholder);
-    let write = acme_analyst
-        .post::<_, Value>(&format!("/api/v1/cases/{}/tasks", shared.id), &json!({ "title": "y" }))
-        .await;
+    let write =
+        acme_analyst.post::<_, Value>(&format!("/api/v1/cases/{}/tasks", shared.id), &json!({ "title": "y" })).await;
     assert_eq!(code(&write), "forbidden");
     lead.delete::<()>(&format!("{path}/{}", share.id)).await.ok();
     assert_eq!(code(&acme_analyst.get_case(shared.id).await), "not_found");
