@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult};
 
 /// Refuses what only the case's own organisation may do: a caller working on
 /// a case through a share sees its shares but never changes them.
-fn owner_only(caller: &Caller) -> AppResult<()> {
+pub fn owner_only(caller: &Caller) -> AppResult<()> {
     caller.require(Action::CaseManage)?;
     if caller.share.is_some() {
         return Err(AppError::forbidden("sharing a case (its own organisation only)"));

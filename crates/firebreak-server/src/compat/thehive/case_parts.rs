@@ -931,9 +931,13 @@ fn share_inputs(body: &Bytes) -> HiveResult<Vec<ShareInput>> {
 
 /// An organisation the caller works with, by TheHive's name or id.
 async fn partner(state: &AppState, caller: &Caller, name: &str) -> HiveResult<firebreak_types::Organisation> {
+    let n = name.trim();
+    if caller.org.name.eq_ignore_ascii_case(n) || caller.org.id.to_string() == n {
+        return Err(attribute("organisation: a case cannot be shared with its own organisation"));
+    }
     let orgs = firebreak_app::shares::partners(&state.app, caller).await?;
     orgs.into_iter()
-        .find(|o| o.name.eq_ignore_ascii_case(name.trim()) || o.id.to_string() == name.trim())
+        .find(|o| o.name.eq_ignore_ascii_case(n) || o.id.to_string() == n)
         .ok_or_else(|| HiveError::not_found(format!("organisation {name} not found")))
 }
 
@@ -948,6 +952,7 @@ async fn set_shares(
 ) -> HiveResult<Json<Value>> {
     let case_id = shape::path_id(id, "case")?;
     let c = firebreak_app::cases::get_case(&state.app, caller, case_id).await?;
+    firebreak_app::shares::owner_only(caller)?;
     let wanted = share_inputs(body)?;
     let existing = firebreak_app::shares::case_shares(&state.app, caller, case_id).await?;
     let mut kept = Vec::new();

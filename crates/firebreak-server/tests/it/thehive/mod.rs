@@ -11,6 +11,7 @@ mod identity;
 mod legacy;
 mod legacy_cases;
 mod query;
+mod shares;
 
 use std::path::PathBuf;
 use std::process::Command;
