@@ -530,11 +530,13 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         })
         .collect();
     let mut evidence = Vec::new();
-    for e in evidence::list(s, c, id).await? {
+    let files = if through_share { Vec::new() } else { evidence::list(s, c, id).await? };
+    for e in files {
         let custody = evidence::chain(s, c, id, e.id).await?;
         evidence.push(EvidenceView::of(e, custody));
     }
-    let hunts: Vec<HuntView> = firebreak_app::hunts::list(s, c, id).await?.into_iter().map(HuntView::of).collect();
+    let hunted = if through_share { Vec::new() } else { firebreak_app::hunts::list(s, c, id).await? };
+    let hunts: Vec<HuntView> = hunted.into_iter().map(HuntView::of).collect();
     let hunting = hunts.iter().any(|h| h.running);
     let comments: Vec<_> = firebreak_app::case_notes::comments(s, c, id)
         .await?

@@ -150,7 +150,7 @@ pub(super) async fn delete(store: &SqlStore, ctx: &WriteCtx, owner: Uuid, id: Uu
 
 pub(super) async fn get(store: &SqlStore, owner: Uuid, id: Uuid) -> Result<Option<CaseShare>> {
     let mut conn = store.reader.acquire().await?;
-    one(&mut *conn, owner, id).await
+    one(&mut conn, owner, id).await
 }
 
 pub(super) async fn of_case(store: &SqlStore, owner: Uuid, case_id: Uuid) -> Result<Vec<CaseShare>> {
