@@ -9,7 +9,7 @@ use firebreak_domain::clock::to_millis;
 use firebreak_domain::permission::{Action, allows, within};
 use firebreak_domain::tenancy::Tenancy;
 use firebreak_store::{Actor, AuditEvent, WriteCtx};
-use firebreak_types::{ApiKey, ErrorCode, OrgKind, Organisation, Role, User};
+use firebreak_types::{ApiKey, CaseShare, ErrorCode, OrgKind, Organisation, Role, User};
 use serde_json::json;
 use time::Duration;
 use uuid::Uuid;
@@ -38,6 +38,10 @@ pub struct Caller {
     pub org: Organisation,
     /// Set when the caller came with a session cookie.
     pub csrf_token: Option<String>,
+    /// Set when the caller acts in `org` only through a case that
+    /// organisation shares with theirs: it reaches that case alone
+    /// ([`crate::shares`]).
+    pub share: Option<CaseShare>,
 }
 
 impl Caller {
@@ -283,7 +287,7 @@ pub async fn authenticate(state: &App, attempt: Attempt<'_>) -> AppResult<Caller
         }
         _ => home.clone(),
     };
-    Ok(Caller { principal, role, home, tenancy, org, csrf_token })
+    Ok(Caller { principal, role, home, tenancy, org, csrf_token, share: None })
 }
 
 /// Basic credentials are checked without the sign-in throttle or its

@@ -179,6 +179,10 @@ pub async fn set_waiting(state: &App, caller: &Caller, id: Uuid, req: SetWaiting
 /// The stored case, without its clocks.
 pub async fn load(state: &App, caller: &Caller, id: Uuid) -> AppResult<Case> {
     caller.require(Action::CaseRead)?;
+    // A caller working through a share reaches the shared case alone.
+    if caller.share.as_ref().is_some_and(|s| s.case_id != id) {
+        return Err(AppError::not_found("case"));
+    }
     state.store.get_case(caller.org_id(), id).await?.ok_or_else(|| AppError::not_found("case"))
 }
 

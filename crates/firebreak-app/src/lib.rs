@@ -37,6 +37,7 @@ pub mod query;
 pub mod report;
 pub mod secrets;
 pub mod service;
+pub mod shares;
 pub mod sla;
 pub mod stories;
 pub mod tasks;

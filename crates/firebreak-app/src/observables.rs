@@ -125,6 +125,16 @@ pub(crate) async fn alerts_carrying(
 
 pub async fn list_observables(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<ObservableWithSightings>> {
     get_case(state, caller, case_id).await?;
+    if let Some(share) = &caller.share {
+        // Through a share: the case's own observables (if its rule shows
+        // them), never where else the owner saw them.
+        if !share.observable_rule.shows() {
+            return Ok(Vec::new());
+        }
+        let observables: Vec<Observable> = items::of_case(state, caller.org_id(), case_id).await?;
+        let bare = |observable| ObservableWithSightings { observable, sightings: Vec::new(), alerts: Vec::new() };
+        return Ok(observables.into_iter().map(bare).collect());
+    }
     let observables: Vec<Observable> = items::of_case(state, caller.org_id(), case_id).await?;
     let mut seen = sightings_of(state, caller.org_id(), &observables).await?;
     let own = case_alert_ids(state, caller, case_id).await?;

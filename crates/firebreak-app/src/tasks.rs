@@ -50,6 +50,10 @@ pub async fn create_task(state: &App, caller: &Caller, case_id: Uuid, req: Creat
 
 pub async fn list_tasks(state: &App, caller: &Caller, case_id: Uuid) -> AppResult<Vec<Task>> {
     get_case(state, caller, case_id).await?;
+    // A share whose task rule is not `all` shows the recipient none.
+    if caller.share.as_ref().is_some_and(|s| !s.task_rule.shows()) {
+        return Ok(Vec::new());
+    }
     items::of_case(state, caller.org_id(), case_id).await
 }
 

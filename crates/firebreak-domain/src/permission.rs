@@ -97,6 +97,21 @@ pub fn within(role: Role, of: Role) -> bool {
     Action::all().all(|a| !allows(role, a) || allows(of, a))
 }
 
+/// The most a caller may do when two roles both bound it (a user acting in
+/// a case another organisation shares with theirs): the role within both
+/// that may do the most. Roles are not a ladder, so it is one of the two
+/// when one is within the other, and else the widest role within both.
+pub fn lesser(a: Role, b: Role) -> Role {
+    if within(a, b) {
+        return a;
+    }
+    if within(b, a) {
+        return b;
+    }
+    let reach = |r: Role| Action::all().filter(|x| allows(r, *x)).count();
+    Role::ALL.into_iter().filter(|r| within(*r, a) && within(*r, b)).max_by_key(|r| reach(*r)).unwrap_or(Stakeholder)
+}
+
 impl Action {
     /// All actions, in table order.
     pub fn all() -> impl Iterator<Item = Action> {
@@ -120,6 +135,20 @@ mod tests {
             assert!(seen.insert(*action), "{action:?} listed twice");
         }
         assert_eq!(seen.len(), 22);
+    }
+
+    #[test]
+    fn the_lesser_role_is_within_both() {
+        assert_eq!(lesser(Admin, Stakeholder), Stakeholder);
+        assert_eq!(lesser(AnalystL2, Admin), AnalystL2);
+        assert_eq!(lesser(IncidentManager, AnalystL2), AnalystL1);
+        assert_eq!(lesser(AnalystL3, IncidentManager), AnalystL1);
+        for a in Role::ALL {
+            for b in Role::ALL {
+                let l = lesser(a, b);
+                assert!(within(l, a) && within(l, b), "{a:?} and {b:?} gave {l:?}");
+            }
+        }
     }
 
     #[test]

@@ -134,6 +134,67 @@ fn requested_org(parts: &Parts) -> ApiResult<Option<Uuid>> {
     .transpose()
 }
 
+/// What a route names that a share can reach: a case by its id, or an item
+/// of a case (task, log entry, observable, comment) by its id alone.
+#[derive(Clone, Copy)]
+enum Named {
+    Case,
+    Item,
+}
+
+/// The routes a case shared with the caller's organisation reaches, by their
+/// templates: the case, its tasks and logs, observables, comments, pages,
+/// timeline and shares, in Firebreak's API, TheHive's and the case page.
+/// Every other route stays within the caller's own organisation.
+const SHARED_ROUTES: &[(&str, Named)] = &[
+    ("/api/v1/cases/{id}", Named::Case),
+    ("/api/v1/cases/{id}/transition", Named::Case),
+    ("/api/v1/cases/{id}/history", Named::Case),
+    ("/api/v1/cases/{id}/tasks", Named::Case),
+    ("/api/v1/cases/{id}/tasks/{task_id}", Named::Case),
+    ("/api/v1/cases/{id}/tasks/{task_id}/log", Named::Case),
+    ("/api/v1/cases/{id}/observables", Named::Case),
+    ("/api/v1/cases/{id}/observables/{observable_id}", Named::Case),
+    ("/api/v1/cases/{id}/timeline", Named::Case),
+    ("/api/v1/cases/{id}/shares", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}/task", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}/observable", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}/comment", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}/page", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}/page/{page}", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}/timeline", Named::Case),
+    ("/compat/thehive/api/v1/case/{id}/shares", Named::Case),
+    ("/compat/thehive/api/v1/task/{id}", Named::Item),
+    ("/compat/thehive/api/v1/task/{id}/log", Named::Item),
+    ("/compat/thehive/api/v1/log/{id}", Named::Item),
+    ("/compat/thehive/api/v1/observable/{id}", Named::Item),
+    ("/compat/thehive/api/v1/comment/{id}", Named::Item),
+    ("/cases/{id}", Named::Case),
+];
+
+/// The caller a request acts as: `caller`, or, when the route names a case
+/// (or an item of one) that another organisation shares with the caller's,
+/// the caller derived through that share ([`firebreak_app::shares`]).
+pub async fn through_share(state: &AppState, parts: &Parts, caller: Caller) -> ApiResult<Caller> {
+    let Some(template) = parts.extensions.get::<axum::extract::MatchedPath>().map(|m| m.as_str().to_owned()) else {
+        return Ok(caller);
+    };
+    let Some((_, named)) = SHARED_ROUTES.iter().find(|(t, _)| *t == template) else {
+        return Ok(caller);
+    };
+    // The `{id}` segment of the template, read from the same place in the
+    // path counted from its end (a nested router sees the path without its prefix).
+    let after = template.split('/').rev().position(|seg| seg == "{id}");
+    let id =
+        after.and_then(|i| parts.uri.path().split('/').rev().nth(i)).and_then(|raw| Uuid::parse_str(raw.trim()).ok());
+    let Some(id) = id else { return Ok(caller) };
+    Ok(match named {
+        Named::Case => firebreak_app::shares::for_case(&state.app, caller, id).await?,
+        Named::Item => firebreak_app::shares::for_item(&state.app, caller, id).await?,
+    })
+}
+
 impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
@@ -142,6 +203,7 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(c.clone());
         }
         let caller = authenticate(state, parts, true).await?;
+        let caller = through_share(state, parts, caller).await?;
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

@@ -36,7 +36,9 @@ pub use sql::{Backend, OpenOptions, SqlStore};
 
 use async_trait::async_trait;
 use firebreak_domain::audit::{AuditKey, AuditRecord, ChainHead};
-use firebreak_types::{ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, Organisation, Page, User};
+use firebreak_types::{
+    ApiKey, AuditEntry, AuditQuery, CaseShare, ListParams, OrgGrant, Organisation, Page, Role, ShareRule, User,
+};
 use uuid::Uuid;
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -67,6 +69,34 @@ pub trait Store: CaseStore + ItemStore + AlertStore + MetricStore + QueryStore +
     async fn revoke_access(&self, ctx: &WriteCtx, provider: Uuid, customer: Uuid) -> Result<()>;
     /// The customers a provider has been granted.
     async fn grants_of(&self, provider: Uuid) -> Result<Vec<Uuid>>;
+    /// The providers granted a customer.
+    async fn providers_of(&self, customer: Uuid) -> Result<Vec<Uuid>>;
+
+    // Case shares
+    /// Shares the owner's case (`share.owner_org_id`, `share.case_id`);
+    /// `NotFound` when the owner has no such case, `Conflict` when it is
+    /// already shared with that organisation.
+    async fn create_case_share(&self, ctx: &WriteCtx, share: &CaseShare) -> Result<CaseShare>;
+    async fn update_case_share(
+        &self,
+        ctx: &WriteCtx,
+        owner: Uuid,
+        id: Uuid,
+        role: Role,
+        task_rule: ShareRule,
+        observable_rule: ShareRule,
+    ) -> Result<CaseShare>;
+    /// Ends a share, answering what it was.
+    async fn delete_case_share(&self, ctx: &WriteCtx, owner: Uuid, id: Uuid) -> Result<CaseShare>;
+    async fn case_share(&self, owner: Uuid, id: Uuid) -> Result<Option<CaseShare>>;
+    /// The owner's shares of one case.
+    async fn case_shares(&self, owner: Uuid, case_id: Uuid) -> Result<Vec<CaseShare>>;
+    /// What other organisations share with `org`, newest first.
+    async fn shares_with(&self, org: Uuid) -> Result<Vec<CaseShare>>;
+    /// The share with `org` of a case, whoever owns it.
+    async fn case_share_with(&self, org: Uuid, case_id: Uuid) -> Result<Option<CaseShare>>;
+    /// The share with `org` of the case an item (task, log, observable, …) belongs to.
+    async fn item_share_with(&self, org: Uuid, item_id: Uuid) -> Result<Option<CaseShare>>;
 
     // People
     async fn create_user(&self, ctx: &WriteCtx, org: Uuid, user: NewUser) -> Result<User>;

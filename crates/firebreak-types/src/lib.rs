@@ -17,6 +17,7 @@ mod metrics;
 mod org;
 pub mod query;
 mod role;
+mod share;
 pub mod text;
 mod user;
 mod work;
@@ -31,6 +32,7 @@ pub use list::*;
 pub use metrics::*;
 pub use org::*;
 pub use role::*;
+pub use share::*;
 pub use user::*;
 pub use work::*;
 

@@ -12,6 +12,7 @@ mod live;
 mod metrics;
 mod refusals;
 mod required;
+mod shares;
 mod sorts;
 
 pub use metrics::csv as csv_download;
@@ -47,6 +48,10 @@ pub fn routes() -> Router<AppState> {
         .route("/cases/{id}/history", get(cases::history))
         .route("/cases/{id}/links", get(cases::links).post(cases::link))
         .route("/cases/{id}/links/{target_id}", axum::routing::delete(cases::unlink))
+        .route("/cases/{id}/shares", get(shares::list).post(shares::create))
+        .route("/cases/{id}/shares/{share_id}", patch(shares::update).delete(shares::delete))
+        .route("/shared-cases", get(shares::shared_with_us))
+        .route("/share-partners", get(shares::partners))
         .route("/cases/{id}/waiting", post(work::waiting))
         .route("/cases/{id}/tasks", get(work::list_tasks).post(work::create_task))
         .route("/cases/{id}/tasks/{task_id}", patch(work::update_task))
@@ -181,6 +186,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         admin::list_keys, admin::create_key, admin::get_key, admin::revoke_key,
         cases::list, cases::create, cases::get, cases::update, cases::transition, cases::history,
         cases::links, cases::link, cases::unlink,
+        shares::list, shares::create, shares::update, shares::delete, shares::shared_with_us, shares::partners,
         work::waiting, work::escalate, work::escalations, work::get_sla_policy, work::set_sla_policy, work::get_case_settings, work::set_case_settings,
         work::list_tasks, work::create_task, work::update_task, work::task_log, work::add_task_log,
         work::list_templates, work::create_template, work::get_template, work::delete_template,

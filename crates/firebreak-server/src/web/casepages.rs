@@ -454,6 +454,14 @@ struct CasePage {
     waiting: String,
     severities: Vec<(&'static str, bool)>,
     resolutions: Vec<(&'static str, bool)>,
+    /// The organisations the case is shared with: share id, name, role, rules.
+    shares: Vec<(String, String, &'static str, String)>,
+    /// Whether the caller may share the case (its own organisation's managers).
+    may_share: bool,
+    /// Organisations it may still be shared with: id, name.
+    share_orgs: Vec<(String, String)>,
+    /// Seen through a share: the owner's name and the share's role.
+    shared_from: Option<(String, &'static str)>,
 }
 
 async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiResult<CasePage> {
@@ -491,7 +499,13 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         })
         .collect();
     let listed = work::list_observables(s, c, id).await?;
-    let case_alerts = firebreak_app::alerts::case_alerts(s, c, id, &listed).await?;
+    // Through a share the case is seen alone: none of the owner's alerts or assets.
+    let through_share = c.share.is_some();
+    let case_alerts = if through_share {
+        firebreak_app::alerts::CaseAlerts::default()
+    } else {
+        firebreak_app::alerts::case_alerts(s, c, id, &listed).await?
+    };
     let observables = listed
         .into_iter()
         .map(|o| ObservableView {
@@ -516,11 +530,13 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         })
         .collect();
     let mut evidence = Vec::new();
-    for e in evidence::list(s, c, id).await? {
+    let files = if through_share { Vec::new() } else { evidence::list(s, c, id).await? };
+    for e in files {
         let custody = evidence::chain(s, c, id, e.id).await?;
         evidence.push(EvidenceView::of(e, custody));
     }
-    let hunts: Vec<HuntView> = firebreak_app::hunts::list(s, c, id).await?.into_iter().map(HuntView::of).collect();
+    let hunted = if through_share { Vec::new() } else { firebreak_app::hunts::list(s, c, id).await? };
+    let hunts: Vec<HuntView> = hunted.into_iter().map(HuntView::of).collect();
     let hunting = hunts.iter().any(|h| h.running);
     let comments: Vec<_> = firebreak_app::case_notes::comments(s, c, id)
         .await?
@@ -568,8 +584,8 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
             )
         })
         .collect();
-    let assets = assets::case_assets(s, c, id)
-        .await?
+    let linked = if through_share { Vec::new() } else { assets::case_assets(s, c, id).await? };
+    let assets = linked
         .into_iter()
         .map(|a| {
             let contacts: Vec<String> = a
@@ -628,7 +644,27 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
         })
         .collect();
     let tab = CASE_TABS.iter().map(|(n, _)| *n).find(|n| *n == tab).unwrap_or("summary");
-    let users = names.sorted();
+    let users = if through_share { Vec::new() } else { names.sorted() };
+    let share_list = firebreak_app::shares::case_shares(s, c, id).await?;
+    let may_share = c.share.is_none() && c.may(Action::CaseManage);
+    let share_orgs = if may_share {
+        firebreak_app::shares::partners(s, c)
+            .await?
+            .into_iter()
+            .filter(|o| !share_list.iter().any(|x| x.org_id == o.id))
+            .map(|o| (o.id.to_string(), o.name))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let shares = share_list
+        .iter()
+        .map(|x| {
+            let rules = format!("tasks: {}, observables: {}", x.task_rule.as_str(), x.observable_rule.as_str());
+            (x.id.to_string(), x.org_name.clone(), x.role.label(), rules)
+        })
+        .collect();
+    let shared_from = c.share.as_ref().map(|x| (c.org.name.clone(), x.role.label()));
     let mut layout = Layout::new(s, c, &format!("#{} {}", case.number, case.title), "cases", Flash::default()).await;
     names.note(&mut layout);
     Ok(CasePage {
@@ -683,6 +719,10 @@ async fn case_page_data(s: &AppState, c: &Caller, id: Uuid, tab: &str) -> ApiRes
             .into_iter()
             .map(|v| (v, case.resolution.is_some_and(|x| text(&x) == v)))
             .collect(),
+        shares,
+        may_share,
+        share_orgs,
+        shared_from,
         case,
     })
 }

@@ -188,6 +188,8 @@ impl From<&Case> for CaseRow {
 struct CasesPage {
     layout: Layout,
     rows: Vec<CaseRow>,
+    /// Cases other organisations share with this one: the row and its owner.
+    shared: Vec<(CaseRow, String)>,
     total: u64,
     states: Vec<(&'static str, bool)>,
     q: String,
@@ -216,5 +218,9 @@ pub async fn cases(State(s): State<AppState>, WebCaller(c): WebCaller, Query(f):
     let layout = Layout::new(&s, &c, "Cases", "cases", Flash::default()).await;
     let states = CaseState::ALL.iter().map(|st| (st.as_str(), st.as_str() == f.state)).collect();
     let rows = page.items.iter().map(CaseRow::from).collect();
-    render(&CasesPage { layout, rows, total: page.total.unwrap_or(0), states, q: f.q })
+    let shared = match firebreak_app::shares::shared_with_us(&s, &c).await {
+        Ok(v) => v.iter().map(|x| (CaseRow::from(&x.case), x.owner_org_name.clone())).collect(),
+        Err(e) => return ApiError::from(e).into_response(),
+    };
+    render(&CasesPage { layout, rows, shared, total: page.total.unwrap_or(0), states, q: f.q })
 }

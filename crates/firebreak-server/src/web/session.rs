@@ -38,7 +38,11 @@ impl FromRequestParts<AppState> for WebCaller {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
-        match authenticate(state, parts, false).await {
+        let caller = match authenticate(state, parts, false).await {
+            Ok(c) => crate::auth::through_share(state, parts, c).await,
+            Err(e) => Err(e),
+        };
+        match caller {
             Ok(c) => Ok(WebCaller(c)),
             Err(e) if e.code == ErrorCode::NotFound => {
                 // The chosen organisation is no longer reachable: forget it.

@@ -1587,3 +1587,47 @@ async fn an_asset_has_its_own_page_and_an_observable_is_searched_in_the_stored_e
     assert_eq!(r.status(), 404);
     assert_no_policy_violation(&c).await;
 }
+
+#[tokio::test]
+async fn a_case_is_shared_from_its_page_and_the_customer_sees_it_with_its_owner() {
+    let Some((_driver, c)) = browser().await else { return };
+    let app = spawn_app().await;
+    let base = &app.base_url;
+    let acme = app.tenant("Acme").await;
+    app.user(&acme.admin, "acme-analyst", firebreak_types::Role::AnalystL2).await;
+    let case: firebreak_types::Case =
+        app.admin.post("/api/v1/cases", &json!({ "title": "Intrusion at Acme's VPN" })).await.unwrap();
+
+    sign_in_at(&c, base, &format!("/cases/{}", case.id), "#share-case").await;
+    assert!(c.find(Locator::Css("#no-shares")).await.is_ok(), "not shared yet");
+    select(&c, "#share-case select[name=org_id]", &acme.org.id.to_string()).await;
+    select(&c, "#share-case select[name=role]", "analyst_l2").await;
+    submit(&c, "#share-case").await;
+    wait_text(&c, "#shares", "Acme").await;
+    screenshot(&c, "case-shared.png").await;
+    click(&c, "#logout").await;
+    c.wait().for_element(Locator::Css("#sign-in")).await.unwrap();
+
+    // Acme's analyst finds it in the case list, with its owner, and opens it.
+    c.goto(&format!("{base}/cases")).await.unwrap();
+    fill(&c, "#username", "acme-analyst").await;
+    fill(&c, "#password", crate::helpers::PASSWORD).await;
+    click(&c, "#sign-in").await;
+    let row = wait_text(&c, "#shared-cases-table", "Intrusion at Acme's VPN").await;
+    assert!(row.contains("Firebreak"), "{row}");
+    screenshot(&c, "cases-shared-with-us.png").await;
+    click(&c, &format!("#shared-cases-table a[href='/cases/{}']", case.id)).await;
+    let notice = wait_text(&c, "#shared-from", "Firebreak").await;
+    assert!(notice.contains("Analyst L2"), "{notice}");
+    assert!(c.find(Locator::Css("#share-case")).await.is_err(), "a recipient does not share onwards");
+    assert_no_policy_violation(&c).await;
+
+    // Unshared: the page is gone for Acme.
+    let shares: Vec<firebreak_types::CaseShare> =
+        app.admin.get(&format!("/api/v1/cases/{}/shares", case.id)).await.unwrap();
+    let _ = app.admin.delete::<Value>(&format!("/api/v1/cases/{}/shares/{}", case.id, shares[0].id)).await;
+    c.goto(&format!("{base}/cases/{}", case.id)).await.unwrap();
+    let page = c.source().await.unwrap();
+    assert!(!page.contains("Intrusion at Acme"), "no longer reachable");
+    c.close().await.unwrap();
+}

@@ -17,6 +17,7 @@ mod live;
 mod metrics;
 mod ops;
 mod permissions;
+mod shares;
 mod tenancy;
 mod thehive;
 mod web;

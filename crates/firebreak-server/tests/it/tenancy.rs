@@ -125,6 +125,32 @@ const ENDPOINTS: &[Endpoint] = &[
         delete: None,
     },
     Endpoint {
+        name: "case shares",
+        create: |c| {
+            Box::pin(async move {
+                let case: firebreak_types::Case =
+                    c.post("/api/v1/cases", &json!({ "title": "Shared incident" })).await.unwrap();
+                let partners: Vec<firebreak_types::Organisation> = c.get("/api/v1/share-partners").await.unwrap();
+                let _: firebreak_types::CaseShare = c
+                    .post(
+                        &format!("/api/v1/cases/{}/shares", case.id),
+                        &json!({ "org_id": partners[0].id, "role": "stakeholder" }),
+                    )
+                    .await
+                    .unwrap();
+                (case.id.to_string(), "shared".into())
+            })
+        },
+        read: "/api/v1/cases/{id}/shares",
+        list: "/api/v1/cases?q={q}&total=true",
+        update: Some((
+            Method::POST,
+            "/api/v1/cases/{id}/shares",
+            || json!({ "org_id": uuid::Uuid::nil(), "role": "stakeholder" }),
+        )),
+        delete: None,
+    },
+    Endpoint {
         name: "case links",
         create: |c| {
             Box::pin(async move {

@@ -14,6 +14,7 @@ mod keys;
 mod lists;
 mod orgs;
 mod sessions;
+mod shares;
 mod users;
 
 pub(crate) use lists::{Bind, Filter, paging};
@@ -22,7 +23,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use firebreak_domain::audit::{AuditKey, AuditRecord, ChainHead};
-use firebreak_types::{ApiKey, AuditEntry, AuditQuery, ListParams, OrgGrant, Organisation, Page, User};
+use firebreak_types::{
+    ApiKey, AuditEntry, AuditQuery, CaseShare, ListParams, OrgGrant, Organisation, Page, Role, ShareRule, User,
+};
 use sqlx::any::AnyPoolOptions;
 use sqlx::migrate::Migrator;
 use sqlx::{AnyConnection, AnyPool, Executor, Row};
@@ -336,6 +339,50 @@ impl Store for SqlStore {
 
     async fn grants_of(&self, provider: Uuid) -> Result<Vec<Uuid>> {
         orgs::grants_of(self, provider).await
+    }
+
+    async fn providers_of(&self, customer: Uuid) -> Result<Vec<Uuid>> {
+        orgs::providers_of(self, customer).await
+    }
+
+    async fn create_case_share(&self, ctx: &WriteCtx, share: &CaseShare) -> Result<CaseShare> {
+        shares::create(self, ctx, share).await
+    }
+
+    async fn update_case_share(
+        &self,
+        ctx: &WriteCtx,
+        owner: Uuid,
+        id: Uuid,
+        role: Role,
+        task_rule: ShareRule,
+        observable_rule: ShareRule,
+    ) -> Result<CaseShare> {
+        shares::update(self, ctx, owner, id, role, task_rule, observable_rule).await
+    }
+
+    async fn delete_case_share(&self, ctx: &WriteCtx, owner: Uuid, id: Uuid) -> Result<CaseShare> {
+        shares::delete(self, ctx, owner, id).await
+    }
+
+    async fn case_share(&self, owner: Uuid, id: Uuid) -> Result<Option<CaseShare>> {
+        shares::get(self, owner, id).await
+    }
+
+    async fn case_shares(&self, owner: Uuid, case_id: Uuid) -> Result<Vec<CaseShare>> {
+        shares::of_case(self, owner, case_id).await
+    }
+
+    async fn shares_with(&self, org: Uuid) -> Result<Vec<CaseShare>> {
+        shares::with_org(self, org).await
+    }
+
+    async fn case_share_with(&self, org: Uuid, case_id: Uuid) -> Result<Option<CaseShare>> {
+        shares::of_case_with(self, org, case_id).await
+    }
+
+    async fn item_share_with(&self, org: Uuid, item_id: Uuid) -> Result<Option<CaseShare>> {
+        shares::of_item_with(self, org, item_id).await
     }
 
     async fn create_user(&self, ctx: &WriteCtx, org: Uuid, u: NewUser) -> Result<User> {

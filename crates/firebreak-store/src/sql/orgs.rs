@@ -181,3 +181,11 @@ pub(super) async fn grants_of(store: &SqlStore, provider: Uuid) -> Result<Vec<Uu
         .await?;
     rows.iter().map(|r| uuid_col(r, "customer_id")).collect()
 }
+
+pub(super) async fn providers_of(store: &SqlStore, customer: Uuid) -> Result<Vec<Uuid>> {
+    let rows = sqlx::query("SELECT provider_id FROM org_grants WHERE customer_id = $1 ORDER BY created_at")
+        .bind(customer.to_string())
+        .fetch_all(&store.reader)
+        .await?;
+    rows.iter().map(|r| uuid_col(r, "provider_id")).collect()
+}

@@ -7,6 +7,7 @@ mod harness;
 mod intake;
 mod query;
 mod queue;
+mod shares;
 mod suite;
 
 /// Generates `sqlite::name` and `postgres::name` for each suite test.
@@ -70,4 +71,5 @@ conformance!(
     a_value_too_common_stops_joining_alerts,
     the_queue_pages_by_keyset_as_by_offset,
     filters_compile_to_sql_alike_on_both_databases,
+    shares_are_scoped_unique_and_audited_on_both_sides,
 );

@@ -21,6 +21,7 @@ pub use crate::intake::{
 };
 pub use crate::query::filters_compile_to_sql_alike_on_both_databases;
 pub use crate::queue::the_queue_pages_by_keyset_as_by_offset;
+pub use crate::shares::shares_are_scoped_unique_and_audited_on_both_sides;
 
 pub async fn org(h: &Harness, name: &str) -> Uuid {
     let id = Uuid::now_v7();
@@ -513,7 +514,7 @@ pub async fn sla_columns_round_trip_and_open_cases_are_listed(h: &Harness) {
     assert_eq!(h.store.cases_by_id(b, &[c.id, closed.id]).await.unwrap().len(), 1, "by id, within the organisation");
 }
 
-fn item(org: Uuid, kind: &str, case: Option<Uuid>, key: &str, status: &str, at_min: i64) -> Item {
+pub fn item(org: Uuid, kind: &str, case: Option<Uuid>, key: &str, status: &str, at_min: i64) -> Item {
     let t = datetime!(2026-03-02 09:00 UTC) + Duration::minutes(at_min);
     Item {
         id: Uuid::now_v7(),

@@ -14,8 +14,8 @@ use firebreak_app::auth::Caller;
 use firebreak_app::case_notes;
 use firebreak_domain::observable::thehive_kind;
 use firebreak_types::{
-    CaseComment, CasePage, CreateObservable, CreateTaskLog, CreateTimelineEntry, Observable, SourceRef, Task, TaskLog,
-    TimelineEntry, UpdateObservable, UpdateTask,
+    CaseComment, CasePage, CaseShare, CreateCaseShare, CreateObservable, CreateTaskLog, CreateTimelineEntry,
+    Observable, ShareRule, SourceRef, Task, TaskLog, TimelineEntry, UpdateCaseShare, UpdateObservable, UpdateTask,
 };
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
@@ -50,7 +50,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/case/{id}/procedures", post(create_procedures))
         .route("/api/v1/procedure/{id}", get(read_procedure).patch(update_procedure).delete(delete_timeline_entry))
         .route("/api/v1/case/{id}/links", get(links))
-        .route("/api/v1/case/{id}/shares", get(list_shares).post(share).put(share).delete(share))
+        .route("/api/v1/case/{id}/shares", get(list_shares).post(share).put(replace_shares).delete(unshare))
+        .route("/api/v1/case/share/{id}", axum::routing::delete(remove_share).patch(update_share))
+        .route("/api/v1/task/{id}/shares", get(task_shares).post(share_item).delete(share_item))
+        .route("/api/v1/observable/{id}/shares", get(observable_shares).post(share_item).delete(share_item))
 }
 
 // ---------------------------------------------------------------------------
@@ -784,8 +787,39 @@ async fn links(State(state): State<AppState>, caller: HiveCaller, Path(id): Path
 // ---------------------------------------------------------------------------
 // Shares
 
-/// A case belongs to its organisation; the one it is shared with in TheHive's
-/// sense is the owner itself.
+/// A share in TheHive's shape: the owner's own entry (`owner: true`) or one
+/// of the organisations the case is shared with, its role as a profile.
+fn share_view(c: &firebreak_types::Case, s: &CaseShare) -> Value {
+    let mut m = shape::header("Share", s.id, &s.created_by, s.created_at, Some(s.updated_at));
+    m.insert("caseId".into(), json!(c.id.to_string()));
+    m.insert("organisationName".into(), json!(s.org_name));
+    m.insert("organisationId".into(), json!(s.org_id.to_string()));
+    m.insert("profileName".into(), json!(profile_name(s.role)));
+    m.insert("owner".into(), json!(false));
+    m.insert("taskRule".into(), json!(s.task_rule.as_str()));
+    m.insert("observableRule".into(), json!(s.observable_rule.as_str()));
+    Value::Object(m)
+}
+
+fn owner_view(c: &firebreak_types::Case, owner: &str) -> Value {
+    let mut m = shape::header("Share", c.org_id, "", c.created_at, None);
+    m.insert("caseId".into(), json!(c.id.to_string()));
+    m.insert("organisationName".into(), json!(owner));
+    m.insert("organisationId".into(), json!(c.org_id.to_string()));
+    m.insert("profileName".into(), json!("org-admin"));
+    m.insert("owner".into(), json!(true));
+    m.insert("taskRule".into(), json!("all"));
+    m.insert("observableRule".into(), json!("all"));
+    Value::Object(m)
+}
+
+/// TheHive's profile for a share's role (the first profile that is the role).
+fn profile_name(role: firebreak_types::Role) -> &'static str {
+    super::identity::PROFILES.iter().find(|(_, r)| *r == role).map_or("read-only", |(p, _)| p)
+}
+
+/// `GET /api/v1/case/{id}/shares`: the owner's entry, then each share; a
+/// member of an organisation the case is shared with sees its own.
 async fn list_shares(
     State(state): State<AppState>,
     caller: HiveCaller,
@@ -793,25 +827,214 @@ async fn list_shares(
 ) -> HiveResult<Json<Value>> {
     let case_id = shape::path_id(&id, "case")?;
     let c = firebreak_app::cases::get_case(&state.app, &caller, case_id).await?;
-    let mut m = shape::header("Share", c.org_id, "", c.created_at, None);
-    m.insert("caseId".into(), json!(c.id.to_string()));
-    m.insert("organisationName".into(), json!(caller.org.name));
-    m.insert("profileName".into(), json!("org-admin"));
-    m.insert("owner".into(), json!(true));
-    m.insert("taskRule".into(), json!("all"));
-    m.insert("observableRule".into(), json!("all"));
-    Ok(Json(json!([Value::Object(m)])))
+    let shares = firebreak_app::shares::case_shares(&state.app, &caller, case_id).await?;
+    let mut out = Vec::new();
+    if caller.share.is_none() {
+        out.push(owner_view(&c, &caller.org.name));
+    }
+    out.extend(shares.iter().map(|s| share_view(&c, s)));
+    Ok(Json(Value::Array(out)))
 }
 
-/// Firebreak does not share one case with another organisation: a provider
-/// granted a customer acts in all of that customer's cases, and a case never
-/// leaves its organisation. Answered plainly rather than pretended.
-async fn share(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
-    firebreak_app::cases::get_case(&state.app, &caller, shape::path_id(&id, "case")?).await?;
+/// One entry of TheHive's `shares` list, read into Firebreak's request.
+struct ShareInput {
+    organisation: String,
+    profile: Option<firebreak_types::Role>,
+    task_rule: Option<ShareRule>,
+    observable_rule: Option<ShareRule>,
+}
+
+fn rule(m: &Map<String, Value>, field: &str) -> HiveResult<Option<ShareRule>> {
+    text(m, field)?
+        .map(|r| ShareRule::parse(&r).ok_or_else(|| attribute(format!("{field}: one of all, none, manual, not {r}"))))
+        .transpose()
+}
+
+fn share_inputs(body: &Bytes) -> HiveResult<Vec<ShareInput>> {
+    let m = object(body)?;
+    let Some(Value::Array(list)) = m.get("shares") else {
+        return Err(attribute("shares: a list of {organisation, profile, taskRule, observableRule}"));
+    };
+    list.iter()
+        .map(|v| {
+            let Value::Object(e) = v else { return Err(attribute("shares: each entry an object")) };
+            let organisation = text(e, "organisation")?
+                .ok_or_else(|| attribute("shares.organisation: the organisation to share with"))?;
+            Ok(ShareInput {
+                organisation,
+                profile: text(e, "profile")?.map(|p| super::identity::role_of(&p)).transpose()?,
+                task_rule: rule(e, "taskRule")?,
+                observable_rule: rule(e, "observableRule")?,
+            })
+        })
+        .collect()
+}
+
+/// An organisation the caller works with, by TheHive's name or id.
+async fn partner(state: &AppState, caller: &Caller, name: &str) -> HiveResult<firebreak_types::Organisation> {
+    let n = name.trim();
+    if caller.org.name.eq_ignore_ascii_case(n) || caller.org.id.to_string() == n {
+        return Err(attribute("organisation: a case cannot be shared with its own organisation"));
+    }
+    let orgs = firebreak_app::shares::partners(&state.app, caller).await?;
+    orgs.into_iter()
+        .find(|o| o.name.eq_ignore_ascii_case(n) || o.id.to_string() == n)
+        .ok_or_else(|| HiveError::not_found(format!("organisation {name} not found")))
+}
+
+/// `POST` (new shares only) and `PUT` (the full set: new ones added, those
+/// listed changed, the others removed) on `/api/v1/case/{id}/shares`.
+async fn set_shares(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    body: &Bytes,
+    replace: bool,
+) -> HiveResult<Json<Value>> {
+    let case_id = shape::path_id(id, "case")?;
+    let c = firebreak_app::cases::get_case(&state.app, caller, case_id).await?;
+    firebreak_app::shares::owner_only(caller)?;
+    let wanted = share_inputs(body)?;
+    let existing = firebreak_app::shares::case_shares(&state.app, caller, case_id).await?;
+    let mut kept = Vec::new();
+    let mut out = Vec::new();
+    for w in wanted {
+        let org = partner(state, caller, &w.organisation).await?;
+        kept.push(org.id);
+        match existing.iter().find(|s| s.org_id == org.id) {
+            Some(s) if replace => {
+                let change =
+                    UpdateCaseShare { role: w.profile, task_rule: w.task_rule, observable_rule: w.observable_rule };
+                let s = firebreak_app::shares::update_share(&state.app, caller, Some(case_id), s.id, change).await?;
+                out.push(share_view(&c, &s));
+            }
+            Some(s) => out.push(share_view(&c, s)),
+            None => {
+                let req = CreateCaseShare {
+                    org_id: org.id,
+                    role: w.profile.unwrap_or(firebreak_types::Role::AnalystL2),
+                    task_rule: w.task_rule.unwrap_or_default(),
+                    observable_rule: w.observable_rule.unwrap_or_default(),
+                };
+                let s = firebreak_app::shares::share_case(&state.app, caller, case_id, req).await?;
+                out.push(share_view(&c, &s));
+            }
+        }
+    }
+    if replace {
+        for s in existing.iter().filter(|s| !kept.contains(&s.org_id)) {
+            firebreak_app::shares::unshare(&state.app, caller, Some(case_id), s.id).await?;
+        }
+    }
+    Ok(Json(Value::Array(out)))
+}
+
+async fn share(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<(StatusCode, Json<Value>)> {
+    Ok((StatusCode::CREATED, set_shares(&state, &caller, &id, &body, false).await?))
+}
+
+async fn replace_shares(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Json<Value>> {
+    set_shares(&state, &caller, &id, &body, true).await
+}
+
+/// `DELETE /api/v1/case/{id}/shares` with `{"organisations": [...]}`, by name or id.
+async fn unshare(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let case_id = shape::path_id(&id, "case")?;
+    firebreak_app::cases::get_case(&state.app, &caller, case_id).await?;
+    let names = strings(&object(&body)?, "organisations")?.unwrap_or_default();
+    if names.is_empty() {
+        return Err(attribute("organisations: the organisations to stop sharing with"));
+    }
+    let existing = firebreak_app::shares::case_shares(&state.app, &caller, case_id).await?;
+    for name in names {
+        let n = name.trim();
+        let s = existing
+            .iter()
+            .find(|s| s.org_name.eq_ignore_ascii_case(n) || s.org_id.to_string() == n)
+            .ok_or_else(|| HiveError::not_found(format!("the case is not shared with {name}")))?;
+        firebreak_app::shares::unshare(&state.app, &caller, Some(case_id), s.id).await?;
+    }
+    Ok(no_content())
+}
+
+/// `DELETE /api/v1/case/share/{shareId}`.
+async fn remove_share(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Response> {
+    firebreak_app::shares::unshare(&state.app, &caller, None, shape::path_id(&id, "share")?).await?;
+    Ok(no_content())
+}
+
+/// `PATCH /api/v1/case/share/{shareId}` with `{"profile": ...}`.
+async fn update_share(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> HiveResult<Response> {
+    let m = object(&body)?;
+    let change = UpdateCaseShare {
+        role: text(&m, "profile")?.map(|p| super::identity::role_of(&p)).transpose()?,
+        task_rule: rule(&m, "taskRule")?,
+        observable_rule: rule(&m, "observableRule")?,
+    };
+    firebreak_app::shares::update_share(&state.app, &caller, None, shape::path_id(&id, "share")?, change).await?;
+    Ok(no_content())
+}
+
+/// `GET /api/v1/task/{id}/shares` and `/api/v1/observable/{id}/shares`:
+/// the case's shares whose rule shows tasks (or observables).
+async fn item_shares(state: &AppState, caller: &Caller, case_id: Uuid, tasks: bool) -> HiveResult<Json<Value>> {
+    let c = firebreak_app::cases::get_case(&state.app, caller, case_id).await?;
+    let shares = firebreak_app::shares::case_shares(&state.app, caller, case_id).await?;
+    let shown = shares.iter().filter(|s| if tasks { s.task_rule.shows() } else { s.observable_rule.shows() });
+    Ok(Json(Value::Array(shown.map(|s| share_view(&c, s)).collect())))
+}
+
+async fn task_shares(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let (case_id, _) = case_notes::case_of::<Task>(&state.app, &caller, shape::path_id(&id, "task")?).await?;
+    item_shares(&state, &caller, case_id, true).await
+}
+
+async fn observable_shares(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path(id): Path<String>,
+) -> HiveResult<Json<Value>> {
+    let (case_id, _) =
+        case_notes::case_of::<Observable>(&state.app, &caller, shape::path_id(&id, "observable")?).await?;
+    item_shares(&state, &caller, case_id, false).await
+}
+
+/// Sharing one task or observable: Firebreak shares a case's tasks and
+/// observables by the share's rules (`all`, or none), not one by one.
+async fn share_item(caller: HiveCaller) -> HiveResult<Response> {
+    let _ = caller;
     Err(HiveError::new(
         StatusCode::NOT_IMPLEMENTED,
         "NotSupportedError",
-        "Firebreak does not share single cases between organisations: a provider organisation granted a customer \
-         acts in all of that customer's cases (see the organisation's grants); ask an administrator for a grant",
+        "Firebreak shares a case's tasks and observables by the share's taskRule and observableRule (all or none), \
+         not one by one; change the case share's rule instead",
     ))
 }

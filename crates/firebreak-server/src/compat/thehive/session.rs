@@ -46,7 +46,7 @@ impl FromRequestParts<AppState> for HiveCaller {
                 .ok_or_else(|| HiveError::not_found(format!("organisation {name} not found")))?;
             caller.org = org;
         }
-        let caller = HiveCaller(caller);
+        let caller = HiveCaller(crate::auth::through_share(state, parts, caller).await?);
         parts.extensions.insert(caller.clone());
         Ok(caller)
     }

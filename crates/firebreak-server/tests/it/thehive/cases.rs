@@ -74,7 +74,8 @@ async fn thehive4py_2_drives_a_case_through_its_life() {
     assert_eq!(out["observable_bulk"]["tags"], json!(["bulk"]));
 
     assert_eq!(out["shares"][0]["owner"], true);
-    assert_eq!(out["share"]["status"], 501, "{}", out["share"]);
+    // Shares are tested in `shares.rs`; an organisation the owner does not work with is unknown.
+    assert_eq!(out["share"]["status"], 404, "{}", out["share"]);
 
     assert_eq!(out["bulk"], json!([3, 3]));
     assert_eq!(out["merged"]["_id"], id);

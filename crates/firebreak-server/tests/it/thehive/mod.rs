@@ -13,6 +13,7 @@ mod legacy_cases;
 mod notifications;
 mod parts;
 mod query;
+mod shares;
 
 use std::path::PathBuf;
 use std::process::Command;
