@@ -3,7 +3,7 @@
 //! database: the filter is a tree of [`Cond`], compiled to one `WHERE`
 //! clause whose values are all bind parameters. The organisation is always
 //! the first condition, so every plan starts from an index of one
-//! organisation's rows.
+//! organisation's rows (for cases, its own and those shared with it).
 
 use async_trait::async_trait;
 use firebreak_types::query::{CmpOp, Cond, EntityQuery, Field, MAX_QUERY_ROWS, QueryValue, TextMatch};
@@ -79,7 +79,8 @@ pub trait QueryStore: Send + Sync {
     /// Alerts of `org` matching the query, in its order, one page.
     async fn query_alerts(&self, org: Uuid, q: &EntityQuery) -> Result<Vec<Alert>>;
     async fn count_alerts(&self, org: Uuid, filter: &Cond) -> Result<u64>;
-    /// Cases of `org` matching the query, in its order, one page.
+    /// Cases of `org`, and those shared with it, matching the query, in its
+    /// order, one page.
     async fn query_cases(&self, org: Uuid, q: &EntityQuery) -> Result<Vec<Case>>;
     async fn count_cases(&self, org: Uuid, filter: &Cond) -> Result<u64>;
     /// The alerts escalated or merged into each of `cases`, counted by case,
@@ -154,7 +155,16 @@ impl SqlStore {
 
 fn scoped(table: Table, org: Uuid, filter: &Cond) -> Result<Filter> {
     let mut f = Filter::new();
-    f.eq_text("org_id", org.to_string());
+    match table {
+        Table::Alerts => f.eq_text("org_id", org.to_string()),
+        // An organisation's cases are its own and those shared with it
+        // (each share by `case_shares_by_org`); an alert is never shared.
+        Table::Cases => {
+            let own = f.next(Bind::Text(org.to_string()));
+            let shared = f.next(Bind::Text(org.to_string()));
+            f.clause(&format!("(org_id = {own} OR id IN (SELECT case_id FROM case_shares WHERE org_id = {shared}))"));
+        }
+    }
     let mut sql = String::new();
     compile(table, filter, &mut f, &mut sql)?;
     if sql != "1 = 1" {

@@ -1,7 +1,8 @@
 //! Cases shared with another organisation: each side finds only its own
 //! shares, one share per case and organisation, audited in both chains.
 
-use firebreak_store::{CaseStore, ItemStore, Store, StoreError};
+use firebreak_store::{CaseStore, ItemStore, QueryStore, Store, StoreError};
+use firebreak_types::query::{Cond, EntityQuery};
 use firebreak_types::{AuditQuery, CaseShare, Role, ShareRule};
 use uuid::Uuid;
 
@@ -57,6 +58,18 @@ pub async fn shares_are_scoped_unique_and_audited_on_both_sides(h: &Harness) {
     assert_eq!(h.store.case_share_with(b, shared.id).await.unwrap(), Some(made.clone()));
     assert_eq!(h.store.case_share_with(b, kept.id).await.unwrap(), None, "the owner's other cases stay unshared");
     assert_eq!(h.store.case_share_with(c, shared.id).await.unwrap(), None);
+
+    // The recipient's case queries find the shared case beside its own, never the owner's others.
+    let own = h.store.create_case(&h.ctx(3), case(b, "Recipient's own")).await.unwrap();
+    let every = EntityQuery { filter: Cond::All(true), sort: Vec::new(), offset: 0, limit: 100 };
+    let mut found: Vec<Uuid> = h.store.query_cases(b, &every).await.unwrap().into_iter().map(|c| c.id).collect();
+    found.sort();
+    let mut want = vec![shared.id, own.id];
+    want.sort();
+    assert_eq!(found, want);
+    assert_eq!(h.store.count_cases(b, &every.filter).await.unwrap(), 2);
+    let owners: Vec<Uuid> = h.store.query_cases(a, &every).await.unwrap().into_iter().map(|c| c.id).collect();
+    assert!(!owners.contains(&own.id), "a share goes one way");
 
     let task = item(a, "task", Some(shared.id), "t", "open", 1);
     let mut log = item(a, "task_log", None, "l", "x", 2);

@@ -77,6 +77,21 @@ pub async fn for_cases(
     let ids: Vec<Uuid> = page.iter().map(|c| c.id).collect();
     let stats = q::case_stats(&state.app, caller, &ids).await?;
     let perms = permissions(caller);
+    let want = |name: &str| wanted.iter().any(|w| w == name);
+    // Cases shared with the caller's organisation: their owners by name.
+    let mut owners: HashMap<Uuid, String> = HashMap::new();
+    if want("owningOrganisation") && page.iter().any(|c| c.org_id != caller.org_id()) {
+        for s in firebreak_app::shares::shared_with_us(&state.app, caller).await? {
+            owners.insert(s.case.id, s.owner_org_name);
+        }
+    }
+    // The organisations each of the caller's own cases is shared with.
+    let mut share_counts: HashMap<Uuid, usize> = HashMap::new();
+    if want("shareCount") {
+        for c in page.iter().filter(|c| c.org_id == caller.org_id()) {
+            share_counts.insert(c.id, firebreak_app::shares::case_shares(&state.app, caller, c.id).await?.len());
+        }
+    }
     for c in page {
         let mut m = Map::new();
         for name in wanted {
@@ -108,8 +123,8 @@ pub async fn for_cases(
                         .collect(),
                 ),
                 "alertCount" => json!(stats.alerts.get(&c.id).into_iter().flatten().map(|(_, _, n)| n).sum::<u64>()),
-                "isOwner" => json!(true),
-                "shareCount" => json!(0),
+                "isOwner" => json!(c.org_id == caller.org_id()),
+                "shareCount" => json!(share_counts.get(&c.id).copied().unwrap_or(0)),
                 "permissions" => json!(perms),
                 "actionRequired" => json!(false),
                 "contributors" => {
@@ -127,7 +142,10 @@ pub async fn for_cases(
                 }
                 "procedureCount" => json!(stats.procedures.get(&c.id).copied().unwrap_or(0)),
                 "attachmentCount" => json!(stats.evidence.get(&c.id).copied().unwrap_or(0)),
-                "owningOrganisation" => json!(caller.org.name),
+                "owningOrganisation" => match owners.get(&c.id) {
+                    Some(owner) => json!(owner),
+                    None => json!(caller.org.name),
+                },
                 "computed.handlingDuration" => json!(handling(c, 1)),
                 "computed.handlingDurationInSeconds" => json!(handling(c, 1_000)),
                 "computed.handlingDurationInMinutes" => json!(handling(c, 60_000)),

@@ -4,6 +4,7 @@
 //! narrowed, removed, set again and removed by id.
 
 use firebreak_types::Role;
+use serde_json::json;
 
 use super::{Client, run};
 use crate::helpers::{PASSWORD, spawn_app};
@@ -38,6 +39,14 @@ async fn a_case_shared_with_a_customer_is_worked_on_there_until_unshared() {
 
     // Acme's user reads it and works on it.
     assert_eq!(out["read"]["title"], "Intrusion shared with Acme");
+    assert_eq!(
+        out["listed"],
+        json!([["Intrusion shared with Acme", false, "Firebreak"]]),
+        "listCase lists the shared case, not the owner's other"
+    );
+    let owner_listed = out["owner_listed"].as_array().unwrap();
+    assert!(owner_listed.contains(&json!(["Intrusion shared with Acme", 1])), "{owner_listed:?}");
+    assert!(owner_listed.contains(&json!(["The provider's own case", 0])), "{owner_listed:?}");
     let theirs = out["recipient_shares"].as_array().unwrap();
     assert_eq!((theirs.len(), theirs[0]["organisationName"].as_str()), (1, Some("Acme")), "its own share only");
     assert_eq!(out["observable"][0]["data"], "198.51.100.23");
@@ -57,6 +66,7 @@ async fn a_case_shared_with_a_customer_is_worked_on_there_until_unshared() {
 
     // Unshared, set again, removed by id: the access follows each time.
     assert_eq!(out["after_unshare"]["status"], 404);
+    assert_eq!(out["listed_after_unshare"], json!([]), "unlisted once unshared");
     assert_eq!(out["after_unshare_task"]["status"], 404);
     assert_eq!(out["set"][0]["profileName"], "read-only");
     assert_eq!(out["read_again"], "Intrusion shared with Acme");

@@ -53,6 +53,14 @@ out["shares"] = owner.case.list_shares(sid)
 
 # The recipient lists, reads and works on the shared case.
 out["read"] = recipient.case.get(sid)
+out["listed"] = [
+    (c["title"], c["extraData"].get("isOwner"), c["extraData"].get("owningOrganisation"))
+    for c in recipient.case.find(paginate={"from": 0, "to": 10, "extraData": ["isOwner", "owningOrganisation"]})
+]
+out["owner_listed"] = [
+    (c["title"], c["extraData"].get("shareCount"))
+    for c in owner.case.find(paginate={"from": 0, "to": 10, "extraData": ["shareCount"]})
+]
 out["recipient_shares"] = recipient.case.list_shares(sid)
 out["observable"] = recipient.case.create_observable(sid, {"dataType": "ip", "data": "198.51.100.23", "ioc": True})
 task = recipient.case.create_task(sid, {"title": "Reset the VPN accounts"})
@@ -75,6 +83,7 @@ out["read_only_write"] = refusal(lambda: recipient.case.create_task(sid, {"title
 # Unshared by organisation: the access ends at once.
 owner.case.unshare(sid, ["Acme"])
 out["after_unshare"] = refusal(lambda: recipient.case.get(sid))
+out["listed_after_unshare"] = [c["title"] for c in recipient.case.find()]
 out["after_unshare_task"] = refusal(lambda: recipient.task.get(task["_id"]))
 
 # Set again (PUT), then removed by the share's id.
