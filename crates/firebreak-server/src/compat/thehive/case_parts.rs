@@ -50,6 +50,8 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/case/{id}/procedures", post(create_procedures))
         .route("/api/v1/procedure/{id}", get(read_procedure).patch(update_procedure).delete(delete_timeline_entry))
         .route("/api/v1/case/{id}/links", get(links))
+        .route("/api/v1/case/link/types", get(link_types))
+        .route("/api/v1/case/{id}/link/{kind}/{change}", post(hand_made_link))
         .route("/api/v1/case/{id}/shares", get(list_shares).post(share).put(replace_shares).delete(unshare))
         .route("/api/v1/case/share/{id}", axum::routing::delete(remove_share).patch(update_share))
         .route("/api/v1/task/{id}/shares", get(task_shares).post(share_item).delete(share_item))
@@ -778,6 +780,29 @@ pub(super) async fn linked_cases(state: &AppState, caller: &Caller, case_id: Uui
             v
         })
         .collect())
+}
+
+/// TheHive's types of hand-made case links: Firebreak keeps none.
+async fn link_types(_caller: HiveCaller) -> Json<Value> {
+    Json(json!([]))
+}
+
+/// `POST /api/v1/case/{id}/link/{case|external}/{add|remove}`: Firebreak
+/// links cases by the observables they share, found again at every read, and
+/// keeps no link made by hand (a related case or page is named in a comment
+/// or on the timeline instead).
+async fn hand_made_link(
+    State(state): State<AppState>,
+    caller: HiveCaller,
+    Path((id, _, _)): Path<(String, String, String)>,
+) -> HiveResult<Response> {
+    firebreak_app::cases::get_case(&state.app, &caller, shape::path_id(&id, "case")?).await?;
+    Err(HiveError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotSupportedError",
+        "Firebreak links cases by the observables they share (GET /api/v1/case/{id}/links) and keeps no link made \
+         by hand: name a related case or address in a comment or a timeline event",
+    ))
 }
 
 async fn links(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Json<Value>> {

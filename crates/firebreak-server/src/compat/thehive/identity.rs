@@ -88,6 +88,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v1/user/{id}/key/renew", post(renew_key))
         .route("/api/v1/organisation", post(create_organisation))
         .route("/api/v1/organisation/{id}", get(get_organisation).patch(update_organisation))
+        .route("/api/v1/organisation/{id}/links", get(org_links).post(links_fixed))
+        .route("/api/v1/organisation/{id}/link/{other}", axum::routing::put(links_fixed).delete(links_fixed))
+        .route("/api/v1/organisation/{id}/avatar/{hash}", get(no_avatar))
+        .route("/api/v1/sharingProfile", get(sharing_profiles))
         .route("/api/v1/profile", get(all_profiles).post(profile_fixed))
         .route("/api/v1/profile/{name}", get(get_profile).patch(profile_fixed).delete(profile_fixed))
 }
@@ -568,6 +572,67 @@ async fn update_organisation(
     let req = UpdateOrganisation { name: input.name, description: input.description };
     service::update_org(&state.app, &caller, o.id, req).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// TheHive's organisation links are Firebreak's provider grants: a provider
+/// organisation and its customers work with each other (and may share cases).
+/// From the organisation's side a provider is its `supervisor` and a
+/// customer `supervised` by it.
+async fn org_links(State(state): State<AppState>, caller: HiveCaller, Path(id): Path<String>) -> HiveResult<Response> {
+    let acting = in_org(&state, &caller, Some(&id)).await?;
+    let mine = acting.org.kind == OrgKind::Provider;
+    let links: Vec<Value> = firebreak_app::shares::partners(&state.app, &acting)
+        .await?
+        .iter()
+        .map(|o| {
+            let (link, other) = match (mine, o.kind == OrgKind::Provider) {
+                (false, true) => ("supervised", "supervisor"),
+                (true, false) => ("supervisor", "supervised"),
+                _ => ("default", "default"),
+            };
+            json!({ "linkType": link, "otherLinkType": other, "organisation": organisation(o) })
+        })
+        .collect();
+    Ok(axum::Json(links).into_response())
+}
+
+/// Links are made by granting a provider a customer (Firebreak's
+/// `PUT /api/v1/orgs/{id}/grants/{customer_id}`, a platform administrator's
+/// act), not from one organisation's side.
+async fn links_fixed(_caller: HiveCaller) -> HiveError {
+    HiveError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "NotSupportedError",
+        "organisation links are Firebreak's provider grants: a platform administrator grants a provider \
+         organisation a customer (PUT /api/v1/orgs/{id}/grants/{customer_id} in Firebreak's API); GET /api/v1/organisation/{id}/links lists them",
+    )
+}
+
+/// No organisation has an avatar in Firebreak.
+async fn no_avatar(_caller: HiveCaller, Path((id, _)): Path<(String, String)>) -> HiveError {
+    HiveError::not_found(format!("organisation {id} has no avatar"))
+}
+
+/// The profiles a case may be shared with (every profile but the admins'),
+/// as TheHive's sharing profiles: none shares on its own, none is edited;
+/// a share sees every task and observable unless it says otherwise.
+async fn sharing_profiles(_caller: HiveCaller) -> Response {
+    let list: Vec<Value> = PROFILES
+        .iter()
+        .filter(|(_, r)| *r != Role::Admin)
+        .map(|(name, role)| {
+            json!({
+                "name": name,
+                "description": format!("the case shared with Firebreak's {} role", role.as_str()),
+                "autoShare": false,
+                "editable": false,
+                "permissionProfile": name,
+                "taskRule": "all",
+                "observableRule": "all",
+            })
+        })
+        .collect();
+    axum::Json(list).into_response()
 }
 
 /// Profiles are Firebreak's fixed roles: none is made, changed or removed.

@@ -27,6 +27,20 @@ async fn a_case_shared_with_a_customer_is_worked_on_there_until_unshared() {
     assert!(out["refused_rule"]["message"].as_str().unwrap().starts_with("taskRule"), "{}", out["refused_rule"]);
     assert_eq!(out["before"]["status"], 404, "not shared yet: {}", out["before"]);
 
+    // Organisation links: the provider supervises its customer; made by grants only.
+    assert_eq!(out["org_links"], json!([["supervisor", "supervised", "Acme"]]), "{out}");
+    assert_eq!(out["acme_links"], json!([["supervised", "supervisor", "Firebreak"]]), "{out}");
+    assert_eq!(
+        out["sharing_profiles"],
+        json!(["incident-manager", "analyst", "analyst-l1", "analyst-l3", "read-only"]),
+        "every profile but the admins'"
+    );
+    assert_eq!(out["link_refused"]["status"], 501, "{}", out["link_refused"]);
+    assert!(out["link_refused"]["message"].as_str().unwrap().contains("grants"));
+    assert_eq!(out["case_link_types"], json!([]));
+    assert_eq!(out["case_link_refused"]["status"], 501, "{}", out["case_link_refused"]);
+    assert!(out["case_link_refused"]["message"].as_str().unwrap().contains("observables they share"));
+
     // Shared: the owner's entry and Acme's, in TheHive's shape.
     let shares = out["shares"].as_array().unwrap();
     assert_eq!(shares.len(), 2, "{shares:?}");

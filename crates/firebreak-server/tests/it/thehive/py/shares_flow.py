@@ -46,6 +46,16 @@ out["refused_rule"] = refusal(
 )
 out["before"] = refusal(lambda: recipient.case.get(sid))
 
+# Organisation links are the provider's grants; sharing profiles are the roles a case is shared with.
+out["org_links"] = [(l["linkType"], l["otherLinkType"], l["organisation"]["name"]) for l in owner.organisation.list_links("Firebreak")]
+out["acme_links"] = [(l["linkType"], l["otherLinkType"], l["organisation"]["name"]) for l in recipient.organisation.list_links("Acme")]
+out["sharing_profiles"] = [p["name"] for p in owner.organisation.list_sharing_profiles()]
+out["link_refused"] = refusal(
+    lambda: owner.organisation.link("Firebreak", "Acme", {"linkType": "default", "otherLinkType": "default"})
+)
+out["case_link_types"] = owner.case.get_link_types()
+out["case_link_refused"] = refusal(lambda: owner.case.link_case(sid, {"type": "related", "caseId": kid}))
+
 out["shared"] = owner.case.share(
     sid, [{"organisation": "Acme", "profile": "analyst", "taskRule": "all", "observableRule": "all"}]
 )
