@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{Object, ObjectBuilder, SchemaType, Type};
 use uuid::Uuid;
 
 use crate::{Case, Role};
@@ -76,6 +77,7 @@ pub struct CreateCaseShare {
     pub org_id: Uuid,
     /// `stakeholder` to let it read, an analyst role to let it work;
     /// `admin` is refused.
+    #[schema(schema_with = share_role)]
     pub role: Role,
     #[serde(default)]
     pub task_rule: ShareRule,
@@ -87,6 +89,8 @@ pub struct CreateCaseShare {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UpdateCaseShare {
+    /// Any role but `admin`.
+    #[schema(schema_with = share_role_or_null)]
     pub role: Option<Role>,
     pub task_rule: Option<ShareRule>,
     pub observable_rule: Option<ShareRule>,
@@ -99,4 +103,23 @@ pub struct SharedCase {
     pub owner_org_id: Uuid,
     pub owner_org_name: String,
     pub share: CaseShare,
+}
+
+/// The roles a case may be shared with: every role but `admin`.
+fn share_roles(nullable: bool) -> Object {
+    let names = Role::ALL.iter().filter(|r| **r != Role::Admin).map(|r| serde_json::Value::from(r.as_str()));
+    let (kind, values): (SchemaType, Vec<serde_json::Value>) = if nullable {
+        (SchemaType::from_iter([Type::String, Type::Null]), names.chain([serde_json::Value::Null]).collect())
+    } else {
+        (SchemaType::new(Type::String), names.collect())
+    };
+    ObjectBuilder::new().schema_type(kind).enum_values(Some(values)).build()
+}
+
+fn share_role() -> Object {
+    share_roles(false)
+}
+
+fn share_role_or_null() -> Object {
+    share_roles(true)
 }
