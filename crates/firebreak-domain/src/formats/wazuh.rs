@@ -59,10 +59,43 @@ fn account(event: &Value, user: &str, domain: &str) -> Option<String> {
     })
 }
 
+/// An `eventdata` value as Windows wrote it. The eventchannel decoder
+/// escapes the event's values once more than JSON needs (`C:\\Windows`,
+/// `\"C:\\…\"`), so every backslash comes in a pair or before a quote;
+/// such a value is unescaped. A value with a lone backslash was written as
+/// it is (`\\server\share`, an older agent) and is kept.
+fn eventdata_value(value: String) -> String {
+    let b = value.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' {
+            if !matches!(b.get(i + 1), Some(b'\\' | b'"')) {
+                return value;
+            }
+            i += 1;
+        }
+        i += 1;
+    }
+    let mut out = String::with_capacity(value.len());
+    let mut chars = value.chars();
+    while let Some(c) = chars.next() {
+        out.push(if c == '\\' { chars.next().unwrap_or(c) } else { c });
+    }
+    out
+}
+
+/// A process image: the process (by its name) and the file on disk.
+fn image(path: Option<String>, obs: &mut Observables) {
+    if let Some(path) = path {
+        obs.add(K::Process, path.rsplit('\\').next().map(str::to_owned));
+        obs.add(K::FilePath, Some(path));
+    }
+}
+
 /// What Windows events (through the eventchannel decoder) name, each field
-/// read as what its name says it holds; the command line is free text.
+/// read as what its name says it holds; the command lines are free text.
 fn windows(event: &Value, obs: &mut Observables) {
-    let data = |field: &str| text(event, &format!("data.win.eventdata.{field}"));
+    let data = |field: &str| text(event, &format!("data.win.eventdata.{field}")).map(eventdata_value);
     obs.add_host(text(event, "data.win.system.computer"));
     obs.add(K::UserAccount, account(event, "data.win.eventdata.targetUserName", "data.win.eventdata.targetDomainName"));
     obs.add(
@@ -77,11 +110,8 @@ fn windows(event: &Value, obs: &mut Observables) {
     obs.add_host(data("sourceHostname"));
     obs.add_host(data("destinationHostname"));
     obs.add(K::Domain, data("queryName"));
-    // A process image is both the process (by its name) and a file on disk.
-    if let Some(image) = data("image") {
-        obs.add(K::Process, image.rsplit('\\').next().map(str::to_owned));
-        obs.add(K::FilePath, Some(image));
-    }
+    image(data("image"), obs);
+    image(data("parentImage"), obs);
     obs.add(K::FilePath, data("targetFilename"));
     obs.add(K::FilePath, data("imageLoaded"));
     obs.add(K::RegistryKey, data("targetObject"));
@@ -89,6 +119,7 @@ fn windows(event: &Value, obs: &mut Observables) {
         sysmon_hashes(&h, obs);
     }
     obs.add_text(data("commandLine"));
+    obs.add_text(data("parentCommandLine"));
 }
 
 /// A registry entry that file integrity monitoring reports: the key, with
@@ -375,6 +406,38 @@ mod tests {
                 ("url", "https://hotelesms.com/talsk.txt".into()),
             ]
         );
+    }
+
+    #[test]
+    fn eventdata_escaped_once_more_is_read_as_windows_wrote_it() {
+        // As the eventchannel decoder writes a Sysmon process creation.
+        let got = pairs(json!({ "data": { "win": {
+            "system": { "computer": "hrmanager.ExchangeTest.com" },
+            "eventdata": { "image": "C:\\\\Windows\\\\System32\\\\reg.exe",
+                "parentImage": "C:\\\\Windows\\\\System32\\\\cmd.exe",
+                "user": "EXCHANGETEST\\\\Administrator",
+                "targetObject": "HKLM\\\\SOFTWARE\\\\Microsoft\\\\Windows\\\\CurrentVersion\\\\Run\\\\tvncontrol",
+                "parentCommandLine": "\\\"C:\\\\Windows\\\\System32\\\\WScript.exe\\\" \\\"C:\\\\Users\\\\Public\\\\Java-Update.vbs\\\"" } } } }));
+        assert_eq!(
+            got,
+            [
+                ("hostname", "hrmanager.exchangetest.com".into()),
+                ("user_account", "EXCHANGETEST\\Administrator".into()),
+                ("process", "reg.exe".into()),
+                ("file_path", "C:\\Windows\\System32\\reg.exe".into()),
+                ("process", "cmd.exe".into()),
+                ("file_path", "C:\\Windows\\System32\\cmd.exe".into()),
+                (
+                    "registry_key",
+                    "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Run\\tvncontrol".into()
+                ),
+                ("file_path", "C:\\Windows\\System32\\WScript.exe".into()),
+                ("file_path", "C:\\Users\\Public\\Java-Update.vbs".into()),
+            ]
+        );
+        // A value with a lone backslash was not escaped again, and stays.
+        assert_eq!(eventdata_value("\\\\server\\share".into()), "\\\\server\\share");
+        assert_eq!(eventdata_value("C:\\\\a\\\\b".into()), "C:\\a\\b");
     }
 
     #[test]
