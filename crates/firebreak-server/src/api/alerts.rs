@@ -299,12 +299,13 @@ pub async fn download_attachment(
     ApiPath((id, attachment_id)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Response> {
     let (a, file) = alert_attachments::download(&s, &caller, id, attachment_id).await?;
-    Ok(file_response(&a, file))
+    Ok(file_response(&a.name, a.size, &a.sha256, file))
 }
 
-/// A stored file as a download: its bytes streamed, its name (made safe for
-/// the header), size and SHA-256 in the headers.
-pub fn file_response(a: &AlertAttachment, file: tokio::fs::File) -> Response {
+/// A stored file as a download (an alert's attachment, a case's evidence,
+/// through either API): its bytes streamed, its name (made safe for the
+/// header), size and SHA-256 in the headers.
+pub fn file_response(name: &str, size: u64, sha256: &str, file: tokio::fs::File) -> Response {
     let stream = futures::stream::unfold(file, |mut f| async move {
         let mut buf = vec![0u8; 1 << 16];
         match tokio::io::AsyncReadExt::read(&mut f, &mut buf).await {
@@ -317,13 +318,13 @@ pub fn file_response(a: &AlertAttachment, file: tokio::fs::File) -> Response {
         }
     });
     let safe: String =
-        a.name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
     (
         [
             (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_LENGTH, a.size.to_string()),
+            (header::CONTENT_LENGTH, size.to_string()),
             (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
-            (axum::http::HeaderName::from_static("x-firebreak-sha256"), a.sha256.clone()),
+            (axum::http::HeaderName::from_static("x-firebreak-sha256"), sha256.to_owned()),
         ],
         axum::body::Body::from_stream(stream),
     )

@@ -4,8 +4,8 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::Response;
 use firebreak_types::{
     Case, CaseSettings, CaseTemplate, CreateCustodyEntry, CreateObservable, CreateTask, CreateTaskLog, CreateTeam,
     CreateTemplate, CreateTimelineEntry, CreateWebhook, CreatedWebhook, CustodyEntry, Delivery, ErrorBody,
@@ -433,29 +433,7 @@ pub async fn download_evidence(
     ApiPath((id, eid)): ApiPath<(Uuid, Uuid)>,
 ) -> ApiResult<Response> {
     let (e, file) = evidence::download(&s, &caller, id, eid).await?;
-    let stream = futures::stream::unfold(file, |mut f| async move {
-        let mut buf = vec![0u8; 1 << 16];
-        match tokio::io::AsyncReadExt::read(&mut f, &mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), f))
-            }
-            Err(err) => Some((Err(err), f)),
-        }
-    });
-    let safe: String =
-        e.filename.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    Ok((
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_LENGTH, e.size.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
-            (HeaderName::from_static("x-firebreak-sha256"), e.sha256.clone()),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response())
+    Ok(super::alerts::file_response(&e.filename, e.size, &e.sha256, file))
 }
 
 #[utoipa::path(get, path = "/api/v1/cases/{id}/evidence/{evidence_id}/custody", tag = "evidence",

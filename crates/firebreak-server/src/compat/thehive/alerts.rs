@@ -725,7 +725,7 @@ async fn download_attachment(
     let id = shape::path_id(&id, "alert")?;
     let attachment_id = shape::path_id(&attachment_id, "attachment")?;
     let (a, file) = alert_attachments::download(&s, &caller, id, attachment_id).await?;
-    Ok(crate::api::alerts::file_response(&a, file))
+    Ok(crate::api::alerts::file_response(&a.name, a.size, &a.sha256, file))
 }
 
 #[cfg(test)]

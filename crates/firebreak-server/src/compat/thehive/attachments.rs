@@ -11,8 +11,8 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, HeaderName, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
 use firebreak_app::{alert_attachments, case_notes, evidence};
@@ -26,6 +26,7 @@ use super::error::{HiveError, HiveResult};
 use super::form::{self, Sent, SentFile};
 use super::session::HiveCaller;
 use super::shape;
+use crate::api::alerts::file_response;
 use crate::state::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -121,33 +122,6 @@ async fn delete_alert_attachment(
         "AuthorizationError",
         "an alert's files are never deleted: they become the evidence of the case it is escalated into",
     ))
-}
-
-/// Streams a stored file as TheHive's download (its SHA-256 beside it).
-fn file_response(name: &str, size: u64, sha256: &str, file: tokio::fs::File) -> Response {
-    let stream = futures::stream::unfold(file, |mut f| async move {
-        let mut buf = vec![0u8; 1 << 16];
-        match tokio::io::AsyncReadExt::read(&mut f, &mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok::<_, std::io::Error>(buf), f))
-            }
-            Err(err) => Some((Err(err), f)),
-        }
-    });
-    let safe: String =
-        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    (
-        [
-            (header::CONTENT_TYPE, "application/octet-stream".to_owned()),
-            (header::CONTENT_LENGTH, size.to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
-            (HeaderName::from_static("x-firebreak-sha256"), sha256.to_owned()),
-        ],
-        Body::from_stream(stream),
-    )
-        .into_response()
 }
 
 /// The download is an entry of the evidence's chain of custody.
