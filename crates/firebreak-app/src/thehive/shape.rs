@@ -450,9 +450,13 @@ pub fn comment(c: &CaseComment) -> Value {
 /// An alert's comment in TheHive 5's shape.
 pub fn alert_comment(c: &AlertComment) -> Value {
     let mut m = header("Comment", c.id, c.author.as_str(), c.created_at, None);
-    m.insert("message".into(), json!(c.body));
     m.insert("createdBy".into(), json!(c.author));
     m.insert("createdAt".into(), json!(millis(c.created_at)));
+    m.insert("message".into(), json!(c.body));
+    // An alert's comment is never edited.
+    m.insert("isEdited".into(), json!(false));
+    m.insert("external".into(), json!(false));
+    m.insert("extraData".into(), json!({}));
     Value::Object(m)
 }
 

@@ -94,7 +94,7 @@ pub(super) async fn keep_file(
         .await?)
 }
 
-/// A case's evidence file as TheHive 5's attachment (the query API's
+/// A case's evidence file as TheHive 5's attachment (a log's, an observable's, the query API's
 /// `case → attachments`).
 pub(super) fn evidence_attachment(e: &firebreak_types::Evidence) -> Value {
     let mut m = shape::header("Attachment", e.id, &e.collected_by, e.collected_at, None);
@@ -106,13 +106,6 @@ pub(super) fn evidence_attachment(e: &firebreak_types::Evidence) -> Value {
     m.insert("external".into(), json!(false));
     m.insert("extraData".into(), json!({}));
     Value::Object(m)
-}
-
-fn attachment(e: &firebreak_types::Evidence) -> Value {
-    json!({
-        "_id": e.id.to_string(), "id": e.id.to_string(), "name": e.filename, "size": e.size,
-        "contentType": e.content_type, "hashes": [e.sha256],
-    })
 }
 
 // ---------------------------------------------------------------------------
@@ -251,7 +244,7 @@ pub(super) async fn add_log_from(
 pub(super) fn log_with(log: &TaskLog, attachments: &[firebreak_types::Evidence]) -> Value {
     let mut v = hive::log(log);
     if !attachments.is_empty() {
-        v["attachments"] = Value::Array(attachments.iter().map(attachment).collect());
+        v["attachments"] = Value::Array(attachments.iter().map(evidence_attachment).collect());
     }
     v
 }
@@ -367,7 +360,7 @@ pub(super) async fn add_observables_from(
         let mut v = hive::observable(&o.observable);
         if let Some(e) = &kept {
             v["dataType"] = json!("file");
-            v["attachment"] = attachment(e);
+            v["attachment"] = evidence_attachment(e);
         }
         out.push(v);
     }

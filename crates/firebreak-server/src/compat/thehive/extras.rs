@@ -14,7 +14,7 @@ use axum::response::Response;
 use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use firebreak_app::{alerts as app_alerts, case_notes, templates};
-use firebreak_types::{AlertComment, AmendAlert, CreateTask, NewAlertComment, Task, TimelineEntry};
+use firebreak_types::{AmendAlert, CreateTask, NewAlertComment, Task, TimelineEntry};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
@@ -52,17 +52,6 @@ pub(super) fn not_supported(message: impl Into<String>) -> HiveError {
 // ---------------------------------------------------------------------------
 // Alerts
 
-fn alert_comment(c: &AlertComment) -> Value {
-    let mut m = shape::header("Comment", c.id, &c.author, c.created_at, None);
-    m.insert("createdBy".into(), json!(c.author));
-    m.insert("createdAt".into(), json!(shape::millis(c.created_at)));
-    m.insert("message".into(), json!(c.body));
-    m.insert("isEdited".into(), json!(false));
-    m.insert("external".into(), json!(false));
-    m.insert("extraData".into(), json!({}));
-    Value::Object(m)
-}
-
 async fn add_alert_comment(
     State(state): State<AppState>,
     caller: HiveCaller,
@@ -73,7 +62,7 @@ async fn add_alert_comment(
     let m = object(&body)?;
     let message = text(&m, "message")?.ok_or_else(|| attribute("message: the comment's Markdown (required)"))?;
     let c = app_alerts::add_comment(&state, &caller, id, NewAlertComment { body: message }).await?;
-    Ok((StatusCode::CREATED, Json(alert_comment(&c))))
+    Ok((StatusCode::CREATED, Json(firebreak_app::thehive::shape::alert_comment(&c))))
 }
 
 async fn list_alert_comments(
@@ -82,7 +71,7 @@ async fn list_alert_comments(
     Path(id): Path<String>,
 ) -> HiveResult<Json<Value>> {
     let list = app_alerts::comments(&state, &caller, shape::path_id(&id, "alert")?).await?;
-    Ok(Json(Value::Array(list.iter().map(alert_comment).collect())))
+    Ok(Json(Value::Array(list.iter().map(firebreak_app::thehive::shape::alert_comment).collect())))
 }
 
 /// The ATT&CK techniques of the procedures sent, checked against ATT&CK
