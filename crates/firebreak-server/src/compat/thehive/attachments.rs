@@ -57,20 +57,6 @@ async fn files(state: &AppState, caller: &HiveCaller, headers: &HeaderMap, body:
     Ok(files)
 }
 
-async fn keep_all(
-    state: &AppState,
-    caller: &HiveCaller,
-    case_id: Uuid,
-    files: Vec<SentFile>,
-    description: &str,
-) -> HiveResult<Vec<Evidence>> {
-    let mut kept = Vec::with_capacity(files.len());
-    for f in files {
-        kept.push(case_parts::keep_file(state, caller, case_id, f, description).await?);
-    }
-    Ok(kept)
-}
-
 /// Files kept as the case's evidence, each hashed and its custody begun.
 async fn add_to_case(
     State(state): State<AppState>,
@@ -82,7 +68,7 @@ async fn add_to_case(
     let case_id = shape::path_id(&id, "case")?;
     firebreak_app::cases::get_case(&state.app, &caller, case_id).await?;
     let files = files(&state, &caller, &headers, body).await?;
-    let kept = keep_all(&state, &caller, case_id, files, "attached through TheHive's API").await?;
+    let kept = case_parts::keep_all(&state, &caller, case_id, files, "attached through TheHive's API").await?;
     let list: Vec<Value> = kept.iter().map(case_parts::evidence_attachment).collect();
     Ok((StatusCode::CREATED, Json(json!({ "attachments": list }))))
 }
@@ -147,7 +133,8 @@ async fn add_to_log(
     let log_id = shape::path_id(&id, "log")?;
     let (case_id, _) = case_notes::log_case(&state, &caller, log_id).await?;
     let files = files(&state, &caller, &headers, body).await?;
-    let kept = keep_all(&state, &caller, case_id, files, "attached to a task log through TheHive's API").await?;
+    let kept =
+        case_parts::keep_all(&state, &caller, case_id, files, "attached to a task log through TheHive's API").await?;
     let ids: Vec<Uuid> = kept.iter().map(|e| e.id).collect();
     firebreak_app::tasks::attach_to_task_log(&state, &caller, case_id, log_id, &ids).await?;
     let list: Vec<Value> = kept.iter().map(case_parts::evidence_attachment).collect();

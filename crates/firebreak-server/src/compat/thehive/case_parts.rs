@@ -94,6 +94,21 @@ pub(super) async fn keep_file(
         .await?)
 }
 
+/// Keeps each file sent with a request as evidence of the case, in order.
+pub(super) async fn keep_all(
+    state: &AppState,
+    caller: &Caller,
+    case_id: Uuid,
+    files: Vec<SentFile>,
+    description: &str,
+) -> HiveResult<Vec<firebreak_types::Evidence>> {
+    let mut kept = Vec::with_capacity(files.len());
+    for f in files {
+        kept.push(keep_file(state, caller, case_id, f, description).await?);
+    }
+    Ok(kept)
+}
+
 /// A case's evidence file as TheHive 5's attachment (a log's, an observable's, the query API's
 /// `case → attachments`).
 pub(super) fn evidence_attachment(e: &firebreak_types::Evidence) -> Value {
@@ -226,11 +241,7 @@ pub(super) async fn add_log_from(
     let (case_id, _) = case_notes::case_of::<Task>(&state.app, caller, task_id).await?;
     let (m, files) = json_and_files(form::read(state, caller, headers, body).await?)?;
     let message = text(&m, "message")?.unwrap_or_default();
-    let mut attachments = Vec::new();
-    for file in files {
-        attachments
-            .push(keep_file(state, caller, case_id, file, "attached to a task log through TheHive's API").await?);
-    }
+    let attachments = keep_all(state, caller, case_id, files, "attached to a task log through TheHive's API").await?;
     let body = if message.trim().is_empty() && !attachments.is_empty() {
         attachments.iter().map(|e| format!("Attached {}", e.filename)).collect::<Vec<_>>().join("\n")
     } else {
