@@ -59,8 +59,7 @@ fn malformed(e: multer::Error) -> HiveError {
 pub(super) async fn read(state: &AppState, caller: &Caller, headers: &HeaderMap, body: Body) -> HiveResult<Sent> {
     let limit = state.settings.max_body_bytes;
     if !is_multipart(headers) {
-        let whole = axum::body::to_bytes(body, limit).await.map_err(|_| too_large(limit))?;
-        return Ok(Sent::Whole(whole));
+        return Ok(Sent::Whole(whole(body, limit).await?));
     }
     let boundary = multer::parse_boundary(content_type(headers))
         .map_err(|_| HiveError::bad_request("a multipart body needs its boundary in the Content-Type header"))?;
@@ -105,6 +104,33 @@ pub(super) async fn read(state: &AppState, caller: &Caller, headers: &HeaderMap,
         files.push(SentFile { field, name, content_type, file });
     }
     Ok(Sent::Form { fields, files })
+}
+
+/// How much of a body past its limit is still read (and dropped) before the
+/// refusal is answered.
+const DRAIN_BYTES: usize = 4 << 20;
+
+/// A body read whole, to `limit` bytes. Past the limit the rest is read and
+/// dropped, up to [`DRAIN_BYTES`] more, before the 413 is answered: a client
+/// still sending its body then reads the refusal rather than a connection
+/// closed under it.
+async fn whole(body: Body, limit: usize) -> HiveResult<Bytes> {
+    let mut stream = body.into_data_stream();
+    let mut kept = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| too_large(limit))?;
+        seen = seen.saturating_add(chunk.len());
+        if seen <= limit {
+            kept.extend_from_slice(&chunk);
+        } else if seen > limit.saturating_add(DRAIN_BYTES) {
+            break;
+        }
+    }
+    if seen > limit {
+        return Err(too_large(limit).into());
+    }
+    Ok(Bytes::from(kept))
 }
 
 async fn stage<S>(state: &AppState, caller: &Caller, pending: u64, stream: S) -> AppResult<Staged>
